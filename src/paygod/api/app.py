@@ -1,0 +1,68 @@
+"""The FastAPI app factory: one router per module under /v1, problem+json errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from prometheus_client import CollectorRegistry
+
+from paygod import __version__
+from paygod.api import problems
+from paygod.api.middleware import EdgeMiddleware, HttpMetrics
+from paygod.api.routers import health
+from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.kernel.settings import Settings, load_settings
+
+
+def v1_router() -> APIRouter:
+    """Every module's routes, versioned under /v1. Each module adds one line here."""
+    v1 = APIRouter(prefix="/v1")
+    return v1
+
+
+def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -> FastAPI:
+    """Build the app; without a kernel, one is built from settings at start-up, closed at exit."""
+    settings = kernel.settings if kernel else (settings or load_settings())
+    owned = kernel is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.kernel is None:
+            app.state.kernel = build_kernel(settings)
+        try:
+            yield
+        finally:
+            if owned and app.state.kernel is not None:
+                app.state.kernel.close()
+
+    app = FastAPI(
+        title="Paygod",
+        version=__version__,
+        description=(
+            "Governed execution kernel: decide with versioned policy packs, seal decisions and "
+            "evidence into a tamper-evident ledger, then execute side effects exactly once."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.kernel = kernel
+    app.state.registry = CollectorRegistry()
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(v1_router())
+    app.add_middleware(
+        EdgeMiddleware,
+        metrics=HttpMetrics(app.state.registry),
+        max_body_bytes=settings.max_body_bytes,
+    )
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory paygod.api.app:app_from_env` (multi-worker serve)."""
+    from paygod.kernel.logging import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level.value, json_lines=settings.log_json)
+    return create_app(settings=settings)

@@ -1,0 +1,12 @@
+"""FastAPI dependencies shared by routers."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from paygod.kernel.bootstrap import Kernel
+
+
+def get_kernel(request: Request) -> Kernel:
+    kernel: Kernel = request.app.state.kernel
+    return kernel

@@ -1,0 +1,111 @@
+"""The one place domain errors become RFC 9457 application/problem+json responses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from paygod.kernel.errors import PROBLEM_BASE, FieldError, PaygodError
+from paygod.kernel.logging import get_logger
+
+PROBLEM_JSON = "application/problem+json"
+log = get_logger("paygod.api")
+
+
+def problem_response(
+    status: int,
+    *,
+    type_uri: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    errors: Sequence[FieldError] = (),
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {"type": type_uri, "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = [e.as_dict() for e in errors]
+    if extra:
+        body.update({k: v for k, v in extra.items() if k not in body})
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+def pointer_from_loc(loc: Sequence[Any]) -> str:
+    """('body', 'amount') → '/amount': an RFC 6901 pointer into the request body."""
+    parts = list(loc)
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        source = parts.pop(0)
+        if source != "body":
+            return f"#{source}/" + "/".join(str(p) for p in parts)
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def from_error(request: Request, exc: PaygodError) -> Response:
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+    return problem_response(
+        exc.status,
+        type_uri=exc.type_uri,
+        title=exc.title,
+        detail=exc.detail,
+        instance=request.url.path,
+        errors=exc.errors,
+        extra=exc.extra,
+        headers=headers,
+    )
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(PaygodError)
+    async def _domain(request: Request, exc: PaygodError) -> Response:
+        return from_error(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            FieldError(pointer_from_loc(e.get("loc", ())), str(e.get("msg", "invalid")))
+            for e in exc.errors()
+        ]
+        return problem_response(
+            422,
+            type_uri=PROBLEM_BASE + "invalid-input",
+            title="Invalid input",
+            detail="the request does not match the schema; nothing was recorded",
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        slug = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
+            exc.status_code, "http-error"
+        )
+        return problem_response(
+            exc.status_code,
+            type_uri=PROBLEM_BASE + slug,
+            title=str(exc.detail) if exc.status_code != 404 else "Not found",
+            detail=str(exc.detail),
+            instance=request.url.path,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.error("unhandled_error", path=request.url.path, exc_info=exc)
+        return problem_response(
+            500,
+            type_uri=PROBLEM_BASE + "internal-error",
+            title="Internal error",
+            detail="an unexpected error occurred; it has been logged with the request id",
+            instance=request.url.path,
+        )

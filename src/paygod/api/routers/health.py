@@ -1,0 +1,41 @@
+"""Liveness, readiness and Prometheus metrics (unversioned, for orchestrators)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import JSONResponse, Response
+
+from paygod import __version__
+from paygod.kernel.health import overall
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="Liveness: the process answers")
+async def healthz() -> dict[str, str]:
+    return {"status": "pass", "version": __version__}
+
+
+@router.get("/readyz", summary="Readiness: every required dependency answers")
+async def readyz(request: Request) -> Response:
+    kernel = request.app.state.kernel
+    results = await asyncio.to_thread(lambda: [check.run() for check in kernel.checks])
+    status = overall(results)
+    return JSONResponse(
+        {
+            "status": status,
+            "version": __version__,
+            "mode": "distributed" if kernel.settings.distributed else "standalone",
+            "checks": [r.as_dict() for r in results],
+        },
+        status_code=503 if status == "fail" else 200,
+        media_type="application/health+json",
+    )
+
+
+@router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,124 @@
+"""RFC 8785 canonical JSON.
+
+A single recursive pass built on CPython's C string escaper. JCS string escaping
+(RFC 8785 §3.2.2.2) is exactly what `json.encoder.encode_basestring` does with
+`ensure_ascii=False`: `"` and `\\` escaped, \\b \\f \\n \\r \\t short forms, other
+controls as lowercase \\u00xx, everything else verbatim. Numbers that are not
+integers go through the `rfc8785` reference library (ES6 number formatting,
+§3.2.2.3); a hypothesis property test keeps this module and the library in
+agreement on every input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from json.encoder import encode_basestring
+from typing import Any
+
+import rfc8785
+
+# JSON numbers are IEEE 754 doubles; integers outside this range cannot be
+# represented exactly, so JCS refuses them instead of silently rounding money.
+_INT_MAX = 2**53 - 1
+
+
+class CanonicalizationError(ValueError):
+    """The value has no RFC 8785 form (NaN, infinity, an unsafe integer, a lone surrogate...)."""
+
+
+def _utf16_key(key: str) -> bytes:
+    # RFC 8785 §3.2.3: members are sorted by their UTF-16 code units, which differs
+    # from code-point order for characters above U+FFFF.
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def _format_float(value: float) -> str:
+    """ES6 Number.prototype.toString (RFC 8785 §3.2.2.3) for a double."""
+    if value.is_integer() and abs(value) <= _INT_MAX:
+        # Exact below 2^53; above it ES6 prints the shortest round-trip digits, not the
+        # exact binary value (2^64 is "18446744073709552000"), so those take the slow path.
+        return str(int(value))  # also folds -0.0 to "0"
+    text = repr(value)
+    if "e" not in text and "n" not in text:
+        # Python writes plain notation for 1e-4 <= |x| < 1e16 with the same shortest
+        # round-trip digits as ES6, which also writes plain notation in that range.
+        return text.removesuffix(".0")
+    try:
+        return rfc8785.dumps(value).decode("ascii")
+    except rfc8785.CanonicalizationError as exc:
+        raise CanonicalizationError(f"number {value!r} has no JSON form") from exc
+
+
+def _encode(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(encode_basestring(value))
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif value is None:
+        out.append("null")
+    elif isinstance(value, int):
+        if -_INT_MAX <= value <= _INT_MAX:
+            out.append(str(int(value)))
+        else:
+            raise CanonicalizationError(
+                f"integer {value} is outside the exact range of JSON numbers (±2^53-1)"
+            )
+    elif isinstance(value, float):
+        out.append(_format_float(value))
+    elif isinstance(value, Mapping):
+        keys = list(value.keys())
+        for key in keys:
+            if not isinstance(key, str):
+                raise CanonicalizationError(f"object key {key!r} is not a string")
+        if any(ord(ch) > 0xFFFF for key in keys for ch in key):
+            keys.sort(key=_utf16_key)
+        else:
+            keys.sort()  # below U+10000 code-point order equals UTF-16 order
+        out.append("{")
+        first = True
+        for key in keys:
+            if not first:
+                out.append(",")
+            first = False
+            out.append(encode_basestring(key))
+            out.append(":")
+            _encode(value[key], out)
+        out.append("}")
+    elif isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _encode(item, out)
+        out.append("]")
+    else:
+        raise CanonicalizationError(f"{type(value).__name__} is not a JSON value")
+
+
+def canonical_str(value: Any) -> str:
+    """The RFC 8785 form of `value` as text."""
+    out: list[str] = []
+    _encode(value, out)
+    return "".join(out)
+
+
+def canonicalize(value: Any) -> bytes:
+    """The RFC 8785 form of `value` as UTF-8 bytes."""
+    text = canonical_str(value)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CanonicalizationError("string contains a lone UTF-16 surrogate") from exc
+
+
+def sha256_hex(value: Any) -> str:
+    """Lowercase hex SHA-256 of the canonical bytes of `value`."""
+    return hashlib.sha256(canonicalize(value)).hexdigest()
+
+
+def digest(value: Any) -> str:
+    """`sha256:<hex>` digest of the canonical bytes of `value`, the form used in evidence."""
+    return "sha256:" + sha256_hex(value)

@@ -1,0 +1,1 @@
+"""The command line edge: a thin Typer layer, one command group per module."""

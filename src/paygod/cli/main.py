@@ -1,0 +1,91 @@
+"""`paygod`: the command line. Each module contributes one command group."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from paygod import __version__
+from paygod.cli.errors import guarded
+from paygod.cli.output import console, emit_json
+
+app = typer.Typer(
+    name="paygod",
+    help="Governed execution kernel for money-moving and high-risk automated actions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+
+
+@app.command()
+def version(as_json: JsonFlag = False) -> None:
+    """Print the Paygod version."""
+    if as_json:
+        emit_json({"version": __version__})
+    else:
+        console.print(f"paygod {__version__}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default PAYGOD_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default PAYGOD_PORT, 8080).")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="API processes.")] = 1,
+) -> None:
+    """Start the HTTP API (standalone: SQLite under PAYGOD_HOME)."""
+    from paygod.cli.serve import serve as run_server
+
+    run_server(host=host, port=port, workers=workers)
+
+
+@app.command()
+def doctor(as_json: JsonFlag = False) -> None:
+    """Check the configured store, Redis and NATS, and print a table."""
+    from paygod.cli.doctor import doctor as run_doctor
+
+    run_doctor(as_json=as_json)
+
+
+@app.command()
+def canonical(
+    file: Annotated[Path, typer.Argument(help="A JSON file ('-' for standard input).")],
+    hash_: Annotated[
+        bool, typer.Option("--hash", help="Print sha256:<hex> of the canonical form instead.")
+    ] = False,
+) -> None:
+    """Print the RFC 8785 canonical form of a JSON file, or its sha256 digest."""
+    from paygod.canonical import CanonicalizationError, canonicalize, digest
+    from paygod.kernel.errors import FieldError, InvalidInput
+    from paygod.kernel.jsonio import parse_json, read_json_file
+
+    value = (
+        parse_json(sys.stdin.buffer.read(), source="standard input", ieee_numbers=True)
+        if str(file) == "-"
+        else read_json_file(file, ieee_numbers=True)
+    )
+    try:
+        if hash_:
+            sys.stdout.write(digest(value) + "\n")
+        else:
+            sys.stdout.buffer.write(canonicalize(value))
+            if sys.stdout.isatty():
+                sys.stdout.write("\n")
+    except CanonicalizationError as exc:
+        raise InvalidInput(
+            f"{file} has no RFC 8785 form", errors=[FieldError("", str(exc))]
+        ) from None
+
+
+def run() -> None:
+    """Console-script entry point."""
+    guarded(app)
+
+
+if __name__ == "__main__":
+    run()

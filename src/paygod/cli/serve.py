@@ -1,0 +1,42 @@
+"""`paygod serve`: uvicorn in front of the app factory."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from paygod.kernel.logging import configure_logging
+from paygod.kernel.settings import load_settings
+
+
+def serve(*, host: str | None, port: int | None, workers: int) -> None:
+    settings = load_settings()  # fail fast, before binding, on a bad setting
+    configure_logging(settings.log_level.value, json_lines=settings.log_json)
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    if workers > 1:
+        # Each worker process builds its own kernel from the environment.
+        uvicorn.run(
+            "paygod.api.app:app_from_env",
+            factory=True,
+            host=bind_host,
+            port=bind_port,
+            workers=workers,
+            log_level=settings.log_level.value,
+            access_log=False,
+        )
+        return
+    from paygod.api.app import create_app
+    from paygod.kernel.bootstrap import build_kernel
+
+    kernel = build_kernel(settings)
+    app = create_app(kernel)
+    try:
+        uvicorn.run(
+            app,
+            host=bind_host,
+            port=bind_port,
+            log_level=settings.log_level.value,
+            access_log=False,
+        )
+    finally:
+        kernel.close()

@@ -1,0 +1,71 @@
+"""The composition root: reads settings, builds adapters, hands them to services.
+
+This is the only place that decides which adapter serves a port. Tests build the
+same services with in-memory adapters through the same functions.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+from paygod.kernel.clock import Clock, FixedClock, SystemClock
+from paygod.kernel.database import Database, PostgresDatabase, SqliteDatabase, migrate
+from paygod.kernel.health import ReadinessCheck
+from paygod.kernel.settings import Settings, load_settings
+
+
+def clock_from_settings(settings: Settings) -> Clock:
+    return FixedClock(settings.clock) if settings.clock else SystemClock()
+
+
+def database_from_settings(settings: Settings) -> Database:
+    if settings.distributed:
+        assert settings.database_url is not None
+        return PostgresDatabase(settings.database_url)
+    return SqliteDatabase(settings.sqlite_path)
+
+
+def tcp_probe(url: str, default_port: int) -> str:
+    """Reachability of a TCP service (Redis, NATS) without speaking its protocol."""
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or default_port
+    with socket.create_connection((host, port), timeout=1.0):
+        return f"{host}:{port} reachable"
+
+
+@dataclass
+class Kernel:
+    """Every service of a running Paygod, wired once."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    checks: list[ReadinessCheck] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = True) -> Kernel:
+    settings = settings or load_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    clock = clock_from_settings(settings)
+    db = database_from_settings(settings)
+    if migrate_schema:
+        migrate(db)
+
+    def store_probe() -> str:
+        db.ping()
+        return f"{db.dialect} ok"
+
+    checks = [ReadinessCheck("store", store_probe)]
+    if settings.redis_url:
+        redis_url = settings.redis_url
+        checks.append(ReadinessCheck("redis", lambda: tcp_probe(redis_url, 6379), required=False))
+    if settings.nats_url:
+        nats_url = settings.nats_url
+        checks.append(ReadinessCheck("nats", lambda: tcp_probe(nats_url, 4222), required=False))
+
+    return Kernel(settings=settings, clock=clock, db=db, checks=checks)

@@ -1,0 +1,156 @@
+"""Connections to the system of record: SQLite (standalone) or PostgreSQL (distributed).
+
+Stores receive one of these from the composition root; none opens its own
+connection from a global. Schema changes go through Alembic (`migrate`), each
+domain module owning the revisions under its own `migrations/versions` folder.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from paygod.kernel.errors import Unavailable
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg_pool import ConnectionPool
+
+# Modules whose tables live in the system of record. A module listed here keeps its
+# Alembic revisions in `paygod/<module>/migrations/versions`; a missing folder is skipped.
+MIGRATING_MODULES = (
+    "ledger",
+    "decisions",
+    "accounting",
+    "executor",
+    "payments",
+    "identity",
+    "risk",
+    "compliance",
+    "credit",
+    "governance",
+)
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    # FULL: a commit is on disk before we acknowledge it; kill -9 or power loss
+    # never loses an acknowledged entry.
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=10000",
+)
+
+
+class SqliteDatabase:
+    """A SQLite file in WAL mode. Each thread gets its own connection."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def connect(self) -> sqlite3.Connection:
+        """A new connection in autocommit mode; callers open transactions explicitly."""
+        try:
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=10.0
+            )
+        except sqlite3.Error as exc:
+            raise Unavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
+        for pragma in SQLITE_PRAGMAS:
+            conn.execute(pragma)
+        return conn
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's shared connection, for reads."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self.connect()
+            self._local.conn = conn
+        return conn
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return f"sqlite:///{self.path}"
+
+    def ping(self) -> None:
+        self.connection().execute("SELECT 1").fetchone()
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+class PostgresDatabase:
+    """A psycopg 3 connection pool on PostgreSQL."""
+
+    dialect = "postgres"
+
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 16) -> None:
+        from psycopg_pool import ConnectionPool
+
+        self.url = url.replace("postgresql+psycopg://", "postgresql://")
+        self.pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            self.url, min_size=min_size, max_size=max_size, open=False, timeout=10.0
+        )
+        self._opened = False
+        self._lock = threading.Lock()
+
+    def _ensure_open(self) -> None:
+        if not self._opened:
+            with self._lock:
+                if not self._opened:
+                    self.pool.open(wait=False)
+                    self._opened = True
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        import psycopg
+        import psycopg_pool
+
+        self._ensure_open()
+        try:
+            with self.pool.connection() as conn:
+                yield conn
+        except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
+            raise Unavailable(f"PostgreSQL is unreachable: {exc}", retry_after=2) from exc
+
+    def connect(self) -> psycopg.Connection[Any]:
+        """A dedicated connection outside the pool (group-commit writers, listeners)."""
+        import psycopg
+
+        try:
+            return psycopg.connect(self.url, connect_timeout=5)
+        except psycopg.OperationalError as exc:
+            raise Unavailable(f"PostgreSQL is unreachable: {exc}", retry_after=2) from exc
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return "postgresql+psycopg://" + self.url.split("://", 1)[1]
+
+    def ping(self) -> None:
+        with self.connection() as conn:
+            conn.execute("SELECT 1").fetchone()
+
+    def close(self) -> None:
+        if self._opened:
+            self.pool.close()
+            self._opened = False
+
+
+Database = SqliteDatabase | PostgresDatabase
+
+
+def migrate(db: Database) -> None:
+    """Bring the schema to the newest revision of every module (idempotent, fast when current)."""
+    from paygod.kernel.migrations.runner import upgrade_to_heads
+
+    upgrade_to_heads(db.sqlalchemy_url)

@@ -1,0 +1,93 @@
+"""Drive Paygod as a user does: the real CLI as a subprocess, the real server over HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None, cwd: Path | None = None
+) -> CliResult:
+    proc = subprocess.run(
+        [sys.executable, "-m", "paygod", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        input=stdin,
+        cwd=cwd,
+        timeout=120,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    home: Path
+    process: subprocess.Popen[bytes]
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=10.0, **kwargs)  # type: ignore[arg-type]
+
+
+def start_server(home: Path, extra_env: dict[str, str] | None = None) -> LiveServer:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PAYGOD_HOME": str(home),
+        "PAYGOD_LOG_LEVEL": "warning",
+        **(extra_env or {}),
+    }
+    log = open(home.parent / f"server-{port}.log", "wb")  # noqa: SIM115 - kept for the process
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "paygod", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                return LiveServer(url, home, proc)
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("server did not become ready in 30 s")
+
+
+@pytest.fixture
+def live_server(paygod_home: Path) -> Iterator[LiveServer]:
+    paygod_home.mkdir(parents=True, exist_ok=True)
+    server = start_server(paygod_home)
+    try:
+        yield server
+    finally:
+        server.process.terminate()
+        server.process.wait(10)
