@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -48,9 +48,15 @@ class LiveServer:
     url: str
     home: Path
     process: subprocess.Popen[bytes]
+    headers: dict[str, str] = field(default_factory=dict)  # credentials, once identity lands
 
     def client(self, **kwargs: object) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=10.0, **kwargs)  # type: ignore[arg-type]
+        return httpx.Client(
+            base_url=self.url,
+            timeout=10.0,
+            headers=self.headers,
+            **kwargs,  # type: ignore[arg-type]
+        )
 
 
 def start_server(home: Path, extra_env: dict[str, str] | None = None) -> LiveServer:
