@@ -1,0 +1,1 @@
+"""Adapters of the executor's ports (panic switch, outbox store)."""

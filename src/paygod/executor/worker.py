@@ -1,0 +1,218 @@
+"""The outbox worker: claim → (panic? nothing) → dispatch by event type → ack / retry / bury.
+
+Handlers must be idempotent, keyed by the decision or payment id the event names: a
+worker can die after the side effect and before the ack, and the row is then claimed
+again when its lease ends. Failures are retried with exponential backoff and jitter by
+moving the row's `available_at`; after `max_attempts` the row goes to the dead-letter
+queue (status 'dead') with the last error.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from paygod.executor.backoff import Backoff
+from paygod.executor.model import OutboxMessage
+from paygod.executor.ports import OutboxStore, PanicSwitch
+from paygod.kernel.clock import Clock
+from paygod.kernel.ids import new_id
+from paygod.kernel.logging import get_logger
+
+Handler = Callable[[OutboxMessage], None]
+log = get_logger("paygod.executor")
+
+
+class PermanentFailure(Exception):
+    """The message can never succeed (unknown payment, invalid instruction): dead-letter now."""
+
+
+class RetryLater(Exception):
+    """Not a failure: the message's preconditions are not met yet (try again after `delay`)."""
+
+    def __init__(self, reason: str, delay: float = 0.5) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+@dataclass
+class WorkReport:
+    claimed: int = 0
+    done: int = 0
+    retried: int = 0
+    dead: int = 0
+    frozen: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{new_id()[-8:]}"
+
+
+class Worker:
+    def __init__(
+        self,
+        store: OutboxStore,
+        panic: PanicSwitch,
+        clock: Clock,
+        handlers: Mapping[str, Handler] | None = None,
+        *,
+        worker_id: str | None = None,
+        batch: int = 32,
+        lease_seconds: float = 30.0,
+        backoff: Backoff | None = None,
+        event_types: Sequence[str] | None = None,
+    ) -> None:
+        self.store = store
+        self.panic = panic
+        self.clock = clock
+        self.handlers: dict[str, Handler] = dict(handlers or {})
+        self.worker_id = worker_id or default_worker_id()
+        self.batch = batch
+        self.lease_seconds = lease_seconds
+        self.backoff = backoff or Backoff()
+        self.event_types = list(event_types) if event_types else None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def register(self, event_type: str, handler: Handler) -> None:
+        self.handlers[event_type] = handler
+
+    def run_once(self) -> WorkReport:
+        """One claim-and-dispatch round. While the panic switch is on, nothing is claimed."""
+        report = WorkReport()
+        if self.panic.status().on:
+            report.frozen = True
+            return report
+        messages = self.store.claim(
+            self.worker_id,
+            now=self.clock.now(),
+            limit=self.batch,
+            lease_seconds=self.lease_seconds,
+            event_types=self.event_types,
+        )
+        report.claimed = len(messages)
+        for index, message in enumerate(messages):
+            if index and self.panic.status().on:
+                # Switched on mid-batch: hand the rest back untouched.
+                for rest in messages[index:]:
+                    self.store.release(
+                        rest.event_id,
+                        self.worker_id,
+                        error="panic switch on",
+                        available_at=self.clock.now(),
+                    )
+                report.frozen = True
+                break
+            self._handle(message, report)
+        return report
+
+    def _handle(self, message: OutboxMessage, report: WorkReport) -> None:
+        handler = self.handlers.get(message.event_type)
+        try:
+            if handler is not None:
+                handler(message)
+        except RetryLater as wait:
+            self.store.release(
+                message.event_id,
+                self.worker_id,
+                error=f"waiting: {wait}",
+                available_at=self.clock.now() + timedelta(seconds=wait.delay),
+            )
+            report.retried += 1
+            return
+        except PermanentFailure as exc:
+            self._bury(message, f"PermanentFailure: {exc}", report)
+            return
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            report.errors.append(error)
+            if message.attempts >= self.backoff.max_attempts:
+                self._bury(message, error, report)
+                return
+            delay = self.backoff.delay(message.attempts)
+            log.warning(
+                "outbox_retry",
+                event_id=message.event_id,
+                event_type=message.event_type,
+                attempt=message.attempts,
+                delay_s=round(delay, 3),
+                error=error,
+                trace=traceback.format_exc(limit=3),
+            )
+            self.store.release(
+                message.event_id,
+                self.worker_id,
+                error=error,
+                available_at=self.clock.now() + timedelta(seconds=delay),
+            )
+            report.retried += 1
+            return
+        # Events nobody here handles are acknowledged: in standalone mode the worker is the
+        # only consumer of the outbox (distributed mode relays them to NATS instead).
+        if self.store.ack(message.event_id, self.worker_id):
+            report.done += 1
+
+    def _bury(self, message: OutboxMessage, error: str, report: WorkReport) -> None:
+        log.error(
+            "outbox_dead_letter",
+            event_id=message.event_id,
+            event_type=message.event_type,
+            attempts=message.attempts,
+            error=error,
+        )
+        if self.store.bury(message.event_id, self.worker_id, error=error):
+            report.dead += 1
+
+    def drain(self, *, max_rounds: int = 10_000) -> WorkReport:
+        """Run rounds until one claims nothing (tests, `paygod worker --once`)."""
+        total = WorkReport()
+        for _ in range(max_rounds):
+            report = self.run_once()
+            total.claimed += report.claimed
+            total.done += report.done
+            total.retried += report.retried
+            total.dead += report.dead
+            total.errors.extend(report.errors)
+            total.frozen = report.frozen
+            if report.claimed == 0:
+                break
+        return total
+
+    def run_forever(self, *, idle_seconds: float = 0.05) -> None:
+        while not self._stop.is_set():
+            try:
+                report = self.run_once()
+            except Exception as exc:  # the store may be down for a moment; keep the loop alive
+                log.error("outbox_round_failed", error=f"{type(exc).__name__}: {exc}")
+                report = WorkReport()
+                self._stop.wait(1.0)
+            if report.claimed == 0:
+                self._wake.wait(idle_seconds)
+                self._wake.clear()
+
+    def wake(self) -> None:
+        """Nudge an idle loop (after a write that queued work), instead of waiting out the poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self.run_forever, name=f"paygod-worker-{self.worker_id}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
