@@ -1,0 +1,249 @@
+"""Accounts, transfers and their flags: TigerBeetle's data model in frozen dataclasses.
+
+Amounts are Python ints in minor units, never floats. Every amount and every running
+total stays within a signed 64-bit integer (`MAX_AMOUNT`), the widest column both
+SQLite and PostgreSQL store exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from paygod.kernel.clock import isoformat
+from paygod.kernel.events import EventEnvelope
+
+MAX_AMOUNT = 2**63 - 1
+
+
+class AccountCode(StrEnum):
+    ASSET = "asset"
+    LIABILITY = "liability"
+    EQUITY = "equity"
+    REVENUE = "revenue"
+    EXPENSE = "expense"
+
+    @property
+    def debit_normal(self) -> bool:
+        """Assets and expenses grow with debits; the others grow with credits."""
+        return self in (AccountCode.ASSET, AccountCode.EXPENSE)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFlags:
+    debits_must_not_exceed_credits: bool = False
+    credits_must_not_exceed_debits: bool = False
+    closed: bool = False
+
+    @classmethod
+    def from_names(cls, names: Any) -> AccountFlags:
+        known = {f.name for f in fields(cls)}
+        chosen = set(names or ())
+        unknown = chosen - known
+        if unknown:
+            raise ValueError(f"unknown account flag {sorted(unknown)[0]!r}")
+        return cls(**dict.fromkeys(chosen, True))
+
+    def names(self) -> list[str]:
+        return [f.name for f in fields(self) if getattr(self, f.name)]
+
+    def bits(self) -> int:
+        return sum(1 << i for i, f in enumerate(fields(self)) if getattr(self, f.name))
+
+    @classmethod
+    def from_bits(cls, bits: int) -> AccountFlags:
+        return cls(**{f.name: bool(bits >> i & 1) for i, f in enumerate(fields(cls))})
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: str
+    tenant_id: str
+    ledger: str
+    code: AccountCode
+    created_at: datetime
+    flags: AccountFlags = AccountFlags()
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    debits_posted: int = 0
+    credits_posted: int = 0
+    debits_pending: int = 0
+    credits_pending: int = 0
+
+    @property
+    def balance(self) -> int:
+        """Posted balance on the account's normal side (assets: debits − credits)."""
+        diff = self.debits_posted - self.credits_posted
+        return diff if self.code.debit_normal else -diff
+
+    @property
+    def available(self) -> int:
+        """What a new hold may still take, pending amounts counted against the account."""
+        if self.code.debit_normal:
+            return self.debits_posted - self.credits_posted - self.credits_pending
+        return self.credits_posted - self.debits_posted - self.debits_pending
+
+    def with_totals(self, dp: int, cp: int, dpe: int, cpe: int) -> Account:
+        return replace(
+            self,
+            debits_posted=self.debits_posted + dp,
+            credits_posted=self.credits_posted + cp,
+            debits_pending=self.debits_pending + dpe,
+            credits_pending=self.credits_pending + cpe,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "tenant_id": self.tenant_id,
+            "ledger": self.ledger,
+            "code": self.code.value,
+            "flags": self.flags.names(),
+            "metadata": dict(self.metadata),
+            "created_at": isoformat(self.created_at),
+            "debits_posted": self.debits_posted,
+            "credits_posted": self.credits_posted,
+            "debits_pending": self.debits_pending,
+            "credits_pending": self.credits_pending,
+            "balance": self.balance,
+            "available": self.available,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TransferFlags:
+    pending: bool = False
+    post_pending: bool = False
+    void_pending: bool = False
+    linked: bool = False
+
+    @classmethod
+    def from_names(cls, names: Any) -> TransferFlags:
+        known = {f.name for f in fields(cls)}
+        chosen = set(names or ())
+        unknown = chosen - known
+        if unknown:
+            raise ValueError(f"unknown transfer flag {sorted(unknown)[0]!r}")
+        return cls(**dict.fromkeys(chosen, True))
+
+    def names(self) -> list[str]:
+        return [f.name for f in fields(self) if getattr(self, f.name)]
+
+    def bits(self) -> int:
+        return sum(1 << i for i, f in enumerate(fields(self)) if getattr(self, f.name))
+
+    @classmethod
+    def from_bits(cls, bits: int) -> TransferFlags:
+        return cls(**{f.name: bool(bits >> i & 1) for i, f in enumerate(fields(cls))})
+
+    @property
+    def resolves_pending(self) -> bool:
+        return self.post_pending or self.void_pending
+
+
+class TransferState(StrEnum):
+    """`pending` holds end `posted`, `voided` or `expired`; every other transfer is final."""
+
+    POSTED = "posted"
+    PENDING = "pending"
+    VOIDED = "voided"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRequest:
+    """What a client asks for. For post/void, accounts, ledger and amount may be omitted."""
+
+    id: str
+    debit_account_id: str | None = None
+    credit_account_id: str | None = None
+    amount: int | None = None
+    ledger: str | None = None
+    code: str = "transfer"
+    flags: TransferFlags = TransferFlags()
+    pending_id: str | None = None
+    timeout_seconds: int = 0
+    reversal_of: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    id: str
+    tenant_id: str
+    debit_account_id: str
+    credit_account_id: str
+    amount: int
+    ledger: str
+    code: str
+    timestamp: datetime
+    state: TransferState
+    flags: TransferFlags = TransferFlags()
+    pending_id: str | None = None
+    timeout_seconds: int = 0
+    reversal_of: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    expires_at: datetime | None = None
+    resolved_at: datetime | None = None
+    reversed_amount: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "tenant_id": self.tenant_id,
+            "debit_account_id": self.debit_account_id,
+            "credit_account_id": self.credit_account_id,
+            "amount": self.amount,
+            "ledger": self.ledger,
+            "code": self.code,
+            "flags": self.flags.names(),
+            "pending_id": self.pending_id,
+            "timeout_seconds": self.timeout_seconds,
+            "reversal_of": self.reversal_of,
+            "metadata": dict(self.metadata),
+            "timestamp": isoformat(self.timestamp),
+            "state": self.state.value,
+            "expires_at": isoformat(self.expires_at) if self.expires_at else None,
+            "resolved_at": isoformat(self.resolved_at) if self.resolved_at else None,
+            "reversed_amount": self.reversed_amount,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TransferError:
+    """Why one transfer of a batch was refused: a stable code and the offending field."""
+
+    code: str
+    message: str
+    field: str = ""
+
+    @property
+    def pointer(self) -> str:
+        return f"/{self.field}" if self.field else ""
+
+
+@dataclass(frozen=True, slots=True)
+class TransferResult:
+    """One transfer's outcome: created now, found identical (idempotent retry), or refused."""
+
+    index: int
+    transfer: Transfer | None = None
+    created: bool = False
+    error: TransferError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRecord:
+    """A ledger entry the accounting engine wants written with its balance changes."""
+
+    kind: str
+    subject: str
+    tenant_id: str
+    payload: Mapping[str, Any]
+    events: tuple[EventEnvelope, ...] = ()

@@ -1,0 +1,495 @@
+"""The transfer rules: which requests are refused, with TigerBeetle-style specific codes.
+
+`validate_request` needs nothing but the request; `Planner` applies a batch to an overlay
+of the accounts and transfers it touches and decides every transfer before anything is
+written, so a refused transfer (or a failed linked chain) leaves no trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from paygod.accounting.currencies import LEDGERS
+from paygod.accounting.model import (
+    MAX_AMOUNT,
+    Account,
+    LedgerRecord,
+    Transfer,
+    TransferError,
+    TransferRequest,
+    TransferResult,
+    TransferState,
+)
+from paygod.canonical import digest
+from paygod.kernel.clock import isoformat
+
+# Which kernel error each code becomes at the edges (the rest are `Rejected`).
+INVALID_CODES = frozenset(
+    {
+        "id_must_not_be_empty",
+        "flags_are_mutually_exclusive",
+        "debit_account_id_must_not_be_empty",
+        "credit_account_id_must_not_be_empty",
+        "accounts_must_be_different",
+        "amount_must_not_be_zero",
+        "amount_must_not_be_negative",
+        "amount_must_be_an_integer",
+        "overflow",
+        "pending_id_must_not_be_empty",
+        "pending_id_must_be_different",
+        "timeout_reserved_for_pending_transfer",
+        "timeout_must_not_be_negative",
+        "ledger_unknown",
+        "ledger_must_match",
+        "linked_event_chain_open",
+    }
+)
+NOT_FOUND_CODES = frozenset(
+    {
+        "debit_account_not_found",
+        "credit_account_not_found",
+        "pending_transfer_not_found",
+        "reversal_transfer_not_found",
+    }
+)
+
+
+def _err(code: str, message: str, field: str = "") -> TransferError:
+    return TransferError(code, message, field)
+
+
+def _bad_amount(amount: Any) -> TransferError | None:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        return _err("amount_must_be_an_integer", "amount must be an integer", "amount")
+    if amount == 0:
+        return _err("amount_must_not_be_zero", "amount must not be zero", "amount")
+    if amount < 0:
+        return _err("amount_must_not_be_negative", "amount must be positive", "amount")
+    if amount > MAX_AMOUNT:
+        return _err("overflow", f"amount must not exceed {MAX_AMOUNT}", "amount")
+    return None
+
+
+def validate_request(req: TransferRequest) -> TransferError | None:
+    """Refusals that depend on the request alone, in TigerBeetle's order."""
+    if not req.id or not req.id.strip() or len(req.id) > 128:
+        return _err("id_must_not_be_empty", "id must be 1 to 128 characters", "id")
+    f = req.flags
+    if (f.pending + f.post_pending + f.void_pending) > 1:
+        return _err(
+            "flags_are_mutually_exclusive",
+            "pending, post_pending and void_pending are mutually exclusive",
+            "flags",
+        )
+    if req.ledger is not None and req.ledger not in LEDGERS:
+        return _err("ledger_unknown", f"unknown ledger {req.ledger!r}", "ledger")
+    if req.timeout_seconds < 0:
+        return _err("timeout_must_not_be_negative", "timeout must be >= 0", "timeout_seconds")
+    if req.timeout_seconds and not f.pending:
+        return _err(
+            "timeout_reserved_for_pending_transfer",
+            "timeout_seconds only applies to pending transfers",
+            "timeout_seconds",
+        )
+    if f.resolves_pending:
+        if not req.pending_id:
+            return _err("pending_id_must_not_be_empty", "pending_id is required", "pending_id")
+        if req.pending_id == req.id:
+            return _err(
+                "pending_id_must_be_different", "pending_id must differ from id", "pending_id"
+            )
+        if req.amount is not None:
+            return _bad_amount(req.amount)
+        return None
+    if not req.debit_account_id:
+        return _err(
+            "debit_account_id_must_not_be_empty",
+            "debit_account_id is required",
+            "debit_account_id",
+        )
+    if not req.credit_account_id:
+        return _err(
+            "credit_account_id_must_not_be_empty",
+            "credit_account_id is required",
+            "credit_account_id",
+        )
+    if req.debit_account_id == req.credit_account_id:
+        return _err(
+            "accounts_must_be_different",
+            "debit and credit accounts must be different",
+            "credit_account_id",
+        )
+    return _bad_amount(req.amount)
+
+
+def _exists_mismatch(req: TransferRequest, old: Transfer) -> TransferError | None:
+    """Idempotency: the same id must carry the same content (omitted fields aside)."""
+    checks: list[tuple[str, Any, Any]] = [
+        ("flags", req.flags, old.flags),
+        ("pending_id", req.pending_id, old.pending_id),
+        ("timeout_seconds", req.timeout_seconds, old.timeout_seconds),
+        ("debit_account_id", req.debit_account_id, old.debit_account_id),
+        ("credit_account_id", req.credit_account_id, old.credit_account_id),
+        ("amount", req.amount, old.amount),
+        ("ledger", req.ledger, old.ledger),
+        ("code", req.code, old.code),
+        ("reversal_of", req.reversal_of, old.reversal_of),
+        ("metadata", dict(req.metadata), dict(old.metadata)),
+    ]
+    optional = {"debit_account_id", "credit_account_id", "amount", "ledger"}
+    for name, new, stored in checks:
+        if name in optional and new is None:
+            continue
+        if new != stored:
+            return _err(
+                f"exists_with_different_{name}",
+                f"transfer {old.id} exists with a different {name}",
+                name,
+            )
+    return None
+
+
+def transfer_payload(t: Transfer, action: str, released: int = 0) -> dict[str, Any]:
+    """The ledger entry of a transfer: every field that moves money, metadata by digest only
+    (client metadata may hold personal data; the ledger never does). Amounts are decimal
+    strings because RFC 8785 numbers stop being exact above 2^53."""
+    return {
+        "action": action,
+        "transfer_id": t.id,
+        "debit_account_id": t.debit_account_id,
+        "credit_account_id": t.credit_account_id,
+        "amount": str(t.amount),
+        "released": str(released),
+        "ledger": t.ledger,
+        "code": t.code,
+        "flags": t.flags.names(),
+        "pending_id": t.pending_id,
+        "timeout_seconds": t.timeout_seconds,
+        "reversal_of": t.reversal_of,
+        "metadata_digest": digest(dict(t.metadata)),
+        "timestamp": isoformat(t.timestamp),
+    }
+
+
+class Planner:
+    """Applies a batch to an in-memory overlay; the store writes the overlay's changes."""
+
+    def __init__(
+        self,
+        tenant_id: str,
+        accounts: Mapping[str, Account],
+        transfers: Mapping[str, Transfer],
+        now: datetime,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.now = now
+        self.accounts: dict[str, Account] = dict(accounts)
+        self.transfers: dict[str, Transfer] = dict(transfers)
+        self.changed_accounts: set[str] = set()
+        self.new_transfers: dict[str, Transfer] = {}
+        self.updated_transfers: dict[str, Transfer] = {}
+        self.records: list[LedgerRecord] = []
+
+    # -- writes to the overlay ------------------------------------------------------
+
+    def _move(self, account_id: str, dp: int = 0, cp: int = 0, dpe: int = 0, cpe: int = 0) -> None:
+        self.accounts[account_id] = self.accounts[account_id].with_totals(dp, cp, dpe, cpe)
+        self.changed_accounts.add(account_id)
+
+    def _save(self, t: Transfer, *, new: bool) -> None:
+        self.transfers[t.id] = t
+        if new or t.id in self.new_transfers:
+            self.new_transfers[t.id] = t
+        else:
+            self.updated_transfers[t.id] = t
+
+    def _record(self, t: Transfer, action: str, subject: str, released: int = 0) -> None:
+        self.records.append(
+            LedgerRecord("transfer", subject, self.tenant_id, transfer_payload(t, action, released))
+        )
+
+    def expire(self, pending: Transfer) -> None:
+        """Release an expired hold (the sweep, inside the same transaction as the batch)."""
+        current = self.transfers.get(pending.id, pending)
+        if current.state is not TransferState.PENDING:
+            return
+        self.transfers.setdefault(current.id, current)
+        self._move(current.debit_account_id, dpe=-current.amount)
+        self._move(current.credit_account_id, cpe=-current.amount)
+        done = replace(current, state=TransferState.EXPIRED, resolved_at=self.now)
+        self._save(done, new=False)
+        self._record(done, "expire", done.id, released=done.amount)
+
+    # -- deciding -----------------------------------------------------------------
+
+    def _limits(self, debit: Account, credit: Account, amount: int) -> TransferError | None:
+        if debit.flags.debits_must_not_exceed_credits and (
+            debit.debits_posted + debit.debits_pending + amount > debit.credits_posted
+        ):
+            return _err(
+                "exceeds_credits",
+                f"debit account {debit.id} would have debits exceeding its credits",
+                "amount",
+            )
+        if credit.flags.credits_must_not_exceed_debits and (
+            credit.credits_posted + credit.credits_pending + amount > credit.debits_posted
+        ):
+            return _err(
+                "exceeds_debits",
+                f"credit account {credit.id} would have credits exceeding its debits",
+                "amount",
+            )
+        for account, posted, pending in (
+            (debit, debit.debits_posted, debit.debits_pending),
+            (credit, credit.credits_posted, credit.credits_pending),
+        ):
+            if posted + pending + amount > MAX_AMOUNT:
+                return _err("overflow", f"account {account.id} totals would overflow", "amount")
+        return None
+
+    def _decide(self, req: TransferRequest) -> tuple[Transfer | None, bool, TransferError | None]:
+        """(transfer, created, error) for one request against the overlay; no writes."""
+        error = validate_request(req)
+        if error:
+            return None, False, error
+        old = self.transfers.get(req.id)
+        if old is not None:
+            mismatch = _exists_mismatch(req, old)
+            return (None, False, mismatch) if mismatch else (old, False, None)
+        if req.flags.resolves_pending:
+            return self._decide_resolution(req)
+        debit = self.accounts.get(req.debit_account_id or "")
+        if debit is None:
+            msg = f"debit account {req.debit_account_id} not found"
+            return None, False, _err("debit_account_not_found", msg, "debit_account_id")
+        credit = self.accounts.get(req.credit_account_id or "")
+        if credit is None:
+            msg = f"credit account {req.credit_account_id} not found"
+            return None, False, _err("credit_account_not_found", msg, "credit_account_id")
+        if debit.ledger != credit.ledger:
+            msg = f"accounts are in different ledgers ({debit.ledger}, {credit.ledger})"
+            return None, False, _err("ledger_must_match", msg, "credit_account_id")
+        if req.ledger is not None and req.ledger != debit.ledger:
+            msg = f"transfer ledger {req.ledger} differs from the accounts' {debit.ledger}"
+            return None, False, _err("ledger_must_match", msg, "ledger")
+        for account, name in ((debit, "debit_account_id"), (credit, "credit_account_id")):
+            if account.flags.closed:
+                return None, False, _err("account_closed", f"account {account.id} is closed", name)
+        amount = req.amount
+        assert amount is not None
+        if req.reversal_of is not None:
+            refused = self._check_reversal(req, amount)
+            if refused:
+                return None, False, refused
+        refused = self._limits(debit, credit, amount)
+        if refused:
+            return None, False, refused
+        pending = req.flags.pending
+        transfer = Transfer(
+            id=req.id,
+            tenant_id=self.tenant_id,
+            debit_account_id=debit.id,
+            credit_account_id=credit.id,
+            amount=amount,
+            ledger=debit.ledger,
+            code=req.code,
+            timestamp=self.now,
+            state=TransferState.PENDING if pending else TransferState.POSTED,
+            flags=req.flags,
+            timeout_seconds=req.timeout_seconds,
+            reversal_of=req.reversal_of,
+            metadata=dict(req.metadata),
+            expires_at=(
+                self.now + timedelta(seconds=req.timeout_seconds)
+                if pending and req.timeout_seconds
+                else None
+            ),
+        )
+        return transfer, True, None
+
+    def _check_reversal(self, req: TransferRequest, amount: int) -> TransferError | None:
+        orig = self.transfers.get(req.reversal_of or "")
+        if orig is None or orig.state is not TransferState.POSTED or orig.flags.pending:
+            return _err(
+                "reversal_transfer_not_found",
+                f"no posted transfer {req.reversal_of} to reverse",
+                "reversal_of",
+            )
+        if (req.debit_account_id, req.credit_account_id) != (
+            orig.credit_account_id,
+            orig.debit_account_id,
+        ):
+            return _err(
+                "reversal_must_swap_accounts",
+                "a reversal debits the original credit account and credits its debit account",
+                "debit_account_id",
+            )
+        if orig.reversed_amount + amount > orig.amount:
+            return _err(
+                "exceeds_reversible_amount",
+                f"only {orig.amount - orig.reversed_amount} of {orig.id} is left to reverse",
+                "amount",
+            )
+        return None
+
+    def _decide_resolution(
+        self, req: TransferRequest
+    ) -> tuple[Transfer | None, bool, TransferError | None]:
+        p = self.transfers.get(req.pending_id or "")
+        if p is None:
+            msg = f"pending transfer {req.pending_id} not found"
+            return None, False, _err("pending_transfer_not_found", msg, "pending_id")
+        if not p.flags.pending:
+            msg = f"transfer {p.id} is not a pending transfer"
+            return None, False, _err("pending_transfer_not_pending", msg, "pending_id")
+        for name in ("debit_account_id", "credit_account_id", "ledger"):
+            given = getattr(req, name)
+            if given is not None and given != getattr(p, name):
+                msg = f"{name} differs from the pending transfer's"
+                return None, False, _err(f"pending_transfer_has_different_{name}", msg, name)
+        state_errors = {
+            TransferState.POSTED: "pending_transfer_already_posted",
+            TransferState.VOIDED: "pending_transfer_already_voided",
+            TransferState.EXPIRED: "pending_transfer_expired",
+        }
+        if p.state in state_errors:
+            code = state_errors[p.state]
+            msg = f"pending transfer {p.id} is already {p.state.value}"
+            return None, False, _err(code, msg, "pending_id")
+        if p.expires_at is not None and self.now >= p.expires_at:
+            msg = f"pending transfer {p.id} expired at {isoformat(p.expires_at)}"
+            return None, False, _err("pending_transfer_expired", msg, "pending_id")
+        if req.flags.post_pending:
+            amount = p.amount if req.amount is None else req.amount
+            if amount > p.amount:
+                msg = f"amount {amount} exceeds the pending amount {p.amount}"
+                return None, False, _err("exceeds_pending_transfer_amount", msg, "amount")
+            for account_id, name in (
+                (p.debit_account_id, "debit_account_id"),
+                (p.credit_account_id, "credit_account_id"),
+            ):
+                if self.accounts[account_id].flags.closed:
+                    return (
+                        None,
+                        False,
+                        _err("account_closed", f"account {account_id} is closed", name),
+                    )
+            state = TransferState.POSTED
+        else:
+            if req.amount is not None and req.amount != p.amount:
+                msg = "a void releases the whole pending amount"
+                return None, False, _err("pending_transfer_has_different_amount", msg, "amount")
+            amount = p.amount
+            state = TransferState.VOIDED
+        transfer = Transfer(
+            id=req.id,
+            tenant_id=self.tenant_id,
+            debit_account_id=p.debit_account_id,
+            credit_account_id=p.credit_account_id,
+            amount=amount,
+            ledger=p.ledger,
+            code=req.code,
+            timestamp=self.now,
+            state=state,
+            flags=req.flags,
+            pending_id=p.id,
+            metadata=dict(req.metadata),
+        )
+        return transfer, True, None
+
+    def _apply(self, t: Transfer) -> None:
+        if t.flags.resolves_pending:
+            p = self.transfers[t.pending_id or ""]
+            self._move(t.debit_account_id, dpe=-p.amount)
+            self._move(t.credit_account_id, cpe=-p.amount)
+            if t.flags.post_pending:
+                self._move(t.debit_account_id, dp=t.amount)
+                self._move(t.credit_account_id, cp=t.amount)
+                final = TransferState.POSTED
+            else:
+                final = TransferState.VOIDED
+            self._save(replace(p, state=final, resolved_at=self.now), new=False)
+            action = "post_pending" if t.flags.post_pending else "void_pending"
+            self._save(t, new=True)
+            self._record(t, action, t.id, released=p.amount)
+            return
+        if t.flags.pending:
+            self._move(t.debit_account_id, dpe=t.amount)
+            self._move(t.credit_account_id, cpe=t.amount)
+            action = "pending"
+        else:
+            self._move(t.debit_account_id, dp=t.amount)
+            self._move(t.credit_account_id, cp=t.amount)
+            action = "post"
+        if t.reversal_of is not None:
+            orig = self.transfers[t.reversal_of]
+            self._save(replace(orig, reversed_amount=orig.reversed_amount + t.amount), new=False)
+        self._save(t, new=True)
+        self._record(t, action, t.id)
+
+    # -- batches --------------------------------------------------------------------
+
+    def run(self, requests: Sequence[TransferRequest]) -> list[TransferResult]:
+        """Decide and apply every request; a linked chain commits or fails as one."""
+        results: list[TransferResult] = []
+        i = 0
+        while i < len(requests):
+            end = i
+            while end < len(requests) and requests[end].flags.linked:
+                end += 1
+            if end == i:
+                t, created, error = self._decide(requests[i])
+                if t is not None and created:
+                    self._apply(t)
+                results.append(TransferResult(i, t, created, error))
+                i += 1
+                continue
+            results.extend(self._run_chain(requests, i, end))
+            i = end + 1
+        return results
+
+    def _run_chain(
+        self, requests: Sequence[TransferRequest], start: int, end: int
+    ) -> list[TransferResult]:
+        if end >= len(requests):  # the last transfer of the batch still says "linked"
+            msg = "the last transfer of a linked chain must not carry the linked flag"
+            open_chain = _err("linked_event_chain_open", msg, "flags")
+            return [TransferResult(k, None, False, open_chain) for k in range(start, len(requests))]
+        snapshot = (
+            dict(self.accounts),
+            dict(self.transfers),
+            set(self.changed_accounts),
+            dict(self.new_transfers),
+            dict(self.updated_transfers),
+            len(self.records),
+        )
+        chain: list[TransferResult] = []
+        failed_at: int | None = None
+        for k in range(start, end + 1):
+            t, created, error = self._decide(requests[k])
+            if error is not None:
+                failed_at = k
+                chain.append(TransferResult(k, None, False, error))
+                break
+            if t is not None and created:
+                self._apply(t)
+            chain.append(TransferResult(k, t, created, None))
+        if failed_at is None:
+            return chain
+        (
+            self.accounts,
+            self.transfers,
+            self.changed_accounts,
+            self.new_transfers,
+            self.updated_transfers,
+            n_records,
+        ) = snapshot
+        del self.records[n_records:]
+        linked = _err("linked_event_failed", "another transfer of the linked chain failed")
+        return [
+            chain[k - start] if k == failed_at else TransferResult(k, None, False, linked)
+            for k in range(start, end + 1)
+        ]

@@ -1,0 +1,431 @@
+"""The accounting service: accounts and transfers, each change sealed in the ledger.
+
+Every write runs inside `LedgerService.transact`: the account rows and the ledger
+entries that describe them commit in one transaction or not at all, so balances can
+always be rebuilt from the tamper-evident ledger (`rebuild_check`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+from paygod.accounting.currencies import exponent
+from paygod.accounting.model import (
+    Account,
+    AccountCode,
+    AccountFlags,
+    LedgerRecord,
+    Transfer,
+    TransferError,
+    TransferFlags,
+    TransferRequest,
+    TransferResult,
+)
+from paygod.accounting.ports import AccountSession, AccountStore, DraftFactory, LedgerPort
+from paygod.accounting.rules import INVALID_CODES, NOT_FOUND_CODES, Planner, validate_request
+from paygod.canonical import digest
+from paygod.kernel.clock import Clock
+from paygod.kernel.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PaygodError,
+    Rejected,
+)
+from paygod.kernel.events import EventEnvelope
+from paygod.kernel.ids import new_id
+
+R = TypeVar("R")
+
+SWEEP_LIMIT = 10_000
+
+# (accounts before, accounts after) of one batch → events to publish with it.
+EventsHook = Callable[[Mapping[str, Account], Mapping[str, Account]], Sequence[EventEnvelope]]
+
+
+class _NothingWritten(Exception):
+    """Raised inside a ledger transaction that has nothing to record, so none is opened."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__("nothing to write")
+        self.result = result
+
+
+def error_for(error: TransferError, prefix: str = "") -> PaygodError:
+    """The kernel error a refused transfer becomes at the edges (problem+json, exit code)."""
+    errors = [FieldError(prefix + error.pointer, error.message)]
+    extra = {"code": error.code}
+    if error.code in INVALID_CODES:
+        return InvalidInput(error.message, code=error.code, errors=errors, extra=extra)
+    if error.code in NOT_FOUND_CODES:
+        return NotFound(error.message, code=error.code, errors=errors, extra=extra)
+    if error.code.startswith("exists_with_different_"):
+        return Conflict(error.message, code=error.code, errors=errors, extra=extra)
+    return Rejected(error.message, code=error.code, errors=errors, extra=extra)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSpec:
+    """What a client asks for when opening an account."""
+
+    ledger: str
+    code: AccountCode
+    id: str | None = None
+    flags: AccountFlags = field(default_factory=AccountFlags)
+    metadata: Mapping[str, Any] | None = None
+
+
+def account_payload(a: Account, action: str) -> dict[str, Any]:
+    return {
+        "action": action,
+        "account_id": a.id,
+        "ledger": a.ledger,
+        "code": a.code.value,
+        "flags": a.flags.names(),
+        "metadata_digest": digest(dict(a.metadata)),
+    }
+
+
+class AccountingService:
+    def __init__(
+        self, store: AccountStore, ledger: LedgerPort, clock: Clock, make_draft: DraftFactory
+    ) -> None:
+        self.store = store
+        self.ledger = ledger
+        self.clock = clock
+        self.make_draft = make_draft
+
+    # -- the one write path ---------------------------------------------------------
+
+    def _transact(self, plan: Callable[[AccountSession], tuple[R, list[LedgerRecord]]]) -> R:
+        def work(conn: Any) -> tuple[R, list[Any]]:
+            with self.store.exclusive():
+                result, records = plan(self.store.session(conn))
+                if not records:
+                    raise _NothingWritten(result)
+                return result, [
+                    self.make_draft(
+                        kind=r.kind,
+                        subject=r.subject,
+                        payload=r.payload,
+                        tenant_id=r.tenant_id,
+                        events=r.events,
+                    )
+                    for r in records
+                ]
+
+        try:
+            result, _entries = self.ledger.transact(work)
+        except _NothingWritten as nothing:
+            result = nothing.result
+        return result  # type: ignore[no-any-return]
+
+    # -- accounts -------------------------------------------------------------------
+
+    def open_accounts(
+        self, tenant_id: str, specs: Sequence[AccountSpec]
+    ) -> list[tuple[Account, bool]]:
+        """Open accounts (idempotent by id): (account, created) for each spec."""
+        now = self.clock.now()
+        wanted: list[Account] = []
+        for i, spec in enumerate(specs):
+            prefix = f"/accounts/{i}" if len(specs) > 1 else ""
+            try:
+                exponent(spec.ledger)
+            except InvalidInput as exc:
+                raise InvalidInput(
+                    exc.detail,
+                    code=exc.instance_code,
+                    errors=[FieldError(prefix + "/ledger", exc.detail)],
+                ) from None
+            if (
+                spec.flags.debits_must_not_exceed_credits
+                and spec.flags.credits_must_not_exceed_debits
+            ):
+                raise InvalidInput(
+                    "an account cannot limit both debits and credits",
+                    code="flags_are_mutually_exclusive",
+                    errors=[FieldError(prefix + "/flags", "choose one limit flag")],
+                )
+            account_id = spec.id or new_id()
+            if not account_id.strip() or len(account_id) > 128:
+                raise InvalidInput(
+                    "account id must be 1 to 128 characters",
+                    code="id_must_not_be_empty",
+                    errors=[FieldError(prefix + "/id", "1 to 128 characters")],
+                )
+            wanted.append(
+                Account(
+                    id=account_id,
+                    tenant_id=tenant_id,
+                    ledger=spec.ledger,
+                    code=spec.code,
+                    created_at=now,
+                    flags=spec.flags,
+                    metadata=dict(spec.metadata or {}),
+                )
+            )
+
+        def plan(session: AccountSession) -> tuple[list[tuple[Account, bool]], list[LedgerRecord]]:
+            existing = session.get_accounts(tenant_id, [a.id for a in wanted], lock=True)
+            out: list[tuple[Account, bool]] = []
+            fresh: dict[str, Account] = {}
+            for i, a in enumerate(wanted):
+                old = existing.get(a.id) or fresh.get(a.id)
+                if old is None:
+                    fresh[a.id] = a
+                    out.append((a, True))
+                    continue
+                for name in ("ledger", "code", "flags", "metadata"):
+                    if getattr(old, name) != getattr(a, name):
+                        prefix = f"/accounts/{i}" if len(wanted) > 1 else ""
+                        raise Conflict(
+                            f"account {a.id} exists with a different {name}",
+                            code=f"exists_with_different_{name}",
+                            errors=[
+                                FieldError(f"{prefix}/{name}", "differs from the stored account")
+                            ],
+                        )
+                out.append((old, False))
+            session.insert_accounts(list(fresh.values()))
+            records = [
+                LedgerRecord("account", a.id, tenant_id, account_payload(a, "open"))
+                for a in fresh.values()
+            ]
+            return out, records
+
+        return self._transact(plan)
+
+    def open_account(self, tenant_id: str, spec: AccountSpec) -> tuple[Account, bool]:
+        return self.open_accounts(tenant_id, [spec])[0]
+
+    def get_account(self, tenant_id: str, account_id: str) -> Account:
+        with self.store.reading() as session:
+            found = session.get_accounts(tenant_id, [account_id])
+        if account_id not in found:
+            raise NotFound(f"account {account_id} not found", code="account_not_found")
+        return found[account_id]
+
+    def list_accounts(
+        self,
+        tenant_id: str,
+        *,
+        ledger: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Account]:
+        with self.store.reading() as session:
+            return session.list_accounts(tenant_id, ledger=ledger, after=after, limit=limit)
+
+    def _change_account(
+        self, tenant_id: str, account_id: str, change: Callable[[Account], Account], action: str
+    ) -> Account:
+        def plan(session: AccountSession) -> tuple[Account, list[LedgerRecord]]:
+            found = session.get_accounts(tenant_id, [account_id], lock=True)
+            if account_id not in found:
+                raise NotFound(f"account {account_id} not found", code="account_not_found")
+            old = found[account_id]
+            new = change(old)
+            if new == old:
+                return old, []
+            session.update_accounts([new])
+            return new, [LedgerRecord("account", new.id, tenant_id, account_payload(new, action))]
+
+        return self._transact(plan)
+
+    def close_account(self, tenant_id: str, account_id: str) -> Account:
+        def close(a: Account) -> Account:
+            if a.debits_pending or a.credits_pending:
+                raise Rejected(
+                    f"account {a.id} has pending transfers; post or void them first",
+                    code="account_has_pending_transfers",
+                )
+            return replace(a, flags=replace(a.flags, closed=True))
+
+        return self._change_account(tenant_id, account_id, close, "close")
+
+    def update_metadata(
+        self, tenant_id: str, account_id: str, metadata: Mapping[str, Any]
+    ) -> Account:
+        return self._change_account(
+            tenant_id,
+            account_id,
+            lambda a: replace(a, metadata={**a.metadata, **metadata}),
+            "update",
+        )
+
+    # -- transfers ------------------------------------------------------------------
+
+    def create_transfers(
+        self,
+        tenant_id: str,
+        requests: Sequence[TransferRequest],
+        *,
+        events: EventsHook | None = None,
+    ) -> list[TransferResult]:
+        """Apply a batch; each transfer (or linked chain) succeeds or fails on its own.
+
+        Results come back in request order; nothing of a refused transfer is recorded.
+        """
+        now = self.clock.now()
+        if requests and all(validate_request(r) for r in requests):
+            return Planner(tenant_id, {}, {}, now).run(requests)  # bad input: no transaction
+
+        def plan(session: AccountSession) -> tuple[list[TransferResult], list[LedgerRecord]]:
+            wanted = {r.id for r in requests}
+            wanted.update(r.pending_id for r in requests if r.pending_id)
+            wanted.update(r.reversal_of for r in requests if r.reversal_of)
+            known = session.get_transfers(tenant_id, wanted)
+            due = session.due_pending(tenant_id, now, SWEEP_LIMIT)
+            account_ids: set[str] = set()
+            for r in requests:
+                account_ids.update(x for x in (r.debit_account_id, r.credit_account_id) if x)
+            for t in (*known.values(), *due):
+                account_ids.update((t.debit_account_id, t.credit_account_id))
+            accounts = session.get_accounts(tenant_id, account_ids, lock=True)
+            planner = Planner(tenant_id, accounts, {**known, **{t.id: t for t in due}}, now)
+            for t in due:
+                planner.expire(t)
+            results = planner.run(requests)
+            changed = [planner.accounts[i] for i in sorted(planner.changed_accounts)]
+            session.update_accounts(changed)
+            session.insert_transfers(planner.new_transfers.values())
+            session.update_transfers(planner.updated_transfers.values())
+            records = planner.records
+            if events is not None and records:
+                extra = tuple(events(accounts, {a.id: a for a in changed}))
+                if extra:
+                    records[-1] = replace(records[-1], events=records[-1].events + extra)
+            return results, records
+
+        return self._transact(plan)
+
+    def transfer(self, tenant_id: str, request: TransferRequest) -> TransferResult:
+        """One transfer; a refusal raises its specific error."""
+        result = self.create_transfers(tenant_id, [request])[0]
+        if result.error is not None:
+            raise error_for(result.error)
+        return result
+
+    def submit_linked(
+        self, tenant_id: str, requests: Sequence[TransferRequest]
+    ) -> list[TransferResult]:
+        """A linked batch: all commit or none does; the first cause is raised."""
+        chained = [
+            replace(r, flags=replace(r.flags, linked=i < len(requests) - 1))
+            for i, r in enumerate(requests)
+        ]
+        results = self.create_transfers(tenant_id, chained)
+        for result in results:
+            if result.error is not None and result.error.code != "linked_event_failed":
+                raise error_for(result.error, prefix=f"/transfers/{result.index}")
+        return results
+
+    def post_pending(
+        self,
+        tenant_id: str,
+        pending_id: str,
+        *,
+        id: str | None = None,
+        amount: int | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> TransferResult:
+        # A default id derived from the hold makes a retried post idempotent.
+        return self.transfer(
+            tenant_id,
+            TransferRequest(
+                id=id or f"{pending_id}.post",
+                amount=amount,
+                flags=TransferFlags(post_pending=True),
+                pending_id=pending_id,
+                code="post_pending",
+                metadata=dict(metadata or {}),
+            ),
+        )
+
+    def void_pending(
+        self,
+        tenant_id: str,
+        pending_id: str,
+        *,
+        id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> TransferResult:
+        return self.transfer(
+            tenant_id,
+            TransferRequest(
+                id=id or f"{pending_id}.void",
+                flags=TransferFlags(void_pending=True),
+                pending_id=pending_id,
+                code="void_pending",
+                metadata=dict(metadata or {}),
+            ),
+        )
+
+    def reverse(
+        self,
+        tenant_id: str,
+        transfer_id: str,
+        *,
+        id: str | None = None,
+        amount: int | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> TransferResult:
+        """A new transfer in the opposite direction that references the original."""
+        original = self.get_transfer(tenant_id, transfer_id)
+        return self.transfer(
+            tenant_id,
+            TransferRequest(
+                id=id or f"{transfer_id}.reversal",
+                debit_account_id=original.credit_account_id,
+                credit_account_id=original.debit_account_id,
+                amount=amount if amount is not None else original.amount - original.reversed_amount,
+                ledger=original.ledger,
+                code="reversal",
+                reversal_of=original.id,
+                metadata=dict(metadata or {}),
+            ),
+        )
+
+    def get_transfer(self, tenant_id: str, transfer_id: str) -> Transfer:
+        with self.store.reading() as session:
+            found = session.get_transfers(tenant_id, [transfer_id])
+        if transfer_id not in found:
+            raise NotFound(f"transfer {transfer_id} not found", code="transfer_not_found")
+        return found[transfer_id]
+
+    def list_transfers(
+        self, tenant_id: str, *, after: str | None = None, limit: int = 100
+    ) -> list[Transfer]:
+        with self.store.reading() as session:
+            return session.list_transfers(tenant_id, after=after, limit=limit)
+
+    def expire_pending(self, now: datetime | None = None) -> list[str]:
+        """Release every hold whose timeout has passed; returns the expired transfer ids."""
+        instant = now or self.clock.now()
+        expired: list[str] = []
+        while True:
+            with self.store.reading() as session:
+                due = session.due_pending(None, instant, SWEEP_LIMIT)
+            if not due:
+                return expired
+            for tenant_id in sorted({t.tenant_id for t in due}):
+                expired.extend(self._sweep(tenant_id, instant))
+
+    def _sweep(self, tenant_id: str, now: datetime) -> list[str]:
+        def plan(session: AccountSession) -> tuple[list[str], list[LedgerRecord]]:
+            due = session.due_pending(tenant_id, now, SWEEP_LIMIT)
+            ids = {x for t in due for x in (t.debit_account_id, t.credit_account_id)}
+            accounts = session.get_accounts(tenant_id, ids, lock=True)
+            planner = Planner(tenant_id, accounts, {t.id: t for t in due}, now)
+            for t in due:
+                planner.expire(t)
+            session.update_accounts(planner.accounts[i] for i in sorted(planner.changed_accounts))
+            session.update_transfers(planner.updated_transfers.values())
+            return [t.id for t in due], planner.records
+
+        return self._transact(plan)

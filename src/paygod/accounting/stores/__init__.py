@@ -1,0 +1,1 @@
+"""Account store adapters: memory, sqlite, postgres."""

@@ -1,0 +1,262 @@
+"""SQL sessions shared by the SQLite and PostgreSQL adapters (they differ in placeholders,
+IN-lists and row locks only)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from paygod.accounting.model import (
+    Account,
+    AccountCode,
+    AccountFlags,
+    Transfer,
+    TransferFlags,
+    TransferState,
+)
+from paygod.kernel.clock import isoformat, parse_instant
+
+ACCOUNT_COLUMNS = (
+    "tenant_id, id, ledger, code, flags, metadata, created_at, "
+    "debits_posted, credits_posted, debits_pending, credits_pending"
+)
+TRANSFER_COLUMNS = (
+    "tenant_id, id, debit_account_id, credit_account_id, amount, ledger, code, flags, "
+    "pending_id, timeout_seconds, reversal_of, metadata, timestamp, state, expires_at, "
+    "resolved_at, reversed_amount"
+)
+
+
+def _ts(value: datetime | None) -> str | None:
+    return isoformat(value) if value is not None else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return parse_instant(value) if value is not None else None
+
+
+def account_row(a: Account) -> tuple[Any, ...]:
+    return (
+        a.tenant_id,
+        a.id,
+        a.ledger,
+        a.code.value,
+        a.flags.bits(),
+        orjson.dumps(dict(a.metadata)).decode(),
+        isoformat(a.created_at),
+        a.debits_posted,
+        a.credits_posted,
+        a.debits_pending,
+        a.credits_pending,
+    )
+
+
+def account_from(row: Sequence[Any]) -> Account:
+    return Account(
+        tenant_id=row[0],
+        id=row[1],
+        ledger=row[2],
+        code=AccountCode(row[3]),
+        flags=AccountFlags.from_bits(row[4]),
+        metadata=orjson.loads(row[5]),
+        created_at=parse_instant(row[6]),
+        debits_posted=int(row[7]),
+        credits_posted=int(row[8]),
+        debits_pending=int(row[9]),
+        credits_pending=int(row[10]),
+    )
+
+
+def transfer_row(t: Transfer) -> tuple[Any, ...]:
+    return (
+        t.tenant_id,
+        t.id,
+        t.debit_account_id,
+        t.credit_account_id,
+        t.amount,
+        t.ledger,
+        t.code,
+        t.flags.bits(),
+        t.pending_id,
+        t.timeout_seconds,
+        t.reversal_of,
+        orjson.dumps(dict(t.metadata)).decode(),
+        isoformat(t.timestamp),
+        t.state.value,
+        _ts(t.expires_at),
+        _ts(t.resolved_at),
+        t.reversed_amount,
+    )
+
+
+def transfer_from(row: Sequence[Any]) -> Transfer:
+    return Transfer(
+        tenant_id=row[0],
+        id=row[1],
+        debit_account_id=row[2],
+        credit_account_id=row[3],
+        amount=int(row[4]),
+        ledger=row[5],
+        code=row[6],
+        flags=TransferFlags.from_bits(row[7]),
+        pending_id=row[8],
+        timeout_seconds=row[9],
+        reversal_of=row[10],
+        metadata=orjson.loads(row[11]),
+        timestamp=parse_instant(row[12]),
+        state=TransferState(row[13]),
+        expires_at=_dt(row[14]),
+        resolved_at=_dt(row[15]),
+        reversed_amount=int(row[16]),
+    )
+
+
+class SqlAccountSession:
+    """One connection. `p` is the driver's placeholder ('?' sqlite3, '%s' psycopg)."""
+
+    p = "?"
+    for_update = ""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def _in(self, column: str, values: Collection[str]) -> tuple[str, list[Any]]:
+        return f"{column} IN ({', '.join([self.p] * len(values))})", list(values)
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        return list(self.conn.execute(sql.replace("?", self.p), params).fetchall())
+
+    def get_accounts(
+        self, tenant_id: str, ids: Collection[str], *, lock: bool = False
+    ) -> dict[str, Account]:
+        if not ids:
+            return {}
+        clause, params = self._in("id", sorted(set(ids)))
+        sql = f"SELECT {ACCOUNT_COLUMNS} FROM accounting_accounts WHERE tenant_id = ? AND "
+        # Locks are taken in id order so two writers never wait on each other in a cycle.
+        suffix = f" ORDER BY id{self.for_update if lock else ''}"
+        rows = self.conn.execute(
+            sql.replace("?", self.p) + clause + suffix, [tenant_id, *params]
+        ).fetchall()
+        return {a.id: a for a in map(account_from, rows)}
+
+    def get_transfers(self, tenant_id: str, ids: Collection[str]) -> dict[str, Transfer]:
+        if not ids:
+            return {}
+        clause, params = self._in("id", sorted(set(ids)))
+        sql = f"SELECT {TRANSFER_COLUMNS} FROM accounting_transfers WHERE tenant_id = ? AND "
+        rows = self.conn.execute(sql.replace("?", self.p) + clause, [tenant_id, *params])
+        return {t.id: t for t in map(transfer_from, rows.fetchall())}
+
+    def due_pending(self, tenant_id: str | None, now: datetime, limit: int) -> list[Transfer]:
+        sql = (
+            f"SELECT {TRANSFER_COLUMNS} FROM accounting_transfers "
+            "WHERE state = 'pending' AND expires_at IS NOT NULL AND expires_at <= ?"
+        )
+        params: list[Any] = [isoformat(now)]
+        if tenant_id is not None:
+            sql += " AND tenant_id = ?"
+            params.append(tenant_id)
+        sql += " ORDER BY expires_at, id LIMIT ?"
+        params.append(limit)
+        return [transfer_from(r) for r in self._rows(sql, params)]
+
+    def list_accounts(
+        self,
+        tenant_id: str | None,
+        *,
+        ledger: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Account]:
+        where, params = ["1 = 1"], []
+        for column, value, op in (
+            ("tenant_id", tenant_id, "="),
+            ("ledger", ledger, "="),
+            ("id", after, ">"),
+        ):
+            if value is not None:
+                where.append(f"{column} {op} ?")
+                params.append(value)
+        sql = (
+            f"SELECT {ACCOUNT_COLUMNS} FROM accounting_accounts WHERE {' AND '.join(where)} "
+            "ORDER BY id, tenant_id LIMIT ?"
+        )
+        return [account_from(r) for r in self._rows(sql, [*params, limit])]
+
+    def account_transfers(
+        self, tenant_id: str, account_id: str, *, until: datetime | None = None
+    ) -> list[Transfer]:
+        sql = (
+            f"SELECT {TRANSFER_COLUMNS} FROM accounting_transfers WHERE tenant_id = ? "
+            "AND (debit_account_id = ? OR credit_account_id = ?)"
+        )
+        params: list[Any] = [tenant_id, account_id, account_id]
+        if until is not None:
+            sql += " AND timestamp <= ?"
+            params.append(isoformat(until))
+        sql += " ORDER BY timestamp, id"
+        return [transfer_from(r) for r in self._rows(sql, params)]
+
+    def list_transfers(
+        self, tenant_id: str, *, after: str | None = None, limit: int = 100
+    ) -> list[Transfer]:
+        sql = f"SELECT {TRANSFER_COLUMNS} FROM accounting_transfers WHERE tenant_id = ?"
+        params: list[Any] = [tenant_id]
+        if after is not None:
+            sql += " AND id > ?"
+            params.append(after)
+        sql += " ORDER BY id LIMIT ?"
+        return [transfer_from(r) for r in self._rows(sql, [*params, limit])]
+
+    def _many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            cur = self.conn.cursor()
+            cur.executemany(sql.replace("?", self.p), rows)
+
+    def insert_accounts(self, accounts: Sequence[Account]) -> None:
+        marks = ", ".join(["?"] * 11)
+        self._many(
+            f"INSERT INTO accounting_accounts ({ACCOUNT_COLUMNS}) VALUES ({marks})",
+            [account_row(a) for a in accounts],
+        )
+
+    def update_accounts(self, accounts: Iterable[Account]) -> None:
+        self._many(
+            "UPDATE accounting_accounts SET flags = ?, metadata = ?, debits_posted = ?, "
+            "credits_posted = ?, debits_pending = ?, credits_pending = ? "
+            "WHERE tenant_id = ? AND id = ?",
+            [
+                (
+                    a.flags.bits(),
+                    orjson.dumps(dict(a.metadata)).decode(),
+                    a.debits_posted,
+                    a.credits_posted,
+                    a.debits_pending,
+                    a.credits_pending,
+                    a.tenant_id,
+                    a.id,
+                )
+                for a in accounts
+            ],
+        )
+
+    def insert_transfers(self, transfers: Iterable[Transfer]) -> None:
+        marks = ", ".join(["?"] * 17)
+        self._many(
+            f"INSERT INTO accounting_transfers ({TRANSFER_COLUMNS}) VALUES ({marks})",
+            [transfer_row(t) for t in transfers],
+        )
+
+    def update_transfers(self, transfers: Iterable[Transfer]) -> None:
+        self._many(
+            "UPDATE accounting_transfers SET state = ?, resolved_at = ?, reversed_amount = ? "
+            "WHERE tenant_id = ? AND id = ?",
+            [
+                (t.state.value, _ts(t.resolved_at), t.reversed_amount, t.tenant_id, t.id)
+                for t in transfers
+            ],
+        )
