@@ -1,0 +1,1 @@
+"""Payments: payment lifecycle, rail router (fees, speed, limits, fallback), rail connectors."""

@@ -1,0 +1,1 @@
+"""Rail connectors: simulated, outbound webhook, SEPA credit transfer file."""

@@ -1,0 +1,105 @@
+"""Webhook signatures: HMAC-SHA256 over `"<timestamp>." + body`, sent as `t=<unix>,v1=<hex>`.
+
+The timestamp is inside the MAC, so an attacker cannot refresh an old message; the
+tolerance window bounds how old a message may be; and the replay guard remembers every
+signature seen inside that window, so the same message cannot be delivered twice. A
+message older than the window is refused as stale, which is why the guard may forget it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+from dataclasses import dataclass
+
+SIGNATURE_HEADER = "Paygod-Signature"
+DEFAULT_TOLERANCE = 300
+
+
+class WebhookRejected(Exception):
+    """`reason`: malformed | bad_signature | stale | replayed."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def signature(secret: bytes, timestamp: int, body: bytes) -> str:
+    return hmac.new(secret, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def sign(secret: bytes, body: bytes, *, timestamp: int | None = None) -> str:
+    """The header value for `body`: `t=<unix seconds>,v1=<hex>`."""
+    ts = int(time.time()) if timestamp is None else timestamp
+    return f"t={ts},v1={signature(secret, ts, body)}"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedSignature:
+    timestamp: int
+    signatures: tuple[str, ...]
+
+
+def parse_header(header: str | None) -> ParsedSignature:
+    if not header:
+        raise WebhookRejected("malformed", f"missing {SIGNATURE_HEADER} header")
+    timestamp: int | None = None
+    sigs: list[str] = []
+    for part in header.split(","):
+        key, sep, value = part.strip().partition("=")
+        if not sep:
+            raise WebhookRejected("malformed", f"bad {SIGNATURE_HEADER} element {part!r}")
+        if key == "t":
+            if not value.isdigit():
+                raise WebhookRejected("malformed", "timestamp t= is not an integer")
+            timestamp = int(value)
+        elif key == "v1":
+            sigs.append(value)
+    if timestamp is None or not sigs:
+        raise WebhookRejected("malformed", "header needs t= and at least one v1=")
+    return ParsedSignature(timestamp, tuple(sigs))
+
+
+class ReplayGuard:
+    """Signatures seen within the tolerance window (memory; one per verifying process)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def first_time(self, key: str, timestamp: int, now: int, tolerance: int) -> bool:
+        with self._lock:
+            if len(self._seen) > 10_000:
+                horizon = now - tolerance
+                self._seen = {k: t for k, t in self._seen.items() if t >= horizon}
+            if key in self._seen:
+                return False
+            self._seen[key] = timestamp
+            return True
+
+
+def verify(
+    secret: bytes,
+    header: str | None,
+    body: bytes,
+    *,
+    now: int,
+    tolerance: int = DEFAULT_TOLERANCE,
+    guard: ReplayGuard | None = None,
+) -> ParsedSignature:
+    """Raise `WebhookRejected` unless `body` carries a fresh, valid, first-seen signature."""
+    parsed = parse_header(header)
+    expected = signature(secret, parsed.timestamp, body)
+    match = next((s for s in parsed.signatures if hmac.compare_digest(s, expected)), None)
+    if match is None:
+        raise WebhookRejected("bad_signature", "signature does not match the body")
+    if abs(now - parsed.timestamp) > tolerance:
+        raise WebhookRejected(
+            "stale", f"timestamp {parsed.timestamp} is outside the {tolerance} s tolerance window"
+        )
+    if guard is not None and not guard.first_time(match, parsed.timestamp, now, tolerance):
+        raise WebhookRejected("replayed", "this signed message was already delivered")
+    return parsed
