@@ -82,6 +82,11 @@ def canonical(
         ) from None
 
 
+from paygod.cli import decisions as _decisions_cli  # noqa: E402 - commands register on import
+
+app.add_typer(_decisions_cli.app)
+
+
 def run() -> None:
     """Console-script entry point."""
     guarded(app)

@@ -1,0 +1,692 @@
+"""The paygod/v1 condition language: a lark grammar, compiled to Python closures.
+
+A condition is parsed once (when its pack loads) and compiled into a tree of small
+closures over an environment dict (`input`, `measure` and lambda variables). Nothing
+is ever passed to `eval`/`exec`. Semantics follow the original paygod/v1 kernel
+(PolicyExpression.cs) where it defines them; docs/packs.md lists every rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+Env = dict[str, Any]
+Compiled = Callable[[Env], Any]
+
+ROOTS = frozenset({"input", "measure"})
+MAX_PATTERN_CHARS = 256
+MAX_MATCH_SUBJECT_CHARS = 4096
+
+GRAMMAR = r"""
+?start: or_expr
+
+?or_expr: and_expr (_OR and_expr)*
+?and_expr: not_expr (_AND not_expr)*
+?not_expr: _NOT not_expr -> not_
+         | comparison
+?comparison: sum
+           | sum COMP_OP sum -> compare
+           | sum _IN sum -> in_
+           | sum _NOT _IN sum -> not_in
+?sum: product
+    | sum ADD_OP product -> arith
+?product: unary
+        | product MUL_OP unary -> arith
+?unary: "-" unary -> neg
+      | postfix
+?postfix: atom
+        | postfix "." NAME "(" NAME "=>" or_expr ")" -> quantifier
+        | postfix "." NAME "(" [or_expr ("," or_expr)*] ")" -> method
+        | postfix "." NAME -> attr
+        | postfix "[" or_expr "]" -> index
+?atom: NUMBER -> number
+     | STRING -> string
+     | _TRUE -> true
+     | _FALSE -> false
+     | _NULL -> null
+     | NAME "(" [or_expr ("," or_expr)*] ")" -> function
+     | NAME -> var
+     | "[" [or_expr ("," or_expr)*] "]" -> list
+     | "(" or_expr ")"
+
+_OR: "or"
+_AND: "and"
+_NOT: "not"
+_IN: "in"
+_TRUE: "true"
+_FALSE: "false"
+_NULL: "null"
+COMP_OP: "==" | "!=" | "<=" | ">=" | "<" | ">"
+ADD_OP: "+" | "-"
+MUL_OP: "*" | "/"
+NAME: /[A-Za-z_][A-Za-z0-9_]*/
+NUMBER: /(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?/
+STRING: /'[^'\\]*(\\.[^'\\]*)*'/ | /"[^"\\]*(\\.[^"\\]*)*"/
+
+%import common.WS
+%ignore WS
+"""
+
+_PARSER = Lark(GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+class ConditionSyntaxError(ValueError):
+    """A condition that does not parse or names something unknown; `column` is 1-based."""
+
+    def __init__(self, message: str, column: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.column = column
+
+
+class EvaluationError(Exception):
+    """A condition that parsed but cannot be evaluated on this input (division by zero...)."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A compiled condition: `test(env)` is its truth; `paths` are the values it reads."""
+
+    source: str
+    fn: Compiled
+    paths: tuple[tuple[str, Compiled], ...] = field(default=())
+    constant: bool | None = None  # True/False when the condition never depends on input
+
+    def test(self, env: Env) -> bool:
+        return truthy(self.fn(env))
+
+    def values_read(self, env: Env) -> dict[str, Any]:
+        return {text: getter(env) for text, getter in self.paths}
+
+
+# -- value semantics -------------------------------------------------------------------
+
+
+def truthy(value: Any) -> bool:
+    """null, false, 0, "", [] and {} are false; everything else is true."""
+    if value is None or value is False:
+        return False
+    if value is True:
+        return True
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, str | list | dict):
+        return len(value) > 0
+    return True
+
+
+def is_number(value: Any) -> bool:
+    # bool is an int in Python but never a number in JSON.
+    return (type(value) is int or type(value) is float) and value is not True
+
+
+def json_equal(a: Any, b: Any) -> bool:
+    """Equality of JSON values: 1 == 1.0, but true != 1 and "1" != 1."""
+    if is_number(a) and is_number(b):
+        return bool(a == b)
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+def _compare(op: str, left: Any, right: Any) -> bool:
+    tl, tr = type(left), type(right)
+    if (tl is int or tl is float) and (tr is int or tr is float):
+        pass  # numeric
+    elif tl is str and tr is str:
+        pass  # ordinal (code point) comparison, as the original kernel does
+    elif left is None or right is None:
+        # The original kernel falls back to truthiness when one side is missing.
+        if op == "==":
+            return truthy(left) == truthy(right)
+        if op == "!=":
+            return truthy(left) != truthy(right)
+        return False
+    else:
+        if op == "==":
+            return json_equal(left, right)
+        if op == "!=":
+            return not json_equal(left, right)
+        return False
+    if op == "==":
+        return bool(left == right)
+    if op == "!=":
+        return bool(left != right)
+    if op == "<":
+        return bool(left < right)
+    if op == "<=":
+        return bool(left <= right)
+    if op == ">":
+        return bool(left > right)
+    return bool(left >= right)
+
+
+_NUMERIC_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def _arith(op: str, left: Any, right: Any) -> Any:
+    if left is None or right is None:
+        return None  # a missing operand makes the result missing, like SQL NULL
+    if op == "+" and type(left) is str and type(right) is str:
+        return left + right
+    if not (is_number(left) and is_number(right)):
+        raise EvaluationError(
+            f"'{op}' needs two numbers, got {_type_name(left)} and {_type_name(right)}"
+        )
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "*":
+        return left * right
+    if right == 0:
+        raise EvaluationError("division by zero")
+    result = left / right
+    return int(result) if result.is_integer() and abs(result) < 2**53 else result
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if is_number(value):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _count(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, list | dict | str):
+        return len(value)
+    raise EvaluationError(f"count() needs an array, object or string, got {_type_name(value)}")
+
+
+def _contains(haystack: Any, needle: Any) -> bool:
+    if isinstance(haystack, str):
+        return isinstance(needle, str) and needle in haystack
+    if isinstance(haystack, list):
+        return any(json_equal(item, needle) for item in haystack)
+    if isinstance(haystack, dict):
+        return isinstance(needle, str) and needle in haystack
+    return False
+
+
+# -- bounded regular expressions -------------------------------------------------------
+
+
+def _check_pattern(pattern: str) -> re.Pattern[str]:
+    """Compile a `matches` pattern, refusing the constructs that make backtracking blow up.
+
+    Python's `re` backtracks, so a pattern like `(a+)+$` takes exponential time on a
+    hostile input. Patterns are limited in length, may not use back-references or
+    lookaround, and may not nest an unbounded repeat inside another repeat.
+    """
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise ValueError(f"pattern longer than {MAX_PATTERN_CHARS} characters")
+    import importlib
+
+    # `re._parser` is the parser `re` itself uses; walking its tree is the only exact way
+    # to see nesting. It is private, hence the dynamic import (no stubs for mypy).
+    c: Any = importlib.import_module("re._constants")
+    p: Any = importlib.import_module("re._parser")
+
+    try:
+        parsed = p.parse(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid pattern: {exc}") from None
+
+    def walk(items: Any, inside_repeat: bool) -> None:
+        for op, arg in items:
+            if op in (c.GROUPREF, c.GROUPREF_EXISTS, c.ASSERT, c.ASSERT_NOT):
+                raise ValueError("back-references and lookaround are not allowed")
+            if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+                _low, high, body = arg
+                unbounded = high == c.MAXREPEAT or high > 100
+                if inside_repeat and unbounded:
+                    raise ValueError("nested unbounded repeats are not allowed")
+                walk(body, inside_repeat or unbounded)
+            elif op == c.SUBPATTERN:
+                walk(arg[-1], inside_repeat)
+            elif op == c.BRANCH:
+                for branch in arg[1]:
+                    walk(branch, inside_repeat)
+            elif op == c.ATOMIC_GROUP:
+                walk(arg, inside_repeat)
+
+    walk(parsed, False)
+    return re.compile(pattern)
+
+
+# -- the compiler ----------------------------------------------------------------------
+
+
+def _unquote(text: str) -> str:
+    body = text[1:-1]
+    if "\\" not in body:
+        return body
+    out: list[str] = []
+    i = 0
+    escapes = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "/": "/"}
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            out.append(escapes.get(nxt, "\\" + nxt))
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _parse_number(text: str) -> int | float:
+    if re.fullmatch(r"\d+", text):
+        return int(text)
+    value = float(text)
+    return int(value) if value.is_integer() and abs(value) < 2**53 and "." not in text else value
+
+
+class _Compiler:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.paths: dict[str, Compiled] = {}
+        self.reads_input = False
+
+    def fail(self, node: Tree[Token] | Token, message: str) -> ConditionSyntaxError:
+        column = getattr(node, "column", None) or getattr(getattr(node, "meta", None), "column", 1)
+        return ConditionSyntaxError(message, int(column or 1))
+
+    def compile(self, node: Tree[Token] | Token, scope: frozenset[str]) -> Compiled:
+        if isinstance(node, Token):  # pragma: no cover - every token is wrapped by a rule
+            raise self.fail(node, f"unexpected {node!r}")
+        handler = getattr(self, "c_" + str(node.data).rstrip("_"), None)
+        if handler is None:  # pragma: no cover - grammar and compiler are kept in step
+            raise self.fail(node, f"unsupported construct {node.data}")
+        result: Compiled = handler(node, scope)
+        return result
+
+    # literals
+    def c_number(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        value = _parse_number(str(node.children[0]))
+        return lambda env: value
+
+    def c_string(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        value = _unquote(str(node.children[0]))
+        return lambda env: value
+
+    def c_true(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        return lambda env: True
+
+    def c_false(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        return lambda env: False
+
+    def c_null(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        return lambda env: None
+
+    def c_list(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        items = [self.compile(child, scope) for child in node.children if child is not None]
+        return lambda env: [item(env) for item in items]
+
+    # paths
+    def _path(self, node: Tree[Token] | Token) -> tuple[str, list[str]] | None:
+        """`root.a.b` as (root, [a, b]) when the node is a plain dotted path."""
+        if isinstance(node, Tree) and node.data == "var":
+            return str(node.children[0]), []
+        if isinstance(node, Tree) and node.data == "attr":
+            inner = self._path(node.children[0])
+            if inner is None:
+                return None
+            return inner[0], [*inner[1], str(node.children[1])]
+        return None
+
+    def _path_getter(self, root: str, keys: list[str], scope: frozenset[str]) -> Compiled:
+        keys_t = tuple(keys)
+        if len(keys_t) == 1:
+            (k1,) = keys_t
+
+            def get1(env: Env) -> Any:
+                v = env.get(root)
+                return v.get(k1) if type(v) is dict else None
+
+            getter: Compiled = get1
+        elif len(keys_t) == 2:
+            k1, k2 = keys_t
+
+            def get2(env: Env) -> Any:
+                v = env.get(root)
+                if type(v) is not dict:
+                    return None
+                v = v.get(k1)
+                return v.get(k2) if type(v) is dict else None
+
+            getter = get2
+        else:
+
+            def getn(env: Env) -> Any:
+                v = env.get(root)
+                for k in keys_t:
+                    if type(v) is not dict:
+                        return None
+                    v = v.get(k)
+                return v
+
+            getter = getn
+        if root not in scope:
+            self.reads_input = True
+            text = ".".join([root, *keys])
+            self.paths.setdefault(text, getter)
+        return getter
+
+    def c_var(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        name = str(node.children[0])
+        if name not in scope and name not in ROOTS:
+            raise self.fail(
+                node.children[0], f"unknown name {name!r} (expected input, measure or a variable)"
+            )
+        if name not in scope:
+            self.reads_input = True
+            self.paths.setdefault(name, lambda env: env.get(name))
+        return lambda env: env.get(name)
+
+    def c_attr(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        path = self._path(node)
+        if path is not None:
+            root, keys = path
+            if root not in scope and root not in ROOTS:
+                raise self.fail(
+                    node, f"unknown name {root!r} (expected input, measure or a variable)"
+                )
+            return self._path_getter(root, keys, scope)
+        inner = self.compile(node.children[0], scope)
+        key = str(node.children[1])
+
+        def attr(env: Env) -> Any:
+            v = inner(env)
+            return v.get(key) if type(v) is dict else None
+
+        return attr
+
+    def c_index(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        inner = self.compile(node.children[0], scope)
+        key_fn = self.compile(node.children[1], scope)
+
+        def index(env: Env) -> Any:
+            v, k = inner(env), key_fn(env)
+            if type(v) is dict and type(k) is str:
+                return v.get(k)
+            if type(v) is list and type(k) is int and -len(v) <= k < len(v):
+                return v[k]
+            return None
+
+        return index
+
+    # operators
+    def c_not(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        inner = self.compile(node.children[0], scope)
+        return lambda env: not truthy(inner(env))
+
+    def c_or_expr(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        parts = tuple(self.compile(child, scope) for child in node.children)
+
+        def any_of(env: Env) -> bool:
+            return any(truthy(part(env)) for part in parts)
+
+        return any_of
+
+    def c_and_expr(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        parts = tuple(self.compile(child, scope) for child in node.children)
+        if len(parts) == 2:
+            first, second = parts
+
+            def both(env: Env) -> bool:
+                return truthy(first(env)) and truthy(second(env))
+
+            return both
+
+        def all_of(env: Env) -> bool:
+            return all(truthy(part(env)) for part in parts)
+
+        return all_of
+
+    def c_compare(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        left_node, op_token, right_node = node.children
+        op = str(op_token)
+        left = self.compile(left_node, scope)
+        right = self.compile(right_node, scope)
+        constant = self._constant(right_node)
+        if is_number(constant):
+            # The common case `path OP number`: skip the generic dispatch.
+            number = constant
+            numeric = _NUMERIC_OPS[op]
+
+            def compare_number(env: Env) -> bool:
+                v = left(env)
+                t = type(v)
+                if t is int or t is float:
+                    return numeric(v, number)
+                return _compare(op, v, number)
+
+            return compare_number
+        return lambda env: _compare(op, left(env), right(env))
+
+    def _constant(self, node: Tree[Token] | Token) -> Any:
+        if isinstance(node, Tree) and node.data == "number":
+            return _parse_number(str(node.children[0]))
+        if isinstance(node, Tree) and node.data == "neg":
+            inner = self._constant(node.children[0])
+            return -inner if is_number(inner) else None
+        return None
+
+    def c_in(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        needle = self.compile(node.children[0], scope)
+        haystack = self.compile(node.children[1], scope)
+        return lambda env: _contains(haystack(env), needle(env))
+
+    def c_not_in(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        needle = self.compile(node.children[0], scope)
+        haystack = self.compile(node.children[1], scope)
+        return lambda env: not _contains(haystack(env), needle(env))
+
+    def c_arith(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        left = self.compile(node.children[0], scope)
+        op = str(node.children[1])
+        right = self.compile(node.children[2], scope)
+        return lambda env: _arith(op, left(env), right(env))
+
+    def c_neg(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        inner = self.compile(node.children[0], scope)
+
+        def neg(env: Env) -> Any:
+            v = inner(env)
+            if v is None:
+                return None
+            if not is_number(v):
+                raise EvaluationError(f"'-' needs a number, got {_type_name(v)}")
+            return -v
+
+        return neg
+
+    # calls
+    def c_quantifier(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        target_node, method, var, body_node = node.children
+        name = str(method)
+        if name not in {"any", "all"}:
+            raise self.fail(method, f"unknown quantifier {name!r} (expected any or all)")
+        variable = str(var)
+        if variable in ROOTS:
+            raise self.fail(var, f"{variable!r} cannot be used as a variable name")
+        target = self.compile(target_node, scope)
+        body = self.compile(body_node, scope | {variable})
+
+        if name == "any":
+
+            def any_item(env: Env) -> bool:
+                items = target(env)
+                if type(items) is not list:
+                    return False
+                saved = env.get(variable, _MISSING)
+                try:
+                    for item in items:
+                        env[variable] = item
+                        if truthy(body(env)):
+                            return True
+                    return False
+                finally:
+                    _restore(env, variable, saved)
+
+            return any_item
+
+        def all_items(env: Env) -> bool:
+            items = target(env)
+            if type(items) is not list:
+                return False
+            saved = env.get(variable, _MISSING)
+            try:
+                for item in items:
+                    env[variable] = item
+                    if not truthy(body(env)):
+                        return False
+                return True
+            finally:
+                _restore(env, variable, saved)
+
+        return all_items
+
+    def c_method(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        target_node, method, *arg_nodes = node.children
+        args = [a for a in arg_nodes if a is not None]
+        name = str(method)
+        target = self.compile(target_node, scope)
+        if name == "count" and not args:
+            return lambda env: _count(target(env))
+        if name in {"any", "all"}:
+            raise self.fail(method, f"{name}() needs a lambda: {name}(x => ...)")
+        if name in {"startsWith", "endsWith", "contains", "matches"}:
+            if len(args) != 1:
+                raise self.fail(method, f"{name}() takes exactly one argument")
+            if name == "matches":
+                return self._matches(target, args[0], method)
+            arg = self.compile(args[0], scope)
+            if name == "contains":
+                return lambda env: _contains(target(env), arg(env))
+            if name == "startsWith":
+
+                def starts(env: Env) -> bool:
+                    s, prefix = target(env), arg(env)
+                    return type(s) is str and type(prefix) is str and s.startswith(prefix)
+
+                return starts
+
+            def ends(env: Env) -> bool:
+                s, suffix = target(env), arg(env)
+                return type(s) is str and type(suffix) is str and s.endswith(suffix)
+
+            return ends
+        raise self.fail(
+            method,
+            f"unknown method {name!r} "
+            "(expected any, all, count, startsWith, endsWith, contains, matches)",
+        )
+
+    def _matches(
+        self, target: Compiled, pattern_node: Tree[Token] | Token, at: Tree[Token] | Token
+    ) -> Compiled:
+        if not (isinstance(pattern_node, Tree) and pattern_node.data == "string"):
+            raise self.fail(at, "matches() needs a string literal pattern")
+        try:
+            pattern = _check_pattern(_unquote(str(pattern_node.children[0])))
+        except ValueError as exc:
+            raise self.fail(pattern_node, f"matches(): {exc}") from None
+
+        def matches(env: Env) -> bool:
+            s = target(env)
+            if type(s) is not str:
+                return False
+            if len(s) > MAX_MATCH_SUBJECT_CHARS:
+                raise EvaluationError(
+                    f"matches() subject longer than {MAX_MATCH_SUBJECT_CHARS} characters"
+                )
+            return pattern.search(s) is not None
+
+        return matches
+
+    def c_function(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        name_token, *arg_nodes = node.children
+        args = [a for a in arg_nodes if a is not None]
+        name = str(name_token)
+        if name == "count":
+            if len(args) != 1:
+                raise self.fail(name_token, "count() takes exactly one argument")
+            arg = self.compile(args[0], scope)
+            return lambda env: _count(arg(env))
+        raise self.fail(name_token, f"unknown function {name!r} (expected count)")
+
+
+_MISSING = object()
+
+
+def _restore(env: Env, name: str, saved: object) -> None:
+    if saved is _MISSING:
+        env.pop(name, None)
+    else:
+        env[name] = saved
+
+
+def _syntax_message(exc: UnexpectedInput, source: str) -> str:
+    if isinstance(exc, UnexpectedEOF):
+        return "unexpected end of condition"
+    if isinstance(exc, UnexpectedCharacters):
+        return f"unexpected character {source[exc.pos_in_stream or 0]!r}"
+    if isinstance(exc, UnexpectedToken):
+        if exc.token.type == "$END":
+            return "unexpected end of condition"
+        return f"unexpected {exc.token.value!r}"
+    return "syntax error"  # pragma: no cover
+
+
+def compile_condition(source: str) -> Condition:
+    """Parse and compile; raise `ConditionSyntaxError` with the 1-based column."""
+    try:
+        tree = _PARSER.parse(source)
+    except UnexpectedInput as exc:
+        message = _syntax_message(exc, source)
+        column = exc.column if isinstance(exc.column, int) and exc.column > 0 else 0
+        if message == "unexpected end of condition" or column == 0:
+            column = len(source.rstrip()) + 1
+        raise ConditionSyntaxError(message, column) from None
+    compiler = _Compiler(source)
+    fn = compiler.compile(tree, frozenset())
+    constant: bool | None = None
+    if not compiler.reads_input:
+        try:
+            constant = truthy(fn({}))
+        except EvaluationError:
+            constant = None
+    return Condition(source, fn, tuple(compiler.paths.items()), constant)
+
+
+def make_env(input_doc: Mapping[str, Any], measures: Mapping[str, Any] | None = None) -> Env:
+    return {"input": input_doc, "measure": dict(measures or {})}

@@ -1,0 +1,399 @@
+"""Loading paygod/v1 packs: YAML with line numbers, schema validation, compilation, reload.
+
+Errors name the file, the line (from the YAML node marks) and the JSON pointer of the
+offending value, e.g. `pack.yaml:17: /spec/policy/rules/3/condition: column 12: ...`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import yaml
+
+from paygod.decisions.conditions import ConditionSyntaxError, compile_condition
+from paygod.decisions.model import Pack, PackInput, Rule, Verdict
+from paygod.decisions.schemas import (
+    CASES_VALIDATOR,
+    MANIFEST_VALIDATOR,
+    PACK_VALIDATOR,
+    pointer,
+    schema_errors,
+)
+from paygod.kernel.errors import FieldError, InvalidInput
+from paygod.kernel.jsonio import parse_json
+
+DEFAULT_PACKS_DIR = Path(__file__).parent / "default_packs"
+PACK_FILE = "pack.yaml"
+CASES_FILE = Path("tests") / "cases.yaml"
+MANIFEST_FILE = "manifest.json"
+
+
+class PackInvalid(InvalidInput):
+    """A pack, its tests or its manifest is malformed; the pack is refused."""
+
+    code = "pack-invalid"
+    title = "Invalid pack"
+
+
+class _JsonSafeLoader(yaml.SafeLoader):
+    """SafeLoader without the YAML 1.1 timestamp rule: dates stay strings, as in JSON."""
+
+
+_JsonSafeLoader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
+}
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    path: Path
+    data: Any
+    node: yaml.Node | None
+
+    def line(self, json_pointer: str) -> int | None:
+        """1-based line of the value at `json_pointer`, or of its nearest existing parent."""
+        node = self.node
+        if node is None:
+            return None
+        best = node.start_mark.line + 1
+        for raw in [p for p in json_pointer.split("/")[1:]]:
+            part = raw.replace("~1", "/").replace("~0", "~")
+            child: yaml.Node | None = None
+            if isinstance(node, yaml.MappingNode):
+                for key, value in node.value:
+                    if isinstance(key, yaml.ScalarNode) and key.value == part:
+                        child = value
+                        break
+            elif isinstance(node, yaml.SequenceNode) and part.isdigit():
+                index = int(part)
+                if index < len(node.value):
+                    child = node.value[index]
+            if child is None:
+                break
+            node = child
+            best = node.start_mark.line + 1
+        return best
+
+    def error(self, json_pointer: str, message: str) -> FieldError:
+        line = self.line(json_pointer)
+        where = f"{self.path.name}:{line}" if line else self.path.name
+        return FieldError(json_pointer, f"{where}: {message}")
+
+
+def read_yaml(path: Path) -> YamlDocument:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PackInvalid(
+            f"cannot read {path}: {exc.strerror or exc}",
+            errors=[FieldError("", f"{path.name}: cannot read")],
+        ) from None
+    return parse_yaml(raw, path)
+
+
+def parse_yaml(raw: bytes, path: Path) -> YamlDocument:
+    try:
+        text = raw.decode("utf-8")
+        node = yaml.compose(text, Loader=_JsonSafeLoader)
+        data = yaml.load(text, Loader=_JsonSafeLoader)
+    except UnicodeDecodeError:
+        raise PackInvalid(
+            f"{path} is not UTF-8", errors=[FieldError("", f"{path.name}: not UTF-8")]
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PackInvalid(
+            f"{path} is not valid YAML{line}: {problem}",
+            errors=[FieldError("", f"{path.name}{line}: {problem}")],
+        ) from None
+    return YamlDocument(path, data, node)
+
+
+def pack_digest(source: bytes) -> str:
+    """The pack digest: lowercase hex sha256 of the exact bytes of pack.yaml."""
+    return hashlib.sha256(source).hexdigest()
+
+
+def _fail(doc: YamlDocument, errors: list[FieldError]) -> PackInvalid:
+    first = errors[0]
+    return PackInvalid(
+        f"{doc.path} is invalid at {first.pointer or '/'}: {first.message}", errors=errors
+    )
+
+
+def compile_pack(
+    source: bytes,
+    path: Path,
+    *,
+    manifest: Mapping[str, Any] | None = None,
+) -> Pack:
+    """Validate and compile the bytes of a pack.yaml (the loader and replay both use this)."""
+    doc = parse_yaml(source, path)
+    if not isinstance(doc.data, dict):
+        raise _fail(doc, [doc.error("", "a pack must be a YAML mapping")])
+    errors = [doc.error(ptr, msg) for ptr, msg in schema_errors(PACK_VALIDATOR, doc.data)]
+    if errors:
+        raise _fail(doc, errors)
+    data: dict[str, Any] = doc.data
+    rules: list[Rule] = []
+    seen: dict[str, int] = {}
+    for index, raw_rule in enumerate(data["spec"]["policy"]["rules"]):
+        base = f"/spec/policy/rules/{index}"
+        name = raw_rule["name"]
+        if name in seen:
+            errors.append(
+                doc.error(f"{base}/name", f"duplicate rule name {name!r} (first at {seen[name]})")
+            )
+        seen.setdefault(name, index)
+        try:
+            condition = compile_condition(raw_rule["condition"])
+        except ConditionSyntaxError as exc:
+            errors.append(doc.error(f"{base}/condition", f"column {exc.column}: {exc.message}"))
+            continue
+        rules.append(
+            Rule(index, name, condition, Verdict(raw_rule["decision"]), raw_rule["reason"])
+        )
+    inputs: list[PackInput] = []
+    validators: dict[str, Any] = {}
+    input_names: set[str] = set()
+    for index, raw_input in enumerate(data["spec"].get("inputs") or []):
+        name = raw_input["name"]
+        if name in input_names:
+            errors.append(doc.error(f"/spec/inputs/{index}/name", f"duplicate input {name!r}"))
+        input_names.add(name)
+        schema = raw_input.get("schema")
+        if schema is not None:
+            try:
+                validators[name] = jsonschema_rs.validator_for(schema)
+            except (jsonschema_rs.ValidationError, ValueError) as exc:
+                errors.append(
+                    doc.error(f"/spec/inputs/{index}/schema", f"not a valid JSON Schema: {exc}")
+                )
+        inputs.append(
+            PackInput(
+                name,
+                raw_input.get("type"),
+                raw_input.get("source"),
+                schema,
+                bool(raw_input.get("required", False)),
+            )
+        )
+    if errors:
+        raise _fail(doc, errors)
+    metadata = data["metadata"]
+    return Pack(
+        name=metadata["name"],
+        version=metadata["version"],
+        description=metadata.get("description", ""),
+        digest=pack_digest(source),
+        source=source,
+        inputs=tuple(inputs),
+        rules=tuple(rules),
+        path=path.parent,
+        document=data,
+        manifest=manifest,
+        validators=validators,
+    )
+
+
+def load_pack(directory: Path) -> Pack:
+    """Load `DIR/pack.yaml` (+ optional manifest.json); raise `PackInvalid` precisely."""
+    pack_file = directory / PACK_FILE
+    if not pack_file.is_file():
+        raise PackInvalid(
+            f"{directory} is not a pack: {PACK_FILE} not found",
+            errors=[FieldError("", f"{PACK_FILE} not found in {directory}")],
+        )
+    manifest = load_manifest(directory)
+    try:
+        source = pack_file.read_bytes()
+    except OSError as exc:
+        raise PackInvalid(f"cannot read {pack_file}: {exc.strerror or exc}") from None
+    pack = compile_pack(source, pack_file, manifest=manifest)
+    if manifest is not None and manifest.get("pack_name") not in (None, pack.name):
+        raise PackInvalid(
+            f"{directory / MANIFEST_FILE}: pack_name {manifest.get('pack_name')!r} "
+            f"does not match metadata.name {pack.name!r}",
+            errors=[FieldError("/pack_name", "does not match pack.yaml metadata.name")],
+        )
+    return pack
+
+
+def load_manifest(directory: Path) -> dict[str, Any] | None:
+    path = directory / MANIFEST_FILE
+    if not path.is_file():
+        return None
+    value = parse_json(path.read_bytes(), source=str(path))
+    problems = schema_errors(MANIFEST_VALIDATOR, value)
+    if problems:
+        ptr, msg = problems[0]
+        raise PackInvalid(
+            f"{path} is invalid: {ptr}: {msg}",
+            errors=[FieldError(p, f"{MANIFEST_FILE}: {m}") for p, m in problems],
+        )
+    result: dict[str, Any] = value
+    return result
+
+
+@dataclass(frozen=True)
+class TestCase:
+    name: str
+    input: Mapping[str, Any]
+    expected: str
+    matchers: tuple[Mapping[str, Any], ...]
+    measurements: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+def load_cases(directory: Path) -> list[TestCase]:
+    """`DIR/tests/cases.yaml`, validated; raise `PackInvalid` with file, line and pointer."""
+    path = directory / CASES_FILE
+    if not path.is_file():
+        raise PackInvalid(
+            f"{directory} has no test cases: {CASES_FILE} not found",
+            errors=[FieldError("", f"{CASES_FILE} not found")],
+        )
+    doc = read_yaml(path)
+    if not isinstance(doc.data, dict):
+        raise _fail(doc, [doc.error("", "test cases must be a YAML mapping")])
+    errors = [doc.error(ptr, msg) for ptr, msg in schema_errors(CASES_VALIDATOR, doc.data)]
+    if errors:
+        raise _fail(doc, errors)
+    return [
+        TestCase(
+            name=case["name"],
+            input=case["input"],
+            expected=case["expected"]["decision"],
+            matchers=tuple(case["expected"].get("matchers") or ()),
+            measurements=case.get("measurements") or {},
+            description=case.get("description", ""),
+        )
+        for case in doc.data["cases"]
+    ]
+
+
+def validate_input(pack: Pack, document: Any) -> list[FieldError]:
+    """The input object is keyed by input name; each named input must match its schema."""
+    if not isinstance(document, dict):
+        return [FieldError("", "the input must be a JSON object keyed by input name")]
+    errors: list[FieldError] = []
+    for declared in pack.inputs:
+        if declared.name not in document:
+            if declared.required:
+                errors.append(FieldError(f"/{declared.name}", "required input is missing"))
+            continue
+        validator = pack.validators.get(declared.name)
+        if validator is None:
+            continue
+        for error in validator.iter_errors(document[declared.name]):
+            errors.append(
+                FieldError(
+                    f"/{declared.name}{pointer(error.instance_path)}",
+                    f"{error.message} (pack {pack.name})",
+                )
+            )
+    return errors
+
+
+# -- a directory of packs, reloaded on change ---------------------------------------
+
+
+@dataclass
+class _Loaded:
+    pack: Pack
+    stamp: tuple[tuple[str, int, int], ...]
+
+
+def _stamp(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    found: list[tuple[str, int, int]] = []
+    for name in (PACK_FILE, MANIFEST_FILE):
+        try:
+            st = os.stat(directory / name)
+        except OSError:
+            continue
+        found.append((name, st.st_mtime_ns, st.st_size))
+    return tuple(found)
+
+
+class PackRepository:
+    """Every pack under one directory (`PAYGOD_PACKS`), reloaded when files change.
+
+    A changed pack that no longer validates is refused: the previous version keeps
+    serving and the problem is kept in `problems` (shown by `paygod packs list`).
+    Change detection is mtime/size polling, at most once per `poll_seconds`.
+    """
+
+    def __init__(self, directory: Path, *, poll_seconds: float = 1.0) -> None:
+        self.configured = directory
+        self.directory = directory if directory.is_dir() else DEFAULT_PACKS_DIR
+        self.bundled = self.directory == DEFAULT_PACKS_DIR
+        self.poll_seconds = poll_seconds
+        self._loaded: dict[str, _Loaded] = {}
+        self._by_digest: dict[str, Pack] = {}
+        self.problems: dict[str, PackInvalid] = {}
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self.refresh(force=True)
+
+    def _pack_dirs(self) -> Iterable[Path]:
+        if (self.directory / PACK_FILE).is_file():
+            return [self.directory]
+        try:
+            return sorted(p for p in self.directory.iterdir() if (p / PACK_FILE).is_file())
+        except OSError:
+            return []
+
+    def refresh(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._checked < self.poll_seconds:
+            return
+        with self._lock:
+            self._checked = now
+            seen: set[str] = set()
+            for directory in self._pack_dirs():
+                key = str(directory)
+                seen.add(key)
+                stamp = _stamp(directory)
+                current = self._loaded.get(key)
+                if current is not None and current.stamp == stamp:
+                    continue
+                try:
+                    pack = load_pack(directory)
+                except InvalidInput as exc:
+                    self.problems[key] = (
+                        exc if isinstance(exc, PackInvalid) else PackInvalid(exc.detail)
+                    )
+                    continue
+                self.problems.pop(key, None)
+                self._loaded[key] = _Loaded(pack, stamp)
+                self._by_digest[pack.digest] = pack
+            for key in [k for k in self._loaded if k not in seen]:
+                del self._loaded[key]
+
+    def packs(self) -> list[Pack]:
+        self.refresh()
+        return sorted((entry.pack for entry in self._loaded.values()), key=lambda p: p.name)
+
+    def get(self, name: str) -> Pack | None:
+        for pack in self.packs():
+            if pack.name == name:
+                return pack
+        return None
+
+    def by_digest(self, digest: str) -> Pack | None:
+        self.refresh()
+        return self._by_digest.get(digest)
+
+    def remember(self, pack: Pack) -> None:
+        self._by_digest[pack.digest] = pack

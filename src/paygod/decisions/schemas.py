@@ -1,0 +1,154 @@
+"""Paygod's own JSON Schemas for pack files, compiled once (jsonschema-rs).
+
+They accept everything the paygod/v1 contracts accept (the reference packs load
+unchanged) and are stricter where the contracts are silent: input names, unique
+rule names are checked by the loader, `tests/cases.yaml` may omit `version`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema_rs
+
+SEMVER = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
+VERDICTS = ["allow", "deny", "flag", "error"]
+
+PACK_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "paygod/v1 Pack",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["api_version", "kind", "metadata", "spec"],
+    "properties": {
+        "api_version": {"const": "paygod/v1"},
+        "kind": {"const": "Pack"},
+        "metadata": {
+            "type": "object",
+            "required": ["name", "version"],
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "pattern": r"^[a-z0-9][a-z0-9._-]{0,127}$",
+                },
+                "version": {"type": "string", "pattern": SEMVER},
+                "description": {"type": "string"},
+                "maintainer": {"type": "string"},
+                "tags": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "spec": {
+            "type": "object",
+            "required": ["policy"],
+            "properties": {
+                "inputs": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["name"],
+                        "properties": {
+                            "name": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
+                            "type": {"type": "string"},
+                            "source": {"type": "string"},
+                            "required": {"type": "boolean"},
+                            "schema": {"type": "object"},
+                        },
+                    },
+                },
+                "policy": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["rules"],
+                    "properties": {
+                        "rules": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["name", "condition", "decision", "reason"],
+                                "properties": {
+                                    "name": {"type": "string", "minLength": 1},
+                                    "condition": {"type": "string", "minLength": 1},
+                                    "decision": {"enum": VERDICTS},
+                                    "reason": {"type": "string", "minLength": 1},
+                                },
+                            },
+                        }
+                    },
+                },
+            },
+        },
+    },
+}
+
+CASES_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "paygod/v1 pack test cases",
+    "type": "object",
+    "required": ["cases"],
+    "properties": {
+        "version": {"type": "string", "pattern": SEMVER},
+        "cases": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "input", "expected"],
+                "properties": {
+                    "name": {"type": "string", "minLength": 1},
+                    "description": {"type": "string"},
+                    "input": {"type": "object"},
+                    "measurements": {"type": "object"},
+                    "expected": {
+                        "type": "object",
+                        "required": ["decision"],
+                        "properties": {
+                            "decision": {"enum": VERDICTS},
+                            "matchers": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["field", "operator", "value"],
+                                    "properties": {
+                                        "field": {"type": "string", "minLength": 1},
+                                        "operator": {
+                                            "enum": ["equals", "contains", "regex", "gt", "lt"]
+                                        },
+                                        "value": {},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+MANIFEST_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "paygod/v1 pack manifest",
+    "type": "object",
+    "properties": {
+        "manifest_version": {"type": "string"},
+        "pack_name": {"type": "string"},
+        "produces": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+PACK_VALIDATOR = jsonschema_rs.validator_for(PACK_SCHEMA)
+CASES_VALIDATOR = jsonschema_rs.validator_for(CASES_SCHEMA)
+MANIFEST_VALIDATOR = jsonschema_rs.validator_for(MANIFEST_SCHEMA)
+
+
+def pointer(path: Any) -> str:
+    """RFC 6901 pointer from a jsonschema-rs instance path."""
+    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in path]
+    return "/" + "/".join(parts) if parts else ""
+
+
+def schema_errors(validator: Any, document: Any) -> list[tuple[str, str]]:
+    """(pointer, message) for every violation, in a stable order."""
+    found = [(pointer(e.instance_path), e.message) for e in validator.iter_errors(document)]
+    return sorted(set(found))

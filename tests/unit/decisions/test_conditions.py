@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from paygod.decisions.conditions import (
+    ConditionSyntaxError,
+    EvaluationError,
+    compile_condition,
+    make_env,
+    truthy,
+)
+
+
+def check(source: str, doc: dict[str, Any], measures: dict[str, Any] | None = None) -> bool:
+    return compile_condition(source).test(make_env(doc, measures))
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("input.a.b == 1", True),
+        ("input.a.missing == null", True),
+        ("input.a.missing.deeper == null", True),
+        ("input.a.b >= 1 and input.a.b < 2", True),
+        ("input.a.b > 1 or input.s == 'x'", True),
+        ('input.s == "x"', True),
+        ("not input.a.missing", True),
+        ("not (input.a.b == 1)", False),
+        ("input.s < 'y'", True),  # ordinal string comparison
+        ("input.s > 1", False),  # ordering across types is false
+        ("input.flag == true", True),
+        ("input.flag == 1", False),  # a boolean is not a number
+        ("input.a.missing == false", True),  # missing side: truthiness (original kernel)
+        ("input.a.missing == 0", True),
+        ("input.a.missing != 'x'", True),
+        ("input.list == [1, 2]", True),
+        ("input.list.any(x => x > 1)", True),
+        ("input.list.all(x => x > 1)", False),
+        ("input.list.any(x => x > 5)", False),
+        ("input.a.any(x => x)", False),  # not an array
+        ("2 in input.list", True),
+        ("3 not in input.list", True),
+        ("'b' in input.a", True),  # object keys
+        ("count(input.list) == 2", True),
+        ("input.list.count() == 2", True),
+        ("count(input.a.missing) == 0", True),
+        ("input.a.b + 2 * 3 == 7", True),
+        ("(input.a.b + 2) * 3 == 9", True),
+        ("10 / 4 == 2.5", True),
+        ("8 / 4 == 2", True),
+        ("-input.a.b == -1", True),
+        ("input.a.missing + 1 > 0", False),  # missing propagates
+        ("input.s.startsWith('x') and input.s.endsWith('x')", True),
+        ("input.name.contains('pay')", True),
+        ("input.name.matches('^pay[a-z]+$')", True),
+        ("input.list.contains(2)", True),
+        ("measure.velocity_1h > 3", True),
+        ("measure.unknown == null", True),
+        ("input['s'] == 'x'", True),
+        ("input.list[1] == 2", True),
+        ("input.objs.any(o => o.tags.any(t => t == 'hot'))", True),
+        ("'a' + 'b' == 'ab'", True),
+        ("1.5e1 == 15", True),
+        ("input.a.b == 1.0", True),
+    ],
+)
+def test_semantics(source: str, expected: bool) -> None:
+    doc = {
+        "a": {"b": 1},
+        "s": "x",
+        "flag": True,
+        "list": [1, 2],
+        "name": "paygod",
+        "objs": [{"tags": ["cold"]}, {"tags": ["hot"]}],
+    }
+    assert check(source, doc, {"velocity_1h": 5}) is expected
+
+
+@pytest.mark.parametrize(
+    ("source", "column", "fragment"),
+    [
+        ("input.a ==", 11, "end of condition"),
+        ("input.a = 1", 9, "unexpected"),
+        ("foo.bar == 1", 1, "unknown name 'foo'"),
+        ("input.a.any(x => y > 1)", 18, "unknown name 'y'"),
+        ("input.a.some(x => x)", 9, "unknown quantifier"),
+        ("input.a.frob(1)", 9, "unknown method"),
+        ("upper(input.a)", 1, "unknown function"),
+        ("input.s.matches('(a+)+$')", 17, "nested unbounded"),
+        ("input.s.matches('(a)\\\\1')", 17, "back-references"),
+        ("input.s.matches(input.p)", 9, "string literal"),
+        ("(input.a", 9, "end of condition"),
+        ("input.a == 'open", 12, "unexpected"),
+    ],
+)
+def test_syntax_errors_point_at_the_column(source: str, column: int, fragment: str) -> None:
+    with pytest.raises(ConditionSyntaxError) as info:
+        compile_condition(source)
+    assert fragment in info.value.message
+    assert info.value.column == column
+
+
+def test_division_by_zero_is_an_evaluation_error_not_a_crash() -> None:
+    condition = compile_condition("input.a / input.b > 1")
+    with pytest.raises(EvaluationError, match="division by zero"):
+        condition.test(make_env({"a": 1, "b": 0}))
+
+
+def test_arithmetic_on_strings_and_numbers_is_an_evaluation_error() -> None:
+    with pytest.raises(EvaluationError, match="needs two numbers"):
+        check("input.s * 2 > 1", {"s": "x"})
+
+
+def test_constant_conditions_are_detected() -> None:
+    assert compile_condition("true").constant is True
+    assert compile_condition("1 > 2").constant is False
+    assert compile_condition("input.a").constant is None
+
+
+def test_values_read_lists_the_paths_outside_lambdas() -> None:
+    condition = compile_condition("input.a.b > 1 and input.items.any(i => i.x == measure.m)")
+    env = make_env({"a": {"b": 3}, "items": []}, {"m": 4})
+    assert condition.values_read(env) == {"input.a.b": 3, "input.items": [], "measure.m": 4}
+
+
+def test_lambda_variable_is_not_in_scope_outside_its_lambda() -> None:
+    with pytest.raises(ConditionSyntaxError, match="unknown name 'x'"):
+        compile_condition("input.xs.any(x => x == 2) and x == null")
+
+
+def test_nested_lambdas_restore_the_outer_variable() -> None:
+    source = "input.xs.any(x => input.ys.any(x => x == 9) and x == 1)"
+    assert check(source, {"xs": [1], "ys": [9]}) is True
+    assert check(source, {"xs": [2], "ys": [9]}) is False
+
+
+def test_regex_subject_length_is_bounded() -> None:
+    condition = compile_condition("input.s.matches('a')")
+    with pytest.raises(EvaluationError, match="longer than"):
+        condition.test(make_env({"s": "a" * 10_000}))
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-1000, 1000)
+    | st.floats(-1e6, 1e6)
+    | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@given(json_values)
+def test_truthiness_matches_the_reference_rule(value: Any) -> None:
+    expected = value not in (None, False, 0, 0.0, "", [], {}) or value is True
+    assert check("input.v", {"v": value}) is expected
+    assert truthy(value) is expected
+
+
+@given(st.integers(-100, 100) | st.floats(-100, 100), st.integers(-100, 100))
+def test_numeric_comparison_matches_python(a: float, b: int) -> None:
+    doc = {"a": a, "b": b}
+    assert check("input.a < input.b", doc) is (a < b)
+    assert check("input.a >= input.b", doc) is (a >= b)
+    assert check("input.a == input.b", doc) is (a == b)
+
+
+@given(json_values, json_values)
+def test_evaluation_never_crashes_on_any_input(a: Any, b: Any) -> None:
+    # Comparisons, quantifiers and membership are total: any JSON input gives a boolean.
+    for source in (
+        "input.a == input.b",
+        "input.a < input.b",
+        "input.a in input.b",
+        "input.a.any(x => x == input.b)",
+        "count(input.b) >= 0 or true",
+    ):
+        try:
+            result = check(source, {"a": a, "b": b})
+        except EvaluationError:
+            assert source.startswith("count")
+            continue
+        assert isinstance(result, bool)
