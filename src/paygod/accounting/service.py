@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
+from paygod.accounting import reports
 from paygod.accounting.currencies import exponent
 from paygod.accounting.model import (
     Account,
@@ -24,7 +25,13 @@ from paygod.accounting.model import (
     TransferRequest,
     TransferResult,
 )
-from paygod.accounting.ports import AccountSession, AccountStore, DraftFactory, LedgerPort
+from paygod.accounting.ports import (
+    AccountSession,
+    AccountStore,
+    DraftFactory,
+    LedgerPort,
+    iter_all_accounts,
+)
 from paygod.accounting.rules import INVALID_CODES, NOT_FOUND_CODES, Planner, validate_request
 from paygod.canonical import digest
 from paygod.kernel.clock import Clock
@@ -429,3 +436,58 @@ class AccountingService:
             return [t.id for t in due], planner.records
 
         return self._transact(plan)
+
+    # -- reports --------------------------------------------------------------------
+
+    def balance(
+        self, tenant_id: str, account_id: str, at: datetime | None = None
+    ) -> reports.Balance:
+        """The balance now, or as of any past instant (replayed from transfer history)."""
+        with self.store.reading() as session:
+            account = reports.require_account(
+                session.get_accounts(tenant_id, [account_id]), account_id
+            )
+            if at is None:
+                now = self.clock.now()
+                return reports.Balance(
+                    account.id,
+                    account.ledger,
+                    now,
+                    account.debits_posted,
+                    account.credits_posted,
+                    account.debits_pending,
+                    account.credits_pending,
+                    account.balance,
+                )
+            history = session.account_transfers(tenant_id, account_id, until=at)
+        return reports.balance_at(account, history, at)
+
+    def statement(
+        self, tenant_id: str, account_id: str, start: datetime, end: datetime
+    ) -> reports.Statement:
+        with self.store.reading() as session:
+            account = reports.require_account(
+                session.get_accounts(tenant_id, [account_id]), account_id
+            )
+            history = session.account_transfers(tenant_id, account_id, until=end)
+        return reports.statement(account, history, start, end)
+
+    def trial_balance(self, tenant_id: str) -> dict[str, Any]:
+        with self.store.reading() as session:
+            return reports.trial_balance(iter_all_accounts(session, tenant_id))
+
+    def export_transfers(self, tenant_id: str, fmt: str = "csv") -> str:
+        transfers: list[Transfer] = []
+        after: str | None = None
+        while True:
+            page = self.list_transfers(tenant_id, after=after, limit=1000)
+            transfers.extend(page)
+            if len(page) < 1000:
+                break
+            after = page[-1].id
+        transfers.sort(key=lambda t: (t.timestamp, t.id))
+        return reports.export_transfers(transfers, fmt)
+
+    def rebuild_check(self, tenant_id: str | None = None) -> reports.AuditReport:
+        """Running totals against totals replayed from the ledger's transfer entries."""
+        return reports.rebuild_check(self.store, self.ledger, tenant_id)

@@ -89,3 +89,17 @@ def sqlite_connect(path: Any) -> Callable[[], sqlite3.Connection]:
         return sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
 
     return connect
+
+
+def sqlite_service(path: Any, clock: ManualClock | None = None) -> AccountingService:
+    from paygod.accounting.stores.sqlite import SqliteAccountStore
+    from paygod.kernel.database import SqliteDatabase, migrate
+
+    db = SqliteDatabase(path)
+    migrate(db)
+    return AccountingService(
+        SqliteAccountStore(db),
+        StandInLedger(conn_factory=sqlite_connect(path)),
+        clock or ManualClock(START),
+        Draft,
+    )
