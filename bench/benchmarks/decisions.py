@@ -1,0 +1,266 @@
+"""Decisions: compiled pack evaluation vs CEL; sealed decisions over HTTP vs /healthz."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from bench.harness import Figure, benchmark, percentile, rate
+from paygod.decisions.engine import first_match
+from paygod.decisions.packs import compile_pack
+
+RULES: list[tuple[str, str, str]] = [
+    # (name, paygod/v1 condition, the same rule in CEL)
+    ("non-positive", "input.payment.amount_minor <= 0", "input.payment.amount_minor <= 0"),
+    (
+        "unverified",
+        "input.payment.counterparty.verified != true",
+        "input.payment.counterparty.verified != true",
+    ),
+    ("velocity", "measure.velocity_1h >= 20", "measure.velocity_1h >= 20"),
+    (
+        "daily-volume",
+        "measure.amount_24h + input.payment.amount_minor > 5000000",
+        "measure.amount_24h + input.payment.amount_minor > 5000000",
+    ),
+    (
+        "card-limit",
+        "input.payment.rail == 'card' and input.payment.amount_minor > 500000",
+        "input.payment.rail == 'card' && input.payment.amount_minor > 500000",
+    ),
+    (
+        "bank-limit",
+        "input.payment.rail in ['sepa', 'ach'] and input.payment.amount_minor > 1500000",
+        "input.payment.rail in ['sepa', 'ach'] && input.payment.amount_minor > 1500000",
+    ),
+    (
+        "currency",
+        "input.payment.currency not in ['EUR', 'USD', 'GBP']",
+        "!(input.payment.currency in ['EUR', 'USD', 'GBP'])",
+    ),
+    (
+        "sanctioned-tag",
+        "input.payment.tags.any(t => t == 'sanctioned')",
+        "input.payment.tags.exists(t, t == 'sanctioned')",
+    ),
+    (
+        "wire-review",
+        "input.payment.rail == 'wire' and input.payment.amount_minor >= 1000000",
+        "input.payment.rail == 'wire' && input.payment.amount_minor >= 1000000",
+    ),
+    ("allow", "input.payment.amount_minor > 0", "input.payment.amount_minor > 0"),
+]
+
+DECISIONS = ["deny"] * 8 + ["flag", "allow"]
+
+
+def _pack_yaml() -> bytes:
+    lines = [
+        'api_version: "paygod/v1"',
+        "kind: Pack",
+        'metadata: {name: "bench-ten-rules", version: "1.0.0"}',
+        "spec:",
+        "  policy:",
+        "    rules:",
+    ]
+    for (name, condition, _cel), decision in zip(RULES, DECISIONS, strict=True):
+        lines.append(
+            f'      - {{name: "{name}", condition: "{condition}", '
+            f'decision: "{decision}", reason: "{name}"}}'
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _inputs() -> list[dict[str, Any]]:
+    # Mostly clean payments: every rule is tried before the last one allows (worst case),
+    # plus a few that stop early, as real traffic does.
+    base = {
+        "amount_minor": 12_500,
+        "currency": "EUR",
+        "rail": "sepa",
+        "counterparty": {"ref": "urn:cp:1", "verified": True},
+        "tags": ["agent", "invoice"],
+    }
+    variants = [dict(base, amount_minor=1000 + i * 37) for i in range(8)]
+    variants.append(dict(base, rail="card", amount_minor=900_000))
+    variants.append(dict(base, counterparty={"ref": "urn:cp:2", "verified": False}))
+    return [{"payment": v} for v in variants]
+
+
+MEASURES = {"velocity_1h": 3, "amount_24h": 40_000}
+
+
+@benchmark("decisions_eval")
+def decisions_eval() -> Iterator[Figure]:
+    import cel
+
+    pack = compile_pack(_pack_yaml(), Path("bench-pack.yaml"))
+    programs = [
+        (cel.compile(cel_src), decision)
+        for (_, _, cel_src), decision in zip(RULES, DECISIONS, strict=True)
+    ]
+    inputs = _inputs()
+
+    def ours() -> int:
+        for doc in inputs:
+            first_match(pack, {"input": doc, "measure": MEASURES})
+        return len(inputs)
+
+    def with_cel() -> int:
+        for doc in inputs:
+            context = {"input": doc, "measure": MEASURES}
+            for program, _decision in programs:
+                if program.execute(context):
+                    break
+        return len(inputs)
+
+    # Both engines must agree before their speed means anything.
+    for doc in inputs:
+        verdict, _ = first_match(pack, {"input": doc, "measure": MEASURES})
+        context = {"input": doc, "measure": MEASURES}
+        expected = next(d for p, d in programs if p.execute(context))
+        assert verdict.value == expected, (doc, verdict, expected)
+
+    cel_rate = rate(with_cel)
+    our_rate = rate(ours)
+    yield Figure(
+        "pack_10_rules_evaluations_per_s",
+        our_rate,
+        "evals/s",
+        cel_rate,
+        "same 10 rules in CEL (common-expression-language)",
+        {"target": 100_000},
+    )
+
+
+# -- end to end over HTTP ------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(home: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, "PAYGOD_HOME": home, "PAYGOD_LOG_LEVEL": "warning"}
+    env.pop("PAYGOD_CLOCK", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "paygod", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    import httpx
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("server not ready")
+
+
+async def _load(
+    url: str, path: str, body_for: Any, clients: int, seconds: float, headers: dict[str, str]
+) -> tuple[float, list[float], int]:
+    import httpx
+
+    latencies: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + seconds
+    counter = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=10, headers=headers) as c:
+
+        async def worker() -> None:
+            nonlocal errors, counter
+            while time.perf_counter() < stop:
+                counter += 1
+                n = counter
+                started = time.perf_counter()
+                if body_for is None:
+                    response = await c.get(path)
+                else:
+                    response = await c.post(
+                        path, json=body_for(n), headers={"Idempotency-Key": f"bench-{n}-{started}"}
+                    )
+                latencies.append(time.perf_counter() - started)
+                if response.status_code >= 300:
+                    errors += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - began
+    return len(latencies) / elapsed, latencies, errors
+
+
+def _decision_body(n: int) -> dict[str, Any]:
+    return {
+        "subject": f"urn:paygod:agent:{n % 500}",
+        "context": {"channel": "bench"},
+        "input": {
+            "payment": {
+                "amount_minor": 1000 + n % 5000,
+                "currency": "EUR",
+                "rail": "sepa",
+                "counterparty": {"ref": f"urn:paygod:cp:{n % 50}", "verified": True},
+            }
+        },
+        "packs": ["agent-payment-limits"],
+    }
+
+
+@benchmark("decisions_http")
+def decisions_http() -> Iterator[Figure]:
+    clients = int(os.environ.get("BENCH_CLIENTS", "64"))
+    seconds = float(os.environ.get("BENCH_SECONDS", "10"))
+    with tempfile.TemporaryDirectory() as home:
+        proc, url = _start(home)
+        headers = _credentials(home, url)
+        try:
+            health_rate, _, _ = asyncio.run(_load(url, "/healthz", None, clients, 3, headers))
+            sealed_rate, latencies, errors = asyncio.run(
+                _load(url, "/v1/decisions", _decision_body, clients, seconds, headers)
+            )
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    yield Figure(
+        "sealed_decisions_per_s",
+        sealed_rate,
+        "decisions/s",
+        health_rate,
+        "GET /healthz requests/s",
+        {
+            "clients": clients,
+            "seconds": seconds,
+            "errors": errors,
+            "p50_ms": round(percentile(latencies, 50) * 1000, 2),
+            "p95_ms": round(percentile(latencies, 95) * 1000, 2),
+            "p99_ms": round(percentile(latencies, 99) * 1000, 2),
+            "target_per_s": 1000,
+            "target_p95_ms": 20,
+        },
+    )
+
+
+def _credentials(home: str, url: str) -> dict[str, str]:
+    """Headers a benchmark client needs once identity requires them (none before)."""
+    key_file = Path(home) / "dev-api-key"
+    if key_file.is_file():
+        return {"Authorization": f"Bearer {key_file.read_text().strip()}"}
+    return {}
