@@ -131,6 +131,10 @@ class AccountingService:
             result = nothing.result
         return result  # type: ignore[no-any-return]
 
+    def seal(self, records: Sequence[LedgerRecord]) -> None:
+        """Record entries that change no balance (reconciliation reports)."""
+        self._transact(lambda session: (None, list(records)))
+
     # -- accounts -------------------------------------------------------------------
 
     def open_accounts(

@@ -1,0 +1,266 @@
+"""Credits (quota) on the accounting engine: tenants buy credits and consume them.
+
+Each tenant has three accounts in the CREDITS ledger: `credits.balance` (what the tenant
+holds; never negative), `credits.issued` (where purchases come from) and
+`credits.consumed` (where usage goes). A reservation is a pending transfer with a TTL;
+commit posts it (fully or partly), cancel voids it, expiry releases it. Every operation
+takes an idempotency key, so a retried request never charges twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from paygod.accounting.model import (
+    Account,
+    AccountCode,
+    AccountFlags,
+    Transfer,
+    TransferFlags,
+    TransferRequest,
+)
+from paygod.accounting.service import AccountingService, AccountSpec, EventsHook, error_for
+from paygod.kernel.errors import FieldError, InvalidInput, NotFound, PaymentRequired
+from paygod.kernel.events import EventEnvelope
+from paygod.kernel.ids import new_id
+
+LEDGER = "CREDITS"
+BALANCE = "credits.balance"
+ISSUED = "credits.issued"
+CONSUMED = "credits.consumed"
+MAX_TTL_SECONDS = 7 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class CreditBalance:
+    tenant_id: str
+    balance: int
+    reserved: int
+    available: int
+    low_balance_threshold: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tenant_id": self.tenant_id,
+            "balance": self.balance,
+            "reserved": self.reserved,
+            "available": self.available,
+            "low_balance_threshold": self.low_balance_threshold,
+        }
+
+
+def _balance_of(tenant_id: str, a: Account) -> CreditBalance:
+    threshold = a.metadata.get("low_balance_threshold")
+    return CreditBalance(
+        tenant_id,
+        a.balance,
+        a.debits_pending,
+        a.available,
+        threshold if isinstance(threshold, int) else None,
+    )
+
+
+def _key(key: str | None, operation: str) -> str:
+    """A transfer id from the idempotency key; without a key every call is new."""
+    if key is None:
+        return f"credits.{operation}.{new_id()}"
+    if not key.strip() or len(key) > 100:
+        raise InvalidInput(
+            "idempotency key must be 1 to 100 characters",
+            code="idempotency_key_invalid",
+            errors=[FieldError("/idempotency_key", "1 to 100 characters")],
+        )
+    return f"credits.{operation}.{key}"
+
+
+def _reservation(reservation_id: str) -> None:
+    if not reservation_id.startswith("credits.reserve."):
+        raise NotFound(f"reservation {reservation_id} not found", code="pending_transfer_not_found")
+
+
+class CreditsService:
+    def __init__(self, accounting: AccountingService) -> None:
+        self.accounting = accounting
+
+    def ensure_accounts(self, tenant_id: str) -> None:
+        with self.accounting.store.reading() as session:
+            if len(session.get_accounts(tenant_id, [BALANCE, ISSUED, CONSUMED])) == 3:
+                return
+        self.accounting.open_accounts(
+            tenant_id,
+            [
+                AccountSpec(
+                    LEDGER,
+                    AccountCode.LIABILITY,
+                    id=BALANCE,
+                    flags=AccountFlags(debits_must_not_exceed_credits=True),
+                ),
+                AccountSpec(LEDGER, AccountCode.EQUITY, id=ISSUED),
+                AccountSpec(LEDGER, AccountCode.REVENUE, id=CONSUMED),
+            ],
+        )
+
+    def balance(self, tenant_id: str) -> CreditBalance:
+        try:
+            account = self.accounting.get_account(tenant_id, BALANCE)
+        except NotFound:
+            return CreditBalance(tenant_id, 0, 0, 0, None)
+        return _balance_of(tenant_id, account)
+
+    def set_threshold(self, tenant_id: str, threshold: int | None) -> CreditBalance:
+        self.ensure_accounts(tenant_id)
+        account = self.accounting.update_metadata(
+            tenant_id, BALANCE, {"low_balance_threshold": threshold}
+        )
+        return _balance_of(tenant_id, account)
+
+    def _alerts(self, tenant_id: str) -> EventsHook:
+        def hook(
+            before: Mapping[str, Account], after: Mapping[str, Account]
+        ) -> Sequence[EventEnvelope]:
+            old, new = before.get(BALANCE), after.get(BALANCE)
+            if old is None or new is None:
+                return ()
+            threshold = new.metadata.get("low_balance_threshold")
+            if not isinstance(threshold, int) or not (old.available >= threshold > new.available):
+                return ()
+            now = self.accounting.clock.now()
+            return (
+                EventEnvelope(
+                    event_type="credits.low_balance",
+                    aggregate_id=BALANCE,
+                    aggregate_type="credits",
+                    tenant_id=tenant_id,
+                    payload={"available": new.available, "threshold": threshold},
+                    occurred_at=now,
+                    recorded_at=now,
+                ),
+            )
+
+        return hook
+
+    def _move(self, tenant_id: str, request: TransferRequest) -> Transfer:
+        result = self.accounting.create_transfers(
+            tenant_id, [request], events=self._alerts(tenant_id)
+        )[0]
+        if result.error is not None:
+            if result.error.code == "exceeds_credits":
+                current = self.balance(tenant_id)
+                needed = (request.amount or 0) - current.available
+                raise PaymentRequired(
+                    f"tenant {tenant_id} has {current.available} credits available; "
+                    f"this needs {request.amount} ({needed} more). Buy credits and retry.",
+                    code="insufficient-credits",
+                    errors=[FieldError("/amount", "exceeds the available credits")],
+                    extra={
+                        "available": current.available,
+                        "requested": request.amount,
+                        "shortfall": needed,
+                    },
+                )
+            raise error_for(result.error)
+        assert result.transfer is not None
+        return result.transfer
+
+    def purchase(
+        self,
+        tenant_id: str,
+        amount: int,
+        *,
+        key: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Transfer:
+        self.ensure_accounts(tenant_id)
+        return self._move(
+            tenant_id,
+            TransferRequest(
+                _key(key, "purchase"),
+                ISSUED,
+                BALANCE,
+                amount,
+                LEDGER,
+                "credits.purchase",
+                metadata=dict(metadata or {}),
+            ),
+        )
+
+    def consume(
+        self,
+        tenant_id: str,
+        amount: int,
+        *,
+        key: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Transfer:
+        self.ensure_accounts(tenant_id)
+        return self._move(
+            tenant_id,
+            TransferRequest(
+                _key(key, "consume"),
+                BALANCE,
+                CONSUMED,
+                amount,
+                LEDGER,
+                "credits.consume",
+                metadata=dict(metadata or {}),
+            ),
+        )
+
+    def reserve(
+        self,
+        tenant_id: str,
+        amount: int,
+        *,
+        ttl_seconds: int,
+        key: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Transfer:
+        if not 1 <= ttl_seconds <= MAX_TTL_SECONDS:
+            raise InvalidInput(
+                f"ttl_seconds must be between 1 and {MAX_TTL_SECONDS}",
+                code="ttl_invalid",
+                errors=[FieldError("/ttl_seconds", f"1 to {MAX_TTL_SECONDS}")],
+            )
+        self.ensure_accounts(tenant_id)
+        return self._move(
+            tenant_id,
+            TransferRequest(
+                _key(key, "reserve"),
+                BALANCE,
+                CONSUMED,
+                amount,
+                LEDGER,
+                "credits.reserve",
+                flags=TransferFlags(pending=True),
+                timeout_seconds=ttl_seconds,
+                metadata=dict(metadata or {}),
+            ),
+        )
+
+    def commit(self, tenant_id: str, reservation_id: str, *, amount: int | None = None) -> Transfer:
+        """Consume a reservation, fully or partly (the rest is released)."""
+        _reservation(reservation_id)
+        return self._move(
+            tenant_id,
+            TransferRequest(
+                f"{reservation_id}.commit",
+                amount=amount,
+                code="credits.commit",
+                flags=TransferFlags(post_pending=True),
+                pending_id=reservation_id,
+            ),
+        )
+
+    def cancel(self, tenant_id: str, reservation_id: str) -> Transfer:
+        _reservation(reservation_id)
+        return self._move(
+            tenant_id,
+            TransferRequest(
+                f"{reservation_id}.cancel",
+                code="credits.cancel",
+                flags=TransferFlags(void_pending=True),
+                pending_id=reservation_id,
+            ),
+        )
