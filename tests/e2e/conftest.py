@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -59,6 +60,19 @@ class LiveServer:
         )
 
 
+DEV_KEY_LINE = re.compile(r"dev API key \(shown once[^)]*\): (pg_[a-z0-9]+_\S+)")
+
+
+def dev_key_headers(home: Path, log_path: Path) -> dict[str, str]:
+    """The credentials of the platform-admin dev key a fresh home mints at first start
+    (left in PAYGOD_HOME/dev-api-key and printed once on stderr)."""
+    key_file = home / "dev-api-key"
+    if key_file.is_file():
+        return {"Authorization": f"Bearer {key_file.read_text().strip()}"}
+    found = DEV_KEY_LINE.search(log_path.read_text(errors="replace"))
+    return {"Authorization": f"Bearer {found.group(1)}"} if found else {}
+
+
 def start_server(home: Path, extra_env: dict[str, str] | None = None) -> LiveServer:
     port = free_port()
     env = {
@@ -67,7 +81,8 @@ def start_server(home: Path, extra_env: dict[str, str] | None = None) -> LiveSer
         "PAYGOD_LOG_LEVEL": "warning",
         **(extra_env or {}),
     }
-    log = open(home.parent / f"server-{port}.log", "wb")  # noqa: SIM115 - kept for the process
+    log_path = home.parent / f"server-{port}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - kept for the process
     proc = subprocess.Popen(
         [sys.executable, "-m", "paygod", "serve", "--port", str(port)],
         env=env,
@@ -81,7 +96,7 @@ def start_server(home: Path, extra_env: dict[str, str] | None = None) -> LiveSer
             raise RuntimeError(f"server exited with {proc.returncode}")
         try:
             if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                return LiveServer(url, home, proc)
+                return LiveServer(url, home, proc, headers=dev_key_headers(home, log_path))
         except httpx.HTTPError:
             time.sleep(0.05)
     proc.kill()

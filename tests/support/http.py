@@ -1,16 +1,68 @@
-"""In-process HTTP clients for API tests. Always build clients here: when identity wires
-authentication, this is the one place that gives test clients their credentials."""
+"""In-process HTTP clients for API tests. Always build clients here: this is the one place
+that gives test clients their credentials.
+
+`api_client(kernel)` authenticates as a platform admin service account (every route, every
+tenant, no TOTP step-up since it is not a human). To test as a narrower principal, pass
+`headers=principal_headers(kernel, roles=["auditor"], tenant_id="acme")`.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from fastapi.testclient import TestClient
 
 from paygod.api.app import create_app
 from paygod.kernel.bootstrap import Kernel
 
+HARNESS_NAME = "test-harness"
+
+
+def _identity(kernel: Kernel):  # type: ignore[no-untyped-def]
+    if getattr(kernel, "identity", None) is None:
+        from paygod.identity.wiring import identity_from_settings
+
+        kernel.identity = identity_from_settings(kernel.settings, kernel.db, kernel.clock, kernel)
+    return kernel.identity
+
+
+def principal_headers(
+    kernel: Kernel,
+    *,
+    roles: Iterable[str] = ("platform_admin",),
+    tenant_id: str | None = None,
+    kind: str = "service",
+    name: str | None = None,
+) -> dict[str, str]:
+    """Authorization headers of a (new or existing) principal with these roles."""
+    from paygod.identity.model import ALL_TENANTS, PrincipalKind
+    from paygod.identity.service import parse_roles
+
+    identity = _identity(kernel)
+    roles = tuple(roles)
+    role_set = parse_roles(roles)
+    if tenant_id is None:
+        tenant_id = ALL_TENANTS if "platform_admin" in roles else kernel.settings.tenant
+    name = name or f"{HARNESS_NAME}-{'-'.join(sorted(r.value for r in role_set)) or 'none'}"
+    existing = [p for p in identity.list_principals(tenant_id) if p.name == name]
+    principal = (
+        existing[0]
+        if existing
+        else identity.create_principal(tenant_id, name, PrincipalKind(kind), role_set)
+    )
+    issued = identity.issue_key(principal.principal_id)
+    return {"Authorization": f"Bearer {issued.token}"}
+
 
 def api_client(kernel: Kernel, headers: dict[str, str] | None = None) -> TestClient:
-    """A TestClient over the full app (middleware, problem+json) around `kernel`."""
+    """A TestClient over the full app (middleware, problem+json) around `kernel`,
+    authenticated as a platform admin unless `headers` bring other credentials."""
     client = TestClient(create_app(kernel), raise_server_exceptions=False)
+    client.headers.update(principal_headers(kernel))
     client.headers.update(headers or {})
     return client
+
+
+def anonymous_client(kernel: Kernel) -> TestClient:
+    """No credentials at all: every /v1 route answers 401."""
+    return TestClient(create_app(kernel), raise_server_exceptions=False)

@@ -5,20 +5,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
 from paygod import __version__
-from paygod.api import problems
+from paygod.api import problems, security
 from paygod.api.middleware import EdgeMiddleware, HttpMetrics
-from paygod.api.routers import health
+from paygod.api.routers import health, identity
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import Settings, load_settings
 
 
 def v1_router() -> APIRouter:
     """Every module's routes, versioned under /v1. Each module adds one line here."""
-    v1 = APIRouter(prefix="/v1")
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(security.enforce_access)])
+    v1.include_router(identity.router)
     return v1
 
 
@@ -49,6 +50,7 @@ def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -
     app.state.kernel = kernel
     app.state.registry = CollectorRegistry()
     problems.install(app)
+    security.install(app)
     app.include_router(health.router)
     app.include_router(v1_router())
     app.add_middleware(

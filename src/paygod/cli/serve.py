@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
+from paygod.identity.cli_support import announce_dev_key
 from paygod.kernel.logging import configure_logging
 from paygod.kernel.settings import load_settings
 
@@ -14,6 +15,12 @@ def serve(*, host: str | None, port: int | None, workers: int) -> None:
     bind_host = host or settings.host
     bind_port = port or settings.port
     if workers > 1:
+        from paygod.kernel.bootstrap import build_kernel as build_once
+
+        # Migrate and mint the first-start dev key once, before workers race to do it.
+        parent_kernel = build_once(settings)
+        announce_dev_key(parent_kernel)
+        parent_kernel.close()
         # Each worker process builds its own kernel from the environment.
         uvicorn.run(
             "paygod.api.app:app_from_env",
@@ -29,6 +36,7 @@ def serve(*, host: str | None, port: int | None, workers: int) -> None:
     from paygod.kernel.bootstrap import build_kernel
 
     kernel = build_kernel(settings)
+    announce_dev_key(kernel)
     app = create_app(kernel)
     try:
         uvicorn.run(

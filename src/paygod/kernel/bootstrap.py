@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from paygod.kernel.clock import Clock, FixedClock, SystemClock
 from paygod.kernel.database import Database, PostgresDatabase, SqliteDatabase, migrate
 from paygod.kernel.health import ReadinessCheck
 from paygod.kernel.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from paygod.ledger import LedgerService
 
 
 def clock_from_settings(settings: Settings) -> Clock:
@@ -43,8 +47,11 @@ class Kernel:
     clock: Clock
     db: Database
     checks: list[ReadinessCheck] = field(default_factory=list)
+    ledger: LedgerService = field(default=None)  # type: ignore[assignment]
 
     def close(self) -> None:
+        if self.ledger is not None:
+            self.ledger.close()
         self.db.close()
 
 
@@ -68,4 +75,8 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
         nats_url = settings.nats_url
         checks.append(ReadinessCheck("nats", lambda: tcp_probe(nats_url, 4222), required=False))
 
-    return Kernel(settings=settings, clock=clock, db=db, checks=checks)
+    kernel = Kernel(settings=settings, clock=clock, db=db, checks=checks)
+    from paygod.ledger.wiring import ledger_from_settings
+
+    kernel.ledger = ledger_from_settings(settings, db, clock)
+    return kernel

@@ -1,0 +1,209 @@
+"""The one place every /v1 request is authenticated, rate-limited and authorised.
+
+`enforce_access` is attached to the /v1 router as a global dependency. It sets
+`request.state.principal` (a `Principal`), `request.state.auth` (how it was proven) and
+`request.state.scope` (`Scope.OWN` or `Scope.ALL`) for handlers, which scope their
+queries with them (`require_same_tenant`, `require_own`, `tenant_filter`).
+"""
+
+from __future__ import annotations
+
+import math
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from paygod.api import problems
+from paygod.identity.model import ALL_TENANTS, Authenticated, Principal
+from paygod.identity.permissions import AUDITED_READS, STEP_UP, Scope, grant, scope_allows
+from paygod.identity.routes import AUTHENTICATED, permission_for
+from paygod.identity.service import IdentityService
+from paygod.kernel.errors import Forbidden, RateLimited, Unauthorized
+
+TOTP_HEADER = "x-paygod-totp"
+REASON_HEADER = "x-paygod-reason"
+CLIENT_CERT_SUBJECT = "paygod.client_cert_subject"  # set in the ASGI scope by the TLS layer
+WWW_AUTHENTICATE = 'Bearer realm="paygod", ApiKey header="X-API-Key"'
+
+
+def identity_of(request: Request) -> IdentityService:
+    kernel = request.app.state.kernel
+    service: IdentityService | None = getattr(kernel, "identity", None)
+    if service is None:  # a Kernel assembled by hand (tests) rather than by build_kernel
+        from paygod.identity.wiring import identity_from_settings
+
+        service = identity_from_settings(kernel.settings, kernel.db, kernel.clock, kernel)
+        kernel.identity = service
+    return service
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _credentials(request: Request, identity: IdentityService) -> Authenticated | None:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("use Authorization: Bearer <API key or token>")
+        return identity.authenticate_bearer(token.strip())
+    api_key = request.headers.get("x-api-key")
+    if api_key:
+        return identity.authenticate_key(api_key.strip())
+    subject = request.scope.get(CLIENT_CERT_SUBJECT)
+    if isinstance(subject, str) and subject:
+        return identity.authenticate_certificate(subject)
+    return None
+
+
+def route_template(request: Request) -> str:
+    """The matched route's full template, e.g. /v1/ledger/entries/{seq}.
+
+    The route object knows its path relative to the router it was declared on; the prefixes
+    of the routers it was included through are literal, so they are the leading segments
+    of the concrete path.
+    """
+    route = request.scope.get("route")
+    relative = getattr(route, "path_format", None) or getattr(route, "path", None)
+    path = request.scope.get("path", "")
+    if not isinstance(relative, str):
+        return str(path)
+    if path.startswith("/v1/") and ":path}" not in relative:
+        depth = relative.count("/")
+        segments = path.split("/")
+        prefix = "/".join(segments[: len(segments) - depth])
+        return prefix + relative
+    return relative
+
+
+def _throttle_failures(identity: IdentityService, client: str) -> None:
+    """Brute force: once a client has spent its failure budget, refuse before checking."""
+    settings = identity.settings
+    rate = settings.auth_failures_per_minute / 60.0
+    peek = identity.limiter.take(
+        f"authfail:{client}", rate, settings.auth_failures_per_minute, cost=0
+    )
+    if peek.remaining < 1:
+        raise RateLimited(
+            "too many failed authentication attempts",
+            retry_after=max(1, math.ceil((1 - peek.remaining) / rate)),
+        )
+
+
+def _failed(
+    identity: IdentityService, request: Request, client: str, why: str, principal: Principal | None
+) -> None:
+    settings = identity.settings
+    identity.limiter.take(
+        f"authfail:{client}",
+        settings.auth_failures_per_minute / 60.0,
+        settings.auth_failures_per_minute,
+    )
+    identity.audit.record(
+        "audit.auth_failure",
+        tenant_id=principal.tenant_id if principal else "unknown",
+        principal_id=principal.principal_id if principal else None,
+        action=request.method,
+        target=request.url.path,
+        reason=f"{why} from {client}",
+        outcome="denied",
+    )
+
+
+def _rate_limit(identity: IdentityService, principal: Principal) -> None:
+    settings = identity.settings
+    for key, rate, burst in (
+        (f"principal:{principal.principal_id}", settings.rate_principal_per_second,
+         settings.rate_principal_burst),
+        (f"tenant:{principal.tenant_id}", settings.rate_tenant_per_second,
+         settings.rate_tenant_burst),
+    ):  # fmt: skip
+        decision = identity.limiter.take(key, rate, burst)
+        if not decision.allowed:
+            raise RateLimited(
+                f"rate limit exceeded for {key.split(':', 1)[0]}",
+                retry_after=max(1, math.ceil(decision.retry_after)),
+            )
+
+
+def enforce_access(request: Request) -> None:
+    """Authenticate, rate-limit, authorise (sync: runs in the thread pool beside the DB)."""
+    identity = identity_of(request)
+    client = _client(request)
+    _throttle_failures(identity, client)
+    try:
+        auth = _credentials(request, identity)
+    except Unauthorized as exc:
+        _failed(identity, request, client, exc.detail, None)
+        raise
+    if auth is None:
+        raise Unauthorized("credentials required: an API key, a bearer token or a client cert")
+    principal = auth.principal
+    request.state.principal = principal
+    request.state.auth = auth
+    _rate_limit(identity, principal)
+
+    permission = permission_for(request.method, route_template(request))
+    scope: Scope | None
+    if permission is None:
+        # Deny by default: an unmapped route is for platform admins only.
+        scope = Scope.ALL if principal.is_platform_admin else None
+        permission = "unmapped"
+    elif permission == AUTHENTICATED:
+        scope = Scope.OWN
+    else:
+        scope = grant(principal.roles, permission)
+        if scope is not None and not scope_allows(auth.scopes, permission):
+            scope = None
+    if scope is None:
+        raise Forbidden(f"{principal.name} may not {permission} here")
+    request.state.scope = scope
+    request.state.permission = permission
+
+    if permission in STEP_UP:
+        _step_up(identity, request, client, principal)
+    if permission in AUDITED_READS and principal.is_human:
+        identity.audit.record(
+            "audit.access",
+            tenant_id=principal.tenant_id,
+            principal_id=principal.principal_id,
+            action=permission,
+            target=request.url.path,
+            reason=request.headers.get(REASON_HEADER),
+        )
+
+
+def _step_up(
+    identity: IdentityService, request: Request, client: str, principal: Principal
+) -> None:
+    """Admin actions by humans (or by anyone enrolled in TOTP) need a fresh, unused code."""
+    enrolled = identity.totp.enrolled(principal.principal_id)
+    if not (principal.is_human or enrolled):
+        return
+    code = request.headers.get(TOTP_HEADER)
+    if not code:
+        raise Unauthorized(
+            "this action needs a second factor: send X-Paygod-TOTP"
+            + ("" if enrolled else " (enrol first: POST /v1/identity/me/totp)"),
+            code="step-up-required",
+        )
+    if not identity.totp.verify(principal.principal_id, code):
+        _failed(identity, request, client, "bad or replayed TOTP code", principal)
+        raise Unauthorized("invalid or already used TOTP code", code="step-up-failed")
+
+
+def tenant_filter(request: Request) -> str | None:
+    """The tenant to filter queries by; None for a platform admin (every tenant)."""
+    principal: Principal = request.state.principal
+    return None if principal.tenant_id == ALL_TENANTS else principal.tenant_id
+
+
+def install(app: FastAPI) -> None:
+    """401 responses carry WWW-Authenticate (RFC 9110 11.6.1)."""
+
+    @app.exception_handler(Unauthorized)
+    async def _unauthorized(request: Request, exc: Unauthorized) -> Response:
+        response = problems.from_error(request, exc)
+        response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
+        return response

@@ -1,0 +1,138 @@
+"""The permission matrix: which role may do what, and over whose objects.
+
+One declarative table. `own` means the principal's own objects (an agent's own payments);
+`all` means every object of the principal's tenant; platform admins act in every tenant.
+Handlers never test roles; they ask `grant(roles, permission)` (done once, globally, by the
+API security dependency) and scope their queries with the returned `Scope`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+
+from paygod.identity.model import ALL_TENANTS, Principal, Role
+from paygod.kernel.errors import NotFound
+
+
+class Scope(StrEnum):
+    OWN = "own"
+    ALL = "all"
+
+
+PERMISSIONS: tuple[str, ...] = (
+    "ledger:read",
+    "ledger:verify",
+    "evidence:read",
+    "decisions:create",
+    "decisions:read",
+    "packs:read",
+    "packs:activate",
+    "payments:create",
+    "payments:read",
+    "payments:approve",
+    "accounts:read",
+    "accounts:write",
+    "executor:read",
+    "executor:operate",
+    "panic:read",
+    "panic:write",
+    "identity:read",
+    "identity:manage",
+    "consent:read",
+    "consent:write",
+    "cases:read",
+    "cases:write",
+    "reports:read",
+    "audit:read",
+    "tenants:manage",
+)
+
+_READS = {p for p in PERMISSIONS if p.endswith((":read", ":verify"))}
+
+ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
+    Role.AGENT: {
+        "decisions:create": Scope.OWN,
+        "decisions:read": Scope.OWN,
+        "payments:create": Scope.OWN,
+        "payments:read": Scope.OWN,
+        "accounts:read": Scope.OWN,
+        "packs:read": Scope.ALL,
+    },
+    Role.OPERATOR: {
+        "executor:read": Scope.ALL,
+        "executor:operate": Scope.ALL,
+        "panic:read": Scope.ALL,
+        "panic:write": Scope.ALL,
+        "payments:read": Scope.ALL,
+        "decisions:read": Scope.ALL,
+        "packs:read": Scope.ALL,
+        "ledger:verify": Scope.ALL,
+    },
+    Role.ADMIN: {
+        **{p: Scope.ALL for p in _READS},
+        "identity:manage": Scope.ALL,
+        "consent:write": Scope.ALL,
+        "accounts:write": Scope.ALL,
+        "packs:activate": Scope.ALL,
+        "decisions:create": Scope.ALL,
+        "payments:create": Scope.ALL,
+    },
+    # Reads everything in its tenant, writes nothing.
+    Role.AUDITOR: {p: Scope.ALL for p in _READS},
+    Role.COMPLIANCE_OFFICER: {
+        **{p: Scope.ALL for p in _READS},
+        "cases:write": Scope.ALL,
+        "payments:approve": Scope.ALL,
+        "consent:write": Scope.ALL,
+    },
+    Role.PLATFORM_ADMIN: {p: Scope.ALL for p in PERMISSIONS},
+}
+
+# Admin actions that need a fresh second factor (X-Paygod-TOTP) from a human.
+STEP_UP: frozenset[str] = frozenset({"panic:write", "identity:manage", "packs:activate"})
+
+# Reads that are themselves audited when a human makes them.
+AUDITED_READS: frozenset[str] = frozenset(
+    {"ledger:read", "evidence:read", "reports:read", "audit:read"}
+)
+
+
+def grant(roles: Iterable[Role], permission: str) -> Scope | None:
+    """The widest scope any of `roles` gives for `permission`; None when none allows it."""
+    best: Scope | None = None
+    for role in roles:
+        scope = ROLE_PERMISSIONS.get(role, {}).get(permission)
+        if scope is Scope.ALL:
+            return Scope.ALL
+        if scope is Scope.OWN:
+            best = Scope.OWN
+    return best
+
+
+def scope_allows(scopes: Iterable[str], permission: str) -> bool:
+    """An API key's own scopes narrow its principal's roles: `ledger:read`, `ledger:*`, `*`."""
+    scopes = tuple(scopes)
+    if not scopes:
+        return True
+    family = permission.split(":", 1)[0] + ":*"
+    return any(s in {"*", permission, family} for s in scopes)
+
+
+def can_see_tenant(principal: Principal, tenant_id: str) -> bool:
+    return principal.tenant_id in {ALL_TENANTS, tenant_id}
+
+
+def require_same_tenant(principal: Principal, tenant_id: str, what: str = "object") -> None:
+    """Raise NotFound for another tenant's object: its existence must not leak (never 403).
+    Use the same `what` as your handler's own not-found message so both read alike."""
+    if not can_see_tenant(principal, tenant_id):
+        raise NotFound(f"no such {what}")
+
+
+def require_own(
+    principal: Principal, scope: Scope | None, owner_id: str | None, what: str = "object"
+) -> None:
+    """Under scope `own`, another principal's object is as invisible as another tenant's."""
+    if scope is Scope.OWN and owner_id != principal.principal_id:
+        raise NotFound(f"no such {what}")

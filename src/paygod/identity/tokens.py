@@ -1,0 +1,232 @@
+"""Bearer tokens: Paygod's own EdDSA session JWTs, and external OIDC access tokens (JWKS).
+
+OIDC keys are cached for `oidc_jwks_cache_seconds`; an unknown `kid` (the issuer rotated
+its keys) triggers one refetch, at most every few seconds, so a flood of forged kids
+cannot turn into a flood of JWKS requests.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from paygod.identity.model import Principal
+from paygod.identity.settings import IdentitySettings
+from paygod.identity.stores.sql import SqlRunner, is_unique_violation
+from paygod.kernel.clock import Clock, isoformat
+from paygod.kernel.errors import Unauthorized, Unavailable
+from paygod.kernel.ids import new_id
+
+SESSION_ISSUER = "paygod"
+SESSION_AUDIENCE = "paygod-api"
+OIDC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
+REFETCH_MIN_INTERVAL = 5.0
+# exp/nbf/iat are checked against the kernel clock (PAYGOD_CLOCK honoured), not PyJWT's.
+
+
+def check_times(claims: dict[str, Any], now: float, leeway: int) -> None:
+    """exp and nbf, with a bounded skew allowance (RFC 7519 4.1.4, 4.1.5)."""
+    for name in ("exp", "nbf", "iat"):
+        if name in claims and not isinstance(claims[name], int | float):
+            raise Unauthorized(f"invalid token: {name} is not a number")
+    if now >= float(claims["exp"]) + leeway:
+        raise Unauthorized("token expired")
+    if "nbf" in claims and now < float(claims["nbf"]) - leeway:
+        raise Unauthorized("token not yet valid")
+
+
+class SessionTokens:
+    def __init__(self, sql: SqlRunner, clock: Clock, settings: IdentitySettings) -> None:
+        self.sql = sql
+        self.clock = clock
+        self.settings = settings
+        self._key: tuple[str, Ed25519PrivateKey] | None = None
+        self._lock = threading.Lock()
+
+    def _signing_key(self) -> tuple[str, Ed25519PrivateKey]:
+        if self._key is not None:
+            return self._key
+        with self._lock:
+            row = self.sql.one(
+                "SELECT key_id, private_pem FROM identity_signing_keys"
+                " ORDER BY created_at DESC, key_id DESC LIMIT 1"
+            )
+            if row is None:
+                private = Ed25519PrivateKey.generate()
+                pem = private.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                ).decode()
+                try:
+                    self.sql.run(
+                        "INSERT INTO identity_signing_keys (key_id, private_pem, created_at)"
+                        " VALUES (?, ?, ?)",
+                        (new_id(), pem, isoformat(self.clock.now())),
+                    )
+                except Exception as exc:
+                    if not is_unique_violation(exc):
+                        raise
+                return self._signing_key_after_insert()
+            loaded = serialization.load_pem_private_key(row[1].encode(), None)
+            assert isinstance(loaded, Ed25519PrivateKey)
+            self._key = (row[0], loaded)
+            return self._key
+
+    def _signing_key_after_insert(self) -> tuple[str, Ed25519PrivateKey]:
+        row = self.sql.one(
+            "SELECT key_id, private_pem FROM identity_signing_keys"
+            " ORDER BY created_at DESC, key_id DESC LIMIT 1"
+        )
+        assert row is not None
+        loaded = serialization.load_pem_private_key(row[1].encode(), None)
+        assert isinstance(loaded, Ed25519PrivateKey)
+        self._key = (row[0], loaded)
+        return self._key
+
+    def issue(self, principal: Principal) -> dict[str, Any]:
+        kid, key = self._signing_key()
+        now = self.clock.now()
+        expires = now + timedelta(seconds=self.settings.session_ttl_seconds)
+        claims = {
+            "iss": SESSION_ISSUER,
+            "aud": SESSION_AUDIENCE,
+            "sub": principal.principal_id,
+            "tid": principal.tenant_id,
+            "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+            "jti": new_id(),
+        }
+        token = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": kid})
+        return {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": self.settings.session_ttl_seconds,
+            "expires_at": isoformat(expires),
+        }
+
+    def verify(self, token: str) -> dict[str, Any]:
+        _, key = self._signing_key()
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.public_key(),
+                algorithms=["EdDSA"],
+                audience=SESSION_AUDIENCE,
+                issuer=SESSION_ISSUER,
+                options={
+                    "require": ["exp", "nbf", "sub", "iss", "aud"],
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
+            )
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"invalid session token: {exc}") from None
+        check_times(claims, self.clock.now().timestamp(), self.settings.token_leeway_seconds)
+        return claims
+
+
+class JwksCache:
+    """An issuer's signing keys by kid, refetched on expiry or on an unknown kid."""
+
+    def __init__(self, url: str, ttl_seconds: float) -> None:
+        self.url = url
+        self.ttl = ttl_seconds
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def key(self, kid: str | None) -> jwt.PyJWK:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._fetched_at > self.ttl:
+                self._fetch(now)
+            found = self._lookup(kid)
+            if found is None and now - self._fetched_at >= REFETCH_MIN_INTERVAL:
+                self._fetch(now)  # the issuer may have rotated its keys
+                found = self._lookup(kid)
+        if found is None:
+            raise Unauthorized("token signed by an unknown key")
+        return found
+
+    def _lookup(self, kid: str | None) -> jwt.PyJWK | None:
+        if kid is None:
+            return next(iter(self._keys.values())) if len(self._keys) == 1 else None
+        return self._keys.get(kid)
+
+    def _fetch(self, now: float) -> None:
+        try:
+            response = httpx.get(self.url, timeout=3.0)
+            response.raise_for_status()
+            document = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            if self._keys:
+                return  # keep serving known keys while the issuer hiccups
+            raise Unavailable(f"cannot fetch JWKS from {self.url}: {exc}", retry_after=5) from None
+        keys: dict[str, jwt.PyJWK] = {}
+        for i, jwk in enumerate(document.get("keys", [])):
+            if jwk.get("use", "sig") != "sig":
+                continue
+            try:
+                keys[str(jwk.get("kid", i))] = jwt.PyJWK(jwk)
+            except jwt.PyJWTError:
+                continue  # an algorithm we do not support; other keys may still serve
+        self._keys = keys
+        self._fetched_at = now
+
+
+class OidcVerifier:
+    def __init__(self, settings: IdentitySettings, clock: Clock) -> None:
+        self.clock = clock
+        if not (settings.oidc_issuer and settings.oidc_audience and settings.oidc_jwks_url):
+            raise ValueError("OIDC needs issuer, audience and JWKS URL")
+        self.issuer: str = settings.oidc_issuer
+        self.audience: str = settings.oidc_audience
+        self.leeway = settings.token_leeway_seconds
+        self.jwks = JwksCache(settings.oidc_jwks_url, settings.oidc_jwks_cache_seconds)
+
+    def verify(self, token: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"invalid token: {exc}") from None
+        algorithm = header.get("alg")
+        if algorithm not in OIDC_ALGORITHMS:
+            raise Unauthorized(f"token algorithm {algorithm!r} not accepted")
+        key = self.jwks.key(header.get("kid"))
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={
+                    "require": ["exp", "iss", "aud", "sub"],
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
+            )
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"invalid OIDC token: {exc}") from None
+        check_times(claims, self.clock.now().timestamp(), self.leeway)
+        return claims
+
+
+def unverified_issuer(token: str) -> str | None:
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+    issuer = claims.get("iss")
+    return issuer if isinstance(issuer, str) else None

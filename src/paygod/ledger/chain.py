@@ -1,0 +1,362 @@
+"""Hashing and linking entries (pure functions).
+
+record_hash = sha256(RFC 8785 of {"data", "previous_hash", "timestamp"}) and the Merkle
+leaf is the RFC 8785 form of the whole interchange object (DESIGN.md §4). Both are built
+from ONE canonical serialisation of `data`: the other members are fixed-form strings and
+an integer, so the outer objects are assembled by concatenation in RFC 8785 key order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from paygod.canonical import CanonicalizationError, canonicalize
+from paygod.kernel.clock import isoformat
+from paygod.kernel.errors import FieldError, InvalidInput
+from paygod.kernel.ids import new_id
+from paygod.ledger.model import GENESIS_HASH, Entry, EntryDraft
+from paygod.ledger.verifier import leaf_hash, node_hash
+
+_ORJSON_OPTS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+# Where orjson's sorted output may differ from RFC 8785: non-integer numbers (ES6 number
+# form), integers near or beyond 2^53 (JCS refuses them), and characters above U+FFFF (JCS
+# sorts keys by UTF-16 units). A false positive only costs the slower exact path.
+_MAY_DIFFER = re.compile(rb"[:\[,]-?\d+[.eE]|\d{16}|[\xf0-\xf4]")
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """RFC 8785 bytes of `value`: orjson when provably identical, else the exact encoder.
+
+    orjson escapes strings exactly as JCS does (only `"`, `\\` and controls, short forms
+    for \\b\\t\\n\\f\\r, lowercase \\u00xx) — a hypothesis test keeps the two in agreement.
+    """
+    try:
+        raw = orjson.dumps(value, option=_ORJSON_OPTS)
+    except (TypeError, orjson.JSONEncodeError):
+        return canonicalize(value)
+    # orjson writes NaN and infinities as null, which JCS refuses: any null takes the
+    # exact path, which raises for non-finite numbers.
+    if _MAY_DIFFER.search(raw) or b"null" in raw:
+        return canonicalize(value)
+    return raw
+
+
+def canonical_parsed_bytes(value: Any) -> bytes:
+    """`canonical_bytes` for values parsed from JSON text, which cannot hold NaN/infinity."""
+    try:
+        raw = orjson.dumps(value, option=_ORJSON_OPTS)
+    except (TypeError, orjson.JSONEncodeError):
+        return canonicalize(value)
+    if _MAY_DIFFER.search(raw):
+        return canonicalize(value)
+    return raw
+
+
+def _json_str(text: str) -> bytes:
+    return canonicalize(text)
+
+
+def record_input(data_bytes: bytes, previous_hash: str, timestamp: str) -> bytes:
+    return b"".join(
+        (
+            b'{"data":',
+            data_bytes,
+            b',"previous_hash":',
+            _json_str(previous_hash),
+            b',"timestamp":',
+            _json_str(timestamp),
+            b"}",
+        )
+    )
+
+
+def leaf_bytes(
+    data_bytes: bytes, entry_index: int, previous_hash: str, record_hash: str, timestamp: str
+) -> bytes:
+    """RFC 8785 bytes of the interchange object (keys: data, entry_index, previous_hash,
+    record_hash, timestamp — already in RFC 8785 order)."""
+    return b"".join(
+        (
+            b'{"data":',
+            data_bytes,
+            b',"entry_index":',
+            str(entry_index).encode(),
+            b',"previous_hash":',
+            _json_str(previous_hash),
+            b',"record_hash":',
+            _json_str(record_hash),
+            b',"timestamp":',
+            _json_str(timestamp),
+            b"}",
+        )
+    )
+
+
+def entry_leaf_hash(entry: Entry) -> bytes:
+    data = canonical_parsed_bytes(entry.data())
+    return leaf_hash(
+        leaf_bytes(data, entry.seq, entry.previous_hash, entry.record_hash, entry.timestamp)
+    )
+
+
+def compute_record_hash(entry: Entry) -> str:
+    data = canonical_parsed_bytes(entry.data())
+    return hashlib.sha256(record_input(data, entry.previous_hash, entry.timestamp)).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainState:
+    """The head of the chain and the right edge of the Merkle tree (its complete subtrees).
+
+    `frontier` holds (level, hash) of the perfect subtrees whose sizes are the set bits of
+    `size`, left to right — everything needed to append and to compute the current root.
+    """
+
+    size: int = 0
+    last_hash: str = GENESIS_HASH
+    last_recorded_at: str | None = None
+    frontier: tuple[tuple[int, bytes], ...] = ()
+
+    def root(self) -> bytes:
+        if not self.frontier:
+            return hashlib.sha256(b"").digest()
+        node = self.frontier[-1][1]
+        for _, left in reversed(self.frontier[:-1]):
+            node = node_hash(left, node)
+        return node
+
+    def frontier_json(self) -> str:
+        return orjson.dumps([[level, h.hex()] for level, h in self.frontier]).decode()
+
+    @staticmethod
+    def frontier_from_json(text: str | None) -> tuple[tuple[int, bytes], ...]:
+        if not text:
+            return ()
+        return tuple((int(level), bytes.fromhex(h)) for level, h in orjson.loads(text))
+
+
+MerkleNode = tuple[int, int, bytes]  # (level, index within level, hash)
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    entries: list[Entry]
+    nodes: list[MerkleNode]
+    payloads: list[str]  # canonical payload JSON text per entry, for the stores
+    state: ChainState
+
+
+def _check_draft(draft: EntryDraft, position: int) -> None:
+    where = f"/{position}"
+    for name in ("kind", "subject", "tenant_id"):
+        value = getattr(draft, name)
+        if not isinstance(value, str) or not value:
+            raise InvalidInput(
+                f"ledger entry {name} must be a non-empty string",
+                errors=[FieldError(f"{where}/{name}", "must be a non-empty string")],
+            )
+    if not isinstance(draft.payload, Mapping):
+        raise InvalidInput(
+            "ledger entry payload must be a JSON object",
+            errors=[FieldError(f"{where}/payload", "must be a JSON object")],
+        )
+    for name in ("valid_from", "valid_to"):
+        value = getattr(draft, name)
+        if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
+            raise InvalidInput(
+                f"ledger entry {name} must be a timezone-aware datetime",
+                errors=[FieldError(f"{where}/{name}", "must be a timezone-aware instant")],
+            )
+    if draft.valid_from and draft.valid_to and draft.valid_to <= draft.valid_from:
+        raise InvalidInput(
+            "valid_to must be after valid_from",
+            errors=[FieldError(f"{where}/valid_to", "must be after valid_from")],
+        )
+
+
+def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Sealed:
+    """Give drafts consecutive seqs, one transaction time, their hashes and Merkle nodes."""
+    timestamp = isoformat(now)
+    if state.last_recorded_at is not None and timestamp < state.last_recorded_at:
+        # Transaction time never runs backwards along the chain, whatever the wall clock does.
+        timestamp = state.last_recorded_at
+        from paygod.kernel.clock import parse_instant
+
+        now = parse_instant(timestamp)
+    entries: list[Entry] = []
+    nodes: list[MerkleNode] = []
+    payloads: list[str] = []
+    frontier = list(state.frontier)
+    previous = state.last_hash
+    seq = state.size
+    for position, draft in enumerate(drafts):
+        _check_draft(draft, position)
+        valid_from = draft.valid_from or now
+        entry_id = new_id()
+        try:
+            payload_bytes = canonical_bytes(dict(draft.payload))
+        except CanonicalizationError as exc:
+            raise InvalidInput(
+                "ledger entry payload has no RFC 8785 form",
+                errors=[FieldError(f"/{position}/payload", str(exc))],
+            ) from None
+        data_bytes = b"".join(
+            (
+                b'{"entry_id":"',
+                entry_id.encode(),
+                b'","kind":',
+                _json_str(draft.kind),
+                b',"payload":',
+                payload_bytes,
+                b',"subject":',
+                _json_str(draft.subject),
+                b',"supersedes":',
+                b"null" if draft.supersedes is None else _json_str(draft.supersedes),
+                b',"tenant_id":',
+                _json_str(draft.tenant_id),
+                b',"valid_from":"',
+                isoformat(valid_from).encode(),
+                b'","valid_to":',
+                b"null"
+                if draft.valid_to is None
+                else b'"' + isoformat(draft.valid_to).encode() + b'"',
+                b"}",
+            )
+        )
+        rh = hashlib.sha256(record_input(data_bytes, previous, timestamp)).hexdigest()
+        entry = Entry(
+            seq=seq,
+            entry_id=entry_id,
+            kind=draft.kind,
+            tenant_id=draft.tenant_id,
+            subject=draft.subject,
+            payload=orjson.loads(payload_bytes),
+            recorded_at=now,
+            valid_from=valid_from,
+            valid_to=draft.valid_to,
+            supersedes=draft.supersedes,
+            previous_hash=previous,
+            record_hash=rh,
+        )
+        lh = leaf_hash(leaf_bytes(data_bytes, seq, previous, rh, timestamp))
+        nodes.append((0, seq, lh))
+        level, index, node = 0, seq, lh
+        while frontier and frontier[-1][0] == level:
+            _, left = frontier.pop()
+            node = node_hash(left, node)
+            level, index = level + 1, index >> 1
+            nodes.append((level, index, node))
+        frontier.append((level, node))
+        entries.append(entry)
+        payloads.append(payload_bytes.decode())
+        previous = rh
+        seq += 1
+    new_state = ChainState(
+        size=seq,
+        last_hash=previous,
+        last_recorded_at=timestamp if entries else state.last_recorded_at,
+        frontier=tuple(frontier),
+    )
+    return Sealed(entries, nodes, payloads, new_state)
+
+
+def adopt(state: ChainState, entries: Sequence[Entry]) -> Sealed:
+    """Append entries sealed elsewhere (an import), checking they extend this chain exactly."""
+    nodes: list[MerkleNode] = []
+    payloads: list[str] = []
+    frontier = list(state.frontier)
+    previous = state.last_hash
+    seq = state.size
+    timestamp = state.last_recorded_at
+    for entry in entries:
+        if entry.seq != seq:
+            raise InvalidInput(f"imported entry {entry.seq} does not follow entry {seq - 1}")
+        if entry.previous_hash != previous:
+            raise InvalidInput(f"imported entry {entry.seq} does not link to the ledger head")
+        if compute_record_hash(entry) != entry.record_hash:
+            raise InvalidInput(f"imported entry {entry.seq} has a wrong record_hash")
+        lh = entry_leaf_hash(entry)
+        nodes.append((0, seq, lh))
+        level, index, node = 0, seq, lh
+        while frontier and frontier[-1][0] == level:
+            _, left = frontier.pop()
+            node = node_hash(left, node)
+            level, index = level + 1, index >> 1
+            nodes.append((level, index, node))
+        frontier.append((level, node))
+        payloads.append(canonical_parsed_bytes(dict(entry.payload)).decode())
+        previous = entry.record_hash
+        timestamp = max(timestamp or entry.timestamp, entry.timestamp)
+        seq += 1
+    new_state = ChainState(seq, previous, timestamp, tuple(frontier))
+    return Sealed(list(entries), nodes, payloads, new_state)
+
+
+def entry_from_interchange(line: Mapping[str, Any]) -> Entry:
+    """An Entry from one ledger.jsonl object written by a paygod kernel (InvalidInput if not)."""
+    from paygod.kernel.clock import parse_instant
+
+    data = line.get("data")
+    if not isinstance(data, Mapping):
+        raise InvalidInput("data must be an object")
+    try:
+        timestamp = line["timestamp"]
+        recorded_at = parse_instant(timestamp)
+        if isoformat(recorded_at) != timestamp:
+            raise ValueError(f"timestamp {timestamp!r} is not in paygod's form")
+
+        def instant(name: str) -> datetime | None:
+            value = data[name]
+            if value is None:
+                return None
+            parsed = parse_instant(value)
+            if isoformat(parsed) != value:
+                raise ValueError(f"{name} {value!r} is not in paygod's form")
+            return parsed
+
+        payload = data["payload"]
+        if not isinstance(payload, Mapping):
+            raise ValueError("payload is not an object")
+        if set(data) != {
+            "entry_id",
+            "kind",
+            "tenant_id",
+            "subject",
+            "payload",
+            "valid_from",
+            "valid_to",
+            "supersedes",
+        }:
+            raise ValueError("data does not have the fields of a paygod entry")
+        return Entry(
+            seq=int(line["entry_index"]),
+            entry_id=str(data["entry_id"]),
+            kind=str(data["kind"]),
+            tenant_id=str(data["tenant_id"]),
+            subject=str(data["subject"]),
+            payload=payload,
+            recorded_at=recorded_at,
+            valid_from=instant("valid_from"),
+            valid_to=instant("valid_to"),
+            supersedes=None if data["supersedes"] is None else str(data["supersedes"]),
+            previous_hash=str(line["previous_hash"]),
+            record_hash=str(line["record_hash"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        index = line.get("entry_index")
+        raise InvalidInput(
+            f"entry {index} is not a paygod ledger entry ({exc}); "
+            "foreign exports can be verified but not imported"
+        ) from None

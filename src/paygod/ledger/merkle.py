@@ -1,0 +1,110 @@
+"""RFC 9162 §2.1 Merkle tree proofs computed from stored complete-subtree hashes.
+
+Stores keep the hash of every perfect subtree, addressed (level, index): level 0 are the
+leaves, node (l, i) covers leaves [i·2^l, (i+1)·2^l). Any range [a, b) of a tree of size
+n used by PATH and SUBPROOF is either such a node or the right edge of the tree, which
+splits into O(log n) of them: a proof reads O(log n) stored hashes, never the leaves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from paygod.kernel.errors import FieldError, InvalidInput, NotFound
+from paygod.ledger.model import ConsistencyProof, InclusionProof
+from paygod.ledger.verifier import node_hash
+
+NodeReader = Callable[[int, int], bytes]
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+
+def _split(n: int) -> int:
+    """The largest power of two smaller than n (n > 1)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+class Tree:
+    """A read view of a tree of `size` leaves over a node reader, memoising within a proof."""
+
+    def __init__(self, read: NodeReader, size: int) -> None:
+        self._read = read
+        self.size = size
+        self._memo: dict[tuple[int, int], bytes] = {}
+
+    def subtree(self, start: int, end: int) -> bytes:
+        """MTH(D[start:end])."""
+        n = end - start
+        if n == 0:
+            return EMPTY_ROOT
+        if n & (n - 1) == 0 and start % n == 0:
+            level = n.bit_length() - 1
+            key = (level, start >> level)
+            found = self._memo.get(key)
+            if found is None:
+                found = self._read(*key)
+                self._memo[key] = found
+            return found
+        k = _split(n)
+        return node_hash(self.subtree(start, start + k), self.subtree(start + k, end))
+
+    def root(self) -> bytes:
+        return self.subtree(0, self.size)
+
+    def path(self, m: int, start: int, n: int) -> list[bytes]:
+        """RFC 9162 §2.1.3.1 PATH(m, D[start:start+n])."""
+        if n <= 1:
+            return []
+        k = _split(n)
+        if m < k:
+            return [*self.path(m, start, k), self.subtree(start + k, start + n)]
+        return [*self.path(m - k, start + k, n - k), self.subtree(start, start + k)]
+
+    def subproof(self, m: int, start: int, n: int, complete: bool) -> list[bytes]:
+        """RFC 9162 §2.1.4.1 SUBPROOF(m, D[start:start+n], b)."""
+        if m == n:
+            return [] if complete else [self.subtree(start, start + n)]
+        k = _split(n)
+        if m <= k:
+            return [*self.subproof(m, start, k, complete), self.subtree(start + k, start + n)]
+        return [*self.subproof(m - k, start + k, n - k, False), self.subtree(start, start + k)]
+
+
+def _bad_size(name: str, message: str) -> InvalidInput:
+    return InvalidInput(f"{name}: {message}", errors=[FieldError(f"#query/{name}", message)])
+
+
+def inclusion_proof(read: NodeReader, size: int, leaf_index: int, tree_size: int) -> InclusionProof:
+    if tree_size > size:
+        raise _bad_size("tree_size", f"the ledger has only {size} entries")
+    if tree_size < 1:
+        raise _bad_size("tree_size", "must be at least 1")
+    if not 0 <= leaf_index < tree_size:
+        raise NotFound(f"entry {leaf_index} is not in a tree of size {tree_size}")
+    tree = Tree(read, tree_size)
+    return InclusionProof(
+        leaf_index=leaf_index,
+        tree_size=tree_size,
+        leaf_hash=tree.subtree(leaf_index, leaf_index + 1).hex(),
+        audit_path=tuple(h.hex() for h in tree.path(leaf_index, 0, tree_size)),
+        root_hash=tree.root().hex(),
+    )
+
+
+def consistency_proof(read: NodeReader, size: int, first: int, second: int) -> ConsistencyProof:
+    if second > size:
+        raise _bad_size("to", f"the ledger has only {size} entries")
+    if first < 0:
+        raise _bad_size("from", "must not be negative")
+    if first > second:
+        raise _bad_size("from", f"must not exceed to ({second})")
+    first_root = Tree(read, first).root()
+    tree = Tree(read, second)
+    path = [] if first in (0, second) else tree.subproof(first, 0, second, True)
+    return ConsistencyProof(
+        first_size=first,
+        second_size=second,
+        first_root=first_root.hex(),
+        second_root=tree.root().hex(),
+        consistency_path=tuple(h.hex() for h in path),
+    )

@@ -1,0 +1,196 @@
+"""The ledger's nouns: drafts, sealed entries, proofs, tree heads and verification findings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from paygod.kernel.clock import isoformat
+from paygod.kernel.events import EventEnvelope
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDraft:
+    """What a caller wants recorded; the ledger gives it a seq, time and hashes."""
+
+    kind: str
+    subject: str
+    payload: Mapping[str, Any]
+    tenant_id: str = "default"
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    supersedes: str | None = None
+    events: tuple[EventEnvelope, ...] = ()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else isoformat(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A sealed, chained ledger entry. Never updated; corrections supersede it."""
+
+    seq: int
+    entry_id: str
+    kind: str
+    tenant_id: str
+    subject: str
+    payload: Mapping[str, Any]
+    recorded_at: datetime
+    valid_from: datetime | None
+    valid_to: datetime | None
+    supersedes: str | None
+    previous_hash: str
+    record_hash: str
+
+    @property
+    def timestamp(self) -> str:
+        return isoformat(self.recorded_at)
+
+    def data(self) -> dict[str, Any]:
+        """The `data` object of the interchange form (DESIGN.md §4)."""
+        return {
+            "entry_id": self.entry_id,
+            "kind": self.kind,
+            "tenant_id": self.tenant_id,
+            "subject": self.subject,
+            "payload": dict(self.payload),
+            "valid_from": _iso(self.valid_from),
+            "valid_to": _iso(self.valid_to),
+            "supersedes": self.supersedes,
+        }
+
+    def to_interchange(self) -> dict[str, Any]:
+        """One line of `ledger.jsonl`: what other paygod/v1 kernels read and verify."""
+        return {
+            "entry_index": self.seq,
+            "timestamp": self.timestamp,
+            "previous_hash": self.previous_hash,
+            "data": self.data(),
+            "record_hash": self.record_hash,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API/CLI view: the interchange object plus flat convenience fields."""
+        return {
+            "seq": self.seq,
+            "entry_id": self.entry_id,
+            "kind": self.kind,
+            "tenant_id": self.tenant_id,
+            "subject": self.subject,
+            "payload": dict(self.payload),
+            "recorded_at": self.timestamp,
+            "valid_from": _iso(self.valid_from),
+            "valid_to": _iso(self.valid_to),
+            "supersedes": self.supersedes,
+            "previous_hash": self.previous_hash,
+            "record_hash": self.record_hash,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class InclusionProof:
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str
+    audit_path: tuple[str, ...]
+    root_hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "leaf_index": self.leaf_index,
+            "tree_size": self.tree_size,
+            "leaf_hash": self.leaf_hash,
+            "audit_path": list(self.audit_path),
+            "root_hash": self.root_hash,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ConsistencyProof:
+    first_size: int
+    second_size: int
+    first_root: str
+    second_root: str
+    consistency_path: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "first_size": self.first_size,
+            "second_size": self.second_size,
+            "first_root": self.first_root,
+            "second_root": self.second_root,
+            "consistency_path": list(self.consistency_path),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SignedTreeHead:
+    """An Ed25519 signature over the RFC 8785 form of {tree_size, root_hash, timestamp, key_id}."""
+
+    tree_size: int
+    root_hash: str
+    timestamp: str
+    key_id: str
+    signature: str
+
+    def signed_part(self) -> dict[str, Any]:
+        return {
+            "tree_size": self.tree_size,
+            "root_hash": self.root_hash,
+            "timestamp": self.timestamp,
+            "key_id": self.key_id,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.signed_part(), "signature": self.signature}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """The first thing found wrong: where (entry index), which field, expected vs found."""
+
+    index: int | None
+    field: str
+    expected: Any
+    found: Any
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "field": self.field,
+            "expected": self.expected,
+            "found": self.found,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    entries_checked: int
+    tree_size: int
+    root_hash: str
+    findings: tuple[Finding, ...] = ()
+    tree_head: SignedTreeHead | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "entries_checked": self.entries_checked,
+            "tree_size": self.tree_size,
+            "root_hash": self.root_hash,
+            "tree_head": self.tree_head.as_dict() if self.tree_head else None,
+            "findings": [f.as_dict() for f in self.findings],
+            **dict(self.extra),
+        }

@@ -1,0 +1,47 @@
+"""The ledger store port: one contract, every adapter (memory, sqlite, postgres, jsonl)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from paygod.ledger.chain import ChainState
+from paygod.ledger.groupcommit import WriteRequest
+from paygod.ledger.model import Entry, SignedTreeHead
+
+
+class LedgerStore(Protocol):
+    name: str
+
+    def commit_batch(self, batch: Sequence[WriteRequest], now: datetime) -> ChainState:
+        """Run every request in ONE transaction, each isolated (savepoint); set their results.
+
+        Requests whose work fails carry their exception; the others commit. Raises (and
+        leaves every request unfinished) only when the transaction itself fails.
+        """
+        ...
+
+    def state(self) -> ChainState: ...
+
+    def get(self, seq: int) -> Entry | None: ...
+
+    def get_by_id(self, entry_id: str) -> Entry | None: ...
+
+    def entries(self, after: int = -1, limit: int = 100) -> list[Entry]: ...
+
+    def subject_entries(
+        self, subject: str, tenant_id: str | None, recorded_until: str | None
+    ) -> list[Entry]:
+        """Entries about `subject` recorded at or before `recorded_until` (ISO text), by seq."""
+        ...
+
+    def node(self, level: int, index: int) -> bytes:
+        """The stored hash of the perfect subtree (level, index); KeyError when absent."""
+        ...
+
+    def save_tree_head(self, head: SignedTreeHead) -> None: ...
+
+    def latest_tree_head(self) -> SignedTreeHead | None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,431 @@
+"""The ledger service: append (group commit), read, bitemporal queries, proofs, verify."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from paygod.kernel.clock import Clock, isoformat
+from paygod.kernel.errors import CheckFailed, Conflict, InvalidInput, NotFound, Unavailable
+from paygod.kernel.logging import get_logger
+from paygod.ledger import merkle
+from paygod.ledger.chain import (
+    ChainState,
+    canonical_parsed_bytes,
+    compute_record_hash,
+    entry_from_interchange,
+    entry_leaf_hash,
+)
+from paygod.ledger.groupcommit import GroupCommitter, WriteRequest
+from paygod.ledger.model import (
+    GENESIS_HASH,
+    ConsistencyProof,
+    Entry,
+    EntryDraft,
+    Finding,
+    InclusionProof,
+    SignedTreeHead,
+    VerifyReport,
+)
+from paygod.ledger.ports import LedgerStore
+from paygod.ledger.signing import TreeHeadSigner
+from paygod.ledger.verifier import check_tree_head, merkle_root, node_hash
+
+R = TypeVar("R")
+log = get_logger("paygod.ledger")
+VERIFY_CHUNK = 5000
+
+
+class LedgerService:
+    def __init__(
+        self,
+        store: LedgerStore,
+        clock: Clock,
+        signer: TreeHeadSigner | None = None,
+        *,
+        tree_head_every_entries: int = 1000,
+        tree_head_every_seconds: float = 10.0,
+        max_batch: int = 4096,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.signer = signer or TreeHeadSigner.generate()
+        self.tree_head_every_entries = tree_head_every_entries
+        self.tree_head_every_seconds = tree_head_every_seconds
+        self._committer = GroupCommitter(
+            self._commit,
+            name=f"ledger-writer-{store.name}",
+            max_batch=max_batch,
+            idle=self._idle,
+            idle_seconds=tree_head_every_seconds,
+        )
+        self._down_until = 0.0
+        self._signed_size: int | None = None
+        self._signed_at = time.monotonic()
+
+    @property
+    def outbox(self) -> list[dict[str, Any]]:
+        """The memory/jsonl stores' outbox rows (SQL stores keep them in the `outbox` table)."""
+        rows: list[dict[str, Any]] = getattr(self.store, "outbox", [])
+        return rows
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def append(self, draft: EntryDraft) -> Entry:
+        """Record one entry; durable when this returns."""
+        return self.append_many([draft])[0]
+
+    def append_many(self, drafts: Sequence[EntryDraft]) -> list[Entry]:
+        """Record entries atomically, with consecutive seqs."""
+        drafts = list(drafts)
+        for position, draft in enumerate(drafts):
+            if not isinstance(draft, EntryDraft):
+                raise InvalidInput(f"item {position} is not an EntryDraft")
+        _, entries = self.transact(lambda conn: (None, drafts))
+        return entries
+
+    def transact(
+        self, work: Callable[[Any], tuple[R, Sequence[EntryDraft]]]
+    ) -> tuple[R, list[Entry]]:
+        """Run `work(conn)` inside the ledger's write transaction and append its drafts.
+
+        If work raises, nothing of it is written and the exception propagates here.
+        """
+        self._check_writable()
+        request = self._committer.submit(WriteRequest(work))
+        if request.error is not None:
+            if isinstance(request.error, Unavailable):
+                self._down_until = time.monotonic() + (request.error.retry_after or 2)
+            raise request.error
+        result: R = request.result
+        return result, request.entries
+
+    def _check_writable(self) -> None:
+        remaining = self._down_until - time.monotonic()
+        if remaining > 0:
+            raise Unavailable(
+                "the ledger store is unreachable; the ledger is read-only for now",
+                retry_after=max(1, int(remaining + 0.999)),
+            )
+
+    def _commit(self, batch: list[WriteRequest]) -> None:
+        state = self.store.commit_batch(batch, self.clock.now())
+        try:
+            self._maybe_sign(state)
+        except Exception:
+            log.warning("could not record a signed tree head", exc_info=True)
+
+    def _idle(self) -> None:
+        self._maybe_sign(self.store.state())
+
+    def _maybe_sign(self, state: ChainState) -> None:
+        if self._signed_size is None:
+            latest = self.store.latest_tree_head()
+            self._signed_size = latest.tree_size if latest else 0
+        if state.size == self._signed_size:
+            return
+        due_entries = state.size - self._signed_size >= self.tree_head_every_entries
+        due_time = time.monotonic() - self._signed_at >= self.tree_head_every_seconds
+        if due_entries or due_time:
+            head = self.signer.sign(state.size, state.root().hex(), isoformat(self.clock.now()))
+            self.store.save_tree_head(head)
+            self._signed_size = state.size
+            self._signed_at = time.monotonic()
+
+    def flush_tree_head(self) -> SignedTreeHead:
+        """Sign and record a tree head for the current size now (tests, shutdown, export)."""
+        state = self.store.state()
+        head = self.signer.sign(state.size, state.root().hex(), isoformat(self.clock.now()))
+        self.store.save_tree_head(head)
+        self._signed_size = state.size
+        return head
+
+    # -- reads ----------------------------------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        return self.store.state().size
+
+    def get(self, seq: int) -> Entry | None:
+        return self.store.get(seq)
+
+    def get_by_id(self, entry_id: str) -> Entry | None:
+        return self.store.get_by_id(entry_id)
+
+    def entries(self, after: int = -1, limit: int = 100) -> list[Entry]:
+        return self.store.entries(after, limit)
+
+    def iter_entries(self, chunk: int = VERIFY_CHUNK) -> Iterator[Entry]:
+        after = -1
+        while True:
+            batch = self.store.entries(after, chunk)
+            if not batch:
+                return
+            yield from batch
+            after = batch[-1].seq
+
+    def history(self, subject: str, tenant_id: str | None = None) -> list[Entry]:
+        """Every version about `subject`, in recording order, each with both times."""
+        return self.store.subject_entries(subject, tenant_id, None)
+
+    def as_of(
+        self,
+        subject: str,
+        recorded_at: datetime | None = None,
+        valid_at: datetime | None = None,
+        tenant_id: str | None = None,
+    ) -> list[Entry]:
+        """What was recorded as true by `recorded_at` (default now), about `valid_at`.
+
+        An entry counts when it was recorded by then, no entry recorded by then supersedes
+        it, and (with valid_at) its valid period [valid_from, valid_to) contains valid_at.
+        """
+        until = isoformat(recorded_at) if recorded_at is not None else None
+        known = self.store.subject_entries(subject, tenant_id, until)
+        superseded = {e.supersedes for e in known if e.supersedes}
+        result = []
+        for entry in known:
+            if entry.entry_id in superseded:
+                continue
+            if valid_at is not None:
+                if entry.valid_from is not None and valid_at < entry.valid_from:
+                    continue
+                if entry.valid_to is not None and valid_at >= entry.valid_to:
+                    continue
+            result.append(entry)
+        return result
+
+    # -- proofs and tree heads ------------------------------------------------------------
+
+    def inclusion_proof(self, seq: int, tree_size: int | None = None) -> InclusionProof:
+        size = self.store.state().size
+        if not 0 <= seq < size:
+            raise NotFound(f"ledger entry {seq} does not exist (size {size})")
+        return merkle.inclusion_proof(
+            self.store.node, size, seq, size if tree_size is None else tree_size
+        )
+
+    def consistency_proof(self, first: int, second: int | None = None) -> ConsistencyProof:
+        size = self.store.state().size
+        return merkle.consistency_proof(
+            self.store.node, size, first, size if second is None else second
+        )
+
+    def root_hash(self, tree_size: int | None = None) -> str:
+        state = self.store.state()
+        if tree_size is None or tree_size == state.size:
+            return state.root().hex()
+        return merkle.Tree(self.store.node, tree_size).root().hex()
+
+    def tree_head(self) -> SignedTreeHead:
+        """A tree head for the current size, signed now."""
+        state = self.store.state()
+        return self.signer.sign(state.size, state.root().hex(), isoformat(self.clock.now()))
+
+    def latest_signed_tree_head(self) -> SignedTreeHead | None:
+        return self.store.latest_tree_head()
+
+    def public_key_pem(self) -> bytes:
+        return self.signer.public_pem()
+
+    # -- verification ---------------------------------------------------------------------
+
+    def verify(self, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
+        """Walk the chain and the stored Merkle tree; report the first bad entry precisely."""
+        state = self.store.state()
+        head = self.store.latest_tree_head()
+        previous = GENESIS_HASH
+        position = 0
+        stack: list[tuple[int, bytes]] = []
+        head_root: str | None = None
+        finding: Finding | None = None
+        for entry in self.iter_entries():
+            finding = self._check_entry(entry, position, previous)
+            if finding:
+                break
+            leaf = entry_leaf_hash(entry)
+            try:
+                stored = self.store.node(0, entry.seq)
+            except KeyError:
+                stored = b""
+            if stored != leaf:
+                finding = Finding(
+                    entry.seq,
+                    "merkle_leaf",
+                    leaf.hex(),
+                    stored.hex() or None,
+                    f"entry {entry.seq}: the stored Merkle leaf does not match the entry",
+                )
+                break
+            size, node = 1, leaf
+            while stack and stack[-1][0] == size:
+                left_size, left = stack.pop()
+                node = node_hash(left, node)
+                size += left_size
+            stack.append((size, node))
+            previous = entry.record_hash
+            position += 1
+            if head is not None and position == head.tree_size:
+                head_root = _stack_root(stack).hex()
+            if progress is not None and position % VERIFY_CHUNK == 0:
+                progress(position, state.size)
+        if progress is not None:
+            progress(position, state.size)
+        root = _stack_root(stack).hex()
+        if finding is None and position != state.size:
+            finding = Finding(
+                position,
+                "entry_index",
+                state.size,
+                position,
+                f"the chain head records {state.size} entries but {position} are present: "
+                f"entries from {position} on are missing",
+            )
+        if finding is None and root != state.root().hex():
+            finding = Finding(
+                None,
+                "root_hash",
+                state.root().hex(),
+                root,
+                "the Merkle root of the entries does not match the stored tree",
+            )
+        if finding is None and head is not None:
+            if head.tree_size == 0:
+                head_root = merkle_root([]).hex()
+            finding = self._check_head(head, position, head_root)
+        return VerifyReport(
+            entries_checked=position,
+            tree_size=position,
+            root_hash=root,
+            findings=(finding,) if finding else (),
+            tree_head=head,
+        )
+
+    @staticmethod
+    def _check_entry(entry: Entry, position: int, previous: str) -> Finding | None:
+        if entry.seq != position:
+            return Finding(
+                position,
+                "entry_index",
+                position,
+                entry.seq,
+                f"entry {position} is missing or out of order (found entry_index {entry.seq})",
+            )
+        if entry.previous_hash != previous:
+            return Finding(
+                position,
+                "previous_hash",
+                previous,
+                entry.previous_hash,
+                f"entry {position}: previous_hash does not link to the entry before it",
+            )
+        expected = compute_record_hash(entry)
+        if expected != entry.record_hash:
+            return Finding(
+                position,
+                "record_hash",
+                expected,
+                entry.record_hash,
+                f"entry {position}: record_hash does not match its content",
+            )
+        return None
+
+    def _check_head(
+        self, head: SignedTreeHead, present: int, head_root: str | None
+    ) -> Finding | None:
+        problem = check_tree_head(head.as_dict(), self.public_key_pem())
+        if problem:
+            return Finding(None, "signature", self.signer.key_id, head.key_id, problem)
+        if head.tree_size > present:
+            return Finding(
+                present,
+                "tree_size",
+                head.tree_size,
+                present,
+                f"the signed tree head covers {head.tree_size} entries but only {present} "
+                "are present: the tail was removed",
+            )
+        if head_root != head.root_hash:
+            return Finding(
+                None,
+                "root_hash",
+                head.root_hash,
+                head_root,
+                f"the first {head.tree_size} entries do not hash to the signed root",
+            )
+        return None
+
+    def verify_file(
+        self,
+        path: Path,
+        *,
+        tree_head: Mapping[str, Any] | None = None,
+        public_key_pem: bytes | None = None,
+    ) -> VerifyReport:
+        """Verify a ledger.jsonl export (ours or another paygod/v1 kernel's)."""
+        from paygod.ledger.audit import verify_jsonl_report
+
+        return verify_jsonl_report(path, tree_head=tree_head, public_key_pem=public_key_pem)
+
+    # -- interchange ----------------------------------------------------------------------
+
+    def export_jsonl(
+        self, out: IO[bytes], progress: Callable[[int, int], None] | None = None
+    ) -> int:
+        """Write every entry as one RFC 8785 line of the interchange form; returns the count."""
+        total = self.size
+        count = 0
+        for entry in self.iter_entries():
+            out.write(canonical_parsed_bytes(entry.to_interchange()) + b"\n")
+            count += 1
+            if progress is not None and count % VERIFY_CHUNK == 0:
+                progress(count, total)
+        if progress is not None:
+            progress(count, total)
+        return count
+
+    def import_jsonl(self, path: Path) -> int:
+        """Verify an export, then append the entries this ledger does not have yet.
+
+        The file must extend this ledger: its first entries must be ours, hash for hash.
+        Returns how many entries were added.
+        """
+        from paygod.ledger.audit import read_interchange
+
+        report = self.verify_file(path)
+        if not report.ok:
+            first = report.findings[0]
+            raise CheckFailed(f"{path} does not verify; nothing imported: {first.message}")
+        lines = read_interchange(path)
+        state = self.store.state()
+        for line in lines[: state.size]:
+            ours = self.store.get(line["entry_index"])
+            if ours is None or ours.record_hash != line["record_hash"]:
+                raise Conflict(
+                    f"{path} diverges from this ledger at entry {line['entry_index']}; "
+                    "nothing imported"
+                )
+        new = [entry_from_interchange(line) for line in lines[state.size :]]
+        if not new:
+            return 0
+        self._check_writable()
+        request = self._committer.submit(WriteRequest(imported=new))
+        if request.error is not None:
+            raise request.error
+        return len(request.entries)
+
+    def close(self) -> None:
+        self._committer.close()
+        self.store.close()
+
+
+def _stack_root(stack: list[tuple[int, bytes]]) -> bytes:
+    if not stack:
+        return merkle.EMPTY_ROOT
+    node = stack[-1][1]
+    for _, left in reversed(stack[:-1]):
+        node = node_hash(left, node)
+    return node

@@ -1,0 +1,1 @@
+"""Ledger store adapters: memory, sqlite, postgres, jsonl — one contract suite for all."""

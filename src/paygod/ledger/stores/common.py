@@ -1,0 +1,113 @@
+"""What every adapter shares: running a batch of requests and shaping outbox rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from paygod.kernel.clock import isoformat
+from paygod.ledger.chain import ChainState, Sealed, adopt, seal
+from paygod.ledger.groupcommit import WriteRequest
+from paygod.ledger.model import EntryDraft
+
+OUTBOX_COLUMNS = (
+    "event_id",
+    "entry_seq",
+    "event_type",
+    "tenant_id",
+    "aggregate_id",
+    "envelope",
+    "status",
+    "attempts",
+    "available_at",
+    "claimed_by",
+    "claimed_until",
+    "last_error",
+    "created_at",
+)
+
+
+def outbox_rows(sealed: Sealed, drafts: Sequence[EntryDraft]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for entry, draft in zip(sealed.entries, drafts, strict=False):
+        for event in draft.events:
+            at = isoformat(entry.recorded_at)
+            rows.append(
+                {
+                    "event_id": event.event_id,
+                    "entry_seq": entry.seq,
+                    "event_type": event.event_type,
+                    "tenant_id": event.tenant_id,
+                    "aggregate_id": event.aggregate_id,
+                    "envelope": event.as_dict(),
+                    "status": "pending",
+                    "attempts": 0,
+                    "available_at": at,
+                    "claimed_by": None,
+                    "claimed_until": None,
+                    "last_error": None,
+                    "created_at": at,
+                }
+            )
+    return rows
+
+
+def outbox_params(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        row["event_id"],
+        row["entry_seq"],
+        row["event_type"],
+        row["tenant_id"],
+        row["aggregate_id"],
+        orjson.dumps(row["envelope"]).decode(),
+        row["status"],
+        row["attempts"],
+        row["available_at"],
+        row["created_at"],
+    )
+
+
+def run_requests(
+    batch: Sequence[WriteRequest],
+    state: ChainState,
+    now: datetime,
+    conn: Any,
+    *,
+    isolate: Callable[[int, Callable[[], Sealed]], Sealed],
+    write: Callable[[Sealed, Sequence[EntryDraft]], None],
+) -> ChainState:
+    """Run each request's work and seal its drafts inside `isolate` (a savepoint); a failing
+    request records its exception and leaves the chain state as it was."""
+    for position, request in enumerate(batch):
+        current = state
+        holder: dict[str, Any] = {}
+
+        def step(
+            request: WriteRequest = request,
+            current: ChainState = current,
+            holder: dict[str, Any] = holder,
+        ) -> Sealed:
+            if request.imported is not None:
+                sealed = adopt(current, request.imported)
+                write(sealed, ())
+                return sealed
+            assert request.work is not None
+            result, drafts = request.work(conn)
+            drafts = list(drafts)
+            sealed = seal(current, drafts, now)
+            write(sealed, drafts)
+            holder["result"] = result
+            return sealed
+
+        try:
+            sealed = isolate(position, step)
+        except Exception as exc:
+            request.error = exc
+            continue
+        request.result = holder.get("result")
+        request.entries = sealed.entries
+        state = sealed.state
+    return state

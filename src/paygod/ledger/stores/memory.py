@@ -1,0 +1,111 @@
+"""The in-memory store: lists, for tests and for composing services without a database."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from paygod.kernel.clock import isoformat
+from paygod.ledger.chain import ChainState, Sealed
+from paygod.ledger.groupcommit import WriteRequest
+from paygod.ledger.model import Entry, EntryDraft, SignedTreeHead
+from paygod.ledger.stores.common import outbox_rows, run_requests
+
+
+class MemoryLedgerStore:
+    name = "memory"
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._entries: list[Entry] = []
+        self._by_id: dict[str, int] = {}
+        self._levels: list[list[bytes]] = []
+        self._state = ChainState()
+        self._heads: list[SignedTreeHead] = []
+        # Rows of the `outbox` table, as dicts with its columns; the executor consumes them.
+        self.outbox: list[dict[str, Any]] = []
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def _persist(self, staged: Sequence[Sealed]) -> None:
+        """Make staged entries durable before they become visible (the jsonl store writes)."""
+
+    def commit_batch(self, batch: Sequence[WriteRequest], now: datetime) -> ChainState:
+        with self._lock:
+            staged: list[Sealed] = []
+            rows: list[dict[str, Any]] = []
+
+            def isolate(position: int, step: Callable[[], Sealed]) -> Sealed:
+                return step()
+
+            def write(sealed: Sealed, drafts: Sequence[EntryDraft]) -> None:
+                staged.append(sealed)
+                rows.extend(outbox_rows(sealed, drafts))
+
+            state = run_requests(batch, self._state, now, None, isolate=isolate, write=write)
+            # A failed request raised before `write`, so everything staged belongs to a
+            # request that succeeded.
+            self._persist(staged)
+            for sealed in staged:
+                self._apply(sealed)
+            self.outbox.extend(rows)
+            self._state = state
+            return state
+
+    def _apply(self, sealed: Sealed) -> None:
+        for entry in sealed.entries:
+            self._by_id[entry.entry_id] = entry.seq
+            self._entries.append(entry)
+        for level, index, node in sealed.nodes:
+            while len(self._levels) <= level:
+                self._levels.append([])
+            nodes = self._levels[level]
+            if index != len(nodes):
+                raise RuntimeError(f"merkle node ({level}, {index}) out of order")
+            nodes.append(node)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def state(self) -> ChainState:
+        return self._state
+
+    def get(self, seq: int) -> Entry | None:
+        entries = self._entries
+        return entries[seq] if 0 <= seq < len(entries) else None
+
+    def get_by_id(self, entry_id: str) -> Entry | None:
+        seq = self._by_id.get(entry_id)
+        return None if seq is None else self._entries[seq]
+
+    def entries(self, after: int = -1, limit: int = 100) -> list[Entry]:
+        start = max(after + 1, 0)
+        return self._entries[start : start + max(limit, 0)]
+
+    def subject_entries(
+        self, subject: str, tenant_id: str | None, recorded_until: str | None
+    ) -> list[Entry]:
+        return [
+            e
+            for e in self._entries
+            if e.subject == subject
+            and (tenant_id is None or e.tenant_id == tenant_id)
+            and (recorded_until is None or isoformat(e.recorded_at) <= recorded_until)
+        ]
+
+    def node(self, level: int, index: int) -> bytes:
+        try:
+            return self._levels[level][index]
+        except IndexError:
+            raise KeyError((level, index)) from None
+
+    def save_tree_head(self, head: SignedTreeHead) -> None:
+        with self._lock:
+            self._heads.append(head)
+
+    def latest_tree_head(self) -> SignedTreeHead | None:
+        return self._heads[-1] if self._heads else None
+
+    def close(self) -> None:
+        pass

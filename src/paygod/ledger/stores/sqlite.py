@@ -1,0 +1,201 @@
+"""The SQLite store (standalone default): WAL, synchronous=FULL, BEGIN IMMEDIATE per batch.
+
+The chain head row is read inside the write transaction, so several processes sharing
+the file (a server and a CLI) serialise on SQLite's write lock and never fork the chain.
+A kill -9 leaves either a committed batch or nothing of it: no torn entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from paygod.kernel.database import SqliteDatabase
+from paygod.kernel.errors import Unavailable
+from paygod.ledger.chain import ChainState, Sealed
+from paygod.ledger.groupcommit import WriteRequest
+from paygod.ledger.model import Entry, EntryDraft, SignedTreeHead
+from paygod.ledger.stores.common import outbox_params, outbox_rows, run_requests
+from paygod.ledger.stores.sql import (
+    ENTRY_COLUMNS,
+    HEAD_COLUMNS,
+    OUTBOX_INSERT_COLUMNS,
+    NodeCache,
+    entry_params,
+    row_to_entry,
+    row_to_head,
+    row_to_state,
+)
+
+RETRY_AFTER = 5
+
+
+def _unavailable(exc: sqlite3.Error) -> Unavailable:
+    return Unavailable(
+        f"the ledger store is unavailable (read-only mode): {exc}", retry_after=RETRY_AFTER
+    )
+
+
+class SqliteLedgerStore:
+    name = "sqlite"
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+        self._writer: sqlite3.Connection | None = None
+        self._nodes = NodeCache()
+
+    def _write_conn(self) -> sqlite3.Connection:
+        if self._writer is None:
+            self._writer = self.db.connect()
+        return self._writer
+
+    def commit_batch(self, batch: Sequence[WriteRequest], now: datetime) -> ChainState:
+        try:
+            conn = self._write_conn()
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            self._drop_writer()
+            raise _unavailable(exc) from exc
+        try:
+            row = conn.execute(
+                "SELECT size, last_hash, last_recorded_at, frontier FROM ledger_head WHERE id = 1"
+            ).fetchone()
+            state = row_to_state(row)
+
+            def isolate(position: int, step: Callable[[], Sealed]) -> Sealed:
+                conn.execute(f"SAVEPOINT request_{position}")
+                try:
+                    sealed = step()
+                except BaseException:
+                    conn.execute(f"ROLLBACK TO request_{position}")
+                    conn.execute(f"RELEASE request_{position}")
+                    raise
+                conn.execute(f"RELEASE request_{position}")
+                return sealed
+
+            def write(sealed: Sealed, drafts: Sequence[EntryDraft]) -> None:
+                conn.executemany(
+                    f"INSERT INTO ledger_entries ({ENTRY_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    entry_params(sealed.entries, sealed.payloads),
+                )
+                conn.executemany(
+                    "INSERT INTO ledger_merkle (level, idx, hash) VALUES (?, ?, ?)", sealed.nodes
+                )
+                rows = outbox_rows(sealed, drafts)
+                if rows:
+                    conn.executemany(
+                        f"INSERT INTO outbox ({OUTBOX_INSERT_COLUMNS}) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [outbox_params(r) for r in rows],
+                    )
+
+            new_state = run_requests(batch, state, now, conn, isolate=isolate, write=write)
+            if new_state.size != state.size:
+                conn.execute(
+                    "UPDATE ledger_head SET size = ?, last_hash = ?, last_recorded_at = ?, "
+                    "frontier = ? WHERE id = 1",
+                    (
+                        new_state.size,
+                        new_state.last_hash,
+                        new_state.last_recorded_at,
+                        new_state.frontier_json(),
+                    ),
+                )
+            conn.execute("COMMIT")
+            return new_state
+        except BaseException as exc:
+            try:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                self._drop_writer()
+            if isinstance(exc, sqlite3.OperationalError):
+                raise _unavailable(exc) from exc
+            raise
+
+    def _drop_writer(self) -> None:
+        if self._writer is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._writer.close()
+            self._writer = None
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        try:
+            return self.db.connection().execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise _unavailable(exc) from exc
+
+    def state(self) -> ChainState:
+        rows = self._read(
+            "SELECT size, last_hash, last_recorded_at, frontier FROM ledger_head WHERE id = 1"
+        )
+        return row_to_state(rows[0])
+
+    def get(self, seq: int) -> Entry | None:
+        rows = self._read(f"SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE seq = ?", (seq,))
+        return row_to_entry(rows[0]) if rows else None
+
+    def get_by_id(self, entry_id: str) -> Entry | None:
+        rows = self._read(
+            f"SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE entry_id = ?", (entry_id,)
+        )
+        return row_to_entry(rows[0]) if rows else None
+
+    def entries(self, after: int = -1, limit: int = 100) -> list[Entry]:
+        rows = self._read(
+            f"SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after, max(limit, 0)),
+        )
+        return [row_to_entry(r) for r in rows]
+
+    def subject_entries(
+        self, subject: str, tenant_id: str | None, recorded_until: str | None
+    ) -> list[Entry]:
+        sql = f"SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE subject = ?"
+        params: list[Any] = [subject]
+        if tenant_id is not None:
+            sql += " AND tenant_id = ?"
+            params.append(tenant_id)
+        if recorded_until is not None:
+            sql += " AND recorded_at <= ?"
+            params.append(recorded_until)
+        rows = self._read(sql + " ORDER BY seq", params)
+        return [row_to_entry(r) for r in rows]
+
+    def node(self, level: int, index: int) -> bytes:
+        key = (level, index)
+        found = self._nodes.get(key)
+        if found is None:
+            rows = self._read(
+                "SELECT hash FROM ledger_merkle WHERE level = ? AND idx = ?", (level, index)
+            )
+            if not rows:
+                raise KeyError(key)
+            found = bytes(rows[0][0])
+            self._nodes.put(key, found)
+        return found
+
+    def save_tree_head(self, head: SignedTreeHead) -> None:
+        try:
+            conn = self._write_conn()
+            conn.execute(
+                f"INSERT OR IGNORE INTO ledger_tree_heads ({HEAD_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                (head.tree_size, head.root_hash, head.timestamp, head.key_id, head.signature),
+            )
+        except sqlite3.Error as exc:
+            raise _unavailable(exc) from exc
+
+    def latest_tree_head(self) -> SignedTreeHead | None:
+        rows = self._read(
+            f"SELECT {HEAD_COLUMNS} FROM ledger_tree_heads ORDER BY tree_size DESC LIMIT 1"
+        )
+        return row_to_head(rows[0]) if rows else None
+
+    def close(self) -> None:
+        self._drop_writer()

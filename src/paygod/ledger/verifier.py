@@ -1,0 +1,567 @@
+"""A standalone auditor's verifier: ledger.jsonl exports, RFC 9162 proofs, signed tree heads.
+
+Depends on nothing in Paygod: only the standard library and `cryptography` (for Ed25519),
+so an auditor can copy this one file and check an export without trusting the server.
+
+    python verifier.py ledger.jsonl            # verify an export
+    python verifier.py proof.json              # verify an inclusion or consistency proof
+
+Exit codes: 0 valid, 1 invalid (the first finding is printed), 2 malformed input.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
+from json.encoder import encode_basestring
+from pathlib import Path
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+EMPTY_ROOT = hashlib.sha256(b"").hexdigest()
+_HEX = frozenset("0123456789abcdef")
+_INT_MAX = 2**53 - 1
+
+
+class Malformed(ValueError):
+    """The input is not a proof, tree head or export at all (exit 2)."""
+
+
+# --- RFC 8785 (JCS), minimal -------------------------------------------------------------
+
+
+def _es6_number(value: float) -> str:
+    """ECMAScript Number.prototype.toString for a finite double (RFC 8785 §3.2.2.3)."""
+    if not math.isfinite(value):
+        raise ValueError(f"number {value!r} has no JSON form")
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    # repr gives the shortest round-trip digits, which is what ES6 prints too.
+    parsed = Decimal(repr(abs(value))).as_tuple()
+    raw = "".join(str(d) for d in parsed.digits)
+    point = len(raw) + int(parsed.exponent)  # decimal point position after the first digit
+    digits = raw.lstrip("0")
+    point -= len(raw) - len(digits)
+    digits = digits.rstrip("0")
+    k, n = len(digits), point
+    if k <= n <= 21:
+        out = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        out = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        out = "0." + "0" * (-n) + digits
+    else:
+        e = n - 1
+        out = digits[0] + ("." + digits[1:] if k > 1 else "") + "e" + ("+" if e >= 0 else "-")
+        out += str(abs(e))
+    return sign + out
+
+
+def _jcs(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(encode_basestring(value))
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif value is None:
+        out.append("null")
+    elif isinstance(value, int):
+        if not -_INT_MAX <= value <= _INT_MAX:
+            raise ValueError(f"integer {value} is outside the exact range of JSON numbers")
+        out.append(str(value))
+    elif isinstance(value, float):
+        out.append(_es6_number(value))
+    elif isinstance(value, Mapping):
+        keys = sorted(value, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
+        out.append("{")
+        for i, key in enumerate(keys):
+            if not isinstance(key, str):
+                raise ValueError(f"object key {key!r} is not a string")
+            if i:
+                out.append(",")
+            out.append(encode_basestring(key))
+            out.append(":")
+            _jcs(value[key], out)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _jcs(item, out)
+        out.append("]")
+    else:
+        raise ValueError(f"{type(value).__name__} is not a JSON value")
+
+
+def canonicalize(value: Any) -> bytes:
+    """RFC 8785 canonical UTF-8 bytes of a JSON value."""
+    out: list[str] = []
+    _jcs(value, out)
+    return "".join(out).encode("utf-8")
+
+
+# --- hashing ------------------------------------------------------------------------------
+
+
+def record_hash(data: Any, previous_hash: str, timestamp: str) -> str:
+    """sha256 hex of the RFC 8785 form of {"data", "previous_hash", "timestamp"} (DESIGN.md §4)."""
+    return hashlib.sha256(
+        canonicalize({"data": data, "previous_hash": previous_hash, "timestamp": timestamp})
+    ).hexdigest()
+
+
+def leaf_hash(leaf: bytes) -> bytes:
+    """RFC 9162 §2.1.1: MTH({d0}) = SHA-256(0x00 || d0)."""
+    return hashlib.sha256(b"\x00" + leaf).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """RFC 9162 §2.1.1: SHA-256(0x01 || MTH(left) || MTH(right))."""
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def interchange_leaf_hash(line: Mapping[str, Any]) -> bytes:
+    """The Merkle leaf of one ledger.jsonl object: the RFC 8785 bytes of its five members."""
+    return line_hashes(line, canonicalize)[1]
+
+
+def merkle_root(leaves: Sequence[bytes]) -> bytes:
+    """MTH over leaf hashes (RFC 9162 §2.1.1), with a compact stack: O(n) time, O(log n) space."""
+    stack: list[tuple[int, bytes]] = []
+    for h in leaves:
+        size, node = 1, h
+        while stack and stack[-1][0] == size:
+            left_size, left = stack.pop()
+            node = node_hash(left, node)
+            size += left_size
+        stack.append((size, node))
+    if not stack:
+        return hashlib.sha256(b"").digest()
+    node = stack[-1][1]
+    for _, left in reversed(stack[:-1]):
+        node = node_hash(left, node)
+    return node
+
+
+# --- RFC 9162 proof verification ----------------------------------------------------------
+
+
+def _hex32(value: Any, name: str) -> bytes:
+    if not isinstance(value, str) or len(value) != 64 or not set(value.lower()) <= _HEX:
+        raise Malformed(f"{name} must be 64 hex characters")
+    return bytes.fromhex(value)
+
+
+def _size(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise Malformed(f"{name} must be a non-negative integer")
+    return value
+
+
+def _path(value: Any, name: str) -> list[bytes]:
+    if not isinstance(value, list):
+        raise Malformed(f"{name} must be an array of hashes")
+    return [_hex32(item, f"{name}[{i}]") for i, item in enumerate(value)]
+
+
+def verify_inclusion_raw(
+    leaf_index: int, tree_size: int, leaf: bytes, path: Sequence[bytes], root: bytes
+) -> str | None:
+    """RFC 9162 §2.1.3.2 step by step. None when the proof holds, else why it fails."""
+    if leaf_index >= tree_size:
+        return f"leaf_index {leaf_index} is not below tree_size {tree_size}"
+    fn, sn = leaf_index, tree_size - 1
+    r = leaf
+    for p in path:
+        if sn == 0:
+            return "audit_path is too long for this leaf_index and tree_size"
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        return "audit_path is too short for this leaf_index and tree_size"
+    if r != root:
+        return "computed root does not match root_hash"
+    return None
+
+
+def verify_consistency_raw(
+    first: int, second: int, first_root: bytes, second_root: bytes, path: Sequence[bytes]
+) -> str | None:
+    """RFC 9162 §2.1.4.2, with the conventions of the CT conformance suite for the sizes the
+    RFC leaves open: equal sizes need an empty path and equal roots; from size 0 every tree
+    is consistent and the path must be empty."""
+    if first > second:
+        return f"first_size {first} is larger than second_size {second}"
+    if first == second:
+        if path:
+            return "first_size equals second_size, so consistency_path must be empty"
+        if first_root != second_root:
+            return "first_size equals second_size but the roots differ"
+        return None
+    if first == 0:
+        if path:
+            return "a consistency proof from the empty tree must have an empty path"
+        return None
+    if not path:
+        return "consistency_path is empty"
+    nodes = list(path)
+    if first & (first - 1) == 0:  # an exact power of 2
+        nodes.insert(0, first_root)
+    fn, sn = first - 1, second - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = nodes[0]
+    for c in nodes[1:]:
+        if sn == 0:
+            return "consistency_path is too long"
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        return "consistency_path is too short"
+    if fr != first_root:
+        return "computed first root does not match first_root"
+    if sr != second_root:
+        return "computed second root does not match second_root"
+    return None
+
+
+def proof_kind(proof: Any) -> str:
+    if not isinstance(proof, dict):
+        raise Malformed("a proof is a JSON object")
+    if "audit_path" in proof or "leaf_index" in proof:
+        return "inclusion"
+    if "consistency_path" in proof or "first_size" in proof:
+        return "consistency"
+    if "signature" in proof and "root_hash" in proof:
+        return "tree_head"
+    raise Malformed("not an inclusion proof, consistency proof or tree head")
+
+
+def _require(proof: Mapping[str, Any], keys: Iterable[str]) -> None:
+    missing = [k for k in keys if k not in proof]
+    if missing:
+        raise Malformed(f"missing field(s): {', '.join(missing)}")
+
+
+def check_inclusion(proof: Mapping[str, Any]) -> str | None:
+    _require(proof, ("leaf_index", "tree_size", "leaf_hash", "audit_path", "root_hash"))
+    return verify_inclusion_raw(
+        _size(proof["leaf_index"], "leaf_index"),
+        _size(proof["tree_size"], "tree_size"),
+        _hex32(proof["leaf_hash"], "leaf_hash"),
+        _path(proof["audit_path"], "audit_path"),
+        _hex32(proof["root_hash"], "root_hash"),
+    )
+
+
+def check_consistency(proof: Mapping[str, Any]) -> str | None:
+    _require(proof, ("first_size", "second_size", "first_root", "second_root", "consistency_path"))
+    return verify_consistency_raw(
+        _size(proof["first_size"], "first_size"),
+        _size(proof["second_size"], "second_size"),
+        _hex32(proof["first_root"], "first_root"),
+        _hex32(proof["second_root"], "second_root"),
+        _path(proof["consistency_path"], "consistency_path"),
+    )
+
+
+# --- signed tree heads --------------------------------------------------------------------
+
+
+def key_id_of(public_raw: bytes) -> str:
+    return hashlib.sha256(public_raw).hexdigest()[:16]
+
+
+def load_public_key(pem: bytes) -> Any:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    key = load_pem_public_key(pem)
+    if not isinstance(key, Ed25519PublicKey):
+        raise Malformed("the public key is not an Ed25519 key")
+    return key
+
+
+def check_tree_head(head: Mapping[str, Any], public_key_pem: bytes | None) -> str | None:
+    """None when the signature is valid for `public_key_pem` (and its key_id matches)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    _require(head, ("tree_size", "root_hash", "timestamp", "key_id", "signature"))
+    _size(head["tree_size"], "tree_size")
+    _hex32(head["root_hash"], "root_hash")
+    if not isinstance(head["timestamp"], str) or not isinstance(head["key_id"], str):
+        raise Malformed("timestamp and key_id must be strings")
+    try:
+        signature = base64.b64decode(str(head["signature"]), validate=True)
+    except ValueError:
+        raise Malformed("signature must be base64") from None
+    if public_key_pem is None:
+        return "no public key given to check the tree head signature"
+    key = load_public_key(public_key_pem)
+    raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    if head["key_id"] != key_id_of(raw):
+        return f"tree head key_id {head['key_id']} is not the given key ({key_id_of(raw)})"
+    signed = canonicalize({k: head[k] for k in ("tree_size", "root_hash", "timestamp", "key_id")})
+    try:
+        key.verify(signature, signed)
+    except InvalidSignature:
+        return "tree head signature is invalid"
+    return None
+
+
+# --- ledger.jsonl -------------------------------------------------------------------------
+
+_FIELDS = ("entry_index", "timestamp", "previous_hash", "data", "record_hash")
+
+
+def _finding(
+    index: int | None, field: str, expected: Any, found: Any, message: str
+) -> dict[str, Any]:
+    return {
+        "index": index,
+        "field": field,
+        "expected": expected,
+        "found": found,
+        "message": message,
+    }
+
+
+def iter_lines(path: Path, loads: Callable[[bytes], Any] = json.loads) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed object) per non-empty line; Malformed on anything not JSON."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise Malformed(f"cannot read {path}: {exc.strerror or exc}") from None
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                yield number, loads(raw)
+            except ValueError as exc:
+                raise Malformed(f"line {number} is not JSON: {exc}") from None
+
+
+def line_hashes(obj: Mapping[str, Any], canon: Callable[[Any], bytes]) -> tuple[str, bytes]:
+    """(record_hash recomputed, Merkle leaf hash) of one interchange object.
+
+    Both are RFC 8785 objects whose members are sorted as written here, so they are
+    assembled from the canonical bytes of each member: `data` is serialised once.
+    """
+    data = canon(obj["data"])
+    previous = canon(obj["previous_hash"])
+    timestamp = canon(obj["timestamp"])
+    record = hashlib.sha256(
+        b'{"data":' + data + b',"previous_hash":' + previous + b',"timestamp":' + timestamp + b"}"
+    ).hexdigest()
+    leaf = leaf_hash(
+        b'{"data":'
+        + data
+        + b',"entry_index":'
+        + str(obj["entry_index"]).encode()
+        + b',"previous_hash":'
+        + previous
+        + b',"record_hash":'
+        + canon(obj["record_hash"])
+        + b',"timestamp":'
+        + timestamp
+        + b"}"
+    )
+    return record, leaf
+
+
+def check_line_shape(number: int, obj: Any) -> None:
+    if not isinstance(obj, dict):
+        raise Malformed(f"line {number} is not a JSON object")
+    missing = [k for k in _FIELDS if k not in obj]
+    if missing:
+        raise Malformed(f"line {number} lacks {', '.join(missing)}")
+    if isinstance(obj["entry_index"], bool) or not isinstance(obj["entry_index"], int):
+        raise Malformed(f"line {number}: entry_index must be an integer")
+    if not isinstance(obj["timestamp"], str):
+        raise Malformed(f"line {number}: timestamp must be a string")
+    if not isinstance(obj["data"], dict):
+        raise Malformed(f"line {number}: data must be an object")
+    for name in ("previous_hash", "record_hash"):
+        if not isinstance(obj[name], str):
+            raise Malformed(f"line {number}: {name} must be a string")
+
+
+def verify_objects(
+    lines: Iterable[tuple[int, Any]],
+    *,
+    tree_head: Mapping[str, Any] | None = None,
+    public_key_pem: bytes | None = None,
+    canon: Callable[[Any], bytes] = canonicalize,
+) -> dict[str, Any]:
+    """Walk the chain; report the first bad entry precisely. Malformed lines raise Malformed."""
+    previous = GENESIS_HASH
+    leaves: list[bytes] = []
+    seen_hashes: dict[str, int] = {}
+    finding: dict[str, Any] | None = None
+    position = 0
+    for number, obj in lines:
+        check_line_shape(number, obj)
+        index = obj["entry_index"]
+        if index != position:
+            if index < position:
+                kind = "is a duplicate or out of order"
+            else:
+                kind = f"follows a gap: entries {position}..{index - 1} are missing"
+            finding = _finding(
+                position,
+                "entry_index",
+                position,
+                index,
+                f"line {number}: entry_index {index} {kind}",
+            )
+            break
+        if obj["previous_hash"] != previous:
+            finding = _finding(
+                index,
+                "previous_hash",
+                previous,
+                obj["previous_hash"],
+                f"entry {index}: previous_hash does not link to entry {index - 1}"
+                if index
+                else "entry 0: previous_hash is not the genesis hash",
+            )
+            break
+        try:
+            expected, leaf = line_hashes(obj, canon)
+        except ValueError as exc:
+            raise Malformed(f"line {number}: {exc}") from None
+        if obj["record_hash"] != expected:
+            finding = _finding(
+                index,
+                "record_hash",
+                expected,
+                obj["record_hash"],
+                f"entry {index}: record_hash does not match its content "
+                "(data, previous_hash or timestamp was changed)",
+            )
+            break
+        if expected in seen_hashes:
+            finding = _finding(
+                index,
+                "record_hash",
+                None,
+                expected,
+                f"entry {index} duplicates entry {seen_hashes[expected]}",
+            )
+            break
+        seen_hashes[expected] = index
+        leaves.append(leaf)
+        previous = expected
+        position += 1
+    root = merkle_root(leaves).hex()
+    head_result: dict[str, Any] | None = None
+    if finding is None and tree_head is not None:
+        finding = _check_against_head(tree_head, leaves, public_key_pem)
+        head_result = dict(tree_head)
+    return {
+        "ok": finding is None,
+        "entries_checked": position,
+        "tree_size": len(leaves),
+        "root_hash": root,
+        "tree_head": head_result,
+        "findings": [finding] if finding else [],
+    }
+
+
+def _check_against_head(
+    head: Mapping[str, Any], leaves: Sequence[bytes], public_key_pem: bytes | None
+) -> dict[str, Any] | None:
+    problem = check_tree_head(head, public_key_pem)
+    if problem:
+        return _finding(None, "signature", head.get("key_id"), None, problem)
+    size = head["tree_size"]
+    if size > len(leaves):
+        return _finding(
+            len(leaves),
+            "tree_size",
+            size,
+            len(leaves),
+            f"the signed tree head covers {size} entries but only {len(leaves)} are present: "
+            "the tail was removed",
+        )
+    root = merkle_root(leaves[:size]).hex()
+    if root != head["root_hash"].lower():
+        return _finding(
+            None,
+            "root_hash",
+            head["root_hash"],
+            root,
+            f"the first {size} entries do not hash to the signed root",
+        )
+    return None
+
+
+def verify_jsonl(
+    path: Path, *, tree_head: Mapping[str, Any] | None = None, public_key_pem: bytes | None = None
+) -> dict[str, Any]:
+    return verify_objects(iter_lines(path), tree_head=tree_head, public_key_pem=public_key_pem)
+
+
+def check_proof_document(doc: Any, public_key_pem: bytes | None = None) -> dict[str, Any]:
+    """{"kind", "valid", "reason"} for an inclusion proof, consistency proof or tree head."""
+    kind = proof_kind(doc)
+    if kind == "inclusion":
+        reason = check_inclusion(doc)
+    elif kind == "consistency":
+        reason = check_consistency(doc)
+    else:
+        reason = check_tree_head(doc, public_key_pem)
+    return {"kind": kind, "valid": reason is None, "reason": reason}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        sys.stderr.write("usage: verifier.py FILE [PUBLIC_KEY.pem]\n")
+        return 2
+    path = Path(args[0])
+    pem = Path(args[1]).read_bytes() if len(args) > 1 else None
+    try:
+        if path.suffix == ".jsonl":
+            result = verify_jsonl(path, public_key_pem=pem)
+            ok = result["ok"]
+        else:
+            result = check_proof_document(json.loads(path.read_bytes()), pem)
+            ok = result["valid"]
+    except (Malformed, OSError, ValueError) as exc:
+        sys.stderr.write(f"malformed: {exc}\n")
+        return 2
+    sys.stdout.write(json.dumps(result, indent=2) + "\n")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""One contract for every ledger store: memory, sqlite, jsonl, postgres."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paygod.kernel.clock import ManualClock
+from paygod.kernel.events import EventEnvelope
+from paygod.ledger import EntryDraft, LedgerService
+from paygod.ledger.ports import LedgerStore
+from paygod.ledger.verifier import check_consistency, check_inclusion
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _postgres_store(postgres_url: str) -> Iterator[LedgerStore]:
+    import psycopg
+
+    from paygod.kernel.database import PostgresDatabase, migrate
+    from paygod.ledger.stores.postgres import PostgresLedgerStore
+
+    schema = f"t_{uuid.uuid4().hex}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in postgres_url else "?"
+    db = PostgresDatabase(f"{postgres_url}{sep}options=-csearch_path%3D{schema}")
+    try:
+        migrate(db)
+        yield PostgresLedgerStore(db)
+    finally:
+        db.close()
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def make_store(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LedgerStore]:
+    if kind == "memory":
+        from paygod.ledger.stores.memory import MemoryLedgerStore
+
+        yield MemoryLedgerStore()
+    elif kind == "sqlite":
+        from paygod.kernel.database import SqliteDatabase, migrate
+        from paygod.ledger.stores.sqlite import SqliteLedgerStore
+
+        db = SqliteDatabase(tmp_path / "ledger.db")
+        migrate(db)
+        yield SqliteLedgerStore(db)
+        db.close()
+    elif kind == "jsonl":
+        from paygod.ledger.stores.jsonl import JsonlLedgerStore
+
+        yield JsonlLedgerStore(tmp_path / "ledger.jsonl")
+    else:
+        yield from _postgres_store(request.getfixturevalue("postgres_url"))
+
+
+STORES = ["memory", "sqlite", "postgres"]
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LedgerStore]:
+    yield from make_store(request.param, tmp_path, request)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def ledger(store: LedgerStore, clock: ManualClock) -> Iterator[LedgerService]:
+    service = LedgerService(store, clock, tree_head_every_entries=5)
+    yield service
+    service.close()
+
+
+def draft(subject: str = "acct-1", **payload: Any) -> EntryDraft:
+    return EntryDraft(kind="observation", subject=subject, payload=payload or {"n": 1})
+
+
+def test_appended_entries_chain(ledger: LedgerService) -> None:
+    first = ledger.append(draft(n=1))
+    second = ledger.append(draft(n=2))
+    assert (first.seq, second.seq) == (0, 1)
+    assert first.previous_hash == "0" * 64
+    assert second.previous_hash == first.record_hash
+    assert ledger.get(1) == second
+    assert ledger.get_by_id(first.entry_id) == first
+    assert ledger.get(2) is None
+    assert ledger.verify().ok
+
+
+def test_append_many_is_consecutive_and_atomic(ledger: LedgerService) -> None:
+    ledger.append(draft())
+    entries = ledger.append_many([draft(n=i) for i in range(5)])
+    assert [e.seq for e in entries] == [1, 2, 3, 4, 5]
+    with pytest.raises(Exception, match="payload"):
+        ledger.append_many([draft(n=9), EntryDraft("k", "s", {"bad": float("nan")})])
+    assert ledger.size == 6
+    assert ledger.append(draft()).seq == 6
+
+
+def test_entries_pagination(ledger: LedgerService) -> None:
+    ledger.append_many([draft(n=i) for i in range(7)])
+    assert [e.seq for e in ledger.entries(limit=3)] == [0, 1, 2]
+    assert [e.seq for e in ledger.entries(after=4, limit=10)] == [5, 6]
+
+
+def test_transact_failure_isolated(ledger: LedgerService) -> None:
+    def good(conn: Any) -> tuple[str, list[EntryDraft]]:
+        return "ok", [draft(n=1)]
+
+    def bad(conn: Any) -> tuple[str, list[EntryDraft]]:
+        raise RuntimeError("work failed")
+
+    results: dict[str, Any] = {}
+
+    def run(name: str, work: Any) -> None:
+        try:
+            results[name] = ledger.transact(work)
+        except RuntimeError as exc:
+            results[name] = exc
+
+    threads = [
+        threading.Thread(target=run, args=(f"w{i}", bad if i % 3 == 0 else good)) for i in range(12)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    failures = [v for v in results.values() if isinstance(v, RuntimeError)]
+    assert len(failures) == 4
+    seqs = sorted(v[1][0].seq for v in results.values() if isinstance(v, tuple))
+    assert seqs == list(range(8))
+    assert ledger.verify().ok
+
+
+def test_concurrent_appends_gap_free(ledger: LedgerService) -> None:
+    seqs: list[int] = []
+    lock = threading.Lock()
+
+    def run(i: int) -> None:
+        entry = ledger.append(draft(subject=f"s{i % 3}", n=i))
+        with lock:
+            seqs.append(entry.seq)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(seqs) == list(range(40))
+    assert ledger.verify().ok
+
+
+def test_proofs_verify_with_standalone_verifier(ledger: LedgerService) -> None:
+    ledger.append_many([draft(n=i) for i in range(13)])
+    for size in (1, 2, 7, 13):
+        for index in range(size):
+            proof = ledger.inclusion_proof(index, size).as_dict()
+            assert check_inclusion(proof) is None
+    for first in range(0, 14):
+        assert check_consistency(ledger.consistency_proof(first, 13).as_dict()) is None
+
+
+def test_tree_heads_signed_every_n_entries(ledger: LedgerService) -> None:
+    ledger.append_many([draft(n=i) for i in range(6)])
+    head = ledger.latest_signed_tree_head()
+    assert head is not None and head.tree_size == 6
+    assert head.root_hash == ledger.root_hash()
+
+
+def test_outbox_written_with_entry(ledger: LedgerService, store: LedgerStore) -> None:
+    event = EventEnvelope(
+        event_type="DecisionFinalized",
+        aggregate_id="dec-1",
+        aggregate_type="decision",
+        tenant_id="default",
+        payload={"verdict": "allow"},
+        occurred_at=T0,
+        recorded_at=T0,
+    )
+    entry = ledger.append(EntryDraft("decision", "dec-1", {"verdict": "allow"}, events=(event,)))
+    if store.name in ("memory", "jsonl"):
+        rows = ledger.outbox
+        assert rows[0]["event_id"] == event.event_id
+        assert rows[0]["entry_seq"] == entry.seq
+        assert rows[0]["status"] == "pending"
+        return
+    db = store.db  # type: ignore[attr-defined]
+    if store.name == "sqlite":
+        row = (
+            db.connection()
+            .execute(
+                "SELECT entry_seq, event_type, status, attempts FROM outbox WHERE event_id = ?",
+                (event.event_id,),
+            )
+            .fetchone()
+        )
+    else:
+        with db.connection() as conn:
+            row = conn.execute(
+                "SELECT entry_seq, event_type, status, attempts FROM outbox WHERE event_id = %s",
+                (event.event_id,),
+            ).fetchone()
+    assert tuple(row) == (entry.seq, "DecisionFinalized", "pending", 0)
+
+
+def test_bitemporal_correction(ledger: LedgerService, clock: ManualClock) -> None:
+    original = ledger.append(EntryDraft("observation", "acct-9", {"limit": 100}, valid_from=T0))
+    clock.advance(60)
+    before_correction = clock.now()
+    clock.advance(60)
+    correction = ledger.append(
+        EntryDraft(
+            "correction", "acct-9", {"limit": 150}, valid_from=T0, supersedes=original.entry_id
+        )
+    )
+    now = ledger.as_of("acct-9")
+    assert [e.entry_id for e in now] == [correction.entry_id]
+    then = ledger.as_of("acct-9", recorded_at=before_correction)
+    assert [e.entry_id for e in then] == [original.entry_id]
+    assert [e.seq for e in ledger.history("acct-9")] == [original.seq, correction.seq]
+    # valid time: nothing was valid before T0
+    assert ledger.as_of("acct-9", valid_at=T0 - timedelta(days=1)) == []
+
+
+def test_verify_reports_intact_ledger_with_head(ledger: LedgerService) -> None:
+    ledger.append_many([draft(n=i) for i in range(3)])
+    ledger.flush_tree_head()
+    report = ledger.verify()
+    assert report.ok, report.as_dict()
+    assert report.tree_size == 3
