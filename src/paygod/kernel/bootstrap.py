@@ -17,13 +17,8 @@ from paygod.kernel.health import ReadinessCheck
 from paygod.kernel.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from paygod.executor import PanicService, Worker
     from paygod.identity.service import IdentityService
-    from paygod.accounting import AccountingService
-    from paygod.accounting.credits import CreditsService
-    from paygod.decisions.service import DecisionService
     from paygod.ledger import LedgerService
-    from paygod.payments.service import PaymentService
 
 
 def clock_from_settings(settings: Settings) -> Clock:
@@ -54,17 +49,9 @@ class Kernel:
     db: Database
     checks: list[ReadinessCheck] = field(default_factory=list)
     ledger: LedgerService = field(default=None)  # type: ignore[assignment]
-    decisions: DecisionService = field(default=None)  # type: ignore[assignment]
-    accounting: AccountingService = field(default=None)  # type: ignore[assignment]
-    credits: CreditsService = field(default=None)  # type: ignore[assignment]
     identity: IdentityService = field(default=None)  # type: ignore[assignment]
-    panic: PanicService = field(default=None)  # type: ignore[assignment]
-    executor: Worker = field(default=None)  # type: ignore[assignment]
-    payments: PaymentService = field(default=None)  # type: ignore[assignment]
 
     def close(self) -> None:
-        if self.executor is not None:
-            self.executor.stop()
         if self.ledger is not None:
             self.ledger.close()
         self.db.close()
@@ -94,16 +81,7 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
     from paygod.ledger.wiring import ledger_from_settings
 
     kernel.ledger = ledger_from_settings(settings, db, clock)
-    from paygod.decisions.wiring import decisions_from_settings
-
-    kernel.decisions = decisions_from_settings(settings, db, clock, kernel.ledger)
-    from paygod.accounting.wiring import build_accounting
-
-    kernel.accounting, kernel.credits = build_accounting(db, clock, kernel.ledger)
     from paygod.identity.wiring import identity_from_settings
 
     kernel.identity = identity_from_settings(settings, db, clock, kernel)
-    from paygod.payments.wiring import wire_payments  # last: needs ledger, accounting, decisions
-
-    wire_payments(kernel)
     return kernel
