@@ -1,0 +1,27 @@
+"""Build the accounting and credits services (called by kernel.bootstrap)."""
+
+from __future__ import annotations
+
+from paygod.accounting.credits import CreditsService
+from paygod.accounting.ports import AccountStore, LedgerPort
+from paygod.accounting.service import AccountingService
+from paygod.kernel.clock import Clock
+from paygod.kernel.database import Database, SqliteDatabase
+from paygod.ledger import EntryDraft
+
+
+def store_for(db: Database) -> AccountStore:
+    if isinstance(db, SqliteDatabase):
+        from paygod.accounting.stores.sqlite import SqliteAccountStore
+
+        return SqliteAccountStore(db)
+    from paygod.accounting.stores.postgres import PostgresAccountStore
+
+    return PostgresAccountStore(db)
+
+
+def build_accounting(
+    db: Database, clock: Clock, ledger: LedgerPort
+) -> tuple[AccountingService, CreditsService]:
+    accounting = AccountingService(store_for(db), ledger, clock, EntryDraft)
+    return accounting, CreditsService(accounting)

@@ -1,0 +1,479 @@
+"""Accounting over HTTP: accounts, transfers and holds, reports, credits, reconciliations.
+
+Amounts are JSON integers in minor units; floats, strings and booleans are refused with
+a pointer to the field, and every domain refusal carries its TigerBeetle-style code as
+the problem `type` (…/problems/exceeds_credits). A refused request records nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import Field, StrictInt, ValidationError
+
+from paygod.accounting import (
+    AccountCode,
+    AccountFlags,
+    AccountingService,
+    AccountSpec,
+    TransferFlags,
+    TransferRequest,
+    TransferResult,
+)
+from paygod.accounting.credits import CreditsService
+from paygod.accounting.reconciliation import Reconciler
+from paygod.api.deps import get_kernel
+from paygod.api.models import StrictModel
+from paygod.api.problems import pointer_from_loc
+from paygod.kernel.bootstrap import Kernel
+from paygod.kernel.clock import parse_instant
+from paygod.kernel.errors import FieldError, InvalidInput
+from paygod.kernel.jsonio import parse_json
+
+router = APIRouter(tags=["accounting"])
+
+Id = Annotated[str, Field(min_length=1, max_length=128)]
+AccountFlagName = Literal["debits_must_not_exceed_credits", "credits_must_not_exceed_debits"]
+TransferFlagName = Literal["pending", "post_pending", "void_pending", "linked"]
+Metadata = Annotated[dict[str, Any], Field(max_length=64)]
+
+
+def tenant_of(request: Request) -> str:
+    """The caller's tenant: its principal's; a platform admin (tenant '*') names one with
+    the X-Paygod-Tenant header, else acts on the configured default tenant."""
+    principal = getattr(request.state, "principal", None)
+    tenant = getattr(principal, "tenant_id", None)
+    if isinstance(tenant, str) and tenant and tenant != "*":
+        return tenant
+    chosen = request.headers.get("x-paygod-tenant")
+    if chosen:
+        if len(chosen) > 64:
+            raise InvalidInput(
+                "X-Paygod-Tenant is too long",
+                errors=[FieldError("#header/x-paygod-tenant", "at most 64 characters")],
+            )
+        return chosen
+    default: str = request.app.state.kernel.settings.tenant
+    return default
+
+
+def accounting_of(kernel: Kernel = Depends(get_kernel)) -> AccountingService:
+    service: AccountingService = kernel.accounting
+    return service
+
+
+def credits_of(kernel: Kernel = Depends(get_kernel)) -> CreditsService:
+    service: CreditsService = kernel.credits
+    return service
+
+
+Tenant = Annotated[str, Depends(tenant_of)]
+Accounting = Annotated[AccountingService, Depends(accounting_of)]
+Credits = Annotated[CreditsService, Depends(credits_of)]
+
+
+def _instant(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError:
+        raise InvalidInput(
+            f"{name} is not an ISO 8601 instant",
+            errors=[FieldError(f"#query/{name}", "expected e.g. 2026-01-31T00:00:00Z")],
+        ) from None
+
+
+# -- accounts ---------------------------------------------------------------------------
+
+
+class AccountCreate(StrictModel):
+    id: Id | None = None
+    ledger: str = Field(pattern=r"^[A-Z]{3,16}$", description="ISO 4217 code or CREDITS")
+    code: AccountCode
+    flags: list[AccountFlagName] = Field(default_factory=list, max_length=2)
+    metadata: Metadata = Field(default_factory=dict)
+
+
+@router.post("/accounts", status_code=201, summary="Open an account (idempotent by id)")
+async def create_account(
+    body: AccountCreate, response: Response, tenant: Tenant, accounting: Accounting
+) -> dict[str, Any]:
+    spec = AccountSpec(
+        body.ledger, body.code, body.id, AccountFlags.from_names(body.flags), body.metadata
+    )
+    account, created = await run_in_threadpool(accounting.open_account, tenant, spec)
+    if not created:
+        response.status_code = 200
+    return account.as_dict()
+
+
+@router.get("/accounts", summary="List accounts")
+async def list_accounts(
+    tenant: Tenant,
+    accounting: Accounting,
+    ledger: str | None = None,
+    after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    found = await run_in_threadpool(
+        accounting.list_accounts, tenant, ledger=ledger, after=after, limit=limit
+    )
+    return {
+        "accounts": [a.as_dict() for a in found],
+        "next_after": found[-1].id if len(found) == limit else None,
+    }
+
+
+@router.get("/accounts/{account_id}", summary="One account with its four running totals")
+async def get_account(account_id: str, tenant: Tenant, accounting: Accounting) -> dict[str, Any]:
+    return (await run_in_threadpool(accounting.get_account, tenant, account_id)).as_dict()
+
+
+@router.post("/accounts/{account_id}/close", summary="Close an account to new transfers")
+async def close_account(account_id: str, tenant: Tenant, accounting: Accounting) -> dict[str, Any]:
+    return (await run_in_threadpool(accounting.close_account, tenant, account_id)).as_dict()
+
+
+@router.get("/accounts/{account_id}/balance", summary="Balance now or as of a past instant")
+async def balance(
+    account_id: str, tenant: Tenant, accounting: Accounting, at: str | None = None
+) -> dict[str, Any]:
+    when = _instant(at, "at")
+    return (await run_in_threadpool(accounting.balance, tenant, account_id, when)).as_dict()
+
+
+@router.get("/accounts/{account_id}/statement", summary="Opening balance, lines, closing")
+async def statement(
+    account_id: str,
+    tenant: Tenant,
+    accounting: Accounting,
+    from_: Annotated[str, Query(alias="from")],
+    to: str,
+) -> dict[str, Any]:
+    start, end = _instant(from_, "from"), _instant(to, "to")
+    assert start is not None and end is not None
+    result = await run_in_threadpool(accounting.statement, tenant, account_id, start, end)
+    return result.as_dict()
+
+
+# -- transfers --------------------------------------------------------------------------
+
+
+class TransferCreate(StrictModel):
+    id: Id
+    debit_account_id: Id | None = None
+    credit_account_id: Id | None = None
+    amount: StrictInt | None = None
+    ledger: str | None = Field(default=None, pattern=r"^[A-Z]{3,16}$")
+    code: str = Field(default="transfer", min_length=1, max_length=64)
+    flags: list[TransferFlagName] = Field(default_factory=list, max_length=4)
+    pending_id: Id | None = None
+    timeout_seconds: StrictInt = Field(default=0, ge=0, le=366 * 86400)
+    reversal_of: Id | None = None
+    metadata: Metadata = Field(default_factory=dict)
+
+    def request(self) -> TransferRequest:
+        return TransferRequest(
+            id=self.id,
+            debit_account_id=self.debit_account_id,
+            credit_account_id=self.credit_account_id,
+            amount=self.amount,
+            ledger=self.ledger,
+            code=self.code,
+            flags=TransferFlags.from_names(self.flags),
+            pending_id=self.pending_id,
+            timeout_seconds=self.timeout_seconds,
+            reversal_of=self.reversal_of,
+            metadata=self.metadata,
+        )
+
+
+class TransferBatch(StrictModel):
+    transfers: list[TransferCreate] = Field(min_length=1, max_length=8190)
+
+
+def _validated(model: type[StrictModel], raw: Any) -> Any:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidInput(
+            "the request does not match the schema; nothing was recorded",
+            errors=[FieldError(pointer_from_loc(e["loc"]), e["msg"]) for e in exc.errors()],
+        ) from None
+
+
+def _results(results: list[TransferResult]) -> list[dict[str, Any]]:
+    return [{**r.transfer.as_dict(), "created": r.created} for r in results if r.transfer]
+
+
+@router.post(
+    "/transfers",
+    status_code=201,
+    summary="Create a transfer, or a linked batch {transfers: [...]} (all or nothing)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            TransferCreate.model_json_schema(),
+                            TransferBatch.model_json_schema(
+                                ref_template="#/components/schemas/{model}"
+                            ),
+                        ]
+                    }
+                }
+            },
+        }
+    },
+)
+async def create_transfer(
+    request: Request, response: Response, tenant: Tenant, accounting: Accounting
+) -> dict[str, Any]:
+    raw = parse_json(await request.body(), source="request body")
+    if isinstance(raw, dict) and "transfers" in raw:
+        batch: TransferBatch = _validated(TransferBatch, raw)
+        results = await run_in_threadpool(
+            accounting.submit_linked, tenant, [t.request() for t in batch.transfers]
+        )
+        if not any(r.created for r in results):
+            response.status_code = 200
+        return {"transfers": _results(results)}
+    one: TransferCreate = _validated(TransferCreate, raw)
+    result = await run_in_threadpool(accounting.transfer, tenant, one.request())
+    if not result.created:
+        response.status_code = 200
+    return _results([result])[0]
+
+
+@router.get("/transfers", summary="List transfers, or export them (?format=csv|json)")
+async def list_transfers(
+    tenant: Tenant,
+    accounting: Accounting,
+    after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    format: Literal["csv", "json"] | None = None,
+) -> Any:
+    if format is not None:
+        text = await run_in_threadpool(accounting.export_transfers, tenant, format)
+        media = "text/csv" if format == "csv" else "application/json"
+        return Response(text, media_type=media)
+    found = await run_in_threadpool(accounting.list_transfers, tenant, after=after, limit=limit)
+    return {
+        "transfers": [t.as_dict() for t in found],
+        "next_after": found[-1].id if len(found) == limit else None,
+    }
+
+
+@router.get("/transfers/{transfer_id}", summary="One transfer")
+async def get_transfer(transfer_id: str, tenant: Tenant, accounting: Accounting) -> dict[str, Any]:
+    return (await run_in_threadpool(accounting.get_transfer, tenant, transfer_id)).as_dict()
+
+
+class Resolve(StrictModel):
+    id: Id | None = None
+    amount: StrictInt | None = None
+    metadata: Metadata = Field(default_factory=dict)
+
+
+async def _body_or_empty(request: Request) -> Resolve:
+    data = await request.body()
+    if not data.strip():
+        return Resolve()
+    body: Resolve = _validated(Resolve, parse_json(data, source="request body"))
+    return body
+
+
+@router.post("/transfers/{transfer_id}/post", status_code=201, summary="Post a hold")
+async def post_transfer(
+    transfer_id: str, request: Request, response: Response, tenant: Tenant, accounting: Accounting
+) -> dict[str, Any]:
+    body = await _body_or_empty(request)
+    result = await run_in_threadpool(
+        lambda: accounting.post_pending(
+            tenant, transfer_id, id=body.id, amount=body.amount, metadata=body.metadata
+        )
+    )
+    if not result.created:
+        response.status_code = 200
+    return _results([result])[0]
+
+
+@router.post("/transfers/{transfer_id}/void", status_code=201, summary="Void a hold")
+async def void_transfer(
+    transfer_id: str, request: Request, response: Response, tenant: Tenant, accounting: Accounting
+) -> dict[str, Any]:
+    body = await _body_or_empty(request)
+    if body.amount is not None:
+        raise InvalidInput(
+            "a void releases the whole hold; omit amount",
+            errors=[FieldError("/amount", "not allowed on void")],
+        )
+    result = await run_in_threadpool(
+        lambda: accounting.void_pending(tenant, transfer_id, id=body.id, metadata=body.metadata)
+    )
+    if not result.created:
+        response.status_code = 200
+    return _results([result])[0]
+
+
+@router.post("/transfers/{transfer_id}/reverse", status_code=201, summary="Reverse a transfer")
+async def reverse_transfer(
+    transfer_id: str, request: Request, response: Response, tenant: Tenant, accounting: Accounting
+) -> dict[str, Any]:
+    body = await _body_or_empty(request)
+    result = await run_in_threadpool(
+        lambda: accounting.reverse(
+            tenant, transfer_id, id=body.id, amount=body.amount, metadata=body.metadata
+        )
+    )
+    if not result.created:
+        response.status_code = 200
+    return _results([result])[0]
+
+
+# -- reports ----------------------------------------------------------------------------
+
+
+@router.get("/reports/trial-balance", summary="Per ledger: debit and credit balances agree")
+async def trial_balance(tenant: Tenant, accounting: Accounting) -> dict[str, Any]:
+    return await run_in_threadpool(accounting.trial_balance, tenant)
+
+
+@router.get("/reports/audit", summary="Running totals against totals rebuilt from the ledger")
+async def audit(tenant: Tenant, accounting: Accounting) -> dict[str, Any]:
+    return (await run_in_threadpool(accounting.rebuild_check, tenant)).as_dict()
+
+
+# -- reconciliations ---------------------------------------------------------------------
+
+
+class ReconciliationCreate(StrictModel):
+    account_id: Id
+    statement_csv: str = Field(min_length=1, max_length=10_000_000)
+    window_days: StrictInt = Field(default=3, ge=0, le=31)
+
+
+@router.post("/reconciliations", status_code=201, summary="Match an external statement")
+async def reconcile(
+    body: ReconciliationCreate, tenant: Tenant, accounting: Accounting
+) -> dict[str, Any]:
+    reconciler = Reconciler(accounting)
+    return await run_in_threadpool(
+        lambda: reconciler.reconcile(
+            tenant, body.account_id, body.statement_csv, window_days=body.window_days
+        )
+    )
+
+
+@router.get("/reconciliations/{reconciliation_id}", summary="A recorded reconciliation")
+async def get_reconciliation(
+    reconciliation_id: str, tenant: Tenant, accounting: Accounting
+) -> dict[str, Any]:
+    return await run_in_threadpool(Reconciler(accounting).get, tenant, reconciliation_id)
+
+
+# -- credits ----------------------------------------------------------------------------
+
+
+class CreditMove(StrictModel):
+    amount: StrictInt
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=100)
+    metadata: Metadata = Field(default_factory=dict)
+
+
+class CreditReserve(CreditMove):
+    ttl_seconds: StrictInt = Field(default=300, ge=1, le=7 * 86400)
+
+
+class CreditCommit(StrictModel):
+    amount: StrictInt | None = None
+
+
+class Threshold(StrictModel):
+    low_balance_threshold: StrictInt | None = Field(ge=0)
+
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
+
+
+def _key(body: CreditMove, header: str | None) -> str | None:
+    if body.idempotency_key and header and body.idempotency_key != header:
+        raise InvalidInput(
+            "the Idempotency-Key header and idempotency_key differ",
+            errors=[FieldError("/idempotency_key", "differs from the Idempotency-Key header")],
+        )
+    return body.idempotency_key or header
+
+
+@router.get("/credits/balance", summary="The tenant's credits: balance, reserved, available")
+async def credits_balance(tenant: Tenant, credits: Credits) -> dict[str, Any]:
+    return (await run_in_threadpool(credits.balance, tenant)).as_dict()
+
+
+@router.put("/credits/threshold", summary="Set the low-balance alert threshold")
+async def credits_threshold(body: Threshold, tenant: Tenant, credits: Credits) -> dict[str, Any]:
+    return (
+        await run_in_threadpool(credits.set_threshold, tenant, body.low_balance_threshold)
+    ).as_dict()
+
+
+@router.post("/credits/purchase", status_code=201, summary="Buy (top up) credits")
+async def credits_purchase(
+    body: CreditMove, tenant: Tenant, credits: Credits, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    idem = _key(body, key)
+    t = await run_in_threadpool(
+        lambda: credits.purchase(tenant, body.amount, key=idem, metadata=body.metadata)
+    )
+    return {
+        "transfer": t.as_dict(),
+        "balance": (await run_in_threadpool(credits.balance, tenant)).as_dict(),
+    }
+
+
+@router.post("/credits/consume", status_code=201, summary="Consume credits (402 when short)")
+async def credits_consume(
+    body: CreditMove, tenant: Tenant, credits: Credits, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    idem = _key(body, key)
+    t = await run_in_threadpool(
+        lambda: credits.consume(tenant, body.amount, key=idem, metadata=body.metadata)
+    )
+    return {
+        "transfer": t.as_dict(),
+        "balance": (await run_in_threadpool(credits.balance, tenant)).as_dict(),
+    }
+
+
+@router.post("/credits/reservations", status_code=201, summary="Reserve credits with a TTL")
+async def credits_reserve(
+    body: CreditReserve, tenant: Tenant, credits: Credits, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    idem = _key(body, key)
+    t = await run_in_threadpool(
+        lambda: credits.reserve(
+            tenant, body.amount, ttl_seconds=body.ttl_seconds, key=idem, metadata=body.metadata
+        )
+    )
+    return {"reservation": t.as_dict()}
+
+
+@router.post("/credits/reservations/{reservation_id}/commit", summary="Consume a reservation")
+async def credits_commit(
+    reservation_id: str, tenant: Tenant, credits: Credits, body: CreditCommit | None = None
+) -> dict[str, Any]:
+    amount = body.amount if body else None
+    t = await run_in_threadpool(lambda: credits.commit(tenant, reservation_id, amount=amount))
+    return {"transfer": t.as_dict()}
+
+
+@router.post("/credits/reservations/{reservation_id}/cancel", summary="Release a reservation")
+async def credits_cancel(reservation_id: str, tenant: Tenant, credits: Credits) -> dict[str, Any]:
+    t = await run_in_threadpool(credits.cancel, tenant, reservation_id)
+    return {"transfer": t.as_dict()}
