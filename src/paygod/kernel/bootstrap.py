@@ -17,6 +17,8 @@ from paygod.kernel.health import ReadinessCheck
 from paygod.kernel.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from paygod.accounting import AccountingService
+    from paygod.accounting.credits import CreditsService
     from paygod.identity.service import IdentityService
     from paygod.ledger import LedgerService
 
@@ -49,6 +51,8 @@ class Kernel:
     db: Database
     checks: list[ReadinessCheck] = field(default_factory=list)
     ledger: LedgerService = field(default=None)  # type: ignore[assignment]
+    accounting: AccountingService = field(default=None)  # type: ignore[assignment]
+    credits: CreditsService = field(default=None)  # type: ignore[assignment]
     identity: IdentityService = field(default=None)  # type: ignore[assignment]
 
     def close(self) -> None:
@@ -81,6 +85,9 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
     from paygod.ledger.wiring import ledger_from_settings
 
     kernel.ledger = ledger_from_settings(settings, db, clock)
+    from paygod.accounting.wiring import build_accounting
+
+    kernel.accounting, kernel.credits = build_accounting(db, clock, kernel.ledger)
     from paygod.identity.wiring import identity_from_settings
 
     kernel.identity = identity_from_settings(settings, db, clock, kernel)
