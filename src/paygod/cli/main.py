@@ -86,6 +86,10 @@ from paygod.cli import decisions as _decisions_cli  # noqa: E402 - commands regi
 
 app.add_typer(_decisions_cli.app)
 
+from paygod.cli import identity as _identity_cli  # noqa: E402
+
+_identity_cli.register(app)  # `paygod init`, `users`, `agents`, `keys`, `audit access`
+
 
 def run() -> None:
     """Console-script entry point."""

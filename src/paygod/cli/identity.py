@@ -1,0 +1,274 @@
+"""`paygod init`, `paygod users|agents|keys ...`, `paygod audit access --since`.
+
+The CLI runs on the host that owns PAYGOD_HOME / the database, so it acts with the
+authority of whoever can read that store (like a database administrator); remote
+management goes through /v1/identity with credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from paygod.cli.output import console, emit_json, err_console
+
+if TYPE_CHECKING:
+    from paygod.identity.service import IdentityService
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+TenantOption = Annotated[
+    str | None, typer.Option("--tenant", help="Tenant (default PAYGOD_TENANT).")
+]
+RoleOption = Annotated[list[str] | None, typer.Option("--role", help="A role; repeat it.")]
+
+users_app = typer.Typer(name="users", help="Human principals.", no_args_is_help=True)
+agents_app = typer.Typer(name="agents", help="Agents and service accounts.", no_args_is_help=True)
+keys_app = typer.Typer(
+    name="keys", help="API keys: issue, list, rotate, revoke.", no_args_is_help=True
+)
+audit_app = typer.Typer(name="audit", help="Audit trails.", no_args_is_help=True)
+
+
+@contextmanager
+def _identity() -> Iterator[tuple[IdentityService, str]]:
+    from paygod.kernel.bootstrap import build_kernel
+
+    kernel = build_kernel()
+    try:
+        yield kernel.identity, kernel.settings.tenant
+    finally:
+        kernel.close()
+
+
+def _print_key(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(data)
+        return
+    console.print(f"key {data['key_id']} for principal {data['principal_id']}")
+    err_console.print("[bold]API key (shown once, store it now):[/]")
+    console.print(data["api_key"], soft_wrap=True, highlight=False)
+
+
+def init(
+    tenant: TenantOption = None,
+    admin: Annotated[str, typer.Option("--admin", help="Name of the first admin.")] = "admin",
+    force: Annotated[
+        bool, typer.Option("--force", help="Add an admin even if some exist.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create the tenant and its first admin, and print a one-time API key."""
+    with _identity() as (identity, default_tenant):
+        principal, issued = identity.initialize(tenant or default_tenant, admin, force=force)
+        data = {"principal": principal.as_dict(), **issued.as_dict()}
+    if as_json:
+        emit_json(data)
+        return
+    console.print(
+        f"tenant {principal.tenant_id}: admin {principal.name} ({principal.principal_id})"
+    )
+    _print_key(issued.as_dict(), False)
+    err_console.print("next: enrol TOTP (POST /v1/identity/me/totp) for admin actions")
+
+
+def _create(kind: str, name: str, tenant: str | None, roles: list[str], as_json: bool) -> None:
+    from paygod.identity.model import PrincipalKind
+    from paygod.identity.service import parse_roles
+
+    with _identity() as (identity, default_tenant):
+        created = identity.create_principal(
+            tenant or default_tenant, name, PrincipalKind(kind), parse_roles(roles)
+        )
+    if as_json:
+        emit_json(created.as_dict())
+    else:
+        console.print(f"{created.kind.value} {created.name} ({created.principal_id})")
+
+
+def _list(kind: list[str], tenant: str | None, as_json: bool) -> None:
+    from paygod.identity.model import PrincipalKind
+
+    with _identity() as (identity, _):
+        found = [
+            p
+            for p in identity.list_principals(tenant)
+            if p.kind in {PrincipalKind(k) for k in kind}
+        ]
+    if as_json:
+        emit_json({"principals": [p.as_dict() for p in found]})
+        return
+    for p in found:
+        state = " (disabled)" if p.disabled else ""
+        roles = ",".join(sorted(r.value for r in p.roles)) or "-"
+        console.print(f"{p.principal_id}  {p.tenant_id}  {p.name}  {roles}{state}")
+
+
+@users_app.command("create")
+def users_create(
+    name: str,
+    tenant: TenantOption = None,
+    role: RoleOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a human principal."""
+    _create("human", name, tenant, role or [], as_json)
+
+
+@users_app.command("list")
+def users_list(tenant: TenantOption = None, as_json: JsonFlag = False) -> None:
+    """List human principals."""
+    _list(["human"], tenant, as_json)
+
+
+@agents_app.command("create")
+def agents_create(
+    name: str,
+    tenant: TenantOption = None,
+    role: RoleOption = None,
+    service: Annotated[bool, typer.Option("--service", help="A service account.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an agent (default role: agent) or a service account."""
+    _create("service" if service else "agent", name, tenant, role or ["agent"], as_json)
+
+
+@agents_app.command("list")
+def agents_list(tenant: TenantOption = None, as_json: JsonFlag = False) -> None:
+    """List agents and service accounts."""
+    _list(["agent", "service"], tenant, as_json)
+
+
+def _roles(principal_id: str, role: list[str], as_json: bool) -> None:
+    from paygod.identity.service import parse_roles
+
+    with _identity() as (identity, _):
+        updated = identity.set_roles(principal_id, parse_roles(role))
+    if as_json:
+        emit_json(updated.as_dict())
+    else:
+        console.print(f"{updated.name}: {', '.join(sorted(r.value for r in updated.roles)) or '-'}")
+
+
+@users_app.command("roles")
+def users_roles(principal_id: str, role: RoleOption = None, as_json: JsonFlag = False) -> None:
+    """Replace a principal's roles."""
+    _roles(principal_id, role or [], as_json)
+
+
+@users_app.command("disable")
+def users_disable(principal_id: str, as_json: JsonFlag = False) -> None:
+    """Disable a principal: its keys and tokens stop working at once."""
+    with _identity() as (identity, _):
+        updated = identity.set_disabled(principal_id, True)
+    if as_json:
+        emit_json(updated.as_dict())
+    else:
+        console.print(f"{updated.name} disabled")
+
+
+@keys_app.command("create")
+def keys_create(
+    principal_id: str,
+    scope: Annotated[list[str] | None, typer.Option("--scope", help="e.g. ledger:read")] = None,
+    expires_in_days: Annotated[int | None, typer.Option(min=1, max=3650)] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Issue an API key for a principal (shown once)."""
+    with _identity() as (identity, _):
+        expires = (
+            identity.clock.now() + timedelta(days=expires_in_days) if expires_in_days else None
+        )
+        issued = identity.issue_key(principal_id, scopes=scope or [], expires_at=expires)
+    _print_key(issued.as_dict(), as_json)
+
+
+@keys_app.command("list")
+def keys_list(
+    principal_id: Annotated[str | None, typer.Option("--principal")] = None,
+    tenant: TenantOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List keys (prefixes and metadata, never secrets)."""
+    with _identity() as (identity, _):
+        found = identity.list_keys(principal_id=principal_id, tenant_id=tenant)
+    if as_json:
+        emit_json({"keys": [k.as_dict() for k in found]})
+        return
+    now = datetime.now(UTC)
+    for k in found:
+        state = "active" if k.active(now) else "inactive"
+        console.print(f"{k.key_id}  pg_{k.prefix}_…  {k.principal_id}  {state}")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    key_id: str,
+    grace_seconds: Annotated[int, typer.Option(min=0, max=86_400)] = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Replace a key with a new one (same scopes); the old one stops working."""
+    with _identity() as (identity, _):
+        issued = identity.rotate_key(key_id, grace_seconds=grace_seconds)
+    _print_key(issued.as_dict(), as_json)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, as_json: JsonFlag = False) -> None:
+    """Revoke a key, effective immediately."""
+    with _identity() as (identity, _):
+        revoked = identity.revoke_key(key_id)
+    if as_json:
+        emit_json(revoked.as_dict())
+    else:
+        console.print(f"key {revoked.key_id} revoked")
+
+
+@audit_app.command("access")
+def audit_access(
+    since: Annotated[str, typer.Option("--since", help="ISO 8601 instant, or e.g. 24h, 7d.")],
+    tenant: TenantOption = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 1000,
+    as_json: JsonFlag = False,
+) -> None:
+    """Who read ledger entries, evidence or reports (and failed logins), since when."""
+    instant = _since(since)
+    with _identity() as (identity, _):
+        found = identity.audit.since(instant, tenant_id=tenant, limit=limit)
+    if as_json:
+        emit_json({"records": [r.as_dict() for r in found]})
+        return
+    for r in found:
+        d = r.as_dict()
+        why = f"  why: {r.reason}" if r.reason else ""
+        console.print(
+            f"{d['occurred_at']}  {r.event_type}  {r.tenant_id}  {r.principal_id or '-'}  "
+            f"{r.action} {r.target}  {r.outcome}{why}",
+            highlight=False,
+        )
+
+
+def _since(text: str) -> datetime:
+    from paygod.kernel.clock import parse_instant
+    from paygod.kernel.errors import FieldError, InvalidInput
+
+    units = {"m": 60, "h": 3600, "d": 86_400}
+    if text[:-1].isdigit() and text[-1:] in units:
+        return datetime.now(UTC) - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise InvalidInput(
+            f"--since {text!r} is not an instant", errors=[FieldError("--since", "e.g. 24h")]
+        ) from None
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.add_typer(users_app)
+    app.add_typer(agents_app)
+    app.add_typer(keys_app)
+    app.add_typer(audit_app)
