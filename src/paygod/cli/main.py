@@ -90,6 +90,10 @@ from paygod.cli import identity as _identity_cli  # noqa: E402
 
 _identity_cli.register(app)  # `paygod init`, `users`, `agents`, `keys`, `audit access`
 
+from paygod.cli import ledger as _ledger_cli  # noqa: E402
+
+app.add_typer(_ledger_cli.app)
+
 
 def run() -> None:
     """Console-script entry point."""
