@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from paygod import __version__
 from paygod.api import problems, security
 from paygod.api.middleware import EdgeMiddleware, HttpMetrics
-from paygod.api.routers import accounting, health, identity, ledger
+from paygod.api.routers import accounting, decisions, health, identity
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import Settings, load_settings
 
@@ -20,8 +20,8 @@ def v1_router() -> APIRouter:
     """Every module's routes, versioned under /v1. Each module adds one line here."""
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(security.enforce_access)])
     v1.include_router(identity.router)
+    v1.include_router(decisions.router)
     v1.include_router(accounting.router)
-    v1.include_router(ledger.router)
     return v1
 
 

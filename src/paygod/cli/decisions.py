@@ -245,7 +245,7 @@ def decide(
         body = {"subject": subject, "context": {}, "input": document}
     kernel = build_kernel()
     try:
-        service = kernel.decisions  # type: ignore[attr-defined]
+        service = kernel.decisions
         sealed = service.decide(
             subject=str(body.get("subject", subject)),
             context=body.get("context") or {},
@@ -271,7 +271,7 @@ def replay(
 
     kernel = build_kernel()
     try:
-        report = kernel.decisions.replay(seq)  # type: ignore[attr-defined]
+        report = kernel.decisions.replay(seq)
     finally:
         kernel.close()
     if as_json:
@@ -297,7 +297,7 @@ def show(
 
     kernel = build_kernel()
     try:
-        decision = kernel.decisions.get(decision_id)  # type: ignore[attr-defined]
+        decision = kernel.decisions.get(decision_id)
     finally:
         kernel.close()
     emit_json(decision)

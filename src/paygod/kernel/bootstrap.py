@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from paygod.accounting import AccountingService
     from paygod.accounting.credits import CreditsService
     from paygod.identity.service import IdentityService
+    from paygod.decisions.service import DecisionService
     from paygod.ledger import LedgerService
 
 
@@ -51,6 +52,7 @@ class Kernel:
     db: Database
     checks: list[ReadinessCheck] = field(default_factory=list)
     ledger: LedgerService = field(default=None)  # type: ignore[assignment]
+    decisions: DecisionService = field(default=None)  # type: ignore[assignment]
     accounting: AccountingService = field(default=None)  # type: ignore[assignment]
     credits: CreditsService = field(default=None)  # type: ignore[assignment]
     identity: IdentityService = field(default=None)  # type: ignore[assignment]
@@ -85,6 +87,9 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
     from paygod.ledger.wiring import ledger_from_settings
 
     kernel.ledger = ledger_from_settings(settings, db, clock)
+    from paygod.decisions.wiring import decisions_from_settings
+
+    kernel.decisions = decisions_from_settings(settings, db, clock, kernel.ledger)
     from paygod.accounting.wiring import build_accounting
 
     kernel.accounting, kernel.credits = build_accounting(db, clock, kernel.ledger)

@@ -1,0 +1,91 @@
+"""Decisions over HTTP: decide and seal, read a sealed decision, list and dry-run packs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from pydantic import Field
+
+from paygod.api.deps import get_kernel
+from paygod.api.models import StrictModel
+from paygod.kernel.bootstrap import Kernel
+from paygod.kernel.errors import NotFound
+
+router = APIRouter(tags=["decisions"])
+
+
+def _tenant(request: Request, kernel: Kernel) -> tuple[str, bool]:
+    """(tenant, sees every tenant) of the caller; the settings' tenant without identity."""
+    principal = getattr(request.state, "principal", None)
+    tenant = getattr(principal, "tenant_id", None)
+    if tenant == "*":
+        return kernel.settings.tenant, True
+    return (str(tenant) if tenant else kernel.settings.tenant), principal is None
+
+
+class DecisionRequest(StrictModel):
+    subject: str = Field(min_length=1, max_length=256, description="What the decision is about")
+    context: dict[str, Any] = Field(
+        default_factory=dict, description="Request context; `evidence_refs` must be references"
+    )
+    input: dict[str, Any] = Field(description="The observation, keyed by pack input name")
+    packs: list[str] | None = Field(
+        default=None, description="Pack names; default: every pack declaring an input given"
+    )
+
+
+class EvaluateRequest(StrictModel):
+    input: dict[str, Any]
+    measurements: dict[str, Any] = Field(default_factory=dict)
+
+
+@router.post(
+    "/decisions",
+    status_code=201,
+    summary="Decide with the policy packs and seal the decision into the ledger",
+)
+def create_decision(
+    body: DecisionRequest,
+    request: Request,
+    response: Response,
+    idempotency_key: str = Header(alias="Idempotency-Key", min_length=1, max_length=200),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    tenant, _ = _tenant(request, kernel)
+    result: dict[str, Any] = kernel.decisions.decide(
+        subject=body.subject,
+        context=body.context,
+        input=body.input,
+        packs=body.packs,
+        idempotency_key=idempotency_key,
+        tenant_id=tenant,
+    )
+    if result.get("replayed"):
+        response.status_code = 200
+    return result
+
+
+@router.get("/decisions/{decision_id}", summary="A sealed decision with evidence and proof")
+def get_decision(
+    decision_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
+) -> dict[str, Any]:
+    result: dict[str, Any] = kernel.decisions.get(decision_id)
+    tenant, every = _tenant(request, kernel)
+    if not every and result.get("tenant_id") != tenant:
+        raise NotFound(f"no decision {decision_id}")
+    return result
+
+
+@router.get("/packs", summary="The loaded policy packs (and any refused new versions)")
+def list_packs(kernel: Kernel = Depends(get_kernel)) -> dict[str, Any]:
+    result: dict[str, Any] = kernel.decisions.list_packs()
+    return result
+
+
+@router.post("/packs/{name}/evaluate", summary="Dry run: evaluate one pack, seal nothing")
+def evaluate_pack(
+    name: str, body: EvaluateRequest, kernel: Kernel = Depends(get_kernel)
+) -> dict[str, Any]:
+    result: dict[str, Any] = kernel.decisions.evaluate(name, body.input, body.measurements)
+    return result

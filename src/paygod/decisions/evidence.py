@@ -1,0 +1,125 @@
+"""Evidence by reference, and the guard that keeps raw personal data out of the ledger.
+
+Evidence is a bundle of references (`urn:...`, `sha256:<64 hex>`) plus the decision's
+explanation. Anything sealed is scanned for values that look like raw personal data
+(e-mail addresses, card numbers, IBANs, phone numbers): those must travel by reference.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from paygod.kernel.errors import FieldError, InvalidInput
+
+REF = re.compile(r"^(urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S+|sha256:[0-9a-f]{64})$")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_DIGITS = re.compile(r"(?:\d[ -]?){13,19}")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
+_PHONE = re.compile(r"^\+\d[\d ().-]{7,18}\d$")
+
+
+def is_reference(value: Any) -> bool:
+    return isinstance(value, str) and REF.match(value) is not None
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _iban_ok(text: str) -> bool:
+    compact = text.replace(" ", "")
+    rearranged = compact[4:] + compact[:4]
+    number = "".join(str(int(ch, 36)) for ch in rearranged)
+    return int(number) % 97 == 1
+
+
+def pii_kind(value: str) -> str | None:
+    """What kind of raw personal data `value` looks like, or None."""
+    if is_reference(value):
+        return None
+    if _EMAIL.search(value):
+        return "an e-mail address"
+    for match in _DIGITS.finditer(value):
+        digits = re.sub(r"\D", "", match.group())
+        if 13 <= len(digits) <= 19 and _luhn(digits):
+            return "a card number"
+    for match in _IBAN.finditer(value):
+        if _iban_ok(match.group()):
+            return "an IBAN"
+    if _PHONE.match(value.strip()):
+        return "a phone number"
+    return None
+
+
+def _walk(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield pointer, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _walk(item, f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, f"{pointer}/{index}")
+
+
+def find_raw_pii(value: Any, pointer: str = "") -> list[FieldError]:
+    errors = []
+    for where, text in _walk(value, pointer):
+        kind = pii_kind(text)
+        if kind:
+            errors.append(
+                FieldError(
+                    where, f"looks like {kind}; pass personal data by reference (urn:/sha256:)"
+                )
+            )
+    return errors
+
+
+def require_references(refs: Any, pointer: str) -> list[FieldError]:
+    """Where only references are allowed, every item must be `urn:` or `sha256:`."""
+    if refs is None:
+        return []
+    if not isinstance(refs, list):
+        return [FieldError(pointer, "must be an array of references (urn:/sha256:)")]
+    return [
+        FieldError(f"{pointer}/{i}", "must be a reference (urn:... or sha256:<64 hex>)")
+        for i, ref in enumerate(refs)
+        if not is_reference(ref)
+    ]
+
+
+def build_evidence(
+    *,
+    subject: str,
+    input_hash: str,
+    pack_digests: Sequence[str],
+    context_refs: Sequence[str],
+    measurements_digest: str,
+    explanation: Mapping[str, Any],
+) -> dict[str, Any]:
+    refs = [f"sha256:{input_hash}", *(f"sha256:{d}" for d in pack_digests), *context_refs]
+    if is_reference(subject):
+        refs.insert(0, subject)
+    evidence = {
+        "kind": "decision-evidence",
+        "refs": list(dict.fromkeys(refs)),
+        "input_hash": f"sha256:{input_hash}",
+        "measurements": measurements_digest,
+        "explanation": dict(explanation),
+    }
+    problems = require_references(evidence["refs"], "/refs")
+    if problems:  # pragma: no cover - every ref above is built as a reference
+        raise InvalidInput(
+            "evidence holds a raw value where a reference is required", errors=problems
+        )
+    return evidence

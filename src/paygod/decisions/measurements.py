@@ -1,0 +1,77 @@
+"""Measurements: named features computed before evaluation, each with provenance.
+
+`amount_minor` comes from the request; velocity counts and sums are read from the
+decisions already sealed for the same subject (the decision index, written in the
+same transaction as the ledger entries) over sliding windows ending now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from paygod.decisions.ports import DecisionIndex
+from paygod.kernel.clock import isoformat
+
+WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
+
+
+@dataclass(frozen=True)
+class Measurement:
+    name: str
+    value: int | float | None
+    unit: str
+    provider: str
+    window_from: str | None = None
+    window_to: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "value": self.value,
+            "unit": self.unit,
+            "provider": self.provider,
+        }
+        if self.window_from is not None:
+            out["window"] = {"from": self.window_from, "to": self.window_to}
+        return out
+
+
+def request_amount(input_doc: Mapping[str, Any], context: Mapping[str, Any]) -> int | None:
+    """The amount in minor units: `input.payment.amount_minor`, else `context.amount_minor`."""
+    payment = input_doc.get("payment")
+    for source in (payment if isinstance(payment, Mapping) else {}, context):
+        value = source.get("amount_minor")
+        if type(value) is int:
+            return value
+    return None
+
+
+def measure(
+    index: DecisionIndex,
+    *,
+    tenant_id: str,
+    subject: str,
+    input_doc: Mapping[str, Any],
+    context: Mapping[str, Any],
+    now: datetime,
+) -> list[Measurement]:
+    amount = request_amount(input_doc, context)
+    found = [Measurement("amount_minor", amount, "minor_units", "request")]
+    until = isoformat(now)
+    for label, span in WINDOWS.items():
+        since = isoformat(now - span)
+        count, total = index.window(tenant_id, subject, since, until)
+        found.append(
+            Measurement(f"velocity_{label}", count, "decisions", "ledger:decisions", since, until)
+        )
+        found.append(
+            Measurement(f"amount_{label}", total, "minor_units", "ledger:decisions", since, until)
+        )
+    return found
+
+
+def values(measurements: list[Measurement]) -> dict[str, Any]:
+    return {m.name: m.value for m in measurements}

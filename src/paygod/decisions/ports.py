@@ -1,0 +1,42 @@
+"""The decision index port: idempotency keys, velocity windows, decision id -> seq."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    decision_id: str
+    tenant_id: str
+    idempotency_key: str | None
+    request_hash: str
+    subject: str
+    verdict: str
+    amount_minor: int | None
+    decided_at: str
+    seq: int | None = None
+
+
+class DuplicateKey(Exception):
+    """Another decision already holds this (tenant, idempotency key)."""
+
+
+class DecisionIndex(Protocol):
+    def record(self, conn: Any, row: IndexRow) -> None:
+        """Insert `row` on `conn` (the ledger's write transaction; None for memory stores).
+
+        Raise `DuplicateKey` when the idempotency key is taken.
+        """
+        ...
+
+    def set_seq(self, decision_id: str, seq: int) -> None: ...
+
+    def by_key(self, tenant_id: str, key: str) -> IndexRow | None: ...
+
+    def by_id(self, decision_id: str) -> IndexRow | None: ...
+
+    def window(self, tenant_id: str, subject: str, since: str, until: str) -> tuple[int, int]:
+        """(count, sum of amount_minor) of allowed or flagged decisions in [since, until]."""
+        ...

@@ -1,0 +1,485 @@
+"""The decision service: validate → measure → evaluate → seal (one ledger transaction).
+
+A sealed decision is three consecutive ledger entries written atomically: the
+measurements, the evidence (references only) and the decision itself, which carries
+a `decision.finalized` event for the outbox. The first time a pack digest is used,
+the pack's exact source is recorded too, so any decision can be replayed bit for bit
+after the pack file has changed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from paygod.canonical import sha256_hex
+from paygod.decisions.engine import evaluate, evaluate_set
+from paygod.decisions.evidence import build_evidence, find_raw_pii, require_references
+from paygod.decisions.measurements import measure, request_amount, values
+from paygod.decisions.model import Pack, SetResult
+from paygod.decisions.packs import PackInvalid, PackRepository, compile_pack, validate_input
+from paygod.decisions.ports import DecisionIndex, DuplicateKey, IndexRow
+from paygod.kernel.clock import Clock, isoformat
+from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound
+from paygod.kernel.events import EventEnvelope
+from paygod.kernel.ids import new_id
+from paygod.ledger import Entry, EntryDraft, LedgerService
+
+DECISION_KIND = "decision"
+EVIDENCE_KIND = "evidence"
+MEASUREMENT_KIND = "measurement"
+PACK_KIND = "pack"
+EVENT_TYPE = "decision.finalized"
+MAX_SUBJECT = 256
+
+
+def pack_subject(name: str) -> str:
+    return f"urn:paygod:pack:{name}"
+
+
+class DecisionService:
+    def __init__(
+        self,
+        ledger: LedgerService,
+        packs: PackRepository,
+        clock: Clock,
+        index: DecisionIndex,
+    ) -> None:
+        self.ledger = ledger
+        self.packs = packs
+        self.clock = clock
+        self.index = index
+        self._published: set[str] = set()
+        self._publish_lock = threading.Lock()
+
+    # -- choosing and checking ---------------------------------------------------------
+
+    def select_packs(self, names: Sequence[str] | None, input_doc: Any) -> list[Pack]:
+        if names is not None:
+            if not isinstance(names, list | tuple) or not names:
+                raise InvalidInput(
+                    "packs must be a non-empty array of pack names",
+                    errors=[FieldError("/packs", "expected a non-empty array of pack names")],
+                )
+            selected: list[Pack] = []
+            errors: list[FieldError] = []
+            for position, name in enumerate(names):
+                pack = self.packs.get(name) if isinstance(name, str) else None
+                if pack is None:
+                    errors.append(FieldError(f"/packs/{position}", f"no pack named {name!r}"))
+                elif pack not in selected:
+                    selected.append(pack)
+            if errors:
+                raise InvalidInput("unknown pack", errors=errors)
+            return selected
+        # Without names, every pack that declares an input present in the request applies.
+        keys = set(input_doc) if isinstance(input_doc, dict) else set()
+        applicable = [p for p in self.packs.packs() if {i.name for i in p.inputs} & keys]
+        if not applicable:
+            raise InvalidInput(
+                "no pack applies to this input; name the packs to use",
+                errors=[FieldError("/packs", "no loaded pack declares any of the input's keys")],
+            )
+        return applicable
+
+    def check_request(
+        self, subject: Any, context: Any, input_doc: Any, packs: Sequence[Pack]
+    ) -> None:
+        errors: list[FieldError] = []
+        if not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT:
+            errors.append(FieldError("/subject", f"expected a string of 1-{MAX_SUBJECT} chars"))
+        if not isinstance(context, dict):
+            errors.append(FieldError("/context", "expected an object"))
+        if not isinstance(input_doc, dict):
+            errors.append(FieldError("/input", "expected an object keyed by input name"))
+        if errors:
+            raise InvalidInput("invalid decision request", errors=errors)
+        for pack in packs:
+            for error in validate_input(pack, input_doc):
+                errors.append(FieldError(f"/input{error.pointer}", error.message))
+        errors.extend(find_raw_pii(subject, "/subject"))
+        errors.extend(find_raw_pii(input_doc, "/input"))
+        errors.extend(find_raw_pii(context, "/context"))
+        errors.extend(require_references(context.get("evidence_refs"), "/context/evidence_refs"))
+        if errors:
+            raise InvalidInput("invalid decision request", errors=errors)
+
+    # -- deciding ----------------------------------------------------------------------
+
+    def decide(
+        self,
+        *,
+        subject: str,
+        context: Mapping[str, Any],
+        input: Mapping[str, Any],
+        packs: Sequence[str] | None = None,
+        idempotency_key: str | None = None,
+        tenant_id: str = "default",
+    ) -> dict[str, Any]:
+        request = {
+            "subject": subject,
+            "context": context,
+            "input": input,
+            "packs": list(packs) if packs is not None else None,
+        }
+        request_hash = sha256_hex(request)
+        if idempotency_key is not None:
+            existing = self.index.by_key(tenant_id, idempotency_key)
+            if existing is not None:
+                return self._repeat(existing, request_hash)
+        selected = self.select_packs(packs, input)
+        self.check_request(subject, context, input, selected)
+        input_doc: dict[str, Any] = dict(input)
+        context_doc: dict[str, Any] = dict(context)
+
+        now = self.clock.now()
+        decided_at = isoformat(now)
+        found = measure(
+            self.index,
+            tenant_id=tenant_id,
+            subject=subject,
+            input_doc=input_doc,
+            context=context_doc,
+            now=now,
+        )
+        result = evaluate_set(selected, input_doc, values(found))
+        decision_id = new_id()
+        input_hash = sha256_hex(input_doc)
+        measurements = [m.as_dict() for m in found]
+        measurements_digest = "sha256:" + sha256_hex(measurements)
+        explanation = result.as_dict()
+        evidence = build_evidence(
+            subject=subject,
+            input_hash=input_hash,
+            pack_digests=[p.digest for p in selected],
+            context_refs=list(context_doc.get("evidence_refs") or []),
+            measurements_digest=measurements_digest,
+            explanation=explanation,
+        )
+        evidence_digest = "sha256:" + sha256_hex(evidence)
+        decision = {
+            "decision_id": decision_id,
+            "tenant_id": tenant_id,
+            "subject": subject,
+            "decided_at": decided_at,
+            "decision": result.verdict.value,
+            "pack": result.deciding.pack,
+            "rule": result.deciding.rule,
+            "reason": result.reason,
+            "packs": [
+                {
+                    "name": r.pack,
+                    "version": r.version,
+                    "digest": r.digest,
+                    "decision": r.verdict.value,
+                    "rule": r.rule,
+                    "reason": r.reason,
+                }
+                for r in result.results
+            ],
+            "input": input_doc,
+            "input_hash": f"sha256:{input_hash}",
+            "context": context_doc,
+            "measurements": measurements,
+            "measurements_digest": measurements_digest,
+            "evidence_digest": evidence_digest,
+            "idempotency_key": idempotency_key,
+            "request_hash": f"sha256:{request_hash}",
+        }
+        event = EventEnvelope(
+            event_type=EVENT_TYPE,
+            aggregate_id=decision_id,
+            aggregate_type="decision",
+            tenant_id=tenant_id,
+            payload={
+                "decision_id": decision_id,
+                "decision": result.verdict.value,
+                "subject": subject,
+                "pack": result.deciding.pack,
+                "rule": result.deciding.rule,
+                "input": input_doc,
+                "context": context_doc,
+                "amount_minor": request_amount(input_doc, context_doc),
+            },
+            occurred_at=now,
+            recorded_at=now,
+            correlation_id=idempotency_key,
+        )
+        drafts = [
+            *self._publications(selected, tenant_id),
+            EntryDraft(
+                MEASUREMENT_KIND,
+                subject,
+                {"decision_id": decision_id, "measurements": measurements},
+                tenant_id=tenant_id,
+            ),
+            EntryDraft(
+                EVIDENCE_KIND,
+                subject,
+                {"decision_id": decision_id, **evidence},
+                tenant_id=tenant_id,
+            ),
+            EntryDraft(DECISION_KIND, subject, decision, tenant_id=tenant_id, events=(event,)),
+        ]
+        row = IndexRow(
+            decision_id,
+            tenant_id,
+            idempotency_key,
+            request_hash,
+            subject,
+            result.verdict.value,
+            request_amount(input_doc, context_doc),
+            decided_at,
+        )
+
+        def work(conn: Any) -> tuple[None, list[EntryDraft]]:
+            self.index.record(conn, row)
+            return None, drafts
+
+        try:
+            _, entries = self.ledger.transact(work)
+        except DuplicateKey:
+            assert idempotency_key is not None
+            existing = self.index.by_key(tenant_id, idempotency_key)
+            if existing is None:  # pragma: no cover - the key was taken a moment ago
+                raise Conflict("idempotency key is being used concurrently") from None
+            return self._repeat(existing, request_hash)
+        for draft in drafts:
+            if draft.kind == PACK_KIND:
+                self._published.add(str(draft.payload["digest"]))
+        sealed = entries[-1]
+        self.index.set_seq(decision_id, sealed.seq)
+        return self._response(sealed, entries[-2], entries[-3], replayed=False)
+
+    def _publications(self, packs: Sequence[Pack], tenant_id: str) -> list[EntryDraft]:
+        drafts = []
+        with self._publish_lock:
+            for pack in packs:
+                if pack.digest in self._published:
+                    continue
+                known = any(
+                    e.kind == PACK_KIND and e.payload.get("digest") == pack.digest
+                    for e in self.ledger.history(pack_subject(pack.name))
+                )
+                if known:
+                    self._published.add(pack.digest)
+                    continue
+                drafts.append(
+                    EntryDraft(
+                        PACK_KIND,
+                        pack_subject(pack.name),
+                        {
+                            "name": pack.name,
+                            "version": pack.version,
+                            "digest": pack.digest,
+                            "source": pack.source.decode("utf-8"),
+                        },
+                        tenant_id=tenant_id,
+                    )
+                )
+        return drafts
+
+    def _repeat(self, row: IndexRow, request_hash: str) -> dict[str, Any]:
+        if row.request_hash != request_hash:
+            raise Conflict(
+                "this Idempotency-Key was used with a different request body",
+                code="idempotency-key-reused",
+                extra={"decision_id": row.decision_id},
+            )
+        response = self.get(row.decision_id)
+        response["replayed"] = True
+        return response
+
+    # -- reading -----------------------------------------------------------------------
+
+    def _decision_entry(self, decision_id: str) -> Entry:
+        row = self.index.by_id(decision_id)
+        entry: Entry | None = None
+        if row is not None and row.seq is not None:
+            entry = self.ledger.get(row.seq)
+        elif row is not None:  # the seq update was lost: find it in the subject's history
+            entry = next(
+                (
+                    e
+                    for e in self.ledger.history(row.subject)
+                    if e.kind == DECISION_KIND and e.payload.get("decision_id") == decision_id
+                ),
+                None,
+            )
+            if entry is not None:
+                self.index.set_seq(decision_id, entry.seq)
+        if entry is None or entry.kind != DECISION_KIND:
+            raise NotFound(f"no decision {decision_id}")
+        return entry
+
+    def _companion(self, seq: int, kind: str, decision_id: str) -> Entry | None:
+        for candidate in (seq - 1, seq - 2):
+            if candidate < 0:
+                continue
+            entry = self.ledger.get(candidate)
+            if (
+                entry is not None
+                and entry.kind == kind
+                and entry.payload.get("decision_id") == decision_id
+            ):
+                return entry
+        return None
+
+    def get(self, decision_id: str) -> dict[str, Any]:
+        entry = self._decision_entry(decision_id)
+        evidence = self._companion(entry.seq, EVIDENCE_KIND, decision_id)
+        measured = self._companion(entry.seq, MEASUREMENT_KIND, decision_id)
+        return self._response(entry, evidence, measured, replayed=False)
+
+    def get_by_seq(self, seq: int) -> Entry:
+        entry = self.ledger.get(seq)
+        if entry is None or entry.kind != DECISION_KIND:
+            raise NotFound(f"ledger entry {seq} is not a sealed decision")
+        return entry
+
+    def _response(
+        self,
+        sealed: Entry,
+        evidence: Entry | None,
+        measured: Entry | None,
+        *,
+        replayed: bool,
+    ) -> dict[str, Any]:
+        head = self.ledger.tree_head()
+        proof = self.ledger.inclusion_proof(sealed.seq, head.tree_size)
+        payload = dict(sealed.payload)
+        evidence_doc = dict(evidence.payload) if evidence is not None else None
+        if evidence_doc is not None:
+            evidence_doc.pop("decision_id", None)
+        return {
+            **payload,
+            "evidence": evidence_doc,
+            "explanation": evidence_doc.get("explanation") if evidence_doc else None,
+            "ledger": {
+                "seq": sealed.seq,
+                "entry_id": sealed.entry_id,
+                "record_hash": sealed.record_hash,
+                "recorded_at": sealed.timestamp,
+                "evidence_seq": evidence.seq if evidence is not None else None,
+                "measurements_seq": measured.seq if measured is not None else None,
+                "inclusion_proof": proof.as_dict(),
+                "tree_head": head.as_dict(),
+            },
+            "replayed": replayed,
+        }
+
+    # -- dry run and replay ------------------------------------------------------------
+
+    def evaluate(
+        self,
+        pack_name: str,
+        input_doc: Any,
+        measurements: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Evaluate one pack without sealing anything (POST /v1/packs/{name}/evaluate)."""
+        pack = self.packs.get(pack_name)
+        if pack is None:
+            raise NotFound(f"no pack named {pack_name!r}")
+        if not isinstance(input_doc, dict):
+            raise InvalidInput("invalid input", errors=[FieldError("/input", "expected an object")])
+        errors = [
+            FieldError(f"/input{e.pointer}", e.message) for e in validate_input(pack, input_doc)
+        ]
+        if errors:
+            raise InvalidInput("invalid input", errors=errors)
+        result = evaluate(pack, input_doc, measurements or {})
+        return {**result.as_dict(), "sealed": False}
+
+    def _pack_at(self, name: str, digest: str) -> Pack:
+        pack = self.packs.by_digest(digest)
+        if pack is not None:
+            return pack
+        for entry in self.ledger.history(pack_subject(name)):
+            if entry.kind == PACK_KIND and entry.payload.get("digest") == digest:
+                source = str(entry.payload["source"]).encode("utf-8")
+                try:
+                    pack = compile_pack(source, Path(f"{name}/pack.yaml"))
+                except PackInvalid as exc:  # pragma: no cover - it compiled when recorded
+                    raise NotFound(
+                        f"recorded pack {name} {digest[:12]} no longer compiles"
+                    ) from exc
+                self.packs.remember(pack)
+                return pack
+        raise NotFound(f"pack {name} with digest {digest} is neither loaded nor recorded")
+
+    def replay(self, seq: int) -> dict[str, Any]:
+        """Re-evaluate a sealed decision with its recorded packs, input and measurements."""
+        entry = self.get_by_seq(seq)
+        payload = entry.payload
+        recorded_packs = [self._pack_at(p["name"], p["digest"]) for p in payload["packs"]]
+        measures = {m["name"]: m["value"] for m in payload.get("measurements", [])}
+        again: SetResult = evaluate_set(recorded_packs, payload["input"], measures)
+        recorded = {
+            "decision": payload["decision"],
+            "pack": payload["pack"],
+            "rule": payload["rule"],
+            "reason": payload["reason"],
+        }
+        today = {
+            "decision": again.verdict.value,
+            "pack": again.deciding.pack,
+            "rule": again.deciding.rule,
+            "reason": again.reason,
+        }
+        per_pack_same = [
+            (p["decision"], p["rule"]) == (r.verdict.value, r.rule)
+            for p, r in zip(payload["packs"], again.results, strict=True)
+        ]
+        identical = recorded == today and all(per_pack_same)
+        notes: list[str] = []
+        current_packs = []
+        for p in payload["packs"]:
+            current = self.packs.get(p["name"])
+            if current is None:
+                notes.append(f"pack {p['name']} is no longer loaded")
+                continue
+            if current.digest == p["digest"]:
+                continue
+            outcome = evaluate(current, payload["input"], measures)
+            changed = (outcome.verdict.value, outcome.rule) != (p["decision"], p["rule"])
+            current_packs.append(
+                {
+                    "name": current.name,
+                    "version": current.version,
+                    "digest": current.digest,
+                    "decision": outcome.verdict.value,
+                    "rule": outcome.rule,
+                    "changed_outcome": changed,
+                }
+            )
+            if changed:
+                notes.append(
+                    f"pack {current.name} {current.version} (now loaded) changed the outcome: "
+                    f"{p['decision']} by {p['rule']} -> {outcome.verdict.value} by {outcome.rule}"
+                )
+        return {
+            "seq": seq,
+            "decision_id": payload["decision_id"],
+            "identical": identical,
+            "recorded": recorded,
+            "today": today,
+            "current_packs": current_packs,
+            "notes": notes,
+        }
+
+    def list_packs(self) -> dict[str, Any]:
+        return {
+            "directory": str(self.packs.directory),
+            "bundled": self.packs.bundled,
+            "packs": [p.summary() for p in self.packs.packs()],
+            "refused": [
+                {
+                    "path": path,
+                    "detail": problem.detail,
+                    "errors": [e.as_dict() for e in problem.errors],
+                }
+                for path, problem in sorted(self.packs.problems.items())
+            ],
+        }

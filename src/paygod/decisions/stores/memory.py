@@ -1,0 +1,53 @@
+"""The decision index in memory (tests, the memory ledger)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import Any
+
+from paygod.decisions.ports import DuplicateKey, IndexRow
+
+COUNTED = ("allow", "flag")
+
+
+class MemoryDecisionIndex:
+    def __init__(self) -> None:
+        self._rows: dict[str, IndexRow] = {}
+        self._keys: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+
+    def record(self, conn: Any, row: IndexRow) -> None:
+        with self._lock:
+            if row.idempotency_key is not None:
+                key = (row.tenant_id, row.idempotency_key)
+                if key in self._keys:
+                    raise DuplicateKey(row.idempotency_key)
+                self._keys[key] = row.decision_id
+            self._rows[row.decision_id] = row
+
+    def set_seq(self, decision_id: str, seq: int) -> None:
+        with self._lock:
+            row = self._rows.get(decision_id)
+            if row is not None:
+                self._rows[decision_id] = replace(row, seq=seq)
+
+    def by_key(self, tenant_id: str, key: str) -> IndexRow | None:
+        decision_id = self._keys.get((tenant_id, key))
+        return self._rows.get(decision_id) if decision_id else None
+
+    def by_id(self, decision_id: str) -> IndexRow | None:
+        return self._rows.get(decision_id)
+
+    def window(self, tenant_id: str, subject: str, since: str, until: str) -> tuple[int, int]:
+        count = total = 0
+        for row in list(self._rows.values()):
+            if (
+                row.tenant_id == tenant_id
+                and row.subject == subject
+                and row.verdict in COUNTED
+                and since <= row.decided_at <= until
+            ):
+                count += 1
+                total += row.amount_minor or 0
+        return count, total

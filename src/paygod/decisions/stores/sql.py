@@ -1,0 +1,97 @@
+"""The decision index in SQL (SQLite and PostgreSQL): table `decision_index`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paygod.decisions.ports import DuplicateKey, IndexRow
+from paygod.kernel.database import Database
+
+COLUMNS = (
+    "decision_id, tenant_id, idempotency_key, request_hash, subject, verdict,"
+    " amount_minor, decided_at, seq"
+)
+
+
+class SqlDecisionIndex:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        # SqliteDatabase.connection() returns a connection, PostgresDatabase.connection()
+        # is a context manager from the pool: the two branches below use each its own way.
+        self._db: Any = db
+        self.postgres = db.dialect != "sqlite"
+        self.mark = "%s" if self.postgres else "?"
+
+    def _sql(self, text: str) -> str:
+        return text.replace("?", self.mark)
+
+    def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        if self.postgres:
+            with self._db.connection() as conn:
+                rows: list[tuple[Any, ...]] = conn.execute(self._sql(sql), params).fetchall()
+                return rows
+        cursor = self._db.connection().execute(sql, params)
+        return list(cursor.fetchall())
+
+    def record(self, conn: Any, row: IndexRow) -> None:
+        sql = self._sql(
+            f"INSERT INTO decision_index ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        params = (
+            row.decision_id,
+            row.tenant_id,
+            row.idempotency_key,
+            row.request_hash,
+            row.subject,
+            row.verdict,
+            row.amount_minor,
+            row.decided_at,
+            row.seq,
+        )
+        if row.idempotency_key is not None and self._exists(conn, row):
+            raise DuplicateKey(row.idempotency_key)
+        conn.execute(sql, params)
+
+    def _exists(self, conn: Any, row: IndexRow) -> bool:
+        sql = self._sql("SELECT 1 FROM decision_index WHERE tenant_id = ? AND idempotency_key = ?")
+        return conn.execute(sql, (row.tenant_id, row.idempotency_key)).fetchone() is not None
+
+    def set_seq(self, decision_id: str, seq: int) -> None:
+        sql = "UPDATE decision_index SET seq = ? WHERE decision_id = ?"
+        if self.postgres:
+            with self._db.connection() as conn:
+                conn.execute(self._sql(sql), (seq, decision_id))
+                conn.commit()
+            return
+        self._db.connection().execute(sql, (seq, decision_id))
+
+    def _row(self, found: list[tuple[Any, ...]]) -> IndexRow | None:
+        if not found:
+            return None
+        r = found[0]
+        return IndexRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8])
+
+    def by_key(self, tenant_id: str, key: str) -> IndexRow | None:
+        return self._row(
+            self._query(
+                f"SELECT {COLUMNS} FROM decision_index WHERE tenant_id = ? AND idempotency_key = ?",
+                (tenant_id, key),
+            )
+        )
+
+    def by_id(self, decision_id: str) -> IndexRow | None:
+        return self._row(
+            self._query(
+                f"SELECT {COLUMNS} FROM decision_index WHERE decision_id = ?", (decision_id,)
+            )
+        )
+
+    def window(self, tenant_id: str, subject: str, since: str, until: str) -> tuple[int, int]:
+        found = self._query(
+            "SELECT COUNT(*), COALESCE(SUM(amount_minor), 0) FROM decision_index"
+            " WHERE tenant_id = ? AND subject = ? AND decided_at >= ? AND decided_at <= ?"
+            " AND verdict IN ('allow', 'flag')",
+            (tenant_id, subject, since, until),
+        )
+        count, total = found[0]
+        return int(count), int(total)

@@ -1,0 +1,27 @@
+"""Build the decision service from settings (called by kernel.bootstrap)."""
+
+from __future__ import annotations
+
+from paygod.decisions.packs import PackRepository
+from paygod.decisions.ports import DecisionIndex
+from paygod.decisions.service import DecisionService
+from paygod.decisions.stores.memory import MemoryDecisionIndex
+from paygod.decisions.stores.sql import SqlDecisionIndex
+from paygod.kernel.clock import Clock
+from paygod.kernel.database import Database
+from paygod.kernel.settings import Settings
+from paygod.ledger import LedgerService
+
+
+def index_for(ledger: LedgerService, db: Database) -> DecisionIndex:
+    # The index must live where the ledger's write transaction runs, so that a decision
+    # and its index row commit together.
+    if ledger.store.name in ("sqlite", "postgres"):
+        return SqlDecisionIndex(db)
+    return MemoryDecisionIndex()
+
+
+def decisions_from_settings(
+    settings: Settings, db: Database, clock: Clock, ledger: LedgerService
+) -> DecisionService:
+    return DecisionService(ledger, PackRepository(settings.packs), clock, index_for(ledger, db))

@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paygod.decisions.evidence import find_raw_pii, pii_kind
+from paygod.decisions.packs import PackRepository
+from paygod.decisions.service import DecisionService
+from paygod.decisions.stores.memory import MemoryDecisionIndex
+from paygod.kernel.clock import ManualClock
+from paygod.kernel.errors import Conflict, InvalidInput, NotFound
+from paygod.ledger.service import LedgerService
+from paygod.ledger.stores.memory import MemoryLedgerStore
+
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def service(clock: ManualClock, tmp_path: Path) -> DecisionService:
+    ledger = LedgerService(MemoryLedgerStore(), clock)
+    return DecisionService(
+        ledger, PackRepository(tmp_path / "absent"), clock, MemoryDecisionIndex()
+    )
+
+
+def payment(amount: int = 1000, rail: str = "sepa", verified: bool = True) -> dict[str, Any]:
+    return {
+        "payment": {
+            "amount_minor": amount,
+            "currency": "EUR",
+            "rail": rail,
+            "counterparty": {"ref": "urn:paygod:cp:acme", "verified": verified},
+        }
+    }
+
+
+def decide(service: DecisionService, key: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "subject": "urn:paygod:agent:7",
+        "context": {"channel": "api"},
+        "input": payment(),
+    }
+    body.update(overrides)
+    return service.decide(**body, idempotency_key=key)
+
+
+def test_sealed_decision_is_three_entries_in_one_step_with_event(
+    service: DecisionService,
+) -> None:
+    result = decide(service, "k1")
+    assert (result["decision"], result["rule"]) == ("allow", "allow-within-limits")
+    kinds = [e.kind for e in service.ledger.entries()]
+    assert kinds == ["pack", "measurement", "evidence", "decision"]
+    seq = result["ledger"]["seq"]
+    assert seq == 3
+    proof = result["ledger"]["inclusion_proof"]
+    assert proof["leaf_index"] == seq
+    assert proof["tree_size"] == result["ledger"]["tree_head"]["tree_size"] == 4
+    assert proof["root_hash"] == result["ledger"]["tree_head"]["root_hash"]
+    events = service.ledger.outbox
+    assert [e["event_type"] for e in events] == ["decision.finalized"]
+    assert events[0]["entry_seq"] == seq
+    assert result["input_hash"].startswith("sha256:")
+    assert all(r.startswith(("urn:", "sha256:")) for r in result["evidence"]["refs"])
+    assert result["explanation"]["packs"][0]["outcomes"][0]["status"] == "not_matched"
+
+
+def test_same_key_same_body_returns_the_same_decision(service: DecisionService) -> None:
+    first = decide(service, "k1")
+    again = decide(service, "k1")
+    assert again["decision_id"] == first["decision_id"]
+    assert again["ledger"]["seq"] == first["ledger"]["seq"]
+    assert again["replayed"] is True
+    assert service.ledger.size == 4  # nothing new recorded
+
+
+def test_same_key_other_body_is_conflict(service: DecisionService) -> None:
+    decide(service, "k1")
+    with pytest.raises(Conflict):
+        decide(service, "k1", input=payment(amount=2000))
+    assert service.ledger.size == 4
+
+
+@pytest.mark.parametrize(
+    ("overrides", "pointer"),
+    [
+        ({"input": {"payment": {"amount_minor": "10"}}}, "/input/payment"),
+        ({"input": payment(rail="pigeon")}, "/input/payment/rail"),
+        ({"context": {"customer_email": "jane@example.com"}}, "/context/customer_email"),
+        ({"context": {"evidence_refs": ["a raw note"]}}, "/context/evidence_refs/0"),
+        ({"subject": "DE89370400440532013000"}, "/subject"),
+        ({"packs": ["no-such-pack"]}, "/packs/0"),
+        ({"input": {"unknown": {}}}, "/packs"),
+    ],
+)
+def test_invalid_requests_record_nothing(
+    service: DecisionService, overrides: dict[str, Any], pointer: str
+) -> None:
+    with pytest.raises(InvalidInput) as info:
+        decide(service, "bad", **overrides)
+    assert pointer in [e.pointer for e in info.value.errors]
+    assert service.ledger.size == 0
+    assert service.ledger.outbox == []
+    assert service.index.by_key("default", "bad") is None
+
+
+def test_velocity_and_daily_volume_come_from_sealed_decisions(
+    service: DecisionService, clock: ManualClock
+) -> None:
+    for i in range(3):
+        decide(service, f"v{i}", input=payment(amount=1_600_000, rail="wire"))
+        clock.advance(60)
+    fourth = decide(service, "v3", input=payment(amount=400_000))
+    assert fourth["decision"] == "deny"
+    assert fourth["rule"] == "deny-daily-volume"
+    measures = {m["name"]: m["value"] for m in fourth["measurements"]}
+    assert measures["velocity_1h"] == 3
+    assert measures["amount_24h"] == 4_800_000
+    window = next(m for m in fourth["measurements"] if m["name"] == "velocity_1h")["window"]
+    assert window["to"].startswith("2026-03-01T09:03")
+    clock.advance(25 * 3600)
+    later = decide(service, "v4", input=payment(amount=400_000))
+    assert later["decision"] == "allow"
+
+
+def test_replay_reproduces_and_names_a_pack_that_changed(
+    service: DecisionService, tmp_path: Path
+) -> None:
+    from paygod.decisions.packs import DEFAULT_PACKS_DIR
+
+    result = decide(service, "r1", input=payment(amount=600_000, rail="card"))
+    assert result["decision"] == "deny"
+    report = service.replay(result["ledger"]["seq"])
+    assert report["identical"] is True
+
+    # A new version of the pack raises the card limit: replay still uses the recorded one.
+    packs = tmp_path / "packs"
+    (packs / "agent-payment-limits").mkdir(parents=True)
+    source = (DEFAULT_PACKS_DIR / "agent-payment-limits" / "pack.yaml").read_text()
+    (packs / "agent-payment-limits" / "pack.yaml").write_text(
+        source.replace("amount_minor > 500000)", "amount_minor > 900000)").replace(
+            'version: "1.0.0"', 'version: "1.1.0"'
+        )
+    )
+    service.packs = PackRepository(packs)
+    report = service.replay(result["ledger"]["seq"])
+    assert report["identical"] is True
+    assert report["current_packs"][0]["changed_outcome"] is True
+    assert "agent-payment-limits 1.1.0" in report["notes"][0]
+
+
+def test_get_and_not_found(service: DecisionService) -> None:
+    result = decide(service, "g1")
+    fetched = service.get(result["decision_id"])
+    assert fetched["decision"] == result["decision"]
+    assert fetched["evidence"] == result["evidence"]
+    assert fetched["ledger"]["seq"] == result["ledger"]["seq"]
+    with pytest.raises(NotFound):
+        service.get("nope")
+    with pytest.raises(NotFound):
+        service.replay(0)  # a pack entry, not a decision
+
+
+def test_policy_set_by_default_takes_every_applicable_pack(service: DecisionService) -> None:
+    body_input = {
+        **payment(),
+        "risk": {"score": 0.8},
+    }
+    result = decide(service, "s1", input=body_input)
+    assert result["decision"] == "flag"
+    assert result["pack"] == "high-risk-review"
+    assert {p["name"] for p in result["packs"]} == {"agent-payment-limits", "high-risk-review"}
+
+
+def test_dry_run_records_nothing(service: DecisionService) -> None:
+    result = service.evaluate("agent-payment-limits", payment(verified=False))
+    assert result["decision"] == "deny"
+    assert result["sealed"] is False
+    assert service.ledger.size == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("jane.doe@example.com", "an e-mail address"),
+        ("4111 1111 1111 1111", "a card number"),
+        ("GB82 WEST 1234 5698 7654 32", "an IBAN"),
+        ("+49 30 1234567", "a phone number"),
+        ("urn:paygod:person:42", None),
+        ("sha256:" + "a" * 64, None),
+        ("order 1234567890123", None),  # 13 digits failing Luhn
+        ("EUR", None),
+    ],
+)
+def test_pii_detection(text: str, kind: str | None) -> None:
+    assert pii_kind(text) == kind
+
+
+def test_pii_pointers() -> None:
+    errors = find_raw_pii({"a": [{"b": "x@y.io"}]}, "/input")
+    assert [e.pointer for e in errors] == ["/input/a/0/b"]
