@@ -19,8 +19,8 @@ from paygod.kernel.settings import Settings, load_settings
 if TYPE_CHECKING:
     from paygod.accounting import AccountingService
     from paygod.accounting.credits import CreditsService
-    from paygod.identity.service import IdentityService
     from paygod.decisions.service import DecisionService
+    from paygod.identity.service import IdentityService
     from paygod.ledger import LedgerService
 
 
