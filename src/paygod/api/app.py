@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from paygod import __version__
 from paygod.api import problems, security
 from paygod.api.middleware import EdgeMiddleware, HttpMetrics
-from paygod.api.routers import accounting, decisions, health, identity
+from paygod.api.routers import accounting, admin, decisions, health, identity, payments
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import Settings, load_settings
 
@@ -22,6 +22,8 @@ def v1_router() -> APIRouter:
     v1.include_router(identity.router)
     v1.include_router(decisions.router)
     v1.include_router(accounting.router)
+    v1.include_router(admin.router)
+    v1.include_router(payments.router)
     return v1
 
 
@@ -55,6 +57,7 @@ def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -
     security.install(app)
     app.include_router(health.router)
     app.include_router(v1_router())
+    app.include_router(payments.webhooks)
     app.add_middleware(
         EdgeMiddleware,
         metrics=HttpMetrics(app.state.registry),

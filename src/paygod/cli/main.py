@@ -91,6 +91,15 @@ from paygod.cli import identity as _identity_cli  # noqa: E402
 _identity_cli.register(app)  # `paygod init`, `users`, `agents`, `keys`, `audit access`
 
 
+from paygod.cli import executor as _executor_cli  # noqa: E402
+from paygod.cli import panic as _panic_cli  # noqa: E402
+from paygod.cli import payments as _payments_cli  # noqa: E402
+
+app.add_typer(_panic_cli.app)
+_executor_cli.register(app)  # `paygod executor ...` and `paygod worker`
+app.add_typer(_payments_cli.app)
+
+
 def run() -> None:
     """Console-script entry point."""
     guarded(app)

@@ -37,6 +37,8 @@ def serve(*, host: str | None, port: int | None, workers: int) -> None:
 
     kernel = build_kernel(settings)
     announce_dev_key(kernel)
+    if not settings.distributed:
+        kernel.executor.start()  # standalone: the outbox worker runs in this process
     app = create_app(kernel)
     try:
         uvicorn.run(

@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     from paygod.accounting import AccountingService
     from paygod.accounting.credits import CreditsService
     from paygod.decisions.service import DecisionService
+    from paygod.executor import PanicService, Worker
     from paygod.identity.service import IdentityService
     from paygod.ledger import LedgerService
+    from paygod.payments.service import PaymentService
 
 
 def clock_from_settings(settings: Settings) -> Clock:
@@ -56,8 +58,13 @@ class Kernel:
     accounting: AccountingService = field(default=None)  # type: ignore[assignment]
     credits: CreditsService = field(default=None)  # type: ignore[assignment]
     identity: IdentityService = field(default=None)  # type: ignore[assignment]
+    panic: PanicService = field(default=None)  # type: ignore[assignment]
+    executor: Worker = field(default=None)  # type: ignore[assignment]
+    payments: PaymentService = field(default=None)  # type: ignore[assignment]
 
     def close(self) -> None:
+        if self.executor is not None:
+            self.executor.stop()
         if self.ledger is not None:
             self.ledger.close()
         self.db.close()
@@ -96,4 +103,7 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
     from paygod.identity.wiring import identity_from_settings
 
     kernel.identity = identity_from_settings(settings, db, clock, kernel)
+    from paygod.payments.wiring import wire_payments  # last: needs ledger, accounting, decisions
+
+    wire_payments(kernel)
     return kernel

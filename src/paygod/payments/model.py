@@ -102,3 +102,140 @@ class SettlementNotice:
     reference: str = ""
     detail: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRequest:
+    """A validated payment intent, as the caller sent it."""
+
+    payer_account: str
+    payee: Mapping[str, Any]
+    amount: int
+    currency: str
+    purpose: str
+    rail_preference: str = "cheapest"
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "payer_account": self.payer_account,
+            "payee": dict(self.payee),
+            "amount": self.amount,
+            "currency": self.currency,
+            "purpose": self.purpose,
+            "rail_preference": self.rail_preference,
+            "metadata": dict(self.metadata),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentDecision:
+    """The sealed decision a payment rests on (what the decision runtime answered)."""
+
+    decision_id: str
+    verdict: str  # allow | deny | review
+    reason: str
+    seq: int | None = None
+    risk_flags: tuple[str, ...] = ()
+    packs: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "decision_id": self.decision_id,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "seq": self.seq,
+            "risk_flags": list(self.risk_flags),
+            "packs": list(self.packs),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """A payment's current state: the payload of the newest ledger entry for its subject.
+
+    The raw payee (names, account numbers: personal data) is not part of it; the ledger
+    holds its digest, the payee vault the data.
+    """
+
+    payment_id: str
+    tenant_id: str
+    status: PaymentStatus
+    payer_account: str
+    payee_ref: str
+    amount: int
+    currency: str
+    purpose: str
+    rail_preference: str
+    metadata: Mapping[str, Any]
+    requested_by: str
+    request_digest: str
+    created_at: str
+    updated_at: str
+    idempotency_key: str | None = None
+    decision: Mapping[str, Any] | None = None
+    hold_id: str | None = None
+    rail: str | None = None
+    rail_reference: str | None = None
+    fee: int | None = None
+    attempted_rails: tuple[str, ...] = ()
+    approvals: tuple[Mapping[str, Any], ...] = ()
+    failure_reason: str | None = None
+    version: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "payment_id": self.payment_id,
+            "tenant_id": self.tenant_id,
+            "status": self.status.value,
+            "payer_account": self.payer_account,
+            "payee_ref": self.payee_ref,
+            "amount": self.amount,
+            "currency": self.currency,
+            "purpose": self.purpose,
+            "rail_preference": self.rail_preference,
+            "metadata": dict(self.metadata),
+            "requested_by": self.requested_by,
+            "request_digest": self.request_digest,
+            "idempotency_key": self.idempotency_key,
+            "decision": dict(self.decision) if self.decision else None,
+            "hold_id": self.hold_id,
+            "rail": self.rail,
+            "rail_reference": self.rail_reference,
+            "fee": self.fee,
+            "attempted_rails": list(self.attempted_rails),
+            "approvals": [dict(a) for a in self.approvals],
+            "failure_reason": self.failure_reason,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "version": self.version,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Payment:
+        return cls(
+            payment_id=data["payment_id"],
+            tenant_id=data["tenant_id"],
+            status=PaymentStatus(data["status"]),
+            payer_account=data["payer_account"],
+            payee_ref=data["payee_ref"],
+            amount=int(data["amount"]),
+            currency=data["currency"],
+            purpose=data["purpose"],
+            rail_preference=data["rail_preference"],
+            metadata=dict(data.get("metadata") or {}),
+            requested_by=data["requested_by"],
+            request_digest=data["request_digest"],
+            created_at=data["created_at"],
+            updated_at=data["updated_at"],
+            idempotency_key=data.get("idempotency_key"),
+            decision=data.get("decision"),
+            hold_id=data.get("hold_id"),
+            rail=data.get("rail"),
+            rail_reference=data.get("rail_reference"),
+            fee=data.get("fee"),
+            attempted_rails=tuple(data.get("attempted_rails") or ()),
+            approvals=tuple(data.get("approvals") or ()),
+            failure_reason=data.get("failure_reason"),
+            version=int(data.get("version") or 0),
+        )

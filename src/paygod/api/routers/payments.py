@@ -1,0 +1,129 @@
+"""Payments over HTTP: quotes, payment intents, maker-checker approvals, settlement webhooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from pydantic import Field, StrictInt, StrictStr
+from starlette.concurrency import run_in_threadpool
+
+from paygod.api.deps import get_kernel
+from paygod.api.models import StrictModel
+from paygod.api.routers.admin import principal_id
+from paygod.kernel.bootstrap import Kernel
+from paygod.payments.signing import SIGNATURE_HEADER
+
+router = APIRouter(prefix="/payments", tags=["payments"])
+# Partners' settlement webhooks carry no API key: the HMAC signature is their credential,
+# so this router is mounted outside the authenticated /v1 router.
+webhooks = APIRouter(prefix="/v1/payments/webhooks", tags=["payments"])
+
+
+def tenant_of(request: Request, kernel: Kernel) -> str:
+    principal = getattr(request.state, "principal", None)
+    tenant = getattr(principal, "tenant_id", None)
+    return str(tenant) if tenant and tenant != "*" else kernel.settings.tenant
+
+
+class QuoteRequest(StrictModel):
+    amount: StrictInt = Field(gt=0, le=10**15)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    payee: dict[str, StrictStr] | None = None
+    rail_preference: str | None = None
+
+
+class PaymentBody(StrictModel):
+    payer_account: str = Field(min_length=1, max_length=200)
+    payee: dict[str, StrictStr]
+    amount: StrictInt = Field(gt=0, le=10**15)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    purpose: str = Field(min_length=1, max_length=140)
+    rail_preference: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class ReviewBody(StrictModel):
+    note: str = Field(default="", max_length=1000)
+
+
+@router.post("/quote", summary="Which rail, what fee, when it arrives — and why not the others")
+def quote(body: QuoteRequest, kernel: Kernel = Depends(get_kernel)) -> dict[str, Any]:
+    result = kernel.payments.quote(
+        amount=body.amount,
+        currency=body.currency,
+        preference=body.rail_preference,
+        payee=body.payee,
+    )
+    return result.as_dict()
+
+
+@router.post("", status_code=201, summary="Request a payment (decided, sealed, held, queued)")
+def create_payment(
+    body: PaymentBody,
+    request: Request,
+    response: Response,
+    idempotency_key: str | None = Header(default=None, max_length=200),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    payment, created = kernel.payments.create(
+        body.model_dump(exclude_none=True),
+        tenant_id=tenant_of(request, kernel),
+        requested_by=principal_id(request),
+        idempotency_key=idempotency_key,
+    )
+    if not created:
+        response.status_code = 200
+    response.headers["Location"] = f"/v1/payments/{payment.payment_id}"
+    return payment.as_dict()
+
+
+@router.get("/{payment_id}", summary="A payment, its state and its history in the ledger")
+def get_payment(
+    payment_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
+) -> dict[str, Any]:
+    payment = kernel.payments.get(payment_id, tenant_of(request, kernel))
+    return {**payment.as_dict(), "history": kernel.payments.history(payment_id)}
+
+
+@router.post("/{payment_id}/approve", summary="Approve a payment in review (not its requester)")
+def approve(
+    payment_id: str,
+    request: Request,
+    body: ReviewBody | None = None,
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    payment = kernel.payments.approve(
+        payment_id,
+        approver=principal_id(request),
+        note=body.note if body else "",
+        tenant_id=tenant_of(request, kernel),
+    )
+    return payment.as_dict()
+
+
+@router.post("/{payment_id}/reject", summary="Reject a payment in review (not its requester)")
+def reject(
+    payment_id: str,
+    request: Request,
+    body: ReviewBody | None = None,
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    payment = kernel.payments.reject(
+        payment_id,
+        approver=principal_id(request),
+        note=body.note if body else "",
+        tenant_id=tenant_of(request, kernel),
+    )
+    return payment.as_dict()
+
+
+@webhooks.post("/{rail}", summary="Inbound settlement webhook (HMAC-signed, no API key)")
+async def settlement_webhook(
+    rail: str, request: Request, kernel: Kernel = Depends(get_kernel)
+) -> dict[str, Any]:
+    body = await request.body()
+    payment = await run_in_threadpool(
+        kernel.payments.receive_webhook, rail, request.headers.get(SIGNATURE_HEADER), body
+    )
+    return payment.as_dict() if payment else {}

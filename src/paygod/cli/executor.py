@@ -1,0 +1,170 @@
+"""`paygod executor dlq list|retry|discard`, `paygod executor status` and `paygod worker`."""
+
+from __future__ import annotations
+
+import signal
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from paygod.cli.output import console, emit_json
+from paygod.kernel.errors import NotFound
+
+app = typer.Typer(
+    name="executor",
+    help="The executor: outbox status and the dead-letter queue.",
+    no_args_is_help=True,
+)
+dlq = typer.Typer(name="dlq", help="Dead letters: messages that failed every attempt.")
+app.add_typer(dlq)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+
+
+def _kernel() -> Any:
+    from paygod.kernel.bootstrap import build_kernel
+
+    return build_kernel()
+
+
+@app.command("status")
+def status(as_json: JsonFlag = False) -> None:
+    """Outbox counts by status and the panic switch."""
+    kernel = _kernel()
+    try:
+        data = {
+            "outbox": kernel.executor.store.counts(),
+            "panic": kernel.panic.status().as_dict(),
+        }
+    finally:
+        kernel.close()
+    if as_json:
+        emit_json(data)
+        return
+    counts = data["outbox"]
+    console.print(
+        f"outbox: {counts['pending']} pending, {counts['done']} done, {counts['dead']} dead"
+    )
+    console.print("panic: " + ("[bold red]ON[/]" if data["panic"]["on"] else "off"))
+
+
+@dlq.command("list")
+def dlq_list(
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100, as_json: JsonFlag = False
+) -> None:
+    """Dead-lettered messages with their last error."""
+    kernel = _kernel()
+    try:
+        dead = kernel.executor.store.list("dead", limit=limit)
+    finally:
+        kernel.close()
+    if as_json:
+        emit_json({"dead": [m.as_dict() for m in dead]})
+        return
+    if not dead:
+        console.print("the dead-letter queue is empty")
+        return
+    table = Table(title=f"dead letters ({len(dead)})")
+    for column in ("event_id", "event_type", "aggregate_id", "attempts", "last_error"):
+        table.add_column(column)
+    for m in dead:
+        table.add_row(m.event_id, m.event_type, m.aggregate_id, str(m.attempts), m.last_error)
+    console.print(table)
+
+
+def _each(event_ids: list[str], every: bool, kernel: Any) -> list[str]:
+    if every:
+        return [m.event_id for m in kernel.executor.store.list("dead", limit=100_000)]
+    if not event_ids:
+        raise typer.BadParameter("give EVENT_ID... or --all")
+    return event_ids
+
+
+@dlq.command("retry")
+def dlq_retry(
+    event_ids: Annotated[list[str] | None, typer.Argument(help="Event ids to requeue.")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Requeue every dead letter.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Put dead letters back in the queue with a fresh attempt budget."""
+    kernel = _kernel()
+    try:
+        ids = _each(event_ids or [], every, kernel)
+        now = kernel.clock.now()
+        done = [i for i in ids if kernel.executor.store.requeue(i, now=now)]
+    finally:
+        kernel.close()
+    _report("requeued", ids, done, as_json)
+
+
+@dlq.command("discard")
+def dlq_discard(
+    event_ids: Annotated[list[str] | None, typer.Argument(help="Event ids to discard.")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Discard every dead letter.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Give up on dead letters (kept as done, with the discard noted in last_error)."""
+    kernel = _kernel()
+    try:
+        ids = _each(event_ids or [], every, kernel)
+        done = [i for i in ids if kernel.executor.store.discard(i)]
+    finally:
+        kernel.close()
+    _report("discarded", ids, done, as_json)
+
+
+def _report(verb: str, asked: list[str], done: list[str], as_json: bool) -> None:
+    missing = [i for i in asked if i not in done]
+    if as_json:
+        emit_json({verb: done, "not_dead": missing})
+    else:
+        console.print(f"{verb} {len(done)} message(s)")
+    if missing and not as_json:
+        raise NotFound(f"not in the dead-letter queue: {', '.join(missing)}")
+
+
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Drain what is ready, then exit.")] = False,
+    batch: Annotated[int, typer.Option(min=1, max=1000, help="Messages per claim.")] = 32,
+    idle: Annotated[float, typer.Option(min=0.001, help="Seconds between empty polls.")] = 0.05,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run an executor worker: claim outbox messages and carry out their side effects."""
+    kernel = _kernel()
+    runner = kernel.executor
+    runner.batch = batch
+    try:
+        if once:
+            report = runner.drain()
+            data = {
+                "claimed": report.claimed,
+                "done": report.done,
+                "retried": report.retried,
+                "dead": report.dead,
+                "frozen": report.frozen,
+            }
+            if as_json:
+                emit_json(data)
+            else:
+                console.print(
+                    f"claimed {report.claimed}, done {report.done}, retried {report.retried}, "
+                    f"dead {report.dead}" + (" (panic switch on)" if report.frozen else "")
+                )
+            return
+
+        def stop(signum: int, frame: object) -> None:
+            runner.stop(timeout=0)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        console.print(f"worker {runner.worker_id} running (Ctrl-C to stop)")
+        runner.run_forever(idle_seconds=idle)
+    finally:
+        kernel.close()
+
+
+def register(root: typer.Typer) -> None:
+    """Adds `paygod executor ...` and `paygod worker` to the root app."""
+    root.add_typer(app)
+    root.command("worker")(worker)

@@ -1,0 +1,642 @@
+"""The payment lifecycle: requested → decided(allow|deny|review) → held → dispatched →
+settled | failed | reversed. Every transition is a ledger entry whose payload is the
+payment's new state, so the ledger is the payment store and its history the audit trail.
+
+Only an allowed, sealed decision moves money: the `held` entry carries the
+`payment.dispatch` event into the outbox, and the executor's handler (`dispatch`) is the
+only code that calls a rail. Before each rail call a `dispatching` entry records the
+intent; after a crash the handler asks that rail (`lookup`) before it sends again, which
+is what keeps a payment from going out twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import orjson
+
+from paygod.canonical import digest
+from paygod.executor.breaker import BreakerBoard
+from paygod.executor.worker import PermanentFailure, Worker
+from paygod.kernel.clock import Clock, isoformat
+from paygod.kernel.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PaygodError,
+    Unauthorized,
+)
+from paygod.kernel.events import EventEnvelope
+from paygod.kernel.ids import new_id
+from paygod.kernel.logging import get_logger
+from paygod.ledger import EntryDraft
+from paygod.payments.model import (
+    TERMINAL,
+    Payment,
+    PaymentDecision,
+    PaymentInstruction,
+    PaymentRequest,
+    PaymentStatus,
+    RailReceipt,
+    RailRefused,
+    RailUnavailable,
+    SettlementNotice,
+)
+from paygod.payments.ports import Holds, PayeeVault, PaymentDecider, RailConnector
+from paygod.payments.router import Quote, RailRouter, require_selection, validate_preference
+from paygod.payments.signing import ReplayGuard, WebhookRejected, verify
+
+DISPATCH_EVENT = "payment.dispatch"
+PAYMENT_NAMESPACE = uuid.UUID("5b0f5f3e-4f57-4c61-9b1a-7061796d656e")
+MAX_AMOUNT = 10**15
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+log = get_logger("paygod.payments")
+# One transition to record: the new state, its name, its evidence, the events it emits.
+Step = tuple[Payment, str, dict[str, Any], list[EventEnvelope]]
+
+
+def subject_of(payment_id: str) -> str:
+    return f"payment:{payment_id}"
+
+
+def payment_id_for(tenant_id: str, idempotency_key: str) -> str:
+    """The same key in the same tenant always names the same payment."""
+    return str(uuid.uuid5(PAYMENT_NAMESPACE, f"{tenant_id}\x00{idempotency_key}"))
+
+
+def parse_request(body: Mapping[str, Any], router: RailRouter) -> PaymentRequest:
+    """Validate a payment intent; every problem is reported with its JSON pointer."""
+    errors: list[FieldError] = []
+    allowed = {
+        "payer_account",
+        "payee",
+        "amount",
+        "currency",
+        "purpose",
+        "rail_preference",
+        "metadata",
+    }
+    errors.extend(FieldError(f"/{k}", "unknown field") for k in body if k not in allowed)
+    payer = body.get("payer_account")
+    if not isinstance(payer, str) or not payer.strip():
+        errors.append(FieldError("/payer_account", "must be a non-empty account id"))
+    payee = body.get("payee")
+    if not isinstance(payee, dict) or not payee:
+        errors.append(FieldError("/payee", "must be a non-empty object"))
+    else:
+        errors.extend(
+            FieldError(f"/payee/{k}", "must be a string")
+            for k, v in payee.items()
+            if not isinstance(v, str)
+        )
+    amount = body.get("amount")
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        errors.append(FieldError("/amount", "must be an integer in minor units"))
+    elif not 0 < amount <= MAX_AMOUNT:
+        errors.append(FieldError("/amount", f"must be between 1 and {MAX_AMOUNT}"))
+    currency = body.get("currency")
+    if not isinstance(currency, str) or not CURRENCY.match(currency):
+        errors.append(FieldError("/currency", "must be an ISO 4217 code like USD"))
+    purpose = body.get("purpose")
+    if not isinstance(purpose, str) or not purpose.strip() or len(purpose) > 140:
+        errors.append(FieldError("/purpose", "must be 1 to 140 characters"))
+    metadata = body.get("metadata", {})
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        errors.append(FieldError("/metadata", "must be an object"))
+    preference = body.get("rail_preference")
+    if preference is not None and not isinstance(preference, str):
+        errors.append(FieldError("/rail_preference", "must be a string"))
+        preference = None
+    try:
+        preference = validate_preference(preference, router.catalog)
+    except InvalidInput as exc:
+        errors.extend(exc.errors)
+    if errors:
+        raise InvalidInput("invalid payment request; nothing was recorded", errors=errors)
+    return PaymentRequest(
+        payer_account=str(payer),
+        payee=dict(payee or {}),
+        amount=int(amount or 0),
+        currency=str(currency),
+        purpose=str(purpose),
+        rail_preference=str(preference),
+        metadata=dict(metadata),
+    )
+
+
+class PaymentService:
+    def __init__(
+        self,
+        ledger: Any,
+        clock: Clock,
+        router: RailRouter,
+        connectors: Mapping[str, RailConnector],
+        decider: PaymentDecider,
+        holds: Holds,
+        payees: PayeeVault,
+        *,
+        breakers: BreakerBoard | None = None,
+        webhook_secret: bytes | None = None,
+        webhook_tolerance: int = 300,
+    ) -> None:
+        self.ledger = ledger
+        self.clock = clock
+        self.router = router
+        self.connectors = dict(connectors)
+        self.decider = decider
+        self.holds = holds
+        self.payees = payees
+        self.breakers = breakers or router.breakers or BreakerBoard(clock)
+        self.webhook_secret = webhook_secret
+        self.webhook_tolerance = webhook_tolerance
+        self.replay_guard = ReplayGuard()
+        self._locks = [threading.Lock() for _ in range(64)]
+        self.on_queued: Callable[[], None] | None = None  # wakes an in-process worker
+
+    # -- wiring -------------------------------------------------------------------
+
+    def register(self, worker: Worker) -> None:
+        worker.register(DISPATCH_EVENT, lambda message: self.dispatch(message.aggregate_id))
+        self.on_queued = worker.wake
+        for connector in self.connectors.values():
+            listen = getattr(connector, "on_settlement", None)
+            if callable(listen):
+                listen(self.settle)
+
+    def _lock(self, payment_id: str) -> threading.Lock:
+        return self._locks[hash(payment_id) % len(self._locks)]
+
+    # -- reads ----------------------------------------------------------------------
+
+    def find(self, payment_id: str) -> Payment | None:
+        entries = self.ledger.history(subject_of(payment_id))
+        for entry in reversed(entries):
+            if entry.kind == "payment":
+                return Payment.from_dict(entry.payload["payment"])
+        return None
+
+    def get(self, payment_id: str, tenant_id: str | None = None) -> Payment:
+        payment = self.find(payment_id)
+        if payment is None or (tenant_id is not None and payment.tenant_id != tenant_id):
+            raise NotFound(f"no payment {payment_id}")
+        return payment
+
+    def history(self, payment_id: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "seq": e.seq,
+                "transition": e.payload.get("transition"),
+                "status": e.payload["payment"]["status"],
+                "recorded_at": isoformat(e.recorded_at),
+                "evidence": e.payload.get("evidence", {}),
+            }
+            for e in self.ledger.history(subject_of(payment_id))
+            if e.kind == "payment"
+        ]
+
+    def quote(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        preference: str | None = None,
+        payee: Mapping[str, Any] | None = None,
+    ) -> Quote:
+        return self.router.quote(
+            amount=amount,
+            currency=currency,
+            now=self.clock.now(),
+            preference=preference,
+            payee=payee,
+        )
+
+    # -- intents --------------------------------------------------------------------
+
+    def create(
+        self,
+        body: Mapping[str, Any],
+        *,
+        tenant_id: str,
+        requested_by: str,
+        idempotency_key: str | None = None,
+    ) -> tuple[Payment, bool]:
+        """Validate, decide (sealed), hold and queue. Returns (payment, created now?)."""
+        request = parse_request(body, self.router)
+        request_digest = digest(request.as_dict())
+        key = idempotency_key or new_id()
+        payment_id = payment_id_for(tenant_id, key)
+        with self._lock(payment_id):
+            existing = self.find(payment_id)
+            if existing is not None:
+                if existing.request_digest != request_digest:
+                    raise Conflict(
+                        "Idempotency-Key was used with a different payment request",
+                        code="idempotency-key-reused",
+                        extra={"payment_id": payment_id},
+                    )
+                return existing, False
+            # A payment no rail can carry is refused before anything is recorded.
+            require_selection(
+                self.quote(
+                    amount=request.amount,
+                    currency=request.currency,
+                    preference=request.rail_preference,
+                    payee=request.payee,
+                )
+            )
+            decision = self.decider.decide(
+                tenant_id=tenant_id,
+                payment_id=payment_id,
+                request=request,
+                requested_by=requested_by,
+                idempotency_key=key,
+            )
+            now = isoformat(self.clock.now())
+            requested = Payment(
+                payment_id=payment_id,
+                tenant_id=tenant_id,
+                status=PaymentStatus.REQUESTED,
+                payer_account=request.payer_account,
+                payee_ref=digest(dict(request.payee)),
+                amount=request.amount,
+                currency=request.currency,
+                purpose=request.purpose,
+                rail_preference=request.rail_preference,
+                metadata=request.metadata,
+                requested_by=requested_by,
+                request_digest=request_digest,
+                created_at=now,
+                updated_at=now,
+                idempotency_key=idempotency_key,
+                version=1,
+            )
+            decided = self._next(requested, PaymentStatus.DECIDED, decision=decision.as_dict())
+            steps: list[Step] = [
+                (requested, "requested", {}, [self._event(requested, "payment.initiated")]),
+                (
+                    decided,
+                    "decided",
+                    {"decision": decision.as_dict()},
+                    self._decided(decided, decision),
+                ),
+            ]
+            if decision.verdict == "deny":
+                denied = self._next(decided, PaymentStatus.DENIED, failure_reason=decision.reason)
+                steps.append((denied, "denied", {"reason": decision.reason}, []))
+            elif decision.verdict == "allow":
+                steps.extend(self._hold_steps(decided))
+            self._write(steps, payee=(payment_id, request.payee))
+            return steps[-1][0], True
+
+    def _decided(self, payment: Payment, decision: PaymentDecision) -> list[EventEnvelope]:
+        events = [
+            self._event(
+                payment,
+                "payment.decided",
+                {"verdict": decision.verdict, "reason": decision.reason},
+                causation=decision.decision_id,
+            )
+        ]
+        if decision.risk_flags and decision.verdict != "allow":
+            events.append(
+                self._event(
+                    payment,
+                    "risk.alert",
+                    {"verdict": decision.verdict, "flags": list(decision.risk_flags)},
+                    causation=decision.decision_id,
+                )
+            )
+        return events
+
+    def _hold_steps(self, payment: Payment) -> list[Step]:
+        """Place the hold; on refusal (insufficient funds...) the payment fails, recorded."""
+        try:
+            hold = self.holds.place(payment)
+        except PaygodError as exc:
+            failed = self._next(payment, PaymentStatus.FAILED, failure_reason=exc.detail)
+            event = self._event(failed, "payment.failed", {"reason": exc.detail})
+            return [(failed, "failed", {"hold_refused": exc.instance_code}, [event])]
+        held = self._next(payment, PaymentStatus.HELD, hold_id=hold)
+        return [(held, "held", {"hold_id": hold}, [self._event(held, DISPATCH_EVENT)])]
+
+    # -- maker-checker --------------------------------------------------------------
+
+    def _reviewable(self, payment_id: str, checker: str, tenant_id: str | None) -> Payment:
+        payment = self.get(payment_id, tenant_id)
+        verdict = (payment.decision or {}).get("verdict")
+        if payment.status is not PaymentStatus.DECIDED or verdict != "review":
+            raise Conflict(
+                f"payment {payment_id} is {payment.status.value}, not waiting for review",
+                code="not-in-review",
+            )
+        if checker == payment.requested_by:
+            raise Forbidden(
+                "maker-checker: the requester cannot approve or reject their own payment",
+                code="same-principal",
+            )
+        return payment
+
+    def approve(
+        self, payment_id: str, *, approver: str, note: str = "", tenant_id: str | None = None
+    ) -> Payment:
+        with self._lock(payment_id):
+            payment = self._reviewable(payment_id, approver, tenant_id)
+            approval = {
+                "by": approver,
+                "verdict": "approved",
+                "note": note,
+                "at": isoformat(self.clock.now()),
+            }
+            approved = self._next(payment, PaymentStatus.DECIDED)
+            approved = replace(approved, approvals=(*payment.approvals, approval))
+            steps: list[Step] = [(approved, "approved", {"approval": approval}, [])]
+            steps.extend(self._hold_steps(approved))
+            self._write(steps)
+            return steps[-1][0]
+
+    def reject(
+        self, payment_id: str, *, approver: str, note: str = "", tenant_id: str | None = None
+    ) -> Payment:
+        with self._lock(payment_id):
+            payment = self._reviewable(payment_id, approver, tenant_id)
+            approval = {
+                "by": approver,
+                "verdict": "rejected",
+                "note": note,
+                "at": isoformat(self.clock.now()),
+            }
+            rejected = self._next(
+                payment, PaymentStatus.REJECTED, failure_reason=f"rejected in review by {approver}"
+            )
+            rejected = replace(rejected, approvals=(*payment.approvals, approval))
+            event = self._event(rejected, "payment.failed", {"reason": rejected.failure_reason})
+            self._write([(rejected, "rejected", {"approval": approval}, [event])])
+            return rejected
+
+    # -- execution (called by the executor only) ------------------------------------
+
+    def dispatch(self, payment_id: str) -> None:
+        with self._lock(payment_id):
+            payment = self.find(payment_id)
+            if payment is None:
+                raise PermanentFailure(f"no payment {payment_id}")
+            if payment.status in TERMINAL or payment.status is PaymentStatus.DISPATCHED:
+                return  # already done: a redelivered message changes nothing
+            if payment.status not in (PaymentStatus.HELD, PaymentStatus.DISPATCHING):
+                raise PermanentFailure(f"cannot dispatch a {payment.status.value} payment")
+            if payment.status is PaymentStatus.DISPATCHING:
+                for rail in reversed(payment.attempted_rails):
+                    connector = self.connectors.get(rail)
+                    receipt = connector.lookup(payment.payment_id) if connector else None
+                    if receipt is not None:
+                        # The rail has it: the crash came after the send. Do not send again.
+                        self._accepted(replace(payment, rail=rail), receipt)
+                        return
+            payee = self.payees.get(payment_id) or {}
+            quote = self.quote(
+                amount=payment.amount,
+                currency=payment.currency,
+                preference=payment.rail_preference,
+                payee=payee,
+            )
+            fees = {o.rail: o.fee for o in quote.options}
+            failures: list[str] = []
+            for rail in quote.fallback_order:
+                connector = self.connectors.get(rail)
+                if connector is None:
+                    failures.append(f"{rail}: no connector configured")
+                    continue
+                breaker = self.breakers.get(rail)
+                if not breaker.allow():
+                    failures.append(f"{rail}: circuit open")
+                    continue
+                payment = self._write(
+                    [
+                        (
+                            self._next(
+                                payment,
+                                PaymentStatus.DISPATCHING,
+                                rail=rail,
+                                fee=fees.get(rail),
+                                attempted_rails=(*payment.attempted_rails, rail),
+                            ),
+                            "dispatching",
+                            {"rail": rail, "earlier_failures": list(failures)},
+                            [],
+                        )
+                    ]
+                )
+                instruction = PaymentInstruction(
+                    payment_id=payment.payment_id,
+                    rail=rail,
+                    amount=payment.amount,
+                    currency=payment.currency,
+                    payee=payee,
+                    payer_account=payment.payer_account,
+                    purpose=payment.purpose,
+                    tenant_id=payment.tenant_id,
+                    idempotency_key=payment.payment_id,
+                )
+                try:
+                    receipt = connector.send(instruction)
+                except RailUnavailable as exc:
+                    breaker.record_failure()
+                    failures.append(f"{rail}: {exc}")
+                    log.warning("rail_failed", payment_id=payment_id, rail=rail, error=str(exc))
+                    continue
+                except RailRefused as exc:
+                    breaker.record_success()  # the rail answered; the instruction was wrong
+                    failures.append(f"{rail} refused: {exc}")
+                    continue
+                breaker.record_success()
+                self._accepted(payment, receipt)
+                return
+            raise RailUnavailable("no rail took the payment: " + "; ".join(failures))
+
+    def _accepted(self, payment: Payment, receipt: RailReceipt) -> None:
+        dispatched = self._next(
+            payment, PaymentStatus.DISPATCHED, rail=receipt.rail, rail_reference=receipt.reference
+        )
+        steps: list[Step] = [(dispatched, "dispatched", {"receipt": receipt.as_dict()}, [])]
+        if receipt.status in ("settled", "failed"):
+            steps.extend(self._outcome_steps(dispatched, receipt.status, receipt.detail))
+        self._write(steps)
+
+    def _outcome_steps(self, payment: Payment, status: str, detail: str) -> list[Step]:
+        if status == "settled":
+            self.holds.post(payment)
+            settled = self._next(payment, PaymentStatus.SETTLED)
+            event = self._event(settled, "payment.settled", {"rail": payment.rail})
+            return [(settled, "settled", {"detail": detail}, [event])]
+        if status == "reversed":
+            reversed_ = self._next(payment, PaymentStatus.REVERSED, failure_reason=detail)
+            event = self._event(reversed_, "payment.reversed", {"reason": detail})
+            return [(reversed_, "reversed", {"detail": detail}, [event])]
+        self.holds.release(payment)
+        failed = self._next(payment, PaymentStatus.FAILED, failure_reason=detail or "rail failed")
+        event = self._event(failed, "payment.failed", {"reason": failed.failure_reason})
+        return [(failed, "failed", {"detail": detail}, [event])]
+
+    def settle(self, notice: SettlementNotice) -> Payment | None:
+        """A rail's settlement callback (simulated rail) or a verified webhook."""
+        with self._lock(notice.idempotency_key):
+            payment = self.find(notice.idempotency_key)
+            if payment is None:
+                raise NotFound(f"no payment {notice.idempotency_key}")
+            if notice.status == "reversed" and payment.status is PaymentStatus.SETTLED:
+                return self._write(self._outcome_steps(payment, "reversed", notice.detail))
+            if payment.status in TERMINAL:
+                return payment  # duplicate notice
+            if payment.status not in (PaymentStatus.DISPATCHING, PaymentStatus.DISPATCHED):
+                raise Conflict(
+                    f"payment is {payment.status.value}; a rail cannot have settled it",
+                    code="not-dispatched",
+                )
+            steps: list[Step] = []
+            if payment.status is PaymentStatus.DISPATCHING:
+                payment = self._next(
+                    payment,
+                    PaymentStatus.DISPATCHED,
+                    rail=notice.rail,
+                    rail_reference=notice.reference or payment.rail_reference,
+                )
+                steps.append((payment, "dispatched", {"via": "settlement notice"}, []))
+            steps.extend(self._outcome_steps(payment, notice.status, notice.detail))
+            self._write(steps)
+            return steps[-1][0]
+
+    def receive_webhook(self, rail: str, header: str | None, body: bytes) -> Payment | None:
+        """An inbound settlement webhook: verified, or refused AND recorded in the ledger."""
+        if self.webhook_secret is None:
+            raise Unauthorized("no webhook secret is configured", code="webhook-rejected")
+        try:
+            verify(
+                self.webhook_secret,
+                header,
+                body,
+                now=int(self.clock.now().timestamp()),
+                tolerance=self.webhook_tolerance,
+                guard=self.replay_guard,
+            )
+        except WebhookRejected as exc:
+            self.ledger.append(
+                EntryDraft(
+                    kind="webhook.rejected",
+                    subject=f"webhook:{rail}",
+                    payload={
+                        "rail": rail,
+                        "reason": exc.reason,
+                        "detail": exc.detail,
+                        "body_digest": "sha256:" + hashlib.sha256(body).hexdigest(),
+                        "signature_header": header,
+                    },
+                )
+            )
+            raise Unauthorized(
+                f"settlement webhook refused: {exc.detail}", code=f"webhook-{exc.reason}"
+            ) from None
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise InvalidInput("webhook body is not JSON") from None
+        key = (
+            data.get("idempotency_key") or data.get("payment_id")
+            if isinstance(data, dict)
+            else None
+        )
+        status = data.get("status") if isinstance(data, dict) else None
+        if not isinstance(key, str) or status not in ("settled", "failed", "reversed"):
+            raise InvalidInput(
+                "webhook needs idempotency_key and status settled|failed|reversed",
+                errors=[FieldError("/status", "settled, failed or reversed")],
+            )
+        return self.settle(
+            SettlementNotice(
+                rail,
+                key,
+                str(status),
+                str(data.get("reference", "")),
+                str(data.get("detail", "")),
+            )
+        )
+
+    # -- recording ------------------------------------------------------------------
+
+    def _next(self, payment: Payment, status: PaymentStatus, **changes: Any) -> Payment:
+        return replace(
+            payment,
+            status=status,
+            updated_at=isoformat(self.clock.now()),
+            version=payment.version + 1,
+            **changes,
+        )
+
+    def _event(
+        self,
+        payment: Payment,
+        event_type: str,
+        extra: Mapping[str, Any] | None = None,
+        *,
+        causation: str | None = None,
+    ) -> EventEnvelope:
+        now = self.clock.now()
+        payload = {
+            "payment_id": payment.payment_id,
+            "status": payment.status.value,
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "payer_account": payment.payer_account,
+            **(extra or {}),
+        }
+        return EventEnvelope(
+            event_type=event_type,
+            aggregate_id=payment.payment_id,
+            aggregate_type="payment",
+            tenant_id=payment.tenant_id,
+            payload=payload,
+            occurred_at=now,
+            recorded_at=now,
+            correlation_id=payment.payment_id,
+            causation_id=causation or (payment.decision or {}).get("decision_id"),
+        )
+
+    def _write(
+        self,
+        steps: Sequence[Step],
+        *,
+        payee: tuple[str, Mapping[str, Any]] | None = None,
+    ) -> Payment:
+        drafts = [
+            EntryDraft(
+                kind="payment",
+                subject=subject_of(p.payment_id),
+                payload={"transition": name, "payment": p.as_dict(), "evidence": evidence},
+                tenant_id=p.tenant_id,
+                events=tuple(events),
+            )
+            for p, name, evidence, events in steps
+        ]
+        if payee is None:
+            self.ledger.append_many(drafts)
+        else:
+            payment_id, details = payee
+
+            def work(conn: Any) -> tuple[None, list[Any]]:
+                self.payees.put(conn, payment_id, details)
+                return None, drafts
+
+            self.ledger.transact(work)
+        queued = any(e.event_type == DISPATCH_EVENT for *_, events in steps for e in events)
+        if queued and self.on_queued is not None:
+            self.on_queued()
+        return steps[-1][0]

@@ -1,0 +1,1 @@
+"""Adapters of the payments module's ports."""

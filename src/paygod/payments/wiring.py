@@ -1,0 +1,134 @@
+"""Builds the executor and payments from a kernel whose ledger (and, when present,
+accounting and decisions) are already wired. Called once at the end of build_kernel.
+
+Rails are configured by `PAYGOD_HOME/rails.yaml` when it exists:
+
+    rails:            # overrides of the default catalog (fees, limits, cut-offs...)
+      ach: {fixed_fee: 30}
+    connectors:       # default: a simulated rail for every rail (sandbox)
+      wire: {type: webhook, url: "https://partner.example/pay"}
+      sepa_credit: {type: sepa_file, debtor_name: ACME, debtor_iban: ..., debtor_bic: ...}
+      card: {type: simulated, latency: 0.05, failure_rate: 0.1, settle_after: 2}
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from paygod.executor.breaker import BreakerBoard
+from paygod.executor.wiring import build_executor, outbox_store_for
+from paygod.kernel.database import Database
+from paygod.kernel.errors import FieldError, InvalidSettings
+from paygod.payments.connectors.simulated import SimulatedRail
+from paygod.payments.decider import ThresholdDecider
+from paygod.payments.holds import AccountingHolds, NoHolds
+from paygod.payments.ports import Holds, PayeeVault, PaymentDecider, RailConnector
+from paygod.payments.rails import RailCatalog
+from paygod.payments.router import RailRouter
+from paygod.payments.service import PaymentService
+from paygod.payments.stores.payees import MemoryPayeeVault, SqlPayeeVault
+
+RAILS_FILE = "rails.yaml"
+WEBHOOK_SECRET_FILE = "keys/webhook-secret"
+
+
+def load_rails_config(home: Path) -> dict[str, Any]:
+    path = home / RAILS_FILE
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise InvalidSettings(f"{path}: expected a mapping")
+    return data
+
+
+def webhook_secret(home: Path) -> bytes:
+    """The shared secret inbound settlement webhooks are signed with (created 0600)."""
+    path = home / WEBHOOK_SECRET_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text(encoding="utf-8").strip().encode()
+
+
+def build_connectors(
+    catalog: RailCatalog, config: Mapping[str, Any], home: Path
+) -> dict[str, RailConnector]:
+    connectors: dict[str, RailConnector] = {name: SimulatedRail(name) for name in catalog.names()}
+    for name, spec in (config or {}).items():
+        if not isinstance(spec, Mapping) or name not in connectors:
+            raise InvalidSettings(f"{RAILS_FILE}: connectors/{name}: unknown rail or not a mapping")
+        kind = spec.get("type", "simulated")
+        if kind == "simulated":
+            connectors[name] = SimulatedRail(
+                name,
+                latency=float(spec.get("latency", 0)),
+                failure_rate=float(spec.get("failure_rate", 0)),
+                settle_after=float(spec.get("settle_after", 0)),
+                seed=int(spec.get("seed", 7)),
+            )
+        elif kind == "webhook":
+            from paygod.payments.connectors.webhook import WebhookRail
+
+            secret = str(spec.get("secret", "")).encode() or webhook_secret(home)
+            connectors[name] = WebhookRail(name, str(spec["url"]), secret)
+        elif kind == "sepa_file":
+            from paygod.payments.connectors.sepa import SepaFileRail
+
+            connectors[name] = SepaFileRail(
+                Path(spec.get("out_dir") or home / "sepa-out"),
+                debtor_name=str(spec["debtor_name"]),
+                debtor_iban=str(spec["debtor_iban"]),
+                debtor_bic=str(spec["debtor_bic"]),
+            )
+        else:
+            raise InvalidSettings(
+                f"{RAILS_FILE}: connectors/{name}/type: expected simulated, webhook or sepa_file",
+                errors=[FieldError(f"/connectors/{name}/type", "unknown connector type")],
+            )
+    return connectors
+
+
+def payee_vault_for(db: Database | None) -> PayeeVault:
+    return SqlPayeeVault(db) if db is not None else MemoryPayeeVault()
+
+
+def decider_for(kernel: Any) -> PaymentDecider:
+    return ThresholdDecider(kernel.ledger, kernel.clock)
+
+
+def holds_for(kernel: Any) -> Holds:
+    accounting = getattr(kernel, "accounting", None)
+    return AccountingHolds(accounting) if accounting is not None else NoHolds()
+
+
+def wire_payments(kernel: Any) -> None:
+    """Sets kernel.panic, kernel.executor (a Worker, not started) and kernel.payments."""
+    settings = kernel.settings
+    config = load_rails_config(settings.home)
+    catalog = RailCatalog.from_mapping(config.get("rails") or {})
+    breakers = BreakerBoard(kernel.clock)
+    memory_outbox = getattr(getattr(kernel.ledger, "store", None), "outbox", None)
+    outbox = outbox_store_for(None, memory_outbox) if isinstance(memory_outbox, list) else None
+    panic, worker = build_executor(settings, kernel.db, kernel.clock, kernel.ledger, outbox=outbox)
+    payments = PaymentService(
+        kernel.ledger,
+        kernel.clock,
+        RailRouter(catalog, breakers),
+        build_connectors(catalog, config.get("connectors") or {}, settings.home),
+        decider_for(kernel),
+        holds_for(kernel),
+        payee_vault_for(kernel.db),
+        breakers=breakers,
+        webhook_secret=webhook_secret(settings.home),
+    )
+    payments.register(worker)
+    kernel.panic, kernel.executor, kernel.payments = panic, worker, payments

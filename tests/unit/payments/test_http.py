@@ -1,0 +1,153 @@
+"""Payments and the panic switch over HTTP, in process, on a real standalone kernel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from paygod.accounting import AccountCode, AccountFlags, AccountSpec
+from paygod.accounting.model import TransferRequest
+from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.payments.signing import SIGNATURE_HEADER, sign
+from paygod.payments.wiring import webhook_secret
+from tests.support.http import api_client, principal_headers
+from tests.unit.payments.support import US_BANK
+
+
+@pytest.fixture
+def kernel(paygod_home: Path) -> Iterator[Kernel]:
+    kernel = build_kernel()
+    kernel.accounting.open_accounts(
+        "default",
+        [
+            AccountSpec(ledger="USD", code=AccountCode.EQUITY, id="treasury"),
+            AccountSpec(
+                ledger="USD",
+                code=AccountCode.LIABILITY,
+                id="agent-1",
+                flags=AccountFlags(debits_must_not_exceed_credits=True),
+            ),
+        ],
+    )
+    kernel.accounting.transfer(
+        "default",
+        TransferRequest(
+            id="fund", debit_account_id="treasury", credit_account_id="agent-1",
+            amount=50_000_000, ledger="USD",
+        ),
+    )  # fmt: skip
+    yield kernel
+    kernel.close()
+
+
+def body(amount: int = 12_500, **kw: object) -> dict[str, object]:
+    return {
+        "payer_account": "agent-1",
+        "payee": US_BANK,
+        "amount": amount,
+        "currency": "USD",
+        "purpose": "invoice 42",
+        **kw,
+    }
+
+
+def test_quote_ranks_rails_with_reasons(kernel: Kernel) -> None:
+    client = api_client(kernel)
+    r = client.post(
+        "/v1/payments/quote",
+        json={"amount": 10_000, "currency": "USD", "payee": US_BANK, "rail_preference": "fastest"},
+    )
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["rail"] == "instant"
+    assert data["selected"]["reason"] == "selected: fastest eligible rail"
+    assert {a["rail"] for a in data["alternatives"]} == {
+        "ach", "wire", "card", "sepa_credit", "internal",
+    }  # fmt: skip
+
+
+def test_payment_lifecycle_over_http(kernel: Kernel) -> None:
+    client = api_client(kernel)
+    r = client.post("/v1/payments", json=body(), headers={"Idempotency-Key": "pay-1"})
+    assert r.status_code == 201, r.text
+    payment_id = r.json()["payment_id"]
+    assert r.json()["status"] == "held"
+    again = client.post("/v1/payments", json=body(), headers={"Idempotency-Key": "pay-1"})
+    assert again.status_code == 200 and again.json()["payment_id"] == payment_id
+    clash = client.post("/v1/payments", json=body(999), headers={"Idempotency-Key": "pay-1"})
+    assert clash.status_code == 409
+    kernel.executor.drain()
+    shown = client.get(f"/v1/payments/{payment_id}").json()
+    assert shown["status"] == "settled"
+    assert [h["transition"] for h in shown["history"]][-1] == "settled"
+    assert client.get("/v1/payments/nope").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("patch", "pointer"),
+    [({"amount": 12.5}, "/amount"), ({"amount": "100"}, "/amount"), ({"colour": "red"}, "/colour")],
+)
+def test_invalid_payment_is_422_with_pointer(kernel: Kernel, patch: dict, pointer: str) -> None:  # type: ignore[type-arg]
+    r = api_client(kernel).post("/v1/payments", json={**body(), **patch})
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert pointer in [e["pointer"] for e in r.json()["errors"]]
+
+
+def test_maker_checker_over_http(kernel: Kernel) -> None:
+    maker = api_client(kernel, principal_headers(kernel, name="maker"))
+    checker = api_client(kernel, principal_headers(kernel, name="checker"))
+    r = maker.post("/v1/payments", json=body(5_000_000), headers={"Idempotency-Key": "big"})
+    assert r.status_code == 201 and r.json()["decision"]["verdict"] == "review"
+    payment_id = r.json()["payment_id"]
+    own = maker.post(f"/v1/payments/{payment_id}/approve", json={"note": "mine"})
+    assert own.status_code == 403
+    ok = checker.post(f"/v1/payments/{payment_id}/approve", json={"note": "checked"})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["status"] == "held"
+    assert ok.json()["approvals"][0]["note"] == "checked"
+
+
+def test_panic_switch_over_http(kernel: Kernel) -> None:
+    client = api_client(kernel)
+    assert client.get("/v1/admin/panic").json()["on"] is False
+    missing = client.post("/v1/admin/panic", json={"on": True})
+    assert missing.status_code == 422
+    on = client.post("/v1/admin/panic", json={"on": True, "reason": "drill"})
+    assert on.status_code == 200 and on.json()["on"] is True
+    r = client.post("/v1/payments", json=body(), headers={"Idempotency-Key": "frozen"})
+    assert r.status_code == 201  # decisions continue while frozen
+    assert kernel.executor.run_once().frozen is True
+    assert client.get(f"/v1/payments/{r.json()['payment_id']}").json()["status"] == "held"
+    client.post("/v1/admin/panic", json={"on": False})
+    kernel.executor.drain()
+    assert client.get(f"/v1/payments/{r.json()['payment_id']}").json()["status"] == "settled"
+    kinds = [e.kind for e in kernel.ledger.entries(limit=1000)]
+    assert kinds.count("panic") == 2
+
+
+def test_settlement_webhook_needs_a_signature_not_an_api_key(kernel: Kernel) -> None:
+    client = api_client(kernel)
+    kernel.payments.connectors["ach"].settle_after = 3600  # type: ignore[attr-defined]
+    r = client.post("/v1/payments", json=body(), headers={"Idempotency-Key": "wh"})
+    payment_id = r.json()["payment_id"]
+    kernel.executor.drain()
+    payload = orjson.dumps({"idempotency_key": payment_id, "status": "settled"})
+    anonymous = TestClient(client.app, raise_server_exceptions=False)
+    bad = anonymous.post(
+        "/v1/payments/webhooks/ach", content=payload, headers={SIGNATURE_HEADER: "t=1,v1=00"}
+    )
+    assert bad.status_code == 401
+    secret = webhook_secret(kernel.settings.home)
+    now = int(kernel.clock.now().timestamp())
+    good = anonymous.post(
+        "/v1/payments/webhooks/ach",
+        content=payload,
+        headers={SIGNATURE_HEADER: sign(secret, payload, timestamp=now)},
+    )
+    assert good.status_code == 200, good.text
+    assert good.json()["status"] == "settled"

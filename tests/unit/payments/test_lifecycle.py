@@ -1,0 +1,205 @@
+"""The payment lifecycle end to end on memory adapters."""
+
+from __future__ import annotations
+
+import pytest
+
+from paygod.kernel.errors import Conflict, Forbidden, InvalidInput, Rejected
+from paygod.payments.model import PaymentStatus
+from tests.unit.payments.support import US_BANK, world
+
+
+def transitions(w: object, payment_id: str) -> list[str]:
+    return [h["transition"] for h in w.payments.history(payment_id)]  # type: ignore[attr-defined]
+
+
+def test_allowed_payment_is_held_dispatched_once_and_settled() -> None:
+    w = world()
+    payment = w.pay("k1")
+    assert payment.status is PaymentStatus.HELD
+    assert w.balance("agent-1").debits_pending == 12_500
+    w.worker.drain()
+    done = w.payments.get(payment.payment_id)
+    assert done.status is PaymentStatus.SETTLED
+    assert done.rail == "ach" and done.fee == 25
+    assert w.rails["ach"].calls(payment.payment_id) == 1
+    assert transitions(w, payment.payment_id) == [
+        "requested", "decided", "held", "dispatching", "dispatched", "settled",
+    ]  # fmt: skip
+    account = w.balance("agent-1")
+    assert account.debits_pending == 0 and account.debits_posted == 12_500
+    events = [row["event_type"] for row in w.ledger.store.outbox]  # type: ignore[attr-defined]
+    for expected in ("payment.initiated", "payment.decided", "payment.settled"):
+        assert expected in events
+    assert w.ledger.verify().findings == ()
+
+
+def test_same_key_same_body_is_the_same_payment_and_different_body_conflicts() -> None:
+    w = world()
+    first = w.pay("k1")
+    again = w.pay("k1")
+    assert again.payment_id == first.payment_id
+    with pytest.raises(Conflict):
+        w.pay("k1", amount=999)
+
+
+def test_denied_payment_never_holds_or_reaches_a_rail() -> None:
+    w = world()
+    payee = {**US_BANK, "name": "Evil"}
+    payment = w.pay("k-deny", payee=payee)
+    assert payment.status is PaymentStatus.DENIED
+    w.worker.drain()
+    assert sum(sum(r.all_calls().values()) for r in w.rails.values()) == 0
+    assert w.balance("agent-1").debits_pending == 0
+    events = [row["event_type"] for row in w.ledger.store.outbox]  # type: ignore[attr-defined]
+    assert "risk.alert" in events
+
+
+def test_review_needs_a_different_principal_and_the_approval_is_recorded() -> None:
+    w = world()
+    payment = w.pay("k-big", amount=5_000_000, by="maker")
+    assert payment.status is PaymentStatus.DECIDED
+    assert payment.decision is not None and payment.decision["verdict"] == "review"
+    w.worker.drain()
+    assert w.rails["ach"].calls(payment.payment_id) == 0
+    with pytest.raises(Forbidden):
+        w.payments.approve(payment.payment_id, approver="maker")
+    approved = w.payments.approve(payment.payment_id, approver="checker", note="known vendor")
+    assert approved.status is PaymentStatus.HELD
+    assert approved.approvals[0]["by"] == "checker"
+    w.worker.drain()
+    assert w.payments.get(payment.payment_id).status is PaymentStatus.SETTLED
+    assert "approved" in transitions(w, payment.payment_id)
+    with pytest.raises(Conflict):
+        w.payments.approve(payment.payment_id, approver="someone-else")
+
+
+def test_rejected_review_fails_the_payment() -> None:
+    w = world()
+    payment = w.pay("k-big", amount=5_000_000, by="maker")
+    rejected = w.payments.reject(payment.payment_id, approver="checker", note="no")
+    assert rejected.status is PaymentStatus.REJECTED
+
+
+def test_insufficient_funds_fail_the_payment_with_the_reason() -> None:
+    from paygod.accounting import AccountCode, AccountFlags, AccountSpec
+
+    w = world()
+    w.accounting.open_account(
+        "default",
+        AccountSpec(
+            ledger="USD",
+            code=AccountCode.LIABILITY,
+            id="agent-poor",
+            flags=AccountFlags(debits_must_not_exceed_credits=True),
+        ),
+    )
+    payment = w.pay("k-poor", payer_account="agent-poor")
+    assert payment.status is PaymentStatus.FAILED
+    assert payment.failure_reason
+    w.worker.drain()
+    assert sum(sum(r.all_calls().values()) for r in w.rails.values()) == 0
+
+
+def test_rail_failure_falls_back_to_the_next_rail_and_opens_the_circuit() -> None:
+    w = world(failure_threshold=2)
+    w.rails["ach"].down = True
+    first = w.pay("k1")
+    second = w.pay("k2")
+    w.worker.drain()
+    for payment in (first, second):
+        done = w.payments.get(payment.payment_id)
+        assert done.status is PaymentStatus.SETTLED
+        assert done.rail == "instant"
+        assert done.attempted_rails == ("ach", "instant")
+    assert w.payments.breakers.get("ach").state.value == "open"
+    third = w.pay("k3")
+    w.worker.drain()
+    assert w.payments.get(third.payment_id).attempted_rails == ("instant",)  # circuit skipped
+    quote = w.payments.quote(amount=100, currency="USD", payee=US_BANK)
+    assert next(o for o in quote.options if o.rail == "ach").reason.startswith("circuit open")
+
+
+def test_every_rail_down_retries_then_dead_letters() -> None:
+    w = world(max_attempts=2)
+    for rail in w.rails.values():
+        rail.down = True
+    payment = w.pay("k1")
+    w.worker.drain()
+    w.clock.advance(60)
+    w.worker.drain()
+    [dead] = w.outbox.list("dead")
+    assert dead.aggregate_id == payment.payment_id
+    assert "no rail took the payment" in (dead.last_error or "")
+    # Operator fixes the rail and retries from the DLQ.
+    for rail in w.rails.values():
+        rail.down = False
+    assert w.outbox.requeue(dead.event_id, now=w.clock.now())
+    w.worker.drain()
+    assert w.payments.get(payment.payment_id).status is PaymentStatus.SETTLED
+
+
+def test_panic_freezes_rails_but_not_decisions_and_off_drains_the_queue() -> None:
+    w = world()
+    w.panic.turn_on("fraud wave", "ops")
+    payments = [w.pay(f"k{i}") for i in range(5)]
+    assert all(p.status is PaymentStatus.HELD for p in payments)  # decided and sealed
+    w.worker.drain()
+    assert sum(sum(r.all_calls().values()) for r in w.rails.values()) == 0
+    w.panic.turn_off("ops")
+    w.worker.drain()
+    assert all(w.payments.get(p.payment_id).status is PaymentStatus.SETTLED for p in payments)
+    kinds = [e.kind for e in w.ledger.entries(limit=1000)]
+    assert kinds.count("panic") == 2
+
+
+def test_crash_after_the_rail_call_does_not_send_twice() -> None:
+    w = world()
+    payment = w.pay("k1")
+    original = w.payments._accepted
+
+    def crash(*args: object) -> None:
+        raise SystemExit("killed after the rail took the payment")
+
+    w.payments._accepted = crash  # type: ignore[method-assign]
+    with pytest.raises(SystemExit):
+        w.worker.run_once()
+    w.payments._accepted = original  # type: ignore[method-assign]
+    w.clock.advance(60)  # the lease of the dead worker ends
+    w.worker.drain()
+    assert w.payments.get(payment.payment_id).status is PaymentStatus.SETTLED
+    assert w.rails["ach"].calls(payment.payment_id) == 1
+
+
+def test_async_settlement_callback_settles() -> None:
+    import threading
+
+    w = world()
+    w.rails["ach"].settle_after = 0.01
+    settled = threading.Event()
+    w.rails["ach"].on_settlement(lambda notice: settled.set())
+    payment = w.pay("k1")
+    w.worker.drain()
+    assert settled.wait(5)
+    assert w.payments.get(payment.payment_id).status is PaymentStatus.SETTLED
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("amount", 1.5), ("amount", True), ("amount", 0), ("currency", "usd"), ("payee", {})],
+)
+def test_bad_input_records_nothing(field: str, value: object) -> None:
+    w = world()
+    before = len(w.ledger.entries(limit=10_000))
+    with pytest.raises(InvalidInput) as info:
+        w.pay("k1", **{field: value})
+    assert info.value.errors[0].pointer == f"/{field}"
+    assert len(w.ledger.entries(limit=10_000)) == before
+
+
+def test_no_eligible_rail_records_nothing() -> None:
+    w = world()
+    before = len(w.ledger.entries(limit=10_000))
+    with pytest.raises(Rejected):
+        w.pay("k1", currency="JPY")
+    assert len(w.ledger.entries(limit=10_000)) == before

@@ -1,0 +1,67 @@
+"""Inbound settlement webhooks: verified ones settle; tampered, replayed, stale are refused
+AND recorded in the ledger."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from paygod.kernel.errors import Unauthorized
+from paygod.payments.model import PaymentStatus
+from paygod.payments.signing import sign
+from tests.unit.payments.support import SECRET, world
+
+
+def dispatched_payment():  # type: ignore[no-untyped-def]
+    w = world()
+    w.rails["ach"].settle_after = 3600  # settlement will come by webhook, not the timer
+    payment = w.pay("k1")
+    w.worker.drain()
+    assert w.payments.get(payment.payment_id).status is PaymentStatus.DISPATCHED
+    return w, payment
+
+
+def rejected_entries(w) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [e.payload for e in w.ledger.entries(limit=1000) if e.kind == "webhook.rejected"]
+
+
+def test_signed_webhook_settles() -> None:
+    w, payment = dispatched_payment()
+    body = orjson.dumps({"idempotency_key": payment.payment_id, "status": "settled"})
+    now = int(w.clock.now().timestamp())
+    w.payments.receive_webhook("ach", sign(SECRET, body, timestamp=now), body)
+    assert w.payments.get(payment.payment_id).status is PaymentStatus.SETTLED
+
+
+@pytest.mark.parametrize("attack", ["tampered", "stale", "unsigned", "wrong-secret"])
+def test_bad_webhooks_are_refused_and_recorded(attack: str) -> None:
+    w, payment = dispatched_payment()
+    body = orjson.dumps({"idempotency_key": payment.payment_id, "status": "settled"})
+    now = int(w.clock.now().timestamp())
+    header: str | None = sign(SECRET, body, timestamp=now)
+    if attack == "tampered":
+        body = body.replace(b"settled", b"failed")
+    elif attack == "stale":
+        header = sign(SECRET, body, timestamp=now - 3600)
+    elif attack == "unsigned":
+        header = None
+    else:
+        header = sign(b"guess", body, timestamp=now)
+    with pytest.raises(Unauthorized):
+        w.payments.receive_webhook("ach", header, body)
+    assert w.payments.get(payment.payment_id).status is PaymentStatus.DISPATCHED
+    [record] = rejected_entries(w)
+    expected = {"tampered": "bad_signature", "stale": "stale", "unsigned": "malformed"}
+    assert record["reason"] == expected.get(attack, "bad_signature")
+    assert record["body_digest"].startswith("sha256:")
+
+
+def test_replayed_webhook_is_refused_and_recorded() -> None:
+    w, payment = dispatched_payment()
+    body = orjson.dumps({"idempotency_key": payment.payment_id, "status": "settled"})
+    header = sign(SECRET, body, timestamp=int(w.clock.now().timestamp()))
+    w.payments.receive_webhook("ach", header, body)
+    with pytest.raises(Unauthorized) as info:
+        w.payments.receive_webhook("ach", header, body)
+    assert info.value.instance_code == "webhook-replayed"
+    assert [r["reason"] for r in rejected_entries(w)] == ["replayed"]
