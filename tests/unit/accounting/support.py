@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
+from uuid import uuid4
 
 from paygod.accounting.service import AccountingService
 from paygod.accounting.stores.memory import MemoryAccountStore
@@ -103,3 +106,25 @@ def sqlite_service(path: Any, clock: ManualClock | None = None) -> AccountingSer
         clock or ManualClock(START),
         Draft,
     )
+
+
+@contextlib.contextmanager
+def postgres_schema(base_url: str) -> Iterator[str]:
+    """A fresh, migrated schema; yields a URL whose search_path points at it."""
+    import psycopg
+
+    from paygod.kernel.database import PostgresDatabase, migrate
+
+    schema = f"t_{uuid4().hex}"
+    with psycopg.connect(base_url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in base_url else "?"
+    url = f"{base_url}{sep}options={quote(f'-csearch_path={schema}')}"
+    try:
+        db = PostgresDatabase(url, max_size=2)
+        migrate(db)
+        db.close()
+        yield url
+    finally:
+        with psycopg.connect(base_url, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
