@@ -46,6 +46,7 @@ PERMISSIONS: tuple[str, ...] = (
     "reports:read",
     "audit:read",
     "tenants:manage",
+    "credits:use",
 )
 
 _READS = {p for p in PERMISSIONS if p.endswith((":read", ":verify"))}
@@ -58,6 +59,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "payments:read": Scope.OWN,
         "accounts:read": Scope.OWN,
         "packs:read": Scope.ALL,
+        "credits:use": Scope.OWN,
     },
     Role.OPERATOR: {
         "executor:read": Scope.ALL,
@@ -77,6 +79,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "packs:activate": Scope.ALL,
         "decisions:create": Scope.ALL,
         "payments:create": Scope.ALL,
+        "credits:use": Scope.ALL,
     },
     # Reads everything in its tenant, writes nothing.
     Role.AUDITOR: {p: Scope.ALL for p in _READS},

@@ -11,6 +11,10 @@ from collections.abc import Mapping
 
 AUTHENTICATED = "authenticated"
 
+# Routes mounted outside the authenticated /v1 router on purpose: they carry their own
+# credential (a partner's HMAC signature) and are listed here so the route walk knows.
+PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({("POST", "/v1/payments/webhooks/{rail}")})
+
 ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     # identity
     ("GET", "/v1/identity/me"): AUTHENTICATED,
@@ -32,6 +36,51 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("GET", "/v1/identity/consents/{subject}"): "consent:read",
     ("DELETE", "/v1/identity/consents/{subject}/{purpose}"): "consent:write",
     ("GET", "/v1/identity/access-log"): "audit:read",
+    # ledger (reads by humans are access-audited)
+    ("GET", "/v1/ledger/entries"): "ledger:read",
+    ("GET", "/v1/ledger/entries/{seq}"): "ledger:read",
+    ("GET", "/v1/ledger/subjects/{subject}"): "ledger:read",
+    ("GET", "/v1/ledger/head"): "ledger:verify",
+    ("GET", "/v1/ledger/proofs/inclusion/{seq}"): "ledger:verify",
+    ("GET", "/v1/ledger/proofs/consistency"): "ledger:verify",
+    # decisions and packs
+    ("POST", "/v1/decisions"): "decisions:create",
+    ("GET", "/v1/decisions/{decision_id}"): "decisions:read",
+    ("GET", "/v1/packs"): "packs:read",
+    ("POST", "/v1/packs/{name}/evaluate"): "decisions:create",
+    # executor / panic switch
+    ("GET", "/v1/admin/panic"): "panic:read",
+    ("POST", "/v1/admin/panic"): "panic:write",
+    # payments
+    ("POST", "/v1/payments/quote"): "payments:create",
+    ("POST", "/v1/payments"): "payments:create",
+    ("GET", "/v1/payments/{payment_id}"): "payments:read",
+    ("POST", "/v1/payments/{payment_id}/approve"): "payments:approve",
+    ("POST", "/v1/payments/{payment_id}/reject"): "payments:approve",
+    # accounting
+    ("POST", "/v1/accounts"): "accounts:write",
+    ("GET", "/v1/accounts"): "accounts:read",
+    ("GET", "/v1/accounts/{account_id}"): "accounts:read",
+    ("POST", "/v1/accounts/{account_id}/close"): "accounts:write",
+    ("GET", "/v1/accounts/{account_id}/balance"): "accounts:read",
+    ("GET", "/v1/accounts/{account_id}/statement"): "accounts:read",
+    ("POST", "/v1/transfers"): "accounts:write",
+    ("GET", "/v1/transfers"): "accounts:read",
+    ("GET", "/v1/transfers/{transfer_id}"): "accounts:read",
+    ("POST", "/v1/transfers/{transfer_id}/post"): "accounts:write",
+    ("POST", "/v1/transfers/{transfer_id}/void"): "accounts:write",
+    ("POST", "/v1/transfers/{transfer_id}/reverse"): "accounts:write",
+    ("GET", "/v1/reports/trial-balance"): "reports:read",
+    ("GET", "/v1/reports/audit"): "reports:read",
+    ("POST", "/v1/reconciliations"): "accounts:write",
+    ("GET", "/v1/reconciliations/{reconciliation_id}"): "reports:read",
+    ("GET", "/v1/credits/balance"): "accounts:read",
+    ("PUT", "/v1/credits/threshold"): "accounts:write",
+    ("POST", "/v1/credits/purchase"): "accounts:write",
+    ("POST", "/v1/credits/consume"): "credits:use",
+    ("POST", "/v1/credits/reservations"): "credits:use",
+    ("POST", "/v1/credits/reservations/{reservation_id}/commit"): "credits:use",
+    ("POST", "/v1/credits/reservations/{reservation_id}/cancel"): "credits:use",
 }
 
 
