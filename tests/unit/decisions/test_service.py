@@ -207,3 +207,28 @@ def test_pii_detection(text: str, kind: str | None) -> None:
 def test_pii_pointers() -> None:
     errors = find_raw_pii({"a": [{"b": "x@y.io"}]}, "/input")
     assert [e.pointer for e in errors] == ["/input/a/0/b"]
+
+
+def test_every_decision_of_a_mixed_ledger_replays_identically(
+    service: DecisionService, clock: ManualClock
+) -> None:
+    rails = ["card", "sepa", "wire", "ach"]
+    verdicts = set()
+    for i in range(400):
+        result = decide(
+            service,
+            f"m{i}",
+            subject=f"urn:paygod:agent:{i % 7}",
+            input={
+                **payment(
+                    amount=(i * 7919) % 3_000_000 - 1000, rail=rails[i % 4], verified=i % 5 != 0
+                ),
+                "risk": {"score": (i % 10) / 10},
+            },
+        )
+        verdicts.add(result["decision"])
+        clock.advance(97)
+    assert verdicts == {"allow", "deny", "flag"}
+    seqs = [e.seq for e in service.ledger.iter_entries() if e.kind == "decision"]
+    assert len(seqs) == 400
+    assert all(service.replay(seq)["identical"] for seq in seqs)

@@ -15,6 +15,7 @@ class MemoryDecisionIndex:
     def __init__(self) -> None:
         self._rows: dict[str, IndexRow] = {}
         self._keys: dict[tuple[str, str], str] = {}
+        self._by_subject: dict[tuple[str, str], list[str]] = {}
         self._lock = threading.Lock()
 
     def record(self, conn: Any, row: IndexRow) -> None:
@@ -25,6 +26,7 @@ class MemoryDecisionIndex:
                     raise DuplicateKey(row.idempotency_key)
                 self._keys[key] = row.decision_id
             self._rows[row.decision_id] = row
+            self._by_subject.setdefault((row.tenant_id, row.subject), []).append(row.decision_id)
 
     def set_seq(self, decision_id: str, seq: int) -> None:
         with self._lock:
@@ -41,13 +43,9 @@ class MemoryDecisionIndex:
 
     def window(self, tenant_id: str, subject: str, since: str, until: str) -> tuple[int, int]:
         count = total = 0
-        for row in list(self._rows.values()):
-            if (
-                row.tenant_id == tenant_id
-                and row.subject == subject
-                and row.verdict in COUNTED
-                and since <= row.decided_at <= until
-            ):
+        for decision_id in list(self._by_subject.get((tenant_id, subject), ())):
+            row = self._rows[decision_id]
+            if row.verdict in COUNTED and since <= row.decided_at <= until:
                 count += 1
                 total += row.amount_minor or 0
         return count, total
