@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from paygod import __version__
 from paygod.api import problems, security
 from paygod.api.middleware import EdgeMiddleware, HttpMetrics
-from paygod.api.routers import accounting, admin, decisions, health, identity, payments
+from paygod.api.routers import accounting, admin, decisions, health, identity, ledger, payments
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import Settings, load_settings
 
@@ -24,6 +24,7 @@ def v1_router() -> APIRouter:
     v1.include_router(accounting.router)
     v1.include_router(admin.router)
     v1.include_router(payments.router)
+    v1.include_router(ledger.router)
     return v1
 
 

@@ -99,6 +99,10 @@ app.add_typer(_panic_cli.app)
 _executor_cli.register(app)  # `paygod executor ...` and `paygod worker`
 app.add_typer(_payments_cli.app)
 
+from paygod.cli import ledger as _ledger_cli  # noqa: E402
+
+app.add_typer(_ledger_cli.app)
+
 
 def run() -> None:
     """Console-script entry point."""

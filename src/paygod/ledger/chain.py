@@ -33,7 +33,7 @@ _ORJSON_OPTS = (
 # Where orjson's sorted output may differ from RFC 8785: non-integer numbers (ES6 number
 # form), integers near or beyond 2^53 (JCS refuses them), and characters above U+FFFF (JCS
 # sorts keys by UTF-16 units). A false positive only costs the slower exact path.
-_MAY_DIFFER = re.compile(rb"[:\[,]-?\d+[.eE]|\d{16}|[\xf0-\xf4]")
+_MAY_DIFFER = re.compile(rb"(?:^|[:\[,])-?\d+[.eE]|\d{16}|[\xf0-\xf4]")
 
 
 def canonical_bytes(value: Any) -> bytes:
