@@ -61,7 +61,7 @@ def make_store(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Ite
         yield from _postgres_store(request.getfixturevalue("postgres_url"))
 
 
-STORES = ["memory", "sqlite", "postgres"]
+STORES = ["memory", "sqlite", "jsonl", "postgres"]
 
 
 @pytest.fixture(params=STORES)
