@@ -97,3 +97,89 @@ class ThresholdDecider:
         return PaymentDecision(
             decision_id, verdict, reason, entry.seq, tuple(flags), ("builtin/payment-thresholds",)
         )
+
+
+# The payment packs name rails in their own words (paygod/v1 reference vocabulary).
+PACK_RAILS = {
+    "ach": "ach",
+    "wire": "wire",
+    "card": "card",
+    "instant": "rtp",
+    "sepa_credit": "sepa",
+    "internal": "ach",
+}
+
+
+def decision_input(
+    request: PaymentRequest, rail: str, payee_ref: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(input, context) for the decision runtime. Only references and non-personal facts:
+    the payee travels as its digest, never as names or account numbers."""
+    metadata = dict(request.metadata)
+    payment: dict[str, Any] = {
+        "amount_minor": request.amount,
+        "currency": request.currency,
+        "rail": PACK_RAILS.get(rail, rail),
+        "paygod_rail": rail,
+        "purpose": request.purpose,
+        "counterparty": {
+            "ref": payee_ref,
+            "verified": metadata.get("counterparty_verified") is True,
+        },
+    }
+    country = request.payee.get("country")
+    if isinstance(country, str):
+        payment["counterparty"]["country"] = country
+    input_doc: dict[str, Any] = {"payment": payment}
+    risk = metadata.get("risk")
+    if isinstance(risk, dict):
+        input_doc["risk"] = risk
+    context = {"channel": "payments", "evidence_refs": [payee_ref]}
+    return input_doc, context
+
+
+class RuntimeDecider:
+    """Adapter over `paygod.decisions.DecisionService` (kernel.decisions)."""
+
+    def __init__(self, decisions: Any, *, quote_rail: Any = None) -> None:
+        self.decisions = decisions
+        self.quote_rail = quote_rail  # (request) -> rail name the payment would take
+
+    def decide(
+        self,
+        *,
+        tenant_id: str,
+        payment_id: str,
+        request: PaymentRequest,
+        requested_by: str,
+        idempotency_key: str,
+    ) -> PaymentDecision:
+        from paygod.canonical import digest
+
+        rail = self.quote_rail(request) if self.quote_rail else request.rail_preference
+        input_doc, context = decision_input(request, rail, digest(dict(request.payee)))
+        result = self.decisions.decide(
+            subject=f"account:{request.payer_account}",
+            context=context,
+            input=input_doc,
+            idempotency_key=f"payment:{payment_id}",
+            tenant_id=tenant_id,
+        )
+        raw = str(result.get("decision", "error"))
+        verdict = payment_verdict(raw)
+        packs = result.get("packs") or []
+        flags = tuple(
+            f"{p.get('name')}/{p.get('rule')}"
+            for p in packs
+            if isinstance(p, dict) and p.get("decision") in ("deny", "flag", "error")
+        )
+        return PaymentDecision(
+            decision_id=str(result["decision_id"]),
+            verdict=verdict,
+            reason=str(result.get("reason") or raw),
+            seq=(result.get("ledger") or {}).get("seq"),
+            risk_flags=flags,
+            packs=tuple(
+                f"{p.get('name')}@{p.get('version')}" for p in packs if isinstance(p, dict)
+            ),
+        )

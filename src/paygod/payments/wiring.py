@@ -26,8 +26,9 @@ from paygod.executor.wiring import build_executor, outbox_store_for
 from paygod.kernel.database import Database
 from paygod.kernel.errors import FieldError, InvalidSettings
 from paygod.payments.connectors.simulated import SimulatedRail
-from paygod.payments.decider import ThresholdDecider
+from paygod.payments.decider import RuntimeDecider, ThresholdDecider
 from paygod.payments.holds import AccountingHolds, NoHolds
+from paygod.payments.model import PaymentRequest
 from paygod.payments.ports import Holds, PayeeVault, PaymentDecider, RailConnector
 from paygod.payments.rails import RailCatalog
 from paygod.payments.router import RailRouter
@@ -101,8 +102,23 @@ def payee_vault_for(db: Database | None) -> PayeeVault:
     return SqlPayeeVault(db) if db is not None else MemoryPayeeVault()
 
 
-def decider_for(kernel: Any) -> PaymentDecider:
-    return ThresholdDecider(kernel.ledger, kernel.clock)
+def decider_for(kernel: Any, router: RailRouter) -> PaymentDecider:
+    """The decision runtime when the kernel has one; the threshold stand-in otherwise."""
+    decisions = getattr(kernel, "decisions", None)
+    if decisions is None:
+        return ThresholdDecider(kernel.ledger, kernel.clock)
+
+    def quote_rail(request: PaymentRequest) -> str:
+        selected = router.quote(
+            amount=request.amount,
+            currency=request.currency,
+            now=kernel.clock.now(),
+            preference=request.rail_preference,
+            payee=request.payee,
+        ).selected
+        return selected.rail if selected else request.rail_preference
+
+    return RuntimeDecider(decisions, quote_rail=quote_rail)
 
 
 def holds_for(kernel: Any) -> Holds:
@@ -119,12 +135,13 @@ def wire_payments(kernel: Any) -> None:
     memory_outbox = getattr(getattr(kernel.ledger, "store", None), "outbox", None)
     outbox = outbox_store_for(None, memory_outbox) if isinstance(memory_outbox, list) else None
     panic, worker = build_executor(settings, kernel.db, kernel.clock, kernel.ledger, outbox=outbox)
+    router = RailRouter(catalog, breakers)
     payments = PaymentService(
         kernel.ledger,
         kernel.clock,
-        RailRouter(catalog, breakers),
+        router,
         build_connectors(catalog, config.get("connectors") or {}, settings.home),
-        decider_for(kernel),
+        decider_for(kernel, router),
         holds_for(kernel),
         payee_vault_for(kernel.db),
         breakers=breakers,

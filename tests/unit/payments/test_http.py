@@ -51,6 +51,7 @@ def body(amount: int = 12_500, **kw: object) -> dict[str, object]:
         "amount": amount,
         "currency": "USD",
         "purpose": "invoice 42",
+        "metadata": {"counterparty_verified": True},
         **kw,
     }
 
@@ -98,11 +99,25 @@ def test_invalid_payment_is_422_with_pointer(kernel: Kernel, patch: dict, pointe
     assert pointer in [e["pointer"] for e in r.json()["errors"]]
 
 
+def test_unverified_counterparty_is_denied_by_the_payment_pack(kernel: Kernel) -> None:
+    client = api_client(kernel)
+    r = client.post("/v1/payments", json=body(metadata={}), headers={"Idempotency-Key": "u"})
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "denied"
+    assert "not verified" in r.json()["failure_reason"]
+    decision_id = r.json()["decision"]["decision_id"]
+    sealed = client.get(f"/v1/decisions/{decision_id}")
+    assert sealed.status_code == 200 and sealed.json()["decision"] == "deny"
+
+
 def test_maker_checker_over_http(kernel: Kernel) -> None:
     maker = api_client(kernel, principal_headers(kernel, name="maker"))
     checker = api_client(kernel, principal_headers(kernel, name="checker"))
-    r = maker.post("/v1/payments", json=body(5_000_000), headers={"Idempotency-Key": "big"})
-    assert r.status_code == 201 and r.json()["decision"]["verdict"] == "review"
+    big_wire = body(1_500_000, rail_preference="wire")
+    r = maker.post("/v1/payments", json=big_wire, headers={"Idempotency-Key": "big"})
+    assert r.status_code == 201, r.text
+    assert r.json()["decision"]["verdict"] == "review"
+    assert "human review" in r.json()["decision"]["reason"]
     payment_id = r.json()["payment_id"]
     own = maker.post(f"/v1/payments/{payment_id}/approve", json={"note": "mine"})
     assert own.status_code == 403
