@@ -43,12 +43,14 @@ def _client(request: Request) -> str:
 
 def _credentials(request: Request, identity: IdentityService) -> Authenticated | None:
     header = request.headers.get("authorization")
+    api_key = request.headers.get("x-api-key")
+    if header and api_key:
+        raise Unauthorized("send one credential: Authorization or X-API-Key, not both")
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("use Authorization: Bearer <API key or token>")
         return identity.authenticate_bearer(token.strip())
-    api_key = request.headers.get("x-api-key")
     if api_key:
         return identity.authenticate_key(api_key.strip())
     subject = request.scope.get(CLIENT_CERT_SUBJECT)

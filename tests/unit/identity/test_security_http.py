@@ -44,6 +44,8 @@ def test_x_api_key_header_works(kernel: Kernel) -> None:
     token = headers["Authorization"].removeprefix("Bearer ")
     me = anonymous_client(kernel).get("/v1/identity/me", headers={"X-API-Key": token})
     assert me.status_code == 200 and me.json()["name"] == "ann"
+    both = anonymous_client(kernel).get("/v1/identity/me", headers={"X-API-Key": token, **headers})
+    assert both.status_code == 401  # two credentials are ambiguous, never silently merged
 
 
 def test_lower_role_403_other_tenant_404(kernel: Kernel) -> None:
