@@ -33,6 +33,7 @@ MEASUREMENT_KIND = "measurement"
 PACK_KIND = "pack"
 EVENT_TYPE = "decision.finalized"
 MAX_SUBJECT = 256
+SEQ_CACHE = 100_000
 
 
 def pack_subject(name: str) -> str:
@@ -52,6 +53,7 @@ class DecisionService:
         self.clock = clock
         self.index = index
         self._published: set[str] = set()
+        self._seqs: dict[str, int] = {}
         self._publish_lock = threading.Lock()
 
     # -- choosing and checking ---------------------------------------------------------
@@ -250,7 +252,11 @@ class DecisionService:
             if draft.kind == PACK_KIND:
                 self._published.add(str(draft.payload["digest"]))
         sealed = entries[-1]
-        self.index.set_seq(decision_id, sealed.seq)
+        # The index row was written before the ledger assigned seqs; remember the seq here
+        # instead of a second write transaction per decision (the hot path of sealing).
+        self._seqs[decision_id] = sealed.seq
+        if len(self._seqs) > SEQ_CACHE:
+            self._seqs.pop(next(iter(self._seqs)))
         return self._response(sealed, entries[-2], entries[-3], replayed=False)
 
     def _publications(self, packs: Sequence[Pack], tenant_id: str) -> list[EntryDraft]:
@@ -297,8 +303,9 @@ class DecisionService:
     def _decision_entry(self, decision_id: str) -> Entry:
         row = self.index.by_id(decision_id)
         entry: Entry | None = None
-        if row is not None and row.seq is not None:
-            entry = self.ledger.get(row.seq)
+        seq = self._seqs.get(decision_id) if row is not None else None
+        if row is not None and (seq is not None or row.seq is not None):
+            entry = self.ledger.get(seq if seq is not None else int(row.seq or 0))
         elif row is not None:  # the seq update was lost: find it in the subject's history
             entry = next(
                 (

@@ -232,3 +232,12 @@ def test_every_decision_of_a_mixed_ledger_replays_identically(
     seqs = [e.seq for e in service.ledger.iter_entries() if e.kind == "decision"]
     assert len(seqs) == 400
     assert all(service.replay(seq)["identical"] for seq in seqs)
+
+
+def test_get_after_restart_finds_the_entry_without_the_seq_cache(
+    service: DecisionService, clock: ManualClock
+) -> None:
+    result = decide(service, "restart")
+    fresh = DecisionService(service.ledger, service.packs, clock, service.index)
+    assert fresh.get(result["decision_id"])["ledger"]["seq"] == result["ledger"]["seq"]
+    assert decide(fresh, "restart")["decision_id"] == result["decision_id"]
