@@ -9,6 +9,7 @@ queries with them (`require_same_tenant`, `require_own`, `tenant_filter`).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from fastapi import FastAPI, Request
 from starlette.responses import Response
@@ -209,3 +210,41 @@ def install(app: FastAPI) -> None:
         response = problems.from_error(request, exc)
         response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
         return response
+
+
+def client_cert_subject(transport: Any) -> str | None:
+    """The RFC 4514 subject of the peer's verified client certificate, if it sent one."""
+    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    if ssl_object is None:
+        return None
+    der = ssl_object.getpeercert(binary_form=True)
+    if not der:
+        return None
+    from cryptography import x509
+
+    return x509.load_der_x509_certificate(der).subject.rfc4514_string()
+
+
+def mtls_protocol() -> type[Any]:
+    """A uvicorn HTTP protocol that puts the client certificate's subject into each request's
+    scope (`paygod.client_cert_subject`), where `enforce_access` maps it to a principal.
+
+    uvicorn verifies the chain against --client-ca during the handshake; this class only
+    reads the already-verified certificate, once per connection.
+    """
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class MutualTlsProtocol(H11Protocol):
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            subject = client_cert_subject(transport)
+            if subject is not None:
+                app = self.app
+
+                async def with_subject(scope: Any, receive: Any, send: Any) -> None:
+                    scope[CLIENT_CERT_SUBJECT] = subject
+                    await app(scope, receive, send)
+
+                self.app = with_subject
+
+    return MutualTlsProtocol

@@ -37,11 +37,18 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default PAYGOD_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default PAYGOD_PORT, 8080).")] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="API processes.")] = 1,
+    tls_cert: Annotated[Path | None, typer.Option(help="Server certificate (PEM).")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="Server private key (PEM).")] = None,
+    client_ca: Annotated[
+        Path | None, typer.Option(help="CA (PEM) for client certificates: mutual TLS.")
+    ] = None,
 ) -> None:
     """Start the HTTP API (standalone: SQLite under PAYGOD_HOME)."""
     from paygod.cli.serve import serve as run_server
+    from paygod.cli.serve import tls_options
 
-    run_server(host=host, port=port, workers=workers)
+    tls = tls_options(tls_cert, tls_key, client_ca)
+    run_server(host=host, port=port, workers=workers, tls=tls)
 
 
 @app.command()

@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
+import ssl
+from pathlib import Path
+from typing import Any
+
 import uvicorn
 
 from paygod.identity.cli_support import announce_dev_key
+from paygod.kernel.errors import InvalidInput
 from paygod.kernel.logging import configure_logging
 from paygod.kernel.settings import load_settings
 
 
-def serve(*, host: str | None, port: int | None, workers: int) -> None:
+def tls_options(cert: Path | None, key: Path | None, client_ca: Path | None) -> dict[str, Any]:
+    """uvicorn's TLS arguments; with a client CA, certificates are verified (mutual TLS) and
+    their subject names the principal (requests without one may still use API keys)."""
+    if cert is None and key is None and client_ca is None:
+        return {}
+    if cert is None or key is None:
+        raise InvalidInput("--tls-cert and --tls-key go together")
+    options: dict[str, Any] = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+    if client_ca is not None:
+        from paygod.api.security import mtls_protocol
+
+        options |= {
+            "ssl_ca_certs": str(client_ca),
+            "ssl_cert_reqs": ssl.CERT_OPTIONAL,
+            "http": mtls_protocol(),
+        }
+    return options
+
+
+def serve(
+    *, host: str | None, port: int | None, workers: int, tls: dict[str, Any] | None = None
+) -> None:
+    tls = tls or {}
     settings = load_settings()  # fail fast, before binding, on a bad setting
     configure_logging(settings.log_level.value, json_lines=settings.log_json)
     bind_host = host or settings.host
@@ -30,6 +57,7 @@ def serve(*, host: str | None, port: int | None, workers: int) -> None:
             workers=workers,
             log_level=settings.log_level.value,
             access_log=False,
+            **tls,
         )
         return
     from paygod.api.app import create_app
@@ -47,6 +75,7 @@ def serve(*, host: str | None, port: int | None, workers: int) -> None:
             port=bind_port,
             log_level=settings.log_level.value,
             access_log=False,
+            **tls,
         )
     finally:
         kernel.close()
