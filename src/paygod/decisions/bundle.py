@@ -36,9 +36,9 @@ def interchange_entry(
     index: int, timestamp: str, previous_hash: str, data: Mapping[str, Any]
 ) -> dict[str, Any]:
     """One ledger.jsonl line (DESIGN.md §4): record_hash over data, previous_hash, timestamp."""
-    record_hash = sha256_hex(
-        {"data": dict(data), "previous_hash": previous_hash, "timestamp": timestamp}
-    )
+    from paygod.ledger.verifier import record_hash as interchange_hash
+
+    record_hash = interchange_hash(dict(data), previous_hash, timestamp)
     return {
         "entry_index": index,
         "timestamp": timestamp,
@@ -238,50 +238,17 @@ def run_pack(pack_dir: Path, input_file: Path, out: Path, clock: Clock) -> RunRe
 
 
 def verify_interchange(path: Path) -> list[str]:
-    """Problems in a ledger.jsonl file (DESIGN.md §4 form); empty when the chain holds."""
-    problems: list[str] = []
-    previous = GENESIS
-    expected_index = 0
+    """Problems in a ledger.jsonl file (DESIGN.md §4 form); empty when the chain holds.
+
+    The ledger module's standalone verifier does the work, so `paygod validate` and
+    `paygod ledger verify` can never disagree about a file.
+    """
+    from paygod.ledger.verifier import verify_jsonl
+
     try:
-        lines = path.read_bytes().splitlines()
+        report = verify_jsonl(path)
     except OSError as exc:
         return [f"cannot read {path}: {exc.strerror or exc}"]
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            entry = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            problems.append(f"line {number}: not JSON: {exc}")
-            break
-        if (
-            not isinstance(entry, dict)
-            or not {
-                "entry_index",
-                "timestamp",
-                "previous_hash",
-                "data",
-                "record_hash",
-            }
-            <= entry.keys()
-        ):
-            problems.append(f"line {number}: not a ledger entry")
-            break
-        if entry["entry_index"] != expected_index:
-            problems.append(
-                f"line {number}: entry_index {entry['entry_index']}, expected {expected_index}"
-            )
-        if entry["previous_hash"] != previous:
-            problems.append(f"line {number}: previous_hash does not link to the entry before")
-        recomputed = sha256_hex(
-            {
-                "data": entry["data"],
-                "previous_hash": entry["previous_hash"],
-                "timestamp": entry["timestamp"],
-            }
-        )
-        if recomputed != entry["record_hash"]:
-            problems.append(f"line {number}: record_hash does not match its content")
-        previous = str(entry["record_hash"])
-        expected_index += 1
-    return problems
+    except ValueError as exc:
+        return [str(exc)]
+    return [str(f.get("message", f)) for f in report.get("findings", [])]
