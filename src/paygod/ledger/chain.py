@@ -26,14 +26,25 @@ from paygod.ledger.verifier import leaf_hash, node_hash
 
 _ORJSON_OPTS = (
     orjson.OPT_SORT_KEYS
+    | orjson.OPT_STRICT_INTEGER  # refuse integers beyond ±(2^53-1), as JCS does
     | orjson.OPT_PASSTHROUGH_DATETIME
     | orjson.OPT_PASSTHROUGH_SUBCLASS
     | orjson.OPT_PASSTHROUGH_DATACLASS
 )
 # Where orjson's sorted output may differ from RFC 8785: non-integer numbers (ES6 number
-# form), integers near or beyond 2^53 (JCS refuses them), and characters above U+FFFF (JCS
-# sorts keys by UTF-16 units). A false positive only costs the slower exact path.
-_MAY_DIFFER = re.compile(rb"(?:^|[:\[,])-?\d+[.eE]|\d{16}|[\xf0-\xf4]")
+# form) and characters above U+FFFF (JCS sorts keys by UTF-16 units). A false positive
+# only costs the slower exact path.
+_FLOAT = re.compile(rb"[:\[,]-?\d+[.eE]")
+_ASTRAL = re.compile(rb"[\xf0-\xf4]")
+_NUMBER_START = frozenset(b"-0123456789")
+
+
+def _orjson_agrees(raw: bytes) -> bool:
+    if raw[0] in _NUMBER_START:
+        return False  # a bare number: let the exact encoder format it
+    if _FLOAT.search(raw):
+        return False
+    return raw.isascii() or not _ASTRAL.search(raw)
 
 
 def canonical_bytes(value: Any) -> bytes:
@@ -48,7 +59,7 @@ def canonical_bytes(value: Any) -> bytes:
         return canonicalize(value)
     # orjson writes NaN and infinities as null, which JCS refuses: any null takes the
     # exact path, which raises for non-finite numbers.
-    if _MAY_DIFFER.search(raw) or b"null" in raw:
+    if b"null" in raw or not _orjson_agrees(raw):
         return canonicalize(value)
     return raw
 
@@ -59,12 +70,17 @@ def canonical_parsed_bytes(value: Any) -> bytes:
         raw = orjson.dumps(value, option=_ORJSON_OPTS)
     except (TypeError, orjson.JSONEncodeError):
         return canonicalize(value)
-    if _MAY_DIFFER.search(raw):
+    if not _orjson_agrees(raw):
         return canonicalize(value)
     return raw
 
 
+_PLAIN = re.compile(r'[^"\\\x00-\x1f]*')
+
+
 def _json_str(text: str) -> bytes:
+    if text.isascii() and _PLAIN.fullmatch(text):
+        return b'"' + text.encode() + b'"'
     return canonicalize(text)
 
 
@@ -154,7 +170,7 @@ MerkleNode = tuple[int, int, bytes]  # (level, index within level, hash)
 class Sealed:
     entries: list[Entry]
     nodes: list[MerkleNode]
-    payloads: list[str]  # canonical payload JSON text per entry, for the stores
+    rows: list[tuple[Any, ...]]  # ledger_entries rows (SQL stores), text already rendered
     state: ChainState
 
 
@@ -197,13 +213,16 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
         now = parse_instant(timestamp)
     entries: list[Entry] = []
     nodes: list[MerkleNode] = []
-    payloads: list[str] = []
+    rows: list[tuple[Any, ...]] = []
     frontier = list(state.frontier)
     previous = state.last_hash
     seq = state.size
+    timestamp_json = _json_str(timestamp)
     for position, draft in enumerate(drafts):
         _check_draft(draft, position)
         valid_from = draft.valid_from or now
+        valid_from_text = timestamp if draft.valid_from is None else isoformat(valid_from)
+        valid_to_text = None if draft.valid_to is None else isoformat(draft.valid_to)
         entry_id = new_id()
         try:
             payload_bytes = canonical_bytes(dict(draft.payload))
@@ -227,15 +246,21 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
                 b',"tenant_id":',
                 _json_str(draft.tenant_id),
                 b',"valid_from":"',
-                isoformat(valid_from).encode(),
+                valid_from_text.encode(),
                 b'","valid_to":',
-                b"null"
-                if draft.valid_to is None
-                else b'"' + isoformat(draft.valid_to).encode() + b'"',
+                b"null" if valid_to_text is None else b'"' + valid_to_text.encode() + b'"',
                 b"}",
             )
         )
-        rh = hashlib.sha256(record_input(data_bytes, previous, timestamp)).hexdigest()
+        rh = hashlib.sha256(
+            b'{"data":'
+            + data_bytes
+            + b',"previous_hash":"'
+            + previous.encode()
+            + b'","timestamp":'
+            + timestamp_json
+            + b"}"
+        ).hexdigest()
         entry = Entry(
             seq=seq,
             entry_id=entry_id,
@@ -250,7 +275,19 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
             previous_hash=previous,
             record_hash=rh,
         )
-        lh = leaf_hash(leaf_bytes(data_bytes, seq, previous, rh, timestamp))
+        lh = leaf_hash(
+            b'{"data":'
+            + data_bytes
+            + b',"entry_index":'
+            + str(seq).encode()
+            + b',"previous_hash":"'
+            + previous.encode()
+            + b'","record_hash":"'
+            + rh.encode()
+            + b'","timestamp":'
+            + timestamp_json
+            + b"}"
+        )
         nodes.append((0, seq, lh))
         level, index, node = 0, seq, lh
         while frontier and frontier[-1][0] == level:
@@ -260,7 +297,22 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
             nodes.append((level, index, node))
         frontier.append((level, node))
         entries.append(entry)
-        payloads.append(payload_bytes.decode())
+        rows.append(
+            (
+                seq,
+                entry_id,
+                draft.kind,
+                draft.tenant_id,
+                draft.subject,
+                payload_bytes.decode(),
+                timestamp,
+                valid_from_text,
+                valid_to_text,
+                draft.supersedes,
+                previous,
+                rh,
+            )
+        )
         previous = rh
         seq += 1
     new_state = ChainState(
@@ -269,13 +321,13 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
         last_recorded_at=timestamp if entries else state.last_recorded_at,
         frontier=tuple(frontier),
     )
-    return Sealed(entries, nodes, payloads, new_state)
+    return Sealed(entries, nodes, rows, new_state)
 
 
 def adopt(state: ChainState, entries: Sequence[Entry]) -> Sealed:
     """Append entries sealed elsewhere (an import), checking they extend this chain exactly."""
     nodes: list[MerkleNode] = []
-    payloads: list[str] = []
+    rows: list[tuple[Any, ...]] = []
     frontier = list(state.frontier)
     previous = state.last_hash
     seq = state.size
@@ -296,12 +348,28 @@ def adopt(state: ChainState, entries: Sequence[Entry]) -> Sealed:
             level, index = level + 1, index >> 1
             nodes.append((level, index, node))
         frontier.append((level, node))
-        payloads.append(canonical_parsed_bytes(dict(entry.payload)).decode())
+        data = entry.data()
+        rows.append(
+            (
+                entry.seq,
+                entry.entry_id,
+                entry.kind,
+                entry.tenant_id,
+                entry.subject,
+                canonical_parsed_bytes(data["payload"]).decode(),
+                entry.timestamp,
+                data["valid_from"],
+                data["valid_to"],
+                entry.supersedes,
+                entry.previous_hash,
+                entry.record_hash,
+            )
+        )
         previous = entry.record_hash
         timestamp = max(timestamp or entry.timestamp, entry.timestamp)
         seq += 1
     new_state = ChainState(seq, previous, timestamp, tuple(frontier))
-    return Sealed(list(entries), nodes, payloads, new_state)
+    return Sealed(list(entries), nodes, rows, new_state)
 
 
 def entry_from_interchange(line: Mapping[str, Any]) -> Entry:

@@ -23,7 +23,6 @@ from paygod.ledger.stores.sql import (
     HEAD_COLUMNS,
     OUTBOX_INSERT_COLUMNS,
     NodeCache,
-    entry_params,
     row_to_entry,
     row_to_head,
     row_to_state,
@@ -68,7 +67,7 @@ class PostgresLedgerStore:
                 def write(sealed: Sealed, drafts: Sequence[EntryDraft]) -> None:
                     with conn.cursor() as cur:
                         with cur.copy(f"COPY ledger_entries ({ENTRY_COLUMNS}) FROM STDIN") as copy:
-                            for params in entry_params(sealed.entries, sealed.payloads):
+                            for params in sealed.rows:
                                 copy.write_row(params)
                         with cur.copy("COPY ledger_merkle (level, idx, hash) FROM STDIN") as copy:
                             for node in sealed.nodes:

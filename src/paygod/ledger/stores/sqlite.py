@@ -24,7 +24,6 @@ from paygod.ledger.stores.sql import (
     HEAD_COLUMNS,
     OUTBOX_INSERT_COLUMNS,
     NodeCache,
-    entry_params,
     row_to_entry,
     row_to_head,
     row_to_state,
@@ -80,7 +79,7 @@ class SqliteLedgerStore:
                 conn.executemany(
                     f"INSERT INTO ledger_entries ({ENTRY_COLUMNS}) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    entry_params(sealed.entries, sealed.payloads),
+                    sealed.rows,
                 )
                 conn.executemany(
                     "INSERT INTO ledger_merkle (level, idx, hash) VALUES (?, ?, ?)", sealed.nodes

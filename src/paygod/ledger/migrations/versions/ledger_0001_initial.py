@@ -30,14 +30,10 @@ def upgrade() -> None:
         " previous_hash TEXT NOT NULL,"
         " record_hash TEXT NOT NULL)"
     )
-    # "As of T" for a subject: one index range scan (tenant, subject, recorded_at).
+    # "As of T" for a subject, with or without its tenant: one index range scan.
     op.execute(
         "CREATE INDEX IF NOT EXISTS ledger_entries_subject"
-        " ON ledger_entries (tenant_id, subject, recorded_at)"
-    )
-    op.execute(
-        "CREATE INDEX IF NOT EXISTS ledger_entries_subject_any"
-        " ON ledger_entries (subject, recorded_at)"
+        " ON ledger_entries (subject, tenant_id, recorded_at)"
     )
     # Hash of every perfect subtree: level 0 = leaves, (level, idx) covers
     # leaves [idx * 2^level, (idx + 1) * 2^level). Proofs read O(log n) rows.
