@@ -8,15 +8,30 @@ SQLite and PostgreSQL store exactly.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
-from paygod.kernel.clock import isoformat
+from paygod.kernel.clock import isoformat as _isoformat
 from paygod.kernel.events import EventEnvelope
 
 MAX_AMOUNT = 2**63 - 1
+
+# A batch shares one timestamp and a handful of flag combinations: format and introspect
+# each once, not once per transfer.
+isoformat = lru_cache(maxsize=4096)(_isoformat)
+
+
+@lru_cache(maxsize=256)
+def _names(flags: Any) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(flags) if getattr(flags, f.name))
+
+
+@lru_cache(maxsize=256)
+def _bits(flags: Any) -> int:
+    return sum(1 << i for i, f in enumerate(fields(flags)) if getattr(flags, f.name))
 
 
 class AccountCode(StrEnum):
@@ -48,10 +63,10 @@ class AccountFlags:
         return cls(**dict.fromkeys(chosen, True))
 
     def names(self) -> list[str]:
-        return [f.name for f in fields(self) if getattr(self, f.name)]
+        return list(_names(self))
 
     def bits(self) -> int:
-        return sum(1 << i for i, f in enumerate(fields(self)) if getattr(self, f.name))
+        return _bits(self)
 
     @classmethod
     def from_bits(cls, bits: int) -> AccountFlags:
@@ -86,12 +101,19 @@ class Account:
         return self.credits_posted - self.debits_posted - self.debits_pending
 
     def with_totals(self, dp: int, cp: int, dpe: int, cpe: int) -> Account:
-        return replace(
-            self,
-            debits_posted=self.debits_posted + dp,
-            credits_posted=self.credits_posted + cp,
-            debits_pending=self.debits_pending + dpe,
-            credits_pending=self.credits_pending + cpe,
+        # The constructor directly: dataclasses.replace introspects fields on every call.
+        return Account(
+            self.id,
+            self.tenant_id,
+            self.ledger,
+            self.code,
+            self.created_at,
+            self.flags,
+            self.metadata,
+            self.debits_posted + dp,
+            self.credits_posted + cp,
+            self.debits_pending + dpe,
+            self.credits_pending + cpe,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -129,10 +151,10 @@ class TransferFlags:
         return cls(**dict.fromkeys(chosen, True))
 
     def names(self) -> list[str]:
-        return [f.name for f in fields(self) if getattr(self, f.name)]
+        return list(_names(self))
 
     def bits(self) -> int:
-        return sum(1 << i for i, f in enumerate(fields(self)) if getattr(self, f.name))
+        return _bits(self)
 
     @classmethod
     def from_bits(cls, bits: int) -> TransferFlags:

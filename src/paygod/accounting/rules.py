@@ -22,9 +22,9 @@ from paygod.accounting.model import (
     TransferRequest,
     TransferResult,
     TransferState,
+    isoformat,
 )
 from paygod.canonical import digest
-from paygod.kernel.clock import isoformat
 
 # Which kernel error each code becomes at the edges (the rest are `Rejected`).
 INVALID_CODES = frozenset(
@@ -55,6 +55,9 @@ NOT_FOUND_CODES = frozenset(
         "reversal_transfer_not_found",
     }
 )
+
+
+EMPTY_DIGEST = digest({})
 
 
 def _err(code: str, message: str, field: str = "") -> TransferError:
@@ -169,7 +172,7 @@ def transfer_payload(t: Transfer, action: str, released: int = 0) -> dict[str, A
         "pending_id": t.pending_id,
         "timeout_seconds": t.timeout_seconds,
         "reversal_of": t.reversal_of,
-        "metadata_digest": digest(dict(t.metadata)),
+        "metadata_digest": digest(dict(t.metadata)) if t.metadata else EMPTY_DIGEST,
         "timestamp": isoformat(t.timestamp),
     }
 

@@ -16,8 +16,9 @@ from paygod.accounting.model import (
     Transfer,
     TransferFlags,
     TransferState,
+    isoformat,
 )
-from paygod.kernel.clock import isoformat, parse_instant
+from paygod.kernel.clock import parse_instant
 
 ACCOUNT_COLUMNS = (
     "tenant_id, id, ledger, code, flags, metadata, created_at, "
