@@ -128,12 +128,16 @@ def worker(
     once: Annotated[bool, typer.Option("--once", help="Drain what is ready, then exit.")] = False,
     batch: Annotated[int, typer.Option(min=1, max=1000, help="Messages per claim.")] = 32,
     idle: Annotated[float, typer.Option(min=0.001, help="Seconds between empty polls.")] = 0.05,
+    lease: Annotated[
+        float, typer.Option(min=0.1, help="Seconds a claim is held before others may retry it.")
+    ] = 30.0,
     as_json: JsonFlag = False,
 ) -> None:
     """Run an executor worker: claim outbox messages and carry out their side effects."""
     kernel = _kernel()
     runner = kernel.executor
     runner.batch = batch
+    runner.lease_seconds = lease
     try:
         if once:
             report = runner.drain()

@@ -400,7 +400,7 @@ class PaymentService:
                     receipt = connector.lookup(payment.payment_id) if connector else None
                     if receipt is not None:
                         # The rail has it: the crash came after the send. Do not send again.
-                        self._accepted(replace(payment, rail=rail), receipt)
+                        self._accepted(replace(payment, rail=rail), receipt, via="rail lookup")
                         return
             payee = self.payees.get(payment_id) or {}
             quote = self.quote(
@@ -463,11 +463,12 @@ class PaymentService:
                 return
             raise RailUnavailable("no rail took the payment: " + "; ".join(failures))
 
-    def _accepted(self, payment: Payment, receipt: RailReceipt) -> None:
+    def _accepted(self, payment: Payment, receipt: RailReceipt, *, via: str = "send") -> None:
         dispatched = self._next(
             payment, PaymentStatus.DISPATCHED, rail=receipt.rail, rail_reference=receipt.reference
         )
-        steps: list[Step] = [(dispatched, "dispatched", {"receipt": receipt.as_dict()}, [])]
+        evidence = {"receipt": receipt.as_dict(), "via": via}
+        steps: list[Step] = [(dispatched, "dispatched", evidence, [])]
         if receipt.status in ("settled", "failed"):
             steps.extend(self._outcome_steps(dispatched, receipt.status, receipt.detail))
         self._write(steps)

@@ -9,6 +9,7 @@ Rails are configured by `PAYGOD_HOME/rails.yaml` when it exists:
       wire: {type: webhook, url: "https://partner.example/pay"}
       sepa_credit: {type: sepa_file, debtor_name: ACME, debtor_iban: ..., debtor_bic: ...}
       card: {type: simulated, latency: 0.05, failure_rate: 0.1, settle_after: 2}
+      ach: {type: simulated, state_path: /tmp/ach.db}  # call counts survive restarts
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def build_connectors(
                 failure_rate=float(spec.get("failure_rate", 0)),
                 settle_after=float(spec.get("settle_after", 0)),
                 seed=int(spec.get("seed", 7)),
+                state_path=Path(spec["state_path"]) if spec.get("state_path") else None,
             )
         elif kind == "webhook":
             from paygod.payments.connectors.webhook import WebhookRail
