@@ -264,3 +264,54 @@ def _credentials(home: str, url: str) -> dict[str, str]:
     if key_file.is_file():
         return {"Authorization": f"Bearer {key_file.read_text().strip()}"}
     return {}
+
+
+@benchmark("decisions_replay")
+def decisions_replay() -> Iterator[Figure]:
+    """Seal 10,000 mixed decisions (memory ledger), then replay every one of them."""
+    from datetime import UTC, datetime
+
+    from paygod.decisions.packs import PackRepository
+    from paygod.decisions.service import DecisionService
+    from paygod.decisions.stores.memory import MemoryDecisionIndex
+    from paygod.kernel.clock import ManualClock
+    from paygod.ledger.service import LedgerService
+    from paygod.ledger.stores.memory import MemoryLedgerStore
+
+    total = int(os.environ.get("BENCH_REPLAY_DECISIONS", "10000"))
+    clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
+    ledger = LedgerService(MemoryLedgerStore(), clock)
+    service = DecisionService(
+        ledger, PackRepository(Path("/nonexistent-packs")), clock, MemoryDecisionIndex()
+    )
+    rails = ["card", "sepa", "wire", "ach"]
+    started = time.perf_counter()
+    for i in range(total):
+        service.decide(
+            subject=f"urn:paygod:agent:{i % 97}",
+            context={},
+            input={
+                "payment": {
+                    "amount_minor": (i * 7919) % 3_000_000 + 1,
+                    "currency": "EUR",
+                    "rail": rails[i % 4],
+                    "counterparty": {"ref": "urn:paygod:cp:1", "verified": i % 5 != 0},
+                },
+                "risk": {"score": (i % 10) / 10},
+            },
+            idempotency_key=f"r{i}",
+        )
+        clock.advance(13)
+    seal_rate = total / (time.perf_counter() - started)
+    seqs = [e.seq for e in ledger.iter_entries() if e.kind == "decision"]
+    started = time.perf_counter()
+    identical = sum(1 for seq in seqs if service.replay(seq)["identical"])
+    replay_rate = len(seqs) / (time.perf_counter() - started)
+    yield Figure(
+        "replay_decisions_per_s",
+        replay_rate,
+        "replays/s",
+        seal_rate,
+        "sealing the same decisions (memory ledger) per s",
+        {"decisions": len(seqs), "identical": identical},
+    )
