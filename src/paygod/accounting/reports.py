@@ -280,7 +280,7 @@ def rebuild_totals(
         p = entry.payload
         debit = totals[(entry.tenant_id, p["debit_account_id"])]
         credit = totals[(entry.tenant_id, p["credit_account_id"])]
-        amount, released = int(p["amount"]), int(p["released"])
+        amount, released = int(p["amount"]), int(p.get("released", "0"))
         action = p["action"]
         if action in ("post_pending", "void_pending", "expire"):
             debit[2] -= released

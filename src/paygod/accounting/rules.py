@@ -57,9 +57,6 @@ NOT_FOUND_CODES = frozenset(
 )
 
 
-EMPTY_DIGEST = digest({})
-
-
 def _err(code: str, message: str, field: str = "") -> TransferError:
     return TransferError(code, message, field)
 
@@ -158,23 +155,33 @@ def _exists_mismatch(req: TransferRequest, old: Transfer) -> TransferError | Non
 def transfer_payload(t: Transfer, action: str, released: int = 0) -> dict[str, Any]:
     """The ledger entry of a transfer: every field that moves money, metadata by digest only
     (client metadata may hold personal data; the ledger never does). Amounts are decimal
-    strings because RFC 8785 numbers stop being exact above 2^53."""
-    return {
+    strings because RFC 8785 numbers stop being exact above 2^53. Fields at their default
+    (no flags, no pending or reversal reference, no timeout, nothing released, no metadata)
+    are left out: hashing the entry is most of its cost."""
+    payload: dict[str, Any] = {
         "action": action,
         "transfer_id": t.id,
         "debit_account_id": t.debit_account_id,
         "credit_account_id": t.credit_account_id,
         "amount": str(t.amount),
-        "released": str(released),
         "ledger": t.ledger,
         "code": t.code,
-        "flags": t.flags.names(),
-        "pending_id": t.pending_id,
-        "timeout_seconds": t.timeout_seconds,
-        "reversal_of": t.reversal_of,
-        "metadata_digest": digest(dict(t.metadata)) if t.metadata else EMPTY_DIGEST,
         "timestamp": isoformat(t.timestamp),
     }
+    if released:
+        payload["released"] = str(released)
+    names = t.flags.names()
+    if names:
+        payload["flags"] = names
+    if t.pending_id is not None:
+        payload["pending_id"] = t.pending_id
+    if t.timeout_seconds:
+        payload["timeout_seconds"] = t.timeout_seconds
+    if t.reversal_of is not None:
+        payload["reversal_of"] = t.reversal_of
+    if t.metadata:
+        payload["metadata_digest"] = digest(dict(t.metadata))
+    return payload
 
 
 class Planner:

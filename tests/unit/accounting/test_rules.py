@@ -221,3 +221,15 @@ def test_ledger_payload_has_amounts_as_strings_and_no_metadata() -> None:
     assert payload["amount"] == str(MAX_AMOUNT - 5)
     assert "someone@example.com" not in str(payload)
     assert payload["metadata_digest"].startswith("sha256:")
+    p.run([tr("y", amount=5)])
+    plain = p.records[-1].payload
+    assert set(plain) == {
+        "action",
+        "transfer_id",
+        "debit_account_id",
+        "credit_account_id",
+        "amount",
+        "ledger",
+        "code",
+        "timestamp",
+    }
