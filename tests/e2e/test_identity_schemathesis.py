@@ -1,0 +1,62 @@
+"""schemathesis against the live server, authenticated as a platform admin: no 5xx and no
+response that violates its documented schema. Bounded: few examples per operation and a
+fixed seed, so a run is reproducible and takes seconds.
+
+By default it covers identity's own operations (and the unversioned health routes); set
+PAYGOD_SCHEMATHESIS_ALL=1 to fuzz every /v1 operation of every module.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import start_server
+
+
+@pytest.mark.slow
+def test_schemathesis_finds_no_server_error(paygod_home: Path, tmp_path: Path) -> None:
+    paygod_home.mkdir(parents=True, exist_ok=True)
+    server = start_server(
+        paygod_home,
+        {"PAYGOD_RATE_PRINCIPAL_BURST": "100000", "PAYGOD_RATE_TENANT_BURST": "100000"},
+    )
+    everything = os.environ.get("PAYGOD_SCHEMATHESIS_ALL") == "1"
+    scope = [] if everything else ["--include-path-regex", "^/(v1/identity|healthz|readyz)"]
+    try:
+        assert server.headers, "a fresh home prints a dev key"
+        result = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "schemathesis"),
+                "run",
+                f"{server.url}/openapi.json",
+                "-H",
+                f"Authorization: {server.headers['Authorization']}",
+                "--checks",
+                "not_a_server_error,response_schema_conformance",
+                "--phases",
+                "examples,fuzzing",
+                "--max-examples",
+                "5",
+                "--seed",
+                "1",
+                "--no-shrink",
+                "--no-color",
+                "--report-dir",
+                str(tmp_path / "reports"),
+                *scope,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        server.process.terminate()
+        server.process.wait(10)
+    failures = result.stdout.split("FAILURES")[-1].split("SUMMARY")[0]
+    assert result.returncode == 0, failures[:6000] + result.stderr[-2000:]
+    assert "generated" in result.stdout and "failed" not in result.stdout.split("SUMMARY")[-1]
