@@ -34,7 +34,10 @@ _ORJSON_OPTS = (
 # Where orjson's sorted output may differ from RFC 8785: non-integer numbers (ES6 number
 # form) and characters above U+FFFF (JCS sorts keys by UTF-16 units). A false positive
 # only costs the slower exact path.
-_FLOAT = re.compile(rb"[:\[,]-?\d+[.eE]")
+# A number token follows `":` (a member value), `[` or `,`. A bare `:` also precedes the
+# digits inside ISO timestamps ("06:38:53.000Z"), so those matches are looked at once more
+# instead of sending every entry down the slow path.
+_FLOAT = re.compile(rb"[\[,:]-?\d+[.eE]")
 _ASTRAL = re.compile(rb"[\xf0-\xf4]")
 _NUMBER_START = frozenset(b"-0123456789")
 
@@ -42,8 +45,10 @@ _NUMBER_START = frozenset(b"-0123456789")
 def _orjson_agrees(raw: bytes) -> bool:
     if raw[0] in _NUMBER_START:
         return False  # a bare number: let the exact encoder format it
-    if _FLOAT.search(raw):
-        return False
+    for match in _FLOAT.finditer(raw):
+        at = match.start()
+        if raw[at] != 58 or raw[at - 1] == 34:  # not ':' , or '":' (a member value)
+            return False
     return raw.isascii() or not _ASTRAL.search(raw)
 
 

@@ -23,10 +23,16 @@ Work = Callable[[Any], tuple[Any, Sequence[EntryDraft]]]
 class WriteRequest:
     """One caller's unit of work: `work(conn) -> (result, drafts)`, or entries to adopt."""
 
-    __slots__ = ("done", "entries", "error", "imported", "result", "work")
+    __slots__ = ("done", "drafts", "entries", "error", "imported", "result", "work")
 
-    def __init__(self, work: Work | None = None, imported: Sequence[Entry] | None = None) -> None:
+    def __init__(
+        self,
+        work: Work | None = None,
+        imported: Sequence[Entry] | None = None,
+        drafts: Sequence[EntryDraft] | None = None,
+    ) -> None:
         self.work = work
+        self.drafts = drafts  # a plain append: no work function, so no savepoint needed
         self.imported = imported
         self.result: Any = None
         self.entries: list[Entry] = []

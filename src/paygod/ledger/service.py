@@ -84,8 +84,10 @@ class LedgerService:
         for position, draft in enumerate(drafts):
             if not isinstance(draft, EntryDraft):
                 raise InvalidInput(f"item {position} is not an EntryDraft")
-        _, entries = self.transact(lambda conn: (None, drafts))
-        return entries
+        self._check_writable()
+        request = self._committer.submit(WriteRequest(drafts=drafts))
+        self._raise_for(request)
+        return request.entries
 
     def transact(
         self, work: Callable[[Any], tuple[R, Sequence[EntryDraft]]]
@@ -96,12 +98,15 @@ class LedgerService:
         """
         self._check_writable()
         request = self._committer.submit(WriteRequest(work))
+        self._raise_for(request)
+        result: R = request.result
+        return result, request.entries
+
+    def _raise_for(self, request: WriteRequest) -> None:
         if request.error is not None:
             if isinstance(request.error, Unavailable):
                 self._down_until = time.monotonic() + (request.error.retry_after or 2)
             raise request.error
-        result: R = request.result
-        return result, request.entries
 
     def _check_writable(self) -> None:
         remaining = self._down_until - time.monotonic()

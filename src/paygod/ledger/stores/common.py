@@ -70,6 +70,16 @@ def outbox_params(row: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
+def merge(parts: Sequence[tuple[Sealed, Sequence[EntryDraft]]]) -> tuple[Sealed, list[EntryDraft]]:
+    entries, nodes, rows, drafts = [], [], [], []
+    for sealed, part_drafts in parts:
+        entries.extend(sealed.entries)
+        nodes.extend(sealed.nodes)
+        rows.extend(sealed.rows)
+        drafts.extend(part_drafts)
+    return Sealed(entries, nodes, rows, parts[-1][0].state), drafts
+
+
 def run_requests(
     batch: Sequence[WriteRequest],
     state: ChainState,
@@ -79,10 +89,34 @@ def run_requests(
     isolate: Callable[[int, Callable[[], Sealed]], Sealed],
     write: Callable[[Sealed, Sequence[EntryDraft]], None],
 ) -> ChainState:
-    """Run each request's work and seal its drafts inside `isolate` (a savepoint); a failing
-    request records its exception and leaves the chain state as it was."""
+    """Seal every request's drafts in order and write them.
+
+    Plain appends are sealed in memory (a bad draft fails before anything is written) and
+    written together in one statement per table. A `transact` work function runs in its
+    own savepoint (`isolate`), so its failure rolls back only its own rows; plain appends
+    sealed before it are written first, so its work sees them.
+    """
+    pending: list[tuple[Sealed, Sequence[EntryDraft]]] = []
+
+    def flush() -> None:
+        if pending:
+            sealed, drafts = merge(pending)
+            write(sealed, drafts)
+            pending.clear()
+
     for position, request in enumerate(batch):
         current = state
+        if request.drafts is not None:
+            try:
+                sealed = seal(current, request.drafts, now)
+            except Exception as exc:
+                request.error = exc
+                continue
+            pending.append((sealed, request.drafts))
+            request.entries = sealed.entries
+            state = sealed.state
+            continue
+        flush()
         holder: dict[str, Any] = {}
 
         def step(
@@ -110,4 +144,5 @@ def run_requests(
         request.result = holder.get("result")
         request.entries = sealed.entries
         state = sealed.state
+    flush()
     return state
