@@ -9,9 +9,9 @@ from typing import Any
 import orjson
 
 from paygod.kernel.clock import isoformat
-from paygod.ledger.chain import ChainState, Sealed, adopt, seal
+from paygod.ledger.chain import ChainState, MerkleNode, Sealed, adopt, seal
 from paygod.ledger.groupcommit import WriteRequest
-from paygod.ledger.model import EntryDraft
+from paygod.ledger.model import Entry, EntryDraft
 
 OUTBOX_COLUMNS = (
     "event_id",
@@ -71,7 +71,10 @@ def outbox_params(row: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def merge(parts: Sequence[tuple[Sealed, Sequence[EntryDraft]]]) -> tuple[Sealed, list[EntryDraft]]:
-    entries, nodes, rows, drafts = [], [], [], []
+    entries: list[Entry] = []
+    nodes: list[MerkleNode] = []
+    rows: list[tuple[Any, ...]] = []
+    drafts: list[EntryDraft] = []
     for sealed, part_drafts in parts:
         entries.extend(sealed.entries)
         nodes.extend(sealed.nodes)
