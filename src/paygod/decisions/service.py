@@ -120,13 +120,17 @@ class DecisionService:
         idempotency_key: str | None = None,
         tenant_id: str = "default",
     ) -> dict[str, Any]:
-        request = {
-            "subject": subject,
-            "context": context,
-            "input": input,
-            "packs": list(packs) if packs is not None else None,
-        }
-        request_hash = sha256_hex(request)
+        # The request is identified by its parts; the input (the bulk) is hashed once and
+        # that hash is reused as the sealed input_hash.
+        input_hash = sha256_hex(input)
+        request_hash = sha256_hex(
+            {
+                "subject": subject,
+                "context": context,
+                "input_hash": input_hash,
+                "packs": list(packs) if packs is not None else None,
+            }
+        )
         if idempotency_key is not None:
             existing = self.index.by_key(tenant_id, idempotency_key)
             if existing is not None:
@@ -148,7 +152,6 @@ class DecisionService:
         )
         result = evaluate_set(selected, input_doc, values(found))
         decision_id = new_id()
-        input_hash = sha256_hex(input_doc)
         measurements = [m.as_dict() for m in found]
         measurements_digest = "sha256:" + sha256_hex(measurements)
         explanation = result.as_dict()
