@@ -21,6 +21,7 @@ from paygod.accounting import (
 )
 from paygod.accounting.model import TransferResult
 from paygod.accounting.ports import iter_all_accounts
+from paygod.accounting.service import AccountingService
 from paygod.kernel.clock import ManualClock
 from tests.unit.accounting.support import START, memory_service
 
@@ -40,10 +41,13 @@ amounts = st.one_of(
 
 
 class Books(RuleBasedStateMachine):
+    def make_service(self, clock: ManualClock) -> AccountingService:
+        return memory_service(clock)
+
     def __init__(self) -> None:
         super().__init__()
         self.clock = ManualClock(START)
-        self.service = memory_service(self.clock)
+        self.service = self.make_service(self.clock)
         self.counter = 0
         self.done: list[tuple[TransferRequest, ...]] = []  # batches that succeeded, to retry
         self.holds: list[str] = []
