@@ -7,6 +7,7 @@ pipeline see it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,9 +47,12 @@ class AccessRecord:
 
 
 class AccessAudit:
-    def __init__(self, sql: SqlRunner, clock: Clock) -> None:
+    def __init__(
+        self, sql: SqlRunner, clock: Clock, ledger: Callable[[], Any] | None = None
+    ) -> None:
         self.sql = sql
         self.clock = clock
+        self._ledger = ledger or (lambda: None)
 
     def record(
         self,
@@ -88,7 +92,44 @@ class AccessAudit:
             ),
         )
         log.info(event_type, **{k: v for k, v in record.as_dict().items() if k != "event_type"})
+        if event_type == "audit.access":
+            self._seal(record)
         return record
+
+    def _seal(self, record: AccessRecord) -> None:
+        """Human reads become ledger entries with an `audit.access` outbox event, so the
+        access trail is as tamper-evident as what was read. Reads must keep working when the
+        ledger is read-only: the row and the log line above already exist then."""
+        ledger = self._ledger()
+        if ledger is None:
+            return
+        import importlib
+
+        from paygod.kernel.events import EventEnvelope
+
+        entry_draft = importlib.import_module("paygod.ledger").EntryDraft
+        envelope = EventEnvelope(
+            event_type="audit.access",
+            aggregate_id=record.principal_id or "unknown",
+            aggregate_type="principal",
+            tenant_id=record.tenant_id,
+            payload=record.as_dict(),
+            occurred_at=record.occurred_at,
+            recorded_at=record.occurred_at,
+            event_id=record.event_id,
+        )
+        try:
+            ledger.append(
+                entry_draft(
+                    kind="audit.access",
+                    subject=f"access:{record.principal_id}",
+                    payload=record.as_dict(),
+                    tenant_id=record.tenant_id,
+                    events=(envelope,),
+                )
+            )
+        except Exception as exc:  # the read itself must not fail because sealing did
+            log.warning("access_audit_not_sealed", event_id=record.event_id, error=str(exc))
 
     def since(
         self, since: datetime, *, tenant_id: str | None = None, limit: int = 1000

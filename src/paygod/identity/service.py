@@ -124,7 +124,7 @@ class IdentityService:
         self.oidc = OidcVerifier(self.settings, clock) if self.settings.oidc_issuer else None
         self.totp = TotpService(self.sql, clock)
         self.consent = ConsentRegistry(self.sql, clock, ledger)
-        self.audit = AccessAudit(self.sql, clock)
+        self.audit = AccessAudit(self.sql, clock, ledger)
 
     def authenticate_bearer(self, token: str) -> Authenticated:
         """An API key, a Paygod session JWT or an OIDC access token, told apart by shape."""

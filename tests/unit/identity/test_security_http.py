@@ -143,6 +143,9 @@ def test_human_reads_of_audited_resources_are_recorded(kernel: Kernel) -> None:
     assert records and records[-1]["principal_id"] == principal_id
     assert records[-1]["reason"] == "quarterly review"
     assert records[-1]["action"] == "audit:read"
+    if getattr(kernel, "ledger", None) is not None:  # sealed with an audit.access event
+        sealed = kernel.ledger.history(f"access:{principal_id}", tenant_id="acme")
+        assert sealed and sealed[-1].payload["reason"] == "quarterly review"
 
 
 def test_unmapped_route_is_platform_admin_only(kernel: Kernel) -> None:
