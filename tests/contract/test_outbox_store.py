@@ -153,3 +153,12 @@ def test_concurrent_claims_never_share_a_row(outbox: Harness) -> None:
     for t in threads:
         t.join()
     assert sorted(seen) == [f"e{i:02d}" for i in range(60)]
+
+
+def test_ack_many_acknowledges_only_what_this_worker_holds(outbox: Harness) -> None:
+    for i in range(4):
+        outbox.add(f"e{i}", seq=i)
+    outbox.store.claim("w1", now=T0, limit=3, lease_seconds=30)
+    assert outbox.store.ack_many(["e0", "e1", "e3"], "w1") == 2  # e3 was never claimed by w1
+    assert outbox.store.ack_many([], "w1") == 0
+    assert outbox.store.counts() == {"pending": 2, "done": 2, "dead": 0}

@@ -128,6 +128,9 @@ def worker(
     once: Annotated[bool, typer.Option("--once", help="Drain what is ready, then exit.")] = False,
     batch: Annotated[int, typer.Option(min=1, max=1000, help="Messages per claim.")] = 32,
     idle: Annotated[float, typer.Option(min=0.001, help="Seconds between empty polls.")] = 0.05,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=256, help="Payments dispatched side by side.")
+    ] = 8,
     lease: Annotated[
         float, typer.Option(min=0.1, help="Seconds a claim is held before others may retry it.")
     ] = 30.0,
@@ -138,6 +141,7 @@ def worker(
     runner = kernel.executor
     runner.batch = batch
     runner.lease_seconds = lease
+    runner.concurrency = concurrency
     try:
         if once:
             report = runner.drain()

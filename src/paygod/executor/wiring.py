@@ -50,5 +50,7 @@ def build_executor(
     outbox: OutboxStore | None = None,
 ) -> tuple[PanicService, Worker]:
     panic = PanicService(panic_switch_from_settings(settings, db, clock), ledger, settings.tenant)
-    worker = Worker(outbox or outbox_store_for(db), panic.switch, clock, backoff=Backoff())
+    worker = Worker(
+        outbox or outbox_store_for(db), panic.switch, clock, backoff=Backoff(), concurrency=8
+    )
     return panic, worker

@@ -14,6 +14,7 @@ import socket
 import threading
 import traceback
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -67,6 +68,7 @@ class Worker:
         lease_seconds: float = 30.0,
         backoff: Backoff | None = None,
         event_types: Sequence[str] | None = None,
+        concurrency: int = 1,
     ) -> None:
         self.store = store
         self.panic = panic
@@ -77,6 +79,8 @@ class Worker:
         self.lease_seconds = lease_seconds
         self.backoff = backoff or Backoff()
         self.event_types = list(event_types) if event_types else None
+        self.concurrency = concurrency
+        self._pool: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -98,10 +102,34 @@ class Worker:
             event_types=self.event_types,
         )
         report.claimed = len(messages)
-        for index, message in enumerate(messages):
-            if index and self.panic.status().on:
+        # Messages of one aggregate (one payment) run in order; different aggregates may
+        # run side by side, so their ledger writes share group commits.
+        groups: dict[str, list[OutboxMessage]] = {}
+        for message in messages:
+            groups.setdefault(message.aggregate_id, []).append(message)
+        acks: list[str] = []
+        if self.concurrency > 1 and len(groups) > 1:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="outbox")
+            outcomes = list(self._pool.map(self._run_group, groups.values()))
+        else:
+            outcomes = [self._run_group(group) for group in groups.values()]
+        for group_report, group_acks in outcomes:
+            acks.extend(group_acks)
+            report.retried += group_report.retried
+            report.dead += group_report.dead
+            report.frozen = report.frozen or group_report.frozen
+            report.errors.extend(group_report.errors)
+        report.done += self.store.ack_many(acks, self.worker_id)
+        return report
+
+    def _run_group(self, group: list[OutboxMessage]) -> tuple[WorkReport, list[str]]:
+        report = WorkReport()
+        acks: list[str] = []
+        for index, message in enumerate(group):
+            if self.panic.status().on:
                 # Switched on mid-batch: hand the rest back untouched.
-                for rest in messages[index:]:
+                for rest in group[index:]:
                     self.store.release(
                         rest.event_id,
                         self.worker_id,
@@ -110,10 +138,22 @@ class Worker:
                     )
                 report.frozen = True
                 break
-            self._handle(message, report)
-        return report
+            if self._handle(message, report):
+                acks.append(message.event_id)
+            else:
+                # A failed step blocks the later messages of the same aggregate this round.
+                for rest in group[index + 1 :]:
+                    self.store.release(
+                        rest.event_id,
+                        self.worker_id,
+                        error="an earlier message of this aggregate is retrying",
+                        available_at=self.clock.now(),
+                    )
+                break
+        return report, acks
 
-    def _handle(self, message: OutboxMessage, report: WorkReport) -> None:
+    def _handle(self, message: OutboxMessage, report: WorkReport) -> bool:
+        """Run the handler; True when the message may be acknowledged."""
         handler = self.handlers.get(message.event_type)
         try:
             if handler is not None:
@@ -126,16 +166,16 @@ class Worker:
                 available_at=self.clock.now() + timedelta(seconds=wait.delay),
             )
             report.retried += 1
-            return
+            return False
         except PermanentFailure as exc:
             self._bury(message, f"PermanentFailure: {exc}", report)
-            return
+            return False
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             report.errors.append(error)
             if message.attempts >= self.backoff.max_attempts:
                 self._bury(message, error, report)
-                return
+                return False
             delay = self.backoff.delay(message.attempts)
             log.warning(
                 "outbox_retry",
@@ -153,11 +193,10 @@ class Worker:
                 available_at=self.clock.now() + timedelta(seconds=delay),
             )
             report.retried += 1
-            return
+            return False
         # Events nobody here handles are acknowledged: in standalone mode the worker is the
         # only consumer of the outbox (distributed mode relays them to NATS instead).
-        if self.store.ack(message.event_id, self.worker_id):
-            report.done += 1
+        return True
 
     def _bury(self, message: OutboxMessage, error: str, report: WorkReport) -> None:
         log.error(
@@ -216,3 +255,6 @@ class Worker:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None

@@ -171,3 +171,38 @@ def test_breaker_rejects_a_nonsense_threshold(bad: int) -> None:
 
     with pytest.raises(ValueError):
         CircuitBreaker("x", ManualClock(T0), failure_threshold=bad)
+
+
+def test_concurrent_rounds_keep_each_aggregates_order() -> None:
+    import threading
+
+    clock = ManualClock(T0)
+    store = MemoryOutboxStore()
+    worker = Worker(store, MemoryPanicSwitch(clock), clock, worker_id="w", concurrency=4)
+    seen: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def handler(message: OutboxMessage) -> None:
+        with lock:
+            seen.append((message.aggregate_id, message.payload["n"]))
+
+    worker.register("payment.dispatch", handler)
+    seq = 0
+    for step in range(3):
+        for agg in ("a", "b", "c"):
+            env = EventEnvelope(
+                event_type="payment.dispatch",
+                aggregate_id=agg,
+                aggregate_type="payment",
+                tenant_id="default",
+                payload={"n": step},
+                occurred_at=T0,
+                recorded_at=T0,
+            )
+            store.add(env, seq)
+            seq += 1
+    report = worker.run_once()
+    worker.stop()
+    assert report.done == 9
+    for agg in ("a", "b", "c"):
+        assert [n for a, n in seen if a == agg] == [0, 1, 2]

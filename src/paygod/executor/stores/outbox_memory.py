@@ -145,6 +145,16 @@ class MemoryOutboxStore:
             row.update(status="done", claimed_by=None, claimed_until=None, last_error=None)
             return True
 
+    def ack_many(self, event_ids: Sequence[str], worker_id: str) -> int:
+        done = 0
+        with self._lock:
+            for event_id in event_ids:
+                row = self._owned(event_id, worker_id)
+                if row is not None:
+                    row.update(status="done", claimed_by=None, claimed_until=None, last_error=None)
+                    done += 1
+        return done
+
     def release(self, event_id: str, worker_id: str, *, error: str, available_at: datetime) -> bool:
         with self._lock:
             row = self._owned(event_id, worker_id)

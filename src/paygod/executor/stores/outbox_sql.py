@@ -62,6 +62,9 @@ class _SqlOutbox:
         raise NotImplementedError
 
     def _changed(self, sql: str, params: Sequence[Any]) -> bool:
+        return self._count(sql, params) > 0
+
+    def _count(self, sql: str, params: Sequence[Any]) -> int:
         raise NotImplementedError
 
     def ack(self, event_id: str, worker_id: str) -> bool:
@@ -70,6 +73,19 @@ class _SqlOutbox:
             "UPDATE outbox SET status = 'done', claimed_by = NULL, claimed_until = NULL, "
             f"last_error = NULL WHERE event_id = {p} AND claimed_by = {p} AND status = 'pending'",
             (event_id, worker_id),
+        )
+
+    def ack_many(self, event_ids: Sequence[str], worker_id: str) -> int:
+        """One statement (one commit) for a whole batch: acks are the hot path."""
+        if not event_ids:
+            return 0
+        p = self.p
+        marks = ", ".join(p for _ in event_ids)
+        return self._count(
+            "UPDATE outbox SET status = 'done', claimed_by = NULL, claimed_until = NULL, "
+            f"last_error = NULL WHERE event_id IN ({marks}) AND claimed_by = {p} "
+            "AND status = 'pending'",
+            (*event_ids, worker_id),
         )
 
     def release(self, event_id: str, worker_id: str, *, error: str, available_at: datetime) -> bool:
@@ -140,8 +156,8 @@ class SqliteOutboxStore(_SqlOutbox):
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return list(self.db.connection().execute(sql, tuple(params)).fetchall())
 
-    def _changed(self, sql: str, params: Sequence[Any]) -> bool:
-        return self.db.connection().execute(sql, tuple(params)).rowcount > 0
+    def _count(self, sql: str, params: Sequence[Any]) -> int:
+        return int(self.db.connection().execute(sql, tuple(params)).rowcount)
 
     def claim(
         self,
@@ -193,9 +209,9 @@ class PostgresOutboxStore(_SqlOutbox):
             cur = conn.execute(sql, tuple(params))
             return list(cur.fetchall()) if cur.description else []
 
-    def _changed(self, sql: str, params: Sequence[Any]) -> bool:
+    def _count(self, sql: str, params: Sequence[Any]) -> int:
         with self.db.connection() as conn:
-            return conn.execute(sql, tuple(params)).rowcount > 0
+            return int(conn.execute(sql, tuple(params)).rowcount)
 
     def claim(
         self,

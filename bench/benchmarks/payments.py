@@ -1,0 +1,152 @@
+"""Payments end to end, standalone (SQLite): decide, seal, hold, dispatch to a simulated rail
+with zero latency, settle — against sealed decisions alone, in the same run.
+
+Both sides run with the same number of client threads against a fresh kernel each, so the
+ratio says what the payment lifecycle (hold, five more ledger transactions, the outbox
+round trip, the rail call, the post of the hold) costs on top of a sealed decision.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bench.harness import Figure, benchmark
+from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.kernel.settings import load_settings
+
+CLIENTS = 64
+PAYMENTS = 1500
+PAYERS = 500  # the bundled pack limits velocity per payer (20 an hour): spread the load
+PAYEE = {"name": "Vendor", "account_number": "000123456789", "routing_number": "021000021"}
+INPUT_PAYMENT = {
+    "amount_minor": 100,
+    "currency": "USD",
+    "rail": "ach",
+    "purpose": "bench",
+    "counterparty": {"ref": "sha256:" + "ab" * 32, "verified": True},
+}
+
+
+def _kernel(home: Path) -> Kernel:
+    return build_kernel(load_settings(home=home, database_url=None, redis_url=None))
+
+
+def _fund(kernel: Kernel) -> None:
+    from paygod.accounting import AccountCode, AccountFlags, AccountSpec
+    from paygod.accounting.model import TransferRequest
+
+    kernel.accounting.open_accounts(
+        "default",
+        [AccountSpec(ledger="USD", code=AccountCode.EQUITY, id="treasury")]
+        + [
+            AccountSpec(
+                ledger="USD",
+                code=AccountCode.LIABILITY,
+                id=f"payer-{i}",
+                flags=AccountFlags(debits_must_not_exceed_credits=True),
+            )
+            for i in range(PAYERS)
+        ],
+    )
+    kernel.accounting.create_transfers(
+        "default",
+        [
+            TransferRequest(
+                id=f"fund-{i}",
+                debit_account_id="treasury",
+                credit_account_id=f"payer-{i}",
+                amount=10**9,
+                ledger="USD",
+            )
+            for i in range(PAYERS)
+        ],
+    )
+
+
+def sealed_decisions_per_s(home: Path) -> float:
+    kernel = _kernel(home)
+    try:
+
+        def one(i: int) -> Any:
+            return kernel.decisions.decide(
+                subject=f"account:payer-{i % PAYERS}",
+                context={"channel": "payments"},
+                input={"payment": INPUT_PAYMENT},
+                idempotency_key=f"bench-{i}",
+            )
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            results = list(pool.map(one, range(PAYMENTS)))
+        elapsed = time.perf_counter() - started
+        assert all(r["decision"] == "allow" for r in results)
+        return PAYMENTS / elapsed
+    finally:
+        kernel.close()
+
+
+def payments_per_s(home: Path) -> tuple[float, float, float]:
+    """(end-to-end settled/s, create/s, rail calls per payment)."""
+    kernel = _kernel(home)
+    try:
+        _fund(kernel)
+        worker = kernel.executor
+        worker.batch, worker.concurrency = 256, 16
+        settled = threading.Event()
+
+        def one(i: int) -> str:
+            payment, _ = kernel.payments.create(
+                {
+                    "payer_account": f"payer-{i % PAYERS}",
+                    "payee": PAYEE,
+                    "amount": 100,
+                    "currency": "USD",
+                    "purpose": "bench",
+                    "metadata": {"counterparty_verified": True},
+                },
+                tenant_id="default",
+                requested_by="bench",
+                idempotency_key=f"bench-{i}",
+            )
+            return payment.payment_id
+
+        worker.start()
+        started = time.perf_counter()
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            ids = list(pool.map(one, range(PAYMENTS)))
+        created = time.perf_counter() - started
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            counts = worker.store.counts()
+            if counts["pending"] == 0:
+                settled.set()
+                break
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - started
+        worker.stop()
+        assert settled.is_set(), "the queue did not drain"
+        statuses = {kernel.payments.get(p).status.value for p in ids[:50]}
+        assert statuses == {"settled"}, statuses
+        rail: Any = kernel.payments.connectors["ach"]
+        calls = sum(rail.all_calls().values()) / len(ids)
+        return PAYMENTS / elapsed, PAYMENTS / created, calls
+    finally:
+        kernel.close()
+
+
+@benchmark("payments")
+def payments() -> Iterator[Figure]:
+    with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+        baseline = sealed_decisions_per_s(Path(a))
+        e2e, create, calls = payments_per_s(Path(b))
+    extra = {"clients": CLIENTS, "payments": PAYMENTS, "rail_calls_per_payment": calls}
+    yield Figure("payments_settled_per_s", e2e, "payments/s", baseline, "sealed decisions/s", extra)
+    yield Figure(
+        "payments_accepted_per_s", create, "payments/s", baseline, "sealed decisions/s", extra
+    )
