@@ -168,8 +168,7 @@ class PostgresLedgerStore:
         return found
 
     def save_tree_head(self, head: SignedTreeHead) -> None:
-        conn = self._write_conn()
-        with conn.transaction():
+        with self.db.connection() as conn:  # pooled: heads may be recorded from any thread
             conn.execute(
                 f"INSERT INTO ledger_tree_heads ({HEAD_COLUMNS}) VALUES (%s, %s, %s, %s, %s) "
                 "ON CONFLICT DO NOTHING",

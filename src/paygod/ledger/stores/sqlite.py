@@ -182,7 +182,9 @@ class SqliteLedgerStore:
 
     def save_tree_head(self, head: SignedTreeHead) -> None:
         try:
-            conn = self._write_conn()
+            # This thread's own connection (autocommit): tree heads may be recorded from any
+            # thread, and the writer's connection belongs to the writer thread.
+            conn = self.db.connection()
             conn.execute(
                 f"INSERT OR IGNORE INTO ledger_tree_heads ({HEAD_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
                 (head.tree_size, head.root_hash, head.timestamp, head.key_id, head.signature),
