@@ -22,8 +22,9 @@ def test_init_users_agents_keys_and_access_audit(paygod_home: Path) -> None:
     assert bad_role.code == 2 and "unknown role" in bad_role.stderr
 
     key = json.loads(
-        run_cli("keys", "create", agent["principal_id"], "--scope", "payments:create", "--json")
-        .stdout
+        run_cli(
+            "keys", "create", agent["principal_id"], "--scope", "payments:create", "--json"
+        ).stdout
     )
     listed = json.loads(run_cli("keys", "list", "--tenant", "acme", "--json").stdout)["keys"]
     assert key["key_id"] in {k["key_id"] for k in listed}
