@@ -151,9 +151,13 @@ class TransferFlags:
         return cls(**dict.fromkeys(chosen, True))
 
     def names(self) -> list[str]:
+        if not (self.pending or self.post_pending or self.void_pending or self.linked):
+            return []  # the common case, without hashing the flags for the cache
         return list(_names(self))
 
     def bits(self) -> int:
+        if not (self.pending or self.post_pending or self.void_pending or self.linked):
+            return 0
         return _bits(self)
 
     @classmethod
