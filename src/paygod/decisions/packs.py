@@ -383,7 +383,9 @@ class PackRepository:
 
     def packs(self) -> list[Pack]:
         self.refresh()
-        return sorted((entry.pack for entry in self._loaded.values()), key=lambda p: p.name)
+        with self._lock:  # a concurrent refresh may be replacing entries
+            loaded = [entry.pack for entry in self._loaded.values()]
+        return sorted(loaded, key=lambda p: p.name)
 
     def get(self, name: str) -> Pack | None:
         for pack in self.packs():
