@@ -307,7 +307,9 @@ def show(
 def demo() -> None:
     """A guided tour in a temporary home: allowed, denied, flagged and refused requests."""
     from paygod.decisions.demo import run_demo
+    from paygod.payments.demo import run_payments_demo
 
     ok = run_demo(console)
+    ok = run_payments_demo(console) and ok
     if not ok:
         raise typer.Exit(1)

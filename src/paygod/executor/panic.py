@@ -46,11 +46,10 @@ class PanicService:
     def _record(self, state: PanicState) -> None:
         if self.ledger is None:
             return
-        import importlib
+        from paygod.ledger import EntryDraft  # deferred: the executor loads before the ledger
 
-        entry_draft = importlib.import_module("paygod.ledger").EntryDraft
         self.ledger.append(
-            entry_draft(
+            EntryDraft(
                 kind="panic",
                 subject=PANIC_SUBJECT,
                 payload=state.as_dict(),
