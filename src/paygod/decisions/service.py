@@ -163,7 +163,6 @@ class DecisionService:
             measurements_digest=measurements_digest,
             explanation=explanation,
         )
-        evidence_digest = "sha256:" + sha256_hex(evidence)
         decision = {
             "decision_id": decision_id,
             "tenant_id": tenant_id,
@@ -189,7 +188,6 @@ class DecisionService:
             "context": context_doc,
             "measurements": measurements,
             "measurements_digest": measurements_digest,
-            "evidence_digest": evidence_digest,
             "idempotency_key": idempotency_key,
             "request_hash": f"sha256:{request_hash}",
         }
