@@ -12,6 +12,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
+
 from paygod.accounting.currencies import LEDGERS
 from paygod.accounting.model import (
     MAX_AMOUNT,
@@ -24,7 +26,7 @@ from paygod.accounting.model import (
     TransferState,
     isoformat,
 )
-from paygod.canonical import digest
+from paygod.canonical import CanonicalizationError, digest
 
 # Which kernel error each code becomes at the edges (the rest are `Rejected`).
 INVALID_CODES = frozenset(
@@ -45,6 +47,7 @@ INVALID_CODES = frozenset(
         "ledger_unknown",
         "ledger_must_match",
         "linked_event_chain_open",
+        "metadata_invalid",
     }
 )
 NOT_FOUND_CODES = frozenset(
@@ -73,10 +76,25 @@ def _bad_amount(amount: Any) -> TransferError | None:
     return None
 
 
+def metadata_problem(metadata: Mapping[str, Any]) -> str | None:
+    """Why metadata cannot be stored and sealed (it is hashed as RFC 8785 JSON), or None."""
+    if not metadata:
+        return None
+    try:
+        orjson.dumps(dict(metadata))
+        digest(dict(metadata))
+    except (CanonicalizationError, TypeError, ValueError) as exc:
+        return f"metadata must be plain JSON (safe integers, finite numbers): {exc}"
+    return None
+
+
 def validate_request(req: TransferRequest) -> TransferError | None:
     """Refusals that depend on the request alone, in TigerBeetle's order."""
     if not req.id or not req.id.strip() or len(req.id) > 128:
         return _err("id_must_not_be_empty", "id must be 1 to 128 characters", "id")
+    problem = metadata_problem(req.metadata)
+    if problem:
+        return _err("metadata_invalid", problem, "metadata")
     f = req.flags
     if (f.pending + f.post_pending + f.void_pending) > 1:
         return _err(

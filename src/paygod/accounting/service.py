@@ -32,7 +32,13 @@ from paygod.accounting.ports import (
     LedgerPort,
     iter_all_accounts,
 )
-from paygod.accounting.rules import INVALID_CODES, NOT_FOUND_CODES, Planner, validate_request
+from paygod.accounting.rules import (
+    INVALID_CODES,
+    NOT_FOUND_CODES,
+    Planner,
+    metadata_problem,
+    validate_request,
+)
 from paygod.canonical import digest
 from paygod.kernel.clock import Clock
 from paygod.kernel.errors import (
@@ -162,6 +168,13 @@ class AccountingService:
                     code="flags_are_mutually_exclusive",
                     errors=[FieldError(prefix + "/flags", "choose one limit flag")],
                 )
+            problem = metadata_problem(spec.metadata or {})
+            if problem:
+                raise InvalidInput(
+                    problem,
+                    code="metadata_invalid",
+                    errors=[FieldError(prefix + "/metadata", problem)],
+                )
             account_id = spec.id or new_id()
             if not account_id.strip() or len(account_id) > 128:
                 raise InvalidInput(
@@ -262,6 +275,11 @@ class AccountingService:
     def update_metadata(
         self, tenant_id: str, account_id: str, metadata: Mapping[str, Any]
     ) -> Account:
+        problem = metadata_problem(metadata)
+        if problem:
+            raise InvalidInput(
+                problem, code="metadata_invalid", errors=[FieldError("/metadata", problem)]
+            )
         return self._change_account(
             tenant_id,
             account_id,

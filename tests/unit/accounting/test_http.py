@@ -148,6 +148,12 @@ def test_bad_amounts_are_refused_with_a_pointer(
             "invalid-input",
             "/extra",
         ),
+        (
+            {"debit_account_id": "bank", "credit_account_id": "wallet", "metadata": {"n": 10**20}},
+            422,
+            "metadata_invalid",
+            "/metadata",
+        ),
     ],
 )
 def test_domain_refusals(

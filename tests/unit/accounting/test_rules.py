@@ -46,6 +46,8 @@ def code_of(p: Planner, *reqs: TransferRequest) -> list[str | None]:
         (tr("x", amount=MAX_AMOUNT + 1), "overflow"),
         (tr("x", amount=1.5), "amount_must_be_an_integer"),  # type: ignore[arg-type]
         (tr("x", amount=True), "amount_must_be_an_integer"),
+        (tr("x", metadata={"n": 2**60}), "metadata_invalid"),
+        (tr("x", metadata={"f": float("nan")}), "metadata_invalid"),
         (tr("x", d="a", c="a"), "accounts_must_be_different"),
         (tr(""), "id_must_not_be_empty"),
         (tr("x", d=""), "debit_account_id_must_not_be_empty"),
