@@ -45,10 +45,12 @@ _NUMBER_START = frozenset(b"-0123456789")
 def _orjson_agrees(raw: bytes) -> bool:
     if raw[0] in _NUMBER_START:
         return False  # a bare number: let the exact encoder format it
-    for match in _FLOAT.finditer(raw):
+    match = _FLOAT.search(raw)
+    while match is not None:
         at = match.start()
         if raw[at] != 58 or raw[at - 1] == 34:  # not ':' , or '":' (a member value)
             return False
+        match = _FLOAT.search(raw, match.end())
     return raw.isascii() or not _ASTRAL.search(raw)
 
 
