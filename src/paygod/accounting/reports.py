@@ -136,6 +136,40 @@ class Statement:
         }
 
 
+def statement_csv(st: Statement) -> str:
+    """The statement as CSV: an opening line, one line per movement, a closing line."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        (
+            "timestamp",
+            "transfer_id",
+            "code",
+            "counterparty",
+            "debit",
+            "credit",
+            "balance",
+            "reference",
+        )
+    )
+    writer.writerow((isoformat(st.start), "", "opening_balance", "", "", "", st.opening, ""))
+    for x in st.lines:
+        writer.writerow(
+            (
+                isoformat(x.timestamp),
+                x.transfer_id,
+                x.code,
+                x.counterparty,
+                x.debit,
+                x.credit,
+                x.balance,
+                x.reference or "",
+            )
+        )
+    writer.writerow((isoformat(st.end), "", "closing_balance", "", "", "", st.closing, ""))
+    return out.getvalue()
+
+
 def statement(
     account: Account, history: Iterable[Transfer], start: datetime, end: datetime
 ) -> Statement:

@@ -212,6 +212,11 @@ def test_holds_reports_and_export(client: TestClient) -> None:
         params={"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"},
     ).json()
     assert (st["opening_balance"], st["closing_balance"], len(st["lines"])) == (0, 70, 2)
+    st_csv = client.get(
+        "/v1/accounts/wallet/statement",
+        params={"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z", "format": "csv"},
+    ).text.splitlines()
+    assert st_csv[1].split(",")[2] == "opening_balance" and st_csv[-1].endswith(",70,")
     tb = client.get("/v1/reports/trial-balance").json()
     assert tb["balanced"] is True
     assert client.get("/v1/reports/audit").json()["ok"] is True

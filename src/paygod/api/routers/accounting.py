@@ -25,6 +25,7 @@ from paygod.accounting import (
 )
 from paygod.accounting.credits import CreditsService
 from paygod.accounting.reconciliation import Reconciler
+from paygod.accounting.reports import statement_csv
 from paygod.api.deps import get_kernel
 from paygod.api.models import StrictModel
 from paygod.api.problems import pointer_from_loc
@@ -153,10 +154,13 @@ async def statement(
     accounting: Accounting,
     from_: Annotated[str, Query(alias="from")],
     to: str,
-) -> dict[str, Any]:
+    format: Literal["json", "csv"] = "json",
+) -> Any:
     start, end = _instant(from_, "from"), _instant(to, "to")
     assert start is not None and end is not None
     result = await run_in_threadpool(accounting.statement, tenant, account_id, start, end)
+    if format == "csv":
+        return Response(statement_csv(result), media_type="text/csv")
     return result.as_dict()
 
 

@@ -1,0 +1,402 @@
+"""`paygod accounts|transfers|reconcile`: the accounting module from the command line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from paygod.accounting import (
+    AccountCode,
+    AccountFlags,
+    AccountingService,
+    AccountSpec,
+    TransferFlags,
+    TransferRequest,
+    TransferResult,
+)
+from paygod.cli.output import console, emit_json
+from paygod.kernel.clock import parse_instant
+from paygod.kernel.errors import CheckFailed, FieldError, InvalidInput
+from paygod.kernel.jsonio import parse_json
+
+accounts_app = typer.Typer(
+    help="Double-entry accounts: open, inspect, audit.", no_args_is_help=True
+)
+transfers_app = typer.Typer(help="Transfers and holds between accounts.", no_args_is_help=True)
+reconcile_app = typer.Typer(help="Match an external statement CSV to an account's transfers.")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+TenantOpt = Annotated[str | None, typer.Option("--tenant", help="Tenant (default PAYGOD_TENANT).")]
+
+
+@contextmanager
+def _service(tenant: str | None) -> Iterator[tuple[AccountingService, str]]:
+    from paygod.kernel.bootstrap import build_kernel
+
+    kernel = build_kernel()
+    try:
+        yield kernel.accounting, tenant or kernel.settings.tenant
+    finally:
+        kernel.close()
+
+
+def _instant(value: str, option: str) -> Any:
+    try:
+        return parse_instant(value)
+    except ValueError:
+        raise InvalidInput(
+            f"{option} {value!r} is not an ISO 8601 instant",
+            errors=[FieldError(option, "expected e.g. 2026-01-31T00:00:00Z")],
+        ) from None
+
+
+def _metadata(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    value = parse_json(text, source="--metadata")
+    if not isinstance(value, dict):
+        raise InvalidInput("--metadata must be a JSON object", errors=[FieldError("", "object")])
+    return value
+
+
+def _show(data: dict[str, Any], as_json: bool, title: str) -> None:
+    if as_json:
+        emit_json(data)
+        return
+    table = Table(title=title, show_header=False)
+    for key, value in data.items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+def _transfer_out(result: TransferResult, as_json: bool) -> None:
+    assert result.transfer is not None
+    data = {**result.transfer.as_dict(), "created": result.created}
+    _show(data, as_json, "transfer" if result.created else "transfer (already recorded)")
+
+
+# -- accounts ---------------------------------------------------------------------------
+
+
+@accounts_app.command("create")
+def accounts_create(
+    ledger: Annotated[str, typer.Option(help="ISO 4217 currency or CREDITS.")],
+    code: Annotated[AccountCode, typer.Option(help="Account kind.")],
+    id: Annotated[str | None, typer.Option(help="Account id (default: a new UUIDv7).")] = None,
+    flag: Annotated[
+        list[str] | None,
+        typer.Option(help="debits_must_not_exceed_credits | credits_must_not_exceed_debits"),
+    ] = None,
+    metadata: Annotated[str | None, typer.Option(help="JSON object.")] = None,
+    tenant: TenantOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Open an account (idempotent by id)."""
+    try:
+        flags = AccountFlags.from_names(flag or [])
+    except ValueError as exc:
+        raise InvalidInput(str(exc), errors=[FieldError("--flag", str(exc))]) from None
+    with _service(tenant) as (svc, tenant_id):
+        account, _ = svc.open_account(
+            tenant_id, AccountSpec(ledger, code, id, flags, _metadata(metadata))
+        )
+    _show(account.as_dict(), as_json, "account")
+
+
+@accounts_app.command("list")
+def accounts_list(
+    ledger: Annotated[str | None, typer.Option(help="Only this ledger.")] = None,
+    tenant: TenantOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List accounts with their balances."""
+    with _service(tenant) as (svc, tenant_id):
+        found = svc.list_accounts(tenant_id, ledger=ledger, limit=1000)
+    if as_json:
+        emit_json({"accounts": [a.as_dict() for a in found]})
+        return
+    table = Table(title="accounts")
+    for column in ("id", "ledger", "code", "flags", "balance", "available"):
+        table.add_column(column)
+    for a in found:
+        table.add_row(
+            a.id,
+            a.ledger,
+            a.code.value,
+            ",".join(a.flags.names()),
+            str(a.balance),
+            str(a.available),
+        )
+    console.print(table)
+
+
+@accounts_app.command("show")
+def accounts_show(account_id: str, tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:
+    """One account with its four running totals."""
+    with _service(tenant) as (svc, tenant_id):
+        account = svc.get_account(tenant_id, account_id)
+    _show(account.as_dict(), as_json, "account")
+
+
+@accounts_app.command("balance")
+def accounts_balance(
+    account_id: str,
+    at: Annotated[str | None, typer.Option(help="As of this instant (ISO 8601).")] = None,
+    tenant: TenantOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Balance now or as of a past instant."""
+    when = _instant(at, "--at") if at else None
+    with _service(tenant) as (svc, tenant_id):
+        result = svc.balance(tenant_id, account_id, when)
+    _show(result.as_dict(), as_json, "balance")
+
+
+@accounts_app.command("statement")
+def accounts_statement(
+    account_id: str,
+    from_: Annotated[str, typer.Option("--from", help="Start instant (inclusive).")],
+    to: Annotated[str, typer.Option("--to", help="End instant (exclusive).")],
+    csv_out: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False,
+    tenant: TenantOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Opening balance, the period's lines, closing balance."""
+    from paygod.accounting.reports import statement_csv
+
+    with _service(tenant) as (svc, tenant_id):
+        st = svc.statement(tenant_id, account_id, _instant(from_, "--from"), _instant(to, "--to"))
+    if csv_out:
+        sys.stdout.write(statement_csv(st))
+        return
+    data = st.as_dict()
+    if as_json:
+        emit_json(data)
+        return
+    table = Table(title=f"statement {account_id}: opening {data['opening_balance']}")
+    for column in ("timestamp", "transfer", "counterparty", "debit", "credit", "balance"):
+        table.add_column(column)
+    for line in data["lines"]:
+        table.add_row(
+            line["timestamp"],
+            line["transfer_id"],
+            line["counterparty"],
+            str(line["debit"]),
+            str(line["credit"]),
+            str(line["balance"]),
+        )
+    console.print(table)
+    console.print(f"closing balance {data['closing_balance']}")
+
+
+@accounts_app.command("close")
+def accounts_close(account_id: str, tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:
+    """Close an account to new transfers."""
+    with _service(tenant) as (svc, tenant_id):
+        account = svc.close_account(tenant_id, account_id)
+    _show(account.as_dict(), as_json, "account")
+
+
+@accounts_app.command("trial-balance")
+def accounts_trial_balance(tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:
+    """Per ledger: the debit and credit balances must agree (exit 1 if not)."""
+    with _service(tenant) as (svc, tenant_id):
+        report = svc.trial_balance(tenant_id)
+    if as_json:
+        emit_json(report)
+    else:
+        for ledger in report["ledgers"]:
+            table = Table(title=f"trial balance {ledger['ledger']}")
+            for column in ("account", "code", "debit", "credit"):
+                table.add_column(column)
+            for row in ledger["accounts"]:
+                table.add_row(row["account_id"], row["code"], str(row["debit"]), str(row["credit"]))
+            table.add_row("total", "", str(ledger["total_debits"]), str(ledger["total_credits"]))
+            console.print(table)
+    if not report["balanced"]:
+        raise CheckFailed("the trial balance does not balance")
+
+
+@accounts_app.command("audit")
+def accounts_audit(
+    all_tenants: Annotated[bool, typer.Option("--all-tenants")] = False,
+    tenant: TenantOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Rebuild every balance from the ledger entries and compare (exit 1 on a mismatch)."""
+    with _service(tenant) as (svc, tenant_id):
+        report = svc.rebuild_check(None if all_tenants else tenant_id)
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        console.print(
+            f"{'ok' if report.ok else 'MISMATCH'}: {report.accounts_checked} accounts, "
+            f"{report.entries_replayed} transfer entries replayed"
+        )
+        for m in report.mismatches:
+            console.print(
+                f"  {m['tenant_id']}/{m['account_id']}: running {m['running']} "
+                f"rebuilt {m['rebuilt']}"
+            )
+    if not report.ok:
+        raise CheckFailed("running totals differ from the ledger")
+
+
+@accounts_app.command("export")
+def accounts_export(
+    format: Annotated[str, typer.Option(help="csv or json")] = "csv",
+    tenant: TenantOpt = None,
+) -> None:
+    """Every transfer of the tenant, oldest first, as CSV or JSON on stdout."""
+    with _service(tenant) as (svc, tenant_id):
+        sys.stdout.write(svc.export_transfers(tenant_id, format))
+
+
+# -- transfers --------------------------------------------------------------------------
+
+
+@transfers_app.command("create")
+def transfers_create(
+    id: Annotated[str, typer.Option(help="Client-chosen id (retries are idempotent).")],
+    debit: Annotated[str, typer.Option(help="Debit account id.")],
+    credit: Annotated[str, typer.Option(help="Credit account id.")],
+    amount: Annotated[str, typer.Option(help="Integer amount in minor units.")],
+    ledger: Annotated[str | None, typer.Option()] = None,
+    code: Annotated[str, typer.Option()] = "transfer",
+    pending: Annotated[bool, typer.Option("--pending", help="A hold (two-phase).")] = False,
+    timeout: Annotated[int, typer.Option(help="Hold timeout in seconds.")] = 0,
+    metadata: Annotated[str | None, typer.Option(help="JSON object.")] = None,
+    tenant: TenantOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Move money (or hold it with --pending)."""
+    if not amount.lstrip("-").isdigit():
+        raise InvalidInput(
+            f"--amount {amount!r} is not an integer number of minor units",
+            code="amount_must_be_an_integer",
+            errors=[FieldError("--amount", "an integer in minor units")],
+        )
+    request = TransferRequest(
+        id,
+        debit,
+        credit,
+        int(amount),
+        ledger,
+        code,
+        TransferFlags(pending=pending),
+        timeout_seconds=timeout,
+        metadata=_metadata(metadata),
+    )
+    with _service(tenant) as (svc, tenant_id):
+        result = svc.transfer(tenant_id, request)
+    _transfer_out(result, as_json)
+
+
+@transfers_app.command("show")
+def transfers_show(transfer_id: str, tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:
+    """One transfer."""
+    with _service(tenant) as (svc, tenant_id):
+        transfer = svc.get_transfer(tenant_id, transfer_id)
+    _show(transfer.as_dict(), as_json, "transfer")
+
+
+@transfers_app.command("list")
+def transfers_list(tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:
+    """Transfers of the tenant."""
+    with _service(tenant) as (svc, tenant_id):
+        found = svc.list_transfers(tenant_id, limit=1000)
+    if as_json:
+        emit_json({"transfers": [t.as_dict() for t in found]})
+        return
+    table = Table(title="transfers")
+    for column in ("id", "state", "debit", "credit", "amount", "ledger"):
+        table.add_column(column)
+    for t in found:
+        table.add_row(
+            t.id, t.state.value, t.debit_account_id, t.credit_account_id, str(t.amount), t.ledger
+        )
+    console.print(table)
+
+
+@transfers_app.command("post")
+def transfers_post(
+    pending_id: str,
+    amount: Annotated[int | None, typer.Option(help="Partial amount (default: all).")] = None,
+    tenant: TenantOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Post a hold, fully or partly (the rest is released)."""
+    with _service(tenant) as (svc, tenant_id):
+        result = svc.post_pending(tenant_id, pending_id, amount=amount)
+    _transfer_out(result, as_json)
+
+
+@transfers_app.command("void")
+def transfers_void(pending_id: str, tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:
+    """Void a hold, releasing it."""
+    with _service(tenant) as (svc, tenant_id):
+        result = svc.void_pending(tenant_id, pending_id)
+    _transfer_out(result, as_json)
+
+
+@transfers_app.command("reverse")
+def transfers_reverse(
+    transfer_id: str,
+    amount: Annotated[int | None, typer.Option(help="Partial amount (default: the rest).")] = None,
+    tenant: TenantOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Reverse a posted transfer with a new transfer that references it."""
+    with _service(tenant) as (svc, tenant_id):
+        result = svc.reverse(tenant_id, transfer_id, amount=amount)
+    _transfer_out(result, as_json)
+
+
+@transfers_app.command("expire")
+def transfers_expire(as_json: JsonFlag = False) -> None:
+    """Release every hold whose timeout has passed (all tenants)."""
+    with _service(None) as (svc, _):
+        expired = svc.expire_pending()
+    if as_json:
+        emit_json({"expired": expired})
+    else:
+        console.print(f"expired {len(expired)} holds")
+
+
+# -- reconcile --------------------------------------------------------------------------
+
+
+@reconcile_app.callback(invoke_without_command=True)
+def reconcile(
+    statement: Annotated[Path, typer.Option(help="CSV with date, amount, reference columns.")],
+    account: Annotated[str, typer.Option(help="The account the statement is for.")],
+    window_days: Annotated[int, typer.Option(help="Date window for amount matches.")] = 3,
+    tenant: TenantOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Match an external statement to the account's transfers; the report is recorded."""
+    from paygod.accounting.reconciliation import Reconciler
+
+    try:
+        text = statement.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(
+            f"cannot read {statement}: {exc}", errors=[FieldError("--statement", str(exc))]
+        ) from None
+    with _service(tenant) as (svc, tenant_id):
+        report = Reconciler(svc).reconcile(tenant_id, account, text, window_days=window_days)
+    if as_json:
+        emit_json(report)
+        return
+    console.print(
+        f"reconciliation {report['id']}: {len(report['matched'])} matched, "
+        f"{len(report['unmatched_statement_lines'])} statement lines unmatched, "
+        f"{len(report['unmatched_transfers'])} transfers unmatched, "
+        f"difference {report['difference']}"
+    )
