@@ -9,6 +9,7 @@ is ever passed to `eval`/`exec`. Semantics follow the original paygod/v1 kernel
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,6 +77,26 @@ STRING: /'[^'\\]*(\\.[^'\\]*)*'/ | /"[^"\\]*(\\.[^"\\]*)*"/
 _PARSER = Lark(GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
 
 
+# Compiled nodes known to return a bool: `and`/`or` and the engine skip `truthy()` on them.
+_BOOLEAN: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+
+
+def _boolean(fn: Compiled) -> Compiled:
+    _BOOLEAN.add(fn)
+    return fn
+
+
+def as_bool(fn: Compiled) -> Callable[[Env], bool]:
+    """`fn` when it already returns a bool, else `fn` wrapped in truthiness."""
+    if fn in _BOOLEAN:
+        return fn
+
+    def truth(env: Env) -> bool:
+        return truthy(fn(env))
+
+    return truth
+
+
 class ConditionSyntaxError(ValueError):
     """A condition that does not parse or names something unknown; `column` is 1-based."""
 
@@ -97,9 +118,15 @@ class Condition:
     fn: Compiled
     paths: tuple[tuple[str, Compiled], ...] = field(default=())
     constant: bool | None = None  # True/False when the condition never depends on input
+    # The condition's truth without a `truthy()` layer when it already returns a bool.
+    check: Callable[[Env], bool] = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.check is None:
+            object.__setattr__(self, "check", as_bool(self.fn))
 
     def test(self, env: Env) -> bool:
-        return truthy(self.fn(env))
+        return self.check(env)
 
     def values_read(self, env: Env) -> dict[str, Any]:
         return {text: getter(env) for text, getter in self.paths}
@@ -445,31 +472,30 @@ class _Compiler:
 
     # operators
     def c_not(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
-        inner = self.compile(node.children[0], scope)
-        return lambda env: not truthy(inner(env))
+        inner = as_bool(self.compile(node.children[0], scope))
+        return _boolean(lambda env: not inner(env))
 
     def c_or_expr(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
-        parts = tuple(self.compile(child, scope) for child in node.children)
-
-        def any_of(env: Env) -> bool:
-            return any(truthy(part(env)) for part in parts)
-
-        return any_of
-
-    def c_and_expr(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
-        parts = tuple(self.compile(child, scope) for child in node.children)
+        parts = tuple(as_bool(self.compile(child, scope)) for child in node.children)
         if len(parts) == 2:
             first, second = parts
+            return _boolean(lambda env: first(env) or second(env))
 
-            def both(env: Env) -> bool:
-                return truthy(first(env)) and truthy(second(env))
+        def any_of(env: Env) -> bool:
+            return any(part(env) for part in parts)
 
-            return both
+        return _boolean(any_of)
+
+    def c_and_expr(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
+        parts = tuple(as_bool(self.compile(child, scope)) for child in node.children)
+        if len(parts) == 2:
+            first, second = parts
+            return _boolean(lambda env: first(env) and second(env))
 
         def all_of(env: Env) -> bool:
-            return all(truthy(part(env)) for part in parts)
+            return all(part(env) for part in parts)
 
-        return all_of
+        return _boolean(all_of)
 
     def c_compare(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
         left_node, op_token, right_node = node.children
@@ -489,8 +515,8 @@ class _Compiler:
                     return numeric(v, number)
                 return _compare(op, v, number)
 
-            return compare_number
-        return lambda env: _compare(op, left(env), right(env))
+            return _boolean(compare_number)
+        return _boolean(lambda env: _compare(op, left(env), right(env)))
 
     def _constant(self, node: Tree[Token] | Token) -> Any:
         if isinstance(node, Tree) and node.data == "number":
@@ -503,12 +529,12 @@ class _Compiler:
     def c_in(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
         needle = self.compile(node.children[0], scope)
         haystack = self.compile(node.children[1], scope)
-        return lambda env: _contains(haystack(env), needle(env))
+        return _boolean(lambda env: _contains(haystack(env), needle(env)))
 
     def c_not_in(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
         needle = self.compile(node.children[0], scope)
         haystack = self.compile(node.children[1], scope)
-        return lambda env: not _contains(haystack(env), needle(env))
+        return _boolean(lambda env: not _contains(haystack(env), needle(env)))
 
     def c_arith(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
         left = self.compile(node.children[0], scope)
@@ -557,7 +583,7 @@ class _Compiler:
                 finally:
                     _restore(env, variable, saved)
 
-            return any_item
+            return _boolean(any_item)
 
         def all_items(env: Env) -> bool:
             items = target(env)
@@ -573,7 +599,7 @@ class _Compiler:
             finally:
                 _restore(env, variable, saved)
 
-        return all_items
+        return _boolean(all_items)
 
     def c_method(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
         target_node, method, *arg_nodes = node.children
@@ -685,7 +711,7 @@ def compile_condition(source: str) -> Condition:
             constant = truthy(fn({}))
         except EvaluationError:
             constant = None
-    return Condition(source, fn, tuple(compiler.paths.items()), constant)
+    return Condition(source, fn, tuple(compiler.paths.items()), constant, as_bool(fn))
 
 
 def make_env(input_doc: Mapping[str, Any], measures: Mapping[str, Any] | None = None) -> Env:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from paygod.decisions.conditions import EvaluationError, truthy
+from paygod.decisions.conditions import EvaluationError
 from paygod.decisions.model import Pack, PackResult, RuleOutcome, SetResult, Verdict
 
 NO_MATCH_REASON = "No policy rule matched the input."
@@ -28,7 +28,7 @@ def evaluate(
     for rule in pack.rules:
         condition = rule.condition
         try:
-            matched = truthy(condition.fn(env))
+            matched = condition.test(env)
         except EvaluationError as exc:
             if trace:
                 outcomes.append(
@@ -74,7 +74,7 @@ def first_match(pack: Pack, env: dict[str, Any]) -> tuple[Verdict, str | None]:
     """The verdict alone, without a trace: the hot path measured by the benchmark."""
     try:
         for rule in pack.rules:
-            if truthy(rule.condition.fn(env)):
+            if rule.condition.check(env):
                 return rule.decision, rule.name
     except EvaluationError:
         return Verdict.ERROR, None
