@@ -44,6 +44,10 @@ _KEY_COLUMNS = (
 )
 
 
+_JOINED_KEY_COLUMNS = ", ".join("k." + c.strip() for c in _KEY_COLUMNS.split(","))
+_JOINED_PRINCIPAL_COLUMNS = ", ".join("p." + c.strip() for c in _PRINCIPAL_COLUMNS.split(","))
+
+
 def _opt_time(value: Any) -> datetime | None:
     return parse_instant(value) if value else None
 
@@ -384,8 +388,11 @@ class IdentityService:
         if parts is None:
             raise Unauthorized("malformed API key")
         prefix, secret = parts
+        # One round trip: the key, its hash and its principal (hot path of every request).
         row = self.sql.one(
-            f"SELECT {_KEY_COLUMNS}, secret_hash FROM identity_api_keys WHERE prefix = ?",
+            f"SELECT {_JOINED_KEY_COLUMNS}, k.secret_hash, {_JOINED_PRINCIPAL_COLUMNS}"
+            " FROM identity_api_keys k JOIN identity_principals p"
+            " ON p.principal_id = k.principal_id WHERE k.prefix = ?",
             (prefix,),
         )
         if row is None or not keys.secret_matches(secret, row[9]):
@@ -394,8 +401,8 @@ class IdentityService:
         now = self.clock.now()
         if not key.active(now):
             raise Unauthorized("API key revoked or expired")
-        principal = self.get_principal(key.principal_id)
-        if principal is None or principal.disabled:
+        principal = _principal(row[10:])
+        if principal.disabled:
             raise Unauthorized("principal disabled")
         if key.last_used_at is None or now - key.last_used_at >= LAST_USED_GRANULARITY:
             self.sql.run(
