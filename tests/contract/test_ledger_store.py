@@ -238,3 +238,56 @@ def test_verify_reports_intact_ledger_with_head(ledger: LedgerService) -> None:
     report = ledger.verify()
     assert report.ok, report.as_dict()
     assert report.tree_size == 3
+
+
+def _sql(store: LedgerStore, sql: str) -> list[Any]:
+    db = store.db  # type: ignore[attr-defined]
+    if store.name == "sqlite":
+        conn = db.connect()
+        try:
+            return conn.execute(sql).fetchall()
+        finally:
+            conn.close()
+    with db.connection() as conn:
+        cur = conn.execute(sql)
+        return cur.fetchall() if cur.description else []
+
+
+def test_transact_commits_work_rows_with_entries_or_neither(
+    ledger: LedgerService, store: LedgerStore
+) -> None:
+    if store.name in ("memory", "jsonl"):
+        result, entries = ledger.transact(lambda conn: (conn, [draft(n=1)]))
+        assert result is None and entries[0].seq == 0
+        return
+    _sql(store, "CREATE TABLE work_rows (name TEXT PRIMARY KEY)")
+    p = "?" if store.name == "sqlite" else "%s"
+
+    def good(conn: Any) -> tuple[str, list[EntryDraft]]:
+        conn.execute(f"INSERT INTO work_rows (name) VALUES ({p})", ("kept",))
+        return "done", [draft(n=1)]
+
+    def bad(conn: Any) -> tuple[str, list[EntryDraft]]:
+        conn.execute(f"INSERT INTO work_rows (name) VALUES ({p})", ("dropped",))
+        raise ValueError("refused after writing")
+
+    assert ledger.transact(good)[0] == "done"
+    with pytest.raises(ValueError, match="refused"):
+        ledger.transact(bad)
+    assert [tuple(r) for r in _sql(store, "SELECT name FROM work_rows")] == [("kept",)]
+    assert ledger.size == 1
+
+
+def test_tree_head_recorded_after_quiet_period(store: LedgerStore, clock: ManualClock) -> None:
+    service = LedgerService(
+        store, clock, tree_head_every_entries=1000, tree_head_every_seconds=0.05
+    )
+    try:
+        service.append(draft())
+        deadline = datetime.now(UTC) + timedelta(seconds=10)
+        while service.latest_signed_tree_head() is None and datetime.now(UTC) < deadline:
+            threading.Event().wait(0.02)
+        head = service.latest_signed_tree_head()
+        assert head is not None and head.tree_size == 1
+    finally:
+        service.close()
