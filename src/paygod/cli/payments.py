@@ -63,11 +63,20 @@ def quote(
     if as_json:
         emit_json(result)
         return
+    from rich.table import Table
+
+    table = Table(title=f"{amount} {currency}, preference {result['preference']}")
+    for column in ("rank", "rail", "fee", "eta", "reason"):
+        table.add_column(column)
     for option in ([result["selected"]] if result["selected"] else []) + result["alternatives"]:
-        fee = option["fee"] if option["fee"] is not None else "-"
-        console.print(
-            f"{option['rail']:<12} fee {fee!s:<8} eta {option['eta_at'] or '-'}  {option['reason']}"
+        table.add_row(
+            str(option["rank"] or "-"),
+            option["rail"],
+            "-" if option["fee"] is None else str(option["fee"]),
+            option["eta_at"] or "-",
+            option["reason"],
         )
+    console.print(table)
 
 
 @app.command("create")
