@@ -72,7 +72,10 @@ def _write(path: Path, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) 
     )
 
 
-def test_client_certificate_maps_to_a_principal(paygod_home: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_client_certificate_maps_to_a_principal(
+    paygod_home: Path, tmp_path: Path, workers: int
+) -> None:
     pki = tmp_path / "pki"
     pki.mkdir()
     ca_key, rogue_key = (
@@ -104,7 +107,7 @@ def test_client_certificate_maps_to_a_principal(paygod_home: Path, tmp_path: Pat
     log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "paygod", "serve", "--port", str(port),
+            sys.executable, "-m", "paygod", "serve", "--port", str(port), "--workers", str(workers),
             "--tls-cert", str(pki / "server.crt"), "--tls-key", str(pki / "server.key"),
             "--client-ca", str(pki / "ca.crt"),
         ],

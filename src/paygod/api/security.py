@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from starlette.responses import Response
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from paygod.api import problems
 from paygod.identity.model import ALL_TENANTS, Authenticated, Principal
@@ -225,26 +226,27 @@ def client_cert_subject(transport: Any) -> str | None:
     return x509.load_der_x509_certificate(der).subject.rfc4514_string()
 
 
-def mtls_protocol() -> type[Any]:
+class MutualTlsProtocol(H11Protocol):
     """A uvicorn HTTP protocol that puts the client certificate's subject into each request's
     scope (`paygod.client_cert_subject`), where `enforce_access` maps it to a principal.
 
     uvicorn verifies the chain against --client-ca during the handshake; this class only
-    reads the already-verified certificate, once per connection.
+    reads the already-verified certificate, once per connection. Module-level so that
+    `--workers N` can hand it to worker processes.
     """
-    from uvicorn.protocols.http.h11_impl import H11Protocol
 
-    class MutualTlsProtocol(H11Protocol):
-        def connection_made(self, transport: Any) -> None:
-            super().connection_made(transport)
-            subject = client_cert_subject(transport)
-            if subject is not None:
-                app = self.app
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        subject = client_cert_subject(transport)
+        if subject is not None:
+            app = self.app
 
-                async def with_subject(scope: Any, receive: Any, send: Any) -> None:
-                    scope[CLIENT_CERT_SUBJECT] = subject
-                    await app(scope, receive, send)
+            async def with_subject(scope: Any, receive: Any, send: Any) -> None:
+                scope[CLIENT_CERT_SUBJECT] = subject
+                await app(scope, receive, send)
 
-                self.app = with_subject
+            self.app = with_subject
 
+
+def mtls_protocol() -> type[Any]:
     return MutualTlsProtocol
