@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import Field
 
@@ -13,6 +14,12 @@ from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.errors import NotFound
 
 router = APIRouter(tags=["decisions"])
+
+
+def _json(document: Any, status_code: int = 200) -> Response:
+    # Decisions are JSON-native already; FastAPI's generic encoder walks the whole
+    # (large) explanation and proof again for nothing.
+    return Response(orjson.dumps(document), status_code=status_code, media_type="application/json")
 
 
 def _tenant(request: Request, kernel: Kernel) -> tuple[str, bool]:
@@ -44,14 +51,14 @@ class EvaluateRequest(StrictModel):
     "/decisions",
     status_code=201,
     summary="Decide with the policy packs and seal the decision into the ledger",
+    response_model=None,
 )
 def create_decision(
     body: DecisionRequest,
     request: Request,
-    response: Response,
     idempotency_key: str = Header(alias="Idempotency-Key", min_length=1, max_length=200),
     kernel: Kernel = Depends(get_kernel),
-) -> dict[str, Any]:
+) -> Response:
     tenant, _ = _tenant(request, kernel)
     result: dict[str, Any] = kernel.decisions.decide(
         subject=body.subject,
@@ -61,20 +68,22 @@ def create_decision(
         idempotency_key=idempotency_key,
         tenant_id=tenant,
     )
-    if result.get("replayed"):
-        response.status_code = 200
-    return result
+    return _json(result, 200 if result.get("replayed") else 201)
 
 
-@router.get("/decisions/{decision_id}", summary="A sealed decision with evidence and proof")
+@router.get(
+    "/decisions/{decision_id}",
+    summary="A sealed decision with evidence and proof",
+    response_model=None,
+)
 def get_decision(
     decision_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
-) -> dict[str, Any]:
+) -> Response:
     result: dict[str, Any] = kernel.decisions.get(decision_id)
     tenant, every = _tenant(request, kernel)
     if not every and result.get("tenant_id") != tenant:
         raise NotFound(f"no decision {decision_id}")
-    return result
+    return _json(result)
 
 
 @router.get("/packs", summary="The loaded policy packs (and any refused new versions)")
