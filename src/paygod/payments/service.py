@@ -52,7 +52,7 @@ from paygod.payments.model import (
 )
 from paygod.payments.ports import Holds, PayeeVault, PaymentDecider, RailConnector
 from paygod.payments.router import Quote, RailRouter, require_selection, validate_preference
-from paygod.payments.signing import ReplayGuard, WebhookRejected, verify
+from paygod.payments.signing import ReplayGuard, SeenSignatures, WebhookRejected, verify
 
 DISPATCH_EVENT = "payment.dispatch"
 PAYMENT_NAMESPACE = uuid.UUID("5b0f5f3e-4f57-4c61-9b1a-7061796d656e")
@@ -148,6 +148,7 @@ class PaymentService:
         breakers: BreakerBoard | None = None,
         webhook_secret: bytes | None = None,
         webhook_tolerance: int = 300,
+        replay_guard: SeenSignatures | None = None,
     ) -> None:
         self.ledger = ledger
         self.clock = clock
@@ -159,7 +160,7 @@ class PaymentService:
         self.breakers = breakers or router.breakers or BreakerBoard(clock)
         self.webhook_secret = webhook_secret
         self.webhook_tolerance = webhook_tolerance
-        self.replay_guard = ReplayGuard()
+        self.replay_guard: SeenSignatures = replay_guard or ReplayGuard()
         self._locks = [threading.Lock() for _ in range(64)]
         self.on_queued: Callable[[], None] | None = None  # wakes an in-process worker
 

@@ -13,6 +13,7 @@ import hmac
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 SIGNATURE_HEADER = "Paygod-Signature"
 DEFAULT_TOLERANCE = 300
@@ -63,6 +64,10 @@ def parse_header(header: str | None) -> ParsedSignature:
     return ParsedSignature(timestamp, tuple(sigs))
 
 
+class SeenSignatures(Protocol):
+    def first_time(self, key: str, timestamp: int, now: int, tolerance: int) -> bool: ...
+
+
 class ReplayGuard:
     """Signatures seen within the tolerance window (memory; one per verifying process)."""
 
@@ -81,6 +86,25 @@ class ReplayGuard:
             return True
 
 
+class RedisReplayGuard:
+    """Signatures seen, shared by every API process (distributed mode): SET NX with a TTL
+    of twice the tolerance window. If Redis is down, the process falls back to its own
+    memory guard rather than accepting every replay."""
+
+    def __init__(self, client: Any, *, prefix: str = "paygod:webhook-seen:") -> None:
+        self.client = client
+        self.prefix = prefix
+        self.local = ReplayGuard()
+
+    def first_time(self, key: str, timestamp: int, now: int, tolerance: int) -> bool:
+        import redis
+
+        try:
+            return bool(self.client.set(self.prefix + key, timestamp, nx=True, ex=2 * tolerance))
+        except redis.RedisError:
+            return self.local.first_time(key, timestamp, now, tolerance)
+
+
 def verify(
     secret: bytes,
     header: str | None,
@@ -88,7 +112,7 @@ def verify(
     *,
     now: int,
     tolerance: int = DEFAULT_TOLERANCE,
-    guard: ReplayGuard | None = None,
+    guard: SeenSignatures | None = None,
 ) -> ParsedSignature:
     """Raise `WebhookRejected` unless `body` carries a fresh, valid, first-seen signature."""
     parsed = parse_header(header)

@@ -34,6 +34,7 @@ from paygod.payments.ports import Holds, PayeeVault, PaymentDecider, RailConnect
 from paygod.payments.rails import RailCatalog
 from paygod.payments.router import RailRouter
 from paygod.payments.service import PaymentService
+from paygod.payments.signing import SeenSignatures
 from paygod.payments.stores.payees import MemoryPayeeVault, SqlPayeeVault
 
 RAILS_FILE = "rails.yaml"
@@ -100,6 +101,18 @@ def build_connectors(
     return connectors
 
 
+def replay_guard_for(redis_url: str | None) -> SeenSignatures | None:
+    """Shared across API processes when Redis is configured; per process otherwise."""
+    if not redis_url:
+        return None
+    import redis
+
+    from paygod.payments.signing import RedisReplayGuard
+
+    client = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return RedisReplayGuard(client)
+
+
 def payee_vault_for(db: Database | None) -> PayeeVault:
     return SqlPayeeVault(db) if db is not None else MemoryPayeeVault()
 
@@ -148,6 +161,7 @@ def wire_payments(kernel: Any) -> None:
         payee_vault_for(kernel.db),
         breakers=breakers,
         webhook_secret=webhook_secret(settings.home),
+        replay_guard=replay_guard_for(settings.redis_url),
     )
     payments.register(worker)
     kernel.panic, kernel.executor, kernel.payments = panic, worker, payments

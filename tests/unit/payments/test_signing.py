@@ -54,3 +54,32 @@ def test_timestamp_is_covered_by_the_mac() -> None:
     with pytest.raises(WebhookRejected) as info:
         verify(SECRET, forged, BODY, now=NOW + 100)
     assert info.value.reason == "bad_signature"
+
+
+def test_redis_guard_is_shared_between_processes(redis_url: str) -> None:
+    import uuid
+
+    import redis
+
+    from paygod.payments.signing import RedisReplayGuard
+
+    prefix = f"test:seen:{uuid.uuid4().hex}:"
+    first = RedisReplayGuard(redis.Redis.from_url(redis_url), prefix=prefix)
+    second = RedisReplayGuard(redis.Redis.from_url(redis_url), prefix=prefix)
+    header = sign(SECRET, BODY, timestamp=NOW)
+    verify(SECRET, header, BODY, now=NOW, guard=first)
+    with pytest.raises(WebhookRejected) as info:
+        verify(SECRET, header, BODY, now=NOW, guard=second)  # another API process
+    assert info.value.reason == "replayed"
+
+
+def test_redis_guard_falls_back_to_memory_when_redis_is_down() -> None:
+    import redis
+
+    from paygod.payments.signing import RedisReplayGuard
+
+    guard = RedisReplayGuard(redis.Redis.from_url("redis://127.0.0.1:1/0", socket_timeout=0.2))
+    header = sign(SECRET, BODY, timestamp=NOW)
+    verify(SECRET, header, BODY, now=NOW, guard=guard)
+    with pytest.raises(WebhookRejected):
+        verify(SECRET, header, BODY, now=NOW, guard=guard)
