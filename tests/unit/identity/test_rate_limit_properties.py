@@ -34,7 +34,7 @@ def test_never_more_than_burst_plus_refill(
 
 
 def test_adapter_follows_settings() -> None:
-    assert isinstance(limiter_from_settings(load_settings()), MemoryRateLimiter)
+    assert isinstance(limiter_from_settings(load_settings(redis_url=None)), MemoryRateLimiter)
     from paygod.identity.stores.ratelimit_redis import RedisRateLimiter
 
     distributed = limiter_from_settings(
