@@ -347,3 +347,70 @@ def decisions_replay() -> Iterator[Figure]:
         "sealing the same decisions (memory ledger) per s",
         {"decisions": len(seqs), "identical": identical},
     )
+
+
+@benchmark("decisions_seal")
+def decisions_seal() -> Iterator[Figure]:
+    """Sealed decisions in process (SQLite, 32 threads) vs appending the same entries raw."""
+    import threading
+
+    from paygod.kernel.bootstrap import build_kernel
+    from paygod.kernel.settings import load_settings
+    from paygod.ledger import EntryDraft
+
+    threads, per_thread = 32, int(os.environ.get("BENCH_SEAL_PER_THREAD", "40"))
+    with tempfile.TemporaryDirectory() as home:
+        kernel = build_kernel(load_settings(home=Path(home), packs=Path(home) / "none"))
+        try:
+            service = kernel.decisions
+            sample = service.decide(
+                **_decision_args(0), idempotency_key="warm"
+            )  # publishes the pack once
+            payloads = [
+                dict(e.payload)
+                for e in kernel.ledger.entries(after=sample["ledger"]["seq"] - 3, limit=3)
+            ]
+
+            def run(work: Any) -> float:
+                def one(t: int) -> None:
+                    for i in range(per_thread):
+                        work(t * 10_000 + i)
+
+                pool = [threading.Thread(target=one, args=(t,)) for t in range(threads)]
+                started = time.perf_counter()
+                for thread in pool:
+                    thread.start()
+                for thread in pool:
+                    thread.join()
+                return threads * per_thread / (time.perf_counter() - started)
+
+            def raw(n: int) -> None:
+                kernel.ledger.append_many(
+                    [EntryDraft("bench", f"urn:bench:{n % 500}", p) for p in payloads]
+                )
+
+            def sealed(n: int) -> None:
+                service.decide(**_decision_args(n), idempotency_key=f"seal-{n}")
+
+            raw_rate = run(raw)
+            sealed_rate = run(sealed)
+        finally:
+            kernel.close()
+    yield Figure(
+        "sealed_decisions_in_process_per_s",
+        sealed_rate,
+        "decisions/s",
+        raw_rate,
+        "ledger.append_many of the same 3 entries per s",
+        {"threads": threads},
+    )
+
+
+def _decision_args(n: int) -> dict[str, Any]:
+    body = _decision_body(n)
+    return {
+        "subject": body["subject"],
+        "context": body["context"],
+        "input": body["input"],
+        "packs": body["packs"],
+    }
