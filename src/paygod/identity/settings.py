@@ -19,10 +19,12 @@ class IdentitySettings(BaseSettings):
     session_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
     # Clock skew tolerated on exp/nbf/iat; bounded so a stolen expired token stays dead.
     token_leeway_seconds: int = Field(default=30, ge=0, le=300)
-    rate_principal_per_second: float = Field(default=100.0, gt=0)
-    rate_principal_burst: int = Field(default=200, ge=1)
-    rate_tenant_per_second: float = Field(default=500.0, gt=0)
-    rate_tenant_burst: int = Field(default=1000, ge=1)
+    # Generous defaults: one service account may legitimately drive a whole integration;
+    # tighten per deployment.
+    rate_principal_per_second: float = Field(default=1000.0, gt=0)
+    rate_principal_burst: int = Field(default=2000, ge=1)
+    rate_tenant_per_second: float = Field(default=5000.0, gt=0)
+    rate_tenant_burst: int = Field(default=10000, ge=1)
     # Failed authentications (bad keys, bad TOTP codes) allowed per client per minute.
     auth_failures_per_minute: int = Field(default=10, ge=1)
     dev_key: bool = Field(default=True, description="Print a dev key at first start")
