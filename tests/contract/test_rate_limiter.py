@@ -32,8 +32,8 @@ def limiter(request: pytest.FixtureRequest) -> Iterator[RateLimiter]:
 def test_burst_then_refuse_with_retry_after(limiter: RateLimiter) -> None:
     decisions = [limiter.take("p1", rate=1.0, burst=3) for _ in range(4)]
     assert [d.allowed for d in decisions] == [True, True, True, False]
-    assert decisions[2].remaining == pytest.approx(0, abs=0.05)
-    assert 0.9 <= decisions[3].retry_after <= 1.0
+    assert decisions[2].remaining == pytest.approx(0, abs=0.5)
+    assert 0.5 <= decisions[3].retry_after <= 1.0
 
 
 def test_buckets_are_independent(limiter: RateLimiter) -> None:
@@ -42,10 +42,10 @@ def test_buckets_are_independent(limiter: RateLimiter) -> None:
 
 
 def test_refills_over_time(limiter: RateLimiter) -> None:
-    assert limiter.take("r", rate=50.0, burst=1).allowed
-    assert not limiter.take("r", rate=50.0, burst=1).allowed
-    time.sleep(0.05)  # 50/s refills one token in 20 ms
-    assert limiter.take("r", rate=50.0, burst=1).allowed
+    assert limiter.take("r", rate=2.0, burst=1).allowed
+    assert not limiter.take("r", rate=2.0, burst=1).allowed
+    time.sleep(0.55)  # 2/s refills one token in 500 ms
+    assert limiter.take("r", rate=2.0, burst=1).allowed
 
 
 def test_zero_cost_peeks_without_spending(limiter: RateLimiter) -> None:
