@@ -166,3 +166,22 @@ def test_settlement_webhook_needs_a_signature_not_an_api_key(kernel: Kernel) -> 
     )
     assert good.status_code == 200, good.text
     assert good.json()["status"] == "settled"
+
+
+def test_agents_see_their_own_payments_and_tenants_are_isolated(kernel: Kernel) -> None:
+    agent_a = api_client(
+        kernel, principal_headers(kernel, roles=["agent"], tenant_id="default", name="agent-a")
+    )
+    agent_b = api_client(
+        kernel, principal_headers(kernel, roles=["agent"], tenant_id="default", name="agent-b")
+    )
+    other_tenant = api_client(
+        kernel, principal_headers(kernel, roles=["admin"], tenant_id="globex", name="globex")
+    )
+    r = agent_a.post("/v1/payments", json=body(), headers={"Idempotency-Key": "own-1"})
+    assert r.status_code == 201, r.text
+    payment_id = r.json()["payment_id"]
+    assert agent_a.get(f"/v1/payments/{payment_id}").status_code == 200
+    assert agent_b.get(f"/v1/payments/{payment_id}").status_code == 404
+    assert other_tenant.get(f"/v1/payments/{payment_id}").status_code == 404
+    assert api_client(kernel).get(f"/v1/payments/{payment_id}").status_code == 200  # platform

@@ -12,6 +12,8 @@ from paygod.api.deps import get_kernel
 from paygod.api.models import StrictModel
 from paygod.api.routers.admin import principal_id
 from paygod.kernel.bootstrap import Kernel
+from paygod.kernel.errors import NotFound
+from paygod.payments.model import Payment
 from paygod.payments.signing import SIGNATURE_HEADER
 
 router = APIRouter(prefix="/payments", tags=["payments"])
@@ -21,9 +23,32 @@ webhooks = APIRouter(prefix="/v1/payments/webhooks", tags=["payments"])
 
 
 def tenant_of(request: Request, kernel: Kernel) -> str:
+    """The tenant a new payment belongs to: the principal's (the kernel's for platform admins
+    and for set-ups without identity)."""
     principal = getattr(request.state, "principal", None)
     tenant = getattr(principal, "tenant_id", None)
     return str(tenant) if tenant and tenant != "*" else kernel.settings.tenant
+
+
+def tenant_scope(request: Request, kernel: Kernel) -> str | None:
+    """The tenant reads are limited to; None (every tenant) for a platform admin."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        return kernel.settings.tenant
+    tenant = getattr(principal, "tenant_id", None)
+    return None if tenant == "*" else str(tenant)
+
+
+def visible(request: Request, kernel: Kernel, payment_id: str) -> Payment:
+    """A payment the caller may see: same tenant, and its own when its scope is `own`
+    (an agent sees the payments it requested, not its neighbours')."""
+    payment = kernel.payments.get(payment_id, tenant_scope(request, kernel))
+    scope = getattr(request.state, "scope", None)
+    if str(getattr(scope, "value", scope)) == "own" and payment.requested_by != principal_id(
+        request
+    ):
+        raise NotFound(f"no payment {payment_id}")
+    return payment
 
 
 class QuoteRequest(StrictModel):
@@ -82,7 +107,7 @@ def create_payment(
 def get_payment(
     payment_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
-    payment = kernel.payments.get(payment_id, tenant_of(request, kernel))
+    payment = visible(request, kernel, payment_id)
     return {**payment.as_dict(), "history": kernel.payments.history(payment_id)}
 
 
@@ -97,7 +122,7 @@ def approve(
         payment_id,
         approver=principal_id(request),
         note=body.note if body else "",
-        tenant_id=tenant_of(request, kernel),
+        tenant_id=tenant_scope(request, kernel),
     )
     return payment.as_dict()
 
@@ -113,7 +138,7 @@ def reject(
         payment_id,
         approver=principal_id(request),
         note=body.note if body else "",
-        tenant_id=tenant_of(request, kernel),
+        tenant_id=tenant_scope(request, kernel),
     )
     return payment.as_dict()
 
