@@ -110,6 +110,12 @@ from paygod.cli import ledger as _ledger_cli  # noqa: E402
 
 app.add_typer(_ledger_cli.app)
 
+from paygod.cli import accounting as _accounting_cli  # noqa: E402
+
+app.add_typer(_accounting_cli.accounts_app, name="accounts")
+app.add_typer(_accounting_cli.transfers_app, name="transfers")
+app.add_typer(_accounting_cli.reconcile_app, name="reconcile")
+
 
 def run() -> None:
     """Console-script entry point."""
