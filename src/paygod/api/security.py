@@ -18,7 +18,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from paygod.api import problems
 from paygod.identity.model import ALL_TENANTS, Authenticated, Principal
 from paygod.identity.permissions import AUDITED_READS, STEP_UP, Scope, grant, scope_allows
-from paygod.identity.routes import AUTHENTICATED, permission_for
+from paygod.identity.routes import AUTHENTICATED, EVIDENCE_ROUTES, permission_for
 from paygod.identity.service import IdentityService
 from paygod.kernel.errors import Forbidden, RateLimited, Unauthorized
 
@@ -148,7 +148,8 @@ def enforce_access(request: Request) -> None:
     request.state.auth = auth
     _rate_limit(identity, principal)
 
-    permission = permission_for(request.method, route_template(request))
+    template = route_template(request)
+    permission = permission_for(request.method, template)
     scope: Scope | None
     if permission is None:
         # Deny by default: an unmapped route is for platform admins only.
@@ -167,7 +168,8 @@ def enforce_access(request: Request) -> None:
 
     if permission in STEP_UP:
         _step_up(identity, request, client, principal)
-    if permission in AUDITED_READS and principal.is_human:
+    audited = permission in AUDITED_READS or (request.method, template) in EVIDENCE_ROUTES
+    if audited and principal.is_human:
         identity.audit.record(
             "audit.access",
             tenant_id=principal.tenant_id,

@@ -84,6 +84,11 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
 }
 
 
+# Reads that return evidence although their permission is broader (an agent may read its own
+# decisions): a human reading them is access-audited like a ledger or report read.
+EVIDENCE_ROUTES: frozenset[tuple[str, str]] = frozenset({("GET", "/v1/decisions/{decision_id}")})
+
+
 def permission_for(method: str, template: str) -> str | None:
     if method == "HEAD":
         method = "GET"
