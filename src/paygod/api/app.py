@@ -37,6 +37,8 @@ def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.kernel is None:
             app.state.kernel = build_kernel(settings)
+            if getattr(app.state, "run_worker", False):
+                app.state.kernel.executor.start()
         try:
             yield
         finally:
@@ -73,4 +75,6 @@ def app_from_env() -> FastAPI:
 
     settings = load_settings()
     configure_logging(settings.log_level.value, json_lines=settings.log_json)
-    return create_app(settings=settings)
+    app = create_app(settings=settings)
+    app.state.run_worker = not settings.distributed  # each standalone process drains
+    return app
