@@ -406,13 +406,19 @@ class AccountingService:
     ) -> TransferResult:
         """A new transfer in the opposite direction that references the original."""
         original = self.get_transfer(tenant_id, transfer_id)
+        reversal_id = id or f"{transfer_id}.reversal"
+        if amount is None:
+            # "The rest" must mean the same amount on a retry, after the first call took it.
+            with self.store.reading() as session:
+                earlier = session.get_transfers(tenant_id, [reversal_id]).get(reversal_id)
+            amount = earlier.amount if earlier else original.amount - original.reversed_amount
         return self.transfer(
             tenant_id,
             TransferRequest(
-                id=id or f"{transfer_id}.reversal",
+                id=reversal_id,
                 debit_account_id=original.credit_account_id,
                 credit_account_id=original.debit_account_id,
-                amount=amount if amount is not None else original.amount - original.reversed_amount,
+                amount=amount,
                 ledger=original.ledger,
                 code="reversal",
                 reversal_of=original.id,

@@ -200,6 +200,15 @@ def test_reversal_balance_history_statement(
     assert len(csv_text.splitlines()) == 4
 
 
+def test_reversal_retry_is_idempotent(service: AccountingService) -> None:
+    open_pair(service)
+    service.transfer("t", TransferRequest("pay", "bank", "wallet", 40))
+    first = service.reverse("t", "pay")
+    again = service.reverse("t", "pay")
+    assert first.created and not again.created and again.transfer == first.transfer
+    assert service.get_account("t", "wallet").balance == 0
+
+
 def test_close_account(service: AccountingService) -> None:
     open_pair(service)
     service.close_account("t", "wallet")
