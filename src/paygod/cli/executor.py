@@ -93,6 +93,7 @@ def dlq_retry(
         ids = _each(event_ids or [], every, kernel)
         now = kernel.clock.now()
         done = [i for i in ids if kernel.executor.store.requeue(i, now=now)]
+        _record(kernel, "retry", done)
     finally:
         kernel.close()
     _report("requeued", ids, done, as_json)
@@ -109,9 +110,30 @@ def dlq_discard(
     try:
         ids = _each(event_ids or [], every, kernel)
         done = [i for i in ids if kernel.executor.store.discard(i)]
+        _record(kernel, "discard", done)
     finally:
         kernel.close()
     _report("discarded", ids, done, as_json)
+
+
+def _record(kernel: Any, action: str, event_ids: list[str]) -> None:
+    """Operator actions on the dead-letter queue are evidence: one ledger entry each."""
+    import getpass
+
+    from paygod.ledger import EntryDraft
+
+    if event_ids:
+        kernel.ledger.append_many(
+            [
+                EntryDraft(
+                    kind="executor.dlq",
+                    subject=f"outbox:{event_id}",
+                    payload={"action": action, "event_id": event_id, "actor": getpass.getuser()},
+                    tenant_id=kernel.settings.tenant,
+                )
+                for event_id in event_ids
+            ]
+        )
 
 
 def _report(verb: str, asked: list[str], done: list[str], as_json: bool) -> None:
