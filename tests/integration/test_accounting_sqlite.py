@@ -78,3 +78,25 @@ def test_threads_with_holds_on_hot_accounts(tmp_path: Path) -> None:
         assert kernel.ledger.verify().ok
     finally:
         kernel.close()
+
+
+def test_low_balance_alert_lands_in_the_outbox(tmp_path: Path) -> None:
+    kernel = build_kernel(load_settings(home=tmp_path / "home"))
+    try:
+        credits = kernel.credits
+        credits.purchase("acme", 100, key="p")
+        credits.set_threshold("acme", 30)
+        credits.consume("acme", 80, key="c")
+        conn = kernel.db.connect()  # type: ignore[union-attr]
+        rows = conn.execute(
+            "SELECT event_type, tenant_id, envelope FROM outbox WHERE event_type = ?",
+            ("credits.low_balance",),
+        ).fetchall()
+        conn.close()
+        assert (
+            len(rows) == 1
+            and rows[0][1] == "acme"
+            and '"available":20' in rows[0][2].replace(" ", "")
+        )
+    finally:
+        kernel.close()
