@@ -14,9 +14,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from paygod.canonical import sha256_hex
+from paygod.canonical import CanonicalizationError, sha256_hex
 from paygod.decisions.engine import evaluate, evaluate_set
-from paygod.decisions.evidence import build_evidence, find_raw_pii, require_references
+from paygod.decisions.evidence import (
+    build_evidence,
+    find_raw_pii,
+    find_unhashable_numbers,
+    require_references,
+)
 from paygod.decisions.measurements import measure, request_amount, values
 from paygod.decisions.model import Pack, SetResult
 from paygod.decisions.packs import PackInvalid, PackRepository, compile_pack, validate_input
@@ -122,15 +127,26 @@ class DecisionService:
     ) -> dict[str, Any]:
         # The request is identified by its parts; the input (the bulk) is hashed once and
         # that hash is reused as the sealed input_hash.
-        input_hash = sha256_hex(input)
-        request_hash = sha256_hex(
-            {
-                "subject": subject,
-                "context": context,
-                "input_hash": input_hash,
-                "packs": list(packs) if packs is not None else None,
-            }
-        )
+        unhashable = [
+            *find_unhashable_numbers(input, "/input"),
+            *find_unhashable_numbers(context, "/context"),
+        ]
+        if unhashable:
+            raise InvalidInput("invalid decision request", errors=unhashable)
+        try:
+            input_hash = sha256_hex(input)
+            request_hash = sha256_hex(
+                {
+                    "subject": subject,
+                    "context": context,
+                    "input_hash": input_hash,
+                    "packs": list(packs) if packs is not None else None,
+                }
+            )
+        except CanonicalizationError as exc:
+            raise InvalidInput(
+                "the request has no RFC 8785 form", errors=[FieldError("", str(exc))]
+            ) from None
         if idempotency_key is not None:
             existing = self.index.by_key(tenant_id, idempotency_key)
             if existing is not None:

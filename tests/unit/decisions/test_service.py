@@ -241,3 +241,14 @@ def test_get_after_restart_finds_the_entry_without_the_seq_cache(
     fresh = DecisionService(service.ledger, service.packs, clock, service.index)
     assert fresh.get(result["decision_id"])["ledger"]["seq"] == result["ledger"]["seq"]
     assert decide(fresh, "restart")["decision_id"] == result["decision_id"]
+
+
+def test_numbers_without_an_exact_json_form_are_422_not_500(service: DecisionService) -> None:
+    big = payment()
+    big["payment"]["extra"] = {"n": 2**60}
+    with pytest.raises(InvalidInput) as info:
+        decide(service, "big", input=big)
+    assert [e.pointer for e in info.value.errors] == ["/input/payment/extra/n"]
+    with pytest.raises(InvalidInput):
+        decide(service, "surrogate", context={"note": "\ud800"})
+    assert service.ledger.size == 0
