@@ -74,7 +74,11 @@ STRING: /'[^'\\]*(\\.[^'\\]*)*'/ | /"[^"\\]*(\\.[^"\\]*)*"/
 %ignore WS
 """
 
-_PARSER = Lark(GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+# cache=True keeps the built LALR tables in the temp directory (keyed by a hash of the
+# grammar and options): building them costs ~0.5 s on every process start otherwise.
+_PARSER = Lark(
+    GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False, cache=True
+)
 
 
 # Compiled nodes known to return a bool: `and`/`or` and the engine skip `truthy()` on them.
