@@ -60,6 +60,34 @@ def doctor(as_json: JsonFlag = False) -> None:
 
 
 @app.command()
+def migrate(as_json: JsonFlag = False) -> None:
+    """Create or upgrade the schema of the configured store (run before `serve` in a release)."""
+    from paygod.kernel.bootstrap import database_from_settings
+    from paygod.kernel.database import applied_heads, migration_heads
+    from paygod.kernel.database import migrate as upgrade
+    from paygod.kernel.settings import load_settings
+
+    settings = load_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    db = database_from_settings(settings)
+    try:
+        before = applied_heads(db)
+        upgrade(db)
+        after = applied_heads(db)
+    finally:
+        db.close()
+    changed = before != after
+    if as_json:
+        emit_json(
+            {"migrated": changed, "heads": sorted(after), "wanted": sorted(migration_heads())}
+        )
+    else:
+        console.print(
+            ("schema upgraded to " if changed else "schema current at ") + ", ".join(sorted(after))
+        )
+
+
+@app.command()
 def canonical(
     file: Annotated[Path, typer.Argument(help="A JSON file ('-' for standard input).")],
     hash_: Annotated[
@@ -93,11 +121,6 @@ from paygod.cli import decisions as _decisions_cli  # noqa: E402 - commands regi
 
 app.add_typer(_decisions_cli.app)
 
-from paygod.cli import identity as _identity_cli  # noqa: E402
-
-_identity_cli.register(app)  # `paygod init`, `users`, `agents`, `keys`, `audit access`
-
-
 from paygod.cli import executor as _executor_cli  # noqa: E402
 from paygod.cli import panic as _panic_cli  # noqa: E402
 from paygod.cli import payments as _payments_cli  # noqa: E402
@@ -109,6 +132,10 @@ app.add_typer(_payments_cli.app)
 from paygod.cli import ledger as _ledger_cli  # noqa: E402
 
 app.add_typer(_ledger_cli.app)
+
+from paygod.cli import identity as _identity_cli  # noqa: E402
+
+_identity_cli.register(app)  # `paygod init`, `users`, `agents`, `keys`, `audit access`
 
 from paygod.cli import accounting as _accounting_cli  # noqa: E402
 
