@@ -88,7 +88,19 @@ def test_kill_9_mid_dispatch_then_restart(paygod_home: Path, tmp_path: Path) -> 
     ids = seed(paygod_home, rail_db, latency=0.8)
     env = {**os.environ, "PAYGOD_HOME": str(paygod_home), "PAYGOD_LOG_LEVEL": "error"}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "paygod", "worker", "--lease", "1.5", "--idle", "0.01"],
+        # One payment at a time, so the kill lands between payments already sent and not yet.
+        [
+            sys.executable,
+            "-m",
+            "paygod",
+            "worker",
+            "--lease",
+            "1.5",
+            "--idle",
+            "0.01",
+            "--concurrency",
+            "1",
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
