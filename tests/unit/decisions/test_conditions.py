@@ -188,3 +188,39 @@ def test_evaluation_never_crashes_on_any_input(a: Any, b: Any) -> None:
             assert source.startswith("count")
             continue
         assert isinstance(result, bool)
+
+
+ops = st.sampled_from(["==", "!=", "<", "<=", ">", ">="])
+numbers = st.integers(-5, 5) | st.sampled_from([0.5, -1.5, 2.0])
+leaf_values = st.none() | st.booleans() | numbers | st.sampled_from(["", "a", "b"])
+
+
+@st.composite
+def conditions(draw: st.DrawFn, depth: int = 0) -> tuple[str, str]:
+    """(condition, an equivalent condition that avoids every compiler fast path)."""
+    if depth >= 2 or draw(st.booleans()):
+        path = draw(st.sampled_from(["input.a", "input.b", "input.c.d", "input.missing"]))
+        op = draw(ops)
+        n = draw(numbers)
+        # `(0 + n)` is not a literal, so the generic comparison is used instead of the
+        # specialised `path OP number` closure; `not not not` exercises the bool layer.
+        return f"{path} {op} {n}", f"({path} {op} (0 + {n}))"
+    left, left_slow = draw(conditions(depth + 1))
+    right, right_slow = draw(conditions(depth + 1))
+    joiner = draw(st.sampled_from(["and", "or"]))
+    fast = f"({left} {joiner} {right})"
+    slow = f"({left_slow} {joiner} {right_slow})"
+    if draw(st.booleans()):
+        return f"not {fast}", f"not not not {slow}"
+    return fast, slow
+
+
+@given(conditions(), leaf_values, leaf_values, leaf_values)
+def test_fast_paths_agree_with_the_generic_semantics(
+    pair: tuple[str, str], a: Any, b: Any, d: Any
+) -> None:
+    fast, slow = pair
+    doc = {"a": a, "b": b, "c": {"d": d}}
+    compiled = compile_condition(fast)
+    assert compiled.test(make_env(doc)) is check(slow, doc)
+    assert compiled.test(make_env(doc)) is truthy(compiled.fn(make_env(doc)))
