@@ -90,7 +90,7 @@ def start_server(home: Path, extra_env: dict[str, str] | None = None) -> LiveSer
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}")
@@ -100,7 +100,7 @@ def start_server(home: Path, extra_env: dict[str, str] | None = None) -> LiveSer
         except httpx.HTTPError:
             time.sleep(0.05)
     proc.kill()
-    raise RuntimeError("server did not become ready in 30 s")
+    raise RuntimeError("server did not become ready in 90 s")
 
 
 @pytest.fixture
