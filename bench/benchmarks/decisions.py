@@ -265,6 +265,8 @@ def decisions_http() -> Iterator[Figure]:
         headers = _credentials(home, url)
         try:
             health_rate, _, _ = asyncio.run(_load(url, "/healthz", None, clients, 3, headers))
+            # An authenticated no-op read: what identity (auth, rate limits) costs per request.
+            authed_rate, _, _ = asyncio.run(_load(url, "/v1/packs", None, clients, 3, headers))
             sealed_rate, latencies, errors = asyncio.run(
                 _load(url, "/v1/decisions", _decision_body, clients, seconds, headers)
             )
@@ -279,6 +281,7 @@ def decisions_http() -> Iterator[Figure]:
         "GET /healthz requests/s",
         {
             "clients": clients,
+            "authenticated_get_v1_packs_per_s": round(authed_rate, 1),
             "seconds": seconds,
             "errors_by_status": errors,
             "p50_ms": round(percentile(latencies, 50) * 1000, 2),
