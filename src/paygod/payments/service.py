@@ -395,6 +395,10 @@ class PaymentService:
                 return  # already done: a redelivered message changes nothing
             if payment.status not in (PaymentStatus.HELD, PaymentStatus.DISPATCHING):
                 raise PermanentFailure(f"cannot dispatch a {payment.status.value} payment")
+            if not self._allowed(payment):
+                # The invariant of the loop: no side effect without a sealed allowing decision
+                # (or a recorded approval of a reviewed one). Never reached by the normal flow.
+                raise PermanentFailure(f"payment {payment_id} has no allowing decision")
             if payment.status is PaymentStatus.DISPATCHING:
                 for rail in reversed(payment.attempted_rails):
                     connector = self.connectors.get(rail)
@@ -463,6 +467,17 @@ class PaymentService:
                 self._accepted(payment, receipt)
                 return
             raise RailUnavailable("no rail took the payment: " + "; ".join(failures))
+
+    @staticmethod
+    def _allowed(payment: Payment) -> bool:
+        decision = payment.decision or {}
+        if not decision.get("decision_id"):
+            return False
+        if decision.get("verdict") == "allow":
+            return True
+        return decision.get("verdict") == "review" and any(
+            a.get("verdict") == "approved" for a in payment.approvals
+        )
 
     def _accepted(self, payment: Payment, receipt: RailReceipt, *, via: str = "send") -> None:
         dispatched = self._next(

@@ -203,3 +203,17 @@ def test_no_eligible_rail_records_nothing() -> None:
     with pytest.raises(Rejected):
         w.pay("k1", currency="JPY")
     assert len(w.ledger.entries(limit=10_000)) == before
+
+
+def test_a_payment_without_an_allowing_decision_is_never_dispatched() -> None:
+    from dataclasses import replace
+
+    w = world()
+    payment = w.pay("k-review", amount=5_000_000, by="maker")  # review, not approved
+    forged = replace(payment, status=PaymentStatus.HELD, hold_id="x", version=9)
+    w.payments._write([(forged, "held", {}, [])])  # a held entry without approval
+    from paygod.executor.worker import PermanentFailure
+
+    with pytest.raises(PermanentFailure):
+        w.payments.dispatch(payment.payment_id)
+    assert sum(sum(r.all_calls().values()) for r in w.rails.values()) == 0
