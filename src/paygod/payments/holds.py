@@ -77,6 +77,15 @@ class AccountingHolds:
                 payment.tenant_id, payment.hold_id, metadata={"payment_id": payment.payment_id}
             )
 
+    def reverse(self, payment: Payment) -> None:
+        """A settled payment the rail returned: book the money back to the payer."""
+        if payment.hold_id:
+            self.accounting.reverse(
+                payment.tenant_id,
+                f"{payment.hold_id}.post",
+                metadata={"payment_id": payment.payment_id},
+            )
+
 
 class NoHolds:
     """For kernels without accounting (tests of the lifecycle alone)."""
@@ -88,4 +97,7 @@ class NoHolds:
         return None
 
     def release(self, payment: Payment) -> None:
+        return None
+
+    def reverse(self, payment: Payment) -> None:
         return None

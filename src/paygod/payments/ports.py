@@ -57,6 +57,8 @@ class Holds(Protocol):
 
     def release(self, payment: Payment) -> None: ...
 
+    def reverse(self, payment: Payment) -> None: ...
+
 
 class PayeeVault(Protocol):
     """Where raw payee details live (personal data), outside the ledger.

@@ -496,6 +496,7 @@ class PaymentService:
             event = self._event(settled, "payment.settled", {"rail": payment.rail})
             return [(settled, "settled", {"detail": detail}, [event])]
         if status == "reversed":
+            self.holds.reverse(payment)
             reversed_ = self._next(payment, PaymentStatus.REVERSED, failure_reason=detail)
             event = self._event(reversed_, "payment.reversed", {"reason": detail})
             return [(reversed_, "reversed", {"detail": detail}, [event])]

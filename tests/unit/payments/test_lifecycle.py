@@ -217,3 +217,20 @@ def test_a_payment_without_an_allowing_decision_is_never_dispatched() -> None:
     with pytest.raises(PermanentFailure):
         w.payments.dispatch(payment.payment_id)
     assert sum(sum(r.all_calls().values()) for r in w.rails.values()) == 0
+
+
+def test_a_returned_payment_is_reversed_and_the_money_booked_back() -> None:
+    from paygod.payments.model import SettlementNotice
+
+    w = world()
+    payment = w.pay("k1")
+    w.worker.drain()
+    assert w.balance("agent-1").debits_posted == 12_500
+    done = w.payments.settle(
+        SettlementNotice("ach", payment.payment_id, "reversed", detail="R01 insufficient funds")
+    )
+    assert done is not None and done.status is PaymentStatus.REVERSED
+    account = w.balance("agent-1")
+    assert account.credits_posted - account.debits_posted == 100_000_000  # whole again
+    events = [row["event_type"] for row in w.ledger.store.outbox]  # type: ignore[attr-defined]
+    assert "payment.reversed" in events
