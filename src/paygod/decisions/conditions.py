@@ -8,6 +8,7 @@ is ever passed to `eval`/`exec`. Semantics follow the original paygod/v1 kernel
 
 from __future__ import annotations
 
+import operator
 import re
 import weakref
 from collections.abc import Callable, Mapping
@@ -202,13 +203,14 @@ def _compare(op: str, left: Any, right: Any) -> bool:
     return bool(left >= right)
 
 
+# C-implemented comparisons for the `path OP number` fast path (no Python frame per call).
 _NUMERIC_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "==": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 
 

@@ -73,9 +73,9 @@ def evaluate(
 def first_match(pack: Pack, env: dict[str, Any]) -> tuple[Verdict, str | None]:
     """The verdict alone, without a trace: the hot path measured by the benchmark."""
     try:
-        for rule in pack.rules:
-            if rule.condition.check(env):
-                return rule.decision, rule.name
+        for check, verdict, name in pack.plan:
+            if check(env):
+                return verdict, name
     except EvaluationError:
         return Verdict.ERROR, None
     return Verdict.ERROR, None

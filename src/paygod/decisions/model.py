@@ -63,6 +63,13 @@ class Pack:
     document: Mapping[str, Any] = field(default_factory=dict)
     manifest: Mapping[str, Any] | None = None
     validators: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # (check, verdict, rule name) per rule, in order: the engine's hot loop reads only this.
+    plan: tuple[tuple[Any, Verdict, str], ...] = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.plan:
+            plan = tuple((r.condition.check, r.decision, r.name) for r in self.rules)
+            object.__setattr__(self, "plan", plan)
 
     def summary(self) -> dict[str, Any]:
         return {
