@@ -113,3 +113,39 @@ def test_catalog_overrides_from_configuration() -> None:
         RailCatalog.from_mapping({"rails": {"ach": {"fee_bps": 1.5}}})
     with pytest.raises(InvalidInput):
         RailCatalog.from_mapping({"rails": {"zelle": {}}})
+
+
+@given(
+    st.integers(min_value=1, max_value=2 * 10**11),
+    st.sampled_from(["USD", "EUR", "GBP", "JPY"]),
+    st.sampled_from(["cheapest", "fastest"]),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "account_number": st.just("1"),
+            "routing_number": st.just("2"),
+            "iban": st.just("DE89370400440532013000"),
+            "card_token": st.just("tok"),
+            "account": st.just("acct"),
+        },
+    ),
+)
+def test_the_selection_is_the_best_eligible_rail(
+    amount: int, currency: str, preference: str, payee: dict[str, str]
+) -> None:
+    quote = router().quote(
+        amount=amount, currency=currency, now=MONDAY_NOON, payee=payee, preference=preference
+    )
+    eligible = [o for o in quote.options if o.eligible]
+    assert [o.rank for o in eligible] == list(range(1, len(eligible) + 1))
+    assert all(not o.eligible for o in quote.options[len(eligible) :])
+    for option in eligible:
+        spec = RailCatalog().by_name[option.rail]
+        assert spec.accepts_currency(currency) and spec.min_amount <= amount <= spec.max_amount
+    if eligible:
+        best = eligible[0]
+        key = "fee" if preference == "cheapest" else "eta_seconds"
+        assert all(getattr(best, key) <= getattr(o, key) for o in eligible)
+    else:
+        with pytest.raises(Rejected):
+            require_selection(quote)
