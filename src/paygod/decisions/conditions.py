@@ -9,10 +9,12 @@ is ever passed to `eval`/`exec`. Semantics follow the original paygod/v1 kernel
 from __future__ import annotations
 
 import operator
+import os
 import re
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token, Tree
@@ -75,10 +77,30 @@ STRING: /'[^'\\]*(\\.[^'\\]*)*'/ | /"[^"\\]*(\\.[^"\\]*)*"/
 %ignore WS
 """
 
-# cache=True keeps the built LALR tables in the temp directory (keyed by a hash of the
-# grammar and options): building them costs ~0.5 s on every process start otherwise.
+
+def _lark_cache() -> str | bool:
+    """Where lark keeps the built LALR tables (~0.5 s of every process start otherwise).
+
+    Not lark's default (`cache=True`): that is a predictable file in the shared temp
+    directory which lark unpickles, so another local user could plant code there. The
+    cache lives in this user's own cache directory (0700) instead, or is not used.
+    """
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "paygod"
+        base.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if base.stat().st_uid != os.getuid() or base.stat().st_mode & 0o022:
+            return False
+        return str(base / "conditions.lark-cache")
+    except (OSError, RuntimeError):
+        return False
+
+
 _PARSER = Lark(
-    GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False, cache=True
+    GRAMMAR,
+    parser="lalr",
+    propagate_positions=True,
+    maybe_placeholders=False,
+    cache=_lark_cache(),
 )
 
 
