@@ -12,10 +12,12 @@ agreement on every input.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring
 from typing import Any
 
+import orjson
 import rfc8785
 
 # JSON numbers are IEEE 754 doubles; integers outside this range cannot be
@@ -105,8 +107,46 @@ def canonical_str(value: Any) -> str:
     return "".join(out)
 
 
+# orjson's string escaping is exactly JCS's, OPT_STRICT_INTEGER refuses the same integers,
+# and for keys below U+10000 its sorted order is UTF-16 order. What it formats differently
+# (floats) or sorts differently (keys above U+FFFF) is detected first and sent down the
+# slow path; the PASSTHROUGH options make it refuse every non-JSON type instead of
+# serializing it, so both paths accept exactly the same values.
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_STRICT_INTEGER
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _orjson_safe(value: Any) -> bool:
+    """True when orjson's output is the RFC 8785 form: no floats, no astral object keys."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            for key in item:
+                if type(key) is not str or (not key.isascii() and _ASTRAL.search(key)):
+                    return False
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        elif kind is float or not (kind is str or kind is int or kind is bool or item is None):
+            return False
+    return True
+
+
 def canonicalize(value: Any) -> bytes:
     """The RFC 8785 form of `value` as UTF-8 bytes."""
+    if _orjson_safe(value):
+        try:
+            return orjson.dumps(value, option=_ORJSON_OPTIONS)
+        except orjson.JSONEncodeError:
+            pass  # an unsafe integer or a lone surrogate: the slow path names the problem
     text = canonical_str(value)
     try:
         return text.encode("utf-8")

@@ -9,7 +9,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paygod.canonical import CanonicalizationError, canonicalize, digest
+from paygod.canonical import CanonicalizationError, canonical_str, canonicalize, digest
 
 # RFC 8785 Appendix B: IEEE 754 bit patterns and their canonical text.
 NUMBER_VECTORS = [
@@ -120,3 +120,31 @@ def test_agrees_with_reference_library(value: object) -> None:
             canonicalize(value)
         return
     assert canonicalize(value) == expected
+
+
+float_free_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**60), max_value=2**60) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(float_free_values)
+def test_fast_path_agrees_with_slow_path(value: object) -> None:
+    # Without floats the orjson fast path runs; it must match the encoder exactly,
+    # including keys above U+FFFF (UTF-16 order) and refusals of unsafe integers.
+    try:
+        expected = canonical_str(value).encode("utf-8")
+    except (CanonicalizationError, UnicodeEncodeError):
+        with pytest.raises(CanonicalizationError):
+            canonicalize(value)
+        return
+    assert canonicalize(value) == expected
+
+
+def test_fast_path_sorts_astral_keys_by_utf16() -> None:
+    value = {"\U0001f600": 1, "\ufb33": 2, "a": 3}
+    assert canonicalize(value) == rfc8785.dumps(value)
