@@ -40,6 +40,20 @@ def canonical() -> Iterator[Figure]:
     yield Figure(
         "rfc8785_library_docs_per_s", library, "docs/s", baseline, "json.dumps(sort_keys=True)"
     )
+    # Ledger entries and decisions are mostly integers and strings: the orjson fast path.
+    plain = {
+        **DOCUMENT,
+        "rules": [{**r, "score": i * 125} for i, r in enumerate(DOCUMENT["rules"])],
+    }
+    plain_baseline = rate(lambda: [dumps(plain, sort_keys=True) for _ in range(200)] and 200)
+    plain_ours = rate(lambda: [canonicalize(plain) for _ in range(200)] and 200)
+    yield Figure(
+        "canonicalize_float_free_docs_per_s",
+        plain_ours,
+        "docs/s",
+        plain_baseline,
+        "json.dumps(sort_keys=True)",
+    )
 
 
 def _free_port() -> int:
