@@ -8,13 +8,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from paygod.api.deps import get_kernel
+from paygod.api.security import tenant_filter
 from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import isoformat, parse_instant
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
-from paygod.ledger import LedgerService
+from paygod.ledger import Entry, LedgerService
+
+# Sequence numbers are SQL BIGINTs; a larger number is bad input (422), not a crash.
+MAX_SEQ = 2**63 - 1
+Seq = Annotated[int, Path(le=MAX_SEQ)]
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
 
@@ -24,6 +29,17 @@ def get_ledger(kernel: Annotated[Kernel, Depends(get_kernel)]) -> LedgerService:
 
 
 Ledger = Annotated[LedgerService, Depends(get_ledger)]
+
+
+def _visible(request: Request, entry: Entry | None) -> Entry | None:
+    """The one chain holds every tenant's entries; a principal sees only its tenant's.
+
+    Another tenant's entry answers 404, exactly like a missing one (no existence leak).
+    """
+    tenant = tenant_filter(request)
+    if entry is None or (tenant is not None and entry.tenant_id != tenant):
+        return None
+    return entry
 
 
 def _instant(value: str | None, name: str) -> datetime | None:
@@ -40,20 +56,25 @@ def _instant(value: str | None, name: str) -> datetime | None:
 
 @router.get("/entries", summary="Entries in order, after a seq (cursor pagination)")
 def list_entries(
+    request: Request,
     ledger: Ledger,
-    after: Annotated[int, Query(ge=-1, description="Return entries with seq > after.")] = -1,
+    after: Annotated[
+        int, Query(ge=-1, le=MAX_SEQ, description="Return entries with seq > after.")
+    ] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    entries = ledger.entries(after=after, limit=limit)
+    scanned = ledger.entries(after=after, limit=limit)
+    # The cursor follows the scan, not the filtered page, so paging covers the whole chain.
+    entries = [e for e in scanned if _visible(request, e) is not None]
     return {
         "entries": [e.as_dict() for e in entries],
-        "next_after": entries[-1].seq if len(entries) == limit else None,
+        "next_after": scanned[-1].seq if len(scanned) == limit else None,
     }
 
 
 @router.get("/entries/{seq}", summary="One entry, with its interchange form")
-def get_entry(ledger: Ledger, seq: int) -> dict[str, Any]:
-    entry = ledger.get(seq) if seq >= 0 else None
+def get_entry(request: Request, ledger: Ledger, seq: Seq) -> dict[str, Any]:
+    entry = _visible(request, ledger.get(seq) if seq >= 0 else None)
     if entry is None:
         raise NotFound(f"ledger entry {seq} does not exist")
     return {**entry.as_dict(), "interchange": entry.to_interchange()}
@@ -66,11 +87,12 @@ def tree_head(ledger: Ledger) -> dict[str, Any]:
 
 @router.get("/proofs/inclusion/{seq}", summary="RFC 9162 inclusion proof of one entry")
 def inclusion(
+    request: Request,
     ledger: Ledger,
-    seq: int,
-    tree_size: Annotated[int | None, Query(ge=1)] = None,
+    seq: Seq,
+    tree_size: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
 ) -> dict[str, Any]:
-    if seq < 0:
+    if seq < 0 or _visible(request, ledger.get(seq)) is None:
         raise NotFound(f"ledger entry {seq} does not exist")
     return ledger.inclusion_proof(seq, tree_size).as_dict()
 
@@ -78,20 +100,26 @@ def inclusion(
 @router.get("/proofs/consistency", summary="RFC 9162 consistency proof between two sizes")
 def consistency(
     ledger: Ledger,
-    first: Annotated[int, Query(alias="from", ge=0)],
-    second: Annotated[int | None, Query(alias="to", ge=0)] = None,
+    first: Annotated[int, Query(alias="from", ge=0, le=MAX_SEQ)],
+    second: Annotated[int | None, Query(alias="to", ge=0, le=MAX_SEQ)] = None,
 ) -> dict[str, Any]:
     return ledger.consistency_proof(first, second).as_dict()
 
 
 @router.get("/subjects/{subject}", summary="A subject as recorded at T, about valid time V")
 def subject(
+    request: Request,
     ledger: Ledger,
     subject: str,
     recorded_at: str | None = None,
     valid_at: str | None = None,
     tenant_id: str | None = None,
 ) -> dict[str, Any]:
+    own = tenant_filter(request)
+    if own is not None:
+        if tenant_id not in (None, own):
+            raise NotFound(f"subject {subject} does not exist")
+        tenant_id = own
     recorded = _instant(recorded_at, "recorded_at")
     valid = _instant(valid_at, "valid_at")
     entries = ledger.as_of(subject, recorded_at=recorded, valid_at=valid, tenant_id=tenant_id)
