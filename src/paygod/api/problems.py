@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from paygod.canonical import CanonicalizationError
 from paygod.kernel.errors import PROBLEM_BASE, FieldError, PaygodError
 from paygod.kernel.logging import get_logger
 
@@ -83,6 +84,19 @@ def install(app: FastAPI) -> None:
             detail="the request does not match the schema; nothing was recorded",
             instance=request.url.path,
             errors=errors,
+        )
+
+    @app.exception_handler(CanonicalizationError)
+    async def _uncanonical(request: Request, exc: CanonicalizationError) -> Response:
+        # A value with no RFC 8785 form (an integer beyond 2^53, NaN, a lone surrogate) can
+        # never be sealed; sealing is atomic, so nothing was recorded. Bad input, not a 500.
+        return problem_response(
+            422,
+            type_uri=PROBLEM_BASE + "invalid-input",
+            title="Invalid input",
+            detail="the request holds a value with no canonical JSON form; nothing was recorded",
+            instance=request.url.path,
+            errors=[FieldError("", str(exc))],
         )
 
     @app.exception_handler(StarletteHTTPException)

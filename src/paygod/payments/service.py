@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from paygod.canonical import digest
+from paygod.canonical import CanonicalizationError, digest
 from paygod.executor.breaker import BreakerBoard
 from paygod.executor.worker import PermanentFailure, Worker
 from paygod.kernel.clock import Clock, isoformat
@@ -233,7 +233,7 @@ class PaymentService:
     ) -> tuple[Payment, bool]:
         """Validate, decide (sealed), hold and queue. Returns (payment, created now?)."""
         request = parse_request(body, self.router)
-        request_digest = digest(request.as_dict())
+        request_digest = _request_digest(request.as_dict())
         key = idempotency_key or new_id()
         payment_id = payment_id_for(tenant_id, key)
         with self._lock(payment_id):
@@ -658,3 +658,18 @@ class PaymentService:
         if queued and self.on_queued is not None:
             self.on_queued()
         return steps[-1][0]
+
+
+def _request_digest(request: Mapping[str, Any]) -> str:
+    """The idempotency fingerprint; a field with no RFC 8785 form is bad input, not a crash."""
+    try:
+        return digest(request)
+    except CanonicalizationError:
+        for field, value in request.items():
+            try:
+                digest(value)
+            except CanonicalizationError as exc:
+                raise InvalidInput(
+                    "payment request cannot be sealed", errors=[FieldError(f"/{field}", str(exc))]
+                ) from None
+        raise

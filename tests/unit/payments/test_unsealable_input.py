@@ -1,0 +1,43 @@
+"""A value with no RFC 8785 form is bad input (422, pointer), never a 500; nothing recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.kernel.settings import load_settings
+from tests.support.http import api_client
+
+
+@pytest.fixture
+def kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Kernel]:
+    monkeypatch.setenv("PAYGOD_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("PAYGOD_DATABASE_URL", raising=False)
+    built = build_kernel(load_settings())
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+def test_unsafe_integer_in_metadata_is_422_and_nothing_recorded(kernel: Kernel) -> None:
+    before = kernel.ledger.size
+    response = api_client(kernel).post(
+        "/v1/payments",
+        json={
+            "payer_account": "wallet",
+            "payee": {"ref": "urn:paygod:vendor:1"},
+            "amount": 3222,
+            "currency": "EUR",
+            "purpose": "supplies",
+            "metadata": {"order": 14956267102514280},
+        },
+        headers={"Idempotency-Key": "unsafe-int"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["pointer"] == "/metadata"
+    assert kernel.ledger.size == before
