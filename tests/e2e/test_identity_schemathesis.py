@@ -3,12 +3,13 @@ response that violates its documented schema. Bounded: few examples per operatio
 fixed seed, so a run is reproducible and takes seconds.
 
 By default it covers identity's own operations (and the unversioned health routes); set
-PAYGOD_SCHEMATHESIS_ALL=1 to fuzz every /v1 operation of every module.
+Every /v1 operation of every module is fuzzed (PAYGOD_SCHEMATHESIS_ALL=0: identity only).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +26,8 @@ def test_schemathesis_finds_no_server_error(paygod_home: Path, tmp_path: Path) -
         paygod_home,
         {"PAYGOD_RATE_PRINCIPAL_BURST": "100000", "PAYGOD_RATE_TENANT_BURST": "100000"},
     )
-    everything = os.environ.get("PAYGOD_SCHEMATHESIS_ALL") == "1"
+    # Every module's routes by default; PAYGOD_SCHEMATHESIS_ALL=0 narrows it to identity's.
+    everything = os.environ.get("PAYGOD_SCHEMATHESIS_ALL", "1") == "1"
     scope = [] if everything else ["--include-path-regex", "^/(v1/identity|healthz|readyz)"]
     try:
         assert server.headers, "a fresh home prints a dev key"
@@ -59,4 +61,8 @@ def test_schemathesis_finds_no_server_error(paygod_home: Path, tmp_path: Path) -
         server.process.wait(10)
     failures = result.stdout.split("FAILURES")[-1].split("SUMMARY")[0]
     assert result.returncode == 0, failures[:6000] + result.stderr[-2000:]
-    assert "generated" in result.stdout and "failed" not in result.stdout.split("SUMMARY")[-1]
+    summary = result.stdout.split("SUMMARY")[-1]
+    assert "generated" in result.stdout
+    # "N failed" counts test cases; a warning such as "Authentication failed" (the HMAC-signed
+    # webhook route answers 401 to a bearer key, by design) is not a failure.
+    assert re.search(r"\b\d+ failed\b", summary) is None, summary[-2000:]
