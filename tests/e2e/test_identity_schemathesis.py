@@ -2,8 +2,8 @@
 response that violates its documented schema. Bounded: few examples per operation and a
 fixed seed, so a run is reproducible and takes seconds.
 
-By default it covers identity's own operations (and the unversioned health routes); set
-Every /v1 operation of every module is fuzzed (PAYGOD_SCHEMATHESIS_ALL=0: identity only).
+By default it fuzzes every /v1 operation of every module; PAYGOD_SCHEMATHESIS_ALL=0 narrows
+it to identity's own operations and the unversioned health routes.
 """
 
 from __future__ import annotations
