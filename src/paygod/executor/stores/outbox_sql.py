@@ -11,6 +11,7 @@ Timestamps are the kernel's fixed-width ISO text (`isoformat`), so text order is
 from __future__ import annotations
 
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,17 +56,21 @@ def _types_clause(event_types: Sequence[str] | None, p: str) -> tuple[str, list[
     return f" AND event_type IN ({', '.join(p for _ in event_types)})", list(event_types)
 
 
-class _SqlOutbox:
+class _SqlOutbox(ABC):
+    """The outbox queries shared by SQLite and PostgreSQL; each adapter supplies execution."""
+
     p = "?"
 
+    @abstractmethod
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError
+        """Run one statement and return its rows."""
 
     def _changed(self, sql: str, params: Sequence[Any]) -> bool:
         return self._count(sql, params) > 0
 
+    @abstractmethod
     def _count(self, sql: str, params: Sequence[Any]) -> int:
-        raise NotImplementedError
+        """Run one statement and return how many rows it changed."""
 
     def ack(self, event_id: str, worker_id: str) -> bool:
         p = self.p
