@@ -16,15 +16,14 @@ from paygod.kernel.database import PostgresDatabase
 from paygod.kernel.errors import Unavailable
 from paygod.ledger.chain import ChainState, Sealed
 from paygod.ledger.groupcommit import WriteRequest
-from paygod.ledger.model import Entry, EntryDraft, SignedTreeHead
+from paygod.ledger.model import EntryDraft, SignedTreeHead
 from paygod.ledger.stores.common import outbox_params, outbox_rows, run_requests
 from paygod.ledger.stores.sql import (
     ENTRY_COLUMNS,
     HEAD_COLUMNS,
     OUTBOX_INSERT_COLUMNS,
     NodeCache,
-    row_to_entry,
-    row_to_head,
+    SqlLedgerReads,
     row_to_state,
 )
 
@@ -34,7 +33,9 @@ if TYPE_CHECKING:
 RETRY_AFTER = 2
 
 
-class PostgresLedgerStore:
+class PostgresLedgerStore(SqlLedgerReads):
+    p = "%s"
+
     name = "postgres"
 
     def __init__(self, db: PostgresDatabase) -> None:
@@ -117,56 +118,6 @@ class PostgresLedgerStore:
         except psycopg.OperationalError as exc:
             raise Unavailable(f"the ledger store is unreachable: {exc}", retry_after=2) from exc
 
-    def state(self) -> ChainState:
-        rows = self._read(
-            "SELECT size, last_hash, last_recorded_at, frontier FROM ledger_head WHERE id = 1"
-        )
-        return row_to_state(rows[0])
-
-    def get(self, seq: int) -> Entry | None:
-        rows = self._read(f"SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE seq = %s", (seq,))
-        return row_to_entry(rows[0]) if rows else None
-
-    def get_by_id(self, entry_id: str) -> Entry | None:
-        rows = self._read(
-            f"SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE entry_id = %s", (entry_id,)
-        )
-        return row_to_entry(rows[0]) if rows else None
-
-    def entries(self, after: int = -1, limit: int = 100) -> list[Entry]:
-        rows = self._read(
-            f"SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE seq > %s ORDER BY seq LIMIT %s",
-            (after, max(limit, 0)),
-        )
-        return [row_to_entry(r) for r in rows]
-
-    def subject_entries(
-        self, subject: str, tenant_id: str | None, recorded_until: str | None
-    ) -> list[Entry]:
-        sql = f"SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE subject = %s"
-        params: list[Any] = [subject]
-        if tenant_id is not None:
-            sql += " AND tenant_id = %s"
-            params.append(tenant_id)
-        if recorded_until is not None:
-            sql += " AND recorded_at <= %s"
-            params.append(recorded_until)
-        rows = self._read(sql + " ORDER BY seq", params)
-        return [row_to_entry(r) for r in rows]
-
-    def node(self, level: int, index: int) -> bytes:
-        key = (level, index)
-        found = self._nodes.get(key)
-        if found is None:
-            rows = self._read(
-                "SELECT hash FROM ledger_merkle WHERE level = %s AND idx = %s", (level, index)
-            )
-            if not rows:
-                raise KeyError(key)
-            found = bytes(rows[0][0])
-            self._nodes.put(key, found)
-        return found
-
     def save_tree_head(self, head: SignedTreeHead) -> None:
         with self.db.connection() as conn:  # pooled: heads may be recorded from any thread
             conn.execute(
@@ -174,12 +125,6 @@ class PostgresLedgerStore:
                 "ON CONFLICT DO NOTHING",
                 (head.tree_size, head.root_hash, head.timestamp, head.key_id, head.signature),
             )
-
-    def latest_tree_head(self) -> SignedTreeHead | None:
-        rows = self._read(
-            f"SELECT {HEAD_COLUMNS} FROM ledger_tree_heads ORDER BY tree_size DESC LIMIT 1"
-        )
-        return row_to_head(rows[0]) if rows else None
 
     def close(self) -> None:
         self._drop_writer()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
@@ -89,3 +90,77 @@ class NodeCache:
         if len(self._nodes) >= NODE_CACHE_LIMIT:
             self._nodes.clear()
         self._nodes[key] = value
+
+
+class SqlLedgerReads(ABC):
+    """The read queries shared by the SQLite and PostgreSQL stores.
+
+    They differ only in the parameter placeholder and in how a read reaches a connection
+    (and how its failure becomes `Unavailable`), which each adapter supplies.
+    """
+
+    p = "?"
+    _nodes: NodeCache
+
+    @abstractmethod
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Run one query on a reader connection and return its rows."""
+
+    def state(self) -> ChainState:
+        rows = self._read(
+            "SELECT size, last_hash, last_recorded_at, frontier FROM ledger_head WHERE id = 1"
+        )
+        return row_to_state(rows[0])
+
+    def get(self, seq: int) -> Entry | None:
+        sql = f"SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE seq = {self.p}"
+        rows = self._read(sql, (seq,))
+        return row_to_entry(rows[0]) if rows else None
+
+    def get_by_id(self, entry_id: str) -> Entry | None:
+        sql = f"SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE entry_id = {self.p}"
+        rows = self._read(sql, (entry_id,))
+        return row_to_entry(rows[0]) if rows else None
+
+    def entries(self, after: int = -1, limit: int = 100) -> list[Entry]:
+        p = self.p
+        rows = self._read(
+            f"SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE seq > {p} ORDER BY seq LIMIT {p}",
+            (after, max(limit, 0)),
+        )
+        return [row_to_entry(r) for r in rows]
+
+    def subject_entries(
+        self, subject: str, tenant_id: str | None, recorded_until: str | None
+    ) -> list[Entry]:
+        p = self.p
+        sql = f"SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE subject = {p}"
+        params: list[Any] = [subject]
+        if tenant_id is not None:
+            sql += f" AND tenant_id = {p}"
+            params.append(tenant_id)
+        if recorded_until is not None:
+            sql += f" AND recorded_at <= {p}"
+            params.append(recorded_until)
+        rows = self._read(sql + " ORDER BY seq", params)
+        return [row_to_entry(r) for r in rows]
+
+    def node(self, level: int, index: int) -> bytes:
+        key = (level, index)
+        found = self._nodes.get(key)
+        if found is None:
+            p = self.p
+            rows = self._read(
+                f"SELECT hash FROM ledger_merkle WHERE level = {p} AND idx = {p}", (level, index)
+            )
+            if not rows:
+                raise KeyError(key)
+            found = bytes(rows[0][0])
+            self._nodes.put(key, found)
+        return found
+
+    def latest_tree_head(self) -> SignedTreeHead | None:
+        rows = self._read(
+            f"SELECT {HEAD_COLUMNS} FROM ledger_tree_heads ORDER BY tree_size DESC LIMIT 1"
+        )
+        return row_to_head(rows[0]) if rows else None
