@@ -127,6 +127,10 @@ from paygod.cli import payments as _payments_cli  # noqa: E402
 
 app.add_typer(_panic_cli.app)
 _executor_cli.register(app)  # `paygod executor ...` and `paygod worker`
+
+from paygod.cli import events as _events_cli  # noqa: E402
+
+_events_cli.register(app)  # `paygod events ...` and `paygod relay`
 app.add_typer(_payments_cli.app)
 
 from paygod.cli import ledger as _ledger_cli  # noqa: E402

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = None
     nats_url: str | None = None
+    nats_namespace: str = Field(
+        default="paygod",
+        pattern=r"^[a-z][a-z0-9_-]{0,31}$",
+        description="First subject token and stream prefix of the relayed events",
+    )
     clock: datetime | None = Field(
         default=None, description="Fixed ISO 8601 instant for reproducible runs"
     )
