@@ -33,8 +33,8 @@ demo: sync  ## a guided tour: requests allowed, denied, flagged, refused; ledger
 	$(VENV)/bin/paygod demo
 
 lint: sync-dev
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench examples
+	$(VENV)/bin/ruff format --check src tests bench examples
 
 typecheck: sync-dev
 	$(VENV)/bin/mypy --strict src/paygod

@@ -63,6 +63,30 @@ def nats_url() -> str:
     return NATS_URL
 
 
+@pytest.fixture
+def nats_namespace(nats_url: str) -> Iterator[str]:
+    """A subject namespace of this test's own on the shared NATS server (its streams are
+    deleted afterwards), so tests running side by side never see each other's events."""
+    import asyncio
+    from uuid import uuid4
+
+    import nats
+
+    from paygod.events.jetstream import family_streams
+
+    namespace = f"t{uuid4().hex[:12]}"
+    yield namespace
+
+    async def cleanup() -> None:
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        for stream in await family_streams(js, namespace):
+            await js.delete_stream(stream)
+        await nc.close()
+
+    asyncio.run(cleanup())
+
+
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
     if not REFERENCE.is_dir():
