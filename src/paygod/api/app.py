@@ -76,5 +76,5 @@ def app_from_env() -> FastAPI:
     settings = load_settings()
     configure_logging(settings.log_level.value, json_lines=settings.log_json)
     app = create_app(settings=settings)
-    app.state.run_worker = not settings.distributed  # each standalone process drains
+    app.state.run_worker = settings.runs_embedded_worker  # each standalone process drains
     return app

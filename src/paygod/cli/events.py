@@ -63,7 +63,10 @@ def relay(
     from paygod.events.jetstream import JetStreamPublisher
     from paygod.events.relay import Relay
 
+    from paygod.kernel.logging import configure_logging
+
     kernel = _kernel()
+    configure_logging(kernel.settings.log_level.value, json_lines=kernel.settings.log_json)
     try:
         url = _nats_url(kernel, nats_url)
         publisher = JetStreamPublisher(url, namespace=kernel.settings.nats_namespace)

@@ -131,6 +131,10 @@ _executor_cli.register(app)  # `paygod executor ...` and `paygod worker`
 from paygod.cli import events as _events_cli  # noqa: E402
 
 _events_cli.register(app)  # `paygod events ...` and `paygod relay`
+
+from paygod.cli.cluster import cluster as _cluster_command  # noqa: E402
+
+app.command("cluster")(_cluster_command)
 app.add_typer(_payments_cli.app)
 
 from paygod.cli import ledger as _ledger_cli  # noqa: E402

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     tree_head_every_seconds: float = Field(default=10.0, gt=0)
     rate_limit_fail_mode: RateLimitFailMode = RateLimitFailMode.OPEN
     tenant: str = Field(default="default", min_length=1, max_length=64)
+    embedded_worker: bool | None = Field(
+        default=None,
+        description="Run the outbox worker inside each API process "
+        "(default: yes standalone, no distributed; `paygod cluster` turns it off)",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -116,6 +121,10 @@ class Settings(BaseSettings):
     @property
     def distributed(self) -> bool:
         return bool(self.database_url and not self.database_url.startswith("sqlite"))
+
+    @property
+    def runs_embedded_worker(self) -> bool:
+        return self.embedded_worker if self.embedded_worker is not None else not self.distributed
 
 
 def load_settings(**overrides: object) -> Settings:
