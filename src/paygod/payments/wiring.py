@@ -48,6 +48,13 @@ def load_rails_config(home: Path) -> dict[str, Any]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
         raise InvalidSettings(f"{path}: expected a mapping")
+    unknown = sorted(str(k) for k in data if k not in {"rails", "connectors"})
+    if unknown:
+        # A connector written at the top level would silently stay the default simulator.
+        raise InvalidSettings(
+            f"{path}: unknown key {unknown[0]!r}; expected 'rails' and/or 'connectors'",
+            errors=[FieldError(f"/{unknown[0]}", "unknown key")],
+        )
     return data
 
 
