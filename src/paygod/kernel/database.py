@@ -100,8 +100,17 @@ class PostgresDatabase:
         from psycopg_pool import ConnectionPool
 
         self.url = url.replace("postgresql+psycopg://", "postgresql://")
+        # Pooled connections autocommit: nearly every use is one statement (a read, an
+        # upsert), and an implicit transaction would cost a BEGIN and a COMMIT round trip
+        # around each. Multi-statement work says so with `conn.transaction()`; PostgreSQL's
+        # READ COMMITTED gives each statement its own snapshot either way.
         self.pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
-            self.url, min_size=min_size, max_size=max_size, open=False, timeout=10.0
+            self.url,
+            min_size=min_size,
+            max_size=max_size,
+            open=False,
+            timeout=10.0,
+            kwargs={"autocommit": True},
         )
         self._opened = False
         self._lock = threading.Lock()
