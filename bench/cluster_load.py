@@ -129,7 +129,13 @@ def free_port() -> int:
 
 @contextmanager
 def deployment(
-    name: str, *, api: int, workers: int, relay: bool, namespace: str | None = None
+    name: str,
+    *,
+    api: int,
+    workers: int,
+    relay: bool,
+    namespace: str | None = None,
+    worker_lease: float = 30.0,
 ) -> Iterator[Deployment]:
     """A fresh database and home, funded accounts, and a running supervised cluster."""
     database = f"paygod_{name}"
@@ -160,7 +166,14 @@ def deployment(
         # The children's logs (retries while faults are injected, restarts) go to a file.
         log_file = (home / "cluster.log").open("ab")
         supervisor = Supervisor(
-            cluster_specs(host="127.0.0.1", port=port, api=api, workers=workers, relay=relay),
+            cluster_specs(
+                host="127.0.0.1",
+                port=port,
+                api=api,
+                workers=workers,
+                relay=relay,
+                worker_args=("--lease", str(worker_lease)),
+            ),
             env=env,
             ready_url=f"http://127.0.0.1:{port}/readyz",
             stdout=log_file.fileno(),

@@ -208,13 +208,13 @@ def _stream_messages(target: Deployment) -> int:
 
 
 def run_configuration(
-    api: int, levels: list[int], seconds: float, *, faults: bool
+    api: int, levels: list[int], seconds: float, *, faults: bool, worker_lease: float = 30.0
 ) -> ConfigurationReport:
     from paygod.kernel.bootstrap import build_kernel
 
     report = ConfigurationReport(api)
     name = f"fault_{api}p_{int(time.time())}"
-    with deployment(name, api=api, workers=2, relay=True) as target:
+    with deployment(name, api=api, workers=2, relay=True, worker_lease=worker_lease) as target:
         watcher = threading.Thread(target=target.supervisor.supervise, daemon=True)
         watcher.start()
         total = Outcome()
@@ -263,6 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", default="8,32", help="concurrency levels (default 8,32)")
     parser.add_argument("--seconds", type=float, default=8.0, help="seconds per level (default 8)")
     parser.add_argument("--no-faults", action="store_true", help="load only, no faults")
+    parser.add_argument(
+        "--worker-lease",
+        type=float,
+        default=30.0,
+        help="seconds a worker's claim lasts; a killed worker's payments wait this long",
+    )
     args = parser.parse_args(argv)
     try:
         apis = [int(x) for x in args.api.split(",")]
@@ -277,7 +283,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("bounded run: seconds in (0, 300], api in 1..16, clients in 1..256")
     reports = []
     for api in apis:
-        report = run_configuration(api, levels, args.seconds, faults=not args.no_faults)
+        report = run_configuration(
+            api, levels, args.seconds, faults=not args.no_faults, worker_lease=args.worker_lease
+        )
         print_report(report)
         reports.append(report)
     ok = all(r.ok for r in reports)

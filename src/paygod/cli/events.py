@@ -62,7 +62,6 @@ def relay(
     """Publish the outbox to NATS JetStream in ledger order (at least once, deduped by id)."""
     from paygod.events.jetstream import JetStreamPublisher
     from paygod.events.relay import Relay
-
     from paygod.kernel.logging import configure_logging
 
     kernel = _kernel()

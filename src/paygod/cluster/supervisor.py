@@ -54,7 +54,15 @@ def paygod_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "paygod", *args]
 
 
-def cluster_specs(*, host: str, port: int, api: int, workers: int, relay: bool) -> list[ChildSpec]:
+def cluster_specs(
+    *,
+    host: str,
+    port: int,
+    api: int,
+    workers: int,
+    relay: bool,
+    worker_args: Sequence[str] = (),
+) -> list[ChildSpec]:
     """The children of `paygod cluster`: the API (with `api` processes), workers, the relay."""
     # With dedicated workers, API processes only take requests; without, each drains the outbox.
     api_env = {"PAYGOD_EMBEDDED_WORKER": "false" if workers else "true"}
@@ -65,7 +73,9 @@ def cluster_specs(*, host: str, port: int, api: int, workers: int, relay: bool) 
             api_env,
         )
     ]
-    specs += [ChildSpec(f"worker-{i + 1}", paygod_argv("worker")) for i in range(workers)]
+    specs += [
+        ChildSpec(f"worker-{i + 1}", paygod_argv("worker", *worker_args)) for i in range(workers)
+    ]
     if relay:
         specs.append(ChildSpec("relay", paygod_argv("relay")))
     return specs
