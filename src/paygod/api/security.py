@@ -205,6 +205,17 @@ def tenant_filter(request: Request) -> str | None:
     return None if principal.tenant_id == ALL_TENANTS else principal.tenant_id
 
 
+def owner_filter(request: Request) -> str | None:
+    """The owner to filter queries by: the caller's principal id when its scope for this
+    route is `own` (an agent's own payments, decisions, accounts), else None (the whole
+    tenant). Pass it down to the store so the filter is in the query, not after it."""
+    scope = getattr(request.state, "scope", None)
+    if scope is not Scope.OWN:
+        return None
+    principal: Principal = request.state.principal
+    return principal.principal_id
+
+
 def install(app: FastAPI) -> None:
     """401 responses carry WWW-Authenticate (RFC 9110 11.6.1)."""
 
