@@ -29,6 +29,7 @@ from paygod.accounting.reports import statement_csv
 from paygod.api.deps import get_kernel
 from paygod.api.models import StrictModel
 from paygod.api.problems import pointer_from_loc
+from paygod.api.routers.admin import principal_id
 from paygod.api.security import identity_of, owner_filter
 from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import parse_instant
@@ -486,13 +487,30 @@ async def credits_purchase(
     }
 
 
+def _requested_by(request: Request, owner: str | None, metadata: dict[str, Any]) -> str:
+    """Who a consumption or reservation is recorded for: the caller under scope `own` (so
+    naming another is refused); a principal with scope `all` may name one in metadata."""
+    named = metadata.get("requested_by")
+    if owner is None and isinstance(named, str) and named:
+        return named
+    return owner or principal_id(request)
+
+
 @router.post("/credits/consume", status_code=201, summary="Consume credits (402 when short)")
 async def credits_consume(
-    body: CreditMove, tenant: Tenant, credits: Credits, key: IdempotencyKey = None
+    body: CreditMove,
+    request: Request,
+    tenant: Tenant,
+    owner: Owner,
+    credits: Credits,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     idem = _key(body, key)
+    by = _requested_by(request, owner, body.metadata)
     t = await run_in_threadpool(
-        lambda: credits.consume(tenant, body.amount, key=idem, metadata=body.metadata)
+        lambda: credits.consume(
+            tenant, body.amount, key=idem, metadata=body.metadata, requested_by=by
+        )
     )
     return {
         "transfer": t.as_dict(),
@@ -502,12 +520,23 @@ async def credits_consume(
 
 @router.post("/credits/reservations", status_code=201, summary="Reserve credits with a TTL")
 async def credits_reserve(
-    body: CreditReserve, tenant: Tenant, credits: Credits, key: IdempotencyKey = None
+    body: CreditReserve,
+    request: Request,
+    tenant: Tenant,
+    owner: Owner,
+    credits: Credits,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     idem = _key(body, key)
+    by = _requested_by(request, owner, body.metadata)
     t = await run_in_threadpool(
         lambda: credits.reserve(
-            tenant, body.amount, ttl_seconds=body.ttl_seconds, key=idem, metadata=body.metadata
+            tenant,
+            body.amount,
+            ttl_seconds=body.ttl_seconds,
+            key=idem,
+            metadata=body.metadata,
+            requested_by=by,
         )
     )
     return {"reservation": t.as_dict()}
@@ -515,14 +544,22 @@ async def credits_reserve(
 
 @router.post("/credits/reservations/{reservation_id}/commit", summary="Consume a reservation")
 async def credits_commit(
-    reservation_id: str, tenant: Tenant, credits: Credits, body: CreditCommit | None = None
+    reservation_id: str,
+    tenant: Tenant,
+    owner: Owner,
+    credits: Credits,
+    body: CreditCommit | None = None,
 ) -> dict[str, Any]:
     amount = body.amount if body else None
-    t = await run_in_threadpool(lambda: credits.commit(tenant, reservation_id, amount=amount))
+    t = await run_in_threadpool(
+        lambda: credits.commit(tenant, reservation_id, amount=amount, owner=owner)
+    )
     return {"transfer": t.as_dict()}
 
 
 @router.post("/credits/reservations/{reservation_id}/cancel", summary="Release a reservation")
-async def credits_cancel(reservation_id: str, tenant: Tenant, credits: Credits) -> dict[str, Any]:
-    t = await run_in_threadpool(credits.cancel, tenant, reservation_id)
+async def credits_cancel(
+    reservation_id: str, tenant: Tenant, owner: Owner, credits: Credits
+) -> dict[str, Any]:
+    t = await run_in_threadpool(lambda: credits.cancel(tenant, reservation_id, owner=owner))
     return {"transfer": t.as_dict()}
