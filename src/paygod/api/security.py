@@ -3,7 +3,8 @@
 `enforce_access` is attached to the /v1 router as a global dependency. It sets
 `request.state.principal` (a `Principal`), `request.state.auth` (how it was proven) and
 `request.state.scope` (`Scope.OWN` or `Scope.ALL`) for handlers, which scope their
-queries with them (`require_same_tenant`, `require_own`, `tenant_filter`).
+queries with them (`tenant_filter`, `owner_filter`; `require_same_tenant`, `require_own`
+for an object already in hand).
 """
 
 from __future__ import annotations
