@@ -112,14 +112,8 @@ class AccountCreate(StrictModel):
 def _check_owner(request: Request, tenant: str, owner: str | None) -> None:
     """An owner must be a principal of the account's tenant: an account owned by a stranger
     (or a typo) would be invisible to everyone with scope `own`."""
-    if owner is None:
-        return
-    principal = identity_of(request).get_principal(owner)
-    if principal is None or principal.tenant_id != tenant:
-        raise InvalidInput(
-            "the owner is not a principal of this tenant; nothing was recorded",
-            errors=[FieldError("/owner", f"no principal {owner} in tenant {tenant}")],
-        )
+    if owner is not None:
+        identity_of(request).require_member(tenant, owner, "/owner")
 
 
 @router.post("/accounts", status_code=201, summary="Open an account (idempotent by id)")
