@@ -431,3 +431,27 @@ def test_an_agent_cannot_act_in_another_principals_name(world: World) -> None:
     stranger = {"id": _unique("acct"), "ledger": "USD", "code": "liability", "owner": "nobody"}
     refused = world.call(world.admin_a, "POST", "/v1/accounts", stranger)
     assert refused.status_code == 422 and refused.json()["errors"][0]["pointer"] == "/owner"
+
+
+def test_an_agents_own_decision_and_its_idempotency_key(world: World) -> None:
+    body = {
+        "subject": "urn:paygod:agent:a",
+        "input": {
+            "payment": {
+                "amount_minor": 1000,
+                "currency": "EUR",
+                "rail": "sepa",
+                "counterparty": {"ref": "urn:paygod:cp:1", "verified": True},
+            }
+        },
+    }
+    key = _unique("decide")
+    made = world.ok(world.call(world.as_agent_a, "POST", "/v1/decisions", body, key=key))
+    path = f"/v1/decisions/{made['decision_id']}"
+    assert world.call(world.as_agent_a, "GET", path).status_code == 200
+    assert world.call(world.as_agent_b, "GET", path).status_code == 404
+    assert world.call(world.admin_a, "GET", path).status_code == 200  # scope `all`
+    replay = world.call(world.as_agent_b, "POST", "/v1/decisions", body, key=key)
+    assert replay.status_code == 409 and made["decision_id"] not in replay.text
+    again = world.call(world.as_agent_a, "POST", "/v1/decisions", body, key=key)
+    assert again.status_code == 200 and again.json()["decision_id"] == made["decision_id"]
