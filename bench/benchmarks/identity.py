@@ -5,7 +5,9 @@ Figures, each beside a baseline measured in the same run:
   SQLite primary-key read on the same database;
 - HTTP requests/s and median latency through the global auth dependency (GET
   /v1/identity/me with an API key) vs the unauthenticated GET /healthz, same server,
-  one keep-alive connection.
+  one keep-alive connection;
+- scope `own` listing: pages/s of an agent's transfers (owner filter in the SQL query) vs
+  pages/s of the whole tenant's transfers, same SQLite store of 100k transfers.
 """
 
 from __future__ import annotations
@@ -131,4 +133,72 @@ def identity_http() -> Iterator[Figure]:
         health_median,
         "GET /healthz (no auth)",
         {"auth_overhead_ms": round(authed_median - health_median, 3)},
+    )
+
+
+@benchmark("identity_own_scope")
+def identity_own_scope() -> Iterator[Figure]:
+    from datetime import UTC, datetime
+
+    from paygod.accounting.model import Account, AccountCode, Transfer, TransferState
+    from paygod.accounting.stores.sqlite import SqliteAccountStore
+    from paygod.kernel.database import SqliteDatabase, migrate
+
+    transfers = int(os.environ.get("BENCH_OWN_TRANSFERS", "100000"))
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    with tempfile.TemporaryDirectory() as home:
+        db = SqliteDatabase(Path(home) / "own.db")
+        try:
+            migrate(db)
+            store = SqliteAccountStore(db)
+            conn = db.connect()
+            conn.execute("BEGIN IMMEDIATE")
+            session = store.session(conn)
+            session.insert_accounts(
+                [
+                    Account(
+                        f"a{i:05d}", "acme", "USD", AccountCode.ASSET, start, owner=f"agent-{i}"
+                    )
+                    for i in range(1000)
+                ]
+            )
+            session.insert_transfers(
+                Transfer(
+                    id=f"x{i:08d}",
+                    tenant_id="acme",
+                    debit_account_id=f"a{i % 1000:05d}",
+                    credit_account_id=f"a{(i + 1) % 1000:05d}",
+                    amount=1,
+                    ledger="USD",
+                    code="transfer",
+                    timestamp=start,
+                    state=TransferState.POSTED,
+                )
+                for i in range(transfers)
+            )
+            conn.execute("COMMIT")
+            conn.close()
+            with store.reading() as reads:
+
+                def tenant_page() -> int:
+                    for _ in range(20):
+                        assert len(reads.list_transfers("acme", limit=100)) == 100
+                    return 20
+
+                def agent_page() -> int:
+                    for _ in range(20):
+                        reads.list_transfers("acme", limit=100, owner="agent-7")
+                    return 20
+
+                baseline = rate(tenant_page)
+                ours = rate(agent_page)
+        finally:
+            db.close()
+    yield Figure(
+        "own_scope_transfer_pages_per_s",
+        ours,
+        "pages/s",
+        baseline,
+        "tenant page, no owner filter",
+        {"transfers": transfers, "owner_transfers": 2 * transfers // 1000},
     )

@@ -241,3 +241,32 @@ def test_duplicate_account_id_is_refused(h: Harness) -> None:
     h.tx(lambda s: s.insert_accounts([acct(h, "dup")]))
     with pytest.raises(Exception):  # noqa: B017 - driver-specific integrity errors
         h.tx(lambda s: s.insert_accounts([acct(h, "dup")]))
+
+
+def test_owner_filters_accounts_and_their_transfers_in_the_query(h: Harness) -> None:
+    # Scope `own`: an agent lists its accounts, and the transfers touching them, and nothing
+    # of its neighbours' — the store filters, so a page is never short of what it could see.
+    mine, yours = acct(h, "a-mine", owner="agent-1"), acct(h, "b-yours", owner="agent-2")
+    books = acct(h, "c-books")
+    h.tx(lambda s: s.insert_accounts([mine, yours, books]))
+    h.tx(
+        lambda s: s.insert_transfers(
+            [
+                xfer(h, "t1", debit_account_id="a-mine", credit_account_id="c-books"),
+                xfer(h, "t2", debit_account_id="c-books", credit_account_id="a-mine"),
+                xfer(h, "t3", debit_account_id="b-yours", credit_account_id="c-books"),
+                xfer(h, "t4", debit_account_id="c-books", credit_account_id="b-yours"),
+            ]
+        )
+    )
+    with h.store.reading() as s:
+        assert s.get_accounts(h.tenant, ["a-mine"])["a-mine"].owner == "agent-1"
+        assert [a.id for a in s.list_accounts(h.tenant, owner="agent-1")] == ["a-mine"]
+        assert [a.id for a in s.list_accounts(h.tenant, owner="agent-2")] == ["b-yours"]
+        assert len(s.list_accounts(h.tenant)) == 3
+        assert s.list_accounts("other-tenant", owner="agent-1") == []
+        assert [t.id for t in s.list_transfers(h.tenant, owner="agent-1")] == ["t1", "t2"]
+        assert [t.id for t in s.list_transfers(h.tenant, owner="agent-2", limit=1)] == ["t3"]
+        assert [t.id for t in s.list_transfers(h.tenant, owner="agent-2", after="t3")] == ["t4"]
+        assert s.list_transfers(h.tenant, owner="nobody") == []
+        assert len(s.list_transfers(h.tenant)) == 4

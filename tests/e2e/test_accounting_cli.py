@@ -108,3 +108,23 @@ def test_accounts_transfers_audit_and_reconcile(paygod_home: Path, tmp_path: Pat
     assert len(report["unmatched_statement_lines"]) == 1
     missing = run_cli("accounts", "show", "nope")
     assert missing.code == 2 and "not found" in missing.stderr
+
+
+def test_an_account_can_belong_to_an_agent_of_its_tenant(paygod_home: Path) -> None:
+    agent = json.loads(run_cli("agents", "create", "bot", "--tenant", "acme", "--json").stdout)
+    owner = agent["principal_id"]
+    made = run_cli(
+        "accounts", "create", "--id", "bot-wallet", "--ledger", "USD", "--code", "liability",
+        "--owner", owner, "--tenant", "acme", "--json",
+    )  # fmt: skip
+    assert made.code == 0, made.stderr
+    assert json.loads(made.stdout)["owner"] == owner
+    # An owner from another tenant (or no one) is bad input: exit 2, one line, nothing opened.
+    stranger = run_cli(
+        "accounts", "create", "--id", "other-wallet", "--ledger", "USD", "--code", "liability",
+        "--owner", owner, "--tenant", "globex",
+    )  # fmt: skip
+    assert stranger.code == 2 and "--owner" in stranger.stderr
+    assert len(stranger.stderr.strip().splitlines()) == 1
+    listed = run_cli("accounts", "list", "--tenant", "globex", "--json")
+    assert listed.code == 0 and "other-wallet" not in listed.stdout

@@ -5,6 +5,9 @@
 - a principal whose roles lack the route's permission: 403 (unmapped routes: 403 for
   everyone but platform admins);
 - another tenant's objects: 404, never their data (identity objects, created for real).
+
+Every other route naming an object in its path is walked with a real object, across
+tenants and across owners under scope `own`, in `test_object_isolation.py`.
 """
 
 from __future__ import annotations

@@ -31,6 +31,9 @@ BALANCE = "credits.balance"
 ISSUED = "credits.issued"
 CONSUMED = "credits.consumed"
 MAX_TTL_SECONDS = 7 * 24 * 3600
+# Metadata key naming the principal a consumption or reservation was made by: the tenant
+# shares one credits pool, but a reservation is its maker's (scope `own`).
+REQUESTED_BY = "requested_by"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,22 @@ def _key(key: str | None, operation: str) -> str:
 def _reservation(reservation_id: str) -> None:
     if not reservation_id.startswith("credits.reserve."):
         raise NotFound(f"reservation {reservation_id} not found", code="pending_transfer_not_found")
+
+
+def _requested(metadata: Mapping[str, Any] | None, by: str | None) -> dict[str, Any]:
+    """The metadata with `requested_by` set to `by`; naming anyone else is refused, so a
+    principal cannot consume or reserve in another's name."""
+    doc = dict(metadata or {})
+    if by is None:
+        return doc
+    if doc.get(REQUESTED_BY, by) != by:
+        raise InvalidInput(
+            "metadata.requested_by must name the caller; nothing was recorded",
+            code="requested_by_not_caller",
+            errors=[FieldError(f"/metadata/{REQUESTED_BY}", f"must be {by} or omitted")],
+        )
+    doc[REQUESTED_BY] = by
+    return doc
 
 
 class CreditsService:
@@ -193,7 +212,9 @@ class CreditsService:
         *,
         key: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        requested_by: str | None = None,
     ) -> Transfer:
+        metadata = _requested(metadata, requested_by)
         self.ensure_accounts(tenant_id)
         return self._move(
             tenant_id,
@@ -216,7 +237,9 @@ class CreditsService:
         ttl_seconds: int,
         key: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        requested_by: str | None = None,
     ) -> Transfer:
+        metadata = _requested(metadata, requested_by)
         if not 1 <= ttl_seconds <= MAX_TTL_SECONDS:
             raise InvalidInput(
                 f"ttl_seconds must be between 1 and {MAX_TTL_SECONDS}",
@@ -239,9 +262,30 @@ class CreditsService:
             ),
         )
 
-    def commit(self, tenant_id: str, reservation_id: str, *, amount: int | None = None) -> Transfer:
-        """Consume a reservation, fully or partly (the rest is released)."""
+    def _require_own(self, tenant_id: str, reservation_id: str, owner: str | None) -> None:
+        """Scope `own`: another principal's reservation reads like a missing one."""
         _reservation(reservation_id)
+        if owner is None:
+            return
+        try:
+            held = self.accounting.get_transfer(tenant_id, reservation_id)
+        except NotFound:
+            held = None
+        if held is None or held.metadata.get(REQUESTED_BY) != owner:
+            raise NotFound(
+                f"reservation {reservation_id} not found", code="pending_transfer_not_found"
+            )
+
+    def commit(
+        self,
+        tenant_id: str,
+        reservation_id: str,
+        *,
+        amount: int | None = None,
+        owner: str | None = None,
+    ) -> Transfer:
+        """Consume a reservation, fully or partly (the rest is released)."""
+        self._require_own(tenant_id, reservation_id, owner)
         return self._move(
             tenant_id,
             TransferRequest(
@@ -253,8 +297,8 @@ class CreditsService:
             ),
         )
 
-    def cancel(self, tenant_id: str, reservation_id: str) -> Transfer:
-        _reservation(reservation_id)
+    def cancel(self, tenant_id: str, reservation_id: str, *, owner: str | None = None) -> Transfer:
+        self._require_own(tenant_id, reservation_id, owner)
         return self._move(
             tenant_id,
             TransferRequest(

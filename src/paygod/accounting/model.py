@@ -86,6 +86,9 @@ class Account:
     credits_posted: int = 0
     debits_pending: int = 0
     credits_pending: int = 0
+    # The principal the account belongs to (an agent's wallet), or None for the tenant's own
+    # books. Principals whose scope is `own` see and pay from their accounts only.
+    owner: str | None = None
 
     @property
     def balance(self) -> int:
@@ -114,6 +117,7 @@ class Account:
             self.credits_posted + cp,
             self.debits_pending + dpe,
             self.credits_pending + cpe,
+            self.owner,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -124,6 +128,7 @@ class Account:
             "code": self.code.value,
             "flags": self.flags.names(),
             "metadata": dict(self.metadata),
+            "owner": self.owner,
             "created_at": isoformat(self.created_at),
             "debits_posted": self.debits_posted,
             "credits_posted": self.credits_posted,

@@ -30,7 +30,10 @@ class AccountSession(Protocol):
         ledger: str | None = None,
         after: str | None = None,
         limit: int = 100,
-    ) -> list[Account]: ...
+        owner: str | None = None,
+    ) -> list[Account]:
+        """`owner`: only the accounts of that principal (scope `own`), filtered in the store."""
+        ...
 
     def account_transfers(
         self, tenant_id: str, account_id: str, *, until: datetime | None = None
@@ -39,8 +42,15 @@ class AccountSession(Protocol):
         ...
 
     def list_transfers(
-        self, tenant_id: str, *, after: str | None = None, limit: int = 100
-    ) -> list[Transfer]: ...
+        self,
+        tenant_id: str,
+        *,
+        after: str | None = None,
+        limit: int = 100,
+        owner: str | None = None,
+    ) -> list[Transfer]:
+        """`owner`: only transfers debiting or crediting one of that principal's accounts."""
+        ...
 
     def insert_accounts(self, accounts: Sequence[Account]) -> None: ...
 

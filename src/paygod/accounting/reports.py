@@ -20,7 +20,7 @@ import orjson
 from paygod.accounting.model import Account, Transfer, TransferState
 from paygod.accounting.ports import AccountStore, LedgerPort, iter_all_accounts
 from paygod.kernel.clock import isoformat
-from paygod.kernel.errors import FieldError, InvalidInput, NotFound
+from paygod.kernel.errors import FieldError, InvalidInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,9 +371,3 @@ def rebuild_check(store: AccountStore, ledger: LedgerPort, tenant_id: str | None
     return AuditReport(
         not mismatches and not unbalanced, len(accounts), replayed, mismatches, unbalanced
     )
-
-
-def require_account(found: dict[str, Account], account_id: str) -> Account:
-    if account_id not in found:
-        raise NotFound(f"account {account_id} not found", code="account_not_found")
-    return found[account_id]

@@ -81,6 +81,15 @@ def error_for(error: TransferError, prefix: str = "") -> PaygodError:
     return Rejected(error.message, code=error.code, errors=errors, extra=extra)
 
 
+def _owned(found: Mapping[str, Account], account_id: str, owner: str | None) -> Account:
+    """The account, unless it is missing or (`owner` given) belongs to someone else: both
+    answer the same not-found, so an account's existence never leaks across principals."""
+    account = found.get(account_id)
+    if account is None or (owner is not None and account.owner != owner):
+        raise NotFound(f"account {account_id} not found", code="account_not_found")
+    return account
+
+
 @dataclass(frozen=True, slots=True)
 class AccountSpec:
     """What a client asks for when opening an account."""
@@ -90,6 +99,7 @@ class AccountSpec:
     id: str | None = None
     flags: AccountFlags = field(default_factory=AccountFlags)
     metadata: Mapping[str, Any] | None = None
+    owner: str | None = None  # the principal it belongs to; None: the tenant's own books
 
 
 def account_payload(a: Account, action: str) -> dict[str, Any]:
@@ -191,6 +201,7 @@ class AccountingService:
                     created_at=now,
                     flags=spec.flags,
                     metadata=dict(spec.metadata or {}),
+                    owner=spec.owner,
                 )
             )
 
@@ -204,7 +215,7 @@ class AccountingService:
                     fresh[a.id] = a
                     out.append((a, True))
                     continue
-                for name in ("ledger", "code", "flags", "metadata"):
+                for name in ("ledger", "code", "flags", "metadata", "owner"):
                     if getattr(old, name) != getattr(a, name):
                         prefix = f"/accounts/{i}" if len(wanted) > 1 else ""
                         raise Conflict(
@@ -227,12 +238,11 @@ class AccountingService:
     def open_account(self, tenant_id: str, spec: AccountSpec) -> tuple[Account, bool]:
         return self.open_accounts(tenant_id, [spec])[0]
 
-    def get_account(self, tenant_id: str, account_id: str) -> Account:
+    def get_account(self, tenant_id: str, account_id: str, owner: str | None = None) -> Account:
+        """`owner` (scope `own`): another principal's account is as missing as an unknown one."""
         with self.store.reading() as session:
             found = session.get_accounts(tenant_id, [account_id])
-        if account_id not in found:
-            raise NotFound(f"account {account_id} not found", code="account_not_found")
-        return found[account_id]
+        return _owned(found, account_id, owner)
 
     def list_accounts(
         self,
@@ -241,9 +251,12 @@ class AccountingService:
         ledger: str | None = None,
         after: str | None = None,
         limit: int = 100,
+        owner: str | None = None,
     ) -> list[Account]:
         with self.store.reading() as session:
-            return session.list_accounts(tenant_id, ledger=ledger, after=after, limit=limit)
+            return session.list_accounts(
+                tenant_id, ledger=ledger, after=after, limit=limit, owner=owner
+            )
 
     def _change_account(
         self, tenant_id: str, account_id: str, change: Callable[[Account], Account], action: str
@@ -426,18 +439,31 @@ class AccountingService:
             ),
         )
 
-    def get_transfer(self, tenant_id: str, transfer_id: str) -> Transfer:
+    def get_transfer(self, tenant_id: str, transfer_id: str, owner: str | None = None) -> Transfer:
+        """`owner` (scope `own`): only a transfer touching one of the owner's accounts."""
         with self.store.reading() as session:
             found = session.get_transfers(tenant_id, [transfer_id])
-        if transfer_id not in found:
+            transfer = found.get(transfer_id)
+            if transfer is not None and owner is not None:
+                sides = session.get_accounts(
+                    tenant_id, [transfer.debit_account_id, transfer.credit_account_id]
+                )
+                if not any(a.owner == owner for a in sides.values()):
+                    transfer = None
+        if transfer is None:
             raise NotFound(f"transfer {transfer_id} not found", code="transfer_not_found")
-        return found[transfer_id]
+        return transfer
 
     def list_transfers(
-        self, tenant_id: str, *, after: str | None = None, limit: int = 100
+        self,
+        tenant_id: str,
+        *,
+        after: str | None = None,
+        limit: int = 100,
+        owner: str | None = None,
     ) -> list[Transfer]:
         with self.store.reading() as session:
-            return session.list_transfers(tenant_id, after=after, limit=limit)
+            return session.list_transfers(tenant_id, after=after, limit=limit, owner=owner)
 
     def expire_pending(self, now: datetime | None = None) -> list[str]:
         """Release every hold whose timeout has passed; returns the expired transfer ids."""
@@ -468,13 +494,15 @@ class AccountingService:
     # -- reports --------------------------------------------------------------------
 
     def balance(
-        self, tenant_id: str, account_id: str, at: datetime | None = None
+        self,
+        tenant_id: str,
+        account_id: str,
+        at: datetime | None = None,
+        owner: str | None = None,
     ) -> reports.Balance:
         """The balance now, or as of any past instant (replayed from transfer history)."""
         with self.store.reading() as session:
-            account = reports.require_account(
-                session.get_accounts(tenant_id, [account_id]), account_id
-            )
+            account = _owned(session.get_accounts(tenant_id, [account_id]), account_id, owner)
             if at is None:
                 now = self.clock.now()
                 return reports.Balance(
@@ -491,12 +519,15 @@ class AccountingService:
         return reports.balance_at(account, history, at)
 
     def statement(
-        self, tenant_id: str, account_id: str, start: datetime, end: datetime
+        self,
+        tenant_id: str,
+        account_id: str,
+        start: datetime,
+        end: datetime,
+        owner: str | None = None,
     ) -> reports.Statement:
         with self.store.reading() as session:
-            account = reports.require_account(
-                session.get_accounts(tenant_id, [account_id]), account_id
-            )
+            account = _owned(session.get_accounts(tenant_id, [account_id]), account_id, owner)
             history = session.account_transfers(tenant_id, account_id, until=end)
         return reports.statement(account, history, start, end)
 
@@ -504,11 +535,11 @@ class AccountingService:
         with self.store.reading() as session:
             return reports.trial_balance(iter_all_accounts(session, tenant_id))
 
-    def export_transfers(self, tenant_id: str, fmt: str = "csv") -> str:
+    def export_transfers(self, tenant_id: str, fmt: str = "csv", owner: str | None = None) -> str:
         transfers: list[Transfer] = []
         after: str | None = None
         while True:
-            page = self.list_transfers(tenant_id, after=after, limit=1000)
+            page = self.list_transfers(tenant_id, after=after, limit=1000, owner=owner)
             transfers.extend(page)
             if len(page) < 1000:
                 break

@@ -3,7 +3,8 @@
 `enforce_access` is attached to the /v1 router as a global dependency. It sets
 `request.state.principal` (a `Principal`), `request.state.auth` (how it was proven) and
 `request.state.scope` (`Scope.OWN` or `Scope.ALL`) for handlers, which scope their
-queries with them (`require_same_tenant`, `require_own`, `tenant_filter`).
+queries with them (`tenant_filter`, `owner_filter`; `require_same_tenant`, `require_own`
+for an object already in hand).
 """
 
 from __future__ import annotations
@@ -203,6 +204,17 @@ def tenant_filter(request: Request) -> str | None:
     """The tenant to filter queries by; None for a platform admin (every tenant)."""
     principal: Principal = request.state.principal
     return None if principal.tenant_id == ALL_TENANTS else principal.tenant_id
+
+
+def owner_filter(request: Request) -> str | None:
+    """The owner to filter queries by: the caller's principal id when its scope for this
+    route is `own` (an agent's own payments, decisions, accounts), else None (the whole
+    tenant). Pass it down to the store so the filter is in the query, not after it."""
+    scope = getattr(request.state, "scope", None)
+    if scope is not Scope.OWN:
+        return None
+    principal: Principal = request.state.principal
+    return principal.principal_id
 
 
 def install(app: FastAPI) -> None:

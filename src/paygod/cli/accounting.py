@@ -6,7 +6,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -25,6 +25,9 @@ from paygod.kernel.clock import parse_instant
 from paygod.kernel.errors import CheckFailed, FieldError, InvalidInput
 from paygod.kernel.jsonio import parse_json
 
+if TYPE_CHECKING:  # the kernel (and its drivers) load only when a command runs
+    from paygod.kernel.bootstrap import Kernel
+
 accounts_app = typer.Typer(
     help="Double-entry accounts: open, inspect, audit.", no_args_is_help=True
 )
@@ -36,14 +39,20 @@ TenantOpt = Annotated[str | None, typer.Option("--tenant", help="Tenant (default
 
 
 @contextmanager
-def _service(tenant: str | None) -> Iterator[tuple[AccountingService, str]]:
+def _kernel(tenant: str | None) -> Iterator[tuple[Kernel, str]]:
     from paygod.kernel.bootstrap import build_kernel
 
     kernel = build_kernel()
     try:
-        yield kernel.accounting, tenant or kernel.settings.tenant
+        yield kernel, tenant or kernel.settings.tenant
     finally:
         kernel.close()
+
+
+@contextmanager
+def _service(tenant: str | None) -> Iterator[tuple[AccountingService, str]]:
+    with _kernel(tenant) as (kernel, tenant_id):
+        yield kernel.accounting, tenant_id
 
 
 def _instant(value: str, option: str) -> Any:
@@ -94,6 +103,10 @@ def accounts_create(
         typer.Option(help="debits_must_not_exceed_credits | credits_must_not_exceed_debits"),
     ] = None,
     metadata: Annotated[str | None, typer.Option(help="JSON object.")] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option(help="Principal id it belongs to (an agent's wallet: scope own sees it)."),
+    ] = None,
     tenant: TenantOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -102,9 +115,11 @@ def accounts_create(
         flags = AccountFlags.from_names(flag or [])
     except ValueError as exc:
         raise InvalidInput(str(exc), errors=[FieldError("--flag", str(exc))]) from None
-    with _service(tenant) as (svc, tenant_id):
-        account, _ = svc.open_account(
-            tenant_id, AccountSpec(ledger, code, id, flags, _metadata(metadata))
+    with _kernel(tenant) as (kernel, tenant_id):
+        if owner is not None:
+            kernel.identity.require_member(tenant_id, owner, "--owner")
+        account, _ = kernel.accounting.open_account(
+            tenant_id, AccountSpec(ledger, code, id, flags, _metadata(metadata), owner)
         )
     _show(account.as_dict(), as_json, "account")
 

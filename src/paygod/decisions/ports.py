@@ -17,6 +17,9 @@ class IndexRow:
     amount_minor: int | None
     decided_at: str
     seq: int | None = None
+    # The principal that asked for the decision: under scope `own` (agents) it is the only
+    # one who may read it or replay its idempotency key.
+    requested_by: str | None = None
 
 
 class DuplicateKey(Exception):

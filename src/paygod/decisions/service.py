@@ -124,7 +124,11 @@ class DecisionService:
         packs: Sequence[str] | None = None,
         idempotency_key: str | None = None,
         tenant_id: str = "default",
+        requested_by: str | None = None,
+        owner: str | None = None,
     ) -> dict[str, Any]:
+        """Decide and seal. `requested_by` is recorded in the index; `owner` (scope `own`)
+        keeps an idempotency key of another principal from replaying its decision."""
         # The request is identified by its parts; the input (the bulk) is hashed once and
         # that hash is reused as the sealed input_hash.
         unhashable = [
@@ -150,7 +154,7 @@ class DecisionService:
         if idempotency_key is not None:
             existing = self.index.by_key(tenant_id, idempotency_key)
             if existing is not None:
-                return self._repeat(existing, request_hash)
+                return self._repeat(existing, request_hash, owner)
         selected = self.select_packs(packs, input)
         self.check_request(subject, context, input, selected)
         input_doc: dict[str, Any] = dict(input)
@@ -251,6 +255,7 @@ class DecisionService:
             result.verdict.value,
             request_amount(input_doc, context_doc),
             decided_at,
+            requested_by=requested_by,
         )
 
         def work(conn: Any) -> tuple[None, list[EntryDraft]]:
@@ -264,7 +269,7 @@ class DecisionService:
             existing = self.index.by_key(tenant_id, idempotency_key)
             if existing is None:  # pragma: no cover - the key was taken a moment ago
                 raise Conflict("idempotency key is being used concurrently") from None
-            return self._repeat(existing, request_hash)
+            return self._repeat(existing, request_hash, owner)
         for draft in drafts:
             if draft.kind == PACK_KIND:
                 self._published.add(str(draft.payload["digest"]))
@@ -304,7 +309,14 @@ class DecisionService:
                 )
         return drafts
 
-    def _repeat(self, row: IndexRow, request_hash: str) -> dict[str, Any]:
+    def _repeat(self, row: IndexRow, request_hash: str, owner: str | None) -> dict[str, Any]:
+        if owner is not None and row.requested_by != owner:
+            # Keys are unique per tenant; another principal's decision is neither returned
+            # nor named (no decision_id): the caller learns only that the key is taken.
+            raise Conflict(
+                "this Idempotency-Key is already used in this tenant; choose another",
+                code="idempotency-key-reused",
+            )
         if row.request_hash != request_hash:
             raise Conflict(
                 "this Idempotency-Key was used with a different request body",
@@ -317,8 +329,10 @@ class DecisionService:
 
     # -- reading -----------------------------------------------------------------------
 
-    def _decision_entry(self, decision_id: str) -> Entry:
+    def _decision_entry(self, decision_id: str, owner: str | None = None) -> Entry:
         row = self.index.by_id(decision_id)
+        if row is not None and owner is not None and row.requested_by != owner:
+            row = None  # another principal's decision reads exactly like a missing one
         entry: Entry | None = None
         seq = self._seqs.get(decision_id) if row is not None else None
         if row is not None and (seq is not None or row.seq is not None):
@@ -351,8 +365,9 @@ class DecisionService:
                 return entry
         return None
 
-    def get(self, decision_id: str) -> dict[str, Any]:
-        entry = self._decision_entry(decision_id)
+    def get(self, decision_id: str, owner: str | None = None) -> dict[str, Any]:
+        """A sealed decision; `owner` (scope `own`): only one that principal requested."""
+        entry = self._decision_entry(decision_id, owner)
         evidence = self._companion(entry.seq, EVIDENCE_KIND, decision_id)
         measured = self._companion(entry.seq, MEASUREMENT_KIND, decision_id)
         return self._response(entry, evidence, measured, replayed=False)

@@ -250,6 +250,17 @@ class IdentityService:
             raise NotFound(f"no principal {principal_id}")
         return found
 
+    def require_member(self, tenant_id: str, principal_id: str, pointer: str) -> Principal:
+        """The principal, which must belong to `tenant_id` (an object's owner, say): else bad
+        input at `pointer`. An object owned by a stranger would be invisible to its owner."""
+        found = self.get_principal(principal_id)
+        if found is None or found.tenant_id != tenant_id:
+            raise InvalidInput(
+                "the owner is not a principal of this tenant; nothing was recorded",
+                errors=[FieldError(pointer, f"no principal {principal_id} in tenant {tenant_id}")],
+            )
+        return found
+
     def by_external_id(self, external_id: str) -> Principal | None:
         row = self.sql.one(
             f"SELECT {_PRINCIPAL_COLUMNS} FROM identity_principals WHERE external_id = ?",

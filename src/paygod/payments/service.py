@@ -230,8 +230,12 @@ class PaymentService:
         tenant_id: str,
         requested_by: str,
         idempotency_key: str | None = None,
+        owner: str | None = None,
     ) -> tuple[Payment, bool]:
-        """Validate, decide (sealed), hold and queue. Returns (payment, created now?)."""
+        """Validate, decide (sealed), hold and queue. Returns (payment, created now?).
+
+        `owner` (scope `own`): another principal's payment under the same key is neither
+        returned nor named."""
         request = parse_request(body, self.router)
         request_digest = _request_digest(request.as_dict())
         key = idempotency_key or new_id()
@@ -239,6 +243,11 @@ class PaymentService:
         with self._lock(payment_id):
             existing = self.find(payment_id)
             if existing is not None:
+                if owner is not None and existing.requested_by != owner:
+                    raise Conflict(
+                        "Idempotency-Key is already used in this tenant; choose another",
+                        code="idempotency-key-reused",
+                    )
                 if existing.request_digest != request_digest:
                     raise Conflict(
                         "Idempotency-Key was used with a different payment request",

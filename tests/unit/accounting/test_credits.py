@@ -76,3 +76,25 @@ def test_low_balance_alert_is_published_once(credits: CreditsService) -> None:
     assert [(ev.event_type, ev.payload["available"]) for ev in events] == [
         ("credits.low_balance", 40)
     ]
+
+
+def test_reservations_belong_to_their_requester(credits: CreditsService) -> None:
+    credits.purchase("acme", 100, key="p")
+    mine = credits.reserve("acme", 10, ttl_seconds=30, key="r-1", requested_by="agent-1")
+    assert mine.metadata["requested_by"] == "agent-1"
+    # Scope `own`: another agent's reservation is as missing as an unknown one.
+    for act in (credits.commit, credits.cancel):
+        with pytest.raises(NotFound) as theirs:
+            act("acme", mine.id, owner="agent-2")
+        with pytest.raises(NotFound) as unknown:
+            act("acme", "credits.reserve.nope", owner="agent-2")
+        assert theirs.value.instance_code == unknown.value.instance_code
+        assert theirs.value.detail == unknown.value.detail.replace("credits.reserve.nope", mine.id)
+    assert credits.balance("acme").reserved == 10  # nothing was committed or released
+    # Reserving or consuming in another principal's name is refused, nothing recorded.
+    with pytest.raises(InvalidInput) as refused:
+        credits.consume("acme", 5, metadata={"requested_by": "agent-1"}, requested_by="agent-2")
+    assert refused.value.errors[0].pointer == "/metadata/requested_by"
+    assert credits.balance("acme").balance == 100
+    credits.commit("acme", mine.id, amount=4, owner="agent-1")
+    assert (credits.balance("acme").balance, credits.balance("acme").reserved) == (96, 0)

@@ -113,3 +113,32 @@ def test_duplicate_key_inside_the_transaction_writes_nothing(service: DecisionSe
         service.ledger.transact(work)
     assert service.ledger.size == size
     assert service.index.by_id("other-id") is None
+
+
+def test_scope_own_reads_and_replays_only_the_requesters_decisions(
+    service: DecisionService,
+) -> None:
+    from paygod.kernel.errors import NotFound
+
+    mine = service.decide(**request_body(1000), idempotency_key="k1", requested_by="agent-1")
+    decision_id = mine["decision_id"]
+    assert service.index.by_id(decision_id).requested_by == "agent-1"  # type: ignore[union-attr]
+    assert service.get(decision_id, owner="agent-1")["decision_id"] == decision_id
+    assert service.get(decision_id)["decision_id"] == decision_id  # scope `all`
+    with pytest.raises(NotFound) as missing:
+        service.get("no-such-decision", owner="agent-2")
+    with pytest.raises(NotFound) as others:
+        service.get(decision_id, owner="agent-2")
+    assert others.value.detail == missing.value.detail.replace("no-such-decision", decision_id)
+    size = service.ledger.size
+    # Another agent reusing the key (same body) gets neither the decision nor its id.
+    with pytest.raises(Conflict) as taken:
+        service.decide(
+            **request_body(1000), idempotency_key="k1", requested_by="agent-2", owner="agent-2"
+        )
+    assert decision_id not in str(taken.value.detail) and not taken.value.extra
+    assert service.ledger.size == size
+    again = service.decide(
+        **request_body(1000), idempotency_key="k1", requested_by="agent-1", owner="agent-1"
+    )
+    assert (again["decision_id"], again["replayed"]) == (decision_id, True)

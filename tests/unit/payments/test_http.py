@@ -178,10 +178,52 @@ def test_agents_see_their_own_payments_and_tenants_are_isolated(kernel: Kernel) 
     other_tenant = api_client(
         kernel, principal_headers(kernel, roles=["admin"], tenant_id="globex", name="globex")
     )
-    r = agent_a.post("/v1/payments", json=body(), headers={"Idempotency-Key": "own-1"})
+    # Scope `own`: an agent pays from its own wallet only, never on another's behalf.
+    refused = agent_a.post("/v1/payments", json=body(), headers={"Idempotency-Key": "own-0"})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["pointer"] == "/payer_account"
+    wallet = _wallet_of(kernel, agent_a)
+    r = agent_a.post(
+        "/v1/payments", json=body(payer_account=wallet), headers={"Idempotency-Key": "own-1"}
+    )
     assert r.status_code == 201, r.text
     payment_id = r.json()["payment_id"]
     assert agent_a.get(f"/v1/payments/{payment_id}").status_code == 200
     assert agent_b.get(f"/v1/payments/{payment_id}").status_code == 404
+    # Agent B replaying A's key learns that it is taken, not A's payment.
+    theirs = agent_b.post(
+        "/v1/payments", json=body(payer_account=wallet), headers={"Idempotency-Key": "own-2"}
+    )
+    assert theirs.status_code == 422, theirs.text
+    replay = agent_b.post(
+        "/v1/payments",
+        json=body(payer_account=_wallet_of(kernel, agent_b)),
+        headers={"Idempotency-Key": "own-1"},
+    )
+    assert replay.status_code == 409 and payment_id not in replay.text
     assert other_tenant.get(f"/v1/payments/{payment_id}").status_code == 404
     assert api_client(kernel).get(f"/v1/payments/{payment_id}").status_code == 200  # platform
+
+
+def _wallet_of(kernel: Kernel, agent: TestClient) -> str:
+    """A funded USD account owned by the agent behind `agent`'s credentials."""
+    me = agent.get("/v1/identity/me").json()
+    owner = str(me["principal_id"])
+    kernel.accounting.open_account(
+        "default",
+        AccountSpec(
+            ledger="USD",
+            code=AccountCode.LIABILITY,
+            id=f"wallet-{owner}",
+            flags=AccountFlags(debits_must_not_exceed_credits=True),
+            owner=owner,
+        ),
+    )
+    kernel.accounting.transfer(
+        "default",
+        TransferRequest(
+            id=f"fund-{owner}", debit_account_id="treasury",
+            credit_account_id=f"wallet-{owner}", amount=1_000_000, ledger="USD",
+        ),
+    )  # fmt: skip
+    return f"wallet-{owner}"

@@ -44,6 +44,7 @@ class MemoryAccountSession:
         ledger: str | None = None,
         after: str | None = None,
         limit: int = 100,
+        owner: str | None = None,
     ) -> list[Account]:
         chosen = sorted(
             (
@@ -52,6 +53,7 @@ class MemoryAccountSession:
                 if (tenant_id is None or a.tenant_id == tenant_id)
                 and (ledger is None or a.ledger == ledger)
                 and (after is None or a.id > after)
+                and (owner is None or a.owner == owner)
             ),
             key=lambda a: (a.id, a.tenant_id),
         )
@@ -70,13 +72,22 @@ class MemoryAccountSession:
         return sorted(chosen, key=lambda t: (t.timestamp, t.id))
 
     def list_transfers(
-        self, tenant_id: str, *, after: str | None = None, limit: int = 100
+        self,
+        tenant_id: str,
+        *,
+        after: str | None = None,
+        limit: int = 100,
+        owner: str | None = None,
     ) -> list[Transfer]:
+        accounts = self.store.accounts
+        owned = {a.id for a in accounts.values() if a.tenant_id == tenant_id and a.owner == owner}
         chosen = sorted(
             (
                 t
                 for t in self.store.transfers.values()
-                if t.tenant_id == tenant_id and (after is None or t.id > after)
+                if t.tenant_id == tenant_id
+                and (after is None or t.id > after)
+                and (owner is None or {t.debit_account_id, t.credit_account_id} & owned)
             ),
             key=lambda t: t.id,
         )

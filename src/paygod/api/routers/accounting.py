@@ -29,6 +29,8 @@ from paygod.accounting.reports import statement_csv
 from paygod.api.deps import get_kernel
 from paygod.api.models import StrictModel
 from paygod.api.problems import pointer_from_loc
+from paygod.api.routers.admin import principal_id
+from paygod.api.security import identity_of, owner_filter
 from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import parse_instant
 from paygod.kernel.errors import FieldError, InvalidInput
@@ -72,6 +74,9 @@ def credits_of(kernel: Kernel = Depends(get_kernel)) -> CreditsService:
 
 
 Tenant = Annotated[str, Depends(tenant_of)]
+# The caller's principal id when its scope is `own` (agents): reads are limited to its
+# accounts, and transfers touching them, in the store's query.
+Owner = Annotated[str | None, Depends(owner_filter)]
 Accounting = Annotated[AccountingService, Depends(accounting_of)]
 Credits = Annotated[CreditsService, Depends(credits_of)]
 
@@ -97,14 +102,36 @@ class AccountCreate(StrictModel):
     code: AccountCode
     flags: list[AccountFlagName] = Field(default_factory=list, max_length=2)
     metadata: Metadata = Field(default_factory=dict)
+    owner: Id | None = Field(
+        default=None,
+        description="Principal id the account belongs to (e.g. an agent's wallet); "
+        "principals with scope `own` see and pay from their own accounts only",
+    )
+
+
+def _check_owner(request: Request, tenant: str, owner: str | None) -> None:
+    """An owner must be a principal of the account's tenant: an account owned by a stranger
+    (or a typo) would be invisible to everyone with scope `own`."""
+    if owner is not None:
+        identity_of(request).require_member(tenant, owner, "/owner")
 
 
 @router.post("/accounts", status_code=201, summary="Open an account (idempotent by id)")
 async def create_account(
-    body: AccountCreate, response: Response, tenant: Tenant, accounting: Accounting
+    body: AccountCreate,
+    request: Request,
+    response: Response,
+    tenant: Tenant,
+    accounting: Accounting,
 ) -> dict[str, Any]:
+    await run_in_threadpool(_check_owner, request, tenant, body.owner)
     spec = AccountSpec(
-        body.ledger, body.code, body.id, AccountFlags.from_names(body.flags), body.metadata
+        body.ledger,
+        body.code,
+        body.id,
+        AccountFlags.from_names(body.flags),
+        body.metadata,
+        body.owner,
     )
     account, created = await run_in_threadpool(accounting.open_account, tenant, spec)
     if not created:
@@ -115,13 +142,16 @@ async def create_account(
 @router.get("/accounts", summary="List accounts")
 async def list_accounts(
     tenant: Tenant,
+    owner: Owner,
     accounting: Accounting,
     ledger: str | None = None,
     after: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     found = await run_in_threadpool(
-        accounting.list_accounts, tenant, ledger=ledger, after=after, limit=limit
+        lambda: accounting.list_accounts(
+            tenant, ledger=ledger, after=after, limit=limit, owner=owner
+        )
     )
     return {
         "accounts": [a.as_dict() for a in found],
@@ -130,8 +160,10 @@ async def list_accounts(
 
 
 @router.get("/accounts/{account_id}", summary="One account with its four running totals")
-async def get_account(account_id: str, tenant: Tenant, accounting: Accounting) -> dict[str, Any]:
-    return (await run_in_threadpool(accounting.get_account, tenant, account_id)).as_dict()
+async def get_account(
+    account_id: str, tenant: Tenant, owner: Owner, accounting: Accounting
+) -> dict[str, Any]:
+    return (await run_in_threadpool(accounting.get_account, tenant, account_id, owner)).as_dict()
 
 
 @router.post("/accounts/{account_id}/close", summary="Close an account to new transfers")
@@ -141,16 +173,18 @@ async def close_account(account_id: str, tenant: Tenant, accounting: Accounting)
 
 @router.get("/accounts/{account_id}/balance", summary="Balance now or as of a past instant")
 async def balance(
-    account_id: str, tenant: Tenant, accounting: Accounting, at: str | None = None
+    account_id: str, tenant: Tenant, owner: Owner, accounting: Accounting, at: str | None = None
 ) -> dict[str, Any]:
     when = _instant(at, "at")
-    return (await run_in_threadpool(accounting.balance, tenant, account_id, when)).as_dict()
+    found = await run_in_threadpool(accounting.balance, tenant, account_id, when, owner)
+    return found.as_dict()
 
 
 @router.get("/accounts/{account_id}/statement", summary="Opening balance, lines, closing")
 async def statement(
     account_id: str,
     tenant: Tenant,
+    owner: Owner,
     accounting: Accounting,
     from_: Annotated[str, Query(alias="from")],
     to: str,
@@ -158,7 +192,7 @@ async def statement(
 ) -> Any:
     start, end = _instant(from_, "from"), _instant(to, "to")
     assert start is not None and end is not None
-    result = await run_in_threadpool(accounting.statement, tenant, account_id, start, end)
+    result = await run_in_threadpool(accounting.statement, tenant, account_id, start, end, owner)
     if format == "csv":
         return Response(statement_csv(result), media_type="text/csv")
     return result.as_dict()
@@ -258,16 +292,19 @@ async def create_transfer(
 @router.get("/transfers", summary="List transfers, or export them (?format=csv|json)")
 async def list_transfers(
     tenant: Tenant,
+    owner: Owner,
     accounting: Accounting,
     after: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     format: Literal["csv", "json"] | None = None,
 ) -> Any:
     if format is not None:
-        text = await run_in_threadpool(accounting.export_transfers, tenant, format)
+        text = await run_in_threadpool(accounting.export_transfers, tenant, format, owner)
         media = "text/csv" if format == "csv" else "application/json"
         return Response(text, media_type=media)
-    found = await run_in_threadpool(accounting.list_transfers, tenant, after=after, limit=limit)
+    found = await run_in_threadpool(
+        lambda: accounting.list_transfers(tenant, after=after, limit=limit, owner=owner)
+    )
     return {
         "transfers": [t.as_dict() for t in found],
         "next_after": found[-1].id if len(found) == limit else None,
@@ -275,8 +312,11 @@ async def list_transfers(
 
 
 @router.get("/transfers/{transfer_id}", summary="One transfer")
-async def get_transfer(transfer_id: str, tenant: Tenant, accounting: Accounting) -> dict[str, Any]:
-    return (await run_in_threadpool(accounting.get_transfer, tenant, transfer_id)).as_dict()
+async def get_transfer(
+    transfer_id: str, tenant: Tenant, owner: Owner, accounting: Accounting
+) -> dict[str, Any]:
+    found = await run_in_threadpool(accounting.get_transfer, tenant, transfer_id, owner)
+    return found.as_dict()
 
 
 class Resolve(StrictModel):
@@ -441,13 +481,30 @@ async def credits_purchase(
     }
 
 
+def _requested_by(request: Request, owner: str | None, metadata: dict[str, Any]) -> str:
+    """Who a consumption or reservation is recorded for: the caller under scope `own` (so
+    naming another is refused); a principal with scope `all` may name one in metadata."""
+    named = metadata.get("requested_by")
+    if owner is None and isinstance(named, str) and named:
+        return named
+    return owner or principal_id(request)
+
+
 @router.post("/credits/consume", status_code=201, summary="Consume credits (402 when short)")
 async def credits_consume(
-    body: CreditMove, tenant: Tenant, credits: Credits, key: IdempotencyKey = None
+    body: CreditMove,
+    request: Request,
+    tenant: Tenant,
+    owner: Owner,
+    credits: Credits,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     idem = _key(body, key)
+    by = _requested_by(request, owner, body.metadata)
     t = await run_in_threadpool(
-        lambda: credits.consume(tenant, body.amount, key=idem, metadata=body.metadata)
+        lambda: credits.consume(
+            tenant, body.amount, key=idem, metadata=body.metadata, requested_by=by
+        )
     )
     return {
         "transfer": t.as_dict(),
@@ -457,12 +514,23 @@ async def credits_consume(
 
 @router.post("/credits/reservations", status_code=201, summary="Reserve credits with a TTL")
 async def credits_reserve(
-    body: CreditReserve, tenant: Tenant, credits: Credits, key: IdempotencyKey = None
+    body: CreditReserve,
+    request: Request,
+    tenant: Tenant,
+    owner: Owner,
+    credits: Credits,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     idem = _key(body, key)
+    by = _requested_by(request, owner, body.metadata)
     t = await run_in_threadpool(
         lambda: credits.reserve(
-            tenant, body.amount, ttl_seconds=body.ttl_seconds, key=idem, metadata=body.metadata
+            tenant,
+            body.amount,
+            ttl_seconds=body.ttl_seconds,
+            key=idem,
+            metadata=body.metadata,
+            requested_by=by,
         )
     )
     return {"reservation": t.as_dict()}
@@ -470,14 +538,22 @@ async def credits_reserve(
 
 @router.post("/credits/reservations/{reservation_id}/commit", summary="Consume a reservation")
 async def credits_commit(
-    reservation_id: str, tenant: Tenant, credits: Credits, body: CreditCommit | None = None
+    reservation_id: str,
+    tenant: Tenant,
+    owner: Owner,
+    credits: Credits,
+    body: CreditCommit | None = None,
 ) -> dict[str, Any]:
     amount = body.amount if body else None
-    t = await run_in_threadpool(lambda: credits.commit(tenant, reservation_id, amount=amount))
+    t = await run_in_threadpool(
+        lambda: credits.commit(tenant, reservation_id, amount=amount, owner=owner)
+    )
     return {"transfer": t.as_dict()}
 
 
 @router.post("/credits/reservations/{reservation_id}/cancel", summary="Release a reservation")
-async def credits_cancel(reservation_id: str, tenant: Tenant, credits: Credits) -> dict[str, Any]:
-    t = await run_in_threadpool(credits.cancel, tenant, reservation_id)
+async def credits_cancel(
+    reservation_id: str, tenant: Tenant, owner: Owner, credits: Credits
+) -> dict[str, Any]:
+    t = await run_in_threadpool(lambda: credits.cancel(tenant, reservation_id, owner=owner))
     return {"transfer": t.as_dict()}

@@ -10,6 +10,8 @@ from pydantic import Field
 
 from paygod.api.deps import get_kernel
 from paygod.api.models import StrictModel
+from paygod.api.routers.admin import principal_id
+from paygod.api.security import owner_filter
 from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.errors import NotFound
 
@@ -67,6 +69,8 @@ def create_decision(
         packs=body.packs,
         idempotency_key=idempotency_key,
         tenant_id=tenant,
+        requested_by=principal_id(request),
+        owner=owner_filter(request),
     )
     return _json(result, 200 if result.get("replayed") else 201)
 
@@ -79,7 +83,8 @@ def create_decision(
 def get_decision(
     decision_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> Response:
-    result: dict[str, Any] = kernel.decisions.get(decision_id)
+    # Scope `own` (agents): the index lookup answers only the caller's decisions.
+    result: dict[str, Any] = kernel.decisions.get(decision_id, owner_filter(request))
     tenant, every = _tenant(request, kernel)
     if not every and result.get("tenant_id") != tenant:
         raise NotFound(f"no decision {decision_id}")

@@ -11,8 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from paygod.api.deps import get_kernel
 from paygod.api.models import StrictModel
 from paygod.api.routers.admin import principal_id
+from paygod.api.security import owner_filter
 from paygod.kernel.bootstrap import Kernel
-from paygod.kernel.errors import NotFound
+from paygod.kernel.errors import FieldError, InvalidInput, NotFound
 from paygod.payments.model import Payment
 from paygod.payments.signing import SIGNATURE_HEADER
 
@@ -43,12 +44,24 @@ def visible(request: Request, kernel: Kernel, payment_id: str) -> Payment:
     """A payment the caller may see: same tenant, and its own when its scope is `own`
     (an agent sees the payments it requested, not its neighbours')."""
     payment = kernel.payments.get(payment_id, tenant_scope(request, kernel))
-    scope = getattr(request.state, "scope", None)
-    if str(getattr(scope, "value", scope)) == "own" and payment.requested_by != principal_id(
-        request
-    ):
+    owner = owner_filter(request)
+    if owner is not None and payment.requested_by != owner:
         raise NotFound(f"no payment {payment_id}")
     return payment
+
+
+def require_payer_owned(kernel: Kernel, tenant: str, payer: str, owner: str | None) -> None:
+    """Scope `own`: an agent pays from its own accounts only, never on another's behalf.
+    A missing account and another's read alike (no existence leak); nothing is recorded."""
+    if owner is None:
+        return
+    try:
+        kernel.accounting.get_account(tenant, payer, owner)
+    except NotFound:
+        raise InvalidInput(
+            "payer_account is not an account of yours; nothing was recorded",
+            errors=[FieldError("/payer_account", f"you own no account {payer}")],
+        ) from None
 
 
 class QuoteRequest(StrictModel):
@@ -91,11 +104,14 @@ def create_payment(
     idempotency_key: str | None = Header(default=None, max_length=200),
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
+    tenant, owner = tenant_of(request, kernel), owner_filter(request)
+    require_payer_owned(kernel, tenant, body.payer_account, owner)
     payment, created = kernel.payments.create(
         body.model_dump(exclude_none=True),
-        tenant_id=tenant_of(request, kernel),
+        tenant_id=tenant,
         requested_by=principal_id(request),
         idempotency_key=idempotency_key,
+        owner=owner,
     )
     if not created:
         response.status_code = 200

@@ -9,7 +9,7 @@ from paygod.kernel.database import Database
 
 COLUMNS = (
     "decision_id, tenant_id, idempotency_key, request_hash, subject, verdict,"
-    " amount_minor, decided_at, seq"
+    " amount_minor, decided_at, seq, requested_by"
 )
 
 
@@ -35,7 +35,7 @@ class SqlDecisionIndex:
 
     def record(self, conn: Any, row: IndexRow) -> None:
         sql = self._sql(
-            f"INSERT INTO decision_index ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            f"INSERT INTO decision_index ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         params = (
             row.decision_id,
@@ -47,6 +47,7 @@ class SqlDecisionIndex:
             row.amount_minor,
             row.decided_at,
             row.seq,
+            row.requested_by,
         )
         if row.idempotency_key is not None and self._exists(conn, row):
             raise DuplicateKey(row.idempotency_key)
@@ -69,7 +70,7 @@ class SqlDecisionIndex:
         if not found:
             return None
         r = found[0]
-        return IndexRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8])
+        return IndexRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9])
 
     def by_key(self, tenant_id: str, key: str) -> IndexRow | None:
         return self._row(

@@ -1,0 +1,457 @@
+"""Every route that names an object in its path keeps that object inside its tenant and,
+under scope `own`, with its owner.
+
+The walk reads the OpenAPI document. For each /v1 operation with a path parameter it asks
+the route's factory for a real object of tenant `acme` (created through the API or the
+services, owned by agent A wherever agents may act), then checks:
+
+- tenant `globex`'s admin (holding every tenant role, so never a 403) gets 404;
+- where agents have the route's permission with scope `own`, agent B of `acme` gets 404;
+- the object is intact, and its owner (agent A, else acme's admin) reaches it (2xx).
+
+A parameterised route without a factory fails the walk, so no new route is forgotten.
+Subject-keyed routes (a data subject's consents, a ledger subject) name a key in the
+caller's own tenant rather than an object: another tenant may ask, and must see none of
+acme's records. Packs are loaded by the kernel for every tenant (declared in `SHARED`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+from uuid import uuid4
+
+import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+
+from paygod.identity.model import PrincipalKind, Role
+from paygod.identity.permissions import Scope, grant
+from paygod.identity.routes import PUBLIC_ROUTES, permission_for
+from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.kernel.settings import load_settings
+from tests.support.http import anonymous_client, principal_headers
+
+TENANT, OTHER = "acme", "globex"
+# Every role a tenant principal can hold: the other tenant's admin is allowed every route
+# a tenant can use, so its answer is about the object (404), never about its role (403).
+TENANT_ROLES = ["admin", "operator", "auditor", "compliance_officer"]
+US_BANK = {"name": "Acme Supplies", "account_number": "000123456789", "routing_number": "021000021"}
+EVER = {"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}
+
+# Parameterised routes whose object is deliberately not a tenant's: why, in a word.
+SHARED: dict[tuple[str, str], str] = {
+    ("POST", "/v1/packs/{name}/evaluate"): "policy packs are loaded by the kernel for all",
+}
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}-{uuid4().hex[:10]}"
+
+
+@dataclass
+class Target:
+    """One object of tenant acme, and how to call a route about it."""
+
+    params: dict[str, str]
+    body: Any = None
+    query: dict[str, str] = field(default_factory=dict)
+    # Subject-keyed routes: other callers may get 2xx about their own tenant's namespace,
+    # but never a response containing `leak` (text found only in acme's record).
+    namespaced: bool = False
+    leak: str | None = None
+    # Still true after the others' attempts (a refused mutation changed nothing).
+    intact: Callable[[], bool] | None = None
+
+
+class World:
+    def __init__(self, kernel: Kernel, http: TestClient) -> None:
+        self.kernel, self.http = kernel, http
+        identity = kernel.identity
+        self.agent_a = identity.create_principal(
+            TENANT, "agent-a", PrincipalKind.AGENT, {Role.AGENT}
+        )
+        self.admin_a = self._headers(TENANT, "admin-a")
+        self.admin_b = self._headers(OTHER, "admin-b")
+        self.as_agent_a = self._key(self.agent_a.principal_id)
+        agent_b = identity.create_principal(TENANT, "agent-b", PrincipalKind.AGENT, {Role.AGENT})
+        self.as_agent_b = self._key(agent_b.principal_id)
+        self.treasury = self.account(owner=None, code="equity")
+        self.credits_bought = False
+
+    def _headers(self, tenant: str, name: str) -> dict[str, str]:
+        return principal_headers(self.kernel, roles=TENANT_ROLES, tenant_id=tenant, name=name)
+
+    def _key(self, principal_id: str) -> dict[str, str]:
+        token = self.kernel.identity.issue_key(principal_id).token
+        return {"Authorization": f"Bearer {token}"}
+
+    def call(
+        self,
+        headers: dict[str, str],
+        method: str,
+        path: str,
+        body: Any = None,
+        query: dict[str, str] | None = None,
+        key: str | None = None,
+    ) -> Response:
+        extra = {"Idempotency-Key": key} if key else {}
+        return self.http.request(
+            method, path, headers={**headers, **extra}, json=body, params=query or {}
+        )
+
+    def ok(self, response: Response) -> dict[str, Any]:
+        assert response.status_code < 300, response.text
+        found: dict[str, Any] = response.json()
+        return found
+
+    # -- objects of tenant acme -----------------------------------------------------------
+
+    def account(self, owner: str | None = "agent", code: str = "liability") -> str:
+        body: dict[str, Any] = {"id": _unique("acct"), "ledger": "USD", "code": code}
+        if owner == "agent":
+            body["owner"] = self.agent_a.principal_id
+        return str(self.ok(self.call(self.admin_a, "POST", "/v1/accounts", body))["id"])
+
+    def transfer(self, *, pending: bool = False) -> str:
+        body = {
+            "id": _unique("xfer"),
+            "debit_account_id": self.treasury,
+            "credit_account_id": self.account(),
+            "amount": 100,
+            "ledger": "USD",
+            "flags": ["pending"] if pending else [],
+        }
+        return str(self.ok(self.call(self.admin_a, "POST", "/v1/transfers", body))["id"])
+
+    def wallet(self) -> str:
+        """A funded account of agent A's, to pay from."""
+        wallet = self.account()
+        body = {
+            "id": _unique("fund"),
+            "debit_account_id": self.treasury,
+            "credit_account_id": wallet,
+            "amount": 50_000_000,
+            "ledger": "USD",
+        }
+        self.ok(self.call(self.admin_a, "POST", "/v1/transfers", body))
+        return wallet
+
+    def payment(self, amount: int = 12_500, **extra: Any) -> dict[str, Any]:
+        body = {
+            "payer_account": self.wallet(),
+            "payee": US_BANK,
+            "amount": amount,
+            "currency": "USD",
+            "purpose": "invoice 42",
+            "metadata": {"counterparty_verified": True},
+            **extra,
+        }
+        response = self.call(self.as_agent_a, "POST", "/v1/payments", body, key=_unique("pay"))
+        return self.ok(response)
+
+    def review_payment(self) -> str:
+        """A payment waiting for a checker (a large wire), requested by agent A."""
+        made = self.payment(1_500_000, rail_preference="wire")
+        assert made["decision"]["verdict"] == "review", made
+        return str(made["payment_id"])
+
+    def ledger_entry(self) -> Any:
+        payment_id = self.payment()["payment_id"]
+        entries = self.kernel.ledger.history(f"payment:{payment_id}")
+        assert entries and entries[0].tenant_id == TENANT
+        return entries[0]
+
+    def reservation(self) -> str:
+        if not self.credits_bought:
+            self.ok(self.call(self.admin_a, "POST", "/v1/credits/purchase", {"amount": 1000}))
+            self.credits_bought = True
+        body = {"amount": 1, "ttl_seconds": 600}
+        made = self.ok(self.call(self.as_agent_a, "POST", "/v1/credits/reservations", body))
+        return str(made["reservation"]["id"])
+
+    def principal(self) -> str:
+        made = self.kernel.identity.create_principal(
+            TENANT, _unique("bot"), PrincipalKind.AGENT, {Role.AGENT}
+        )
+        return made.principal_id
+
+    def key(self) -> str:
+        return self.kernel.identity.issue_key(self.principal()).key.key_id
+
+    def consent(self) -> tuple[str, str, str]:
+        subject, purpose = f"urn:subject:{uuid4().hex}", "marketing"
+        record = self.kernel.identity.consent.record(
+            TENANT, subject, purpose, granted=True, actor=self.agent_a.principal_id
+        )
+        return subject, purpose, record.consent_id
+
+    def reconciliation(self) -> str:
+        body = {"account_id": self.account(), "statement_csv": "date,amount,reference\n"
+                "2026-01-05,1.00,INV-1\n"}  # fmt: skip
+        return str(self.ok(self.call(self.admin_a, "POST", "/v1/reconciliations", body))["id"])
+
+
+def _consent_get(w: World) -> Target:
+    subject, _, consent_id = w.consent()
+    return Target({"subject": subject}, namespaced=True, leak=consent_id)
+
+
+def _consent_revoke(w: World) -> Target:
+    subject, purpose, _ = w.consent()
+    check = w.kernel.identity.consent.check
+    return Target(
+        {"subject": subject, "purpose": purpose},
+        namespaced=True,
+        intact=lambda: check(TENANT, subject, purpose),
+    )
+
+
+def _ledger_subject(w: World) -> Target:
+    entry = w.ledger_entry()
+    return Target({"subject": entry.subject}, namespaced=True, leak=entry.record_hash)
+
+
+def _statement(w: World) -> Target:
+    return Target({"account_id": w.account()}, query=EVER)
+
+
+def _decision(w: World) -> Target:
+    # The decision behind agent A's payment was requested by agent A.
+    return Target({"decision_id": w.payment()["decision"]["decision_id"]})
+
+
+FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
+    # identity
+    ("GET", "/v1/identity/principals/{principal_id}"): lambda w: Target(
+        {"principal_id": w.principal()}
+    ),
+    ("PUT", "/v1/identity/principals/{principal_id}/roles"): lambda w: Target(
+        {"principal_id": w.principal()}, body={"roles": ["auditor"]}
+    ),
+    ("POST", "/v1/identity/principals/{principal_id}/disable"): lambda w: Target(
+        {"principal_id": w.principal()}
+    ),
+    ("POST", "/v1/identity/principals/{principal_id}/keys"): lambda w: Target(
+        {"principal_id": w.principal()}, body={}
+    ),
+    ("POST", "/v1/identity/keys/{key_id}/rotate"): lambda w: Target({"key_id": w.key()}),
+    ("DELETE", "/v1/identity/keys/{key_id}"): lambda w: Target({"key_id": w.key()}),
+    ("GET", "/v1/identity/consents/{subject}"): _consent_get,
+    ("DELETE", "/v1/identity/consents/{subject}/{purpose}"): _consent_revoke,
+    # decisions
+    ("GET", "/v1/decisions/{decision_id}"): _decision,
+    # accounting
+    ("GET", "/v1/accounts/{account_id}"): lambda w: Target({"account_id": w.account()}),
+    ("POST", "/v1/accounts/{account_id}/close"): lambda w: Target({"account_id": w.account()}),
+    ("GET", "/v1/accounts/{account_id}/balance"): lambda w: Target({"account_id": w.account()}),
+    ("GET", "/v1/accounts/{account_id}/statement"): _statement,
+    ("GET", "/v1/transfers/{transfer_id}"): lambda w: Target({"transfer_id": w.transfer()}),
+    ("POST", "/v1/transfers/{transfer_id}/post"): lambda w: Target(
+        {"transfer_id": w.transfer(pending=True)}
+    ),
+    ("POST", "/v1/transfers/{transfer_id}/void"): lambda w: Target(
+        {"transfer_id": w.transfer(pending=True)}
+    ),
+    ("POST", "/v1/transfers/{transfer_id}/reverse"): lambda w: Target(
+        {"transfer_id": w.transfer()}
+    ),
+    ("GET", "/v1/reconciliations/{reconciliation_id}"): lambda w: Target(
+        {"reconciliation_id": w.reconciliation()}
+    ),
+    ("POST", "/v1/credits/reservations/{reservation_id}/commit"): lambda w: Target(
+        {"reservation_id": w.reservation()}
+    ),
+    ("POST", "/v1/credits/reservations/{reservation_id}/cancel"): lambda w: Target(
+        {"reservation_id": w.reservation()}
+    ),
+    # payments
+    ("GET", "/v1/payments/{payment_id}"): lambda w: Target(
+        {"payment_id": w.payment()["payment_id"]}
+    ),
+    ("POST", "/v1/payments/{payment_id}/approve"): lambda w: Target(
+        {"payment_id": w.review_payment()}, body={"note": "checked"}
+    ),
+    ("POST", "/v1/payments/{payment_id}/reject"): lambda w: Target(
+        {"payment_id": w.review_payment()}, body={"note": "no"}
+    ),
+    # ledger
+    ("GET", "/v1/ledger/entries/{seq}"): lambda w: Target({"seq": str(w.ledger_entry().seq)}),
+    ("GET", "/v1/ledger/proofs/inclusion/{seq}"): lambda w: Target(
+        {"seq": str(w.ledger_entry().seq)}
+    ),
+    ("GET", "/v1/ledger/subjects/{subject}"): _ledger_subject,
+}
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
+    home = tmp_path_factory.mktemp("object-isolation")
+    built = build_kernel(load_settings(home=home, database_url=None, redis_url=None))
+    yield built
+    built.close()
+
+
+@pytest.fixture(scope="module")
+def world(kernel: Kernel) -> World:
+    from paygod.identity.settings import IdentitySettings
+
+    # Hundreds of requests from one client: lift the limits for this test.
+    kernel.identity.settings = IdentitySettings(
+        rate_principal_burst=100_000, rate_tenant_burst=100_000, auth_failures_per_minute=100_000
+    )
+    return World(kernel, anonymous_client(kernel))
+
+
+def _parameterised(http: TestClient) -> list[tuple[str, str]]:
+    spec = http.get("/openapi.json").json()
+    found = []
+    for template, item in spec["paths"].items():
+        for method, op in item.items():
+            if not template.startswith("/v1/") or method.upper() not in {
+                "GET", "POST", "PUT", "PATCH", "DELETE"
+            }:  # fmt: skip
+                continue
+            if any(p.get("in") == "path" for p in op.get("parameters", [])):
+                found.append((method.upper(), template))
+    return found
+
+
+def test_every_parameterised_route_has_an_object_factory(world: World) -> None:
+    routes = {r for r in _parameterised(world.http) if r not in PUBLIC_ROUTES}
+    missing = sorted(routes - FACTORIES.keys() - SHARED.keys())
+    assert not missing, f"routes naming an object without a factory here: {missing}"
+    stale = sorted((FACTORIES.keys() | SHARED.keys()) - routes)
+    assert not stale, f"factories for routes that no longer exist: {stale}"
+    assert len(routes) >= 25
+
+
+def _path(template: str, params: dict[str, str]) -> str:
+    return template.format(**{k: quote(v, safe=":") for k, v in params.items()})
+
+
+def test_objects_are_invisible_across_tenants_and_owners(world: World) -> None:
+    wrong: list[str] = []
+    agent_routes = 0
+    for method, template in sorted(FACTORIES):
+        target = FACTORIES[(method, template)](world)
+        path = _path(template, target.params)
+        permission = permission_for(method, template)
+        assert permission is not None, f"{method} {template} is not in ROUTE_PERMISSIONS"
+        agents_own = grant({Role.AGENT}, permission) is Scope.OWN
+        others = [("globex admin", world.admin_b)]
+        if agents_own:
+            others.append(("agent B", world.as_agent_b))
+            agent_routes += 1
+        for who, headers in others:
+            r = world.call(headers, method, path, target.body, target.query, _unique("k"))
+            if target.namespaced:
+                if r.status_code not in (200, 201, 404):
+                    wrong.append(f"{method} {template}: {who} got {r.status_code}")
+                if target.leak and target.leak in r.text:
+                    wrong.append(f"{method} {template}: {who} saw acme's record")
+            elif r.status_code != 404:
+                wrong.append(f"{method} {template}: {who} got {r.status_code}, expected 404")
+        if target.intact is not None and not target.intact():
+            wrong.append(f"{method} {template}: another tenant's call changed acme's object")
+        owner = world.as_agent_a if agents_own else world.admin_a
+        r = world.call(owner, method, path, target.body, target.query, _unique("k"))
+        if r.status_code >= 300:
+            wrong.append(f"{method} {template}: its owner got {r.status_code}: {r.text[:200]}")
+        elif target.leak and target.leak not in r.text:
+            wrong.append(f"{method} {template}: the owner's answer lacks its own record")
+    assert agent_routes >= 8, "agents' own objects were walked"
+    assert not wrong, "\n".join(wrong)
+
+
+def test_shared_objects_are_the_same_for_every_tenant(world: World) -> None:
+    body = {
+        "input": {
+            "payment": {
+                "amount_minor": 1000,
+                "currency": "EUR",
+                "rail": "sepa",
+                "counterparty": {"ref": "urn:paygod:cp:1", "verified": True},
+            }
+        }
+    }
+    path = "/v1/packs/agent-payment-limits/evaluate"
+    assert set(SHARED) == {("POST", "/v1/packs/{name}/evaluate")}
+    answers = [world.call(h, "POST", path, body).json() for h in (world.admin_a, world.admin_b)]
+    assert answers[0] == answers[1] and answers[0]["sealed"] is False
+
+
+def test_scope_own_lists_only_the_agents_objects(world: World) -> None:
+    """List queries are filtered by owner in the store: agent B's pages hold none of A's."""
+    mine = world.account()
+    transfer = world.transfer()
+    listed_b = world.ok(
+        world.call(world.as_agent_b, "GET", "/v1/accounts", query={"limit": "1000"})
+    )
+    assert listed_b["accounts"] == []
+    transfers_b = world.ok(world.call(world.as_agent_b, "GET", "/v1/transfers"))
+    assert transfers_b["transfers"] == []
+    csv_b = world.call(world.as_agent_b, "GET", "/v1/transfers", query={"format": "csv"})
+    assert csv_b.status_code == 200 and transfer not in csv_b.text
+    listed_a = world.ok(
+        world.call(world.as_agent_a, "GET", "/v1/accounts", query={"limit": "1000"})
+    )
+    ids = {a["id"] for a in listed_a["accounts"]}
+    assert mine in ids and world.treasury not in ids
+    assert all(a["owner"] == world.agent_a.principal_id for a in listed_a["accounts"])
+    transfers_a = world.ok(
+        world.call(world.as_agent_a, "GET", "/v1/transfers", query={"limit": "1000"})
+    )
+    assert transfer in {t["id"] for t in transfers_a["transfers"]}
+    everything = world.ok(world.call(world.admin_a, "GET", "/v1/accounts", query={"limit": "1000"}))
+    assert world.treasury in {a["id"] for a in everything["accounts"]}  # scope `all`
+
+
+def test_an_agent_cannot_act_in_another_principals_name(world: World) -> None:
+    size = world.kernel.ledger.size
+    theirs = world.account(owner=None)
+    body = {
+        "payer_account": theirs,
+        "payee": US_BANK,
+        "amount": 100,
+        "currency": "USD",
+        "purpose": "not mine",
+        "metadata": {"counterparty_verified": True},
+    }
+    paid = world.call(world.as_agent_b, "POST", "/v1/payments", body, key=_unique("p"))
+    assert paid.status_code == 422, paid.text
+    assert paid.json()["errors"][0]["pointer"] == "/payer_account"
+    on_behalf = {"amount": 1, "metadata": {"requested_by": world.agent_a.principal_id}}
+    reserved = world.call(world.as_agent_b, "POST", "/v1/credits/reservations", on_behalf)
+    assert reserved.status_code == 422, reserved.text
+    assert reserved.json()["errors"][0]["pointer"] == "/metadata/requested_by"
+    assert world.kernel.ledger.size == size + 1  # only the admin's account opening
+    stranger = {"id": _unique("acct"), "ledger": "USD", "code": "liability", "owner": "nobody"}
+    refused = world.call(world.admin_a, "POST", "/v1/accounts", stranger)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["pointer"] == "/owner"
+
+
+def test_an_agents_own_decision_and_its_idempotency_key(world: World) -> None:
+    body = {
+        "subject": "urn:paygod:agent:a",
+        "input": {
+            "payment": {
+                "amount_minor": 1000,
+                "currency": "EUR",
+                "rail": "sepa",
+                "counterparty": {"ref": "urn:paygod:cp:1", "verified": True},
+            }
+        },
+    }
+    key = _unique("decide")
+    made = world.ok(world.call(world.as_agent_a, "POST", "/v1/decisions", body, key=key))
+    path = f"/v1/decisions/{made['decision_id']}"
+    assert world.call(world.as_agent_a, "GET", path).status_code == 200
+    assert world.call(world.as_agent_b, "GET", path).status_code == 404
+    assert world.call(world.admin_a, "GET", path).status_code == 200  # scope `all`
+    replay = world.call(world.as_agent_b, "POST", "/v1/decisions", body, key=key)
+    assert replay.status_code == 409 and made["decision_id"] not in replay.text
+    again = world.call(world.as_agent_a, "POST", "/v1/decisions", body, key=key)
+    assert again.status_code == 200 and again.json()["decision_id"] == made["decision_id"]
