@@ -38,7 +38,7 @@ def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -
         if app.state.kernel is None:
             app.state.kernel = build_kernel(settings)
             if getattr(app.state, "run_worker", False):
-                app.state.kernel.executor.start()
+                app.state.kernel.start_background()
         try:
             yield
         finally:

@@ -189,6 +189,7 @@ def worker(
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         console.print(f"worker {runner.worker_id} running (Ctrl-C to stop)")
+        kernel.housekeeping.start()  # expired holds are released where the work is done
         runner.run_forever(idle_seconds=idle)
     finally:
         kernel.close()

@@ -66,7 +66,7 @@ def serve(
     kernel = build_kernel(settings)
     announce_dev_key(kernel)
     if settings.runs_embedded_worker:
-        kernel.executor.start()  # standalone: the outbox worker runs in this process
+        kernel.start_background()  # standalone: the outbox worker runs in this process
     app = create_app(kernel)
     try:
         uvicorn.run(

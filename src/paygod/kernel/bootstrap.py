@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 from paygod.kernel.clock import Clock, FixedClock, SystemClock
 from paygod.kernel.database import Database, PostgresDatabase, SqliteDatabase, migrate
 from paygod.kernel.health import ReadinessCheck
+from paygod.kernel.periodic import Housekeeping, PeriodicTask
 from paygod.kernel.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -61,8 +62,15 @@ class Kernel:
     panic: PanicService = field(default=None)  # type: ignore[assignment]
     executor: Worker = field(default=None)  # type: ignore[assignment]
     payments: PaymentService = field(default=None)  # type: ignore[assignment]
+    housekeeping: Housekeeping = field(default_factory=lambda: Housekeeping([]))
+
+    def start_background(self) -> None:
+        """The outbox worker and the scheduled housekeeping, in this process."""
+        self.executor.start()
+        self.housekeeping.start()
 
     def close(self) -> None:
+        self.housekeeping.stop()
         if self.executor is not None:
             self.executor.stop()
         if self.ledger is not None:
@@ -106,4 +114,14 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
     from paygod.payments.wiring import wire_payments  # last: needs ledger, accounting, decisions
 
     wire_payments(kernel)
+    kernel.housekeeping = Housekeeping(
+        [
+            # Two-phase holds past their timeout release their funds without anyone asking.
+            PeriodicTask(
+                "accounting.expire_holds",
+                settings.hold_sweep_seconds,
+                kernel.accounting.expire_pending,
+            )
+        ]
+    )
     return kernel

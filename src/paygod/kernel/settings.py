@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     tree_head_every_seconds: float = Field(default=10.0, gt=0)
     rate_limit_fail_mode: RateLimitFailMode = RateLimitFailMode.OPEN
     tenant: str = Field(default="default", min_length=1, max_length=64)
+    hold_sweep_seconds: float = Field(
+        default=5.0, gt=0, le=3600, description="How often expired holds are released"
+    )
     embedded_worker: bool | None = Field(
         default=None,
         description="Run the outbox worker inside each API process "
