@@ -24,12 +24,13 @@ from typing import Any
 
 import httpx
 
+# The bundled pack limits velocity per payer: payments are spread over the payments
+# benchmark's funded payers.
+from bench.benchmarks.payments import PAYEE, PAYERS, _fund
 from paygod.cluster import Supervisor, cluster_specs
 
 PG_ADMIN_URL = os.environ.get("PAYGOD_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 NATS_URL = os.environ.get("PAYGOD_BENCH_NATS", "nats://127.0.0.1:4222")
-PAYERS = 400  # the bundled pack limits velocity per payer: spread payments over many
-PAYEE = {"name": "Vendor", "account_number": "000123456789", "routing_number": "021000021"}
 DECISION_INPUT = {
     "payment": {
         "amount_minor": 4999,
@@ -199,37 +200,13 @@ def deployment(
 
 def _prepare(home: Path) -> None:
     """Migrate, mint the dev key, open and fund the payer accounts (set-up, not measured)."""
-    from paygod.accounting import AccountCode, AccountFlags, AccountSpec
-    from paygod.accounting.model import TransferRequest
     from paygod.identity.cli_support import announce_dev_key
     from paygod.kernel.bootstrap import build_kernel
 
     kernel = build_kernel()
     try:
         announce_dev_key(kernel)
-        specs = [AccountSpec(ledger="USD", code=AccountCode.EQUITY, id="treasury")] + [
-            AccountSpec(
-                ledger="USD",
-                code=AccountCode.LIABILITY,
-                id=f"payer-{i}",
-                flags=AccountFlags(debits_must_not_exceed_credits=True),
-            )
-            for i in range(PAYERS)
-        ]
-        kernel.accounting.open_accounts("default", specs)
-        kernel.accounting.create_transfers(
-            "default",
-            [
-                TransferRequest(
-                    id=f"fund-{i}",
-                    debit_account_id="treasury",
-                    credit_account_id=f"payer-{i}",
-                    amount=10**9,
-                    ledger="USD",
-                )
-                for i in range(PAYERS)
-            ],
-        )
+        _fund(kernel)  # the payments benchmark's payers: same accounts, same funding
     finally:
         kernel.close()
 
