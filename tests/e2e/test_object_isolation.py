@@ -32,7 +32,7 @@ from paygod.identity.permissions import Scope, grant
 from paygod.identity.routes import PUBLIC_ROUTES, permission_for
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import load_settings
-from tests.support.http import anonymous_client, principal_headers
+from tests.support.http import principal_headers, unthrottled_client
 
 TENANT, OTHER = "acme", "globex"
 # Every role a tenant principal can hold: the other tenant's admin is allowed every route
@@ -296,13 +296,7 @@ def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
 
 @pytest.fixture(scope="module")
 def world(kernel: Kernel) -> World:
-    from paygod.identity.settings import IdentitySettings
-
-    # Hundreds of requests from one client: lift the limits for this test.
-    kernel.identity.settings = IdentitySettings(
-        rate_principal_burst=100_000, rate_tenant_burst=100_000, auth_failures_per_minute=100_000
-    )
-    return World(kernel, anonymous_client(kernel))
+    return World(kernel, unthrottled_client(kernel))
 
 
 def _parameterised(http: TestClient) -> list[tuple[str, str]]:

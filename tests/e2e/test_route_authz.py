@@ -23,7 +23,7 @@ from paygod.identity.permissions import grant
 from paygod.identity.routes import AUTHENTICATED, PUBLIC_ROUTES, permission_for
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import load_settings
-from tests.support.http import anonymous_client, principal_headers
+from tests.support.http import principal_headers, unthrottled_client
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +36,7 @@ def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
 
 @pytest.fixture(scope="module")
 def http(kernel: Kernel) -> TestClient:
-    from paygod.identity.settings import IdentitySettings
-
-    # The walk sends hundreds of requests from one client: lift the limits for this test.
-    kernel.identity.settings = IdentitySettings(
-        rate_principal_burst=100_000, rate_tenant_burst=100_000, auth_failures_per_minute=100_000
-    )
-    return anonymous_client(kernel)
+    return unthrottled_client(kernel)
 
 
 def _operations(http: TestClient) -> list[tuple[str, str, str]]:

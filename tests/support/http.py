@@ -66,3 +66,14 @@ def api_client(kernel: Kernel, headers: dict[str, str] | None = None) -> TestCli
 def anonymous_client(kernel: Kernel) -> TestClient:
     """No credentials at all: every /v1 route answers 401."""
     return TestClient(create_app(kernel), raise_server_exceptions=False)
+
+
+def unthrottled_client(kernel: Kernel) -> TestClient:
+    """An anonymous client for route walks: hundreds of requests from one client, so the
+    rate and brute-force limits are lifted for this kernel."""
+    from paygod.identity.settings import IdentitySettings
+
+    _identity(kernel).settings = IdentitySettings(
+        rate_principal_burst=100_000, rate_tenant_burst=100_000, auth_failures_per_minute=100_000
+    )
+    return anonymous_client(kernel)
