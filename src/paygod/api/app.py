@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from paygod import __version__
 from paygod.api import problems, security
+from paygod.api.kernel_metrics import KernelCollector
 from paygod.api.middleware import EdgeMiddleware, HttpMetrics
 from paygod.api.routers import accounting, admin, decisions, health, identity, ledger, payments
 from paygod.kernel.bootstrap import Kernel, build_kernel
@@ -56,6 +57,7 @@ def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -
     )
     app.state.kernel = kernel
     app.state.registry = CollectorRegistry()
+    app.state.registry.register(KernelCollector(lambda: app.state.kernel))
     problems.install(app)
     security.install(app)
     app.include_router(health.router)
