@@ -2,7 +2,7 @@
 
 For 1, 2 and 4 API processes on PostgreSQL (two executor workers, the NATS relay), it drives
 decisions, transfers and payments over HTTP at several concurrency levels, and during the
-last level it kills an executor worker (SIGKILL), restarts the relay and drops every
+last level it kills an executor worker (SIGKILL), kills and restarts the relay and drops every
 database connection. Then, with the queue drained, it checks:
 
 1. the ledger verifies (chain, Merkle tree, signed tree heads);
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sqlite3
 import sys
 import threading
@@ -65,8 +66,9 @@ async def _faults(target: Deployment, seconds: float, log: list[str]) -> None:
     pid = await asyncio.to_thread(target.supervisor.kill, "worker-1")
     log.append(f"{stamp()} SIGKILL worker-1 (pid {pid}); the supervisor restarts it")
     await at(0.50)
-    await asyncio.to_thread(target.supervisor.restart, "relay")
-    log.append(f"{stamp()} relay restarted (SIGTERM, start)")
+    # SIGKILL: the dead relay keeps its lease until it lapses; the new one must wait it out.
+    await asyncio.to_thread(target.supervisor.restart, "relay", sig=signal.SIGKILL)
+    log.append(f"{stamp()} relay killed (SIGKILL) and restarted; it takes over after the lease")
     await at(0.75)
     dropped = await asyncio.to_thread(drop_connections, f"paygod_{target.name}")
     log.append(f"{stamp()} dropped {dropped} PostgreSQL connections (pg_terminate_backend)")
