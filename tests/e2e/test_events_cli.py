@@ -66,3 +66,15 @@ def test_bad_options_are_one_line_and_exit_2(paygod_home: Path, env: dict[str, s
     assert bad_type.code == 2 and "dotted lower-case" in bad_type.stderr
     bad_ns = run_cli("events", "status", env={**env, "PAYGOD_NATS_NAMESPACE": "Not OK"})
     assert bad_ns.code == 2 and "PAYGOD_NATS_NAMESPACE" in bad_ns.stderr
+
+
+def test_an_unreachable_nats_fails_fast_with_exit_3(paygod_home: Path, tmp_path: Path) -> None:
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(REQUEST))
+    assert run_cli("decide", "--input", str(request)).code == 0
+    down = run_cli("relay", "--once", "--json", "--nats", "nats://127.0.0.1:1")
+    assert down.code == 3, down.stderr
+    assert down.stderr.strip().splitlines()[-1].startswith("error: relay stopped early")
+    assert json.loads(down.stdout)["pending"] == 1  # nothing was marked as published
+    bad = run_cli("events", "tail", "--nats", "http://127.0.0.1:4222")
+    assert bad.code == 2 and "expected nats://HOST:PORT" in bad.stderr

@@ -7,6 +7,7 @@ import contextlib
 import signal
 import sys
 from typing import Annotated, Any
+from urllib.parse import urlparse
 
 import orjson
 import typer
@@ -35,10 +36,12 @@ def _cursor_store(kernel: Any) -> Any:
     return cursor_store_for(kernel.db, kernel.ledger.outbox)
 
 
-def _nats_url(kernel: Any, url: str | None) -> str:
-    chosen = url or kernel.settings.nats_url
+def _nats_url(configured: str | None, url: str | None) -> str:
+    chosen = url or configured
     if not chosen:
         raise InvalidInput("no NATS server: set PAYGOD_NATS_URL or pass --nats nats://HOST:PORT")
+    if urlparse(chosen).scheme not in {"nats", "tls"}:
+        raise InvalidInput(f"--nats {chosen!r}: expected nats://HOST:PORT")
     return str(chosen)
 
 
@@ -67,7 +70,7 @@ def relay(
     kernel = _kernel()
     configure_logging(kernel.settings.log_level.value, json_lines=kernel.settings.log_json)
     try:
-        url = _nats_url(kernel, nats_url)
+        url = _nats_url(kernel.settings.nats_url, nats_url)
         publisher = JetStreamPublisher(url, namespace=kernel.settings.nats_namespace)
         runner = Relay(
             _cursor_store(kernel),
@@ -178,9 +181,7 @@ def tail(
     elif event_type is not None and escape_token(event_type) != event_type:
         raise InvalidInput(f"--type {event_type!r} is not an event family or type")
     settings = load_settings()
-    url = nats_url or settings.nats_url
-    if not url:
-        raise InvalidInput("no NATS server: set PAYGOD_NATS_URL or pass --nats nats://HOST:PORT")
+    url = _nats_url(settings.nats_url, nats_url)
 
     async def run() -> None:
         seen = 0

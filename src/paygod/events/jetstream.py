@@ -35,23 +35,47 @@ from paygod.events.subjects import (
     subject_for,
 )
 from paygod.kernel.errors import Unavailable
+from paygod.kernel.logging import get_logger
+
+log = get_logger("paygod.nats")
 
 DUPLICATE_WINDOW_SECONDS = 300.0
 
 
 async def connect(url: str, *, name: str, connect_timeout: float = 2.0) -> Client:
-    """A connection that reconnects forever once established; the first connect fails fast."""
+    """A connection that reconnects forever once established; the first connect fails fast.
+
+    nats-py retries the *first* connect as often as later reconnects, so with "forever"
+    an unreachable server would hang the caller: the first connect is bounded here.
+    """
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats_error", server=url, error=f"{type(exc).__name__}: {exc}")
+
+    async def on_disconnect() -> None:
+        log.warning("nats_disconnected", server=url)
+
+    async def on_reconnect() -> None:
+        log.info("nats_reconnected", server=url)
+
     try:
-        return await nats.connect(
-            url,
-            name=name,
-            connect_timeout=connect_timeout,
-            allow_reconnect=True,
-            max_reconnect_attempts=-1,
-            reconnect_time_wait=0.5,
+        return await asyncio.wait_for(
+            nats.connect(
+                url,
+                name=name,
+                connect_timeout=connect_timeout,
+                allow_reconnect=True,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
+                error_cb=on_error,
+                disconnected_cb=on_disconnect,
+                reconnected_cb=on_reconnect,
+            ),
+            timeout=connect_timeout + 1.0,
         )
     except (TimeoutError, OSError, nats.errors.Error) as exc:
-        raise Unavailable(f"NATS is unreachable at {url}: {exc}", retry_after=2) from exc
+        reason = str(exc) or f"no connection within {connect_timeout + 1.0:.0f} s"
+        raise Unavailable(f"NATS is unreachable at {url}: {reason}", retry_after=2) from exc
 
 
 class JetStreamPublisher:
