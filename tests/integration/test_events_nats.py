@@ -179,3 +179,29 @@ def test_two_relays_on_postgres_publish_everything_exactly_once(
             assert sum(asyncio.run(stream_counts(nats_url, nats_namespace)).values()) == 60
         finally:
             kernel.close()
+
+
+def test_a_stream_deleted_under_the_relay_is_recreated(
+    tmp_path: Path, nats_url: str, nats_namespace: str
+) -> None:
+    kernel, db = sqlite_ledger(tmp_path)
+    try:
+        kernel.ledger.append_many(events_for(2))
+
+        async def scenario() -> None:
+            publisher = JetStreamPublisher(nats_url, namespace=nats_namespace, ack_timeout=1.0)
+            relay = Relay(SqliteRelayCursorStore(db), publisher, kernel.clock, holder="r1")
+            assert await drain(relay) == (2, 0)
+            nc = await nats.connect(nats_url)
+            for stream in await family_streams(nc.jetstream(), nats_namespace):
+                await nc.jetstream().delete_stream(stream)
+            await nc.close()
+            kernel.ledger.append_many(events_for(2))
+            failed = await relay.run_once()
+            assert failed.published == 0 and failed.error is not None
+            assert await drain(relay) == (2, 0)
+            await publisher.close()
+
+        asyncio.run(scenario())
+    finally:
+        kernel.close()

@@ -156,6 +156,9 @@ class JetStreamPublisher:
             report.streams[stream] = report.streams.get(stream, 0) + 1
         for future in futures[report.acked :]:
             future.cancel()
+        if report.error:
+            # A stream deleted or edited under us: check (and recreate) them next round.
+            self._streams.clear()
         return report
 
     async def close(self) -> None:
