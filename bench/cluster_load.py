@@ -31,6 +31,9 @@ from paygod.cluster import Supervisor, cluster_specs
 
 PG_ADMIN_URL = os.environ.get("PAYGOD_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 NATS_URL = os.environ.get("PAYGOD_BENCH_NATS", "nats://127.0.0.1:4222")
+# Shared panic switch and rate limits, as distributed mode runs them; a database of its own,
+# emptied before each deployment.
+REDIS_URL = os.environ.get("PAYGOD_BENCH_REDIS", "redis://127.0.0.1:6379/9")
 DECISION_INPUT = {
     "payment": {
         "amount_minor": 4999,
@@ -159,9 +162,12 @@ def deployment(
             "PAYGOD_LOG_LEVEL": "warning",
             "PAYGOD_NATS_URL": NATS_URL,
             "PAYGOD_NATS_NAMESPACE": namespace or name.replace("_", "-"),
+            "PAYGOD_REDIS_URL": REDIS_URL,
         }
-        for key in ("PAYGOD_REDIS_URL", "PAYGOD_CLOCK"):
-            os.environ.pop(key, None)
+        import redis
+
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        os.environ.pop("PAYGOD_CLOCK", None)
         os.environ.update(env)
         _prepare(home)
         # The children's logs (retries while faults are injected, restarts) go to a file.

@@ -16,7 +16,11 @@ pytestmark = [pytest.mark.xdist_group("nats"), pytest.mark.slow]
 
 
 def test_faults_lose_nothing_and_do_nothing_twice(
-    paygod_home: Path, postgres_url: str, nats_url: str, capsys: pytest.CaptureFixture[str]
+    paygod_home: Path,
+    postgres_url: str,
+    nats_url: str,
+    redis_url: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     report = run_configuration(1, [6], 4.0, faults=True, worker_lease=3.0)
     print_report(report)
