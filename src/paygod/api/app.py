@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from paygod import __version__
 from paygod.api import problems, security
+from paygod.api.hotpath import HotPaths
 from paygod.api.middleware import EdgeMiddleware, HttpMetrics
 from paygod.api.routers import accounting, admin, decisions, health, identity, ledger, payments
 from paygod.kernel.bootstrap import Kernel, build_kernel
@@ -61,6 +62,8 @@ def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -
     app.include_router(health.router)
     app.include_router(v1_router())
     app.include_router(payments.webhooks)
+    # Added first, so it runs inside EdgeMiddleware (request id, body limit, metrics).
+    app.add_middleware(HotPaths)
     app.add_middleware(
         EdgeMiddleware,
         metrics=HttpMetrics(app.state.registry),

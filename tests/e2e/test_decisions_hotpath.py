@@ -1,0 +1,161 @@
+"""POST /v1/decisions through api/hotpath.py: which requests it serves itself, which it
+hands to the FastAPI route (with the body intact), and that both answer alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.types import Receive, Scope, Send
+
+from paygod.api.hotpath import HotPaths
+from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.kernel.settings import load_settings
+from tests.e2e.test_decisions_http import body
+from tests.support.http import api_client
+
+
+@pytest.fixture
+def kernel(paygod_home: Path, tmp_path: Path) -> Iterator[Kernel]:
+    built = build_kernel(load_settings(home=paygod_home, packs=tmp_path / "no-packs"))
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+class Spy:
+    """Sits behind HotPaths and records what reaches FastAPI (method, path, body)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.seen: list[tuple[str, str, bytes]] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        message = await receive()
+        received = message.get("body", b"")
+        self.seen.append((scope["method"], scope["path"], received))
+
+        async def again() -> Any:
+            return {"type": "http.request", "body": received, "more_body": False}
+
+        await self.app(scope, again, send)
+
+
+@pytest.fixture
+def wired(kernel: Kernel) -> tuple[TestClient, Spy]:
+    client = api_client(kernel)
+    client.get("/healthz")  # builds the middleware stack
+    layer: Any = client.app.middleware_stack  # type: ignore[attr-defined]
+    while not isinstance(layer, HotPaths):
+        layer = layer.app
+    spy = Spy(layer.app)
+    layer.app = spy
+    return client, spy
+
+
+def decide(client: TestClient, payload: Any, key: str | None = "k", **headers: str) -> Any:
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return client.post("/v1/decisions", json=payload, headers=headers)
+
+
+def test_a_valid_request_is_sealed_without_reaching_fastapi(
+    wired: tuple[TestClient, Spy], kernel: Kernel
+) -> None:
+    client, spy = wired
+    first = decide(client, body())
+    assert first.status_code == 201, first.text
+    assert first.headers["content-type"] == "application/json"
+    assert first.headers["x-request-id"]  # EdgeMiddleware still wraps the hot path
+    sealed = first.json()
+    entry = kernel.ledger.get(sealed["ledger"]["seq"])
+    assert entry is not None and entry.payload["decision_id"] == sealed["decision_id"]
+    again = decide(client, body())
+    assert again.status_code == 200
+    assert again.json()["decision_id"] == sealed["decision_id"]
+    assert again.json()["replayed"] is True
+    assert [s for s in spy.seen if s[1] == "/v1/decisions"] == []
+
+
+def test_domain_errors_on_the_hot_path_use_the_apps_handlers(
+    wired: tuple[TestClient, Spy], kernel: Kernel
+) -> None:
+    client, spy = wired
+    assert decide(client, body()).status_code == 201
+    size = kernel.ledger.size
+    conflict = decide(client, body(amount=99))
+    assert conflict.status_code == 409
+    assert conflict.headers["content-type"].startswith("application/problem+json")
+    assert conflict.json()["instance"] == "/v1/decisions"
+    invalid = decide(client, body(amount="12"), key="other")  # the pack's input schema
+    assert invalid.status_code == 422
+    pointers = [e["pointer"] for e in invalid.json()["errors"]]
+    assert "/input/payment/amount_minor" in pointers
+    anonymous = decide(client, body(), key="anon", Authorization="Bearer pg_nope")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"].startswith("Bearer")
+    assert kernel.ledger.size == size
+    assert [s for s in spy.seen if s[1] == "/v1/decisions"] == []
+
+
+def test_the_permission_check_applies_on_the_hot_path(kernel: Kernel) -> None:
+    from tests.support.http import principal_headers
+
+    auditor = api_client(kernel, headers=principal_headers(kernel, roles=["auditor"]))
+    size = kernel.ledger.size
+    refused = auditor.post("/v1/decisions", json=body(), headers={"Idempotency-Key": "x"})
+    assert refused.status_code == 403, refused.text
+    assert kernel.ledger.size == size
+
+
+@pytest.mark.parametrize(
+    ("payload", "key", "content_type", "pointer"),
+    [
+        (body(extra_field=1), "k", None, "/extra_field"),
+        ({"subject": "s"}, "k", None, "/input"),
+        (body(), None, None, "#header/Idempotency-Key"),
+        (body(), "x" * 201, None, "#header/Idempotency-Key"),
+        (body(), "k", "text/plain", None),
+    ],
+)
+def test_anything_else_reaches_the_fastapi_route_with_its_body(
+    wired: tuple[TestClient, Spy],
+    kernel: Kernel,
+    payload: Any,
+    key: str | None,
+    content_type: str | None,
+    pointer: str | None,
+) -> None:
+    client, spy = wired
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = decide(client, payload, key, **headers)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    if pointer is not None:
+        assert pointer in [e["pointer"] for e in response.json()["errors"]]
+    assert [(m, p) for m, p, _ in spy.seen] == [("POST", "/v1/decisions")]
+    assert spy.seen[0][2] == response.request.content  # replayed byte for byte
+    assert kernel.ledger.size == 0
+
+
+def test_other_routes_pass_through(wired: tuple[TestClient, Spy]) -> None:
+    client, spy = wired
+    assert client.get("/v1/packs").status_code == 200
+    assert client.post("/v1/decisions/x").status_code == 405
+    assert [(m, p) for m, p, _ in spy.seen] == [("GET", "/v1/packs"), ("POST", "/v1/decisions/x")]
+
+
+def test_metrics_label_the_hot_path_with_the_route_template(
+    wired: tuple[TestClient, Spy],
+) -> None:
+    client, _ = wired
+    assert decide(client, body()).status_code == 201
+    metrics = client.get("/metrics").text
+    assert 'paygod_http_requests_total{method="POST",route="/decisions",status="201"}' in metrics
