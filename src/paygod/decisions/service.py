@@ -10,6 +10,7 @@ after the pack file has changed.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.ids import new_id
-from paygod.ledger import Entry, EntryDraft, LedgerService
+from paygod.ledger import Entry, EntryDraft, LedgerService, SignedTreeHead
 
 DECISION_KIND = "decision"
 EVIDENCE_KIND = "evidence"
@@ -39,6 +40,7 @@ PACK_KIND = "pack"
 EVENT_TYPE = "decision.finalized"
 MAX_SUBJECT = 256
 SEQ_CACHE = 100_000
+HEAD_REUSE_SECONDS = 1.0
 
 
 def pack_subject(name: str) -> str:
@@ -60,6 +62,7 @@ class DecisionService:
         self._published: set[str] = set()
         self._seqs: dict[str, int] = {}
         self._publish_lock = threading.Lock()
+        self._head: tuple[float, SignedTreeHead] | None = None
 
     # -- choosing and checking ---------------------------------------------------------
 
@@ -371,7 +374,7 @@ class DecisionService:
         *,
         replayed: bool,
     ) -> dict[str, Any]:
-        head = self.ledger.tree_head()
+        head = self._covering_head(sealed.seq)
         proof = self.ledger.inclusion_proof(sealed.seq, head.tree_size)
         payload = dict(sealed.payload)
         evidence_doc = dict(evidence.payload) if evidence is not None else None
@@ -393,6 +396,28 @@ class DecisionService:
             },
             "replayed": replayed,
         }
+
+    def _covering_head(self, seq: int) -> SignedTreeHead:
+        """A signed tree head that covers entry `seq`, for the receipt.
+
+        Signing costs more than the rest of the receipt, and the decisions of one group
+        commit all land under the same tree size: the head signed for the first of them
+        covers the others, so it is reused while it covers the entry and is under a second
+        old (receipts stay fresh). Racing threads may each sign one; any covering head is
+        valid, and the largest is kept.
+        """
+        now = time.monotonic()
+        cached = self._head
+        if (
+            cached is not None
+            and cached[1].tree_size > seq
+            and now - cached[0] < HEAD_REUSE_SECONDS
+        ):
+            return cached[1]
+        head = self.ledger.tree_head()
+        if cached is None or head.tree_size >= cached[1].tree_size:
+            self._head = (now, head)
+        return head
 
     # -- dry run and replay ------------------------------------------------------------
 

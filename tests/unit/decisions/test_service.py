@@ -252,3 +252,41 @@ def test_numbers_without_an_exact_json_form_are_422_not_500(service: DecisionSer
     with pytest.raises(InvalidInput):
         decide(service, "surrogate", context={"note": "\ud800"})
     assert service.ledger.size == 0
+
+
+def test_receipts_reuse_a_fresh_covering_tree_head_and_still_verify(
+    service: DecisionService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    import paygod.decisions.service as module
+    from paygod.ledger.verifier import check_inclusion
+
+    signed: list[int] = []
+    sign = service.ledger.tree_head
+
+    def counting() -> Any:
+        head = sign()
+        signed.append(head.tree_size)
+        return head
+
+    monkeypatch.setattr(service.ledger, "tree_head", counting)
+    ticks = iter([100.0, 100.1, 100.2, 100.3, 105.0])
+    # Only this module's clock: the ledger reads time.monotonic too.
+    monkeypatch.setattr(module, "time", SimpleNamespace(monotonic=lambda: next(ticks)))
+
+    first = decide(service, "h1")  # 100.0: nothing cached, signs
+    second = decide(service, "h2")  # 100.1: the cached head ends before this entry, signs
+    assert signed == [first["ledger"]["seq"] + 1, second["ledger"]["seq"] + 1]
+    again = service.get(first["decision_id"])  # 100.2: the newer head covers it, reused
+    assert again["ledger"]["tree_head"] == second["ledger"]["tree_head"]
+    assert check_inclusion(again["ledger"]["inclusion_proof"]) is None
+    assert (
+        again["ledger"]["inclusion_proof"]["root_hash"]
+        == second["ledger"]["tree_head"]["root_hash"]
+    )
+    assert len(signed) == 2
+    service.get(first["decision_id"])  # 100.3: still fresh
+    assert len(signed) == 2
+    service.get(first["decision_id"])  # 105.0: over a second old, signed again
+    assert len(signed) == 3
