@@ -63,6 +63,7 @@ class DecisionService:
         self._seqs: dict[str, int] = {}
         self._publish_lock = threading.Lock()
         self._head: tuple[float, SignedTreeHead] | None = None
+        self._head_lock = threading.Lock()
 
     # -- choosing and checking ---------------------------------------------------------
 
@@ -403,21 +404,26 @@ class DecisionService:
         Signing costs more than the rest of the receipt, and the decisions of one group
         commit all land under the same tree size: the head signed for the first of them
         covers the others, so it is reused while it covers the entry and is under a second
-        old (receipts stay fresh). Racing threads may each sign one; any covering head is
-        valid, and the largest is kept.
+        old (receipts stay fresh). The callers of one batch wake together; the lock makes
+        one of them sign while the others wait for its head instead of each signing.
         """
-        now = time.monotonic()
+        head = self._fresh_head(seq)
+        if head is not None:
+            return head
+        with self._head_lock:
+            head = self._fresh_head(seq)
+            if head is None:
+                head = self.ledger.tree_head()
+                self._head = (time.monotonic(), head)
+            return head
+
+    def _fresh_head(self, seq: int) -> SignedTreeHead | None:
         cached = self._head
-        if (
-            cached is not None
-            and cached[1].tree_size > seq
-            and now - cached[0] < HEAD_REUSE_SECONDS
-        ):
-            return cached[1]
-        head = self.ledger.tree_head()
-        if cached is None or head.tree_size >= cached[1].tree_size:
-            self._head = (now, head)
-        return head
+        if cached is None or cached[1].tree_size <= seq:
+            return None
+        if time.monotonic() - cached[0] >= HEAD_REUSE_SECONDS:
+            return None
+        return cached[1]
 
     # -- dry run and replay ------------------------------------------------------------
 

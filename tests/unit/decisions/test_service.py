@@ -271,14 +271,15 @@ def test_receipts_reuse_a_fresh_covering_tree_head_and_still_verify(
         return head
 
     monkeypatch.setattr(service.ledger, "tree_head", counting)
-    ticks = iter([100.0, 100.1, 100.2, 100.3, 105.0])
+    now = [100.0]
     # Only this module's clock: the ledger reads time.monotonic too.
-    monkeypatch.setattr(module, "time", SimpleNamespace(monotonic=lambda: next(ticks)))
+    monkeypatch.setattr(module, "time", SimpleNamespace(monotonic=lambda: now[0]))
 
-    first = decide(service, "h1")  # 100.0: nothing cached, signs
-    second = decide(service, "h2")  # 100.1: the cached head ends before this entry, signs
+    first = decide(service, "h1")  # nothing cached: signs
+    second = decide(service, "h2")  # the cached head ends before this entry: signs
     assert signed == [first["ledger"]["seq"] + 1, second["ledger"]["seq"] + 1]
-    again = service.get(first["decision_id"])  # 100.2: the newer head covers it, reused
+    now[0] = 100.5
+    again = service.get(first["decision_id"])  # the newer head covers it: reused
     assert again["ledger"]["tree_head"] == second["ledger"]["tree_head"]
     assert check_inclusion(again["ledger"]["inclusion_proof"]) is None
     assert (
@@ -286,7 +287,37 @@ def test_receipts_reuse_a_fresh_covering_tree_head_and_still_verify(
         == second["ledger"]["tree_head"]["root_hash"]
     )
     assert len(signed) == 2
-    service.get(first["decision_id"])  # 100.3: still fresh
-    assert len(signed) == 2
-    service.get(first["decision_id"])  # 105.0: over a second old, signed again
+    now[0] = 101.5  # over a second old: signed again
+    service.get(first["decision_id"])
     assert len(signed) == 3
+
+
+def test_callers_woken_together_sign_one_tree_head(
+    service: DecisionService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    sealed = decide(service, "t1")
+    signed: list[int] = []
+    sign = service.ledger.tree_head
+
+    def counting() -> Any:
+        signed.append(1)
+        return sign()
+
+    monkeypatch.setattr(service.ledger, "tree_head", counting)
+    service._head = None  # as if the last head had gone stale
+    barrier = threading.Barrier(8)
+    heads: list[Any] = []
+
+    def read() -> None:
+        barrier.wait()
+        heads.append(service.get(sealed["decision_id"])["ledger"]["tree_head"])
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(heads) == 8 and all(h == heads[0] for h in heads)
+    assert len(signed) == 1
