@@ -128,7 +128,12 @@ class DecisionService:
         packs: Sequence[str] | None = None,
         idempotency_key: str | None = None,
         tenant_id: str = "default",
+        receipt: bool = True,
     ) -> dict[str, Any]:
+        """Decide, seal and return the sealed decision with its receipt (`ledger`): seq,
+        inclusion proof and a signed tree head covering it. `receipt=False` leaves out the
+        proof and head for in-process callers that keep only the seq (the payment
+        decider), which spares them the proof's reads and, now and then, a signature."""
         # The request is identified by its parts; the input (the bulk) is hashed once and
         # that hash is reused as the sealed input_hash.
         unhashable = [
@@ -278,7 +283,7 @@ class DecisionService:
         self._seqs[decision_id] = sealed.seq
         if len(self._seqs) > SEQ_CACHE:
             self._seqs.pop(next(iter(self._seqs)))
-        return self._response(sealed, entries[-2], entries[-3], replayed=False)
+        return self._response(sealed, entries[-2], entries[-3], replayed=False, receipt=receipt)
 
     def _publications(self, packs: Sequence[Pack], tenant_id: str) -> list[EntryDraft]:
         drafts = []
@@ -374,27 +379,30 @@ class DecisionService:
         measured: Entry | None,
         *,
         replayed: bool,
+        receipt: bool = True,
     ) -> dict[str, Any]:
-        head = self._covering_head(sealed.seq)
-        proof = self.ledger.inclusion_proof(sealed.seq, head.tree_size)
         payload = dict(sealed.payload)
         evidence_doc = dict(evidence.payload) if evidence is not None else None
         if evidence_doc is not None:
             evidence_doc.pop("decision_id", None)
+        ledger: dict[str, Any] = {
+            "seq": sealed.seq,
+            "entry_id": sealed.entry_id,
+            "record_hash": sealed.record_hash,
+            "recorded_at": sealed.timestamp,
+            "evidence_seq": evidence.seq if evidence is not None else None,
+            "measurements_seq": measured.seq if measured is not None else None,
+        }
+        if receipt:
+            head = self._covering_head(sealed.seq)
+            proof = self.ledger.inclusion_proof(sealed.seq, head.tree_size)
+            ledger["inclusion_proof"] = proof.as_dict()
+            ledger["tree_head"] = head.as_dict()
         return {
             **payload,
             "evidence": evidence_doc,
             "explanation": evidence_doc.get("explanation") if evidence_doc else None,
-            "ledger": {
-                "seq": sealed.seq,
-                "entry_id": sealed.entry_id,
-                "record_hash": sealed.record_hash,
-                "recorded_at": sealed.timestamp,
-                "evidence_seq": evidence.seq if evidence is not None else None,
-                "measurements_seq": measured.seq if measured is not None else None,
-                "inclusion_proof": proof.as_dict(),
-                "tree_head": head.as_dict(),
-            },
+            "ledger": ledger,
             "replayed": replayed,
         }
 

@@ -164,6 +164,7 @@ class RuntimeDecider:
             input=input_doc,
             idempotency_key=f"payment:{payment_id}",
             tenant_id=tenant_id,
+            receipt=False,  # the payment keeps the seq; its own entries are its receipt
         )
         raw = str(result.get("decision", "error"))
         verdict = payment_verdict(raw)

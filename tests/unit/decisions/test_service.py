@@ -321,3 +321,27 @@ def test_callers_woken_together_sign_one_tree_head(
         thread.join()
     assert len(heads) == 8 and all(h == heads[0] for h in heads)
     assert len(signed) == 1
+
+
+def test_without_receipt_the_decision_is_sealed_the_same_minus_proof_and_head(
+    service: DecisionService,
+) -> None:
+    bare = service.decide(
+        subject="urn:paygod:agent:7",
+        context={"channel": "api"},
+        input=payment(),
+        idempotency_key="bare",
+        receipt=False,
+    )
+    assert set(bare["ledger"]) == {
+        "seq",
+        "entry_id",
+        "record_hash",
+        "recorded_at",
+        "evidence_seq",
+        "measurements_seq",
+    }
+    entry = service.ledger.get(bare["ledger"]["seq"])
+    assert entry is not None and entry.payload["decision_id"] == bare["decision_id"]
+    full = service.get(bare["decision_id"])  # anyone can still ask for the receipt later
+    assert full["ledger"]["inclusion_proof"]["leaf_index"] == bare["ledger"]["seq"]
