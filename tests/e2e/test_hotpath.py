@@ -1,5 +1,6 @@
-"""POST /v1/decisions through api/hotpath.py: which requests it serves itself, which it
-hands to the FastAPI route (with the body intact), and that both answer alike."""
+"""POST /v1/decisions and POST /v1/payments through api/hotpath.py: which requests it
+serves itself, which it hands to the FastAPI route (with the body intact), and that both
+answer alike."""
 
 from __future__ import annotations
 
@@ -150,6 +151,80 @@ def test_other_routes_pass_through(wired: tuple[TestClient, Spy]) -> None:
     assert client.get("/v1/packs").status_code == 200
     assert client.post("/v1/decisions/x").status_code == 405
     assert [(m, p) for m, p, _ in spy.seen] == [("GET", "/v1/packs"), ("POST", "/v1/decisions/x")]
+
+
+def _fund(kernel: Kernel) -> None:
+    from paygod.accounting import AccountCode, AccountFlags, AccountSpec
+    from paygod.accounting.model import TransferRequest
+
+    kernel.accounting.open_accounts(
+        "default",
+        [
+            AccountSpec(ledger="USD", code=AccountCode.EQUITY, id="treasury"),
+            AccountSpec(
+                ledger="USD",
+                code=AccountCode.LIABILITY,
+                id="agent-1",
+                flags=AccountFlags(debits_must_not_exceed_credits=True),
+            ),
+        ],
+    )
+    kernel.accounting.transfer(
+        "default",
+        TransferRequest(
+            id="fund", debit_account_id="treasury", credit_account_id="agent-1",
+            amount=50_000_000, ledger="USD",
+        ),
+    )  # fmt: skip
+
+
+def payment_body(amount: Any = 12_500) -> dict[str, Any]:
+    from tests.unit.payments.support import US_BANK
+
+    return {
+        "payer_account": "agent-1",
+        "payee": US_BANK,
+        "amount": amount,
+        "currency": "USD",
+        "purpose": "invoice 42",
+        "metadata": {"counterparty_verified": True},
+    }
+
+
+def test_a_payment_is_created_on_the_hot_path(
+    wired: tuple[TestClient, Spy], kernel: Kernel
+) -> None:
+    client, spy = wired
+    _fund(kernel)
+    created = client.post("/v1/payments", json=payment_body(), headers={"Idempotency-Key": "p"})
+    assert created.status_code == 201, created.text
+    payment = kernel.payments.get(created.json()["payment_id"])
+    assert created.json() == payment.as_dict()
+    assert payment.status.value == "held"
+    assert created.headers["location"] == f"/v1/payments/{payment.payment_id}"
+    again = client.post("/v1/payments", json=payment_body(), headers={"Idempotency-Key": "p"})
+    assert again.status_code == 200 and again.json()["payment_id"] == payment.payment_id
+    clash = client.post("/v1/payments", json=payment_body(9), headers={"Idempotency-Key": "p"})
+    assert clash.status_code == 409
+    assert clash.headers["content-type"].startswith("application/problem+json")
+    keyless = client.post("/v1/payments", json=payment_body())  # the key is optional here
+    assert keyless.status_code == 201, keyless.text
+    assert keyless.json()["payment_id"] != payment.payment_id
+    assert [s for s in spy.seen if s[1] == "/v1/payments"] == []
+
+
+def test_a_bad_payment_reaches_the_fastapi_route(
+    wired: tuple[TestClient, Spy], kernel: Kernel
+) -> None:
+    client, spy = wired
+    size = kernel.ledger.size
+    response = client.post(
+        "/v1/payments", json=payment_body("12"), headers={"Idempotency-Key": "b"}
+    )
+    assert response.status_code == 422, response.text
+    assert "/amount" in [e["pointer"] for e in response.json()["errors"]]
+    assert [(m, p) for m, p, _ in spy.seen] == [("POST", "/v1/payments")]
+    assert kernel.ledger.size == size
 
 
 def test_metrics_label_the_hot_path_with_the_route_template(
