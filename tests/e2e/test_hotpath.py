@@ -234,3 +234,27 @@ def test_metrics_label_the_hot_path_with_the_route_template(
     assert decide(client, body()).status_code == 201
     metrics = client.get("/metrics").text
     assert 'paygod_http_requests_total{method="POST",route="/decisions",status="201"}' in metrics
+
+
+def test_the_hot_path_resolves_each_routes_permission(
+    wired: tuple[TestClient, Spy], kernel: Kernel
+) -> None:
+    # An unmapped route is refused to everyone but platform admins: an agent being served
+    # proves the hot path looked up the same route template as FastAPI would.
+    from tests.support.http import principal_headers
+
+    client, spy = wired
+    _fund(kernel)
+    agent = principal_headers(kernel, roles=["agent"], tenant_id="default")
+    operator = principal_headers(kernel, roles=["operator"], tenant_id="default")
+    paid = client.post(
+        "/v1/payments", json=payment_body(), headers={**agent, "Idempotency-Key": "a1"}
+    )
+    assert paid.status_code == 201, paid.text
+    decided = client.post("/v1/decisions", json=body(), headers={**agent, "Idempotency-Key": "a2"})
+    assert decided.status_code == 201, decided.text
+    refused = client.post(
+        "/v1/payments", json=payment_body(), headers={**operator, "Idempotency-Key": "o1"}
+    )
+    assert refused.status_code == 403, refused.text
+    assert spy.seen == []
