@@ -258,3 +258,25 @@ def test_the_hot_path_resolves_each_routes_permission(
     )
     assert refused.status_code == 403, refused.text
     assert spy.seen == []
+
+
+def test_rate_limits_and_brute_force_throttling_apply_on_the_hot_path(
+    wired: tuple[TestClient, Spy], kernel: Kernel
+) -> None:
+    from paygod.identity.settings import IdentitySettings
+
+    client, spy = wired
+    kernel.identity.settings = IdentitySettings(
+        rate_principal_burst=3, rate_principal_per_second=0.05, auth_failures_per_minute=2
+    )
+    statuses = [decide(client, body(), key=f"r{i}").status_code for i in range(4)]
+    assert statuses == [201, 201, 201, 429]
+    limited = decide(client, body(), key="r9")
+    assert limited.json()["type"].endswith("/rate-limited")
+    assert 1 <= int(limited.headers["retry-after"]) <= 20
+    bad = "Bearer pg_aaaaaaaaaaaa_not-the-secret"
+    guesses = [decide(client, body(), key="g", Authorization=bad).status_code for _ in range(3)]
+    assert guesses == [401, 401, 429]
+    decisions = [e for e in kernel.ledger.iter_entries() if e.kind == "decision"]
+    assert len(decisions) == 3
+    assert spy.seen == []
