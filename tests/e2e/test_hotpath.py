@@ -280,3 +280,27 @@ def test_rate_limits_and_brute_force_throttling_apply_on_the_hot_path(
     decisions = [e for e in kernel.ledger.iter_entries() if e.kind == "decision"]
     assert len(decisions) == 3
     assert spy.seen == []
+
+
+def test_a_server_app_freezes_its_startup_heap_once_the_kernel_is_built(
+    paygod_home: Path, tmp_path: Path
+) -> None:
+    # Full collections would otherwise walk the whole start-up heap under the GIL, a pause
+    # every in-flight request waits out (api/app.py, freeze_startup_heap).
+    import gc
+
+    from paygod.api.app import create_app
+
+    app = create_app(settings=load_settings(home=paygod_home, packs=tmp_path / "no-packs"))
+    app.state.freeze_heap = True
+    gc.unfreeze()
+    try:
+        with TestClient(app) as client:
+            assert app.state.kernel is not None
+            assert gc.get_freeze_count() > 0
+            assert client.get("/healthz").status_code == 200
+    finally:
+        gc.unfreeze()
+    plain = create_app(settings=load_settings(home=paygod_home, packs=tmp_path / "no-packs"))
+    with TestClient(plain):
+        assert gc.get_freeze_count() == 0
