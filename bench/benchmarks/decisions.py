@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -183,14 +185,90 @@ def _start(home: str) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("server not ready")
 
 
-async def _load(
-    url: str, path: str, body_for: Any, clients: int, seconds: float, headers: dict[str, str]
+@dataclass
+class LoadRun:
+    """One load phase: achieved rate, latencies, statuses >= 300, and CPU seconds spent by
+    the server process and by this (load generator) process while it ran."""
+
+    rate: float
+    latencies: list[float]
+    errors: dict[int, int]
+    seconds: float
+    server_cpu: float
+    loadgen_cpu: float
+
+    def percentile_ms(self, q: float) -> float:
+        return round(percentile(self.latencies, q) * 1000, 2)
+
+    def server_ms_per_request(self) -> float:
+        return round(self.server_cpu / max(1, len(self.latencies)) * 1000, 3)
+
+    def loadgen_cores(self) -> float:
+        return round(self.loadgen_cpu / self.seconds, 2)
+
+
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process (all its threads), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _load(
+    url: str,
+    path: str,
+    body_for: Any,
+    clients: int,
+    seconds: float,
+    headers: dict[str, str],
+    *,
+    server_pid: int,
+    rate: float | None = None,
+) -> LoadRun:
+    server_before, own_before = _process_cpu(server_pid), _own_cpu()
+    began = time.perf_counter()
+    achieved, latencies, errors = asyncio.run(
+        _drive(url, path, body_for, clients, seconds, headers, rate)
+    )
+    elapsed = time.perf_counter() - began
+    return LoadRun(
+        achieved,
+        latencies,
+        errors,
+        elapsed,
+        _process_cpu(server_pid) - server_before,
+        _own_cpu() - own_before,
+    )
+
+
+async def _drive(
+    url: str,
+    path: str,
+    body_for: Any,
+    clients: int,
+    seconds: float,
+    headers: dict[str, str],
+    rate: float | None,
 ) -> tuple[float, list[float], dict[int, int]]:
     """`clients` keep-alive HTTP/1.1 connections over raw asyncio streams.
 
     httpx's async pool collapses under 64 concurrent connections on a small machine (the
     load generator, not the server, becomes the bottleneck), so requests are written and
     responses parsed by hand: Content-Length framing, which uvicorn always sends here.
+
+    Without `rate` every client sends its next request as soon as the last one is answered
+    (closed loop: the server's saturation throughput; by Little's law the mean latency is
+    then clients / throughput, whatever the server does). With `rate` the requests are
+    scheduled at that total rate, spread over the clients (open loop), and each latency is
+    counted from the request's scheduled time, so a server that falls behind shows its
+    queueing delay instead of hiding it (no coordinated omission).
     """
     import orjson
 
@@ -200,13 +278,27 @@ async def _load(
     latencies: list[float] = []
     errors: dict[int, int] = {}
     counter = 0
-    stop = time.perf_counter() + seconds
+    began = time.perf_counter()
+    stop = began + seconds
 
-    async def worker() -> None:
+    async def worker(slot: int) -> None:
         nonlocal counter
         reader, writer = await asyncio.open_connection(host, int(port))
+        turn = 0
         try:
-            while time.perf_counter() < stop:
+            while True:
+                if rate is None:
+                    started = time.perf_counter()
+                    if started >= stop:
+                        break
+                else:
+                    started = began + (slot + turn * clients) / rate
+                    turn += 1
+                    if started >= stop:
+                        break
+                    wait = started - time.perf_counter()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
                 counter += 1
                 n = counter
                 if body_for is None:
@@ -219,7 +311,6 @@ async def _load(
                         "Content-Type: application/json\r\n"
                         f"Content-Length: {len(payload)}\r\n\r\n"
                     ).encode() + payload
-                started = time.perf_counter()
                 writer.write(request)
                 head = await reader.readuntil(b"\r\n\r\n")
                 status = int(head[9:12])
@@ -234,8 +325,7 @@ async def _load(
         finally:
             writer.close()
 
-    began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(clients)))
+    await asyncio.gather(*(worker(slot) for slot in range(clients)))
     elapsed = time.perf_counter() - began
     return len(latencies) / elapsed, latencies, errors
 
@@ -258,36 +348,72 @@ def _decision_body(n: int) -> dict[str, Any]:
 
 @benchmark("decisions_http")
 def decisions_http() -> Iterator[Figure]:
+    """Sealed decisions over HTTP (SQLite, standalone, one server process) vs GET /healthz.
+
+    Three phases against one server: GET /healthz (the HTTP stack's ceiling on this machine,
+    and a check that the load generator is not the bottleneck: its own CPU is reported),
+    an authenticated no-op read (what auth costs), then POST /v1/decisions closed loop
+    (saturation throughput) and paced at a fixed rate (latency when not saturated).
+    """
     clients = int(os.environ.get("BENCH_CLIENTS", "64"))
     seconds = float(os.environ.get("BENCH_SECONDS", "10"))
     with tempfile.TemporaryDirectory() as home:
         proc, url = _start(home)
         headers = _credentials(home, url)
+        pid = proc.pid
         try:
-            health_rate, _, _ = asyncio.run(_load(url, "/healthz", None, clients, 3, headers))
+            health = _load(url, "/healthz", None, clients, 3, headers, server_pid=pid)
             # An authenticated no-op read: what identity (auth, rate limits) costs per request.
-            authed_rate, _, _ = asyncio.run(_load(url, "/v1/packs", None, clients, 3, headers))
-            sealed_rate, latencies, errors = asyncio.run(
-                _load(url, "/v1/decisions", _decision_body, clients, seconds, headers)
+            authed = _load(url, "/v1/packs", None, clients, 3, headers, server_pid=pid)
+            sealed = _load(url, "/v1/decisions", _decision_body, clients, seconds, headers,
+                           server_pid=pid)  # fmt: skip
+            # Latency below saturation: the target rate when the server sustains it, else
+            # half of what it reached closed loop.
+            paced_rate = float(os.environ.get("BENCH_PACED_RATE", "0")) or min(
+                1000.0, round(sealed.rate / 2, -1) or 10.0
             )
+            paced = _load(url, "/v1/decisions", _decision_body, clients, seconds, headers,
+                          server_pid=pid, rate=paced_rate)  # fmt: skip
         finally:
             proc.terminate()
             proc.wait(10)
     yield Figure(
         "sealed_decisions_per_s",
-        sealed_rate,
+        sealed.rate,
         "decisions/s",
-        health_rate,
+        health.rate,
         "GET /healthz requests/s",
         {
             "clients": clients,
-            "authenticated_get_v1_packs_per_s": round(authed_rate, 1),
             "seconds": seconds,
-            "errors_by_status": errors,
-            "p50_ms": round(percentile(latencies, 50) * 1000, 2),
-            "p95_ms": round(percentile(latencies, 95) * 1000, 2),
-            "p99_ms": round(percentile(latencies, 99) * 1000, 2),
+            "errors_by_status": sealed.errors,
+            "p50_ms": sealed.percentile_ms(50),
+            "p95_ms": sealed.percentile_ms(95),
+            "p99_ms": sealed.percentile_ms(99),
+            "server_cpu_ms_per_decision": sealed.server_ms_per_request(),
+            "server_cpu_ms_per_healthz": health.server_ms_per_request(),
+            "authenticated_get_v1_packs_per_s": round(authed.rate, 1),
+            "server_cpu_ms_per_get_v1_packs": authed.server_ms_per_request(),
+            "loadgen_cpu_cores_healthz": health.loadgen_cores(),
+            "loadgen_cpu_cores_decisions": sealed.loadgen_cores(),
             "target_per_s": 1000,
+            "target_p95_ms": 20,
+        },
+    )
+    yield Figure(
+        "sealed_decisions_paced_p95_ms",
+        paced.percentile_ms(95),
+        "ms",
+        sealed.percentile_ms(95),
+        "p95 ms closed loop (saturated)",
+        {
+            "offered_per_s": paced_rate,
+            "achieved_per_s": round(paced.rate, 1),
+            "clients": clients,
+            "errors_by_status": paced.errors,
+            "p50_ms": paced.percentile_ms(50),
+            "p99_ms": paced.percentile_ms(99),
+            "server_cpu_ms_per_decision": paced.server_ms_per_request(),
             "target_p95_ms": 20,
         },
     )

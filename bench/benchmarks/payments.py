@@ -8,6 +8,7 @@ round trip, the rail call, the post of the hold) costs on top of a sealed decisi
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 import time
@@ -69,6 +70,22 @@ def _fund(kernel: Kernel) -> None:
     )
 
 
+def _writer_cpu() -> float:
+    """CPU seconds spent so far by the ledger's group-commit writer thread(s) in this process:
+    the single writer every sealed step goes through, so its share says whether the ledger
+    is what limits the figure."""
+    total = 0.0
+    for thread in threading.enumerate():
+        if thread.name.startswith("ledger-writer") and thread.native_id is not None:
+            try:
+                stat = Path(f"/proc/self/task/{thread.native_id}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def sealed_decisions_per_s(home: Path) -> float:
     kernel = _kernel(home)
     try:
@@ -91,8 +108,8 @@ def sealed_decisions_per_s(home: Path) -> float:
         kernel.close()
 
 
-def payments_per_s(home: Path) -> tuple[float, float, float]:
-    """(end-to-end settled/s, create/s, rail calls per payment)."""
+def payments_per_s(home: Path) -> tuple[float, float, float, dict[str, float]]:
+    """(end-to-end settled/s, create/s, rail calls per payment, where the CPU went)."""
     kernel = _kernel(home)
     try:
         _fund(kernel)
@@ -117,6 +134,7 @@ def payments_per_s(home: Path) -> tuple[float, float, float]:
             return payment.payment_id
 
         worker.start()
+        writer_before, cpu_before = _writer_cpu(), time.process_time()
         started = time.perf_counter()
         with ThreadPoolExecutor(CLIENTS) as pool:
             ids = list(pool.map(one, range(PAYMENTS)))
@@ -129,13 +147,20 @@ def payments_per_s(home: Path) -> tuple[float, float, float]:
                 break
             time.sleep(0.01)
         elapsed = time.perf_counter() - started
+        writer, cpu = _writer_cpu() - writer_before, time.process_time() - cpu_before
         worker.stop()
         assert settled.is_set(), "the queue did not drain"
         statuses = {kernel.payments.get(p).status.value for p in ids[:50]}
         assert statuses == {"settled"}, statuses
         rail: Any = kernel.payments.connectors["ach"]
         calls = sum(rail.all_calls().values()) / len(ids)
-        return PAYMENTS / elapsed, PAYMENTS / created, calls
+        cost = {
+            "cpu_ms_per_payment": round(cpu / PAYMENTS * 1000, 3),
+            "ledger_writer_cpu_ms_per_payment": round(writer / PAYMENTS * 1000, 3),
+            "ledger_writer_share_of_cpu": round(writer / cpu, 3) if cpu else 0.0,
+            "process_cpu_cores": round(cpu / elapsed, 2),
+        }
+        return PAYMENTS / elapsed, PAYMENTS / created, calls, cost
     finally:
         kernel.close()
 
@@ -144,8 +169,8 @@ def payments_per_s(home: Path) -> tuple[float, float, float]:
 def payments() -> Iterator[Figure]:
     with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
         baseline = sealed_decisions_per_s(Path(a))
-        e2e, create, calls = payments_per_s(Path(b))
-    extra = {"clients": CLIENTS, "payments": PAYMENTS, "rail_calls_per_payment": calls}
+        e2e, create, calls, cost = payments_per_s(Path(b))
+    extra = {"clients": CLIENTS, "payments": PAYMENTS, "rail_calls_per_payment": calls, **cost}
     yield Figure("payments_settled_per_s", e2e, "payments/s", baseline, "sealed decisions/s", extra)
     yield Figure(
         "payments_accepted_per_s", create, "payments/s", baseline, "sealed decisions/s", extra

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,11 +11,27 @@ from prometheus_client import CollectorRegistry
 
 from paygod import __version__
 from paygod.api import problems, security
+from paygod.api.hotpath import HotPaths
 from paygod.api.kernel_metrics import KernelCollector
 from paygod.api.middleware import EdgeMiddleware, HttpMetrics
 from paygod.api.routers import accounting, admin, decisions, health, identity, ledger, payments
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import Settings, load_settings
+
+
+def freeze_startup_heap() -> None:
+    """Move everything built at start-up (modules, the app, the kernel) out of the cyclic
+    garbage collector's reach.
+
+    A full (generation 2) collection walks every tracked object and holds the GIL while it
+    does: with FastAPI, pydantic, SQLAlchemy and the kernel loaded that took 50-100 ms on
+    the benchmark machine, a pause every few seconds that every in-flight request waited
+    out (p99 of paced sealed decisions 90-130 ms; 13-19 ms with collection off). Frozen
+    objects are still freed by reference counting; only cycles among them would stay, and
+    start-up state lives as long as the process anyway (CPython docs, gc.freeze).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def v1_router() -> APIRouter:
@@ -40,6 +57,8 @@ def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -
             app.state.kernel = build_kernel(settings)
             if getattr(app.state, "run_worker", False):
                 app.state.kernel.start_background()
+            if getattr(app.state, "freeze_heap", False):
+                freeze_startup_heap()
         try:
             yield
         finally:
@@ -63,6 +82,8 @@ def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -
     app.include_router(health.router)
     app.include_router(v1_router())
     app.include_router(payments.webhooks)
+    # Added first, so it runs inside EdgeMiddleware (request id, body limit, metrics).
+    app.add_middleware(HotPaths)
     app.add_middleware(
         EdgeMiddleware,
         metrics=HttpMetrics(app.state.registry),
@@ -79,4 +100,5 @@ def app_from_env() -> FastAPI:
     configure_logging(settings.log_level.value, json_lines=settings.log_json)
     app = create_app(settings=settings)
     app.state.run_worker = settings.runs_embedded_worker  # each standalone process drains
+    app.state.freeze_heap = True  # a server process: see freeze_startup_heap
     return app

@@ -10,6 +10,7 @@ after the pack file has changed.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.ids import new_id
-from paygod.ledger import Entry, EntryDraft, LedgerService
+from paygod.ledger import Entry, EntryDraft, LedgerService, SignedTreeHead
 
 DECISION_KIND = "decision"
 EVIDENCE_KIND = "evidence"
@@ -39,6 +40,7 @@ PACK_KIND = "pack"
 EVENT_TYPE = "decision.finalized"
 MAX_SUBJECT = 256
 SEQ_CACHE = 100_000
+HEAD_REUSE_SECONDS = 1.0
 
 
 def pack_subject(name: str) -> str:
@@ -60,6 +62,8 @@ class DecisionService:
         self._published: set[str] = set()
         self._seqs: dict[str, int] = {}
         self._publish_lock = threading.Lock()
+        self._head: tuple[float, SignedTreeHead] | None = None
+        self._head_lock = threading.Lock()
 
     # -- choosing and checking ---------------------------------------------------------
 
@@ -126,9 +130,14 @@ class DecisionService:
         tenant_id: str = "default",
         requested_by: str | None = None,
         owner: str | None = None,
+        receipt: bool = True,
     ) -> dict[str, Any]:
-        """Decide and seal. `requested_by` is recorded in the index; `owner` (scope `own`)
-        keeps an idempotency key of another principal from replaying its decision."""
+        """Decide, seal and return the sealed decision with its receipt (`ledger`): seq,
+        inclusion proof and a signed tree head covering it. `receipt=False` leaves out the
+        proof and head for in-process callers that keep only the seq (the payment
+        decider), which spares them the proof's reads and, now and then, a signature.
+        `requested_by` is recorded in the index; `owner` (scope `own`) keeps an
+        idempotency key of another principal from replaying its decision."""
         # The request is identified by its parts; the input (the bulk) is hashed once and
         # that hash is reused as the sealed input_hash.
         unhashable = [
@@ -279,7 +288,7 @@ class DecisionService:
         self._seqs[decision_id] = sealed.seq
         if len(self._seqs) > SEQ_CACHE:
             self._seqs.pop(next(iter(self._seqs)))
-        return self._response(sealed, entries[-2], entries[-3], replayed=False)
+        return self._response(sealed, entries[-2], entries[-3], replayed=False, receipt=receipt)
 
     def _publications(self, packs: Sequence[Pack], tenant_id: str) -> list[EntryDraft]:
         drafts = []
@@ -385,29 +394,59 @@ class DecisionService:
         measured: Entry | None,
         *,
         replayed: bool,
+        receipt: bool = True,
     ) -> dict[str, Any]:
-        head = self.ledger.tree_head()
-        proof = self.ledger.inclusion_proof(sealed.seq, head.tree_size)
         payload = dict(sealed.payload)
         evidence_doc = dict(evidence.payload) if evidence is not None else None
         if evidence_doc is not None:
             evidence_doc.pop("decision_id", None)
+        ledger: dict[str, Any] = {
+            "seq": sealed.seq,
+            "entry_id": sealed.entry_id,
+            "record_hash": sealed.record_hash,
+            "recorded_at": sealed.timestamp,
+            "evidence_seq": evidence.seq if evidence is not None else None,
+            "measurements_seq": measured.seq if measured is not None else None,
+        }
+        if receipt:
+            head = self._covering_head(sealed.seq)
+            proof = self.ledger.inclusion_proof(sealed.seq, head.tree_size)
+            ledger["inclusion_proof"] = proof.as_dict()
+            ledger["tree_head"] = head.as_dict()
         return {
             **payload,
             "evidence": evidence_doc,
             "explanation": evidence_doc.get("explanation") if evidence_doc else None,
-            "ledger": {
-                "seq": sealed.seq,
-                "entry_id": sealed.entry_id,
-                "record_hash": sealed.record_hash,
-                "recorded_at": sealed.timestamp,
-                "evidence_seq": evidence.seq if evidence is not None else None,
-                "measurements_seq": measured.seq if measured is not None else None,
-                "inclusion_proof": proof.as_dict(),
-                "tree_head": head.as_dict(),
-            },
+            "ledger": ledger,
             "replayed": replayed,
         }
+
+    def _covering_head(self, seq: int) -> SignedTreeHead:
+        """A signed tree head that covers entry `seq`, for the receipt.
+
+        Signing costs more than the rest of the receipt, and the decisions of one group
+        commit all land under the same tree size: the head signed for the first of them
+        covers the others, so it is reused while it covers the entry and is under a second
+        old (receipts stay fresh). The callers of one batch wake together; the lock makes
+        one of them sign while the others wait for its head instead of each signing.
+        """
+        head = self._fresh_head(seq)
+        if head is not None:
+            return head
+        with self._head_lock:
+            head = self._fresh_head(seq)
+            if head is None:
+                head = self.ledger.tree_head()
+                self._head = (time.monotonic(), head)
+            return head
+
+    def _fresh_head(self, seq: int) -> SignedTreeHead | None:
+        cached = self._head
+        if cached is None or cached[1].tree_size <= seq:
+            return None
+        if time.monotonic() - cached[0] >= HEAD_REUSE_SECONDS:
+            return None
+        return cached[1]
 
     # -- dry run and replay ------------------------------------------------------------
 

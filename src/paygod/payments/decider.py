@@ -165,6 +165,7 @@ class RuntimeDecider:
             idempotency_key=f"payment:{payment_id}",
             tenant_id=tenant_id,
             requested_by=requested_by,
+            receipt=False,  # the payment keeps the seq; its own entries are its receipt
         )
         raw = str(result.get("decision", "error"))
         verdict = payment_verdict(raw)

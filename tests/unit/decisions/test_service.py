@@ -252,3 +252,96 @@ def test_numbers_without_an_exact_json_form_are_422_not_500(service: DecisionSer
     with pytest.raises(InvalidInput):
         decide(service, "surrogate", context={"note": "\ud800"})
     assert service.ledger.size == 0
+
+
+def test_receipts_reuse_a_fresh_covering_tree_head_and_still_verify(
+    service: DecisionService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    import paygod.decisions.service as module
+    from paygod.ledger.verifier import check_inclusion
+
+    signed: list[int] = []
+    sign = service.ledger.tree_head
+
+    def counting() -> Any:
+        head = sign()
+        signed.append(head.tree_size)
+        return head
+
+    monkeypatch.setattr(service.ledger, "tree_head", counting)
+    now = [100.0]
+    # Only this module's clock: the ledger reads time.monotonic too.
+    monkeypatch.setattr(module, "time", SimpleNamespace(monotonic=lambda: now[0]))
+
+    first = decide(service, "h1")  # nothing cached: signs
+    second = decide(service, "h2")  # the cached head ends before this entry: signs
+    assert signed == [first["ledger"]["seq"] + 1, second["ledger"]["seq"] + 1]
+    now[0] = 100.5
+    again = service.get(first["decision_id"])  # the newer head covers it: reused
+    assert again["ledger"]["tree_head"] == second["ledger"]["tree_head"]
+    assert check_inclusion(again["ledger"]["inclusion_proof"]) is None
+    assert (
+        again["ledger"]["inclusion_proof"]["root_hash"]
+        == second["ledger"]["tree_head"]["root_hash"]
+    )
+    assert len(signed) == 2
+    now[0] = 101.5  # over a second old: signed again
+    service.get(first["decision_id"])
+    assert len(signed) == 3
+
+
+def test_callers_woken_together_sign_one_tree_head(
+    service: DecisionService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    sealed = decide(service, "t1")
+    signed: list[int] = []
+    sign = service.ledger.tree_head
+
+    def counting() -> Any:
+        signed.append(1)
+        return sign()
+
+    monkeypatch.setattr(service.ledger, "tree_head", counting)
+    service._head = None  # as if the last head had gone stale
+    barrier = threading.Barrier(8)
+    heads: list[Any] = []
+
+    def read() -> None:
+        barrier.wait()
+        heads.append(service.get(sealed["decision_id"])["ledger"]["tree_head"])
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(heads) == 8 and all(h == heads[0] for h in heads)
+    assert len(signed) == 1
+
+
+def test_without_receipt_the_decision_is_sealed_the_same_minus_proof_and_head(
+    service: DecisionService,
+) -> None:
+    bare = service.decide(
+        subject="urn:paygod:agent:7",
+        context={"channel": "api"},
+        input=payment(),
+        idempotency_key="bare",
+        receipt=False,
+    )
+    assert set(bare["ledger"]) == {
+        "seq",
+        "entry_id",
+        "record_hash",
+        "recorded_at",
+        "evidence_seq",
+        "measurements_seq",
+    }
+    entry = service.ledger.get(bare["ledger"]["seq"])
+    assert entry is not None and entry.payload["decision_id"] == bare["decision_id"]
+    full = service.get(bare["decision_id"])  # anyone can still ask for the receipt later
+    assert full["ledger"]["inclusion_proof"]["leaf_index"] == bare["ledger"]["seq"]

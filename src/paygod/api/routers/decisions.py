@@ -24,6 +24,11 @@ def _json(document: Any, status_code: int = 200) -> Response:
     return Response(orjson.dumps(document), status_code=status_code, media_type="application/json")
 
 
+def json_response(result: dict[str, Any]) -> Response:
+    """201 for a decision sealed now, 200 for the one an Idempotency-Key already sealed."""
+    return _json(result, 200 if result.get("replayed") else 201)
+
+
 def _tenant(request: Request, kernel: Kernel) -> tuple[str, bool]:
     """(tenant, sees every tenant) of the caller; the settings' tenant without identity."""
     principal = getattr(request.state, "principal", None)
@@ -59,8 +64,15 @@ def create_decision(
     body: DecisionRequest,
     request: Request,
     idempotency_key: str = Header(alias="Idempotency-Key", min_length=1, max_length=200),
-    kernel: Kernel = Depends(get_kernel),
 ) -> Response:
+    # api/hotpath.py serves the well-formed request without FastAPI (same functions);
+    # this route documents the contract and answers everything else.
+    return json_response(decide(request, body, idempotency_key))
+
+
+def decide(request: Request, body: DecisionRequest, idempotency_key: str) -> dict[str, Any]:
+    """Decide and seal for the authenticated caller (after `enforce_access`)."""
+    kernel: Kernel = request.app.state.kernel
     tenant, _ = _tenant(request, kernel)
     result: dict[str, Any] = kernel.decisions.decide(
         subject=body.subject,
@@ -72,7 +84,7 @@ def create_decision(
         requested_by=principal_id(request),
         owner=owner_filter(request),
     )
-    return _json(result, 200 if result.get("replayed") else 201)
+    return result
 
 
 @router.get(

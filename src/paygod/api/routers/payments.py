@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import Field, StrictInt, StrictStr
 from starlette.concurrency import run_in_threadpool
@@ -96,14 +97,26 @@ def quote(body: QuoteRequest, kernel: Kernel = Depends(get_kernel)) -> dict[str,
     return result.as_dict()
 
 
-@router.post("", status_code=201, summary="Request a payment (decided, sealed, held, queued)")
+@router.post(
+    "",
+    status_code=201,
+    summary="Request a payment (decided, sealed, held, queued)",
+    response_model=None,
+)
 def create_payment(
     body: PaymentBody,
     request: Request,
-    response: Response,
     idempotency_key: str | None = Header(default=None, max_length=200),
-    kernel: Kernel = Depends(get_kernel),
-) -> dict[str, Any]:
+) -> Response:
+    # api/hotpath.py serves the well-formed request without FastAPI (same functions);
+    # this route documents the contract and answers everything else.
+    return create(request, body, idempotency_key)
+
+
+def create(request: Request, body: PaymentBody, idempotency_key: str | None) -> Response:
+    """Create the payment for the authenticated caller (after `enforce_access`): 201 when
+    created now, 200 when the Idempotency-Key already named it."""
+    kernel: Kernel = request.app.state.kernel
     tenant, owner = tenant_of(request, kernel), owner_filter(request)
     require_payer_owned(kernel, tenant, body.payer_account, owner)
     payment, created = kernel.payments.create(
@@ -113,10 +126,12 @@ def create_payment(
         idempotency_key=idempotency_key,
         owner=owner,
     )
-    if not created:
-        response.status_code = 200
-    response.headers["Location"] = f"/v1/payments/{payment.payment_id}"
-    return payment.as_dict()
+    return Response(
+        orjson.dumps(payment.as_dict()),
+        status_code=201 if created else 200,
+        media_type="application/json",
+        headers={"Location": f"/v1/payments/{payment.payment_id}"},
+    )
 
 
 @router.get("/{payment_id}", summary="A payment, its state and its history in the ledger")
