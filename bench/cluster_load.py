@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import orjson
 
 # The bundled pack limits velocity per payer: payments are spread over the payments
 # benchmark's funded payers.
 from bench.benchmarks.payments import PAYEE, PAYERS, _fund
+from bench.loadgen import Connection
 from paygod.cluster import Supervisor, cluster_specs
 
 PG_ADMIN_URL = os.environ.get("PAYGOD_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -268,12 +269,10 @@ async def drive(
     run = run or f"r{random.randrange(16**8):08x}"
     counter = itertools.count()
     deadline = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(
-        base_url=target.base_url, headers=target.headers, timeout=30.0, limits=limits
-    ) as client:
 
-        async def client_loop() -> None:
+    async def client_loop() -> None:
+        connection = Connection(target.base_url, target.headers)
+        try:
             while time.monotonic() < deadline:
                 n = next(counter)
                 if n >= max_requests:
@@ -282,20 +281,22 @@ async def drive(
                 path, body, headers = _request(op, n, run)
                 started = time.perf_counter()
                 try:
-                    response = await client.post(path, json=body, headers=headers)
-                except httpx.HTTPError:
+                    status, answer = await connection.request(
+                        "POST", path, orjson.dumps(body), headers
+                    )
+                except ConnectionError:
                     outcome.unknown[op] += 1  # no answer: the harness may not count it
                     continue
-                outcome.statuses[response.status_code] = (
-                    outcome.statuses.get(response.status_code, 0) + 1
-                )
-                if response.status_code in (200, 201):
+                outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
+                if status in (200, 201):
                     outcome.latencies[op].append(time.perf_counter() - started)
-                    outcome.acknowledged[op].append(_ack_id(op, response.json()))
+                    outcome.acknowledged[op].append(_ack_id(op, orjson.loads(answer)))
                 else:
                     outcome.refused[op] += 1
+        finally:
+            connection.close()
 
-        started = time.monotonic()
-        await asyncio.gather(*(client_loop() for _ in range(concurrency)))
-        outcome.seconds = time.monotonic() - started
+    started = time.monotonic()
+    await asyncio.gather(*(client_loop() for _ in range(concurrency)))
+    outcome.seconds = time.monotonic() - started
     return outcome

@@ -257,11 +257,7 @@ async def _drive(
     headers: dict[str, str],
     rate: float | None,
 ) -> tuple[float, list[float], dict[int, int]]:
-    """`clients` keep-alive HTTP/1.1 connections over raw asyncio streams.
-
-    httpx's async pool collapses under 64 concurrent connections on a small machine (the
-    load generator, not the server, becomes the bottleneck), so requests are written and
-    responses parsed by hand: Content-Length framing, which uvicorn always sends here.
+    """`clients` keep-alive HTTP/1.1 connections (bench.loadgen, raw asyncio streams).
 
     Without `rate` every client sends its next request as soon as the last one is answered
     (closed loop: the server's saturation throughput; by Little's law the mean latency is
@@ -272,9 +268,8 @@ async def _drive(
     """
     import orjson
 
-    host_port = url.removeprefix("http://")
-    host, port = host_port.split(":")
-    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    from bench.loadgen import Connection
+
     latencies: list[float] = []
     errors: dict[int, int] = {}
     counter = 0
@@ -283,7 +278,7 @@ async def _drive(
 
     async def worker(slot: int) -> None:
         nonlocal counter
-        reader, writer = await asyncio.open_connection(host, int(port))
+        connection = Connection(url, headers)
         turn = 0
         try:
             while True:
@@ -302,28 +297,19 @@ async def _drive(
                 counter += 1
                 n = counter
                 if body_for is None:
-                    request = f"GET {path} HTTP/1.1\r\nHost: {host_port}\r\n{extra}\r\n".encode()
+                    status, _ = await connection.request("GET", path)
                 else:
-                    payload = orjson.dumps(body_for(n))
-                    request = (
-                        f"POST {path} HTTP/1.1\r\nHost: {host_port}\r\n{extra}"
-                        f"Idempotency-Key: bench-{n}-{stop}\r\n"
-                        "Content-Type: application/json\r\n"
-                        f"Content-Length: {len(payload)}\r\n\r\n"
-                    ).encode() + payload
-                writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                status = int(head[9:12])
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                await reader.readexactly(length)
+                    status, _ = await connection.request(
+                        "POST",
+                        path,
+                        orjson.dumps(body_for(n)),
+                        {"Idempotency-Key": f"bench-{n}-{stop}"},
+                    )
                 latencies.append(time.perf_counter() - started)
                 if status >= 300:
                     errors[status] = errors.get(status, 0) + 1
         finally:
-            writer.close()
+            connection.close()
 
     await asyncio.gather(*(worker(slot) for slot in range(clients)))
     elapsed = time.perf_counter() - began

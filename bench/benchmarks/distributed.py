@@ -13,10 +13,9 @@ import asyncio
 import time
 from collections.abc import Iterator
 
-import httpx
-
 from bench.cluster_load import Deployment, deployment, drive
 from bench.harness import Figure, benchmark
+from bench.loadgen import Connection
 
 CLIENTS = 64
 SECONDS = 6.0
@@ -26,16 +25,19 @@ PROCESSES = (1, 2, 4)
 async def healthz_per_s(target: Deployment, seconds: float = 3.0) -> float:
     done = 0
     deadline = time.monotonic() + seconds
-    async with httpx.AsyncClient(base_url=target.base_url, timeout=10.0) as client:
 
-        async def loop() -> None:
-            nonlocal done
+    async def loop() -> None:
+        nonlocal done
+        connection = Connection(target.base_url)
+        try:
             while time.monotonic() < deadline:
-                if (await client.get("/healthz")).status_code == 200:
-                    done += 1
+                status, _ = await connection.request("GET", "/healthz")
+                done += status == 200
+        finally:
+            connection.close()
 
-        started = time.monotonic()
-        await asyncio.gather(*(loop() for _ in range(CLIENTS)))
+    started = time.monotonic()
+    await asyncio.gather(*(loop() for _ in range(CLIENTS)))
     return done / (time.monotonic() - started)
 
 
