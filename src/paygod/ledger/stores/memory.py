@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -99,6 +99,14 @@ class MemoryLedgerStore:
             return self._levels[level][index]
         except IndexError:
             raise KeyError((level, index)) from None
+
+    def nodes(self, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        levels = self._levels
+        found = {}
+        for level, index in keys:
+            if level < len(levels) and 0 <= index < len(levels[level]):
+                found[(level, index)] = levels[level][index]
+        return found
 
     def save_tree_head(self, head: SignedTreeHead) -> None:
         with self._lock:

@@ -23,9 +23,11 @@ from paygod.ledger.stores.sql import (
     ENTRY_COLUMNS,
     HEAD_COLUMNS,
     OUTBOX_INSERT_COLUMNS,
-    NodeCache,
     SqlLedgerReads,
+    TileCache,
+    grown_tiles,
     row_to_state,
+    tile_writes,
 )
 
 RETRY_AFTER = 5
@@ -45,7 +47,7 @@ class SqliteLedgerStore(SqlLedgerReads):
     def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
         self._writer: sqlite3.Connection | None = None
-        self._nodes = NodeCache()
+        self._tiles = TileCache()
 
     def _write_conn(self) -> sqlite3.Connection:
         if self._writer is None:
@@ -82,8 +84,17 @@ class SqliteLedgerStore(SqlLedgerReads):
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     sealed.rows,
                 )
+                fresh, grown = tile_writes(sealed.nodes)
+                if grown:
+                    stored = self._fetch_tiles(
+                        lambda sql, params: conn.execute(sql, params).fetchall(), list(grown)
+                    )
+                    conn.executemany(
+                        "UPDATE ledger_merkle_tiles SET hashes = ? WHERE tile = ?",
+                        grown_tiles(grown, stored),
+                    )
                 conn.executemany(
-                    "INSERT INTO ledger_merkle (level, idx, hash) VALUES (?, ?, ?)", sealed.nodes
+                    "INSERT INTO ledger_merkle_tiles (tile, hashes) VALUES (?, ?)", fresh
                 )
                 rows = outbox_rows(sealed, drafts)
                 if rows:
