@@ -20,6 +20,7 @@ same verdict faster, in two steps:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import pickle
 import re
@@ -73,7 +74,7 @@ PARALLEL_MIN_BYTES = 4 << 20  # below this, forking costs more than it saves
 
 
 def orjson_is_jcs(line: bytes) -> bool:
-    """True when orjson's serialisation `line` is also the RFC 8785 one."""
+    """True when orjson's serialisation `line` of an object is also the RFC 8785 one."""
     return not (
         b"+" in line
         or _INTEGRAL_FLOAT.search(line)
@@ -259,31 +260,47 @@ def _can_fork() -> bool:
         return (os.cpu_count() or 1) >= 2
 
 
-def fast_pieces(path: Path, *, keep_leaves: bool) -> list[Piece] | None:
+def fast_pieces(
+    path: Path, *, keep_leaves: bool, parts: int | None = None, fork: bool | None = None
+) -> list[Piece] | None:
+    """Scan the file in `parts` runs of whole lines (by default two forked processes for a
+    large file on a machine with two cores free to us, else one in-process scan)."""
     try:
         size = path.stat().st_size
     except OSError:
         return None
-    if size < PARALLEL_MIN_BYTES or not _can_fork():
-        try:
+    if parts is None:
+        parts = 2 if size >= PARALLEL_MIN_BYTES and _can_fork() else 1
+    if fork is None:
+        fork = parts > 1 and _can_fork()
+    try:
+        if parts <= 1:
             piece = scan(path.read_bytes(), keep_leaves=keep_leaves)
-        except OSError:
-            return None
-        return None if piece is None else [piece]
-    points = _split_points(path, size, 2)
-    child = _forked_scan(path, points[1], points[2], keep_leaves)
-    first = scan(_read(path, points[0], points[1]), keep_leaves=keep_leaves)
-    second = _collect(*child)
-    if first is None or second is None:
+            return None if piece is None else [piece]
+        points = _split_points(path, size, parts)
+        ranges = list(itertools.pairwise(points))
+        children = [_forked_scan(path, a, b, keep_leaves) for a, b in ranges[1:]] if fork else []
+        found = [scan(_read(path, *ranges[0]), keep_leaves=keep_leaves)]
+        if fork:
+            found += [_collect(pid, fd) for pid, fd in children]
+        else:
+            found += [scan(_read(path, a, b), keep_leaves=keep_leaves) for a, b in ranges[1:]]
+    except OSError:
         return None
-    return [first, second]
+    pieces = [piece for piece in found if piece is not None]
+    return pieces if len(pieces) == len(found) else None
 
 
 def fast_verify(
-    path: Path, tree_head: Mapping[str, Any] | None, public_key_pem: bytes | None
+    path: Path,
+    tree_head: Mapping[str, Any] | None = None,
+    public_key_pem: bytes | None = None,
+    *,
+    parts: int | None = None,
+    fork: bool | None = None,
 ) -> dict[str, Any] | None:
     """`verify_objects`' result for a file whose chain is sound, or None (then walk exactly)."""
-    pieces = fast_pieces(path, keep_leaves=tree_head is not None)
+    pieces = fast_pieces(path, keep_leaves=tree_head is not None, parts=parts, fork=fork)
     if pieces is None:
         return None
     position, previous = 0, GENESIS_HASH
