@@ -31,35 +31,24 @@ _ORJSON_OPTS = (
     | orjson.OPT_PASSTHROUGH_SUBCLASS
     | orjson.OPT_PASSTHROUGH_DATACLASS
 )
-# Where orjson's sorted output may differ from RFC 8785: non-integer numbers (ES6 number
-# form) and characters above U+FFFF (JCS sorts keys by UTF-16 units). A false positive
-# only costs the slower exact path.
-# A number token follows `":` (a member value), `[` or `,`. A bare `:` also precedes the
-# digits inside ISO timestamps ("06:38:53.000Z"), so those matches are looked at once more
-# instead of sending every entry down the slow path.
-_FLOAT = re.compile(rb"[\[,:]-?\d+[.eE]")
-_ASTRAL = re.compile(rb"[\xf0-\xf4]")
+# Where orjson's sorted output differs from RFC 8785: characters above U+FFFF in keys
+# (JCS sorts by UTF-16 units) and some number forms. For a number inside an array or
+# object (always followed by a delimiter) orjson differs from ES6 exactly when it writes
+# an integral float with ".0" (1.0, -0.0) or an exponent ES6 writes as plain digits
+# (e+16..e+20, e-6); "+" only appears in orjson's exponents. A false positive (the same
+# text inside a string) only costs the slower exact path. Property tests keep this true.
+INTEGRAL_FLOAT = re.compile(rb"\.0[,}\]]")
+SMALL_EXPONENT = re.compile(rb"e-6")
+ASTRAL = re.compile(rb"[\xf0-\xf4]")
 _NUMBER_START = frozenset(b"-0123456789")
 
 
-# orjson writes every non-integer number with a digit followed by "." or "e"; with digits
-# mapped to "0", two substring searches rule floats out before the (slower) regex runs.
-_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
-
-
-def _orjson_agrees(raw: bytes) -> bool:
+def orjson_agrees(raw: bytes) -> bool:
     if raw[0] in _NUMBER_START:
         return False  # a bare number: let the exact encoder format it
-    marked = raw.translate(_DIGITS_TO_ZERO)
-    if b"0." not in marked and b"0e" not in marked:
-        return raw.isascii() or not _ASTRAL.search(raw)
-    match = _FLOAT.search(raw)
-    while match is not None:
-        at = match.start()
-        if raw[at] != 58 or raw[at - 1] == 34:  # not ':' , or '":' (a member value)
-            return False
-        match = _FLOAT.search(raw, match.end())
-    return raw.isascii() or not _ASTRAL.search(raw)
+    if b"+" in raw or INTEGRAL_FLOAT.search(raw) or SMALL_EXPONENT.search(raw):
+        return False
+    return raw.isascii() or not ASTRAL.search(raw)
 
 
 def canonical_bytes(value: Any) -> bytes:
@@ -74,7 +63,7 @@ def canonical_bytes(value: Any) -> bytes:
         return canonicalize(value)
     # orjson writes NaN and infinities as null, which JCS refuses: any null takes the
     # exact path, which raises for non-finite numbers.
-    if b"null" in raw or not _orjson_agrees(raw):
+    if b"null" in raw or not orjson_agrees(raw):
         return canonicalize(value)
     return raw
 
@@ -85,7 +74,7 @@ def canonical_parsed_bytes(value: Any) -> bytes:
         raw = orjson.dumps(value, option=_ORJSON_OPTS)
     except (TypeError, orjson.JSONEncodeError):
         return canonicalize(value)
-    if not _orjson_agrees(raw):
+    if not orjson_agrees(raw):
         return canonicalize(value)
     return raw
 
