@@ -79,11 +79,11 @@ def canonical_parsed_bytes(value: Any) -> bytes:
     return raw
 
 
-_PLAIN = re.compile(r'[^"\\\x00-\x1f]*')
 
 
 def _json_str(text: str) -> bytes:
-    if text.isascii() and _PLAIN.fullmatch(text):
+    # Printable ASCII without a quote or a backslash is its own JSON string (RFC 8785 §3.2.2.2).
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
         return b'"' + text.encode() + b'"'
     return canonicalize(text)
 
