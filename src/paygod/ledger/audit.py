@@ -117,6 +117,9 @@ def scan(buf: bytes, *, keep_leaves: bool = False) -> Piece | None:
     leaves = bytearray() if keep_leaves else None
     position = first_index = -1
     previous = first_previous = ""
+    # No pattern of `orjson_is_jcs` spans a line, so one search of the whole buffer usually
+    # clears every line at once; only a buffer with a hit checks line by line.
+    clean = not (b"+" in buf or integral(buf) or small(buf)) and (buf.isascii() or not astral(buf))
     for line in buf.split(b"\n"):
         if not line:
             continue
@@ -141,8 +144,13 @@ def scan(buf: bytes, *, keep_leaves: bool = False) -> Piece | None:
             canon == line
             and line[8] == 123  # data is an object: the line starts {"data":{
             and line[-2] == 34  # timestamp is a string: the line ends "}
-            and not (b"+" in line or integral(line) or small(line))
-            and (line.isascii() or not astral(line))
+            and (
+                clean
+                or (
+                    not (b"+" in line or integral(line) or small(line))
+                    and (line.isascii() or not astral(line))
+                )
+            )
         ):
             # `line` is the RFC 8785 form (see `orjson_is_jcs`): members data,
             # entry_index, previous_hash, record_hash, timestamp in this order, and no

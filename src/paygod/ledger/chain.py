@@ -35,10 +35,11 @@ _ORJSON_OPTS = (
 # (JCS sorts by UTF-16 units) and some number forms. For a number inside an array or
 # object (always followed by a delimiter) orjson differs from ES6 exactly when it writes
 # an integral float with ".0" (1.0, -0.0) or an exponent ES6 writes as plain digits
-# (e+16..e+20, e-6); "+" only appears in orjson's exponents. A false positive (the same
-# text inside a string) only costs the slower exact path. Property tests keep this true.
+# (e+16..e+20, e-6); "+" only appears in orjson's exponents. None of these spans a line.
+# A false positive (the same text inside a string) only costs the slower exact path.
+# Property tests keep this true.
 INTEGRAL_FLOAT = re.compile(rb"\.0[,}\]]")
-SMALL_EXPONENT = re.compile(rb"e-6")
+SMALL_EXPONENT = re.compile(rb"e-6[,}\]]")  # the number ends there (not a UUID's "e-6b")
 ASTRAL = re.compile(rb"[\xf0-\xf4]")
 _NUMBER_START = frozenset(b"-0123456789")
 
@@ -77,8 +78,6 @@ def canonical_parsed_bytes(value: Any) -> bytes:
     if not orjson_agrees(raw):
         return canonicalize(value)
     return raw
-
-
 
 
 def _json_str(text: str) -> bytes:
