@@ -278,12 +278,15 @@ def fast_pieces(
             return None if piece is None else [piece]
         points = _split_points(path, size, parts)
         ranges = list(itertools.pairwise(points))
-        children = [_forked_scan(path, a, b, keep_leaves) for a, b in ranges[1:]] if fork else []
-        found = [scan(_read(path, *ranges[0]), keep_leaves=keep_leaves)]
-        if fork:
-            found += [_collect(pid, fd) for pid, fd in children]
+        if not fork:
+            found = [scan(_read(path, a, b), keep_leaves=keep_leaves) for a, b in ranges]
         else:
-            found += [scan(_read(path, a, b), keep_leaves=keep_leaves) for a, b in ranges[1:]]
+            children = [_forked_scan(path, a, b, keep_leaves) for a, b in ranges[1:]]
+            try:
+                first = scan(_read(path, *ranges[0]), keep_leaves=keep_leaves)
+            finally:  # every child is reaped, whatever happened here
+                rest = [_collect(pid, fd) for pid, fd in children]
+            found = [first, *rest]
     except OSError:
         return None
     pieces = [piece for piece in found if piece is not None]
