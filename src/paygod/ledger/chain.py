@@ -171,10 +171,37 @@ MerkleNode = tuple[int, int, bytes]  # (level, index within level, hash)
 
 @dataclass(frozen=True, slots=True)
 class Sealed:
+    """Sealed entries, their rows and the Merkle nodes they complete.
+
+    `levels[l]` holds the new nodes of level l in index order; they start at index
+    `first_size >> l`, `first_size` being the tree size before these entries. (Plain
+    per-level lists: sealing appends one hash per node, no tuple per node.)
+    """
+
     entries: list[Entry]
-    nodes: list[MerkleNode]
+    levels: list[list[bytes]]
+    first_size: int
     rows: list[tuple[Any, ...]]  # ledger_entries rows (SQL stores), text already rendered
     state: ChainState
+
+    @property
+    def nodes(self) -> list[MerkleNode]:
+        """The new nodes as (level, index, hash)."""
+        return [
+            (level, (self.first_size >> level) + k, node)
+            for level, hashes in enumerate(self.levels)
+            for k, node in enumerate(hashes)
+        ]
+
+
+def _new_levels() -> list[list[bytes]]:
+    return [[] for _ in range(64)]  # a tree of < 2^63 leaves has fewer levels
+
+
+def _trimmed(levels: list[list[bytes]]) -> list[list[bytes]]:
+    while levels and not levels[-1]:
+        levels.pop()
+    return levels
 
 
 def _check_draft(draft: EntryDraft, position: int) -> None:
@@ -235,7 +262,8 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
 
         now = parse_instant(timestamp)
     entries: list[Entry] = []
-    nodes: list[MerkleNode] = []
+    levels = _new_levels()
+    leaves = levels[0]
     rows: list[tuple[Any, ...]] = []
     frontier = list(state.frontier)
     previous = state.last_hash
@@ -356,12 +384,12 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
                 rh,
             )
         )
-        nodes.append((0, seq, lh))
-        level, index, node = 0, seq, lh
+        leaves.append(lh)
+        level, node = 0, lh
         while frontier and frontier[-1][0] == level:
             node = sha256(b"\x01" + frontier.pop()[1] + node).digest()  # RFC 9162 node
-            level, index = level + 1, index >> 1
-            nodes.append((level, index, node))
+            level += 1
+            levels[level].append(node)
         frontier.append((level, node))
         rows.append(
             (
@@ -387,12 +415,12 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
         last_recorded_at=timestamp if entries else state.last_recorded_at,
         frontier=tuple(frontier),
     )
-    return Sealed(entries, nodes, rows, new_state)
+    return Sealed(entries, _trimmed(levels), state.size, rows, new_state)
 
 
 def adopt(state: ChainState, entries: Sequence[Entry]) -> Sealed:
     """Append entries sealed elsewhere (an import), checking they extend this chain exactly."""
-    nodes: list[MerkleNode] = []
+    levels = _new_levels()
     rows: list[tuple[Any, ...]] = []
     frontier = list(state.frontier)
     previous = state.last_hash
@@ -406,13 +434,13 @@ def adopt(state: ChainState, entries: Sequence[Entry]) -> Sealed:
         if compute_record_hash(entry) != entry.record_hash:
             raise InvalidInput(f"imported entry {entry.seq} has a wrong record_hash")
         lh = entry_leaf_hash(entry)
-        nodes.append((0, seq, lh))
-        level, index, node = 0, seq, lh
+        levels[0].append(lh)
+        level, node = 0, lh
         while frontier and frontier[-1][0] == level:
             _, left = frontier.pop()
             node = node_hash(left, node)
-            level, index = level + 1, index >> 1
-            nodes.append((level, index, node))
+            level += 1
+            levels[level].append(node)
         frontier.append((level, node))
         data = entry.data()
         rows.append(
@@ -435,7 +463,7 @@ def adopt(state: ChainState, entries: Sequence[Entry]) -> Sealed:
         timestamp = max(timestamp or entry.timestamp, entry.timestamp)
         seq += 1
     new_state = ChainState(seq, previous, timestamp, tuple(frontier))
-    return Sealed(list(entries), nodes, rows, new_state)
+    return Sealed(list(entries), _trimmed(levels), state.size, rows, new_state)
 
 
 def entry_from_interchange(line: Mapping[str, Any]) -> Entry:

@@ -58,13 +58,13 @@ class MemoryLedgerStore:
         for entry in sealed.entries:
             self._by_id[entry.entry_id] = entry.seq
             self._entries.append(entry)
-        for level, index, node in sealed.nodes:
+        for level, hashes in enumerate(sealed.levels):
             while len(self._levels) <= level:
                 self._levels.append([])
             nodes = self._levels[level]
-            if index != len(nodes):
-                raise RuntimeError(f"merkle node ({level}, {index}) out of order")
-            nodes.append(node)
+            if hashes and len(nodes) != sealed.first_size >> level:
+                raise RuntimeError(f"merkle nodes of level {level} out of order")
+            nodes.extend(hashes)
 
     # -- reads ----------------------------------------------------------------------------
 

@@ -72,7 +72,7 @@ class PostgresLedgerStore(SqlLedgerReads):
                         with cur.copy(f"COPY ledger_entries ({ENTRY_COLUMNS}) FROM STDIN") as copy:
                             for params in sealed.rows:
                                 copy.write_row(params)
-                        fresh, grown = tile_writes(sealed.nodes)
+                        fresh, grown = tile_writes(sealed)
                         if grown:
                             stored = self._fetch_tiles(
                                 lambda sql, params: cur.execute(sql, params).fetchall(),

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from paygod.kernel.clock import parse_instant
-from paygod.ledger.chain import ChainState, MerkleNode
+from paygod.ledger.chain import ChainState, Sealed
 from paygod.ledger.model import Entry, SignedTreeHead
 
 ENTRY_COLUMNS = (
@@ -90,28 +90,27 @@ def tile_of(level: int, index: int) -> int:
 
 
 def tile_writes(
-    nodes: Sequence[MerkleNode],
+    sealed: Sealed,
 ) -> tuple[list[tuple[int, bytes]], dict[int, tuple[int, bytes]]]:
     """Group new nodes by tile: (tiles that start with them, {tile: (nodes stored before, added)}).
 
     Nodes of one level arrive in index order and each is written once, so a tile either
     starts in this batch (a new row) or continues a row written before (it grows).
     """
-    parts: dict[int, tuple[int, list[bytes]]] = {}
-    for level, index, node in nodes:
-        key = (level << LEVEL_SHIFT) | (index >> TILE_BITS)
-        found = parts.get(key)
-        if found is None:
-            parts[key] = (index & TILE_MASK, [node])
-        else:
-            found[1].append(node)
     fresh: list[tuple[int, bytes]] = []
     grown: dict[int, tuple[int, bytes]] = {}
-    for key, (offset, hashes) in parts.items():
-        if offset == 0:
-            fresh.append((key, b"".join(hashes)))
-        else:
-            grown[key] = (offset, b"".join(hashes))
+    for level, hashes in enumerate(sealed.levels):
+        index, done, count = sealed.first_size >> level, 0, len(hashes)
+        while done < count:
+            offset = (index + done) & TILE_MASK
+            take = min(TILE_NODES - offset, count - done)
+            key = (level << LEVEL_SHIFT) | ((index + done) >> TILE_BITS)
+            data = b"".join(hashes[done : done + take])
+            if offset == 0:
+                fresh.append((key, data))
+            else:
+                grown[key] = (offset, data)
+            done += take
     return fresh, grown
 
 

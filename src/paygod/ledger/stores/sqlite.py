@@ -96,7 +96,7 @@ class SqliteLedgerStore(SqlLedgerReads):
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     sealed.rows,
                 )
-                fresh, grown = tile_writes(sealed.nodes)
+                fresh, grown = tile_writes(sealed)
                 if grown:
                     stored = self._fetch_tiles(
                         lambda sql, params: conn.execute(sql, params).fetchall(), list(grown)
