@@ -194,8 +194,9 @@ class Sealed:
         ]
 
 
-def _new_levels() -> list[list[bytes]]:
-    return [[] for _ in range(64)]  # a tree of < 2^63 leaves has fewer levels
+def _new_levels(final_size: int) -> list[list[bytes]]:
+    # A tree of n leaves has nodes up to level n.bit_length() - 1.
+    return [[] for _ in range(max(final_size.bit_length(), 1))]
 
 
 def _trimmed(levels: list[list[bytes]]) -> list[list[bytes]]:
@@ -262,7 +263,7 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
 
         now = parse_instant(timestamp)
     entries: list[Entry] = []
-    levels = _new_levels()
+    levels = _new_levels(state.size + len(drafts))
     leaves = levels[0]
     rows: list[tuple[Any, ...]] = []
     frontier = list(state.frontier)
@@ -420,7 +421,7 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
 
 def adopt(state: ChainState, entries: Sequence[Entry]) -> Sealed:
     """Append entries sealed elsewhere (an import), checking they extend this chain exactly."""
-    levels = _new_levels()
+    levels = _new_levels(state.size + len(entries))
     rows: list[tuple[Any, ...]] = []
     frontier = list(state.frontier)
     previous = state.last_hash
