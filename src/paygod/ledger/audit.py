@@ -113,8 +113,7 @@ def scan(buf: bytes, *, keep_leaves: bool = False) -> Piece | None:
     loads, dumps, sha256 = orjson.loads, orjson.dumps, hashlib.sha256
     opts, five = _CANON_OPTS, _FIVE
     integral, small, astral = INTEGRAL_FLOAT.search, SMALL_EXPONENT.search, ASTRAL.search
-    edge: list[tuple[int, int, bytes]] = []
-    leaves = bytearray() if keep_leaves else None
+    leaves: list[bytes] = []
     position = first_index = -1
     previous = first_previous = ""
     # No pattern of `orjson_is_jcs` spans a line, so one search of the whole buffer usually
@@ -173,18 +172,7 @@ def scan(buf: bytes, *, keep_leaves: bool = False) -> Piece | None:
                 return None
         if expected != record:
             return None
-        if leaves is not None:
-            leaves += leaf
-        # The compact range grows by one leaf: merge aligned siblings (RFC 9162 nodes).
-        start, level, node = position, 0, leaf
-        while edge:
-            left_start, left_level, left = edge[-1]
-            if left_level != level or left_start & ((2 << level) - 1):
-                break
-            edge.pop()
-            node = sha256(b"\x01" + left + node).digest()
-            start, level = left_start, level + 1
-        edge.append((start, level, node))
+        leaves.append(leaf)
         previous = record
         position += 1
     if position < 0:
@@ -197,9 +185,33 @@ def scan(buf: bytes, *, keep_leaves: bool = False) -> Piece | None:
         first_index,
         first_previous,
         previous,
-        edge,
-        None if leaves is None else bytes(leaves),
+        compact_range(first_index, leaves),
+        b"".join(leaves) if keep_leaves else None,
     )
+
+
+def compact_range(start: int, leaves: list[bytes]) -> list[tuple[int, int, bytes]]:
+    """The perfect subtrees, as (first leaf, level, hash), that cover leaves [start, ...).
+
+    Level by level: a node whose sibling lies outside the range (an odd first index, or
+    a last node without a right neighbour) is part of the range's edge; the others pair
+    up into the next level (RFC 9162 nodes), one list comprehension per level.
+    """
+    sha256 = hashlib.sha256
+    left: list[tuple[int, int, bytes]] = []
+    right: list[tuple[int, int, bytes]] = []
+    nodes, index, level = leaves, start, 0
+    while nodes:
+        if index & 1:
+            left.append((index << level, level, nodes[0]))
+            nodes, index = nodes[1:], index + 1
+        if len(nodes) & 1:
+            right.append(((index + len(nodes) - 1) << level, level, nodes[-1]))
+            nodes = nodes[:-1]
+        pairs = iter(nodes)
+        nodes = [sha256(b"\x01" + a + b).digest() for a, b in zip(pairs, pairs, strict=False)]
+        index, level = index >> 1, level + 1
+    return left + right[::-1]
 
 
 def _split_points(path: Path, size: int, parts: int) -> list[int]:

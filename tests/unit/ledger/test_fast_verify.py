@@ -248,3 +248,23 @@ def test_every_float_form_accepted_only_when_it_is_rfc8785(value: float) -> None
     line = orjson.dumps({"x": [value, {"y": value}]}, option=orjson.OPT_SORT_KEYS)
     if orjson_is_jcs(line):
         assert line == canonicalize({"x": [value, {"y": value}]})
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=1000), st.integers(min_value=0, max_value=150))
+def test_compact_range_matches_leaf_by_leaf_merging(start: int, count: int) -> None:
+    """The level-by-level compact range equals merging one leaf at a time (RFC 9162)."""
+    from paygod.ledger.audit import _push, compact_range
+
+    leaves = [hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(count)]
+    edge: list[tuple[int, int, bytes]] = []
+    for offset, leaf in enumerate(leaves):
+        _push(edge, start + offset, 0, leaf)
+    assert compact_range(start, leaves) == edge
+    if start == 0 and leaves:
+        root = edge[-1][2]
+        for _, _, left in reversed(edge[:-1]):
+            root = hashlib.sha256(b"\x01" + left + root).digest()
+        from paygod.ledger.verifier import merkle_root
+
+        assert root == merkle_root(leaves)
