@@ -107,8 +107,9 @@ def _push(edge: list[tuple[int, int, bytes]], start: int, level: int, node: byte
 def scan(buf: bytes, *, keep_leaves: bool = False) -> Piece | None:
     """The fast pass over whole lines; None as soon as only the exact walk can say more.
 
-    This loop is the whole cost of verifying an export, so it is written flat: no calls
-    per line beyond parsing, serialising, two byte-string hashes and the Merkle merges.
+    This loop is the whole cost of verifying an export, so it is written flat: per line,
+    parsing, serialising and two byte-string hashes; the Merkle nodes above the leaves are
+    hashed after the loop, level by level (`compact_range`).
     """
     loads, dumps, sha256 = orjson.loads, orjson.dumps, hashlib.sha256
     opts, five = _CANON_OPTS, _FIVE
