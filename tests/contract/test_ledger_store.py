@@ -213,6 +213,57 @@ def test_outbox_written_with_entry(ledger: LedgerService, store: LedgerStore) ->
     assert tuple(row) == (entry.seq, "DecisionFinalized", "pending", 0)
 
 
+def test_large_append_returns_what_was_stored(ledger: LedgerService, store: LedgerStore) -> None:
+    """A large append's entries (built by the caller while the writer commits, on the SQL
+    stores) are exactly the stored ones, events included; a bad draft stores nothing."""
+    first = ledger.append(draft(n=0))
+    event = EventEnvelope(
+        event_type="Observed",
+        aggregate_id="acct-7",
+        aggregate_type="account",
+        tenant_id="t2",
+        payload={"n": 5},
+        occurred_at=T0,
+        recorded_at=T0,
+    )
+    drafts = [
+        EntryDraft(
+            "observation",
+            f"acct-{i % 9}",
+            {"n": i, "nested": {"list": [i, "x"]}},
+            tenant_id="t2" if i % 2 else "default",
+            valid_from=T0 - timedelta(days=i) if i % 3 == 0 else None,
+            valid_to=T0 + timedelta(days=1) if i % 5 == 0 else None,
+            supersedes=first.entry_id if i == 7 else None,
+            events=(event,) if i == 5 else (),
+        )
+        for i in range(150)
+    ]
+    entries = ledger.append_many(drafts)
+    assert [e.seq for e in entries] == list(range(1, 151))
+    assert entries == [ledger.get(seq) for seq in range(1, 151)]
+    assert entries[7].supersedes == first.entry_id
+    assert entries[0].valid_from == T0 and entries[0].valid_to == T0 + timedelta(days=1)
+    assert entries[1].valid_from == entries[1].recorded_at and entries[1].valid_to is None
+    if store.name in ("memory", "jsonl"):
+        assert [r["entry_seq"] for r in ledger.outbox] == [6]
+    else:
+        db = store.db  # type: ignore[attr-defined]
+        sql = "SELECT entry_seq FROM outbox WHERE event_id = " + (
+            "?" if store.name == "sqlite" else "%s"
+        )
+        if store.name == "sqlite":
+            rows = db.connection().execute(sql, (event.event_id,)).fetchall()
+        else:
+            with db.connection() as conn:
+                rows = conn.execute(sql, (event.event_id,)).fetchall()
+        assert [tuple(r) for r in rows] == [(6,)]
+    with pytest.raises(Exception, match="payload"):
+        ledger.append_many([*drafts[:100], EntryDraft("k", "s", {"bad": float("nan")})])
+    assert ledger.size == 151
+    assert ledger.verify().ok
+
+
 def test_bitemporal_correction(ledger: LedgerService, clock: ManualClock) -> None:
     original = ledger.append(EntryDraft("observation", "acct-9", {"limit": 100}, valid_from=T0))
     clock.advance(60)

@@ -106,3 +106,52 @@ def test_unreachable_store_fails_fast_and_reads_keep_working(schema_url: str) ->
         dead.close()
         ledger.close()
         db.close()
+
+
+def test_migration_converts_node_rows_into_tiles(schema_url: str) -> None:
+    """ledger_0002 on PostgreSQL: a ledger stored one row per node keeps every node."""
+    from datetime import UTC, datetime
+
+    from alembic import command
+
+    from paygod.kernel.migrations.runner import alembic_config
+    from paygod.ledger.chain import ChainState, seal
+
+    db = PostgresDatabase(schema_url)
+    try:
+        command.upgrade(alembic_config(db.sqlalchemy_url), "ledger_0001")
+        now = datetime(2026, 3, 1, tzinfo=UTC)
+        sealed = seal(ChainState(), [EntryDraft("k", "s", {"i": i}) for i in range(140)], now)
+        with psycopg.connect(schema_url) as conn, conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO ledger_entries (seq, entry_id, kind, tenant_id, subject, payload,"
+                " recorded_at, valid_from, valid_to, supersedes, previous_hash, record_hash)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                sealed.rows,
+            )
+            cur.executemany(
+                "INSERT INTO ledger_merkle (level, idx, hash) VALUES (%s, %s, %s)",
+                sealed.nodes,
+            )
+            cur.execute(
+                "UPDATE ledger_head SET size = %s, last_hash = %s, last_recorded_at = %s,"
+                " frontier = %s",
+                (
+                    140,
+                    sealed.state.last_hash,
+                    sealed.state.last_recorded_at,
+                    sealed.state.frontier_json(),
+                ),
+            )
+        migrate(db)
+        ledger = LedgerService(PostgresLedgerStore(db), SystemClock())
+        try:
+            wanted = {(level, index): node for level, index, node in sealed.nodes}
+            assert ledger.store.nodes(wanted) == wanted
+            assert ledger.verify().ok
+            ledger.append_many([EntryDraft("k", "s", {"after": k}) for k in range(3)])
+            assert ledger.verify().ok
+        finally:
+            ledger.close()
+    finally:
+        db.close()

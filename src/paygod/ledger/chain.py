@@ -21,7 +21,7 @@ from paygod.canonical import CanonicalizationError, canonicalize
 from paygod.kernel.clock import isoformat
 from paygod.kernel.errors import FieldError, InvalidInput
 from paygod.kernel.ids import new_id
-from paygod.ledger.model import GENESIS_HASH, Entry, EntryDraft
+from paygod.ledger.model import GENESIS_HASH, Entry, EntryDraft, sealed_entry
 from paygod.ledger.verifier import leaf_hash, node_hash
 
 _ORJSON_OPTS = (
@@ -31,27 +31,25 @@ _ORJSON_OPTS = (
     | orjson.OPT_PASSTHROUGH_SUBCLASS
     | orjson.OPT_PASSTHROUGH_DATACLASS
 )
-# Where orjson's sorted output may differ from RFC 8785: non-integer numbers (ES6 number
-# form) and characters above U+FFFF (JCS sorts keys by UTF-16 units). A false positive
-# only costs the slower exact path.
-# A number token follows `":` (a member value), `[` or `,`. A bare `:` also precedes the
-# digits inside ISO timestamps ("06:38:53.000Z"), so those matches are looked at once more
-# instead of sending every entry down the slow path.
-_FLOAT = re.compile(rb"[\[,:]-?\d+[.eE]")
-_ASTRAL = re.compile(rb"[\xf0-\xf4]")
+# Where orjson's sorted output differs from RFC 8785: characters above U+FFFF in keys
+# (JCS sorts by UTF-16 units) and some number forms. For a number inside an array or
+# object (always followed by a delimiter) orjson differs from ES6 exactly when it writes
+# an integral float with ".0" (1.0, -0.0) or an exponent ES6 writes as plain digits
+# (e+16..e+20, e-6); "+" only appears in orjson's exponents. None of these spans a line.
+# A false positive (the same text inside a string) only costs the slower exact path.
+# Property tests keep this true.
+INTEGRAL_FLOAT = re.compile(rb"\.0[,}\]]")
+SMALL_EXPONENT = re.compile(rb"e-6[,}\]]")  # the number ends there (not a UUID's "e-6b")
+ASTRAL = re.compile(rb"[\xf0-\xf4]")
 _NUMBER_START = frozenset(b"-0123456789")
 
 
-def _orjson_agrees(raw: bytes) -> bool:
+def orjson_agrees(raw: bytes) -> bool:
     if raw[0] in _NUMBER_START:
         return False  # a bare number: let the exact encoder format it
-    match = _FLOAT.search(raw)
-    while match is not None:
-        at = match.start()
-        if raw[at] != 58 or raw[at - 1] == 34:  # not ':' , or '":' (a member value)
-            return False
-        match = _FLOAT.search(raw, match.end())
-    return raw.isascii() or not _ASTRAL.search(raw)
+    if b"+" in raw or INTEGRAL_FLOAT.search(raw) or SMALL_EXPONENT.search(raw):
+        return False
+    return raw.isascii() or not ASTRAL.search(raw)
 
 
 def canonical_bytes(value: Any) -> bytes:
@@ -66,7 +64,7 @@ def canonical_bytes(value: Any) -> bytes:
         return canonicalize(value)
     # orjson writes NaN and infinities as null, which JCS refuses: any null takes the
     # exact path, which raises for non-finite numbers.
-    if b"null" in raw or not _orjson_agrees(raw):
+    if b"null" in raw or not orjson_agrees(raw):
         return canonicalize(value)
     return raw
 
@@ -77,16 +75,14 @@ def canonical_parsed_bytes(value: Any) -> bytes:
         raw = orjson.dumps(value, option=_ORJSON_OPTS)
     except (TypeError, orjson.JSONEncodeError):
         return canonicalize(value)
-    if not _orjson_agrees(raw):
+    if not orjson_agrees(raw):
         return canonicalize(value)
     return raw
 
 
-_PLAIN = re.compile(r'[^"\\\x00-\x1f]*')
-
-
 def _json_str(text: str) -> bytes:
-    if text.isascii() and _PLAIN.fullmatch(text):
+    # Printable ASCII without a quote or a backslash is its own JSON string (RFC 8785 §3.2.2.2).
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
         return b'"' + text.encode() + b'"'
     return canonicalize(text)
 
@@ -175,10 +171,38 @@ MerkleNode = tuple[int, int, bytes]  # (level, index within level, hash)
 
 @dataclass(frozen=True, slots=True)
 class Sealed:
+    """Sealed entries, their rows and the Merkle nodes they complete.
+
+    `levels[l]` holds the new nodes of level l in index order; they start at index
+    `first_size >> l`, `first_size` being the tree size before these entries. (Plain
+    per-level lists: sealing appends one hash per node, no tuple per node.)
+    """
+
     entries: list[Entry]
-    nodes: list[MerkleNode]
+    levels: list[list[bytes]]
+    first_size: int
     rows: list[tuple[Any, ...]]  # ledger_entries rows (SQL stores), text already rendered
     state: ChainState
+
+    @property
+    def nodes(self) -> list[MerkleNode]:
+        """The new nodes as (level, index, hash)."""
+        return [
+            (level, (self.first_size >> level) + k, node)
+            for level, hashes in enumerate(self.levels)
+            for k, node in enumerate(hashes)
+        ]
+
+
+def _new_levels(final_size: int) -> list[list[bytes]]:
+    # A tree of n leaves has nodes up to level n.bit_length() - 1.
+    return [[] for _ in range(max(final_size.bit_length(), 1))]
+
+
+def _trimmed(levels: list[list[bytes]]) -> list[list[bytes]]:
+    while levels and not levels[-1]:
+        levels.pop()
+    return levels
 
 
 def _check_draft(draft: EntryDraft, position: int) -> None:
@@ -209,8 +233,28 @@ def _check_draft(draft: EntryDraft, position: int) -> None:
         )
 
 
+def _simple(draft: EntryDraft) -> bool:
+    """True for the common draft shape, which `_check_draft` would accept without a look."""
+    kind, subject, tenant = draft.kind, draft.subject, draft.tenant_id
+    return (
+        type(kind) is str
+        and type(subject) is str
+        and type(tenant) is str
+        and bool(kind and subject and tenant)
+        and type(draft.payload) is dict
+        and draft.valid_from is None
+        and draft.valid_to is None
+    )
+
+
 def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Sealed:
-    """Give drafts consecutive seqs, one transaction time, their hashes and Merkle nodes."""
+    """Give drafts consecutive seqs, one transaction time, their hashes and Merkle nodes.
+
+    This loop is the ledger's write hot path (group commit runs it for every entry), so
+    per-entry work is kept to: one canonical serialisation of the payload, two SHA-256 of
+    byte strings assembled by concatenation, the Merkle nodes the entry completes, and one
+    row tuple. Strings repeated across a batch (kind, subject, tenant) are encoded once.
+    """
     timestamp = isoformat(now)
     if state.last_recorded_at is not None and timestamp < state.last_recorded_at:
         # Transaction time never runs backwards along the chain, whatever the wall clock does.
@@ -219,103 +263,147 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
 
         now = parse_instant(timestamp)
     entries: list[Entry] = []
-    nodes: list[MerkleNode] = []
+    levels = _new_levels(state.size + len(drafts))
+    leaves = levels[0]
     rows: list[tuple[Any, ...]] = []
     frontier = list(state.frontier)
     previous = state.last_hash
     seq = state.size
     timestamp_json = _json_str(timestamp)
+    # The members after "previous_hash" are the same for every entry of the batch.
+    record_tail = b'","timestamp":' + timestamp_json + b"}"
+    leaf_tail = record_tail
+    timestamp_member = b',"valid_from":"' + timestamp.encode() + b'","valid_to":'
+    texts: dict[str, bytes] = {}
+    sha256 = hashlib.sha256
+    loads, dumps = orjson.loads, orjson.dumps
+    integral, small, astral = INTEGRAL_FLOAT.search, SMALL_EXPONENT.search, ASTRAL.search
     for position, draft in enumerate(drafts):
-        _check_draft(draft, position)
-        valid_from = draft.valid_from or now
-        valid_from_text = timestamp if draft.valid_from is None else isoformat(valid_from)
-        valid_to_text = None if draft.valid_to is None else isoformat(draft.valid_to)
+        simple = _simple(draft)
+        if not simple:
+            _check_draft(draft, position)
+        payload = draft.payload
         entry_id = new_id()
+        # canonical_bytes, inlined: orjson's bytes when they are provably RFC 8785's (no
+        # null, which may be a NaN; no number form or key order where the two differ).
         try:
-            payload_bytes = canonical_bytes(dict(draft.payload))
-        except CanonicalizationError as exc:
-            raise InvalidInput(
-                "ledger entry payload has no RFC 8785 form",
-                errors=[FieldError(f"/{position}/payload", str(exc))],
-            ) from None
+            payload_bytes = (
+                dumps(payload, option=_ORJSON_OPTS) if type(payload) is dict else b"null"
+            )
+        except (TypeError, orjson.JSONEncodeError):
+            payload_bytes = b"null"
+        if (
+            b"null" in payload_bytes
+            or b"+" in payload_bytes
+            or integral(payload_bytes)
+            or small(payload_bytes)
+            or not (payload_bytes.isascii() or not astral(payload_bytes))
+        ):
+            try:
+                payload_bytes = canonical_bytes(payload if type(payload) is dict else dict(payload))
+            except CanonicalizationError as exc:
+                raise InvalidInput(
+                    "ledger entry payload has no RFC 8785 form",
+                    errors=[FieldError(f"/{position}/payload", str(exc))],
+                ) from None
+        kind, subject, tenant = draft.kind, draft.subject, draft.tenant_id
+        kind_json = texts.get(kind)
+        if kind_json is None:
+            kind_json = texts[kind] = _json_str(kind)
+        subject_json = texts.get(subject)
+        if subject_json is None:
+            subject_json = texts[subject] = _json_str(subject)
+        tenant_json = texts.get(tenant)
+        if tenant_json is None:
+            tenant_json = texts[tenant] = _json_str(tenant)
+        supersedes = draft.supersedes
+        if simple:
+            valid_from = now
+            valid_from_text = timestamp
+            valid_to_text = None
+            times = timestamp_member + b"null}"
+        else:
+            valid_from = draft.valid_from or now
+            valid_from_text = timestamp if draft.valid_from is None else isoformat(valid_from)
+            valid_to_text = None if draft.valid_to is None else isoformat(draft.valid_to)
+            times = (
+                b',"valid_from":"'
+                + valid_from_text.encode()
+                + b'","valid_to":'
+                + (b"null" if valid_to_text is None else b'"' + valid_to_text.encode() + b'"')
+                + b"}"
+            )
         data_bytes = b"".join(
             (
-                b'{"entry_id":"',
+                b'{"data":{"entry_id":"',
                 entry_id.encode(),
                 b'","kind":',
-                _json_str(draft.kind),
+                kind_json,
                 b',"payload":',
                 payload_bytes,
                 b',"subject":',
-                _json_str(draft.subject),
+                subject_json,
                 b',"supersedes":',
-                b"null" if draft.supersedes is None else _json_str(draft.supersedes),
+                b"null" if supersedes is None else _json_str(supersedes),
                 b',"tenant_id":',
-                _json_str(draft.tenant_id),
-                b',"valid_from":"',
-                valid_from_text.encode(),
-                b'","valid_to":',
-                b"null" if valid_to_text is None else b'"' + valid_to_text.encode() + b'"',
-                b"}",
+                tenant_json,
+                times,
+            )
+        )  # `{"data":` + the data object: the common prefix of the record input and the leaf
+        previous_bytes = previous.encode()
+        rh = sha256(
+            b"".join((data_bytes, b',"previous_hash":"', previous_bytes, record_tail))
+        ).hexdigest()
+        lh = sha256(
+            b"".join(
+                (
+                    b"\x00",
+                    data_bytes,
+                    b',"entry_index":',
+                    str(seq).encode(),
+                    b',"previous_hash":"',
+                    previous_bytes,
+                    b'","record_hash":"',
+                    rh.encode(),
+                    leaf_tail,
+                )
+            )
+        ).digest()  # RFC 9162 leaf: SHA-256(0x00 || RFC 8785 bytes of the interchange object)
+        entries.append(
+            sealed_entry(
+                seq,
+                entry_id,
+                kind,
+                tenant,
+                subject,
+                loads(payload_bytes),  # the entry keeps its own copy of what was sealed
+                now,
+                valid_from,
+                draft.valid_to,
+                supersedes,
+                previous,
+                rh,
             )
         )
-        rh = hashlib.sha256(
-            b'{"data":'
-            + data_bytes
-            + b',"previous_hash":"'
-            + previous.encode()
-            + b'","timestamp":'
-            + timestamp_json
-            + b"}"
-        ).hexdigest()
-        entry = Entry(
-            seq=seq,
-            entry_id=entry_id,
-            kind=draft.kind,
-            tenant_id=draft.tenant_id,
-            subject=draft.subject,
-            payload=orjson.loads(payload_bytes),
-            recorded_at=now,
-            valid_from=valid_from,
-            valid_to=draft.valid_to,
-            supersedes=draft.supersedes,
-            previous_hash=previous,
-            record_hash=rh,
-        )
-        lh = leaf_hash(
-            b'{"data":'
-            + data_bytes
-            + b',"entry_index":'
-            + str(seq).encode()
-            + b',"previous_hash":"'
-            + previous.encode()
-            + b'","record_hash":"'
-            + rh.encode()
-            + b'","timestamp":'
-            + timestamp_json
-            + b"}"
-        )
-        nodes.append((0, seq, lh))
-        level, index, node = 0, seq, lh
+        leaves.append(lh)
+        level, node = 0, lh
         while frontier and frontier[-1][0] == level:
-            _, left = frontier.pop()
-            node = node_hash(left, node)
-            level, index = level + 1, index >> 1
-            nodes.append((level, index, node))
+            node = sha256(b"\x01" + frontier.pop()[1] + node).digest()  # RFC 9162 node
+            level += 1
+            levels[level].append(node)
         frontier.append((level, node))
-        entries.append(entry)
         rows.append(
             (
                 seq,
                 entry_id,
-                draft.kind,
-                draft.tenant_id,
-                draft.subject,
+                kind,
+                tenant,
+                subject,
                 payload_bytes.decode(),
                 timestamp,
                 valid_from_text,
                 valid_to_text,
-                draft.supersedes,
+                supersedes,
                 previous,
                 rh,
             )
@@ -328,12 +416,12 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
         last_recorded_at=timestamp if entries else state.last_recorded_at,
         frontier=tuple(frontier),
     )
-    return Sealed(entries, nodes, rows, new_state)
+    return Sealed(entries, _trimmed(levels), state.size, rows, new_state)
 
 
 def adopt(state: ChainState, entries: Sequence[Entry]) -> Sealed:
     """Append entries sealed elsewhere (an import), checking they extend this chain exactly."""
-    nodes: list[MerkleNode] = []
+    levels = _new_levels(state.size + len(entries))
     rows: list[tuple[Any, ...]] = []
     frontier = list(state.frontier)
     previous = state.last_hash
@@ -347,13 +435,13 @@ def adopt(state: ChainState, entries: Sequence[Entry]) -> Sealed:
         if compute_record_hash(entry) != entry.record_hash:
             raise InvalidInput(f"imported entry {entry.seq} has a wrong record_hash")
         lh = entry_leaf_hash(entry)
-        nodes.append((0, seq, lh))
-        level, index, node = 0, seq, lh
+        levels[0].append(lh)
+        level, node = 0, lh
         while frontier and frontier[-1][0] == level:
             _, left = frontier.pop()
             node = node_hash(left, node)
-            level, index = level + 1, index >> 1
-            nodes.append((level, index, node))
+            level += 1
+            levels[level].append(node)
         frontier.append((level, node))
         data = entry.data()
         rows.append(
@@ -376,7 +464,7 @@ def adopt(state: ChainState, entries: Sequence[Entry]) -> Sealed:
         timestamp = max(timestamp or entry.timestamp, entry.timestamp)
         seq += 1
     new_state = ChainState(seq, previous, timestamp, tuple(frontier))
-    return Sealed(list(entries), nodes, rows, new_state)
+    return Sealed(list(entries), _trimmed(levels), state.size, rows, new_state)
 
 
 def entry_from_interchange(line: Mapping[str, Any]) -> Entry:

@@ -9,14 +9,40 @@ splits into O(log n) of them: a proof reads O(log n) stored hashes, never the le
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
 from paygod.ledger.model import ConsistencyProof, InclusionProof
 from paygod.ledger.verifier import node_hash
 
 NodeReader = Callable[[int, int], bytes]
+NodeBatchReader = Callable[[Iterable[tuple[int, int]]], dict[tuple[int, int], bytes]]
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+P = TypeVar("P")
+_PLACEHOLDER = bytes(32)
+
+
+def prefetched(read_many: NodeBatchReader, build: Callable[[NodeReader], P]) -> P:
+    """Run `build` (a proof) with every node it needs fetched in one round trip.
+
+    Which nodes a proof reads depends only on the sizes and indexes, never on hash values,
+    so a first run with placeholder hashes lists them; the second run computes the proof
+    from what one batched read returned. Invalid arguments raise from the first run.
+    """
+    wanted: set[tuple[int, int]] = set()
+
+    def record(level: int, index: int) -> bytes:
+        wanted.add((level, index))
+        return _PLACEHOLDER
+
+    build(record)
+    found = read_many(wanted)
+
+    def read(level: int, index: int) -> bytes:
+        return found[(level, index)]  # KeyError, like a store's `node`, when absent
+
+    return build(read)
 
 
 def _split(n: int) -> int:

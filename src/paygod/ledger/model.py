@@ -93,6 +93,58 @@ class Entry:
         }
 
 
+(
+    _seq,
+    _entry_id,
+    _kind,
+    _tenant_id,
+    _subject,
+    _payload,
+    _recorded_at,
+    _valid_from,
+    _valid_to,
+    _supersedes,
+    _previous_hash,
+    _record_hash,
+) = (Entry.__dict__[name].__set__ for name in Entry.__slots__)
+
+
+def sealed_entry(
+    seq: int,
+    entry_id: str,
+    kind: str,
+    tenant_id: str,
+    subject: str,
+    payload: Mapping[str, Any],
+    recorded_at: datetime,
+    valid_from: datetime | None,
+    valid_to: datetime | None,
+    supersedes: str | None,
+    previous_hash: str,
+    record_hash: str,
+) -> Entry:
+    """`Entry(...)` for the sealing loop, at half the cost.
+
+    A frozen dataclass's __init__ assigns each field through `object.__setattr__`; sealing
+    builds thousands of entries per batch, so it sets the slots directly instead. The
+    result is an ordinary, equally frozen Entry.
+    """
+    entry: Entry = object.__new__(Entry)
+    _seq(entry, seq)
+    _entry_id(entry, entry_id)
+    _kind(entry, kind)
+    _tenant_id(entry, tenant_id)
+    _subject(entry, subject)
+    _payload(entry, payload)
+    _recorded_at(entry, recorded_at)
+    _valid_from(entry, valid_from)
+    _valid_to(entry, valid_to)
+    _supersedes(entry, supersedes)
+    _previous_hash(entry, previous_hash)
+    _record_hash(entry, record_hash)
+    return entry
+
+
 @dataclass(frozen=True, slots=True)
 class InclusionProof:
     leaf_index: int

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -38,6 +38,11 @@ class LedgerStore(Protocol):
 
     def node(self, level: int, index: int) -> bytes:
         """The stored hash of the perfect subtree (level, index); KeyError when absent."""
+        ...
+
+    def nodes(self, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored hashes of several subtrees at once (absent ones left out): a proof's
+        nodes in one round trip."""
         ...
 
     def save_tree_head(self, head: SignedTreeHead) -> None: ...

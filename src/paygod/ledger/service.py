@@ -209,21 +209,25 @@ class LedgerService:
         size = self.store.state().size
         if not 0 <= seq < size:
             raise NotFound(f"ledger entry {seq} does not exist (size {size})")
-        return merkle.inclusion_proof(
-            self.store.node, size, seq, size if tree_size is None else tree_size
+        wanted = size if tree_size is None else tree_size
+        return merkle.prefetched(
+            self.store.nodes, lambda read: merkle.inclusion_proof(read, size, seq, wanted)
         )
 
     def consistency_proof(self, first: int, second: int | None = None) -> ConsistencyProof:
         size = self.store.state().size
-        return merkle.consistency_proof(
-            self.store.node, size, first, size if second is None else second
+        wanted = size if second is None else second
+        return merkle.prefetched(
+            self.store.nodes, lambda read: merkle.consistency_proof(read, size, first, wanted)
         )
 
     def root_hash(self, tree_size: int | None = None) -> str:
         state = self.store.state()
         if tree_size is None or tree_size == state.size:
             return state.root().hex()
-        return merkle.Tree(self.store.node, tree_size).root().hex()
+        return merkle.prefetched(
+            self.store.nodes, lambda read: merkle.Tree(read, tree_size).root()
+        ).hex()
 
     def tree_head(self) -> SignedTreeHead:
         """A tree head for the current size, signed now."""

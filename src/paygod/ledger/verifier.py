@@ -484,7 +484,7 @@ def verify_objects(
     root = merkle_root(leaves).hex()
     head_result: dict[str, Any] | None = None
     if finding is None and tree_head is not None:
-        finding = _check_against_head(tree_head, leaves, public_key_pem)
+        finding = check_against_head(tree_head, leaves, public_key_pem)
         head_result = dict(tree_head)
     return {
         "ok": finding is None,
@@ -496,7 +496,7 @@ def verify_objects(
     }
 
 
-def _check_against_head(
+def check_against_head(
     head: Mapping[str, Any], leaves: Sequence[bytes], public_key_pem: bytes | None
 ) -> dict[str, Any] | None:
     problem = check_tree_head(head, public_key_pem)

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from paygod.kernel.clock import isoformat
-from paygod.ledger.chain import ChainState, MerkleNode, Sealed, adopt, seal
+from paygod.ledger.chain import ChainState, Sealed, adopt, seal
 from paygod.ledger.groupcommit import WriteRequest
 from paygod.ledger.model import Entry, EntryDraft
 
@@ -72,15 +72,20 @@ def outbox_params(row: dict[str, Any]) -> tuple[Any, ...]:
 
 def merge(parts: Sequence[tuple[Sealed, Sequence[EntryDraft]]]) -> tuple[Sealed, list[EntryDraft]]:
     entries: list[Entry] = []
-    nodes: list[MerkleNode] = []
+    levels: list[list[bytes]] = []
     rows: list[tuple[Any, ...]] = []
     drafts: list[EntryDraft] = []
     for sealed, part_drafts in parts:
         entries.extend(sealed.entries)
-        nodes.extend(sealed.nodes)
+        # Each part continues the one before, so every level's new nodes stay contiguous.
+        for level, hashes in enumerate(sealed.levels):
+            if level == len(levels):
+                levels.append([])
+            levels[level].extend(hashes)
         rows.extend(sealed.rows)
         drafts.extend(part_drafts)
-    return Sealed(entries, nodes, rows, parts[-1][0].state), drafts
+    first = parts[0][0].first_size
+    return Sealed(entries, levels, first, rows, parts[-1][0].state), drafts
 
 
 def run_requests(

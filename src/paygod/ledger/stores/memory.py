@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -58,13 +58,13 @@ class MemoryLedgerStore:
         for entry in sealed.entries:
             self._by_id[entry.entry_id] = entry.seq
             self._entries.append(entry)
-        for level, index, node in sealed.nodes:
+        for level, hashes in enumerate(sealed.levels):
             while len(self._levels) <= level:
                 self._levels.append([])
             nodes = self._levels[level]
-            if index != len(nodes):
-                raise RuntimeError(f"merkle node ({level}, {index}) out of order")
-            nodes.append(node)
+            if hashes and len(nodes) != sealed.first_size >> level:
+                raise RuntimeError(f"merkle nodes of level {level} out of order")
+            nodes.extend(hashes)
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -99,6 +99,14 @@ class MemoryLedgerStore:
             return self._levels[level][index]
         except IndexError:
             raise KeyError((level, index)) from None
+
+    def nodes(self, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        levels = self._levels
+        found = {}
+        for level, index in keys:
+            if level < len(levels) and 0 <= index < len(levels[level]):
+                found[(level, index)] = levels[level][index]
+        return found
 
     def save_tree_head(self, head: SignedTreeHead) -> None:
         with self._lock:

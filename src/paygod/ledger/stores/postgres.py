@@ -22,9 +22,11 @@ from paygod.ledger.stores.sql import (
     ENTRY_COLUMNS,
     HEAD_COLUMNS,
     OUTBOX_INSERT_COLUMNS,
-    NodeCache,
     SqlLedgerReads,
+    TileCache,
+    grown_tiles,
     row_to_state,
+    tile_writes,
 )
 
 if TYPE_CHECKING:
@@ -41,7 +43,7 @@ class PostgresLedgerStore(SqlLedgerReads):
     def __init__(self, db: PostgresDatabase) -> None:
         self.db = db
         self._writer: psycopg.Connection[Any] | None = None
-        self._nodes = NodeCache()
+        self._tiles = TileCache()
 
     def _write_conn(self) -> psycopg.Connection[Any]:
         if self._writer is None or self._writer.closed:
@@ -70,9 +72,19 @@ class PostgresLedgerStore(SqlLedgerReads):
                         with cur.copy(f"COPY ledger_entries ({ENTRY_COLUMNS}) FROM STDIN") as copy:
                             for params in sealed.rows:
                                 copy.write_row(params)
-                        with cur.copy("COPY ledger_merkle (level, idx, hash) FROM STDIN") as copy:
-                            for node in sealed.nodes:
-                                copy.write_row(node)
+                        fresh, grown = tile_writes(sealed)
+                        if grown:
+                            stored = self._fetch_tiles(
+                                lambda sql, params: cur.execute(sql, params).fetchall(),
+                                list(grown),
+                            )
+                            cur.executemany(
+                                "UPDATE ledger_merkle_tiles SET hashes = %s WHERE tile = %s",
+                                grown_tiles(grown, stored),
+                            )
+                        with cur.copy("COPY ledger_merkle_tiles (tile, hashes) FROM STDIN") as copy:
+                            for tile in fresh:
+                                copy.write_row(tile)
                         rows = outbox_rows(sealed, drafts)
                         if rows:
                             cur.executemany(
