@@ -52,6 +52,18 @@ def _format_float(value: float) -> str:
         raise CanonicalizationError(f"number {value!r} has no JSON form") from exc
 
 
+def _is_exact_double(value: int) -> bool:
+    """An integer beyond ±2^53 that stands for one IEEE double without doubt: the double
+    holds it exactly, or its digits are that double's own RFC 8785 form (how a float such
+    as -2.0**60 is written, "-1152921504606847000", reads back). Any other integer would be
+    silently rounded (2^53+1 becomes 2^53), so it is refused."""
+    try:
+        nearest = float(value)
+    except OverflowError:
+        return False
+    return int(nearest) == value or _format_float(nearest) == str(value)
+
+
 def _encode(value: Any, out: list[str]) -> None:
     if isinstance(value, str):
         out.append(encode_basestring(value))
@@ -64,6 +76,11 @@ def _encode(value: Any, out: list[str]) -> None:
     elif isinstance(value, int):
         if -_INT_MAX <= value <= _INT_MAX:
             out.append(str(int(value)))
+        elif _is_exact_double(value):
+            # A JSON number is an IEEE double (RFC 8785 §3.2.2.3): 10000000000000000 is
+            # exactly 1e16, which is also how a float 1e16 serialises, so reading a
+            # canonical document back (integers as ints) must give the same bytes again.
+            out.append(_format_float(float(value)))
         else:
             raise CanonicalizationError(
                 f"integer {value} is outside the exact range of JSON numbers (±2^53-1)"

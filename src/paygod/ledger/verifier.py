@@ -35,6 +35,15 @@ class Malformed(ValueError):
 # --- RFC 8785 (JCS), minimal -------------------------------------------------------------
 
 
+def _exact_double(value: int) -> bool:
+    """Held exactly by a double, or already that double's RFC 8785 digits."""
+    try:
+        nearest = float(value)
+    except OverflowError:
+        return False
+    return int(nearest) == value or _es6_number(nearest) == str(value)
+
+
 def _es6_number(value: float) -> str:
     """ECMAScript Number.prototype.toString for a finite double (RFC 8785 §3.2.2.3)."""
     if not math.isfinite(value):
@@ -73,9 +82,12 @@ def _jcs(value: Any, out: list[str]) -> None:
     elif value is None:
         out.append("null")
     elif isinstance(value, int):
-        if not -_INT_MAX <= value <= _INT_MAX:
+        if -_INT_MAX <= value <= _INT_MAX:
+            out.append(str(value))
+        elif _exact_double(value):
+            out.append(_es6_number(float(value)))  # a JSON number is a double (RFC 8785)
+        else:
             raise ValueError(f"integer {value} is outside the exact range of JSON numbers")
-        out.append(str(value))
     elif isinstance(value, float):
         out.append(_es6_number(value))
     elif isinstance(value, Mapping):
