@@ -26,7 +26,7 @@ from paygod.accounting.model import (
     TransferState,
     isoformat,
 )
-from paygod.canonical import CanonicalizationError, digest
+from paygod.canonical import CanonicalizationError, digest, unsafe_numbers
 
 # Which kernel error each code becomes at the edges (the rest are `Rejected`).
 INVALID_CODES = frozenset(
@@ -80,6 +80,10 @@ def metadata_problem(metadata: Mapping[str, Any]) -> str | None:
     """Why metadata cannot be stored and sealed (it is hashed as RFC 8785 JSON), or None."""
     if not metadata:
         return None
+    unsafe = unsafe_numbers(dict(metadata))
+    if unsafe:
+        where, reason = unsafe[0]
+        return f"metadata must be plain JSON (safe integers, finite numbers): {where}: {reason}"
     try:
         orjson.dumps(dict(metadata))
         digest(dict(metadata))

@@ -7,5 +7,14 @@ from paygod.canonical.jcs import (
     digest,
     sha256_hex,
 )
+from paygod.canonical.safe_numbers import MAX_SAFE_INTEGER, unsafe_numbers
 
-__all__ = ["CanonicalizationError", "canonical_str", "canonicalize", "digest", "sha256_hex"]
+__all__ = [
+    "MAX_SAFE_INTEGER",
+    "CanonicalizationError",
+    "canonical_str",
+    "canonicalize",
+    "digest",
+    "sha256_hex",
+    "unsafe_numbers",
+]

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from paygod.canonical import unsafe_numbers
 from paygod.kernel.errors import FieldError, InvalidInput
 
 REF = re.compile(r"^(urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S+|sha256:[0-9a-f]{64})$")
@@ -85,28 +86,9 @@ def find_raw_pii(value: Any, pointer: str = "") -> list[FieldError]:
     return errors
 
 
-MAX_EXACT = 2**53 - 1
-
-
 def find_unhashable_numbers(value: Any, pointer: str = "") -> list[FieldError]:
-    """Integers beyond ±(2^53-1) have no exact RFC 8785 form: refuse them with a pointer."""
-    errors: list[FieldError] = []
-    if isinstance(value, bool):
-        return errors
-    if isinstance(value, int):
-        if not -MAX_EXACT <= value <= MAX_EXACT:
-            errors.append(FieldError(pointer, "integer outside ±(2^53-1), no exact JSON form"))
-    elif isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            errors.append(FieldError(pointer, "not a finite number"))
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            escaped = str(key).replace("~", "~0").replace("/", "~1")
-            errors.extend(find_unhashable_numbers(item, f"{pointer}/{escaped}"))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            errors.extend(find_unhashable_numbers(item, f"{pointer}/{index}"))
-    return errors
+    """Integers beyond ±(2^53-1) and non-finite numbers are refused with a pointer."""
+    return [FieldError(where, reason) for where, reason in unsafe_numbers(value, pointer)]
 
 
 def require_references(refs: Any, pointer: str) -> list[FieldError]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from paygod.canonical import CanonicalizationError, digest
+from paygod.canonical import CanonicalizationError, digest, unsafe_numbers
 from paygod.executor.breaker import BreakerBoard
 from paygod.executor.worker import PermanentFailure, Worker
 from paygod.kernel.clock import Clock, isoformat
@@ -671,6 +671,12 @@ class PaymentService:
 
 def _request_digest(request: Mapping[str, Any]) -> str:
     """The idempotency fingerprint; a field with no RFC 8785 form is bad input, not a crash."""
+    unsafe = unsafe_numbers(dict(request))
+    if unsafe:
+        raise InvalidInput(
+            "payment request cannot be sealed",
+            errors=[FieldError(where, reason) for where, reason in unsafe],
+        )
     try:
         return digest(request)
     except CanonicalizationError:

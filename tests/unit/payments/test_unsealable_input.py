@@ -39,5 +39,5 @@ def test_unsafe_integer_in_metadata_is_422_and_nothing_recorded(kernel: Kernel) 
     )
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["errors"][0]["pointer"] == "/metadata"
+    assert response.json()["errors"][0]["pointer"] == "/metadata/order"
     assert kernel.ledger.size == before

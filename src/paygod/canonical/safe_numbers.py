@@ -1,0 +1,38 @@
+"""Which numbers an input may carry: the I-JSON interoperability rule (RFC 7493 §2.2).
+
+The encoder (`jcs`) follows RFC 8785 exactly: a JSON number is an IEEE double, so an
+integer beyond ±(2^53−1) that stands for one double still has a canonical form (that is
+how a stored float such as 1e16 reads back). Inputs are held to the stricter rule: an
+integer outside ±(2^53−1) is refused with a pointer, because many consumers would round
+it (an order number 14956267102514281 must be sent as a string), and so are NaN and
+infinities, which JSON cannot express.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def unsafe_numbers(value: Any, pointer: str = "") -> list[tuple[str, str]]:
+    """(JSON pointer, reason) for every number in `value` an input must not carry."""
+    found: list[tuple[str, str]] = []
+    if isinstance(value, bool):
+        return found
+    if isinstance(value, int):
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            found.append((pointer, "integer outside ±(2^53-1), no exact JSON form; send a string"))
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            found.append((pointer, "not a finite number"))
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            escaped = str(key).replace("~", "~0").replace("/", "~1")
+            found.extend(unsafe_numbers(item, f"{pointer}/{escaped}"))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found.extend(unsafe_numbers(item, f"{pointer}/{index}"))
+    return found
