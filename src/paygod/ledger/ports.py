@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -13,6 +13,8 @@ from paygod.ledger.model import Entry, SignedTreeHead
 
 class LedgerStore(Protocol):
     name: str
+    # Event types the executor consumes; other events' outbox rows are written as done.
+    outbox_work_types: Container[str] | None
 
     def commit_batch(self, batch: Sequence[WriteRequest], now: datetime) -> ChainState:
         """Run every request in ONE transaction, each isolated (savepoint); set their results.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -73,6 +73,11 @@ class LedgerService:
         return rows
 
     # -- writes ---------------------------------------------------------------------------
+
+    def route_outbox(self, work_types: Container[str]) -> None:
+        """Only events of these types wait in the outbox for a worker (pass the executor's
+        live handler table); others are recorded as done when written."""
+        self.store.outbox_work_types = work_types
 
     def append(self, draft: EntryDraft) -> Entry:
         """Record one entry; durable when this returns."""

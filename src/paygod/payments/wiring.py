@@ -171,4 +171,7 @@ def wire_payments(kernel: Any) -> None:
         replay_guard=replay_guard_for(settings.redis_url),
     )
     payments.register(worker)
+    # Events no handler here consumes (decision.finalized, audit.access, ...) need no
+    # worker round trip; NATS consumers get them from the relay.
+    kernel.ledger.route_outbox(worker.handlers)
     kernel.panic, kernel.executor, kernel.payments = panic, worker, payments

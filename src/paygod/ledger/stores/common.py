@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +30,13 @@ OUTBOX_COLUMNS = (
 )
 
 
-def outbox_rows(sealed: Sealed, drafts: Sequence[EntryDraft]) -> list[dict[str, Any]]:
+def outbox_rows(
+    sealed: Sealed, drafts: Sequence[EntryDraft], work_types: Container[str] | None = None
+) -> list[dict[str, Any]]:
+    """The outbox rows of a sealed batch. With `work_types` (the executor's handled event
+    types), an event no handler here consumes is recorded as done at once: no worker has
+    to claim and acknowledge it (two more write transactions per batch, competing with the
+    ledger writer); the relay publishes every event by its own cursor, whatever the status."""
     rows: list[dict[str, Any]] = []
     for entry, draft in zip(sealed.entries, drafts, strict=False):
         for event in draft.events:
@@ -43,7 +49,9 @@ def outbox_rows(sealed: Sealed, drafts: Sequence[EntryDraft]) -> list[dict[str, 
                     "tenant_id": event.tenant_id,
                     "aggregate_id": event.aggregate_id,
                     "envelope": event.as_dict(),
-                    "status": "pending",
+                    "status": "pending"
+                    if work_types is None or event.event_type in work_types
+                    else "done",
                     "attempts": 0,
                     "available_at": at,
                     "claimed_by": None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from paygod.ledger.stores.common import outbox_rows, run_requests
 
 class MemoryLedgerStore:
     name = "memory"
+    outbox_work_types: Container[str] | None = None  # see LedgerService.route_outbox
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -42,7 +43,7 @@ class MemoryLedgerStore:
 
             def write(sealed: Sealed, drafts: Sequence[EntryDraft]) -> None:
                 staged.append(sealed)
-                rows.extend(outbox_rows(sealed, drafts))
+                rows.extend(outbox_rows(sealed, drafts, self.outbox_work_types))
 
             state = run_requests(batch, self._state, now, None, isolate=isolate, write=write)
             # A failed request raised before `write`, so everything staged belongs to a

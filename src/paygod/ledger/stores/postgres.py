@@ -85,7 +85,7 @@ class PostgresLedgerStore(SqlLedgerReads):
                         with cur.copy("COPY ledger_merkle_tiles (tile, hashes) FROM STDIN") as copy:
                             for tile in fresh:
                                 copy.write_row(tile)
-                        rows = outbox_rows(sealed, drafts)
+                        rows = outbox_rows(sealed, drafts, self.outbox_work_types)
                         if rows:
                             cur.executemany(
                                 f"INSERT INTO outbox ({OUTBOX_INSERT_COLUMNS}) VALUES "

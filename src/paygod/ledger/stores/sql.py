@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -156,6 +156,8 @@ class SqlLedgerReads(ABC):
     They differ only in the parameter placeholder and in how a read reaches a connection
     (and how its failure becomes `Unavailable`), which each adapter supplies.
     """
+
+    outbox_work_types: Container[str] | None = None  # see LedgerService.route_outbox
 
     p = "?"
     _tiles: TileCache

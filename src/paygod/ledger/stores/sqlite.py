@@ -108,7 +108,7 @@ class SqliteLedgerStore(SqlLedgerReads):
                 conn.executemany(
                     "INSERT INTO ledger_merkle_tiles (tile, hashes) VALUES (?, ?)", fresh
                 )
-                rows = outbox_rows(sealed, drafts)
+                rows = outbox_rows(sealed, drafts, self.outbox_work_types)
                 if rows:
                     conn.executemany(
                         f"INSERT INTO outbox ({OUTBOX_INSERT_COLUMNS}) "
