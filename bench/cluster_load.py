@@ -202,6 +202,9 @@ def deployment(
         finally:
             supervisor.stop()
             log_file.close()
+            # Keep the children's log past the temporary home: it is where a 5xx is explained.
+            kept = Path(tempfile.gettempdir()) / f"paygod-{name}-cluster.log"
+            kept.write_bytes((home / "cluster.log").read_bytes())
     _admin_execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 

@@ -24,6 +24,7 @@ import asyncio
 import signal
 import sqlite3
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ class ConfigurationReport:
     faults: list[str] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     drain_seconds: float = 0.0
+    log: str = ""
 
     @property
     def ok(self) -> bool:
@@ -216,6 +218,7 @@ def run_configuration(
 
     report = ConfigurationReport(api)
     name = f"fault_{api}p_{int(time.time())}"
+    report.log = f"{tempfile.gettempdir()}/paygod-{name}-cluster.log"
     with deployment(name, api=api, workers=2, relay=True, worker_lease=worker_lease) as target:
         watcher = threading.Thread(target=target.supervisor.supervise, daemon=True)
         watcher.start()
@@ -251,7 +254,7 @@ def print_report(report: ConfigurationReport) -> None:
         out.write(f"{'':>7} HTTP statuses {codes}\n")
     for fault in report.faults:
         out.write(f"  fault: {fault}\n")
-    out.write(f"  drained in {report.drain_seconds:.1f} s\n")
+    out.write(f"  drained in {report.drain_seconds:.1f} s; the processes' log: {report.log}\n")
     for check in report.checks:
         out.write(f"  [{'PASS' if check.ok else 'FAIL'}] {check.name}: {check.detail}\n")
     out.flush()

@@ -155,3 +155,42 @@ def test_migration_converts_node_rows_into_tiles(schema_url: str) -> None:
             ledger.close()
     finally:
         db.close()
+
+
+def test_a_dropped_writer_connection_is_a_short_503_then_writes_resume(schema_url: str) -> None:
+    """pg_terminate_backend under the writer: the request gets Unavailable (503 with
+    Retry-After), never a raw driver error; the next batch reconnects within a moment."""
+    import time
+
+    from paygod.kernel.errors import Unavailable
+
+    db = PostgresDatabase(schema_url)
+    migrate(db)
+    store = PostgresLedgerStore(db)
+    ledger = LedgerService(store, SystemClock())
+    try:
+        ledger.append(EntryDraft("observation", "s", {"n": 1}))
+        assert store._writer is not None
+        with psycopg.connect(schema_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (store._writer.info.backend_pid,))
+
+        def work(conn: object) -> tuple[None, list[EntryDraft]]:
+            return None, [EntryDraft("observation", "s", {"n": 2})]
+
+        with pytest.raises(Unavailable) as dropped:
+            ledger.transact(work)
+        assert dropped.value.retry_after
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                ledger.append(EntryDraft("observation", "s", {"n": 3}))
+                break
+            except Unavailable:
+                assert time.monotonic() < deadline, "writes did not resume"
+                time.sleep(0.05)
+        assert time.monotonic() < deadline - 4, "a single drop kept the ledger read-only for >1 s"
+        assert ledger.verify().ok
+        assert [e.payload["n"] for e in ledger.history("s")] == [1, 3]
+    finally:
+        ledger.close()
+        db.close()

@@ -63,6 +63,7 @@ class LedgerService:
             idle_seconds=tree_head_every_seconds,
         )
         self._down_until = 0.0
+        self._failures = 0  # consecutive store failures: how long to stay read-only
         self._signed_size: int | None = None
         self._signed_at = time.monotonic()
 
@@ -110,8 +111,14 @@ class LedgerService:
     def _raise_for(self, request: WriteRequest) -> None:
         if request.error is not None:
             if isinstance(request.error, Unavailable):
-                self._down_until = time.monotonic() + (request.error.retry_after or 2)
+                # Fail fast while the store is down, but a single dropped connection (the
+                # writer reconnects on the next batch) should cost a moment, not seconds:
+                # the read-only window starts at 0.25 s and doubles while failures go on.
+                self._failures += 1
+                window = min(request.error.retry_after or 2, 0.25 * 2 ** (self._failures - 1))
+                self._down_until = time.monotonic() + window
             raise request.error
+        self._failures = 0
 
     def _check_writable(self) -> None:
         remaining = self._down_until - time.monotonic()

@@ -64,8 +64,17 @@ class PostgresLedgerStore(SqlLedgerReads):
                 state = row_to_state(row)
 
                 def isolate(position: int, step: Callable[[], Sealed]) -> Sealed:
-                    with conn.transaction():  # a savepoint inside the batch transaction
-                        return step()
+                    try:
+                        with conn.transaction():  # a savepoint inside the batch transaction
+                            return step()
+                    except psycopg.OperationalError as exc:
+                        # The connection died under a request's own work (a dropped
+                        # backend): the store is unavailable, not the request malformed —
+                        # a 503 with Retry-After for the caller, never a raw driver error.
+                        raise Unavailable(
+                            f"the ledger store is unavailable (read-only mode): {exc}",
+                            retry_after=RETRY_AFTER,
+                        ) from exc
 
                 def write(sealed: Sealed, drafts: Sequence[EntryDraft]) -> None:
                     with conn.cursor() as cur:
