@@ -114,9 +114,12 @@ class LedgerService:
                 # Fail fast while the store is down, but a single dropped connection (the
                 # writer reconnects on the next batch) should cost a moment, not seconds:
                 # the read-only window starts at 0.25 s and doubles while failures go on.
-                self._failures += 1
-                window = min(request.error.retry_after or 2, 0.25 * 2 ** (self._failures - 1))
-                self._down_until = time.monotonic() + window
+                # Every request of a failed batch reports the same failure: count it once.
+                now = time.monotonic()
+                if now >= self._down_until:
+                    self._failures += 1
+                    window = min(request.error.retry_after or 2, 0.25 * 2 ** (self._failures - 1))
+                    self._down_until = now + window
             raise request.error
         self._failures = 0
 

@@ -46,7 +46,7 @@ class PostgresLedgerStore(SqlLedgerReads):
         self._tiles = TileCache()
 
     def _write_conn(self) -> psycopg.Connection[Any]:
-        if self._writer is None or self._writer.closed:
+        if self._writer is None or self._writer.closed or self._writer.broken:
             self._writer = self.db.connect()
         return self._writer
 
@@ -68,6 +68,7 @@ class PostgresLedgerStore(SqlLedgerReads):
                         with conn.transaction():  # a savepoint inside the batch transaction
                             return step()
                     except psycopg.OperationalError as exc:
+                        self._drop_writer()  # the next batch opens a fresh connection
                         # The connection died under a request's own work (a dropped
                         # backend): the store is unavailable, not the request malformed —
                         # a 503 with Retry-After for the caller, never a raw driver error.
