@@ -16,6 +16,7 @@ from paygod.api.hotpath import HotPaths
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import load_settings
 from tests.e2e.test_decisions_http import body
+from tests.support.accounts import open_funded_payer
 from tests.support.http import api_client
 
 
@@ -154,28 +155,8 @@ def test_other_routes_pass_through(wired: tuple[TestClient, Spy]) -> None:
 
 
 def _fund(kernel: Kernel) -> None:
-    from paygod.accounting import AccountCode, AccountFlags, AccountSpec
-    from paygod.accounting.model import TransferRequest
 
-    kernel.accounting.open_accounts(
-        "default",
-        [
-            AccountSpec(ledger="USD", code=AccountCode.EQUITY, id="treasury"),
-            AccountSpec(
-                ledger="USD",
-                code=AccountCode.LIABILITY,
-                id="agent-1",
-                flags=AccountFlags(debits_must_not_exceed_credits=True),
-            ),
-        ],
-    )
-    kernel.accounting.transfer(
-        "default",
-        TransferRequest(
-            id="fund", debit_account_id="treasury", credit_account_id="agent-1",
-            amount=50_000_000, ledger="USD",
-        ),
-    )  # fmt: skip
+    open_funded_payer(kernel.accounting, amount=50_000_000)
 
 
 def payment_body(amount: Any = 12_500) -> dict[str, Any]:
@@ -241,8 +222,6 @@ def test_the_hot_path_resolves_each_routes_permission(
 ) -> None:
     # An unmapped route is refused to everyone but platform admins: an agent being served
     # proves the hot path looked up the same route template as FastAPI would.
-    from paygod.accounting import AccountCode, AccountSpec
-    from paygod.accounting.model import TransferRequest
     from tests.support.http import principal_headers
 
     client, spy = wired
@@ -252,17 +231,7 @@ def test_the_hot_path_resolves_each_routes_permission(
     # Scope `own`: an agent pays only from an account it owns.
     owner = str(client.get("/v1/identity/me", headers=agent).json()["principal_id"])
     spy.seen.clear()  # that read went through FastAPI, as it should
-    kernel.accounting.open_account(
-        "default",
-        AccountSpec(ledger="USD", code=AccountCode.LIABILITY, id="agent-own", owner=owner),
-    )
-    kernel.accounting.transfer(
-        "default",
-        TransferRequest(
-            id="fund-own", debit_account_id="treasury", credit_account_id="agent-own",
-            amount=1_000_000, ledger="USD",
-        ),
-    )  # fmt: skip
+    open_funded_payer(kernel.accounting, "agent-own", 1_000_000, owner=owner)
     paid = client.post(
         "/v1/payments",
         json={**payment_body(), "payer_account": "agent-own"},

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from paygod.accounting import AccountCode, AccountFlags, AccountSpec
-from paygod.accounting.model import TransferRequest
 from paygod.kernel.bootstrap import build_kernel
 from tests.e2e.conftest import run_cli
+from tests.support.accounts import open_funded_payer
 
 PAYEE = {"name": "Vendor", "account_number": "000123456789", "routing_number": "021000021"}
 
@@ -22,25 +21,7 @@ def test_quote_create_and_review_from_the_cli(paygod_home: Path, tmp_path: Path)
 
     kernel = build_kernel()
     try:
-        kernel.accounting.open_accounts(
-            "default",
-            [
-                AccountSpec(ledger="USD", code=AccountCode.EQUITY, id="treasury"),
-                AccountSpec(
-                    ledger="USD",
-                    code=AccountCode.LIABILITY,
-                    id="agent-1",
-                    flags=AccountFlags(debits_must_not_exceed_credits=True),
-                ),
-            ],
-        )
-        kernel.accounting.transfer(
-            "default",
-            TransferRequest(
-                id="fund", debit_account_id="treasury", credit_account_id="agent-1",
-                amount=10_000_000, ledger="USD",
-            ),
-        )  # fmt: skip
+        open_funded_payer(kernel.accounting, amount=10_000_000)
     finally:
         kernel.close()
     request = tmp_path / "pay.json"

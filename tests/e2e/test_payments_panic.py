@@ -10,10 +10,9 @@ import sqlite3
 import time
 from pathlib import Path
 
-from paygod.accounting import AccountCode, AccountFlags, AccountSpec
-from paygod.accounting.model import TransferRequest
 from paygod.kernel.bootstrap import build_kernel
 from tests.e2e.conftest import run_cli, start_server
+from tests.support.accounts import open_funded_payer
 
 PAYEE = {"name": "Vendor", "account_number": "000123456789", "routing_number": "021000021"}
 
@@ -25,25 +24,7 @@ def seed(home: Path, rail_db: Path) -> None:
     )
     kernel = build_kernel()
     try:
-        kernel.accounting.open_accounts(
-            "default",
-            [
-                AccountSpec(ledger="USD", code=AccountCode.EQUITY, id="treasury"),
-                AccountSpec(
-                    ledger="USD",
-                    code=AccountCode.LIABILITY,
-                    id="agent-1",
-                    flags=AccountFlags(debits_must_not_exceed_credits=True),
-                ),
-            ],
-        )
-        kernel.accounting.transfer(
-            "default",
-            TransferRequest(
-                id="fund", debit_account_id="treasury", credit_account_id="agent-1",
-                amount=10_000_000, ledger="USD",
-            ),
-        )  # fmt: skip
+        open_funded_payer(kernel.accounting, amount=10_000_000)
     finally:
         kernel.close()
 

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from paygod.accounting import AccountCode, AccountFlags, AccountSpec
-from paygod.accounting.model import TransferRequest
 from paygod.kernel.bootstrap import build_kernel
 from paygod.payments.model import PaymentStatus
 from tests.e2e.conftest import run_cli
+from tests.support.accounts import open_funded_payer
 
 PAYEE = {"name": "Vendor", "account_number": "000123456789", "routing_number": "021000021"}
 COUNT = 6
@@ -31,25 +30,7 @@ def seed(home: Path, rail_db: Path, latency: float) -> list[str]:
     )
     kernel = build_kernel()
     try:
-        kernel.accounting.open_accounts(
-            "default",
-            [
-                AccountSpec(ledger="USD", code=AccountCode.EQUITY, id="treasury"),
-                AccountSpec(
-                    ledger="USD",
-                    code=AccountCode.LIABILITY,
-                    id="agent-1",
-                    flags=AccountFlags(debits_must_not_exceed_credits=True),
-                ),
-            ],
-        )
-        kernel.accounting.transfer(
-            "default",
-            TransferRequest(
-                id="fund", debit_account_id="treasury", credit_account_id="agent-1",
-                amount=10_000_000, ledger="USD",
-            ),
-        )  # fmt: skip
+        open_funded_payer(kernel.accounting, amount=10_000_000)
         ids = []
         for i in range(COUNT):
             payment, _ = kernel.payments.create(

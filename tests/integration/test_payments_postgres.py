@@ -13,14 +13,13 @@ from uuid import uuid4
 import psycopg
 import pytest
 
-from paygod.accounting import AccountCode, AccountFlags, AccountSpec
-from paygod.accounting.model import TransferRequest
 from paygod.executor.stores.outbox_sql import PostgresOutboxStore
 from paygod.executor.stores.panic_redis import RedisPanicSwitch
 from paygod.executor.worker import Worker
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import load_settings
 from paygod.payments.model import PaymentStatus
+from tests.support.accounts import open_funded_payer
 
 PAYEE = {"name": "Vendor", "account_number": "000123456789", "routing_number": "021000021"}
 
@@ -47,25 +46,7 @@ def kernel(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[Kernel
 
 
 def fund(kernel: Kernel) -> None:
-    kernel.accounting.open_accounts(
-        "default",
-        [
-            AccountSpec(ledger="USD", code=AccountCode.EQUITY, id="treasury"),
-            AccountSpec(
-                ledger="USD",
-                code=AccountCode.LIABILITY,
-                id="agent-1",
-                flags=AccountFlags(debits_must_not_exceed_credits=True),
-            ),
-        ],
-    )
-    kernel.accounting.transfer(
-        "default",
-        TransferRequest(
-            id="fund", debit_account_id="treasury", credit_account_id="agent-1",
-            amount=10_000_000, ledger="USD",
-        ),
-    )  # fmt: skip
+    open_funded_payer(kernel.accounting, amount=10_000_000)
 
 
 def pay(kernel: Kernel, i: int) -> str:

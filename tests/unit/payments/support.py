@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from paygod.accounting import AccountCode, AccountFlags, AccountingService, AccountSpec
-from paygod.accounting.model import TransferRequest
+from paygod.accounting import AccountingService
 from paygod.accounting.stores.memory import MemoryAccountStore
 from paygod.executor.backoff import Backoff
 from paygod.executor.breaker import BreakerBoard
@@ -25,6 +24,7 @@ from paygod.payments.rails import RailCatalog
 from paygod.payments.router import RailRouter
 from paygod.payments.service import PaymentService
 from paygod.payments.stores.payees import MemoryPayeeVault
+from tests.support.accounts import open_funded_payer
 
 MONDAY = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 US_BANK = {"name": "Acme Supplies", "account_number": "000123456789", "routing_number": "021000021"}
@@ -68,28 +68,7 @@ def world(*, failure_threshold: int = 3, max_attempts: int = 3) -> World:
     store = MemoryLedgerStore()
     ledger = LedgerService(store, clock)
     accounting = AccountingService(MemoryAccountStore(), ledger, clock, EntryDraft)
-    accounting.open_accounts(
-        "default",
-        [
-            AccountSpec(ledger="USD", code=AccountCode.EQUITY, id="treasury"),
-            AccountSpec(
-                ledger="USD",
-                code=AccountCode.LIABILITY,
-                id="agent-1",
-                flags=AccountFlags(debits_must_not_exceed_credits=True),
-            ),
-        ],
-    )
-    accounting.transfer(
-        "default",
-        TransferRequest(
-            id="fund-agent-1",
-            debit_account_id="treasury",
-            credit_account_id="agent-1",
-            amount=100_000_000,
-            ledger="USD",
-        ),
-    )
+    open_funded_payer(accounting, amount=100_000_000)
     rails = {name: SimulatedRail(name) for name in RailCatalog().names()}
     breakers = BreakerBoard(clock, failure_threshold=failure_threshold, cool_down=30)
     payments = PaymentService(

@@ -9,11 +9,10 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from paygod.accounting import AccountCode, AccountFlags, AccountSpec
-from paygod.accounting.model import TransferRequest
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.payments.signing import SIGNATURE_HEADER, sign
 from paygod.payments.wiring import webhook_secret
+from tests.support.accounts import open_funded_payer
 from tests.support.http import api_client, principal_headers
 from tests.unit.payments.support import US_BANK
 
@@ -21,25 +20,7 @@ from tests.unit.payments.support import US_BANK
 @pytest.fixture
 def kernel(paygod_home: Path) -> Iterator[Kernel]:
     kernel = build_kernel()
-    kernel.accounting.open_accounts(
-        "default",
-        [
-            AccountSpec(ledger="USD", code=AccountCode.EQUITY, id="treasury"),
-            AccountSpec(
-                ledger="USD",
-                code=AccountCode.LIABILITY,
-                id="agent-1",
-                flags=AccountFlags(debits_must_not_exceed_credits=True),
-            ),
-        ],
-    )
-    kernel.accounting.transfer(
-        "default",
-        TransferRequest(
-            id="fund", debit_account_id="treasury", credit_account_id="agent-1",
-            amount=50_000_000, ledger="USD",
-        ),
-    )  # fmt: skip
+    open_funded_payer(kernel.accounting, amount=50_000_000)
     yield kernel
     kernel.close()
 
@@ -209,21 +190,4 @@ def _wallet_of(kernel: Kernel, agent: TestClient) -> str:
     """A funded USD account owned by the agent behind `agent`'s credentials."""
     me = agent.get("/v1/identity/me").json()
     owner = str(me["principal_id"])
-    kernel.accounting.open_account(
-        "default",
-        AccountSpec(
-            ledger="USD",
-            code=AccountCode.LIABILITY,
-            id=f"wallet-{owner}",
-            flags=AccountFlags(debits_must_not_exceed_credits=True),
-            owner=owner,
-        ),
-    )
-    kernel.accounting.transfer(
-        "default",
-        TransferRequest(
-            id=f"fund-{owner}", debit_account_id="treasury",
-            credit_account_id=f"wallet-{owner}", amount=1_000_000, ledger="USD",
-        ),
-    )  # fmt: skip
-    return f"wallet-{owner}"
+    return open_funded_payer(kernel.accounting, f"wallet-{owner}", 1_000_000, owner=owner)
