@@ -15,20 +15,9 @@ import pytest
 
 from tests.contract.outbox_support import postgres_database
 from tests.e2e.conftest import free_port, run_cli
+from tests.support.requests import decision_body
 
 pytestmark = pytest.mark.xdist_group("nats")
-
-DECISION = {
-    "subject": "urn:paygod:agent:1",
-    "input": {
-        "payment": {
-            "amount_minor": 4999,
-            "currency": "EUR",
-            "rail": "card",
-            "counterparty": {"ref": "urn:paygod:cp:acme", "verified": True},
-        }
-    },
-}
 
 
 def test_cluster_starts_serves_relays_and_stops_cleanly(
@@ -61,7 +50,9 @@ def test_cluster_starts_serves_relays_and_stops_cleanly(
                 with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as http:
                     for i in range(4):
                         made = http.post(
-                            "/v1/decisions", json=DECISION, headers={"Idempotency-Key": f"k{i}"}
+                            "/v1/decisions",
+                            json=decision_body(),
+                            headers={"Idempotency-Key": f"k{i}"},
                         )
                         assert made.status_code == 201, made.text
                 relay_env = {k: v for k, v in env.items() if k.startswith("PAYGOD_")}

@@ -12,6 +12,7 @@ from paygod.kernel.settings import load_settings
 from paygod.ledger.verifier import check_inclusion
 from tests.e2e.conftest import LiveServer
 from tests.support.http import api_client
+from tests.support.requests import decision_body
 
 
 @pytest.fixture
@@ -28,20 +29,7 @@ def client(kernel: Kernel) -> TestClient:
     return api_client(kernel)
 
 
-def body(amount: int = 1500, verified: bool = True, **extra: Any) -> dict[str, Any]:
-    return {
-        "subject": "urn:paygod:agent:billing-bot",
-        "context": {"channel": "api", "evidence_refs": ["urn:paygod:invoice:991"]},
-        "input": {
-            "payment": {
-                "amount_minor": amount,
-                "currency": "EUR",
-                "rail": "sepa",
-                "counterparty": {"ref": "urn:paygod:cp:acme", "verified": verified},
-            }
-        },
-        **extra,
-    }
+body = decision_body  # the shared allowed-decision request
 
 
 def test_decide_seals_and_returns_a_verifiable_receipt(client: TestClient, kernel: Kernel) -> None:

@@ -9,17 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import run_cli
+from tests.support.requests import decision_body
 
 pytestmark = pytest.mark.xdist_group("nats")
-
-REQUEST = {
-    "payment": {
-        "amount_minor": 4999,
-        "currency": "EUR",
-        "rail": "card",
-        "counterparty": {"ref": "urn:paygod:cp:acme", "verified": True},
-    }
-}
 
 
 @pytest.fixture
@@ -31,7 +23,7 @@ def test_decisions_are_relayed_and_tailed(
     paygod_home: Path, tmp_path: Path, env: dict[str, str], nats_namespace: str
 ) -> None:
     request = tmp_path / "request.json"
-    request.write_text(json.dumps(REQUEST))
+    request.write_text(json.dumps(decision_body()["input"]))
     for _ in range(3):
         decided = run_cli("decide", "--input", str(request), "--json", env=env)
         assert decided.code == 0, decided.stderr
@@ -70,7 +62,7 @@ def test_bad_options_are_one_line_and_exit_2(paygod_home: Path, env: dict[str, s
 
 def test_an_unreachable_nats_fails_fast_with_exit_3(paygod_home: Path, tmp_path: Path) -> None:
     request = tmp_path / "request.json"
-    request.write_text(json.dumps(REQUEST))
+    request.write_text(json.dumps(decision_body()["input"]))
     assert run_cli("decide", "--input", str(request)).code == 0
     down = run_cli("relay", "--once", "--json", "--nats", "nats://127.0.0.1:1")
     assert down.code == 3, down.stderr

@@ -8,18 +8,7 @@ from pathlib import Path
 from paygod.kernel.bootstrap import build_kernel
 from paygod.kernel.settings import load_settings
 from tests.support.http import api_client
-
-REQUEST = {
-    "subject": "urn:paygod:agent:1",
-    "input": {
-        "payment": {
-            "amount_minor": 4999,
-            "currency": "EUR",
-            "rail": "card",
-            "counterparty": {"ref": "urn:paygod:cp:acme", "verified": True},
-        }
-    },
-}
+from tests.support.requests import decision_body
 
 
 def gauge(text: str, name: str) -> float:
@@ -38,7 +27,7 @@ def test_gauges_follow_the_kernel(tmp_path: Path) -> None:
             size = gauge(before, "paygod_ledger_entries")
             for i in range(2):
                 made = http.post(
-                    "/v1/decisions", json=REQUEST, headers={"Idempotency-Key": f"m{i}"}
+                    "/v1/decisions", json=decision_body(), headers={"Idempotency-Key": f"m{i}"}
                 )
                 assert made.status_code == 201, made.text
             kernel.panic.turn_on("metrics test", "tester")
