@@ -99,7 +99,8 @@ def test_relay_publishes_once_per_event_even_when_the_cursor_is_lost(
             # A relay that published and crashed before saving its cursor: all sent again,
             # JetStream stores none of them twice.
             db.connection().execute("UPDATE relay_cursors SET last_seq = -1, last_event_id = ''")
-            assert await drain(relay) == (20, 20)
+            restarted = Relay(store, publisher, kernel.clock, holder="r1", batch=8)
+            assert await drain(restarted) == (20, 20)
             assert sum((await stream_counts(nats_url, nats_namespace)).values()) == 20
             await publisher.close()
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from paygod.events.model import PublishReport, RelayEvent
 from paygod.events.ports import EventPublisher, RelayCursorStore
@@ -60,19 +61,40 @@ class Relay:
         self.lease_seconds = lease_seconds
         self.idle_seconds = idle_seconds
         self.published_total = 0
+        # While the lease is safely ours, the cursor is known here (only the holder moves
+        # it), so an idle relay polls with one read, not a lease write every round.
+        self._position: tuple[int, str] | None = None
+        self._renew_at: datetime | None = None
+
+    def _lease(self) -> tuple[int, str] | None:
+        """Our cursor position while we hold the lease (renewed at half-time), else None."""
+        now = self.clock.now()
+        if self._position is not None and self._renew_at is not None and now < self._renew_at:
+            return self._position
+        self._position = None
+        cursor = self.cursors.acquire(
+            self.name, self.holder, now=now, lease_seconds=self.lease_seconds
+        )
+        if cursor is None:
+            return None
+        self._hold(cursor.position, now)
+        return cursor.position
+
+    def _hold(self, position: tuple[int, str], now: datetime) -> None:
+        self._position = position
+        self._renew_at = now + timedelta(seconds=self.lease_seconds / 2)
 
     async def run_once(self) -> RelayRound:
         """One round; never raises for a broker or store failure (it is in the report)."""
         round_ = RelayRound()
         try:
-            cursor = self.cursors.acquire(
-                self.name, self.holder, now=self.clock.now(), lease_seconds=self.lease_seconds
-            )
-            if cursor is None:
+            position = self._lease()
+            if position is None:
                 return round_
             round_.leader = True
-            events = self.cursors.pending(cursor.position, limit=self.batch)
+            events = self.cursors.pending(position, limit=self.batch)
         except Exception as exc:  # the store is down for a moment: report, retry
+            self._position = None
             round_.error = f"{type(exc).__name__}: {exc}"
             return round_
         round_.read = len(events)
@@ -86,22 +108,26 @@ class Relay:
         round_.error = report.error
         done = _acknowledged_prefix(events, publishable, report.acked)
         if done:
+            now = self.clock.now()
             try:
                 moved = self.cursors.advance(
                     self.name,
                     self.holder,
                     done[-1].position,
                     len(done),
-                    now=self.clock.now(),
+                    now=now,
                     lease_seconds=self.lease_seconds,
                 )
             except Exception as exc:  # published but not recorded: republished later
+                self._position = None
                 round_.error = f"{type(exc).__name__}: {exc}"
                 return round_
             if not moved:
+                self._position = None
                 round_.lost_lease = True
                 log.warning("relay_lost_lease", relay=self.name, holder=self.holder)
             else:
+                self._hold(done[-1].position, now)  # advance renewed the lease too
                 self.published_total += round_.published
         return round_
 
@@ -135,6 +161,7 @@ class Relay:
             if delay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
+        self._position = None
         try:
             self.cursors.release(self.name, self.holder)
         except Exception as exc:  # the lease lapses by itself

@@ -146,3 +146,28 @@ def test_run_stops_on_request_and_releases_the_lease() -> None:
     cursor = runner.cursors.get("default")
     assert cursor is not None and cursor.holder is None
     assert orjson.loads(runner.cursors.pending((-1, ""), limit=1)[0].body)["n"] == 0
+
+
+class CountingCursors(MemoryRelayCursorStore):
+    acquired = 0
+
+    def acquire(self, *args: Any, **kwargs: Any) -> Any:
+        self.acquired += 1
+        return super().acquire(*args, **kwargs)
+
+
+def test_an_idle_leader_renews_its_lease_at_half_time_not_every_round() -> None:
+    clock = ManualClock(T0)
+    store = CountingCursors(outbox(0))
+    broker = ScriptedBroker()
+    leader = Relay(store, broker, clock, holder="r1", lease_seconds=10)
+    for _ in range(20):  # 20 idle polls within the first half of the lease
+        assert asyncio.run(leader.run_once()).leader
+        clock.advance(0.2)
+    assert store.acquired == 1
+    clock.advance(2)  # past half-time: renewed, and a standby still cannot take over
+    assert asyncio.run(leader.run_once()).leader
+    assert store.acquired == 2
+    clock.advance(6)
+    standby = Relay(store, broker, clock, holder="r2", lease_seconds=10)
+    assert not asyncio.run(standby.run_once()).leader
