@@ -70,3 +70,14 @@ def test_an_unreachable_nats_fails_fast_with_exit_3(paygod_home: Path, tmp_path:
     assert json.loads(down.stdout)["pending"] == 1  # nothing was marked as published
     bad = run_cli("events", "tail", "--nats", "http://127.0.0.1:4222")
     assert bad.code == 2 and "expected nats://HOST:PORT" in bad.stderr
+
+
+def test_doctor_speaks_jetstream(paygod_home: Path, env: dict[str, str]) -> None:
+    up = run_cli("doctor", "--json", env=env)
+    assert up.code == 0, up.stderr
+    nats = next(c for c in json.loads(up.stdout)["checks"] if c["name"] == "nats")
+    assert nats["status"] == "pass" and "JetStream ok" in nats["detail"]
+    down = run_cli("doctor", "--json", env={**env, "PAYGOD_NATS_URL": "nats://127.0.0.1:1"})
+    assert down.code == 3
+    nats = next(c for c in json.loads(down.stdout)["checks"] if c["name"] == "nats")
+    assert nats["status"] == "fail" and "unreachable" in nats["detail"]

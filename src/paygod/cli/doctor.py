@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from paygod.cli.output import console, emit_json
-from paygod.kernel.bootstrap import database_from_settings, tcp_probe
+from paygod.kernel.bootstrap import database_from_settings
 from paygod.kernel.health import CheckResult, ReadinessCheck, overall
 from paygod.kernel.settings import load_settings
 
@@ -31,7 +31,9 @@ def doctor(*, as_json: bool) -> None:
     def nats_check() -> str:
         if not settings.nats_url:
             return "not configured (standalone: in-process events)"
-        return tcp_probe(settings.nats_url, 4222)
+        from paygod.events.jetstream import jetstream_status
+
+        return jetstream_status(settings.nats_url, settings.nats_namespace)
 
     checks = [
         ReadinessCheck("store", store),

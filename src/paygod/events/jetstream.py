@@ -49,14 +49,18 @@ async def connect(url: str, *, name: str, connect_timeout: float = 2.0) -> Clien
     an unreachable server would hang the caller: the first connect is bounded here.
     """
 
-    async def on_error(exc: Exception) -> None:
-        log.warning("nats_error", server=url, error=f"{type(exc).__name__}: {exc}")
+    seen: set[str] = set()
 
-    async def on_disconnect() -> None:
-        log.warning("nats_disconnected", server=url)
+    async def on_error(exc: Exception) -> None:
+        # nats-py reports every retry; one line per distinct error is what a person reads.
+        error = f"{type(exc).__name__}: {exc}"
+        if error not in seen:
+            seen.add(error)
+            log.warning("nats_error", server=url, error=error)
 
     async def on_reconnect() -> None:
-        log.info("nats_reconnected", server=url)
+        seen.clear()
+        log.warning("nats_reconnected", server=url)
 
     try:
         return await asyncio.wait_for(
@@ -68,7 +72,6 @@ async def connect(url: str, *, name: str, connect_timeout: float = 2.0) -> Clien
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,
                 error_cb=on_error,
-                disconnected_cb=on_disconnect,
                 reconnected_cb=on_reconnect,
             ),
             timeout=connect_timeout + 1.0,
@@ -166,6 +169,22 @@ class JetStreamPublisher:
             await self._nc.drain()
         self._nc = None
         self._js = None
+
+
+def jetstream_status(url: str, namespace: str = SUBJECT_ROOT) -> str:
+    """One line for `paygod doctor`: JetStream answers, and which Paygod streams it holds."""
+
+    async def probe() -> str:
+        nc = await connect(url, name="paygod-doctor")
+        try:
+            js = nc.jetstream(timeout=2.0)
+            await js.account_info()  # fails when the server runs without JetStream
+            streams = await family_streams(js, namespace)
+            return f"{url} JetStream ok; streams: {', '.join(streams) or 'none yet'}"
+        finally:
+            await nc.close()
+
+    return asyncio.run(probe())
 
 
 async def family_streams(js: JetStreamContext, namespace: str = SUBJECT_ROOT) -> list[str]:
