@@ -154,6 +154,11 @@ app.add_typer(_accounting_cli.reconcile_app, name="reconcile")
 
 def run() -> None:
     """Console-script entry point."""
+    from paygod.kernel.logging import configure_logging
+
+    # Log lines go to stderr, redacted, for every command: stdout is for results (`--json`).
+    # `serve`, `relay` and `cluster` reconfigure from PAYGOD_LOG_LEVEL / PAYGOD_LOG_JSON.
+    configure_logging("info", json_lines=False)
     guarded(app)
 
 
