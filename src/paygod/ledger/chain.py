@@ -9,6 +9,7 @@ an integer, so the outer objects are assembled by concatenation in RFC 8785 key 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -62,11 +63,24 @@ def canonical_bytes(value: Any) -> bytes:
         raw = orjson.dumps(value, option=_ORJSON_OPTS)
     except (TypeError, orjson.JSONEncodeError):
         return canonicalize(value)
-    # orjson writes NaN and infinities as null, which JCS refuses: any null takes the
-    # exact path, which raises for non-finite numbers.
-    if b"null" in raw or not orjson_agrees(raw):
+    # orjson writes NaN and infinities as null, which JCS refuses: a null in the output
+    # is a real None only when every float in plain JSON data is finite (checked by a walk
+    # far cheaper than the exact encoder; anything else takes the exact path, which raises).
+    if (b"null" in raw and not _plain_and_finite(value)) or not orjson_agrees(raw):
         return canonicalize(value)
     return raw
+
+
+def _plain_and_finite(value: Any) -> bool:
+    """Plain JSON data (exact dict/list/tuple/str/int/bool/None types) with finite floats."""
+    kind = type(value)
+    if kind is float:
+        return math.isfinite(value)
+    if kind is dict:
+        return all(_plain_and_finite(item) for item in value.values())
+    if kind is list or kind is tuple:
+        return all(_plain_and_finite(item) for item in value)
+    return kind is str or kind is int or kind is bool or value is None
 
 
 def canonical_parsed_bytes(value: Any) -> bytes:

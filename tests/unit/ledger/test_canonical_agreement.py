@@ -91,3 +91,17 @@ def test_a_float_beyond_2_53_survives_the_read_back_as_an_integer() -> None:
     rounded = canonicalize({"x": -(2.0**60)})
     assert rounded == b'{"x":-1152921504606847000}'
     assert canonicalize(orjson.loads(rounded)) == rounded
+
+
+def test_a_null_beside_a_non_finite_float_still_takes_the_refusing_path() -> None:
+    assert canonical_bytes({"a": None, "b": [1, "x", True]}) == b'{"a":null,"b":[1,"x",true]}'
+    for bad in (
+        {"a": None, "b": float("nan")},
+        [None, (float("inf"),)],
+        {"a": {"b": None}, "c": -float("inf")},
+    ):
+        try:
+            canonical_bytes(bad)
+        except (CanonicalizationError, ValueError):
+            continue
+        raise AssertionError(f"{bad!r} was accepted")
