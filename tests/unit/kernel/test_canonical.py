@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paygod.canonical import CanonicalizationError, canonical_str, canonicalize, digest
+from tests.support.json_strategies import json_values as shared_json_values
 
 # RFC 8785 Appendix B: IEEE 754 bit patterns and their canonical text.
 NUMBER_VECTORS = [
@@ -97,17 +98,7 @@ def test_digest_form() -> None:
     assert digest({}) == "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
 
 
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),
-    lambda children: (
-        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5)
-    ),
-    max_leaves=30,
-)
+json_values = shared_json_values(max_size=5, key_size=8, max_leaves=30)
 
 
 @settings(max_examples=400, deadline=None)

@@ -11,18 +11,9 @@ from hypothesis import strategies as st
 from paygod.canonical import CanonicalizationError, canonicalize
 from paygod.ledger import verifier
 from paygod.ledger.chain import canonical_bytes, canonical_parsed_bytes
+from tests.support.json_strategies import json_values as shared_json_values
 
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
-    ),
-    max_leaves=12,
-)
+json_values = shared_json_values()
 
 
 def _reference(value: Any) -> bytes | None:

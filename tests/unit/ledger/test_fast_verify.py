@@ -22,6 +22,7 @@ from paygod.ledger import EntryDraft, LedgerService
 from paygod.ledger.audit import fast_verify, orjson_is_jcs, scan, verify_jsonl_report
 from paygod.ledger.stores.memory import MemoryLedgerStore
 from paygod.ledger.verifier import GENESIS_HASH, verify_jsonl
+from tests.support.json_strategies import json_values as shared_json_values
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -216,17 +217,7 @@ def test_tree_head_checked_on_the_fast_path(tmp_path: Path) -> None:
     assert result["findings"][0]["field"] == "tree_size"
 
 
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
-    ),
-    max_leaves=12,
-)
+json_values = shared_json_values()
 
 
 @settings(max_examples=500, deadline=None)
