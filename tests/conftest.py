@@ -6,8 +6,12 @@ import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from paygod.kernel.bootstrap import Kernel
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference" / "paygod-v1"
@@ -40,6 +44,18 @@ def paygod_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     for name in ("PAYGOD_DATABASE_URL", "PAYGOD_REDIS_URL", "PAYGOD_NATS_URL", "PAYGOD_CLOCK"):
         monkeypatch.delenv(name, raising=False)
     yield home
+
+
+@pytest.fixture
+def standalone_kernel(paygod_home: Path) -> Iterator[Kernel]:
+    """A kernel on SQLite under this test's own PAYGOD_HOME (no Redis, no NATS), closed after."""
+    from paygod.kernel.bootstrap import build_kernel
+
+    kernel = build_kernel()
+    try:
+        yield kernel
+    finally:
+        kernel.close()
 
 
 @pytest.fixture(scope="session")

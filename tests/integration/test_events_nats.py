@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import nats
 import pytest
@@ -13,8 +12,9 @@ from examples.payment_consumer import SettledTotals, consume
 from paygod.events.jetstream import JetStreamPublisher, family_streams, tail
 from paygod.events.relay import Relay
 from paygod.events.stores.cursor_sql import PostgresRelayCursorStore, SqliteRelayCursorStore
+from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import SystemClock
-from paygod.kernel.database import PostgresDatabase, SqliteDatabase
+from paygod.kernel.database import PostgresDatabase
 from paygod.kernel.events import EventEnvelope
 from paygod.ledger.model import EntryDraft
 from tests.contract.outbox_support import postgres_database
@@ -52,14 +52,6 @@ def events_for(n: int, tenant: str = "acme") -> list[EntryDraft]:
     return drafts
 
 
-def sqlite_ledger(tmp_path: Path) -> tuple[Any, SqliteDatabase]:
-    from paygod.kernel.bootstrap import build_kernel
-    from paygod.kernel.settings import load_settings
-
-    kernel = build_kernel(load_settings(home=tmp_path / "home"))
-    return kernel, kernel.db
-
-
 async def stream_counts(url: str, ns: str) -> dict[str, int]:
     nc = await nats.connect(url)
     js = nc.jetstream()
@@ -80,76 +72,70 @@ async def drain(relay: Relay) -> tuple[int, int]:
 
 
 def test_relay_publishes_once_per_event_even_when_the_cursor_is_lost(
-    tmp_path: Path, nats_url: str, nats_namespace: str
+    standalone_kernel: Kernel, tmp_path: Path, nats_url: str, nats_namespace: str
 ) -> None:
-    kernel, db = sqlite_ledger(tmp_path)
-    try:
-        kernel.ledger.append_many(events_for(20))
-        store = SqliteRelayCursorStore(db)
+    kernel, db = standalone_kernel, standalone_kernel.db
+    kernel.ledger.append_many(events_for(20))
+    store = SqliteRelayCursorStore(db)
 
-        async def scenario() -> None:
-            publisher = JetStreamPublisher(nats_url, namespace=nats_namespace)
-            relay = Relay(store, publisher, kernel.clock, holder="r1", batch=8)
-            assert await drain(relay) == (20, 0)
-            prefix = nats_namespace.upper()
-            assert await stream_counts(nats_url, nats_namespace) == {
-                f"{prefix}_DECISION": 10,
-                f"{prefix}_PAYMENT": 10,
-            }
-            # A relay that published and crashed before saving its cursor: all sent again,
-            # JetStream stores none of them twice.
-            db.connection().execute("UPDATE relay_cursors SET last_seq = -1, last_event_id = ''")
-            restarted = Relay(store, publisher, kernel.clock, holder="r1", batch=8)
-            assert await drain(restarted) == (20, 20)
-            assert sum((await stream_counts(nats_url, nats_namespace)).values()) == 20
-            await publisher.close()
+    async def scenario() -> None:
+        publisher = JetStreamPublisher(nats_url, namespace=nats_namespace)
+        relay = Relay(store, publisher, kernel.clock, holder="r1", batch=8)
+        assert await drain(relay) == (20, 0)
+        prefix = nats_namespace.upper()
+        assert await stream_counts(nats_url, nats_namespace) == {
+            f"{prefix}_DECISION": 10,
+            f"{prefix}_PAYMENT": 10,
+        }
+        # A relay that published and crashed before saving its cursor: all sent again,
+        # JetStream stores none of them twice.
+        db.connection().execute("UPDATE relay_cursors SET last_seq = -1, last_event_id = ''")
+        restarted = Relay(store, publisher, kernel.clock, holder="r1", batch=8)
+        assert await drain(restarted) == (20, 20)
+        assert sum((await stream_counts(nats_url, nats_namespace)).values()) == 20
+        await publisher.close()
 
-        asyncio.run(scenario())
-    finally:
-        kernel.close()
+    asyncio.run(scenario())
 
 
 def test_tail_and_the_example_consumer_see_every_event_once(
-    tmp_path: Path, nats_url: str, nats_namespace: str
+    standalone_kernel: Kernel, tmp_path: Path, nats_url: str, nats_namespace: str
 ) -> None:
-    kernel, db = sqlite_ledger(tmp_path)
-    try:
-        kernel.ledger.append_many(events_for(10, "acme") + events_for(4, "other.tenant"))
+    kernel, db = standalone_kernel, standalone_kernel.db
+    kernel.ledger.append_many(events_for(10, "acme") + events_for(4, "other.tenant"))
 
-        async def scenario() -> None:
-            publisher = JetStreamPublisher(nats_url, namespace=nats_namespace)
-            await drain(Relay(SqliteRelayCursorStore(db), publisher, kernel.clock, holder="r1"))
-            await publisher.close()
-            seen = [
-                subject
-                async for subject, _, headers in tail(
-                    nats_url,
-                    tenant_id="other.tenant",
-                    event_type="payment",
-                    from_start=True,
-                    idle_timeout=1.0,
-                    namespace=nats_namespace,
-                )
-            ]
-            assert seen == [f"{nats_namespace}.other~2Etenant.payment.settled"] * 2
-
-            totals = SettledTotals(tmp_path / "totals.db")
-            first = await consume(nats_url, totals, namespace=nats_namespace, idle_exit=1.0)
-            assert (first.applied, first.skipped) == (7, 0)
-            # A second consumer group replays the stream into the same state: nothing doubles.
-            again = await consume(
-                nats_url, totals, namespace=nats_namespace, durable="replay", idle_exit=1.0
+    async def scenario() -> None:
+        publisher = JetStreamPublisher(nats_url, namespace=nats_namespace)
+        await drain(Relay(SqliteRelayCursorStore(db), publisher, kernel.clock, holder="r1"))
+        await publisher.close()
+        seen = [
+            subject
+            async for subject, _, headers in tail(
+                nats_url,
+                tenant_id="other.tenant",
+                event_type="payment",
+                from_start=True,
+                idle_timeout=1.0,
+                namespace=nats_namespace,
             )
-            assert (again.applied, again.skipped) == (0, 7)
-            assert totals.totals() == {
-                ("acme", "EUR"): (5, 101 + 103 + 105 + 107 + 109),
-                ("other.tenant", "EUR"): (2, 101 + 103),
-            }
-            totals.close()
+        ]
+        assert seen == [f"{nats_namespace}.other~2Etenant.payment.settled"] * 2
 
-        asyncio.run(scenario())
-    finally:
-        kernel.close()
+        totals = SettledTotals(tmp_path / "totals.db")
+        first = await consume(nats_url, totals, namespace=nats_namespace, idle_exit=1.0)
+        assert (first.applied, first.skipped) == (7, 0)
+        # A second consumer group replays the stream into the same state: nothing doubles.
+        again = await consume(
+            nats_url, totals, namespace=nats_namespace, durable="replay", idle_exit=1.0
+        )
+        assert (again.applied, again.skipped) == (0, 7)
+        assert totals.totals() == {
+            ("acme", "EUR"): (5, 101 + 103 + 105 + 107 + 109),
+            ("other.tenant", "EUR"): (2, 101 + 103),
+        }
+        totals.close()
+
+    asyncio.run(scenario())
 
 
 def test_two_relays_on_postgres_publish_everything_exactly_once(
@@ -183,26 +169,23 @@ def test_two_relays_on_postgres_publish_everything_exactly_once(
 
 
 def test_a_stream_deleted_under_the_relay_is_recreated(
-    tmp_path: Path, nats_url: str, nats_namespace: str
+    standalone_kernel: Kernel, tmp_path: Path, nats_url: str, nats_namespace: str
 ) -> None:
-    kernel, db = sqlite_ledger(tmp_path)
-    try:
+    kernel, db = standalone_kernel, standalone_kernel.db
+    kernel.ledger.append_many(events_for(2))
+
+    async def scenario() -> None:
+        publisher = JetStreamPublisher(nats_url, namespace=nats_namespace, ack_timeout=1.0)
+        relay = Relay(SqliteRelayCursorStore(db), publisher, kernel.clock, holder="r1")
+        assert await drain(relay) == (2, 0)
+        nc = await nats.connect(nats_url)
+        for stream in await family_streams(nc.jetstream(), nats_namespace):
+            await nc.jetstream().delete_stream(stream)
+        await nc.close()
         kernel.ledger.append_many(events_for(2))
+        failed = await relay.run_once()
+        assert failed.published == 0 and failed.error is not None
+        assert await drain(relay) == (2, 0)
+        await publisher.close()
 
-        async def scenario() -> None:
-            publisher = JetStreamPublisher(nats_url, namespace=nats_namespace, ack_timeout=1.0)
-            relay = Relay(SqliteRelayCursorStore(db), publisher, kernel.clock, holder="r1")
-            assert await drain(relay) == (2, 0)
-            nc = await nats.connect(nats_url)
-            for stream in await family_streams(nc.jetstream(), nats_namespace):
-                await nc.jetstream().delete_stream(stream)
-            await nc.close()
-            kernel.ledger.append_many(events_for(2))
-            failed = await relay.run_once()
-            assert failed.published == 0 and failed.error is not None
-            assert await drain(relay) == (2, 0)
-            await publisher.close()
-
-        asyncio.run(scenario())
-    finally:
-        kernel.close()
+    asyncio.run(scenario())

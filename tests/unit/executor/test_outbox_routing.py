@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from paygod.kernel.bootstrap import build_kernel
+from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import SystemClock
 from paygod.kernel.events import EventEnvelope
-from paygod.kernel.settings import load_settings
 from paygod.ledger.model import EntryDraft
 
 
@@ -24,25 +21,22 @@ def envelope(event_type: str) -> EventEnvelope:
     )
 
 
-def test_only_handled_event_types_wait_in_the_outbox(tmp_path: Path) -> None:
-    kernel = build_kernel(load_settings(home=tmp_path, database_url=None, redis_url=None))
-    try:
-        handled = envelope("payment.dispatch")
-        unhandled = envelope("decision.finalized")
-        kernel.ledger.append(
-            EntryDraft(kind="test", subject="s", payload={}, events=(handled, unhandled))
-        )
-        store = kernel.executor.store
-        assert store.get(handled.event_id).status == "pending"  # type: ignore[union-attr]
-        assert store.get(unhandled.event_id).status == "done"  # type: ignore[union-attr]
-        # The table is live: a handler registered later routes its events to the worker.
-        kernel.executor.register("audit.access", lambda message: None)
-        later = envelope("audit.access")
-        kernel.ledger.append(EntryDraft(kind="test", subject="s", payload={}, events=(later,)))
-        assert store.get(later.event_id).status == "pending"  # type: ignore[union-attr]
-        # The relay publishes by its own cursor: every event counts as unpublished.
-        from paygod.events.wiring import cursor_store_for
+def test_only_handled_event_types_wait_in_the_outbox(standalone_kernel: Kernel) -> None:
+    kernel = standalone_kernel
+    handled = envelope("payment.dispatch")
+    unhandled = envelope("decision.finalized")
+    kernel.ledger.append(
+        EntryDraft(kind="test", subject="s", payload={}, events=(handled, unhandled))
+    )
+    store = kernel.executor.store
+    assert store.get(handled.event_id).status == "pending"  # type: ignore[union-attr]
+    assert store.get(unhandled.event_id).status == "done"  # type: ignore[union-attr]
+    # The table is live: a handler registered later routes its events to the worker.
+    kernel.executor.register("audit.access", lambda message: None)
+    later = envelope("audit.access")
+    kernel.ledger.append(EntryDraft(kind="test", subject="s", payload={}, events=(later,)))
+    assert store.get(later.event_id).status == "pending"  # type: ignore[union-attr]
+    # The relay publishes by its own cursor: every event counts as unpublished.
+    from paygod.events.wiring import cursor_store_for
 
-        assert cursor_store_for(kernel.db).lag((-1, "")) == 3
-    finally:
-        kernel.close()
+    assert cursor_store_for(kernel.db).lag((-1, "")) == 3

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 from paygod.accounting import AccountCode, AccountSpec, TransferFlags
 from paygod.accounting.model import TransferRequest, TransferState
-from paygod.kernel.bootstrap import build_kernel
+from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import ManualClock
 from paygod.kernel.periodic import Housekeeping, PeriodicTask
-from paygod.kernel.settings import load_settings
 from tests.unit.accounting.support import START
 
 
@@ -30,30 +27,27 @@ def test_tasks_run_when_due_and_a_failure_keeps_the_schedule() -> None:
     assert runs == ["count", "count"]
 
 
-def test_the_kernel_releases_expired_holds_on_its_own(tmp_path: Path) -> None:
-    kernel = build_kernel(load_settings(home=tmp_path, database_url=None, redis_url=None))
-    try:
-        clock = ManualClock(START)
-        kernel.accounting.clock = clock
-        kernel.accounting.open_accounts(
-            "t",
-            [
-                AccountSpec(ledger="EUR", code=AccountCode.ASSET, id="bank"),
-                AccountSpec(ledger="EUR", code=AccountCode.LIABILITY, id="wallet"),
-            ],
-        )
-        kernel.accounting.transfer("t", TransferRequest("fund", "bank", "wallet", 100))
-        hold = TransferFlags(pending=True)
-        kernel.accounting.transfer(
-            "t", TransferRequest("h1", "wallet", "bank", 40, flags=hold, timeout_seconds=30)
-        )
-        names = [t.name for t in kernel.housekeeping.tasks]
-        assert names == ["accounting.expire_holds"]
-        kernel.housekeeping.run_due(now=0.0)
-        assert kernel.accounting.get_transfer("t", "h1").state is TransferState.PENDING
-        clock.advance(31)
-        kernel.housekeeping.run_due(now=10.0)  # the next sweep, no request involved
-        assert kernel.accounting.get_transfer("t", "h1").state is TransferState.EXPIRED
-        assert kernel.accounting.get_account("t", "wallet").available == 100
-    finally:
-        kernel.close()
+def test_the_kernel_releases_expired_holds_on_its_own(standalone_kernel: Kernel) -> None:
+    kernel = standalone_kernel
+    clock = ManualClock(START)
+    kernel.accounting.clock = clock
+    kernel.accounting.open_accounts(
+        "t",
+        [
+            AccountSpec(ledger="EUR", code=AccountCode.ASSET, id="bank"),
+            AccountSpec(ledger="EUR", code=AccountCode.LIABILITY, id="wallet"),
+        ],
+    )
+    kernel.accounting.transfer("t", TransferRequest("fund", "bank", "wallet", 100))
+    hold = TransferFlags(pending=True)
+    kernel.accounting.transfer(
+        "t", TransferRequest("h1", "wallet", "bank", 40, flags=hold, timeout_seconds=30)
+    )
+    names = [t.name for t in kernel.housekeeping.tasks]
+    assert names == ["accounting.expire_holds"]
+    kernel.housekeeping.run_due(now=0.0)
+    assert kernel.accounting.get_transfer("t", "h1").state is TransferState.PENDING
+    clock.advance(31)
+    kernel.housekeeping.run_due(now=10.0)  # the next sweep, no request involved
+    assert kernel.accounting.get_transfer("t", "h1").state is TransferState.EXPIRED
+    assert kernel.accounting.get_account("t", "wallet").available == 100

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from paygod.kernel.bootstrap import Kernel, build_kernel
-from paygod.kernel.settings import load_settings
+from paygod.kernel.bootstrap import Kernel
 from paygod.ledger import EntryDraft
 from tests.support.http import api_client, principal_headers
 
 
 @pytest.fixture
-def kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Kernel]:
-    monkeypatch.setenv("PAYGOD_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("PAYGOD_DATABASE_URL", raising=False)
-    built = build_kernel(load_settings())
-    try:
-        yield built
-    finally:
-        built.close()
+def kernel(standalone_kernel: Kernel) -> Kernel:
+    return standalone_kernel
 
 
 def test_another_tenants_entries_are_invisible(kernel: Kernel) -> None:

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from paygod.kernel.bootstrap import Kernel, build_kernel
-from paygod.kernel.settings import load_settings
+from paygod.kernel.bootstrap import Kernel
 from tests.support.http import api_client
 
 
 @pytest.fixture
-def kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Kernel]:
-    monkeypatch.setenv("PAYGOD_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("PAYGOD_DATABASE_URL", raising=False)
-    built = build_kernel(load_settings())
-    try:
-        yield built
-    finally:
-        built.close()
+def kernel(standalone_kernel: Kernel) -> Kernel:
+    return standalone_kernel
 
 
 def test_unsafe_integer_in_metadata_is_422_and_nothing_recorded(kernel: Kernel) -> None:
