@@ -26,7 +26,7 @@ import orjson
 
 # The bundled pack limits velocity per payer: payments are spread over the payments
 # benchmark's funded payers.
-from bench.benchmarks.payments import PAYEE, PAYERS, _fund
+from bench.benchmarks.payments import PAYEE, PAYERS, fund_payers
 from bench.loadgen import Connection
 from paygod.cluster import Supervisor, cluster_specs
 
@@ -216,7 +216,7 @@ def _prepare(home: Path) -> None:
     kernel = build_kernel()
     try:
         announce_dev_key(kernel)
-        _fund(kernel)  # the payments benchmark's payers: same accounts, same funding
+        fund_payers(kernel)  # the payments benchmark's payers: same accounts, same funding
     finally:
         kernel.close()
 

@@ -38,7 +38,7 @@ def _kernel(home: Path) -> Kernel:
     return build_kernel(load_settings(home=home, database_url=None, redis_url=None))
 
 
-def _fund(kernel: Kernel) -> None:
+def fund_payers(kernel: Kernel) -> None:
     from paygod.accounting import AccountCode, AccountFlags, AccountSpec
     from paygod.accounting.model import TransferRequest
 
@@ -112,7 +112,7 @@ def payments_per_s(home: Path) -> tuple[float, float, float, dict[str, float]]:
     """(end-to-end settled/s, create/s, rail calls per payment, where the CPU went)."""
     kernel = _kernel(home)
     try:
-        _fund(kernel)
+        fund_payers(kernel)
         worker = kernel.executor
         worker.batch, worker.concurrency = 256, 16
         settled = threading.Event()
