@@ -15,6 +15,7 @@ from paygod.api.hotpath import HotPaths
 from paygod.api.kernel_metrics import KernelCollector
 from paygod.api.middleware import EdgeMiddleware, HttpMetrics
 from paygod.api.routers import accounting, admin, decisions, health, identity, ledger, payments
+from paygod.api.routing import router as strict_router
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import Settings, load_settings
 
@@ -36,7 +37,7 @@ def freeze_startup_heap() -> None:
 
 def v1_router() -> APIRouter:
     """Every module's routes, versioned under /v1. Each module adds one line here."""
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(security.enforce_access)])
+    v1 = strict_router(prefix="/v1", dependencies=[Depends(security.enforce_access)])
     v1.include_router(identity.router)
     v1.include_router(decisions.router)
     v1.include_router(accounting.router)

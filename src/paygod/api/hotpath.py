@@ -32,6 +32,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paygod.api import security
 from paygod.api.routers import decisions, payments
+from paygod.api.routing import require_ijson
+from paygod.kernel.errors import InvalidInput
 
 Handler = Callable[[Request, Any], Awaitable[Response]]
 _JSON_TYPES = (b"application/json", b"application/json; charset=utf-8")
@@ -116,9 +118,11 @@ class HotPaths:
         if key is not None and not 1 <= len(key) <= _MAX_KEY:
             return False
         try:
+            # Duplicate names or NaN: the FastAPI route refuses them with the reason.
+            require_ijson(body, content_type.decode("latin-1"))
             parsed = endpoint.model.model_validate_json(body)
             idempotency_key = key.decode("latin-1") if key is not None else None
-        except (ValidationError, ValueError):
+        except (ValidationError, ValueError, InvalidInput):
             return False
         scope["route"] = endpoint.route
         request = Request(scope)

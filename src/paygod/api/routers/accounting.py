@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field, StrictInt, ValidationError
 
@@ -30,13 +30,14 @@ from paygod.api.deps import get_kernel
 from paygod.api.models import StrictModel
 from paygod.api.problems import pointer_from_loc
 from paygod.api.routers.admin import principal_id
+from paygod.api.routing import router as strict_router
 from paygod.api.security import identity_of, owner_filter
 from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import parse_instant
 from paygod.kernel.errors import FieldError, InvalidInput
 from paygod.kernel.jsonio import parse_json
 
-router = APIRouter(tags=["accounting"])
+router = strict_router(tags=["accounting"])
 
 Id = Annotated[str, Field(min_length=1, max_length=128)]
 AccountFlagName = Literal["debits_must_not_exceed_credits", "credits_must_not_exceed_debits"]

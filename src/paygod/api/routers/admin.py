@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 
 from paygod.api.deps import get_kernel
 from paygod.api.models import StrictModel
+from paygod.api.routing import router as strict_router
 from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.errors import FieldError, InvalidInput
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = strict_router(prefix="/admin", tags=["admin"])
 
 PRINCIPAL_HEADER = "x-paygod-principal"
 

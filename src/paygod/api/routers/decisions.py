@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import Depends, Header, Request, Response
 from pydantic import Field
 
 from paygod.api.deps import get_kernel
 from paygod.api.models import StrictModel
 from paygod.api.routers.admin import principal_id
+from paygod.api.routing import router as strict_router
 from paygod.api.security import owner_filter
 from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.errors import NotFound
 
-router = APIRouter(tags=["decisions"])
+router = strict_router(tags=["decisions"])
 
 
 def _json(document: Any, status_code: int = 200) -> Response:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import JSONResponse, Response
 
 from paygod import __version__
+from paygod.api.routing import router as strict_router
 from paygod.kernel.health import overall
 
-router = APIRouter(tags=["health"])
+router = strict_router(tags=["health"])
 
 
 @router.get("/healthz", summary="Liveness: the process answers")

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import Field
 
 from paygod.api.models import StrictModel
+from paygod.api.routing import router as strict_router
 from paygod.api.security import identity_of, tenant_filter
 from paygod.identity.model import ALL_TENANTS, Principal, PrincipalKind, Role
 from paygod.identity.permissions import require_same_tenant
@@ -20,7 +21,7 @@ from paygod.identity.service import parse_roles
 from paygod.kernel.clock import parse_instant
 from paygod.kernel.errors import FieldError, Forbidden, InvalidInput, NotFound
 
-router = APIRouter(prefix="/identity", tags=["identity"])
+router = strict_router(prefix="/identity", tags=["identity"])
 
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._@\-]+$")]
 TenantId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^([A-Za-z0-9._\-]+|\*)$")]

@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 
 from paygod.api.deps import get_kernel
+from paygod.api.routing import router as strict_router
 from paygod.api.security import tenant_filter
 from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import isoformat, parse_instant
@@ -21,7 +22,7 @@ from paygod.ledger import Entry, LedgerService
 MAX_SEQ = 2**63 - 1
 Seq = Annotated[int, Path(le=MAX_SEQ)]
 
-router = APIRouter(prefix="/ledger", tags=["ledger"])
+router = strict_router(prefix="/ledger", tags=["ledger"])
 
 
 def get_ledger(kernel: Annotated[Kernel, Depends(get_kernel)]) -> LedgerService:

@@ -12,15 +12,17 @@ from starlette.concurrency import run_in_threadpool
 from paygod.api.deps import get_kernel
 from paygod.api.models import StrictModel
 from paygod.api.routers.admin import principal_id
+from paygod.api.routing import router as strict_router
 from paygod.api.security import owner_filter
 from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
 from paygod.payments.model import Payment
 from paygod.payments.signing import SIGNATURE_HEADER
 
-router = APIRouter(prefix="/payments", tags=["payments"])
+router = strict_router(prefix="/payments", tags=["payments"])
 # Partners' settlement webhooks carry no API key: the HMAC signature is their credential,
 # so this router is mounted outside the authenticated /v1 router.
+# Raw bytes: the signature is checked (and a bad one recorded) before anything is parsed.
 webhooks = APIRouter(prefix="/v1/payments/webhooks", tags=["payments"])
 
 

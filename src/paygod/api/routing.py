@@ -1,0 +1,54 @@
+"""Every JSON request body is I-JSON (RFC 7493) before a route sees it.
+
+FastAPI decodes bodies with Python's `json`, which keeps the last of duplicate member
+names and accepts NaN and Infinity. A decision or payment is sealed and hashed: a body
+that means two things (`{"subject": "a", "subject": "b"}`) must be refused, not decided
+on whichever value the parser kept. Routers are built with `StrictJsonRoute`, which parses
+the body strictly first (`kernel.jsonio.parse_json`: 422 with the reason, nothing recorded)
+and then hands the same request, body already read, to FastAPI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
+
+from paygod.kernel.jsonio import parse_json
+
+
+def is_json(content_type: str | None) -> bool:
+    """JSON as FastAPI would decode it: no content type, or application/json or +json."""
+    if not content_type:
+        return True
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def require_ijson(body: bytes, content_type: str | None) -> None:
+    """Raise `InvalidInput` for a JSON body with duplicate names, NaN/Infinity or bad UTF-8."""
+    if body and is_json(content_type):
+        parse_json(body, source="request body")
+
+
+class StrictJsonRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict(request: Request) -> Response:
+            if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
+                require_ijson(await request.body(), request.headers.get("content-type"))
+            return await handler(request)
+
+        return strict
+
+
+def router(**options: Any) -> APIRouter:
+    """An `APIRouter` whose routes refuse bodies that are not I-JSON."""
+    return APIRouter(route_class=StrictJsonRoute, **options)
