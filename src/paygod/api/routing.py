@@ -31,10 +31,26 @@ def is_json(content_type: str | None) -> bool:
     )
 
 
-def require_ijson(body: bytes, content_type: str | None) -> None:
-    """Raise `InvalidInput` for a JSON body with duplicate names, NaN/Infinity or bad UTF-8."""
-    if body and is_json(content_type):
-        parse_json(body, source="request body")
+ABSENT: Any = object()  # no JSON body: empty, blank, or another content type
+
+
+def require_ijson(body: bytes, content_type: str | None) -> Any:
+    """The parsed JSON body (`ABSENT` when blank or not JSON); `InvalidInput` for a body
+    with duplicate names, NaN/Infinity or bad UTF-8."""
+    if body.strip() and is_json(content_type):
+        return parse_json(body, source="request body")
+    return ABSENT
+
+
+async def json_body(request: Request, *, required: bool = False) -> Any:
+    """The body parsed strictly (once, by `StrictJsonRoute`, when it was declared JSON),
+    whatever its content type; a blank body is `ABSENT`, or `InvalidInput` if `required`."""
+    parsed = getattr(request.state, "ijson", ABSENT)
+    if parsed is ABSENT:
+        body = await request.body()
+        if body.strip() or required:
+            return parse_json(body, source="request body")
+    return parsed
 
 
 class StrictJsonRoute(APIRoute):
@@ -42,8 +58,11 @@ class StrictJsonRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def strict(request: Request) -> Response:
+            request.state.ijson = ABSENT
             if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
-                require_ijson(await request.body(), request.headers.get("content-type"))
+                request.state.ijson = require_ijson(
+                    await request.body(), request.headers.get("content-type")
+                )
             return await handler(request)
 
         return strict

@@ -30,12 +30,12 @@ from paygod.api.deps import get_kernel
 from paygod.api.models import StrictModel
 from paygod.api.problems import pointer_from_loc
 from paygod.api.routers.admin import principal_id
+from paygod.api.routing import ABSENT, json_body
 from paygod.api.routing import router as strict_router
 from paygod.api.security import identity_of, owner_filter
 from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import parse_instant
 from paygod.kernel.errors import FieldError, InvalidInput
-from paygod.kernel.jsonio import parse_json
 
 router = strict_router(tags=["accounting"])
 
@@ -274,7 +274,7 @@ def _results(results: list[TransferResult]) -> list[dict[str, Any]]:
 async def create_transfer(
     request: Request, response: Response, tenant: Tenant, accounting: Accounting
 ) -> dict[str, Any]:
-    raw = parse_json(await request.body(), source="request body")
+    raw = await json_body(request, required=True)
     if isinstance(raw, dict) and "transfers" in raw:
         batch: TransferBatch = _validated(TransferBatch, raw)
         results = await run_in_threadpool(
@@ -327,10 +327,10 @@ class Resolve(StrictModel):
 
 
 async def _body_or_empty(request: Request) -> Resolve:
-    data = await request.body()
-    if not data.strip():
+    data = await json_body(request)
+    if data is ABSENT:
         return Resolve()
-    body: Resolve = _validated(Resolve, parse_json(data, source="request body"))
+    body: Resolve = _validated(Resolve, data)
     return body
 
 
