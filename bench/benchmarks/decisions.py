@@ -355,8 +355,9 @@ def decisions_http() -> Iterator[Figure]:
                            server_pid=pid)  # fmt: skip
             # Latency below saturation: the target rate when the server sustains it, else
             # half of what it reached closed loop.
-            paced_rate = float(os.environ.get("BENCH_PACED_RATE", "0")) or min(
-                1000.0, round(sealed.rate / 2, -1) or 10.0
+            target = 1000.0
+            paced_rate = float(os.environ.get("BENCH_PACED_RATE", "0")) or (
+                target if sealed.rate >= target else round(sealed.rate / 2, -1) or 10.0
             )
             paced = _load(url, "/v1/decisions", _decision_body, clients, seconds, headers,
                           server_pid=pid, rate=paced_rate)  # fmt: skip

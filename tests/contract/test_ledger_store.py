@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import uuid
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from paygod.kernel.clock import ManualClock
 from paygod.kernel.events import EventEnvelope
 from paygod.ledger import EntryDraft, LedgerService
 from paygod.ledger.ports import LedgerStore
+from paygod.ledger.steps import Steps, run_async, run_blocking
 from paygod.ledger.verifier import check_consistency, check_inclusion
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -160,6 +162,63 @@ def test_concurrent_appends_gap_free(ledger: LedgerService) -> None:
     assert ledger.verify().ok
 
 
+def _two_step_work(ledger: LedgerService, label: str, fail: bool = False) -> Steps[list[int]]:
+    """Two transactions in a row, the second only after the first is settled."""
+
+    def first(conn: Any) -> tuple[str, list[EntryDraft]]:
+        return label, [draft(subject=label, n=1)]
+
+    def second(conn: Any) -> tuple[str, list[EntryDraft]]:
+        if fail:
+            raise RuntimeError(f"{label} refused")
+        return label, [draft(subject=label, n=2), draft(subject=label, n=3)]
+
+    one = ledger.transaction(first)
+    yield one
+    _, entries = ledger.outcome(one)
+    two = ledger.transaction(second)
+    yield two
+    _, more = ledger.outcome(two)
+    return [e.seq for e in entries + more]
+
+
+def test_steps_settle_alike_from_a_thread_and_an_event_loop(ledger: LedgerService) -> None:
+    assert run_blocking(ledger, _two_step_work(ledger, "thread")) == [0, 1, 2]
+    assert asyncio.run(run_async(ledger, _two_step_work(ledger, "loop"))) == [3, 4, 5]
+    with pytest.raises(RuntimeError, match="loop-bad refused"):
+        asyncio.run(run_async(ledger, _two_step_work(ledger, "loop-bad", fail=True)))
+    assert ledger.size == 7  # the refused second step wrote nothing, the first stays
+    assert [e.subject for e in ledger.entries()][-1] == "loop-bad"
+    assert ledger.verify().ok
+
+
+def test_event_loop_callers_share_the_writer_without_threads(ledger: LedgerService) -> None:
+    async def many() -> list[Any]:
+        return await asyncio.gather(
+            *(
+                run_async(ledger, _two_step_work(ledger, f"t{i}", fail=i % 5 == 0))
+                for i in range(40)
+            ),
+            return_exceptions=True,
+        )
+
+    before = threading.active_count()
+    results = asyncio.run(many())
+    assert threading.active_count() <= before + 1  # at most the writer, started on demand
+    refused = [r for r in results if isinstance(r, RuntimeError)]
+    assert len(refused) == 8
+    sealed = [seq for r in results if isinstance(r, list) for seq in r]
+    assert sorted(sealed) == [s for s in range(ledger.size) if s not in _firsts(ledger, refused)]
+    assert ledger.size == 8 * 1 + 32 * 3
+    assert ledger.verify().ok
+
+
+def _firsts(ledger: LedgerService, refused: list[Any]) -> set[int]:
+    """Seqs of the first steps of refused works (sealed, but no result list returned)."""
+    labels = {str(r).split()[0] for r in refused}
+    return {e.seq for e in ledger.entries(limit=1000) if e.subject in labels}
+
+
 def test_proofs_verify_with_standalone_verifier(ledger: LedgerService) -> None:
     ledger.append_many([draft(n=i) for i in range(13)])
     for size in (1, 2, 7, 13):
@@ -168,6 +227,25 @@ def test_proofs_verify_with_standalone_verifier(ledger: LedgerService) -> None:
             assert check_inclusion(proof) is None
     for first in range(0, 14):
         assert check_consistency(ledger.consistency_proof(first, 13).as_dict()) is None
+
+
+def test_proofs_read_between_appends_stay_right_as_the_edge_tiles_grow(
+    ledger: LedgerService,
+) -> None:
+    # Every receipt reads the right edge of the tree, which the next append extends: a
+    # node read earlier must never stand in for one written since.
+    for n in range(150):
+        entry = ledger.append(draft(n=n))
+        size = n + 1
+        root = ledger.root_hash(size)
+        for seq in {0, entry.seq, entry.seq // 2, max(0, entry.seq - 64)}:
+            proof = ledger.inclusion_proof(seq, size).as_dict()
+            assert proof["root_hash"] == root
+            assert check_inclusion(proof) is None
+        if n % 37 == 0:
+            assert (
+                check_consistency(ledger.consistency_proof(max(1, n // 2), size).as_dict()) is None
+            )
 
 
 def test_tree_heads_signed_every_n_entries(ledger: LedgerService) -> None:

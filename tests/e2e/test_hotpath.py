@@ -86,6 +86,50 @@ def test_a_valid_request_is_sealed_without_reaching_fastapi(
     assert [s for s in spy.seen if s[1] == "/v1/decisions"] == []
 
 
+class ThreadHops:
+    """Counts the thread-pool hops the hot path makes (anyio's run_sync, wrapped)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from paygod.api import hotpath
+
+        self.calls = 0
+        real = hotpath.to_thread.run_sync
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            return await real(*args, **kwargs)
+
+        monkeypatch.setattr(hotpath.to_thread, "run_sync", counted)
+
+
+def test_on_sqlite_a_decision_is_sealed_on_the_event_loop_without_a_thread_hop(
+    wired: tuple[TestClient, Spy], kernel: Kernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, _ = wired
+    hops = ThreadHops(monkeypatch)
+    responses = [decide(client, body(), key=f"loop-{i}") for i in range(3)]
+    assert [r.status_code for r in responses] == [201, 201, 201]
+    assert hops.calls == 0
+    seqs = [r.json()["ledger"]["seq"] for r in responses]
+    assert seqs == sorted(seqs) and kernel.ledger.verify().ok
+    refused = decide(client, {**body(), "packs": ["no-such-pack"]}, key="loop-bad")
+    assert refused.status_code == 422  # a domain error raised on the loop, same handler
+    assert refused.json()["errors"][0]["pointer"] == "/packs/0"
+
+
+def test_where_reads_are_network_round_trips_the_steps_run_in_one_thread_hop(
+    wired: tuple[TestClient, Spy], kernel: Kernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, _ = wired
+    monkeypatch.setattr(kernel.db, "dialect", "postgres")  # as the PostgreSQL database says
+    hops = ThreadHops(monkeypatch)
+    first = decide(client, body(), key="threaded")
+    assert first.status_code == 201, first.text
+    assert hops.calls == 1
+    again = decide(client, body(), key="threaded")
+    assert again.status_code == 200 and again.json()["replayed"] is True
+
+
 def test_domain_errors_on_the_hot_path_use_the_apps_handlers(
     wired: tuple[TestClient, Spy], kernel: Kernel
 ) -> None:

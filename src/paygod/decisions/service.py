@@ -32,6 +32,7 @@ from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.ids import new_id
 from paygod.ledger import Entry, EntryDraft, LedgerService, SignedTreeHead
+from paygod.ledger.steps import Steps, run_blocking
 
 DECISION_KIND = "decision"
 EVIDENCE_KIND = "evidence"
@@ -119,7 +120,11 @@ class DecisionService:
 
     # -- deciding ----------------------------------------------------------------------
 
-    def decide(
+    def decide(self, **request: Any) -> dict[str, Any]:
+        """`decide_steps` run to the end from this thread (see ledger/steps.py)."""
+        return run_blocking(self.ledger, self.decide_steps(**request))
+
+    def decide_steps(
         self,
         *,
         subject: str,
@@ -131,7 +136,7 @@ class DecisionService:
         requested_by: str | None = None,
         owner: str | None = None,
         receipt: bool = True,
-    ) -> dict[str, Any]:
+    ) -> Steps[dict[str, Any]]:
         """Decide, seal and return the sealed decision with its receipt (`ledger`): seq,
         inclusion proof and a signed tree head covering it. `receipt=False` leaves out the
         proof and head for in-process callers that keep only the seq (the payment
@@ -271,8 +276,10 @@ class DecisionService:
             self.index.record(conn, row)
             return None, drafts
 
+        request = self.ledger.transaction(work)
+        yield request
         try:
-            _, entries = self.ledger.transact(work)
+            _, entries = self.ledger.outcome(request)
         except DuplicateKey:
             assert idempotency_key is not None
             existing = self.index.by_key(tenant_id, idempotency_key)

@@ -23,7 +23,7 @@ Work = Callable[[Any], tuple[Any, Sequence[EntryDraft]]]
 class WriteRequest:
     """One caller's unit of work: `work(conn) -> (result, drafts)`, or entries to adopt."""
 
-    __slots__ = ("done", "drafts", "entries", "error", "imported", "result", "work")
+    __slots__ = ("done", "drafts", "entries", "error", "imported", "on_done", "result", "work")
 
     def __init__(
         self,
@@ -38,6 +38,9 @@ class WriteRequest:
         self.entries: list[Entry] = []
         self.error: BaseException | None = None
         self.done = threading.Event()
+        # Called by the writer thread once the request is settled (committed or failed):
+        # an event loop's waiter uses it instead of blocking a thread on `done`.
+        self.on_done: Callable[[], object] | None = None
 
 
 _STOP = object()
@@ -70,12 +73,17 @@ class GroupCommitter:
         return self._thread
 
     def submit(self, request: WriteRequest) -> WriteRequest:
+        self.enqueue(request)
+        request.done.wait()
+        return request
+
+    def enqueue(self, request: WriteRequest) -> None:
+        """Queue `request` without waiting: `request.on_done` (or `done`) says when it is
+        settled."""
         if threading.current_thread() is self._thread:
             raise RuntimeError("ledger writes cannot nest inside a ledger transaction")
         self._ensure_started()
         self._queue.put(request)
-        request.done.wait()
-        return request
 
     def _ensure_started(self) -> None:
         if self._thread is None:
@@ -120,6 +128,11 @@ class GroupCommitter:
             finally:
                 for request in batch:
                     request.done.set()
+                    if request.on_done is not None:
+                        try:
+                            request.on_done()
+                        except Exception:  # a closed event loop must not stop the writer
+                            log.warning("could not wake a ledger caller", exc_info=True)
             if stop:
                 return
 

@@ -102,11 +102,21 @@ class LedgerService:
 
         If work raises, nothing of it is written and the exception propagates here.
         """
+        return self.outcome(self._committer.submit(self.transaction(work)))
+
+    def transaction(self, work: Callable[[Any], tuple[Any, Sequence[EntryDraft]]]) -> WriteRequest:
+        """A request to run `work` in the write transaction, for a caller that waits for it
+        itself (`enqueue`, then `outcome`); refused now while the ledger is read-only."""
         self._check_writable()
-        request = self._committer.submit(WriteRequest(work))
+        return WriteRequest(work)
+
+    def enqueue(self, request: WriteRequest) -> None:
+        self._committer.enqueue(request)
+
+    def outcome(self, request: WriteRequest) -> tuple[Any, list[Entry]]:
+        """The settled request's (result, entries), or its exception raised."""
         self._raise_for(request)
-        result: R = request.result
-        return result, request.entries
+        return request.result, request.entries
 
     def _raise_for(self, request: WriteRequest) -> None:
         if request.error is not None:

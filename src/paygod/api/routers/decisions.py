@@ -15,6 +15,7 @@ from paygod.api.routing import router as strict_router
 from paygod.api.security import owner_filter
 from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.errors import NotFound
+from paygod.ledger.steps import Steps, run_blocking
 
 router = strict_router(tags=["decisions"])
 
@@ -74,8 +75,15 @@ def create_decision(
 def decide(request: Request, body: DecisionRequest, idempotency_key: str) -> dict[str, Any]:
     """Decide and seal for the authenticated caller (after `enforce_access`)."""
     kernel: Kernel = request.app.state.kernel
+    return run_blocking(kernel.ledger, decide_steps(request, body, idempotency_key))
+
+
+def decide_steps(
+    request: Request, body: DecisionRequest, idempotency_key: str
+) -> Steps[dict[str, Any]]:
+    kernel: Kernel = request.app.state.kernel
     tenant, _ = _tenant(request, kernel)
-    result: dict[str, Any] = kernel.decisions.decide(
+    return kernel.decisions.decide_steps(
         subject=body.subject,
         context=body.context,
         input=body.input,
@@ -85,7 +93,6 @@ def decide(request: Request, body: DecisionRequest, idempotency_key: str) -> dic
         requested_by=principal_id(request),
         owner=owner_filter(request),
     )
-    return result
 
 
 @router.get(

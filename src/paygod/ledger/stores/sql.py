@@ -131,21 +131,26 @@ def grown_tiles(
 
 
 class TileCache:
-    """Full tiles never change once written, so a plain bounded dict is a correct cache.
-
-    A tile still growing (the right edge of a level) is never cached.
+    """A tile only ever grows: nodes are appended at its end and never change once
+    written, so whatever was read of a tile is a correct prefix of it for good. The cache
+    keeps the longest prefix seen; a node beyond it is read again. The tiles at the right
+    edge of the tree (every fresh receipt's proof reads them) are then served from memory
+    as long as they hold the node asked for.
     """
 
     def __init__(self) -> None:
         self._tiles: dict[int, bytes] = {}
 
-    def get(self, key: int) -> bytes | None:
-        return self._tiles.get(key)
+    def get(self, key: int, need: int = FULL_TILE) -> bytes | None:
+        """The cached tile if it holds at least `need` bytes."""
+        tile = self._tiles.get(key)
+        return tile if tile is not None and len(tile) >= need else None
 
     def put(self, key: int, value: bytes) -> None:
-        if len(value) != FULL_TILE:
+        known = self._tiles.get(key)
+        if known is not None and len(known) >= len(value):
             return
-        if len(self._tiles) >= TILE_CACHE_LIMIT:
+        if known is None and len(self._tiles) >= TILE_CACHE_LIMIT:
             self._tiles.clear()
         self._tiles[key] = value
 
@@ -215,19 +220,20 @@ class SqlLedgerReads(ABC):
         """The stored hashes of the given nodes (absent ones left out), in one query."""
         keys = list(keys)
         tiles: dict[int, bytes] = {}
-        missing = []
+        missing: dict[int, None] = {}  # tiles to read, in order
         for level, index in keys:
             key = tile_of(level, index)
-            if key in tiles:
+            need = ((index & TILE_MASK) + 1) * 32
+            if key in missing or len(tiles.get(key, b"")) >= need:
                 continue
-            cached = self._tiles.get(key)
+            cached = self._tiles.get(key, need)
             if cached is None:
-                missing.append(key)
+                missing[key] = None
                 tiles[key] = b""
             else:
                 tiles[key] = cached
         if missing:
-            for key, hashes in self._fetch_tiles(self._read, missing).items():
+            for key, hashes in self._fetch_tiles(self._read, list(missing)).items():
                 tiles[key] = hashes
                 self._tiles.put(key, hashes)
         found = {}
