@@ -33,10 +33,13 @@ def test_put_then_get_round_trips_unicode_details(vault: PayeeVault) -> None:
     assert vault.get("p1") == PAYEE
 
 
-def test_the_first_payee_of_a_payment_stays(vault: PayeeVault) -> None:
-    vault.put(None, "p1", PAYEE)
-    vault.put(None, "p1", {"name": "Mallory", "iban": "GB33BUKB20201555555555"})
+def test_the_first_payee_of_a_payment_stays_and_only_its_put_claims_the_payment(
+    vault: PayeeVault,
+) -> None:
+    assert vault.put(None, "p1", PAYEE) is True
+    assert vault.put(None, "p1", {"name": "Mallory", "iban": "GB33BUKB20201555555555"}) is False
     assert vault.get("p1") == PAYEE
+    assert vault.put(None, "p2", PAYEE) is True
 
 
 def test_a_returned_payee_is_a_copy(vault: PayeeVault) -> None:

@@ -217,10 +217,11 @@ def payment_body(amount: Any = 12_500) -> dict[str, Any]:
 
 
 def test_a_payment_is_created_on_the_hot_path(
-    wired: tuple[TestClient, Spy], kernel: Kernel
+    wired: tuple[TestClient, Spy], kernel: Kernel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client, spy = wired
     _fund(kernel)
+    hops = ThreadHops(monkeypatch)
     created = client.post("/v1/payments", json=payment_body(), headers={"Idempotency-Key": "p"})
     assert created.status_code == 201, created.text
     payment = kernel.payments.get(created.json()["payment_id"])
@@ -236,6 +237,7 @@ def test_a_payment_is_created_on_the_hot_path(
     assert keyless.status_code == 201, keyless.text
     assert keyless.json()["payment_id"] != payment.payment_id
     assert [s for s in spy.seen if s[1] == "/v1/payments"] == []
+    assert hops.calls == 0  # SQLite: every one of them served on the event loop
 
 
 def test_a_bad_payment_reaches_the_fastapi_route(

@@ -124,22 +124,30 @@ class AccountingService:
 
     # -- the one write path ---------------------------------------------------------
 
+    def _in_transaction(
+        self, conn: Any, plan: Callable[[AccountSession], tuple[R, list[LedgerRecord]]]
+    ) -> tuple[R, list[Any]]:
+        """Run `plan` in the ledger transaction `conn`: (result, the ledger drafts to
+        append in that same transaction)."""
+        with self.store.exclusive():
+            result, records = plan(self.store.session(conn))
+            return result, [
+                self.make_draft(
+                    kind=r.kind,
+                    subject=r.subject,
+                    payload=r.payload,
+                    tenant_id=r.tenant_id,
+                    events=r.events,
+                )
+                for r in records
+            ]
+
     def _transact(self, plan: Callable[[AccountSession], tuple[R, list[LedgerRecord]]]) -> R:
         def work(conn: Any) -> tuple[R, list[Any]]:
-            with self.store.exclusive():
-                result, records = plan(self.store.session(conn))
-                if not records:
-                    raise _NothingWritten(result)
-                return result, [
-                    self.make_draft(
-                        kind=r.kind,
-                        subject=r.subject,
-                        payload=r.payload,
-                        tenant_id=r.tenant_id,
-                        events=r.events,
-                    )
-                    for r in records
-                ]
+            result, drafts = self._in_transaction(conn, plan)
+            if not drafts:
+                raise _NothingWritten(result)
+            return result, drafts
 
         try:
             result, _entries = self.ledger.transact(work)
@@ -157,6 +165,18 @@ class AccountingService:
         self, tenant_id: str, specs: Sequence[AccountSpec]
     ) -> list[tuple[Account, bool]]:
         """Open accounts (idempotent by id): (account, created) for each spec."""
+        return self._transact(self._opening(tenant_id, specs))
+
+    def open_accounts_in(
+        self, conn: Any, tenant_id: str, specs: Sequence[AccountSpec]
+    ) -> tuple[list[tuple[Account, bool]], list[Any]]:
+        """`open_accounts` inside a ledger transaction the caller runs (`conn`, from its
+        `LedgerService.transact` work): the caller appends the returned drafts with its own."""
+        return self._in_transaction(conn, self._opening(tenant_id, specs))
+
+    def _opening(
+        self, tenant_id: str, specs: Sequence[AccountSpec]
+    ) -> Callable[[AccountSession], tuple[list[tuple[Account, bool]], list[LedgerRecord]]]:
         now = self.clock.now()
         wanted: list[Account] = []
         for i, spec in enumerate(specs):
@@ -233,7 +253,7 @@ class AccountingService:
             ]
             return out, records
 
-        return self._transact(plan)
+        return plan
 
     def open_account(self, tenant_id: str, spec: AccountSpec) -> tuple[Account, bool]:
         return self.open_accounts(tenant_id, [spec])[0]
@@ -313,9 +333,31 @@ class AccountingService:
 
         Results come back in request order; nothing of a refused transfer is recorded.
         """
-        now = self.clock.now()
         if requests and all(validate_request(r) for r in requests):
-            return Planner(tenant_id, {}, {}, now).run(requests)  # bad input: no transaction
+            # Bad input: no transaction.
+            return Planner(tenant_id, {}, {}, self.clock.now()).run(requests)
+        return self._transact(self._transferring(tenant_id, requests, events))
+
+    def create_transfers_in(
+        self,
+        conn: Any,
+        tenant_id: str,
+        requests: Sequence[TransferRequest],
+        *,
+        events: EventsHook | None = None,
+    ) -> tuple[list[TransferResult], list[Any]]:
+        """`create_transfers` inside a ledger transaction the caller runs (`conn`, from its
+        `LedgerService.transact` work): the caller appends the returned drafts with its own,
+        so its records and these balances commit together or not at all."""
+        return self._in_transaction(conn, self._transferring(tenant_id, requests, events))
+
+    def _transferring(
+        self,
+        tenant_id: str,
+        requests: Sequence[TransferRequest],
+        events: EventsHook | None,
+    ) -> Callable[[AccountSession], tuple[list[TransferResult], list[LedgerRecord]]]:
+        now = self.clock.now()
 
         def plan(session: AccountSession) -> tuple[list[TransferResult], list[LedgerRecord]]:
             wanted = {r.id for r in requests}
@@ -344,7 +386,7 @@ class AccountingService:
                     records[-1] = replace(records[-1], events=records[-1].events + extra)
             return results, records
 
-        return self._transact(plan)
+        return plan
 
     def transfer(self, tenant_id: str, request: TransferRequest) -> TransferResult:
         """One transfer; a refusal raises its specific error."""
@@ -376,17 +418,8 @@ class AccountingService:
         amount: int | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> TransferResult:
-        # A default id derived from the hold makes a retried post idempotent.
         return self.transfer(
-            tenant_id,
-            TransferRequest(
-                id=id or f"{pending_id}.post",
-                amount=amount,
-                flags=TransferFlags(post_pending=True),
-                pending_id=pending_id,
-                code="post_pending",
-                metadata=dict(metadata or {}),
-            ),
+            tenant_id, posting(pending_id, id=id, amount=amount, metadata=metadata)
         )
 
     def void_pending(
@@ -397,16 +430,7 @@ class AccountingService:
         id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> TransferResult:
-        return self.transfer(
-            tenant_id,
-            TransferRequest(
-                id=id or f"{pending_id}.void",
-                flags=TransferFlags(void_pending=True),
-                pending_id=pending_id,
-                code="void_pending",
-                metadata=dict(metadata or {}),
-            ),
-        )
+        return self.transfer(tenant_id, voiding(pending_id, id=id, metadata=metadata))
 
     def reverse(
         self,
@@ -419,25 +443,28 @@ class AccountingService:
     ) -> TransferResult:
         """A new transfer in the opposite direction that references the original."""
         original = self.get_transfer(tenant_id, transfer_id)
-        reversal_id = id or f"{transfer_id}.reversal"
-        if amount is None:
-            # "The rest" must mean the same amount on a retry, after the first call took it.
-            with self.store.reading() as session:
-                earlier = session.get_transfers(tenant_id, [reversal_id]).get(reversal_id)
-            amount = earlier.amount if earlier else original.amount - original.reversed_amount
-        return self.transfer(
-            tenant_id,
-            TransferRequest(
-                id=reversal_id,
-                debit_account_id=original.credit_account_id,
-                credit_account_id=original.debit_account_id,
-                amount=amount,
-                ledger=original.ledger,
-                code="reversal",
-                reversal_of=original.id,
-                metadata=dict(metadata or {}),
-            ),
-        )
+        with self.store.reading() as session:
+            request = _reversal(session, original, id, amount, metadata)
+        return self.transfer(tenant_id, request)
+
+    def reverse_in(
+        self,
+        conn: Any,
+        tenant_id: str,
+        transfer_id: str,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> tuple[list[TransferResult], list[Any]]:
+        """`reverse` (the whole rest) inside a ledger transaction the caller runs."""
+
+        def plan(session: AccountSession) -> tuple[list[TransferResult], list[LedgerRecord]]:
+            original = session.get_transfers(tenant_id, [transfer_id]).get(transfer_id)
+            if original is None:
+                raise NotFound(f"no transfer {transfer_id}")
+            request = _reversal(session, original, None, None, metadata)
+            return self._transferring(tenant_id, [request], None)(session)
+
+        return self._in_transaction(conn, plan)
 
     def get_transfer(self, tenant_id: str, transfer_id: str, owner: str | None = None) -> Transfer:
         """`owner` (scope `own`): only a transfer touching one of the owner's accounts."""
@@ -550,3 +577,59 @@ class AccountingService:
     def rebuild_check(self, tenant_id: str | None = None) -> reports.AuditReport:
         """Running totals against totals replayed from the ledger's transfer entries."""
         return reports.rebuild_check(self.store, self.ledger, tenant_id)
+
+
+def posting(
+    pending_id: str,
+    *,
+    id: str | None = None,
+    amount: int | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> TransferRequest:
+    """The transfer that posts a hold; its default id, derived from the hold, makes a
+    retried post idempotent."""
+    return TransferRequest(
+        id=id or f"{pending_id}.post",
+        amount=amount,
+        flags=TransferFlags(post_pending=True),
+        pending_id=pending_id,
+        code="post_pending",
+        metadata=dict(metadata or {}),
+    )
+
+
+def voiding(
+    pending_id: str, *, id: str | None = None, metadata: Mapping[str, Any] | None = None
+) -> TransferRequest:
+    """The transfer that voids a hold (idempotent by its derived id, like `posting`)."""
+    return TransferRequest(
+        id=id or f"{pending_id}.void",
+        flags=TransferFlags(void_pending=True),
+        pending_id=pending_id,
+        code="void_pending",
+        metadata=dict(metadata or {}),
+    )
+
+
+def _reversal(
+    session: AccountSession,
+    original: Transfer,
+    id: str | None,
+    amount: int | None,
+    metadata: Mapping[str, Any] | None,
+) -> TransferRequest:
+    reversal_id = id or f"{original.id}.reversal"
+    if amount is None:
+        # "The rest" must mean the same amount on a retry, after the first call took it.
+        earlier = session.get_transfers(original.tenant_id, [reversal_id]).get(reversal_id)
+        amount = earlier.amount if earlier else original.amount - original.reversed_amount
+    return TransferRequest(
+        id=reversal_id,
+        debit_account_id=original.credit_account_id,
+        credit_account_id=original.debit_account_id,
+        amount=amount,
+        ledger=original.ledger,
+        code="reversal",
+        reversal_of=original.id,
+        metadata=dict(metadata or {}),
+    )

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from anyio import to_thread
 from pydantic import BaseModel, ValidationError
@@ -48,22 +48,20 @@ _JSON_TYPES = (b"application/json", b"application/json; charset=utf-8")
 _MAX_KEY = 200  # both routes' Idempotency-Key max_length
 
 
-Serve = Callable[[Request, Any, str | None], Response]
 ServeSteps = Callable[[Request, Any, str | None], Steps[Response]]
 
 
 @dataclass(frozen=True)
 class Endpoint:
     """One route served here: its body model, whether the Idempotency-Key header is
-    required, the route function (request, body, key) -> Response, either plain or as
-    ledger steps, and the FastAPI route object (set in the scope, so metrics and
-    permission lookup see the same template)."""
+    required, the route function (request, body, key) -> Response written as ledger
+    steps, and the FastAPI route object (set in the scope, so metrics and permission
+    lookup see the same template)."""
 
     model: type[BaseModel]
     key_required: bool
-    serve: Serve | ServeSteps
+    serve: ServeSteps
     route: Any
-    steps: bool = False
 
 
 def _route(router: Any, endpoint: Callable[..., Any]) -> Any:
@@ -86,12 +84,11 @@ def endpoints() -> dict[str, Endpoint]:
             True,
             _decision_steps,
             _route(decisions.router, decisions.create_decision),
-            steps=True,
         ),
         "/v1/payments": Endpoint(
             payments.PaymentBody,
             False,
-            payments.create,
+            payments.create_steps,
             _route(payments.router, payments.create_payment),
         ),
     }
@@ -143,21 +140,18 @@ class HotPaths:
         scope["route"] = endpoint.route
         request = Request(scope)
         ledger = request.app.state.kernel.ledger
-        on_loop = endpoint.steps and request.app.state.kernel.db.dialect == "sqlite"
 
         def work() -> Response:
             # One hop for both: authenticate and authorise exactly as the /v1 router's
             # dependency does, then run the route function as the FastAPI route does.
             security.enforce_access(request)
-            if endpoint.steps:
-                steps = cast(Steps[Response], endpoint.serve(request, parsed, idempotency_key))
-                return run_blocking(ledger, steps)
-            return cast(Response, endpoint.serve(request, parsed, idempotency_key))
+            return run_blocking(ledger, endpoint.serve(request, parsed, idempotency_key))
 
         try:
-            if on_loop:
+            if request.app.state.kernel.db.dialect == "sqlite":
+                # Local reads: run on the loop; wait for the group commit without a thread.
                 security.enforce_access(request)
-                steps = cast(Steps[Response], endpoint.serve(request, parsed, idempotency_key))
+                steps = endpoint.serve(request, parsed, idempotency_key)
                 response = await run_async(ledger, steps)
             else:
                 response = await to_thread.run_sync(work)

@@ -15,6 +15,7 @@ from typing import Any
 from paygod.kernel.clock import Clock
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.ids import new_id
+from paygod.ledger.steps import Steps
 from paygod.payments.model import PaymentDecision, PaymentRequest
 
 VERDICTS = {"allow": "allow", "deny": "deny", "flag": "review", "review": "review"}
@@ -41,7 +42,7 @@ class ThresholdDecider:
         self.deny_over = deny_over
         self.blocked_payees = blocked_payees
 
-    def decide(
+    def decide_steps(
         self,
         *,
         tenant_id: str,
@@ -49,7 +50,7 @@ class ThresholdDecider:
         request: PaymentRequest,
         requested_by: str,
         idempotency_key: str,
-    ) -> PaymentDecision:
+    ) -> Steps[PaymentDecision]:
         from paygod.ledger import EntryDraft
 
         flags: list[str] = []
@@ -85,15 +86,16 @@ class ThresholdDecider:
             recorded_at=now,
             correlation_id=payment_id,
         )
-        entry = self.ledger.append(
-            EntryDraft(
-                kind="decision",
-                subject=f"decision:{decision_id}",
-                payload=payload,
-                tenant_id=tenant_id,
-                events=(event,),
-            )
+        draft = EntryDraft(
+            kind="decision",
+            subject=f"decision:{decision_id}",
+            payload=payload,
+            tenant_id=tenant_id,
+            events=(event,),
         )
+        sealing = self.ledger.transaction(lambda conn: (None, [draft]))
+        yield sealing
+        _, (entry,) = self.ledger.outcome(sealing)
         return PaymentDecision(
             decision_id, verdict, reason, entry.seq, tuple(flags), ("builtin/payment-thresholds",)
         )
@@ -145,7 +147,7 @@ class RuntimeDecider:
         self.decisions = decisions
         self.quote_rail = quote_rail  # (request) -> rail name the payment would take
 
-    def decide(
+    def decide_steps(
         self,
         *,
         tenant_id: str,
@@ -153,12 +155,12 @@ class RuntimeDecider:
         request: PaymentRequest,
         requested_by: str,
         idempotency_key: str,
-    ) -> PaymentDecision:
+    ) -> Steps[PaymentDecision]:
         from paygod.canonical import digest
 
         rail = self.quote_rail(request) if self.quote_rail else request.rail_preference
         input_doc, context = decision_input(request, rail, digest(dict(request.payee)))
-        result = self.decisions.decide(
+        result = yield from self.decisions.decide_steps(
             subject=f"account:{request.payer_account}",
             context=context,
             input=input_doc,

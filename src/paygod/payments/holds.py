@@ -1,15 +1,22 @@
 """Holds through accounting: a pending transfer from the payer to the payments clearing
 account when a payment is allowed, posted when the rail settles, voided when it fails.
 
+Each hold operation runs inside the ledger transaction that records the payment's
+transition (`conn`, from the payment's `transact` work) and returns the accounting's
+ledger drafts, which go into that same transaction ahead of the payment's own: the
+balance change and the state it explains commit together or not at all. (When they were
+two transactions, a crash between them left a posted hold with the payment still
+"dispatching", repaired only by the retry.)
+
 Transfer ids derive from the payment id, so every step is idempotent: a worker that
 retries after a crash gets the original result, never a second hold or a second post.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
+from paygod.kernel.errors import PaygodError
 from paygod.payments.model import Payment
 
 CLEARING_PREFIX = "payments-clearing-"
@@ -25,79 +32,113 @@ class AccountingHolds:
     def __init__(self, accounting: Any) -> None:
         self.accounting = accounting
         self._opened: set[tuple[str, str]] = set()
-        self._lock = threading.Lock()
 
-    def clearing_account(self, tenant_id: str, currency: str) -> str:
+    def _clearing_account(self, conn: Any, tenant_id: str, currency: str) -> tuple[str, list[Any]]:
+        """The clearing account's id, and the drafts that open it the first time."""
+        from paygod.accounting import AccountCode, AccountSpec
+
         account_id = CLEARING_PREFIX + currency
-        key = (tenant_id, currency)
-        if key not in self._opened:
-            from paygod.accounting import AccountCode, AccountSpec
-
-            with self._lock:
-                self.accounting.open_account(
-                    tenant_id,
-                    AccountSpec(
-                        ledger=currency,
-                        code=AccountCode.LIABILITY,
-                        id=account_id,
-                        metadata={"purpose": "payments in flight to rails"},
-                    ),
+        if (tenant_id, currency) in self._opened:
+            return account_id, []
+        _, drafts = self.accounting.open_accounts_in(
+            conn,
+            tenant_id,
+            [
+                AccountSpec(
+                    ledger=currency,
+                    code=AccountCode.LIABILITY,
+                    id=account_id,
+                    metadata={"purpose": "payments in flight to rails"},
                 )
-                self._opened.add(key)
-        return account_id
+            ],
+        )
+        # Known to exist only once this transaction commits; until then (or if it rolls
+        # back) the next hold asks again, which costs one read.
+        return account_id, drafts
 
-    def place(self, payment: Payment) -> str:
+    def committed(self, payment: Payment) -> None:
+        """The transaction that held `payment` committed: its clearing account exists."""
+        self._opened.add((payment.tenant_id, payment.currency))
+
+    def place(self, conn: Any, payment: Payment) -> tuple[str | PaygodError, list[Any]]:
+        """(hold id, or the refusal: insufficient funds...; drafts to record either way:
+        the same transaction may have expired other holds that fell due)."""
         from paygod.accounting import TransferFlags, TransferRequest
+        from paygod.accounting.service import error_for
 
         transfer_id = hold_id(payment)
-        self.accounting.transfer(
+        clearing, opening = self._clearing_account(conn, payment.tenant_id, payment.currency)
+        (result,), drafts = self.accounting.create_transfers_in(
+            conn,
             payment.tenant_id,
-            TransferRequest(
-                id=transfer_id,
-                debit_account_id=payment.payer_account,
-                credit_account_id=self.clearing_account(payment.tenant_id, payment.currency),
-                amount=payment.amount,
-                ledger=payment.currency,
-                code="payment_hold",
-                flags=TransferFlags(pending=True),
-                metadata={"payment_id": payment.payment_id},
-            ),
+            [
+                TransferRequest(
+                    id=transfer_id,
+                    debit_account_id=payment.payer_account,
+                    credit_account_id=clearing,
+                    amount=payment.amount,
+                    ledger=payment.currency,
+                    code="payment_hold",
+                    flags=TransferFlags(pending=True),
+                    metadata={"payment_id": payment.payment_id},
+                )
+            ],
         )
-        return transfer_id
+        if result.error is not None:
+            return error_for(result.error), [*opening, *drafts]
+        return transfer_id, [*opening, *drafts]
 
-    def post(self, payment: Payment) -> None:
-        if payment.hold_id:
-            self.accounting.post_pending(
-                payment.tenant_id, payment.hold_id, metadata={"payment_id": payment.payment_id}
-            )
+    def post(self, conn: Any, payment: Payment) -> list[Any]:
+        from paygod.accounting.service import posting
 
-    def release(self, payment: Payment) -> None:
-        if payment.hold_id:
-            self.accounting.void_pending(
-                payment.tenant_id, payment.hold_id, metadata={"payment_id": payment.payment_id}
-            )
+        return self._resolve(conn, payment, posting) if payment.hold_id else []
 
-    def reverse(self, payment: Payment) -> None:
+    def release(self, conn: Any, payment: Payment) -> list[Any]:
+        from paygod.accounting.service import voiding
+
+        return self._resolve(conn, payment, voiding) if payment.hold_id else []
+
+    def reverse(self, conn: Any, payment: Payment) -> list[Any]:
         """A settled payment the rail returned: book the money back to the payer."""
-        if payment.hold_id:
-            self.accounting.reverse(
-                payment.tenant_id,
-                f"{payment.hold_id}.post",
-                metadata={"payment_id": payment.payment_id},
-            )
+        if not payment.hold_id:
+            return []
+        from paygod.accounting.service import error_for
+
+        (result,), drafts = self.accounting.reverse_in(
+            conn,
+            payment.tenant_id,
+            f"{payment.hold_id}.post",
+            metadata={"payment_id": payment.payment_id},
+        )
+        if result.error is not None:
+            raise error_for(result.error)
+        return list(drafts)
+
+    def _resolve(self, conn: Any, payment: Payment, request: Any) -> list[Any]:
+        from paygod.accounting.service import error_for
+
+        assert payment.hold_id is not None
+        transfer = request(payment.hold_id, metadata={"payment_id": payment.payment_id})
+        (result,), drafts = self.accounting.create_transfers_in(conn, payment.tenant_id, [transfer])
+        if result.error is not None:
+            raise error_for(result.error)
+        return list(drafts)
 
 
 class NoHolds:
     """For kernels without accounting (tests of the lifecycle alone)."""
 
-    def place(self, payment: Payment) -> str:
-        return hold_id(payment)
+    def place(self, conn: Any, payment: Payment) -> tuple[str | PaygodError, list[Any]]:
+        return hold_id(payment), []
 
-    def post(self, payment: Payment) -> None:
+    def committed(self, payment: Payment) -> None:
         return None
 
-    def release(self, payment: Payment) -> None:
-        return None
+    def post(self, conn: Any, payment: Payment) -> list[Any]:
+        return []
 
-    def reverse(self, payment: Payment) -> None:
-        return None
+    def release(self, conn: Any, payment: Payment) -> list[Any]:
+        return []
+
+    def reverse(self, conn: Any, payment: Payment) -> list[Any]:
+        return []

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from paygod.kernel.errors import PaygodError
+from paygod.ledger.steps import Steps
 from paygod.payments.model import (
     Payment,
     PaymentDecision,
@@ -35,9 +37,10 @@ class RailConnector(Protocol):
 
 
 class PaymentDecider(Protocol):
-    """Asks the decision runtime about a payment and returns the sealed decision."""
+    """Asks the decision runtime about a payment and returns the sealed decision, as
+    ledger steps (ledger/steps.py): the caller decides how to wait for the seal."""
 
-    def decide(
+    def decide_steps(
         self,
         *,
         tenant_id: str,
@@ -45,28 +48,38 @@ class PaymentDecider(Protocol):
         request: PaymentRequest,
         requested_by: str,
         idempotency_key: str,
-    ) -> PaymentDecision: ...
+    ) -> Steps[PaymentDecision]: ...
 
 
 class Holds(Protocol):
-    """Two-phase money movement for payments (accounting pending transfers)."""
+    """Two-phase money movement for payments (accounting pending transfers).
 
-    def place(self, payment: Payment) -> str: ...
+    Each operation runs inside the ledger transaction `conn` that records the payment's
+    transition and returns the ledger drafts that must be appended in that transaction.
+    `place` returns the hold id, or the refusal (the payment then fails, recorded);
+    `post`, `release` and `reverse` raise theirs. `committed` is told once the
+    transaction that placed a hold has committed.
+    """
 
-    def post(self, payment: Payment) -> None: ...
+    def place(self, conn: Any, payment: Payment) -> tuple[str | PaygodError, list[Any]]: ...
 
-    def release(self, payment: Payment) -> None: ...
+    def committed(self, payment: Payment) -> None: ...
 
-    def reverse(self, payment: Payment) -> None: ...
+    def post(self, conn: Any, payment: Payment) -> list[Any]: ...
+
+    def release(self, conn: Any, payment: Payment) -> list[Any]: ...
+
+    def reverse(self, conn: Any, payment: Payment) -> list[Any]: ...
 
 
 class PayeeVault(Protocol):
     """Where raw payee details live (personal data), outside the ledger.
 
     `put` receives the ledger's transaction handle (`conn`), so the payee row commits
-    with the entry that references it.
+    with the entry that references it. It returns False, writing nothing, when the
+    payment already has its payee row: the first writer keeps its details.
     """
 
-    def put(self, conn: Any, payment_id: str, payee: Mapping[str, Any]) -> None: ...
+    def put(self, conn: Any, payment_id: str, payee: Mapping[str, Any]) -> bool: ...
 
     def get(self, payment_id: str) -> dict[str, Any] | None: ...

@@ -15,7 +15,7 @@ import hashlib
 import re
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -38,6 +38,7 @@ from paygod.kernel.events import EventEnvelope
 from paygod.kernel.ids import new_id
 from paygod.kernel.logging import get_logger
 from paygod.ledger import EntryDraft
+from paygod.ledger.steps import Steps, run_blocking
 from paygod.payments.model import (
     TERMINAL,
     Payment,
@@ -61,6 +62,8 @@ CURRENCY = re.compile(r"^[A-Z]{3}$")
 log = get_logger("paygod.payments")
 # One transition to record: the new state, its name, its evidence, the events it emits.
 Step = tuple[Payment, str, dict[str, Any], list[EventEnvelope]]
+# Runs inside a ledger transaction (conn): (steps to record, drafts recorded before them).
+Plan = Callable[[Any], tuple[list[Step], list[Any]]]
 
 
 def subject_of(payment_id: str) -> str:
@@ -232,7 +235,35 @@ class PaymentService:
         idempotency_key: str | None = None,
         owner: str | None = None,
     ) -> tuple[Payment, bool]:
+        """`create_steps` run to the end from this thread."""
+        return run_blocking(
+            self.ledger,
+            self.create_steps(
+                body,
+                tenant_id=tenant_id,
+                requested_by=requested_by,
+                idempotency_key=idempotency_key,
+                owner=owner,
+            ),
+        )
+
+    def create_steps(
+        self,
+        body: Mapping[str, Any],
+        *,
+        tenant_id: str,
+        requested_by: str,
+        idempotency_key: str | None = None,
+        owner: str | None = None,
+    ) -> Steps[tuple[Payment, bool]]:
         """Validate, decide (sealed), hold and queue. Returns (payment, created now?).
+
+        Two ledger transactions: the sealed decision, then the payment's requested and
+        decided states with its hold (and the accounting entries of the hold) and the
+        payee row, which is the payment's claim on its id: of two requests creating the
+        same payment at once, in this process or another, the second finds the claim
+        taken and answers with the payment the first recorded. No lock is held across the
+        steps, so they can run on an event loop (ledger/steps.py).
 
         `owner` (scope `own`): another principal's payment under the same key is neither
         returned nor named."""
@@ -240,57 +271,50 @@ class PaymentService:
         request_digest = _request_digest(request.as_dict())
         key = idempotency_key or new_id()
         payment_id = payment_id_for(tenant_id, key)
-        with self._lock(payment_id):
-            existing = self.find(payment_id)
-            if existing is not None:
-                if owner is not None and existing.requested_by != owner:
-                    raise Conflict(
-                        "Idempotency-Key is already used in this tenant; choose another",
-                        code="idempotency-key-reused",
-                    )
-                if existing.request_digest != request_digest:
-                    raise Conflict(
-                        "Idempotency-Key was used with a different payment request",
-                        code="idempotency-key-reused",
-                        extra={"payment_id": payment_id},
-                    )
-                return existing, False
-            # A payment no rail can carry is refused before anything is recorded.
-            require_selection(
-                self.quote(
-                    amount=request.amount,
-                    currency=request.currency,
-                    preference=request.rail_preference,
-                    payee=request.payee,
-                )
-            )
-            decision = self.decider.decide(
-                tenant_id=tenant_id,
-                payment_id=payment_id,
-                request=request,
-                requested_by=requested_by,
-                idempotency_key=key,
-            )
-            now = isoformat(self.clock.now())
-            requested = Payment(
-                payment_id=payment_id,
-                tenant_id=tenant_id,
-                status=PaymentStatus.REQUESTED,
-                payer_account=request.payer_account,
-                payee_ref=digest(dict(request.payee)),
+        existing = self.find(payment_id)
+        if existing is not None:
+            return self._replayed(existing, request_digest, owner), False
+        # A payment no rail can carry is refused before anything is recorded.
+        require_selection(
+            self.quote(
                 amount=request.amount,
                 currency=request.currency,
-                purpose=request.purpose,
-                rail_preference=request.rail_preference,
-                metadata=request.metadata,
-                requested_by=requested_by,
-                request_digest=request_digest,
-                created_at=now,
-                updated_at=now,
-                idempotency_key=idempotency_key,
-                version=1,
+                preference=request.rail_preference,
+                payee=request.payee,
             )
-            decided = self._next(requested, PaymentStatus.DECIDED, decision=decision.as_dict())
+        )
+        decision = yield from self.decider.decide_steps(
+            tenant_id=tenant_id,
+            payment_id=payment_id,
+            request=request,
+            requested_by=requested_by,
+            idempotency_key=key,
+        )
+        now = isoformat(self.clock.now())
+        requested = Payment(
+            payment_id=payment_id,
+            tenant_id=tenant_id,
+            status=PaymentStatus.REQUESTED,
+            payer_account=request.payer_account,
+            payee_ref=digest(dict(request.payee)),
+            amount=request.amount,
+            currency=request.currency,
+            purpose=request.purpose,
+            rail_preference=request.rail_preference,
+            metadata=request.metadata,
+            requested_by=requested_by,
+            request_digest=request_digest,
+            created_at=now,
+            updated_at=now,
+            idempotency_key=idempotency_key,
+            version=1,
+        )
+        decided = self._next(requested, PaymentStatus.DECIDED, decision=decision.as_dict())
+        payee = dict(request.payee)
+
+        def plan(conn: Any) -> tuple[list[Step], list[Any]]:
+            if not self.payees.put(conn, payment_id, payee):
+                raise _AlreadyRecorded
             steps: list[Step] = [
                 (requested, "requested", {}, [self._event(requested, "payment.initiated")]),
                 (
@@ -303,10 +327,38 @@ class PaymentService:
             if decision.verdict == "deny":
                 denied = self._next(decided, PaymentStatus.DENIED, failure_reason=decision.reason)
                 steps.append((denied, "denied", {"reason": decision.reason}, []))
-            elif decision.verdict == "allow":
-                steps.extend(self._hold_steps(decided))
-            self._write(steps, payee=(payment_id, request.payee))
-            return steps[-1][0], True
+                return steps, []
+            if decision.verdict == "allow":
+                held, drafts = self._hold_steps(conn, decided)
+                return steps + held, drafts
+            return steps, []
+
+        try:
+            recorded = yield from self._record(plan)
+        except _AlreadyRecorded:
+            existing = self.find(payment_id)
+            if existing is None:  # pragma: no cover - the claim committed with the payment
+                raise Conflict(
+                    "this payment is being created by another request; retry",
+                    code="payment-in-flight",
+                ) from None
+            return self._replayed(existing, request_digest, owner), False
+        return recorded, True
+
+    @staticmethod
+    def _replayed(existing: Payment, request_digest: str, owner: str | None) -> Payment:
+        if owner is not None and existing.requested_by != owner:
+            raise Conflict(
+                "Idempotency-Key is already used in this tenant; choose another",
+                code="idempotency-key-reused",
+            )
+        if existing.request_digest != request_digest:
+            raise Conflict(
+                "Idempotency-Key was used with a different payment request",
+                code="idempotency-key-reused",
+                extra={"payment_id": existing.payment_id},
+            )
+        return existing
 
     def _decided(self, payment: Payment, decision: PaymentDecision) -> list[EventEnvelope]:
         events = [
@@ -328,16 +380,16 @@ class PaymentService:
             )
         return events
 
-    def _hold_steps(self, payment: Payment) -> list[Step]:
-        """Place the hold; on refusal (insufficient funds...) the payment fails, recorded."""
-        try:
-            hold = self.holds.place(payment)
-        except PaygodError as exc:
-            failed = self._next(payment, PaymentStatus.FAILED, failure_reason=exc.detail)
-            event = self._event(failed, "payment.failed", {"reason": exc.detail})
-            return [(failed, "failed", {"hold_refused": exc.instance_code}, [event])]
+    def _hold_steps(self, conn: Any, payment: Payment) -> tuple[list[Step], list[Any]]:
+        """Place the hold in transaction `conn`: (steps, the hold's accounting drafts). On
+        refusal (insufficient funds...) the payment fails, recorded, and nothing is held."""
+        hold, drafts = self.holds.place(conn, payment)
+        if isinstance(hold, PaygodError):
+            failed = self._next(payment, PaymentStatus.FAILED, failure_reason=hold.detail)
+            event = self._event(failed, "payment.failed", {"reason": hold.detail})
+            return [(failed, "failed", {"hold_refused": hold.instance_code}, [event])], drafts
         held = self._next(payment, PaymentStatus.HELD, hold_id=hold)
-        return [(held, "held", {"hold_id": hold}, [self._event(held, DISPATCH_EVENT)])]
+        return [(held, "held", {"hold_id": hold}, [self._event(held, DISPATCH_EVENT)])], drafts
 
     # -- maker-checker --------------------------------------------------------------
 
@@ -369,10 +421,12 @@ class PaymentService:
             }
             approved = self._next(payment, PaymentStatus.DECIDED)
             approved = replace(approved, approvals=(*payment.approvals, approval))
-            steps: list[Step] = [(approved, "approved", {"approval": approval}, [])]
-            steps.extend(self._hold_steps(approved))
-            self._write(steps)
-            return steps[-1][0]
+
+            def plan(conn: Any) -> tuple[list[Step], list[Any]]:
+                held, drafts = self._hold_steps(conn, approved)
+                return [(approved, "approved", {"approval": approval}, []), *held], drafts
+
+            return self._write(plan)
 
     def reject(
         self, payment_id: str, *, approver: str, note: str = "", tenant_id: str | None = None
@@ -390,8 +444,7 @@ class PaymentService:
             )
             rejected = replace(rejected, approvals=(*payment.approvals, approval))
             event = self._event(rejected, "payment.failed", {"reason": rejected.failure_reason})
-            self._write([(rejected, "rejected", {"approval": approval}, [event])])
-            return rejected
+            return self._write(_fixed([(rejected, "rejected", {"approval": approval}, [event])]))
 
     # -- execution (called by the executor only) ------------------------------------
 
@@ -435,20 +488,22 @@ class PaymentService:
                     failures.append(f"{rail}: circuit open")
                     continue
                 payment = self._write(
-                    [
-                        (
-                            self._next(
-                                payment,
-                                PaymentStatus.DISPATCHING,
-                                rail=rail,
-                                fee=fees.get(rail),
-                                attempted_rails=(*payment.attempted_rails, rail),
-                            ),
-                            "dispatching",
-                            {"rail": rail, "earlier_failures": list(failures)},
-                            [],
-                        )
-                    ]
+                    _fixed(
+                        [
+                            (
+                                self._next(
+                                    payment,
+                                    PaymentStatus.DISPATCHING,
+                                    rail=rail,
+                                    fee=fees.get(rail),
+                                    attempted_rails=(*payment.attempted_rails, rail),
+                                ),
+                                "dispatching",
+                                {"rail": rail, "earlier_failures": list(failures)},
+                                [],
+                            )
+                        ]
+                    )
                 )
                 instruction = PaymentInstruction(
                     payment_id=payment.payment_id,
@@ -493,26 +548,34 @@ class PaymentService:
             payment, PaymentStatus.DISPATCHED, rail=receipt.rail, rail_reference=receipt.reference
         )
         evidence = {"receipt": receipt.as_dict(), "via": via}
-        steps: list[Step] = [(dispatched, "dispatched", evidence, [])]
-        if receipt.status in ("settled", "failed"):
-            steps.extend(self._outcome_steps(dispatched, receipt.status, receipt.detail))
-        self._write(steps)
 
-    def _outcome_steps(self, payment: Payment, status: str, detail: str) -> list[Step]:
+        def plan(conn: Any) -> tuple[list[Step], list[Any]]:
+            steps: list[Step] = [(dispatched, "dispatched", evidence, [])]
+            if receipt.status not in ("settled", "failed"):
+                return steps, []
+            outcome, drafts = self._outcome_steps(conn, dispatched, receipt.status, receipt.detail)
+            return steps + outcome, drafts
+
+        self._write(plan)
+
+    def _outcome_steps(
+        self, conn: Any, payment: Payment, status: str, detail: str
+    ) -> tuple[list[Step], list[Any]]:
+        """The rail's final word, recorded with the hold's resolution in transaction `conn`."""
         if status == "settled":
-            self.holds.post(payment)
+            drafts = self.holds.post(conn, payment)
             settled = self._next(payment, PaymentStatus.SETTLED)
             event = self._event(settled, "payment.settled", {"rail": payment.rail})
-            return [(settled, "settled", {"detail": detail}, [event])]
+            return [(settled, "settled", {"detail": detail}, [event])], drafts
         if status == "reversed":
-            self.holds.reverse(payment)
+            drafts = self.holds.reverse(conn, payment)
             reversed_ = self._next(payment, PaymentStatus.REVERSED, failure_reason=detail)
             event = self._event(reversed_, "payment.reversed", {"reason": detail})
-            return [(reversed_, "reversed", {"detail": detail}, [event])]
-        self.holds.release(payment)
+            return [(reversed_, "reversed", {"detail": detail}, [event])], drafts
+        drafts = self.holds.release(conn, payment)
         failed = self._next(payment, PaymentStatus.FAILED, failure_reason=detail or "rail failed")
         event = self._event(failed, "payment.failed", {"reason": failed.failure_reason})
-        return [(failed, "failed", {"detail": detail}, [event])]
+        return [(failed, "failed", {"detail": detail}, [event])], drafts
 
     def settle(self, notice: SettlementNotice) -> Payment | None:
         """A rail's settlement callback (simulated rail) or a verified webhook."""
@@ -521,7 +584,10 @@ class PaymentService:
             if payment is None:
                 raise NotFound(f"no payment {notice.idempotency_key}")
             if notice.status == "reversed" and payment.status is PaymentStatus.SETTLED:
-                return self._write(self._outcome_steps(payment, "reversed", notice.detail))
+                settled = payment
+                return self._write(
+                    lambda conn: self._outcome_steps(conn, settled, "reversed", notice.detail)
+                )
             if payment.status in TERMINAL:
                 return payment  # duplicate notice
             if payment.status not in (PaymentStatus.DISPATCHING, PaymentStatus.DISPATCHED):
@@ -529,7 +595,7 @@ class PaymentService:
                     f"payment is {payment.status.value}; a rail cannot have settled it",
                     code="not-dispatched",
                 )
-            steps: list[Step] = []
+            first: list[Step] = []
             if payment.status is PaymentStatus.DISPATCHING:
                 payment = self._next(
                     payment,
@@ -537,10 +603,16 @@ class PaymentService:
                     rail=notice.rail,
                     rail_reference=notice.reference or payment.rail_reference,
                 )
-                steps.append((payment, "dispatched", {"via": "settlement notice"}, []))
-            steps.extend(self._outcome_steps(payment, notice.status, notice.detail))
-            self._write(steps)
-            return steps[-1][0]
+                first.append((payment, "dispatched", {"via": "settlement notice"}, []))
+            dispatched = payment
+
+            def plan(conn: Any) -> tuple[list[Step], list[Any]]:
+                outcome, drafts = self._outcome_steps(
+                    conn, dispatched, notice.status, notice.detail
+                )
+                return first + outcome, drafts
+
+            return self._write(plan)
 
     def receive_webhook(self, rail: str, header: str | None, body: bytes) -> Payment | None:
         """An inbound settlement webhook: verified, or refused AND recorded in the ledger."""
@@ -637,36 +709,49 @@ class PaymentService:
             causation_id=causation or (payment.decision or {}).get("decision_id"),
         )
 
-    def _write(
-        self,
-        steps: Sequence[Step],
-        *,
-        payee: tuple[str, Mapping[str, Any]] | None = None,
-    ) -> Payment:
-        drafts = [
-            EntryDraft(
-                kind="payment",
-                subject=subject_of(p.payment_id),
-                payload={"transition": name, "payment": p.as_dict(), "evidence": evidence},
-                tenant_id=p.tenant_id,
-                events=tuple(events),
-            )
-            for p, name, evidence, events in steps
-        ]
-        if payee is None:
-            self.ledger.append_many(drafts)
-        else:
-            payment_id, details = payee
+    def _write(self, plan: Plan) -> Payment:
+        """`_record` run to the end from this thread."""
+        return run_blocking(self.ledger, self._record(plan))
 
-            def work(conn: Any) -> tuple[None, list[Any]]:
-                self.payees.put(conn, payment_id, details)
-                return None, drafts
+    def _record(self, plan: Plan) -> Steps[Payment]:
+        """Record a transition in one ledger transaction: `plan(conn)` runs inside it and
+        returns the payment steps and the drafts that go before them (the accounting
+        entries of a hold it placed or resolved there). Returns the last state."""
 
-            self.ledger.transact(work)
+        def work(conn: Any) -> tuple[list[Step], list[Any]]:
+            steps, before = plan(conn)
+            drafts = [
+                EntryDraft(
+                    kind="payment",
+                    subject=subject_of(p.payment_id),
+                    payload={"transition": name, "payment": p.as_dict(), "evidence": evidence},
+                    tenant_id=p.tenant_id,
+                    events=tuple(events),
+                )
+                for p, name, evidence, events in steps
+            ]
+            return steps, [*before, *drafts]
+
+        request = self.ledger.transaction(work)
+        yield request
+        steps, _ = self.ledger.outcome(request)
+        for payment, name, *_ in steps:
+            if name == "held":
+                self.holds.committed(payment)
         queued = any(e.event_type == DISPATCH_EVENT for *_, events in steps for e in events)
         if queued and self.on_queued is not None:
             self.on_queued()
-        return steps[-1][0]
+        last: Payment = steps[-1][0]
+        return last
+
+
+class _AlreadyRecorded(Exception):
+    """Raised inside a create's transaction when another request recorded the payment."""
+
+
+def _fixed(steps: list[Step]) -> Plan:
+    """A plan that touches no balance: these steps, nothing before them."""
+    return lambda conn: (steps, [])
 
 
 def _request_digest(request: Mapping[str, Any]) -> str:

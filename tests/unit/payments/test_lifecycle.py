@@ -211,7 +211,7 @@ def test_a_payment_without_an_allowing_decision_is_never_dispatched() -> None:
     w = world()
     payment = w.pay("k-review", amount=5_000_000, by="maker")  # review, not approved
     forged = replace(payment, status=PaymentStatus.HELD, hold_id="x", version=9)
-    w.payments._write([(forged, "held", {}, [])])  # a held entry without approval
+    w.payments._write(lambda conn: ([(forged, "held", {}, [])], []))  # held without approval
     from paygod.executor.worker import PermanentFailure
 
     with pytest.raises(PermanentFailure):

@@ -16,6 +16,7 @@ from paygod.api.routing import router as strict_router
 from paygod.api.security import owner_filter
 from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
+from paygod.ledger.steps import Steps, run_blocking
 from paygod.payments.model import Payment
 from paygod.payments.signing import SIGNATURE_HEADER
 
@@ -116,12 +117,19 @@ def create_payment(
 
 
 def create(request: Request, body: PaymentBody, idempotency_key: str | None) -> Response:
+    kernel: Kernel = request.app.state.kernel
+    return run_blocking(kernel.ledger, create_steps(request, body, idempotency_key))
+
+
+def create_steps(
+    request: Request, body: PaymentBody, idempotency_key: str | None
+) -> Steps[Response]:
     """Create the payment for the authenticated caller (after `enforce_access`): 201 when
     created now, 200 when the Idempotency-Key already named it."""
     kernel: Kernel = request.app.state.kernel
     tenant, owner = tenant_of(request, kernel), owner_filter(request)
     require_payer_owned(kernel, tenant, body.payer_account, owner)
-    payment, created = kernel.payments.create(
+    payment, created = yield from kernel.payments.create_steps(
         body.model_dump(exclude_none=True),
         tenant_id=tenant,
         requested_by=principal_id(request),
