@@ -50,6 +50,7 @@ class ThresholdDecider:
         request: PaymentRequest,
         requested_by: str,
         idempotency_key: str,
+        rail: str | None = None,
     ) -> Steps[PaymentDecision]:
         from paygod.ledger import EntryDraft
 
@@ -155,10 +156,12 @@ class RuntimeDecider:
         request: PaymentRequest,
         requested_by: str,
         idempotency_key: str,
+        rail: str | None = None,
     ) -> Steps[PaymentDecision]:
         from paygod.canonical import digest
 
-        rail = self.quote_rail(request) if self.quote_rail else request.rail_preference
+        if rail is None:
+            rail = self.quote_rail(request) if self.quote_rail else request.rail_preference
         input_doc, context = decision_input(request, rail, digest(dict(request.payee)))
         result = yield from self.decisions.decide_steps(
             subject=f"account:{request.payer_account}",

@@ -38,7 +38,8 @@ class RailConnector(Protocol):
 
 class PaymentDecider(Protocol):
     """Asks the decision runtime about a payment and returns the sealed decision, as
-    ledger steps (ledger/steps.py): the caller decides how to wait for the seal."""
+    ledger steps (ledger/steps.py): the caller decides how to wait for the seal. `rail` is
+    the rail the router selected (the policy may limit amounts by rail)."""
 
     def decide_steps(
         self,
@@ -48,6 +49,7 @@ class PaymentDecider(Protocol):
         request: PaymentRequest,
         requested_by: str,
         idempotency_key: str,
+        rail: str | None = None,
     ) -> Steps[PaymentDecision]: ...
 
 

@@ -275,7 +275,7 @@ class PaymentService:
         if existing is not None:
             return self._replayed(existing, request_digest, owner), False
         # A payment no rail can carry is refused before anything is recorded.
-        require_selection(
+        selected = require_selection(
             self.quote(
                 amount=request.amount,
                 currency=request.currency,
@@ -289,6 +289,7 @@ class PaymentService:
             request=request,
             requested_by=requested_by,
             idempotency_key=key,
+            rail=selected.rail,
         )
         now = isoformat(self.clock.now())
         requested = Payment(

@@ -77,3 +77,13 @@ def test_strict_json(text: str | bytes, fragment: str) -> None:
 def test_error_line_names_the_pointer() -> None:
     exc = InvalidInput("input is invalid", errors=[FieldError("/amount", "must be > 0")])
     assert exc.one_line() == "error: input is invalid: /amount: must be > 0"
+
+
+def test_isoformat_is_rfc3339_utc_with_microseconds_whatever_the_offset() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    assert isoformat(datetime(2026, 3, 1, 1, 2, 3, 4, tzinfo=UTC)) == "2026-03-01T01:02:03.000004Z"
+    east = datetime(2026, 3, 1, 1, 0, tzinfo=timezone(timedelta(hours=2)))
+    assert isoformat(east) == "2026-02-28T23:00:00.000000Z"
+    assert isoformat(datetime(1, 1, 1, tzinfo=UTC)) == "0001-01-01T00:00:00.000000Z"
+    assert parse_instant(isoformat(east)) == east
