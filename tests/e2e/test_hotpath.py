@@ -315,25 +315,33 @@ def test_rate_limits_and_brute_force_throttling_apply_on_the_hot_path(
     assert spy.seen == []
 
 
-def test_a_server_app_freezes_its_startup_heap_once_the_kernel_is_built(
+def test_a_server_app_freezes_its_startup_heap_and_shortens_gil_turns_once_built(
     paygod_home: Path, tmp_path: Path
 ) -> None:
     # Full collections would otherwise walk the whole start-up heap under the GIL, a pause
-    # every in-flight request waits out (api/app.py, freeze_startup_heap).
+    # every in-flight request waits out; and the ledger writer would wait up to 5 ms for
+    # the GIL after each SQLite call (api/app.py, prepare_server_process).
     import gc
+    import sys
 
     from paygod.api.app import create_app
+    from paygod.kernel.interpreter import GIL_TURN_SECONDS
 
     app = create_app(settings=load_settings(home=paygod_home, packs=tmp_path / "no-packs"))
     app.state.freeze_heap = True
     gc.unfreeze()
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)
     try:
         with TestClient(app) as client:
             assert app.state.kernel is not None
             assert gc.get_freeze_count() > 0
+            assert sys.getswitchinterval() == pytest.approx(GIL_TURN_SECONDS)
             assert client.get("/healthz").status_code == 200
     finally:
         gc.unfreeze()
+        sys.setswitchinterval(before)
     plain = create_app(settings=load_settings(home=paygod_home, packs=tmp_path / "no-packs"))
     with TestClient(plain):
         assert gc.get_freeze_count() == 0
+        assert sys.getswitchinterval() == pytest.approx(before)

@@ -17,6 +17,7 @@ from paygod.api.middleware import EdgeMiddleware, HttpMetrics
 from paygod.api.routers import accounting, admin, decisions, health, identity, ledger, payments
 from paygod.api.routing import router as strict_router
 from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.kernel.interpreter import short_gil_turns
 from paygod.kernel.settings import Settings, load_settings
 
 
@@ -33,6 +34,12 @@ def freeze_startup_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def prepare_server_process() -> None:
+    """Once the app and kernel are built: freeze the start-up heap, shorten GIL turns."""
+    freeze_startup_heap()
+    short_gil_turns()
 
 
 def v1_router() -> APIRouter:
@@ -59,7 +66,7 @@ def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -
             if getattr(app.state, "run_worker", False):
                 app.state.kernel.start_background()
             if getattr(app.state, "freeze_heap", False):
-                freeze_startup_heap()
+                prepare_server_process()
         try:
             yield
         finally:
@@ -101,5 +108,5 @@ def app_from_env() -> FastAPI:
     configure_logging(settings.log_level.value, json_lines=settings.log_json)
     app = create_app(settings=settings)
     app.state.run_worker = settings.runs_embedded_worker  # each standalone process drains
-    app.state.freeze_heap = True  # a server process: see freeze_startup_heap
+    app.state.freeze_heap = True  # a server process: see prepare_server_process
     return app

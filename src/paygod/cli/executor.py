@@ -10,6 +10,7 @@ from rich.table import Table
 
 from paygod.cli.output import console, emit_json
 from paygod.kernel.errors import NotFound
+from paygod.kernel.interpreter import short_gil_turns
 
 app = typer.Typer(
     name="executor",
@@ -189,6 +190,7 @@ def worker(
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         console.print(f"worker {runner.worker_id} running (Ctrl-C to stop)")
+        short_gil_turns()  # its dispatch threads and the ledger writer share one GIL
         kernel.housekeeping.start()  # expired holds are released where the work is done
         runner.run_forever(idle_seconds=idle)
     finally:

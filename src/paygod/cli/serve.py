@@ -60,7 +60,7 @@ def serve(
             **tls,
         )
         return
-    from paygod.api.app import create_app, freeze_startup_heap
+    from paygod.api.app import create_app, prepare_server_process
     from paygod.kernel.bootstrap import build_kernel
 
     kernel = build_kernel(settings)
@@ -68,7 +68,7 @@ def serve(
     if settings.runs_embedded_worker:
         kernel.start_background()  # standalone: the outbox worker runs in this process
     app = create_app(kernel)
-    freeze_startup_heap()
+    prepare_server_process()
     try:
         uvicorn.run(
             app,

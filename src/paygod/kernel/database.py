@@ -55,6 +55,13 @@ class SqliteDatabase:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
+        # SQLite lets one connection write at a time; the others wait in its busy handler,
+        # which sleeps (1, 2, 5, 10 ms...) and retries. The writers of this process (the
+        # ledger's group commit, the outbox worker's claims and acks) take this lock around
+        # their write transactions first: they queue here and wake the moment the writer
+        # before them is done. Writers in other processes (CLI commands) still meet the
+        # busy handler. Reentrant: a write inside a write on the same thread stays legal.
+        self.write_lock = threading.RLock()
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def connect(self) -> sqlite3.Connection:

@@ -162,7 +162,8 @@ class SqliteOutboxStore(_SqlOutbox):
         return list(self.db.connection().execute(sql, tuple(params)).fetchall())
 
     def _count(self, sql: str, params: Sequence[Any]) -> int:
-        return int(self.db.connection().execute(sql, tuple(params)).rowcount)
+        with self.db.write_lock:  # an UPDATE: one writer of this process at a time
+            return int(self.db.connection().execute(sql, tuple(params)).rowcount)
 
     def claim(
         self,
@@ -186,6 +187,19 @@ class SqliteOutboxStore(_SqlOutbox):
         # wait in SQLite's busy handler (sleeps of 1, 2, 5 ms...) for nothing.
         if conn.execute(f"SELECT 1 {claimable}LIMIT 1", (stamp, stamp, *types)).fetchone() is None:
             return []
+        with self.db.write_lock:
+            return self._claim(conn, claimable, stamp, until, types, limit, worker_id)
+
+    def _claim(
+        self,
+        conn: Any,
+        claimable: str,
+        stamp: str,
+        until: str,
+        types: Sequence[str],
+        limit: int,
+        worker_id: str,
+    ) -> list[OutboxMessage]:
         conn.execute("BEGIN IMMEDIATE")
         try:
             rows = conn.execute(

@@ -67,6 +67,10 @@ class SqliteLedgerStore(SqlLedgerReads):
         return self._writer
 
     def commit_batch(self, batch: Sequence[WriteRequest], now: datetime) -> ChainState:
+        with self.db.write_lock:  # see SqliteDatabase.write_lock
+            return self._commit_batch(batch, now)
+
+    def _commit_batch(self, batch: Sequence[WriteRequest], now: datetime) -> ChainState:
         try:
             conn = self._write_conn()
             conn.execute("BEGIN IMMEDIATE")
