@@ -30,6 +30,7 @@ from paygod.decisions.ports import DecisionIndex, DuplicateKey, IndexRow
 from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound
 from paygod.kernel.events import EventEnvelope
+from paygod.kernel.idempotency import require_same_request
 from paygod.kernel.ids import new_id
 from paygod.ledger import Entry, EntryDraft, LedgerService, SignedTreeHead
 from paygod.ledger.steps import Steps, run_blocking
@@ -326,19 +327,14 @@ class DecisionService:
         return drafts
 
     def _repeat(self, row: IndexRow, request_hash: str, owner: str | None) -> dict[str, Any]:
-        if owner is not None and row.requested_by != owner:
-            # Keys are unique per tenant; another principal's decision is neither returned
-            # nor named (no decision_id): the caller learns only that the key is taken.
-            raise Conflict(
-                "this Idempotency-Key is already used in this tenant; choose another",
-                code="idempotency-key-reused",
-            )
-        if row.request_hash != request_hash:
-            raise Conflict(
-                "this Idempotency-Key was used with a different request body",
-                code="idempotency-key-reused",
-                extra={"decision_id": row.decision_id},
-            )
+        require_same_request(
+            owner=owner,
+            recorded_by=row.requested_by,
+            recorded_fingerprint=row.request_hash,
+            fingerprint=request_hash,
+            request_kind="request body",
+            recorded={"decision_id": row.decision_id},
+        )
         response = self.get(row.decision_id)
         response["replayed"] = True
         return response

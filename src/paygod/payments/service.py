@@ -35,6 +35,7 @@ from paygod.kernel.errors import (
     Unauthorized,
 )
 from paygod.kernel.events import EventEnvelope
+from paygod.kernel.idempotency import require_same_request
 from paygod.kernel.ids import new_id
 from paygod.kernel.logging import get_logger
 from paygod.ledger import EntryDraft
@@ -226,26 +227,9 @@ class PaymentService:
 
     # -- intents --------------------------------------------------------------------
 
-    def create(
-        self,
-        body: Mapping[str, Any],
-        *,
-        tenant_id: str,
-        requested_by: str,
-        idempotency_key: str | None = None,
-        owner: str | None = None,
-    ) -> tuple[Payment, bool]:
+    def create(self, body: Mapping[str, Any], **options: Any) -> tuple[Payment, bool]:
         """`create_steps` run to the end from this thread."""
-        return run_blocking(
-            self.ledger,
-            self.create_steps(
-                body,
-                tenant_id=tenant_id,
-                requested_by=requested_by,
-                idempotency_key=idempotency_key,
-                owner=owner,
-            ),
-        )
+        return run_blocking(self.ledger, self.create_steps(body, **options))
 
     def create_steps(
         self,
@@ -348,17 +332,14 @@ class PaymentService:
 
     @staticmethod
     def _replayed(existing: Payment, request_digest: str, owner: str | None) -> Payment:
-        if owner is not None and existing.requested_by != owner:
-            raise Conflict(
-                "Idempotency-Key is already used in this tenant; choose another",
-                code="idempotency-key-reused",
-            )
-        if existing.request_digest != request_digest:
-            raise Conflict(
-                "Idempotency-Key was used with a different payment request",
-                code="idempotency-key-reused",
-                extra={"payment_id": existing.payment_id},
-            )
+        require_same_request(
+            owner=owner,
+            recorded_by=existing.requested_by,
+            recorded_fingerprint=existing.request_digest,
+            fingerprint=request_digest,
+            request_kind="payment request",
+            recorded={"payment_id": existing.payment_id},
+        )
         return existing
 
     def _decided(self, payment: Payment, decision: PaymentDecision) -> list[EventEnvelope]:
