@@ -130,6 +130,17 @@ def test_where_reads_are_network_round_trips_the_steps_run_in_one_thread_hop(
     assert again.status_code == 200 and again.json()["replayed"] is True
 
 
+def test_a_token_that_may_need_the_network_to_verify_is_checked_off_the_loop(
+    wired: tuple[TestClient, Spy], kernel: Kernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, _ = wired
+    monkeypatch.setattr(kernel.identity, "verifies_locally", lambda token: False)  # OIDC
+    hops = ThreadHops(monkeypatch)
+    response = decide(client, body(), key="oidc-like")
+    assert response.status_code == 201, response.text
+    assert hops.calls == 1
+
+
 def test_domain_errors_on_the_hot_path_use_the_apps_handlers(
     wired: tuple[TestClient, Spy], kernel: Kernel
 ) -> None:

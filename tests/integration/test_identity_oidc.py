@@ -170,3 +170,17 @@ def test_key_rotation_is_picked_up(
     idp.rotate()
     assert identity.authenticate_bearer(idp.token()).principal.name == "ann"
     assert idp.requests == 2  # one refetch for the unknown kid, not one per request
+
+
+def test_only_an_oidc_token_may_need_the_network_to_verify(
+    identity: IdentityService, issuer: tuple[Issuer, str]
+) -> None:
+    # The hot path runs authentication on the event loop only when it needs no network
+    # call (api/hotpath.py); an OIDC token may need the issuer's JWKS fetched.
+    idp, _ = issuer
+    assert identity.verifies_locally(idp.token()) is False
+    agent = identity.create_principal("acme", "bot", PrincipalKind.AGENT, {Role.AGENT})
+    key = identity.issue_key(agent.principal_id).token
+    assert identity.verifies_locally(key) is True
+    assert identity.verifies_locally("not-a-token") is True  # refused locally, at once
+    assert idp.requests == 0  # deciding where to verify fetched nothing

@@ -15,7 +15,7 @@ for its group commit without a thread. A thread per request waiting on the ledge
 was the largest cost of all: dozens of threads contending for the GIL made about 145
 context switches and 1 ms of kernel CPU per sealed decision. On PostgreSQL a read is a
 network round trip, which must not stall the loop: there the steps run in one thread-pool
-hop, as before.
+hop, as before; so does a request whose OIDC token may need the issuer's keys fetched.
 
 Anything unusual is handed to FastAPI untouched (the buffered body replayed), so the
 FastAPI route still produces every validation error and stays the documented contract:
@@ -148,7 +148,9 @@ class HotPaths:
             return run_blocking(ledger, endpoint.serve(request, parsed, idempotency_key))
 
         try:
-            if request.app.state.kernel.db.dialect == "sqlite":
+            if request.app.state.kernel.db.dialect == "sqlite" and security.checked_locally(
+                request
+            ):
                 # Local reads: run on the loop; wait for the group commit without a thread.
                 security.enforce_access(request)
                 steps = endpoint.serve(request, parsed, idempotency_key)

@@ -62,6 +62,17 @@ def _credentials(request: Request, identity: IdentityService) -> Authenticated |
     return None
 
 
+def checked_locally(request: Request) -> bool:
+    """Whether `enforce_access` can authenticate this request without a network call (see
+    IdentityService.verifies_locally): safe to run on the event loop."""
+    header = request.headers.get("authorization")
+    if not header:
+        return True
+    _, _, token = header.partition(" ")
+    identity: IdentityService = request.app.state.kernel.identity
+    return identity.verifies_locally(token.strip())
+
+
 def route_template(request: Request) -> str:
     """The matched route's full template, e.g. /v1/ledger/entries/{seq}.
 

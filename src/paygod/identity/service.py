@@ -130,6 +130,14 @@ class IdentityService:
         self.consent = ConsentRegistry(self.sql, clock, ledger)
         self.audit = AccessAudit(self.sql, clock, ledger)
 
+    def verifies_locally(self, token: str) -> bool:
+        """Whether `authenticate_bearer(token)` needs no network call: API keys and Paygod
+        session tokens are checked against local state; an OIDC token may need the
+        issuer's keys fetched (JWKS), which must not stall an event loop."""
+        return keys.looks_like_api_key(token) or unverified_issuer(token) != (
+            self.oidc.issuer if self.oidc is not None else None
+        )
+
     def authenticate_bearer(self, token: str) -> Authenticated:
         """An API key, a Paygod session JWT or an OIDC access token, told apart by shape."""
         if keys.looks_like_api_key(token):
