@@ -128,6 +128,11 @@ def test_where_reads_are_network_round_trips_the_steps_run_in_one_thread_hop(
     assert hops.calls == 1
     again = decide(client, body(), key="threaded")
     assert again.status_code == 200 and again.json()["replayed"] is True
+    monkeypatch.setattr(kernel.db, "dialect", "sqlite")
+    with_redis = kernel.settings.model_copy(update={"redis_url": "redis://127.0.0.1:6379/0"})
+    monkeypatch.setattr(kernel, "settings", with_redis)  # rate limits in Redis: network
+    assert decide(client, body(), key="threaded-redis").status_code == 201
+    assert hops.calls == 3
 
 
 def test_a_token_that_may_need_the_network_to_verify_is_checked_off_the_loop(

@@ -9,13 +9,14 @@ machine. This pure ASGI layer runs the very same `enforce_access` and route func
 FastAPI would, so every guarantee holds unchanged: authentication, rate limits,
 permissions, idempotency keys, sealing before the response.
 
-Where the route is written as ledger steps (ledger/steps.py) and the database is local
-(SQLite: a read costs microseconds), the request runs on the event loop itself and waits
-for its group commit without a thread. A thread per request waiting on the ledger writer
-was the largest cost of all: dozens of threads contending for the GIL made about 145
-context switches and 1 ms of kernel CPU per sealed decision. On PostgreSQL a read is a
-network round trip, which must not stall the loop: there the steps run in one thread-pool
-hop, as before; so does a request whose OIDC token may need the issuer's keys fetched.
+Both routes are written as ledger steps (ledger/steps.py). Where every store is local
+(SQLite and no Redis: a read costs microseconds), the request runs on the event loop
+itself and waits for its group commit without a thread. A thread per request waiting on
+the ledger writer was the largest cost of all: dozens of threads contending for the GIL
+made about 145 context switches and 1 ms of kernel CPU per sealed decision. On
+PostgreSQL (or with Redis rate limits) a read is a network round trip, which must not
+stall the loop: there the steps run in one thread-pool hop, as before; so does a request
+whose OIDC token may need the issuer's keys fetched.
 
 Anything unusual is handed to FastAPI untouched (the buffered body replayed), so the
 FastAPI route still produces every validation error and stays the documented contract:
@@ -148,7 +149,7 @@ class HotPaths:
             return run_blocking(ledger, endpoint.serve(request, parsed, idempotency_key))
 
         try:
-            if request.app.state.kernel.db.dialect == "sqlite" and security.checked_locally(
+            if request.app.state.kernel.serves_from_local_state and security.checked_locally(
                 request
             ):
                 # Local reads: run on the loop; wait for the group commit without a thread.

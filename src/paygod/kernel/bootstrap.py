@@ -64,6 +64,13 @@ class Kernel:
     payments: PaymentService = field(default=None)  # type: ignore[assignment]
     housekeeping: Housekeeping = field(default_factory=lambda: Housekeeping([]))
 
+    @property
+    def serves_from_local_state(self) -> bool:
+        """Every store a request reads is in this process or on this disk (SQLite, no Redis):
+        a read costs microseconds, never a network round trip, so request work may run on
+        the event loop (api/hotpath.py)."""
+        return self.db.dialect == "sqlite" and not self.settings.redis_url
+
     def start_background(self) -> None:
         """The outbox worker and the scheduled housekeeping, in this process."""
         self.executor.start()
