@@ -290,7 +290,7 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
     timestamp_member = b',"valid_from":"' + timestamp.encode() + b'","valid_to":'
     texts: dict[str, bytes] = {}
     sha256 = hashlib.sha256
-    loads, dumps = orjson.loads, orjson.dumps
+    dumps = orjson.dumps
     integral, small, astral = INTEGRAL_FLOAT.search, SMALL_EXPONENT.search, ASTRAL.search
     for position, draft in enumerate(drafts):
         simple = _simple(draft)
@@ -390,7 +390,7 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
                 kind,
                 tenant,
                 subject,
-                loads(payload_bytes),  # the entry keeps its own copy of what was sealed
+                payload_bytes,  # the entry's own copy of what was sealed, parsed when read
                 now,
                 valid_from,
                 draft.valid_to,

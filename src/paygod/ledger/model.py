@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from paygod.kernel.clock import isoformat
 from paygod.kernel.events import EventEnvelope
@@ -93,13 +96,49 @@ class Entry:
         }
 
 
+class _SealedPayload:
+    """`Entry.payload`, decoded from the sealed RFC 8785 bytes when first read.
+
+    Sealing used to parse every payload back from its canonical bytes so that each entry
+    holds its own copy of what was sealed (not the caller's dict, which it may still
+    change). That parse was a third of the sealing loop, and most appended entries are
+    never read back; so the slot holds the bytes until the first read, which parses them
+    exactly as before and keeps the result. Nothing else changes: `Entry(payload=...)`
+    stores a mapping as given, and equality, repr and pickling read through this.
+    """
+
+    def __init__(self, slot: Any) -> None:
+        self._slot = slot  # the dataclass's own slot descriptor
+        self._lock = threading.Lock()  # two first reads must not hand out two copies
+
+    def __get__(self, entry: Any, owner: type | None = None) -> Any:
+        if entry is None:
+            return self
+        value = self._slot.__get__(entry, owner)
+        if type(value) is not bytes:
+            return value
+        with self._lock:
+            value = self._slot.__get__(entry, owner)
+            if type(value) is bytes:
+                value = orjson.loads(value)
+                self._slot.__set__(entry, value)
+        return value
+
+    def __set__(self, entry: Any, value: Any) -> None:
+        self._slot.__set__(entry, value)
+
+
+_payload_slot = Entry.__dict__["payload"]
+# setattr: mypy refuses a class attribute over a slot, and this one wraps the slot itself.
+setattr(Entry, "payload", _SealedPayload(_payload_slot))  # noqa: B010
+
 (
     _seq,
     _entry_id,
     _kind,
     _tenant_id,
     _subject,
-    _payload,
+    _,
     _recorded_at,
     _valid_from,
     _valid_to,
@@ -107,6 +146,7 @@ class Entry:
     _previous_hash,
     _record_hash,
 ) = (Entry.__dict__[name].__set__ for name in Entry.__slots__)
+_sealed_payload = _payload_slot.__set__  # raw: the bytes stay undecoded until read
 
 
 def sealed_entry(
@@ -115,7 +155,7 @@ def sealed_entry(
     kind: str,
     tenant_id: str,
     subject: str,
-    payload: Mapping[str, Any],
+    payload_json: bytes,
     recorded_at: datetime,
     valid_from: datetime | None,
     valid_to: datetime | None,
@@ -127,7 +167,8 @@ def sealed_entry(
 
     A frozen dataclass's __init__ assigns each field through `object.__setattr__`; sealing
     builds thousands of entries per batch, so it sets the slots directly instead. The
-    result is an ordinary, equally frozen Entry.
+    result is an ordinary, equally frozen Entry whose payload is parsed from
+    `payload_json` (the sealed RFC 8785 bytes) when first read.
     """
     entry: Entry = object.__new__(Entry)
     _seq(entry, seq)
@@ -135,7 +176,7 @@ def sealed_entry(
     _kind(entry, kind)
     _tenant_id(entry, tenant_id)
     _subject(entry, subject)
-    _payload(entry, payload)
+    _sealed_payload(entry, payload_json)
     _recorded_at(entry, recorded_at)
     _valid_from(entry, valid_from)
     _valid_to(entry, valid_to)
