@@ -364,6 +364,9 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
                 times,
             )
         )  # `{"data":` + the data object: the common prefix of the record input and the leaf
+        # Kept as text: the row needs it, and orjson's output buffer (malloc'd larger, then
+        # shrunk) is freed at once instead of being held by the entry and fragmenting the heap.
+        payload_text = payload_bytes.decode()
         previous_bytes = previous.encode()
         rh = sha256(
             b"".join((data_bytes, b',"previous_hash":"', previous_bytes, record_tail))
@@ -390,7 +393,7 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
                 kind,
                 tenant,
                 subject,
-                payload_bytes,  # the entry's own copy of what was sealed, parsed when read
+                payload_text,  # the entry's own copy of what was sealed, parsed when read
                 now,
                 valid_from,
                 draft.valid_to,
@@ -413,7 +416,7 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
                 kind,
                 tenant,
                 subject,
-                payload_bytes.decode(),
+                payload_text,
                 timestamp,
                 valid_from_text,
                 valid_to_text,

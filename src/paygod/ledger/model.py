@@ -97,14 +97,15 @@ class Entry:
 
 
 class _SealedPayload:
-    """`Entry.payload`, decoded from the sealed RFC 8785 bytes when first read.
+    """`Entry.payload`, parsed from the sealed RFC 8785 text when first read.
 
     Sealing used to parse every payload back from its canonical bytes so that each entry
     holds its own copy of what was sealed (not the caller's dict, which it may still
     change). That parse was a third of the sealing loop, and most appended entries are
-    never read back; so the slot holds the bytes until the first read, which parses them
-    exactly as before and keeps the result. Nothing else changes: `Entry(payload=...)`
-    stores a mapping as given, and equality, repr and pickling read through this.
+    never read back; so the slot holds the canonical text (a str: a payload is never one)
+    until the first read, which parses it exactly as before and keeps the result. Nothing
+    else changes: `Entry(payload=...)` stores a mapping as given, and equality, repr and
+    pickling read through this.
     """
 
     def __init__(self, slot: Any) -> None:
@@ -115,11 +116,11 @@ class _SealedPayload:
         if entry is None:
             return self
         value = self._slot.__get__(entry, owner)
-        if type(value) is not bytes:
+        if type(value) is not str:
             return value
         with self._lock:
             value = self._slot.__get__(entry, owner)
-            if type(value) is bytes:
+            if type(value) is str:
                 value = orjson.loads(value)
                 self._slot.__set__(entry, value)
         return value
@@ -146,7 +147,7 @@ setattr(Entry, "payload", _SealedPayload(_payload_slot))  # noqa: B010
     _previous_hash,
     _record_hash,
 ) = (Entry.__dict__[name].__set__ for name in Entry.__slots__)
-_sealed_payload = _payload_slot.__set__  # raw: the bytes stay undecoded until read
+_sealed_payload = _payload_slot.__set__  # raw: the JSON text stays unparsed until read
 
 
 def sealed_entry(
@@ -155,7 +156,7 @@ def sealed_entry(
     kind: str,
     tenant_id: str,
     subject: str,
-    payload_json: bytes,
+    payload_json: str,
     recorded_at: datetime,
     valid_from: datetime | None,
     valid_to: datetime | None,
@@ -168,7 +169,7 @@ def sealed_entry(
     A frozen dataclass's __init__ assigns each field through `object.__setattr__`; sealing
     builds thousands of entries per batch, so it sets the slots directly instead. The
     result is an ordinary, equally frozen Entry whose payload is parsed from
-    `payload_json` (the sealed RFC 8785 bytes) when first read.
+    `payload_json` (the sealed RFC 8785 text) when first read.
     """
     entry: Entry = object.__new__(Entry)
     _seq(entry, seq)
