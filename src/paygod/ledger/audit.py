@@ -23,8 +23,9 @@ import hashlib
 import itertools
 import os
 import pickle
+import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from paygod.ledger.chain import (
     canonical_parsed_bytes,
     orjson_agrees,
 )
+from paygod.ledger.line_shapes import ShapeBook, plain_text
 from paygod.ledger.model import Finding, SignedTreeHead, VerifyReport
 from paygod.ledger.verifier import (
     EMPTY_ROOT,
@@ -104,78 +106,143 @@ def _push(edge: list[tuple[int, int, bytes]], start: int, level: int, node: byte
     edge.append((start, level, node))
 
 
+RUN_BYTES = 64 << 10  # lines are checked in runs this long: buffers malloc reuses
+
+
+def _runs(buf: bytes) -> Iterator[bytes]:
+    """`buf` in runs of whole lines of about RUN_BYTES (the last may lack its newline)."""
+    start, size = 0, len(buf)
+    while start < size:
+        end = buf.find(b"\n", start + RUN_BYTES)
+        end = size if end < 0 else end + 1
+        yield buf[start:end]
+        start = end
+
+
+def _orjson_safe(run: bytes) -> bool:
+    """No pattern of `orjson_is_jcs` in the run (none spans a line): one search per run."""
+    return not (b"+" in run or INTEGRAL_FLOAT.search(run) or SMALL_EXPONENT.search(run)) and (
+        run.isascii() or not ASTRAL.search(run)
+    )
+
+
+@dataclass(slots=True)
+class _Parsed:
+    """A line that matched no known shape, parsed: what the chain checks need from it."""
+
+    obj: dict[str, Any]
+    index: int
+    previous: bytes
+    record: bytes
+    expected: bytes  # the record hash recomputed, hex
+    leaf: bytes
+    canonical: bool  # the line is its own RFC 8785 form
+
+
+def _parse_line(line: bytes, orjson_safe: bool) -> _Parsed | None:
+    """Parse and hash one line; None when only the exact walk can judge it."""
+    try:
+        obj = orjson.loads(line)
+        canon = orjson.dumps(obj, option=_CANON_OPTS)
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        return None  # not JSON, a blank line of spaces, an unsafe integer: walk exactly
+    if type(obj) is not dict or obj.keys() != _FIVE:
+        return None
+    index, prev, record = obj["entry_index"], obj["previous_hash"], obj["record_hash"]
+    if type(index) is not int or type(prev) is not str or type(record) is not str:
+        return None
+    canonical = (
+        canon == line
+        and line[8] == 123  # data is an object: the line starts {"data":{
+        and line[-2] == 34  # timestamp is a string: the line ends "}
+        and (
+            orjson_safe
+            or (
+                not (b"+" in line or INTEGRAL_FLOAT.search(line) or SMALL_EXPONENT.search(line))
+                and (line.isascii() or not ASTRAL.search(line))
+            )
+        )
+    )
+    if canonical:
+        # `line` is the RFC 8785 form (see `orjson_is_jcs`): members data, entry_index,
+        # previous_hash, record_hash, timestamp in this order, and no string's canonical
+        # form holds `,"`, so the last `,"entry_index":` and `,"timestamp":` are those
+        # members. The record hash input is the line without entry_index and record_hash;
+        # `prev` needs no escaping, being the previous record hash (or, for a piece's
+        # first line, checked when joined).
+        cut = line.rindex(b',"entry_index":')
+        tail = line.rindex(b',"timestamp":')
+        expected = hashlib.sha256(
+            b"".join((line[:cut], b',"previous_hash":"', prev.encode(), b'"', line[tail:]))
+        ).hexdigest()
+        leaf = hashlib.sha256(b"\x00" + line).digest()
+    else:
+        if type(obj["timestamp"]) is not str or type(obj["data"]) is not dict:
+            return None
+        try:
+            expected, leaf = line_hashes(obj, _fast_canon)
+        except ValueError:
+            return None
+    try:
+        previous, record_bytes = prev.encode(), record.encode()
+    except UnicodeEncodeError:
+        return None  # a lone surrogate: no hash is written so
+    return _Parsed(obj, index, previous, record_bytes, expected.encode(), leaf, canonical)
+
+
 def scan(buf: bytes, *, keep_leaves: bool = False) -> Piece | None:
     """The fast pass over whole lines; None as soon as only the exact walk can say more.
 
-    This loop is the whole cost of verifying an export, so it is written flat: per line,
-    parsing, serialising and two byte-string hashes; the Merkle nodes above the leaves are
-    hashed after the loop, level by level (`compact_range`).
+    This loop is the whole cost of verifying an export, so it is written flat. A line of a
+    shape already met (`line_shapes`) costs one pattern match and two byte-string hashes;
+    any other line is parsed (`_parse_line`), and teaches its shape when it is canonical.
+    The Merkle nodes above the leaves are hashed after the loop (`compact_range`).
     """
-    loads, dumps, sha256 = orjson.loads, orjson.dumps, hashlib.sha256
-    opts, five = _CANON_OPTS, _FIVE
-    integral, small, astral = INTEGRAL_FLOAT.search, SMALL_EXPONENT.search, ASTRAL.search
+    sha256 = hashlib.sha256
+    shapes = ShapeBook()
     leaves: list[bytes] = []
+    add = leaves.append
     position = first_index = -1
-    previous = first_previous = ""
-    # No pattern of `orjson_is_jcs` spans a line, so one search of the whole buffer usually
-    # clears every line at once; only a buffer with a hit checks line by line.
-    clean = not (b"+" in buf or integral(buf) or small(buf)) and (buf.isascii() or not astral(buf))
-    for line in buf.split(b"\n"):
-        if not line:
-            continue
-        try:
-            obj = loads(line)
-            canon = dumps(obj, option=opts)
-        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
-            return None  # not JSON, a blank line of spaces, an unsafe integer: walk exactly
-        if type(obj) is not dict or obj.keys() != five:
-            return None
-        index = obj["entry_index"]
-        prev = obj["previous_hash"]
-        record = obj["record_hash"]
-        if position < 0:
-            if type(prev) is not str:
+    previous = first_previous = b""
+    same_shape: Callable[[bytes], re.Match[bytes] | None] | None = None  # the last line's
+    for run in _runs(buf):
+        plain = plain_text(run)
+        orjson_safe: bool | None = None  # searched for once per run, if a line is parsed
+        for line in run.split(b"\n"):
+            if not line:
+                continue
+            match = None
+            if plain:
+                match = same_shape(line) if same_shape is not None else None
+                if match is None:
+                    match = shapes.find(line)
+                    if match is not None:
+                        same_shape = match.re.fullmatch
+            if match is not None:
+                data, index_text, prev_part, prev, record, tail = match.groups()
+                index = int(index_text)
+                expected = sha256(b"".join((data, prev_part, tail))).hexdigest().encode()
+                leaf = sha256(b"\x00" + line).digest()
+            else:
+                if orjson_safe is None:
+                    orjson_safe = _orjson_safe(run)
+                parsed = _parse_line(line, orjson_safe)
+                if parsed is None:
+                    return None
+                index, prev, record = parsed.index, parsed.previous, parsed.record
+                expected, leaf = parsed.expected, parsed.leaf
+                if plain and parsed.canonical:
+                    learnt = shapes.learn(line, parsed.obj)
+                    if learnt is not None:
+                        same_shape = learnt.fullmatch
+            if position < 0:
+                position = first_index = index
+                previous = first_previous = prev
+            if index != position or prev != previous or expected != record:
                 return None
-            position = first_index = index
-            previous = first_previous = prev
-        if type(index) is not int or index != position or prev != previous:
-            return None  # `prev` is a str from here on: it equals one
-        if (
-            canon == line
-            and line[8] == 123  # data is an object: the line starts {"data":{
-            and line[-2] == 34  # timestamp is a string: the line ends "}
-            and (
-                clean
-                or (
-                    not (b"+" in line or integral(line) or small(line))
-                    and (line.isascii() or not astral(line))
-                )
-            )
-        ):
-            # `line` is the RFC 8785 form (see `orjson_is_jcs`): members data,
-            # entry_index, previous_hash, record_hash, timestamp in this order, and no
-            # string's canonical form holds `,"`, so the last `,"entry_index":` and
-            # `,"timestamp":` are those members. The record hash input is the line
-            # without entry_index and record_hash; `prev` needs no escaping, being the
-            # previous record hash (or, for a piece's first line, checked when joined).
-            cut = line.rindex(b',"entry_index":')
-            tail = line.rindex(b',"timestamp":')
-            expected = sha256(
-                b"".join((line[:cut], b',"previous_hash":"', prev.encode(), b'"', line[tail:]))
-            ).hexdigest()
-            leaf = sha256(b"\x00" + line).digest()
-        else:
-            if type(obj["timestamp"]) is not str or type(obj["data"]) is not dict:
-                return None
-            try:
-                expected, leaf = line_hashes(obj, _fast_canon)
-            except ValueError:
-                return None
-        if expected != record:
-            return None
-        leaves.append(leaf)
-        previous = record
-        position += 1
+            add(leaf)
+            previous = record
+            position += 1
     if position < 0:
         return Piece(0, -1, "", "", [], b"" if keep_leaves else None)
     # No duplicate check is needed here, unlike the exact walk: every link holds, so two
@@ -184,8 +251,8 @@ def scan(buf: bytes, *, keep_leaves: bool = False) -> Piece | None:
     return Piece(
         position - first_index,
         first_index,
-        first_previous,
-        previous,
+        first_previous.decode(),
+        previous.decode(),
         compact_range(first_index, leaves),
         b"".join(leaves) if keep_leaves else None,
     )
