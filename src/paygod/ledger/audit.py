@@ -25,7 +25,7 @@ import os
 import pickle
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,6 +119,30 @@ def _runs(buf: bytes) -> Iterator[bytes]:
         start = end
 
 
+def _file_runs(path: Path, start: int, end: int) -> Iterator[bytes]:
+    """Bytes [start, end) of a file (whole lines) in runs of whole lines, read as they go.
+
+    Reading a piece of tens of megabytes at once costs more than scanning a tenth of it:
+    every page of a fresh buffer that size is faulted in. Blocks of RUN_BYTES are reused.
+    """
+    with path.open("rb", buffering=0) as handle:
+        handle.seek(start)
+        remaining, carry = end - start, b""
+        while remaining > 0:
+            block = handle.read(min(RUN_BYTES, remaining))
+            if not block:
+                break  # the file shrank: what is left is judged as it is
+            remaining -= len(block)
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:
+                carry += block
+                continue
+            yield carry + block[:cut] if carry else block[:cut]
+            carry = block[cut:]
+        if carry:
+            yield carry
+
+
 def _orjson_safe(run: bytes) -> bool:
     """No pattern of `orjson_is_jcs` in the run (none spans a line): one search per run."""
     return not (b"+" in run or INTEGRAL_FLOAT.search(run) or SMALL_EXPONENT.search(run)) and (
@@ -191,7 +215,12 @@ def _parse_line(line: bytes, orjson_safe: bool) -> _Parsed | None:
 
 
 def scan(buf: bytes, *, keep_leaves: bool = False) -> Piece | None:
-    """The fast pass over whole lines; None as soon as only the exact walk can say more.
+    """The fast pass over the whole lines of `buf`; None if only the exact walk can judge."""
+    return scan_runs(_runs(buf), keep_leaves=keep_leaves)
+
+
+def scan_runs(runs: Iterable[bytes], *, keep_leaves: bool = False) -> Piece | None:
+    """The fast pass over runs of whole lines; None as soon as only the exact walk can say more.
 
     This loop is the whole cost of verifying an export, so it is written flat. A line of a
     shape already met (`line_shapes`) costs one pattern match and two byte-string hashes;
@@ -205,7 +234,7 @@ def scan(buf: bytes, *, keep_leaves: bool = False) -> Piece | None:
     position = first_index = -1
     previous = first_previous = b""
     same_shape: Callable[[bytes], re.Match[bytes] | None] | None = None  # the last line's
-    for run in _runs(buf):
+    for run in runs:
         plain = plain_text(run)
         orjson_safe: bool | None = None  # searched for once per run, if a line is parsed
         for line in run.split(b"\n"):
@@ -294,12 +323,6 @@ def _split_points(path: Path, size: int, parts: int) -> list[int]:
     return points
 
 
-def _read(path: Path, start: int, end: int) -> bytes:
-    with path.open("rb") as handle:
-        handle.seek(start)
-        return handle.read(end - start)
-
-
 def _forked_scan(path: Path, start: int, end: int, keep_leaves: bool) -> tuple[int, int]:
     """Scan a byte range in a forked child; returns (pid, read end of its result pipe)."""
     read_fd, write_fd = os.pipe()
@@ -308,7 +331,7 @@ def _forked_scan(path: Path, start: int, end: int, keep_leaves: bool) -> tuple[i
         code = 1
         try:
             os.close(read_fd)
-            piece = scan(_read(path, start, end), keep_leaves=keep_leaves)
+            piece = scan_runs(_file_runs(path, start, end), keep_leaves=keep_leaves)
             with os.fdopen(write_fd, "wb") as out:
                 out.write(pickle.dumps(piece, protocol=pickle.HIGHEST_PROTOCOL))
             code = 0
@@ -354,16 +377,16 @@ def fast_pieces(
         fork = parts > 1 and _can_fork()
     try:
         if parts <= 1:
-            piece = scan(path.read_bytes(), keep_leaves=keep_leaves)
+            piece = scan_runs(_file_runs(path, 0, size), keep_leaves=keep_leaves)
             return None if piece is None else [piece]
         points = _split_points(path, size, parts)
         ranges = list(itertools.pairwise(points))
         if not fork:
-            found = [scan(_read(path, a, b), keep_leaves=keep_leaves) for a, b in ranges]
+            found = [scan_runs(_file_runs(path, a, b), keep_leaves=keep_leaves) for a, b in ranges]
         else:
             children = [_forked_scan(path, a, b, keep_leaves) for a, b in ranges[1:]]
             try:
-                first = scan(_read(path, *ranges[0]), keep_leaves=keep_leaves)
+                first = scan_runs(_file_runs(path, *ranges[0]), keep_leaves=keep_leaves)
             finally:  # every child is reaped, whatever happened here
                 rest = [_collect(pid, fd) for pid, fd in children]
             found = [first, *rest]
