@@ -233,26 +233,31 @@ def scan_runs(runs: Iterable[bytes], *, keep_leaves: bool = False) -> Piece | No
     add = leaves.append
     position = first_index = -1
     previous = first_previous = b""
-    same_shape: Callable[[bytes], re.Match[bytes] | None] | None = None  # the last line's
+    same_shape: Callable[[bytes, int], re.Match[bytes] | None] | None = None  # last line's
     for run in runs:
         plain = plain_text(run)
         orjson_safe: bool | None = None  # searched for once per run, if a line is parsed
-        for line in run.split(b"\n"):
-            if not line:
-                continue
+        at, size = 0, len(run)
+        while at < size:
             match = None
             if plain:
-                match = same_shape(line) if same_shape is not None else None
+                match = same_shape(run, at) if same_shape is not None else None
                 if match is None:
-                    match = shapes.find(line)
+                    match = shapes.find(run, at)
                     if match is not None:
-                        same_shape = match.re.fullmatch
+                        same_shape = match.re.match
             if match is not None:
-                data, index_text, prev_part, prev, record, tail = match.groups()
+                line, data, index_text, prev_part, prev, record, tail = match.groups()
+                at = match.end()
                 index = int(index_text)
                 expected = sha256(b"".join((data, prev_part, tail))).hexdigest().encode()
                 leaf = sha256(b"\x00" + line).digest()
             else:
+                end = run.find(b"\n", at)
+                end = size if end < 0 else end
+                line, at = run[at:end], end + 1
+                if not line:
+                    continue
                 if orjson_safe is None:
                     orjson_safe = _orjson_safe(run)
                 parsed = _parse_line(line, orjson_safe)
@@ -263,7 +268,7 @@ def scan_runs(runs: Iterable[bytes], *, keep_leaves: bool = False) -> Piece | No
                 if plain and parsed.canonical:
                     learnt = shapes.learn(line, parsed.obj)
                     if learnt is not None:
-                        same_shape = learnt.fullmatch
+                        same_shape = learnt.match
             if position < 0:
                 position = first_index = index
                 previous = first_previous = prev

@@ -40,8 +40,9 @@ _MAX_DEPTH = 32
 _MAX_SLOTS = 512  # a larger shape is parsed instead: its pattern would be slow to compile
 SHAPES_PER_SCAN = 64  # compiling costs ~0.1 ms each; a file of endless shapes just parses
 
-# Groups of a line pattern, in order: the record hash input is groups 1 + 3 + 5.
-DATA_PART, INDEX, PREVIOUS_PART, PREVIOUS, RECORD, TIMESTAMP_PART = 1, 2, 3, 4, 5, 6
+# Groups of a line pattern, in order: the record hash input is DATA_PART + PREVIOUS_PART
+# + TIMESTAMP_PART. A pattern matches at a line's start in a run and takes its newline.
+LINE, DATA_PART, INDEX, PREVIOUS_PART, PREVIOUS, RECORD, TIMESTAMP_PART = range(1, 8)
 
 
 def plain_text(run: bytes) -> bool:
@@ -115,11 +116,11 @@ def line_pattern(line: Any) -> re.Pattern[bytes] | None:
     if data is None:
         return None
     return re.compile(
-        rb'(\{"data":' + data + rb")"
+        rb'((\{"data":' + data + rb")"
         rb',"entry_index":(' + _INTEGER + rb")"
         rb'(,"previous_hash":"([^"]*+)")'
         rb',"record_hash":"([^"]*+)"'
-        rb'(,"timestamp":' + _TEXT + rb"\})"
+        rb'(,"timestamp":' + _TEXT + rb"\}))(?:\n|\Z)"
     )
 
 
@@ -134,9 +135,12 @@ class ShapeBook:
         self._by_quotes: dict[int, list[re.Pattern[bytes]]] = {}
         self._budget = budget
 
-    def find(self, line: bytes) -> re.Match[bytes] | None:
-        for pattern in self._by_quotes.get(line.count(b'"'), ()):
-            match = pattern.fullmatch(line)
+    def find(self, run: bytes, start: int = 0) -> re.Match[bytes] | None:
+        """The match of a known shape for the line at `start` in `run`, if any."""
+        end = run.find(b"\n", start)
+        quotes = run.count(b'"', start, len(run) if end < 0 else end)
+        for pattern in self._by_quotes.get(quotes, ()):
+            match = pattern.match(run, start)
             if match is not None:
                 return match
         return None
@@ -146,7 +150,7 @@ class ShapeBook:
         if self._budget <= 0:
             return None
         pattern = line_pattern(parsed)
-        if pattern is None or pattern.fullmatch(line) is None:
+        if pattern is None or pattern.match(line) is None:
             return None  # e.g. a float, or a key that is not plain
         self._budget -= 1
         self._by_quotes.setdefault(line.count(b'"'), []).append(pattern)
