@@ -3,14 +3,17 @@
 `verifier.py` is the auditor's copy (standard library only); this module reaches the very
 same verdict faster, in two steps:
 
-1. A fast pass (`scan`) over the raw lines. A line already in RFC 8785 form IS the
+1. A fast pass (`scan_runs`) over the raw lines. A line already in RFC 8785 form IS the
    canonical serialisation, so its record hash and Merkle leaf are hashed straight from
    its bytes instead of being re-serialised member by member. Whether a line is in that
-   form is checked, not assumed: it must parse to an object with exactly the five members,
-   orjson must serialise the parsed object back to the identical bytes, and the bytes must
-   hold nothing on which orjson and RFC 8785 differ (see `_orjson_is_jcs`). A line that
-   fails this is hashed through the exact canonicaliser instead. Large files are split at
-   line boundaries and scanned by two forked processes; the parent joins the pieces.
+   form is checked, not assumed, in one of two ways. A line of a shape already met in
+   this file must match that shape's pattern (`line_shapes`: the pattern matches only
+   canonical lines of that shape, in text without escapes). Any other line must parse to
+   an object with exactly the five members, orjson must serialise the parsed object back
+   to the identical bytes, and the bytes must hold nothing on which orjson and RFC 8785
+   differ (see `orjson_is_jcs`); such a line teaches its shape. A line that is not in
+   RFC 8785 form is hashed through the exact canonicaliser instead. Large files are split
+   at line boundaries and scanned by two forked processes; the parent joins the pieces.
 2. The moment the fast pass meets anything but a sound chain (a broken link, a wrong hash,
    a malformed line, a pieced chain that does not join), it gives up and the exact walk of
    `verifier.verify_objects` runs over the whole file, so every finding and every error
