@@ -219,6 +219,41 @@ def _trimmed(levels: list[list[bytes]]) -> list[list[bytes]]:
     return levels
 
 
+def grow_tree(
+    frontier: Sequence[tuple[int, bytes]], size: int, leaves: list[bytes]
+) -> tuple[list[list[bytes]], tuple[tuple[int, bytes], ...]]:
+    """The new nodes, level by level, when `leaves` are appended to a tree of `size` leaves
+    whose perfect subtrees are `frontier`; and the frontier after.
+
+    Level l gains the nodes [size >> l, final >> l). Each level is hashed from the one
+    below in one pass (RFC 9162 nodes), its first node's left sibling taken from the old
+    frontier when the level's new run starts at an odd index.
+    """
+    sha256 = hashlib.sha256
+    old = dict(frontier)
+    final = size + len(leaves)
+    levels = [leaves]
+    nodes, level = leaves, 0
+    while True:
+        run = [old[level], *nodes] if (size >> level) & 1 else nodes
+        pairs = iter(run)  # an odd last node waits for its sibling in a later batch
+        parents = [
+            sha256(b"\x01" + left + right).digest()
+            for left, right in zip(pairs, pairs, strict=False)
+        ]
+        if not parents:
+            break
+        levels.append(parents)
+        nodes, level = parents, level + 1
+    # The last perfect subtree of each set bit of `final`: new if it ends past `size`.
+    edge = tuple(
+        (level, levels[level][-1] if final >> level > size >> level else old[level])
+        for level in range(final.bit_length() - 1, -1, -1)
+        if final >> level & 1
+    )
+    return _trimmed(levels), edge
+
+
 def _check_draft(draft: EntryDraft, position: int) -> None:
     where = f"/{position}"
     for name in ("kind", "subject", "tenant_id"):
@@ -288,8 +323,9 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
 
     This loop is the ledger's write hot path (group commit runs it for every entry), so
     per-entry work is kept to: one canonical serialisation of the payload, two SHA-256 of
-    byte strings assembled by concatenation, the Merkle nodes the entry completes, and one
-    row tuple. Strings repeated across a batch (kind, subject, tenant) are encoded once.
+    byte strings assembled by concatenation, and one row tuple; the Merkle nodes above the
+    leaves are hashed after the loop, level by level (`grow_tree`). Strings repeated
+    across a batch (kind, subject, tenant) are encoded once.
     """
     timestamp = isoformat(now)
     if state.last_recorded_at is not None and timestamp < state.last_recorded_at:
@@ -299,10 +335,8 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
 
         now = parse_instant(timestamp)
     entries: list[Entry] = []
-    levels = _new_levels(state.size + len(drafts))
-    leaves = levels[0]
+    leaves: list[bytes] = []
     rows: list[tuple[Any, ...]] = []
-    frontier = list(state.frontier)
     previous = state.last_hash
     seq = state.size
     timestamp_json = _json_str(timestamp)
@@ -412,12 +446,6 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
             )
         )
         leaves.append(lh)
-        level, node = 0, lh
-        while frontier and frontier[-1][0] == level:
-            node = sha256(b"\x01" + frontier.pop()[1] + node).digest()  # RFC 9162 node
-            level += 1
-            levels[level].append(node)
-        frontier.append((level, node))
         rows.append(
             (
                 seq,
@@ -436,13 +464,14 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
         )
         previous = rh
         seq += 1
+    levels, frontier = grow_tree(state.frontier, state.size, leaves)
     new_state = ChainState(
         size=seq,
         last_hash=previous,
         last_recorded_at=timestamp if entries else state.last_recorded_at,
-        frontier=tuple(frontier),
+        frontier=frontier,
     )
-    return Sealed(entries, _trimmed(levels), state.size, rows, new_state)
+    return Sealed(entries, levels, state.size, rows, new_state)
 
 
 def adopt(state: ChainState, entries: Sequence[Entry]) -> Sealed:

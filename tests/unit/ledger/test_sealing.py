@@ -19,9 +19,11 @@ from paygod.ledger.chain import (
     ChainState,
     compute_record_hash,
     entry_leaf_hash,
+    grow_tree,
     seal,
 )
 from paygod.ledger.model import Entry, EntryDraft
+from paygod.ledger.verifier import merkle_root, node_hash
 from tests.support.json_strategies import json_values
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -109,3 +111,36 @@ def test_first_reads_from_many_threads_share_one_payload() -> None:
     for thread in threads:
         thread.join()
     assert all(payload is seen[0] for payload in seen)
+
+
+def merged_leaf_by_leaf(
+    frontier: list[tuple[int, bytes]], leaves: list[bytes]
+) -> tuple[list[list[bytes]], list[tuple[int, bytes]]]:
+    """The plain way: merge each leaf into the frontier, noting every node it completes."""
+    levels: list[list[bytes]] = [[]]
+    for leaf in leaves:
+        levels[0].append(leaf)
+        level, node = 0, leaf
+        while frontier and frontier[-1][0] == level:
+            node = node_hash(frontier.pop()[1], node)
+            level += 1
+            if level == len(levels):
+                levels.append([])
+            levels[level].append(node)
+        frontier.append((level, node))
+    while levels and not levels[-1]:
+        levels.pop()
+    return levels, frontier
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 300), st.integers(0, 300))
+def test_growing_the_tree_by_levels_matches_leaf_by_leaf(size: int, count: int) -> None:
+    leaves = [bytes([i % 256]) * 32 for i in range(size + count)]
+    frontier: list[tuple[int, bytes]] = []
+    merged_leaf_by_leaf(frontier, leaves[:size])
+    expected_levels, expected_frontier = merged_leaf_by_leaf(list(frontier), leaves[size:])
+    levels, grown = grow_tree(tuple(frontier), size, leaves[size:])
+    assert levels == expected_levels
+    assert list(grown) == expected_frontier
+    assert ChainState(size + count, frontier=grown).root() == merkle_root(leaves)
