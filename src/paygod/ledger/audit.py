@@ -43,7 +43,7 @@ from paygod.ledger.chain import (
     canonical_parsed_bytes,
     orjson_agrees,
 )
-from paygod.ledger.line_shapes import ShapeBook, plain_text
+from paygod.ledger.line_shapes import MISSES_ALLOWED, ShapeBook, plain_text
 from paygod.ledger.model import Finding, SignedTreeHead, VerifyReport
 from paygod.ledger.verifier import (
     EMPTY_ROOT,
@@ -153,17 +153,10 @@ def _orjson_safe(run: bytes) -> bool:
     )
 
 
-@dataclass(slots=True)
-class _Parsed:
-    """A line that matched no known shape, parsed: what the chain checks need from it."""
-
-    obj: dict[str, Any]
-    index: int
-    previous: bytes
-    record: bytes
-    expected: bytes  # the record hash recomputed, hex
-    leaf: bytes
-    canonical: bool  # the line is its own RFC 8785 form
+# A line that matched no known shape, parsed: (the object, entry_index, previous_hash,
+# record_hash, the record hash recomputed (hex), the Merkle leaf, whether the line is its
+# own RFC 8785 form). A plain tuple: this is made for every line of a file of new shapes.
+_Parsed = tuple[dict[str, Any], int, bytes, bytes, bytes, bytes, bool]
 
 
 def _parse_line(line: bytes, orjson_safe: bool) -> _Parsed | None:
@@ -214,7 +207,7 @@ def _parse_line(line: bytes, orjson_safe: bool) -> _Parsed | None:
         previous, record_bytes = prev.encode(), record.encode()
     except UnicodeEncodeError:
         return None  # a lone surrogate: no hash is written so
-    return _Parsed(obj, index, previous, record_bytes, expected.encode(), leaf, canonical)
+    return obj, index, previous, record_bytes, expected.encode(), leaf, canonical
 
 
 def scan(buf: bytes, *, keep_leaves: bool = False) -> Piece | None:
@@ -237,8 +230,9 @@ def scan_runs(runs: Iterable[bytes], *, keep_leaves: bool = False) -> Piece | No
     position = first_index = -1
     previous = first_previous = b""
     same_shape: Callable[[bytes, int], re.Match[bytes] | None] | None = None  # last line's
+    shaping, misses = True, 0  # shapes are looked for while they pay (MISSES_ALLOWED)
     for run in runs:
-        plain = plain_text(run)
+        plain = shaping and plain_text(run)
         orjson_safe: bool | None = None  # searched for once per run, if a line is parsed
         at, size = 0, len(run)
         while at < size:
@@ -266,12 +260,15 @@ def scan_runs(runs: Iterable[bytes], *, keep_leaves: bool = False) -> Piece | No
                 parsed = _parse_line(line, orjson_safe)
                 if parsed is None:
                     return None
-                index, prev, record = parsed.index, parsed.previous, parsed.record
-                expected, leaf = parsed.expected, parsed.leaf
-                if plain and parsed.canonical:
-                    learnt = shapes.learn(line, parsed.obj)
-                    if learnt is not None:
-                        same_shape = learnt.match
+                obj, index, prev, record, expected, leaf, canonical = parsed
+                if plain:
+                    misses += 1
+                    if misses > MISSES_ALLOWED and 2 * misses > position - first_index:
+                        shaping = plain = False
+                    elif canonical:
+                        learnt = shapes.learn(line, obj)
+                        if learnt is not None:
+                            same_shape = learnt.match
             if position < 0:
                 position = first_index = index
                 previous = first_previous = prev

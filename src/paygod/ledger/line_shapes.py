@@ -38,7 +38,15 @@ _TEXT = rb'"[^"]*+"'  # a JSON string in plain text; possessive: nothing to back
 _INTEGER = rb"(?>0|-?[1-9][0-9]{0,14})"  # canonical, and well inside ±(2^53 - 1)
 _MAX_DEPTH = 32
 _MAX_SLOTS = 512  # a larger shape is parsed instead: its pattern would be slow to compile
-SHAPES_PER_SCAN = 64  # compiling costs ~0.1 ms each; a file of endless shapes just parses
+SHAPES_PER_SCAN = 64  # attempts to learn one; compiling one costs ~0.3 ms
+# A line's skeleton: its keys, brackets and literals, without string values or numbers.
+# A shape is compiled when its skeleton comes round a second time, so a file of shapes
+# that never recur does not pay for compiling them.
+_SKELETON = re.compile(rb'("[^"]*+":)|"[^"]*+"|-?[0-9][-+.eE0-9]*+')
+_SKELETONS_KEPT = 4096
+# Shapes stop being looked for once more than half the lines met none, past this many:
+# then a file of ever new (or float-bearing) shapes costs what parsing alone costs.
+MISSES_ALLOWED = 256
 
 # Groups of a line pattern, in order: the record hash input is DATA_PART + PREVIOUS_PART
 # + TIMESTAMP_PART. A pattern matches at a line's start in a run and takes its newline.
@@ -134,6 +142,7 @@ class ShapeBook:
     def __init__(self, budget: int = SHAPES_PER_SCAN) -> None:
         self._by_quotes: dict[int, list[re.Pattern[bytes]]] = {}
         self._budget = budget
+        self._met_once: set[bytes] = set()  # skeletons of lines no shape matched
 
     def find(self, run: bytes, start: int = 0) -> re.Match[bytes] | None:
         """The match of a known shape for the line at `start` in `run`, if any."""
@@ -146,12 +155,18 @@ class ShapeBook:
         return None
 
     def learn(self, line: bytes, parsed: Any) -> re.Pattern[bytes] | None:
-        """Remember the shape of a line proven canonical (by a parse) in plain text."""
+        """Remember the shape of a line proven canonical (by a parse) in plain text, once
+        a line of the same skeleton has been met before."""
         if self._budget <= 0:
             return None
+        skeleton = _SKELETON.sub(rb"\1", line)
+        if skeleton not in self._met_once:
+            if len(self._met_once) < _SKELETONS_KEPT:
+                self._met_once.add(skeleton)
+            return None
+        self._budget -= 1  # a failed attempt costs a walk of the line too
         pattern = line_pattern(parsed)
         if pattern is None or pattern.match(line) is None:
             return None  # e.g. a float, or a key that is not plain
-        self._budget -= 1
         self._by_quotes.setdefault(line.count(b'"'), []).append(pattern)
         return pattern

@@ -117,8 +117,8 @@ FORGED = 25  # after the first lines have taught the shape
 def test_intact_lines_take_the_shape_path(tmp_path: Path) -> None:
     lines = chain(DATAS)
     book = ShapeBook()
-    parsed = orjson.loads(lines[0])
-    assert book.learn(lines[0], parsed) is not None
+    assert book.learn(lines[0], orjson.loads(lines[0])) is None  # a skeleton met once
+    assert book.learn(lines[1], orjson.loads(lines[1])) is not None  # and again: compiled
     assert all(book.find(line) is not None for line in lines)  # one shape for them all
     findings, _ = same_verdict(write(tmp_path, lines))
     assert findings == []
@@ -283,12 +283,21 @@ def test_shapes_with_floats_or_odd_keys_are_not_learnt() -> None:
     assert line_pattern(orjson.loads(chain([{"d": deep}])[0])) is None
 
 
-def test_the_shape_budget_bounds_compiling() -> None:
+def test_shapes_are_compiled_when_they_recur_and_within_a_budget() -> None:
     book = ShapeBook(budget=1)
-    first, second = chain([{"a": 1}, {"b": 1}])
-    assert book.learn(first, orjson.loads(first)) is not None
-    assert book.learn(second, orjson.loads(second)) is None
-    assert book.find(second) is None and book.find(first) is not None
+    a0, a1, b0, b1 = chain([{"a": 1}, {"a": 2}, {"b": 1}, {"b": 2}])
+    assert book.learn(a0, orjson.loads(a0)) is None  # met once: not worth compiling yet
+    assert book.learn(a1, orjson.loads(a1)) is not None
+    assert book.learn(b0, orjson.loads(b0)) is None
+    assert book.learn(b1, orjson.loads(b1)) is None  # the budget is spent
+    assert book.find(b1) is None and book.find(a0) is not None
+
+
+def test_a_file_of_ever_new_shapes_stops_looking_for_them(tmp_path: Path) -> None:
+    datas = [{f"k{i}": i} for i in range(1200)]  # no two lines share a shape
+    lines = chain(datas)
+    findings, _ = same_verdict(write(tmp_path, lines))
+    assert findings == []
 
 
 PLAIN_KEYS = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=4)
