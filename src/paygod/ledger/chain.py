@@ -407,8 +407,8 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
                 times,
             )
         )  # `{"data":` + the data object: the common prefix of the record input and the leaf
-        # Kept as text: the row needs it, and orjson's output buffer (malloc'd larger, then
-        # shrunk) is freed at once instead of being held by the entry and fragmenting the heap.
+        # The entry keeps text, which the row needs anyway, not orjson's output buffer:
+        # malloc'd large, then shrunk, thousands of those kept alive fragment the heap.
         payload_text = payload_bytes.decode()
         previous_bytes = previous.encode()
         rh = sha256(

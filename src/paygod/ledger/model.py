@@ -138,7 +138,7 @@ class _Unsealed:
     """An Entry's slots, writable: `sealed_entry` fills them by plain assignment, then makes
     the object the Entry it is laid out as (the same slots in the same order, so CPython
     lets `__class__` switch between the two). A frozen dataclass's own __init__ has to go
-    through `object.__setattr__` for every field: three times the cost, for every entry
+    through `object.__setattr__` for every field: several times the cost, for every entry
     sealed."""
 
     __slots__ = (  # noqa: RUF023 (the order is the layout: Entry's own)
