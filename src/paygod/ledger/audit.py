@@ -346,13 +346,39 @@ def _forked_scan(path: Path, start: int, end: int, keep_leaves: bool) -> tuple[i
     return pid, read_fd
 
 
+# Forked scanners that had sent their piece but were still exiting when it was read: the
+# kernel tears down a child's copy of our address space before it can be reaped, which
+# takes milliseconds for a large heap. They are reaped by the next forking scan instead.
+_EXITING: list[int] = []
+
+
+def _reap_exited() -> None:
+    for pid in list(_EXITING):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid  # already reaped (e.g. SIGCHLD ignored)
+        if done:
+            _EXITING.remove(pid)
+
+
 def _collect(pid: int, read_fd: int) -> Piece | None:
+    """The piece a forked scanner sent. It is judged by what it sent (a complete pickle of
+    a Piece), so the parent need not wait for the child to finish exiting."""
     with os.fdopen(read_fd, "rb") as results:
         data = results.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0 or not data:
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        done, status = pid, 0
+    if not done:
+        _EXITING.append(pid)
+    elif status != 0:
         return None
-    piece = pickle.loads(data)  # our own child's output, never foreign input
+    try:
+        piece = pickle.loads(data)  # our own child's output, never foreign input
+    except (pickle.UnpicklingError, EOFError, ValueError):
+        return None  # the child died while writing
     return piece if isinstance(piece, Piece) else None
 
 
@@ -380,6 +406,7 @@ def fast_pieces(
         parts = 2 if size >= PARALLEL_MIN_BYTES and _can_fork() else 1
     if fork is None:
         fork = parts > 1 and _can_fork()
+    _reap_exited()
     try:
         if parts <= 1:
             piece = scan_runs(_file_runs(path, 0, size), keep_leaves=keep_leaves)
