@@ -130,7 +130,8 @@ def _file_runs(path: Path, start: int, end: int) -> Iterator[bytes]:
     """
     with path.open("rb", buffering=0) as handle:
         handle.seek(start)
-        remaining, carry = end - start, b""
+        remaining = end - start
+        carry: list[bytes] = []  # a line's start, until its newline is read
         while remaining > 0:
             block = handle.read(min(RUN_BYTES, remaining))
             if not block:
@@ -138,12 +139,12 @@ def _file_runs(path: Path, start: int, end: int) -> Iterator[bytes]:
             remaining -= len(block)
             cut = block.rfind(b"\n") + 1
             if cut == 0:
-                carry += block
+                carry.append(block)  # a line longer than a block
                 continue
-            yield carry + block[:cut] if carry else block[:cut]
-            carry = block[cut:]
+            yield b"".join((*carry, block[:cut])) if carry else block[:cut]
+            carry = [block[cut:]] if cut < len(block) else []
         if carry:
-            yield carry
+            yield b"".join(carry)
 
 
 def _orjson_safe(run: bytes) -> bool:

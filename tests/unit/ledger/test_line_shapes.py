@@ -347,3 +347,29 @@ def test_a_shape_matches_only_canonical_lines(case: tuple[bytes, bytes]) -> None
         parsed = json.loads(candidate)
         assert canonicalize(parsed) == candidate
         assert orjson.loads(candidate) == parsed
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=30),
+    st.integers(1, 64),
+    st.booleans(),
+)
+def test_file_runs_cut_a_file_at_line_ends(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[bytes], block: int, final_newline: bool
+) -> None:
+    content = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
+    path = tmp_path_factory.mktemp("runs") / "f"
+    path.write_bytes(content)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(audit, "RUN_BYTES", block)
+        runs = list(audit._file_runs(path, 0, len(content)))
+    assert b"".join(runs) == content
+    assert all(run.endswith(b"\n") for run in runs[:-1])
+    assert all(run for run in runs)
+
+
+def test_a_line_longer_than_a_run_verifies(tmp_path: Path) -> None:
+    datas = [{**data_of(i), "blob": "x" * (i * 50_000)} for i in range(5)]
+    findings, _ = same_verdict(write(tmp_path, chain(datas)))
+    assert findings == []
