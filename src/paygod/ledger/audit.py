@@ -3,14 +3,17 @@
 `verifier.py` is the auditor's copy (standard library only); this module reaches the very
 same verdict faster, in two steps:
 
-1. A fast pass (`scan`) over the raw lines. A line already in RFC 8785 form IS the
+1. A fast pass (`scan_runs`) over the raw lines. A line already in RFC 8785 form IS the
    canonical serialisation, so its record hash and Merkle leaf are hashed straight from
    its bytes instead of being re-serialised member by member. Whether a line is in that
-   form is checked, not assumed: it must parse to an object with exactly the five members,
-   orjson must serialise the parsed object back to the identical bytes, and the bytes must
-   hold nothing on which orjson and RFC 8785 differ (see `_orjson_is_jcs`). A line that
-   fails this is hashed through the exact canonicaliser instead. Large files are split at
-   line boundaries and scanned by two forked processes; the parent joins the pieces.
+   form is checked, not assumed, in one of two ways. A line of a shape already met in
+   this file must match that shape's pattern (`line_shapes`: the pattern matches only
+   canonical lines of that shape, in text without escapes). Any other line must parse to
+   an object with exactly the five members, orjson must serialise the parsed object back
+   to the identical bytes, and the bytes must hold nothing on which orjson and RFC 8785
+   differ (see `orjson_is_jcs`); such a line teaches its shape. A line that is not in
+   RFC 8785 form is hashed through the exact canonicaliser instead. Large files are split
+   at line boundaries and scanned by two forked processes; the parent joins the pieces.
 2. The moment the fast pass meets anything but a sound chain (a broken link, a wrong hash,
    a malformed line, a pieced chain that does not join), it gives up and the exact walk of
    `verifier.verify_objects` runs over the whole file, so every finding and every error
@@ -23,8 +26,9 @@ import hashlib
 import itertools
 import os
 import pickle
+import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +43,7 @@ from paygod.ledger.chain import (
     canonical_parsed_bytes,
     orjson_agrees,
 )
+from paygod.ledger.line_shapes import MISSES_ALLOWED, ShapeBook, plain_text
 from paygod.ledger.model import Finding, SignedTreeHead, VerifyReport
 from paygod.ledger.verifier import (
     EMPTY_ROOT,
@@ -104,78 +109,175 @@ def _push(edge: list[tuple[int, int, bytes]], start: int, level: int, node: byte
     edge.append((start, level, node))
 
 
-def scan(buf: bytes, *, keep_leaves: bool = False) -> Piece | None:
-    """The fast pass over whole lines; None as soon as only the exact walk can say more.
+RUN_BYTES = 64 << 10  # lines are checked in runs this long: buffers malloc reuses
 
-    This loop is the whole cost of verifying an export, so it is written flat: per line,
-    parsing, serialising and two byte-string hashes; the Merkle nodes above the leaves are
-    hashed after the loop, level by level (`compact_range`).
+
+def _runs(buf: bytes) -> Iterator[bytes]:
+    """`buf` in runs of whole lines of about RUN_BYTES (the last may lack its newline)."""
+    start, size = 0, len(buf)
+    while start < size:
+        end = buf.find(b"\n", start + RUN_BYTES)
+        end = size if end < 0 else end + 1
+        yield buf[start:end]
+        start = end
+
+
+def _file_runs(path: Path, start: int, end: int) -> Iterator[bytes]:
+    """Bytes [start, end) of a file (whole lines) in runs of whole lines, read as they go.
+
+    Reading a piece of tens of megabytes at once costs more than scanning a tenth of it:
+    every page of a fresh buffer that size is faulted in. Blocks of RUN_BYTES are reused.
     """
-    loads, dumps, sha256 = orjson.loads, orjson.dumps, hashlib.sha256
-    opts, five = _CANON_OPTS, _FIVE
-    integral, small, astral = INTEGRAL_FLOAT.search, SMALL_EXPONENT.search, ASTRAL.search
-    leaves: list[bytes] = []
-    position = first_index = -1
-    previous = first_previous = ""
-    # No pattern of `orjson_is_jcs` spans a line, so one search of the whole buffer usually
-    # clears every line at once; only a buffer with a hit checks line by line.
-    clean = not (b"+" in buf or integral(buf) or small(buf)) and (buf.isascii() or not astral(buf))
-    for line in buf.split(b"\n"):
-        if not line:
-            continue
-        try:
-            obj = loads(line)
-            canon = dumps(obj, option=opts)
-        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
-            return None  # not JSON, a blank line of spaces, an unsafe integer: walk exactly
-        if type(obj) is not dict or obj.keys() != five:
-            return None
-        index = obj["entry_index"]
-        prev = obj["previous_hash"]
-        record = obj["record_hash"]
-        if position < 0:
-            if type(prev) is not str:
-                return None
-            position = first_index = index
-            previous = first_previous = prev
-        if type(index) is not int or index != position or prev != previous:
-            return None  # `prev` is a str from here on: it equals one
-        if (
-            canon == line
-            and line[8] == 123  # data is an object: the line starts {"data":{
-            and line[-2] == 34  # timestamp is a string: the line ends "}
-            and (
-                clean
-                or (
-                    not (b"+" in line or integral(line) or small(line))
-                    and (line.isascii() or not astral(line))
-                )
+    with path.open("rb", buffering=0) as handle:
+        handle.seek(start)
+        remaining = end - start
+        carry: list[bytes] = []  # a line's start, until its newline is read
+        while remaining > 0:
+            block = handle.read(min(RUN_BYTES, remaining))
+            if not block:
+                break  # the file shrank: what is left is judged as it is
+            remaining -= len(block)
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:
+                carry.append(block)  # a line longer than a block
+                continue
+            yield b"".join((*carry, block[:cut])) if carry else block[:cut]
+            carry = [block[cut:]] if cut < len(block) else []
+        if carry:
+            yield b"".join(carry)
+
+
+def _orjson_safe(run: bytes) -> bool:
+    """No pattern of `orjson_is_jcs` in the run (none spans a line): one search per run."""
+    return not (b"+" in run or INTEGRAL_FLOAT.search(run) or SMALL_EXPONENT.search(run)) and (
+        run.isascii() or not ASTRAL.search(run)
+    )
+
+
+# A line that matched no known shape, parsed: (the object, entry_index, previous_hash,
+# record_hash, the record hash recomputed (hex), the Merkle leaf, whether the line is its
+# own RFC 8785 form). A plain tuple: this is made for every line of a file of new shapes.
+_Parsed = tuple[dict[str, Any], int, bytes, bytes, bytes, bytes, bool]
+
+
+def _parse_line(line: bytes, orjson_safe: bool) -> _Parsed | None:
+    """Parse and hash one line; None when only the exact walk can judge it."""
+    try:
+        obj = orjson.loads(line)
+        canon = orjson.dumps(obj, option=_CANON_OPTS)
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        return None  # not JSON, a blank line of spaces, an unsafe integer: walk exactly
+    if type(obj) is not dict or obj.keys() != _FIVE:
+        return None
+    index, prev, record = obj["entry_index"], obj["previous_hash"], obj["record_hash"]
+    if type(index) is not int or type(prev) is not str or type(record) is not str:
+        return None
+    canonical = (
+        canon == line
+        and line[8] == 123  # data is an object: the line starts {"data":{
+        and line[-2] == 34  # timestamp is a string: the line ends "}
+        and (
+            orjson_safe
+            or (
+                not (b"+" in line or INTEGRAL_FLOAT.search(line) or SMALL_EXPONENT.search(line))
+                and (line.isascii() or not ASTRAL.search(line))
             )
-        ):
-            # `line` is the RFC 8785 form (see `orjson_is_jcs`): members data,
-            # entry_index, previous_hash, record_hash, timestamp in this order, and no
-            # string's canonical form holds `,"`, so the last `,"entry_index":` and
-            # `,"timestamp":` are those members. The record hash input is the line
-            # without entry_index and record_hash; `prev` needs no escaping, being the
-            # previous record hash (or, for a piece's first line, checked when joined).
-            cut = line.rindex(b',"entry_index":')
-            tail = line.rindex(b',"timestamp":')
-            expected = sha256(
-                b"".join((line[:cut], b',"previous_hash":"', prev.encode(), b'"', line[tail:]))
-            ).hexdigest()
-            leaf = sha256(b"\x00" + line).digest()
-        else:
-            if type(obj["timestamp"]) is not str or type(obj["data"]) is not dict:
-                return None
-            try:
-                expected, leaf = line_hashes(obj, _fast_canon)
-            except ValueError:
-                return None
-        if expected != record:
+        )
+    )
+    if canonical:
+        # `line` is the RFC 8785 form (see `orjson_is_jcs`): members data, entry_index,
+        # previous_hash, record_hash, timestamp in this order, and no string's canonical
+        # form holds `,"`, so the last `,"entry_index":` and `,"timestamp":` are those
+        # members. The record hash input is the line without entry_index and record_hash;
+        # `prev` needs no escaping, being the previous record hash (or, for a piece's
+        # first line, checked when joined).
+        cut = line.rindex(b',"entry_index":')
+        tail = line.rindex(b',"timestamp":')
+        expected = hashlib.sha256(
+            b"".join((line[:cut], b',"previous_hash":"', prev.encode(), b'"', line[tail:]))
+        ).hexdigest()
+        leaf = hashlib.sha256(b"\x00" + line).digest()
+    else:
+        if type(obj["timestamp"]) is not str or type(obj["data"]) is not dict:
             return None
-        leaves.append(leaf)
-        previous = record
-        position += 1
+        try:
+            expected, leaf = line_hashes(obj, _fast_canon)
+        except ValueError:
+            return None
+    try:
+        previous, record_bytes = prev.encode(), record.encode()
+    except UnicodeEncodeError:
+        return None  # a lone surrogate: no hash is written so
+    return obj, index, previous, record_bytes, expected.encode(), leaf, canonical
+
+
+def scan(buf: bytes, *, keep_leaves: bool = False) -> Piece | None:
+    """The fast pass over the whole lines of `buf`; None if only the exact walk can judge."""
+    return scan_runs(_runs(buf), keep_leaves=keep_leaves)
+
+
+def scan_runs(runs: Iterable[bytes], *, keep_leaves: bool = False) -> Piece | None:
+    """The fast pass over runs of whole lines; None as soon as only the exact walk can say more.
+
+    This loop is the whole cost of verifying an export, so it is written flat. A line of a
+    shape already met (`line_shapes`) costs one pattern match and two byte-string hashes;
+    any other line is parsed (`_parse_line`), and teaches its shape when it is canonical.
+    The Merkle nodes above the leaves are hashed after the loop (`compact_range`).
+    """
+    sha256 = hashlib.sha256
+    shapes = ShapeBook()
+    leaves: list[bytes] = []
+    add = leaves.append
+    position = first_index = -1
+    previous = first_previous = b""
+    same_shape: Callable[[bytes, int], re.Match[bytes] | None] | None = None  # last line's
+    shaping, misses = True, 0  # shapes are looked for while they pay (MISSES_ALLOWED)
+    for run in runs:
+        plain = shaping and plain_text(run)
+        orjson_safe: bool | None = None  # searched for once per run, if a line is parsed
+        at, size = 0, len(run)
+        while at < size:
+            match = None
+            if plain:
+                match = same_shape(run, at) if same_shape is not None else None
+                if match is None:
+                    match = shapes.find(run, at)
+                    if match is not None:
+                        same_shape = match.re.match
+            if match is not None:
+                line, data, index_text, prev_part, prev, record, tail = match.groups()
+                at = match.end()
+                index = int(index_text)
+                expected = sha256(b"".join((data, prev_part, tail))).hexdigest().encode()
+                leaf = sha256(b"\x00" + line).digest()
+            else:
+                end = run.find(b"\n", at)
+                end = size if end < 0 else end
+                line, at = run[at:end], end + 1
+                if not line:
+                    continue
+                if orjson_safe is None:
+                    orjson_safe = _orjson_safe(run)
+                parsed = _parse_line(line, orjson_safe)
+                if parsed is None:
+                    return None
+                obj, index, prev, record, expected, leaf, canonical = parsed
+                if plain:
+                    misses += 1
+                    if misses > MISSES_ALLOWED and 2 * misses > position - first_index:
+                        shaping = plain = False
+                    elif canonical:
+                        learnt = shapes.learn(line, obj)
+                        if learnt is not None:
+                            same_shape = learnt.match
+            if position < 0:
+                position = first_index = index
+                previous = first_previous = prev
+            if index != position or prev != previous or expected != record:
+                return None
+            add(leaf)
+            previous = record
+            position += 1
     if position < 0:
         return Piece(0, -1, "", "", [], b"" if keep_leaves else None)
     # No duplicate check is needed here, unlike the exact walk: every link holds, so two
@@ -184,8 +286,8 @@ def scan(buf: bytes, *, keep_leaves: bool = False) -> Piece | None:
     return Piece(
         position - first_index,
         first_index,
-        first_previous,
-        previous,
+        first_previous.decode(),
+        previous.decode(),
         compact_range(first_index, leaves),
         b"".join(leaves) if keep_leaves else None,
     )
@@ -227,12 +329,6 @@ def _split_points(path: Path, size: int, parts: int) -> list[int]:
     return points
 
 
-def _read(path: Path, start: int, end: int) -> bytes:
-    with path.open("rb") as handle:
-        handle.seek(start)
-        return handle.read(end - start)
-
-
 def _forked_scan(path: Path, start: int, end: int, keep_leaves: bool) -> tuple[int, int]:
     """Scan a byte range in a forked child; returns (pid, read end of its result pipe)."""
     read_fd, write_fd = os.pipe()
@@ -241,7 +337,7 @@ def _forked_scan(path: Path, start: int, end: int, keep_leaves: bool) -> tuple[i
         code = 1
         try:
             os.close(read_fd)
-            piece = scan(_read(path, start, end), keep_leaves=keep_leaves)
+            piece = scan_runs(_file_runs(path, start, end), keep_leaves=keep_leaves)
             with os.fdopen(write_fd, "wb") as out:
                 out.write(pickle.dumps(piece, protocol=pickle.HIGHEST_PROTOCOL))
             code = 0
@@ -251,13 +347,39 @@ def _forked_scan(path: Path, start: int, end: int, keep_leaves: bool) -> tuple[i
     return pid, read_fd
 
 
+# Forked scanners that had sent their piece but were still exiting when it was read: the
+# kernel tears down a child's copy of our address space before it can be reaped, which
+# takes milliseconds for a large heap. They are reaped by the next forking scan instead.
+_EXITING: list[int] = []
+
+
+def _reap_exited() -> None:
+    for pid in list(_EXITING):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid  # already reaped (e.g. SIGCHLD ignored)
+        if done:
+            _EXITING.remove(pid)
+
+
 def _collect(pid: int, read_fd: int) -> Piece | None:
+    """The piece a forked scanner sent. It is judged by what it sent (a complete pickle of
+    a Piece), so the parent need not wait for the child to finish exiting."""
     with os.fdopen(read_fd, "rb") as results:
         data = results.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0 or not data:
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        done, status = pid, 0
+    if not done:
+        _EXITING.append(pid)
+    elif status != 0:
         return None
-    piece = pickle.loads(data)  # our own child's output, never foreign input
+    try:
+        piece = pickle.loads(data)  # our own child's output, never foreign input
+    except (pickle.UnpicklingError, EOFError, ValueError):
+        return None  # the child died while writing
     return piece if isinstance(piece, Piece) else None
 
 
@@ -285,18 +407,19 @@ def fast_pieces(
         parts = 2 if size >= PARALLEL_MIN_BYTES and _can_fork() else 1
     if fork is None:
         fork = parts > 1 and _can_fork()
+    _reap_exited()
     try:
         if parts <= 1:
-            piece = scan(path.read_bytes(), keep_leaves=keep_leaves)
+            piece = scan_runs(_file_runs(path, 0, size), keep_leaves=keep_leaves)
             return None if piece is None else [piece]
         points = _split_points(path, size, parts)
         ranges = list(itertools.pairwise(points))
         if not fork:
-            found = [scan(_read(path, a, b), keep_leaves=keep_leaves) for a, b in ranges]
+            found = [scan_runs(_file_runs(path, a, b), keep_leaves=keep_leaves) for a, b in ranges]
         else:
             children = [_forked_scan(path, a, b, keep_leaves) for a, b in ranges[1:]]
             try:
-                first = scan(_read(path, *ranges[0]), keep_leaves=keep_leaves)
+                first = scan_runs(_file_runs(path, *ranges[0]), keep_leaves=keep_leaves)
             finally:  # every child is reaped, whatever happened here
                 rest = [_collect(pid, fd) for pid, fd in children]
             found = [first, *rest]

@@ -43,6 +43,7 @@ INTEGRAL_FLOAT = re.compile(rb"\.0[,}\]]")
 SMALL_EXPONENT = re.compile(rb"e-6[,}\]]")  # the number ends there (not a UUID's "e-6b")
 ASTRAL = re.compile(rb"[\xf0-\xf4]")
 _NUMBER_START = frozenset(b"-0123456789")
+NULL = re.compile(rb"null")  # twice as fast as `in` over a batch: n, u and l are common
 
 
 def orjson_agrees(raw: bytes) -> bool:
@@ -219,6 +220,41 @@ def _trimmed(levels: list[list[bytes]]) -> list[list[bytes]]:
     return levels
 
 
+def grow_tree(
+    frontier: Sequence[tuple[int, bytes]], size: int, leaves: list[bytes]
+) -> tuple[list[list[bytes]], tuple[tuple[int, bytes], ...]]:
+    """The new nodes, level by level, when `leaves` are appended to a tree of `size` leaves
+    whose perfect subtrees are `frontier`; and the frontier after.
+
+    Level l gains the nodes [size >> l, final >> l). Each level is hashed from the one
+    below in one pass (RFC 9162 nodes), its first node's left sibling taken from the old
+    frontier when the level's new run starts at an odd index.
+    """
+    sha256 = hashlib.sha256
+    old = dict(frontier)
+    final = size + len(leaves)
+    levels = [leaves]
+    nodes, level = leaves, 0
+    while True:
+        run = [old[level], *nodes] if (size >> level) & 1 else nodes
+        pairs = iter(run)  # an odd last node waits for its sibling in a later batch
+        parents = [
+            sha256(b"\x01" + left + right).digest()
+            for left, right in zip(pairs, pairs, strict=False)
+        ]
+        if not parents:
+            break
+        levels.append(parents)
+        nodes, level = parents, level + 1
+    # The last perfect subtree of each set bit of `final`: new if it ends past `size`.
+    edge = tuple(
+        (level, levels[level][-1] if final >> level > size >> level else old[level])
+        for level in range(final.bit_length() - 1, -1, -1)
+        if final >> level & 1
+    )
+    return _trimmed(levels), edge
+
+
 def _check_draft(draft: EntryDraft, position: int) -> None:
     where = f"/{position}"
     for name in ("kind", "subject", "tenant_id"):
@@ -247,18 +283,40 @@ def _check_draft(draft: EntryDraft, position: int) -> None:
         )
 
 
-def _simple(draft: EntryDraft) -> bool:
-    """True for the common draft shape, which `_check_draft` would accept without a look."""
-    kind, subject, tenant = draft.kind, draft.subject, draft.tenant_id
-    return (
-        type(kind) is str
-        and type(subject) is str
-        and type(tenant) is str
-        and bool(kind and subject and tenant)
-        and type(draft.payload) is dict
-        and draft.valid_from is None
-        and draft.valid_to is None
-    )
+def _batch_payloads(drafts: Sequence[EntryDraft]) -> list[bytes | None]:
+    """orjson's bytes of each payload where they are provably RFC 8785's, else None.
+
+    `canonical_bytes`' checks, made once for the whole batch: no pattern of
+    `orjson_agrees` spans a newline, so one search of the payloads joined by newlines
+    clears them all; only a batch with a hit checks payload by payload. A null may stand
+    for a NaN, so a payload with one is left to `_payload_bytes` (which looks closer).
+    """
+    dumps = orjson.dumps
+    try:
+        raws = [
+            dumps(draft.payload, option=_ORJSON_OPTS) if type(draft.payload) is dict else b"null"
+            for draft in drafts
+        ]
+    except (TypeError, orjson.JSONEncodeError):
+        return [None] * len(drafts)  # each payload gets its own look (and its own error)
+    joined = b"\n".join(raws)
+    fine: list[bytes | None] = list(raws)
+    if not orjson_agrees(joined):
+        fine = [raw if orjson_agrees(raw) else None for raw in raws]
+    if NULL.search(joined):
+        fine = [None if raw is None or b"null" in raw else raw for raw in fine]
+    return fine
+
+
+def _payload_bytes(payload: Any, position: int) -> bytes:
+    """The RFC 8785 bytes of one payload, by `canonical_bytes` (InvalidInput if it has none)."""
+    try:
+        return canonical_bytes(payload if type(payload) is dict else dict(payload))
+    except CanonicalizationError as exc:
+        raise InvalidInput(
+            "ledger entry payload has no RFC 8785 form",
+            errors=[FieldError(f"/{position}/payload", str(exc))],
+        ) from None
 
 
 def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Sealed:
@@ -266,8 +324,9 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
 
     This loop is the ledger's write hot path (group commit runs it for every entry), so
     per-entry work is kept to: one canonical serialisation of the payload, two SHA-256 of
-    byte strings assembled by concatenation, the Merkle nodes the entry completes, and one
-    row tuple. Strings repeated across a batch (kind, subject, tenant) are encoded once.
+    byte strings assembled by concatenation, and one row tuple; the Merkle nodes above the
+    leaves are hashed after the loop, level by level (`grow_tree`). Strings repeated
+    across a batch (kind, subject, tenant) are encoded once.
     """
     timestamp = isoformat(now)
     if state.last_recorded_at is not None and timestamp < state.last_recorded_at:
@@ -277,10 +336,8 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
 
         now = parse_instant(timestamp)
     entries: list[Entry] = []
-    levels = _new_levels(state.size + len(drafts))
-    leaves = levels[0]
+    leaves: list[bytes] = []
     rows: list[tuple[Any, ...]] = []
-    frontier = list(state.frontier)
     previous = state.last_hash
     seq = state.size
     timestamp_json = _json_str(timestamp)
@@ -290,37 +347,24 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
     timestamp_member = b',"valid_from":"' + timestamp.encode() + b'","valid_to":'
     texts: dict[str, bytes] = {}
     sha256 = hashlib.sha256
-    loads, dumps = orjson.loads, orjson.dumps
-    integral, small, astral = INTEGRAL_FLOAT.search, SMALL_EXPONENT.search, ASTRAL.search
+    payloads = _batch_payloads(drafts)
     for position, draft in enumerate(drafts):
-        simple = _simple(draft)
+        kind, subject, tenant = draft.kind, draft.subject, draft.tenant_id
+        simple = (  # the common shape, which `_check_draft` would accept without a look
+            type(kind) is str
+            and type(subject) is str
+            and type(tenant) is str
+            and bool(kind and subject and tenant)
+            and type(draft.payload) is dict
+            and draft.valid_from is None
+            and draft.valid_to is None
+        )
         if not simple:
             _check_draft(draft, position)
-        payload = draft.payload
         entry_id = new_id()
-        # canonical_bytes, inlined: orjson's bytes when they are provably RFC 8785's (no
-        # null, which may be a NaN; no number form or key order where the two differ).
-        try:
-            payload_bytes = (
-                dumps(payload, option=_ORJSON_OPTS) if type(payload) is dict else b"null"
-            )
-        except (TypeError, orjson.JSONEncodeError):
-            payload_bytes = b"null"
-        if (
-            b"null" in payload_bytes
-            or b"+" in payload_bytes
-            or integral(payload_bytes)
-            or small(payload_bytes)
-            or not (payload_bytes.isascii() or not astral(payload_bytes))
-        ):
-            try:
-                payload_bytes = canonical_bytes(payload if type(payload) is dict else dict(payload))
-            except CanonicalizationError as exc:
-                raise InvalidInput(
-                    "ledger entry payload has no RFC 8785 form",
-                    errors=[FieldError(f"/{position}/payload", str(exc))],
-                ) from None
-        kind, subject, tenant = draft.kind, draft.subject, draft.tenant_id
+        payload_bytes = payloads[position]
+        if payload_bytes is None:
+            payload_bytes = _payload_bytes(draft.payload, position)
         kind_json = texts.get(kind)
         if kind_json is None:
             kind_json = texts[kind] = _json_str(kind)
@@ -364,6 +408,9 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
                 times,
             )
         )  # `{"data":` + the data object: the common prefix of the record input and the leaf
+        # The entry keeps text, which the row needs anyway, not orjson's output buffer:
+        # malloc'd large, then shrunk, thousands of those kept alive fragment the heap.
+        payload_text = payload_bytes.decode()
         previous_bytes = previous.encode()
         rh = sha256(
             b"".join((data_bytes, b',"previous_hash":"', previous_bytes, record_tail))
@@ -390,7 +437,7 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
                 kind,
                 tenant,
                 subject,
-                loads(payload_bytes),  # the entry keeps its own copy of what was sealed
+                payload_text,  # the entry's own copy of what was sealed, parsed when read
                 now,
                 valid_from,
                 draft.valid_to,
@@ -400,12 +447,6 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
             )
         )
         leaves.append(lh)
-        level, node = 0, lh
-        while frontier and frontier[-1][0] == level:
-            node = sha256(b"\x01" + frontier.pop()[1] + node).digest()  # RFC 9162 node
-            level += 1
-            levels[level].append(node)
-        frontier.append((level, node))
         rows.append(
             (
                 seq,
@@ -413,7 +454,7 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
                 kind,
                 tenant,
                 subject,
-                payload_bytes.decode(),
+                payload_text,
                 timestamp,
                 valid_from_text,
                 valid_to_text,
@@ -424,13 +465,14 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
         )
         previous = rh
         seq += 1
+    levels, frontier = grow_tree(state.frontier, state.size, leaves)
     new_state = ChainState(
         size=seq,
         last_hash=previous,
         last_recorded_at=timestamp if entries else state.last_recorded_at,
-        frontier=tuple(frontier),
+        frontier=frontier,
     )
-    return Sealed(entries, _trimmed(levels), state.size, rows, new_state)
+    return Sealed(entries, levels, state.size, rows, new_state)
 
 
 def adopt(state: ChainState, entries: Sequence[Entry]) -> Sealed:
