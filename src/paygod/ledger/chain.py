@@ -73,15 +73,24 @@ def canonical_bytes(value: Any) -> bytes:
 
 
 def _plain_and_finite(value: Any) -> bool:
-    """Plain JSON data (exact dict/list/tuple/str/int/bool/None types) with finite floats."""
-    kind = type(value)
-    if kind is float:
-        return math.isfinite(value)
-    if kind is dict:
-        return all(_plain_and_finite(item) for item in value.values())
-    if kind is list or kind is tuple:
-        return all(_plain_and_finite(item) for item in value)
-    return kind is str or kind is int or kind is bool or value is None
+    """Plain JSON data (exact dict/list/tuple/str/int/bool/None types) with finite floats.
+
+    A loop over an explicit stack, not recursion through `all(...)`: payloads with a null
+    (payments, decisions) take this walk on every seal, and it runs twice as fast."""
+    stack = [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if kind is dict:
+            extend(item.values())
+        elif kind is list or kind is tuple:
+            extend(item)
+        elif kind is not float or not math.isfinite(item):
+            return False
+    return True
 
 
 def canonical_parsed_bytes(value: Any) -> bytes:
@@ -289,7 +298,8 @@ def _batch_payloads(drafts: Sequence[EntryDraft]) -> list[bytes | None]:
     `canonical_bytes`' checks, made once for the whole batch: no pattern of
     `orjson_agrees` spans a newline, so one search of the payloads joined by newlines
     clears them all; only a batch with a hit checks payload by payload. A null may stand
-    for a NaN, so a payload with one is left to `_payload_bytes` (which looks closer).
+    for a NaN: a payload with one keeps orjson's bytes only if a walk finds every float
+    finite (and every value plain JSON); otherwise `_payload_bytes` looks closer.
     """
     dumps = orjson.dumps
     try:
@@ -304,7 +314,16 @@ def _batch_payloads(drafts: Sequence[EntryDraft]) -> list[bytes | None]:
     if not orjson_agrees(joined):
         fine = [raw if orjson_agrees(raw) else None for raw in raws]
     if NULL.search(joined):
-        fine = [None if raw is None or b"null" in raw else raw for raw in fine]
+        # orjson's bytes stand when the nulls are real Nones: the payload is plain data with
+        # finite floats (what `canonical_bytes` checks, without serialising it again).
+        fine = [
+            raw
+            if raw is None
+            or b"null" not in raw
+            or (type(draft.payload) is dict and _plain_and_finite(draft.payload))
+            else None
+            for raw, draft in zip(fine, drafts, strict=True)
+        ]
     return fine
 
 
