@@ -6,11 +6,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Container, Iterable, Sequence
 from typing import Any
 
-import orjson
-
 from paygod.kernel.clock import parse_instant
 from paygod.ledger.chain import ChainState, Sealed
-from paygod.ledger.model import Entry, SignedTreeHead
+from paygod.ledger.model import Entry, SignedTreeHead, sealed_entry
 
 ENTRY_COLUMNS = (
     "seq, entry_id, kind, tenant_id, subject, payload, recorded_at, valid_from, valid_to, "
@@ -33,19 +31,23 @@ TILE_CACHE_LIMIT = 4096  # full tiles of 2 KiB: 8 MiB at most
 
 
 def row_to_entry(row: Sequence[Any]) -> Entry:
-    return Entry(
-        seq=int(row[0]),
-        entry_id=row[1],
-        kind=row[2],
-        tenant_id=row[3],
-        subject=row[4],
-        payload=orjson.loads(row[5]),
-        recorded_at=parse_instant(row[6]),
-        valid_from=parse_instant(row[7]) if row[7] else None,
-        valid_to=parse_instant(row[8]) if row[8] else None,
-        supersedes=row[9],
-        previous_hash=row[10],
-        record_hash=row[11],
+    """An Entry from a stored row. The payload's text is parsed when first read (see
+    model.sealed_entry): a history read for the newest state of a payment or a decision
+    parses one payload, not every one of the subject's."""
+    payload = row[5]
+    return sealed_entry(
+        int(row[0]),
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        payload if type(payload) is str else bytes(payload).decode(),
+        parse_instant(row[6]),
+        parse_instant(row[7]) if row[7] else None,
+        parse_instant(row[8]) if row[8] else None,
+        row[9],
+        row[10],
+        row[11],
     )
 
 
