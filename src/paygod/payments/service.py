@@ -227,6 +227,12 @@ class PaymentService:
 
     # -- intents --------------------------------------------------------------------
 
+    def validate(self, body: Mapping[str, Any]) -> tuple[PaymentRequest, str]:
+        """The request checked field by field (InvalidInput with pointers), and its
+        idempotency fingerprint; nothing is read or recorded."""
+        request = parse_request(body, self.router)
+        return request, _request_digest(request.as_dict())
+
     def create(self, body: Mapping[str, Any], **options: Any) -> tuple[Payment, bool]:
         """`create_steps` run to the end from this thread."""
         return run_blocking(self.ledger, self.create_steps(body, **options))
@@ -251,8 +257,7 @@ class PaymentService:
 
         `owner` (scope `own`): another principal's payment under the same key is neither
         returned nor named."""
-        request = parse_request(body, self.router)
-        request_digest = _request_digest(request.as_dict())
+        request, request_digest = self.validate(body)
         key = idempotency_key or new_id()
         payment_id = payment_id_for(tenant_id, key)
         existing = self.find(payment_id)

@@ -191,3 +191,27 @@ def _wallet_of(kernel: Kernel, agent: TestClient) -> str:
     me = agent.get("/v1/identity/me").json()
     owner = str(me["principal_id"])
     return open_funded_payer(kernel.accounting, f"wallet-{owner}", 1_000_000, owner=owner)
+
+
+@pytest.mark.parametrize(
+    ("changes", "pointer"),
+    [
+        ({"payer_account": "no-such-account"}, "/payer_account"),
+        ({"currency": "EUR"}, "/currency"),  # agent-1 holds USD
+    ],
+)
+def test_a_payer_account_that_cannot_pay_is_422_and_nothing_recorded(
+    kernel: Kernel, changes: dict[str, object], pointer: str
+) -> None:
+    client = api_client(kernel)
+    size = kernel.ledger.size
+    r = client.post("/v1/payments", json=body(**changes), headers={"Idempotency-Key": "bad"})
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert [e["pointer"] for e in r.json()["errors"]] == [pointer]
+    assert "nothing was recorded" in r.json()["detail"]
+    assert kernel.ledger.size == size  # no decision, no payment entry
+    assert (
+        client.post("/v1/payments", json=body(), headers={"Idempotency-Key": "bad"}).status_code
+        == 201
+    )

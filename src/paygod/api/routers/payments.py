@@ -54,18 +54,29 @@ def visible(request: Request, kernel: Kernel, payment_id: str) -> Payment:
     return payment
 
 
-def require_payer_owned(kernel: Kernel, tenant: str, payer: str, owner: str | None) -> None:
-    """Scope `own`: an agent pays from its own accounts only, never on another's behalf.
-    A missing account and another's read alike (no existence leak); nothing is recorded."""
-    if owner is None:
-        return
+def require_payer_account(
+    kernel: Kernel, tenant: str, body: PaymentBody, owner: str | None
+) -> None:
+    """The payer account exists in the caller's tenant, in the payment's currency, and
+    (scope `own`) is the caller's: an agent pays from its own accounts only, never on
+    another's behalf, and a missing account and another's read alike (no existence
+    leak). Otherwise 422 with the pointer, and nothing is recorded: a payment from an
+    account that cannot hold the money is a mistake in the request, not a payment."""
+    payer = body.payer_account
     try:
-        kernel.accounting.get_account(tenant, payer, owner)
+        account = kernel.accounting.get_account(tenant, payer, owner)
     except NotFound:
+        detail = f"you own no account {payer}" if owner else f"no account {payer} in this tenant"
         raise InvalidInput(
-            "payer_account is not an account of yours; nothing was recorded",
-            errors=[FieldError("/payer_account", f"you own no account {payer}")],
+            "payer_account is not an account you can pay from; nothing was recorded",
+            errors=[FieldError("/payer_account", detail)],
         ) from None
+    if account.ledger != body.currency:
+        raise InvalidInput(
+            f"payer_account {payer} holds {account.ledger}, not {body.currency}; "
+            "nothing was recorded",
+            errors=[FieldError("/currency", f"the payer account's currency is {account.ledger}")],
+        )
 
 
 class QuoteRequest(StrictModel):
@@ -128,9 +139,11 @@ def create_steps(
     created now, 200 when the Idempotency-Key already named it."""
     kernel: Kernel = request.app.state.kernel
     tenant, owner = tenant_of(request, kernel), owner_filter(request)
-    require_payer_owned(kernel, tenant, body.payer_account, owner)
+    fields = body.model_dump(exclude_none=True)
+    kernel.payments.validate(fields)  # the request's own errors first, then its references
+    require_payer_account(kernel, tenant, body, owner)
     payment, created = yield from kernel.payments.create_steps(
-        body.model_dump(exclude_none=True),
+        fields,
         tenant_id=tenant,
         requested_by=principal_id(request),
         idempotency_key=idempotency_key,
