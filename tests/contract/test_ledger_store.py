@@ -16,7 +16,7 @@ from paygod.kernel.clock import ManualClock
 from paygod.kernel.events import EventEnvelope
 from paygod.ledger import EntryDraft, LedgerService
 from paygod.ledger.ports import LedgerStore
-from paygod.ledger.steps import Steps, run_async, run_blocking
+from paygod.ledger.steps import Offload, Steps, run_async, run_blocking
 from paygod.ledger.verifier import check_consistency, check_inclusion
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -189,6 +189,47 @@ def test_steps_settle_alike_from_a_thread_and_an_event_loop(ledger: LedgerServic
         asyncio.run(run_async(ledger, _two_step_work(ledger, "loop-bad", fail=True)))
     assert ledger.size == 7  # the refused second step wrote nothing, the first stays
     assert [e.subject for e in ledger.entries()][-1] == "loop-bad"
+    assert ledger.verify().ok
+
+
+def _offloading_work(
+    ledger: LedgerService, label: str, fail: bool = False
+) -> Steps[tuple[int, str]]:
+    """A ledger write, then a blocking call (a rail's round trip), then another write."""
+    one = ledger.transaction(lambda conn: (label, [draft(subject=label)]))
+    yield one
+    _, [entry] = ledger.outcome(one)
+
+    def call() -> str:
+        if fail:
+            raise ConnectionError(f"{label} rail down")
+        return f"{label} on {threading.current_thread().name}"
+
+    rail = Offload(call)
+    yield rail
+    answer = rail.outcome()  # raises the call's exception in this frame
+    two = ledger.transaction(lambda conn: (label, [draft(subject=label, answer=answer)]))
+    yield two
+    return entry.seq, answer
+
+
+def test_offloaded_calls_run_in_place_from_a_thread_and_off_the_loop(
+    ledger: LedgerService,
+) -> None:
+    here = threading.current_thread().name
+    seq, answer = run_blocking(ledger, _offloading_work(ledger, "thread"))
+    assert (seq, answer) == (0, f"thread on {here}")
+
+    async def on_loop() -> tuple[int, str]:
+        return await run_async(ledger, _offloading_work(ledger, "loop"))
+
+    seq, answer = asyncio.run(on_loop())
+    assert seq == 2 and not answer.endswith(f" on {here}")  # a worker thread made the call
+    with pytest.raises(ConnectionError, match="bad rail down"):
+        asyncio.run(run_async(ledger, _offloading_work(ledger, "bad", fail=True)))
+    with pytest.raises(ConnectionError, match="worse rail down"):
+        run_blocking(ledger, _offloading_work(ledger, "worse", fail=True))
+    assert ledger.size == 6  # each failed call stopped its work before the second write
     assert ledger.verify().ok
 
 

@@ -26,7 +26,10 @@ class RailConnector(Protocol):
     dedupe on it). It raises `RailUnavailable` when the rail did not take the payment (safe
     to try another rail) and `RailRefused` when the instruction itself is unacceptable.
     `lookup` asks the rail what it knows about a key without sending anything: after a
-    crash mid-dispatch the executor looks before it sends again.
+    crash mid-dispatch the executor looks before it sends again. A connector may say
+    `blocking = False` when its calls do no I/O at all (the zero-latency simulated rail):
+    the executor then calls it in place on its event loop; any other is called from a
+    thread.
     """
 
     name: str

@@ -15,15 +15,18 @@ import hashlib
 import re
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import orjson
 
 from paygod.canonical import CanonicalizationError, digest, unsafe_numbers
 from paygod.executor.breaker import BreakerBoard
-from paygod.executor.worker import PermanentFailure, Worker
+from paygod.executor.model import OutboxMessage
+from paygod.executor.worker import PermanentFailure, RetryLater, Worker
 from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import (
     Conflict,
@@ -39,7 +42,7 @@ from paygod.kernel.idempotency import require_same_request
 from paygod.kernel.ids import new_id
 from paygod.kernel.logging import get_logger
 from paygod.ledger import EntryDraft
-from paygod.ledger.steps import Steps, run_blocking
+from paygod.ledger.steps import Offload, Steps, run_async, run_blocking
 from paygod.payments.model import (
     TERMINAL,
     Payment,
@@ -165,21 +168,36 @@ class PaymentService:
         self.webhook_secret = webhook_secret
         self.webhook_tolerance = webhook_tolerance
         self.replay_guard: SeenSignatures = replay_guard or ReplayGuard()
-        self._locks = [threading.Lock() for _ in range(64)]
+        self._locks: weakref.WeakValueDictionary[str, PaymentLock] = weakref.WeakValueDictionary()
+        self._locks_guard = threading.Lock()
         self.on_queued: Callable[[], None] | None = None  # wakes an in-process worker
 
     # -- wiring -------------------------------------------------------------------
 
     def register(self, worker: Worker) -> None:
-        worker.register(DISPATCH_EVENT, lambda message: self.dispatch(message.aggregate_id))
+        async def dispatch_on_loop(message: OutboxMessage) -> None:
+            steps = self.dispatch_steps(message.aggregate_id, wait=False)
+            await run_async(self.ledger, steps)
+
+        worker.register(
+            DISPATCH_EVENT,
+            lambda message: self.dispatch(message.aggregate_id),
+            on_loop=dispatch_on_loop,
+        )
         self.on_queued = worker.wake
         for connector in self.connectors.values():
             listen = getattr(connector, "on_settlement", None)
             if callable(listen):
                 listen(self.settle)
 
-    def _lock(self, payment_id: str) -> threading.Lock:
-        return self._locks[hash(payment_id) % len(self._locks)]
+    def _lock(self, payment_id: str) -> PaymentLock:
+        """This payment's own lock (alive while anyone holds it): a lock shared by several
+        payments would make an event-loop dispatch, which never waits, give up for nothing."""
+        with self._locks_guard:
+            lock = self._locks.get(payment_id)
+            if lock is None:
+                lock = self._locks[payment_id] = PaymentLock()
+            return lock
 
     # -- reads ----------------------------------------------------------------------
 
@@ -436,88 +454,105 @@ class PaymentService:
     # -- execution (called by the executor only) ------------------------------------
 
     def dispatch(self, payment_id: str) -> None:
-        with self._lock(payment_id):
-            payment = self.find(payment_id)
-            if payment is None:
-                raise PermanentFailure(f"no payment {payment_id}")
-            if payment.status in TERMINAL or payment.status is PaymentStatus.DISPATCHED:
-                return  # already done: a redelivered message changes nothing
-            if payment.status not in (PaymentStatus.HELD, PaymentStatus.DISPATCHING):
-                raise PermanentFailure(f"cannot dispatch a {payment.status.value} payment")
-            if not self._allowed(payment):
-                # The invariant of the loop: no side effect without a sealed allowing decision
-                # (or a recorded approval of a reviewed one). Never reached by the normal flow.
-                raise PermanentFailure(f"payment {payment_id} has no allowing decision")
-            if payment.status is PaymentStatus.DISPATCHING:
-                for rail in reversed(payment.attempted_rails):
-                    connector = self.connectors.get(rail)
-                    receipt = connector.lookup(payment.payment_id) if connector else None
-                    if receipt is not None:
-                        # The rail has it: the crash came after the send. Do not send again.
-                        self._accepted(replace(payment, rail=rail), receipt, via="rail lookup")
-                        return
-            payee = self.payees.get(payment_id) or {}
-            quote = self.quote(
-                amount=payment.amount,
-                currency=payment.currency,
-                preference=payment.rail_preference,
-                payee=payee,
-            )
-            fees = {o.rail: o.fee for o in quote.options}
-            failures: list[str] = []
-            for rail in quote.fallback_order:
+        """`dispatch_steps` run to the end from this thread."""
+        run_blocking(self.ledger, self.dispatch_steps(payment_id))
+
+    def dispatch_steps(self, payment_id: str, *, wait: bool = True) -> Steps[None]:
+        """Send a held payment to the best rail that takes it (falling back along the
+        quote), recording the intent before each send and the rail's answer after.
+
+        The payment's lock is held throughout: a settlement callback or an approval of the
+        same payment waits for it. `wait=False` (an event loop, which must not block on a
+        lock another thread holds) gives up at once with RetryLater instead."""
+        lock = self._lock(payment_id)
+        if not lock.acquire(blocking=wait):
+            raise RetryLater(f"payment {payment_id} is being changed; trying again", delay=0.05)
+        try:
+            yield from self._dispatch(payment_id)
+        finally:
+            lock.release()
+
+    def _dispatch(self, payment_id: str) -> Steps[None]:
+        payment = self.find(payment_id)
+        if payment is None:
+            raise PermanentFailure(f"no payment {payment_id}")
+        if payment.status in TERMINAL or payment.status is PaymentStatus.DISPATCHED:
+            return  # already done: a redelivered message changes nothing
+        if payment.status not in (PaymentStatus.HELD, PaymentStatus.DISPATCHING):
+            raise PermanentFailure(f"cannot dispatch a {payment.status.value} payment")
+        if not self._allowed(payment):
+            # The invariant of the loop: no side effect without a sealed allowing decision
+            # (or a recorded approval of a reviewed one). Never reached by the normal flow.
+            raise PermanentFailure(f"payment {payment_id} has no allowing decision")
+        if payment.status is PaymentStatus.DISPATCHING:
+            for rail in reversed(payment.attempted_rails):
                 connector = self.connectors.get(rail)
                 if connector is None:
-                    failures.append(f"{rail}: no connector configured")
                     continue
-                breaker = self.breakers.get(rail)
-                if not breaker.allow():
-                    failures.append(f"{rail}: circuit open")
-                    continue
-                payment = self._write(
-                    _fixed(
-                        [
-                            (
-                                self._next(
-                                    payment,
-                                    PaymentStatus.DISPATCHING,
-                                    rail=rail,
-                                    fee=fees.get(rail),
-                                    attempted_rails=(*payment.attempted_rails, rail),
-                                ),
-                                "dispatching",
-                                {"rail": rail, "earlier_failures": list(failures)},
-                                [],
-                            )
-                        ]
+                looking = _RailCall(connector, partial(connector.lookup, payment_id))
+                yield from looking.steps
+                receipt = looking.outcome()
+                if receipt is not None:
+                    # The rail has it: the crash came after the send. Do not send again.
+                    yield from self._accepted(
+                        replace(payment, rail=rail), receipt, via="rail lookup"
                     )
-                )
-                instruction = PaymentInstruction(
-                    payment_id=payment.payment_id,
-                    rail=rail,
-                    amount=payment.amount,
-                    currency=payment.currency,
-                    payee=payee,
-                    payer_account=payment.payer_account,
-                    purpose=payment.purpose,
-                    tenant_id=payment.tenant_id,
-                    idempotency_key=payment.payment_id,
-                )
-                try:
-                    receipt = connector.send(instruction)
-                except RailUnavailable as exc:
-                    breaker.record_failure()
-                    failures.append(f"{rail}: {exc}")
-                    log.warning("rail_failed", payment_id=payment_id, rail=rail, error=str(exc))
-                    continue
-                except RailRefused as exc:
-                    breaker.record_success()  # the rail answered; the instruction was wrong
-                    failures.append(f"{rail} refused: {exc}")
-                    continue
-                breaker.record_success()
-                self._accepted(payment, receipt)
-                return
-            raise RailUnavailable("no rail took the payment: " + "; ".join(failures))
+                    return
+        payee = self.payees.get(payment_id) or {}
+        quote = self.quote(
+            amount=payment.amount,
+            currency=payment.currency,
+            preference=payment.rail_preference,
+            payee=payee,
+        )
+        fees = {o.rail: o.fee for o in quote.options}
+        failures: list[str] = []
+        for rail in quote.fallback_order:
+            connector = self.connectors.get(rail)
+            if connector is None:
+                failures.append(f"{rail}: no connector configured")
+                continue
+            breaker = self.breakers.get(rail)
+            if not breaker.allow():
+                failures.append(f"{rail}: circuit open")
+                continue
+            intent = self._next(
+                payment,
+                PaymentStatus.DISPATCHING,
+                rail=rail,
+                fee=fees.get(rail),
+                attempted_rails=(*payment.attempted_rails, rail),
+            )
+            evidence = {"rail": rail, "earlier_failures": list(failures)}
+            payment = yield from self._record(_fixed([(intent, "dispatching", evidence, [])]))
+            instruction = PaymentInstruction(
+                payment_id=payment.payment_id,
+                rail=rail,
+                amount=payment.amount,
+                currency=payment.currency,
+                payee=payee,
+                payer_account=payment.payer_account,
+                purpose=payment.purpose,
+                tenant_id=payment.tenant_id,
+                idempotency_key=payment.payment_id,
+            )
+            sending = _RailCall(connector, partial(connector.send, instruction))
+            yield from sending.steps
+            try:
+                receipt = sending.outcome()
+            except RailUnavailable as exc:
+                breaker.record_failure()
+                failures.append(f"{rail}: {exc}")
+                log.warning("rail_failed", payment_id=payment_id, rail=rail, error=str(exc))
+                continue
+            except RailRefused as exc:
+                breaker.record_success()  # the rail answered; the instruction was wrong
+                failures.append(f"{rail} refused: {exc}")
+                continue
+            breaker.record_success()
+            yield from self._accepted(payment, receipt)
+            return
+        raise RailUnavailable("no rail took the payment: " + "; ".join(failures))
 
     @staticmethod
     def _allowed(payment: Payment) -> bool:
@@ -530,7 +565,9 @@ class PaymentService:
             a.get("verdict") == "approved" for a in payment.approvals
         )
 
-    def _accepted(self, payment: Payment, receipt: RailReceipt, *, via: str = "send") -> None:
+    def _accepted(
+        self, payment: Payment, receipt: RailReceipt, *, via: str = "send"
+    ) -> Steps[Payment]:
         dispatched = self._next(
             payment, PaymentStatus.DISPATCHED, rail=receipt.rail, rail_reference=receipt.reference
         )
@@ -543,7 +580,7 @@ class PaymentService:
             outcome, drafts = self._outcome_steps(conn, dispatched, receipt.status, receipt.detail)
             return steps + outcome, drafts
 
-        self._write(plan)
+        return (yield from self._record(plan))
 
     def _outcome_steps(
         self, conn: Any, payment: Payment, status: str, detail: str
@@ -730,6 +767,47 @@ class PaymentService:
             self.on_queued()
         last: Payment = steps[-1][0]
         return last
+
+
+class PaymentLock:
+    """One payment's lock: a context manager, and `acquire(blocking=False)` for a loop."""
+
+    __slots__ = ("__weakref__", "_lock")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def acquire(self, blocking: bool = True) -> bool:
+        return self._lock.acquire(blocking)
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def __enter__(self) -> PaymentLock:
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+class _RailCall:
+    """A connector call as steps: offloaded to a thread when the connector does I/O
+    (`blocking`, true unless it says otherwise), made in place when it does none."""
+
+    def __init__(self, connector: RailConnector, call: Callable[[], Any]) -> None:
+        self._call = Offload(call)
+        self._inline = not getattr(connector, "blocking", True)
+
+    @property
+    def steps(self) -> Steps[None]:
+        if self._inline:
+            self._call.run()
+        else:
+            yield self._call
+
+    def outcome(self) -> Any:
+        return self._call.outcome()
 
 
 class _AlreadyRecorded(Exception):

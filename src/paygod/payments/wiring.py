@@ -171,6 +171,9 @@ def wire_payments(kernel: Any) -> None:
         replay_guard=replay_guard_for(settings.redis_url),
     )
     payments.register(worker)
+    # Where every store is local, a round's dispatches run side by side on one event loop
+    # in the worker's thread instead of a thread each (executor/worker.py).
+    worker.on_loop = bool(getattr(kernel, "serves_from_local_state", False))
     # Events no handler here consumes (decision.finalized, audit.access, ...) need no
     # worker round trip; NATS consumers get them from the relay.
     kernel.ledger.route_outbox(worker.handlers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from paygod.executor.backoff import Backoff
 from paygod.executor.model import OutboxMessage
 from paygod.executor.stores.outbox_memory import MemoryOutboxStore
 from paygod.executor.stores.panic_memory import MemoryPanicSwitch
-from paygod.executor.worker import PermanentFailure, RetryLater, Worker
+from paygod.executor.worker import Handler, PermanentFailure, RetryLater, Worker
 from paygod.kernel.clock import ManualClock
 from paygod.kernel.events import EventEnvelope
 
@@ -31,8 +32,26 @@ def envelope(event_type: str, n: int) -> EventEnvelope:
     )
 
 
+@pytest.fixture(params=["threads", "loop"])
+def mode(request: pytest.FixtureRequest) -> str:
+    """Every round is driven both ways: handlers in threads, and coroutines side by side on
+    the worker's event loop (as `paygod serve` runs them where every store is local)."""
+    return str(request.param)
+
+
+def register(worker: Worker, event_type: str, handler: Handler) -> None:
+    """`handler` as the thread form and, wrapped, as the coroutine form of one handler."""
+
+    async def on_loop(message: OutboxMessage) -> None:
+        await asyncio.sleep(0)
+        handler(message)
+
+    worker.register(event_type, handler, on_loop=on_loop)
+
+
 def setup(
     max_attempts: int = 3,
+    mode: str = "threads",
 ) -> tuple[Worker, MemoryOutboxStore, MemoryPanicSwitch, ManualClock]:
     clock = ManualClock(T0)
     store = MemoryOutboxStore()
@@ -44,13 +63,14 @@ def setup(
         worker_id="w",
         backoff=Backoff(initial=1, maximum=30, jitter=0.5, max_attempts=max_attempts),
     )
+    worker.on_loop = mode == "loop"
     return worker, store, panic, clock
 
 
-def test_dispatches_by_event_type_and_acks() -> None:
-    worker, store, _, _ = setup()
+def test_dispatches_by_event_type_and_acks(mode: str) -> None:
+    worker, store, _, _ = setup(mode=mode)
     seen: list[tuple[str, int]] = []
-    worker.register("payment.dispatch", lambda m: seen.append((m.event_type, m.payload["n"])))
+    register(worker, "payment.dispatch", lambda m: seen.append((m.event_type, m.payload["n"])))
     store.add(envelope("payment.dispatch", 1), 0)
     store.add(envelope("decision.finalized", 2), 1)  # no handler: acknowledged
     report = worker.run_once()
@@ -59,15 +79,15 @@ def test_dispatches_by_event_type_and_acks() -> None:
     assert store.counts() == {"pending": 0, "done": 2, "dead": 0}
 
 
-def test_failures_back_off_then_land_in_the_dead_letter_queue() -> None:
-    worker, store, _, clock = setup(max_attempts=3)
+def test_failures_back_off_then_land_in_the_dead_letter_queue(mode: str) -> None:
+    worker, store, _, clock = setup(max_attempts=3, mode=mode)
     calls: list[int] = []
 
     def failing(message: OutboxMessage) -> None:
         calls.append(message.attempts)
         raise RuntimeError("rail said 500")
 
-    worker.register("payment.dispatch", failing)
+    register(worker, "payment.dispatch", failing)
     store.add(envelope("payment.dispatch", 1))
     assert worker.run_once().retried == 1
     assert worker.run_once().claimed == 0  # backing off, not busy-looping
@@ -80,20 +100,20 @@ def test_failures_back_off_then_land_in_the_dead_letter_queue() -> None:
     assert dead.attempts == 3
 
 
-def test_permanent_failure_is_dead_lettered_at_once() -> None:
-    worker, store, _, _ = setup()
+def test_permanent_failure_is_dead_lettered_at_once(mode: str) -> None:
+    worker, store, _, _ = setup(mode=mode)
 
     def bad(message: OutboxMessage) -> None:
         raise PermanentFailure("unknown payment")
 
-    worker.register("payment.dispatch", bad)
+    register(worker, "payment.dispatch", bad)
     store.add(envelope("payment.dispatch", 1))
     assert worker.run_once().dead == 1
     assert "unknown payment" in (store.list("dead")[0].last_error or "")
 
 
-def test_retry_later_waits_without_dead_lettering() -> None:
-    worker, store, _, clock = setup(max_attempts=1)
+def test_retry_later_waits_without_dead_lettering(mode: str) -> None:
+    worker, store, _, clock = setup(max_attempts=1, mode=mode)
     attempts = {"n": 0}
 
     def not_yet(message: OutboxMessage) -> None:
@@ -101,7 +121,7 @@ def test_retry_later_waits_without_dead_lettering() -> None:
         if attempts["n"] < 3:
             raise RetryLater("hold not placed yet", delay=1)
 
-    worker.register("payment.dispatch", not_yet)
+    register(worker, "payment.dispatch", not_yet)
     store.add(envelope("payment.dispatch", 1))
     for _ in range(3):
         worker.run_once()
@@ -109,10 +129,10 @@ def test_retry_later_waits_without_dead_lettering() -> None:
     assert store.counts()["done"] == 1
 
 
-def test_panic_on_claims_nothing_and_off_drains() -> None:
-    worker, store, panic, _ = setup()
+def test_panic_on_claims_nothing_and_off_drains(mode: str) -> None:
+    worker, store, panic, _ = setup(mode=mode)
     seen: list[int] = []
-    worker.register("payment.dispatch", lambda m: seen.append(m.payload["n"]))
+    register(worker, "payment.dispatch", lambda m: seen.append(m.payload["n"]))
     panic.turn_on("drill", "ops")
     for n in range(5):
         store.add(envelope("payment.dispatch", n), n)
@@ -123,15 +143,15 @@ def test_panic_on_claims_nothing_and_off_drains() -> None:
     assert seen == [0, 1, 2, 3, 4]
 
 
-def test_panic_mid_batch_hands_the_rest_back() -> None:
-    worker, store, panic, _ = setup()
+def test_panic_mid_batch_hands_the_rest_back(mode: str) -> None:
+    worker, store, panic, _ = setup(mode=mode)
     seen: list[int] = []
 
     def handler(message: OutboxMessage) -> None:
         seen.append(message.payload["n"])
         panic.turn_on("stop now", "ops")
 
-    worker.register("payment.dispatch", handler)
+    register(worker, "payment.dispatch", handler)
     for n in range(3):
         store.add(envelope("payment.dispatch", n), n)
     worker.run_once()
@@ -206,3 +226,39 @@ def test_concurrent_rounds_keep_each_aggregates_order() -> None:
     assert report.done == 9
     for agg in ("a", "b", "c"):
         assert [n for a, n in seen if a == agg] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_a_loop_round_keeps_at_most_concurrency_aggregates_in_flight(concurrency: int) -> None:
+    clock = ManualClock(T0)
+    store = MemoryOutboxStore()
+    worker = Worker(store, MemoryPanicSwitch(clock), clock, worker_id="w", concurrency=concurrency)
+    worker.on_loop = True
+    in_flight = {"now": 0, "most": 0}
+
+    async def slow(message: OutboxMessage) -> None:
+        in_flight["now"] += 1
+        in_flight["most"] = max(in_flight["most"], in_flight["now"])
+        await asyncio.sleep(0.005)
+        in_flight["now"] -= 1
+
+    worker.register("payment.dispatch", lambda m: None, on_loop=slow)
+    for n in range(8):
+        store.add(envelope("payment.dispatch", n), n)
+    report = worker.run_once()
+    worker.stop()
+    assert report.done == 8
+    assert in_flight["most"] == concurrency
+
+
+def test_a_loop_round_gives_a_handler_without_a_coroutine_form_a_thread() -> None:
+    import threading
+
+    worker, store, _, _ = setup(mode="loop")
+    threads: list[str] = []
+    worker.register("payment.dispatch", lambda m: None, on_loop=lambda m: asyncio.sleep(0))
+    worker.register("payment.report", lambda m: threads.append(threading.current_thread().name))
+    store.add(envelope("payment.dispatch", 1), 0)
+    store.add(envelope("payment.report", 2), 1)
+    assert worker.run_once().done == 2
+    assert threads and threads[0] != threading.current_thread().name

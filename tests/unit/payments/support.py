@@ -63,7 +63,9 @@ class World:
         return self.accounting.get_account("default", account)
 
 
-def world(*, failure_threshold: int = 3, max_attempts: int = 3) -> World:
+def world(*, failure_threshold: int = 3, max_attempts: int = 3, on_loop: bool = False) -> World:
+    """`on_loop`: the worker runs a round's dispatches on its event loop, as `paygod serve`
+    does where every store is local; otherwise each in a thread."""
     clock = ManualClock(MONDAY)
     store = MemoryLedgerStore()
     ledger = LedgerService(store, clock)
@@ -93,4 +95,5 @@ def world(*, failure_threshold: int = 3, max_attempts: int = 3) -> World:
         backoff=Backoff(initial=1, maximum=10, jitter=0, max_attempts=max_attempts),
     )
     payments.register(worker)
+    worker.on_loop = on_loop
     return World(clock, ledger, accounting, payments, worker, panic, outbox, rails)

@@ -8,13 +8,17 @@ from paygod.kernel.errors import Conflict, Forbidden, InvalidInput, Rejected
 from paygod.payments.model import PaymentStatus
 from tests.unit.payments.support import US_BANK, world
 
+# The worker's two ways of running a round: handlers in threads, or on its event loop.
+DRIVES = pytest.mark.parametrize("on_loop", [False, True], ids=["threads", "loop"])
+
 
 def transitions(w: object, payment_id: str) -> list[str]:
     return [h["transition"] for h in w.payments.history(payment_id)]  # type: ignore[attr-defined]
 
 
-def test_allowed_payment_is_held_dispatched_once_and_settled() -> None:
-    w = world()
+@DRIVES
+def test_allowed_payment_is_held_dispatched_once_and_settled(on_loop: bool) -> None:
+    w = world(on_loop=on_loop)
     payment = w.pay("k1")
     assert payment.status is PaymentStatus.HELD
     assert w.balance("agent-1").debits_pending == 12_500
@@ -101,8 +105,9 @@ def test_insufficient_funds_fail_the_payment_with_the_reason() -> None:
     assert sum(sum(r.all_calls().values()) for r in w.rails.values()) == 0
 
 
-def test_rail_failure_falls_back_to_the_next_rail_and_opens_the_circuit() -> None:
-    w = world(failure_threshold=2)
+@DRIVES
+def test_rail_failure_falls_back_to_the_next_rail_and_opens_the_circuit(on_loop: bool) -> None:
+    w = world(failure_threshold=2, on_loop=on_loop)
     w.rails["ach"].down = True
     first = w.pay("k1")
     second = w.pay("k2")
@@ -120,8 +125,9 @@ def test_rail_failure_falls_back_to_the_next_rail_and_opens_the_circuit() -> Non
     assert next(o for o in quote.options if o.rail == "ach").reason.startswith("circuit open")
 
 
-def test_every_rail_down_retries_then_dead_letters() -> None:
-    w = world(max_attempts=2)
+@DRIVES
+def test_every_rail_down_retries_then_dead_letters(on_loop: bool) -> None:
+    w = world(max_attempts=2, on_loop=on_loop)
     for rail in w.rails.values():
         rail.down = True
     payment = w.pay("k1")
@@ -139,8 +145,9 @@ def test_every_rail_down_retries_then_dead_letters() -> None:
     assert w.payments.get(payment.payment_id).status is PaymentStatus.SETTLED
 
 
-def test_panic_freezes_rails_but_not_decisions_and_off_drains_the_queue() -> None:
-    w = world()
+@DRIVES
+def test_panic_freezes_rails_but_not_decisions_and_off_drains_the_queue(on_loop: bool) -> None:
+    w = world(on_loop=on_loop)
     w.panic.turn_on("fraud wave", "ops")
     payments = [w.pay(f"k{i}") for i in range(5)]
     assert all(p.status is PaymentStatus.HELD for p in payments)  # decided and sealed
@@ -153,8 +160,9 @@ def test_panic_freezes_rails_but_not_decisions_and_off_drains_the_queue() -> Non
     assert kinds.count("panic") == 2
 
 
-def test_crash_after_the_rail_call_does_not_send_twice() -> None:
-    w = world()
+@DRIVES
+def test_crash_after_the_rail_call_does_not_send_twice(on_loop: bool) -> None:
+    w = world(on_loop=on_loop)
     payment = w.pay("k1")
     original = w.payments._accepted
 
@@ -234,3 +242,19 @@ def test_a_returned_payment_is_reversed_and_the_money_booked_back() -> None:
     assert account.credits_posted - account.debits_posted == 100_000_000  # whole again
     events = [row["event_type"] for row in w.ledger.store.outbox]  # type: ignore[attr-defined]
     assert "payment.reversed" in events
+
+
+def test_a_dispatch_on_the_loop_waits_for_a_payment_changed_elsewhere() -> None:
+    """An event loop must never block on a lock another thread holds: the dispatch is
+    handed back (RetryLater) and goes through once the lock is free."""
+    w = world(on_loop=True)
+    payment = w.pay("k1")
+    lock = w.payments._lock(payment.payment_id)
+    with lock:
+        report = w.worker.run_once()
+        assert report.retried == 1
+        assert w.rails["ach"].calls(payment.payment_id) == 0
+    w.clock.advance(1)
+    w.worker.drain()
+    assert w.payments.get(payment.payment_id).status is PaymentStatus.SETTLED
+    assert w.rails["ach"].calls(payment.payment_id) == 1

@@ -59,6 +59,12 @@ class SimulatedRail:
                 " PRIMARY KEY (rail, idempotency_key))"
             )
 
+    @property
+    def blocking(self) -> bool:
+        """Whether `send` waits on anything (its latency, its state file): the executor
+        then calls it from a thread; otherwise in place, even on an event loop."""
+        return self.latency > 0 or self._state is not None
+
     def on_settlement(self, listener: SettlementListener) -> None:
         self._listeners.append(listener)
 
