@@ -14,7 +14,12 @@ if TYPE_CHECKING:
     from paygod.kernel.bootstrap import Kernel
 
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT.parent / "shared" / "reference" / "paygod-v1"
+# The shared reference material when this checkout sits beside it, else the unchanged copy
+# kept in the repository (tests/fixtures/paygod-v1), so a fresh clone never skips it.
+_SHARED_REFERENCE = ROOT.parent / "shared" / "reference" / "paygod-v1"
+REFERENCE = (
+    _SHARED_REFERENCE if _SHARED_REFERENCE.is_dir() else ROOT / "tests" / "fixtures" / "paygod-v1"
+)
 POSTGRES_URL = os.environ.get(
     "PAYGOD_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
