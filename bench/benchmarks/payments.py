@@ -169,7 +169,9 @@ def payments_per_s(home: Path) -> tuple[float, float, float, dict[str, float]]:
             if counts["pending"] == 0:
                 settled.set()
                 break
-            time.sleep(0.01)
+            # Counting groups the whole outbox by status: polled every 10 ms it took about
+            # 6% of the process's samples (py-spy), work the server itself never does.
+            time.sleep(0.05)
         elapsed = time.perf_counter() - started
         writer, cpu = _writer_cpu() - writer_before, time.process_time() - cpu_before
         worker.stop()
