@@ -107,6 +107,13 @@ TRICKY_PAYLOADS: list[dict[str, Any]] = [
     {"s": '\x00\x08\x09\x0a\x0c\x0d\x1f\x7f\u2028"\\/é\U0001f602', "n": None},
     {"n": None, "x": 1e-6, "y": [None, -0.0]},
     {"text that looks like numbers": "1.0, e-6] 1e+16 null"},
+    # One trick each, so that every guard of the fast path is needed on its own.
+    {"a": -0.0},
+    {"a": [100.0]},
+    {"a": 1e-6},
+    {"a": 1e16},
+    {"\U0001f600": 1, "\ue000": 2},
+    {"a": None, "b": 0.5},
 ]
 
 
