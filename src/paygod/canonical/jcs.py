@@ -12,6 +12,7 @@ agreement on every input.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring
@@ -26,7 +27,14 @@ _INT_MAX = 2**53 - 1
 
 
 class CanonicalizationError(ValueError):
-    """The value has no RFC 8785 form (NaN, infinity, an unsafe integer, a lone surrogate...)."""
+    """The value has no RFC 8785 form (NaN, infinity, an unsafe integer, a lone surrogate...).
+
+    `str(error)` is the reason; `pointer` is the JSON Pointer (RFC 6901) of the offending
+    value ("" for the whole value, or the object holding an offending member name)."""
+
+    def __init__(self, reason: str, pointer: str = "") -> None:
+        super().__init__(reason)
+        self.pointer = pointer
 
 
 def _utf16_key(key: str) -> bytes:
@@ -46,10 +54,10 @@ def _format_float(value: float) -> str:
         # Python writes plain notation for 1e-4 <= |x| < 1e16 with the same shortest
         # round-trip digits as ES6, which also writes plain notation in that range.
         return text.removesuffix(".0")
-    try:
-        return rfc8785.dumps(value).decode("ascii")
-    except rfc8785.CanonicalizationError as exc:
-        raise CanonicalizationError(f"number {value!r} has no JSON form") from exc
+    if not math.isfinite(value):
+        name = "NaN" if math.isnan(value) else ("-Infinity" if value < 0 else "Infinity")
+        raise CanonicalizationError(f"{name} is not a JSON number (RFC 8785 §3.2.2.3)")
+    return rfc8785.dumps(value).decode("ascii")
 
 
 def _is_exact_double(value: int) -> bool:
@@ -117,11 +125,63 @@ def _encode(value: Any, out: list[str]) -> None:
         raise CanonicalizationError(f"{type(value).__name__} is not a JSON value")
 
 
+def _surrogate(text: str) -> str | None:
+    """The first lone UTF-16 surrogate in `text`, as U+XXXX (RFC 8785 §3.2.2.2: none allowed)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"U+{ord(text[exc.start]):04X}"
+    return None
+
+
+def _pointer_token(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _locate(value: Any) -> CanonicalizationError:
+    """The first thing in `value` (in canonical order) without an RFC 8785 form, with its
+    JSON Pointer. Only run once encoding has failed, so the encoder's loop stays as it is."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, pointer = stack.pop()
+        if isinstance(item, str):
+            lone = _surrogate(item)
+            if lone:
+                return CanonicalizationError(f"string has a lone UTF-16 surrogate {lone}", pointer)
+        elif isinstance(item, Mapping):
+            keys = list(item.keys())
+            for key in keys:
+                if not isinstance(key, str):
+                    return CanonicalizationError(f"object key {key!r} is not a string", pointer)
+                lone = _surrogate(key)
+                if lone:
+                    return CanonicalizationError(
+                        f"object member name {key!a} has a lone UTF-16 surrogate {lone}",
+                        pointer,
+                    )
+            keys.sort(key=_utf16_key)
+            stack.extend((item[key], f"{pointer}/{_pointer_token(key)}") for key in reversed(keys))
+        elif isinstance(item, Sequence) and not isinstance(item, bytes | bytearray):
+            stack.extend((child, f"{pointer}/{i}") for i, child in reversed(list(enumerate(item))))
+        else:
+            try:
+                _encode(item, [])
+            except CanonicalizationError as exc:
+                return CanonicalizationError(str(exc), pointer)
+    return CanonicalizationError("value has no RFC 8785 form")
+
+
 def canonical_str(value: Any) -> str:
-    """The RFC 8785 form of `value` as text."""
+    """The RFC 8785 form of `value` as text (CanonicalizationError if it has none)."""
     out: list[str] = []
-    _encode(value, out)
-    return "".join(out)
+    try:
+        _encode(value, out)
+    except CanonicalizationError:
+        raise _locate(value) from None
+    text = "".join(out)
+    if not text.isascii() and _surrogate(text):
+        raise _locate(value)
+    return text
 
 
 # orjson's string escaping is exactly JCS's, OPT_STRICT_INTEGER refuses the same integers,
@@ -164,11 +224,12 @@ def canonicalize(value: Any) -> bytes:
             return orjson.dumps(value, option=_ORJSON_OPTIONS)
         except orjson.JSONEncodeError:
             pass  # an unsafe integer or a lone surrogate: the slow path names the problem
-    text = canonical_str(value)
+    out: list[str] = []
     try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise CanonicalizationError("string contains a lone UTF-16 surrogate") from exc
+        _encode(value, out)
+        return "".join(out).encode("utf-8")
+    except (CanonicalizationError, UnicodeEncodeError):
+        raise _locate(value) from None
 
 
 def sha256_hex(value: Any) -> str:

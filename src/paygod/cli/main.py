@@ -113,7 +113,7 @@ def canonical(
                 sys.stdout.write("\n")
     except CanonicalizationError as exc:
         raise InvalidInput(
-            f"{file} has no RFC 8785 form", errors=[FieldError("", str(exc))]
+            f"{file} has no RFC 8785 form", errors=[FieldError(exc.pointer, str(exc))]
         ) from None
 
 

@@ -8,6 +8,7 @@ with a message that says where.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +29,31 @@ def _no_constants(name: str) -> Any:
 
 
 _SAFE_INT = 2**53 - 1
+_SAFE_DIGITS = len(str(_SAFE_INT))  # 16: a longer integer (JSON has no leading 0s) is beyond it
+
+
+def _number_text(text: str) -> str:
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
+
+
+def _ieee_float(text: str) -> float:
+    # float() is correctly rounded, but turns a number beyond the double range into an
+    # infinity, which has no JSON form: say so with the number as written.
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(
+            f"number {_number_text(text)} is beyond the range of an IEEE 754 double "
+            "(±1.7976931348623157e+308)"
+        )
+    return value
 
 
 def _ieee_int(text: str) -> int | float:
     # RFC 8785 reads every JSON number as an IEEE 754 double; integers beyond 2^53
     # become the nearest double, exactly as a JCS implementation in JavaScript would.
+    # Long digit strings go straight to float(): int() refuses more than 4300 digits.
+    if len(text) - text.startswith("-") > _SAFE_DIGITS:
+        return _ieee_float(text)
     value = int(text)
     return value if -_SAFE_INT <= value <= _SAFE_INT else float(text)
 
@@ -55,12 +76,19 @@ def parse_json(data: bytes | str, *, source: str = "input", ieee_numbers: bool =
         text = data
     if not text.strip():
         raise InvalidInput(f"{source} is empty", errors=[FieldError("", "expected a JSON value")])
+    if text.startswith("\ufeff"):
+        # RFC 8259 §8.1: JSON text must not begin with a byte order mark.
+        raise InvalidInput(
+            f"{source} is not valid JSON: it starts with a byte order mark (U+FEFF)",
+            errors=[FieldError("", "starts with a byte order mark")],
+        )
     try:
         return json.loads(
             text,
             object_pairs_hook=_no_duplicates,
             parse_constant=_no_constants,
             parse_int=_ieee_int if ieee_numbers else None,
+            parse_float=_ieee_float if ieee_numbers else None,
         )
     except json.JSONDecodeError as exc:
         raise InvalidInput(
@@ -68,8 +96,13 @@ def parse_json(data: bytes | str, *, source: str = "input", ieee_numbers: bool =
             errors=[FieldError("", f"{exc.msg} at line {exc.lineno} column {exc.colno}")],
         ) from None
     except ValueError as exc:
+        reason = str(exc)
+        if "integer string conversion" in reason:
+            # CPython's int() limit (sys.int_info.default_max_str_digits), not JSON's: an
+            # integer this long is refused, and its message should not name the interpreter.
+            reason = "an integer has more than 4300 digits"
         raise InvalidInput(
-            f"{source} is not valid I-JSON: {exc}", errors=[FieldError("", str(exc))]
+            f"{source} is not valid I-JSON: {reason}", errors=[FieldError("", reason)]
         ) from None
     except RecursionError:
         raise InvalidInput(

@@ -334,7 +334,7 @@ def _payload_bytes(payload: Any, position: int) -> bytes:
     except CanonicalizationError as exc:
         raise InvalidInput(
             "ledger entry payload has no RFC 8785 form",
-            errors=[FieldError(f"/{position}/payload", str(exc))],
+            errors=[FieldError(f"/{position}/payload{exc.pointer}", str(exc))],
         ) from None
 
 

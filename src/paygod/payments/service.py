@@ -835,6 +835,7 @@ def _request_digest(request: Mapping[str, Any]) -> str:
                 digest(value)
             except CanonicalizationError as exc:
                 raise InvalidInput(
-                    "payment request cannot be sealed", errors=[FieldError(f"/{field}", str(exc))]
+                    "payment request cannot be sealed",
+                    errors=[FieldError(f"/{field}{exc.pointer}", str(exc))],
                 ) from None
         raise

@@ -3,6 +3,7 @@ the orjson fast path used when sealing entries."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from hypothesis import given, settings
@@ -96,3 +97,46 @@ def test_a_null_beside_a_non_finite_float_still_takes_the_refusing_path() -> Non
         except (CanonicalizationError, ValueError):
             continue
         raise AssertionError(f"{bad!r} was accepted")
+
+
+TRICKY_PAYLOADS: list[dict[str, Any]] = [
+    {"\U0001f600": 1, "\uffff": 2, "\ue000": 3, "\ufb33": 4, "a": -0.0},  # UTF-16 order
+    {"f": [1.0, 1e21, 1e-7, 5e-324, 1.7976931348623157e308, 0.000001, 1.5e-6]},
+    {"f": [123456789012345680000.0, float(9007199254740993), 1e16, 2.0**64]},
+    {"big": 2**53, "huge": 2**64, "negative": -(2**60)},  # integers that are exact doubles
+    {"s": '\x00\x08\x09\x0a\x0c\x0d\x1f\x7f\u2028"\\/é\U0001f602', "n": None},
+    {"n": None, "x": 1e-6, "y": [None, -0.0]},
+    {"text that looks like numbers": "1.0, e-6] 1e+16 null"},
+    # One trick each, so that every guard of the fast path is needed on its own.
+    {"a": -0.0},
+    {"a": [100.0]},
+    {"a": 1e-6},
+    {"a": 1e16},
+    {"\U0001f600": 1, "\ue000": 2},
+    {"a": None, "b": 0.5},
+]
+
+
+def test_sealing_tricky_payloads_gives_the_exact_encoders_record_hash() -> None:
+    """The fast sealing path (orjson, trusted only where it provably agrees) must produce
+    the bytes and record_hash the exact encoder gives, one payload at a time or in a batch."""
+    from datetime import UTC, datetime
+
+    from paygod.ledger.chain import ChainState, seal
+    from paygod.ledger.model import EntryDraft
+
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    drafts = [EntryDraft("k", "s", payload) for payload in TRICKY_PAYLOADS]
+    batch = seal(ChainState(), drafts, now).entries
+    alone = [seal(ChainState(), [draft], now).entries[0] for draft in drafts]
+    for payload, entry, single in zip(TRICKY_PAYLOADS, batch, alone, strict=True):
+        for sealed in (entry, single):
+            data = {**sealed.data(), "payload": payload}  # the caller's own values
+            record = {"data": data, "previous_hash": sealed.previous_hash}
+            record["timestamp"] = sealed.timestamp
+            assert sealed.record_hash == hashlib.sha256(canonicalize(record)).hexdigest(), payload
+            assert sealed.record_hash == verifier.record_hash(
+                data, sealed.previous_hash, sealed.timestamp
+            )
+            # What was sealed reads back to a value with the same canonical form.
+            assert canonicalize(sealed.payload) == canonicalize(payload)

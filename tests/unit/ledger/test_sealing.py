@@ -54,7 +54,9 @@ def test_a_batch_seals_every_payload_as_alone(batch: list[dict[str, Any]]) -> No
     if refused:
         with pytest.raises(InvalidInput) as caught:
             seal(ChainState(), drafts, NOW)
-        assert caught.value.errors[0].pointer == f"/{refused[0]}/payload"
+        # The pointer names the payload, then the value inside it that has no RFC 8785 form.
+        pointer, where = caught.value.errors[0].pointer, f"/{refused[0]}/payload"
+        assert pointer == where or pointer.startswith(where + "/")
         return
     sealed = seal(ChainState(), drafts, NOW)
     for entry, row, text in zip(sealed.entries, sealed.rows, canonical, strict=True):
@@ -144,3 +146,17 @@ def test_growing_the_tree_by_levels_matches_leaf_by_leaf(size: int, count: int) 
     assert levels == expected_levels
     assert list(grown) == expected_frontier
     assert ChainState(size + count, frontier=grown).root() == merkle_root(leaves)
+
+
+def test_a_payload_without_a_canonical_form_is_refused_at_the_offending_value() -> None:
+    drafts = [
+        EntryDraft("k", "s", {"ok": 1}),
+        EntryDraft("k", "s", {"amounts": [1, float("nan")], "note": "x"}),
+    ]
+    with pytest.raises(InvalidInput) as caught:
+        seal(ChainState(), drafts, NOW)
+    (error,) = caught.value.errors
+    assert (error.pointer, error.message) == (
+        "/1/payload/amounts/1",
+        "NaN is not a JSON number (RFC 8785 §3.2.2.3)",
+    )
