@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
+from paygod.kernel.errors import FieldError, InvalidInput
 from paygod.kernel.jsonio import parse_json
 
 
@@ -42,9 +43,21 @@ def require_ijson(body: bytes, content_type: str | None) -> Any:
     return ABSENT
 
 
+def refuse_other_media(body: bytes, content_type: str | None) -> None:
+    """Every body this API reads is JSON: a body declared as something else is refused with
+    the header's pointer. Before, FastAPI answered "Input should be a valid dictionary" for
+    the body, and a route that parses its own body (POST /v1/transfers) decided and
+    recorded a text/plain one."""
+    if body.strip() and not is_json(content_type):
+        raise InvalidInput(
+            f"the request body is {content_type}, not JSON; nothing was recorded",
+            errors=[FieldError("#header/content-type", "expected application/json")],
+        )
+
+
 async def json_body(request: Request, *, required: bool = False) -> Any:
-    """The body parsed strictly (once, by `StrictJsonRoute`, when it was declared JSON),
-    whatever its content type; a blank body is `ABSENT`, or `InvalidInput` if `required`."""
+    """The body parsed strictly (once, by `StrictJsonRoute`, which refuses other content
+    types); a blank body is `ABSENT`, or `InvalidInput` if `required`."""
     parsed = getattr(request.state, "ijson", ABSENT)
     if parsed is ABSENT:
         body = await request.body()
@@ -60,9 +73,9 @@ class StrictJsonRoute(APIRoute):
         async def strict(request: Request) -> Response:
             request.state.ijson = ABSENT
             if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
-                request.state.ijson = require_ijson(
-                    await request.body(), request.headers.get("content-type")
-                )
+                body, content_type = await request.body(), request.headers.get("content-type")
+                refuse_other_media(body, content_type)
+                request.state.ijson = require_ijson(body, content_type)
             return await handler(request)
 
         return strict

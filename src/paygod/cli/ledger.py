@@ -21,6 +21,10 @@ from paygod.kernel.errors import FieldError, InvalidInput, NotFound
 if TYPE_CHECKING:
     from paygod.ledger import Entry, LedgerService, VerifyReport
 
+# Sequence numbers and tree sizes are SQL BIGINTs: a larger one is a usage error (exit 2),
+# not an OverflowError from the driver.
+MAX_SEQ = 2**63 - 1
+
 app = typer.Typer(
     name="ledger",
     help="The tamper-evident ledger: append, show, prove, verify, export, import.",
@@ -140,7 +144,8 @@ def append(
 
 @app.command("show")
 def show(
-    seq: Annotated[int, typer.Argument(help="Entry index.")], as_json: JsonFlag = False
+    seq: Annotated[int, typer.Argument(min=0, max=MAX_SEQ, help="Entry index.")],
+    as_json: JsonFlag = False,
 ) -> None:
     """Show one entry."""
     with open_ledger() as ledger:
@@ -155,7 +160,9 @@ def show(
 
 @app.command("tail")
 def tail(
-    n: Annotated[int, typer.Option("-n", "--lines", min=1, help="How many entries.")] = 10,
+    n: Annotated[
+        int, typer.Option("-n", "--lines", min=1, max=MAX_SEQ, help="How many entries.")
+    ] = 10,
     as_json: JsonFlag = False,
 ) -> None:
     """The newest N entries."""
@@ -299,7 +306,7 @@ def head(
 
 @app.command("prove")
 def prove(
-    seq: Annotated[int, typer.Argument(help="Entry index.")],
+    seq: Annotated[int, typer.Argument(min=0, max=MAX_SEQ, help="Entry index.")],
     size: Annotated[int | None, typer.Option("--size", help="Tree size (default: now).")] = None,
 ) -> None:
     """An RFC 9162 inclusion proof (JSON)."""
@@ -310,8 +317,8 @@ def prove(
 
 @app.command("consistency")
 def consistency(
-    old: Annotated[int, typer.Argument(help="The older tree size.")],
-    new: Annotated[int, typer.Argument(help="The newer tree size.")],
+    old: Annotated[int, typer.Argument(min=0, max=MAX_SEQ, help="The older tree size.")],
+    new: Annotated[int, typer.Argument(min=0, max=MAX_SEQ, help="The newer tree size.")],
 ) -> None:
     """An RFC 9162 consistency proof between two tree sizes (JSON)."""
     with open_ledger() as ledger:

@@ -9,7 +9,9 @@ import orjson
 from rich.console import Console
 
 console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: an error is one line on stderr however narrow the terminal; rich wrapped long
+# ones at 80 columns, splitting the "one precise line" in two.
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def emit_json(data: Any) -> None:

@@ -57,6 +57,16 @@ def isoformat(instant: datetime) -> str:
 
 
 def parse_instant(text: str) -> datetime:
-    """Parse an ISO 8601 instant; a naive value is taken as UTC."""
+    """Parse an ISO 8601 instant, in UTC; a naive value is taken as UTC.
+
+    `ValueError` also for an instant whose UTC form is outside years 1-9999
+    (0001-01-01T00:00:00+23:59): converted later, it raised OverflowError (a 500)."""
     value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    if value.tzinfo is UTC:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text} is outside years 1-9999 in UTC") from None

@@ -48,6 +48,35 @@ def _ieee_float(text: str) -> float:
     return value
 
 
+# Nesting deeper than this is refused at the edge. Every parsed document is later validated
+# (jsonschema-rs stops near 400 levels), sealed inside a ledger entry and written to the
+# outbox inside an envelope (orjson stops at 255): a body that parses but cannot be
+# validated or written was a 500 there. No request or file Paygod reads needs a tenth of it.
+MAX_DEPTH = 64
+
+
+def nesting_too_deep(value: Any, limit: int = MAX_DEPTH) -> str | None:
+    """The JSON pointer of the first container nested deeper than `limit`, or None.
+
+    An explicit stack: a recursive walk would itself be the crash it guards against."""
+    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
+    while stack:
+        node, depth, where = stack.pop()
+        if isinstance(node, dict):
+            items: Any = node.items()
+        elif isinstance(node, list):
+            items = enumerate(node)
+        else:
+            continue
+        if depth > limit:
+            return where
+        for key, item in items:
+            if isinstance(item, dict | list):
+                name = str(key).replace("~", "~0").replace("/", "~1")
+                stack.append((item, depth + 1, f"{where}/{name}"))
+    return None
+
+
 def _ieee_int(text: str) -> int | float:
     # RFC 8785 reads every JSON number as an IEEE 754 double; integers beyond 2^53
     # become the nearest double, exactly as a JCS implementation in JavaScript would.
@@ -83,7 +112,7 @@ def parse_json(data: bytes | str, *, source: str = "input", ieee_numbers: bool =
             errors=[FieldError("", "starts with a byte order mark")],
         )
     try:
-        return json.loads(
+        document = json.loads(
             text,
             object_pairs_hook=_no_duplicates,
             parse_constant=_no_constants,
@@ -105,9 +134,16 @@ def parse_json(data: bytes | str, *, source: str = "input", ieee_numbers: bool =
             f"{source} is not valid I-JSON: {reason}", errors=[FieldError("", reason)]
         ) from None
     except RecursionError:
+        document = None
+        too_deep: str | None = ""
+    else:
+        too_deep = nesting_too_deep(document)
+    if too_deep is not None:
         raise InvalidInput(
-            f"{source} is nested too deeply", errors=[FieldError("", "nesting too deep")]
-        ) from None
+            f"{source} is nested too deeply (more than {MAX_DEPTH} levels)",
+            errors=[FieldError(too_deep, f"nesting deeper than {MAX_DEPTH} levels")],
+        )
+    return document
 
 
 def read_json_file(path: Path, *, ieee_numbers: bool = False) -> Any:

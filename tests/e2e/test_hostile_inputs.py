@@ -1,0 +1,194 @@
+"""Hostile input gets a 4xx problem+json with a pointer (CLI: exit 2, one stderr line),
+never a 500 or a traceback, and nothing is recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paygod.kernel.bootstrap import Kernel
+from paygod.kernel.jsonio import MAX_DEPTH
+from tests.e2e.conftest import run_cli
+from tests.support.http import api_client
+
+PAYMENT = {
+    "amount_minor": 4999,
+    "currency": "EUR",
+    "rail": "card",
+    "counterparty": {"ref": "urn:paygod:cp:acme", "verified": True},
+}
+
+
+def nested(levels: int) -> bytes:
+    return b"[" * levels + b"]" * levels
+
+
+def assert_refused(response: Any, status: int = 422) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem: dict[str, Any] = response.json()
+    assert problem["errors"], problem
+    return problem
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        # jsonschema-rs stopped at ~400 levels inside a validated pack input: a 500.
+        ("/v1/decisions", b'{"subject":"s","input":{"payment":' + nested(500) + b"}}"),
+        # orjson stops at 255 levels writing the outbox envelope: a 500 after deciding.
+        (
+            "/v1/decisions",
+            b'{"subject":"s","context":{"x":' + nested(300) + b'},"input":{"payment":'
+            b'{"amount_minor":1,"currency":"EUR","rail":"card",'
+            b'"counterparty":{"ref":"urn:x:1","verified":true}}}}',
+        ),
+        (
+            "/v1/transfers",
+            b'{"id":"t","debit_account_id":"a","credit_account_id":"b","amount":1,'
+            b'"metadata":{"a":' + nested(200) + b"}}",
+        ),
+        ("/v1/accounts", b'{"ledger":"EUR","code":"asset","metadata":{"a":' + nested(100) + b"}}"),
+    ],
+)
+def test_a_body_nested_too_deeply_is_422_with_its_pointer(
+    standalone_kernel: Kernel, path: str, body: bytes
+) -> None:
+    size = standalone_kernel.ledger.size
+    response = api_client(standalone_kernel).post(
+        path, content=body, headers={"content-type": "application/json", "Idempotency-Key": "d"}
+    )
+    problem = assert_refused(response)
+    assert f"more than {MAX_DEPTH} levels" in problem["detail"]
+    pointer = problem["errors"][0]["pointer"]
+    assert pointer.count("/") == MAX_DEPTH, pointer  # the first container too deep
+    assert standalone_kernel.ledger.size == size
+
+
+def test_nesting_within_the_limit_is_still_decided(standalone_kernel: Kernel) -> None:
+    context = {"x": [[[["deep but fine"]]]]}
+    response = api_client(standalone_kernel).post(
+        "/v1/decisions",
+        json={"subject": "urn:paygod:agent:1", "context": context, "input": {"payment": PAYMENT}},
+        headers={"Idempotency-Key": "fine"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["context"] == context
+
+
+def test_an_integer_too_long_to_convert_names_the_limit_not_the_interpreter(
+    standalone_kernel: Kernel,
+) -> None:
+    size = standalone_kernel.ledger.size
+    body = b'{"subject":"s","input":{"payment":{"amount_minor":' + b"9" * 5000 + b"}}}"
+    response = api_client(standalone_kernel).post(
+        "/v1/decisions",
+        content=body,
+        headers={"content-type": "application/json", "Idempotency-Key": "digits"},
+    )
+    problem = assert_refused(response)
+    assert "integer has more than 4300 digits" in problem["detail"]
+    assert "sys.set_int_max_str_digits" not in response.text
+    assert standalone_kernel.ledger.size == size
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/accounts/bank/statement?from=0001-01-01T00:00:00%2B23:59&to=2030-01-01T00:00:00Z",
+        "/v1/accounts/bank/statement?from=2020-01-01T00:00:00Z&to=9999-12-31T23:59:59-23:59",
+        "/v1/accounts/bank/balance?at=0001-01-01T00:00:00%2B23:59",
+        "/v1/ledger/subjects/x?recorded_at=0001-01-01T00:00:00%2B23:59",
+        "/v1/ledger/subjects/x?valid_at=9999-12-31T23:59:59-23:59",
+        "/v1/identity/access-log?since=0001-01-01T00:00:00%2B23:59",
+    ],
+)
+def test_an_instant_outside_years_1_to_9999_in_utc_is_422(
+    standalone_kernel: Kernel, path: str
+) -> None:
+    client = api_client(standalone_kernel)
+    opened = client.post("/v1/accounts", json={"id": "bank", "ledger": "EUR", "code": "asset"})
+    assert opened.status_code in (200, 201), opened.text
+    problem = assert_refused(client.get(path))
+    assert problem["errors"][0]["pointer"].startswith("#query/")
+
+
+def test_a_non_json_content_type_is_refused_with_the_header_pointer(
+    standalone_kernel: Kernel,
+) -> None:
+    client = api_client(standalone_kernel)
+    for account in ("bank", "wallet"):
+        opened = client.post("/v1/accounts", json={"id": account, "ledger": "EUR", "code": "asset"})
+        assert opened.status_code == 201, opened.text
+    size = standalone_kernel.ledger.size
+    transfer = b'{"id":"t1","debit_account_id":"bank","credit_account_id":"wallet","amount":5}'
+    # POST /v1/transfers parses its own body: a text/plain one was decided and recorded.
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "application/xml"):
+        response = client.post(
+            "/v1/transfers", content=transfer, headers={"content-type": content_type}
+        )
+        problem = assert_refused(response)
+        assert problem["errors"][0]["pointer"] == "#header/content-type"
+    account = b'{"id":"w2","ledger":"EUR","code":"asset"}'
+    response = client.post("/v1/accounts", content=account, headers={"content-type": "text/plain"})
+    assert assert_refused(response)["errors"][0]["pointer"] == "#header/content-type"
+    assert standalone_kernel.ledger.size == size
+    accepted = client.post(
+        "/v1/transfers", content=transfer, headers={"content-type": "application/json"}
+    )
+    assert accepted.status_code == 201, accepted.text
+
+
+# -- the CLI ------------------------------------------------------------------------------
+
+
+def one_error_line(result: Any) -> str:
+    assert result.code == 2, (result.code, result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    return str(lines[0])
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("ledger", "show", "abc"), "'seq'"),
+        (("ledger", "show", "99999999999999999999999"), "9223372036854775807"),
+        (("ledger", "prove", "99999999999999999999999"), "9223372036854775807"),
+        (("ledger", "show"), "Missing argument 'seq'"),
+        (("accounts", "create", "--ledger", "EUR", "--code", "bogus"), "'--code'"),
+        (("payments", "quote", "--amount", "-1", "--currency", "USD"), "'--amount'"),
+        (("no-such-command",), "No such command"),
+        (("ledger", "at", "x", "--recorded", "0001-01-01T00:00:00+23:59"), "--recorded"),
+    ],
+)
+def test_cli_usage_errors_are_one_line_and_exit_2(
+    paygod_home: Path, args: tuple[str, ...], says: str
+) -> None:
+    env = {"PAYGOD_HOME": str(paygod_home)}
+    assert run_cli("migrate", env=env).code == 0
+    line = one_error_line(run_cli(*args, env=env))
+    assert says in line, line
+    assert "╭" not in line and "Usage:" not in line
+
+
+def test_cli_decide_with_a_deeply_nested_input_file_is_exit_2(
+    paygod_home: Path, tmp_path: Path
+) -> None:
+    env = {"PAYGOD_HOME": str(paygod_home)}
+    assert run_cli("migrate", env=env).code == 0
+    deep = tmp_path / "deep.json"
+    deep.write_bytes(b'{"payment":' + nested(500) + b"}")
+    line = one_error_line(run_cli("decide", "--input", str(deep), "--subject", "s", env=env))
+    assert "nested too deeply" in line, line
+
+
+def test_cli_error_lines_are_not_wrapped_at_80_columns(tmp_path: Path) -> None:
+    binary = tmp_path / ("a-rather-long-file-name-so-the-line-exceeds-eighty-columns" + ".json")
+    binary.write_bytes(b"\x00\x01\xff")
+    result = run_cli("ledger", "check-proof", str(binary), env={"COLUMNS": "80"})
+    line = one_error_line(result)
+    assert len(line) > 80 and str(binary) in line
