@@ -22,6 +22,7 @@ import pytest
 
 from paygod.kernel.clock import ManualClock
 from paygod.kernel.database import SqliteDatabase, migrate
+from paygod.kernel.errors import InvalidInput
 from paygod.ledger import EntryDraft, LedgerService, merkle
 from paygod.ledger.stores.memory import MemoryLedgerStore
 from paygod.ledger.stores.sqlite import SqliteLedgerStore
@@ -472,3 +473,23 @@ def test_store_proofs_equal_the_rfc_definitions(store: str, tmp_path: Path) -> N
                 assert check_consistency(cons.as_dict()) is None
     finally:
         close()
+
+
+@pytest.mark.parametrize(
+    ("build", "pointer"),
+    [
+        (lambda: merkle.inclusion_proof(read, 8, 0, 9), "#query/tree_size"),
+        (lambda: merkle.inclusion_proof(read, 8, 0, 0), "#query/tree_size"),
+        (lambda: merkle.inclusion_proof(read, 8, 5, 5), "#query/tree_size"),
+        (lambda: merkle.consistency_proof(read, 8, 0, 9), "#query/to"),
+        (lambda: merkle.consistency_proof(read, 8, 0, -1), "#query/to"),
+        (lambda: merkle.consistency_proof(read, 8, -1, 3), "#query/from"),
+        (lambda: merkle.consistency_proof(read, 8, 4, 3), "#query/from"),
+    ],
+)
+def test_proofs_of_sizes_out_of_range_name_the_parameter(
+    build: Callable[[], object], pointer: str
+) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        build()
+    assert [e.pointer for e in raised.value.errors] == [pointer]
