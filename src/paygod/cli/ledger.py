@@ -378,12 +378,10 @@ def check_proof(
     as_json: JsonFlag = False,
 ) -> None:
     """Check a proof with the standalone verifier only (exit 0 valid, 1 invalid, 2 malformed)."""
-    import json
-
     from paygod.ledger import verifier
 
     try:
-        doc = json.loads(file.read_bytes())
+        doc = verifier.load_document(file.read_bytes())
         pem = public_key.read_bytes() if public_key is not None else None
         result = verifier.check_proof_document(doc, pem)
     except (OSError, ValueError) as exc:  # Malformed is a ValueError

@@ -105,8 +105,14 @@ def inclusion_proof(read: NodeReader, size: int, leaf_index: int, tree_size: int
         raise _bad_size("tree_size", f"the ledger has only {size} entries")
     if tree_size < 1:
         raise _bad_size("tree_size", "must be at least 1")
-    if not 0 <= leaf_index < tree_size:
-        raise NotFound(f"entry {leaf_index} is not in a tree of size {tree_size}")
+    if leaf_index < 0:
+        raise NotFound(f"entry {leaf_index} does not exist")
+    if leaf_index >= tree_size:
+        # The entry exists (the caller checked); the tree asked for is too small to hold it,
+        # so it is tree_size that is out of range (RFC 9162 §2.1.3.1 needs m < n).
+        raise _bad_size(
+            "tree_size", f"must be greater than the leaf index {leaf_index} to contain it"
+        )
     tree = Tree(read, tree_size)
     return InclusionProof(
         leaf_index=leaf_index,
@@ -120,6 +126,8 @@ def inclusion_proof(read: NodeReader, size: int, leaf_index: int, tree_size: int
 def consistency_proof(read: NodeReader, size: int, first: int, second: int) -> ConsistencyProof:
     if second > size:
         raise _bad_size("to", f"the ledger has only {size} entries")
+    if second < 0:
+        raise _bad_size("to", "must not be negative")
     if first < 0:
         raise _bad_size("from", "must not be negative")
     if first > second:

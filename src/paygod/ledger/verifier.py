@@ -26,6 +26,8 @@ GENESIS_HASH = "0" * 64
 EMPTY_ROOT = hashlib.sha256(b"").hexdigest()
 _HEX = frozenset("0123456789abcdef")
 _INT_MAX = 2**53 - 1
+HASH_SIZE = 32  # SHA-256
+SIGNATURE_SIZE = 64  # Ed25519 (RFC 8032 §5.1.6)
 
 
 class Malformed(ValueError):
@@ -167,8 +169,10 @@ def merkle_root(leaves: Sequence[bytes]) -> bytes:
 
 
 def _hex32(value: Any, name: str) -> bytes:
-    if not isinstance(value, str) or len(value) != 64 or not set(value.lower()) <= _HEX:
-        raise Malformed(f"{name} must be 64 hex characters")
+    # Lowercase only (DESIGN.md §4): one spelling per hash, so a document that hashes,
+    # signs or compares as text cannot hold two spellings of one value.
+    if not isinstance(value, str) or len(value) != 2 * HASH_SIZE or not set(value) <= _HEX:
+        raise Malformed(f"{name} must be {2 * HASH_SIZE} lowercase hex characters")
     return bytes.fromhex(value)
 
 
@@ -184,12 +188,26 @@ def _path(value: Any, name: str) -> list[bytes]:
     return [_hex32(item, f"{name}[{i}]") for i, item in enumerate(value)]
 
 
+def _wrong_size(path: Sequence[bytes], name: str) -> str | None:
+    for i, node in enumerate(path):
+        if len(node) != HASH_SIZE:
+            return f"{name}[{i}] is {len(node)} bytes, not {HASH_SIZE}"
+    return None
+
+
 def verify_inclusion_raw(
     leaf_index: int, tree_size: int, leaf: bytes, path: Sequence[bytes], root: bytes
 ) -> str | None:
     """RFC 9162 §2.1.3.2 step by step. None when the proof holds, else why it fails."""
     if leaf_index >= tree_size:
         return f"leaf_index {leaf_index} is not below tree_size {tree_size}"
+    # Every value hashed is a SHA-256 output; without this an empty leaf hash and an empty
+    # root "prove" a one-entry tree (transparency-dev/merkle TestVerifyInclusionSingleEntry).
+    if len(leaf) != HASH_SIZE:
+        return f"leaf_hash is {len(leaf)} bytes, not {HASH_SIZE}"
+    wrong = _wrong_size(path, "audit_path")
+    if wrong:
+        return wrong
     fn, sn = leaf_index, tree_size - 1
     r = leaf
     for p in path:
@@ -232,6 +250,9 @@ def verify_consistency_raw(
         return None
     if not path:
         return "consistency_path is empty"
+    wrong = _wrong_size(path, "consistency_path")
+    if wrong:
+        return wrong
     nodes = list(path)
     if first & (first - 1) == 0:  # an exact power of 2
         nodes.insert(0, first_root)
@@ -294,13 +315,21 @@ def check_inclusion(proof: Mapping[str, Any]) -> str | None:
 
 def check_consistency(proof: Mapping[str, Any]) -> str | None:
     _require(proof, ("first_size", "second_size", "first_root", "second_root", "consistency_path"))
-    return verify_consistency_raw(
-        _size(proof["first_size"], "first_size"),
+    first = _size(proof["first_size"], "first_size")
+    first_root = _hex32(proof["first_root"], "first_root")
+    reason = verify_consistency_raw(
+        first,
         _size(proof["second_size"], "second_size"),
-        _hex32(proof["first_root"], "first_root"),
+        first_root,
         _hex32(proof["second_root"], "second_root"),
         _path(proof["consistency_path"], "consistency_path"),
     )
+    # A document states its first_root; the empty tree has exactly one (RFC 9162 §2.1.1:
+    # MTH({}) = SHA-256()). verify_consistency_raw takes the roots as the caller's own, as
+    # the CT suite does, so it cannot check this.
+    if reason is None and first == 0 and first_root.hex() != EMPTY_ROOT:
+        return "first_size is 0, but first_root is not the empty tree's root (SHA-256 of nothing)"
+    return reason
 
 
 # --- signed tree heads --------------------------------------------------------------------
@@ -311,10 +340,14 @@ def key_id_of(public_raw: bytes) -> str:
 
 
 def load_public_key(pem: bytes) -> Any:
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-    key = load_pem_public_key(pem)
+    try:
+        key = load_pem_public_key(pem)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise Malformed(f"the public key is not a PEM public key: {exc}") from None
     if not isinstance(key, Ed25519PublicKey):
         raise Malformed("the public key is not an Ed25519 key")
     return key
@@ -330,10 +363,14 @@ def check_tree_head(head: Mapping[str, Any], public_key_pem: bytes | None) -> st
     _hex32(head["root_hash"], "root_hash")
     if not isinstance(head["timestamp"], str) or not isinstance(head["key_id"], str):
         raise Malformed("timestamp and key_id must be strings")
+    if not isinstance(head["signature"], str):
+        raise Malformed("signature must be a base64 string")
     try:
-        signature = base64.b64decode(str(head["signature"]), validate=True)
+        signature = base64.b64decode(head["signature"], validate=True)
     except ValueError:
         raise Malformed("signature must be base64") from None
+    if len(signature) != SIGNATURE_SIZE:
+        raise Malformed(f"signature must be {SIGNATURE_SIZE} bytes (Ed25519), not {len(signature)}")
     if public_key_pem is None:
         return "no public key given to check the tree head signature"
     key = load_public_key(public_key_pem)
@@ -377,6 +414,8 @@ def iter_lines(path: Path, loads: Callable[[bytes], Any] = json.loads) -> Iterat
                 continue
             try:
                 yield number, loads(raw)
+            except RecursionError:
+                raise Malformed(f"line {number} is nested too deeply to be an entry") from None
             except ValueError as exc:
                 raise Malformed(f"line {number} is not JSON: {exc}") from None
 
@@ -525,7 +564,7 @@ def check_against_head(
             "the tail was removed",
         )
     root = merkle_root(leaves[:size]).hex()
-    if root != head["root_hash"].lower():
+    if root != head["root_hash"]:
         return _finding(
             None,
             "root_hash",
@@ -540,6 +579,16 @@ def verify_jsonl(
     path: Path, *, tree_head: Mapping[str, Any] | None = None, public_key_pem: bytes | None = None
 ) -> dict[str, Any]:
     return verify_objects(iter_lines(path), tree_head=tree_head, public_key_pem=public_key_pem)
+
+
+def load_document(raw: bytes) -> Any:
+    """One JSON document; Malformed for anything that is not JSON, however it fails."""
+    try:
+        return json.loads(raw)
+    except RecursionError:  # nesting deeper than the parser's stack
+        raise Malformed("the JSON is nested too deeply") from None
+    except ValueError as exc:  # includes UnicodeDecodeError and over-long integers
+        raise Malformed(f"not JSON: {exc}") from None
 
 
 def check_proof_document(doc: Any, public_key_pem: bytes | None = None) -> dict[str, Any]:
@@ -560,13 +609,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("usage: verifier.py FILE [PUBLIC_KEY.pem]\n")
         return 2
     path = Path(args[0])
-    pem = Path(args[1]).read_bytes() if len(args) > 1 else None
     try:
+        pem = Path(args[1]).read_bytes() if len(args) > 1 else None
         if path.suffix == ".jsonl":
             result = verify_jsonl(path, public_key_pem=pem)
             ok = result["ok"]
         else:
-            result = check_proof_document(json.loads(path.read_bytes()), pem)
+            result = check_proof_document(load_document(path.read_bytes()), pem)
             ok = result["valid"]
     except (Malformed, OSError, ValueError) as exc:
         sys.stderr.write(f"malformed: {exc}\n")
