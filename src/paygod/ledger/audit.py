@@ -53,6 +53,7 @@ from paygod.ledger.verifier import (
     check_line_shape,
     iter_lines,
     line_hashes,
+    strict_loads,
     verify_objects,
 )
 
@@ -201,6 +202,10 @@ def _parse_line(line: bytes, orjson_safe: bool) -> _Parsed | None:
         if type(obj["timestamp"]) is not str or type(obj["data"]) is not dict:
             return None
         try:
+            # A line in its own RFC 8785 form cannot name a member twice (its bytes would
+            # not survive orjson's round trip); any other line might, and orjson keeps the
+            # last value silently: the strict parse refuses it (then the exact walk says so).
+            strict_loads(line)
             expected, leaf = line_hashes(obj, _fast_canon)
         except ValueError:
             return None
@@ -489,7 +494,7 @@ def verify_jsonl_report(
         result = fast_verify(path, tree_head, public_key_pem)
         if result is None:
             result = verify_objects(
-                iter_lines(path, orjson.loads),
+                iter_lines(path),
                 tree_head=tree_head,
                 public_key_pem=public_key_pem,
                 canon=_fast_canon,
@@ -521,7 +526,7 @@ def verify_jsonl_report(
 def read_interchange(path: Path) -> list[dict[str, Any]]:
     lines = []
     try:
-        for number, obj in iter_lines(path, orjson.loads):
+        for number, obj in iter_lines(path):
             check_line_shape(number, obj)
             lines.append(obj)
     except Malformed as exc:

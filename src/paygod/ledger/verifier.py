@@ -402,8 +402,32 @@ def _finding(
     }
 
 
-def iter_lines(path: Path, loads: Callable[[bytes], Any] = json.loads) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed object) per non-empty line; Malformed on anything not JSON."""
+class DuplicateMember(ValueError):
+    """An object names a member twice. Parsers disagree on which value counts (this one
+    keeps the last, others the first), so a line could be hashed over one amount and shown
+    with another: an export must be I-JSON (RFC 7493 §2.3) to be judged at all."""
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateMember(f"repeats the member name {key!r}")
+            seen.add(key)
+    return result
+
+
+def strict_loads(raw: bytes | str) -> Any:
+    """json.loads that refuses an object naming a member twice (DuplicateMember)."""
+    return json.loads(raw, object_pairs_hook=_unique_members)
+
+
+def iter_lines(
+    path: Path, loads: Callable[[bytes], Any] = strict_loads
+) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed object) per non-empty line; Malformed on anything not I-JSON."""
     try:
         handle = path.open("rb")
     except OSError as exc:
@@ -416,6 +440,10 @@ def iter_lines(path: Path, loads: Callable[[bytes], Any] = json.loads) -> Iterat
                 yield number, loads(raw)
             except RecursionError:
                 raise Malformed(f"line {number} is nested too deeply to be an entry") from None
+            except DuplicateMember as exc:
+                raise Malformed(
+                    f"line {number} {exc}: which value was hashed is ambiguous (RFC 7493 §2.3)"
+                ) from None
             except ValueError as exc:
                 raise Malformed(f"line {number} is not JSON: {exc}") from None
 

@@ -167,3 +167,36 @@ def test_sqlite_ledger_tampered_in_place(tmp_path: Path) -> None:
     conn.close()
     service.close()
     db.close()
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        # A reader that keeps the first value would see 999999; the hash covers 101.
+        ('"payload":{"amount":101', '"payload":{"amount":999999,"amount":101'),
+        # A second data member in front of the hashed one.
+        ('{"data":{', '{"data":{"amount":5},"data":{'),
+    ],
+    ids=["payload", "top-level"],
+)
+def test_a_member_named_twice_is_refused_not_read_either_way(
+    ledger: LedgerService, tmp_path: Path, before: str, after: str
+) -> None:
+    from paygod.kernel.errors import InvalidInput
+    from paygod.ledger.verifier import Malformed
+
+    lines = export_lines(ledger)
+    assert before in lines[1]
+    lines[1] = lines[1].replace(before, after, 1)
+    path = write(tmp_path, lines)
+    with pytest.raises(Malformed, match="line 2 repeats the member name"):
+        verify_jsonl(path)
+    with pytest.raises(InvalidInput, match="line 2 repeats the member name"):
+        verify_jsonl_report(path)
+
+
+def test_lines_not_in_canonical_form_still_verify(ledger: LedgerService, tmp_path: Path) -> None:
+    # Another kernel's writer may space its lines out; that is not tampering.
+    lines = [json.dumps(json.loads(line), indent=None) for line in export_lines(ledger)]
+    assert ", " in lines[0]
+    assert both(write(tmp_path, lines))["findings"] == []
