@@ -27,11 +27,13 @@ from paygod.accounting.model import (
     isoformat,
 )
 from paygod.canonical import CanonicalizationError, digest, unsafe_numbers
+from paygod.kernel.identifiers import identifier_problem
 
 # Which kernel error each code becomes at the edges (the rest are `Rejected`).
 INVALID_CODES = frozenset(
     {
         "id_must_not_be_empty",
+        "id_invalid",
         "flags_are_mutually_exclusive",
         "debit_account_id_must_not_be_empty",
         "credit_account_id_must_not_be_empty",
@@ -96,6 +98,9 @@ def validate_request(req: TransferRequest) -> TransferError | None:
     """Refusals that depend on the request alone, in TigerBeetle's order."""
     if not req.id or not req.id.strip() or len(req.id) > 128:
         return _err("id_must_not_be_empty", "id must be 1 to 128 characters", "id")
+    problem = identifier_problem(req.id)
+    if problem:
+        return _err("id_invalid", f"id {problem}", "id")
     problem = metadata_problem(req.metadata)
     if problem:
         return _err("metadata_invalid", problem, "metadata")

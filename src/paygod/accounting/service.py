@@ -50,6 +50,7 @@ from paygod.kernel.errors import (
     Rejected,
 )
 from paygod.kernel.events import EventEnvelope
+from paygod.kernel.identifiers import identifier_problem
 from paygod.kernel.ids import new_id
 
 R = TypeVar("R")
@@ -211,6 +212,13 @@ class AccountingService:
                     "account id must be 1 to 128 characters",
                     code="id_must_not_be_empty",
                     errors=[FieldError(prefix + "/id", "1 to 128 characters")],
+                )
+            problem = identifier_problem(account_id)
+            if problem:
+                raise InvalidInput(
+                    f"account id {problem}",
+                    code="id_invalid",
+                    errors=[FieldError(prefix + "/id", problem)],
                 )
             wanted.append(
                 Account(

@@ -251,3 +251,22 @@ def test_reconciliation_over_http(client: TestClient) -> None:
     assert r.status_code == 201
     report = r.json()
     assert client.get(f"/v1/reconciliations/{report['id']}").json()["id"] == report["id"]
+
+
+@pytest.mark.parametrize("bad_id", ["nul\u0000byte", "pay\u202eout", "a/../b", "..", " padded"])
+def test_ids_that_cannot_be_read_back_or_addressed_are_refused(
+    client: TestClient, kernel: Kernel, bad_id: str
+) -> None:
+    before = kernel.ledger.size
+    for path, body in (
+        ("/v1/accounts", {"id": bad_id, "ledger": "USD", "code": "asset"}),
+        (
+            "/v1/transfers",
+            {"id": bad_id, "debit_account_id": "bank", "credit_account_id": "wallet", "amount": 1},
+        ),
+    ):
+        r = client.post(path, json=body)
+        assert r.status_code == 422, (path, r.text)
+        problem = r.json()
+        assert problem["errors"][0]["pointer"].endswith("/id"), problem
+    assert kernel.ledger.size == before
