@@ -69,7 +69,7 @@ _NULL: "null"
 COMP_OP: "==" | "!=" | "<=" | ">=" | "<" | ">"
 ADD_OP: "+" | "-"
 MUL_OP: "*" | "/"
-NAME: /[A-Za-z_][A-Za-z0-9_]*/
+NAME: /[^\W\d]\w*/
 NUMBER: /(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?/
 STRING: /'[^'\\]*(\\.[^'\\]*)*'/ | /"[^"\\]*(\\.[^"\\]*)*"/
 
@@ -125,12 +125,24 @@ def as_bool(fn: Compiled) -> Callable[[Env], bool]:
 
 
 class ConditionSyntaxError(ValueError):
-    """A condition that does not parse or names something unknown; `column` is 1-based."""
+    """A condition that does not parse or names something unknown.
 
-    def __init__(self, message: str, column: int) -> None:
+    `line` and `column` are 1-based and count within the condition's text; `line` is
+    above 1 only for a condition written over several lines (a YAML `|` block).
+    """
+
+    def __init__(self, message: str, column: int, line: int = 1) -> None:
         super().__init__(message)
         self.message = message
         self.column = column
+        self.line = line
+
+    @property
+    def position(self) -> str:
+        """`column 12`, or `line 2, column 12` for a condition of several lines."""
+        return (
+            f"line {self.line}, column {self.column}" if self.line > 1 else f"column {self.column}"
+        )
 
 
 class EvaluationError(Exception):
@@ -194,23 +206,32 @@ def json_equal(a: Any, b: Any) -> bool:
 
 
 def _compare(op: str, left: Any, right: Any) -> bool:
+    """DESIGN.md §4: numeric when both sides are numbers, ordinal when both are strings,
+    else truthiness.
+
+    "Else truthiness" is the original kernel's last branch (PolicyExpression.cs): `==`
+    and `!=` compare the truthiness of the two sides and an ordering is false. It covers
+    every pair that is not two numbers or two strings (`true == 1`, `"yes" == true`,
+    `"5" == 5`, a missing path against anything), not only pairs with a null. The one
+    refinement: two arrays or two objects compare as JSON values (`[1] == [2]` is
+    false), as the original compares their JSON text.
+    """
     tl, tr = type(left), type(right)
     if (tl is int or tl is float) and (tr is int or tr is float):
         pass  # numeric
     elif tl is str and tr is str:
         pass  # ordinal (code point) comparison, as the original kernel does
-    elif left is None or right is None:
-        # The original kernel falls back to truthiness when one side is missing.
-        if op == "==":
-            return truthy(left) == truthy(right)
-        if op == "!=":
-            return truthy(left) != truthy(right)
-        return False
-    else:
+    elif (tl is list and tr is list) or (tl is dict and tr is dict):
         if op == "==":
             return json_equal(left, right)
         if op == "!=":
             return not json_equal(left, right)
+        return False
+    else:
+        if op == "==":
+            return truthy(left) == truthy(right)
+        if op == "!=":
+            return truthy(left) != truthy(right)
         return False
     if op == "==":
         return bool(left == right)
@@ -371,8 +392,10 @@ class _Compiler:
         self.reads_input = False
 
     def fail(self, node: Tree[Token] | Token, message: str) -> ConditionSyntaxError:
-        column = getattr(node, "column", None) or getattr(getattr(node, "meta", None), "column", 1)
-        return ConditionSyntaxError(message, int(column or 1))
+        meta = getattr(node, "meta", None)
+        column = getattr(node, "column", None) or getattr(meta, "column", 1)
+        line = getattr(node, "line", None) or getattr(meta, "line", 1)
+        return ConditionSyntaxError(message, int(column or 1), int(line or 1))
 
     def compile(self, node: Tree[Token] | Token, scope: frozenset[str]) -> Compiled:
         if isinstance(node, Token):  # pragma: no cover - every token is wrapped by a rule
@@ -721,23 +744,36 @@ def _syntax_message(exc: UnexpectedInput, source: str) -> str:
     return "syntax error"  # pragma: no cover
 
 
+def _end_position(source: str) -> tuple[int, int]:
+    """(line, column) just after the last non-blank character: where the text stopped."""
+    text = source.rstrip()
+    last_line = text.rsplit("\n", 1)[-1]
+    return text.count("\n") + 1, len(last_line) + 1
+
+
 def compile_condition(source: str) -> Condition:
-    """Parse and compile; raise `ConditionSyntaxError` with the 1-based column."""
+    """Parse and compile; raise `ConditionSyntaxError` with the 1-based line and column."""
     try:
         tree = _PARSER.parse(source)
     except UnexpectedInput as exc:
         message = _syntax_message(exc, source)
         column = exc.column if isinstance(exc.column, int) and exc.column > 0 else 0
+        line = exc.line if isinstance(exc.line, int) and exc.line > 0 else 1
         if message == "unexpected end of condition" or column == 0:
-            column = len(source.rstrip()) + 1
-        raise ConditionSyntaxError(message, column) from None
+            line, column = _end_position(source)
+        raise ConditionSyntaxError(message, column, line) from None
     compiler = _Compiler(source)
-    fn = compiler.compile(tree, frozenset())
+    try:
+        fn = compiler.compile(tree, frozenset())
+    except RecursionError:
+        # The parser is a loop, the compiler recurses: a pathologically nested condition
+        # is refused at load like any other unreadable one, never a crash.
+        raise ConditionSyntaxError("condition is nested too deeply", 1) from None
     constant: bool | None = None
     if not compiler.reads_input:
         try:
             constant = truthy(fn({}))
-        except EvaluationError:
+        except (EvaluationError, RecursionError):
             constant = None
     return Condition(source, fn, tuple(compiler.paths.items()), constant, as_bool(fn))
 

@@ -33,7 +33,9 @@ def check(source: str, doc: dict[str, Any], measures: dict[str, Any] | None = No
         ("input.s < 'y'", True),  # ordinal string comparison
         ("input.s > 1", False),  # ordering across types is false
         ("input.flag == true", True),
-        ("input.flag == 1", False),  # a boolean is not a number
+        ("input.flag == 1", True),  # not two numbers: truthiness (DESIGN.md §4)
+        ("input.flag == 0", False),
+        ("input.flag > 0", False),  # ordering across types is false
         ("input.a.missing == false", True),  # missing side: truthiness (original kernel)
         ("input.a.missing == 0", True),
         ("input.a.missing != 'x'", True),
