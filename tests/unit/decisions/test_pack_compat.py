@@ -1,0 +1,206 @@
+"""Regressions found by running packs other authors wrote for the paygod/v1 format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paygod.decisions.conditions import ConditionSyntaxError, compile_condition, make_env
+from paygod.decisions.engine import evaluate
+from paygod.decisions.packs import PackInvalid, compile_pack, load_pack, parse_yaml
+from paygod.decisions.packs import TestCase as Case
+from paygod.decisions.service import pack_subject
+from paygod.decisions.testing import check_matcher, run_case
+
+HEAD = 'api_version: "paygod/v1"\nkind: Pack\nmetadata: {name: "p", version: "1.0.0"}\n'
+
+
+def pack_from(text: str) -> Any:
+    return compile_pack(text.encode("utf-8"), Path("pack.yaml"))
+
+
+def check(source: str, doc: dict[str, Any]) -> bool:
+    return compile_condition(source).test(make_env(doc))
+
+
+# -- comparisons: "numeric when both are numbers, ordinal when both strings, else truthiness"
+
+
+@pytest.mark.parametrize(
+    ("source", "doc", "expected"),
+    [
+        ("input.x == true", {"x": "yes"}, True),
+        ("input.x == true", {"x": 5}, True),
+        ("input.x == false", {"x": 0}, True),
+        ("input.x != true", {"x": "false"}, False),  # a non-empty string is truthy
+        ("input.x == 5", {"x": "5"}, True),  # not two numbers: truthiness
+        ("input.x == 0", {"x": "0"}, False),
+        ("input.x == 'a'", {"x": ["a"]}, True),
+        ("input.x != null", {"x": 0}, False),  # null side: truthiness, as the original
+        ("input.x != null", {"x": "v"}, True),
+        ("input.x < 5", {"x": "3"}, False),  # ordering across types is false
+        ("input.x >= 5", {"x": True}, False),
+        ("input.x < 5", {}, False),
+        ("input.a == input.b", {"a": [1], "b": [2]}, False),  # two arrays: JSON values
+        ("input.a == input.b", {"a": {"k": 1}, "b": {"k": 1.0}}, True),
+        ("input.s < input.t", {"s": "Z", "t": "a"}, True),  # code points, not locale
+        ("input.s > input.t", {"s": "é", "t": "z"}, True),
+        ("1 == 1.0 and -2.5 < -2 and 1e3 == 1000 and 2.5E-1 == 0.25", {}, True),
+    ],
+)
+def test_comparison_semantics(source: str, doc: dict[str, Any], expected: bool) -> None:
+    assert check(source, doc) is expected
+
+
+def test_unicode_letters_are_name_characters_as_in_the_original_lexer() -> None:
+    assert check("input.größe > 1 and input.prénom == 'Zoé'", {"größe": 2, "prénom": "Zoé"})
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "column", "fragment"),
+    [
+        ("input.a\n  and input.b ===", 2, 17, "unexpected character '='"),
+        ("input.a and\n  (input.b or\n", 2, 14, "end of condition"),
+        ("input.a ==", 1, 11, "end of condition"),
+    ],
+)
+def test_syntax_errors_in_multi_line_conditions_name_line_and_column(
+    source: str, line: int, column: int, fragment: str
+) -> None:
+    with pytest.raises(ConditionSyntaxError) as info:
+        compile_condition(source)
+    assert (info.value.line, info.value.column) == (line, column)
+    assert fragment in info.value.message
+
+
+def test_a_pathologically_nested_condition_is_refused_not_a_crash() -> None:
+    with pytest.raises(ConditionSyntaxError, match="nested too deeply"):
+        compile_condition("not " * 5000 + "input.a")
+
+
+# -- YAML as pack authors write it ---------------------------------------------------
+
+
+def test_plain_scalars_are_read_as_yaml_1_2_not_1_1() -> None:
+    data = parse_yaml(
+        b"a: NO\nb: off\nc: yes\nd: 12:30\ne: 010\nf: 1_000\ng: 1e3\nh: 2026-01-28\n"
+        b"i: 0x1f\nj: 0o17\nk: .inf\nl: ~\nm:\nn: True\no: -7\np: 2.50\n",
+        Path("cases.yaml"),
+    ).data
+    assert data == {
+        "a": "NO",
+        "b": "off",
+        "c": "yes",
+        "d": "12:30",
+        "e": 10,
+        "f": "1_000",
+        "g": 1000.0,
+        "h": "2026-01-28",
+        "i": 31,
+        "j": 15,
+        "k": ".inf",
+        "l": None,
+        "m": None,
+        "n": True,
+        "o": -7,
+        "p": 2.5,
+    }
+
+
+def test_duplicate_keys_are_refused_with_their_line_but_merges_are_not() -> None:
+    with pytest.raises(PackInvalid, match=r":3: found duplicate key 'condition'"):
+        parse_yaml(b"rule:\n  condition: a\n  condition: b\n", Path("pack.yaml"))
+    merged = parse_yaml(b"x: &d {k: 1, j: 1}\ny:\n  <<: *d\n  k: 2\n", Path("p.yaml"))
+    assert merged.data["y"] == {"k": 2, "j": 1}
+
+
+def test_bom_and_crlf_load_and_the_digest_is_of_the_exact_bytes() -> None:
+    text = (
+        HEAD + "spec:\n  policy:\n    rules:\n"
+        '      - name: "r"\n        condition: |\n          input.a\n            and input.b\n'
+        '        decision: "allow"\n        reason: "Ok ✅"\n'
+    )
+    raw = b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8")
+    pack = compile_pack(raw, Path("pack.yaml"))
+    assert pack.rules[0].reason == "Ok ✅"
+    assert evaluate(pack, {"a": 1, "b": 1}).verdict.value == "allow"
+    assert pack.digest == __import__("hashlib").sha256(raw).hexdigest()
+
+
+def test_contract_level_packs_load_unchanged() -> None:
+    # The contract asks only for a non-empty name, any rule list, free-form inputs.
+    pack = pack_from(
+        HEAD.replace('name: "p"', 'name: "Data Flow Guard"')
+        + "spec:\n  inputs:\n    - {type: observation, source: catalog}\n"
+        + '    - {name: "scan-report", schema: true}\n'
+        + "  policy:\n    rules: []\n"
+    )
+    assert pack.name == "Data Flow Guard"
+    assert [i.name for i in pack.inputs] == ["scan-report"]
+    result = evaluate(pack, {"scan-report": {}})
+    assert (result.verdict.value, result.rule) == ("error", None)
+    assert "No policy rule matched" in result.reason
+    assert pack_subject("Data Flow Guard") == "urn:paygod:pack:Data%20Flow%20Guard"
+    assert pack_subject("critical-cve-blocker") == "urn:paygod:pack:critical-cve-blocker"
+
+
+def test_a_literal_block_condition_error_names_its_file_line(tmp_path: Path) -> None:
+    text = (
+        HEAD + "spec:\n  policy:\n    rules:\n"
+        "      - name: r\n        condition: |\n          input.a\n            and input.b ==\n"
+        "        decision: allow\n        reason: ok\n"
+    )
+    with pytest.raises(PackInvalid) as info:
+        pack_from(text)
+    assert "pack.yaml:10: line 2, column 17: unexpected end of condition" in info.value.detail
+
+
+def test_a_manifest_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    (tmp_path / "pack.yaml").write_text(
+        HEAD + 'spec: {policy: {rules: [{name: a, condition: "true", decision: allow, reason: r}]}}'
+    )
+    (tmp_path / "manifest.json").write_bytes(b'\xef\xbb\xbf{\r\n  "pack_name": "p"\r\n}\r\n')
+    assert load_pack(tmp_path).manifest == {"pack_name": "p"}
+
+
+# -- matchers ------------------------------------------------------------------------
+
+RECORD = {"decision": "deny", "reason": "HTTP 403 refused (score 9.5)", "rule": "r", "n": 3}
+
+
+@pytest.mark.parametrize(
+    ("matcher", "holds"),
+    [
+        ({"field": "$.reason", "operator": "contains", "value": "403"}, True),
+        ({"field": "reason", "operator": "contains", "value": 403}, True),
+        ({"field": "reason", "operator": "contains", "value": 9.5}, True),
+        ({"field": "reason", "operator": "contains", "value": 404}, False),
+        ({"field": "reason", "operator": "regex", "value": "^HTTP (?=403)"}, True),
+        ({"field": "reason", "operator": "regex", "value": "^(?!HTTP)"}, False),
+        ({"field": "n", "operator": "gt", "value": "2.5"}, True),
+        ({"field": "n", "operator": "lt", "value": "2.5"}, False),
+        ({"field": "n", "operator": "gt", "value": "many"}, False),
+        ({"field": "rule", "operator": "equals", "value": "r"}, True),
+        ({"field": "missing", "operator": "equals", "value": None}, True),
+    ],
+)
+def test_matchers(matcher: dict[str, Any], holds: bool) -> None:
+    assert (check_matcher(RECORD, matcher) is None) is holds
+
+
+def test_matchers_are_checked_when_the_input_is_refused() -> None:
+    pack = pack_from(
+        HEAD + "spec:\n  inputs: [{name: x, schema: {type: object, required: [a]}}]\n"
+        '  policy: {rules: [{name: a, condition: "true", decision: allow, reason: r}]}\n'
+    )
+
+    def case(value: str) -> Case:
+        matchers = ({"field": "reason", "operator": "contains", "value": value},)
+        return Case("c", {"x": {}}, "error", matchers)
+
+    assert run_case(pack, case("invalid input")).status == "pass"
+    failed = run_case(pack, case("not in the reason"))
+    assert failed.status == "fail"
+    assert "reason contains" in failed.failures[0]
