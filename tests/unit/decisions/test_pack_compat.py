@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 
-from paygod.decisions.conditions import ConditionSyntaxError, compile_condition, make_env
+from paygod.decisions.conditions import (
+    ConditionSyntaxError,
+    compile_condition,
+    make_env,
+    parse_dotnet_float,
+)
 from paygod.decisions.engine import evaluate
 from paygod.decisions.packs import PackInvalid, compile_pack, load_pack, parse_yaml
 from paygod.decisions.packs import TestCase as Case
@@ -25,33 +30,102 @@ def check(source: str, doc: dict[str, Any]) -> bool:
     return compile_condition(source).test(make_env(doc))
 
 
-# -- comparisons: "numeric when both are numbers, ordinal when both strings, else truthiness"
+# -- comparisons: the original kernel's CompareExpr (PolicyExpression.cs)
 
 
 @pytest.mark.parametrize(
     ("source", "doc", "expected"),
     [
-        ("input.x == true", {"x": "yes"}, True),
-        ("input.x == true", {"x": 5}, True),
-        ("input.x == false", {"x": 0}, True),
-        ("input.x != true", {"x": "false"}, False),  # a non-empty string is truthy
-        ("input.x == 5", {"x": "5"}, True),  # not two numbers: truthiness
-        ("input.x == 0", {"x": "0"}, False),
-        ("input.x == 'a'", {"x": ["a"]}, True),
-        ("input.x != null", {"x": 0}, False),  # null side: truthiness, as the original
-        ("input.x != null", {"x": "v"}, True),
-        ("input.x < 5", {"x": "3"}, False),  # ordering across types is false
-        ("input.x >= 5", {"x": True}, False),
-        ("input.x < 5", {}, False),
-        ("input.a == input.b", {"a": [1], "b": [2]}, False),  # two arrays: JSON values
-        ("input.a == input.b", {"a": {"k": 1}, "b": {"k": 1.0}}, True),
+        # (a) both sides read as numbers (a JSON number or a numeric string): numeric
+        ("input.x > 5", {"x": "30"}, True),
+        ("input.x == 6", {"x": "5"}, False),
+        ("input.x == 5", {"x": "5"}, True),
+        ("input.x == 2.5", {"x": " 2.5 "}, True),  # leading/trailing white allowed
+        ("input.x == 1000", {"x": "1e3"}, True),
+        ("input.x < 0", {"x": "-4"}, True),
+        ("input.x == 0.5", {"x": ".5"}, True),
+        ("input.x == '30'", {"x": 30}, True),
+        ("input.x < input.y", {"x": "9", "y": "10"}, True),  # numeric, not '9' > '1'
+        ("input.x == 1", {"x": 1 + 1e-10}, True),  # |a - b| < 1e-9
+        ("input.x != 1", {"x": 1 + 1e-10}, False),
+        ("input.x == input.y", {"x": 1, "y": 1 + 1e-10}, True),
+        ("input.x == 1", {"x": 1 + 1e-8}, False),
+        ("input.x > 5", {"x": "0x1F"}, False),  # hex is not NumberStyles.Float: strings
+        ("input.x == 1000", {"x": "1,000"}, False),  # no thousands separators
+        ("input.x == 5", {"x": "\u0665"}, False),  # ASCII digits only (Arabic-Indic five)
+        ("input.x == 1000", {"x": "1_000"}, False),  # Python's float() would accept this
+        ("1 == 1.0 and -2.5 < -2 and 1e3 == 1000 and 2.5E-1 == 0.25", {}, True),
+        # (b) both non-null, not both numbers: string forms, ordinal
+        ("input.x == true", {"x": "yes"}, False),
+        ("input.x == true", {"x": "true"}, True),
+        ("input.x == true", {"x": True}, True),
+        ("input.x == false", {"x": 0}, False),  # '0' vs 'false'
+        ("input.x == true", {"x": 5}, False),
+        ("input.x != true", {"x": "false"}, True),
+        ("input.x == 'a'", {"x": ["a"]}, False),  # '["a"]' vs 'a'
+        ("input.x == '[\"a\"]'", {"x": ["a"]}, True),  # an array as its JSON text
+        ("input.x < 5", {"x": "abc"}, False),  # 'abc' > '5'
+        ("input.x > 5", {"x": "abc"}, True),
+        ("input.x >= 5", {"x": True}, True),  # 'true' > '5'
+        ("input.a == input.b", {"a": [1], "b": [2]}, False),
+        ("input.a == input.b", {"a": {"k": 1}, "b": {"k": 1}}, True),
+        ("input.a == input.b", {"a": {"k": 1, "j": 2}, "b": {"j": 2, "k": 1}}, False),
         ("input.s < input.t", {"s": "Z", "t": "a"}, True),  # code points, not locale
         ("input.s > input.t", {"s": "é", "t": "z"}, True),
-        ("1 == 1.0 and -2.5 < -2 and 1e3 == 1000 and 2.5E-1 == 0.25", {}, True),
+        # (c) a null side (missing path or null): == and != truthiness, ordering false
+        ("input.x == false", {"x": None}, True),
+        ("input.x == false", {}, True),
+        ("input.x != 0", {}, False),
+        ("input.x == 0", {}, True),
+        ("input.x == ''", {}, True),
+        ("input.x != null", {"x": 0}, False),
+        ("input.x != null", {"x": "v"}, True),
+        ("input.x == null", {}, True),
+        ("input.x < 5", {}, False),
+        ("input.x >= 5", {}, False),
+        ("input.x <= null", {}, False),
     ],
 )
 def test_comparison_semantics(source: str, doc: dict[str, Any], expected: bool) -> None:
     assert check(source, doc) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("30", 30.0),
+        (" 2.5 ", 2.5),
+        ("\t-4\n", -4.0),
+        ("+7", 7.0),
+        ("1e3", 1000.0),
+        ("1E-2", 0.01),
+        ("5.", 5.0),
+        (".5", 0.5),
+        ("Infinity", float("inf")),
+        ("-infinity", float("-inf")),
+        ("", None),
+        (" ", None),
+        (".", None),
+        ("1e", None),
+        ("e3", None),
+        ("1 000", None),
+        ("1,5", None),
+        ("0x10", None),
+        ("inf", None),
+        ("1_0", None),
+        ("--1", None),
+        ("\u00a05", None),  # NO-BREAK SPACE is not NumberStyles white space
+        ("yes", None),
+    ],
+)
+def test_numeric_strings_follow_dotnet_double_tryparse(text: str, value: float | None) -> None:
+    assert parse_dotnet_float(text) == value
+
+
+def test_nan_text_is_a_number_that_equals_nothing() -> None:
+    assert parse_dotnet_float("NaN") != parse_dotnet_float("NaN")
+    assert check("input.x == 1", {"x": "NaN"}) is False
+    assert check("input.x != 1", {"x": "NaN"}) is False  # |NaN - 1| >= 1e-9 is false
 
 
 def test_unicode_letters_are_name_characters_as_in_the_original_lexer() -> None:
