@@ -94,36 +94,57 @@ CASES_SCHEMA: dict[str, Any] = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["name", "input", "expected"],
+                # `expect` is accepted for `expected` (the original's memory-waste-guardrails
+                # draft writes it), but not both in one case.
+                "required": ["name", "input"],
+                "if": {"required": ["expect"]},
+                "then": {"not": {"required": ["expected"]}},
+                "else": {"required": ["expected"]},
                 "properties": {
                     "name": {"type": "string"},
                     "description": {"type": "string"},
                     "input": {"type": "object"},
                     "measurements": {"type": "object"},
-                    "expected": {
+                    "expect": {"$ref": "#/$defs/expected"},
+                    "expected": {"$ref": "#/$defs/expected"},
+                },
+            },
+        },
+    },
+    "$defs": {
+        "expected": {
+            "type": "object",
+            "required": ["decision"],
+            "properties": {
+                "decision": {"enum": VERDICTS},
+                "matchers": {
+                    "type": "array",
+                    "items": {
                         "type": "object",
-                        "required": ["decision"],
+                        "required": ["field", "operator", "value"],
                         "properties": {
-                            "decision": {"enum": VERDICTS},
-                            "matchers": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "required": ["field", "operator", "value"],
-                                    "properties": {
-                                        "field": {"type": "string"},
-                                        "operator": {
-                                            "enum": ["equals", "contains", "regex", "gt", "lt"]
-                                        },
-                                        "value": {},
-                                    },
-                                },
-                            },
+                            "field": {"type": "string"},
+                            "operator": {"enum": ["equals", "contains", "regex", "gt", "lt"]},
+                            "value": {},
                         },
                     },
                 },
             },
         },
+    },
+}
+
+LEGACY_DRAFT_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "pre-paygod/v1 draft pack (pack_id/modules)",
+    "type": "object",
+    "required": ["pack_id", "version"],
+    "properties": {
+        "pack_id": {"type": "string", "minLength": 1},
+        "version": {"type": "string", "pattern": SEMVER},
+        "description": {"type": "string"},
+        "modules": {"type": "array"},
+        "tests": {"type": "array"},
     },
 }
 
@@ -141,6 +162,7 @@ MANIFEST_SCHEMA: dict[str, Any] = {
 PACK_VALIDATOR = jsonschema_rs.validator_for(PACK_SCHEMA)
 CASES_VALIDATOR = jsonschema_rs.validator_for(CASES_SCHEMA)
 MANIFEST_VALIDATOR = jsonschema_rs.validator_for(MANIFEST_SCHEMA)
+LEGACY_DRAFT_VALIDATOR = jsonschema_rs.validator_for(LEGACY_DRAFT_SCHEMA)
 
 
 def pointer(path: Any) -> str:

@@ -14,10 +14,18 @@ from paygod.decisions.conditions import (
     parse_dotnet_float,
 )
 from paygod.decisions.engine import evaluate
-from paygod.decisions.packs import PackInvalid, compile_pack, load_pack, parse_yaml
+from paygod.decisions.lint import lint_pack
+from paygod.decisions.packs import (
+    PackInvalid,
+    compile_pack,
+    load_cases,
+    load_pack,
+    parse_yaml,
+    validate_input,
+)
 from paygod.decisions.packs import TestCase as Case
 from paygod.decisions.service import pack_subject
-from paygod.decisions.testing import check_matcher, run_case
+from paygod.decisions.testing import check_matcher, run_case, run_pack_tests
 
 HEAD = 'api_version: "paygod/v1"\nkind: Pack\nmetadata: {name: "p", version: "1.0.0"}\n'
 
@@ -278,3 +286,131 @@ def test_matchers_are_checked_when_the_input_is_refused() -> None:
     failed = run_case(pack, case("not in the reason"))
     assert failed.status == "fail"
     assert "reason contains" in failed.failures[0]
+
+
+# -- input validation: a null member means the same as an absent one
+
+NULLABLE_PACK = """\
+api_version: paygod/v1
+kind: Pack
+metadata: {name: nulls, version: 1.0.0}
+spec:
+  inputs:
+    - name: ev
+      schema:
+        type: object
+        required: [id]
+        properties:
+          id: {type: string}
+          ticket: {type: string}
+          items:
+            type: array
+            items: {type: object, properties: {ref: {type: string}}}
+  policy:
+    rules:
+      - {name: r, condition: "not input.ev.ticket", decision: deny, reason: no ticket}
+"""
+
+
+def test_a_null_member_is_accepted_where_the_schema_only_forbids_its_type() -> None:
+    pack = pack_from(NULLABLE_PACK)
+    assert validate_input(pack, {"ev": {"id": "a", "ticket": None}}) == []
+    assert validate_input(pack, {"ev": {"id": "a", "items": [{"ref": None}]}}) == []
+
+
+def test_a_wrong_non_null_type_is_still_refused_with_its_pointer() -> None:
+    pack = pack_from(NULLABLE_PACK)
+    errors = validate_input(pack, {"ev": {"id": "a", "ticket": None, "items": [{"ref": 5}]}})
+    assert [e.pointer for e in errors] == ["/ev/items/0/ref"]
+    errors = validate_input(pack, {"ev": {"id": "a", "ticket": 7}})
+    assert [e.pointer for e in errors] == ["/ev/ticket"]
+    assert "not of type" in errors[0].message
+
+
+def test_a_null_for_a_required_member_is_still_refused() -> None:
+    pack = pack_from(NULLABLE_PACK)
+    errors = validate_input(pack, {"ev": {"id": None}})
+    assert [e.pointer for e in errors] == ["/ev"]
+    assert '"id" is a required property' in errors[0].message
+
+
+def test_null_array_elements_are_not_removed() -> None:
+    pack = pack_from(NULLABLE_PACK)
+    errors = validate_input(pack, {"ev": {"id": "a", "items": [None]}})
+    assert [e.pointer for e in errors] == ["/ev/items/0"]
+
+
+def test_http_and_cli_share_the_null_rule(tmp_path: Path) -> None:
+    # The service and `paygod test` both call validate_input; the evaluation still
+    # sees the input as sent (the null reads as null: `not input.ev.ticket` holds).
+    pack_dir = tmp_path / "nulls"
+    (pack_dir / "tests").mkdir(parents=True)
+    (pack_dir / "pack.yaml").write_text(NULLABLE_PACK)
+    (pack_dir / "tests" / "cases.yaml").write_text(
+        "cases:\n"
+        "  - name: null ticket\n"
+        "    input: {ev: {id: a, ticket: null}}\n"
+        "    expected: {decision: deny, matchers: [{field: rule, operator: equals, value: r}]}\n"
+        "  - name: wrong type\n"
+        "    input: {ev: {id: a, ticket: 3}}\n"
+        "    expected: {decision: error}\n"
+    )
+    results = run_pack_tests(pack_dir).results
+    assert [r.status for r in results] == ["pass", "pass"]
+    assert "invalid input: /ev/ticket" in results[1].reason
+
+
+# -- case files and packs the original kernel ships
+
+
+def test_expect_is_read_as_expected_but_not_both(tmp_path: Path) -> None:
+    pack_dir = tmp_path / "p"
+    (pack_dir / "tests").mkdir(parents=True)
+    (pack_dir / "pack.yaml").write_text(NULLABLE_PACK)
+    cases = pack_dir / "tests" / "cases.yaml"
+    cases.write_text(
+        "api_version: paygod/v1\nkind: PackTestCases\nmetadata: {pack: nulls}\n"
+        "cases:\n  - name: c\n    input: {ev: {id: a}}\n    expect: {decision: deny}\n"
+    )
+    (case,) = load_cases(pack_dir)
+    assert case.expected == "deny"
+    cases.write_text(
+        "cases:\n  - name: c\n    input: {ev: {id: a}}\n"
+        "    expect: {decision: deny}\n    expected: {decision: allow}\n"
+    )
+    with pytest.raises(PackInvalid, match="/cases/0"):
+        load_cases(pack_dir)
+    cases.write_text("cases:\n  - name: c\n    input: {ev: {id: a}}\n")
+    with pytest.raises(PackInvalid, match='"expected" is a required property'):
+        load_cases(pack_dir)
+
+
+def test_a_legacy_draft_loads_without_rules_and_fails_closed() -> None:
+    pack = pack_from(
+        "pack_id: paygod.x\nversion: 0.1.0\ndescription: 'd'\nmodules: []\ntests: []\n"
+    )
+    assert (pack.name, pack.version, pack.rules, pack.legacy_draft) == (
+        "paygod.x",
+        "0.1.0",
+        (),
+        True,
+    )
+    assert any("no rules are enforced" in f.message for f in lint_pack(pack))
+    with pytest.raises(PackInvalid, match="pack_id"):
+        pack_from("pack_id: ''\nversion: 0.1.0\n")
+    with pytest.raises(PackInvalid):
+        pack_from("description: neither format\n")
+
+
+def test_a_manifest_name_mismatch_is_linted_not_refused(tmp_path: Path) -> None:
+    (tmp_path / "pack.yaml").write_text(NULLABLE_PACK)
+    (tmp_path / "manifest.json").write_text('{"pack_name": "other"}')
+    pack = load_pack(tmp_path)
+    assert pack.name == "nulls"
+    assert any(f.pointer == "/pack_name" for f in lint_pack(pack))
+
+
+def test_unknown_names_are_linted() -> None:
+    pack = pack_from(NULLABLE_PACK.replace("not input.ev.ticket", "examples.pass.present == true"))
+    messages = [f.message for f in lint_pack(pack)]
+    assert any("unknown name 'examples'" in m for m in messages)
