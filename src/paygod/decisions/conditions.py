@@ -8,6 +8,7 @@ is ever passed to `eval`/`exec`. Semantics follow the original paygod/v1 kernel
 
 from __future__ import annotations
 
+import json
 import operator
 import os
 import re
@@ -69,7 +70,7 @@ _NULL: "null"
 COMP_OP: "==" | "!=" | "<=" | ">=" | "<" | ">"
 ADD_OP: "+" | "-"
 MUL_OP: "*" | "/"
-NAME: /[A-Za-z_][A-Za-z0-9_]*/
+NAME: /[^\W\d]\w*/
 NUMBER: /(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?/
 STRING: /'[^'\\]*(\\.[^'\\]*)*'/ | /"[^"\\]*(\\.[^"\\]*)*"/
 
@@ -125,12 +126,24 @@ def as_bool(fn: Compiled) -> Callable[[Env], bool]:
 
 
 class ConditionSyntaxError(ValueError):
-    """A condition that does not parse or names something unknown; `column` is 1-based."""
+    """A condition that does not parse or names something unknown.
 
-    def __init__(self, message: str, column: int) -> None:
+    `line` and `column` are 1-based and count within the condition's text; `line` is
+    above 1 only for a condition written over several lines (a YAML `|` block).
+    """
+
+    def __init__(self, message: str, column: int, line: int = 1) -> None:
         super().__init__(message)
         self.message = message
         self.column = column
+        self.line = line
+
+    @property
+    def position(self) -> str:
+        """`column 12`, or `line 2, column 12` for a condition of several lines."""
+        return (
+            f"line {self.line}, column {self.column}" if self.line > 1 else f"column {self.column}"
+        )
 
 
 class EvaluationError(Exception):
@@ -147,6 +160,8 @@ class Condition:
     constant: bool | None = None  # True/False when the condition never depends on input
     # The condition's truth without a `truthy()` layer when it already returns a bool.
     check: Callable[[Env], bool] = field(default=None)  # type: ignore[assignment]
+    # Names that are not `input`, `measure` or a variable in scope (they read as null).
+    unknown_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.check is None:
@@ -193,36 +208,123 @@ def json_equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def _compare(op: str, left: Any, right: Any) -> bool:
-    tl, tr = type(left), type(right)
-    if (tl is int or tl is float) and (tr is int or tr is float):
-        pass  # numeric
-    elif tl is str and tr is str:
-        pass  # ordinal (code point) comparison, as the original kernel does
-    elif left is None or right is None:
-        # The original kernel falls back to truthiness when one side is missing.
-        if op == "==":
-            return truthy(left) == truthy(right)
-        if op == "!=":
-            return truthy(left) != truthy(right)
-        return False
-    else:
-        if op == "==":
-            return json_equal(left, right)
-        if op == "!=":
-            return not json_equal(left, right)
-        return False
+# -- comparisons: the original kernel's CompareExpr (PolicyExpression.cs) ------------
+#
+# 1. Both sides read as numbers -> numeric. A side reads as a number when it is a JSON
+#    number or a string that .NET `double.TryParse(s, NumberStyles.Float,
+#    CultureInfo.InvariantCulture)` accepts ("30", " 2.5 ", "1e3", "-4", ".5", "5.").
+#    Both are taken as doubles; `==` is |a - b| < 1e-9 and `!=` is |a - b| >= 1e-9.
+# 2. Else, both sides non-null -> their string forms compared ordinally (by code point):
+#    a string as itself, a boolean as "true"/"false", a number as its JSON text, an array
+#    or object as its compact JSON text (keys in document order).
+# 3. Else (a null side: a missing path or `null`) -> `==`/`!=` compare truthiness and every
+#    ordering is false.
+
+EPSILON = 1e-9
+
+# NumberStyles.Float: leading/trailing white (U+0009..U+000D, U+0020), a leading sign,
+# a decimal point and an exponent; ASCII digits only; no thousands separators, no hex.
+_DOTNET_WHITE = "\t\n\v\f\r "
+_DOTNET_FLOAT = re.compile(
+    r"[\t\n\v\f\r ]*(?:[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+    r"|[+-]?[Ii][Nn][Ff][Ii][Nn][Ii][Tt][Yy]|[+-]?[Nn][Aa][Nn])[\t\n\v\f\r ]*"
+)
+
+
+def parse_dotnet_float(text: str) -> float | None:
+    """`text` as .NET double.TryParse(NumberStyles.Float, InvariantCulture) reads it."""
+    if _DOTNET_FLOAT.fullmatch(text) is None:
+        return None
+    return float(text.strip(_DOTNET_WHITE))
+
+
+def _to_double(value: int) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
+
+
+def as_number(value: Any) -> float | None:
+    """The original's `AsNumber`: a JSON number, or a string that parses as one."""
+    t = type(value)
+    if t is float:
+        return value  # type: ignore[no-any-return]
+    if t is int:
+        return _to_double(value)
+    if t is str:
+        return parse_dotnet_float(value)
+    return None
+
+
+def as_text(value: Any) -> str:
+    """The original's `AsString` of a non-null value."""
+    t = type(value)
+    if t is str:
+        return value  # type: ignore[no-any-return]
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _ordered(op: str, cmp: int) -> bool:
     if op == "==":
-        return bool(left == right)
+        return cmp == 0
     if op == "!=":
-        return bool(left != right)
+        return cmp != 0
     if op == "<":
-        return bool(left < right)
+        return cmp < 0
     if op == "<=":
-        return bool(left <= right)
+        return cmp <= 0
     if op == ">":
-        return bool(left > right)
-    return bool(left >= right)
+        return cmp > 0
+    return cmp >= 0
+
+
+def _numeric(op: str, a: float, b: float) -> bool:
+    if op == "==":
+        return abs(a - b) < EPSILON
+    if op == "!=":
+        return abs(a - b) >= EPSILON
+    if op == "<":
+        return a < b
+    if op == "<=":
+        return a <= b
+    if op == ">":
+        return a > b
+    return a >= b
+
+
+def _truthiness(op: str, left: Any, right: Any) -> bool:
+    if op == "==":
+        return truthy(left) == truthy(right)
+    if op == "!=":
+        return truthy(left) != truthy(right)
+    return False
+
+
+def _compare(op: str, left: Any, right: Any) -> bool:
+    """`left OP right` exactly as the original kernel's CompareExpr (see above)."""
+    ln = as_number(left)
+    if ln is not None:
+        rn = as_number(right)
+        if rn is not None:
+            return _numeric(op, ln, rn)
+    if left is None or right is None:
+        return _truthiness(op, left, right)
+    ls, rs = as_text(left), as_text(right)
+    return _ordered(op, (ls > rs) - (ls < rs))
+
+
+def _compare_text_constant(op: str, left: Any, text: str) -> bool:
+    """`left OP 'text'` for a string literal that does not read as a number: the numeric
+    branch cannot apply, so only the string and null branches remain."""
+    if left is None:
+        return _truthiness(op, left, text)
+    ls = left if type(left) is str else as_text(left)
+    return _ordered(op, (ls > text) - (ls < text))
 
 
 # C-implemented comparisons for the `path OP number` fast path (no Python frame per call).
@@ -369,10 +471,15 @@ class _Compiler:
         self.source = source
         self.paths: dict[str, Compiled] = {}
         self.reads_input = False
+        # Names that are neither a root nor a variable in scope: they read as null, as
+        # the original's ResolveVar does (`examples.pass.present`); lint warns about them.
+        self.unknown: dict[str, None] = {}
 
     def fail(self, node: Tree[Token] | Token, message: str) -> ConditionSyntaxError:
-        column = getattr(node, "column", None) or getattr(getattr(node, "meta", None), "column", 1)
-        return ConditionSyntaxError(message, int(column or 1))
+        meta = getattr(node, "meta", None)
+        column = getattr(node, "column", None) or getattr(meta, "column", 1)
+        line = getattr(node, "line", None) or getattr(meta, "line", 1)
+        return ConditionSyntaxError(message, int(column or 1), int(line or 1))
 
     def compile(self, node: Tree[Token] | Token, scope: frozenset[str]) -> Compiled:
         if isinstance(node, Token):  # pragma: no cover - every token is wrapped by a rule
@@ -458,9 +565,7 @@ class _Compiler:
     def c_var(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
         name = str(node.children[0])
         if name not in scope and name not in ROOTS:
-            raise self.fail(
-                node.children[0], f"unknown name {name!r} (expected input, measure or a variable)"
-            )
+            self.unknown.setdefault(name, None)
         if name not in scope:
             self.reads_input = True
             self.paths.setdefault(name, lambda env: env.get(name))
@@ -471,9 +576,7 @@ class _Compiler:
         if path is not None:
             root, keys = path
             if root not in scope and root not in ROOTS:
-                raise self.fail(
-                    node, f"unknown name {root!r} (expected input, measure or a variable)"
-                )
+                self.unknown.setdefault(root, None)
             return self._path_getter(root, keys, scope)
         inner = self.compile(node.children[0], scope)
         key = str(node.children[1])
@@ -532,19 +635,57 @@ class _Compiler:
         right = self.compile(right_node, scope)
         constant = self._constant(right_node)
         if is_number(constant):
-            # The common case `path OP number`: skip the generic dispatch.
-            number = constant
-            numeric = _NUMERIC_OPS[op]
+            # The common case `path OP number`: skip the generic dispatch for a number.
+            number = float(constant)
+            if op == "==":
 
-            def compare_number(env: Env) -> bool:
-                v = left(env)
-                t = type(v)
-                if t is int or t is float:
-                    return numeric(v, number)
-                return _compare(op, v, number)
+                def compare_number(env: Env) -> bool:
+                    v = left(env)
+                    t = type(v)
+                    if t is float or t is int:
+                        try:
+                            e: float = v - number
+                        except OverflowError:
+                            return _compare(op, v, number)
+                        return -EPSILON < e < EPSILON
+                    return _compare(op, v, number)
+
+            elif op == "!=":
+
+                def compare_number(env: Env) -> bool:
+                    v = left(env)
+                    t = type(v)
+                    if t is float or t is int:
+                        try:
+                            d: float = v - number
+                        except OverflowError:
+                            return _compare(op, v, number)
+                        return d >= EPSILON or d <= -EPSILON
+                    return _compare(op, v, number)
+
+            else:
+                numeric = _NUMERIC_OPS[op]
+
+                def compare_number(env: Env) -> bool:
+                    v = left(env)
+                    t = type(v)
+                    if t is float:
+                        return numeric(v, number)
+                    if t is int:
+                        return numeric(_to_double(v), number)
+                    return _compare(op, v, number)
 
             return _boolean(compare_number)
+        text = self._text_constant(right_node)
+        if text is not None and parse_dotnet_float(text) is None:
+            return _boolean(lambda env: _compare_text_constant(op, left(env), text))
         return _boolean(lambda env: _compare(op, left(env), right(env)))
+
+    def _text_constant(self, node: Tree[Token] | Token) -> str | None:
+        if isinstance(node, Tree) and node.data == "string":
+            value = self.compile(node, frozenset())({})
+            return value if type(value) is str else None
+        return None
 
     def _constant(self, node: Tree[Token] | Token) -> Any:
         if isinstance(node, Tree) and node.data == "number":
@@ -721,25 +862,45 @@ def _syntax_message(exc: UnexpectedInput, source: str) -> str:
     return "syntax error"  # pragma: no cover
 
 
+def _end_position(source: str) -> tuple[int, int]:
+    """(line, column) just after the last non-blank character: where the text stopped."""
+    text = source.rstrip()
+    last_line = text.rsplit("\n", 1)[-1]
+    return text.count("\n") + 1, len(last_line) + 1
+
+
 def compile_condition(source: str) -> Condition:
-    """Parse and compile; raise `ConditionSyntaxError` with the 1-based column."""
+    """Parse and compile; raise `ConditionSyntaxError` with the 1-based line and column."""
     try:
         tree = _PARSER.parse(source)
     except UnexpectedInput as exc:
         message = _syntax_message(exc, source)
         column = exc.column if isinstance(exc.column, int) and exc.column > 0 else 0
+        line = exc.line if isinstance(exc.line, int) and exc.line > 0 else 1
         if message == "unexpected end of condition" or column == 0:
-            column = len(source.rstrip()) + 1
-        raise ConditionSyntaxError(message, column) from None
+            line, column = _end_position(source)
+        raise ConditionSyntaxError(message, column, line) from None
     compiler = _Compiler(source)
-    fn = compiler.compile(tree, frozenset())
+    try:
+        fn = compiler.compile(tree, frozenset())
+    except RecursionError:
+        # The parser is a loop, the compiler recurses: a pathologically nested condition
+        # is refused at load like any other unreadable one, never a crash.
+        raise ConditionSyntaxError("condition is nested too deeply", 1) from None
     constant: bool | None = None
     if not compiler.reads_input:
         try:
             constant = truthy(fn({}))
-        except EvaluationError:
+        except (EvaluationError, RecursionError):
             constant = None
-    return Condition(source, fn, tuple(compiler.paths.items()), constant, as_bool(fn))
+    return Condition(
+        source,
+        fn,
+        tuple(compiler.paths.items()),
+        constant,
+        as_bool(fn),
+        tuple(compiler.unknown),
+    )
 
 
 def make_env(input_doc: Mapping[str, Any], measures: Mapping[str, Any] | None = None) -> Env:

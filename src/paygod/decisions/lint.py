@@ -46,8 +46,31 @@ def lint_pack(pack: Pack) -> list[LintFinding]:
     declared = {i.name: i.schema for i in pack.inputs}
     always_from: str | None = None
     seen_conditions: dict[str, str] = {}
+    if pack.legacy_draft:
+        findings.append(
+            LintFinding("", "", "pre-paygod/v1 draft (pack_id/modules): no rules are enforced")
+        )
+    manifest_name = (pack.manifest or {}).get("pack_name")
+    if manifest_name is not None and manifest_name != pack.name:
+        findings.append(
+            LintFinding(
+                "",
+                "/pack_name",
+                f"manifest.json pack_name {manifest_name!r} differs from metadata.name "
+                f"{pack.name!r}",
+            )
+        )
     for rule in pack.rules:
         base = f"/spec/policy/rules/{rule.index}"
+        for unknown in rule.condition.unknown_names:
+            findings.append(
+                LintFinding(
+                    rule.name,
+                    f"{base}/condition",
+                    f"unknown name {unknown!r} (not input, measure or a variable): "
+                    "it reads as null",
+                )
+            )
         if always_from is not None:
             findings.append(
                 LintFinding(

@@ -22,6 +22,7 @@ from paygod.decisions.conditions import ConditionSyntaxError, compile_condition
 from paygod.decisions.model import Pack, PackInput, Rule, Verdict
 from paygod.decisions.schemas import (
     CASES_VALIDATOR,
+    LEGACY_DRAFT_VALIDATOR,
     MANIFEST_VALIDATOR,
     PACK_VALIDATOR,
     pointer,
@@ -44,13 +45,80 @@ class PackInvalid(InvalidInput):
 
 
 class _JsonSafeLoader(yaml.SafeLoader):
-    """SafeLoader without the YAML 1.1 timestamp rule: dates stay strings, as in JSON."""
+    """SafeLoader reading plain scalars as YAML 1.2 (core schema) does, the way JSON would.
+
+    PyYAML implements YAML 1.1, whose implicit types surprise pack authors: `NO` (Norway)
+    and `yes`/`on`/`off` become booleans, `12:30` the integer 750, `010` the integer 8,
+    `1_000` the integer 1000, `2026-01-28` a date, while `1e3` stays a string. Packs and
+    their cases are written for the paygod/v1 format, not for YAML 1.1, so only the YAML
+    1.2 core forms are resolved: true/false, null/~, decimal, 0o octal and 0x hex
+    integers, and floats with an optional exponent. `.inf`/`.nan` stay strings: they are
+    not JSON values and could not be hashed or recorded.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # YAML requires unique keys but PyYAML keeps the last one silently: a rule with
+        # two `condition:` keys would be read one way by its reviewer, another by us.
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *anchor` keys may be overridden by the mapping's own
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str | int | float | bool) or key is None:
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping",
+                        node.start_mark,
+                        f"found duplicate key {key!r}",
+                        key_node.start_mark,
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
-_JsonSafeLoader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
-}
+def _yaml12_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
+    text = str(loader.construct_scalar(node))  # type: ignore[arg-type]
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("+-")
+    if digits.startswith("0o"):
+        return sign * int(digits[2:], 8)
+    if digits.startswith("0x"):
+        return sign * int(digits[2:], 16)
+    return sign * int(digits, 10)
+
+
+_YAML12_RESOLVERS: list[tuple[str, str, str]] = [
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", "~nN"),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    (
+        "tag:yaml.org,2002:float",
+        r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$",
+        "-+.0123456789",
+    ),
+]
+
+
+def _install_yaml12_resolvers() -> None:
+    import re
+
+    resolvers: dict[Any, list[tuple[str, Any]]] = {}
+    for key, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
+        kept = [(tag, rx) for tag, rx in entries if not tag.startswith("tag:yaml.org,2002:")]
+        kept += [(t, rx) for t, rx in entries if t == "tag:yaml.org,2002:merge"]
+        kept += [(t, rx) for t, rx in entries if t == "tag:yaml.org,2002:value"]
+        if kept:
+            resolvers[key] = kept
+    _JsonSafeLoader.yaml_implicit_resolvers = resolvers
+    for tag, pattern, first in _YAML12_RESOLVERS:
+        # add_implicit_resolver appends, so the int rule is tried before the float rule;
+        # "" is the key PyYAML looks up for an empty scalar (`key:` is null).
+        starts = [*first, ""] if tag.endswith(":null") else list(first)
+        _JsonSafeLoader.add_implicit_resolver(tag, re.compile(pattern), starts)
+    _JsonSafeLoader.add_constructor("tag:yaml.org,2002:int", _yaml12_int)
+
+
+_install_yaml12_resolvers()
 
 
 @dataclass(frozen=True)
@@ -59,12 +127,11 @@ class YamlDocument:
     data: Any
     node: yaml.Node | None
 
-    def line(self, json_pointer: str) -> int | None:
-        """1-based line of the value at `json_pointer`, or of its nearest existing parent."""
+    def node_at(self, json_pointer: str) -> yaml.Node | None:
+        """The YAML node of the value at `json_pointer`, or of its nearest existing parent."""
         node = self.node
         if node is None:
             return None
-        best = node.start_mark.line + 1
         for raw in [p for p in json_pointer.split("/")[1:]]:
             part = raw.replace("~1", "/").replace("~0", "~")
             child: yaml.Node | None = None
@@ -80,13 +147,31 @@ class YamlDocument:
             if child is None:
                 break
             node = child
-            best = node.start_mark.line + 1
-        return best
+        return node
 
-    def error(self, json_pointer: str, message: str) -> FieldError:
-        line = self.line(json_pointer)
+    def line(self, json_pointer: str) -> int | None:
+        """1-based line of the value at `json_pointer`, or of its nearest existing parent."""
+        node = self.node_at(json_pointer)
+        return None if node is None else node.start_mark.line + 1
+
+    def error(self, json_pointer: str, message: str, *, line: int | None = None) -> FieldError:
+        line = line or self.line(json_pointer)
         where = f"{self.path.name}:{line}" if line else self.path.name
         return FieldError(json_pointer, f"{where}: {message}")
+
+    def condition_error(self, json_pointer: str, exc: ConditionSyntaxError) -> FieldError:
+        """A condition's syntax error, on the file line of the offending text when known.
+
+        A `|` block keeps the condition's lines as they are in the file, one below the
+        indicator, so the error names that exact line; other styles (plain, quoted, `>`
+        folded) name the line where the condition starts. The column always counts
+        within the condition's text.
+        """
+        node = self.node_at(json_pointer)
+        line: int | None = None
+        if isinstance(node, yaml.ScalarNode) and node.style == "|":
+            line = node.start_mark.line + 1 + exc.line
+        return self.error(json_pointer, f"{exc.position}: {exc.message}", line=line)
 
 
 def read_yaml(path: Path) -> YamlDocument:
@@ -142,6 +227,8 @@ def compile_pack(
     doc = parse_yaml(source, path)
     if not isinstance(doc.data, dict):
         raise _fail(doc, [doc.error("", "a pack must be a YAML mapping")])
+    if "api_version" not in doc.data and "pack_id" in doc.data:
+        return _compile_legacy_draft(doc, source, path, manifest)
     errors = [doc.error(ptr, msg) for ptr, msg in schema_errors(PACK_VALIDATOR, doc.data)]
     if errors:
         raise _fail(doc, errors)
@@ -159,7 +246,7 @@ def compile_pack(
         try:
             condition = compile_condition(raw_rule["condition"])
         except ConditionSyntaxError as exc:
-            errors.append(doc.error(f"{base}/condition", f"column {exc.column}: {exc.message}"))
+            errors.append(doc.condition_error(f"{base}/condition", exc))
             continue
         rules.append(
             Rule(index, name, condition, Verdict(raw_rule["decision"]), raw_rule["reason"])
@@ -168,7 +255,9 @@ def compile_pack(
     validators: dict[str, Any] = {}
     input_names: set[str] = set()
     for index, raw_input in enumerate(data["spec"].get("inputs") or []):
-        name = raw_input["name"]
+        name = raw_input.get("name")
+        if name is None:
+            continue  # descriptive only: nothing to key the request's input by
         if name in input_names:
             errors.append(doc.error(f"/spec/inputs/{index}/name", f"duplicate input {name!r}"))
         input_names.add(name)
@@ -207,6 +296,37 @@ def compile_pack(
     )
 
 
+def _compile_legacy_draft(
+    doc: YamlDocument, source: bytes, path: Path, manifest: Mapping[str, Any] | None
+) -> Pack:
+    """The pre-paygod/v1 draft format (`pack_id`, `version`, `description`, `modules`,
+    `tests`) that the original kernel still ships under packs/_drafts.
+
+    The original reads any YAML mapping as a pack, ignoring what it does not know, so a
+    draft loads there as a pack without rules. The same here, with the mapping of the
+    original's migration notes (pack_id -> metadata.name, version -> metadata.version):
+    `modules` hold no conditions, so nothing is enforced and every verdict is `error`
+    (no rule matched: failing closed). Lint says so.
+    """
+    errors = [doc.error(ptr, msg) for ptr, msg in schema_errors(LEGACY_DRAFT_VALIDATOR, doc.data)]
+    if errors:
+        raise _fail(doc, errors)
+    data: dict[str, Any] = doc.data
+    return Pack(
+        name=data["pack_id"],
+        version=data["version"],
+        description=data.get("description", ""),
+        digest=pack_digest(source),
+        source=source,
+        inputs=(),
+        rules=(),
+        path=path.parent,
+        document=data,
+        manifest=manifest,
+        legacy_draft=True,
+    )
+
+
 def load_pack(directory: Path) -> Pack:
     """Load `DIR/pack.yaml` (+ optional manifest.json); raise `PackInvalid` precisely."""
     pack_file = directory / PACK_FILE
@@ -220,21 +340,22 @@ def load_pack(directory: Path) -> Pack:
         source = pack_file.read_bytes()
     except OSError as exc:
         raise PackInvalid(f"cannot read {pack_file}: {exc.strerror or exc}") from None
-    pack = compile_pack(source, pack_file, manifest=manifest)
-    if manifest is not None and manifest.get("pack_name") not in (None, pack.name):
-        raise PackInvalid(
-            f"{directory / MANIFEST_FILE}: pack_name {manifest.get('pack_name')!r} "
-            f"does not match metadata.name {pack.name!r}",
-            errors=[FieldError("/pack_name", "does not match pack.yaml metadata.name")],
-        )
-    return pack
+    # A manifest whose pack_name differs from metadata.name is reported by lint, not
+    # refused: the original kernel never reads manifest.json to decide, and its own
+    # iso27001-policy-review pack ships pack_name 'iso27001-policy-review' for
+    # metadata.name 'iso27001-policy-review-a5-1'.
+    return compile_pack(source, pack_file, manifest=manifest)
 
 
 def load_manifest(directory: Path) -> dict[str, Any] | None:
     path = directory / MANIFEST_FILE
     if not path.is_file():
         return None
-    value = parse_json(path.read_bytes(), source=str(path))
+    raw = path.read_bytes()
+    # RFC 8259 §8.1 lets a parser ignore a byte order mark; Windows tools write one
+    # (the reference manifests were written by PowerShell) and the manifest is never
+    # hashed, so it is dropped here rather than refused.
+    value = parse_json(raw.removeprefix(b"\xef\xbb\xbf"), source=str(path))
     problems = schema_errors(MANIFEST_VALIDATOR, value)
     if problems:
         ptr, msg = problems[0]
@@ -270,17 +391,32 @@ def load_cases(directory: Path) -> list[TestCase]:
     errors = [doc.error(ptr, msg) for ptr, msg in schema_errors(CASES_VALIDATOR, doc.data)]
     if errors:
         raise _fail(doc, errors)
-    return [
-        TestCase(
-            name=case["name"],
-            input=case["input"],
-            expected=case["expected"]["decision"],
-            matchers=tuple(case["expected"].get("matchers") or ()),
-            measurements=case.get("measurements") or {},
-            description=case.get("description", ""),
+    cases: list[TestCase] = []
+    for case in doc.data["cases"]:
+        # `expect` is read as `expected` (the original's own memory-waste-guardrails
+        # draft spells it so); the schema refuses a case that has both.
+        expected = case["expected"] if "expected" in case else case["expect"]
+        cases.append(
+            TestCase(
+                name=case["name"],
+                input=case["input"],
+                expected=expected["decision"],
+                matchers=tuple(expected.get("matchers") or ()),
+                measurements=case.get("measurements") or {},
+                description=case.get("description", ""),
+            )
         )
-        for case in doc.data["cases"]
-    ]
+    return cases
+
+
+def _without_nulls(value: Any) -> Any:
+    """`value` with every null-valued object member removed, at any depth (array
+    elements are kept, null or not: only object members can be absent)."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 def validate_input(pack: Pack, document: Any) -> list[FieldError]:
@@ -296,7 +432,19 @@ def validate_input(pack: Pack, document: Any) -> list[FieldError]:
         validator = pack.validators.get(declared.name)
         if validator is None:
             continue
-        for error in validator.iter_errors(document[declared.name]):
+        value = document[declared.name]
+        if validator.is_valid(value):
+            continue
+        # In paygod/v1 a null member means the same as an absent one (a missing path
+        # reads as null), so an input that fails its schema is checked again with its
+        # null object members removed and accepted if that passes; evaluation still
+        # sees the input as sent. `change_request_id: null` under {type: string} passes.
+        if value is None:
+            if declared.required:
+                errors.append(FieldError(f"/{declared.name}", "required input is missing"))
+            continue
+        stripped = _without_nulls(value)
+        for error in validator.iter_errors(stripped):
             errors.append(
                 FieldError(
                     f"/{declared.name}{pointer(error.instance_path)}",

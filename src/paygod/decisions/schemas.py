@@ -27,10 +27,9 @@ PACK_SCHEMA: dict[str, Any] = {
             "type": "object",
             "required": ["name", "version"],
             "properties": {
-                "name": {
-                    "type": "string",
-                    "pattern": r"^[a-z0-9][a-z0-9._-]{0,127}$",
-                },
+                # The contract asks only for a non-empty string: "Data Flow Guard" and
+                # "PII_guard" are names other kernels accept, so they load here too.
+                "name": {"type": "string", "minLength": 1},
                 "version": {"type": "string", "pattern": SEMVER},
                 "description": {"type": "string"},
                 "maintainer": {"type": "string"},
@@ -44,14 +43,15 @@ PACK_SCHEMA: dict[str, Any] = {
                 "inputs": {
                     "type": "array",
                     "items": {
+                        # The contract leaves inputs open; an input without a name only
+                        # documents where data comes from and is not checked.
                         "type": "object",
-                        "required": ["name"],
                         "properties": {
-                            "name": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
+                            "name": {"type": "string", "minLength": 1},
                             "type": {"type": "string"},
                             "source": {"type": "string"},
                             "required": {"type": "boolean"},
-                            "schema": {"type": "object"},
+                            "schema": {"type": ["object", "boolean"]},
                         },
                     },
                 },
@@ -61,8 +61,9 @@ PACK_SCHEMA: dict[str, Any] = {
                     "required": ["rules"],
                     "properties": {
                         "rules": {
+                            # No minItems: the contract allows an empty list, whose every
+                            # verdict is `error` (no rule matched).
                             "type": "array",
-                            "minItems": 1,
                             "items": {
                                 "type": "object",
                                 "additionalProperties": False,
@@ -93,36 +94,57 @@ CASES_SCHEMA: dict[str, Any] = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["name", "input", "expected"],
+                # `expect` is accepted for `expected` (the original's memory-waste-guardrails
+                # draft writes it), but not both in one case.
+                "required": ["name", "input"],
+                "if": {"required": ["expect"]},
+                "then": {"not": {"required": ["expected"]}},
+                "else": {"required": ["expected"]},
                 "properties": {
-                    "name": {"type": "string", "minLength": 1},
+                    "name": {"type": "string"},
                     "description": {"type": "string"},
                     "input": {"type": "object"},
                     "measurements": {"type": "object"},
-                    "expected": {
+                    "expect": {"$ref": "#/$defs/expected"},
+                    "expected": {"$ref": "#/$defs/expected"},
+                },
+            },
+        },
+    },
+    "$defs": {
+        "expected": {
+            "type": "object",
+            "required": ["decision"],
+            "properties": {
+                "decision": {"enum": VERDICTS},
+                "matchers": {
+                    "type": "array",
+                    "items": {
                         "type": "object",
-                        "required": ["decision"],
+                        "required": ["field", "operator", "value"],
                         "properties": {
-                            "decision": {"enum": VERDICTS},
-                            "matchers": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "required": ["field", "operator", "value"],
-                                    "properties": {
-                                        "field": {"type": "string", "minLength": 1},
-                                        "operator": {
-                                            "enum": ["equals", "contains", "regex", "gt", "lt"]
-                                        },
-                                        "value": {},
-                                    },
-                                },
-                            },
+                            "field": {"type": "string"},
+                            "operator": {"enum": ["equals", "contains", "regex", "gt", "lt"]},
+                            "value": {},
                         },
                     },
                 },
             },
         },
+    },
+}
+
+LEGACY_DRAFT_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "pre-paygod/v1 draft pack (pack_id/modules)",
+    "type": "object",
+    "required": ["pack_id", "version"],
+    "properties": {
+        "pack_id": {"type": "string", "minLength": 1},
+        "version": {"type": "string", "pattern": SEMVER},
+        "description": {"type": "string"},
+        "modules": {"type": "array"},
+        "tests": {"type": "array"},
     },
 }
 
@@ -140,6 +162,7 @@ MANIFEST_SCHEMA: dict[str, Any] = {
 PACK_VALIDATOR = jsonschema_rs.validator_for(PACK_SCHEMA)
 CASES_VALIDATOR = jsonschema_rs.validator_for(CASES_SCHEMA)
 MANIFEST_VALIDATOR = jsonschema_rs.validator_for(MANIFEST_SCHEMA)
+LEGACY_DRAFT_VALIDATOR = jsonschema_rs.validator_for(LEGACY_DRAFT_SCHEMA)
 
 
 def pointer(path: Any) -> str:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from paygod.canonical import CanonicalizationError, sha256_hex
 from paygod.decisions.engine import evaluate, evaluate_set
@@ -46,7 +47,9 @@ HEAD_REUSE_SECONDS = 1.0
 
 
 def pack_subject(name: str) -> str:
-    return f"urn:paygod:pack:{name}"
+    # Pack names are any non-empty string (the paygod/v1 contract); percent-encoding
+    # keeps the subject a URN. Names of [A-Za-z0-9._-] are unchanged by it.
+    return f"urn:paygod:pack:{quote(name, safe='')}"
 
 
 class DecisionService:
