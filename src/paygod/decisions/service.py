@@ -157,6 +157,14 @@ class DecisionService:
             raise InvalidInput("invalid decision request", errors=unhashable)
         try:
             input_hash = sha256_hex(input)
+        except CanonicalizationError as exc:
+            raise InvalidInput(
+                "the request has no RFC 8785 form",
+                errors=[FieldError("/input" + exc.pointer, str(exc))],
+            ) from None
+        try:
+            # Its members are the body's own (input_hash stands in for input), so a pointer
+            # into it is a pointer into the request body.
             request_hash = sha256_hex(
                 {
                     "subject": subject,
@@ -167,7 +175,7 @@ class DecisionService:
             )
         except CanonicalizationError as exc:
             raise InvalidInput(
-                "the request has no RFC 8785 form", errors=[FieldError("", str(exc))]
+                "the request has no RFC 8785 form", errors=[FieldError(exc.pointer, str(exc))]
             ) from None
         if idempotency_key is not None:
             existing = self.index.by_key(tenant_id, idempotency_key)

@@ -249,8 +249,14 @@ def test_numbers_without_an_exact_json_form_are_422_not_500(service: DecisionSer
     with pytest.raises(InvalidInput) as info:
         decide(service, "big", input=big)
     assert [e.pointer for e in info.value.errors] == ["/input/payment/extra/n"]
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as info:
         decide(service, "surrogate", context={"note": "\ud800"})
+    assert [e.pointer for e in info.value.errors] == ["/context/note"]
+    lone = payment()
+    lone["payment"]["memo"] = ["ok", "\udc00"]
+    with pytest.raises(InvalidInput) as info:
+        decide(service, "surrogate-input", input=lone)
+    assert [e.pointer for e in info.value.errors] == ["/input/payment/memo/1"]
     assert service.ledger.size == 0
 
 
