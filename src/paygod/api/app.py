@@ -90,6 +90,7 @@ def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -
     app.include_router(health.router)
     app.include_router(v1_router())
     app.include_router(payments.webhooks)
+    problems.document_problems(app)
     # Added first, so it runs inside EdgeMiddleware (request id, body limit, metrics).
     app.add_middleware(HotPaths)
     app.add_middleware(

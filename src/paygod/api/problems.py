@@ -123,3 +123,60 @@ def install(app: FastAPI) -> None:
             detail="an unexpected error occurred; it has been logged with the request id",
             instance=request.url.path,
         )
+
+
+# RFC 9457 §3, as every error response of this API is written (problem_response).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "format": "uri-reference"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["pointer", "message"],
+                "properties": {"pointer": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Say in the OpenAPI document what every operation really answers on failure.
+
+    FastAPI documents a 422 as `application/json` HTTPValidationError, which this API never
+    sends, and nothing else; a client generator or a schema-conformance check (schemathesis)
+    then meets undocumented statuses and content types. Every operation gets the 422 as
+    problem+json and a `default` problem+json response for the other errors (401, 403, 404,
+    409, 413, 429, 503), unless it documents its own."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        problem = {
+            PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}},
+        }
+        for item in schema.get("paths", {}).values():
+            for method, operation in item.items():
+                if method not in {"get", "put", "post", "delete", "patch"}:
+                    continue
+                responses = operation.setdefault("responses", {})
+                if "422" in responses:
+                    responses["422"] = {"description": "Invalid input", "content": problem}
+                responses.setdefault("default", {"description": "Error", "content": problem})
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema["components"]["schemas"].pop(name, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

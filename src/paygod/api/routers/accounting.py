@@ -181,7 +181,18 @@ async def balance(
     return found.as_dict()
 
 
-@router.get("/accounts/{account_id}/statement", summary="Opening balance, lines, closing")
+# Both routes answer CSV when asked (?format=csv): documented, so clients and
+# schema-conformance checks expect that content type too.
+JSON_OR_CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}
+}
+
+
+@router.get(
+    "/accounts/{account_id}/statement",
+    summary="Opening balance, lines, closing",
+    responses=JSON_OR_CSV,
+)
 async def statement(
     account_id: str,
     tenant: Tenant,
@@ -290,7 +301,11 @@ async def create_transfer(
     return _results([result])[0]
 
 
-@router.get("/transfers", summary="List transfers, or export them (?format=csv|json)")
+@router.get(
+    "/transfers",
+    summary="List transfers, or export them (?format=csv|json)",
+    responses=JSON_OR_CSV,
+)
 async def list_transfers(
     tenant: Tenant,
     owner: Owner,

@@ -20,12 +20,44 @@ async def healthz() -> dict[str, str]:
     return {"status": "pass", "version": __version__}
 
 
-@router.get("/readyz", summary="Readiness: every required dependency answers")
+class HealthResponse(JSONResponse):
+    """The media type of the health check response format (draft-inadarei-api-health-check)."""
+
+    media_type = "application/health+json"
+
+
+_HEALTH_BODY = {
+    "content": {
+        "application/health+json": {
+            "schema": {
+                "type": "object",
+                "required": ["status", "version", "mode", "checks"],
+                "properties": {
+                    "status": {"type": "string", "enum": ["pass", "warn", "fail"]},
+                    "version": {"type": "string"},
+                    "mode": {"type": "string", "enum": ["standalone", "distributed"]},
+                    "checks": {"type": "array", "items": {"type": "object"}},
+                },
+            }
+        }
+    }
+}
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: every required dependency answers",
+    response_class=HealthResponse,
+    responses={
+        200: {"description": "Ready (pass or warn)", **_HEALTH_BODY},
+        503: {"description": "Not ready: a required check failed", **_HEALTH_BODY},
+    },
+)
 async def readyz(request: Request) -> Response:
     kernel = request.app.state.kernel
     results = await asyncio.to_thread(lambda: [check.run() for check in kernel.checks])
     status = overall(results)
-    return JSONResponse(
+    return HealthResponse(
         {
             "status": status,
             "version": __version__,
@@ -33,7 +65,6 @@ async def readyz(request: Request) -> Response:
             "checks": [r.as_dict() for r in results],
         },
         status_code=503 if status == "fail" else 200,
-        media_type="application/health+json",
     )
 
 
