@@ -126,7 +126,8 @@ def _encode(value: Any, out: list[str]) -> None:
 
 
 def _surrogate(text: str) -> str | None:
-    """The first lone UTF-16 surrogate in `text`, as U+XXXX (RFC 8785 §3.2.2.2: none allowed)."""
+    """The first lone UTF-16 surrogate in `text`, written U+D800 style (RFC 8785 §3.2.2.2:
+    none allowed)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
