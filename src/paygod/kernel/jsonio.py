@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -127,9 +128,9 @@ def parse_json(data: bytes | str, *, source: str = "input", ieee_numbers: bool =
     except ValueError as exc:
         reason = str(exc)
         if "integer string conversion" in reason:
-            # CPython's int() limit (sys.int_info.default_max_str_digits), not JSON's: an
-            # integer this long is refused, and its message should not name the interpreter.
-            reason = "an integer has more than 4300 digits"
+            # CPython's int() limit (sys.get_int_max_str_digits), not JSON's: an integer
+            # this long is refused, and its message should not name the interpreter.
+            reason = f"an integer has more than {sys.get_int_max_str_digits()} digits"
         raise InvalidInput(
             f"{source} is not valid I-JSON: {reason}", errors=[FieldError("", reason)]
         ) from None

@@ -770,7 +770,11 @@ class PaymentService:
 
 
 class PaymentLock:
-    """One payment's lock: a context manager, and `acquire(blocking=False)` for a loop."""
+    """One payment's lock: a context manager, and `acquire(blocking=False)` for a loop.
+
+    A class around `threading.Lock` only because a bare lock cannot be weakly referenced:
+    the service keeps its locks in a WeakValueDictionary, so a payment's lock lives exactly
+    as long as someone holds or waits for it, however many payments pass through."""
 
     __slots__ = ("__weakref__", "_lock")
 
