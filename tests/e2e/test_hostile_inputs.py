@@ -192,3 +192,21 @@ def test_cli_error_lines_are_not_wrapped_at_80_columns(tmp_path: Path) -> None:
     result = run_cli("ledger", "check-proof", str(binary), env={"COLUMNS": "80"})
     line = one_error_line(result)
     assert len(line) > 80 and str(binary) in line
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/accounts?limit=2.0",
+        "/v1/transfers?limit=1e1",
+        "/v1/identity/access-log?since=2026-01-01T00:00:00Z&limit=10.5",
+        "/v1/ledger/entries?limit=2.0",
+        "/v1/ledger/proofs/consistency?from=1.0",
+    ],
+)
+def test_an_integer_parameter_written_as_a_float_is_422_not_rounded(
+    standalone_kernel: Kernel, path: str
+) -> None:
+    problem = assert_refused(api_client(standalone_kernel).get(path))
+    assert problem["errors"][0]["pointer"].startswith("#query/"), problem
+    assert "integer written in digits" in problem["errors"][0]["message"], problem

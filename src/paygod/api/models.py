@@ -1,9 +1,27 @@
-"""Base for request bodies: unknown fields are rejected, never silently dropped."""
+"""Shared request shapes: bodies that reject unknown fields, integers written as digits."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import re
+from typing import Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+
+_DIGITS = re.compile(r"-?[0-9]+")
+
+
+def _integer_text(value: Any) -> Any:
+    """Only an integer written as digits: pydantic's lax int also takes "2.0" as 2, and a
+    limit, seq or tree size given as a float is a client bug to report (422), not to round."""
+    if isinstance(value, str) and not _DIGITS.fullmatch(value):
+        raise ValueError("must be an integer written in digits")
+    return value
+
+
+# For integer path and query parameters: `Annotated[int, Digits, Query(...)]`.
+Digits = BeforeValidator(_integer_text)

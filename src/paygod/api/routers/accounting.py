@@ -27,7 +27,7 @@ from paygod.accounting.credits import CreditsService
 from paygod.accounting.reconciliation import Reconciler
 from paygod.accounting.reports import statement_csv
 from paygod.api.deps import get_kernel
-from paygod.api.models import StrictModel
+from paygod.api.models import Digits, StrictModel
 from paygod.api.problems import pointer_from_loc
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import ABSENT, json_body
@@ -147,7 +147,7 @@ async def list_accounts(
     accounting: Accounting,
     ledger: str | None = None,
     after: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Digits, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     found = await run_in_threadpool(
         lambda: accounting.list_accounts(
@@ -311,7 +311,7 @@ async def list_transfers(
     owner: Owner,
     accounting: Accounting,
     after: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Digits, Query(ge=1, le=1000)] = 100,
     format: Literal["csv", "json"] | None = None,
 ) -> Any:
     if format is not None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from pydantic import Field
 
-from paygod.api.models import StrictModel
+from paygod.api.models import Digits, StrictModel
 from paygod.api.routing import router as strict_router
 from paygod.api.security import identity_of, tenant_filter
 from paygod.identity.model import ALL_TENANTS, Principal, PrincipalKind, Role
@@ -269,7 +269,7 @@ def revoke_consent(
 def access_log(
     request: Request,
     since: Annotated[str, Query(description="ISO 8601 instant")],
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Digits, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     try:
         instant = parse_instant(since)

@@ -5,14 +5,13 @@ Writes come through the decision and execution flows, never from here.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
-from pydantic import BeforeValidator
 
 from paygod.api.deps import get_kernel
+from paygod.api.models import Digits
 from paygod.api.routing import router as strict_router
 from paygod.api.security import tenant_filter
 from paygod.kernel.bootstrap import Kernel
@@ -22,19 +21,7 @@ from paygod.ledger import Entry, LedgerService
 
 # Sequence numbers are SQL BIGINTs; a larger number is bad input (422), not a crash.
 MAX_SEQ = 2**63 - 1
-_INTEGER = re.compile(r"-?[0-9]+")
-
-
-def _integer_text(value: Any) -> Any:
-    """Only an integer written as digits: pydantic's lax int also takes "2.0" as 2, and a
-    tree size or seq given as a float is a client bug to report (422), not to round."""
-    if isinstance(value, str) and not _INTEGER.fullmatch(value):
-        raise ValueError("must be an integer written in digits")
-    return value
-
-
-Integer = BeforeValidator(_integer_text)
-Seq = Annotated[int, Integer, Path(le=MAX_SEQ)]
+Seq = Annotated[int, Digits, Path(le=MAX_SEQ)]
 
 router = strict_router(prefix="/ledger", tags=["ledger"])
 
@@ -74,9 +61,9 @@ def list_entries(
     request: Request,
     ledger: Ledger,
     after: Annotated[
-        int, Integer, Query(ge=-1, le=MAX_SEQ, description="Return entries with seq > after.")
+        int, Digits, Query(ge=-1, le=MAX_SEQ, description="Return entries with seq > after.")
     ] = -1,
-    limit: Annotated[int, Integer, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Digits, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     scanned = ledger.entries(after=after, limit=limit)
     # The cursor follows the scan, not the filtered page, so paging covers the whole chain.
@@ -105,7 +92,7 @@ def inclusion(
     request: Request,
     ledger: Ledger,
     seq: Seq,
-    tree_size: Annotated[int | None, Integer, Query(ge=1, le=MAX_SEQ)] = None,
+    tree_size: Annotated[int | None, Digits, Query(ge=1, le=MAX_SEQ)] = None,
 ) -> dict[str, Any]:
     if seq < 0 or _visible(request, ledger.get(seq)) is None:
         raise NotFound(f"ledger entry {seq} does not exist")
@@ -115,8 +102,8 @@ def inclusion(
 @router.get("/proofs/consistency", summary="RFC 9162 consistency proof between two sizes")
 def consistency(
     ledger: Ledger,
-    first: Annotated[int, Integer, Query(alias="from", ge=0, le=MAX_SEQ)],
-    second: Annotated[int | None, Integer, Query(alias="to", ge=0, le=MAX_SEQ)] = None,
+    first: Annotated[int, Digits, Query(alias="from", ge=0, le=MAX_SEQ)],
+    second: Annotated[int | None, Digits, Query(alias="to", ge=0, le=MAX_SEQ)] = None,
 ) -> dict[str, Any]:
     return ledger.consistency_proof(first, second).as_dict()
 
