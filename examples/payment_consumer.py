@@ -109,7 +109,10 @@ async def consume(
         while idle_exit is None or quiet < idle_exit:
             try:
                 messages = await subscription.fetch(batch, timeout=1.0)
-            except nats.errors.TimeoutError:
+            except TimeoutError:
+                # nats-py raises its own TimeoutError for an empty fetch, and a bare
+                # asyncio.TimeoutError when its deadline runs out before the request is
+                # sent (a loaded machine); both mean "nothing yet" (both are TimeoutError).
                 quiet += 1.0
                 continue
             quiet = 0.0
