@@ -15,6 +15,7 @@ import pytest
 from paygod.kernel.clock import ManualClock
 from paygod.kernel.events import EventEnvelope
 from paygod.ledger import EntryDraft, LedgerService
+from paygod.ledger.groupcommit import WriteRequest
 from paygod.ledger.ports import LedgerStore
 from paygod.ledger.steps import Offload, Steps, run_async, run_blocking
 from paygod.ledger.verifier import check_consistency, check_inclusion
@@ -446,6 +447,73 @@ def test_transact_commits_work_rows_with_entries_or_neither(
         ledger.transact(bad)
     assert [tuple(r) for r in _sql(store, "SELECT name FROM work_rows")] == [("kept",)]
     assert ledger.size == 1
+
+
+def test_one_batch_of_appends_and_work_seals_in_order_and_isolates_failures(
+    ledger: LedgerService, store: LedgerStore
+) -> None:
+    # The batch's entries are written together after every request has run: a work that
+    # fails (after writing its own rows) or whose drafts cannot be sealed leaves no gap,
+    # and the requests around it get consecutive seqs, their own entries and valid proofs.
+    ledger.append_many([draft(n=i) for i in range(62)])  # the next batch straddles a tile
+
+    def failing(conn: Any) -> tuple[str, list[EntryDraft]]:
+        raise RuntimeError("work failed")
+
+    batch = [
+        WriteRequest(drafts=[draft(n=100), draft(n=101)]),
+        WriteRequest(lambda conn: ("a", [draft(n=102)])),
+        WriteRequest(failing),
+        WriteRequest(lambda conn: ("nan", [EntryDraft("k", "s", {"x": float("nan")})])),
+        WriteRequest(lambda conn: ("b", [draft(n=103), draft(n=104)])),
+        WriteRequest(drafts=[draft(n=105)]),
+    ]
+    state = store.commit_batch(batch, T0)
+    assert state.size == 62 + 6
+    assert [[e.seq for e in r.entries] for r in batch] == [
+        [62, 63], [64], [], [], [65, 66], [67]
+    ]  # fmt: skip
+    assert isinstance(batch[2].error, RuntimeError) and batch[3].error is not None
+    assert (batch[1].result, batch[4].result) == ("a", "b")
+    assert [ledger.get(seq).payload["n"] for seq in range(62, 68)] == [100, 101, 102, 103, 104, 105]  # type: ignore[union-attr]
+    for size in (63, 65, 68):
+        for seq in (0, 61, 62, size - 1):
+            assert check_inclusion(ledger.inclusion_proof(seq, size).as_dict()) is None
+    assert check_consistency(ledger.consistency_proof(62, 68).as_dict()) is None
+    assert ledger.append(draft(n=106)).seq == 68
+    assert ledger.verify().ok
+
+
+def test_two_writers_on_one_database_keep_the_tree_right(
+    store: LedgerStore, clock: ManualClock, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # A server and a CLI (two store objects, each caching the tiles it wrote) append to
+    # one database in turns: each must build on the tiles the other grew since.
+    if store.name in ("memory", "jsonl"):
+        pytest.skip("one store object per ledger: no second writer to interleave with")
+    if store.name == "sqlite":
+        from paygod.ledger.stores.sqlite import SqliteLedgerStore
+
+        other: Any = SqliteLedgerStore(store.db)  # type: ignore[attr-defined]
+    else:
+        from paygod.ledger.stores.postgres import PostgresLedgerStore
+
+        other = PostgresLedgerStore(store.db)  # type: ignore[attr-defined]
+    first = LedgerService(store, clock, tree_head_every_entries=10_000)
+    second = LedgerService(other, clock, tree_head_every_entries=10_000)
+    try:
+        for turn in range(40):
+            writer = first if turn % 3 else second
+            writer.append_many([draft(n=turn * 10 + k) for k in range(turn % 5 + 1)])
+            size = writer.size
+            for reader in (first, second):
+                assert reader.root_hash(size) == writer.root_hash(size)
+                for seq in (0, size - 1, size // 2):
+                    assert check_inclusion(reader.inclusion_proof(seq, size).as_dict()) is None
+        assert first.verify().ok and second.verify().ok
+    finally:
+        first.close()
+        second.close()
 
 
 def test_tree_head_recorded_after_quiet_period(store: LedgerStore, clock: ManualClock) -> None:

@@ -450,7 +450,7 @@ class DecisionService:
         with self._head_lock:
             head = self._fresh_head(seq)
             if head is None:
-                head = self.ledger.tree_head()
+                head = self.ledger.receipt_head(seq)
                 self._head = (time.monotonic(), head)
             return head
 

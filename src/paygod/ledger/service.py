@@ -66,6 +66,10 @@ class LedgerService:
         self._failures = 0  # consecutive store failures: how long to stay read-only
         self._signed_size: int | None = None
         self._signed_at = time.monotonic()
+        # The chain state this process last committed. The ledger only grows, so every
+        # size up to its size exists for good; a receipt's proof at a size known that way
+        # needs no read of the head row (one query and a frontier parse per sealed request).
+        self._committed: ChainState | None = None
 
     @property
     def outbox(self) -> list[dict[str, Any]]:
@@ -143,6 +147,7 @@ class LedgerService:
 
     def _commit(self, batch: list[WriteRequest]) -> None:
         state = self.store.commit_batch(batch, self.clock.now())
+        self._committed = state
         try:
             self._maybe_sign(state)
         except Exception:
@@ -231,7 +236,11 @@ class LedgerService:
     # -- proofs and tree heads ------------------------------------------------------------
 
     def inclusion_proof(self, seq: int, tree_size: int | None = None) -> InclusionProof:
-        size = self.store.state().size
+        committed = self._committed
+        if committed is not None and tree_size is not None and seq < tree_size <= committed.size:
+            size = committed.size  # no read: that tree size is known to exist
+        else:
+            size = self.store.state().size
         if not 0 <= seq < size:
             raise NotFound(f"ledger entry {seq} does not exist (size {size})")
         wanted = size if tree_size is None else tree_size
@@ -258,6 +267,15 @@ class LedgerService:
         """A tree head for the current size, signed now."""
         state = self.store.state()
         return self.signer.sign(state.size, state.root().hex(), isoformat(self.clock.now()))
+
+    def receipt_head(self, seq: int) -> SignedTreeHead:
+        """A tree head that covers entry `seq`, signed now: for the state this process last
+        committed when that covers it (the entry's own batch or a later one; no read),
+        else for the current size."""
+        committed = self._committed
+        if committed is None or committed.size <= seq:
+            return self.tree_head()
+        return self.signer.sign(committed.size, committed.root().hex(), isoformat(self.clock.now()))
 
     def latest_signed_tree_head(self) -> SignedTreeHead | None:
         return self.store.latest_tree_head()

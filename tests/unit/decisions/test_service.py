@@ -269,14 +269,15 @@ def test_receipts_reuse_a_fresh_covering_tree_head_and_still_verify(
     from paygod.ledger.verifier import check_inclusion
 
     signed: list[int] = []
-    sign = service.ledger.tree_head
+    sign = service.ledger.receipt_head
 
-    def counting() -> Any:
-        head = sign()
+    def counting(seq: int) -> Any:
+        head = sign(seq)
+        assert head.tree_size > seq  # it covers the entry
         signed.append(head.tree_size)
         return head
 
-    monkeypatch.setattr(service.ledger, "tree_head", counting)
+    monkeypatch.setattr(service.ledger, "receipt_head", counting)
     now = [100.0]
     # Only this module's clock: the ledger reads time.monotonic too.
     monkeypatch.setattr(module, "time", SimpleNamespace(monotonic=lambda: now[0]))
@@ -305,13 +306,13 @@ def test_callers_woken_together_sign_one_tree_head(
 
     sealed = decide(service, "t1")
     signed: list[int] = []
-    sign = service.ledger.tree_head
+    sign = service.ledger.receipt_head
 
-    def counting() -> Any:
+    def counting(seq: int) -> Any:
         signed.append(1)
-        return sign()
+        return sign(seq)
 
-    monkeypatch.setattr(service.ledger, "tree_head", counting)
+    monkeypatch.setattr(service.ledger, "receipt_head", counting)
     service._head = None  # as if the last head had gone stale
     barrier = threading.Barrier(8)
     heads: list[Any] = []

@@ -107,10 +107,15 @@ def run_requests(
 ) -> ChainState:
     """Seal every request's drafts in order and write them.
 
-    Plain appends are sealed in memory (a bad draft fails before anything is written) and
-    written together in one statement per table. A `transact` work function runs in its
-    own savepoint (`isolate`), so its failure rolls back only its own rows; plain appends
-    sealed before it are written first, so its work sees them.
+    Every request is sealed in memory (a bad draft fails before anything is written), and
+    the batch's entries, Merkle tiles and outbox rows are written together at the end, in
+    one statement per table. A `transact` work function runs in its own savepoint
+    (`isolate`), so its failure (or its drafts' failure to seal) rolls back only its own
+    rows. Work functions write their own module's tables and never read the ledger's, so
+    they need not see the entries sealed before them written yet; writing each request's
+    entries and the right edge of the Merkle tiles per request instead cost the single
+    writer ~0.5 ms of SQLite work per sealed decision. An import (`imported`) is written
+    where it stands, after what was sealed before it.
     """
     pending: list[tuple[Sealed, Sequence[EntryDraft]]] = []
 
@@ -132,7 +137,8 @@ def run_requests(
             request.entries = sealed.entries
             state = sealed.state
             continue
-        flush()
+        if request.imported is not None:
+            flush()
         holder: dict[str, Any] = {}
 
         def step(
@@ -147,16 +153,16 @@ def run_requests(
             assert request.work is not None
             result, drafts = request.work(conn)
             drafts = list(drafts)
-            sealed = seal(current, drafts, now)
-            write(sealed, drafts)
-            holder["result"] = result
-            return sealed
+            holder["result"], holder["drafts"] = result, drafts
+            return seal(current, drafts, now)
 
         try:
             sealed = isolate(position, step)
         except Exception as exc:
             request.error = exc
             continue
+        if request.imported is None:
+            pending.append((sealed, holder["drafts"]))
         request.result = holder.get("result")
         request.entries = sealed.entries
         state = sealed.state

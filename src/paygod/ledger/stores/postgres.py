@@ -62,6 +62,7 @@ class PostgresLedgerStore(SqlLedgerReads):
                 ).fetchone()
                 assert row is not None, "ledger_head row missing: run migrations"
                 state = row_to_state(row)
+                written: list[tuple[bytes, int]] = []  # (hashes, tile), cached once committed
 
                 def isolate(position: int, step: Callable[[], Sealed]) -> Sealed:
                     try:
@@ -78,23 +79,26 @@ class PostgresLedgerStore(SqlLedgerReads):
                         ) from exc
 
                 def write(sealed: Sealed, drafts: Sequence[EntryDraft]) -> None:
+                    done: list[tuple[bytes, int]] = []  # kept only if every statement succeeds
                     with conn.cursor() as cur:
                         with cur.copy(f"COPY ledger_entries ({ENTRY_COLUMNS}) FROM STDIN") as copy:
                             for params in sealed.rows:
                                 copy.write_row(params)
                         fresh, grown = tile_writes(sealed)
                         if grown:
-                            stored = self._fetch_tiles(
-                                lambda sql, params: cur.execute(sql, params).fetchall(),
-                                list(grown),
+                            stored = self._tiles_before(
+                                lambda sql, params: cur.execute(sql, params).fetchall(), grown
                             )
+                            updates = grown_tiles(grown, stored)
                             cur.executemany(
                                 "UPDATE ledger_merkle_tiles SET hashes = %s WHERE tile = %s",
-                                grown_tiles(grown, stored),
+                                updates,
                             )
+                            done.extend(updates)
                         with cur.copy("COPY ledger_merkle_tiles (tile, hashes) FROM STDIN") as copy:
                             for tile in fresh:
                                 copy.write_row(tile)
+                        done.extend((hashes, key) for key, hashes in fresh)
                         rows = outbox_rows(sealed, drafts, self.outbox_work_types)
                         if rows:
                             cur.executemany(
@@ -102,6 +106,7 @@ class PostgresLedgerStore(SqlLedgerReads):
                                 "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                                 [outbox_params(r) for r in rows],
                             )
+                    written.extend(done)
 
                 new_state = run_requests(batch, state, now, conn, isolate=isolate, write=write)
                 if new_state.size != state.size:
@@ -115,6 +120,7 @@ class PostgresLedgerStore(SqlLedgerReads):
                             new_state.frontier_json(),
                         ),
                     )
+            self._remember_tiles(written)  # the transaction above has committed
             return new_state
         except psycopg.OperationalError as exc:
             self._drop_writer()

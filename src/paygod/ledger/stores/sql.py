@@ -246,6 +246,32 @@ class SqlLedgerReads(ABC):
                 found[(level, index)] = tile[at : at + 32]
         return found
 
+    def _tiles_before(
+        self, read: Callable[[str, Sequence[Any]], list[Any]], grown: dict[int, tuple[int, bytes]]
+    ) -> dict[int, bytes]:
+        """What the writer's growing tiles hold now, from the cache where it holds exactly
+        the nodes before the batch's (a tile's prefix never changes), else read in `read`'s
+        transaction: another process may have grown the tile since, and `grown_tiles` then
+        refuses a mismatch instead of overwriting."""
+        stored: dict[int, bytes] = {}
+        missing = []
+        for key, (offset, _added) in grown.items():
+            cached = self._tiles.get(key, 32 * offset)
+            if cached is not None and len(cached) == 32 * offset:
+                stored[key] = cached
+            else:
+                missing.append(key)
+        if missing:
+            stored.update(self._fetch_tiles(read, missing))
+        return stored
+
+    def _remember_tiles(self, written: Iterable[tuple[bytes, int]]) -> None:
+        """Keep the tiles a batch wrote, once it committed (never before: a rolled-back
+        batch's nodes would be wrong for the entries that take its place). The newest
+        receipts' proofs read exactly these right-edge tiles."""
+        for hashes, key in written:
+            self._tiles.put(key, hashes)
+
     def _fetch_tiles(
         self, read: Callable[[str, Sequence[Any]], list[Any]], keys: Sequence[int]
     ) -> dict[int, bytes]:

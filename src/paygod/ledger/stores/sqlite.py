@@ -82,6 +82,7 @@ class SqliteLedgerStore(SqlLedgerReads):
                 "SELECT size, last_hash, last_recorded_at, frontier FROM ledger_head WHERE id = 1"
             ).fetchone()
             state = row_to_state(row)
+            written: list[tuple[bytes, int]] = []  # (hashes, tile), for the cache after COMMIT
 
             def isolate(position: int, step: Callable[[], Sealed]) -> Sealed:
                 conn.execute(f"SAVEPOINT request_{position}")
@@ -95,6 +96,7 @@ class SqliteLedgerStore(SqlLedgerReads):
                 return sealed
 
             def write(sealed: Sealed, drafts: Sequence[EntryDraft]) -> None:
+                done: list[tuple[bytes, int]] = []  # kept only if every statement succeeds
                 conn.executemany(
                     f"INSERT INTO ledger_entries ({ENTRY_COLUMNS}) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -102,16 +104,18 @@ class SqliteLedgerStore(SqlLedgerReads):
                 )
                 fresh, grown = tile_writes(sealed)
                 if grown:
-                    stored = self._fetch_tiles(
-                        lambda sql, params: conn.execute(sql, params).fetchall(), list(grown)
+                    stored = self._tiles_before(
+                        lambda sql, params: conn.execute(sql, params).fetchall(), grown
                     )
+                    updates = grown_tiles(grown, stored)
                     conn.executemany(
-                        "UPDATE ledger_merkle_tiles SET hashes = ? WHERE tile = ?",
-                        grown_tiles(grown, stored),
+                        "UPDATE ledger_merkle_tiles SET hashes = ? WHERE tile = ?", updates
                     )
+                    done.extend(updates)
                 conn.executemany(
                     "INSERT INTO ledger_merkle_tiles (tile, hashes) VALUES (?, ?)", fresh
                 )
+                done.extend((hashes, key) for key, hashes in fresh)
                 rows = outbox_rows(sealed, drafts, self.outbox_work_types)
                 if rows:
                     conn.executemany(
@@ -119,6 +123,7 @@ class SqliteLedgerStore(SqlLedgerReads):
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [outbox_params(r) for r in rows],
                     )
+                written.extend(done)
 
             new_state = run_requests(batch, state, now, conn, isolate=isolate, write=write)
             if new_state.size != state.size:
@@ -133,6 +138,7 @@ class SqliteLedgerStore(SqlLedgerReads):
                     ),
                 )
             conn.execute("COMMIT")
+            self._remember_tiles(written)
             return new_state
         except BaseException as exc:
             try:
