@@ -23,12 +23,61 @@ P = TypeVar("P")
 _PLACEHOLDER = bytes(32)
 
 
-def prefetched(read_many: NodeBatchReader, build: Callable[[NodeReader], P]) -> P:
+class RangeHashes:
+    """Hashes of composite ranges MTH(D[start:end]) already computed for proofs.
+
+    Perfect subtrees are stored; the others (the right edge of each tree size) are hashed
+    from them for every proof that needs one. Entries are never changed, so the hash of
+    [start, end) is the same for every tree that holds `end` entries: the receipts of one
+    group commit (one tree size) and later proofs share them instead of rehashing.
+    """
+
+    def __init__(self, limit: int = 8192) -> None:
+        self._hashes: dict[tuple[int, int], bytes] = {}
+        self._limit = limit
+
+    def get(self, key: tuple[int, int]) -> bytes | None:
+        return self._hashes.get(key)
+
+    def put(self, key: tuple[int, int], value: bytes) -> None:
+        if len(self._hashes) >= self._limit:
+            self._hashes.clear()  # cheap to refill: the newest tree sizes are what is asked
+        self._hashes[key] = value
+
+
+class _Seen:
+    """The composite hashes a proof's first pass found in the shared cache, kept for its
+    second pass (the cache may drop them in between, and then the nodes below them would
+    not have been fetched); what the second pass computes goes to the shared cache too."""
+
+    def __init__(self, shared: RangeHashes | None) -> None:
+        self._shared = shared
+        self._seen: dict[tuple[int, int], bytes] = {}
+        self.recording = True
+
+    def get(self, key: tuple[int, int]) -> bytes | None:
+        if not self.recording:
+            return self._seen.get(key)
+        found = self._shared.get(key) if self._shared is not None else None
+        if found is not None:
+            self._seen[key] = found
+        return found
+
+    def put(self, key: tuple[int, int], value: bytes) -> None:
+        if self._shared is not None and not self.recording:
+            self._shared.put(key, value)
+
+
+Build = Callable[[NodeReader, "RangeHashes | _Seen | None", bool], P]
+
+
+def prefetched(read_many: NodeBatchReader, build: Build[P], ranges: RangeHashes | None = None) -> P:
     """Run `build` (a proof) with every node it needs fetched in one round trip.
 
     Which nodes a proof reads depends only on the sizes and indexes, never on hash values,
-    so a first run with placeholder hashes lists them; the second run computes the proof
-    from what one batched read returned. Invalid arguments raise from the first run.
+    so a first run with placeholder hashes (and no hashing) lists them; the second run
+    computes the proof from what one batched read returned. Invalid arguments raise from
+    the first run. Composite ranges found in `ranges` need none of their nodes read.
     """
     wanted: set[tuple[int, int]] = set()
 
@@ -36,13 +85,15 @@ def prefetched(read_many: NodeBatchReader, build: Callable[[NodeReader], P]) -> 
         wanted.add((level, index))
         return _PLACEHOLDER
 
-    build(record)
+    seen = _Seen(ranges)
+    build(record, seen, False)
     found = read_many(wanted)
 
     def read(level: int, index: int) -> bytes:
         return found[(level, index)]  # KeyError, like a store's `node`, when absent
 
-    return build(read)
+    seen.recording = False
+    return build(read, seen, True)
 
 
 def _split(n: int) -> int:
@@ -53,10 +104,18 @@ def _split(n: int) -> int:
 class Tree:
     """A read view of a tree of `size` leaves over a node reader, memoising within a proof."""
 
-    def __init__(self, read: NodeReader, size: int) -> None:
+    def __init__(
+        self,
+        read: NodeReader,
+        size: int,
+        ranges: RangeHashes | _Seen | None = None,
+        hashing: bool = True,
+    ) -> None:
         self._read = read
         self.size = size
         self._memo: dict[tuple[int, int], bytes] = {}
+        self._ranges = ranges
+        self._hashing = hashing  # False: only walk, to list the stored nodes needed
 
     def subtree(self, start: int, end: int) -> bytes:
         """MTH(D[start:end])."""
@@ -71,8 +130,19 @@ class Tree:
                 found = self._read(*key)
                 self._memo[key] = found
             return found
+        ranges = self._ranges
+        if ranges is not None:
+            cached = ranges.get((start, end))
+            if cached is not None:
+                return cached
         k = _split(n)
-        return node_hash(self.subtree(start, start + k), self.subtree(start + k, end))
+        left, right = self.subtree(start, start + k), self.subtree(start + k, end)
+        if not self._hashing:
+            return _PLACEHOLDER
+        hashed = node_hash(left, right)
+        if ranges is not None:
+            ranges.put((start, end), hashed)
+        return hashed
 
     def root(self) -> bytes:
         return self.subtree(0, self.size)
@@ -100,7 +170,14 @@ def _bad_size(name: str, message: str) -> InvalidInput:
     return InvalidInput(f"{name}: {message}", errors=[FieldError(f"#query/{name}", message)])
 
 
-def inclusion_proof(read: NodeReader, size: int, leaf_index: int, tree_size: int) -> InclusionProof:
+def inclusion_proof(
+    read: NodeReader,
+    size: int,
+    leaf_index: int,
+    tree_size: int,
+    ranges: RangeHashes | _Seen | None = None,
+    hashing: bool = True,
+) -> InclusionProof:
     if tree_size > size:
         raise _bad_size("tree_size", f"the ledger has only {size} entries")
     if tree_size < 1:
@@ -113,7 +190,7 @@ def inclusion_proof(read: NodeReader, size: int, leaf_index: int, tree_size: int
         raise _bad_size(
             "tree_size", f"must be greater than the leaf index {leaf_index} to contain it"
         )
-    tree = Tree(read, tree_size)
+    tree = Tree(read, tree_size, ranges, hashing)
     return InclusionProof(
         leaf_index=leaf_index,
         tree_size=tree_size,
@@ -123,7 +200,14 @@ def inclusion_proof(read: NodeReader, size: int, leaf_index: int, tree_size: int
     )
 
 
-def consistency_proof(read: NodeReader, size: int, first: int, second: int) -> ConsistencyProof:
+def consistency_proof(
+    read: NodeReader,
+    size: int,
+    first: int,
+    second: int,
+    ranges: RangeHashes | _Seen | None = None,
+    hashing: bool = True,
+) -> ConsistencyProof:
     if second > size:
         raise _bad_size("to", f"the ledger has only {size} entries")
     if second < 0:
@@ -132,8 +216,8 @@ def consistency_proof(read: NodeReader, size: int, first: int, second: int) -> C
         raise _bad_size("from", "must not be negative")
     if first > second:
         raise _bad_size("from", f"must not exceed to ({second})")
-    first_root = Tree(read, first).root()
-    tree = Tree(read, second)
+    first_root = Tree(read, first, ranges, hashing).root()
+    tree = Tree(read, second, ranges, hashing)
     path = [] if first in (0, second) else tree.subproof(first, 0, second, True)
     return ConsistencyProof(
         first_size=first,

@@ -70,6 +70,7 @@ class LedgerService:
         # size up to its size exists for good; a receipt's proof at a size known that way
         # needs no read of the head row (one query and a frontier parse per sealed request).
         self._committed: ChainState | None = None
+        self._ranges = merkle.RangeHashes()  # see there: shared by every proof served here
 
     @property
     def outbox(self) -> list[dict[str, Any]]:
@@ -245,14 +246,22 @@ class LedgerService:
             raise NotFound(f"ledger entry {seq} does not exist (size {size})")
         wanted = size if tree_size is None else tree_size
         return merkle.prefetched(
-            self.store.nodes, lambda read: merkle.inclusion_proof(read, size, seq, wanted)
+            self.store.nodes,
+            lambda read, ranges, hashing: merkle.inclusion_proof(
+                read, size, seq, wanted, ranges, hashing
+            ),
+            self._ranges,
         )
 
     def consistency_proof(self, first: int, second: int | None = None) -> ConsistencyProof:
         size = self.store.state().size
         wanted = size if second is None else second
         return merkle.prefetched(
-            self.store.nodes, lambda read: merkle.consistency_proof(read, size, first, wanted)
+            self.store.nodes,
+            lambda read, ranges, hashing: merkle.consistency_proof(
+                read, size, first, wanted, ranges, hashing
+            ),
+            self._ranges,
         )
 
     def root_hash(self, tree_size: int | None = None) -> str:
@@ -260,7 +269,9 @@ class LedgerService:
         if tree_size is None or tree_size == state.size:
             return state.root().hex()
         return merkle.prefetched(
-            self.store.nodes, lambda read: merkle.Tree(read, tree_size).root()
+            self.store.nodes,
+            lambda read, ranges, hashing: merkle.Tree(read, tree_size, ranges, hashing).root(),
+            self._ranges,
         ).hex()
 
     def tree_head(self) -> SignedTreeHead:

@@ -170,3 +170,67 @@ def test_malformed_proofs_raise() -> None:
         )  # fmt: skip
     with pytest.raises(Malformed):
         check_proof_document([1, 2])
+
+
+def _read_many(keys: object) -> dict[tuple[int, int], bytes]:
+    return {key: read(*key) for key in keys}  # type: ignore[attr-defined]
+
+
+def test_proofs_through_the_shared_range_cache_match_the_vectors_every_time() -> None:
+    # The receipts of one tree size share the right edge's composite hashes; a cached
+    # range must give the very proof the vectors give, on a miss and on a hit alike.
+    ranges = merkle.RangeHashes()
+    for _round in range(2):
+        for index, size, path in INCLUSION:
+            proof = merkle.prefetched(
+                _read_many,
+                lambda r, c, h, i=index, s=size: merkle.inclusion_proof(r, 8, i, s, c, h),
+                ranges,
+            )
+            assert list(proof.audit_path) == path and proof.root_hash == ROOTS[size]
+        for first, second, path in CONSISTENCY:
+            proof_c = merkle.prefetched(
+                _read_many,
+                lambda r, c, h, f=first, s=second: merkle.consistency_proof(r, 8, f, s, c, h),
+                ranges,
+            )
+            assert list(proof_c.consistency_path) == path
+        for size in range(1, 9):
+            root = merkle.prefetched(
+                _read_many, lambda r, c, h, s=size: merkle.Tree(r, s, c, h).root(), ranges
+            )
+            assert root.hex() == ROOTS[size]
+    assert ranges.get((0, 5)) == bytes.fromhex(ROOTS[5])  # a composite range was kept
+
+
+def test_a_range_dropped_from_the_cache_between_the_two_passes_is_still_served() -> None:
+    # The first pass saw (0, 6) cached and so listed none of the nodes below it; the
+    # cache is then cleared (full, or another thread): the second pass keeps what it saw.
+    ranges = merkle.RangeHashes()
+    ranges.put((0, 6), bytes.fromhex(ROOTS[6]))
+    fetched: list[set[tuple[int, int]]] = []
+
+    def read_many(keys: object) -> dict[tuple[int, int], bytes]:
+        fetched.append(set(keys))  # type: ignore[call-overload]
+        ranges._hashes.clear()
+        return _read_many(keys)
+
+    root = merkle.prefetched(read_many, lambda r, c, h: merkle.Tree(r, 6, c, h).root(), ranges)
+    assert root.hex() == ROOTS[6] and fetched == [set()]
+
+
+def test_the_listing_pass_hashes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    hashed: list[int] = []
+    real = merkle.node_hash
+
+    def counting(left: bytes, right: bytes) -> bytes:
+        hashed.append(1)
+        return real(left, right)
+
+    monkeypatch.setattr(merkle, "node_hash", counting)
+    tree = merkle.Tree(lambda level, index: bytes(32), 7, None, hashing=False)
+    tree.root()
+    tree.path(6, 0, 7)
+    assert hashed == []
+    merkle.Tree(read, 7).root()
+    assert len(hashed) == 2  # 7 = 4 + 2 + 1: two composite ranges
