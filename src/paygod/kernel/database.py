@@ -7,6 +7,9 @@ domain module owning the revisions under its own `migrations/versions` folder.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import re
 import sqlite3
 import threading
@@ -47,6 +50,47 @@ SQLITE_PRAGMAS = (
 )
 
 
+class WriteLock:
+    """One writer at a time across the threads of this process and across processes.
+
+    SQLite lets one connection write at a time; the others wait in its busy handler,
+    which sleeps (1, 2, 5, 10 ms...) and retries, so a writer that could start the moment
+    the one before it commits sleeps milliseconds instead. Writers take this lock around
+    their write transactions: a thread lock for this process's writers (the ledger's group
+    commit, the outbox worker's claims and acks), then an advisory `flock` on a file beside
+    the database for the other processes (a second `serve` worker, a CLI command), which
+    the kernel hands over the moment it is released. Reentrant per thread, like the
+    thread lock: a write inside a write on the same thread stays legal.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+
+    def __enter__(self) -> WriteLock:
+        self._thread_lock.acquire()
+        if self._depth == 0:
+            try:
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except OSError:
+                # No lock file (a read-only folder): SQLite's own locking still keeps
+                # writes correct, only slower to hand over.
+                pass
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._thread_lock.release()
+
+
 class SqliteDatabase:
     """A SQLite file in WAL mode. Each thread gets its own connection."""
 
@@ -55,14 +99,8 @@ class SqliteDatabase:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
-        # SQLite lets one connection write at a time; the others wait in its busy handler,
-        # which sleeps (1, 2, 5, 10 ms...) and retries. The writers of this process (the
-        # ledger's group commit, the outbox worker's claims and acks) take this lock around
-        # their write transactions first: they queue here and wake the moment the writer
-        # before them is done. Writers in other processes (CLI commands) still meet the
-        # busy handler. Reentrant: a write inside a write on the same thread stays legal.
-        self.write_lock = threading.RLock()
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.write_lock = WriteLock(path.with_name(path.name + ".write-lock"))
 
     def connect(self) -> sqlite3.Connection:
         """A new connection in autocommit mode; callers open transactions explicitly."""
