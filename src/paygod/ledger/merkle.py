@@ -9,7 +9,7 @@ splits into O(log n) of them: a proof reads O(log n) stored hashes, never the le
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
@@ -43,6 +43,25 @@ class RangeHashes:
         if len(self._hashes) >= self._limit:
             self._hashes.clear()  # cheap to refill: the newest tree sizes are what is asked
         self._hashes[key] = value
+
+    def keep_edge(self, size: int, frontier: Sequence[tuple[int, bytes]]) -> bytes:
+        """Keep the composite ranges of a tree of `size` leaves whose right edge (perfect
+        subtrees as (level, hash), left to right) is `frontier`; return its root.
+
+        PATH and SUBPROOF split [start, n) at the largest power of two below its length, so
+        on the right spine every composite range is a suffix [b, size) starting at one of
+        the frontier's boundaries: with these kept, a proof at this size (every receipt of
+        the batch that reached it) hashes nothing and reads only perfect subtrees.
+        """
+        if not frontier:
+            return EMPTY_ROOT
+        node = frontier[-1][1]
+        end = size - (1 << frontier[-1][0])
+        for level, left in reversed(frontier[:-1]):
+            end -= 1 << level
+            node = node_hash(left, node)
+            self.put((end, size), node)
+        return node
 
 
 class _Seen:

@@ -148,6 +148,7 @@ class LedgerService:
 
     def _commit(self, batch: list[WriteRequest]) -> None:
         state = self.store.commit_batch(batch, self.clock.now())
+        self._ranges.keep_edge(state.size, state.frontier)  # before the callers wake
         self._committed = state
         try:
             self._maybe_sign(state)

@@ -234,3 +234,32 @@ def test_the_listing_pass_hashes_nothing(monkeypatch: pytest.MonkeyPatch) -> Non
     assert hashed == []
     merkle.Tree(read, 7).root()
     assert len(hashed) == 2  # 7 = 4 + 2 + 1: two composite ranges
+
+
+def _frontier(size: int) -> list[tuple[int, bytes]]:
+    """The perfect subtrees of the right edge of a tree of `size` vector leaves."""
+    frontier, start = [], 0
+    for level in reversed(range(size.bit_length())):
+        if size >> level & 1:
+            frontier.append((level, LEVELS[level][start >> level]))
+            start += 1 << level
+    return frontier
+
+
+@pytest.mark.parametrize("size", range(1, 9))
+def test_a_kept_right_edge_gives_the_root_and_proofs_that_hash_nothing(
+    size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ranges = merkle.RangeHashes()
+    assert ranges.keep_edge(size, _frontier(size)).hex() == ROOTS[size]
+    hashed: list[int] = []
+    real = merkle.node_hash
+    monkeypatch.setattr(merkle, "node_hash", lambda a, b: hashed.append(1) or real(a, b))
+    for index in range(size):
+        proof = merkle.prefetched(
+            _read_many,
+            lambda r, c, h, i=index: merkle.inclusion_proof(r, 8, i, size, c, h),
+            ranges,
+        )
+        assert proof.root_hash == ROOTS[size] and check_inclusion(proof.as_dict()) is None
+    assert hashed == []
