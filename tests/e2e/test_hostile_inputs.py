@@ -210,3 +210,52 @@ def test_an_integer_parameter_written_as_a_float_is_422_not_rounded(
     problem = assert_refused(api_client(standalone_kernel).get(path))
     assert problem["errors"][0]["pointer"].startswith("#query/"), problem
     assert "integer written in digits" in problem["errors"][0]["message"], problem
+
+
+def assert_nul_refused_and_nothing_recorded(kernel: Kernel) -> None:
+    """U+0000 in a path, a query or a stored text field: 422 with the pointer, nothing
+    recorded. PostgreSQL text cannot hold NUL, so each of these was a 500 there (and a
+    webhook for rail %00 failed the ledger writer's whole batch); SQLite recorded the
+    subject as given and answered 404 for the paths."""
+    client = api_client(kernel)
+    size = kernel.ledger.size
+    reads = {
+        "/v1/accounts/acc%00": "#path",
+        "/v1/decisions/abc%00": "#path",
+        "/v1/accounts?after=%00&limit=2": "#query/after",
+        "/v1/identity/keys?principal_id=x%00": "#query/principal_id",
+        "/v1/ledger/subjects/x?tenant_id=%00": "#query/tenant_id",
+    }
+    for url, pointer in reads.items():
+        assert assert_refused(client.get(url))["errors"][0]["pointer"] == pointer, url
+    posts: list[tuple[str, dict[str, Any], str]] = [
+        (
+            "/v1/decisions",
+            {"subject": "urn:paygod:agent:1\x00", "input": {"payment": PAYMENT}},
+            "/subject",
+        ),
+        (
+            "/v1/payments",
+            {"payer_account": "acc\x00", "payee": {"ref": "urn:x:y"}, "amount": 100,
+             "currency": "EUR", "purpose": "x"},
+            "/payer_account",
+        ),
+        ("/v1/identity/tenants", {"tenant_id": "t1", "name": "x\x00"}, "/name"),
+        ("/v1/admin/panic", {"on": True, "reason": "r\x00"}, "/reason"),
+        ("/v1/payments/webhooks/%00", {}, "#path"),
+    ]  # fmt: skip
+    for path, body, pointer in posts:
+        response = client.post(path, json=body, headers={"Idempotency-Key": "nul"})
+        assert assert_refused(response)["errors"][0]["pointer"] == pointer, path
+    assert kernel.ledger.size == size
+    assert kernel.panic.is_on() is False
+    decided = client.post(
+        "/v1/decisions",
+        json={"subject": "urn:paygod:agent:1", "input": {"payment": PAYMENT}},
+        headers={"Idempotency-Key": "ok"},
+    )
+    assert decided.status_code == 201, decided.text
+
+
+def test_nul_in_a_path_query_or_stored_field_is_422(standalone_kernel: Kernel) -> None:
+    assert_nul_refused_and_nothing_recorded(standalone_kernel)

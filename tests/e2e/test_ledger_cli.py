@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tests.e2e.conftest import run_cli
@@ -74,3 +75,30 @@ def test_show_unknown_and_bad_instant(paygod_home: Path) -> None:
     bad = run_cli("ledger", "at", "acct-1", "--recorded", "not-a-time")
     assert bad.code == 2
     assert "--recorded" in bad.stderr
+
+
+def test_verify_and_check_proof_print_one_line_each(tmp_path: Path) -> None:
+    # stdout is read by scripts: "intact: N entries, root <hash>" was wrapped at 80 columns
+    # when stdout was not a terminal, putting the root hash on a line of its own.
+    from paygod.decisions.bundle import GENESIS, interchange_entry
+
+    entry = interchange_entry(0, "2026-01-28T11:05:08Z", GENESIS, {"note": "x" * 120})
+    ledger = tmp_path / "ledger.jsonl"
+    ledger.write_text(json.dumps(entry) + "\n")
+    verified = run_cli("ledger", "verify", "--file", str(ledger))
+    assert verified.code == 0, verified.stderr
+    (line,) = verified.stdout.splitlines()
+    assert re.fullmatch(r"intact: 1 entries, root [0-9a-f]{64}", line), line
+
+    proof = tmp_path / "proof.json"
+    leaf = "00" * 32
+    proof.write_text(
+        json.dumps(
+            {"leaf_index": 10**30, "tree_size": 65, "leaf_hash": leaf, "audit_path": []}
+            | {"root_hash": leaf}
+        )
+    )
+    checked = run_cli("ledger", "check-proof", str(proof))
+    assert checked.code == 1, checked.stdout + checked.stderr
+    (line,) = checked.stdout.splitlines()
+    assert line.startswith("invalid inclusion: ") and line.endswith("tree_size 65"), line

@@ -189,3 +189,28 @@ def test_syntax_error_refuses_the_pack_with_file_rule_and_column(
     validated = run_cli("validate", str(pack), "--json")
     assert validated.code == 2
     assert json.loads(validated.stdout)["results"][0]["status"] == "invalid"
+
+
+@pytest.mark.parametrize("name", PACKS)
+def test_human_output_prints_names_and_reasons_as_written(name: str, tmp_path: Path) -> None:
+    # Names and reasons are other people's text: "[/policies/...]", "[bold]", ":warning:"
+    # must come out as written, one line each, never read as rich markup (a closing tag
+    # with nothing open was a MarkupError traceback) nor wrapped at 80 columns.
+    pack = FIXTURES / name
+    result = run_cli("test", "--pack", str(pack))
+    assert result.code == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    for case in load_cases(pack):
+        assert f"  PASS {case.name} ({case.expected})" in lines, result.stdout
+    case = load_cases(pack)[0]
+    source = tmp_path / "input.json"
+    source.write_text(json.dumps(case.input, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "out"
+    ran = run_cli("run", "--pack", str(pack), "--input", str(source), "--out", str(out), env=CLOCK)
+    if ran.code == 2:  # a case whose input the pack refuses: nothing to print
+        return
+    assert ran.code == 0, ran.stderr
+    data = json.loads((out / "ledger.jsonl").read_text("utf-8"))["data"]
+    rule = data["rule_name"] or "-"
+    expected = f"OK: {data['verdict']} by rule {rule}: {data['reason']} (bundle in {out})"
+    assert ran.stdout.splitlines() == [expected]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from paygod.cli.output import console
+from paygod.cli.output import console, styled
 from paygod.kernel.errors import InvalidInput, Unavailable
 
 
@@ -38,8 +38,11 @@ def cluster(
         raise InvalidInput("--relay needs a NATS server: set PAYGOD_NATS_URL=nats://HOST:PORT")
     if not settings.distributed:
         console.print(
-            "[yellow]note:[/] SQLite is one writer at a time; set PAYGOD_DATABASE_URL="
-            "postgresql://... for distributed mode"
+            styled(
+                ("note:", "yellow"),
+                " SQLite is one writer at a time; set PAYGOD_DATABASE_URL="
+                "postgresql://... for distributed mode",
+            )
         )
     # Migrate and mint the first-start dev key once, before the children race to do it.
     kernel = build_kernel(settings)

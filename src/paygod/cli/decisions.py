@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from paygod.cli.output import console, emit_json
+from paygod.cli.output import console, emit_json, styled
 from paygod.kernel.errors import CheckFailed, InvalidInput, PaygodError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
@@ -44,9 +44,11 @@ def test_pack(
         console.print(f"Testing pack {report.pack.name} v{report.pack.version}")
         for result in report.results:
             if result.status == "pass":
-                console.print(f"  [green]PASS[/green] {result.name} ({result.actual})")
+                console.print(styled("  ", ("PASS", "green"), f" {result.name} ({result.actual})"))
             else:
-                console.print(f"  [red]FAIL[/red] {result.name}: {'; '.join(result.failures)}")
+                console.print(
+                    styled("  ", ("FAIL", "red"), f" {result.name}: {'; '.join(result.failures)}")
+                )
         console.print(f"{report.passed} passed, {report.failed} failed")
     if report.failed:
         raise typer.Exit(1)
@@ -162,8 +164,8 @@ def validate(
         emit_json({"valid": not invalid, "results": report})
     else:
         for r in report:
-            mark = "[green]valid[/green]" if r["status"] == "valid" else "[red]invalid[/red]"
-            console.print(f"{mark}  {r['kind']:<9} {r['path']}: {r['message']}")
+            mark = ("valid", "green") if r["status"] == "valid" else ("invalid", "red")
+            console.print(styled(mark, f"  {r['kind']:<9} {r['path']}: {r['message']}"))
             for e in r["errors"]:
                 console.print(f"           {e['pointer'] or '/'}: {e['message']}")
     if invalid:
@@ -194,7 +196,7 @@ def packs_list(as_json: JsonFlag = False) -> None:
     for p in packs:
         console.print(f"  {p['name']} {p['version']}  {len(p['rules'])} rules  {p['digest'][:12]}")
     for problem in problems:
-        console.print(f"  [red]refused[/red] {problem['path']}: {problem['message']}")
+        console.print(styled("  ", ("refused", "red"), f" {problem['path']}: {problem['message']}"))
 
 
 @packs_app.command("lint")
@@ -306,10 +308,14 @@ def show(
 @app.command("demo")
 def demo() -> None:
     """A guided tour in a temporary home: allowed, denied, flagged and refused requests."""
+    from rich.console import Console
+
     from paygod.decisions.demo import run_demo
     from paygod.payments.demo import run_payments_demo
 
-    ok = run_demo(console)
-    ok = run_payments_demo(console) and ok
+    # The tour's own fixed text carries rich markup; the shared console reads none.
+    tour = Console()
+    ok = run_demo(tour)
+    ok = run_payments_demo(tour) and ok
     if not ok:
         raise typer.Exit(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from paygod.cli.output import console, emit_json
+from paygod.cli.output import console, emit_json, styled
 from paygod.kernel.bootstrap import database_from_settings
 from paygod.kernel.health import CheckResult, ReadinessCheck, overall
 from paygod.kernel.settings import load_settings
@@ -53,7 +53,7 @@ def doctor(*, as_json: bool) -> None:
         for r in results:
             table.add_row(
                 r.name,
-                f"[{colour[r.status]}]{r.status}[/]",
+                styled((r.status, colour[r.status])),
                 f"{r.duration_ms:.1f}",
                 r.detail,
             )

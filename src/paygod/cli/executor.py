@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from paygod.cli.output import console, emit_json
+from paygod.cli.output import console, emit_json, styled
 from paygod.kernel.errors import NotFound
 from paygod.kernel.interpreter import short_gil_turns
 
@@ -47,7 +47,7 @@ def status(as_json: JsonFlag = False) -> None:
     console.print(
         f"outbox: {counts['pending']} pending, {counts['done']} done, {counts['dead']} dead"
     )
-    console.print("panic: " + ("[bold red]ON[/]" if data["panic"]["on"] else "off"))
+    console.print(styled("panic: ", ("ON", "bold red") if data["panic"]["on"] else "off"))
 
 
 @dlq.command("list")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from paygod.cli.output import console, emit_json, err_console
+from paygod.cli.output import console, emit_json, err_console, styled
 
 if TYPE_CHECKING:
     from paygod.identity.service import IdentityService
@@ -49,7 +49,7 @@ def _print_key(data: dict[str, Any], as_json: bool) -> None:
         emit_json(data)
         return
     console.print(f"key {data['key_id']} for principal {data['principal_id']}")
-    err_console.print("[bold]API key (shown once, store it now):[/]")
+    err_console.print(styled(("API key (shown once, store it now):", "bold")))
     console.print(data["api_key"], soft_wrap=True, highlight=False)
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from paygod.cli.output import console, emit_json, err_console
+from paygod.cli.output import console, emit_json, err_console, styled
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
 
 if TYPE_CHECKING:
@@ -72,8 +72,12 @@ def _instant(text: str | None, option: str) -> datetime | None:
 
 def _print_entry(entry: Entry) -> None:
     console.print(
-        f"[bold]#{entry.seq}[/] {entry.kind} [cyan]{entry.subject}[/] "
-        f"tenant={entry.tenant_id} recorded={entry.timestamp}"
+        styled(
+            (f"#{entry.seq}", "bold"),
+            f" {entry.kind} ",
+            (entry.subject, "cyan"),
+            f" tenant={entry.tenant_id} recorded={entry.timestamp}",
+        )
     )
     console.print(
         f"  valid {entry.data()['valid_from']} .. {entry.data()['valid_to'] or 'open'}"
@@ -181,12 +185,15 @@ def _report(report: VerifyReport, as_json: bool) -> None:
         emit_json(report.as_dict())
     elif report.ok:
         console.print(
-            f"[green]intact[/]: {report.entries_checked} entries, root {report.root_hash}"
-            + (f", signed head at {report.tree_head.tree_size}" if report.tree_head else "")
+            styled(
+                ("intact", "green"),
+                f": {report.entries_checked} entries, root {report.root_hash}"
+                + (f", signed head at {report.tree_head.tree_size}" if report.tree_head else ""),
+            )
         )
     else:
         finding = report.findings[0]
-        console.print(f"[red]TAMPERED[/]: {finding.message}")
+        console.print(styled(("TAMPERED", "red"), f": {finding.message}"))
         console.print(f"  index:    {finding.index}")
         console.print(f"  field:    {finding.field}")
         console.print(f"  expected: {finding.expected}")
@@ -394,8 +401,8 @@ def check_proof(
     if as_json:
         emit_json(result)
     elif result["valid"]:
-        console.print(f"[green]valid[/] {result['kind']}")
+        console.print(styled(("valid", "green"), f" {result['kind']}"))
     else:
-        console.print(f"[red]invalid[/] {result['kind']}: {result['reason']}")
+        console.print(styled(("invalid", "red"), f" {result['kind']}: {result['reason']}"))
     if not result["valid"]:
         raise typer.Exit(1)

@@ -7,11 +7,24 @@ from typing import Any
 
 import orjson
 from rich.console import Console
+from rich.text import Text
 
-console = Console()
+# What the CLI prints is mostly other people's text: pack, rule and case names, reasons,
+# file paths, account ids, panic reasons. With rich's markup on, a reason reading
+# "over [/limit]" crashed the command with a MarkupError traceback and "[bold]x[/bold]" was
+# silently restyled; ":warning:" became an emoji. So neither console reads markup or emoji
+# codes: colour is given explicitly with `styled`. soft_wrap keeps a line one line when
+# stdout is a pipe (rich wrapped at 80 columns, splitting "intact: N entries, root <hash>"
+# and reasons in two for whoever parses them).
+console = Console(markup=False, emoji=False, highlight=False, soft_wrap=True)
 # soft_wrap: an error is one line on stderr however narrow the terminal; rich wrapped long
 # ones at 80 columns, splitting the "one precise line" in two.
-err_console = Console(stderr=True, soft_wrap=True)
+err_console = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """A line of plain text pieces and (text, style) pieces, none read as markup."""
+    return Text.assemble(*parts)
 
 
 def emit_json(data: Any) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from paygod.cli.output import console, emit_json
+from paygod.cli.output import console, emit_json, styled
 from paygod.executor.model import PanicState
 
 app = typer.Typer(
@@ -29,11 +29,13 @@ def _show(state: PanicState, as_json: bool) -> None:
     data = state.as_dict()
     if state.on:
         console.print(
-            f"[bold red]PANIC ON[/] since {data['since']} by {state.actor}: {state.reason}"
+            styled(
+                ("PANIC ON", "bold red"), f" since {data['since']} by {state.actor}: {state.reason}"
+            )
         )
     else:
         since = f" (since {data['since']} by {state.actor})" if state.since else ""
-        console.print(f"[green]panic off[/]: side effects flow{since}")
+        console.print(styled(("panic off", "green"), f": side effects flow{since}"))
 
 
 def _kernel() -> Any:

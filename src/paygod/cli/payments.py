@@ -29,7 +29,7 @@ def _kernel() -> Any:
 def _print_payment(data: dict[str, Any]) -> None:
     decision = data.get("decision") or {}
     console.print(
-        f"payment {data['payment_id']}: [bold]{data['status']}[/] "
+        f"payment {data['payment_id']}: {data['status']} "
         f"{data['amount']} {data['currency']} via {data.get('rail') or '-'}"
         + (f" (decision {decision.get('verdict')}: {decision.get('reason')})" if decision else "")
         + (f" — {data['failure_reason']}" if data.get("failure_reason") else "")

@@ -60,13 +60,17 @@ GRAMMAR = r"""
      | "[" [or_expr ("," or_expr)*] "]" -> list
      | "(" or_expr ")"
 
-_OR: "or"
-_AND: "and"
-_NOT: "not"
-_IN: "in"
-_TRUE: "true"
-_FALSE: "false"
-_NULL: "null"
+// A keyword is a whole word. As plain strings, the contextual lexer took the 'in' of
+// 'input' wherever a name could not follow a name: 'NOT input.x' (an author's upper
+// case 'not') parsed as 'NOT in put.x', null in null, always false, instead of failing.
+// Priority 2 keeps 'not' a keyword where a name could also start.
+_OR.2: /or(?!\w)/
+_AND.2: /and(?!\w)/
+_NOT.2: /not(?!\w)/
+_IN.2: /in(?!\w)/
+_TRUE.2: /true(?!\w)/
+_FALSE.2: /false(?!\w)/
+_NULL.2: /null(?!\w)/
 COMP_OP: "==" | "!=" | "<=" | ">=" | "<" | ">"
 ADD_OP: "+" | "-"
 MUL_OP: "*" | "/"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from paygod.canonical import MAX_SAFE_INTEGER
 from paygod.decisions.ports import DecisionIndex
 from paygod.kernel.clock import isoformat
 
@@ -39,13 +40,29 @@ class Measurement:
         return out
 
 
+def _minor_units(value: Any) -> int | None:
+    """An integer amount, however the JSON wrote it.
+
+    `4999.0` is the integer 4999 to JSON Schema (the pack's `type: integer` accepts it)
+    and to RFC 8785 (the sealed input reads `4999`), so it is 4999 here too. Read as
+    "no amount" it made `measure.amount_minor` null and left the amount out of
+    `amount_1h`/`amount_24h`: writing amounts as X.0 slipped past review thresholds
+    and daily limits. Beyond ±(2^53-1) a double no longer names one integer: no amount.
+    """
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
+        return int(value)
+    return None
+
+
 def request_amount(input_doc: Mapping[str, Any], context: Mapping[str, Any]) -> int | None:
     """The amount in minor units: `input.payment.amount_minor`, else `context.amount_minor`."""
     payment = input_doc.get("payment")
     for source in (payment if isinstance(payment, Mapping) else {}, context):
-        value = source.get("amount_minor")
-        if type(value) is int:
-            return value
+        amount = _minor_units(source.get("amount_minor"))
+        if amount is not None:
+            return amount
     return None
 
 

@@ -96,6 +96,12 @@ def test_semantics(source: str, expected: bool) -> None:
         ("input.s.matches(input.p)", 9, "string literal"),
         ("(input.a", 9, "end of condition"),
         ("input.a == 'open", 12, "unexpected"),
+        # A keyword is a whole word: these were read as `NOT in put.x` (null in null).
+        ("NOT input.x", 5, "unexpected 'input'"),
+        ("Not input.x == true", 5, "unexpected 'input'"),
+        ("input.a == 1 andinput.b", 14, "unexpected 'andinput'"),
+        ("input.a ornot input.b", 9, "unexpected 'ornot'"),
+        ("input.a == 1 AND input.b", 14, "unexpected 'AND'"),
     ],
 )
 def test_syntax_errors_point_at_the_column(source: str, column: int, fragment: str) -> None:
@@ -153,6 +159,32 @@ def test_unknown_names_read_as_null_as_in_the_original(
     assert condition.unknown_names == unknown
     assert condition.constant is None
     assert condition.test(make_env({"a": [5]}, {"m": 1})) is (not unknown)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # Names that begin with a keyword stay names, wherever they stand.
+        ("input.notes == 'x' and input.order > 1 and input.android", True),
+        ("input.a.in == 1 and input.a.or == 2 and input.a.not == 3", True),
+        ("input.truex == null and input.nullable == 4", True),
+        ("input.items.any(index => index > 1)", True),
+        ("input.items.any(notes => notes == 2)", True),
+        ("input.items.any(inner => inner in [2])", True),
+        ("not(input.notes == 'x')", False),
+        ("input.a==1 or(input.notes)", True),
+    ],
+)
+def test_names_that_begin_with_a_keyword(source: str, expected: bool) -> None:
+    doc = {
+        "notes": "x",
+        "order": 2,
+        "android": True,
+        "a": {"in": 1, "or": 2, "not": 3},
+        "nullable": 4,
+        "items": [1, 2],
+    }
+    assert check(source, doc) is expected
 
 
 def test_nested_lambdas_restore_the_outer_variable() -> None:

@@ -31,7 +31,7 @@ def service(clock: ManualClock, tmp_path: Path) -> DecisionService:
     )
 
 
-def payment(amount: int = 1000, rail: str = "sepa", verified: bool = True) -> dict[str, Any]:
+def payment(amount: float = 1000, rail: str = "sepa", verified: bool = True) -> dict[str, Any]:
     return {
         "payment": {
             "amount_minor": amount,
@@ -129,6 +129,39 @@ def test_velocity_and_daily_volume_come_from_sealed_decisions(
     clock.advance(25 * 3600)
     later = decide(service, "v4", input=payment(amount=400_000))
     assert later["decision"] == "allow"
+
+
+def test_an_amount_written_as_a_whole_float_is_measured_and_counted(
+    service: DecisionService, clock: ManualClock
+) -> None:
+    # 1600000.0 passes the pack's `type: integer` and is sealed as 1600000 (RFC 8785), so
+    # it is that amount everywhere: it was measured as null and left out of amount_24h,
+    # so amounts written as X.0 got past the daily volume limit.
+    for i in range(3):
+        decide(service, f"f{i}", input=payment(amount=1_600_000.0, rail="wire"))
+        clock.advance(60)
+    fourth = decide(service, "f3", input=payment(amount=400_000.0))
+    measures = {m["name"]: m["value"] for m in fourth["measurements"]}
+    assert measures["amount_minor"] == 400_000
+    assert type(measures["amount_minor"]) is int
+    assert measures["amount_24h"] == 4_800_000
+    assert (fourth["decision"], fourth["rule"]) == ("deny", "deny-daily-volume")
+    # The review threshold of high-risk-review reads measure.amount_minor.
+    risky = {"new_counterparty": True, "autonomous_agent": True, "score": 0.1}
+    flagged = decide(service, "f4", input={**payment(amount=150_000.0), "risk": risky})
+    by_pack = {p["name"]: p for p in flagged["packs"]}
+    assert by_pack["high-risk-review"]["rule"] == "flag-new-counterparty-autonomous"
+
+
+@pytest.mark.parametrize(
+    ("amount", "measured"),
+    [(4999, 4999), (4999.0, 4999), (-0.0, 0), (4999.5, None), (2.0**53, None), ("5", None)],
+)
+def test_request_amount_reads_whole_numbers_only(amount: Any, measured: int | None) -> None:
+    from paygod.decisions.measurements import request_amount
+
+    assert request_amount({"payment": {"amount_minor": amount}}, {}) == measured
+    assert request_amount({}, {"amount_minor": amount}) == measured
 
 
 def test_replay_reproduces_and_names_a_pack_that_changed(

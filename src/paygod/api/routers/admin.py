@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from paygod.api.deps import get_kernel
-from paygod.api.models import StrictModel
+from paygod.api.models import NoNul, StrictModel
 from paygod.api.routing import router as strict_router
 from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.errors import FieldError, InvalidInput
@@ -29,7 +29,7 @@ def principal_id(request: Request) -> str:
 
 class PanicChange(StrictModel):
     on: bool
-    reason: str | None = None
+    reason: Annotated[str, NoNul] | None = None
 
 
 @router.get("/panic", summary="Is the panic switch on?")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Header, Request, Response
 from pydantic import Field
 
 from paygod.api.deps import get_kernel
-from paygod.api.models import StrictModel
+from paygod.api.models import NoNul, StrictModel
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import router as strict_router
 from paygod.api.security import owner_filter
@@ -41,7 +41,9 @@ def _tenant(request: Request, kernel: Kernel) -> tuple[str, bool]:
 
 
 class DecisionRequest(StrictModel):
-    subject: str = Field(min_length=1, max_length=256, description="What the decision is about")
+    subject: Annotated[
+        str, Field(min_length=1, max_length=256, description="What the decision is about"), NoNul
+    ]
     context: dict[str, Any] = Field(
         default_factory=dict, description="Request context; `evidence_refs` must be references"
     )

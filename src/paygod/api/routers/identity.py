@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from pydantic import Field
 
-from paygod.api.models import Digits, StrictModel
+from paygod.api.models import Digits, NoNul, StrictModel
 from paygod.api.routing import router as strict_router
 from paygod.api.security import identity_of, tenant_filter
 from paygod.identity.model import ALL_TENANTS, Principal, PrincipalKind, Role
@@ -29,7 +29,7 @@ TenantId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^([A-Za-z
 
 class TenantIn(StrictModel):
     tenant_id: TenantId
-    name: str | None = Field(default=None, max_length=200)
+    name: Annotated[str, Field(max_length=200), NoNul] | None = None
 
 
 class PrincipalIn(StrictModel):
@@ -37,7 +37,7 @@ class PrincipalIn(StrictModel):
     kind: PrincipalKind
     roles: list[Role] = Field(default_factory=list, max_length=6)
     tenant_id: TenantId | None = None
-    external_id: str | None = Field(default=None, max_length=500)
+    external_id: Annotated[str, Field(max_length=500), NoNul] | None = None
 
 
 class RolesIn(StrictModel):
@@ -58,10 +58,10 @@ class TotpCodeIn(StrictModel):
 
 
 class ConsentIn(StrictModel):
-    subject: str = Field(min_length=5, max_length=256)
+    subject: Annotated[str, Field(min_length=5, max_length=256), NoNul]
     purpose: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_.\-]+$")
     granted: bool = True
-    evidence: str | None = Field(default=None, max_length=500)
+    evidence: Annotated[str, Field(max_length=500), NoNul] | None = None
     tenant_id: TenantId | None = None
 
 

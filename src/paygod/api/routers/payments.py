@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -10,7 +10,7 @@ from pydantic import Field, StrictInt, StrictStr
 from starlette.concurrency import run_in_threadpool
 
 from paygod.api.deps import get_kernel
-from paygod.api.models import StrictModel
+from paygod.api.models import NoNul, StrictModel
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import router as strict_router
 from paygod.api.security import owner_filter
@@ -87,11 +87,11 @@ class QuoteRequest(StrictModel):
 
 
 class PaymentBody(StrictModel):
-    payer_account: str = Field(min_length=1, max_length=200)
+    payer_account: Annotated[str, Field(min_length=1, max_length=200), NoNul]
     payee: dict[str, StrictStr]
     amount: StrictInt = Field(gt=0, le=10**15)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
-    purpose: str = Field(min_length=1, max_length=140)
+    purpose: Annotated[str, Field(min_length=1, max_length=140), NoNul]
     rail_preference: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
 
