@@ -152,7 +152,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(home: str) -> tuple[subprocess.Popen[bytes], str]:
+# API processes of the HTTP benchmark, one run each (`BENCH_SERVE_WORKERS`, default "1,2"):
+# 1 is plain `paygod serve`; with `--workers 2` the standalone processes share the SQLite
+# file, each with its own group commit, the write lock handed over between them
+# (kernel/database.py), so the kernel uses both cores despite the GIL.
+SERVER_PROCESSES = [int(n) for n in os.environ.get("BENCH_SERVE_WORKERS", "1,2").split(",")]
+
+
+def _start(home: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {
         **os.environ,
@@ -166,7 +173,7 @@ def _start(home: str) -> tuple[subprocess.Popen[bytes], str]:
     }
     env.pop("PAYGOD_CLOCK", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "paygod", "serve", "--port", str(port)],
+        [sys.executable, "-m", "paygod", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -208,12 +215,20 @@ class LoadRun:
 
 
 def _process_cpu(pid: int) -> float:
-    """User + system CPU seconds of a process (all its threads), from /proc."""
+    """User + system CPU seconds of a process (all its threads) and of its live children
+    (the worker processes of `serve --workers N`), from /proc."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children = task.read_text().split()
+        except OSError:
+            continue
+        total += sum(_process_cpu(int(child)) for child in children)
+    return total
 
 
 def _own_cpu() -> float:
@@ -334,17 +349,24 @@ def _decision_body(n: int) -> dict[str, Any]:
 
 @benchmark("decisions_http")
 def decisions_http() -> Iterator[Figure]:
-    """Sealed decisions over HTTP (SQLite, standalone, one server process) vs GET /healthz.
+    """Sealed decisions over HTTP (SQLite, standalone) vs GET /healthz, for 1 and 2 server
+    processes; the figures of a run with N > 1 processes are named `..._N_processes`.
 
-    Three phases against one server: GET /healthz (the HTTP stack's ceiling on this machine,
+    Four phases against one server: GET /healthz (the HTTP stack's ceiling on this machine,
     and a check that the load generator is not the bottleneck: its own CPU is reported),
     an authenticated no-op read (what auth costs), then POST /v1/decisions closed loop
     (saturation throughput) and paced at a fixed rate (latency when not saturated).
     """
+    for workers in SERVER_PROCESSES:
+        yield from _decisions_http(workers)
+
+
+def _decisions_http(workers: int) -> Iterator[Figure]:
     clients = int(os.environ.get("BENCH_CLIENTS", "64"))
     seconds = float(os.environ.get("BENCH_SECONDS", "10"))
+    suffix = "" if workers == 1 else f"_{workers}_processes"
     with tempfile.TemporaryDirectory() as home:
-        proc, url = _start(home)
+        proc, url = _start(home, workers)
         headers = _credentials(home, url)
         pid = proc.pid
         try:
@@ -365,13 +387,14 @@ def decisions_http() -> Iterator[Figure]:
             proc.terminate()
             proc.wait(10)
     yield Figure(
-        "sealed_decisions_per_s",
+        "sealed_decisions_per_s" + suffix,
         sealed.rate,
         "decisions/s",
         health.rate,
         "GET /healthz requests/s",
         {
             "clients": clients,
+            "server_processes": workers,
             "seconds": seconds,
             "errors_by_status": sealed.errors,
             "p50_ms": sealed.percentile_ms(50),
@@ -388,7 +411,7 @@ def decisions_http() -> Iterator[Figure]:
         },
     )
     yield Figure(
-        "sealed_decisions_paced_p95_ms",
+        "sealed_decisions_paced_p95_ms" + suffix,
         paced.percentile_ms(95),
         "ms",
         sealed.percentile_ms(95),
@@ -397,6 +420,7 @@ def decisions_http() -> Iterator[Figure]:
             "offered_per_s": paced_rate,
             "achieved_per_s": round(paced.rate, 1),
             "clients": clients,
+            "server_processes": workers,
             "errors_by_status": paced.errors,
             "p50_ms": paced.percentile_ms(50),
             "p99_ms": paced.percentile_ms(99),

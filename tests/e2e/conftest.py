@@ -73,7 +73,9 @@ def dev_key_headers(home: Path, log_path: Path) -> dict[str, str]:
     return {"Authorization": f"Bearer {found.group(1)}"} if found else {}
 
 
-def start_server(home: Path, extra_env: dict[str, str] | None = None) -> LiveServer:
+def start_server(
+    home: Path, extra_env: dict[str, str] | None = None, *, workers: int = 1
+) -> LiveServer:
     port = free_port()
     env = {
         **os.environ,
@@ -84,7 +86,7 @@ def start_server(home: Path, extra_env: dict[str, str] | None = None) -> LiveSer
     log_path = home.parent / f"server-{port}.log"
     log = open(log_path, "wb")  # noqa: SIM115 - kept for the process
     proc = subprocess.Popen(
-        [sys.executable, "-m", "paygod", "serve", "--port", str(port)],
+        [sys.executable, "-m", "paygod", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -10,7 +10,7 @@ import uvicorn
 
 from paygod.identity.cli_support import announce_dev_key
 from paygod.kernel.errors import InvalidInput
-from paygod.kernel.logging import configure_logging
+from paygod.kernel.logging import configure_logging, get_logger
 from paygod.kernel.settings import load_settings
 
 
@@ -43,6 +43,16 @@ def serve(
     bind_port = port or settings.port
     if workers > 1:
         from paygod.kernel.bootstrap import build_kernel as build_once
+
+        if settings.redis_url is None:
+            # Token buckets live in each process without Redis: spread over N processes,
+            # one principal may reach N times its limit. Said once, at start.
+            get_logger("paygod.serve").warning(
+                "rate_limits_per_process",
+                workers=workers,
+                detail="without PAYGOD_REDIS_URL each API process keeps its own rate-limit "
+                "buckets; set it to share them",
+            )
 
         # Migrate and mint the first-start dev key once, before workers race to do it.
         parent_kernel = build_once(settings)
