@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from paygod.decisions.ports import DuplicateKey, IndexRow
@@ -11,6 +12,16 @@ COLUMNS = (
     "decision_id, tenant_id, idempotency_key, request_hash, subject, verdict,"
     " amount_minor, decided_at, seq, requested_by"
 )
+
+
+def _key_taken(exc: Exception) -> bool:
+    """Whether an INSERT failed on the unique (tenant_id, idempotency_key) index."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "decision_index.idempotency_key" in str(exc)
+    diag = getattr(exc, "diag", None)  # psycopg's UniqueViolation
+    return getattr(exc, "sqlstate", None) == "23505" and (
+        getattr(diag, "constraint_name", None) == "decision_index_key"
+    )
 
 
 class SqlDecisionIndex:
@@ -49,13 +60,15 @@ class SqlDecisionIndex:
             row.seq,
             row.requested_by,
         )
-        if row.idempotency_key is not None and self._exists(conn, row):
-            raise DuplicateKey(row.idempotency_key)
-        conn.execute(sql, params)
-
-    def _exists(self, conn: Any, row: IndexRow) -> bool:
-        sql = self._sql("SELECT 1 FROM decision_index WHERE tenant_id = ? AND idempotency_key = ?")
-        return conn.execute(sql, (row.tenant_id, row.idempotency_key)).fetchone() is not None
+        try:
+            conn.execute(sql, params)
+        except Exception as exc:
+            # The unique index decision_index_key (tenant_id, idempotency_key) is the check:
+            # no SELECT first, one statement less for the ledger's single writer per
+            # decision. The caller's savepoint undoes nothing else of this work.
+            if row.idempotency_key is not None and _key_taken(exc):
+                raise DuplicateKey(row.idempotency_key) from None
+            raise
 
     def set_seq(self, decision_id: str, seq: int) -> None:
         sql = "UPDATE decision_index SET seq = ? WHERE decision_id = ?"
