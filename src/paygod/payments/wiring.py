@@ -108,16 +108,22 @@ def build_connectors(
     return connectors
 
 
-def replay_guard_for(redis_url: str | None) -> SeenSignatures | None:
-    """Shared across API processes when Redis is configured; per process otherwise."""
-    if not redis_url:
-        return None
-    import redis
+def replay_guard_for(redis_url: str | None, db: Database | None = None) -> SeenSignatures | None:
+    """Shared by every API process: in Redis when configured, else in the system of record
+    (so `serve --workers N` on one SQLite file refuses a replay whichever process gets it);
+    per process only without either (memory stores, tests)."""
+    if redis_url:
+        import redis
 
-    from paygod.payments.signing import RedisReplayGuard
+        from paygod.payments.signing import RedisReplayGuard
 
-    client = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
-    return RedisReplayGuard(client)
+        client = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        return RedisReplayGuard(client)
+    if db is not None:
+        from paygod.payments.stores.webhook_seen import SqlReplayGuard
+
+        return SqlReplayGuard(db)
+    return None
 
 
 def payee_vault_for(db: Database | None) -> PayeeVault:
@@ -168,7 +174,7 @@ def wire_payments(kernel: Any) -> None:
         payee_vault_for(kernel.db),
         breakers=breakers,
         webhook_secret=webhook_secret(settings.home),
-        replay_guard=replay_guard_for(settings.redis_url),
+        replay_guard=replay_guard_for(settings.redis_url, kernel.db),
     )
     payments.register(worker)
     # Where every store is local, a round's dispatches run side by side on one event loop
