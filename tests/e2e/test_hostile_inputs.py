@@ -370,3 +370,61 @@ def test_subject_like_identifiers_with_invisible_characters_are_422(
         headers={"Idempotency-Key": "free-ref"},
     )
     assert accepted.status_code == 201, accepted.text
+
+
+# Every route that reads Idempotency-Key, with a body that is otherwise fine.
+KEYED_ROUTES: dict[str, dict[str, Any]] = {
+    "/v1/decisions": {"subject": "urn:paygod:agent:1", "input": {"payment": PAYMENT}},
+    "/v1/payments": {
+        "payer_account": "wallet",
+        "payee": {"ref": "urn:x:y"},
+        "amount": 100,
+        "currency": "EUR",
+        "purpose": "x",
+    },
+    "/v1/credits/purchase": {"amount": 10},
+    "/v1/credits/consume": {"amount": 1},
+    "/v1/credits/reservations": {"amount": 1},
+}
+
+
+def test_the_routes_that_read_idempotency_key_are_the_ones_tested(
+    standalone_kernel: Kernel,
+) -> None:
+    # Read from the OpenAPI document, so a new route taking the header is noticed here.
+    spec = api_client(standalone_kernel).get("/openapi.json").json()
+    keyed = {
+        path
+        for path, item in spec["paths"].items()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "header" and parameter["name"].lower() == "idempotency-key"
+    }
+    assert keyed == set(KEYED_ROUTES)
+
+
+@pytest.mark.parametrize("path", sorted(KEYED_ROUTES))
+def test_a_repeated_idempotency_key_header_is_422_and_records_nothing(
+    standalone_kernel: Kernel, path: str
+) -> None:
+    client = api_client(standalone_kernel)
+    size = standalone_kernel.ledger.size
+    balance = client.get("/v1/credits/balance").json()
+    response = client.post(
+        path,
+        content=json.dumps(KEYED_ROUTES[path]).encode(),
+        headers=[
+            ("content-type", "application/json"),
+            ("Idempotency-Key", "z1"),
+            ("Idempotency-Key", "z2"),
+        ],
+    )
+    problem = assert_refused(response)
+    assert problem["errors"][0]["pointer"] == "#header/idempotency-key", problem
+    assert standalone_kernel.ledger.size == size
+    assert client.get("/v1/credits/balance").json() == balance
+    if path == "/v1/decisions":  # neither key was taken
+        for key in ("z1", "z2"):
+            again = client.post(path, json=KEYED_ROUTES[path], headers={"Idempotency-Key": key})
+            assert again.status_code == 201, again.text
