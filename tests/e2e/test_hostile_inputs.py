@@ -428,3 +428,31 @@ def test_a_repeated_idempotency_key_header_is_422_and_records_nothing(
         for key in ("z1", "z2"):
             again = client.post(path, json=KEYED_ROUTES[path], headers={"Idempotency-Key": key})
             assert again.status_code == 201, again.text
+
+
+@pytest.mark.parametrize(
+    ("number", "pointer"),
+    [
+        (b"1e20", "/input/payment/amount_minor"),
+        (b"9007199254740993.0", "/input/payment/amount_minor"),
+        (b"-1.0e300", "/input/payment/amount_minor"),
+        (b"9007199254740993", "/input/payment/amount_minor"),
+    ],
+)
+def test_a_number_beyond_2_53_is_422_however_it_is_written(
+    standalone_kernel: Kernel, number: bytes, pointer: str
+) -> None:
+    size = standalone_kernel.ledger.size
+    body = (
+        b'{"subject":"urn:paygod:agent:1","input":{"payment":{"amount_minor":' + number + b","
+        b'"currency":"EUR","rail":"card","counterparty":{"ref":"urn:x:1","verified":true}}}}'
+    )
+    response = api_client(standalone_kernel).post(
+        "/v1/decisions",
+        content=body,
+        headers={"content-type": "application/json", "Idempotency-Key": "big"},
+    )
+    problem = assert_refused(response)
+    assert [e["pointer"] for e in problem["errors"]] == [pointer], problem
+    assert "2^53" in problem["errors"][0]["message"]
+    assert standalone_kernel.ledger.size == size

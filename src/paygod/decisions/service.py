@@ -24,7 +24,7 @@ from paygod.decisions.evidence import (
     find_unhashable_numbers,
     require_references,
 )
-from paygod.decisions.measurements import measure, request_amount, values
+from paygod.decisions.measurements import amount_problems, measure, request_amount, values
 from paygod.decisions.model import Pack, SetResult
 from paygod.decisions.packs import PackInvalid, PackRepository, compile_pack, validate_input
 from paygod.decisions.ports import DecisionIndex, DuplicateKey, IndexRow
@@ -123,6 +123,13 @@ class DecisionService:
         for pack in packs:
             for error in validate_input(pack, input_doc):
                 errors.append(FieldError(f"/input{error.pointer}", error.message))
+        # After the packs' schemas, so a pack that already refuses the amount says why.
+        reported = {error.pointer for error in errors}
+        errors.extend(
+            FieldError(where, reason)
+            for where, reason in amount_problems(input_doc, context)
+            if where not in reported
+        )
         errors.extend(find_raw_pii(subject, "/subject"))
         errors.extend(find_raw_pii(input_doc, "/input"))
         errors.extend(find_raw_pii(context, "/context"))
