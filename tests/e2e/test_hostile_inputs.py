@@ -3,6 +3,7 @@ never a 500 or a traceback, and nothing is recorded."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -259,3 +260,199 @@ def assert_nul_refused_and_nothing_recorded(kernel: Kernel) -> None:
 
 def test_nul_in_a_path_query_or_stored_field_is_422(standalone_kernel: Kernel) -> None:
     assert_nul_refused_and_nothing_recorded(standalone_kernel)
+
+
+# A decision subject becomes the ledger subject and is printed in audit output: characters
+# that hide or reorder text are refused as they are in account ids (kernel/identifiers.py).
+INVISIBLE_SUBJECTS = [
+    ("urn:paygod:agent:1\nurn:paygod:agent:2", "U+000A"),
+    ("urn:paygod:agent:\u202e1tnega", "U+202E"),
+    ("urn:paygod:agent:\u200b1", "U+200B"),
+    # pydantic refuses a lone surrogate in a body before the route does (the CLI test
+    # below reaches the subject rule with one).
+    ("urn:paygod:agent:1\ud800", "unicode string"),
+    ("urn:paygod:agent:\t1", "U+0009"),
+]
+
+
+@pytest.mark.parametrize(("subject", "code_point"), INVISIBLE_SUBJECTS)
+def test_a_decision_subject_with_an_invisible_character_is_422_and_records_nothing(
+    standalone_kernel: Kernel, subject: str, code_point: str
+) -> None:
+    size = standalone_kernel.ledger.size
+    client = api_client(standalone_kernel)
+    # json.dumps writes the lone surrogate as the escape \ud800, as a client would.
+    body = json.dumps({"subject": subject, "input": {"payment": PAYMENT}})
+    response = client.post(
+        "/v1/decisions",
+        content=body.encode(),
+        headers={"content-type": "application/json", "Idempotency-Key": "invisible"},
+    )
+    problem = assert_refused(response)
+    assert problem["errors"][0]["pointer"] == "/subject", problem
+    assert code_point in problem["errors"][0]["message"]
+    assert standalone_kernel.ledger.size == size
+    # The key was not taken: the same key with a readable subject is decided now.
+    decided = client.post(
+        "/v1/decisions",
+        json={"subject": "urn:paygod:agent:1", "input": {"payment": PAYMENT}},
+        headers={"Idempotency-Key": "invisible"},
+    )
+    assert decided.status_code == 201, decided.text
+
+
+def test_cli_decide_with_an_invisible_subject_is_exit_2_one_line_nothing_recorded(
+    tmp_path: Path,
+) -> None:
+    env = {"PAYGOD_HOME": str(tmp_path / "home"), "PAYGOD_PACKS": str(tmp_path / "none")}
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({"payment": PAYMENT}))
+    by_option = run_cli("decide", "--input", str(request), "--subject", "urn:x:\u202eevil", env=env)
+    in_file = tmp_path / "body.json"
+    in_file.write_text(json.dumps({"subject": "urn:x:1\nurn:x:2", "input": {"payment": PAYMENT}}))
+    by_file = run_cli("decide", "--input", str(in_file), env=env)
+    surrogate = tmp_path / "surrogate.json"
+    surrogate.write_text(json.dumps({"subject": "urn:x:\ud800", "input": {"payment": PAYMENT}}))
+    by_escape = run_cli("decide", "--input", str(surrogate), env=env)
+    results = ((by_option, "U+202E"), (by_file, "U+000A"), (by_escape, "U+D800"))
+    for result, code_point in results:
+        assert result.code == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert "/subject" in lines[0] and code_point in lines[0], lines
+    from paygod.kernel.bootstrap import build_kernel
+    from paygod.kernel.settings import load_settings
+
+    kernel = build_kernel(load_settings(home=tmp_path / "home"))
+    try:
+        assert kernel.ledger.size == 0
+    finally:
+        kernel.close()
+
+
+def test_subject_like_identifiers_with_invisible_characters_are_422(
+    standalone_kernel: Kernel,
+) -> None:
+    client = api_client(standalone_kernel)
+    size = standalone_kernel.ledger.size
+    tenant = standalone_kernel.settings.tenant
+    # The payer account is an account id, and the payment decision's subject.
+    payment = {
+        "payer_account": "wal\u202elet",
+        "payee": {"ref": "urn:x:y"},
+        "amount": 100,
+        "currency": "EUR",
+        "purpose": "x",
+    }
+    response = client.post("/v1/payments", json=payment, headers={"Idempotency-Key": "p"})
+    error = assert_refused(response)["errors"][0]
+    assert error["pointer"] == "/payer_account" and "U+202E" in error["message"], error
+    # A data subject's consent is recorded under the subject and shown in the access audit.
+    consent = {"subject": "urn:person:\u200b42", "purpose": "marketing", "tenant_id": tenant}
+    error = assert_refused(client.post("/v1/identity/consents", json=consent))["errors"][0]
+    assert error["pointer"] == "/subject" and "U+200B" in error["message"], error
+    revoke = client.delete(
+        f"/v1/identity/consents/urn:person:%E2%80%AE42/marketing?tenant_id={tenant}"
+    )
+    assert assert_refused(revoke)["errors"][0]["pointer"] == "#path/subject"
+    read = client.get(f"/v1/identity/consents/urn:person:%0A42?tenant_id={tenant}")
+    assert assert_refused(read)["errors"][0]["pointer"] == "#path/subject"
+    assert standalone_kernel.ledger.size == size
+    # Payee and counterparty references are free data of the payment, not identifiers.
+    accepted = client.post(
+        "/v1/decisions",
+        json={
+            "subject": "urn:paygod:agent:1",
+            "input": {
+                "payment": {**PAYMENT, "counterparty": {"ref": "urn:cp:\u202e", "verified": True}}
+            },
+        },
+        headers={"Idempotency-Key": "free-ref"},
+    )
+    assert accepted.status_code == 201, accepted.text
+
+
+# Every route that reads Idempotency-Key, with a body that is otherwise fine.
+KEYED_ROUTES: dict[str, dict[str, Any]] = {
+    "/v1/decisions": {"subject": "urn:paygod:agent:1", "input": {"payment": PAYMENT}},
+    "/v1/payments": {
+        "payer_account": "wallet",
+        "payee": {"ref": "urn:x:y"},
+        "amount": 100,
+        "currency": "EUR",
+        "purpose": "x",
+    },
+    "/v1/credits/purchase": {"amount": 10},
+    "/v1/credits/consume": {"amount": 1},
+    "/v1/credits/reservations": {"amount": 1},
+}
+
+
+def test_the_routes_that_read_idempotency_key_are_the_ones_tested(
+    standalone_kernel: Kernel,
+) -> None:
+    # Read from the OpenAPI document, so a new route taking the header is noticed here.
+    spec = api_client(standalone_kernel).get("/openapi.json").json()
+    keyed = {
+        path
+        for path, item in spec["paths"].items()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "header" and parameter["name"].lower() == "idempotency-key"
+    }
+    assert keyed == set(KEYED_ROUTES)
+
+
+@pytest.mark.parametrize("path", sorted(KEYED_ROUTES))
+def test_a_repeated_idempotency_key_header_is_422_and_records_nothing(
+    standalone_kernel: Kernel, path: str
+) -> None:
+    client = api_client(standalone_kernel)
+    size = standalone_kernel.ledger.size
+    balance = client.get("/v1/credits/balance").json()
+    response = client.post(
+        path,
+        content=json.dumps(KEYED_ROUTES[path]).encode(),
+        headers=[
+            ("content-type", "application/json"),
+            ("Idempotency-Key", "z1"),
+            ("Idempotency-Key", "z2"),
+        ],
+    )
+    problem = assert_refused(response)
+    assert problem["errors"][0]["pointer"] == "#header/idempotency-key", problem
+    assert standalone_kernel.ledger.size == size
+    assert client.get("/v1/credits/balance").json() == balance
+    if path == "/v1/decisions":  # neither key was taken
+        for key in ("z1", "z2"):
+            again = client.post(path, json=KEYED_ROUTES[path], headers={"Idempotency-Key": key})
+            assert again.status_code == 201, again.text
+
+
+@pytest.mark.parametrize(
+    ("number", "pointer"),
+    [
+        (b"1e20", "/input/payment/amount_minor"),
+        (b"9007199254740993.0", "/input/payment/amount_minor"),
+        (b"-1.0e300", "/input/payment/amount_minor"),
+        (b"9007199254740993", "/input/payment/amount_minor"),
+    ],
+)
+def test_a_number_beyond_2_53_is_422_however_it_is_written(
+    standalone_kernel: Kernel, number: bytes, pointer: str
+) -> None:
+    size = standalone_kernel.ledger.size
+    body = (
+        b'{"subject":"urn:paygod:agent:1","input":{"payment":{"amount_minor":' + number + b","
+        b'"currency":"EUR","rail":"card","counterparty":{"ref":"urn:x:1","verified":true}}}}'
+    )
+    response = api_client(standalone_kernel).post(
+        "/v1/decisions",
+        content=body,
+        headers={"content-type": "application/json", "Idempotency-Key": "big"},
+    )
+    problem = assert_refused(response)
+    assert [e["pointer"] for e in problem["errors"]] == [pointer], problem
+    assert "2^53" in problem["errors"][0]["message"]
+    assert standalone_kernel.ledger.size == size

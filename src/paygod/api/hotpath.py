@@ -20,7 +20,7 @@ whose OIDC token may need the issuer's keys fetched.
 
 Anything unusual is handed to FastAPI untouched (the buffered body replayed), so the
 FastAPI route still produces every validation error and stays the documented contract:
-a body that does not parse or does not match the model, a missing or bad
+a body that does not parse or does not match the model, a missing, bad or repeated
 Idempotency-Key, a content type other than JSON. Domain errors raised here go through
 the app's own exception handlers (api/problems.py, security.py), found the way Starlette
 finds them, so a 401, 409 or 422 reads the same on both paths.
@@ -123,7 +123,7 @@ class HotPaths:
                 content_type = value.lower()
             elif name == b"idempotency-key":
                 if key is not None:
-                    return False  # repeated header: FastAPI decides what that means
+                    return False  # repeated header: the FastAPI route refuses it (422)
                 key = value
         if content_type not in _JSON_TYPES:
             return False

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
+from paygod.kernel.identifiers import invisible_character
+
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
@@ -37,3 +39,16 @@ def _without_nul(value: str) -> str:
 
 # For free-text body fields that are stored as columns: `Annotated[str, Field(...), NoNul]`.
 NoNul = AfterValidator(_without_nul)
+
+
+def _visible(value: str) -> str:
+    """An identifier a person reads back in audit output (a data subject) holds no control,
+    format or other invisible character: `pay\u202eelif` reads as another subject."""
+    problem = invisible_character(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# For subject-like identifiers, body or path: `Annotated[str, Field(...), Visible]`.
+Visible = AfterValidator(_visible)

@@ -6,6 +6,11 @@ that means two things (`{"subject": "a", "subject": "b"}`) must be refused, not 
 on whichever value the parser kept. Routers are built with `StrictJsonRoute`, which parses
 the body strictly first (`kernel.jsonio.parse_json`: 422 with the reason, nothing recorded)
 and then hands the same request, body already read, to FastAPI.
+
+The same route class refuses a repeated `Idempotency-Key` header on the routes that read
+it: FastAPI hands a `str` parameter one of the values and drops the other, so a request
+carrying `z1` and `z2` was decided under one key and would be replayed, or not, depending
+on which one a retry (or a proxy) happened to keep.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
@@ -66,11 +72,33 @@ async def json_body(request: Request, *, required: bool = False) -> Any:
     return parsed
 
 
+IDEMPOTENCY_KEY = "idempotency-key"
+
+
+def reads_header(dependant: Dependant, name: str) -> bool:
+    """Whether the route (or one of its dependencies) takes header `name` as a parameter;
+    `idempotency_key: str = Header()` reads `idempotency-key` (FastAPI turns `_` into `-`)."""
+    if any(param.alias.replace("_", "-").lower() == name for param in dependant.header_params):
+        return True
+    return any(reads_header(sub, name) for sub in dependant.dependencies)
+
+
+def refuse_repeated_key(request: Request) -> None:
+    if len(request.headers.getlist(IDEMPOTENCY_KEY)) > 1:
+        raise InvalidInput(
+            "the Idempotency-Key header is sent more than once; send one key; nothing was recorded",
+            errors=[FieldError(f"#header/{IDEMPOTENCY_KEY}", "expected one Idempotency-Key")],
+        )
+
+
 class StrictJsonRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        keyed = reads_header(self.dependant, IDEMPOTENCY_KEY)
 
         async def strict(request: Request) -> Response:
+            if keyed:
+                refuse_repeated_key(request)
             request.state.ijson = ABSENT
             if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
                 body, content_type = await request.body(), request.headers.get("content-type")

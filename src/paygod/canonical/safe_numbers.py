@@ -6,6 +6,13 @@ how a stored float such as 1e16 reads back). Inputs are held to the stricter rul
 integer outside ±(2^53−1) is refused with a pointer, because many consumers would round
 it (an order number 14956267102514281 must be sent as a string), and so are NaN and
 infinities, which JSON cannot express.
+
+The rule is about the number, not how it is spelled. Every double beyond 2^53 is a whole
+number that stands for a range of integers: `9007199254740993.0` parses as ...992, and
+`1e20` is sealed (RFC 8785) as `100000000000000000000`, the very text the integer rule
+refuses. Written with a fraction or an exponent such a number used to pass, and an
+`amount_minor` so written was measured as no amount at all; so any number beyond
+±(2^53−1) is refused, however written.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ def unsafe_numbers(value: Any, pointer: str = "") -> list[tuple[str, str]]:
     elif isinstance(value, float):
         if not math.isfinite(value):
             found.append((pointer, "not a finite number"))
+        elif abs(value) > MAX_SAFE_INTEGER:
+            found.append((pointer, "number outside ±(2^53-1), no exact integer; send a string"))
     elif isinstance(value, Mapping):
         for key, item in value.items():
             escaped = str(key).replace("~", "~0").replace("/", "~1")

@@ -249,7 +249,7 @@ def decide(
     try:
         service = kernel.decisions
         sealed = service.decide(
-            subject=str(body.get("subject", subject)),
+            subject=body.get("subject", subject),
             context=body.get("context") or {},
             input=body["input"],
             packs=pack or body.get("packs"),

@@ -87,7 +87,8 @@ def find_raw_pii(value: Any, pointer: str = "") -> list[FieldError]:
 
 
 def find_unhashable_numbers(value: Any, pointer: str = "") -> list[FieldError]:
-    """Integers beyond ±(2^53-1) and non-finite numbers are refused with a pointer."""
+    """Numbers beyond ±(2^53-1), however written (`2**53+1`, `1e20`, `9007199254740993.0`),
+    and non-finite numbers are refused with a pointer."""
     return [FieldError(where, reason) for where, reason in unsafe_numbers(value, pointer)]
 
 

@@ -48,12 +48,41 @@ def _minor_units(value: Any) -> int | None:
     "no amount" it made `measure.amount_minor` null and left the amount out of
     `amount_1h`/`amount_24h`: writing amounts as X.0 slipped past review thresholds
     and daily limits. Beyond ±(2^53-1) a double no longer names one integer: no amount.
+    A new request with such a value is refused (`amount_problems`, and the safe-number
+    rule); the None here keeps decisions sealed before that replaying as they were.
     """
     if type(value) is int:
         return value
     if type(value) is float and value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
         return int(value)
     return None
+
+
+AMOUNT_MESSAGE = 'must be a whole number of minor units (4999, not 49.99 or "4999")'
+
+
+def amount_problems(input_doc: Any, context: Any) -> list[tuple[str, str]]:
+    """(pointer, reason) for each `amount_minor` that is given but is not an amount.
+
+    `amount_minor` feeds `measure.amount_minor` and the `amount_1h`/`amount_24h` sums that
+    review thresholds and daily limits read. A value with no exact integer (`49.99`,
+    `"4999"`, `true`) was measured as no amount: the decision was sealed and its amount
+    left out of every sum, so writing an amount another way slipped past amount-based
+    rules. Such a request is refused instead; an absent or null amount is still no
+    amount, since not every decision moves money.
+    """
+    payment = input_doc.get("payment") if isinstance(input_doc, Mapping) else None
+    found: list[tuple[str, str]] = []
+    for pointer, source in (
+        ("/input/payment/amount_minor", payment),
+        ("/context/amount_minor", context),
+    ):
+        if not isinstance(source, Mapping):
+            continue
+        value = source.get("amount_minor")
+        if value is not None and _minor_units(value) is None:
+            found.append((pointer, AMOUNT_MESSAGE))
+    return found
 
 
 def request_amount(input_doc: Mapping[str, Any], context: Mapping[str, Any]) -> int | None:

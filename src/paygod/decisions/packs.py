@@ -44,8 +44,19 @@ class PackInvalid(InvalidInput):
     title = "Invalid pack"
 
 
-class _JsonSafeLoader(yaml.SafeLoader):
-    """SafeLoader reading plain scalars as YAML 1.2 (core schema) does, the way JSON would.
+# libyaml's scanner (PyYAML's C loader, bundled in its wheels) reads a tab as YAML 1.2
+# separation white space: `key:\tvalue`, a tab before `# comment` or at the end of a
+# line. PyYAML's pure-Python scanner refuses every tab outside quotes ("found character
+# '\t' that cannot start any token"), so packs written in editors that leave tabs there
+# would not load; ruamel.yaml (0.19) refuses them the same way. Without libyaml that
+# silent difference would come back, so its absence is an error, not a fallback.
+if not getattr(yaml, "__with_libyaml__", False):  # pragma: no cover - the wheels bundle it
+    raise ImportError("PyYAML was built without libyaml; pack YAML needs its C loader")
+
+
+class _JsonSafeLoader(yaml.CSafeLoader):
+    """libyaml's safe loader reading plain scalars as YAML 1.2 (core schema) does, the way
+    JSON would.
 
     PyYAML implements YAML 1.1, whose implicit types surprise pack authors: `NO` (Norway)
     and `yes`/`on`/`off` become booleans, `12:30` the integer 750, `010` the integer 8,
@@ -76,7 +87,7 @@ class _JsonSafeLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _yaml12_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
+def _yaml12_int(loader: yaml.CSafeLoader, node: yaml.Node) -> int:
     text = str(loader.construct_scalar(node))  # type: ignore[arg-type]
     sign = -1 if text.startswith("-") else 1
     digits = text.lstrip("+-")
@@ -103,7 +114,7 @@ def _install_yaml12_resolvers() -> None:
     import re
 
     resolvers: dict[Any, list[tuple[str, Any]]] = {}
-    for key, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
+    for key, entries in yaml.CSafeLoader.yaml_implicit_resolvers.items():
         kept = [(tag, rx) for tag, rx in entries if not tag.startswith("tag:yaml.org,2002:")]
         kept += [(t, rx) for t, rx in entries if t == "tag:yaml.org,2002:merge"]
         kept += [(t, rx) for t, rx in entries if t == "tag:yaml.org,2002:value"]
@@ -185,23 +196,47 @@ def read_yaml(path: Path) -> YamlDocument:
     return parse_yaml(raw, path)
 
 
+TAB_INDENT = "a tab cannot indent YAML: indent with spaces (a tab may only separate values)"
+
+
+def _yaml_problem(text: str, exc: yaml.YAMLError) -> tuple[str, str]:
+    """(":LINE: column COL", problem) of a YAML syntax error, both 1-based.
+
+    libyaml reports a tab used as indentation as "found character that cannot start any
+    token" (or "... violates indentation"): the character at the mark says which it is.
+    """
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    if mark is None:
+        return "", problem
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    if line[mark.column : mark.column + 1] == "\t" or "tab character" in problem:
+        problem = TAB_INDENT
+    return f":{mark.line + 1}: column {mark.column + 1}", problem
+
+
 def parse_yaml(raw: bytes, path: Path) -> YamlDocument:
     try:
         text = raw.decode("utf-8")
-        node = yaml.compose(text, Loader=_JsonSafeLoader)
-        data = yaml.load(text, Loader=_JsonSafeLoader)
     except UnicodeDecodeError:
         raise PackInvalid(
             f"{path} is not UTF-8", errors=[FieldError("", f"{path.name}: not UTF-8")]
         ) from None
+    loader = _JsonSafeLoader(text)
+    try:
+        # One parse: the node tree keeps the marks for error lines, the data is built
+        # from the same tree.
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        where, problem = _yaml_problem(text, exc)
         raise PackInvalid(
-            f"{path} is not valid YAML{line}: {problem}",
-            errors=[FieldError("", f"{path.name}{line}: {problem}")],
+            f"{path} is not valid YAML{where}: {problem}",
+            errors=[FieldError("", f"{path.name}{where}: {problem}")],
         ) from None
+    finally:
+        loader.dispose()
     return YamlDocument(path, data, node)
 
 

@@ -24,7 +24,7 @@ from paygod.decisions.evidence import (
     find_unhashable_numbers,
     require_references,
 )
-from paygod.decisions.measurements import measure, request_amount, values
+from paygod.decisions.measurements import amount_problems, measure, request_amount, values
 from paygod.decisions.model import Pack, SetResult
 from paygod.decisions.packs import PackInvalid, PackRepository, compile_pack, validate_input
 from paygod.decisions.ports import DecisionIndex, DuplicateKey, IndexRow
@@ -32,6 +32,7 @@ from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.idempotency import require_same_request
+from paygod.kernel.identifiers import subject_problem
 from paygod.kernel.ids import new_id
 from paygod.ledger import Entry, EntryDraft, LedgerService, SignedTreeHead
 from paygod.ledger.steps import Steps, run_blocking
@@ -41,7 +42,6 @@ EVIDENCE_KIND = "evidence"
 MEASUREMENT_KIND = "measurement"
 PACK_KIND = "pack"
 EVENT_TYPE = "decision.finalized"
-MAX_SUBJECT = 256
 SEQ_CACHE = 100_000
 HEAD_REUSE_SECONDS = 1.0
 
@@ -50,6 +50,16 @@ def pack_subject(name: str) -> str:
     # Pack names are any non-empty string (the paygod/v1 contract); percent-encoding
     # keeps the subject a URN. Names of [A-Za-z0-9._-] are unchanged by it.
     return f"urn:paygod:pack:{quote(name, safe='')}"
+
+
+def subject_errors(subject: Any) -> list[FieldError]:
+    """A subject is an identifier: it becomes the ledger subject of the sealed entries and
+    is printed in audit output, so it holds no control, format or other invisible
+    character (kernel/identifiers.py), as account ids do."""
+    if not isinstance(subject, str):
+        return [FieldError("/subject", "expected a string")]
+    problem = subject_problem(subject)
+    return [FieldError("/subject", problem)] if problem else []
 
 
 class DecisionService:
@@ -103,9 +113,7 @@ class DecisionService:
     def check_request(
         self, subject: Any, context: Any, input_doc: Any, packs: Sequence[Pack]
     ) -> None:
-        errors: list[FieldError] = []
-        if not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT:
-            errors.append(FieldError("/subject", f"expected a string of 1-{MAX_SUBJECT} chars"))
+        errors: list[FieldError] = subject_errors(subject)
         if not isinstance(context, dict):
             errors.append(FieldError("/context", "expected an object"))
         if not isinstance(input_doc, dict):
@@ -115,6 +123,13 @@ class DecisionService:
         for pack in packs:
             for error in validate_input(pack, input_doc):
                 errors.append(FieldError(f"/input{error.pointer}", error.message))
+        # After the packs' schemas, so a pack that already refuses the amount says why.
+        reported = {error.pointer for error in errors}
+        errors.extend(
+            FieldError(where, reason)
+            for where, reason in amount_problems(input_doc, context)
+            if where not in reported
+        )
         errors.extend(find_raw_pii(subject, "/subject"))
         errors.extend(find_raw_pii(input_doc, "/input"))
         errors.extend(find_raw_pii(context, "/context"))
@@ -149,12 +164,15 @@ class DecisionService:
         idempotency key of another principal from replaying its decision."""
         # The request is identified by its parts; the input (the bulk) is hashed once and
         # that hash is reused as the sealed input_hash.
-        unhashable = [
+        # Checked before the Idempotency-Key is looked up: a request that could never be
+        # sealed is refused as such (422), not compared with an earlier one (409).
+        malformed = [
+            *subject_errors(subject),
             *find_unhashable_numbers(input, "/input"),
             *find_unhashable_numbers(context, "/context"),
         ]
-        if unhashable:
-            raise InvalidInput("invalid decision request", errors=unhashable)
+        if malformed:
+            raise InvalidInput("invalid decision request", errors=malformed)
         try:
             input_hash = sha256_hex(input)
         except CanonicalizationError as exc:

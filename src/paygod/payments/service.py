@@ -39,6 +39,7 @@ from paygod.kernel.errors import (
 )
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.idempotency import require_same_request
+from paygod.kernel.identifiers import identifier_problem
 from paygod.kernel.ids import new_id
 from paygod.kernel.logging import get_logger
 from paygod.ledger import EntryDraft
@@ -95,6 +96,10 @@ def parse_request(body: Mapping[str, Any], router: RailRouter) -> PaymentRequest
     payer = body.get("payer_account")
     if not isinstance(payer, str) or not payer.strip():
         errors.append(FieldError("/payer_account", "must be a non-empty account id"))
+    elif problem := identifier_problem(payer):
+        # An account id, held to the accounts' own rule: it is also the payment decision's
+        # subject (`account:<id>`), so a U+202E or a newline here would reach the ledger.
+        errors.append(FieldError("/payer_account", f"account id {problem}"))
     payee = body.get("payee")
     if not isinstance(payee, dict) or not payee:
         errors.append(FieldError("/payee", "must be a non-empty object"))

@@ -192,10 +192,71 @@ def test_plain_scalars_are_read_as_yaml_1_2_not_1_1() -> None:
 
 
 def test_duplicate_keys_are_refused_with_their_line_but_merges_are_not() -> None:
-    with pytest.raises(PackInvalid, match=r":3: found duplicate key 'condition'"):
+    with pytest.raises(PackInvalid, match=r":3: column 3: found duplicate key 'condition'"):
         parse_yaml(b"rule:\n  condition: a\n  condition: b\n", Path("pack.yaml"))
     merged = parse_yaml(b"x: &d {k: 1, j: 1}\ny:\n  <<: *d\n  k: 2\n", Path("p.yaml"))
     assert merged.data["y"] == {"k": 2, "j": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: 1\t\nb: x\t\n", {"a": 1, "b": "x"}),  # trailing tabs
+        ("a:\tvalue\nb:\t\t2\n", {"a": "value", "b": 2}),  # tab after the indicator
+        ("a: v\t# note\nb: 3 \t # note\t\n", {"a": "v", "b": 3}),  # tab before a comment
+        ("a: x\ty\n", {"a": "x\ty"}),  # a tab inside a plain scalar is text
+        ("a: [1,\t2]\nb: {k:\tv}\n", {"a": [1, 2], "b": {"k": "v"}}),
+        ('a: "x\ty"\t\n', {"a": "x\ty"}),
+        ("a:\t|\n  x\ty\n", {"a": "x\ty\n"}),
+    ],
+)
+def test_tabs_that_separate_values_load_as_yaml_1_2_reads_them(
+    text: str, expected: dict[str, Any]
+) -> None:
+    # PyYAML's Python scanner refused every one of these: "found character '\t' that
+    # cannot start any token", so a pack saved by an editor that leaves tabs was refused.
+    assert parse_yaml(text.encode(), Path("pack.yaml")).data == expected
+
+
+def test_a_pack_and_its_cases_with_separating_tabs_load_unchanged(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "pack.yaml").write_text(
+        HEAD + "spec:\n  policy:\n    rules:\n"
+        '      - name:\t"big"\t# over the limit\n'
+        "        condition: input.amount > 100\t\n"
+        "        decision:\tdeny\n"
+        '        reason: "Too big."\n'
+    )
+    (tmp_path / "tests" / "cases.yaml").write_text(
+        "cases:\n"
+        '  - name:\t"big one"\t\n'
+        "    input: {amount:\t500}\t# a tab before the comment\n"
+        "    expected:\n"
+        "      decision:\tdeny\n"
+    )
+    pack = load_pack(tmp_path)
+    assert pack.rules[0].name == "big"
+    assert load_cases(tmp_path)[0].input == {"amount": 500}
+    assert run_pack_tests(tmp_path).failed == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ("a:\n\tb: 1\n", 2, 1),
+        ("a:\n  b: 1\n\tc: 2\n", 3, 1),
+        ("a:\n  \tb: 1\n", 2, 3),
+        ("a: |\n\tx\n", 2, 1),
+    ],
+)
+def test_a_tab_used_as_indentation_is_refused_with_file_line_and_column(
+    text: str, line: int, column: int
+) -> None:
+    with pytest.raises(PackInvalid) as info:
+        parse_yaml(text.encode(), Path("cases.yaml"))
+    message = info.value.errors[0].message
+    assert message.startswith(f"cases.yaml:{line}: column {column}: a tab cannot indent YAML")
+    assert f"cases.yaml is not valid YAML:{line}: column {column}:" in info.value.detail
 
 
 def test_bom_and_crlf_load_and_the_digest_is_of_the_exact_bytes() -> None:

@@ -164,6 +164,44 @@ def test_request_amount_reads_whole_numbers_only(amount: Any, measured: int | No
     assert request_amount({}, {"amount_minor": amount}) == measured
 
 
+@pytest.mark.parametrize(
+    ("overrides", "pointer"),
+    [
+        # Whole floats beyond 2^53 were accepted and measured as no amount, while the same
+        # integers were refused: the amount escaped amount_1h/amount_24h.
+        ({"input": payment(amount=1e20)}, "/input/payment/amount_minor"),
+        ({"input": payment(amount=9007199254740993.0)}, "/input/payment/amount_minor"),
+        ({"input": payment(amount=-(2.0**60))}, "/input/payment/amount_minor"),
+        ({"context": {"amount_minor": 1e20}}, "/context/amount_minor"),
+        ({"context": {"risk": {"exposure": 1.5e300}}}, "/context/risk/exposure"),
+        # The context has no pack schema: an amount no integer was measured as none.
+        ({"context": {"amount_minor": 4999.5}}, "/context/amount_minor"),
+        ({"context": {"amount_minor": "4999"}}, "/context/amount_minor"),
+        ({"context": {"amount_minor": True}}, "/context/amount_minor"),
+    ],
+)
+def test_an_amount_that_is_no_exact_minor_unit_integer_is_refused(
+    service: DecisionService, overrides: dict[str, Any], pointer: str
+) -> None:
+    with pytest.raises(InvalidInput) as info:
+        decide(service, "amount", **overrides)
+    assert [e.pointer for e in info.value.errors] == [pointer]
+    assert service.ledger.size == 0
+    assert service.index.by_key("default", "amount") is None
+
+
+def test_whole_amounts_within_2_53_and_absent_amounts_are_still_decided(
+    service: DecisionService,
+) -> None:
+    for key, overrides in {
+        "int": {"input": payment(amount=2**53 - 1)},
+        "float": {"input": payment(amount=float(2**53 - 1))},
+        "null": {"context": {"amount_minor": None}},
+        "small-float": {"context": {"score": 0.25, "big": 9.0e15}},
+    }.items():
+        assert decide(service, key, **overrides)["decision"] in {"allow", "deny", "flag"}
+
+
 def test_replay_reproduces_and_names_a_pack_that_changed(
     service: DecisionService, tmp_path: Path
 ) -> None:

@@ -139,3 +139,18 @@ def test_fast_path_agrees_with_slow_path(value: object) -> None:
 def test_fast_path_sorts_astral_keys_by_utf16() -> None:
     value = {"\U0001f600": 1, "\ufb33": 2, "a": 3}
     assert canonicalize(value) == rfc8785.dumps(value)
+
+
+@pytest.mark.parametrize("number", [2**53, 1e20, 9007199254740993.0, -(2.0**53), 1.5e300])
+def test_an_input_number_beyond_2_53_is_unsafe_however_it_is_written(number: float) -> None:
+    from paygod.canonical import unsafe_numbers
+
+    # 1e20 seals as 100000000000000000000, the same text as the refused integer 10**20.
+    assert [where for where, _ in unsafe_numbers({"n": [number]})] == ["/n/0"]
+
+
+@pytest.mark.parametrize("number", [2**53 - 1, float(2**53 - 1), 0.1, -1e-300, 9.0e15])
+def test_numbers_within_2_53_are_safe(number: float) -> None:
+    from paygod.canonical import unsafe_numbers
+
+    assert unsafe_numbers({"n": number}) == []

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from pydantic import Field
 
-from paygod.api.models import Digits, NoNul, StrictModel
+from paygod.api.models import Digits, NoNul, StrictModel, Visible
 from paygod.api.routing import router as strict_router
 from paygod.api.security import identity_of, tenant_filter
 from paygod.identity.model import ALL_TENANTS, Principal, PrincipalKind, Role
@@ -58,7 +58,7 @@ class TotpCodeIn(StrictModel):
 
 
 class ConsentIn(StrictModel):
-    subject: Annotated[str, Field(min_length=5, max_length=256), NoNul]
+    subject: Annotated[str, Field(min_length=5, max_length=256), NoNul, Visible]
     purpose: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_.\-]+$")
     granted: bool = True
     evidence: Annotated[str, Field(max_length=500), NoNul] | None = None
@@ -239,7 +239,7 @@ def record_consent(request: Request, body: ConsentIn) -> dict[str, Any]:
 @router.get("/consents/{subject}", summary="A data subject's consent per purpose")
 def get_consents(
     request: Request,
-    subject: str,
+    subject: Annotated[str, Visible],
     tenant_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     tenant = _target_tenant(request, tenant_id)
@@ -254,7 +254,7 @@ def get_consents(
 @router.delete("/consents/{subject}/{purpose}", summary="Revoke consent for one purpose")
 def revoke_consent(
     request: Request,
-    subject: str,
+    subject: Annotated[str, Visible],
     purpose: str,
     tenant_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
