@@ -529,3 +529,15 @@ def test_tree_head_recorded_after_quiet_period(store: LedgerStore, clock: Manual
         assert head is not None and head.tree_size == 1
     finally:
         service.close()
+
+
+def test_a_work_that_records_no_entry_commits_its_own_rows(
+    ledger: LedgerService, store: LedgerStore
+) -> None:
+    # A transaction may write only its module's tables (an index row, a payee) and seal
+    # nothing: it used to fail sealing an empty batch of payloads (IndexError).
+    result, entries = ledger.transact(lambda conn: ("done", []))
+    assert (result, entries) == ("done", [])
+    assert ledger.size == 0
+    assert ledger.append(draft(n=1)).seq == 0
+    assert ledger.verify().ok

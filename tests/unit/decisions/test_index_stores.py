@@ -142,3 +142,29 @@ def test_scope_own_reads_and_replays_only_the_requesters_decisions(
         **request_body(1000), idempotency_key="k1", requested_by="agent-1", owner="agent-1"
     )
     assert (again["decision_id"], again["replayed"]) == (decision_id, True)
+
+
+def test_a_negative_amount_does_not_lower_the_window_volume(service: DecisionService) -> None:
+    # A pack need not refuse a negative amount; a decision it allowed with one must not
+    # make room under the subject's 1h/24h limit for the next payment.
+    service.decide(**request_body(2500), idempotency_key="v1")
+    row = IndexRow(
+        "negative-id",
+        "default",
+        "v2",
+        "h",
+        "urn:paygod:agent:contract",
+        "allow",
+        -100_000,
+        "2026-05-01T12:00:00.000000Z",
+    )
+
+    def work(conn: Any) -> tuple[None, list[Any]]:
+        service.index.record(conn, row)
+        return None, []
+
+    service.ledger.transact(work)
+    count, total = service.index.window(
+        "default", "urn:paygod:agent:contract", "2026-05-01T00:00:00", "2026-05-02T00:00:00"
+    )
+    assert (count, total) == (2, 2500)

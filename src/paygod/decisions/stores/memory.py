@@ -47,5 +47,5 @@ class MemoryDecisionIndex:
             row = self._rows[decision_id]
             if row.verdict in COUNTED and since <= row.decided_at <= until:
                 count += 1
-                total += row.amount_minor or 0
+                total += max(row.amount_minor or 0, 0)  # see SqlDecisionIndex.window
         return count, total

@@ -101,8 +101,12 @@ class SqlDecisionIndex:
         )
 
     def window(self, tenant_id: str, subject: str, since: str, until: str) -> tuple[int, int]:
+        # Only positive amounts add up: a pack that lets a negative amount through (it need
+        # not check for one) must not let that decision lower the subject's 1h/24h volume
+        # and so make room under a limit for the next payment.
         found = self._query(
-            "SELECT COUNT(*), COALESCE(SUM(amount_minor), 0) FROM decision_index"
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN amount_minor > 0 THEN amount_minor"
+            " ELSE 0 END), 0) FROM decision_index"
             " WHERE tenant_id = ? AND subject = ? AND decided_at >= ? AND decided_at <= ?"
             " AND verdict IN ('allow', 'flag')",
             (tenant_id, subject, since, until),
