@@ -430,6 +430,31 @@ def test_a_repeated_idempotency_key_header_is_422_and_records_nothing(
             assert again.status_code == 201, again.text
 
 
+@pytest.mark.parametrize("path", sorted(KEYED_ROUTES))
+@pytest.mark.parametrize("merged", ["z1, z2", "z1,z2", "z1 ,z2,"])
+def test_two_idempotency_keys_merged_into_one_line_are_422_and_record_nothing(
+    standalone_kernel: Kernel, path: str, merged: str
+) -> None:
+    # What a proxy sends on after combining two Idempotency-Key lines (RFC 9110 5.3).
+    client = api_client(standalone_kernel)
+    size = standalone_kernel.ledger.size
+    balance = client.get("/v1/credits/balance").json()
+    response = client.post(path, json=KEYED_ROUTES[path], headers={"Idempotency-Key": merged})
+    problem = assert_refused(response)
+    assert problem["errors"][0]["pointer"] == "#header/idempotency-key", problem
+    assert standalone_kernel.ledger.size == size
+    assert client.get("/v1/credits/balance").json() == balance
+
+
+def test_a_quoted_idempotency_key_with_a_comma_is_one_key(standalone_kernel: Kernel) -> None:
+    client = api_client(standalone_kernel)
+    body = KEYED_ROUTES["/v1/decisions"]
+    first = client.post("/v1/decisions", json=body, headers={"Idempotency-Key": '"z1,z2"'})
+    assert first.status_code == 201, first.text
+    again = client.post("/v1/decisions", json=body, headers={"Idempotency-Key": '"z1,z2"'})
+    assert again.status_code == 200 and again.json()["decision_id"] == first.json()["decision_id"]
+
+
 @pytest.mark.parametrize(
     ("number", "pointer"),
     [

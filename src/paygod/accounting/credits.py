@@ -24,6 +24,7 @@ from paygod.accounting.model import (
 from paygod.accounting.service import AccountingService, AccountSpec, EventsHook, error_for
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound, PaymentRequired
 from paygod.kernel.events import EventEnvelope
+from paygod.kernel.identifiers import identifier_problem
 from paygod.kernel.ids import new_id
 
 LEDGER = "CREDITS"
@@ -31,6 +32,7 @@ BALANCE = "credits.balance"
 ISSUED = "credits.issued"
 CONSUMED = "credits.consumed"
 MAX_TTL_SECONDS = 7 * 24 * 3600
+MAX_KEY_LENGTH = 100
 # Metadata key naming the principal a consumption or reservation was made by: the tenant
 # shares one credits pool, but a reservation is its maker's (scope `own`).
 REQUESTED_BY = "requested_by"
@@ -69,13 +71,24 @@ def _key(key: str | None, operation: str) -> str:
     """A transfer id from the idempotency key; without a key every call is new."""
     if key is None:
         return f"credits.{operation}.{new_id()}"
-    if not key.strip() or len(key) > 100:
+    problem = idempotency_key_problem(key)
+    if problem:
         raise InvalidInput(
-            "idempotency key must be 1 to 100 characters",
+            f"idempotency key {problem}; nothing was recorded",
             code="idempotency_key_invalid",
-            errors=[FieldError("/idempotency_key", "1 to 100 characters")],
+            errors=[FieldError("/idempotency_key", problem)],
         )
     return f"credits.{operation}.{key}"
+
+
+def idempotency_key_problem(key: str) -> str | None:
+    """Why `key` cannot name a credits operation; None when it can. The key becomes part
+    of a transfer id (`credits.purchase.<key>`), so it is held to the id rule
+    (kernel/identifiers.py): a U+202E or a tab in it was refused only as that transfer
+    id, at a pointer (/id) the caller never sent."""
+    if not key.strip() or len(key) > MAX_KEY_LENGTH:
+        return f"must be 1 to {MAX_KEY_LENGTH} characters"
+    return identifier_problem(key)
 
 
 def _reservation(reservation_id: str) -> None:

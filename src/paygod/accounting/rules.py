@@ -46,6 +46,7 @@ INVALID_CODES = frozenset(
         "pending_id_must_be_different",
         "timeout_reserved_for_pending_transfer",
         "timeout_must_not_be_negative",
+        "reversal_must_not_be_pending",
         "ledger_unknown",
         "ledger_must_match",
         "linked_event_chain_open",
@@ -109,6 +110,15 @@ def validate_request(req: TransferRequest) -> TransferError | None:
         return _err(
             "flags_are_mutually_exclusive",
             "pending, post_pending and void_pending are mutually exclusive",
+            "flags",
+        )
+    if req.reversal_of is not None and f.pending:
+        # A reversal counts against the original's reversible amount when it is made; a
+        # pending one that was then voided or expired (or posted for less) kept counting,
+        # so the original could never be reversed in full again. A reversal is posted.
+        return _err(
+            "reversal_must_not_be_pending",
+            "a reversal is posted at once; it cannot be a pending transfer",
             "flags",
         )
     if req.ledger is not None and req.ledger not in LEDGERS:

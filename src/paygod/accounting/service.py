@@ -631,6 +631,16 @@ def _reversal(
         # "The rest" must mean the same amount on a retry, after the first call took it.
         earlier = session.get_transfers(original.tenant_id, [reversal_id]).get(reversal_id)
         amount = earlier.amount if earlier else original.amount - original.reversed_amount
+        if amount == 0:
+            # Nothing is left: say so, rather than "amount must not be zero" about an
+            # amount the caller never sent.
+            raise error_for(
+                TransferError(
+                    "exceeds_reversible_amount",
+                    f"nothing of {original.id} is left to reverse",
+                    "amount",
+                )
+            )
     return TransferRequest(
         id=reversal_id,
         debit_account_id=original.credit_account_id,

@@ -40,7 +40,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paygod.api import security
 from paygod.api.routers import decisions, payments
-from paygod.api.routing import require_ijson
+from paygod.api.routing import is_key_list, require_ijson
 from paygod.kernel.errors import InvalidInput
 from paygod.ledger.steps import Steps, run_async, run_blocking
 
@@ -129,8 +129,8 @@ class HotPaths:
             return False
         if key is None and endpoint.key_required:
             return False
-        if key is not None and not 1 <= len(key) <= _MAX_KEY:
-            return False
+        if key is not None and (not 1 <= len(key) <= _MAX_KEY or is_key_list(key)):
+            return False  # too long, or two keys merged into a list: the route refuses it
         try:
             # Duplicate names or NaN: the FastAPI route refuses them with the reason.
             require_ijson(body, content_type.decode("latin-1"))

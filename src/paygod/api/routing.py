@@ -11,6 +11,13 @@ The same route class refuses a repeated `Idempotency-Key` header on the routes t
 it: FastAPI hands a `str` parameter one of the values and drops the other, so a request
 carrying `z1` and `z2` was decided under one key and would be replayed, or not, depending
 on which one a retry (or a proxy) happened to keep.
+
+A proxy may also merge the two lines into one, `Idempotency-Key: z1, z2`, as RFC 9110
+(section 5.3) lets any recipient do with a repeated field. The IETF Idempotency-Key draft
+(draft-ietf-httpapi-idempotency-key-header) makes the field a single Item (an sf-string),
+never a list, so a comma outside a quoted string can only be such a merge: refused the same
+way, instead of taken as the literal key "z1, z2" that neither of the client's retries sends.
+A quoted key (`"a,b"`) is one Item and is kept, quotes and all, as before.
 """
 
 from __future__ import annotations
@@ -83,10 +90,21 @@ def reads_header(dependant: Dependant, name: str) -> bool:
     return any(reads_header(sub, name) for sub in dependant.dependencies)
 
 
+def is_key_list(value: str | bytes) -> bool:
+    """Whether an Idempotency-Key value is a comma-separated list (two keys merged into one
+    line), not one key: a comma that is not inside one quoted string."""
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    if len(text) >= 2 and text[0] == text[-1] == '"' and '"' not in text[1:-1].replace('\\"', ""):
+        return False
+    return "," in text
+
+
 def refuse_repeated_key(request: Request) -> None:
-    if len(request.headers.getlist(IDEMPOTENCY_KEY)) > 1:
+    values = request.headers.getlist(IDEMPOTENCY_KEY)
+    if len(values) > 1 or any(is_key_list(v) for v in values):
         raise InvalidInput(
-            "the Idempotency-Key header is sent more than once; send one key; nothing was recorded",
+            "the Idempotency-Key header holds more than one key (sent twice, or merged into "
+            "a comma-separated list); send one key; nothing was recorded",
             errors=[FieldError(f"#header/{IDEMPOTENCY_KEY}", "expected one Idempotency-Key")],
         )
 

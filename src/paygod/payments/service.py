@@ -39,7 +39,7 @@ from paygod.kernel.errors import (
 )
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.idempotency import require_same_request
-from paygod.kernel.identifiers import identifier_problem
+from paygod.kernel.identifiers import identifier_problem, invisible_character
 from paygod.kernel.ids import new_id
 from paygod.kernel.logging import get_logger
 from paygod.ledger import EntryDraft
@@ -120,6 +120,11 @@ def parse_request(body: Mapping[str, Any], router: RailRouter) -> PaymentRequest
     purpose = body.get("purpose")
     if not isinstance(purpose, str) or not purpose.strip() or len(purpose) > 140:
         errors.append(FieldError("/purpose", "must be 1 to 140 characters"))
+    elif problem := invisible_character(purpose):
+        # The purpose is sealed into the decision's input and the payment's ledger
+        # entries and printed in audit output and rail instructions (remittance text):
+        # a U+202E, a zero-width space or a newline there makes it read as another.
+        errors.append(FieldError("/purpose", problem))
     metadata = body.get("metadata", {})
     if metadata is None:
         metadata = {}
@@ -433,6 +438,7 @@ class PaymentService:
             approved = replace(approved, approvals=(*payment.approvals, approval))
 
             def plan(conn: Any) -> tuple[list[Step], list[Any]]:
+                self._unchanged(payment)
                 held, drafts = self._hold_steps(conn, approved)
                 return [(approved, "approved", {"approval": approval}, []), *held], drafts
 
@@ -454,7 +460,28 @@ class PaymentService:
             )
             rejected = replace(rejected, approvals=(*payment.approvals, approval))
             event = self._event(rejected, "payment.failed", {"reason": rejected.failure_reason})
-            return self._write(_fixed([(rejected, "rejected", {"approval": approval}, [event])]))
+            steps: list[Step] = [(rejected, "rejected", {"approval": approval}, [event])]
+
+            def plan(conn: Any) -> tuple[list[Step], list[Any]]:
+                self._unchanged(payment)
+                return steps, []
+
+            return self._write(plan)
+
+    def _unchanged(self, payment: Payment) -> None:
+        """Inside the write transaction: the payment is still the version the review was
+        decided on. The payment lock is per process; with `serve --workers N` (or several
+        API processes on PostgreSQL) an approval and a rejection arriving at two processes
+        both read `decided` and both recorded, so a rejected payment was then approved and
+        paid, or an approved one rejected with its hold left in place. Writers take turns on
+        the ledger's write lock, so what the other process committed is visible here."""
+        current = self.find(payment.payment_id)
+        if current is None or current.version != payment.version:
+            status = current.status.value if current else "missing"
+            raise Conflict(
+                f"payment {payment.payment_id} is {status}, not waiting for review",
+                code="not-in-review",
+            )
 
     # -- execution (called by the executor only) ------------------------------------
 
@@ -618,7 +645,17 @@ class PaymentService:
                     lambda conn: self._outcome_steps(conn, settled, "reversed", notice.detail)
                 )
             if payment.status in TERMINAL:
-                return payment  # duplicate notice
+                if notice.status in _NOTICES_SEEN.get(payment.status, ()):
+                    return payment  # a duplicate, or a late one the payment has moved past
+                # Before, any notice on a finished payment was a 200 "duplicate": a rail's
+                # `settled` for a payment whose hold was voided (failed), or a `failed`
+                # after settlement, was swallowed, and the partner took it as processed.
+                never_sent = payment.status in (PaymentStatus.DENIED, PaymentStatus.REJECTED)
+                raise Conflict(
+                    f"payment is {payment.status.value}; a {notice.status!r} notice "
+                    "contradicts it; nothing was recorded",
+                    code="not-dispatched" if never_sent else "notice-contradicts-state",
+                )
             if payment.status not in (PaymentStatus.DISPATCHING, PaymentStatus.DISPATCHED):
                 raise Conflict(
                     f"payment is {payment.status.value}; a rail cannot have settled it",
@@ -683,10 +720,14 @@ class PaymentService:
             else None
         )
         status = data.get("status") if isinstance(data, dict) else None
-        if not isinstance(key, str) or status not in ("settled", "failed", "reversed"):
+        errors = []
+        if not isinstance(key, str) or not key:
+            errors.append(FieldError("/idempotency_key", "the payment id, a string"))
+        if status not in ("settled", "failed", "reversed"):
+            errors.append(FieldError("/status", "settled, failed or reversed"))
+        if errors or not isinstance(key, str):
             raise InvalidInput(
-                "webhook needs idempotency_key and status settled|failed|reversed",
-                errors=[FieldError("/status", "settled, failed or reversed")],
+                "webhook needs idempotency_key and status settled|failed|reversed", errors=errors
             )
         return self.settle(
             SettlementNotice(
@@ -821,6 +862,15 @@ class _RailCall:
 
 class _AlreadyRecorded(Exception):
     """Raised inside a create's transaction when another request recorded the payment."""
+
+
+# The rail notices a finished payment has already taken in: settled -> reversed is a
+# transition; these are duplicates (or arrive late, out of order) and change nothing.
+_NOTICES_SEEN: dict[PaymentStatus, frozenset[str]] = {
+    PaymentStatus.SETTLED: frozenset({"settled"}),
+    PaymentStatus.REVERSED: frozenset({"settled", "reversed"}),
+    PaymentStatus.FAILED: frozenset({"failed"}),
+}
 
 
 def _fixed(steps: list[Step]) -> Plan:

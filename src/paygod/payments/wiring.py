@@ -20,8 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from paygod.decisions.packs import PackInvalid, parse_yaml
 from paygod.executor.breaker import BreakerBoard
 from paygod.executor.wiring import build_executor, outbox_store_for
 from paygod.kernel.database import Database
@@ -45,7 +44,14 @@ def load_rails_config(home: Path) -> dict[str, Any]:
     path = home / RAILS_FILE
     if not path.is_file():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    # The same YAML reader as pack.yaml (libyaml, YAML 1.2 scalars, duplicate keys refused):
+    # PyYAML's pure-Python safe_load refused a tab between values that packs accept, read
+    # an unquoted cut-off `13:00` as the YAML 1.1 integer 780, kept the last of two `ach:`
+    # keys, and let a syntax error out as a traceback instead of one line.
+    try:
+        data = parse_yaml(path.read_bytes(), path).data or {}
+    except PackInvalid as exc:
+        raise InvalidSettings(str(exc), errors=exc.errors) from None
     if not isinstance(data, dict):
         raise InvalidSettings(f"{path}: expected a mapping")
     unknown = sorted(str(k) for k in data if k not in {"rails", "connectors"})

@@ -270,3 +270,65 @@ def test_ids_that_cannot_be_read_back_or_addressed_are_refused(
         problem = r.json()
         assert problem["errors"][0]["pointer"].endswith("/id"), problem
     assert kernel.ledger.size == before
+
+
+@pytest.mark.parametrize(
+    ("route", "extra"),
+    [("/v1/credits/purchase", {}), ("/v1/credits/consume", {}), ("/v1/credits/reservations", {})],
+)
+@pytest.mark.parametrize("key", ["a\u202eb", "a\tb", "a/b", " padded "])
+def test_a_credits_idempotency_key_that_cannot_name_a_transfer_is_422_at_its_pointer(
+    client: TestClient, kernel: Kernel, route: str, extra: dict[str, Any], key: str
+) -> None:
+    before = kernel.ledger.size
+    in_body = client.post(route, json={"amount": 1, "idempotency_key": key, **extra})
+    assert in_body.status_code == 422, in_body.text
+    assert in_body.headers["content-type"].startswith("application/problem+json")
+    assert in_body.json()["type"].endswith("/idempotency_key_invalid")
+    assert [e["pointer"] for e in in_body.json()["errors"]] == ["/idempotency_key"]
+    if key.isascii():  # a header value is bytes; httpx sends only ASCII text
+        in_header = client.post(route, json={"amount": 1}, headers={"Idempotency-Key": key})
+        assert in_header.status_code == 422, in_header.text
+        assert [e["pointer"] for e in in_header.json()["errors"]] == ["#header/idempotency-key"]
+    assert kernel.ledger.size == before
+
+
+def test_a_pending_reversal_is_refused_so_the_original_stays_reversible(
+    client: TestClient, kernel: Kernel
+) -> None:
+    # Before: the pending reversal took the whole 400 of the original's reversible amount
+    # and a void gave none of it back, so the original could never be reversed again.
+    fund(client)
+    before = kernel.ledger.size
+    r = client.post(
+        "/v1/transfers",
+        json={
+            "id": "undo",
+            "debit_account_id": "wallet",
+            "credit_account_id": "bank",
+            "amount": 400,
+            "reversal_of": "fund",
+            "flags": ["pending"],
+        },
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["type"].endswith("/reversal_must_not_be_pending")
+    assert r.json()["errors"][0]["pointer"] == "/flags"
+    assert kernel.ledger.size == before
+    assert client.get("/v1/transfers/fund").json()["reversed_amount"] == 0
+    whole = client.post("/v1/transfers/fund/reverse")
+    assert whole.status_code == 201 and whole.json()["amount"] == 1000
+
+
+def test_reversing_what_is_fully_reversed_says_nothing_is_left(
+    client: TestClient, kernel: Kernel
+) -> None:
+    fund(client)
+    assert client.post("/v1/transfers/fund/reverse").status_code == 201
+    assert client.post("/v1/transfers/fund/reverse").status_code == 200  # the same reversal
+    before = kernel.ledger.size
+    again = client.post("/v1/transfers/fund/reverse", json={"id": "second"})
+    assert again.status_code == 422, again.text
+    assert again.json()["type"].endswith("/exceeds_reversible_amount")
+    assert again.json()["errors"][0]["pointer"] == "/amount"
+    assert kernel.ledger.size == before

@@ -215,3 +215,17 @@ def test_a_payer_account_that_cannot_pay_is_422_and_nothing_recorded(
         client.post("/v1/payments", json=body(), headers={"Idempotency-Key": "bad"}).status_code
         == 201
     )
+
+
+@pytest.mark.parametrize("purpose", ["inv\u202e24", "invoice\n42", "invoice\u200b42", "a\tb"])
+def test_a_purpose_with_an_invisible_character_is_422_and_nothing_recorded(
+    kernel: Kernel, purpose: str
+) -> None:
+    size = kernel.ledger.size
+    r = api_client(kernel).post(
+        "/v1/payments", json=body(purpose=purpose), headers={"Idempotency-Key": "pur-1"}
+    )
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert [e["pointer"] for e in r.json()["errors"]] == ["/purpose"]
+    assert kernel.ledger.size == size

@@ -258,3 +258,40 @@ def test_a_dispatch_on_the_loop_waits_for_a_payment_changed_elsewhere() -> None:
     w.worker.drain()
     assert w.payments.get(payment.payment_id).status is PaymentStatus.SETTLED
     assert w.rails["ach"].calls(payment.payment_id) == 1
+
+
+@pytest.mark.parametrize(("first", "second"), [("reject", "approve"), ("approve", "reject")])
+def test_a_review_decided_in_another_process_meanwhile_is_409_and_records_nothing(
+    first: str, second: str
+) -> None:
+    # Two API processes (serve --workers 2) each hold only their own payment lock: the
+    # second checker read `decided` before the first one's verdict committed.
+    w = world()
+    payment = w.pay("k-big", amount=5_000_000, by="maker")
+    reviewable = w.payments._reviewable
+    raced: list[str] = []
+
+    def other_process_decides_first(payment_id: str, checker: str, tenant: str | None) -> object:
+        seen = reviewable(payment_id, checker, tenant)
+        if not raced:
+            raced.append(first)
+            w.payments._locks.pop(payment_id)  # the other process has a lock of its own
+            getattr(w.payments, first)(payment_id, approver="checker-2")
+        return seen
+
+    w.payments._reviewable = other_process_decides_first  # type: ignore[method-assign]
+    size = w.ledger.size
+    with pytest.raises(Conflict) as info:
+        getattr(w.payments, second)(payment.payment_id, approver="checker-1")
+    assert info.value.instance_code == "not-in-review"
+    w.worker.drain()
+    final = w.payments.get(payment.payment_id)
+    reviews = [t for t in transitions(w, payment.payment_id) if t in ("approved", "rejected")]
+    assert reviews == [{"reject": "rejected", "approve": "approved"}[first]]
+    if first == "reject":
+        assert final.status is PaymentStatus.REJECTED
+        assert w.ledger.size == size + 1  # the rejection only
+        assert sum(rail.calls(payment.payment_id) for rail in w.rails.values()) == 0
+        assert w.balance("agent-1").debits_pending == 0
+    else:
+        assert final.status is PaymentStatus.SETTLED

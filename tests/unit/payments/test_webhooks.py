@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from paygod.kernel.errors import Unauthorized
+from paygod.kernel.errors import Conflict, InvalidInput, Unauthorized
 from paygod.payments.model import PaymentStatus
 from paygod.payments.signing import sign
 from tests.unit.payments.support import SECRET, world
@@ -65,3 +65,66 @@ def test_replayed_webhook_is_refused_and_recorded() -> None:
         w.payments.receive_webhook("ach", header, body)
     assert info.value.instance_code == "webhook-replayed"
     assert [r["reason"] for r in rejected_entries(w)] == ["replayed"]
+
+
+def notify(w, payment, status: str, n: int = 0):  # type: ignore[no-untyped-def]
+    # `n` makes otherwise equal bodies distinct messages (the replay guard keys on them).
+    body = orjson.dumps(
+        {"idempotency_key": payment.payment_id, "status": status, "reference": f"r{n}"}
+    )
+    header = sign(SECRET, body, timestamp=int(w.clock.now().timestamp()))
+    return w.payments.receive_webhook("ach", header, body)
+
+
+@pytest.mark.parametrize(
+    ("path", "contradiction"),
+    [
+        (["failed"], "settled"),
+        (["failed"], "reversed"),
+        (["settled"], "failed"),
+        (["settled", "reversed"], "failed"),
+    ],
+)
+def test_a_notice_that_contradicts_a_finished_payment_is_409_and_changes_nothing(
+    path: list[str], contradiction: str
+) -> None:
+    w, payment = dispatched_payment()
+    for n, status in enumerate(path):
+        notify(w, payment, status, n)
+    state = w.payments.get(payment.payment_id)
+    size = w.ledger.size
+    with pytest.raises(Conflict) as info:
+        notify(w, payment, contradiction, 99)
+    assert info.value.instance_code == "notice-contradicts-state"
+    assert w.payments.get(payment.payment_id) == state
+    assert w.ledger.size == size
+
+
+@pytest.mark.parametrize(
+    ("path", "late"),
+    [
+        (["settled"], "settled"),
+        (["failed"], "failed"),
+        (["settled", "reversed"], "settled"),
+        (["settled", "reversed"], "reversed"),
+    ],
+)
+def test_a_duplicate_or_late_notice_is_answered_with_the_payment(
+    path: list[str], late: str
+) -> None:
+    w, payment = dispatched_payment()
+    for n, status in enumerate(path):
+        notify(w, payment, status, n)
+    state = w.payments.get(payment.payment_id)
+    size = w.ledger.size
+    assert notify(w, payment, late, 99) == state
+    assert w.ledger.size == size
+
+
+def test_a_webhook_without_a_payment_id_points_at_the_id() -> None:
+    w, _payment = dispatched_payment()
+    body = orjson.dumps({"idempotency_key": 5, "status": "settled"})
+    header = sign(SECRET, body, timestamp=int(w.clock.now().timestamp()))
+    with pytest.raises(InvalidInput) as info:
+        w.payments.receive_webhook("ach", header, body)
+    assert [e.pointer for e in info.value.errors] == ["/idempotency_key"]

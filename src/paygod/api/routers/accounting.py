@@ -23,7 +23,7 @@ from paygod.accounting import (
     TransferRequest,
     TransferResult,
 )
-from paygod.accounting.credits import CreditsService
+from paygod.accounting.credits import CreditsService, idempotency_key_problem
 from paygod.accounting.reconciliation import Reconciler
 from paygod.accounting.reports import statement_csv
 from paygod.api.deps import get_kernel
@@ -459,6 +459,7 @@ class Threshold(StrictModel):
     low_balance_threshold: StrictInt | None = Field(ge=0)
 
 
+_KEY_HEADER = "#header/idempotency-key"
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
 
 
@@ -468,6 +469,16 @@ def _key(body: CreditMove, header: str | None) -> str | None:
             "the Idempotency-Key header and idempotency_key differ",
             errors=[FieldError("/idempotency_key", "differs from the Idempotency-Key header")],
         )
+    # Checked here, where it is known which of the two the caller sent, so the pointer
+    # names that one (the service checks again, for the CLI and other callers).
+    for key, pointer in ((body.idempotency_key, "/idempotency_key"), (header, _KEY_HEADER)):
+        problem = idempotency_key_problem(key) if key is not None else None
+        if problem:
+            raise InvalidInput(
+                f"the idempotency key {problem}; nothing was recorded",
+                code="idempotency_key_invalid",
+                errors=[FieldError(pointer, problem)],
+            )
     return body.idempotency_key or header
 
 
