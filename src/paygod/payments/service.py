@@ -483,6 +483,13 @@ class PaymentService:
                 code="not-in-review",
             )
 
+    def _still(self, payment: Payment) -> None:
+        """Inside the write transaction: raise `_PaymentMoved` if another process recorded
+        a newer version of the payment since it was read (see `settle`)."""
+        current = self.find(payment.payment_id)
+        if current is None or current.version != payment.version:
+            raise _PaymentMoved(payment.payment_id)
+
     # -- execution (called by the executor only) ------------------------------------
 
     def dispatch(self, payment_id: str) -> None:
@@ -634,51 +641,73 @@ class PaymentService:
         return [(failed, "failed", {"detail": detail}, [event])], drafts
 
     def settle(self, notice: SettlementNotice) -> Payment | None:
-        """A rail's settlement callback (simulated rail) or a verified webhook."""
+        """A rail's settlement callback (simulated rail) or a verified webhook.
+
+        The payment lock is per process: two notices for one payment reaching two API
+        processes at once both read the same state. Each plan checks, inside the write
+        transaction, that the payment is still the version it was planned on; if another
+        process moved it meanwhile the notice is judged again on the new state (a
+        duplicate is then a 200, a contradiction a 409), never recorded twice.
+        """
         with self._lock(notice.idempotency_key):
-            payment = self.find(notice.idempotency_key)
-            if payment is None:
-                raise NotFound(f"no payment {notice.idempotency_key}")
-            if notice.status == "reversed" and payment.status is PaymentStatus.SETTLED:
-                settled = payment
-                return self._write(
-                    lambda conn: self._outcome_steps(conn, settled, "reversed", notice.detail)
-                )
-            if payment.status in TERMINAL:
-                if notice.status in _NOTICES_SEEN.get(payment.status, ()):
-                    return payment  # a duplicate, or a late one the payment has moved past
-                # Before, any notice on a finished payment was a 200 "duplicate": a rail's
-                # `settled` for a payment whose hold was voided (failed), or a `failed`
-                # after settlement, was swallowed, and the partner took it as processed.
-                never_sent = payment.status in (PaymentStatus.DENIED, PaymentStatus.REJECTED)
-                raise Conflict(
-                    f"payment is {payment.status.value}; a {notice.status!r} notice "
-                    "contradicts it; nothing was recorded",
-                    code="not-dispatched" if never_sent else "notice-contradicts-state",
-                )
-            if payment.status not in (PaymentStatus.DISPATCHING, PaymentStatus.DISPATCHED):
-                raise Conflict(
-                    f"payment is {payment.status.value}; a rail cannot have settled it",
-                    code="not-dispatched",
-                )
-            first: list[Step] = []
-            if payment.status is PaymentStatus.DISPATCHING:
-                payment = self._next(
-                    payment,
-                    PaymentStatus.DISPATCHED,
-                    rail=notice.rail,
-                    rail_reference=notice.reference or payment.rail_reference,
-                )
-                first.append((payment, "dispatched", {"via": "settlement notice"}, []))
-            dispatched = payment
+            for _attempt in range(3):
+                try:
+                    return self._settle(notice)
+                except _PaymentMoved:
+                    continue
+            raise Conflict(  # pragma: no cover - three other writers in a row
+                f"payment {notice.idempotency_key} keeps changing; send the notice again",
+                code="payment-busy",
+            )
 
-            def plan(conn: Any) -> tuple[list[Step], list[Any]]:
-                outcome, drafts = self._outcome_steps(
-                    conn, dispatched, notice.status, notice.detail
-                )
-                return first + outcome, drafts
+    def _settle(self, notice: SettlementNotice) -> Payment | None:
+        payment = self.find(notice.idempotency_key)
+        if payment is None:
+            raise NotFound(f"no payment {notice.idempotency_key}")
+        if notice.status == "reversed" and payment.status is PaymentStatus.SETTLED:
+            settled = payment
 
-            return self._write(plan)
+            def reversal(conn: Any) -> tuple[list[Step], list[Any]]:
+                self._still(settled)
+                return self._outcome_steps(conn, settled, "reversed", notice.detail)
+
+            return self._write(reversal)
+        if payment.status in TERMINAL:
+            if notice.status in _NOTICES_SEEN.get(payment.status, ()):
+                return payment  # a duplicate, or a late one the payment has moved past
+            # Before, any notice on a finished payment was a 200 "duplicate": a rail's
+            # `settled` for a payment whose hold was voided (failed), or a `failed`
+            # after settlement, was swallowed, and the partner took it as processed.
+            never_sent = payment.status in (PaymentStatus.DENIED, PaymentStatus.REJECTED)
+            raise Conflict(
+                f"payment is {payment.status.value}; a {notice.status!r} notice "
+                "contradicts it; nothing was recorded",
+                code="not-dispatched" if never_sent else "notice-contradicts-state",
+            )
+        if payment.status not in (PaymentStatus.DISPATCHING, PaymentStatus.DISPATCHED):
+            raise Conflict(
+                f"payment is {payment.status.value}; a rail cannot have settled it",
+                code="not-dispatched",
+            )
+        first: list[Step] = []
+        seen = payment
+        if payment.status is PaymentStatus.DISPATCHING:
+            payment = self._next(
+                payment,
+                PaymentStatus.DISPATCHED,
+                rail=notice.rail,
+                rail_reference=notice.reference or payment.rail_reference,
+            )
+            first.append((payment, "dispatched", {"via": "settlement notice"}, []))
+        dispatched = payment
+        planned_on = seen
+
+        def plan(conn: Any) -> tuple[list[Step], list[Any]]:
+            self._still(planned_on)
+            outcome, drafts = self._outcome_steps(conn, dispatched, notice.status, notice.detail)
+            return first + outcome, drafts
+
+        return self._write(plan)
 
     def receive_webhook(self, rail: str, header: str | None, body: bytes) -> Payment | None:
         """An inbound settlement webhook: verified, or refused AND recorded in the ledger."""
@@ -858,6 +887,10 @@ class _RailCall:
 
     def outcome(self) -> Any:
         return self._call.outcome()
+
+
+class _PaymentMoved(Exception):
+    """Raised inside a settlement's transaction: another process changed the payment."""
 
 
 class _AlreadyRecorded(Exception):

@@ -295,3 +295,32 @@ def test_a_review_decided_in_another_process_meanwhile_is_409_and_records_nothin
         assert w.balance("agent-1").debits_pending == 0
     else:
         assert final.status is PaymentStatus.SETTLED
+
+
+def test_a_notice_another_process_recorded_meanwhile_is_not_recorded_twice() -> None:
+    # Two API processes each hold only their own payment lock: both read `settled`, the
+    # other process books the return first. Judged again on the new state, this notice is
+    # a duplicate (200, the payment as it is), not a second reversal refunding twice.
+    from paygod.payments.model import SettlementNotice
+
+    w = world()
+    payment = w.pay("k-returned")
+    w.worker.drain()
+    notice = SettlementNotice("ach", payment.payment_id, "reversed", detail="R01")
+    find = w.payments.find
+    raced: list[bool] = []
+
+    def other_process_books_it_first(payment_id: str) -> object:
+        seen = find(payment_id)
+        if not raced:
+            raced.append(True)
+            w.payments._locks.pop(payment_id)  # the other process has a lock of its own
+            w.payments.settle(notice)
+        return seen
+
+    w.payments.find = other_process_books_it_first  # type: ignore[method-assign]
+    done = w.payments.settle(notice)
+    assert done is not None and done.status is PaymentStatus.REVERSED
+    assert transitions(w, payment.payment_id).count("reversed") == 1
+    account = w.balance("agent-1")
+    assert account.credits_posted - account.debits_posted == 100_000_000  # refunded once
