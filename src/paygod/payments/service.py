@@ -475,13 +475,15 @@ class PaymentService:
         both read `decided` and both recorded, so a rejected payment was then approved and
         paid, or an approved one rejected with its hold left in place. Writers take turns on
         the ledger's write lock, so what the other process committed is visible here."""
-        current = self.find(payment.payment_id)
-        if current is None or current.version != payment.version:
+        try:
+            self._still(payment)
+        except _PaymentMoved:
+            current = self.find(payment.payment_id)
             status = current.status.value if current else "missing"
             raise Conflict(
                 f"payment {payment.payment_id} is {status}, not waiting for review",
                 code="not-in-review",
-            )
+            ) from None
 
     def _still(self, payment: Payment) -> None:
         """Inside the write transaction: raise `_PaymentMoved` if another process recorded
