@@ -666,6 +666,15 @@ class PaymentService:
         payment = self.find(notice.idempotency_key)
         if payment is None:
             raise NotFound(f"no payment {notice.idempotency_key}")
+        if payment.attempted_rails and notice.rail not in payment.attempted_rails:
+            # The webhook path names the rail and the signature does not cover the path: a
+            # notice for a rail this payment was never sent through (/webhooks/bogus) was
+            # recorded as that rail's settlement. Only a rail we sent it to can settle it.
+            raise Conflict(
+                f"payment {payment.payment_id} was sent through "
+                f"{', '.join(payment.attempted_rails)}, not {notice.rail!r}; nothing was recorded",
+                code="wrong-rail",
+            )
         if notice.status == "reversed" and payment.status is PaymentStatus.SETTLED:
             settled = payment
 

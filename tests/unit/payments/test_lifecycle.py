@@ -324,3 +324,20 @@ def test_a_notice_another_process_recorded_meanwhile_is_not_recorded_twice() -> 
     assert transitions(w, payment.payment_id).count("reversed") == 1
     account = w.balance("agent-1")
     assert account.credits_posted - account.debits_posted == 100_000_000  # refunded once
+
+
+def test_a_notice_from_a_rail_the_payment_was_never_sent_through_is_409() -> None:
+    from paygod.payments.model import SettlementNotice
+
+    w = world()
+    payment = w.pay("k-wrong-rail")
+    w.worker.drain()
+    sent = w.payments.get(payment.payment_id)
+    assert sent.status is PaymentStatus.SETTLED and sent.attempted_rails == ("ach",)
+    size = w.ledger.size
+    with pytest.raises(Conflict) as info:
+        w.payments.settle(SettlementNotice("bogus", payment.payment_id, "reversed"))
+    assert info.value.instance_code == "wrong-rail"
+    assert w.ledger.size == size  # nothing recorded
+    done = w.payments.settle(SettlementNotice("ach", payment.payment_id, "reversed"))
+    assert done is not None and done.status is PaymentStatus.REVERSED
