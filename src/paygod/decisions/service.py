@@ -113,7 +113,8 @@ class DecisionService:
     def check_request(
         self, subject: Any, context: Any, input_doc: Any, packs: Sequence[Pack]
     ) -> None:
-        errors: list[FieldError] = subject_errors(subject)
+        # The subject was checked before the Idempotency-Key look-up (`decide_steps`).
+        errors: list[FieldError] = []
         if not isinstance(context, dict):
             errors.append(FieldError("/context", "expected an object"))
         if not isinstance(input_doc, dict):
@@ -215,6 +216,7 @@ class DecisionService:
             now=now,
         )
         result = evaluate_set(selected, input_doc, values(found))
+        amount = request_amount(input_doc, context_doc)
         decision_id = new_id()
         measurements = [m.as_dict() for m in found]
         measurements_digest = "sha256:" + sha256_hex(measurements)
@@ -268,7 +270,7 @@ class DecisionService:
                 "rule": result.deciding.rule,
                 "input": input_doc,
                 "context": context_doc,
-                "amount_minor": request_amount(input_doc, context_doc),
+                "amount_minor": amount,
             },
             occurred_at=now,
             recorded_at=now,
@@ -297,7 +299,7 @@ class DecisionService:
             request_hash,
             subject,
             result.verdict.value,
-            request_amount(input_doc, context_doc),
+            amount,
             decided_at,
             requested_by=requested_by,
         )

@@ -33,12 +33,12 @@ def identifier_problem(value: str) -> str | None:
         return "must not begin or end with a space"
     if value in {".", ".."}:
         return "must not be '.' or '..'"
-    for position, char in enumerate(value):
-        if char == "/":
-            return f"must not contain '/' (character {position})"
-        if unicodedata.category(char) in _INVISIBLE:
-            return f"must not contain U+{ord(char):04X} (character {position})"
-    return None
+    slash = value.find("/")
+    # Whichever comes first is named: an invisible character before the first '/', or it.
+    problem = invisible_character(value if slash < 0 else value[:slash])
+    if problem is None and slash >= 0:
+        return f"must not contain '/' (character {slash})"
+    return problem
 
 
 def invisible_character(value: str) -> str | None:

@@ -69,7 +69,9 @@ class LedgerService:
         # The chain state this process last committed. The ledger only grows, so every
         # size up to its size exists for good; a receipt's proof at a size known that way
         # needs no read of the head row (one query and a frontier parse per sealed request).
-        self._committed: ChainState | None = None
+        # With its root, hashed once by keep_edge: one attribute, so a reader on another
+        # thread never pairs a state with another state's root.
+        self._committed: tuple[ChainState, bytes] | None = None
         self._ranges = merkle.RangeHashes()  # see there: shared by every proof served here
 
     @property
@@ -148,8 +150,8 @@ class LedgerService:
 
     def _commit(self, batch: list[WriteRequest]) -> None:
         state = self.store.commit_batch(batch, self.clock.now())
-        self._ranges.keep_edge(state.size, state.frontier)  # before the callers wake
-        self._committed = state
+        root = self._ranges.keep_edge(state.size, state.frontier)  # before the callers wake
+        self._committed = (state, root)
         try:
             self._maybe_sign(state)
         except Exception:
@@ -239,8 +241,8 @@ class LedgerService:
 
     def inclusion_proof(self, seq: int, tree_size: int | None = None) -> InclusionProof:
         committed = self._committed
-        if committed is not None and tree_size is not None and seq < tree_size <= committed.size:
-            size = committed.size  # no read: that tree size is known to exist
+        if committed is not None and tree_size is not None and seq < tree_size <= committed[0].size:
+            size = committed[0].size  # no read: that tree size is known to exist
         else:
             size = self.store.state().size
         if not 0 <= seq < size:
@@ -285,9 +287,10 @@ class LedgerService:
         committed when that covers it (the entry's own batch or a later one; no read),
         else for the current size."""
         committed = self._committed
-        if committed is None or committed.size <= seq:
+        if committed is None or committed[0].size <= seq:
             return self.tree_head()
-        return self.signer.sign(committed.size, committed.root().hex(), isoformat(self.clock.now()))
+        state, root = committed
+        return self.signer.sign(state.size, root.hex(), isoformat(self.clock.now()))
 
     def latest_signed_tree_head(self) -> SignedTreeHead | None:
         return self.store.latest_tree_head()
