@@ -84,6 +84,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "decisions:create": Scope.ALL,
         "payments:create": Scope.ALL,
         "credits:use": Scope.ALL,
+        "credit:apply": Scope.ALL,
     },
     # Reads everything in its tenant, writes nothing.
     Role.AUDITOR: {p: Scope.ALL for p in _READS},
