@@ -385,6 +385,14 @@ KEYED_ROUTES: dict[str, dict[str, Any]] = {
     "/v1/credits/purchase": {"amount": 10},
     "/v1/credits/consume": {"amount": 1},
     "/v1/credits/reservations": {"amount": 1},
+    "/v1/credit/applications": {
+        "product_id": "personal-term-loan",
+        "applicant_ref": "urn:applicant:prime",
+        "amount": 500_000,
+        "currency": "USD",
+        "payments": 24,
+        "monthly_income": 800_000,
+    },
 }
 
 

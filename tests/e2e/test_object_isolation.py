@@ -193,6 +193,31 @@ class World:
                 "2026-01-05,1.00,INV-1\n"}  # fmt: skip
         return str(self.ok(self.call(self.admin_a, "POST", "/v1/reconciliations", body))["id"])
 
+    def credit_application(self) -> str:
+        """An offer made to agent A (the prime fixture applicant)."""
+        body = {
+            "product_id": "personal-term-loan",
+            "applicant_ref": "urn:applicant:prime",
+            "amount": 500_000,
+            "currency": "USD",
+            "payments": 24,
+            "monthly_income": 800_000,
+        }
+        made = self.ok(self.call(self.as_agent_a, "POST", "/v1/credit/applications", body))
+        assert made["status"] == "offered", made
+        return str(made["application_id"])
+
+    def application_status(self, application_id: str) -> str:
+        return self.kernel.lending.get(application_id).status.value
+
+
+def _credit_accept(w: World) -> Target:
+    application_id = w.credit_application()
+    return Target(
+        {"application_id": application_id},
+        intact=lambda: w.application_status(application_id) == "offered",
+    )
+
 
 def _consent_get(w: World) -> Target:
     subject, _, consent_id = w.consent()
@@ -268,6 +293,10 @@ FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
         {"reservation_id": w.reservation()}
     ),
     # payments
+    ("GET", "/v1/credit/applications/{application_id}"): lambda w: Target(
+        {"application_id": w.credit_application()}
+    ),
+    ("POST", "/v1/credit/applications/{application_id}/accept"): _credit_accept,
     ("GET", "/v1/payments/{payment_id}"): lambda w: Target(
         {"payment_id": w.payment()["payment_id"]}
     ),

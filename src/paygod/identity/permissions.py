@@ -47,6 +47,8 @@ PERMISSIONS: tuple[str, ...] = (
     "audit:read",
     "tenants:manage",
     "credits:use",
+    "credit:apply",
+    "credit:read",
 )
 
 _READS = {p for p in PERMISSIONS if p.endswith((":read", ":verify"))}
@@ -60,6 +62,8 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "accounts:read": Scope.OWN,
         "packs:read": Scope.ALL,
         "credits:use": Scope.OWN,
+        "credit:apply": Scope.OWN,
+        "credit:read": Scope.OWN,
     },
     Role.OPERATOR: {
         "executor:read": Scope.ALL,
@@ -80,6 +84,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "decisions:create": Scope.ALL,
         "payments:create": Scope.ALL,
         "credits:use": Scope.ALL,
+        "credit:apply": Scope.ALL,
     },
     # Reads everything in its tenant, writes nothing.
     Role.AUDITOR: {p: Scope.ALL for p in _READS},

@@ -81,6 +81,13 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("POST", "/v1/credits/reservations"): "credits:use",
     ("POST", "/v1/credits/reservations/{reservation_id}/commit"): "credits:use",
     ("POST", "/v1/credits/reservations/{reservation_id}/cancel"): "credits:use",
+    # credit
+    ("GET", "/v1/credit/products"): "credit:read",
+    ("POST", "/v1/credit/applications"): "credit:apply",
+    ("GET", "/v1/credit/applications/{application_id}"): "credit:read",
+    ("POST", "/v1/credit/applications/{application_id}/accept"): "credit:apply",
+    ("POST", "/v1/credit/schedule"): "credit:read",
+    ("POST", "/v1/credit/apr"): "credit:read",
 }
 
 

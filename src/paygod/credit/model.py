@@ -1,0 +1,83 @@
+"""A credit application and the transitions it may take (the aggregate guards them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+from paygod.kernel.errors import Conflict
+
+
+class ApplicationStatus(StrEnum):
+    SUBMITTED = "submitted"
+    OFFERED = "offered"
+    DECLINED = "declined"
+    ACCEPTED = "accepted"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+
+
+TRANSITIONS: Mapping[ApplicationStatus, frozenset[ApplicationStatus]] = {
+    ApplicationStatus.SUBMITTED: frozenset({ApplicationStatus.OFFERED, ApplicationStatus.DECLINED}),
+    ApplicationStatus.OFFERED: frozenset(
+        {ApplicationStatus.ACCEPTED, ApplicationStatus.EXPIRED, ApplicationStatus.WITHDRAWN}
+    ),
+    ApplicationStatus.DECLINED: frozenset(),
+    ApplicationStatus.ACCEPTED: frozenset(),
+    ApplicationStatus.EXPIRED: frozenset(),
+    ApplicationStatus.WITHDRAWN: frozenset(),
+}
+
+# The event scheme (stable): PascalCase names of the credit saga, version 1.
+APPLICATION_CREATED = "CreditApplicationCreated"
+RISK_ASSESSED = "RiskAssessmentCompleted"
+APPLICATION_PROCESSED = "ApplicationProcessed"
+OFFER_ACCEPTED = "OfferAccepted"
+
+
+class IllegalTransition(Conflict):
+    code = "credit-illegal-transition"
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    application_id: str
+    tenant_id: str
+    applicant: str  # the principal who applied (scope `own` sees only these)
+    applicant_ref: str  # urn: reference to the person; no raw personal data here
+    product_id: str
+    amount: int
+    currency: str
+    payments: int
+    monthly_income: int
+    monthly_debt: int
+    status: ApplicationStatus
+    created_at: str
+    updated_at: str
+    version: int = 1
+    underwriting: dict[str, Any] | None = None
+    bureau: dict[str, Any] | None = None
+    offer: dict[str, Any] | None = None
+    contract: dict[str, Any] | None = None
+    idempotency_key: str | None = None
+    request_digest: str | None = None
+
+    def move_to(self, status: ApplicationStatus, at: str, **changes: Any) -> Application:
+        if status not in TRANSITIONS[self.status]:
+            raise IllegalTransition(
+                f"application {self.application_id} is {self.status.value}; "
+                f"it cannot become {status.value}",
+                code=f"application-{self.status.value}",
+            )
+        return replace(self, status=status, updated_at=at, version=self.version + 1, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Application:
+        return cls(**{**data, "status": ApplicationStatus(data["status"])})

@@ -1,0 +1,42 @@
+"""Ports the credit module owns: the credit bureau (a simulated adapter by default)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class BureauReport:
+    """The features underwriting reads. The raw response stays with the provider (or the
+    PII vault); only these features and the response's digest reach the ledger."""
+
+    applicant_ref: str
+    score: int  # 300..850
+    monthly_debt: int  # minor units of existing obligations a month
+    utilization: int  # percent of revolving limits used
+    delinquencies_24m: int
+    inquiries_6m: int
+    months_on_file: int
+    bankruptcy: bool
+    raw_digest: str
+
+    def features(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "monthly_debt": self.monthly_debt,
+            "utilization": self.utilization,
+            "delinquencies_24m": self.delinquencies_24m,
+            "inquiries_6m": self.inquiries_6m,
+            "months_on_file": self.months_on_file,
+            "bankruptcy": self.bankruptcy,
+            "raw_digest": self.raw_digest,
+        }
+
+
+class BureauUnavailable(Exception):
+    """The bureau did not answer (timeout, outage): the application is not decided."""
+
+
+class CreditBureau(Protocol):
+    def report(self, applicant_ref: str) -> BureauReport: ...

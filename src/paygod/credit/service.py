@@ -1,0 +1,351 @@
+"""Credit applications on the kernel: every step sealed in the ledger, its events in the
+outbox (entries about subject `credit-application:<id>` carry the application's state)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from paygod.canonical import digest
+from paygod.credit import model
+from paygod.credit.model import Application, ApplicationStatus
+from paygod.credit.offers import make_offer
+from paygod.credit.ports import BureauUnavailable, CreditBureau
+from paygod.credit.products import CATALOG, Product
+from paygod.credit.underwriting import underwrite
+from paygod.kernel.clock import Clock, isoformat, parse_instant
+from paygod.kernel.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unavailable,
+)
+from paygod.kernel.events import EventEnvelope
+from paygod.kernel.identifiers import subject_problem
+from paygod.ledger import EntryDraft, LedgerService
+
+NAMESPACE = uuid.UUID("5b0f8a46-6f3e-4f43-9d59-6a1c3e0c7a21")
+KIND = "credit.application"
+_FIELDS = (
+    "product_id",
+    "applicant_ref",
+    "amount",
+    "currency",
+    "payments",
+    "monthly_income",
+    "monthly_debt",
+)
+
+
+def subject_of(application_id: str) -> str:
+    return f"credit-application:{application_id}"
+
+
+def _bad(pointer: str, message: str) -> InvalidInput:
+    return InvalidInput(
+        f"invalid credit application: {message}", errors=[FieldError(pointer, message)]
+    )
+
+
+def _whole(body: Mapping[str, Any], key: str, low: int, high: int) -> int:
+    value = body.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _bad(f"/{key}", f"{key} must be a whole number")
+    if not low <= value <= high:
+        raise _bad(f"/{key}", f"{key} must be between {low} and {high}")
+    return value
+
+
+def parse_application(body: Mapping[str, Any]) -> tuple[Product, dict[str, Any]]:
+    """The request's own errors, each with its pointer; nothing is recorded for them."""
+    for key in body:
+        if key not in _FIELDS:
+            raise _bad(f"/{key}", f"unknown field {key!r}")
+    product = CATALOG.get(str(body.get("product_id")))
+    if product is None:
+        raise _bad("/product_id", f"product_id must be one of {', '.join(sorted(CATALOG))}")
+    ref = body.get("applicant_ref")
+    if not isinstance(ref, str) or not ref.startswith("urn:") or subject_problem(ref):
+        raise _bad("/applicant_ref", "applicant_ref must be a urn: reference (no personal data)")
+    currency = body.get("currency")
+    if currency not in product.currencies:
+        raise _bad("/currency", f"currency must be one of {', '.join(product.currencies)}")
+    fields = {
+        "product_id": product.product_id,
+        "applicant_ref": ref,
+        "currency": currency,
+        "amount": _whole(body, "amount", product.min_amount, product.max_amount),
+        "payments": _whole(body, "payments", product.min_payments, product.max_payments),
+        "monthly_income": _whole(body, "monthly_income", 1, 10**12),
+        "monthly_debt": _whole(body, "monthly_debt", 0, 10**12) if "monthly_debt" in body else 0,
+    }
+    return product, fields
+
+
+class CreditService:
+    def __init__(self, ledger: LedgerService, clock: Clock, bureau: CreditBureau) -> None:
+        self.ledger = ledger
+        self.clock = clock
+        self.bureau = bureau
+        self._lock = threading.Lock()
+
+    # -- reads --------------------------------------------------------------------------
+
+    def find(self, application_id: str, at: datetime | None = None) -> Application | None:
+        entries = self.ledger.as_of(subject_of(application_id), recorded_at=at)
+        mine = [e for e in entries if e.kind == KIND]
+        return Application.from_dict(mine[-1].payload["application"]) if mine else None
+
+    def get(
+        self,
+        application_id: str,
+        tenant_id: str | None = None,
+        owner: str | None = None,
+        at: datetime | None = None,
+    ) -> Application:
+        found = self.find(application_id, at)
+        if (
+            found is None
+            or (tenant_id is not None and found.tenant_id != tenant_id)
+            or (owner is not None and found.applicant != owner)
+        ):
+            raise NotFound(f"no credit application {application_id}")
+        return found
+
+    def history(self, application_id: str) -> list[dict[str, Any]]:
+        return [
+            {"seq": e.seq, "recorded_at": e.timestamp, "transition": e.payload["transition"]}
+            for e in self.ledger.history(subject_of(application_id))
+            if e.kind == KIND
+        ]
+
+    # -- writes -------------------------------------------------------------------------
+
+    def submit(
+        self,
+        body: Mapping[str, Any],
+        *,
+        tenant_id: str,
+        applicant: str,
+        idempotency_key: str | None = None,
+    ) -> tuple[Application, bool]:
+        """Submitted → bureau → underwriting → offered or declined, sealed together."""
+        product, fields = parse_application(body)
+        request_digest = digest(fields)
+        application_id = (
+            str(uuid.uuid5(NAMESPACE, f"{tenant_id}\x00{idempotency_key}"))
+            if idempotency_key
+            else str(uuid.uuid4())
+        )
+        with self._lock:
+            existing = self.find(application_id)
+            if existing is not None:
+                if existing.tenant_id != tenant_id or existing.applicant != applicant:
+                    raise Conflict("this Idempotency-Key names another application")
+                if existing.request_digest != request_digest:
+                    raise Conflict("this Idempotency-Key was used with another request")
+                return existing, False
+            try:
+                report = self.bureau.report(fields["applicant_ref"])
+            except BureauUnavailable as exc:
+                raise Unavailable(
+                    f"credit bureau unavailable: {exc}; nothing was recorded", retry_after=5
+                ) from None
+            now = self.clock.now()
+            at = isoformat(now)
+            submitted = Application(
+                application_id=application_id,
+                tenant_id=tenant_id,
+                applicant=applicant,
+                status=ApplicationStatus.SUBMITTED,
+                created_at=at,
+                updated_at=at,
+                idempotency_key=idempotency_key,
+                request_digest=request_digest,
+                **fields,
+            )
+            # The new payment counts in affordability at the best grade's rate it could get.
+            probe = make_offer(
+                product,
+                next(iter(product.rates)),
+                amount=fields["amount"],
+                currency=fields["currency"],
+                payments=fields["payments"],
+                now=now,
+            )
+            verdict = underwrite(
+                report,
+                product,
+                amount=fields["amount"],
+                income=fields["monthly_income"],
+                declared_debt=fields["monthly_debt"],
+                new_payment=probe["payment"],
+            )
+            if verdict.approved and verdict.grade is not None:
+                offer = make_offer(
+                    product,
+                    verdict.grade,
+                    amount=fields["amount"],
+                    currency=fields["currency"],
+                    payments=fields["payments"],
+                    now=now,
+                )
+                decided = submitted.move_to(
+                    ApplicationStatus.OFFERED,
+                    at,
+                    underwriting=verdict.as_dict(),
+                    bureau=report.features(),
+                    offer=offer,
+                )
+            else:
+                decided = submitted.move_to(
+                    ApplicationStatus.DECLINED,
+                    at,
+                    underwriting=verdict.as_dict(),
+                    bureau=report.features(),
+                )
+            self.ledger.append_many(
+                [
+                    self._draft(
+                        submitted,
+                        "submitted",
+                        [
+                            self._event(
+                                submitted,
+                                model.APPLICATION_CREATED,
+                                {
+                                    "product_id": submitted.product_id,
+                                    "amount": submitted.amount,
+                                    "currency": submitted.currency,
+                                    "request_digest": request_digest,
+                                },
+                            ),
+                        ],
+                    ),
+                    self._draft(
+                        decided,
+                        decided.status.value,
+                        [
+                            self._event(
+                                decided,
+                                model.RISK_ASSESSED,
+                                {
+                                    "points": verdict.points,
+                                    "grade": verdict.grade,
+                                    "dti": str(verdict.dti),
+                                    "bureau_digest": report.raw_digest,
+                                },
+                            ),
+                            self._event(
+                                decided,
+                                model.APPLICATION_PROCESSED,
+                                {
+                                    "outcome": decided.status.value,
+                                    "reasons": [r["code"] for r in verdict.reasons],
+                                    "apr": (decided.offer or {})
+                                    .get("disclosure", {})
+                                    .get("annual_percentage_rate"),
+                                },
+                            ),
+                        ],
+                    ),
+                ]
+            )
+            return decided, True
+
+    def accept(self, application_id: str, *, tenant_id: str | None, signer: str) -> Application:
+        """The borrower's e-signature over the contract document, whose digest is sealed."""
+        with self._lock:
+            application = self.get(application_id, tenant_id)
+            if signer != application.applicant:
+                raise Forbidden("only the applicant may sign the credit contract")
+            now = self.clock.now()
+            offer = application.offer or {}
+            if application.status is ApplicationStatus.OFFERED and now >= parse_instant(
+                str(offer["expires_at"])
+            ):
+                raise Conflict(
+                    f"the offer expired at {offer['expires_at']}; nothing was recorded",
+                    code="offer-expired",
+                )
+            document = contract_document(application)
+            contract = {
+                "document_digest": digest(document),
+                "signed_by": signer,
+                "signed_at": isoformat(now),
+                "signature_event": "e-sign",
+            }
+            accepted = application.move_to(
+                ApplicationStatus.ACCEPTED, isoformat(now), contract=contract
+            )
+            self.ledger.append(
+                self._draft(
+                    accepted,
+                    "accepted",
+                    [
+                        self._event(
+                            accepted,
+                            model.OFFER_ACCEPTED,
+                            {
+                                "document_digest": contract["document_digest"],
+                                "signed_by": signer,
+                                "apr": offer["disclosure"]["annual_percentage_rate"],
+                            },
+                        ),
+                    ],
+                )
+            )
+            return accepted
+
+    # -- recording ----------------------------------------------------------------------
+
+    def _draft(
+        self, application: Application, transition: str, events: list[EventEnvelope]
+    ) -> EntryDraft:
+        return EntryDraft(
+            kind=KIND,
+            subject=subject_of(application.application_id),
+            payload={"transition": transition, "application": application.as_dict()},
+            tenant_id=application.tenant_id,
+            events=tuple(events),
+        )
+
+    def _event(
+        self, application: Application, event_type: str, extra: Mapping[str, Any]
+    ) -> EventEnvelope:
+        now = self.clock.now()
+        return EventEnvelope(
+            event_type=event_type,
+            aggregate_id=application.application_id,
+            aggregate_type="credit_application",
+            tenant_id=application.tenant_id,
+            payload={
+                "application_id": application.application_id,
+                "status": application.status.value,
+                **extra,
+            },
+            occurred_at=now,
+            recorded_at=now,
+            correlation_id=application.application_id,
+        )
+
+
+def contract_document(application: Application) -> dict[str, Any]:
+    """The terms as signed: what the digest in the ledger covers (no personal data)."""
+    offer = application.offer or {}
+    return {
+        "document": "paygod/credit-contract/v1",
+        "application_id": application.application_id,
+        "applicant_ref": application.applicant_ref,
+        "product": CATALOG[application.product_id].as_dict(),
+        "principal": application.amount,
+        "currency": application.currency,
+        "annual_rate": offer.get("annual_rate"),
+        "disclosure": offer.get("disclosure"),
+        "schedule": offer.get("schedule"),
+    }
