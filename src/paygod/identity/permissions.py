@@ -47,6 +47,9 @@ PERMISSIONS: tuple[str, ...] = (
     "audit:read",
     "tenants:manage",
     "credits:use",
+    "actions:read",
+    "actions:manage",
+    "actions:approve",
 )
 
 _READS = {p for p in PERMISSIONS if p.endswith((":read", ":verify"))}
@@ -70,6 +73,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "decisions:read": Scope.ALL,
         "packs:read": Scope.ALL,
         "ledger:verify": Scope.ALL,
+        "actions:read": Scope.ALL,
     },
     Role.ADMIN: {
         **{p: Scope.ALL for p in _READS},
@@ -78,6 +82,8 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "accounts:write": Scope.ALL,
         "packs:activate": Scope.ALL,
         "decisions:create": Scope.ALL,
+        "actions:manage": Scope.ALL,
+        "actions:approve": Scope.ALL,
         "payments:create": Scope.ALL,
         "credits:use": Scope.ALL,
     },
@@ -87,6 +93,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         **{p: Scope.ALL for p in _READS},
         "cases:write": Scope.ALL,
         "payments:approve": Scope.ALL,
+        "actions:approve": Scope.ALL,
         "consent:write": Scope.ALL,
     },
     Role.PLATFORM_ADMIN: {p: Scope.ALL for p in PERMISSIONS},
