@@ -44,7 +44,7 @@ class TransferAction:
         if not isinstance(code, str) or not code:
             errors.append(FieldError(f"{pointer}/payload/code", "expected a non-empty string"))
         amount = payload.get("amount")
-        if amount_minor is None and amount is None:
+        if amount_minor is None:
             errors.append(
                 FieldError(
                     f"{pointer}/payload/amount",
