@@ -163,7 +163,7 @@ class ActionService:
     def perform(self, message: OutboxMessage) -> None:
         """The `action.perform` handler: idempotent by decision id."""
         decision_id = message.aggregate_id
-        with span("paygod.action.perform", message.envelope.get("traceparent")) as current:
+        with span("paygod.action.perform") as current:  # inside the executor's span
             current.set_attribute("paygod.decision_id", decision_id)
             decision = self._decision(decision_id)
             spec = ActionSpec.from_dict(decision["action"])
