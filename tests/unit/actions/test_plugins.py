@@ -11,7 +11,7 @@ import pytest
 
 from paygod.actions.registry import ActionRegistry
 
-PLUGIN = '''
+PLUGIN = """
 class KycStatus:
     type = "kyc_status"
 
@@ -29,7 +29,7 @@ class KycStatus:
 
 class Misnamed(KycStatus):
     type = "something_else"
-'''
+"""
 
 
 @pytest.fixture
