@@ -188,6 +188,32 @@ class World:
         )
         return subject, purpose, record.consent_id
 
+    def destination(self, name: str | None = None) -> tuple[str, str]:
+        """An allowlisted webhook destination of acme's: (name, url)."""
+        name = name or _unique("dest")
+        url = f"https://hooks.example.com/{uuid4().hex}"
+        self.ok(self.call(self.admin_a, "PUT", f"/v1/actions/destinations/{name}", {"url": url}))
+        return name, url
+
+    def action_decision(self, *, flagged: bool = False) -> str:
+        """A decision of agent A's carrying a webhook action (flagged: awaiting approval)."""
+        name, _ = self.destination()
+        payment = {
+            "amount_minor": 1_200_000 if flagged else 1000,
+            "currency": "USD",
+            "rail": "wire" if flagged else "ach",
+            "counterparty": {"ref": "urn:paygod:cp:1", "verified": True},
+        }
+        body = {
+            "subject": f"urn:customer:{uuid4().hex}",
+            "input": {"payment": payment},
+            "packs": ["agent-payment-limits"],
+            "action": {"type": "webhook", "destination": name},
+        }
+        made = self.ok(self.call(self.as_agent_a, "POST", "/v1/decisions", body, key=_unique("d")))
+        assert made["decision"] == ("flag" if flagged else "allow"), made
+        return str(made["decision_id"])
+
     def reconciliation(self) -> str:
         body = {"account_id": self.account(), "statement_csv": "date,amount,reference\n"
                 "2026-01-05,1.00,INV-1\n"}  # fmt: skip
@@ -234,6 +260,30 @@ def _consent_revoke(w: World) -> Target:
     )
 
 
+def _destination_get(w: World) -> Target:
+    name, url = w.destination()
+    return Target({"name": name}, namespaced=True, leak=url)
+
+
+def _destination_put(w: World) -> Target:
+    name, url = w.destination()
+    store = w.kernel.actions.destinations
+    return Target(
+        {"name": name},
+        body={"url": "https://elsewhere.example.com/x"},
+        namespaced=True,
+        intact=lambda: getattr(store.get(TENANT, name), "url", None) == url,
+    )
+
+
+def _destination_delete(w: World) -> Target:
+    name, _ = w.destination()
+    store = w.kernel.actions.destinations
+    return Target(
+        {"name": name}, namespaced=True, intact=lambda: store.get(TENANT, name) is not None
+    )
+
+
 def _ledger_subject(w: World) -> Target:
     entry = w.ledger_entry()
     return Target({"subject": entry.subject}, namespaced=True, leak=entry.record_hash)
@@ -268,6 +318,19 @@ FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
     ("DELETE", "/v1/identity/consents/{subject}/{purpose}"): _consent_revoke,
     # decisions
     ("GET", "/v1/decisions/{decision_id}"): _decision,
+    # actions
+    ("GET", "/v1/decisions/{decision_id}/action"): lambda w: Target(
+        {"decision_id": w.action_decision()}
+    ),
+    ("POST", "/v1/decisions/{decision_id}/action/approve"): lambda w: Target(
+        {"decision_id": w.action_decision(flagged=True)}, body={"note": "ok"}
+    ),
+    ("POST", "/v1/decisions/{decision_id}/action/reject"): lambda w: Target(
+        {"decision_id": w.action_decision(flagged=True)}, body={"note": "no"}
+    ),
+    ("GET", "/v1/actions/destinations/{name}"): _destination_get,
+    ("PUT", "/v1/actions/destinations/{name}"): _destination_put,
+    ("DELETE", "/v1/actions/destinations/{name}"): _destination_delete,
     # accounting
     ("GET", "/v1/accounts/{account_id}"): lambda w: Target({"account_id": w.account()}),
     ("POST", "/v1/accounts/{account_id}/close"): lambda w: Target({"account_id": w.account()}),

@@ -11,11 +11,13 @@ from prometheus_client import CollectorRegistry
 
 from paygod import __version__
 from paygod.api import problems, security
+from paygod.api.business_metrics import BusinessCollector
 from paygod.api.hotpath import HotPaths
 from paygod.api.kernel_metrics import KernelCollector
 from paygod.api.middleware import EdgeMiddleware, HttpMetrics
 from paygod.api.routers import (
     accounting,
+    actions,
     admin,
     credit,
     decisions,
@@ -28,6 +30,7 @@ from paygod.api.routing import router as strict_router
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.interpreter import short_gil_turns
 from paygod.kernel.settings import Settings, load_settings
+from paygod.kernel.tracing import TraceMiddleware
 
 
 def freeze_startup_heap() -> None:
@@ -61,6 +64,7 @@ def v1_router() -> APIRouter:
     v1.include_router(payments.router)
     v1.include_router(ledger.router)
     v1.include_router(credit.router)
+    v1.include_router(actions.router)
     return v1
 
 
@@ -95,6 +99,7 @@ def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -
     app.state.kernel = kernel
     app.state.registry = CollectorRegistry()
     app.state.registry.register(KernelCollector(lambda: app.state.kernel))
+    app.state.registry.register(BusinessCollector(lambda: app.state.kernel))
     problems.install(app)
     security.install(app)
     app.include_router(health.router)
@@ -108,6 +113,8 @@ def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -
         metrics=HttpMetrics(app.state.registry),
         max_body_bytes=settings.max_body_bytes,
     )
+    # Outermost: the request's span covers everything, the hot path included.
+    app.add_middleware(TraceMiddleware)
     return app
 
 

@@ -135,6 +135,10 @@ _events_cli.register(app)  # `paygod events ...` and `paygod relay`
 from paygod.cli.cluster import cluster as _cluster_command  # noqa: E402
 
 app.command("cluster")(_cluster_command)
+
+from paygod.cli import actions as _actions_cli  # noqa: E402
+
+app.add_typer(_actions_cli.app)
 app.add_typer(_payments_cli.app)
 
 from paygod.cli import ledger as _ledger_cli  # noqa: E402

@@ -7,22 +7,27 @@ same transaction as the ledger entries) over sliding windows ending now.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from paygod.canonical import MAX_SAFE_INTEGER
+from paygod.decisions.model import Pack
 from paygod.decisions.ports import DecisionIndex
 from paygod.kernel.clock import isoformat
 
+# (tenant_id, subject, purpose) -> whether an unrevoked grant stands now.
+ConsentLookup = Callable[[str, str, str], bool]
+CONSENT_PATH = re.compile(r"^measure\.consent\.([A-Za-z0-9_-]{1,100})$")
 WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
 
 
 @dataclass(frozen=True)
 class Measurement:
     name: str
-    value: int | float | None
+    value: bool | int | float | None
     unit: str
     provider: str
     window_from: str | None = None
@@ -95,6 +100,28 @@ def request_amount(input_doc: Mapping[str, Any], context: Mapping[str, Any]) -> 
     return None
 
 
+def consent_purposes(packs: Iterable[Pack]) -> list[str]:
+    """The purposes whose consent the packs' conditions read (`measure.consent.<purpose>`)."""
+    found: list[str] = []
+    for pack in packs:
+        cached = _PURPOSES.get(pack.digest)
+        if cached is None:
+            cached = tuple(
+                dict.fromkeys(
+                    match.group(1)
+                    for rule in pack.rules
+                    for text, _ in rule.condition.paths
+                    if (match := CONSENT_PATH.match(text))
+                )
+            )
+            _PURPOSES[pack.digest] = cached
+        found.extend(p for p in cached if p not in found)
+    return found
+
+
+_PURPOSES: dict[str, tuple[str, ...]] = {}
+
+
 def measure(
     index: DecisionIndex,
     *,
@@ -103,6 +130,8 @@ def measure(
     input_doc: Mapping[str, Any],
     context: Mapping[str, Any],
     now: datetime,
+    consent: ConsentLookup | None = None,
+    purposes: Sequence[str] = (),
 ) -> list[Measurement]:
     amount = request_amount(input_doc, context)
     found = [Measurement("amount_minor", amount, "minor_units", "request")]
@@ -116,8 +145,27 @@ def measure(
         found.append(
             Measurement(f"amount_{label}", total, "minor_units", "ledger:decisions", since, until)
         )
+    for purpose in purposes:
+        # Read now, from the consent records: a withdrawal stops the very next decision.
+        # Without a consent registry (a kernel without identity) no consent is given.
+        given = bool(consent(tenant_id, subject, purpose)) if consent is not None else False
+        found.append(Measurement(f"consent.{purpose}", given, "boolean", "identity:consent"))
     return found
 
 
 def values(measurements: list[Measurement]) -> dict[str, Any]:
-    return {m.name: m.value for m in measurements}
+    return nest((m.name, m.value) for m in measurements)
+
+
+def nest(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """Measurement values as conditions read them: `consent.marketing` is reached as
+    `measure.consent.marketing`; other names stay flat (`measure.velocity_1h`)."""
+    out: dict[str, Any] = {}
+    for name, value in pairs:
+        if name.startswith("consent."):
+            group = out.setdefault("consent", {})
+            if isinstance(group, dict):
+                group[name[len("consent.") :]] = value
+        else:
+            out[name] = value
+    return out

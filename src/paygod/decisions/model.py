@@ -33,6 +33,9 @@ class Rule:
     condition: Condition
     decision: Verdict
     reason: str
+    # What to do when this rule decides `allow` and the request names no action
+    # (docs/actions.md); an extension member, absent from plain paygod/v1 packs.
+    action: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

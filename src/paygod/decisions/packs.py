@@ -284,7 +284,14 @@ def compile_pack(
             errors.append(doc.condition_error(f"{base}/condition", exc))
             continue
         rules.append(
-            Rule(index, name, condition, Verdict(raw_rule["decision"]), raw_rule["reason"])
+            Rule(
+                index,
+                name,
+                condition,
+                Verdict(raw_rule["decision"]),
+                raw_rule["reason"],
+                raw_rule.get("action"),
+            )
         )
     inputs: list[PackInput] = []
     validators: dict[str, Any] = {}

@@ -73,6 +73,18 @@ PACK_SCHEMA: dict[str, Any] = {
                                     "condition": {"type": "string", "minLength": 1},
                                     "decision": {"enum": VERDICTS},
                                     "reason": {"type": "string", "minLength": 1},
+                                    # Paygod's extension (docs/actions.md): optional, so
+                                    # every paygod/v1 pack stays valid.
+                                    "action": {
+                                        "type": "object",
+                                        "additionalProperties": False,
+                                        "required": ["type"],
+                                        "properties": {
+                                            "type": {"type": "string", "minLength": 1},
+                                            "destination": {"type": "string", "minLength": 1},
+                                            "payload": {"type": "object"},
+                                        },
+                                    },
                                 },
                             },
                         }

@@ -24,10 +24,19 @@ from paygod.decisions.evidence import (
     find_unhashable_numbers,
     require_references,
 )
-from paygod.decisions.measurements import amount_problems, measure, request_amount, values
+from paygod.decisions.measurements import (
+    ConsentLookup,
+    amount_problems,
+    consent_purposes,
+    measure,
+    nest,
+    request_amount,
+    values,
+)
 from paygod.decisions.model import Pack, SetResult
 from paygod.decisions.packs import PackInvalid, PackRepository, compile_pack, validate_input
 from paygod.decisions.ports import DecisionIndex, DuplicateKey, IndexRow
+from paygod.kernel import observations, tracing
 from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound
 from paygod.kernel.events import EventEnvelope
@@ -79,6 +88,10 @@ class DecisionService:
         self._publish_lock = threading.Lock()
         self._head: tuple[float, SignedTreeHead] | None = None
         self._head_lock = threading.Lock()
+        # Set by the composition root when those modules are wired: the action planner
+        # (paygod.actions.ActionService) and the consent registry's check.
+        self.actions: Any = None
+        self.consent: ConsentLookup | None = None
 
     # -- choosing and checking ---------------------------------------------------------
 
@@ -144,7 +157,26 @@ class DecisionService:
         """`decide_steps` run to the end from this thread (see ledger/steps.py)."""
         return run_blocking(self.ledger, self.decide_steps(**request))
 
-    def decide_steps(
+    def decide_steps(self, **request: Any) -> Steps[dict[str, Any]]:
+        """`_decide_steps`, inside a `paygod.decision` span when tracing is on."""
+        if not tracing.enabled():
+            return self._decide_steps(**request)
+        return self._traced_decide_steps(request)
+
+    def _traced_decide_steps(self, request: dict[str, Any]) -> Steps[dict[str, Any]]:
+        decision_span = tracing.start("paygod.decision")
+        try:
+            result = yield from self._decide_steps(**request, trace=decision_span)
+            decision_span.set_attribute("paygod.decision_id", str(result.get("decision_id")))
+            decision_span.set_attribute("paygod.verdict", str(result.get("decision")))
+            return result
+        except Exception as exc:
+            decision_span.record_exception(exc)
+            raise
+        finally:
+            decision_span.end()
+
+    def _decide_steps(
         self,
         *,
         subject: str,
@@ -156,6 +188,8 @@ class DecisionService:
         requested_by: str | None = None,
         owner: str | None = None,
         receipt: bool = True,
+        action: Any = None,
+        trace: Any = None,
     ) -> Steps[dict[str, Any]]:
         """Decide, seal and return the sealed decision with its receipt (`ledger`): seq,
         inclusion proof and a signed tree head covering it. `receipt=False` leaves out the
@@ -184,14 +218,15 @@ class DecisionService:
         try:
             # Its members are the body's own (input_hash stands in for input), so a pointer
             # into it is a pointer into the request body.
-            request_hash = sha256_hex(
-                {
-                    "subject": subject,
-                    "context": context,
-                    "input_hash": input_hash,
-                    "packs": list(packs) if packs is not None else None,
-                }
-            )
+            identity: dict[str, Any] = {
+                "subject": subject,
+                "context": context,
+                "input_hash": input_hash,
+                "packs": list(packs) if packs is not None else None,
+            }
+            if action is not None:  # absent otherwise: earlier requests keep their hash
+                identity["action"] = action
+            request_hash = sha256_hex(identity)
         except CanonicalizationError as exc:
             raise InvalidInput(
                 "the request has no RFC 8785 form", errors=[FieldError(exc.pointer, str(exc))]
@@ -204,6 +239,8 @@ class DecisionService:
         self.check_request(subject, context, input, selected)
         input_doc: dict[str, Any] = dict(input)
         context_doc: dict[str, Any] = dict(context)
+        amount = request_amount(input_doc, context_doc)
+        spec = None if action is None else self._requested_action(tenant_id, action, amount)
 
         now = self.clock.now()
         decided_at = isoformat(now)
@@ -214,9 +251,10 @@ class DecisionService:
             input_doc=input_doc,
             context=context_doc,
             now=now,
+            consent=self.consent,
+            purposes=consent_purposes(selected),
         )
         result = evaluate_set(selected, input_doc, values(found))
-        amount = request_amount(input_doc, context_doc)
         decision_id = new_id()
         measurements = [m.as_dict() for m in found]
         measurements_digest = "sha256:" + sha256_hex(measurements)
@@ -257,6 +295,15 @@ class DecisionService:
             "idempotency_key": idempotency_key,
             "request_hash": f"sha256:{request_hash}",
         }
+        if spec is None and self.actions is not None:
+            spec = self._rule_action(selected, result)
+        events = []
+        if spec is not None:
+            decision["action"], perform = self.actions.sealed_action(
+                spec, decision_id, result.verdict.value, tenant_id, trace
+            )
+            if perform is not None:
+                events.append(perform)
         event = EventEnvelope(
             event_type=EVENT_TYPE,
             aggregate_id=decision_id,
@@ -275,6 +322,7 @@ class DecisionService:
             occurred_at=now,
             recorded_at=now,
             correlation_id=idempotency_key,
+            traceparent=tracing.traceparent_of(trace) if trace is not None else None,
         )
         drafts = [
             *self._publications(selected, tenant_id),
@@ -290,7 +338,9 @@ class DecisionService:
                 {"decision_id": decision_id, **evidence},
                 tenant_id=tenant_id,
             ),
-            EntryDraft(DECISION_KIND, subject, decision, tenant_id=tenant_id, events=(event,)),
+            EntryDraft(
+                DECISION_KIND, subject, decision, tenant_id=tenant_id, events=(event, *events)
+            ),
         ]
         row = IndexRow(
             decision_id,
@@ -309,6 +359,7 @@ class DecisionService:
             return None, drafts
 
         request = self.ledger.transaction(work)
+        seal = tracing.start("paygod.seal", trace) if trace is not None else None
         yield request
         try:
             _, entries = self.ledger.outcome(request)
@@ -318,6 +369,10 @@ class DecisionService:
             if existing is None:  # pragma: no cover - the key was taken a moment ago
                 raise Conflict("idempotency key is being used concurrently") from None
             return self._repeat(existing, request_hash, owner)
+        finally:
+            if seal is not None:
+                seal.end()
+        observations.decided(result.verdict.value, result.deciding.pack)
         for draft in drafts:
             if draft.kind == PACK_KIND:
                 self._published.add(str(draft.payload["digest"]))
@@ -328,6 +383,23 @@ class DecisionService:
         if len(self._seqs) > SEQ_CACHE:
             self._seqs.pop(next(iter(self._seqs)))
         return self._response(sealed, entries[-2], entries[-3], replayed=False, receipt=receipt)
+
+    def _requested_action(self, tenant_id: str, action: Any, amount: int | None) -> Any:
+        if self.actions is None:
+            raise InvalidInput(
+                "invalid decision request",
+                errors=[FieldError("/action", "actions are not enabled in this kernel")],
+            )
+        return self.actions.check(tenant_id, action, amount)
+
+    def _rule_action(self, packs: Sequence[Pack], result: SetResult) -> Any:
+        """The deciding rule's `action` (a pack extension), when it names one."""
+        pack = next((p for p in packs if p.name == result.deciding.pack), None)
+        rules = pack.rules if pack is not None else ()
+        rule = next((r for r in rules if r.name == result.deciding.rule), None)
+        if rule is None or rule.action is None:
+            return None
+        return self.actions.rule_spec(rule.action)
 
     def _publications(self, packs: Sequence[Pack], tenant_id: str) -> list[EntryDraft]:
         drafts = []
@@ -526,7 +598,7 @@ class DecisionService:
         entry = self.get_by_seq(seq)
         payload = entry.payload
         recorded_packs = [self._pack_at(p["name"], p["digest"]) for p in payload["packs"]]
-        measures = {m["name"]: m["value"] for m in payload.get("measurements", [])}
+        measures = nest((m["name"], m["value"]) for m in payload.get("measurements", []))
         again: SetResult = evaluate_set(recorded_packs, payload["input"], measures)
         recorded = {
             "decision": payload["decision"],

@@ -16,12 +16,15 @@ import threading
 import traceback
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from paygod.executor.backoff import Backoff
 from paygod.executor.model import OutboxMessage
 from paygod.executor.ports import OutboxStore, PanicSwitch
+from paygod.kernel import tracing
 from paygod.kernel.clock import Clock
 from paygod.kernel.ids import new_id
 from paygod.kernel.logging import get_logger
@@ -55,6 +58,16 @@ class WorkReport:
     dead: int = 0
     frozen: bool = False
     errors: list[str] = field(default_factory=list)
+
+
+def _consumer_span(message: OutboxMessage) -> AbstractContextManager[Any]:
+    """The executor's span for one message, continuing the trace that wrote it."""
+    started = tracing.span(
+        f"paygod.executor {message.event_type}",
+        message.envelope.get("traceparent"),
+        kind="consumer",
+    )
+    return started
 
 
 def default_worker_id() -> str:
@@ -222,7 +235,11 @@ class Worker:
         handler = self.handlers.get(message.event_type)
         try:
             if handler is not None:
-                handler(message)
+                if tracing.enabled():
+                    with _consumer_span(message):
+                        handler(message)
+                else:
+                    handler(message)
         except Exception as exc:
             return self._failed(message, exc, report)
         # Events nobody here handles are acknowledged: in standalone mode the worker is the
@@ -234,7 +251,13 @@ class Worker:
         handler = self.async_handlers.get(message.event_type)
         plain = self.handlers.get(message.event_type)
         try:
-            if handler is not None:
+            if tracing.enabled() and (handler is not None or plain is not None):
+                with _consumer_span(message):
+                    if handler is not None:
+                        await handler(message)
+                    elif plain is not None:
+                        await asyncio.to_thread(plain, message)
+            elif handler is not None:
                 await handler(message)
             elif plain is not None:
                 await asyncio.to_thread(plain, message)

@@ -49,6 +49,9 @@ PERMISSIONS: tuple[str, ...] = (
     "credits:use",
     "credit:apply",
     "credit:read",
+    "actions:read",
+    "actions:manage",
+    "actions:approve",
 )
 
 _READS = {p for p in PERMISSIONS if p.endswith((":read", ":verify"))}
@@ -74,6 +77,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "decisions:read": Scope.ALL,
         "packs:read": Scope.ALL,
         "ledger:verify": Scope.ALL,
+        "actions:read": Scope.ALL,
     },
     Role.ADMIN: {
         **{p: Scope.ALL for p in _READS},
@@ -82,6 +86,8 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "accounts:write": Scope.ALL,
         "packs:activate": Scope.ALL,
         "decisions:create": Scope.ALL,
+        "actions:manage": Scope.ALL,
+        "actions:approve": Scope.ALL,
         "payments:create": Scope.ALL,
         "credits:use": Scope.ALL,
         "credit:apply": Scope.ALL,
@@ -92,6 +98,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         **{p: Scope.ALL for p in _READS},
         "cases:write": Scope.ALL,
         "payments:approve": Scope.ALL,
+        "actions:approve": Scope.ALL,
         "consent:write": Scope.ALL,
     },
     Role.PLATFORM_ADMIN: {p: Scope.ALL for p in PERMISSIONS},

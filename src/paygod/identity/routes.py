@@ -48,6 +48,14 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("GET", "/v1/decisions/{decision_id}"): "decisions:read",
     ("GET", "/v1/packs"): "packs:read",
     ("POST", "/v1/packs/{name}/evaluate"): "decisions:create",
+    # actions (docs/actions.md): a decision's side effect and the webhook allowlist
+    ("GET", "/v1/decisions/{decision_id}/action"): "decisions:read",
+    ("POST", "/v1/decisions/{decision_id}/action/approve"): "actions:approve",
+    ("POST", "/v1/decisions/{decision_id}/action/reject"): "actions:approve",
+    ("GET", "/v1/actions/destinations"): "actions:read",
+    ("GET", "/v1/actions/destinations/{name}"): "actions:read",
+    ("PUT", "/v1/actions/destinations/{name}"): "actions:manage",
+    ("DELETE", "/v1/actions/destinations/{name}"): "actions:manage",
     # executor / panic switch
     ("GET", "/v1/admin/panic"): "panic:read",
     ("POST", "/v1/admin/panic"): "panic:write",

@@ -20,6 +20,7 @@ from paygod.kernel.settings import Settings, load_settings
 if TYPE_CHECKING:
     from paygod.accounting import AccountingService
     from paygod.accounting.credits import CreditsService
+    from paygod.actions import ActionService
     from paygod.credit.service import CreditService
     from paygod.decisions.service import DecisionService
     from paygod.executor import PanicService, Worker
@@ -64,6 +65,7 @@ class Kernel:
     executor: Worker = field(default=None)  # type: ignore[assignment]
     payments: PaymentService = field(default=None)  # type: ignore[assignment]
     lending: CreditService = field(default=None)  # type: ignore[assignment]
+    actions: ActionService = field(default=None)  # type: ignore[assignment]
     housekeeping: Housekeeping = field(default_factory=lambda: Housekeeping([]))
 
     @property
@@ -126,6 +128,14 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
     from paygod.credit.wiring import wire_credit
 
     wire_credit(kernel)
+    from paygod.actions.wiring import wire_actions  # needs decisions, accounting, executor
+
+    wire_actions(kernel)
+    # A pack reading `measure.consent.<purpose>` gets the consent records' answer now.
+    kernel.decisions.consent = kernel.identity.consent.check
+    from paygod.kernel import tracing
+
+    tracing.configure(settings.otel_endpoint)
     kernel.housekeeping = Housekeeping(
         [
             # Two-phase holds past their timeout release their funds without anyone asking.

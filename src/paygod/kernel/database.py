@@ -38,6 +38,7 @@ MIGRATING_MODULES = (
     "credit",
     "governance",
     "events",
+    "actions",
 )
 
 SQLITE_PRAGMAS = (

@@ -9,6 +9,7 @@ from typing import Any
 
 from paygod.kernel.clock import isoformat
 from paygod.kernel.ids import new_id
+from paygod.kernel.tracing import current_traceparent
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +25,12 @@ class EventEnvelope:
     correlation_id: str | None = None
     causation_id: str | None = None
     event_id: str = field(default_factory=new_id)
+    # The W3C trace context of the span that wrote the event (None while tracing is off):
+    # the executor continues the trace from it.
+    traceparent: str | None = field(default_factory=current_traceparent)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        envelope = {
             "event_id": self.event_id,
             "event_type": self.event_type,
             "event_version": self.event_version,
@@ -39,3 +43,6 @@ class EventEnvelope:
             "recorded_at": isoformat(self.recorded_at),
             "payload": dict(self.payload),
         }
+        if self.traceparent is not None:
+            envelope["traceparent"] = self.traceparent
+        return envelope

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     hold_sweep_seconds: float = Field(
         default=5.0, gt=0, le=3600, description="How often expired holds are released"
     )
+    otel_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector base URL (spans go to <url>/v1/traces); "
+        "tracing is off when unset",
+    )
     embedded_worker: bool | None = Field(
         default=None,
         description="Run the outbox worker inside each API process "
@@ -104,6 +109,15 @@ class Settings(BaseSettings):
     def _nats_url(cls, value: str | None) -> str | None:
         if value and urlparse(value).scheme not in {"nats", "tls"}:
             raise ValueError("expected nats://HOST:PORT")
+        return value or None
+
+    @field_validator("otel_endpoint")
+    @classmethod
+    def _otel_endpoint(cls, value: str | None) -> str | None:
+        if value and (
+            urlparse(value).scheme not in {"http", "https"} or not urlparse(value).netloc
+        ):
+            raise ValueError("expected http(s)://HOST:PORT of an OTLP/HTTP collector")
         return value or None
 
     @field_validator("clock")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Callable, Mapping
@@ -27,6 +28,7 @@ from paygod.canonical import CanonicalizationError, digest, unsafe_numbers
 from paygod.executor.breaker import BreakerBoard
 from paygod.executor.model import OutboxMessage
 from paygod.executor.worker import PermanentFailure, RetryLater, Worker
+from paygod.kernel import observations, tracing
 from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import (
     Conflict,
@@ -846,6 +848,7 @@ class PaymentService:
         yield request
         steps, _ = self.ledger.outcome(request)
         for payment, name, *_ in steps:
+            observations.payment_moved(payment.status.value, payment.rail)
             if name == "held":
                 self.holds.committed(payment)
         queued = any(e.event_type == DISPATCH_EVENT for *_, events in steps for e in events)
@@ -886,7 +889,7 @@ class _RailCall:
     (`blocking`, true unless it says otherwise), made in place when it does none."""
 
     def __init__(self, connector: RailConnector, call: Callable[[], Any]) -> None:
-        self._call = Offload(call)
+        self._call = Offload(_observed(str(getattr(connector, "name", "rail")), call))
         self._inline = not getattr(connector, "blocking", True)
 
     @property
@@ -898,6 +901,30 @@ class _RailCall:
 
     def outcome(self) -> Any:
         return self._call.outcome()
+
+
+def _observed(rail: str, call: Callable[[], Any]) -> Callable[[], Any]:
+    """`call` counted and timed for /metrics, inside a client span of the trace current
+    here (the call itself may run in another thread, which does not inherit it)."""
+    traceparent = tracing.current_traceparent()
+
+    def observed() -> Any:
+        outcome = "success"
+        started = time.perf_counter()
+        try:
+            with tracing.span(f"paygod.rail {rail}", traceparent, kind="client") as span:
+                span.set_attribute("paygod.rail", rail)
+                return call()
+        except RailRefused:
+            outcome = "refused"
+            raise
+        except Exception:
+            outcome = "unavailable"
+            raise
+        finally:
+            observations.rail_called(rail, outcome, time.perf_counter() - started)
+
+    return observed
 
 
 class _PaymentMoved(Exception):

@@ -51,6 +51,11 @@ class DecisionRequest(StrictModel):
     packs: list[str] | None = Field(
         default=None, description="Pack names; default: every pack declaring an input given"
     )
+    action: dict[str, Any] | None = Field(
+        default=None,
+        description="The side effect to perform once if the decision allows it: "
+        "{type, destination?, payload?} (docs/actions.md)",
+    )
 
 
 class EvaluateRequest(StrictModel):
@@ -94,6 +99,7 @@ def decide_steps(
         tenant_id=tenant,
         requested_by=principal_id(request),
         owner=owner_filter(request),
+        action=body.action,
     )
 
 

@@ -1,0 +1,90 @@
+"""The webhook allowlist's rules: what a destination may be and where it may resolve.
+
+A decision names a destination by name only; the URL comes from this allowlist, which a
+tenant admin keeps. A name resolving to a loopback, private, link-local or otherwise
+non-public address is refused at send time (every time: DNS answers change) unless its
+entry says `allow_private`, so a request cannot aim the executor at the kernel's own
+network.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from urllib.parse import urlsplit
+
+from paygod.kernel.errors import FieldError
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MIN_SECRET_CHARS = 16
+MAX_TIMEOUT_SECONDS = 30.0
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class AddressRefused(Exception):
+    """The destination resolves to an address its entry does not allow."""
+
+
+def name_problem(name: object) -> str | None:
+    if not isinstance(name, str) or not NAME.match(name):
+        return "must be 1 to 64 characters of letters, digits, '.', '_' or '-'"
+    return None
+
+
+def url_errors(url: object, pointer: str = "/url") -> list[FieldError]:
+    if not isinstance(url, str) or len(url) > 2048:
+        return [FieldError(pointer, "expected an http(s) URL of at most 2048 characters")]
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return [FieldError(pointer, f"not a URL: {exc}")]
+    if parts.scheme not in ("http", "https"):
+        return [FieldError(pointer, "the scheme must be http or https")]
+    if not parts.hostname:
+        return [FieldError(pointer, "the URL names no host")]
+    if parts.username is not None or parts.password is not None:
+        return [FieldError(pointer, "credentials in the URL are not allowed; use the secret")]
+    if parts.fragment:
+        return [FieldError(pointer, "a fragment is never sent; remove it")]
+    if port == 0:
+        return [FieldError(pointer, "port 0 is not a destination")]
+    if any(ord(c) < 33 or ord(c) == 127 for c in url):
+        return [FieldError(pointer, "the URL holds a space or control character")]
+    return []
+
+
+def is_public(address: IPAddress) -> bool:
+    mapped = getattr(address, "ipv4_mapped", None)
+    if mapped is not None:
+        address = mapped
+    return bool(address.is_global) and not address.is_multicast
+
+
+def resolve(host: str, port: int, *, allow_private: bool) -> list[IPAddress]:
+    """Every address `host` resolves to; AddressRefused when one is not public and the
+    entry does not allow that (all are checked: the client may connect to any)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise AddressRefused(f"{host} does not resolve: {exc}") from None
+    addresses: list[IPAddress] = []
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise AddressRefused(f"{host} resolves to no address")
+    if not allow_private:
+        for address in addresses:
+            if not is_public(address):
+                raise AddressRefused(
+                    f"{host} resolves to {address}, a non-public address "
+                    "(the destination's entry does not allow private addresses)"
+                )
+    return addresses
+
+
+def default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80

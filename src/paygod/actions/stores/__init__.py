@@ -1,0 +1,1 @@
+"""Adapters of the destination allowlist port: memory (tests) and SQL (SQLite, PostgreSQL)."""
