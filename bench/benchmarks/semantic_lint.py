@@ -91,10 +91,18 @@ def semantic_lint() -> Iterator[Figure]:
         changes: list[object] = []
         diff = _seconds(lambda: changes.extend(diff_verdicts(old, new)), repeats=1)
     yield Figure(
-        "semantic_lint.lint_200_rules", lint, "s", load, "load_pack (same pack)",
+        "semantic_lint.lint_200_rules",
+        lint,
+        "s",
+        load,
+        "load_pack (same pack)",
         {"findings": len(findings), "target_s": 1.0},
     )
     yield Figure(
-        "semantic_lint.diff_200_rules", diff, "s", load, "load_pack (same pack)",
+        "semantic_lint.diff_200_rules",
+        diff,
+        "s",
+        load,
+        "load_pack (same pack)",
         {"verdict_changes": len(changes), "target_s": 1.0},
     )

@@ -24,6 +24,7 @@ import z3
 
 from paygod.decisions.engine import first_match
 from paygod.decisions.model import Pack, Rule, Verdict
+from paygod.decisions.packs import validate_input
 from paygod.decisions.semantics import Encoder, env_of, schema_assumptions, witness_input
 
 CHECK_BUDGET_MS = 2000
@@ -192,7 +193,7 @@ def lint_rules(pack: Pack) -> list[SemanticFinding]:
                 )
                 continue
             findings.append(_shadowed(encoded, solver, rule, core, witness))
-        if _always_true(solver, rule, formula):
+        if _always_true(solver, pack, rule, formula):
             findings.append(
                 SemanticFinding(
                     pack.name,
@@ -208,10 +209,12 @@ def lint_rules(pack: Pack) -> list[SemanticFinding]:
 _EMPTY: dict[str, Any] = {"input": {}, "measure": {}}
 
 
-def _always_true(solver: _Solver, rule: Rule, formula: z3.BoolRef) -> bool:
-    """A condition that reads input yet holds for every input. The empty input, false for
-    most conditions, refutes it without asking the solver."""
-    if rule.condition.constant is not None or not _matches(rule, _EMPTY):
+def _always_true(solver: _Solver, pack: Pack, rule: Rule, formula: z3.BoolRef) -> bool:
+    """A condition that reads input yet holds for every valid input. Where the empty input
+    is valid, a condition false on it (most are) is refuted without asking the solver."""
+    if rule.condition.constant is not None:
+        return False
+    if not validate_input(pack, {}) and not _matches(rule, _EMPTY):
         return False
     return solver.unsat(z3.Not(formula))
 
@@ -242,7 +245,7 @@ def _shadowed(
         if only.condition.source.strip() == rule.condition.source.strip():
             message = f"never fires: rule {only.name!r} has the same condition"
         elif f_only is not None and (
-            only.condition.constant is True or _always_true(solver, only, f_only)
+            only.condition.constant is True or _always_true(solver, pack, only, f_only)
         ):
             message = f"never fires: rule {only.name!r} before it always matches"
         else:
