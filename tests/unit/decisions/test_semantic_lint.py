@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
 import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,7 +15,7 @@ from typer.testing import CliRunner
 from paygod.cli.main import app
 from paygod.decisions.conditions import compile_condition
 from paygod.decisions.engine import first_match
-from paygod.decisions.lint import lint_pack, lint_packs
+from paygod.decisions.lint import lint_packs
 from paygod.decisions.model import Pack, Verdict
 from paygod.decisions.packs import DEFAULT_PACKS_DIR, load_pack
 from paygod.decisions.semantic_lint import diff_verdicts, lint_rules
