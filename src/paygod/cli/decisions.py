@@ -14,7 +14,7 @@ from paygod.kernel.errors import CheckFailed, InvalidInput, PaygodError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 packs_app = typer.Typer(
-    help="Policy packs: list what is loaded, lint a pack.", no_args_is_help=True
+    help="Policy packs: list what is loaded, lint and diff packs.", no_args_is_help=True
 )
 decisions_app = typer.Typer(help="Sealed decisions: show, replay.", no_args_is_help=True)
 app.add_typer(packs_app, name="packs")
@@ -201,23 +201,73 @@ def packs_list(as_json: JsonFlag = False) -> None:
 
 @packs_app.command("lint")
 def packs_lint(
-    directory: Annotated[Path, typer.Argument(help="The pack directory.")],
+    directories: Annotated[
+        list[Path], typer.Argument(help="Pack directories (several: also checked together).")
+    ],
     as_json: JsonFlag = False,
 ) -> None:
-    """Rules that can never fire, unknown paths, duplicate names (exit 1 when found)."""
-    from paygod.decisions.lint import lint_pack
+    """Rules that can never fire or never take effect, conditions that are always true or
+    false (each with a witness input), unknown paths (exit 1 when found)."""
+    from paygod.decisions.lint import lint_packs
     from paygod.decisions.packs import load_pack
 
-    pack = load_pack(directory)
-    findings = lint_pack(pack)
+    packs = [load_pack(directory) for directory in directories]
+    found = lint_packs(packs)
     if as_json:
-        emit_json({"pack": pack.name, "findings": [f.as_dict() for f in findings]})
+        reports = [
+            {"pack": name, "findings": [f.as_dict() for f in findings]}
+            for name, findings in found.items()
+        ]
+        emit_json(reports[0] if len(reports) == 1 else {"packs": reports})
     else:
-        for f in findings:
-            console.print(f"{f.pointer}: {f.rule}: {f.message}")
-        console.print(f"{pack.name}: {len(findings)} finding(s)")
-    if findings:
+        for name, findings in found.items():
+            for f in findings:
+                console.print(f"{f.pointer}: {f.rule}: {f.message}")
+                if f.witness is not None:
+                    console.print(f"  witness: {canonical_text(f.witness)}")
+            console.print(f"{name}: {len(findings)} finding(s)")
+    if any(found.values()):
         raise typer.Exit(1)
+
+
+@packs_app.command("diff")
+def packs_diff(
+    before: Annotated[Path, typer.Argument(help="The pack directory as it was.")],
+    after: Annotated[Path, typer.Argument(help="The pack directory as it is to be.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """How two versions of a pack decide differently: each verdict change with an input
+    that shows it (exit 0 alike everywhere, 1 when some input changes verdict)."""
+    from paygod.decisions.packs import load_pack
+    from paygod.decisions.semantic_lint import diff_verdicts
+
+    old, new = load_pack(before), load_pack(after)
+    changes = diff_verdicts(old, new)
+    if as_json:
+        emit_json(
+            {
+                "before": {"pack": old.name, "version": old.version, "digest": old.digest},
+                "after": {"pack": new.name, "version": new.version, "digest": new.digest},
+                "changes": [c.as_dict() for c in changes],
+            }
+        )
+    else:
+        for c in changes:
+            console.print(f"{c.before.value} -> {c.after.value}")
+            if c.witness is not None:
+                by = f"{c.rules[0] or '-'} -> {c.rules[1] or '-'}"
+                console.print(f"  by {by} on {canonical_text(c.witness)}")
+        console.print(
+            f"{old.name} {old.version} -> {new.version}: {len(changes)} verdict change(s)"
+        )
+    if changes:
+        raise typer.Exit(1)
+
+
+def canonical_text(document: Any) -> str:
+    import json
+
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def _print_decision(decision: dict[str, Any]) -> None:

@@ -909,3 +909,15 @@ def compile_condition(source: str) -> Condition:
 
 def make_env(input_doc: Mapping[str, Any], measures: Mapping[str, Any] | None = None) -> Env:
     return {"input": input_doc, "measure": dict(measures or {})}
+
+
+def parse_tree(source: str) -> Tree[Token]:
+    """The parse tree of a condition that compiled (for analyses such as semantic lint)."""
+    return _PARSER.parse(source)
+
+
+def evaluate_constant(source: str, node: Tree[Token]) -> Any:
+    """The value of a sub-tree of `source` that reads nothing, by the compiler's semantics.
+
+    Raises `EvaluationError` when the constant itself cannot be evaluated (`1 / 0`)."""
+    return _Compiler(source).compile(node, frozenset())({})

@@ -1,19 +1,21 @@
 """`paygod packs lint`: problems a valid pack can still have.
 
-- a rule that can never fire because an earlier rule always matches (a constant-true
-  condition, or the very same condition earlier);
-- a rule whose condition is constantly false;
+- what the conditions mean (`semantic_lint.py`, reasoned with Z3): a condition no input
+  makes true or every input makes true, a rule an earlier one always pre-empts, and across
+  packs decided together an allow that another pack's deny always overrules; each with a
+  witness input where one exists;
 - a path `input.x.y` that the pack's declared inputs and their schemas do not define.
 Duplicate rule names are refused at load time and reported here too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from paygod.decisions.model import Pack
+from paygod.decisions.semantic_lint import lint_rules, lint_set
 
 
 @dataclass(frozen=True)
@@ -21,9 +23,17 @@ class LintFinding:
     rule: str
     pointer: str
     message: str
+    witness: Mapping[str, Any] | None = None
 
-    def as_dict(self) -> dict[str, str]:
-        return {"rule": self.rule, "pointer": self.pointer, "message": self.message}
+    def as_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "rule": self.rule,
+            "pointer": self.pointer,
+            "message": self.message,
+        }
+        if self.witness is not None:
+            found["witness"] = self.witness
+        return found
 
 
 def _known(schema: Mapping[str, Any] | None, keys: list[str]) -> bool:
@@ -44,8 +54,6 @@ def _known(schema: Mapping[str, Any] | None, keys: list[str]) -> bool:
 def lint_pack(pack: Pack) -> list[LintFinding]:
     findings: list[LintFinding] = []
     declared = {i.name: i.schema for i in pack.inputs}
-    always_from: str | None = None
-    seen_conditions: dict[str, str] = {}
     if pack.legacy_draft:
         findings.append(
             LintFinding("", "", "pre-paygod/v1 draft (pack_id/modules): no rules are enforced")
@@ -71,28 +79,6 @@ def lint_pack(pack: Pack) -> list[LintFinding]:
                     "it reads as null",
                 )
             )
-        if always_from is not None:
-            findings.append(
-                LintFinding(
-                    rule.name,
-                    base,
-                    f"never fires: rule {always_from!r} before it always matches",
-                )
-            )
-        elif rule.condition.source.strip() in seen_conditions:
-            earlier = seen_conditions[rule.condition.source.strip()]
-            findings.append(
-                LintFinding(
-                    rule.name, base, f"never fires: rule {earlier!r} has the same condition"
-                )
-            )
-        if rule.condition.constant is True and always_from is None:
-            always_from = rule.name
-        if rule.condition.constant is False:
-            findings.append(
-                LintFinding(rule.name, f"{base}/condition", "condition is always false")
-            )
-        seen_conditions.setdefault(rule.condition.source.strip(), rule.name)
         if not declared:
             continue
         for path, _getter in rule.condition.paths:
@@ -116,4 +102,23 @@ def lint_pack(pack: Pack) -> list[LintFinding]:
                         f"unknown path {path}: not in the schema of input {name!r}",
                     )
                 )
+    findings.extend(
+        LintFinding(
+            f.rule,
+            f"/spec/policy/rules/{f.index}" + ("/condition" if "condition" in f.message else ""),
+            f.message,
+            f.witness,
+        )
+        for f in lint_rules(pack)
+    )
     return findings
+
+
+def lint_packs(packs: Sequence[Pack]) -> dict[str, list[LintFinding]]:
+    """Each pack's own findings, plus the rules another pack always overrules."""
+    found = {pack.name: lint_pack(pack) for pack in packs}
+    for f in lint_set(packs):
+        found[f.pack].append(
+            LintFinding(f.rule, f"/spec/policy/rules/{f.index}", f.message, f.witness)
+        )
+    return found
