@@ -264,6 +264,91 @@ def packs_diff(
         raise typer.Exit(1)
 
 
+@packs_app.command("keygen")
+def packs_keygen(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the private key (PEM).")],
+) -> None:
+    """A new Ed25519 signing key (0600); its public half is printed, to give to kernels."""
+    import os
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+        PublicFormat,
+    )
+
+    if out.exists():
+        raise InvalidInput(f"{out} exists: refusing to overwrite a key")
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {out}: {exc.strerror}") from None
+    public = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    typer.echo(public.decode("ascii"), nl=False)
+
+
+@packs_app.command("bundle")
+def packs_bundle(
+    directory: Annotated[Path, typer.Argument(help="Directory of packs to bundle.")],
+    sign: Annotated[Path, typer.Option("--sign", help="Ed25519 private key (PEM).")],
+    name: Annotated[
+        str | None, typer.Option(help="Bundle name (default: the directory's).")
+    ] = None,
+    version: Annotated[str, typer.Option(help="Bundle version.")] = "1.0.0",
+    as_json: JsonFlag = False,
+) -> None:
+    """Write bundle.json (every file's digest) and bundle.sig.json (Ed25519 over its RFC
+    8785 form) into DIRECTORY."""
+    from paygod.decisions.bundles import sign_bundle
+    from paygod.kernel.clock import SystemClock
+
+    if not directory.is_dir():
+        raise InvalidInput(f"{directory} is not a directory")
+    created = SystemClock().now().isoformat().replace("+00:00", "Z")
+    manifest = sign_bundle(
+        directory, sign, name=name or directory.resolve().name, version=version, created_at=created
+    )
+    if as_json:
+        emit_json(manifest)
+    else:
+        console.print(
+            f"{manifest['name']} {manifest['version']}: {len(manifest['packs'])} pack(s), "
+            f"{len(manifest['files'])} file(s) signed"
+        )
+
+
+@packs_app.command("verify")
+def packs_verify(
+    directory: Annotated[Path, typer.Argument(help="A signed bundle.")],
+    trust: Annotated[Path, typer.Option("--trust", help="Trusted public key(s): a PEM or a dir.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Check a bundle's signature and files as the kernel would (exit 0 ok, 1 refused)."""
+    from paygod.decisions.bundles import BundleRefused, Keyring, verify_bundle
+
+    keyring = Keyring.load(trust)
+    try:
+        manifest = verify_bundle(directory, keyring)
+    except BundleRefused as exc:
+        if as_json:
+            emit_json({"status": "refused", "reason": exc.detail})
+        else:
+            console.print(styled(("refused", "red"), f" {exc.detail}"))
+        raise typer.Exit(1) from None
+    if as_json:
+        emit_json({"status": "ok", "name": manifest["name"], "version": manifest["version"]})
+    else:
+        console.print(
+            f"ok: {manifest['name']} {manifest['version']}, {len(manifest['packs'])} pack(s)"
+        )
+
+
 def canonical_text(document: Any) -> str:
     import json
 

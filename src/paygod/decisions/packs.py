@@ -18,6 +18,7 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
+from paygod.decisions.bundles import Keyring, bundled_pack_dirs, verify_bundle
 from paygod.decisions.conditions import ConditionSyntaxError, compile_condition
 from paygod.decisions.model import Pack, PackInput, Rule, Verdict
 from paygod.decisions.schemas import (
@@ -516,6 +517,17 @@ def _stamp(directory: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(found)
 
 
+BUNDLE_KEY = "bundle"
+
+
+def _tree_stamp(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    try:
+        files = sorted(p for p in directory.rglob("*") if p.is_file())
+        return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    except OSError:
+        return ()
+
+
 class PackRepository:
     """Every pack under one directory (`PAYGOD_PACKS`), reloaded when files change.
 
@@ -524,17 +536,66 @@ class PackRepository:
     Change detection is mtime/size polling, at most once per `poll_seconds`.
     """
 
-    def __init__(self, directory: Path, *, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self, directory: Path, *, poll_seconds: float = 1.0, keyring: Keyring | None = None
+    ) -> None:
         self.configured = directory
         self.directory = directory if directory.is_dir() else DEFAULT_PACKS_DIR
         self.bundled = self.directory == DEFAULT_PACKS_DIR
         self.poll_seconds = poll_seconds
+        # With trusted keys, only a signed bundle loads (see bundles.py); without, the
+        # directory is read as it is, which readiness reports as dev mode.
+        self.keyring = keyring if not self.bundled else None
+        self.bundle: dict[str, Any] | None = None
+        self._bundle_stamp: tuple[tuple[str, int, int], ...] | None = None
         self._loaded: dict[str, _Loaded] = {}
         self._by_digest: dict[str, Pack] = {}
         self.problems: dict[str, PackInvalid] = {}
         self._lock = threading.Lock()
         self._checked = 0.0
         self.refresh(force=True)
+
+    def trust(self) -> str:
+        """Readiness: how the active packs were vetted; raises when that is a warning."""
+        if self.bundled:
+            return "bundled packs (shipped with Paygod)"
+        if self.keyring is None:
+            raise RuntimeError(
+                f"unsigned packs from {self.directory} are enforced: dev mode "
+                "(set PAYGOD_PACKS_TRUSTED_KEYS to load only signed bundles)"
+            )
+        refused = self.problems.get(BUNDLE_KEY)
+        if self.bundle is None:
+            raise RuntimeError(f"no signed bundle is active: {refused.detail if refused else '-'}")
+        active = f"signed bundle {self.bundle['name']} {self.bundle['version']}"
+        if refused is not None:
+            raise RuntimeError(f"{active} stays active; the new one was refused: {refused.detail}")
+        return active
+
+    def _refresh_bundle(self) -> None:
+        """Load the whole signed bundle anew when any file under it changed; a bundle that
+        does not verify leaves the previous one serving and is reported."""
+        assert self.keyring is not None
+        stamp = _tree_stamp(self.directory)
+        if stamp == self._bundle_stamp:
+            return
+        self._bundle_stamp = stamp
+        try:
+            manifest = verify_bundle(self.directory, self.keyring)
+            loaded = {}
+            for directory in bundled_pack_dirs(self.directory, manifest):
+                pack = load_pack(directory)
+                loaded[str(directory)] = _Loaded(pack, _stamp(directory))
+        except InvalidInput as exc:
+            self.problems[BUNDLE_KEY] = (
+                exc if isinstance(exc, PackInvalid) else PackInvalid(exc.detail)
+            )
+            return
+        self.problems.pop(BUNDLE_KEY, None)
+        self.bundle = {k: manifest[k] for k in ("name", "version", "created_at")}
+        self._loaded = loaded
+        for entry in loaded.values():
+            self._by_digest[entry.pack.digest] = entry.pack
 
     def _pack_dirs(self) -> Iterable[Path]:
         if (self.directory / PACK_FILE).is_file():
@@ -550,6 +611,9 @@ class PackRepository:
             return
         with self._lock:
             self._checked = now
+            if self.keyring is not None:
+                self._refresh_bundle()
+                return
             seen: set[str] = set()
             for directory in self._pack_dirs():
                 key = str(directory)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from paygod.decisions.bundles import Keyring
 from paygod.decisions.packs import PackRepository
 from paygod.decisions.ports import DecisionIndex
 from paygod.decisions.service import DecisionService
@@ -9,6 +10,8 @@ from paygod.decisions.stores.memory import MemoryDecisionIndex
 from paygod.decisions.stores.sql import SqlDecisionIndex
 from paygod.kernel.clock import Clock
 from paygod.kernel.database import Database
+from paygod.kernel.errors import InvalidInput, InvalidSettings
+from paygod.kernel.logging import get_logger
 from paygod.kernel.settings import Settings
 from paygod.ledger import LedgerService
 
@@ -24,4 +27,17 @@ def index_for(ledger: LedgerService, db: Database) -> DecisionIndex:
 def decisions_from_settings(
     settings: Settings, db: Database, clock: Clock, ledger: LedgerService
 ) -> DecisionService:
-    return DecisionService(ledger, PackRepository(settings.packs), clock, index_for(ledger, db))
+    keyring = None
+    if settings.packs_trusted_keys is not None:
+        try:
+            keyring = Keyring.load(settings.packs_trusted_keys)
+        except InvalidInput as exc:
+            raise InvalidSettings(f"PAYGOD_PACKS_TRUSTED_KEYS: {exc.detail}") from None
+    packs = PackRepository(settings.packs, keyring=keyring)
+    if keyring is None and not packs.bundled:
+        get_logger(__name__).warning(
+            "packs.unsigned",
+            directory=str(packs.directory),
+            detail="dev mode: unsigned packs are enforced; set PAYGOD_PACKS_TRUSTED_KEYS",
+        )
+    return DecisionService(ledger, packs, clock, index_for(ledger, db))

@@ -116,6 +116,7 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
     from paygod.decisions.wiring import decisions_from_settings
 
     kernel.decisions = decisions_from_settings(settings, db, clock, kernel.ledger)
+    kernel.checks.append(ReadinessCheck("packs", kernel.decisions.packs.trust, required=False))
     from paygod.accounting.wiring import build_accounting
 
     kernel.accounting, kernel.credits = build_accounting(db, clock, kernel.ledger)

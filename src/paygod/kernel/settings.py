@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     log_level: LogLevel = LogLevel.INFO
     log_json: bool = True
     packs: Path = Field(default=Path("./packs"), description="Directory of paygod/v1 packs")
+    packs_trusted_keys: Path | None = Field(
+        default=None,
+        description="Ed25519 public keys (a PEM file or a directory of *.pem): when set, "
+        "PAYGOD_PACKS must be a bundle signed by one of them",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
