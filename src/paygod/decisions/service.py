@@ -24,7 +24,14 @@ from paygod.decisions.evidence import (
     find_unhashable_numbers,
     require_references,
 )
-from paygod.decisions.measurements import amount_problems, measure, request_amount, values
+from paygod.decisions.measurements import (
+    Measurement,
+    amount_problems,
+    measure,
+    measure_in,
+    request_amount,
+    values,
+)
 from paygod.decisions.model import Pack, SetResult
 from paygod.decisions.packs import PackInvalid, PackRepository, compile_pack, validate_input
 from paygod.decisions.ports import DecisionIndex, DuplicateKey, IndexRow
@@ -215,96 +222,109 @@ class DecisionService:
             context=context_doc,
             now=now,
         )
-        result = evaluate_set(selected, input_doc, values(found))
         amount = request_amount(input_doc, context_doc)
         decision_id = new_id()
-        measurements = [m.as_dict() for m in found]
-        measurements_digest = "sha256:" + sha256_hex(measurements)
-        explanation = result.as_dict()
-        evidence = build_evidence(
-            subject=subject,
-            input_hash=input_hash,
-            pack_digests=[p.digest for p in selected],
-            context_refs=list(context_doc.get("evidence_refs") or []),
-            measurements_digest=measurements_digest,
-            explanation=explanation,
-        )
-        decision = {
-            "decision_id": decision_id,
-            "tenant_id": tenant_id,
-            "subject": subject,
-            "decided_at": decided_at,
-            "decision": result.verdict.value,
-            "pack": result.deciding.pack,
-            "rule": result.deciding.rule,
-            "reason": result.reason,
-            "packs": [
-                {
-                    "name": r.pack,
-                    "version": r.version,
-                    "digest": r.digest,
-                    "decision": r.verdict.value,
-                    "rule": r.rule,
-                    "reason": r.reason,
-                }
-                for r in result.results
-            ],
-            "input": input_doc,
-            "input_hash": f"sha256:{input_hash}",
-            "context": context_doc,
-            "measurements": measurements,
-            "measurements_digest": measurements_digest,
-            "idempotency_key": idempotency_key,
-            "request_hash": f"sha256:{request_hash}",
-        }
-        event = EventEnvelope(
-            event_type=EVENT_TYPE,
-            aggregate_id=decision_id,
-            aggregate_type="decision",
-            tenant_id=tenant_id,
-            payload={
+        publications = self._publications(selected, tenant_id)
+
+        def sealing(measured: list[Measurement]) -> tuple[list[EntryDraft], IndexRow]:
+            result = evaluate_set(selected, input_doc, values(measured))
+            measurements = [m.as_dict() for m in measured]
+            measurements_digest = "sha256:" + sha256_hex(measurements)
+            explanation = result.as_dict()
+            evidence = build_evidence(
+                subject=subject,
+                input_hash=input_hash,
+                pack_digests=[p.digest for p in selected],
+                context_refs=list(context_doc.get("evidence_refs") or []),
+                measurements_digest=measurements_digest,
+                explanation=explanation,
+            )
+            decision = {
                 "decision_id": decision_id,
-                "decision": result.verdict.value,
+                "tenant_id": tenant_id,
                 "subject": subject,
+                "decided_at": decided_at,
+                "decision": result.verdict.value,
                 "pack": result.deciding.pack,
                 "rule": result.deciding.rule,
+                "reason": result.reason,
+                "packs": [
+                    {
+                        "name": r.pack,
+                        "version": r.version,
+                        "digest": r.digest,
+                        "decision": r.verdict.value,
+                        "rule": r.rule,
+                        "reason": r.reason,
+                    }
+                    for r in result.results
+                ],
                 "input": input_doc,
+                "input_hash": f"sha256:{input_hash}",
                 "context": context_doc,
-                "amount_minor": amount,
-            },
-            occurred_at=now,
-            recorded_at=now,
-            correlation_id=idempotency_key,
-        )
-        drafts = [
-            *self._publications(selected, tenant_id),
-            EntryDraft(
-                MEASUREMENT_KIND,
-                subject,
-                {"decision_id": decision_id, "measurements": measurements},
+                "measurements": measurements,
+                "measurements_digest": measurements_digest,
+                "idempotency_key": idempotency_key,
+                "request_hash": f"sha256:{request_hash}",
+            }
+            event = EventEnvelope(
+                event_type=EVENT_TYPE,
+                aggregate_id=decision_id,
+                aggregate_type="decision",
                 tenant_id=tenant_id,
-            ),
-            EntryDraft(
-                EVIDENCE_KIND,
+                payload={
+                    "decision_id": decision_id,
+                    "decision": result.verdict.value,
+                    "subject": subject,
+                    "pack": result.deciding.pack,
+                    "rule": result.deciding.rule,
+                    "input": input_doc,
+                    "context": context_doc,
+                    "amount_minor": amount,
+                },
+                occurred_at=now,
+                recorded_at=now,
+                correlation_id=idempotency_key,
+            )
+            drafts = [
+                *publications,
+                EntryDraft(
+                    MEASUREMENT_KIND,
+                    subject,
+                    {"decision_id": decision_id, "measurements": measurements},
+                    tenant_id=tenant_id,
+                ),
+                EntryDraft(
+                    EVIDENCE_KIND,
+                    subject,
+                    {"decision_id": decision_id, **evidence},
+                    tenant_id=tenant_id,
+                ),
+                EntryDraft(DECISION_KIND, subject, decision, tenant_id=tenant_id, events=(event,)),
+            ]
+            row = IndexRow(
+                decision_id,
+                tenant_id,
+                idempotency_key,
+                request_hash,
                 subject,
-                {"decision_id": decision_id, **evidence},
-                tenant_id=tenant_id,
-            ),
-            EntryDraft(DECISION_KIND, subject, decision, tenant_id=tenant_id, events=(event,)),
-        ]
-        row = IndexRow(
-            decision_id,
-            tenant_id,
-            idempotency_key,
-            request_hash,
-            subject,
-            result.verdict.value,
-            amount,
-            decided_at,
-            requested_by=requested_by,
-        )
+                result.verdict.value,
+                amount,
+                decided_at,
+                requested_by=requested_by,
+            )
+            return drafts, row
+
+        # Evaluated outside the ledger's single writer, where it costs the writer nothing;
+        # measured again inside it, and evaluated again only when a decision committed
+        # meanwhile changed what the limits see (see `measure_in`).
+        sealed_on = sealing(found)
 
         def work(conn: Any) -> tuple[None, list[EntryDraft]]:
+            fresh = measure_in(
+                self.index, conn, tenant_id=tenant_id, subject=subject, measured=found, now=now
+            )
+            drafts, row = sealed_on if fresh == found else sealing(fresh)
             self.index.record(conn, row)
             return None, drafts
 
@@ -318,7 +338,7 @@ class DecisionService:
             if existing is None:  # pragma: no cover - the key was taken a moment ago
                 raise Conflict("idempotency key is being used concurrently") from None
             return self._repeat(existing, request_hash, owner)
-        for draft in drafts:
+        for draft in publications:
             if draft.kind == PACK_KIND:
                 self._published.add(str(draft.payload["digest"]))
         sealed = entries[-1]
