@@ -82,6 +82,12 @@ class KernelCollector(Collector):
     def _panic(kernel: Any) -> Iterator[GaugeMetricFamily]:
         yield GaugeMetricFamily(
             "paygod_panic_switch_on",
-            "1 while the panic switch freezes every side effect",
+            "1 while the platform-wide panic switch freezes every side effect",
             value=1 if kernel.panic.status().on else 0,
+        )
+        # A count, not a label per tenant: tenant ids stay out of the shared scrape.
+        yield GaugeMetricFamily(
+            "paygod_panic_frozen_tenants",
+            "Tenants whose own panic switch freezes their side effects",
+            value=len(kernel.panic.frozen_tenants()),
         )
