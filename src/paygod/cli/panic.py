@@ -69,7 +69,7 @@ def _tenant(kernel: Any, tenant: str | None) -> str | None:
         return None
     identity = getattr(kernel, "identity", None)
     known = tenant == kernel.settings.tenant or identity is None
-    if not known and identity.get_tenant(tenant) is None:
+    if not known and identity is not None and identity.get_tenant(tenant) is None:
         from paygod.kernel.errors import NotFound
 
         raise NotFound(f"no tenant {tenant!r}")

@@ -58,7 +58,13 @@ from paygod.payments.model import (
 )
 from paygod.payments.ports import Holds, PayeeVault, PaymentDecider, RailConnector
 from paygod.payments.router import Quote, RailRouter, require_selection, validate_preference
-from paygod.payments.signing import ReplayGuard, SeenSignatures, WebhookRejected, verify
+from paygod.payments.signing import (
+    ReplayGuard,
+    SeenSignatures,
+    WebhookRefusals,
+    WebhookRejected,
+    verify,
+)
 
 DISPATCH_EVENT = "payment.dispatch"
 PAYMENT_NAMESPACE = uuid.UUID("5b0f5f3e-4f57-4c61-9b1a-7061796d656e")
@@ -178,6 +184,7 @@ class PaymentService:
         self.webhook_secret = webhook_secret
         self.webhook_tolerance = webhook_tolerance
         self.replay_guard: SeenSignatures = replay_guard or ReplayGuard()
+        self.refusals = WebhookRefusals()
         self._locks: weakref.WeakValueDictionary[str, PaymentLock] = weakref.WeakValueDictionary()
         self._locks_guard = threading.Lock()
         self.on_queued: Callable[[], None] | None = None  # wakes an in-process worker
@@ -721,8 +728,18 @@ class PaymentService:
         return self._write(plan)
 
     def receive_webhook(self, rail: str, header: str | None, body: bytes) -> Payment | None:
-        """An inbound settlement webhook: verified, or refused AND recorded in the ledger."""
+        """An inbound settlement webhook: verified, or refused and counted (never recorded).
+
+        In this order, nothing read before it is trusted: the rail is one configured here
+        (else 404), the signature verifies (else 401), and only then is the body parsed and
+        anything recorded. A refusal adds to `refusals` (by rail and reason) and writes
+        nothing: the route needs no credential, so whatever it would record is the
+        sender's choice."""
+        if rail not in self.connectors:
+            self.refusals.add("unknown", "unknown_rail")
+            raise NotFound("no such rail", code="unknown-rail")
         if self.webhook_secret is None:
+            self.refusals.add(rail, "no_secret")
             raise Unauthorized("no webhook secret is configured", code="webhook-rejected")
         try:
             verify(
@@ -734,18 +751,13 @@ class PaymentService:
                 guard=self.replay_guard,
             )
         except WebhookRejected as exc:
-            self.ledger.append(
-                EntryDraft(
-                    kind="webhook.rejected",
-                    subject=f"webhook:{rail}",
-                    payload={
-                        "rail": rail,
-                        "reason": exc.reason,
-                        "detail": exc.detail,
-                        "body_digest": "sha256:" + hashlib.sha256(body).hexdigest(),
-                        "signature_header": header,
-                    },
-                )
+            self.refusals.add(rail, exc.reason)
+            log.info(
+                "webhook_refused",
+                rail=rail,
+                reason=exc.reason,
+                body_digest="sha256:" + hashlib.sha256(body).hexdigest(),
+                header_length=len(header or ""),
             )
             raise Unauthorized(
                 f"settlement webhook refused: {exc.detail}", code=f"webhook-{exc.reason}"
