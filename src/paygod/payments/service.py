@@ -572,7 +572,9 @@ class PaymentService:
                 attempted_rails=(*payment.attempted_rails, rail),
             )
             evidence = {"rail": rail, "earlier_failures": list(failures)}
-            payment = yield from self._record(_fixed([(intent, "dispatching", evidence, [])]))
+            payment = yield from self._record(self._intent(payment, intent, evidence))
+            if payment.status is PaymentStatus.FAILED:
+                return  # its hold no longer holds the money: nothing is sent
             instruction = PaymentInstruction(
                 payment_id=payment.payment_id,
                 rail=rail,
@@ -601,6 +603,25 @@ class PaymentService:
             yield from self._accepted(payment, receipt)
             return
         raise RailUnavailable("no rail took the payment: " + "; ".join(failures))
+
+    def _intent(self, payment: Payment, intent: Payment, evidence: dict[str, Any]) -> Plan:
+        """Record the intent to send, after checking in the same transaction that the hold
+        still holds the money; if it does not (voided, posted, expired: by anyone), the
+        payment fails closed instead and no rail is called."""
+
+        def plan(conn: Any) -> tuple[list[Step], list[Any]]:
+            problem = self.holds.problem(conn, payment)
+            if problem is None:
+                return [(intent, "dispatching", evidence, [])], []
+            failed = self._next(
+                payment,
+                PaymentStatus.FAILED,
+                failure_reason=f"hold {problem}; the payment was not sent",
+            )
+            event = self._event(failed, "payment.failed", {"reason": failed.failure_reason})
+            return [(failed, "failed", {"hold_problem": problem}, [event])], []
+
+        return plan
 
     @staticmethod
     def _allowed(payment: Payment) -> bool:
