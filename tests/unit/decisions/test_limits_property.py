@@ -23,8 +23,9 @@ CAP, MAX_PER_HOUR = 5_000_000, 20
     max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(amounts=st.lists(st.integers(1, 1_500_000), min_size=2, max_size=30))
-def test_parallel_decisions_never_exceed_the_limits(tmp_path: Path, amounts: list[int]) -> None:
-    kernel = build_kernel(load_settings(home=tmp_path / uuid4().hex))
+def test_parallel_decisions_never_exceed_the_limits(paygod_home: Path, amounts: list[int]) -> None:
+    # paygod_home clears PAYGOD_DATABASE_URL and friends: a standalone SQLite kernel.
+    kernel = build_kernel(load_settings(home=paygod_home / uuid4().hex))
     try:
         subject = f"urn:paygod:agent:{uuid4().hex[:8]}"
         start = threading.Barrier(len(amounts))
