@@ -81,6 +81,8 @@ def start_server(
         **os.environ,
         "PAYGOD_HOME": str(home),
         "PAYGOD_LOG_LEVEL": "warning",
+        # The live tests drive the server with the dev key only dev mode mints.
+        "PAYGOD_DEV_MODE": "true",
         **(extra_env or {}),
     }
     log_path = home.parent / f"server-{port}.log"
