@@ -15,7 +15,7 @@ import pyotp
 import pytest
 
 from paygod.identity.model import PrincipalKind, Role
-from paygod.identity.sealing import SEALED_PREFIX, SecretBox, SealedSecretUnreadable
+from paygod.identity.sealing import SEALED_PREFIX, SealedSecretUnreadable, SecretBox
 from paygod.identity.service import IdentityService
 from paygod.kernel.bootstrap import build_kernel
 from paygod.kernel.clock import ManualClock
