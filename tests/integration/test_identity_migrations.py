@@ -47,6 +47,7 @@ def test_an_identity_0001_store_upgrades(old_db: Database) -> None:  # noqa: F81
     assert identity.key("k1").rotated_from is None
     identity.create_principal("acme", "a", PrincipalKind.AGENT, {Role.AGENT}, external_id=DN)
     assert {p.tenant_id for p in identity.by_external_id(DN)} == {"acme", "globex"}
-    (stored,) = identity.sql.one("SELECT secret FROM identity_totp WHERE principal_id = 'p1'") or ("",)
+    row = identity.sql.one("SELECT secret FROM identity_totp WHERE principal_id = 'p1'")
+    stored = row[0] if row else ""
     assert stored.startswith(SEALED_PREFIX)
     assert identity.totp.verify("p1", pyotp.TOTP(secret).now())

@@ -64,7 +64,8 @@ def test_no_dev_key_outside_dev_mode(
 
 
 def test_dev_mode_is_a_readiness_warning(
-    tmp_path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     from paygod.kernel.bootstrap import build_kernel
     from paygod.kernel.settings import load_settings

@@ -50,7 +50,8 @@ def test_a_humans_key_alone_cannot_enrol_a_second_factor(kernel: Kernel, body: d
     _, alice = _human(kernel, "alice", Role.ADMIN)
     response = anonymous_client(kernel).post("/v1/identity/me/totp", headers=alice, json=body)
     assert response.status_code in (401, 422), response.text
-    assert not kernel.identity.totp.enrolled(kernel.identity.list_principals("acme")[0].principal_id)
+    alice_id = kernel.identity.list_principals("acme")[0].principal_id
+    assert not kernel.identity.totp.enrolled(alice_id)
 
 
 def test_an_enrolment_token_is_one_use_and_for_one_principal(kernel: Kernel) -> None:
@@ -114,7 +115,8 @@ def test_an_admin_with_step_up_resets_a_hijacked_factor(kernel: Kernel) -> None:
         json=body,
     )
     assert made.status_code == 201, made.text
-    audit = [r.event_type for r in kernel.identity.audit.since(kernel.clock.now().replace(year=2000))]
+    since = kernel.clock.now().replace(year=2000)
+    audit = [r.event_type for r in kernel.identity.audit.since(since)]
     assert "audit.totp_reset" in audit and "audit.totp_enrolment" in audit
 
 

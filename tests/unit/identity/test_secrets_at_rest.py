@@ -106,9 +106,7 @@ def test_new_homes_keep_data_files_to_their_owner(
         home = tmp_path / "fresh"
         kernel = build_kernel(load_settings(home=home))
         kernel.identity.sessions.issue(
-            kernel.identity.create_principal(
-                "acme", "bot", PrincipalKind.AGENT, {Role.AGENT}
-            ),
+            kernel.identity.create_principal("acme", "bot", PrincipalKind.AGENT, {Role.AGENT}),
             kernel.clock.now(),
         )
         results = {check.name: check.run() for check in kernel.checks}
@@ -169,7 +167,9 @@ def test_a_local_user_without_the_kek_cannot_forge_a_session(
     monkeypatch.delenv("PAYGOD_KEK", raising=False)
     home = tmp_path / "home"
     kernel = build_kernel(load_settings(home=home))
-    admin = kernel.identity.create_principal("*", "root", PrincipalKind.SERVICE, {Role.PLATFORM_ADMIN})
+    admin = kernel.identity.create_principal(
+        "*", "root", PrincipalKind.SERVICE, {Role.PLATFORM_ADMIN}
+    )
     kernel.identity.sessions.issue(admin, kernel.clock.now())
     kernel.close()
     script = (
