@@ -70,7 +70,7 @@ def init(
             "principal": principal.as_dict(),
             **issued.as_dict(),
             "enrolment_token": token,
-            "enrolment_expires_at": expires.isoformat(),
+            "enrolment_expires_at": _instant(expires),
         }
     if as_json:
         emit_json(data)
@@ -82,11 +82,17 @@ def init(
     _print_enrolment(token, expires)
 
 
+def _instant(value: datetime) -> str:
+    from paygod.kernel.clock import isoformat
+
+    return isoformat(value)
+
+
 def _print_enrolment(token: str, expires: datetime) -> None:
     err_console.print(styled(("TOTP enrolment token (one use, store it now):", "bold")))
     console.print(token, soft_wrap=True, highlight=False)
     err_console.print(
-        f"enrol before {expires.isoformat()}: POST /v1/identity/me/totp"
+        f"enrol before {_instant(expires)}: POST /v1/identity/me/totp"
         ' {"enrolment_token": ...}, then /v1/identity/me/totp/confirm with a first code'
     )
 
@@ -205,7 +211,7 @@ def users_totp_enrolment(principal_id: str, as_json: JsonFlag = False) -> None:
             {
                 "principal_id": principal_id,
                 "enrolment_token": token,
-                "expires_at": expires.isoformat(),
+                "expires_at": _instant(expires),
             }
         )
         return
