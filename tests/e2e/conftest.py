@@ -77,6 +77,10 @@ def start_server(
     home: Path, extra_env: dict[str, str] | None = None, *, workers: int = 1
 ) -> LiveServer:
     port = free_port()
+    # A home the test made under the umask: the service user's alone, as Paygod makes its
+    # own (a looser one is a readiness warning).
+    home.mkdir(parents=True, exist_ok=True)
+    home.chmod(0o700)
     env = {
         **os.environ,
         "PAYGOD_HOME": str(home),
