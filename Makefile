@@ -25,9 +25,9 @@ sync-dev: $(UV)  ## runtime + test/lint dependencies, from the lock file
 	$(UV) sync --frozen --python $(PYTHON) --quiet
 	$(VENV)/bin/python -m compileall -q -j 0 src/paygod
 
-run: sync  ## start the kernel on 127.0.0.1:8080, SQLite under ./paygod-data
+run: sync  ## start the kernel on 127.0.0.1:8080, SQLite under ./paygod-data, in dev mode
 	PAYGOD_HOME=$${PAYGOD_HOME:-./paygod-data} $(VENV)/bin/paygod migrate
-	PAYGOD_HOME=$${PAYGOD_HOME:-./paygod-data} $(VENV)/bin/paygod serve
+	PAYGOD_HOME=$${PAYGOD_HOME:-./paygod-data} PAYGOD_DEV_MODE=$${PAYGOD_DEV_MODE:-true} $(VENV)/bin/paygod serve
 
 demo: sync  ## a guided tour: requests allowed, denied, flagged, refused; ledger verified
 	$(VENV)/bin/paygod demo

@@ -161,6 +161,7 @@ def deployment(
             "PAYGOD_DATABASE_URL": database_url,
             "PAYGOD_PORT": str(port),
             "PAYGOD_LOG_LEVEL": "warning",
+            "PAYGOD_DEV_MODE": "true",  # the load uses the dev key
             "PAYGOD_NATS_URL": NATS_URL,
             "PAYGOD_NATS_NAMESPACE": namespace or name.replace("_", "-"),
             "PAYGOD_REDIS_URL": REDIS_URL,

@@ -165,6 +165,7 @@ def _start(home: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
         **os.environ,
         "PAYGOD_HOME": home,
         "PAYGOD_LOG_LEVEL": "warning",
+        "PAYGOD_DEV_MODE": "true",  # the clients use the dev key
         # Sealing throughput is measured, not the per-principal rate limiter: lift it.
         "PAYGOD_RATE_PRINCIPAL_PER_SECOND": "1000000",
         "PAYGOD_RATE_PRINCIPAL_BURST": "1000000",

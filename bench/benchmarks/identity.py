@@ -88,6 +88,7 @@ def identity_http() -> Iterator[Figure]:
             **os.environ,
             "PAYGOD_HOME": home,
             "PAYGOD_LOG_LEVEL": "warning",
+            "PAYGOD_DEV_MODE": "true",
             "PAYGOD_RATE_PRINCIPAL_BURST": "10000000",
             "PAYGOD_RATE_TENANT_BURST": "10000000",
         }

@@ -77,10 +77,16 @@ def start_server(
     home: Path, extra_env: dict[str, str] | None = None, *, workers: int = 1
 ) -> LiveServer:
     port = free_port()
+    # A home the test made under the umask: the service user's alone, as Paygod makes its
+    # own (a looser one is a readiness warning).
+    home.mkdir(parents=True, exist_ok=True)
+    home.chmod(0o700)
     env = {
         **os.environ,
         "PAYGOD_HOME": str(home),
         "PAYGOD_LOG_LEVEL": "warning",
+        # The live tests drive the server with the dev key only dev mode mints.
+        "PAYGOD_DEV_MODE": "true",
         **(extra_env or {}),
     }
     log_path = home.parent / f"server-{port}.log"

@@ -28,6 +28,7 @@ def test_cluster_starts_serves_relays_and_stops_cleanly(
         env = {
             **os.environ,
             "PAYGOD_DATABASE_URL": pg.url,
+            "PAYGOD_DEV_MODE": "true",
             "PAYGOD_NATS_URL": nats_url,
             "PAYGOD_NATS_NAMESPACE": nats_namespace,
             "PAYGOD_PORT": str(port),

@@ -12,7 +12,7 @@ def test_init_users_agents_keys_and_access_audit(paygod_home: Path) -> None:
     data = json.loads(first.stdout)
     assert data["api_key"].startswith("pg_") and data["principal"]["roles"] == ["admin"]
     again = run_cli("init", "--tenant", "acme", "--admin", "alice")
-    assert again.code == 1 and "already initialized" in again.stderr
+    assert again.code == 1 and "already has an admin" in again.stderr
 
     agent = json.loads(run_cli("agents", "create", "bot", "--tenant", "acme", "--json").stdout)
     assert agent["kind"] == "agent" and agent["roles"] == ["agent"]

@@ -64,6 +64,9 @@ class Target:
     leak: str | None = None
     # Still true after the others' attempts (a refused mutation changed nothing).
     intact: Callable[[], bool] | None = None
+    # Who reaches the object when that is neither agent A nor acme's admin (a payment's
+    # reviewer must be a human second person).
+    caller: dict[str, str] | None = None
 
 
 class World:
@@ -75,6 +78,9 @@ class World:
         )
         self.admin_a = self._headers(TENANT, "admin-a")
         self.admin_b = self._headers(OTHER, "admin-b")
+        self.checker_a = principal_headers(
+            kernel, roles=["compliance_officer"], tenant_id=TENANT, kind="human", name="checker-a"
+        )
         self.as_agent_a = self._key(self.agent_a.principal_id)
         agent_b = identity.create_principal(TENANT, "agent-b", PrincipalKind.AGENT, {Role.AGENT})
         self.as_agent_b = self._key(agent_b.principal_id)
@@ -312,6 +318,9 @@ FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
     ("POST", "/v1/identity/principals/{principal_id}/keys"): lambda w: Target(
         {"principal_id": w.principal()}, body={}
     ),
+    ("POST", "/v1/identity/principals/{principal_id}/totp-enrolment"): lambda w: Target(
+        {"principal_id": w.principal()}
+    ),
     ("POST", "/v1/identity/keys/{key_id}/rotate"): lambda w: Target({"key_id": w.key()}),
     ("DELETE", "/v1/identity/keys/{key_id}"): lambda w: Target({"key_id": w.key()}),
     ("GET", "/v1/identity/consents/{subject}"): _consent_get,
@@ -364,10 +373,10 @@ FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
         {"payment_id": w.payment()["payment_id"]}
     ),
     ("POST", "/v1/payments/{payment_id}/approve"): lambda w: Target(
-        {"payment_id": w.review_payment()}, body={"note": "checked"}
+        {"payment_id": w.review_payment()}, body={"note": "checked"}, caller=w.checker_a
     ),
     ("POST", "/v1/payments/{payment_id}/reject"): lambda w: Target(
-        {"payment_id": w.review_payment()}, body={"note": "no"}
+        {"payment_id": w.review_payment()}, body={"note": "no"}, caller=w.checker_a
     ),
     # ledger
     ("GET", "/v1/ledger/entries/{seq}"): lambda w: Target({"seq": str(w.ledger_entry().seq)}),
@@ -442,7 +451,7 @@ def test_objects_are_invisible_across_tenants_and_owners(world: World) -> None:
                 wrong.append(f"{method} {template}: {who} got {r.status_code}, expected 404")
         if target.intact is not None and not target.intact():
             wrong.append(f"{method} {template}: another tenant's call changed acme's object")
-        owner = world.as_agent_a if agents_own else world.admin_a
+        owner = target.caller or (world.as_agent_a if agents_own else world.admin_a)
         r = world.call(owner, method, path, target.body, target.query, _unique("k"))
         if r.status_code >= 300:
             wrong.append(f"{method} {template}: its owner got {r.status_code}: {r.text[:200]}")

@@ -47,7 +47,8 @@ def test_key_lifecycle_on_postgres(identity: IdentityService) -> None:
 
 def test_totp_replay_and_consent_on_postgres(identity: IdentityService) -> None:
     human = identity.create_principal("acme", "ann", PrincipalKind.HUMAN, {Role.ADMIN})
-    secret, _ = identity.totp.enroll(human)
+    token, _ = identity.totp.issue_enrolment(human, issued_by=None)
+    secret, _ = identity.totp.enroll(human, token)
     totp = pyotp.TOTP(secret)
     now = identity.clock.now().timestamp()
     assert identity.totp.confirm(human.principal_id, totp.at(now))
@@ -60,3 +61,15 @@ def test_totp_replay_and_consent_on_postgres(identity: IdentityService) -> None:
     identity.consent.record("acme", "urn:subject:1", "marketing", granted=False, actor="ann")
     assert not identity.consent.check("acme", "urn:subject:1", "marketing")
     assert not identity.consent.check("globex", "urn:subject:1", "marketing")
+
+
+def test_revocation_ends_grace_and_sessions_on_postgres(identity: IdentityService) -> None:
+    agent = identity.create_principal("acme", "bot", PrincipalKind.AGENT, {Role.AGENT})
+    first = identity.issue_key(agent.principal_id, scopes=["ledger:read"])
+    second = identity.rotate_key(first.key.key_id, grace_seconds=3600)
+    session = identity.issue_session(identity.authenticate_key(first.token))
+    assert identity.authenticate_bearer(session["access_token"]).scopes == ("ledger:read",)
+    identity.revoke_key(second.key.key_id)  # the replacement: the grace key dies too
+    for token in (first.token, second.token, session["access_token"]):
+        with pytest.raises(Unauthorized):
+            identity.authenticate_bearer(token)

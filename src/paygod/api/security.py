@@ -41,6 +41,9 @@ def identity_of(request: Request) -> IdentityService:
 
 
 def _client(request: Request) -> str:
+    """The peer address. `paygod serve` lets uvicorn rewrite it from X-Forwarded-For only
+    for connections from PAYGOD_TRUSTED_PROXIES (none by default, cli/serve.py), so a
+    client cannot choose the address its failure budget is counted against."""
     return request.client.host if request.client else "unknown"
 
 
@@ -195,7 +198,12 @@ def enforce_access(request: Request) -> None:
 def _step_up(
     identity: IdentityService, request: Request, client: str, principal: Principal
 ) -> None:
-    """Admin actions by humans (or by anyone enrolled in TOTP) need a fresh, unused code."""
+    """Admin actions by humans (or by anyone enrolled in TOTP) need a fresh, unused code.
+
+    Bad codes spend the principal's own budget as well as the client's: six digits fall to
+    a guesser who spreads attempts over many addresses, so after `totp_failures_before_lock`
+    bad codes the principal's step-up is locked (429 + Retry-After), whatever the address,
+    until the budget refills over `totp_lock_seconds`."""
     enrolled = identity.totp.enrolled(principal.principal_id)
     if not (principal.is_human or enrolled):
         return
@@ -203,11 +211,28 @@ def _step_up(
     if not code:
         raise Unauthorized(
             "this action needs a second factor: send X-Paygod-TOTP"
-            + ("" if enrolled else " (enrol first: POST /v1/identity/me/totp)"),
+            + (
+                ""
+                if enrolled
+                else " (enrol first with an admin's enrolment token: POST /v1/identity/me/totp)"
+            ),
             code="step-up-required",
         )
+    settings = identity.settings
+    budget = f"totpfail:{principal.principal_id}"
+    rate = settings.totp_failures_before_lock / settings.totp_lock_seconds
+    peek = identity.limiter.take(budget, rate, settings.totp_failures_before_lock, cost=0)
+    if peek.remaining < 1:
+        raise RateLimited(
+            "step-up locked: too many bad TOTP codes for this principal",
+            retry_after=max(1, math.ceil((1 - peek.remaining) / rate)),
+        )
     if not identity.totp.verify(principal.principal_id, code):
-        _failed(identity, request, client, "bad or replayed TOTP code", principal)
+        spent = identity.limiter.take(budget, rate, settings.totp_failures_before_lock)
+        why = "bad or replayed TOTP code"
+        if spent.remaining < 1:
+            why += f"; step-up locked for {principal.name}"
+        _failed(identity, request, client, why, principal)
         raise Unauthorized("invalid or already used TOTP code", code="step-up-failed")
 
 

@@ -57,14 +57,21 @@ def init(
     tenant: TenantOption = None,
     admin: Annotated[str, typer.Option("--admin", help="Name of the first admin.")] = "admin",
     force: Annotated[
-        bool, typer.Option("--force", help="Add an admin even if some exist.")
+        bool, typer.Option("--force", help="Add an admin even if the tenant has one.")
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Create the tenant and its first admin, and print a one-time API key."""
+    """Create the tenant and its first admin; print a one-time API key and TOTP enrolment
+    token."""
     with _identity() as (identity, default_tenant):
         principal, issued = identity.initialize(tenant or default_tenant, admin, force=force)
-        data = {"principal": principal.as_dict(), **issued.as_dict()}
+        token, expires = identity.totp.issue_enrolment(principal, issued_by=None)
+        data = {
+            "principal": principal.as_dict(),
+            **issued.as_dict(),
+            "enrolment_token": token,
+            "enrolment_expires_at": _instant(expires),
+        }
     if as_json:
         emit_json(data)
         return
@@ -72,7 +79,22 @@ def init(
         f"tenant {principal.tenant_id}: admin {principal.name} ({principal.principal_id})"
     )
     _print_key(issued.as_dict(), False)
-    err_console.print("next: enrol TOTP (POST /v1/identity/me/totp) for admin actions")
+    _print_enrolment(token, expires)
+
+
+def _instant(value: datetime) -> str:
+    from paygod.kernel.clock import isoformat
+
+    return isoformat(value)
+
+
+def _print_enrolment(token: str, expires: datetime) -> None:
+    err_console.print(styled(("TOTP enrolment token (one use, store it now):", "bold")))
+    console.print(token, soft_wrap=True, highlight=False)
+    err_console.print(
+        f"enrol before {_instant(expires)}: POST /v1/identity/me/totp"
+        ' {"enrolment_token": ...}, then /v1/identity/me/totp/confirm with a first code'
+    )
 
 
 def _create(kind: str, name: str, tenant: str | None, roles: list[str], as_json: bool) -> None:
@@ -168,6 +190,32 @@ def users_disable(principal_id: str, as_json: JsonFlag = False) -> None:
         emit_json(updated.as_dict())
     else:
         console.print(f"{updated.name} disabled")
+
+
+@users_app.command("totp-enrolment")
+def users_totp_enrolment(principal_id: str, as_json: JsonFlag = False) -> None:
+    """Reset a principal's TOTP and print a one-time enrolment token (break-glass, host)."""
+    with _identity() as (identity, _):
+        target = identity.principal(principal_id)
+        token, expires = identity.totp.issue_enrolment(target, issued_by=None)
+        identity.audit.record(
+            "audit.totp_reset",
+            tenant_id=target.tenant_id,
+            principal_id=None,
+            action="totp:reset",
+            target=f"principal:{target.principal_id}",
+            reason="from the host (paygod users totp-enrolment)",
+        )
+    if as_json:
+        emit_json(
+            {
+                "principal_id": principal_id,
+                "enrolment_token": token,
+                "expires_at": _instant(expires),
+            }
+        )
+        return
+    _print_enrolment(token, expires)
 
 
 @keys_app.command("create")

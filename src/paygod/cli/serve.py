@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,40 @@ def tls_options(cert: Path | None, key: Path | None, client_ca: Path | None) -> 
     return options
 
 
+def proxy_options(trusted_proxies: str) -> dict[str, Any]:
+    """uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise (and reads
+    FORWARDED_ALLOW_IPS from the environment): any local client, or a same-host proxy passing
+    the header through, would choose its own address. Only PAYGOD_TRUSTED_PROXIES count."""
+    trusted = [p.strip() for p in trusted_proxies.split(",") if p.strip()]
+    if not trusted:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
+
+
+def warn_loose_permissions(settings: Any) -> None:
+    """Loud, on stderr and in the log, at every start until fixed (also /readyz: warn)."""
+    from paygod.kernel.filemodes import loose_paths
+
+    loose = loose_paths(settings.home, None if settings.distributed else settings.sqlite_path)
+    if loose:
+        sys.stderr.write(
+            "paygod: WARNING: data readable by other local users: "
+            + ", ".join(loose)
+            + "\npaygod: WARNING: run chmod 700 on the folders and chmod 600 on the files\n"
+        )
+        sys.stderr.flush()
+        get_logger("paygod.serve").error("loose_permissions", paths=loose)
+
+
 def serve(
     *, host: str | None, port: int | None, workers: int, tls: dict[str, Any] | None = None
 ) -> None:
     tls = tls or {}
     settings = load_settings()  # fail fast, before binding, on a bad setting
     configure_logging(settings.log_level.value, json_lines=settings.log_json)
+    from paygod.identity.settings import load_identity_settings
+
+    tls = {**proxy_options(load_identity_settings().trusted_proxies), **tls}
     bind_host = host or settings.host
     bind_port = port or settings.port
     if workers > 1:
@@ -57,6 +86,7 @@ def serve(
         # Migrate and mint the first-start dev key once, before workers race to do it.
         parent_kernel = build_once(settings)
         announce_dev_key(parent_kernel)
+        warn_loose_permissions(settings)
         parent_kernel.close()
         # Each worker process builds its own kernel from the environment.
         uvicorn.run(
@@ -75,6 +105,7 @@ def serve(
 
     kernel = build_kernel(settings)
     announce_dev_key(kernel)
+    warn_loose_permissions(settings)
     if settings.runs_embedded_worker:
         kernel.start_background()  # standalone: the outbox worker runs in this process
     app = create_app(kernel)

@@ -1,4 +1,7 @@
-"""First start: with no principals at all, mint a dev key and show it once on stderr."""
+"""Dev mode (`PAYGOD_DEV_MODE`, set by `make run`): a loud warning at every start and, on the
+first start with no principals at all, a platform-admin dev key shown once on stderr.
+Outside dev mode no key is minted: `paygod init --tenant T --admin NAME` creates the first
+admin from the host."""
 
 from __future__ import annotations
 
@@ -9,8 +12,19 @@ from typing import Any
 DEV_KEY_FILE = "dev-api-key"
 
 
+DEV_MODE_WARNING = (
+    "paygod: WARNING: PAYGOD_DEV_MODE is on (development only): a platform-admin dev key is"
+    " minted at the first start and /readyz reports dev_mode as a warning. Never run"
+    " production like this.\n"
+)
+
+
 def announce_dev_key(kernel: Any) -> None:
     identity = kernel.identity
+    if not identity.settings.dev_mode:
+        return
+    sys.stderr.write(DEV_MODE_WARNING)
+    sys.stderr.flush()
     if not identity.settings.dev_key:
         return
     issued = identity.dev_key()
@@ -25,7 +39,6 @@ def announce_dev_key(kernel: Any) -> None:
     sys.stderr.write(
         "paygod: first start, no principals yet: created platform admin 'dev'.\n"
         f"paygod: dev API key (shown once, also in {path}): {issued.token}\n"
-        "paygod: run `paygod init` to create a tenant admin; revoke the dev key in production"
-        " (PAYGOD_DEV_KEY=false disables it).\n"
+        "paygod: run `paygod init --tenant NAME --admin YOU` to create a tenant admin.\n"
     )
     sys.stderr.flush()

@@ -52,7 +52,10 @@ class Principal:
     roles: frozenset[Role]
     created_at: datetime
     disabled: bool = False
-    external_id: str | None = None  # "oidc:<iss>|<sub>" or "cert:<subject DN>"
+    external_id: str | None = None  # "oidc:<sub>" or "cert:<subject DN>", unique per tenant
+    # Who created it (a principal id; None: from the host, e.g. `paygod init`): maker-checker
+    # does not count a principal the maker created as the second person.
+    created_by: str | None = None
 
     @property
     def is_platform_admin(self) -> bool:
@@ -72,6 +75,7 @@ class Principal:
             "created_at": isoformat(self.created_at),
             "disabled": self.disabled,
             "external_id": self.external_id,
+            "created_by": self.created_by,
         }
 
 
@@ -88,6 +92,7 @@ class ApiKey:
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+    rotated_from: str | None = None  # the key this one replaced
 
     def active(self, now: datetime) -> bool:
         if self.revoked_at is not None and self.revoked_at <= now:
@@ -108,6 +113,7 @@ class ApiKey:
             "expires_at": opt(self.expires_at),
             "revoked_at": opt(self.revoked_at),
             "last_used_at": opt(self.last_used_at),
+            "rotated_from": self.rotated_from,
         }
 
 
@@ -129,5 +135,5 @@ class Authenticated:
     principal: Principal
     method: str  # api_key | session | oidc | mtls
     scopes: tuple[str, ...] = ()  # empty: everything the roles allow
-    key_id: str | None = None
+    key_id: str | None = None  # the API key behind it (directly, or behind a session)
     claims: dict[str, Any] = field(default_factory=dict)

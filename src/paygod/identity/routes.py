@@ -29,6 +29,7 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("PUT", "/v1/identity/principals/{principal_id}/roles"): "identity:manage",
     ("POST", "/v1/identity/principals/{principal_id}/disable"): "identity:manage",
     ("POST", "/v1/identity/principals/{principal_id}/keys"): "identity:manage",
+    ("POST", "/v1/identity/principals/{principal_id}/totp-enrolment"): "identity:manage",
     ("GET", "/v1/identity/keys"): "identity:read",
     ("POST", "/v1/identity/keys/{key_id}/rotate"): "identity:manage",
     ("DELETE", "/v1/identity/keys/{key_id}"): "identity:manage",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from paygod.identity import keys
@@ -24,6 +24,7 @@ from paygod.identity.model import (
 )
 from paygod.identity.permissions import PERMISSIONS
 from paygod.identity.ratelimit import RateLimiter
+from paygod.identity.sealing import SecretBox
 from paygod.identity.settings import IdentitySettings
 from paygod.identity.stores.ratelimit_memory import MemoryRateLimiter
 from paygod.identity.stores.sql import Row, SqlRunner, is_unique_violation
@@ -37,11 +38,14 @@ from paygod.kernel.ids import new_id
 # would turn each authenticated read into a write.
 LAST_USED_GRANULARITY = timedelta(seconds=60)
 
-_PRINCIPAL_COLUMNS = "principal_id, tenant_id, kind, name, roles, created_at, disabled, external_id"
+_PRINCIPAL_COLUMNS = (
+    "principal_id, tenant_id, kind, name, roles, created_at, disabled, external_id, created_by"
+)
 _KEY_COLUMNS = (
     "key_id, prefix, principal_id, tenant_id, scopes, created_at, expires_at, revoked_at,"
-    " last_used_at"
+    " last_used_at, rotated_from"
 )
+_KEY_WIDTH = 10
 
 
 _JOINED_KEY_COLUMNS = ", ".join("k." + c.strip() for c in _KEY_COLUMNS.split(","))
@@ -62,6 +66,7 @@ def _principal(row: Row) -> Principal:
         created_at=parse_instant(row[5]),
         disabled=bool(row[6]),
         external_id=row[7],
+        created_by=row[8],
     )
 
 
@@ -76,6 +81,7 @@ def _key(row: Row) -> ApiKey:
         expires_at=_opt_time(row[6]),
         revoked_at=_opt_time(row[7]),
         last_used_at=_opt_time(row[8]),
+        rotated_from=row[9],
     )
 
 
@@ -119,16 +125,25 @@ class IdentityService:
         settings: IdentitySettings | None = None,
         limiter: RateLimiter | None = None,
         ledger: Callable[[], Any] | None = None,
+        box: SecretBox | None = None,
     ) -> None:
+        """`box` seals the signing key and TOTP secrets at rest; without one (tests) a key
+        that lives as long as this service is used."""
         self.sql = SqlRunner(db)
         self.clock = clock
         self.settings = settings or IdentitySettings()
         self.limiter: RateLimiter = limiter or MemoryRateLimiter()
-        self.sessions = SessionTokens(self.sql, clock, self.settings)
+        box = box or SecretBox.ephemeral()
+        self.sessions = SessionTokens(self.sql, clock, self.settings, box)
         self.oidc = OidcVerifier(self.settings, clock) if self.settings.oidc_issuer else None
-        self.totp = TotpService(self.sql, clock)
+        self.totp = TotpService(self.sql, clock, box, self.settings)
         self.consent = ConsentRegistry(self.sql, clock, ledger)
         self.audit = AccessAudit(self.sql, clock, ledger)
+
+    def seal_secrets_at_rest(self) -> int:
+        """Seal signing keys and TOTP secrets a store kept in plain text (written before they
+        were sealed); run at every start, a no-op once done."""
+        return self.sessions.seal_plaintext_rows() + self.totp.seal_plaintext_rows()
 
     def verifies_locally(self, token: str) -> bool:
         """Whether `authenticate_bearer(token)` needs no network call: API keys and Paygod
@@ -144,25 +159,74 @@ class IdentityService:
             return self.authenticate_key(token)
         issuer = unverified_issuer(token)
         if issuer == SESSION_ISSUER:
-            claims = self.sessions.verify(token)
-            principal = self.get_principal(str(claims["sub"]))
-            method = "session"
-        elif self.oidc is not None and issuer == self.oidc.issuer:
+            return self._authenticate_session(token)
+        if self.oidc is not None and issuer == self.oidc.issuer:
             claims = self.oidc.verify(token)
-            principal = self.by_external_id(f"oidc:{claims['sub']}")
-            method = "oidc"
-        else:
-            raise Unauthorized("unrecognised bearer token")
+            tenant = claims.get(self.settings.oidc_tenant_claim)
+            principal = self.resolve_external_id(
+                f"oidc:{claims['sub']}", tenant if isinstance(tenant, str) else None
+            )
+            return Authenticated(principal, "oidc", claims=claims)
+        raise Unauthorized("unrecognised bearer token")
+
+    def _authenticate_session(self, token: str) -> Authenticated:
+        """A session is worth no more than the credential it came from, checked on every use:
+        the key behind it must still be active (revoked, expired or past its rotation grace
+        ends the session), and its scopes travel in the token."""
+        claims = self.sessions.verify(token)
+        principal = self.get_principal(str(claims["sub"]))
         if principal is None or principal.disabled:
             raise Unauthorized("no active principal for this token")
-        return Authenticated(principal, method, claims=claims)
+        key_id = claims.get("key")
+        if key_id is not None:
+            key = self.get_key(str(key_id))
+            if key is None or key.principal_id != principal.principal_id:
+                raise Unauthorized("session from an unknown API key")
+            if not key.active(self.clock.now()):
+                raise Unauthorized("the API key behind this session was revoked or expired")
+        scopes = claims.get("scp", [])
+        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+            raise Unauthorized("invalid session token: scp")
+        return Authenticated(
+            principal, "session", tuple(scopes), key_id=key_id and str(key_id), claims=claims
+        )
+
+    def issue_session(self, auth: Authenticated) -> dict[str, Any]:
+        """A session JWT for this caller, capped by the credential it presents: the same
+        scopes, the same key (checked on every use), and an absolute expiry no later than the
+        key's expiry or rotation grace, the OIDC token's, or the presented session's (a
+        session minted from a session keeps the original's end: sessions never renew)."""
+        now = self.clock.now()
+        ends = now + timedelta(seconds=self.settings.session_ttl_seconds)
+        if auth.method == "session" or auth.method == "oidc":
+            ends = min(ends, datetime.fromtimestamp(float(auth.claims["exp"]), tz=UTC))
+        if auth.key_id is not None:
+            key = self.key(auth.key_id)
+            for limit in (key.expires_at, key.revoked_at):
+                if limit is not None:
+                    ends = min(ends, limit)
+        if ends <= now:
+            raise Unauthorized("the presented credential expires now; no session from it")
+        return self.sessions.issue(auth.principal, ends, scopes=auth.scopes, key_id=auth.key_id)
 
     def authenticate_certificate(self, subject: str) -> Authenticated:
         """mTLS: the verified client certificate's subject DN names a principal."""
-        principal = self.by_external_id(f"cert:{subject}")
-        if principal is None or principal.disabled:
-            raise Unauthorized("no active principal for this client certificate")
-        return Authenticated(principal, "mtls")
+        return Authenticated(self.resolve_external_id(f"cert:{subject}", None), "mtls")
+
+    def resolve_external_id(self, external_id: str, tenant_id: str | None) -> Principal:
+        """The one active principal an external identity names. External ids are unique per
+        tenant, not across tenants: when the credential names no tenant and two tenants
+        registered the same id, the identity is ambiguous and refused (it must never land
+        in whichever tenant claimed it first)."""
+        found = [p for p in self.by_external_id(external_id) if tenant_id in (None, p.tenant_id)]
+        if len(found) > 1:
+            raise Unauthorized(
+                f"{external_id.split(':', 1)[0]} identity registered in several tenants;"
+                " it names no tenant, so it is refused"
+            )
+        if not found or found[0].disabled:
+            raise Unauthorized("no active principal for this identity")
+        return found[0]
 
     # -- tenants -------------------------------------------------------------------------
     def create_tenant(self, tenant_id: str, name: str | None = None) -> Tenant:
@@ -206,6 +270,7 @@ class IdentityService:
         roles: Iterable[Role],
         *,
         external_id: str | None = None,
+        created_by: str | None = None,
     ) -> Principal:
         roles = frozenset(roles)
         if Role.PLATFORM_ADMIN in roles and tenant_id != ALL_TENANTS:
@@ -224,11 +289,12 @@ class IdentityService:
             roles=roles,
             created_at=self.clock.now(),
             external_id=external_id,
+            created_by=created_by,
         )
         try:
             self.sql.run(
                 f"INSERT INTO identity_principals ({_PRINCIPAL_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
                 (
                     principal.principal_id,
                     tenant_id,
@@ -237,13 +303,27 @@ class IdentityService:
                     json.dumps(sorted(r.value for r in roles)),
                     isoformat(principal.created_at),
                     external_id,
+                    created_by,
                 ),
             )
         except Exception as exc:
             if is_unique_violation(exc):
-                raise Conflict(f"a principal named {name!r} already exists") from None
+                raise self._duplicate(tenant_id, name, external_id) from None
             raise
         return principal
+
+    def _duplicate(self, tenant_id: str, name: str, external_id: str | None) -> Conflict:
+        """Which of the tenant's unique fields clashed: only this tenant's principals are
+        looked at, so the answer says nothing about other tenants."""
+        if any(p.name == name for p in self.list_principals(tenant_id)):
+            return Conflict(
+                f"a principal named {name!r} already exists in tenant {tenant_id}",
+                errors=[FieldError("/name", "already used in this tenant")],
+            )
+        return Conflict(
+            f"external_id {external_id!r} is already used in tenant {tenant_id}",
+            errors=[FieldError("/external_id", "already used in this tenant")],
+        )
 
     def get_principal(self, principal_id: str) -> Principal | None:
         row = self.sql.one(
@@ -269,12 +349,14 @@ class IdentityService:
             )
         return found
 
-    def by_external_id(self, external_id: str) -> Principal | None:
-        row = self.sql.one(
-            f"SELECT {_PRINCIPAL_COLUMNS} FROM identity_principals WHERE external_id = ?",
+    def by_external_id(self, external_id: str) -> list[Principal]:
+        """Every tenant's principal with this external id (unique per tenant)."""
+        rows = self.sql.all(
+            f"SELECT {_PRINCIPAL_COLUMNS} FROM identity_principals WHERE external_id = ?"
+            " ORDER BY tenant_id",
             (external_id,),
         )
-        return _principal(row) if row else None
+        return [_principal(r) for r in rows]
 
     def list_principals(
         self, tenant_id: str | None = None, kind: PrincipalKind | None = None
@@ -321,6 +403,7 @@ class IdentityService:
         *,
         scopes: Sequence[str] = (),
         expires_at: datetime | None = None,
+        rotated_from: str | None = None,
     ) -> IssuedKey:
         principal = self.principal(principal_id)
         scopes = check_scopes(scopes)
@@ -338,10 +421,11 @@ class IdentityService:
             scopes=scopes,
             created_at=now,
             expires_at=expires_at,
+            rotated_from=rotated_from,
         )
         self.sql.run(
             "INSERT INTO identity_api_keys (key_id, prefix, principal_id, tenant_id, secret_hash,"
-            " scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " scopes, created_at, expires_at, rotated_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 key.key_id,
                 prefix,
@@ -351,6 +435,7 @@ class IdentityService:
                 json.dumps(list(scopes)),
                 isoformat(now),
                 isoformat(expires_at) if expires_at else None,
+                rotated_from,
             ),
         )
         return IssuedKey(key, token)
@@ -381,23 +466,47 @@ class IdentityService:
         return [_key(r) for r in self.sql.all(sql + " ORDER BY key_id", params)]
 
     def revoke_key(self, key_id: str) -> ApiKey:
-        self.key(key_id)
-        self.sql.run(
-            "UPDATE identity_api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
-            (isoformat(self.clock.now()), key_id),
-        )
+        """Ends the key now, and every key it replaced that still lives on a rotation's grace
+        (revoking the successor of a compromised key must not leave the compromised one
+        working until its grace runs out). A key already dead keeps its revocation time."""
+        key = self.key(key_id)
+        now = isoformat(self.clock.now())
+        seen = {key.key_id}
+        with self.sql.transaction() as tx:
+            while True:
+                # revoked_at in the future is a rotation's grace: brought forward to now.
+                tx.run(
+                    "UPDATE identity_api_keys SET revoked_at = ? WHERE key_id = ?"
+                    " AND (revoked_at IS NULL OR revoked_at > ?)",
+                    (now, key.key_id, now),
+                )
+                if key.rotated_from is None or key.rotated_from in seen:
+                    break
+                row = tx.one(
+                    f"SELECT {_KEY_COLUMNS} FROM identity_api_keys WHERE key_id = ?",
+                    (key.rotated_from,),
+                )
+                if row is None:
+                    break
+                key = _key(row)
+                seen.add(key.key_id)
         return self.key(key_id)
 
     def rotate_key(self, key_id: str, *, grace_seconds: int = 0) -> IssuedKey:
         """A new key with the same scopes; the old one dies now (or after a short grace)."""
         old = self.key(key_id)
-        if not old.active(self.clock.now()):
+        now = self.clock.now()
+        if not old.active(now):
             raise Conflict("only an active key can be rotated")
-        issued = self.issue_key(old.principal_id, scopes=old.scopes, expires_at=old.expires_at)
-        ends = self.clock.now() + timedelta(seconds=grace_seconds)
+        issued = self.issue_key(
+            old.principal_id, scopes=old.scopes, expires_at=old.expires_at, rotated_from=key_id
+        )
+        ends = isoformat(now + timedelta(seconds=grace_seconds))
+        # A grace never extends an earlier end (a key rotated twice keeps the first grace).
         self.sql.run(
-            "UPDATE identity_api_keys SET revoked_at = ? WHERE key_id = ?",
-            (isoformat(ends), key_id),
+            "UPDATE identity_api_keys SET revoked_at = ? WHERE key_id = ?"
+            " AND (revoked_at IS NULL OR revoked_at > ?)",
+            (ends, key_id, ends),
         )
         return issued
 
@@ -414,13 +523,13 @@ class IdentityService:
             " ON p.principal_id = k.principal_id WHERE k.prefix = ?",
             (prefix,),
         )
-        if row is None or not keys.secret_matches(secret, row[9]):
+        if row is None or not keys.secret_matches(secret, row[_KEY_WIDTH]):
             raise Unauthorized("invalid API key")
-        key = _key(row[:9])
+        key = _key(row[:_KEY_WIDTH])
         now = self.clock.now()
         if not key.active(now):
             raise Unauthorized("API key revoked or expired")
-        principal = _principal(row[10:])
+        principal = _principal(row[_KEY_WIDTH + 1 :])
         if principal.disabled:
             raise Unauthorized("principal disabled")
         if key.last_used_at is None or now - key.last_used_at >= LAST_USED_GRANULARITY:
@@ -434,9 +543,21 @@ class IdentityService:
     def initialize(
         self, tenant_id: str, admin_name: str, *, force: bool = False
     ) -> tuple[Principal, IssuedKey]:
-        """`paygod init`: the tenant and its first human admin, with a one-time key."""
-        if self.has_principals() and not force:
-            raise Conflict("already initialized (principals exist); use --force to add an admin")
+        """`paygod init`: the tenant and its first human admin, with a one-time key. Other
+        tenants' principals (or a dev key) do not matter: only an admin of this tenant."""
+        if tenant_id == ALL_TENANTS:
+            raise InvalidInput(
+                "'*' is the platform tenant; name a tenant",
+                errors=[FieldError("--tenant", "reserved")],
+            )
+        admins = [
+            p for p in self.list_principals(tenant_id) if Role.ADMIN in p.roles and not p.disabled
+        ]
+        if admins and not force:
+            raise Conflict(
+                f"tenant {tenant_id} already has an admin ({admins[0].name});"
+                " use --force to add another"
+            )
         self.ensure_tenant(tenant_id)
         existing = [p for p in self.list_principals(tenant_id) if p.name == admin_name]
         admin = existing[0] if existing else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from paygod.identity.model import Principal
+from paygod.identity.sealing import SecretBox, is_sealed
 from paygod.identity.settings import IdentitySettings
 from paygod.identity.stores.sql import SqlRunner, is_unique_violation
 from paygod.kernel.clock import Clock, isoformat
@@ -29,6 +30,10 @@ SESSION_AUDIENCE = "paygod-api"
 OIDC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
 REFETCH_MIN_INTERVAL = 5.0
 # exp/nbf/iat are checked against the kernel clock (PAYGOD_CLOCK honoured), not PyJWT's.
+
+
+def _context(key_id: str) -> str:
+    return f"identity_signing_keys:{key_id}"
 
 
 def check_times(claims: dict[str, Any], now: float, leeway: int) -> None:
@@ -43,74 +48,105 @@ def check_times(claims: dict[str, Any], now: float, leeway: int) -> None:
 
 
 class SessionTokens:
-    def __init__(self, sql: SqlRunner, clock: Clock, settings: IdentitySettings) -> None:
+    """Paygod's own session JWTs. The Ed25519 signing key is shared by every process through
+    `identity_signing_keys`, sealed under the key-encryption key (`sealing.py`): reading the
+    database is not enough to forge a session."""
+
+    def __init__(
+        self, sql: SqlRunner, clock: Clock, settings: IdentitySettings, box: SecretBox
+    ) -> None:
         self.sql = sql
         self.clock = clock
         self.settings = settings
+        self.box = box
         self._key: tuple[str, Ed25519PrivateKey] | None = None
         self._lock = threading.Lock()
+
+    def seal_plaintext_rows(self) -> int:
+        """Stores written before keys were sealed: seal them in place (idempotent)."""
+        sealed = 0
+        for key_id, pem in self.sql.all("SELECT key_id, private_pem FROM identity_signing_keys"):
+            if not is_sealed(pem):
+                sealed += self.sql.run(
+                    "UPDATE identity_signing_keys SET private_pem = ? WHERE key_id = ?"
+                    " AND private_pem = ?",
+                    (self.box.seal(pem, _context(key_id)), key_id, pem),
+                )
+        return sealed
 
     def _signing_key(self) -> tuple[str, Ed25519PrivateKey]:
         if self._key is not None:
             return self._key
         with self._lock:
-            row = self.sql.one(
-                "SELECT key_id, private_pem FROM identity_signing_keys"
-                " ORDER BY created_at DESC, key_id DESC LIMIT 1"
-            )
-            if row is None:
-                private = Ed25519PrivateKey.generate()
-                pem = private.private_bytes(
-                    serialization.Encoding.PEM,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                ).decode()
-                try:
-                    self.sql.run(
-                        "INSERT INTO identity_signing_keys (key_id, private_pem, created_at)"
-                        " VALUES (?, ?, ?)",
-                        (new_id(), pem, isoformat(self.clock.now())),
-                    )
-                except Exception as exc:
-                    if not is_unique_violation(exc):
-                        raise
-                return self._signing_key_after_insert()
-            loaded = serialization.load_pem_private_key(row[1].encode(), None)
-            assert isinstance(loaded, Ed25519PrivateKey)
-            self._key = (row[0], loaded)
+            if self._key is None:
+                self._key = self._newest() or self._create()
             return self._key
 
-    def _signing_key_after_insert(self) -> tuple[str, Ed25519PrivateKey]:
+    def _newest(self) -> tuple[str, Ed25519PrivateKey] | None:
         row = self.sql.one(
             "SELECT key_id, private_pem FROM identity_signing_keys"
             " ORDER BY created_at DESC, key_id DESC LIMIT 1"
         )
-        assert row is not None
-        loaded = serialization.load_pem_private_key(row[1].encode(), None)
+        if row is None:
+            return None
+        pem = self.box.open(row[1], _context(row[0]))
+        loaded = serialization.load_pem_private_key(pem.encode(), None)
         assert isinstance(loaded, Ed25519PrivateKey)
-        self._key = (row[0], loaded)
-        return self._key
+        return row[0], loaded
 
-    def issue(self, principal: Principal) -> dict[str, Any]:
+    def _create(self) -> tuple[str, Ed25519PrivateKey]:
+        private = Ed25519PrivateKey.generate()
+        pem = private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        key_id = new_id()
+        try:
+            self.sql.run(
+                "INSERT INTO identity_signing_keys (key_id, private_pem, created_at)"
+                " VALUES (?, ?, ?)",
+                (key_id, self.box.seal(pem, _context(key_id)), isoformat(self.clock.now())),
+            )
+        except Exception as exc:
+            if not is_unique_violation(exc):
+                raise
+        found = self._newest()  # another process may have created one meanwhile
+        assert found is not None
+        return found
+
+    def issue(
+        self,
+        principal: Principal,
+        ends: datetime,
+        *,
+        scopes: tuple[str, ...] = (),
+        key_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A JWT ending at `ends` (already capped by the caller's credential), carrying the
+        credential's scopes (`scp`) and the API key behind it (`key`, checked on each use)."""
         kid, key = self._signing_key()
         now = self.clock.now()
-        expires = now + timedelta(seconds=self.settings.session_ttl_seconds)
-        claims = {
+        claims: dict[str, Any] = {
             "iss": SESSION_ISSUER,
             "aud": SESSION_AUDIENCE,
             "sub": principal.principal_id,
             "tid": principal.tenant_id,
             "iat": int(now.timestamp()),
             "nbf": int(now.timestamp()),
-            "exp": int(expires.timestamp()),
+            "exp": int(ends.timestamp()),
             "jti": new_id(),
+            "scp": list(scopes),
         }
+        if key_id is not None:
+            claims["key"] = key_id
         token = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": kid})
         return {
             "access_token": token,
             "token_type": "Bearer",
-            "expires_in": self.settings.session_ttl_seconds,
-            "expires_at": isoformat(expires),
+            "expires_in": max(0, int(ends.timestamp()) - int(now.timestamp())),
+            "expires_at": isoformat(datetime.fromtimestamp(int(ends.timestamp()), tz=UTC)),
+            "scopes": list(scopes),
         }
 
     def verify(self, token: str) -> dict[str, Any]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from paygod.identity.ratelimit import RateLimiter
+from paygod.identity.sealing import load_box
 from paygod.identity.service import IdentityService
 from paygod.identity.settings import load_identity_settings
 from paygod.identity.stores.ratelimit_memory import MemoryRateLimiter
 from paygod.kernel.clock import Clock
 from paygod.kernel.database import Database
+from paygod.kernel.health import ReadinessCheck
 from paygod.kernel.settings import RateLimitFailMode, Settings
 
 
@@ -29,10 +31,26 @@ def limiter_from_settings(settings: Settings) -> RateLimiter:
 def identity_from_settings(
     settings: Settings, db: Database, clock: Clock, kernel: Any = None
 ) -> IdentityService:
-    return IdentityService(
+    identity_settings = load_identity_settings()
+    kek = identity_settings.kek.get_secret_value() if identity_settings.kek else None
+    service = IdentityService(
         db,
         clock,
-        settings=load_identity_settings(),
+        settings=identity_settings,
         limiter=limiter_from_settings(settings),
         ledger=lambda: getattr(kernel, "ledger", None),
+        box=load_box(settings.home, kek),
+    )
+    service.seal_secrets_at_rest()
+    checks = getattr(kernel, "checks", None)
+    if identity_settings.dev_mode and isinstance(checks, list):
+        checks.append(ReadinessCheck("dev_mode", _dev_mode_probe, required=False))
+    return service
+
+
+def _dev_mode_probe() -> str:
+    """A warning in /readyz for as long as dev mode is on (never pass in production)."""
+    raise RuntimeError(
+        "PAYGOD_DEV_MODE is on: a platform-admin dev key may exist; never run like this in"
+        " production"
     )

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 from paygod.kernel.clock import Clock, FixedClock, SystemClock
 from paygod.kernel.database import Database, PostgresDatabase, SqliteDatabase, migrate
+from paygod.kernel.filemodes import permissions_probe
 from paygod.kernel.health import ReadinessCheck
 from paygod.kernel.periodic import Housekeeping, PeriodicTask
 from paygod.kernel.settings import Settings, load_settings
@@ -91,7 +92,7 @@ class Kernel:
 
 def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = True) -> Kernel:
     settings = settings or load_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
     clock = clock_from_settings(settings)
     db = database_from_settings(settings)
     if migrate_schema:
@@ -102,6 +103,12 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
         return f"{db.dialect} ok"
 
     checks = [ReadinessCheck("store", store_probe)]
+    sqlite_path = None if settings.distributed else settings.sqlite_path
+    checks.append(
+        ReadinessCheck(
+            "permissions", lambda: permissions_probe(settings.home, sqlite_path), required=False
+        )
+    )
     if settings.redis_url:
         redis_url = settings.redis_url
         checks.append(ReadinessCheck("redis", lambda: tcp_probe(redis_url, 6379), required=False))

@@ -100,7 +100,12 @@ class SqliteDatabase:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the
+        # database file's mode, and the umask's 0644 would let every local user read the
+        # store (payees' personal data, the sealed identity secrets).
+        with contextlib.suppress(FileExistsError, OSError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         self.write_lock = WriteLock(path.with_name(path.name + ".write-lock"))
 
     def connect(self) -> sqlite3.Connection:

@@ -94,3 +94,8 @@ class PayeeVault(Protocol):
     def put(self, conn: Any, payment_id: str, payee: Mapping[str, Any]) -> bool: ...
 
     def get(self, payment_id: str) -> dict[str, Any] | None: ...
+
+
+# Maker-checker: raise (Forbidden) unless `checker` counts as a second person for the payment
+# requested by `maker`. Identity supplies it; payments never reads principals itself.
+SecondPerson = Callable[[str, str], None]

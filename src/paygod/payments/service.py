@@ -58,7 +58,13 @@ from paygod.payments.model import (
     RailUnavailable,
     SettlementNotice,
 )
-from paygod.payments.ports import Holds, PayeeVault, PaymentDecider, RailConnector
+from paygod.payments.ports import (
+    Holds,
+    PayeeVault,
+    PaymentDecider,
+    RailConnector,
+    SecondPerson,
+)
 from paygod.payments.router import Quote, RailRouter, require_selection, validate_preference
 from paygod.payments.signing import (
     ReplayGuard,
@@ -159,6 +165,14 @@ def parse_request(body: Mapping[str, Any], router: RailRouter) -> PaymentRequest
     )
 
 
+def _not_the_requester(maker: str, checker: str) -> None:
+    if checker == maker:
+        raise Forbidden(
+            "maker-checker: the requester cannot approve or reject their own payment",
+            code="same-principal",
+        )
+
+
 class PaymentService:
     def __init__(
         self,
@@ -174,6 +188,7 @@ class PaymentService:
         webhook_secret: bytes | None = None,
         webhook_tolerance: int = 300,
         replay_guard: SeenSignatures | None = None,
+        second_person: SecondPerson | None = None,
     ) -> None:
         self.ledger = ledger
         self.clock = clock
@@ -187,6 +202,9 @@ class PaymentService:
         self.webhook_tolerance = webhook_tolerance
         self.replay_guard: SeenSignatures = replay_guard or ReplayGuard()
         self.refusals = WebhookRefusals()
+        # Who counts as the second person (identity: a human the maker did not create);
+        # without identity, only "not the requester".
+        self.second_person: SecondPerson = second_person or _not_the_requester
         self._locks: weakref.WeakValueDictionary[str, PaymentLock] = weakref.WeakValueDictionary()
         self._locks_guard = threading.Lock()
         self.on_queued: Callable[[], None] | None = None  # wakes an in-process worker
@@ -425,11 +443,7 @@ class PaymentService:
                 f"payment {payment_id} is {payment.status.value}, not waiting for review",
                 code="not-in-review",
             )
-        if checker == payment.requested_by:
-            raise Forbidden(
-                "maker-checker: the requester cannot approve or reject their own payment",
-                code="same-principal",
-            )
+        self.second_person(payment.requested_by, checker)
         return payment
 
     def approve(

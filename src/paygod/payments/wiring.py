@@ -29,7 +29,7 @@ from paygod.payments.connectors.simulated import SimulatedRail
 from paygod.payments.decider import RuntimeDecider, ThresholdDecider
 from paygod.payments.holds import AccountingHolds, NoHolds
 from paygod.payments.model import PaymentRequest
-from paygod.payments.ports import Holds, PayeeVault, PaymentDecider, RailConnector
+from paygod.payments.ports import Holds, PayeeVault, PaymentDecider, RailConnector, SecondPerson
 from paygod.payments.rails import RailCatalog
 from paygod.payments.router import RailRouter
 from paygod.payments.service import PaymentService
@@ -38,6 +38,17 @@ from paygod.payments.stores.payees import MemoryPayeeVault, SqlPayeeVault
 
 RAILS_FILE = "rails.yaml"
 WEBHOOK_SECRET_FILE = "keys/webhook-secret"
+
+
+def second_person_for(kernel: Any) -> SecondPerson | None:
+    """Maker-checker through identity: the checker is a human the maker did not create."""
+    identity = getattr(kernel, "identity", None)
+    if identity is None:
+        return None
+    from paygod.identity.review import require_second_person
+
+    lookup = identity.get_principal
+    return lambda maker, checker: require_second_person(lookup, maker, checker)
 
 
 def load_rails_config(home: Path) -> dict[str, Any]:
@@ -181,6 +192,7 @@ def wire_payments(kernel: Any) -> None:
         breakers=breakers,
         webhook_secret=webhook_secret(settings.home),
         replay_guard=replay_guard_for(settings.redis_url, kernel.db),
+        second_person=second_person_for(kernel),
     )
     payments.register(worker)
     # Where every store is local, a round's dispatches run side by side on one event loop

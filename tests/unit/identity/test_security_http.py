@@ -17,7 +17,10 @@ def _human(kernel: Kernel, tenant: str, name: str, *roles: Role) -> tuple[str, d
 
 def _enrol(kernel: Kernel, headers: dict[str, str]) -> pyotp.TOTP:
     http = anonymous_client(kernel)
-    started = http.post("/v1/identity/me/totp", headers=headers)
+    me = http.get("/v1/identity/me", headers=headers).json()
+    target = kernel.identity.principal(me["principal_id"])
+    token, _ = kernel.identity.totp.issue_enrolment(target, issued_by=None)
+    started = http.post("/v1/identity/me/totp", headers=headers, json={"enrolment_token": token})
     assert started.status_code == 201, started.text
     assert started.json()["otpauth_uri"].startswith("otpauth://totp/Paygod:")
     totp = pyotp.TOTP(started.json()["secret"])

@@ -93,7 +93,12 @@ def test_unverified_counterparty_is_denied_by_the_payment_pack(kernel: Kernel) -
 
 def test_maker_checker_over_http(kernel: Kernel) -> None:
     maker = api_client(kernel, principal_headers(kernel, name="maker"))
-    checker = api_client(kernel, principal_headers(kernel, name="checker"))
+    checker = api_client(
+        kernel,
+        principal_headers(
+            kernel, roles=["compliance_officer"], tenant_id="default", kind="human", name="checker"
+        ),
+    )
     big_wire = body(1_500_000, rail_preference="wire")
     r = maker.post("/v1/payments", json=big_wire, headers={"Idempotency-Key": "big"})
     assert r.status_code == 201, r.text

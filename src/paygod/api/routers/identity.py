@@ -18,7 +18,7 @@ from paygod.api.security import identity_of, tenant_filter
 from paygod.identity.model import ALL_TENANTS, Principal, PrincipalKind, Role
 from paygod.identity.permissions import require_same_tenant
 from paygod.identity.service import parse_roles
-from paygod.kernel.clock import parse_instant
+from paygod.kernel.clock import isoformat, parse_instant
 from paygod.kernel.errors import FieldError, Forbidden, InvalidInput, NotFound
 
 router = strict_router(prefix="/identity", tags=["identity"])
@@ -51,6 +51,10 @@ class KeyIn(StrictModel):
 
 class RotateIn(StrictModel):
     grace_seconds: int = Field(default=0, ge=0, le=86_400)
+
+
+class EnrolIn(StrictModel):
+    enrolment_token: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_\-]+$")
 
 
 class TotpCodeIn(StrictModel):
@@ -111,12 +115,21 @@ def me(request: Request) -> dict[str, Any]:
 
 @router.post("/sessions", status_code=201, summary="Exchange credentials for a short-lived JWT")
 def create_session(request: Request) -> dict[str, Any]:
-    return identity_of(request).sessions.issue(_me(request))
+    return identity_of(request).issue_session(request.state.auth)
 
 
 @router.post("/me/totp", status_code=201, summary="Start TOTP enrolment (otpauth URI)")
-def enroll_totp(request: Request) -> dict[str, str]:
-    secret, uri = identity_of(request).totp.enroll(_me(request))
+def enroll_totp(request: Request, body: EnrolIn | None = None) -> dict[str, str]:
+    identity = identity_of(request)
+    me = _me(request)
+    secret, uri = identity.totp.enroll(me, body.enrolment_token if body else None)
+    identity.audit.record(
+        "audit.totp_enrolment",
+        tenant_id=me.tenant_id,
+        principal_id=me.principal_id,
+        action="totp:enrol",
+        target=f"principal:{me.principal_id}",
+    )
     return {"secret": secret, "otpauth_uri": uri}
 
 
@@ -155,7 +168,12 @@ def create_principal(request: Request, body: PrincipalIn) -> dict[str, Any]:
     _no_escalation(request, roles)
     tenant = _target_tenant(request, body.tenant_id)
     created = identity_of(request).create_principal(
-        tenant, body.name, body.kind, roles, external_id=body.external_id
+        tenant,
+        body.name,
+        body.kind,
+        roles,
+        external_id=body.external_id,
+        created_by=_me(request).principal_id,
     )
     return created.as_dict()
 
@@ -190,6 +208,32 @@ def issue_key(request: Request, principal_id: str, body: KeyIn) -> dict[str, Any
         target.principal_id, scopes=body.scopes, expires_at=body.expires_at
     )
     return issued.as_dict()
+
+
+@router.post(
+    "/principals/{principal_id}/totp-enrolment",
+    status_code=201,
+    summary="Reset a principal's TOTP and issue a one-time enrolment token (shown once)",
+)
+def issue_totp_enrolment(request: Request, principal_id: str) -> dict[str, Any]:
+    identity = identity_of(request)
+    target = _visible_principal(request, principal_id)
+    me = _me(request)
+    if target.is_platform_admin and not me.is_platform_admin:
+        raise Forbidden("only platform admins reset a platform admin's second factor")
+    token, expires = identity.totp.issue_enrolment(target, issued_by=me.principal_id)
+    identity.audit.record(
+        "audit.totp_reset",
+        tenant_id=target.tenant_id,
+        principal_id=me.principal_id,
+        action="totp:reset",
+        target=f"principal:{target.principal_id}",
+    )
+    return {
+        "principal_id": target.principal_id,
+        "enrolment_token": token,
+        "expires_at": isoformat(expires),
+    }
 
 
 @router.get("/keys", summary="API keys of your tenant (never their secrets)")
