@@ -51,7 +51,12 @@ def postgres_database(base_url: str) -> Iterator[PostgresDatabase]:
 
 
 def insert_outbox_row(
-    db: Database, event_id: str, event_type: str, available_at: str, seq: int = 0
+    db: Database,
+    event_id: str,
+    event_type: str,
+    available_at: str,
+    seq: int = 0,
+    tenant_id: str = "default",
 ) -> None:
     import orjson
 
@@ -62,7 +67,7 @@ def insert_outbox_row(
         event_id,
         seq,
         event_type,
-        "default",
+        tenant_id,
         f"agg-{seq}",
         envelope,
         available_at,

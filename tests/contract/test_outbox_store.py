@@ -30,8 +30,9 @@ class Harness:
         *,
         at: datetime = T0,
         seq: int = 0,
+        tenant: str = "default",
     ) -> None:
-        self._add(event_id, event_type, isoformat(at), seq)  # type: ignore[operator]
+        self._add(event_id, event_type, isoformat(at), seq, tenant)  # type: ignore[operator]
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
@@ -39,13 +40,13 @@ def outbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
     if request.param == "memory":
         memory = MemoryOutboxStore()
 
-        def add_memory(event_id: str, event_type: str, at: str, seq: int) -> None:
+        def add_memory(event_id: str, event_type: str, at: str, seq: int, tenant: str) -> None:
             memory.source.append(
                 {
                     "event_id": event_id,
                     "entry_seq": seq,
                     "event_type": event_type,
-                    "tenant_id": "default",
+                    "tenant_id": tenant,
                     "aggregate_id": f"agg-{seq}",
                     "envelope": {"event_id": event_id, "payload": {"n": seq}},
                     "available_at": at,
@@ -103,6 +104,19 @@ def test_limit_and_event_type_filter(outbox: Harness) -> None:
     )
     assert [m.event_id for m in only] == ["d1"]
     assert len(outbox.store.claim("w", now=T0, limit=3, lease_seconds=5)) == 3
+
+
+def test_claim_skips_the_tenants_whose_panic_switch_is_on(outbox: Harness) -> None:
+    outbox.add("a1", seq=1, tenant="acme")
+    outbox.add("g1", seq=2, tenant="globex")
+    outbox.add("i1", seq=3, tenant="initech")
+    claimed = outbox.store.claim(
+        "w", now=T0, limit=10, lease_seconds=5, skip_tenants=frozenset({"acme", "initech"})
+    )
+    assert [m.event_id for m in claimed] == ["g1"]
+    # Frozen messages were not leased: no attempt counted, claimable once released.
+    again = outbox.store.claim("w", now=T0, limit=10, lease_seconds=5)
+    assert [(m.event_id, m.attempts) for m in again] == [("a1", 1), ("i1", 1)]
 
 
 def test_release_moves_available_at_and_keeps_the_error(outbox: Harness) -> None:

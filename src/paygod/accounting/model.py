@@ -198,6 +198,26 @@ class TransferRequest:
     timeout_seconds: int = 0
     reversal_of: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    # The module asking on its own behalf (payments for a payment's hold); None for a
+    # user's request through the API or CLI. A transfer a module creates is owned by it
+    # (`OWNER_KEY` in its metadata): only that module may post, void or reverse it.
+    module: str | None = None
+
+
+# The metadata key naming the module that owns a transfer; users may not set it.
+OWNER_KEY = "owned_by"
+
+
+def owner_of(transfer: Transfer) -> str | None:
+    owner = transfer.metadata.get(OWNER_KEY)
+    return owner if isinstance(owner, str) else None
+
+
+def stored_metadata(request: TransferRequest) -> dict[str, Any]:
+    """The metadata a request's transfer is stored with: the owning module stamped in."""
+    if request.module is None:
+        return dict(request.metadata)
+    return {**request.metadata, OWNER_KEY: request.module}
 
 
 @dataclass(frozen=True, slots=True)

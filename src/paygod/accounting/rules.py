@@ -17,6 +17,7 @@ import orjson
 from paygod.accounting.currencies import LEDGERS
 from paygod.accounting.model import (
     MAX_AMOUNT,
+    OWNER_KEY,
     Account,
     LedgerRecord,
     Transfer,
@@ -25,6 +26,8 @@ from paygod.accounting.model import (
     TransferResult,
     TransferState,
     isoformat,
+    owner_of,
+    stored_metadata,
 )
 from paygod.canonical import CanonicalizationError, digest, unsafe_numbers
 from paygod.kernel.identifiers import identifier_problem
@@ -53,6 +56,9 @@ INVALID_CODES = frozenset(
         "metadata_invalid",
     }
 )
+# A user's request on a module's transfer: the transfer exists and is fine, the request
+# contradicts who may move it.
+CONFLICT_CODES = frozenset({"transfer_owned_by_module"})
 NOT_FOUND_CODES = frozenset(
     {
         "debit_account_not_found",
@@ -102,6 +108,12 @@ def validate_request(req: TransferRequest) -> TransferError | None:
     problem = identifier_problem(req.id)
     if problem:
         return _err("id_invalid", f"id {problem}", "id")
+    if req.module is None and OWNER_KEY in req.metadata:
+        return _err(
+            "metadata_invalid",
+            f"metadata key {OWNER_KEY!r} is reserved: it names the module that owns a transfer",
+            f"metadata/{OWNER_KEY}",
+        )
     problem = metadata_problem(req.metadata)
     if problem:
         return _err("metadata_invalid", problem, "metadata")
@@ -162,6 +174,22 @@ def validate_request(req: TransferRequest) -> TransferError | None:
     return _bad_amount(req.amount)
 
 
+def _not_the_owner(target: Transfer, req: TransferRequest, field: str) -> TransferError | None:
+    """A transfer a module owns (a payment's hold, its posting, its reversal) moves only
+    through that module: a tenant admin voiding a live payment's hold through /v1/transfers
+    released the money while the payment was still paid out. (A module may still move a
+    transfer nobody owns: holds placed before ownership was recorded carry no owner.)"""
+    owner = owner_of(target)
+    if owner is None or owner == req.module:
+        return None
+    return _err(
+        "transfer_owned_by_module",
+        f"transfer {target.id} belongs to the {owner} module; it is posted, voided and "
+        f"reversed only through {owner}",
+        field,
+    )
+
+
 def _exists_mismatch(req: TransferRequest, old: Transfer) -> TransferError | None:
     """Idempotency: the same id must carry the same content (omitted fields aside)."""
     checks: list[tuple[str, Any, Any]] = [
@@ -174,7 +202,7 @@ def _exists_mismatch(req: TransferRequest, old: Transfer) -> TransferError | Non
         ("ledger", req.ledger, old.ledger),
         ("code", req.code, old.code),
         ("reversal_of", req.reversal_of, old.reversal_of),
-        ("metadata", dict(req.metadata), dict(old.metadata)),
+        ("metadata", stored_metadata(req), dict(old.metadata)),
     ]
     optional = {"debit_account_id", "credit_account_id", "amount", "ledger"}
     for name, new, stored in checks:
@@ -348,7 +376,7 @@ class Planner:
             flags=req.flags,
             timeout_seconds=req.timeout_seconds,
             reversal_of=req.reversal_of,
-            metadata=dict(req.metadata),
+            metadata=stored_metadata(req),
             expires_at=(
                 self.now + timedelta(seconds=req.timeout_seconds)
                 if pending and req.timeout_seconds
@@ -365,6 +393,9 @@ class Planner:
                 f"no posted transfer {req.reversal_of} to reverse",
                 "reversal_of",
             )
+        refused = _not_the_owner(orig, req, "reversal_of")
+        if refused:
+            return refused
         if (req.debit_account_id, req.credit_account_id) != (
             orig.credit_account_id,
             orig.debit_account_id,
@@ -392,6 +423,9 @@ class Planner:
         if not p.flags.pending:
             msg = f"transfer {p.id} is not a pending transfer"
             return None, False, _err("pending_transfer_not_pending", msg, "pending_id")
+        refused = _not_the_owner(p, req, "pending_id")
+        if refused:
+            return None, False, refused
         for name in ("debit_account_id", "credit_account_id", "ledger"):
             given = getattr(req, name)
             if given is not None and given != getattr(p, name):
@@ -443,7 +477,7 @@ class Planner:
             state=state,
             flags=req.flags,
             pending_id=p.id,
-            metadata=dict(req.metadata),
+            metadata=stored_metadata(req),
         )
         return transfer, True, None
 

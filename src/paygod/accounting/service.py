@@ -33,6 +33,7 @@ from paygod.accounting.ports import (
     iter_all_accounts,
 )
 from paygod.accounting.rules import (
+    CONFLICT_CODES,
     INVALID_CODES,
     NOT_FOUND_CODES,
     Planner,
@@ -77,7 +78,7 @@ def error_for(error: TransferError, prefix: str = "") -> PaygodError:
         return InvalidInput(error.message, code=error.code, errors=errors, extra=extra)
     if error.code in NOT_FOUND_CODES:
         return NotFound(error.message, code=error.code, errors=errors, extra=extra)
-    if error.code.startswith("exists_with_different_"):
+    if error.code in CONFLICT_CODES or error.code.startswith("exists_with_different_"):
         return Conflict(error.message, code=error.code, errors=errors, extra=extra)
     return Rejected(error.message, code=error.code, errors=errors, extra=extra)
 
@@ -462,17 +463,29 @@ class AccountingService:
         transfer_id: str,
         *,
         metadata: Mapping[str, Any] | None = None,
+        module: str | None = None,
     ) -> tuple[list[TransferResult], list[Any]]:
-        """`reverse` (the whole rest) inside a ledger transaction the caller runs."""
+        """`reverse` (the whole rest) inside a ledger transaction the caller runs;
+        `module`: the module reversing a transfer it owns."""
 
         def plan(session: AccountSession) -> tuple[list[TransferResult], list[LedgerRecord]]:
             original = session.get_transfers(tenant_id, [transfer_id]).get(transfer_id)
             if original is None:
                 raise NotFound(f"no transfer {transfer_id}")
-            request = _reversal(session, original, None, None, metadata)
+            request = _reversal(session, original, None, None, metadata, module)
             return self._transferring(tenant_id, [request], None)(session)
 
         return self._in_transaction(conn, plan)
+
+    def get_transfer_in(self, conn: Any, tenant_id: str, transfer_id: str) -> Transfer | None:
+        """A transfer as the ledger transaction `conn` sees it (a check made in the same
+        transaction as the step that relies on it)."""
+
+        def read(session: AccountSession) -> tuple[Transfer | None, list[LedgerRecord]]:
+            return session.get_transfers(tenant_id, [transfer_id]).get(transfer_id), []
+
+        found, _ = self._in_transaction(conn, read)
+        return found
 
     def get_transfer(self, tenant_id: str, transfer_id: str, owner: str | None = None) -> Transfer:
         """`owner` (scope `own`): only a transfer touching one of the owner's accounts."""
@@ -593,9 +606,10 @@ def posting(
     id: str | None = None,
     amount: int | None = None,
     metadata: Mapping[str, Any] | None = None,
+    module: str | None = None,
 ) -> TransferRequest:
     """The transfer that posts a hold; its default id, derived from the hold, makes a
-    retried post idempotent."""
+    retried post idempotent. `module`: the module posting its own hold."""
     return TransferRequest(
         id=id or f"{pending_id}.post",
         amount=amount,
@@ -603,11 +617,16 @@ def posting(
         pending_id=pending_id,
         code="post_pending",
         metadata=dict(metadata or {}),
+        module=module,
     )
 
 
 def voiding(
-    pending_id: str, *, id: str | None = None, metadata: Mapping[str, Any] | None = None
+    pending_id: str,
+    *,
+    id: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    module: str | None = None,
 ) -> TransferRequest:
     """The transfer that voids a hold (idempotent by its derived id, like `posting`)."""
     return TransferRequest(
@@ -616,6 +635,7 @@ def voiding(
         pending_id=pending_id,
         code="void_pending",
         metadata=dict(metadata or {}),
+        module=module,
     )
 
 
@@ -625,6 +645,7 @@ def _reversal(
     id: str | None,
     amount: int | None,
     metadata: Mapping[str, Any] | None,
+    module: str | None = None,
 ) -> TransferRequest:
     reversal_id = id or f"{original.id}.reversal"
     if amount is None:
@@ -650,4 +671,5 @@ def _reversal(
         code="reversal",
         reversal_of=original.id,
         metadata=dict(metadata or {}),
+        module=module,
     )

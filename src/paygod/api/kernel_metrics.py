@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from paygod.kernel.logging import get_logger
@@ -22,7 +22,7 @@ class KernelCollector(Collector):
     def __init__(self, kernel_of: Callable[[], Any]) -> None:
         self.kernel_of = kernel_of
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         kernel = self.kernel_of()
         if kernel is None:
             return
@@ -34,6 +34,7 @@ class KernelCollector(Collector):
             ("relay", self._relay),
             ("ledger", self._ledger),
             ("panic", self._panic),
+            ("webhooks", self._webhooks),
         ):
             try:
                 yield from read(kernel)
@@ -82,6 +83,28 @@ class KernelCollector(Collector):
     def _panic(kernel: Any) -> Iterator[GaugeMetricFamily]:
         yield GaugeMetricFamily(
             "paygod_panic_switch_on",
-            "1 while the panic switch freezes every side effect",
+            "1 while the platform-wide panic switch freezes every side effect",
             value=1 if kernel.panic.status().on else 0,
         )
+        # A count, not a label per tenant: tenant ids stay out of the shared scrape.
+        yield GaugeMetricFamily(
+            "paygod_panic_frozen_tenants",
+            "Tenants whose own panic switch freezes their side effects",
+            value=len(kernel.panic.frozen_tenants()),
+        )
+
+    @staticmethod
+    def _webhooks(kernel: Any) -> Iterator[CounterMetricFamily]:
+        payments = getattr(kernel, "payments", None)
+        refusals = getattr(payments, "refusals", None)
+        if refusals is None:
+            return
+        family = CounterMetricFamily(
+            "paygod_webhook_refused",
+            "Settlement webhook deliveries refused before anything was recorded, by rail "
+            "(a configured one, or unknown) and reason",
+            labels=["rail", "reason"],
+        )
+        for (rail, reason), count in sorted(refusals.counts().items()):
+            family.add_metric([rail, reason], count)
+        yield family

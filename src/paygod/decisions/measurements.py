@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -151,6 +151,34 @@ def measure(
         given = bool(consent(tenant_id, subject, purpose)) if consent is not None else False
         found.append(Measurement(f"consent.{purpose}", given, "boolean", "identity:consent"))
     return found
+
+
+def measure_in(
+    index: DecisionIndex,
+    conn: Any,
+    *,
+    tenant_id: str,
+    subject: str,
+    measured: list[Measurement],
+    now: datetime,
+) -> list[Measurement]:
+    """`measured` again, inside the ledger's write transaction (`DecisionIndex.windows_in`).
+
+    Measured before the transaction, the windows are stale under concurrency: forty
+    decisions for one subject sent at once all read the count before any of them was
+    recorded, and 33 passed a limit of 20. The writers take turns on the ledger's write
+    lock, so this reading counts every decision recorded before this one.
+    """
+    sinces = [isoformat(now - span) for span in WINDOWS.values()]
+    windows = dict(zip(WINDOWS, index.windows_in(conn, tenant_id, subject, sinces), strict=True))
+    fresh = []
+    for m in measured:
+        label = m.name.rpartition("_")[2]
+        if m.provider == "ledger:decisions" and label in windows:
+            count, total = windows[label]
+            m = replace(m, value=count if m.name.startswith("velocity_") else total)
+        fresh.append(m)
+    return fresh
 
 
 def values(measurements: list[Measurement]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -42,4 +43,18 @@ class DecisionIndex(Protocol):
 
     def window(self, tenant_id: str, subject: str, since: str, until: str) -> tuple[int, int]:
         """(count, sum of amount_minor) of allowed or flagged decisions in [since, until]."""
+        ...
+
+    def windows_in(
+        self, conn: Any, tenant_id: str, subject: str, sinces: Sequence[str]
+    ) -> list[tuple[int, int]]:
+        """`window` for each of `sinces`, read on `conn` inside the ledger's write
+        transaction, with no upper bound.
+
+        The ledger's writers take turns (one write lock across every process), so this
+        sees every decision committed before this transaction and those recorded earlier
+        in it: the limits' view of "everything decided before me". No upper bound, because
+        a concurrent decision whose clock read a moment later than ours may have committed
+        first, and it counts.
+        """
         ...

@@ -26,9 +26,11 @@ from paygod.decisions.evidence import (
 )
 from paygod.decisions.measurements import (
     ConsentLookup,
+    Measurement,
     amount_problems,
     consent_purposes,
     measure,
+    measure_in,
     nest,
     request_amount,
     values,
@@ -254,107 +256,126 @@ class DecisionService:
             consent=self.consent,
             purposes=consent_purposes(selected),
         )
-        result = evaluate_set(selected, input_doc, values(found))
         decision_id = new_id()
-        measurements = [m.as_dict() for m in found]
-        measurements_digest = "sha256:" + sha256_hex(measurements)
-        explanation = result.as_dict()
-        evidence = build_evidence(
-            subject=subject,
-            input_hash=input_hash,
-            pack_digests=[p.digest for p in selected],
-            context_refs=list(context_doc.get("evidence_refs") or []),
-            measurements_digest=measurements_digest,
-            explanation=explanation,
-        )
-        decision = {
-            "decision_id": decision_id,
-            "tenant_id": tenant_id,
-            "subject": subject,
-            "decided_at": decided_at,
-            "decision": result.verdict.value,
-            "pack": result.deciding.pack,
-            "rule": result.deciding.rule,
-            "reason": result.reason,
-            "packs": [
-                {
-                    "name": r.pack,
-                    "version": r.version,
-                    "digest": r.digest,
-                    "decision": r.verdict.value,
-                    "rule": r.rule,
-                    "reason": r.reason,
-                }
-                for r in result.results
-            ],
-            "input": input_doc,
-            "input_hash": f"sha256:{input_hash}",
-            "context": context_doc,
-            "measurements": measurements,
-            "measurements_digest": measurements_digest,
-            "idempotency_key": idempotency_key,
-            "request_hash": f"sha256:{request_hash}",
-        }
-        if spec is None and self.actions is not None:
-            spec = self._rule_action(selected, result)
-        events = []
-        if spec is not None:
-            decision["action"], perform = self.actions.sealed_action(
-                spec, decision_id, result.verdict.value, tenant_id, trace
+        publications = self._publications(selected, tenant_id)
+        requested_spec = spec
+
+        def sealing(
+            measured: list[Measurement],
+        ) -> tuple[list[EntryDraft], IndexRow, SetResult]:
+            result = evaluate_set(selected, input_doc, values(measured))
+            measurements = [m.as_dict() for m in measured]
+            measurements_digest = "sha256:" + sha256_hex(measurements)
+            explanation = result.as_dict()
+            evidence = build_evidence(
+                subject=subject,
+                input_hash=input_hash,
+                pack_digests=[p.digest for p in selected],
+                context_refs=list(context_doc.get("evidence_refs") or []),
+                measurements_digest=measurements_digest,
+                explanation=explanation,
             )
-            if perform is not None:
-                events.append(perform)
-        event = EventEnvelope(
-            event_type=EVENT_TYPE,
-            aggregate_id=decision_id,
-            aggregate_type="decision",
-            tenant_id=tenant_id,
-            payload={
+            decision = {
                 "decision_id": decision_id,
-                "decision": result.verdict.value,
+                "tenant_id": tenant_id,
                 "subject": subject,
+                "decided_at": decided_at,
+                "decision": result.verdict.value,
                 "pack": result.deciding.pack,
                 "rule": result.deciding.rule,
+                "reason": result.reason,
+                "packs": [
+                    {
+                        "name": r.pack,
+                        "version": r.version,
+                        "digest": r.digest,
+                        "decision": r.verdict.value,
+                        "rule": r.rule,
+                        "reason": r.reason,
+                    }
+                    for r in result.results
+                ],
                 "input": input_doc,
+                "input_hash": f"sha256:{input_hash}",
                 "context": context_doc,
-                "amount_minor": amount,
-            },
-            occurred_at=now,
-            recorded_at=now,
-            correlation_id=idempotency_key,
-            traceparent=tracing.traceparent_of(trace) if trace is not None else None,
-        )
-        drafts = [
-            *self._publications(selected, tenant_id),
-            EntryDraft(
-                MEASUREMENT_KIND,
-                subject,
-                {"decision_id": decision_id, "measurements": measurements},
+                "measurements": measurements,
+                "measurements_digest": measurements_digest,
+                "idempotency_key": idempotency_key,
+                "request_hash": f"sha256:{request_hash}",
+            }
+            action_spec = requested_spec
+            if action_spec is None and self.actions is not None:
+                action_spec = self._rule_action(selected, result)
+            events = []
+            if action_spec is not None:
+                decision["action"], perform = self.actions.sealed_action(
+                    action_spec, decision_id, result.verdict.value, tenant_id, trace
+                )
+                if perform is not None:
+                    events.append(perform)
+            event = EventEnvelope(
+                event_type=EVENT_TYPE,
+                aggregate_id=decision_id,
+                aggregate_type="decision",
                 tenant_id=tenant_id,
-            ),
-            EntryDraft(
-                EVIDENCE_KIND,
+                payload={
+                    "decision_id": decision_id,
+                    "decision": result.verdict.value,
+                    "subject": subject,
+                    "pack": result.deciding.pack,
+                    "rule": result.deciding.rule,
+                    "input": input_doc,
+                    "context": context_doc,
+                    "amount_minor": amount,
+                },
+                occurred_at=now,
+                recorded_at=now,
+                correlation_id=idempotency_key,
+                traceparent=tracing.traceparent_of(trace) if trace is not None else None,
+            )
+            drafts = [
+                *publications,
+                EntryDraft(
+                    MEASUREMENT_KIND,
+                    subject,
+                    {"decision_id": decision_id, "measurements": measurements},
+                    tenant_id=tenant_id,
+                ),
+                EntryDraft(
+                    EVIDENCE_KIND,
+                    subject,
+                    {"decision_id": decision_id, **evidence},
+                    tenant_id=tenant_id,
+                ),
+                EntryDraft(
+                    DECISION_KIND, subject, decision, tenant_id=tenant_id, events=(event, *events)
+                ),
+            ]
+            row = IndexRow(
+                decision_id,
+                tenant_id,
+                idempotency_key,
+                request_hash,
                 subject,
-                {"decision_id": decision_id, **evidence},
-                tenant_id=tenant_id,
-            ),
-            EntryDraft(
-                DECISION_KIND, subject, decision, tenant_id=tenant_id, events=(event, *events)
-            ),
-        ]
-        row = IndexRow(
-            decision_id,
-            tenant_id,
-            idempotency_key,
-            request_hash,
-            subject,
-            result.verdict.value,
-            amount,
-            decided_at,
-            requested_by=requested_by,
-        )
+                result.verdict.value,
+                amount,
+                decided_at,
+                requested_by=requested_by,
+            )
+            return drafts, row, result
+
+        # Evaluated outside the ledger's single writer, where it costs the writer nothing;
+        # measured again inside it, and evaluated again only when a decision committed
+        # meanwhile changed what the limits see (see `measure_in`).
+        sealed_on = sealing(found)
+        chosen = [sealed_on]
 
         def work(conn: Any) -> tuple[None, list[EntryDraft]]:
+            fresh = measure_in(
+                self.index, conn, tenant_id=tenant_id, subject=subject, measured=found, now=now
+            )
+            chosen[0] = sealed_on if fresh == found else sealing(fresh)
+            drafts, row, _result = chosen[0]
             self.index.record(conn, row)
             return None, drafts
 
@@ -372,8 +393,9 @@ class DecisionService:
         finally:
             if seal is not None:
                 seal.end()
+        result = chosen[0][2]
         observations.decided(result.verdict.value, result.deciding.pack)
-        for draft in drafts:
+        for draft in publications:
             if draft.kind == PACK_KIND:
                 self._published.add(str(draft.payload["digest"]))
         sealed = entries[-1]

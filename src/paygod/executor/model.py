@@ -11,12 +11,18 @@ from paygod.kernel.clock import isoformat, parse_instant
 
 @dataclass(frozen=True, slots=True)
 class PanicState:
-    """Whether side effects are frozen, why, by whom and since when."""
+    """Whether side effects are frozen, why, by whom and since when.
+
+    `tenant_id` names the switch: None is the platform-wide switch (every tenant's side
+    effects; only platform admins see or move it), a tenant id that tenant's own switch
+    (its own side effects; its operators see and move it, no other tenant does).
+    """
 
     on: bool
     reason: str | None = None
     actor: str | None = None
     since: datetime | None = None
+    tenant_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -24,20 +30,29 @@ class PanicState:
             "reason": self.reason,
             "actor": self.actor,
             "since": isoformat(self.since) if self.since else None,
+            "tenant_id": self.tenant_id,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PanicState:
         since = data.get("since")
+        tenant = data.get("tenant_id")
         return cls(
             on=bool(data.get("on")),
             reason=data.get("reason"),
             actor=data.get("actor"),
             since=parse_instant(since) if isinstance(since, str) else None,
+            tenant_id=tenant if isinstance(tenant, str) else None,
         )
 
 
 PANIC_OFF = PanicState(on=False)
+
+
+def panic_off(tenant_id: str | None = None) -> PanicState:
+    """A switch never turned on."""
+    return PanicState(on=False, tenant_id=tenant_id)
+
 
 OUTBOX_STATUSES = ("pending", "done", "dead")
 

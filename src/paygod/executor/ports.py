@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -10,13 +10,22 @@ from paygod.executor.model import OutboxMessage, PanicState
 
 
 class PanicSwitch(Protocol):
-    """One global flag that freezes every side effect; decisions keep being made."""
+    """Flags that freeze side effects; decisions keep being made.
 
-    def status(self) -> PanicState: ...
+    One platform-wide switch (`tenant_id=None`) freezes every tenant; one switch per
+    tenant freezes that tenant's side effects only. Workers honour both: the platform's,
+    and the one of each message's tenant.
+    """
 
-    def turn_on(self, reason: str, actor: str) -> PanicState: ...
+    def status(self, tenant_id: str | None = None) -> PanicState: ...
 
-    def turn_off(self, actor: str) -> PanicState: ...
+    def turn_on(self, reason: str, actor: str, tenant_id: str | None = None) -> PanicState: ...
+
+    def turn_off(self, actor: str, tenant_id: str | None = None) -> PanicState: ...
+
+    def frozen_tenants(self) -> frozenset[str]:
+        """The tenants whose own switch is on (the platform switch aside)."""
+        ...
 
 
 class OutboxStore(Protocol):
@@ -36,6 +45,7 @@ class OutboxStore(Protocol):
         limit: int,
         lease_seconds: float,
         event_types: Sequence[str] | None = None,
+        skip_tenants: Collection[str] = (),
     ) -> list[OutboxMessage]: ...
 
     def ack(self, event_id: str, worker_id: str) -> bool: ...

@@ -119,7 +119,8 @@ class Worker:
             self.async_handlers[event_type] = on_loop
 
     def run_once(self) -> WorkReport:
-        """One claim-and-dispatch round. While the panic switch is on, nothing is claimed."""
+        """One claim-and-dispatch round. While the platform's panic switch is on, nothing is
+        claimed; while a tenant's is on, nothing of that tenant is."""
         report = WorkReport()
         if self.panic.status().on:
             report.frozen = True
@@ -130,6 +131,7 @@ class Worker:
             limit=self.batch,
             lease_seconds=self.lease_seconds,
             event_types=self.event_types,
+            skip_tenants=self.panic.frozen_tenants(),
         )
         report.claimed = len(messages)
         # Messages of one aggregate (one payment) run in order; different aggregates may
@@ -200,7 +202,7 @@ class Worker:
     def _group_steps(self, group: list[OutboxMessage], report: WorkReport) -> GroupSteps:
         acks: list[str] = []
         for index, message in enumerate(group):
-            if self.panic.status().on:
+            if self._frozen(message.tenant_id):
                 # Switched on mid-batch: hand the rest back untouched.
                 for rest in group[index:]:
                     self.store.release(
@@ -224,6 +226,10 @@ class Worker:
                     )
                 break
         return acks
+
+    def _frozen(self, tenant_id: str) -> bool:
+        """The platform's switch or the message's own tenant's is on."""
+        return self.panic.status().on or self.panic.status(tenant_id).on
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None or self._loop.is_closed():

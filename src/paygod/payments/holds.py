@@ -20,6 +20,9 @@ from paygod.kernel.errors import PaygodError
 from paygod.payments.model import Payment
 
 CLEARING_PREFIX = "payments-clearing-"
+# The module that owns a payment's hold, its posting and its reversal: accounting refuses
+# anyone else who tries to post, void or reverse them (a user through /v1/transfers).
+MODULE = "payments"
 
 
 def hold_id(payment: Payment) -> str:
@@ -81,6 +84,7 @@ class AccountingHolds:
                     code="payment_hold",
                     flags=TransferFlags(pending=True),
                     metadata={"payment_id": payment.payment_id},
+                    module=MODULE,
                 )
             ],
         )
@@ -109,16 +113,35 @@ class AccountingHolds:
             payment.tenant_id,
             f"{payment.hold_id}.post",
             metadata={"payment_id": payment.payment_id},
+            module=MODULE,
         )
         if result.error is not None:
             raise error_for(result.error)
         return list(drafts)
 
+    def problem(self, conn: Any, payment: Payment) -> str | None:
+        from paygod.accounting import TransferState
+
+        if not payment.hold_id:
+            return "was never placed"
+        hold = self.accounting.get_transfer_in(conn, payment.tenant_id, payment.hold_id)
+        if hold is None:
+            return f"{payment.hold_id} does not exist"
+        if hold.state is not TransferState.PENDING:
+            return f"{hold.id} is {hold.state.value}, no longer pending"
+        if hold.expires_at is not None and self.accounting.clock.now() >= hold.expires_at:
+            return f"{hold.id} expired"
+        if hold.amount < payment.amount or hold.debit_account_id != payment.payer_account:
+            return f"{hold.id} does not cover {payment.amount} from {payment.payer_account}"
+        return None
+
     def _resolve(self, conn: Any, payment: Payment, request: Any) -> list[Any]:
         from paygod.accounting.service import error_for
 
         assert payment.hold_id is not None
-        transfer = request(payment.hold_id, metadata={"payment_id": payment.payment_id})
+        transfer = request(
+            payment.hold_id, metadata={"payment_id": payment.payment_id}, module=MODULE
+        )
         (result,), drafts = self.accounting.create_transfers_in(conn, payment.tenant_id, [transfer])
         if result.error is not None:
             raise error_for(result.error)
@@ -142,3 +165,6 @@ class NoHolds:
 
     def reverse(self, conn: Any, payment: Payment) -> list[Any]:
         return []
+
+    def problem(self, conn: Any, payment: Payment) -> str | None:
+        return None

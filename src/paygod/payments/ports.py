@@ -76,6 +76,12 @@ class Holds(Protocol):
 
     def reverse(self, conn: Any, payment: Payment) -> list[Any]: ...
 
+    def problem(self, conn: Any, payment: Payment) -> str | None:
+        """Why the payment's hold no longer covers it (gone, voided, posted, expired, smaller
+        than the payment), read in transaction `conn`; None while it does. Checked before
+        every send: money leaves only against a hold that still holds it."""
+        ...
+
 
 class PayeeVault(Protocol):
     """Where raw payee details live (personal data), outside the ledger.

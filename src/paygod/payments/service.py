@@ -60,7 +60,13 @@ from paygod.payments.model import (
 )
 from paygod.payments.ports import Holds, PayeeVault, PaymentDecider, RailConnector
 from paygod.payments.router import Quote, RailRouter, require_selection, validate_preference
-from paygod.payments.signing import ReplayGuard, SeenSignatures, WebhookRejected, verify
+from paygod.payments.signing import (
+    ReplayGuard,
+    SeenSignatures,
+    WebhookRefusals,
+    WebhookRejected,
+    verify,
+)
 
 DISPATCH_EVENT = "payment.dispatch"
 PAYMENT_NAMESPACE = uuid.UUID("5b0f5f3e-4f57-4c61-9b1a-7061796d656e")
@@ -180,6 +186,7 @@ class PaymentService:
         self.webhook_secret = webhook_secret
         self.webhook_tolerance = webhook_tolerance
         self.replay_guard: SeenSignatures = replay_guard or ReplayGuard()
+        self.refusals = WebhookRefusals()
         self._locks: weakref.WeakValueDictionary[str, PaymentLock] = weakref.WeakValueDictionary()
         self._locks_guard = threading.Lock()
         self.on_queued: Callable[[], None] | None = None  # wakes an in-process worker
@@ -567,7 +574,9 @@ class PaymentService:
                 attempted_rails=(*payment.attempted_rails, rail),
             )
             evidence = {"rail": rail, "earlier_failures": list(failures)}
-            payment = yield from self._record(_fixed([(intent, "dispatching", evidence, [])]))
+            payment = yield from self._record(self._intent(payment, intent, evidence))
+            if payment.status is PaymentStatus.FAILED:
+                return  # its hold no longer holds the money: nothing is sent
             instruction = PaymentInstruction(
                 payment_id=payment.payment_id,
                 rail=rail,
@@ -596,6 +605,25 @@ class PaymentService:
             yield from self._accepted(payment, receipt)
             return
         raise RailUnavailable("no rail took the payment: " + "; ".join(failures))
+
+    def _intent(self, payment: Payment, intent: Payment, evidence: dict[str, Any]) -> Plan:
+        """Record the intent to send, after checking in the same transaction that the hold
+        still holds the money; if it does not (voided, posted, expired: by anyone), the
+        payment fails closed instead and no rail is called."""
+
+        def plan(conn: Any) -> tuple[list[Step], list[Any]]:
+            problem = self.holds.problem(conn, payment)
+            if problem is None:
+                return [(intent, "dispatching", evidence, [])], []
+            failed = self._next(
+                payment,
+                PaymentStatus.FAILED,
+                failure_reason=f"hold {problem}; the payment was not sent",
+            )
+            event = self._event(failed, "payment.failed", {"reason": failed.failure_reason})
+            return [(failed, "failed", {"hold_problem": problem}, [event])], []
+
+        return plan
 
     @staticmethod
     def _allowed(payment: Payment) -> bool:
@@ -723,8 +751,18 @@ class PaymentService:
         return self._write(plan)
 
     def receive_webhook(self, rail: str, header: str | None, body: bytes) -> Payment | None:
-        """An inbound settlement webhook: verified, or refused AND recorded in the ledger."""
+        """An inbound settlement webhook: verified, or refused and counted (never recorded).
+
+        In this order, nothing read before it is trusted: the rail is one configured here
+        (else 404), the signature verifies (else 401), and only then is the body parsed and
+        anything recorded. A refusal adds to `refusals` (by rail and reason) and writes
+        nothing: the route needs no credential, so whatever it would record is the
+        sender's choice."""
+        if rail not in self.connectors:
+            self.refusals.add("unknown", "unknown_rail")
+            raise NotFound("no such rail", code="unknown-rail")
         if self.webhook_secret is None:
+            self.refusals.add(rail, "no_secret")
             raise Unauthorized("no webhook secret is configured", code="webhook-rejected")
         try:
             verify(
@@ -736,18 +774,13 @@ class PaymentService:
                 guard=self.replay_guard,
             )
         except WebhookRejected as exc:
-            self.ledger.append(
-                EntryDraft(
-                    kind="webhook.rejected",
-                    subject=f"webhook:{rail}",
-                    payload={
-                        "rail": rail,
-                        "reason": exc.reason,
-                        "detail": exc.detail,
-                        "body_digest": "sha256:" + hashlib.sha256(body).hexdigest(),
-                        "signature_header": header,
-                    },
-                )
+            self.refusals.add(rail, exc.reason)
+            log.info(
+                "webhook_refused",
+                rail=rail,
+                reason=exc.reason,
+                body_digest="sha256:" + hashlib.sha256(body).hexdigest(),
+                header_length=len(header or ""),
             )
             raise Unauthorized(
                 f"settlement webhook refused: {exc.detail}", code=f"webhook-{exc.reason}"

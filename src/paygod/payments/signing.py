@@ -17,10 +17,13 @@ from typing import Any, Protocol
 
 SIGNATURE_HEADER = "Paygod-Signature"
 DEFAULT_TOLERANCE = 300
+# `t=<10 digits>` and a few `v1=<64 hex>` (a partner rotating secrets sends two or three)
+# fit many times over; a longer header is refused before it is parsed.
+MAX_HEADER_LENGTH = 512
 
 
 class WebhookRejected(Exception):
-    """`reason`: malformed | bad_signature | stale | replayed."""
+    """`reason`: malformed | oversized | bad_signature | stale | replayed."""
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
@@ -47,6 +50,10 @@ class ParsedSignature:
 def parse_header(header: str | None) -> ParsedSignature:
     if not header:
         raise WebhookRejected("malformed", f"missing {SIGNATURE_HEADER} header")
+    if len(header) > MAX_HEADER_LENGTH:
+        raise WebhookRejected(
+            "oversized", f"{SIGNATURE_HEADER} is longer than {MAX_HEADER_LENGTH} characters"
+        )
     timestamp: int | None = None
     sigs: list[str] = []
     for part in header.split(","):
@@ -62,6 +69,26 @@ def parse_header(header: str | None) -> ParsedSignature:
     if timestamp is None or not sigs:
         raise WebhookRejected("malformed", "header needs t= and at least one v1=")
     return ParsedSignature(timestamp, tuple(sigs))
+
+
+class WebhookRefusals:
+    """Refused deliveries counted by (rail, reason): exported as the Prometheus counter
+    `paygod_webhook_refused_total`. Counted, never sealed: the route is unauthenticated, so
+    anything it records is attacker-shaped, and a ledger entry per refusal let anyone grow
+    the permanent ledger at will. Rails are the configured ones (or `unknown`), so the
+    labels stay few whatever the path says."""
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+
+    def add(self, rail: str, reason: str) -> None:
+        with self._lock:
+            self._counts[(rail, reason)] = self._counts.get((rail, reason), 0) + 1
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        with self._lock:
+            return dict(self._counts)
 
 
 class SeenSignatures(Protocol):

@@ -1,12 +1,12 @@
-"""Inbound settlement webhooks: verified ones settle; tampered, replayed, stale are refused
-AND recorded in the ledger."""
+"""Inbound settlement webhooks: verified ones settle; tampered, replayed, stale, oversized
+and unknown-rail deliveries are refused and counted, and record nothing (D8)."""
 
 from __future__ import annotations
 
 import orjson
 import pytest
 
-from paygod.kernel.errors import Conflict, InvalidInput, Unauthorized
+from paygod.kernel.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from paygod.payments.model import PaymentStatus
 from paygod.payments.signing import sign
 from tests.unit.payments.support import SECRET, world
@@ -25,6 +25,10 @@ def rejected_entries(w) -> list[dict]:  # type: ignore[no-untyped-def]
     return [e.payload for e in w.ledger.entries(limit=1000) if e.kind == "webhook.rejected"]
 
 
+def refused(w) -> dict[tuple[str, str], int]:  # type: ignore[no-untyped-def]
+    return dict(w.payments.refusals.counts())
+
+
 def test_signed_webhook_settles() -> None:
     w, payment = dispatched_payment()
     body = orjson.dumps({"idempotency_key": payment.payment_id, "status": "settled"})
@@ -34,7 +38,7 @@ def test_signed_webhook_settles() -> None:
 
 
 @pytest.mark.parametrize("attack", ["tampered", "stale", "unsigned", "wrong-secret"])
-def test_bad_webhooks_are_refused_and_recorded(attack: str) -> None:
+def test_bad_webhooks_are_refused_counted_and_not_recorded(attack: str) -> None:
     w, payment = dispatched_payment()
     body = orjson.dumps({"idempotency_key": payment.payment_id, "status": "settled"})
     now = int(w.clock.now().timestamp())
@@ -47,16 +51,16 @@ def test_bad_webhooks_are_refused_and_recorded(attack: str) -> None:
         header = None
     else:
         header = sign(b"guess", body, timestamp=now)
+    size = w.ledger.size
     with pytest.raises(Unauthorized):
         w.payments.receive_webhook("ach", header, body)
     assert w.payments.get(payment.payment_id).status is PaymentStatus.DISPATCHED
-    [record] = rejected_entries(w)
+    assert w.ledger.size == size and rejected_entries(w) == []
     expected = {"tampered": "bad_signature", "stale": "stale", "unsigned": "malformed"}
-    assert record["reason"] == expected.get(attack, "bad_signature")
-    assert record["body_digest"].startswith("sha256:")
+    assert refused(w) == {("ach", expected.get(attack, "bad_signature")): 1}
 
 
-def test_replayed_webhook_is_refused_and_recorded() -> None:
+def test_replayed_webhook_is_refused_and_counted() -> None:
     w, payment = dispatched_payment()
     body = orjson.dumps({"idempotency_key": payment.payment_id, "status": "settled"})
     header = sign(SECRET, body, timestamp=int(w.clock.now().timestamp()))
@@ -64,7 +68,38 @@ def test_replayed_webhook_is_refused_and_recorded() -> None:
     with pytest.raises(Unauthorized) as info:
         w.payments.receive_webhook("ach", header, body)
     assert info.value.instance_code == "webhook-replayed"
-    assert [r["reason"] for r in rejected_entries(w)] == ["replayed"]
+    assert rejected_entries(w) == []
+    assert refused(w) == {("ach", "replayed"): 1}
+
+
+@pytest.mark.parametrize(
+    "rail", ["bogus", "\u202ex\nrail", "ACH", "ach ", "wire" * 100, "", "../ach"]
+)
+def test_a_rail_not_configured_is_404_before_anything_is_read_or_recorded(rail: str) -> None:
+    w, payment = dispatched_payment()
+    body = orjson.dumps({"idempotency_key": payment.payment_id, "status": "settled"})
+    # Even a correctly signed notice: the path's rail is not covered by the signature.
+    header = sign(SECRET, body, timestamp=int(w.clock.now().timestamp()))
+    size = w.ledger.size
+    with pytest.raises(NotFound):
+        w.payments.receive_webhook(rail, header, body)
+    assert w.ledger.size == size
+    assert refused(w) == {("unknown", "unknown_rail"): 1}  # the path's text is no label
+    assert w.payments.get(payment.payment_id).status is PaymentStatus.DISPATCHED
+
+
+@pytest.mark.parametrize("size", [513, 60_000])
+def test_an_oversized_signature_header_is_refused_unparsed(size: int) -> None:
+    w, payment = dispatched_payment()
+    body = orjson.dumps({"idempotency_key": payment.payment_id, "status": "settled"})
+    good = sign(SECRET, body, timestamp=int(w.clock.now().timestamp()))
+    header = good + "," + "v1=" + "A" * (size - len(good) - 4)
+    assert len(header) == size
+    with pytest.raises(Unauthorized) as info:
+        w.payments.receive_webhook("ach", header, body)
+    assert info.value.instance_code == "webhook-oversized"
+    assert refused(w) == {("ach", "oversized"): 1}
+    assert rejected_entries(w) == []
 
 
 def notify(w, payment, status: str, n: int = 0):  # type: ignore[no-untyped-def]

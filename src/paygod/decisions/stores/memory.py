@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -49,3 +50,15 @@ class MemoryDecisionIndex:
                 count += 1
                 total += max(row.amount_minor or 0, 0)  # see SqlDecisionIndex.window
         return count, total
+
+    def windows_in(
+        self, conn: Any, tenant_id: str, subject: str, sinces: Sequence[str]
+    ) -> list[tuple[int, int]]:
+        # The memory ledger's single writer thread runs every work function in turn.
+        with self._lock:
+            rows = [self._rows[i] for i in self._by_subject.get((tenant_id, subject), ())]
+        found = []
+        for since in sinces:
+            counted = [r for r in rows if r.verdict in COUNTED and r.decided_at >= since]
+            found.append((len(counted), sum(max(r.amount_minor or 0, 0) for r in counted)))
+        return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from paygod.decisions.ports import DuplicateKey, IndexRow
@@ -113,3 +114,26 @@ class SqlDecisionIndex:
         )
         count, total = found[0]
         return int(count), int(total)
+
+    def windows_in(
+        self, conn: Any, tenant_id: str, subject: str, sinces: Sequence[str]
+    ) -> list[tuple[int, int]]:
+        if not sinces:
+            return []
+        # One statement for every window: it runs in the ledger's single writer, once per
+        # decision, so it costs one index range scan rather than one per window.
+        columns = ", ".join(
+            "COALESCE(SUM(CASE WHEN decided_at >= ? THEN 1 ELSE 0 END), 0), "
+            "COALESCE(SUM(CASE WHEN decided_at >= ? AND amount_minor > 0 "
+            "THEN amount_minor ELSE 0 END), 0)"
+            for _ in sinces
+        )
+        sql = self._sql(
+            f"SELECT {columns} FROM decision_index WHERE tenant_id = ? AND subject = ?"
+            " AND decided_at >= ? AND verdict IN ('allow', 'flag')"
+        )
+        params = [s for since in sinces for s in (since, since)]
+        params += [tenant_id, subject, min(sinces)]
+        row = conn.execute(sql, tuple(params)).fetchone()
+        values = [int(v) for v in row] if row is not None else [0] * (2 * len(sinces))
+        return [(values[2 * i], values[2 * i + 1]) for i in range(len(sinces))]

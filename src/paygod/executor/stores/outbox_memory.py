@@ -8,7 +8,7 @@ into rows the first time the store looks.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -106,6 +106,7 @@ class MemoryOutboxStore:
         limit: int,
         lease_seconds: float,
         event_types: Sequence[str] | None = None,
+        skip_tenants: Collection[str] = (),
     ) -> list[OutboxMessage]:
         stamp = isoformat(now)
         until = isoformat(now + timedelta(seconds=lease_seconds))
@@ -118,6 +119,7 @@ class MemoryOutboxStore:
                 and r["available_at"] <= stamp
                 and (r["claimed_until"] is None or r["claimed_until"] < stamp)
                 and (not event_types or r["event_type"] in event_types)
+                and r["tenant_id"] not in skip_tenants
             ]
             ready.sort(key=lambda r: (r["available_at"], r["entry_seq"] or 0))
             claimed = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -54,6 +54,13 @@ def _types_clause(event_types: Sequence[str] | None, p: str) -> tuple[str, list[
     if not event_types:
         return "", []
     return f" AND event_type IN ({', '.join(p for _ in event_types)})", list(event_types)
+
+
+def _skip_clause(tenants: Collection[str], p: str) -> tuple[str, list[str]]:
+    """Leave out the messages of tenants whose panic switch is on."""
+    if not tenants:
+        return "", []
+    return f" AND tenant_id NOT IN ({', '.join(p for _ in tenants)})", sorted(tenants)
 
 
 class _SqlOutbox(ABC):
@@ -173,13 +180,16 @@ class SqliteOutboxStore(_SqlOutbox):
         limit: int,
         lease_seconds: float,
         event_types: Sequence[str] | None = None,
+        skip_tenants: Collection[str] = (),
     ) -> list[OutboxMessage]:
         stamp = isoformat(now)
         until = isoformat(now + timedelta(seconds=lease_seconds))
         types_sql, types = _types_clause(event_types, "?")
+        tenants_sql, tenants = _skip_clause(skip_tenants, "?")
+        types = [*types, *tenants]
         claimable = (
             "FROM outbox WHERE status = 'pending' AND available_at <= ? "
-            f"AND (claimed_until IS NULL OR claimed_until < ?){types_sql} "
+            f"AND (claimed_until IS NULL OR claimed_until < ?){types_sql}{tenants_sql} "
         )
         conn = self.db.connection()
         # Look before taking SQLite's one write lock: an idle worker polls many times a
@@ -247,18 +257,20 @@ class PostgresOutboxStore(_SqlOutbox):
         limit: int,
         lease_seconds: float,
         event_types: Sequence[str] | None = None,
+        skip_tenants: Collection[str] = (),
     ) -> list[OutboxMessage]:
         stamp = isoformat(now)
         until = isoformat(now + timedelta(seconds=lease_seconds))
         types_sql, types = _types_clause(event_types, "%s")
+        tenants_sql, tenants = _skip_clause(skip_tenants, "%s")
         sql = (
             "UPDATE outbox SET claimed_by = %s, claimed_until = %s, attempts = attempts + 1 "
             "WHERE event_id IN (SELECT event_id FROM outbox WHERE status = 'pending' "
             "AND available_at <= %s AND (claimed_until IS NULL OR claimed_until < %s)"
-            f"{types_sql} ORDER BY available_at, entry_seq LIMIT %s FOR UPDATE SKIP LOCKED) "
-            f"RETURNING {COLUMNS}"
+            f"{types_sql}{tenants_sql} ORDER BY available_at, entry_seq LIMIT %s "
+            f"FOR UPDATE SKIP LOCKED) RETURNING {COLUMNS}"
         )
-        rows = self._execute(sql, (worker_id, until, stamp, stamp, *types, limit))
+        rows = self._execute(sql, (worker_id, until, stamp, stamp, *types, *tenants, limit))
         messages = [row_to_message(r) for r in rows]
         return sorted(messages, key=lambda m: (m.available_at, m.entry_seq or 0))
 
