@@ -349,6 +349,90 @@ def packs_verify(
         )
 
 
+def _governance() -> Any:
+    from paygod.kernel.bootstrap import build_kernel
+
+    return build_kernel().governance
+
+
+_ACTOR = "cli:local-operator"
+
+
+@packs_app.command("propose")
+def packs_propose(
+    directory: Annotated[Path, typer.Argument(help="The new version of an active pack.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Register a challenger version (draft) of an active pack; sealed."""
+    _emit_promotion(_governance().propose(directory, actor=_ACTOR), as_json)
+
+
+@packs_app.command("promote")
+def packs_promote(
+    name: Annotated[str, typer.Argument(help="The pack's name.")],
+    to: Annotated[str, typer.Option("--to", help="shadow | canary | active | retired")],
+    percent: Annotated[
+        float | None, typer.Option(help="Canary share of subjects, 0-100 (canary only).")
+    ] = None,
+    gate: Annotated[str, typer.Option(help="Gate test before canary: bayes | z.")] = "bayes",
+    minimum_sample: Annotated[int, typer.Option(help="Reviewed outcomes needed.")] = 200,
+    as_json: JsonFlag = False,
+) -> None:
+    """Move the challenger one stage on (canary needs the gate to pass on reviewed outcomes)."""
+    from paygod.governance.model import Stage
+
+    try:
+        stage = Stage(to)
+    except ValueError:
+        raise InvalidInput(f"--to must be one of {', '.join(s.value for s in Stage)}") from None
+    if stage is Stage.CANARY and percent is not None and not 0 < percent <= 100:
+        raise InvalidInput("--percent must be within 0-100 (exclusive of 0)")
+    result = _governance().promote(
+        name, stage, actor=_ACTOR, percent=percent, gate=gate, minimum_sample=minimum_sample
+    )
+    _emit_promotion(result, as_json)
+
+
+@packs_app.command("rollback")
+def packs_rollback(
+    name: Annotated[str, typer.Argument(help="The pack's name.")],
+    reason: Annotated[str, typer.Option(help="Why (sealed with the rollback).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Back to the champion in one step: the challenger is retired."""
+    _emit_promotion(_governance().rollback(name, actor=_ACTOR, reason=reason), as_json)
+
+
+@packs_app.command("status")
+def packs_status(
+    name: Annotated[str | None, typer.Argument(help="One pack (default: all).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Champion and challenger of each pack, with the shadow and canary statistics."""
+    rows = _governance().status(name)
+    if as_json:
+        emit_json({"packs": rows})
+        return
+    for row in rows:
+        _emit_promotion(row, False)
+
+
+def _emit_promotion(row: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(row)
+        return
+    champion = row.get("champion") or {}
+    challenger = row.get("challenger")
+    line = f"{row['pack']}: champion {champion.get('version', '-')}"
+    if challenger:
+        shadow = challenger["shadow"]
+        line += (
+            f"; challenger {challenger['version']} in {challenger['stage']}"
+            f" (canary {challenger['canary_percent']}%, agreement {shadow['agreement_rate']})"
+        )
+    console.print(line)
+
+
 def canonical_text(document: Any) -> str:
     import json
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from paygod.decisions.model import Pack, SetResult
 
 
 @dataclass(frozen=True)
@@ -58,3 +60,26 @@ class DecisionIndex(Protocol):
         first, and it counts.
         """
         ...
+
+
+class PolicyRouter(Protocol):
+    """Policy governance as the decision service sees it (paygod.governance implements it):
+    which packs decide for this subject, what the shadowed challengers say, and the record
+    of each decision for the promotion and rollback statistics."""
+
+    def route(
+        self, tenant_id: str, subject: str, packs: Sequence[Pack]
+    ) -> tuple[list[Pack], list[Pack]]: ...
+
+    def shadow(
+        self, shadows: Sequence[Pack], input_doc: Mapping[str, Any], measures: Mapping[str, Any]
+    ) -> list[dict[str, Any]]: ...
+
+    def record(
+        self,
+        decision_id: str,
+        deciding: Sequence[Pack],
+        result: SetResult,
+        shadowed: Sequence[Mapping[str, Any]],
+        elapsed_ms: float,
+    ) -> None: ...

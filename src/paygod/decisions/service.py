@@ -37,7 +37,7 @@ from paygod.decisions.measurements import (
 )
 from paygod.decisions.model import Pack, SetResult
 from paygod.decisions.packs import PackInvalid, PackRepository, compile_pack, validate_input
-from paygod.decisions.ports import DecisionIndex, DuplicateKey, IndexRow
+from paygod.decisions.ports import DecisionIndex, DuplicateKey, IndexRow, PolicyRouter
 from paygod.kernel import observations, tracing
 from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -94,6 +94,8 @@ class DecisionService:
         # (paygod.actions.ActionService) and the consent registry's check.
         self.actions: Any = None
         self.consent: ConsentLookup | None = None
+        # The policy governance hooks (paygod.governance.GovernanceService), when wired.
+        self.policy: PolicyRouter | None = None
 
     # -- choosing and checking ---------------------------------------------------------
 
@@ -239,6 +241,10 @@ class DecisionService:
                 return self._repeat(existing, request_hash, owner)
         selected = self.select_packs(packs, input)
         self.check_request(subject, context, input, selected)
+        shadows: list[Pack] = []
+        if self.policy is not None:  # a canary subject is decided by the challenger
+            selected, shadows = self.policy.route(tenant_id, subject, selected)
+        started = time.perf_counter()
         input_doc: dict[str, Any] = dict(input)
         context_doc: dict[str, Any] = dict(context)
         amount = request_amount(input_doc, context_doc)
@@ -264,6 +270,11 @@ class DecisionService:
             measured: list[Measurement],
         ) -> tuple[list[EntryDraft], IndexRow, SetResult]:
             result = evaluate_set(selected, input_doc, values(measured))
+            shadowed = (
+                self.policy.shadow(shadows, input_doc, values(measured))
+                if self.policy is not None and shadows
+                else []
+            )
             measurements = [m.as_dict() for m in measured]
             measurements_digest = "sha256:" + sha256_hex(measurements)
             explanation = result.as_dict()
@@ -303,6 +314,8 @@ class DecisionService:
                 "idempotency_key": idempotency_key,
                 "request_hash": f"sha256:{request_hash}",
             }
+            if shadowed:  # challengers evaluated beside the packs, never deciding
+                decision["shadow"] = shadowed
             action_spec = requested_spec
             if action_spec is None and self.actions is not None:
                 action_spec = self._rule_action(selected, result)
@@ -395,6 +408,14 @@ class DecisionService:
                 seal.end()
         result = chosen[0][2]
         observations.decided(result.verdict.value, result.deciding.pack)
+        if self.policy is not None:
+            self.policy.record(
+                decision_id,
+                selected,
+                result,
+                chosen[0][0][-1].payload.get("shadow", []),
+                (time.perf_counter() - started) * 1000,
+            )
         for draft in publications:
             if draft.kind == PACK_KIND:
                 self._published.add(str(draft.payload["digest"]))

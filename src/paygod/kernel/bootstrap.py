@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from paygod.credit.service import CreditService
     from paygod.decisions.service import DecisionService
     from paygod.executor import PanicService, Worker
+    from paygod.governance.service import GovernanceService
     from paygod.identity.service import IdentityService
     from paygod.ledger import LedgerService
     from paygod.payments.service import PaymentService
@@ -67,6 +68,7 @@ class Kernel:
     payments: PaymentService = field(default=None)  # type: ignore[assignment]
     lending: CreditService = field(default=None)  # type: ignore[assignment]
     actions: ActionService = field(default=None)  # type: ignore[assignment]
+    governance: GovernanceService = field(default=None)  # type: ignore[assignment]
     housekeeping: Housekeeping = field(default_factory=lambda: Housekeeping([]))
 
     @property
@@ -141,6 +143,13 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
     wire_actions(kernel)
     # A pack reading `measure.consent.<purpose>` gets the consent records' answer now.
     kernel.decisions.consent = kernel.identity.consent.check
+    from paygod.governance.service import GovernanceService
+
+    # Challengers in shadow or canary ride on every decision (governance/service.py).
+    kernel.governance = GovernanceService(
+        kernel.ledger, kernel.decisions.packs, clock, settings.home
+    )
+    kernel.decisions.policy = kernel.governance
     from paygod.kernel import tracing
 
     tracing.configure(settings.otel_endpoint)
