@@ -403,6 +403,34 @@ def packs_rollback(
     _emit_promotion(_governance().rollback(name, actor=_ACTOR, reason=reason), as_json)
 
 
+@packs_app.command("outcome")
+def packs_outcome(
+    name: Annotated[str, typer.Argument(help="The pack's name.")],
+    decision: Annotated[str, typer.Option("--decision", help="A shadowed decision's id.")],
+    correct: Annotated[str, typer.Option(help="The verdict that was right: allow|flag|deny.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """A reviewed outcome for the promotion gate: both sides' verdicts are read from the
+    sealed decision, never taken from the command line."""
+    from paygod.kernel.bootstrap import build_kernel
+
+    kernel = build_kernel()
+    sealed = kernel.decisions.get(decision)
+    champion = next((p for p in sealed.get("packs", []) if p["name"] == name), None)
+    shadow = next((p for p in sealed.get("shadow", []) if p["pack"] == name), None)
+    if champion is None or shadow is None:
+        raise InvalidInput(f"decision {decision} was not shadowed for pack {name!r}")
+    result = kernel.governance.record_outcome(
+        name,
+        decision_id=decision,
+        champion=champion["decision"],
+        challenger=shadow["decision"],
+        correct=correct,
+        actor=_ACTOR,
+    )
+    _emit_promotion(result, as_json)
+
+
 @packs_app.command("status")
 def packs_status(
     name: Annotated[str | None, typer.Argument(help="One pack (default: all).")] = None,

@@ -186,3 +186,34 @@ def test_a_restarted_kernel_reads_the_stage_back(
         assert second.ledger.get(d["ledger"]["seq"]).payload["shadow"][0]["version"] == "1.1.0"
     finally:
         second.close()
+
+
+def test_cli_outcome_reads_both_verdicts_from_the_sealed_decision(
+    kernel: Kernel, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from paygod.cli.main import app
+
+    kernel.governance.propose(
+        challenger_dir(tmp_path, ("amount_minor > 500000)", "amount_minor > 100000)")), actor="a"
+    )
+    kernel.governance.promote(PACK, Stage.SHADOW, actor="a")
+    d = decide(kernel, "urn:paygod:agent:o", 200_000)
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        ["packs", "outcome", PACK, "--decision", d["decision_id"], "--correct", "deny", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    kernel.governance.refresh()
+    outcome = [e for e in kernel.governance.history(PACK) if e["kind"] == "policy.outcome"][-1]
+    assert (outcome["champion"], outcome["challenger"], outcome["correct"]) == (
+        "allow",
+        "deny",
+        "deny",
+    )
+    bad = runner.invoke(
+        app, ["packs", "outcome", PACK, "--decision", d["decision_id"], "--correct", "maybe"]
+    )
+    assert bad.exception is not None and "correct must be one of" in str(bad.exception)
