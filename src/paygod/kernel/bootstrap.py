@@ -20,6 +20,7 @@ from paygod.kernel.settings import Settings, load_settings
 if TYPE_CHECKING:
     from paygod.accounting import AccountingService
     from paygod.accounting.credits import CreditsService
+    from paygod.compliance.wiring import Compliance
     from paygod.decisions.service import DecisionService
     from paygod.executor import PanicService, Worker
     from paygod.identity.service import IdentityService
@@ -62,6 +63,7 @@ class Kernel:
     panic: PanicService = field(default=None)  # type: ignore[assignment]
     executor: Worker = field(default=None)  # type: ignore[assignment]
     payments: PaymentService = field(default=None)  # type: ignore[assignment]
+    compliance: Compliance = field(default=None)  # type: ignore[assignment]
     housekeeping: Housekeeping = field(default_factory=lambda: Housekeeping([]))
 
     @property
@@ -118,6 +120,9 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
     from paygod.identity.wiring import identity_from_settings
 
     kernel.identity = identity_from_settings(settings, db, clock, kernel)
+    from paygod.compliance.wiring import build_compliance  # before payments: screens payees
+
+    kernel.compliance = build_compliance(settings, db, clock, kernel.ledger)
     from paygod.payments.wiring import wire_payments  # last: needs ledger, accounting, decisions
 
     wire_payments(kernel)

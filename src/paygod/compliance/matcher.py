@@ -1,0 +1,199 @@
+"""Fuzzy name matching against list entries, with a blocking index.
+
+Every name variant of every entry is tokenised once (names.py). The index maps blocking
+keys (each token's consonant skeleton and its first three letters) to the variants that
+hold them; a query scores only the variants that share its rarest keys, so screening
+costs the same whether the lists hold a thousand names or a hundred thousand.
+
+A variant's name score is the best of
+- a token alignment: each query token against its best partner (Jaro-Winkler, an equal
+  skeleton counts 0.92, an initial against a word starting with it 0.9), weighted 0.6 for
+  the query's tokens and 0.4 for the variant's, where a variant token left unmatched
+  counts 0.35 once the query has two or more tokens (a missing middle name or
+  patronymic costs less than a different person), and
+- rapidfuzz's token_sort_ratio over the normalised strings (word order, joined or split
+  words such as `binladen`).
+Date of birth and nationality then move the score: a matching year lifts it, a year more
+than one apart lowers it by 0.15; a matching nationality lifts it, a different one
+lowers it by 0.1 (only where the entry publishes them).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import JaroWinkler
+
+from paygod.compliance.model import Hit, ListEntry, ScreeningQuery
+from paygod.compliance.names import normalized, skeleton, tokens
+
+MAX_CANDIDATES = 64
+COMMON_KEY_SHARE = 0.02  # a key on more than 2% of variants is too common to block on alone
+FLOOR = 0.5  # below this a candidate is not worth keeping, even as evidence
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    entry: int  # position in the index's entries
+    name: str
+    tokens: tuple[str, ...]
+    skeletons: tuple[str, ...]
+    text: str
+
+
+def keys_of(words: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for word in words:
+        if len(word) >= 2:
+            found.add("s:" + skeleton(word))
+            found.add("p:" + word[:3])
+    return found
+
+
+def token_similarity(a: str, b: str, sa: str, sb: str) -> float:
+    if a == b:
+        return 1.0
+    if len(a) == 1 or len(b) == 1:
+        return 0.9 if a[0] == b[0] else 0.0
+    similarity = JaroWinkler.normalized_similarity(a, b)
+    if sa == sb and len(sa) >= 2:
+        similarity = max(similarity, 0.92)
+    return similarity
+
+
+def alignment(q: Variant, v: Variant) -> float:
+    """One-to-one greedy alignment of tokens, best pairs first."""
+    pairs = sorted(
+        (
+            (token_similarity(a, b, sa, sb), i, j)
+            for i, (a, sa) in enumerate(zip(q.tokens, q.skeletons, strict=True))
+            for j, (b, sb) in enumerate(zip(v.tokens, v.skeletons, strict=True))
+        ),
+        reverse=True,
+    )
+    used_q: dict[int, float] = {}
+    used_v: dict[int, float] = {}
+    for similarity, i, j in pairs:
+        if similarity < 0.7 or i in used_q or j in used_v:
+            continue
+        used_q[i] = used_v[j] = similarity
+    forward = sum(used_q.values()) / len(q.tokens)
+    spare = 0.35 if len(q.tokens) >= 2 and len(used_q) >= 2 else 0.0
+    backward = sum(used_v.get(j, spare) for j in range(len(v.tokens))) / len(v.tokens)
+    return 0.6 * forward + 0.4 * backward
+
+
+def name_score(q: Variant, v: Variant) -> float:
+    sorted_ratio = fuzz.token_sort_ratio(q.text, v.text) / 100.0
+    return max(alignment(q, v), sorted_ratio)
+
+
+def adjust(score: float, query: ScreeningQuery, entry: ListEntry) -> tuple[float, list[str]]:
+    reasons: list[str] = []
+    if query.dob and entry.dobs:
+        year = int(query.dob[:4])
+        years = {int(d[:4]) for d in entry.dobs}
+        if any(d.startswith(query.dob) or query.dob.startswith(d) for d in entry.dobs):
+            score += 0.05 if len(query.dob) < 10 else 0.08
+            reasons.append("dob matches")
+        elif year in years:
+            score += 0.03
+            reasons.append("birth year matches")
+        elif min(abs(year - y) for y in years) > 1:
+            score -= 0.15
+            reasons.append("dob differs")
+    if query.country and entry.countries:
+        if query.country in entry.countries:
+            score += 0.04
+            reasons.append("nationality matches")
+        else:
+            score -= 0.10
+            reasons.append("nationality differs")
+    return max(0.0, min(1.0, score)), reasons
+
+
+class ScreeningIndex:
+    """The entries of the active snapshots, indexed for screening. Immutable once built."""
+
+    def __init__(self, entries: Iterable[ListEntry]) -> None:
+        self.entries: list[ListEntry] = list(entries)
+        self.variants: list[Variant] = []
+        self.postings: dict[str, list[int]] = {}
+        for position, entry in enumerate(self.entries):
+            seen: set[str] = set()
+            for name in entry.names:
+                words = tokens(name)
+                text = " ".join(words)
+                if not words or text in seen:
+                    continue
+                seen.add(text)
+                vid = len(self.variants)
+                self.variants.append(
+                    Variant(position, name, words, tuple(skeleton(w) for w in words), text)
+                )
+                for key in keys_of(words):
+                    self.postings.setdefault(key, []).append(vid)
+        self._common = max(50, int(len(self.variants) * COMMON_KEY_SHARE))
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def candidates(self, query: Variant) -> list[int]:
+        postings = [self.postings.get(k, ()) for k in keys_of(query.tokens)]
+        postings = [p for p in postings if p]
+        if not postings:
+            return []
+        rare = [p for p in postings if len(p) <= self._common]
+        # Only common keys (`mohammed`, `al`): block on the rarest of them, capped.
+        chosen = rare or [min(postings, key=len)]
+        votes: dict[int, float] = {}
+        for posting in chosen:
+            weight = 1.0 / len(posting)
+            for vid in posting:
+                votes[vid] = votes.get(vid, 0.0) + weight
+        if len(votes) <= MAX_CANDIDATES * 4:
+            return list(votes)
+        return heapq.nlargest(MAX_CANDIDATES * 4, votes, key=votes.__getitem__)
+
+    def screen(self, query: ScreeningQuery, threshold: float) -> tuple[list[Hit], list[Hit]]:
+        """(hits at or above threshold, best candidates below it), best first, one per entry."""
+        words = tokens(query.name)
+        if not words:
+            return [], []
+        probe = Variant(-1, query.name, words, tuple(skeleton(w) for w in words), " ".join(words))
+        best: dict[int, Hit] = {}
+        for vid in self.candidates(probe):
+            variant = self.variants[vid]
+            raw = name_score(probe, variant)
+            if raw < FLOOR:
+                continue
+            entry = self.entries[variant.entry]
+            score, reasons = adjust(raw, query, entry)
+            current = best.get(variant.entry)
+            if current is None or score > current.score:
+                best[variant.entry] = Hit(
+                    entry.list,
+                    entry.entry_id,
+                    entry.reference,
+                    variant.name,
+                    round(score, 4),
+                    round(raw, 4),
+                    tuple(reasons),
+                )
+        ranked = sorted(best.values(), key=lambda h: (-h.score, h.list, h.entry_id))
+        hits = [h for h in ranked if h.score >= threshold]
+        below = [h for h in ranked if h.score < threshold][:5]
+        return hits, below
+
+
+def screen_entries(
+    entries: Sequence[ListEntry], query: ScreeningQuery, threshold: float
+) -> list[Hit]:
+    """Screen against a handful of entries (a list delta) without keeping an index."""
+    return ScreeningIndex(entries).screen(query, threshold)[0]
+
+
+__all__ = ["ScreeningIndex", "normalized", "screen_entries"]
