@@ -14,7 +14,16 @@ from paygod.api import problems, security
 from paygod.api.hotpath import HotPaths
 from paygod.api.kernel_metrics import KernelCollector
 from paygod.api.middleware import EdgeMiddleware, HttpMetrics
-from paygod.api.routers import accounting, admin, decisions, health, identity, ledger, payments
+from paygod.api.routers import (
+    accounting,
+    admin,
+    compliance,
+    decisions,
+    health,
+    identity,
+    ledger,
+    payments,
+)
 from paygod.api.routing import router as strict_router
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.interpreter import short_gil_turns
@@ -51,6 +60,7 @@ def v1_router() -> APIRouter:
     v1.include_router(admin.router)
     v1.include_router(payments.router)
     v1.include_router(ledger.router)
+    v1.include_router(compliance.router)
     return v1
 
 
@@ -90,6 +100,7 @@ def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -
     app.include_router(health.router)
     app.include_router(v1_router())
     app.include_router(payments.webhooks)
+    app.include_router(compliance.webhooks)
     problems.document_problems(app)
     # Added first, so it runs inside EdgeMiddleware (request id, body limit, metrics).
     app.add_middleware(HotPaths)

@@ -151,6 +151,11 @@ app.add_typer(_accounting_cli.accounts_app, name="accounts")
 app.add_typer(_accounting_cli.transfers_app, name="transfers")
 app.add_typer(_accounting_cli.reconcile_app, name="reconcile")
 
+from paygod.cli import compliance as _compliance_cli  # noqa: E402
+
+app.add_typer(_compliance_cli.sanctions_app, name="sanctions")
+app.add_typer(_compliance_cli.kyc_app, name="kyc")
+
 
 def run() -> None:
     """Console-script entry point."""

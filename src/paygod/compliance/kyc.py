@@ -69,7 +69,9 @@ class SimulatedKycProvider:
         fixture = self.fixtures.get(subject, {})
         status = str(fixture.get("status", "verified"))
         level = KycLevel(fixture.get("level", default.value if status == "verified" else "none"))
-        outcome = KycOutcome(status, level, reference, now + VALIDITY, str(fixture.get("reason", "")))
+        outcome = KycOutcome(
+            status, level, reference, now + VALIDITY, str(fixture.get("reason", ""))
+        )
         if status == "pending":
             eventual = fixture.get("then", {"status": "verified", "level": default.value})
             self._pending[reference] = KycOutcome(
@@ -125,7 +127,9 @@ def outcome_from(data: Any, provider: str) -> KycOutcome:
     """A provider's JSON answer or callback body: {reference, status, level, expires_at?}."""
     errors: list[FieldError] = []
     if not isinstance(data, Mapping):
-        raise InvalidInput(f"{provider}: expected a JSON object", errors=[FieldError("", "expected an object")])
+        raise InvalidInput(
+            f"{provider}: expected a JSON object", errors=[FieldError("", "expected an object")]
+        )
     reference = data.get("reference")
     if not isinstance(reference, str) or not reference or subject_problem(reference):
         errors.append(FieldError("/reference", "expected the check's reference"))
@@ -143,7 +147,9 @@ def outcome_from(data: Any, provider: str) -> KycOutcome:
             errors.append(FieldError("/expires_at", "expected an RFC 3339 instant"))
     if errors:
         raise InvalidInput(f"invalid answer from KYC provider {provider}", errors=errors)
-    return KycOutcome(str(status), KycLevel(level), str(reference), expires, str(data.get("reason", "")))
+    return KycOutcome(
+        str(status), KycLevel(level), str(reference), expires, str(data.get("reason", ""))
+    )
 
 
 class KycService:
@@ -179,11 +185,15 @@ class KycService:
         """body: {subject, check: identity|document, provider?, data: {...}}; an identity
         with a name is also remembered for sanctions re-screening."""
         if not isinstance(body, Mapping):
-            raise InvalidInput("expected a JSON object", errors=[FieldError("", "expected an object")])
+            raise InvalidInput(
+                "expected a JSON object", errors=[FieldError("", "expected an object")]
+            )
         errors: list[FieldError] = []
         subject = body.get("subject")
         if not isinstance(subject, str) or subject_problem(subject):
-            errors.append(FieldError("/subject", subject_problem(str(subject or "")) or "expected a string"))
+            errors.append(
+                FieldError("/subject", subject_problem(str(subject or "")) or "expected a string")
+            )
         check = body.get("check", "identity")
         if check not in CHECKS:
             errors.append(FieldError("/check", "expected identity or document"))
@@ -250,11 +260,24 @@ class KycService:
             aggregate_id=subject,
             aggregate_type="kyc",
             tenant_id=tenant_id,
-            payload={k: payload[k] for k in ("subject", "level", "status", "provider", "reference", "verified_at", "expires_at")},
+            payload={
+                k: payload[k]
+                for k in (
+                    "subject",
+                    "level",
+                    "status",
+                    "provider",
+                    "reference",
+                    "verified_at",
+                    "expires_at",
+                )
+            },
             occurred_at=now,
             recorded_at=now,
         )
-        draft = EntryDraft("kyc.status", f"kyc:{subject}", payload, tenant_id=tenant_id, events=(event,))
+        draft = EntryDraft(
+            "kyc.status", f"kyc:{subject}", payload, tenant_id=tenant_id, events=(event,)
+        )
 
         def work(conn: Any) -> tuple[None, list[EntryDraft]]:
             self.store.put(conn, status)
@@ -265,13 +288,17 @@ class KycService:
         _, (entry,) = self.ledger.transact(work)
         return {**status.as_dict(now), "seq": entry.seq}
 
-    def status(self, tenant_id: str, subject: str, *, as_of: datetime | None = None) -> dict[str, Any]:
+    def status(
+        self, tenant_id: str, subject: str, *, as_of: datetime | None = None
+    ) -> dict[str, Any]:
         now = self.clock.now()
         if as_of is None:
             found = self.store.get(tenant_id, subject)
         else:
             entries = [
-                e for e in self.ledger.history(f"kyc:{subject}", tenant_id) if e.recorded_at <= as_of
+                e
+                for e in self.ledger.history(f"kyc:{subject}", tenant_id)
+                if e.recorded_at <= as_of
             ]
             found = _from_entry(entries[-1].payload, entries[-1].seq) if entries else None
             now = as_of
@@ -303,12 +330,16 @@ class KycService:
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:
-            raise InvalidInput("the callback body is not JSON", errors=[FieldError("", "not JSON")]) from None
+            raise InvalidInput(
+                "the callback body is not JSON", errors=[FieldError("", "not JSON")]
+            ) from None
         outcome = outcome_from(data, provider)
         current = self.store.by_reference(provider, outcome.reference)
         if current is None:
             raise NotFound(f"no KYC check {outcome.reference!r} from {provider}")
-        return self.record(current.tenant_id, current.subject, provider, outcome, actor=f"webhook:{provider}")
+        return self.record(
+            current.tenant_id, current.subject, provider, outcome, actor=f"webhook:{provider}"
+        )
 
     def measurements(self, tenant_id: str, subject: str) -> dict[str, Any]:
         """What packs read as `measure.kyc.level` and `measure.kyc.verified_at`."""
@@ -319,7 +350,9 @@ class KycService:
         level = found.effective_level(now)
         return {
             "level": level.value,
-            "verified_at": isoformat(found.verified_at) if found.verified_at and level != KycLevel.NONE else None,
+            "verified_at": isoformat(found.verified_at)
+            if found.verified_at and level != KycLevel.NONE
+            else None,
         }
 
 

@@ -173,7 +173,7 @@ class ScreeningIndex:
             entry = self.entries[variant.entry]
             score, reasons = adjust(raw, query, entry)
             current = best.get(variant.entry)
-            if current is None or score > current.score:
+            if current is None or (score, raw) > (current.score, current.name_score):
                 best[variant.entry] = Hit(
                     entry.list,
                     entry.entry_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from paygod.kernel.errors import InvalidInput
@@ -157,7 +157,7 @@ class ScreeningResult:
         return {"decision": self.decision, "hits": [h.as_dict() for h in self.hits]}
 
 
-class KycLevel(str, Enum):
+class KycLevel(StrEnum):
     NONE = "none"
     BASIC = "basic"
     FULL = "full"

@@ -18,15 +18,85 @@ from anyascii import anyascii
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 # Words that say who someone is, not which one: dropped before comparing.
 TITLES = frozenset(
-    "mr mrs ms miss dr prof sir sheikh shaykh shaikh sheik haji hajji mullah maulavi "
-    "maulana colonel col general gen major maj captain capt lieutenant lt commander "
-    "admiral brigadier sergeant imam qari mufti emir amir president minister judge "
-    "the".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "dr",
+        "prof",
+        "sir",
+        "sheikh",
+        "shaykh",
+        "shaikh",
+        "sheik",
+        "haji",
+        "hajji",
+        "mullah",
+        "maulavi",
+        "maulana",
+        "colonel",
+        "col",
+        "general",
+        "gen",
+        "major",
+        "maj",
+        "captain",
+        "capt",
+        "lieutenant",
+        "lt",
+        "commander",
+        "admiral",
+        "brigadier",
+        "sergeant",
+        "imam",
+        "qari",
+        "mufti",
+        "emir",
+        "amir",
+        "president",
+        "minister",
+        "judge",
+        "the",
+    ]
 )
 # Legal forms: `ACME LTD` and `Acme Limited` are the same name.
 LEGAL_FORMS = frozenset(
-    "ltd limited llc inc incorporated corp corporation co company plc gmbh ag sa sarl "
-    "srl spa bv nv oao ooo zao pao ao jsc ojsc cjsc pjsc fze fzco llp lp sas kg".split()
+    [
+        "ltd",
+        "limited",
+        "llc",
+        "inc",
+        "incorporated",
+        "corp",
+        "corporation",
+        "co",
+        "company",
+        "plc",
+        "gmbh",
+        "ag",
+        "sa",
+        "sarl",
+        "srl",
+        "spa",
+        "bv",
+        "nv",
+        "oao",
+        "ooo",
+        "zao",
+        "pao",
+        "ao",
+        "jsc",
+        "ojsc",
+        "cjsc",
+        "pjsc",
+        "fze",
+        "fzco",
+        "llp",
+        "lp",
+        "sas",
+        "kg",
+    ]
 )
 _FOLD = (
     ("ph", "f"),

@@ -41,9 +41,8 @@ def parse_query(body: Any, *, allow_subject: bool = True) -> tuple[ScreeningQuer
         elif (problem := dob_problem(dob)) is not None:
             errors.append(FieldError("/dob", problem))
     country = body.get("country")
-    if country is not None:
-        if not isinstance(country, str) or not is_country_code(country):
-            errors.append(FieldError("/country", "expected an ISO 3166-1 alpha-2 country code"))
+    if country is not None and (not isinstance(country, str) or not is_country_code(country)):
+        errors.append(FieldError("/country", "expected an ISO 3166-1 alpha-2 country code"))
     subject = body.get("subject")
     if subject is not None:
         if not isinstance(subject, str):

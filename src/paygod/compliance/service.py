@@ -316,7 +316,9 @@ class ScreeningService:
         threshold = self.threshold(tenant_id)
         hits_by_subject = self.rescreen(tenant_id, [*added, *changed], threshold)
         new_hits = [{"subject": s, "hits": [h.evidence() for h in hs]} for s, hs in hits_by_subject]
-        snapshots = [s.snapshot_id for s in self.store.active_snapshots(tenant_id) if s.list != listed.list]
+        snapshots = [
+            s.snapshot_id for s in self.store.active_snapshots(tenant_id) if s.list != listed.list
+        ]
         snapshots.append(snapshot.snapshot_id)
         events = [
             EventEnvelope(
@@ -324,7 +326,10 @@ class ScreeningService:
                 aggregate_id=snapshot.snapshot_id,
                 aggregate_type="sanctions_snapshot",
                 tenant_id=tenant_id,
-                payload={**snapshot.as_dict(), "previous": previous.snapshot_id if previous else None},
+                payload={
+                    **snapshot.as_dict(),
+                    "previous": previous.snapshot_id if previous else None,
+                },
                 occurred_at=now,
                 recorded_at=now,
             )

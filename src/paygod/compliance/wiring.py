@@ -5,7 +5,8 @@ KYC providers come from `PAYGOD_HOME/kyc.yaml` when it exists:
 
     providers:                 # the first is the default
       onfido: {type: webhook, url: "https://kyc.example/api"}
-      sandbox: {type: simulated, latency: 0.05, failure_rate: 0.1, fixtures: {"customer:7": {status: rejected}}}
+      sandbox: {type: simulated, latency: 0.05, failure_rate: 0.1,
+                fixtures: {"customer:7": {status: rejected}}}
 
 Without it, one simulated provider named `simulated`. Webhook callbacks are signed with
 the same secret as the payment rails' (`PAYGOD_HOME/keys/webhook-secret`).

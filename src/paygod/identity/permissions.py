@@ -47,6 +47,11 @@ PERMISSIONS: tuple[str, ...] = (
     "audit:read",
     "tenants:manage",
     "credits:use",
+    "screening:create",
+    "screening:read",
+    "sanctions:manage",
+    "kyc:read",
+    "kyc:write",
 )
 
 _READS = {p for p in PERMISSIONS if p.endswith((":read", ":verify"))}
@@ -80,6 +85,9 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "decisions:create": Scope.ALL,
         "payments:create": Scope.ALL,
         "credits:use": Scope.ALL,
+        "screening:create": Scope.ALL,
+        "sanctions:manage": Scope.ALL,
+        "kyc:write": Scope.ALL,
     },
     # Reads everything in its tenant, writes nothing.
     Role.AUDITOR: {p: Scope.ALL for p in _READS},
@@ -88,6 +96,9 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "cases:write": Scope.ALL,
         "payments:approve": Scope.ALL,
         "consent:write": Scope.ALL,
+        "screening:create": Scope.ALL,
+        "sanctions:manage": Scope.ALL,
+        "kyc:write": Scope.ALL,
     },
     Role.PLATFORM_ADMIN: {p: Scope.ALL for p in PERMISSIONS},
 }

@@ -142,7 +142,7 @@ class PaymentDecision:
     evidence: Mapping[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "decision_id": self.decision_id,
             "verdict": self.verdict,
             "reason": self.reason,

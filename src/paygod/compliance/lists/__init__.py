@@ -75,4 +75,6 @@ def read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"{path}: {exc.strerror}", errors=[FieldError("/file", str(exc))]) from None
+        raise InvalidInput(
+            f"{path}: {exc.strerror}", errors=[FieldError("/file", str(exc))]
+        ) from None

@@ -35,7 +35,11 @@ def _entry(element: Element, position: int) -> ListEntry:
     if not logical_id.isdigit():
         raise ListFormatError("logicalId missing or not a number", entry=position)
     subject = child(element, "subjectType")
-    code = (_attr(subject, "code") or _attr(subject, "classificationCode")) if subject is not None else ""
+    code = (
+        (_attr(subject, "code") or _attr(subject, "classificationCode"))
+        if subject is not None
+        else ""
+    )
     kind = KINDS.get(code.lower(), "entity")
     names: list[str] = []
     for alias in children(element, "nameAlias"):
@@ -45,7 +49,9 @@ def _entry(element: Element, position: int) -> ListEntry:
         if whole and whole not in names:
             names.append(whole)
     if not names:
-        raise ListFormatError("no nameAlias with a name", entry=position, where=f"logicalId {logical_id}")
+        raise ListFormatError(
+            "no nameAlias with a name", entry=position, where=f"logicalId {logical_id}"
+        )
     dobs: list[str] = []
     for birth in children(element, "birthdate"):
         raw = _attr(birth, "birthdate") or _attr(birth, "year")
@@ -61,7 +67,16 @@ def _entry(element: Element, position: int) -> ListEntry:
     reference = _attr(element, "euReferenceNumber") or next(
         (_attr(r, "numberTitle") for r in regulations if _attr(r, "numberTitle")), None
     )
-    programs = tuple(dict.fromkeys(_attr(r, "programme") for r in regulations if _attr(r, "programme")))
+    programs = tuple(
+        dict.fromkeys(_attr(r, "programme") for r in regulations if _attr(r, "programme"))
+    )
     return ListEntry(
-        "eu", logical_id, reference or None, kind, tuple(names), tuple(dobs), tuple(countries), programs
+        "eu",
+        logical_id,
+        reference or None,
+        kind,
+        tuple(names),
+        tuple(dobs),
+        tuple(countries),
+        programs,
     )

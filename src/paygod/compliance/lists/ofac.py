@@ -59,8 +59,8 @@ def _xml_entry(element: object, position: int) -> ListEntry:
     for item in path_all(element, "dateOfBirthList", "dateOfBirthItem"):
         dobs.extend(d for d in iso_prefixes(text(item, "dateOfBirth")) if d not in dobs)
     countries: list[str] = []
-    for group, item in (("nationalityList", "nationality"), ("citizenshipList", "citizenship")):
-        for node in path_all(element, group, item):
+    for group, tag in (("nationalityList", "nationality"), ("citizenshipList", "citizenship")):
+        for node in path_all(element, group, tag):
             code = country_code(text(node, "country"))
             if code and code not in countries:
                 countries.append(code)

@@ -56,9 +56,7 @@ def read_csv(path: Path) -> tuple[list[ListEntry], list[tuple[str, bytes]]]:
         unique_id = record["Unique ID"]
         if not unique_id:
             raise ListFormatError("Unique ID is empty", entry=position)
-        name = " ".join(
-            p for p in (record.get(f"Name {i}", "") for i in (1, 2, 3, 4, 5, 6)) if p
-        )
+        name = " ".join(p for p in (record.get(f"Name {i}", "") for i in (1, 2, 3, 4, 5, 6)) if p)
         if not name:
             raise ListFormatError("Name 1..6 are all empty", entry=position, where=unique_id)
         kind_text = (record.get(kind_column, "") if kind_column else "").lower()
@@ -71,21 +69,32 @@ def read_csv(path: Path) -> tuple[list[ListEntry], list[tuple[str, bytes]]]:
         slot = grouped.get(unique_id)
         if slot is None:
             slot = {"names": [], "dobs": [], "countries": [], "programs": [], "kind": "entity"}
-            slot["reference"] = record.get("OFSI Group ID", "") or record.get("UN Reference Number", "")
+            slot["reference"] = record.get("OFSI Group ID", "") or record.get(
+                "UN Reference Number", ""
+            )
             grouped[unique_id] = slot
             order.append(unique_id)
         if kind_text:
             slot["kind"] = KINDS[kind_text]
         names = slot["names"]
         assert isinstance(names, list)
-        primary = record["Name type"].lower().startswith("primary name") and "variation" not in record["Name type"].lower()
+        primary = (
+            record["Name type"].lower().startswith("primary name")
+            and "variation" not in record["Name type"].lower()
+        )
         for candidate in (name, record.get("Name non-latin script", "")):
             if candidate and candidate not in names:
-                names.insert(0, candidate) if primary and candidate == name else names.append(candidate)
-        _extend(slot, "dobs", [d for raw in _parts(record.get("D.O.B", "")) for d in iso_prefixes(raw)])
+                names.insert(0, candidate) if primary and candidate == name else names.append(
+                    candidate
+                )
+        _extend(
+            slot, "dobs", [d for raw in _parts(record.get("D.O.B", "")) for d in iso_prefixes(raw)]
+        )
         nationality = record.get("Nationality(/ies)", "") or record.get("Nationality", "")
         _extend(slot, "countries", [c for c in map(country_code, _parts(nationality)) if c])
-        _extend(slot, "programs", [record.get("Regime Name", "")] if record.get("Regime Name") else [])
+        _extend(
+            slot, "programs", [record.get("Regime Name", "")] if record.get("Regime Name") else []
+        )
     entries = []
     for unique_id in order:
         slot = grouped[unique_id]

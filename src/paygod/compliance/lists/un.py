@@ -46,7 +46,8 @@ def _entry(kind: str, element: Element, position: int) -> ListEntry:
     for birth in path_all(element, "INDIVIDUAL_DATE_OF_BIRTH"):
         raw = text(birth, "DATE") or text(birth, "YEAR")
         if not raw and text(birth, "FROM_YEAR"):
-            raw = f"{text(birth, 'FROM_YEAR')} to {text(birth, 'TO_YEAR') or text(birth, 'FROM_YEAR')}"
+            start = text(birth, "FROM_YEAR")
+            raw = f"{start} to {text(birth, 'TO_YEAR') or start}"
         dobs.extend(d for d in iso_prefixes(raw) if d not in dobs)
     countries: list[str] = []
     for value in path_all(element, "NATIONALITY", "VALUE"):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from xml.etree.ElementTree import Element, ParseError
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
+from defusedxml.ElementTree import fromstring  # type: ignore[import-untyped]
 
 from paygod.compliance.model import ListFormatError
 
@@ -19,8 +19,12 @@ def parse_root(data: bytes, expected: str, what: str) -> Element:
         raise ListFormatError(f"not well-formed XML at line {line}, column {column}") from None
     except DefusedXmlException as exc:
         raise ListFormatError(f"refused XML construct: {type(exc).__name__}") from None
-    if local(root.tag) != expected:
-        raise ListFormatError(f"not {what}: the root element is <{local(root.tag)}>, not <{expected}>")
+    if not isinstance(root, Element) or local(root.tag) != expected:
+        if not isinstance(root, Element):
+            raise ListFormatError(f"not {what}")
+        raise ListFormatError(
+            f"not {what}: the root element is <{local(root.tag)}>, not <{expected}>"
+        )
     return root
 
 

@@ -88,6 +88,10 @@ class MemoryKycStore:
     def by_reference(self, provider: str, reference: str) -> KycStatus | None:
         with self._lock:
             return next(
-                (s for s in self._rows.values() if (s.provider, s.reference) == (provider, reference)),
+                (
+                    s
+                    for s in self._rows.values()
+                    if (s.provider, s.reference) == (provider, reference)
+                ),
                 None,
             )
