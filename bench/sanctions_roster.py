@@ -527,7 +527,7 @@ def ofac_csv(entries: list[tuple[int, Person]]) -> tuple[str, str]:
         for alias in p.aliases:
             alt_num += 1
             a_first, a_last = split_first_last(alias) if p.kind == "individual" else ("", alias)
-            shown = f"{a_last}, {a_first}" if a_first else a_last
+            shown = f"{a_last}, {a_first}" if a_first and a_last else (a_last or a_first)
             alt.write(f'{uid},{alt_num},"aka","{shown}",-0- \n')
     return sdn.getvalue() + "\x1a\n", alt.getvalue() + "\x1a\n"
 

@@ -77,8 +77,7 @@ def _reorder(name: str) -> str:
     """`LAST, First` (how OFAC writes individuals) to `First LAST`."""
     if name.count(",") == 1:
         last, first = (p.strip() for p in name.split(","))
-        if first and last:
-            return f"{first} {last}"
+        return f"{first} {last}".strip()
     return name
 
 
