@@ -295,7 +295,12 @@ class ScreeningService:
             (s for s in self.store.active_snapshots(tenant_id) if s.list == listed.list), None
         )
         if previous is not None and previous.digest == file_hash and previous.format == fmt:
-            return ImportOutcome(previous, True, 0, 0, 0, 0, [], previous.seq)
+            sealed = [
+                e.seq
+                for e in self.ledger.history(f"sanctions:{listed.list}", tenant_id)
+                if e.payload.get("snapshot_id") == previous.snapshot_id
+            ]
+            return ImportOutcome(previous, True, 0, 0, 0, 0, [], sealed[-1] if sealed else None)
         old = {e.entry_id: e for e in self.store.entries(previous.snapshot_id)} if previous else {}
         new = {e.entry_id: e for e in listed.entries}
         added = [e for i, e in new.items() if i not in old]
