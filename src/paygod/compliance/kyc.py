@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from paygod.canonical import digest
 from paygod.compliance.model import KycLevel, KycStatus, ScreeningQuery
 from paygod.compliance.ports import KycOutcome, KycProvider, KycStore, SanctionsStore
 from paygod.compliance.query import parse_query
+from paygod.decisions.measurements import Measurement
 from paygod.kernel.clock import Clock, isoformat, parse_instant
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound, Unauthorized, Unavailable
 from paygod.kernel.events import EventEnvelope
@@ -340,6 +341,19 @@ class KycService:
         return self.record(
             current.tenant_id, current.subject, provider, outcome, actor=f"webhook:{provider}"
         )
+
+    def measurement_source(
+        self, tenant_id: str, subject: str, packs: Sequence[Any]
+    ) -> list[Measurement]:
+        """`kyc.level` and `kyc.verified_at` for the decision's subject, measured only when a
+        selected pack reads them (the other decisions' sealed measurements stay as they were)."""
+        if not any(b"measure.kyc" in getattr(p, "source", b"") for p in packs):
+            return []
+        found = self.measurements(tenant_id, subject)
+        return [
+            Measurement("kyc.level", found["level"], "level", "compliance:kyc"),
+            Measurement("kyc.verified_at", found["verified_at"], "instant", "compliance:kyc"),
+        ]
 
     def measurements(self, tenant_id: str, subject: str) -> dict[str, Any]:
         """What packs read as `measure.kyc.level` and `measure.kyc.verified_at`."""

@@ -7,7 +7,7 @@ same transaction as the ledger entries) over sliding windows ending now.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +22,7 @@ WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
 @dataclass(frozen=True)
 class Measurement:
     name: str
-    value: int | float | None
+    value: int | float | str | None
     unit: str
     provider: str
     window_from: str | None = None
@@ -120,4 +120,18 @@ def measure(
 
 
 def values(measurements: list[Measurement]) -> dict[str, Any]:
-    return {m.name: m.value for m in measurements}
+    return nested((m.name, m.value) for m in measurements)
+
+
+def nested(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """Measurement values by name; a dotted name (`kyc.level`) is also reachable as a path
+    (`measure.kyc.level`), which is how packs read a source's group of measurements."""
+    out: dict[str, Any] = {}
+    for name, value in pairs:
+        out[name] = value
+        if "." in name:
+            head, tail = name.split(".", 1)
+            group = out.setdefault(head, {})
+            if isinstance(group, dict):
+                group[tail] = value
+    return out

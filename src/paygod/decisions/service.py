@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,7 +24,14 @@ from paygod.decisions.evidence import (
     find_unhashable_numbers,
     require_references,
 )
-from paygod.decisions.measurements import amount_problems, measure, request_amount, values
+from paygod.decisions.measurements import (
+    Measurement,
+    amount_problems,
+    measure,
+    nested,
+    request_amount,
+    values,
+)
 from paygod.decisions.model import Pack, SetResult
 from paygod.decisions.packs import PackInvalid, PackRepository, compile_pack, validate_input
 from paygod.decisions.ports import DecisionIndex, DuplicateKey, IndexRow
@@ -79,6 +86,8 @@ class DecisionService:
         self._publish_lock = threading.Lock()
         self._head: tuple[float, SignedTreeHead] | None = None
         self._head_lock = threading.Lock()
+        # Other modules' measurements (KYC level...): (tenant, subject, packs) -> list.
+        self.measurement_sources: list[Callable[[str, str, Sequence[Pack]], list[Measurement]]] = []
 
     # -- choosing and checking ---------------------------------------------------------
 
@@ -215,6 +224,8 @@ class DecisionService:
             context=context_doc,
             now=now,
         )
+        for source in self.measurement_sources:
+            found.extend(source(tenant_id, subject, selected))
         result = evaluate_set(selected, input_doc, values(found))
         amount = request_amount(input_doc, context_doc)
         decision_id = new_id()
@@ -526,7 +537,7 @@ class DecisionService:
         entry = self.get_by_seq(seq)
         payload = entry.payload
         recorded_packs = [self._pack_at(p["name"], p["digest"]) for p in payload["packs"]]
-        measures = {m["name"]: m["value"] for m in payload.get("measurements", [])}
+        measures = nested((m["name"], m["value"]) for m in payload.get("measurements", []))
         again: SetResult = evaluate_set(recorded_packs, payload["input"], measures)
         recorded = {
             "decision": payload["decision"],
