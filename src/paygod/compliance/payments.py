@@ -13,17 +13,32 @@ from dataclasses import replace
 from typing import Any
 
 from paygod.canonical import digest
+from paygod.compliance.model import ScreeningQuery
 from paygod.compliance.query import payee_query
 from paygod.compliance.service import ScreeningService
 from paygod.ledger.steps import Steps
 from paygod.payments.model import PaymentDecision, PaymentRequest
 from paygod.payments.ports import PaymentDecider
 
+REMEMBERED = 100_000
+
 
 class ScreeningDecider:
     def __init__(self, inner: PaymentDecider, screening: ScreeningService) -> None:
         self.inner = inner
         self.screening = screening
+        # Payees this process already remembered for re-screening: a repeat payee costs
+        # no write (a new one costs one small upsert outside the payment's transaction).
+        self._remembered: dict[tuple[str, str, ScreeningQuery], None] = {}
+
+    def _remember(self, tenant_id: str, subject: str, query: ScreeningQuery) -> None:
+        key = (tenant_id, subject, query)
+        if key in self._remembered:
+            return
+        self.screening.store.remember_subject(None, tenant_id, subject, query)
+        self._remembered[key] = None
+        if len(self._remembered) > REMEMBERED:
+            self._remembered.pop(next(iter(self._remembered)))
 
     def decide_steps(
         self,
@@ -55,7 +70,7 @@ class ScreeningDecider:
             "snapshots": list(result.snapshots),
         }
         if not result.hits:
-            self.screening.store.remember_subject(None, tenant_id, subject, query)
+            self._remember(tenant_id, subject, query)
             decision = yield from self.inner.decide_steps(**ask)
             return replace(decision, evidence={"screening": screened})
         screening_id, draft = self.screening.screening_draft(
