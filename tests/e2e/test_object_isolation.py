@@ -304,7 +304,31 @@ def _decision(w: World) -> Target:
     return Target({"decision_id": w.payment()["decision"]["decision_id"]})
 
 
+def _screening(w: World) -> Target:
+    body = {"name": "Wladimir Putin", "subject": _unique("customer")}
+    made = w.ok(w.call(w.admin_a, "POST", "/v1/screening", body))
+    return Target({"screening_id": made["screening_id"]})
+
+
+def _kyc_subject(w: World) -> Target:
+    subject = _unique("customer")
+    body = {"subject": subject, "check": "identity", "data": {"name": "Zoë Müller"}}
+    made = w.ok(w.call(w.admin_a, "POST", "/v1/kyc/checks", body))
+    return Target({"subject": subject}, namespaced=True, leak=made["reference"])
+
+
+def _kyc_refresh(w: World) -> Target:
+    subject = _unique("customer")
+    body = {"subject": subject, "check": "document", "data": {"type": "passport"}}
+    w.ok(w.call(w.admin_a, "POST", "/v1/kyc/checks", body))
+    return Target({"subject": subject})
+
+
 FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
+    # compliance
+    ("GET", "/v1/screening/{screening_id}"): _screening,
+    ("GET", "/v1/kyc/subjects/{subject}"): _kyc_subject,
+    ("POST", "/v1/kyc/subjects/{subject}/refresh"): _kyc_refresh,
     # identity
     ("GET", "/v1/identity/principals/{principal_id}"): lambda w: Target(
         {"principal_id": w.principal()}

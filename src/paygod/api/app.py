@@ -19,6 +19,7 @@ from paygod.api.routers import (
     accounting,
     actions,
     admin,
+    compliance,
     credit,
     decisions,
     health,
@@ -65,6 +66,7 @@ def v1_router() -> APIRouter:
     v1.include_router(ledger.router)
     v1.include_router(credit.router)
     v1.include_router(actions.router)
+    v1.include_router(compliance.router)
     return v1
 
 
@@ -105,6 +107,7 @@ def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -
     app.include_router(health.router)
     app.include_router(v1_router())
     app.include_router(payments.webhooks)
+    app.include_router(compliance.webhooks)
     problems.document_problems(app)
     # Added first, so it runs inside EdgeMiddleware (request id, body limit, metrics).
     app.add_middleware(HotPaths)

@@ -158,6 +158,10 @@ app.add_typer(_accounting_cli.reconcile_app, name="reconcile")
 from paygod.cli import credit as _credit_cli  # noqa: E402
 
 app.add_typer(_credit_cli.app)
+from paygod.cli import compliance as _compliance_cli  # noqa: E402
+
+app.add_typer(_compliance_cli.sanctions_app, name="sanctions")
+app.add_typer(_compliance_cli.kyc_app, name="kyc")
 
 
 def run() -> None:

@@ -27,7 +27,7 @@ WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
 @dataclass(frozen=True)
 class Measurement:
     name: str
-    value: bool | int | float | None
+    value: bool | int | float | str | None
     unit: str
     provider: str
     window_from: str | None = None
@@ -186,14 +186,15 @@ def values(measurements: list[Measurement]) -> dict[str, Any]:
 
 
 def nest(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
-    """Measurement values as conditions read them: `consent.marketing` is reached as
-    `measure.consent.marketing`; other names stay flat (`measure.velocity_1h`)."""
+    """Measurement values as conditions read them: by name, and a dotted name
+    (`consent.marketing`, `kyc.level`) also as a path (`measure.kyc.level`), which is how
+    packs read a source's group of measurements."""
     out: dict[str, Any] = {}
     for name, value in pairs:
-        if name.startswith("consent."):
-            group = out.setdefault("consent", {})
+        out[name] = value
+        if "." in name:
+            head, tail = name.split(".", 1)
+            group = out.setdefault(head, {})
             if isinstance(group, dict):
-                group[name[len("consent.") :]] = value
-        else:
-            out[name] = value
+                group[tail] = value
     return out

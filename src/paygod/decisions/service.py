@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -96,6 +96,8 @@ class DecisionService:
         self.consent: ConsentLookup | None = None
         # The policy governance hooks (paygod.governance.GovernanceService), when wired.
         self.policy: PolicyRouter | None = None
+        # Other modules' measurements (KYC level...): (tenant, subject, packs) -> list.
+        self.measurement_sources: list[Callable[[str, str, Sequence[Pack]], list[Measurement]]] = []
 
     # -- choosing and checking ---------------------------------------------------------
 
@@ -262,6 +264,8 @@ class DecisionService:
             consent=self.consent,
             purposes=consent_purposes(selected),
         )
+        for source in self.measurement_sources:
+            found.extend(source(tenant_id, subject, selected))
         decision_id = new_id()
         publications = self._publications(selected, tenant_id)
         requested_spec = spec

@@ -52,6 +52,11 @@ PERMISSIONS: tuple[str, ...] = (
     "actions:read",
     "actions:manage",
     "actions:approve",
+    "screening:create",
+    "screening:read",
+    "sanctions:manage",
+    "kyc:read",
+    "kyc:write",
 )
 
 _READS = {p for p in PERMISSIONS if p.endswith((":read", ":verify"))}
@@ -91,6 +96,9 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "payments:create": Scope.ALL,
         "credits:use": Scope.ALL,
         "credit:apply": Scope.ALL,
+        "screening:create": Scope.ALL,
+        "sanctions:manage": Scope.ALL,
+        "kyc:write": Scope.ALL,
     },
     # Reads everything in its tenant, writes nothing.
     Role.AUDITOR: {p: Scope.ALL for p in _READS},
@@ -100,6 +108,9 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "payments:approve": Scope.ALL,
         "actions:approve": Scope.ALL,
         "consent:write": Scope.ALL,
+        "screening:create": Scope.ALL,
+        "sanctions:manage": Scope.ALL,
+        "kyc:write": Scope.ALL,
     },
     Role.PLATFORM_ADMIN: {p: Scope.ALL for p in PERMISSIONS},
 }

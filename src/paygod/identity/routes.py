@@ -13,7 +13,9 @@ AUTHENTICATED = "authenticated"
 
 # Routes mounted outside the authenticated /v1 router on purpose: they carry their own
 # credential (a partner's HMAC signature) and are listed here so the route walk knows.
-PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({("POST", "/v1/payments/webhooks/{rail}")})
+PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
+    {("POST", "/v1/payments/webhooks/{rail}"), ("POST", "/v1/kyc/webhooks/{provider}")}
+)
 
 ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     # identity
@@ -66,6 +68,15 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("GET", "/v1/payments/{payment_id}"): "payments:read",
     ("POST", "/v1/payments/{payment_id}/approve"): "payments:approve",
     ("POST", "/v1/payments/{payment_id}/reject"): "payments:approve",
+    # compliance: sanctions screening and KYC
+    ("POST", "/v1/screening"): "screening:create",
+    ("GET", "/v1/screening/threshold"): "screening:read",
+    ("PUT", "/v1/screening/threshold"): "sanctions:manage",
+    ("GET", "/v1/screening/{screening_id}"): "screening:read",
+    ("GET", "/v1/sanctions/snapshots"): "screening:read",
+    ("POST", "/v1/kyc/checks"): "kyc:write",
+    ("GET", "/v1/kyc/subjects/{subject}"): "kyc:read",
+    ("POST", "/v1/kyc/subjects/{subject}/refresh"): "kyc:write",
     # accounting
     ("POST", "/v1/accounts"): "accounts:write",
     ("GET", "/v1/accounts"): "accounts:read",

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from paygod.accounting import AccountingService
     from paygod.accounting.credits import CreditsService
     from paygod.actions import ActionService
+    from paygod.compliance.wiring import Compliance
     from paygod.credit.service import CreditService
     from paygod.decisions.service import DecisionService
     from paygod.executor import PanicService, Worker
@@ -69,6 +70,7 @@ class Kernel:
     lending: CreditService = field(default=None)  # type: ignore[assignment]
     actions: ActionService = field(default=None)  # type: ignore[assignment]
     governance: GovernanceService = field(default=None)  # type: ignore[assignment]
+    compliance: Compliance = field(default=None)  # type: ignore[assignment]
     housekeeping: Housekeeping = field(default_factory=lambda: Housekeeping([]))
 
     @property
@@ -132,6 +134,10 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
     from paygod.identity.wiring import identity_from_settings
 
     kernel.identity = identity_from_settings(settings, db, clock, kernel)
+    from paygod.compliance.wiring import build_compliance  # before payments: screens payees
+
+    kernel.compliance = build_compliance(settings, db, clock, kernel.ledger)
+    kernel.decisions.measurement_sources.append(kernel.compliance.kyc.measurement_source)
     from paygod.payments.wiring import wire_payments  # last: needs ledger, accounting, decisions
 
     wire_payments(kernel)

@@ -138,9 +138,11 @@ class PaymentDecision:
     seq: int | None = None
     risk_flags: tuple[str, ...] = ()
     packs: tuple[str, ...] = ()
+    # What else the verdict rests on (the payee's sanctions screening), sealed with it.
+    evidence: Mapping[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "decision_id": self.decision_id,
             "verdict": self.verdict,
             "reason": self.reason,
@@ -148,6 +150,9 @@ class PaymentDecision:
             "risk_flags": list(self.risk_flags),
             "packs": list(self.packs),
         }
+        if self.evidence is not None:
+            out["evidence"] = dict(self.evidence)
+        return out
 
 
 @dataclass(frozen=True, slots=True)

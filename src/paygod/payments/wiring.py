@@ -148,7 +148,18 @@ def payee_vault_for(db: Database | None) -> PayeeVault:
 
 
 def decider_for(kernel: Any, router: RailRouter) -> PaymentDecider:
-    """The decision runtime when the kernel has one; the threshold stand-in otherwise."""
+    """The decision runtime when the kernel has one; the threshold stand-in otherwise;
+    wrapped by payee sanctions screening when the kernel has compliance wired."""
+    decider = _plain_decider(kernel, router)
+    compliance = getattr(kernel, "compliance", None)
+    if compliance is None:
+        return decider
+    from paygod.compliance.payments import ScreeningDecider
+
+    return ScreeningDecider(decider, compliance.screening)
+
+
+def _plain_decider(kernel: Any, router: RailRouter) -> PaymentDecider:
     decisions = getattr(kernel, "decisions", None)
     if decisions is None:
         return ThresholdDecider(kernel.ledger, kernel.clock)
