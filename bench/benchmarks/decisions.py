@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import resource
 import socket
 import subprocess
@@ -158,8 +159,7 @@ def decisions_eval() -> Iterator[Figure]:
         our_rate,
         "evals/s",
         chain_rate,
-        "same 10 rules as ONE CEL expression (c1 ? r1 : c2 ? r2 : ...), "
-        "common-expression-language",
+        "same 10 rules as ONE CEL expression (c1 ? r1 : c2 ? r2 : ...), common-expression-language",
         {"target": 100_000},
     )
     yield Figure(
@@ -582,3 +582,80 @@ def _decision_args(n: int) -> dict[str, Any]:
         "input": body["input"],
         "packs": body["packs"],
     }
+
+
+# -- reads after a restart -----------------------------------------------------------
+
+
+@benchmark("decision_reads_restart")
+def decision_reads_restart() -> Iterator[Figure]:
+    """Reading sealed decisions (with their receipts) on a 1M-entry SQLite ledger, before
+    and after the kernel restarts (cold caches), in the same run.
+
+    Six subjects get 250 decisions each after the ledger holds `PAYGOD_BENCH_LEDGER_SIZE`
+    (default 1,000,000) entries; 100 of them are read by id, each read building its
+    inclusion proof and signed tree head, before the restart and again after it.
+    """
+    from paygod.kernel.bootstrap import build_kernel
+    from paygod.kernel.settings import load_settings
+    from paygod.ledger import EntryDraft
+
+    total = int(os.environ.get("PAYGOD_BENCH_LEDGER_SIZE", "1000000"))
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {"PAYGOD_HOME": tmp, "PAYGOD_LOG_LEVEL": "error"}
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            kernel = build_kernel(load_settings())
+            batch = 10_000
+            for k in range(0, total, batch):
+                kernel.ledger.append_many(
+                    [
+                        EntryDraft("observation", f"s{i % 100_000}", {"i": i})
+                        for i in range(k, min(total, k + batch))
+                    ]
+                )
+            ids: list[str] = []
+            for n in range(250):
+                for agent in range(6):
+                    doc = dict(_inputs()[n % 8]["payment"], amount_minor=1000 + n)
+                    ids.append(
+                        kernel.decisions.decide(
+                            subject=f"urn:paygod:agent:{agent}",
+                            context={},
+                            input={"payment": doc},
+                            idempotency_key=f"bench-{agent}-{n}",
+                        )["decision_id"]
+                    )
+            wanted = random.Random(7).sample(ids, 100)
+
+            def reads() -> list[float]:
+                samples = []
+                for decision_id in wanted:
+                    started = time.perf_counter()
+                    kernel.decisions.get(decision_id)
+                    samples.append(time.perf_counter() - started)
+                return samples
+
+            before = reads()
+            size = kernel.ledger.size
+            kernel.close()
+            kernel = build_kernel(load_settings())  # the restart: every cache is cold
+            after = reads()
+            kernel.close()
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+    extra = {"entries": size, "reads": len(wanted)}
+    for q in (50, 99):
+        yield Figure(
+            f"decision_read_after_restart_p{q}_ms",
+            percentile(after, q) * 1000,
+            "ms",
+            percentile(before, q) * 1000,
+            f"p{q} of the same reads before the restart",
+            extra,
+        )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -34,6 +35,7 @@ from paygod.kernel.events import EventEnvelope
 from paygod.kernel.idempotency import require_same_request
 from paygod.kernel.identifiers import subject_problem
 from paygod.kernel.ids import new_id
+from paygod.kernel.logging import get_logger
 from paygod.ledger import Entry, EntryDraft, LedgerService, SignedTreeHead
 from paygod.ledger.steps import Steps, run_blocking
 
@@ -44,6 +46,7 @@ PACK_KIND = "pack"
 EVENT_TYPE = "decision.finalized"
 SEQ_CACHE = 100_000
 HEAD_REUSE_SECONDS = 1.0
+log = get_logger("paygod.decisions")
 
 
 def pack_subject(name: str) -> str:
@@ -305,7 +308,11 @@ class DecisionService:
         )
 
         def work(conn: Any) -> tuple[None, list[EntryDraft]]:
-            self.index.record(conn, row)
+            # The decision is the last draft: its seq is known before it is sealed, so the
+            # index row carries it from the start. Without it a read after a restart (the
+            # in-memory seq map empty) walked the subject's whole history to find it.
+            assert request.first_seq is not None
+            self.index.record(conn, replace(row, seq=request.first_seq + len(drafts) - 1))
             return None, drafts
 
         request = self.ledger.transaction(work)
@@ -390,7 +397,10 @@ class DecisionService:
                 None,
             )
             if entry is not None:
-                self.index.set_seq(decision_id, entry.seq)
+                try:
+                    self.index.set_seq(decision_id, entry.seq)
+                except Exception:  # a read must not fail on a store that refuses writes
+                    log.warning("decision_seq_not_recorded", decision_id=decision_id)
         if entry is None or entry.kind != DECISION_KIND:
             raise NotFound(f"no decision {decision_id}")
         return entry
