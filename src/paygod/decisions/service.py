@@ -10,7 +10,6 @@ after the pack file has changed.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -36,7 +35,7 @@ from paygod.kernel.idempotency import require_same_request
 from paygod.kernel.identifiers import subject_problem
 from paygod.kernel.ids import new_id
 from paygod.kernel.logging import get_logger
-from paygod.ledger import Entry, EntryDraft, LedgerService, SignedTreeHead
+from paygod.ledger import Entry, EntryDraft, LedgerService
 from paygod.ledger.steps import Steps, run_blocking
 
 DECISION_KIND = "decision"
@@ -45,7 +44,6 @@ MEASUREMENT_KIND = "measurement"
 PACK_KIND = "pack"
 EVENT_TYPE = "decision.finalized"
 SEQ_CACHE = 100_000
-HEAD_REUSE_SECONDS = 1.0
 log = get_logger("paygod.decisions")
 
 
@@ -80,8 +78,6 @@ class DecisionService:
         self._published: set[str] = set()
         self._seqs: dict[str, int] = {}
         self._publish_lock = threading.Lock()
-        self._head: tuple[float, SignedTreeHead] | None = None
-        self._head_lock = threading.Lock()
 
     # -- choosing and checking ---------------------------------------------------------
 
@@ -452,45 +448,22 @@ class DecisionService:
             "evidence_seq": evidence.seq if evidence is not None else None,
             "measurements_seq": measured.seq if measured is not None else None,
         }
+        issued: dict[str, Any] | None = None
         if receipt:
-            head = self._covering_head(sealed.seq)
-            proof = self.ledger.inclusion_proof(sealed.seq, head.tree_size)
-            ledger["inclusion_proof"] = proof.as_dict()
-            ledger["tree_head"] = head.as_dict()
+            # The decision's three entries: its receipt proves the decision (the last),
+            # `first_seq` opens the range; `ledger` stays as the older name of the same.
+            issued = self.ledger.receipts.issue([e for e in (measured, evidence, sealed) if e])
+            assert issued is not None
+            ledger["inclusion_proof"] = issued["inclusion_proof"]
+            ledger["tree_head"] = issued["tree_head"]
         return {
             **payload,
             "evidence": evidence_doc,
             "explanation": evidence_doc.get("explanation") if evidence_doc else None,
             "ledger": ledger,
+            "receipt": issued,
             "replayed": replayed,
         }
-
-    def _covering_head(self, seq: int) -> SignedTreeHead:
-        """A signed tree head that covers entry `seq`, for the receipt.
-
-        Signing costs more than the rest of the receipt, and the decisions of one group
-        commit all land under the same tree size: the head signed for the first of them
-        covers the others, so it is reused while it covers the entry and is under a second
-        old (receipts stay fresh). The callers of one batch wake together; the lock makes
-        one of them sign while the others wait for its head instead of each signing.
-        """
-        head = self._fresh_head(seq)
-        if head is not None:
-            return head
-        with self._head_lock:
-            head = self._fresh_head(seq)
-            if head is None:
-                head = self.ledger.receipt_head(seq)
-                self._head = (time.monotonic(), head)
-            return head
-
-    def _fresh_head(self, seq: int) -> SignedTreeHead | None:
-        cached = self._head
-        if cached is None or cached[1].tree_size <= seq:
-            return None
-        if time.monotonic() - cached[0] >= HEAD_REUSE_SECONDS:
-            return None
-        return cached[1]
 
     # -- dry run and replay ------------------------------------------------------------
 

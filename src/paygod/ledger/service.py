@@ -31,6 +31,7 @@ from paygod.ledger.model import (
     VerifyReport,
 )
 from paygod.ledger.ports import LedgerStore
+from paygod.ledger.receipt import Receipts, note
 from paygod.ledger.signing import TreeHeadSigner
 from paygod.ledger.verifier import check_tree_head, merkle_root, node_hash
 
@@ -74,6 +75,7 @@ class LedgerService:
         # thread never pairs a state with another state's root.
         self._committed: tuple[ChainState, bytes] | None = None
         self._ranges = merkle.RangeHashes()  # see there: shared by every proof served here
+        self.receipts = Receipts(self)
 
     @property
     def outbox(self) -> list[dict[str, Any]]:
@@ -101,6 +103,7 @@ class LedgerService:
         self._check_writable()
         request = self._committer.submit(WriteRequest(drafts=drafts))
         self._raise_for(request)
+        note(self, request.entries)
         return request.entries
 
     def transact(
@@ -124,6 +127,7 @@ class LedgerService:
     def outcome(self, request: WriteRequest) -> tuple[Any, list[Entry]]:
         """The settled request's (result, entries), or its exception raised."""
         self._raise_for(request)
+        note(self, request.entries)
         return request.result, request.entries
 
     def _raise_for(self, request: WriteRequest) -> None:

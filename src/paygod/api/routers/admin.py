@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from paygod.api.deps import get_kernel
 from paygod.api.models import NoNul, StrictModel
+from paygod.api.receipts import sealing
 from paygod.api.routing import router as strict_router
 from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.errors import FieldError, InvalidInput
@@ -38,6 +39,7 @@ def panic_status(kernel: Kernel = Depends(get_kernel)) -> dict[str, Any]:
 
 
 @router.post("/panic", summary="Turn the panic switch on (with a reason) or off")
+@sealing
 def panic_change(
     body: PanicChange, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
