@@ -39,8 +39,6 @@ NOT_SEALING = {
     ("delete", "/v1/identity/keys/{key_id}"): "identity rows only",
     ("post", "/v1/packs/{name}/evaluate"): "a dry run",
     ("post", "/v1/payments/quote"): "a quote",
-    ("post", "/v1/reconciliations"): "a report over recorded transfers",
-    ("put", "/v1/credits/threshold"): "an alert setting",
 }
 
 
@@ -184,6 +182,13 @@ def _calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
         "post",
         "/v1/transfers/{transfer_id}/reverse",
         http.post("/v1/transfers/rt1/reverse", json={}),
+    )
+    statement = {"account_id": "rb", "statement_csv": "date,amount,reference\n2026-01-01,1,x\n"}
+    yield "post", "/v1/reconciliations", http.post("/v1/reconciliations", json=statement)
+    yield (
+        "put",
+        "/v1/credits/threshold",
+        http.put("/v1/credits/threshold", json={"low_balance_threshold": 5}),
     )
     yield "post", "/v1/credits/purchase", http.post("/v1/credits/purchase", json={"amount": 50})
     yield "post", "/v1/credits/consume", http.post("/v1/credits/consume", json={"amount": 1})

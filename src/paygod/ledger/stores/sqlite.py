@@ -217,14 +217,16 @@ class SqliteLedgerStore(SqlLedgerReads):
             raise _unavailable(exc) from exc
 
     def probe_write(self) -> None:
-        """Write and commit once without changing anything (the head row set to itself):
-        raises `Unavailable` while the file, its mount or the disk refuses writes."""
+        """Write and commit once without changing anything: raises `Unavailable` while the
+        file, its mount or the disk refuses writes. The head row is moved and moved back
+        (SQLite skips writing a row set to its own values, so that would prove nothing)."""
         with self.db.write_lock:
             conn: sqlite3.Connection | None = None
             try:
                 conn = self.db.connect()
                 conn.execute("BEGIN IMMEDIATE")
-                conn.execute("UPDATE ledger_head SET size = size WHERE id = 1")
+                conn.execute("UPDATE ledger_head SET size = size + 1 WHERE id = 1")
+                conn.execute("UPDATE ledger_head SET size = size - 1 WHERE id = 1")
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise _unavailable(exc) from exc
