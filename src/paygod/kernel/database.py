@@ -235,6 +235,21 @@ class PostgresDatabase:
         except psycopg.OperationalError as exc:
             raise Unavailable(f"PostgreSQL is unreachable: {exc}", retry_after=2) from exc
 
+    def renew(self) -> None:
+        """Replace every pooled session: sessions opened while the database was read-only
+        keep that default, so once it takes writes again they must not serve writes."""
+        if self._opened:
+            self.pool.drain()
+
+    def session_read_only(self) -> bool:
+        """Whether a session opened now would be read-only (a standby, a read-only default)."""
+        conn = self.connect()
+        try:
+            row = conn.execute("SHOW transaction_read_only").fetchone()
+            return row is not None and row[0] == "on"
+        finally:
+            conn.close()
+
     @property
     def sqlalchemy_url(self) -> str:
         return "postgresql+psycopg://" + self.url.split("://", 1)[1]

@@ -336,7 +336,7 @@ def test_receipts_reuse_a_fresh_covering_tree_head_and_still_verify(
 ) -> None:
     from types import SimpleNamespace
 
-    import paygod.decisions.service as module
+    import paygod.ledger.receipt as module
     from paygod.ledger.verifier import check_inclusion
 
     signed: list[int] = []
@@ -384,7 +384,7 @@ def test_callers_woken_together_sign_one_tree_head(
         return sign(seq)
 
     monkeypatch.setattr(service.ledger, "receipt_head", counting)
-    service._head = None  # as if the last head had gone stale
+    service.ledger.receipts._head = None  # as if the last head had gone stale
     barrier = threading.Barrier(8)
     heads: list[Any] = []
 

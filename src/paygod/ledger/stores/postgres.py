@@ -51,6 +51,7 @@ class PostgresLedgerStore(SqlLedgerReads):
         self.db = db
         self._writer: psycopg.Connection[Any] | None = None
         self._tiles = TileCache()
+        self._refused = False  # the last batch met a store refusing writes
 
     def _write_conn(self) -> psycopg.Connection[Any]:
         if self._writer is None or self._writer.closed or self._writer.broken:
@@ -79,6 +80,7 @@ class PostgresLedgerStore(SqlLedgerReads):
                         if not _refusing(exc):
                             raise
                         self._drop_writer()  # the next batch opens a fresh connection
+                        self._refused = True
                         # The connection died under a request's own work (a dropped
                         # backend): the store is unavailable, not the request malformed —
                         # a 503 with Retry-After for the caller, never a raw driver error.
@@ -130,6 +132,11 @@ class PostgresLedgerStore(SqlLedgerReads):
                         ),
                     )
             self._remember_tiles(written)  # the transaction above has committed
+            if self._refused:
+                # Writes are back: sessions the pool opened while they were refused keep
+                # their read-only default, so they are replaced before they fail a write.
+                self._refused = False
+                self.db.renew()
             return new_state
         except psycopg.Error as exc:
             # Unreachable, or reachable but refusing writes (a standby after a fail-over,
@@ -139,6 +146,7 @@ class PostgresLedgerStore(SqlLedgerReads):
             if not _refusing(exc):
                 raise
             self._drop_writer()
+            self._refused = True
             raise Unavailable(
                 f"the ledger store is unavailable (read-only mode): {exc}",
                 retry_after=RETRY_AFTER,
@@ -174,15 +182,17 @@ class PostgresLedgerStore(SqlLedgerReads):
         read-only (a standby, default_transaction_read_only), or a write that fails."""
         with self.db.connection() as conn:
             row = conn.execute("SHOW transaction_read_only").fetchone()
-            if row is not None and row[0] == "on":
-                conn.close()  # read again on a fresh session next time
+            stale = row is not None and row[0] == "on"
+        if stale:
+            if self.db.session_read_only():
                 raise Unavailable(
                     "the ledger store refuses writes (read-only mode): transactions are "
                     "read-only (a standby, or default_transaction_read_only = on)",
                     retry_after=RETRY_AFTER,
                 )
-            with conn.transaction():
-                conn.execute("UPDATE ledger_head SET size = size WHERE id = 1")
+            self.db.renew()  # the database takes writes again; the pool's sessions do not
+        with self.db.connection() as conn, conn.transaction():
+            conn.execute("UPDATE ledger_head SET size = size WHERE id = 1")
 
     def close(self) -> None:
         self._drop_writer()
