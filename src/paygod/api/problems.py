@@ -12,11 +12,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from paygod.canonical import CanonicalizationError
-from paygod.kernel.errors import PROBLEM_BASE, FieldError, PaygodError
+from paygod.kernel.database import write_refusal
+from paygod.kernel.errors import PROBLEM_BASE, FieldError, PaygodError, Unavailable
 from paygod.kernel.logging import get_logger
 
 PROBLEM_JSON = "application/problem+json"
 log = get_logger("paygod.api")
+REFUSAL_RETRY_AFTER = 2
 
 
 def problem_response(
@@ -115,6 +117,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
+        reason = write_refusal(exc)
+        if reason is not None:
+            # A module's own write met a store that refuses writes (read-only, full disk):
+            # the transaction rolled back, nothing was recorded, the caller may retry.
+            log.warning("store_refuses_writes", path=request.url.path, reason=reason)
+            return from_error(
+                request,
+                Unavailable(
+                    f"the store refuses writes (read-only mode): {reason}",
+                    retry_after=REFUSAL_RETRY_AFTER,
+                ),
+            )
         log.error("unhandled_error", path=request.url.path, exc_info=exc)
         return problem_response(
             500,

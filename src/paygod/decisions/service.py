@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -45,7 +46,8 @@ from paygod.kernel.events import EventEnvelope
 from paygod.kernel.idempotency import require_same_request
 from paygod.kernel.identifiers import subject_problem
 from paygod.kernel.ids import new_id
-from paygod.ledger import Entry, EntryDraft, LedgerService, SignedTreeHead
+from paygod.kernel.logging import get_logger
+from paygod.ledger import Entry, EntryDraft, LedgerService
 from paygod.ledger.steps import Steps, run_blocking
 
 DECISION_KIND = "decision"
@@ -54,7 +56,7 @@ MEASUREMENT_KIND = "measurement"
 PACK_KIND = "pack"
 EVENT_TYPE = "decision.finalized"
 SEQ_CACHE = 100_000
-HEAD_REUSE_SECONDS = 1.0
+log = get_logger("paygod.decisions")
 
 
 def pack_subject(name: str) -> str:
@@ -88,8 +90,6 @@ class DecisionService:
         self._published: set[str] = set()
         self._seqs: dict[str, int] = {}
         self._publish_lock = threading.Lock()
-        self._head: tuple[float, SignedTreeHead] | None = None
-        self._head_lock = threading.Lock()
         # Set by the composition root when those modules are wired: the action planner
         # (paygod.actions.ActionService) and the consent registry's check.
         self.actions: Any = None
@@ -393,7 +393,11 @@ class DecisionService:
             )
             chosen[0] = sealed_on if fresh == found else sealing(fresh)
             drafts, row, _result = chosen[0]
-            self.index.record(conn, row)
+            # The decision is the last draft: its seq is known before it is sealed, so the
+            # index row carries it from the start. Without it a read after a restart (the
+            # in-memory seq map empty) walked the subject's whole history to find it.
+            assert request.first_seq is not None
+            self.index.record(conn, replace(row, seq=request.first_seq + len(drafts) - 1))
             return None, drafts
 
         request = self.ledger.transaction(work)
@@ -509,7 +513,10 @@ class DecisionService:
                 None,
             )
             if entry is not None:
-                self.index.set_seq(decision_id, entry.seq)
+                try:
+                    self.index.set_seq(decision_id, entry.seq)
+                except Exception:  # a read must not fail on a store that refuses writes
+                    log.warning("decision_seq_not_recorded", decision_id=decision_id)
         if entry is None or entry.kind != DECISION_KIND:
             raise NotFound(f"no decision {decision_id}")
         return entry
@@ -561,45 +568,22 @@ class DecisionService:
             "evidence_seq": evidence.seq if evidence is not None else None,
             "measurements_seq": measured.seq if measured is not None else None,
         }
+        issued: dict[str, Any] | None = None
         if receipt:
-            head = self._covering_head(sealed.seq)
-            proof = self.ledger.inclusion_proof(sealed.seq, head.tree_size)
-            ledger["inclusion_proof"] = proof.as_dict()
-            ledger["tree_head"] = head.as_dict()
+            # The decision's three entries: its receipt proves the decision (the last),
+            # `first_seq` opens the range; `ledger` stays as the older name of the same.
+            issued = self.ledger.receipts.issue([e for e in (measured, evidence, sealed) if e])
+            assert issued is not None
+            ledger["inclusion_proof"] = issued["inclusion_proof"]
+            ledger["tree_head"] = issued["tree_head"]
         return {
             **payload,
             "evidence": evidence_doc,
             "explanation": evidence_doc.get("explanation") if evidence_doc else None,
             "ledger": ledger,
+            "receipt": issued,
             "replayed": replayed,
         }
-
-    def _covering_head(self, seq: int) -> SignedTreeHead:
-        """A signed tree head that covers entry `seq`, for the receipt.
-
-        Signing costs more than the rest of the receipt, and the decisions of one group
-        commit all land under the same tree size: the head signed for the first of them
-        covers the others, so it is reused while it covers the entry and is under a second
-        old (receipts stay fresh). The callers of one batch wake together; the lock makes
-        one of them sign while the others wait for its head instead of each signing.
-        """
-        head = self._fresh_head(seq)
-        if head is not None:
-            return head
-        with self._head_lock:
-            head = self._fresh_head(seq)
-            if head is None:
-                head = self.ledger.receipt_head(seq)
-                self._head = (time.monotonic(), head)
-            return head
-
-    def _fresh_head(self, seq: int) -> SignedTreeHead | None:
-        cached = self._head
-        if cached is None or cached[1].tree_size <= seq:
-            return None
-        if time.monotonic() - cached[0] >= HEAD_REUSE_SECONDS:
-            return None
-        return cached[1]
 
     # -- dry run and replay ------------------------------------------------------------
 

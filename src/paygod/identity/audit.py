@@ -14,6 +14,7 @@ from typing import Any
 
 from paygod.identity.stores.sql import SqlRunner
 from paygod.kernel.clock import Clock, isoformat, parse_instant
+from paygod.kernel.database import write_refusal
 from paygod.kernel.ids import new_id
 from paygod.kernel.logging import get_logger
 
@@ -76,25 +77,36 @@ class AccessAudit:
             outcome,
             self.clock.now(),
         )
+        try:
+            self._insert(record)
+        except Exception as exc:
+            # Reads keep working while the store refuses writes: the log line below still
+            # records the access; any other failure is a real error.
+            reason = write_refusal(exc)
+            if reason is None:
+                raise
+            log.warning("access_audit_not_stored", event_id=record.event_id, reason=reason)
+        log.info(event_type, **{k: v for k, v in record.as_dict().items() if k != "event_type"})
+        if event_type == "audit.access":
+            self._seal(record)
+        return record
+
+    def _insert(self, record: AccessRecord) -> None:
         self.sql.run(
             "INSERT INTO identity_access_log (event_id, event_type, tenant_id, principal_id,"
             " action, target, reason, outcome, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.event_id,
-                event_type,
-                tenant_id,
-                principal_id,
-                action,
-                target,
+                record.event_type,
+                record.tenant_id,
+                record.principal_id,
+                record.action,
+                record.target,
                 record.reason,
-                outcome,
+                record.outcome,
                 isoformat(record.occurred_at),
             ),
         )
-        log.info(event_type, **{k: v for k, v in record.as_dict().items() if k != "event_type"})
-        if event_type == "audit.access":
-            self._seal(record)
-        return record
 
     def _seal(self, record: AccessRecord) -> None:
         """Human reads become ledger entries with an `audit.access` outbox event, so the

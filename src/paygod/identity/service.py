@@ -30,7 +30,7 @@ from paygod.identity.stores.ratelimit_memory import MemoryRateLimiter
 from paygod.identity.stores.sql import Row, SqlRunner, is_unique_violation
 from paygod.identity.tokens import SESSION_ISSUER, OidcVerifier, SessionTokens, unverified_issuer
 from paygod.kernel.clock import Clock, isoformat, parse_instant
-from paygod.kernel.database import Database
+from paygod.kernel.database import Database, write_refusal
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthorized
 from paygod.kernel.ids import new_id
 
@@ -533,10 +533,16 @@ class IdentityService:
         if principal.disabled:
             raise Unauthorized("principal disabled")
         if key.last_used_at is None or now - key.last_used_at >= LAST_USED_GRANULARITY:
-            self.sql.run(
-                "UPDATE identity_api_keys SET last_used_at = ? WHERE key_id = ?",
-                (isoformat(now), key.key_id),
-            )
+            try:
+                self.sql.run(
+                    "UPDATE identity_api_keys SET last_used_at = ? WHERE key_id = ?",
+                    (isoformat(now), key.key_id),
+                )
+            except Exception as exc:
+                # A bookkeeping write: a store that refuses writes must not lock anyone out
+                # of reading (the ledger is read-only, not the API).
+                if write_refusal(exc) is None:
+                    raise
         return Authenticated(principal, "api_key", key.scopes, key_id=key.key_id)
 
     # -- first start ---------------------------------------------------------------------

@@ -124,6 +124,8 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
     from paygod.ledger.wiring import ledger_from_settings
 
     kernel.ledger = ledger_from_settings(settings, db, clock)
+    # Reads and proofs work on a store that refuses writes: warn (still ready), with the reason.
+    checks.append(ReadinessCheck("store-writes", kernel.ledger.write_health, required=False))
     from paygod.decisions.wiring import decisions_from_settings
 
     kernel.decisions = decisions_from_settings(settings, db, clock, kernel.ledger)

@@ -51,6 +51,42 @@ SQLITE_PRAGMAS = (
 )
 
 
+# SQLite primary result codes of a store that refuses writes (sqlite3.h): the file or its
+# mount is read-only, the disk or the file size limit is reached, or writing failed.
+_SQLITE_REFUSALS = {8: "read-only", 10: "disk I/O error", 13: "disk full", 14: "cannot open"}
+# PostgreSQL SQLSTATEs of the same (Appendix A): 25006 read_only_sql_transaction (a standby,
+# default_transaction_read_only), class 53 insufficient resources (53100 disk_full), class 57
+# operator intervention (a shutdown), class 08 connection exceptions.
+_POSTGRES_REFUSALS = {"25006": "read-only", "53100": "disk full"}
+_POSTGRES_CLASSES = {"53": "insufficient resources", "57": "shut down", "08": "connection lost"}
+
+
+def write_refusal(exc: BaseException | None) -> str | None:
+    """Why the store refused a write, when `exc` (or its cause) says it refuses writes
+    altogether rather than this one statement: the reason for a 503 and /readyz, else None.
+
+    One statement of it for every adapter: a read-only PostgreSQL (a standby after a
+    fail-over), a SQLite file on a read-only mount, a full disk.
+    """
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, sqlite3.Error):
+            code = getattr(exc, "sqlite_errorcode", None)
+            if code is not None and code & 0xFF in _SQLITE_REFUSALS:
+                return f"{_SQLITE_REFUSALS[code & 0xFF]}: {exc}"
+            text = str(exc)
+            if "readonly" in text or "disk is full" in text or "disk I/O" in text:
+                return text
+        state = getattr(exc, "sqlstate", None)
+        if isinstance(state, str) and type(exc).__module__.startswith("psycopg"):
+            reason = _POSTGRES_REFUSALS.get(state) or _POSTGRES_CLASSES.get(state[:2])
+            if reason is not None:
+                return f"{reason} ({state}): {str(exc).strip()}"
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
 class WriteLock:
     """One writer at a time across the threads of this process and across processes.
 
@@ -181,7 +217,18 @@ class PostgresDatabase:
         self._ensure_open()
         try:
             with self.pool.connection() as conn:
-                yield conn
+                try:
+                    yield conn
+                except psycopg.Error as exc:
+                    reason = write_refusal(exc)
+                    if reason is None or isinstance(exc, psycopg.OperationalError):
+                        raise
+                    # A session keeps the read-only default it connected with: close it,
+                    # so the pool connects afresh and sees the store accept writes again.
+                    conn.close()
+                    raise Unavailable(
+                        f"the store refuses writes (read-only mode): {reason}", retry_after=2
+                    ) from exc
         except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
             raise Unavailable(f"PostgreSQL is unreachable: {exc}", retry_after=2) from exc
 
@@ -193,6 +240,21 @@ class PostgresDatabase:
             return psycopg.connect(self.url, connect_timeout=5)
         except psycopg.OperationalError as exc:
             raise Unavailable(f"PostgreSQL is unreachable: {exc}", retry_after=2) from exc
+
+    def renew(self) -> None:
+        """Replace every pooled session: sessions opened while the database was read-only
+        keep that default, so once it takes writes again they must not serve writes."""
+        if self._opened:
+            self.pool.drain()
+
+    def session_read_only(self) -> bool:
+        """Whether a session opened now would be read-only (a standby, a read-only default)."""
+        conn = self.connect()
+        try:
+            row = conn.execute("SHOW transaction_read_only").fetchone()
+            return row is not None and row[0] == "on"
+        finally:
+            conn.close()
 
     @property
     def sqlalchemy_url(self) -> str:

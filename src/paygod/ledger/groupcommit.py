@@ -23,7 +23,17 @@ Work = Callable[[Any], tuple[Any, Sequence[EntryDraft]]]
 class WriteRequest:
     """One caller's unit of work: `work(conn) -> (result, drafts)`, or entries to adopt."""
 
-    __slots__ = ("done", "drafts", "entries", "error", "imported", "on_done", "result", "work")
+    __slots__ = (
+        "done",
+        "drafts",
+        "entries",
+        "error",
+        "first_seq",
+        "imported",
+        "on_done",
+        "result",
+        "work",
+    )
 
     def __init__(
         self,
@@ -34,6 +44,10 @@ class WriteRequest:
         self.work = work
         self.drafts = drafts  # a plain append: no work function, so no savepoint needed
         self.imported = imported
+        # The seq the request's first draft gets, set by the writer before `work` runs:
+        # a work function may record where its entries land in its own rows, in the same
+        # transaction (the decision index's seq), instead of a second write afterwards.
+        self.first_seq: int | None = None
         self.result: Any = None
         self.entries: list[Entry] = []
         self.error: BaseException | None = None

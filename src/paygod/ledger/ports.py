@@ -51,4 +51,9 @@ class LedgerStore(Protocol):
 
     def latest_tree_head(self) -> SignedTreeHead | None: ...
 
+    def probe_write(self) -> None:
+        """Raise `Unavailable` (with the reason) while the store refuses writes; asked by
+        /readyz and, after a refusal, to learn that writes may resume."""
+        ...
+
     def close(self) -> None: ...

@@ -31,6 +31,7 @@ from paygod.ledger.model import (
     VerifyReport,
 )
 from paygod.ledger.ports import LedgerStore
+from paygod.ledger.receipt import Receipts, note
 from paygod.ledger.signing import TreeHeadSigner
 from paygod.ledger.verifier import check_tree_head, merkle_root, node_hash
 
@@ -64,6 +65,7 @@ class LedgerService:
         )
         self._down_until = 0.0
         self._failures = 0  # consecutive store failures: how long to stay read-only
+        self._refusal: str | None = None  # why the last batch failed, until one commits
         self._signed_size: int | None = None
         self._signed_at = time.monotonic()
         # The chain state this process last committed. The ledger only grows, so every
@@ -73,6 +75,7 @@ class LedgerService:
         # thread never pairs a state with another state's root.
         self._committed: tuple[ChainState, bytes] | None = None
         self._ranges = merkle.RangeHashes()  # see there: shared by every proof served here
+        self.receipts = Receipts(self)
 
     @property
     def outbox(self) -> list[dict[str, Any]]:
@@ -100,6 +103,7 @@ class LedgerService:
         self._check_writable()
         request = self._committer.submit(WriteRequest(drafts=drafts))
         self._raise_for(request)
+        note(self, request.entries)
         return request.entries
 
     def transact(
@@ -123,6 +127,7 @@ class LedgerService:
     def outcome(self, request: WriteRequest) -> tuple[Any, list[Entry]]:
         """The settled request's (result, entries), or its exception raised."""
         self._raise_for(request)
+        note(self, request.entries)
         return request.result, request.entries
 
     def _raise_for(self, request: WriteRequest) -> None:
@@ -132,6 +137,7 @@ class LedgerService:
                 # writer reconnects on the next batch) should cost a moment, not seconds:
                 # the read-only window starts at 0.25 s and doubles while failures go on.
                 # Every request of a failed batch reports the same failure: count it once.
+                self._refusal = request.error.detail
                 now = time.monotonic()
                 if now >= self._down_until:
                     self._failures += 1
@@ -140,11 +146,29 @@ class LedgerService:
             raise request.error
         self._failures = 0
 
+    def write_health(self) -> str:
+        """For /readyz: 'writable', or raises `Unavailable` with the reason while the store
+        refuses writes (read-only, full disk, unreachable). After a refusal it probes the
+        store, and a store that takes writes again ends the read-only window at once."""
+        refused = self._refusal
+        try:
+            self.store.probe_write()
+        except Unavailable:
+            raise
+        except Exception as exc:  # a driver error the adapter did not expect: still a refusal
+            raise Unavailable(f"the ledger store refuses writes: {exc}") from exc
+        if refused is not None and self._refusal == refused:
+            self._refusal = None
+            self._down_until = 0.0
+            self._failures = 0
+        return "writable"
+
     def _check_writable(self) -> None:
         remaining = self._down_until - time.monotonic()
         if remaining > 0:
             raise Unavailable(
-                "the ledger store is unreachable; the ledger is read-only for now",
+                "the ledger store refuses writes; the ledger is read-only for now"
+                + (f" ({self._refusal})" if self._refusal else ""),
                 retry_after=max(1, int(remaining + 0.999)),
             )
 
@@ -152,6 +176,7 @@ class LedgerService:
         state = self.store.commit_batch(batch, self.clock.now())
         root = self._ranges.keep_edge(state.size, state.frontier)  # before the callers wake
         self._committed = (state, root)
+        self._refusal = None
         try:
             self._maybe_sign(state)
         except Exception:

@@ -336,7 +336,7 @@ def test_receipts_reuse_a_fresh_covering_tree_head_and_still_verify(
 ) -> None:
     from types import SimpleNamespace
 
-    import paygod.decisions.service as module
+    import paygod.ledger.receipt as module
     from paygod.ledger.verifier import check_inclusion
 
     signed: list[int] = []
@@ -384,7 +384,7 @@ def test_callers_woken_together_sign_one_tree_head(
         return sign(seq)
 
     monkeypatch.setattr(service.ledger, "receipt_head", counting)
-    service._head = None  # as if the last head had gone stale
+    service.ledger.receipts._head = None  # as if the last head had gone stale
     barrier = threading.Barrier(8)
     heads: list[Any] = []
 
@@ -423,3 +423,20 @@ def test_without_receipt_the_decision_is_sealed_the_same_minus_proof_and_head(
     assert entry is not None and entry.payload["decision_id"] == bare["decision_id"]
     full = service.get(bare["decision_id"])  # anyone can still ask for the receipt later
     assert full["ledger"]["inclusion_proof"]["leaf_index"] == bare["ledger"]["seq"]
+
+
+def test_the_index_row_carries_the_decision_seq_so_a_restart_reads_no_history(
+    service: DecisionService, clock: ManualClock
+) -> None:
+    for n in range(5):
+        decide(service, f"other-{n}")  # the subject's history grows
+    result = decide(service, "indexed")
+    row = service.index.by_id(result["decision_id"])
+    assert row is not None and row.seq == result["ledger"]["seq"]
+    fresh = DecisionService(service.ledger, service.packs, clock, service.index)
+
+    def no_history(*args: object, **kwargs: object) -> list[object]:
+        raise AssertionError("a read of an indexed decision walked the subject's history")
+
+    service.ledger.history = no_history  # type: ignore[method-assign]
+    assert fresh.get(result["decision_id"])["ledger"]["seq"] == result["ledger"]["seq"]

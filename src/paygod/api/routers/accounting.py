@@ -29,6 +29,7 @@ from paygod.accounting.reports import statement_csv
 from paygod.api.deps import get_kernel
 from paygod.api.models import Digits, StrictModel
 from paygod.api.problems import pointer_from_loc
+from paygod.api.receipts import sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import ABSENT, json_body
 from paygod.api.routing import router as strict_router
@@ -118,6 +119,7 @@ def _check_owner(request: Request, tenant: str, owner: str | None) -> None:
 
 
 @router.post("/accounts", status_code=201, summary="Open an account (idempotent by id)")
+@sealing
 async def create_account(
     body: AccountCreate,
     request: Request,
@@ -168,6 +170,7 @@ async def get_account(
 
 
 @router.post("/accounts/{account_id}/close", summary="Close an account to new transfers")
+@sealing
 async def close_account(account_id: str, tenant: Tenant, accounting: Accounting) -> dict[str, Any]:
     return (await run_in_threadpool(accounting.close_account, tenant, account_id)).as_dict()
 
@@ -282,6 +285,7 @@ def _results(results: list[TransferResult]) -> list[dict[str, Any]]:
         }
     },
 )
+@sealing
 async def create_transfer(
     request: Request, response: Response, tenant: Tenant, accounting: Accounting
 ) -> dict[str, Any]:
@@ -350,6 +354,7 @@ async def _body_or_empty(request: Request) -> Resolve:
 
 
 @router.post("/transfers/{transfer_id}/post", status_code=201, summary="Post a hold")
+@sealing
 async def post_transfer(
     transfer_id: str, request: Request, response: Response, tenant: Tenant, accounting: Accounting
 ) -> dict[str, Any]:
@@ -365,6 +370,7 @@ async def post_transfer(
 
 
 @router.post("/transfers/{transfer_id}/void", status_code=201, summary="Void a hold")
+@sealing
 async def void_transfer(
     transfer_id: str, request: Request, response: Response, tenant: Tenant, accounting: Accounting
 ) -> dict[str, Any]:
@@ -383,6 +389,7 @@ async def void_transfer(
 
 
 @router.post("/transfers/{transfer_id}/reverse", status_code=201, summary="Reverse a transfer")
+@sealing
 async def reverse_transfer(
     transfer_id: str, request: Request, response: Response, tenant: Tenant, accounting: Accounting
 ) -> dict[str, Any]:
@@ -420,6 +427,7 @@ class ReconciliationCreate(StrictModel):
 
 
 @router.post("/reconciliations", status_code=201, summary="Match an external statement")
+@sealing
 async def reconcile(
     body: ReconciliationCreate, tenant: Tenant, accounting: Accounting
 ) -> dict[str, Any]:
@@ -488,6 +496,7 @@ async def credits_balance(tenant: Tenant, credits: Credits) -> dict[str, Any]:
 
 
 @router.put("/credits/threshold", summary="Set the low-balance alert threshold")
+@sealing
 async def credits_threshold(body: Threshold, tenant: Tenant, credits: Credits) -> dict[str, Any]:
     return (
         await run_in_threadpool(credits.set_threshold, tenant, body.low_balance_threshold)
@@ -495,6 +504,7 @@ async def credits_threshold(body: Threshold, tenant: Tenant, credits: Credits) -
 
 
 @router.post("/credits/purchase", status_code=201, summary="Buy (top up) credits")
+@sealing
 async def credits_purchase(
     body: CreditMove, tenant: Tenant, credits: Credits, key: IdempotencyKey = None
 ) -> dict[str, Any]:
@@ -518,6 +528,7 @@ def _requested_by(request: Request, owner: str | None, metadata: dict[str, Any])
 
 
 @router.post("/credits/consume", status_code=201, summary="Consume credits (402 when short)")
+@sealing
 async def credits_consume(
     body: CreditMove,
     request: Request,
@@ -540,6 +551,7 @@ async def credits_consume(
 
 
 @router.post("/credits/reservations", status_code=201, summary="Reserve credits with a TTL")
+@sealing
 async def credits_reserve(
     body: CreditReserve,
     request: Request,
@@ -564,6 +576,7 @@ async def credits_reserve(
 
 
 @router.post("/credits/reservations/{reservation_id}/commit", summary="Consume a reservation")
+@sealing
 async def credits_commit(
     reservation_id: str,
     tenant: Tenant,
@@ -579,6 +592,7 @@ async def credits_commit(
 
 
 @router.post("/credits/reservations/{reservation_id}/cancel", summary="Release a reservation")
+@sealing
 async def credits_cancel(
     reservation_id: str, tenant: Tenant, owner: Owner, credits: Credits
 ) -> dict[str, Any]:

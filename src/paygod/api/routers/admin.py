@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 
 from paygod.api.deps import get_kernel
 from paygod.api.models import NoNul, StrictModel
+from paygod.api.receipts import sealing
 from paygod.api.routing import router as strict_router
 from paygod.api.security import identity_of
 from paygod.identity.model import ALL_TENANTS
@@ -98,6 +99,7 @@ def panic_status(request: Request, kernel: Kernel = Depends(get_kernel)) -> dict
     summary="Turn the panic switch on (with a reason) or off: the caller's tenant's, or "
     "for a platform admin the platform's (or the tenant named by X-Paygod-Tenant)",
 )
+@sealing
 def panic_change(
     body: PanicChange, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from paygod.api.deps import get_kernel
 from paygod.api.models import NoNul, StrictModel
+from paygod.api.receipts import SEALED_RESPONSES
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import router as strict_router
 from paygod.api.security import owner_filter
@@ -68,6 +69,7 @@ class EvaluateRequest(StrictModel):
     status_code=201,
     summary="Decide with the policy packs and seal the decision into the ledger",
     response_model=None,
+    responses=SEALED_RESPONSES,
 )
 def create_decision(
     body: DecisionRequest,

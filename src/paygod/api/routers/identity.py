@@ -13,6 +13,7 @@ from fastapi import Query, Request
 from pydantic import Field
 
 from paygod.api.models import Digits, NoNul, StrictModel, Visible
+from paygod.api.receipts import sealing
 from paygod.api.routing import router as strict_router
 from paygod.api.security import identity_of, tenant_filter
 from paygod.identity.model import ALL_TENANTS, Principal, PrincipalKind, Role
@@ -267,6 +268,7 @@ def revoke_key(request: Request, key_id: str) -> dict[str, Any]:
 
 
 @router.post("/consents", status_code=201, summary="Record a data subject's consent")
+@sealing
 def record_consent(request: Request, body: ConsentIn) -> dict[str, Any]:
     tenant = _target_tenant(request, body.tenant_id)
     record = identity_of(request).consent.record(
@@ -296,6 +298,7 @@ def get_consents(
 
 
 @router.delete("/consents/{subject}/{purpose}", summary="Revoke consent for one purpose")
+@sealing
 def revoke_consent(
     request: Request,
     subject: Annotated[str, Visible],

@@ -11,11 +11,13 @@ from starlette.concurrency import run_in_threadpool
 
 from paygod.api.deps import get_kernel
 from paygod.api.models import NoNul, StrictModel
+from paygod.api.receipts import SEALED_RESPONSES, sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import router as strict_router
 from paygod.api.security import owner_filter
 from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
+from paygod.ledger.receipt import collecting
 from paygod.ledger.steps import Steps, run_blocking
 from paygod.payments.model import Payment
 from paygod.payments.signing import SIGNATURE_HEADER
@@ -116,6 +118,7 @@ def quote(body: QuoteRequest, kernel: Kernel = Depends(get_kernel)) -> dict[str,
     status_code=201,
     summary="Request a payment (decided, sealed, held, queued)",
     response_model=None,
+    responses=SEALED_RESPONSES,
 )
 def create_payment(
     body: PaymentBody,
@@ -142,15 +145,16 @@ def create_steps(
     fields = body.model_dump(exclude_none=True)
     kernel.payments.validate(fields)  # the request's own errors first, then its references
     require_payer_account(kernel, tenant, body, owner)
-    payment, created = yield from kernel.payments.create_steps(
-        fields,
-        tenant_id=tenant,
-        requested_by=principal_id(request),
-        idempotency_key=idempotency_key,
-        owner=owner,
-    )
+    with collecting() as sealed:
+        payment, created = yield from kernel.payments.create_steps(
+            fields,
+            tenant_id=tenant,
+            requested_by=principal_id(request),
+            idempotency_key=idempotency_key,
+            owner=owner,
+        )
     return Response(
-        orjson.dumps(payment.as_dict()),
+        orjson.dumps({**payment.as_dict(), "receipt": sealed.receipt()}),
         status_code=201 if created else 200,
         media_type="application/json",
         headers={"Location": f"/v1/payments/{payment.payment_id}"},
@@ -166,6 +170,7 @@ def get_payment(
 
 
 @router.post("/{payment_id}/approve", summary="Approve a payment in review (not its requester)")
+@sealing
 def approve(
     payment_id: str,
     request: Request,
@@ -182,6 +187,7 @@ def approve(
 
 
 @router.post("/{payment_id}/reject", summary="Reject a payment in review (not its requester)")
+@sealing
 def reject(
     payment_id: str,
     request: Request,
@@ -198,6 +204,7 @@ def reject(
 
 
 @webhooks.post("/{rail}", summary="Inbound settlement webhook (HMAC-signed, no API key)")
+@sealing
 async def settlement_webhook(
     rail: str, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:

@@ -151,6 +151,7 @@ def run_requests(
                 write(sealed, ())
                 return sealed
             assert request.work is not None
+            request.first_seq = current.size
             result, drafts = request.work(conn)
             drafts = list(drafts)
             holder["result"], holder["drafts"] = result, drafts

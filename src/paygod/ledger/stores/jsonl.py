@@ -89,6 +89,15 @@ class JsonlLedgerStore(MemoryLedgerStore):
                 os.fsync(handle.fileno())
             self._heads.append(head)
 
+    def probe_write(self) -> None:
+        try:
+            with self.heads_path.open("ab") as handle:  # appends nothing: opens for writing
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise Unavailable(
+                f"cannot write beside {self.path}: {exc.strerror or exc}", retry_after=5
+            ) from exc
+
     def close(self) -> None:
         if not self._file.closed:
             self._file.close()

@@ -116,5 +116,8 @@ class MemoryLedgerStore:
     def latest_tree_head(self) -> SignedTreeHead | None:
         return self._heads[-1] if self._heads else None
 
+    def probe_write(self) -> None:
+        return None  # memory always takes writes
+
     def close(self) -> None:
         pass

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from paygod.kernel.database import PostgresDatabase
+from paygod.kernel.database import PostgresDatabase, write_refusal
 from paygod.kernel.errors import Unavailable
 from paygod.ledger.chain import ChainState, Sealed
 from paygod.ledger.groupcommit import WriteRequest
@@ -35,6 +35,13 @@ if TYPE_CHECKING:
 RETRY_AFTER = 2
 
 
+def _refusing(exc: BaseException) -> bool:
+    """Whether the store, not the request, failed: unreachable or refusing writes."""
+    import psycopg
+
+    return isinstance(exc, psycopg.OperationalError) or write_refusal(exc) is not None
+
+
 class PostgresLedgerStore(SqlLedgerReads):
     p = "%s"
 
@@ -44,6 +51,7 @@ class PostgresLedgerStore(SqlLedgerReads):
         self.db = db
         self._writer: psycopg.Connection[Any] | None = None
         self._tiles = TileCache()
+        self._refused = False  # the last batch met a store refusing writes
 
     def _write_conn(self) -> psycopg.Connection[Any]:
         if self._writer is None or self._writer.closed or self._writer.broken:
@@ -68,8 +76,11 @@ class PostgresLedgerStore(SqlLedgerReads):
                     try:
                         with conn.transaction():  # a savepoint inside the batch transaction
                             return step()
-                    except psycopg.OperationalError as exc:
+                    except psycopg.Error as exc:
+                        if not _refusing(exc):
+                            raise
                         self._drop_writer()  # the next batch opens a fresh connection
+                        self._refused = True
                         # The connection died under a request's own work (a dropped
                         # backend): the store is unavailable, not the request malformed —
                         # a 503 with Retry-After for the caller, never a raw driver error.
@@ -121,9 +132,21 @@ class PostgresLedgerStore(SqlLedgerReads):
                         ),
                     )
             self._remember_tiles(written)  # the transaction above has committed
+            if self._refused:
+                # Writes are back: sessions the pool opened while they were refused keep
+                # their read-only default, so they are replaced before they fail a write.
+                self._refused = False
+                self.db.renew()
             return new_state
-        except psycopg.OperationalError as exc:
+        except psycopg.Error as exc:
+            # Unreachable, or reachable but refusing writes (a standby after a fail-over,
+            # default_transaction_read_only, a full disk): 503 for every request of the
+            # batch, and a fresh connection for the next one (a session keeps the
+            # read-only default it connected with).
+            if not _refusing(exc):
+                raise
             self._drop_writer()
+            self._refused = True
             raise Unavailable(
                 f"the ledger store is unavailable (read-only mode): {exc}",
                 retry_after=RETRY_AFTER,
@@ -153,6 +176,23 @@ class PostgresLedgerStore(SqlLedgerReads):
                 "ON CONFLICT DO NOTHING",
                 (head.tree_size, head.root_hash, head.timestamp, head.key_id, head.signature),
             )
+
+    def probe_write(self) -> None:
+        """Raises `Unavailable` while PostgreSQL refuses writes: a session that would be
+        read-only (a standby, default_transaction_read_only), or a write that fails."""
+        with self.db.connection() as conn:
+            row = conn.execute("SHOW transaction_read_only").fetchone()
+            stale = row is not None and row[0] == "on"
+        if stale:
+            if self.db.session_read_only():
+                raise Unavailable(
+                    "the ledger store refuses writes (read-only mode): transactions are "
+                    "read-only (a standby, or default_transaction_read_only = on)",
+                    retry_after=RETRY_AFTER,
+                )
+            self.db.renew()  # the database takes writes again; the pool's sessions do not
+        with self.db.connection() as conn, conn.transaction():
+            conn.execute("UPDATE ledger_head SET size = size WHERE id = 1")
 
     def close(self) -> None:
         self._drop_writer()

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from paygod.kernel.database import SqliteDatabase
+from paygod.kernel.database import SqliteDatabase, write_refusal
 from paygod.kernel.errors import Unavailable
 from paygod.ledger.chain import ChainState, Sealed
 from paygod.ledger.groupcommit import WriteRequest
@@ -73,7 +73,7 @@ def _insert_rows(
         at += size
 
 
-def _unavailable(exc: sqlite3.Error) -> Unavailable:
+def _unavailable(exc: BaseException) -> Unavailable:
     return Unavailable(
         f"the ledger store is unavailable (read-only mode): {exc}", retry_after=RETRY_AFTER
     )
@@ -178,7 +178,10 @@ class SqliteLedgerStore(SqlLedgerReads):
                     conn.execute("ROLLBACK")
             except sqlite3.Error:
                 self._drop_writer()
-            if isinstance(exc, sqlite3.OperationalError):
+            if isinstance(exc, sqlite3.OperationalError) or write_refusal(exc) is not None:
+                # A file opened while its mount was read-only stays read-only: reopen it
+                # for the next batch, so writes resume once the store takes them again.
+                self._drop_writer()
                 raise _unavailable(exc) from exc
             raise
 
@@ -212,6 +215,25 @@ class SqliteLedgerStore(SqlLedgerReads):
             )
         except sqlite3.Error as exc:
             raise _unavailable(exc) from exc
+
+    def probe_write(self) -> None:
+        """Write and commit once without changing anything: raises `Unavailable` while the
+        file, its mount or the disk refuses writes. The head row is moved and moved back
+        (SQLite skips writing a row set to its own values, so that would prove nothing)."""
+        with self.db.write_lock:
+            conn: sqlite3.Connection | None = None
+            try:
+                conn = self.db.connect()
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("UPDATE ledger_head SET size = size + 1 WHERE id = 1")
+                conn.execute("UPDATE ledger_head SET size = size - 1 WHERE id = 1")
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise _unavailable(exc) from exc
+            finally:
+                if conn is not None:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.close()
 
     def close(self) -> None:
         self._drop_writer()

@@ -1,0 +1,286 @@
+"""Every sealing write answers with a `receipt` the standalone verifier accepts.
+
+`test_every_sealing_route_documents_its_receipt` walks the OpenAPI document: a /v1 write
+route that seals must show `receipt` in its success schema. `test_each_sealing_route_*`
+then calls every one of those routes for real and checks each receipt with
+`paygod/ledger/verifier.py` alone (proof, signed head, and the entry it names).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.kernel.settings import load_settings
+from paygod.ledger import verifier
+from paygod.payments.signing import SIGNATURE_HEADER, sign
+from paygod.payments.wiring import webhook_secret
+from tests.support.accounts import open_funded_payer
+from tests.support.http import api_client, principal_headers
+from tests.unit.payments.support import US_BANK
+
+WRITES = {"post", "put", "patch", "delete"}
+# /v1 writes that seal nothing, each with why: they may not claim a receipt.
+NOT_SEALING = {
+    ("post", "/v1/identity/sessions"): "issues a short-lived token",
+    ("post", "/v1/identity/me/totp"): "starts an enrolment (a secret, not a ledger fact)",
+    ("post", "/v1/identity/me/totp/confirm"): "confirms the enrolment",
+    ("post", "/v1/identity/tenants"): "identity rows only",
+    ("post", "/v1/identity/principals"): "identity rows only",
+    ("put", "/v1/identity/principals/{principal_id}/roles"): "identity rows only",
+    ("post", "/v1/identity/principals/{principal_id}/disable"): "identity rows only",
+    ("post", "/v1/identity/principals/{principal_id}/keys"): "identity rows only",
+    ("post", "/v1/identity/keys/{key_id}/rotate"): "identity rows only",
+    ("delete", "/v1/identity/keys/{key_id}"): "identity rows only",
+    ("post", "/v1/packs/{name}/evaluate"): "a dry run",
+    ("post", "/v1/payments/quote"): "a quote",
+}
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
+    home = tmp_path_factory.mktemp("receipts")
+    built = build_kernel(load_settings(home=home, database_url=None, redis_url=None))
+    open_funded_payer(built.accounting, amount=50_000_000)
+    yield built
+    built.close()
+
+
+@pytest.fixture(scope="module")
+def http(kernel: Kernel) -> TestClient:
+    return api_client(kernel)
+
+
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _has_receipt(spec: dict[str, Any], op: dict[str, Any]) -> bool:
+    for status in ("200", "201"):
+        content = op.get("responses", {}).get(status, {}).get("content", {})
+        schema = content.get("application/json", {}).get("schema")
+        if schema and "receipt" in _resolve(spec, schema).get("properties", {}):
+            return True
+    return False
+
+
+def _sealing_routes(http: TestClient) -> dict[tuple[str, str], dict[str, Any]]:
+    spec = http.get("/openapi.json").json()
+    found = {}
+    for template, item in spec["paths"].items():
+        if not template.startswith("/v1/"):
+            continue
+        for method, op in item.items():
+            if method in WRITES and (method, template) not in NOT_SEALING:
+                found[(method, template)] = op
+    return found
+
+
+def test_every_sealing_route_documents_its_receipt(http: TestClient) -> None:
+    spec = http.get("/openapi.json").json()
+    routes = _sealing_routes(http)
+    assert len(routes) >= 15
+    missing = sorted(
+        f"{m.upper()} {t}" for (m, t), op in routes.items() if not _has_receipt(spec, op)
+    )
+    assert not missing, f"sealing routes without `receipt` in their success schema: {missing}"
+    receipt = spec["components"]["schemas"]["Receipt"]
+    assert set(receipt["required"]) >= {
+        "seq",
+        "first_seq",
+        "entry_id",
+        "record_hash",
+        "inclusion_proof",
+        "tree_head",
+    }
+
+
+def verify_receipt(kernel: Kernel, http: TestClient, receipt: dict[str, Any]) -> None:
+    """With the standalone verifier only: the proof holds, the head is signed by the
+    ledger's key and names the proof's root and size, and the proof's leaf is the entry."""
+    pem = kernel.ledger.public_key_pem()
+    proof, head = receipt["inclusion_proof"], receipt["tree_head"]
+    assert verifier.check_inclusion(proof) is None, receipt
+    assert verifier.check_tree_head(head, pem) is None, receipt
+    assert (proof["tree_size"], proof["root_hash"]) == (head["tree_size"], head["root_hash"])
+    assert proof["leaf_index"] == receipt["seq"] >= receipt["first_seq"]
+    entry = http.get(f"/v1/ledger/entries/{receipt['seq']}").json()
+    line = entry["interchange"]
+    assert line["record_hash"] == receipt["record_hash"] == entry["record_hash"]
+    assert entry["entry_id"] == receipt["entry_id"]
+    assert verifier.interchange_leaf_hash(line).hex() == proof["leaf_hash"]
+    assert (
+        verifier.record_hash(line["data"], line["previous_hash"], line["timestamp"])
+        == receipt["record_hash"]
+    )
+
+
+PAYMENT = {
+    "payer_account": "agent-1",
+    "payee": US_BANK,
+    "currency": "USD",
+    "purpose": "invoice 42",
+    "metadata": {"counterparty_verified": True},
+}
+
+
+def _calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
+    """(method, template, response) of one real call of every sealing route."""
+    yield (
+        "post",
+        "/v1/decisions",
+        http.post(
+            "/v1/decisions",
+            json={
+                "subject": "urn:paygod:agent:r",
+                "input": {
+                    "payment": {
+                        "amount_minor": 10,
+                        "currency": "EUR",
+                        "rail": "card",
+                        "counterparty": {"ref": "urn:paygod:cp:x", "verified": True},
+                    }
+                },
+            },
+            headers={"Idempotency-Key": "r-decision"},
+        ),
+    )
+    for body in (
+        {"id": "rw", "ledger": "EUR", "code": "liability"},
+        {"id": "rb", "ledger": "EUR", "code": "asset"},
+        {"id": "rc", "ledger": "EUR", "code": "asset"},
+    ):
+        yield "post", "/v1/accounts", http.post("/v1/accounts", json=body)
+    yield "post", "/v1/accounts/{account_id}/close", http.post("/v1/accounts/rc/close")
+    one = {"id": "rt1", "debit_account_id": "rb", "credit_account_id": "rw", "amount": 500}
+    yield "post", "/v1/transfers", http.post("/v1/transfers", json=one)
+    linked = {
+        "transfers": [
+            {**one, "id": "rl1", "amount": 5, "flags": ["linked"]},
+            {**one, "id": "rl2", "amount": 6},
+        ]
+    }
+    batch = http.post("/v1/transfers", json=linked)
+    assert batch.json()["receipt"]["seq"] - batch.json()["receipt"]["first_seq"] >= 1
+    yield "post", "/v1/transfers", batch
+    for hold, action in (("rh1", "post"), ("rh2", "void")):
+        pending = {**one, "id": hold, "amount": 7, "flags": ["pending"]}
+        assert http.post("/v1/transfers", json=pending).status_code == 201
+        yield (
+            "post",
+            f"/v1/transfers/{{transfer_id}}/{action}",
+            http.post(f"/v1/transfers/{hold}/{action}", json={}),
+        )
+    yield (
+        "post",
+        "/v1/transfers/{transfer_id}/reverse",
+        http.post("/v1/transfers/rt1/reverse", json={}),
+    )
+    statement = {"account_id": "rb", "statement_csv": "date,amount,reference\n2026-01-01,1,x\n"}
+    yield "post", "/v1/reconciliations", http.post("/v1/reconciliations", json=statement)
+    yield (
+        "put",
+        "/v1/credits/threshold",
+        http.put("/v1/credits/threshold", json={"low_balance_threshold": 5}),
+    )
+    yield "post", "/v1/credits/purchase", http.post("/v1/credits/purchase", json={"amount": 50})
+    yield "post", "/v1/credits/consume", http.post("/v1/credits/consume", json={"amount": 1})
+    for action in ("commit", "cancel"):
+        made = http.post("/v1/credits/reservations", json={"amount": 2, "ttl_seconds": 60})
+        yield "post", "/v1/credits/reservations", made
+        reservation = made.json()["reservation"]["id"]
+        yield (
+            "post",
+            f"/v1/credits/reservations/{{reservation_id}}/{action}",
+            http.post(f"/v1/credits/reservations/{reservation}/{action}"),
+        )
+    consent = {"subject": "urn:person:r", "purpose": "marketing", "tenant_id": "default"}
+    yield "post", "/v1/identity/consents", http.post("/v1/identity/consents", json=consent)
+    yield (
+        "delete",
+        "/v1/identity/consents/{subject}/{purpose}",
+        http.delete("/v1/identity/consents/urn:person:r/marketing?tenant_id=default"),
+    )
+    for on in (True, False):
+        yield (
+            "post",
+            "/v1/admin/panic",
+            http.post("/v1/admin/panic", json={"on": on, "reason": "drill"}),
+        )
+    kernel.payments.connectors["ach"].settle_after = 3600  # type: ignore[attr-defined]
+    created = http.post(
+        "/v1/payments", json={**PAYMENT, "amount": 12_500}, headers={"Idempotency-Key": "r-p"}
+    )
+    yield "post", "/v1/payments", created
+    kernel.executor.drain()
+    payload = orjson.dumps({"idempotency_key": created.json()["payment_id"], "status": "settled"})
+    now = int(kernel.clock.now().timestamp())
+    signature = sign(webhook_secret(kernel.settings.home), payload, timestamp=now)
+    anonymous = TestClient(http.app, raise_server_exceptions=False)
+    yield (
+        "post",
+        "/v1/payments/webhooks/{rail}",
+        anonymous.post(
+            "/v1/payments/webhooks/ach", content=payload, headers={SIGNATURE_HEADER: signature}
+        ),
+    )
+    maker = api_client(kernel, principal_headers(kernel, name="r-maker"))
+    for action in ("approve", "reject"):
+        big = {**PAYMENT, "amount": 1_500_000, "rail_preference": "wire"}
+        review = maker.post("/v1/payments", json=big, headers={"Idempotency-Key": f"r-{action}"})
+        assert review.json()["decision"]["verdict"] == "review", review.text
+        yield (
+            "post",
+            f"/v1/payments/{{payment_id}}/{action}",
+            http.post(
+                f"/v1/payments/{review.json()['payment_id']}/{action}", json={"note": "checked"}
+            ),
+        )
+
+
+def test_each_sealing_route_returns_a_receipt_the_verifier_accepts(
+    kernel: Kernel, http: TestClient
+) -> None:
+    seen: set[tuple[str, str]] = set()
+    for method, template, response in _calls(kernel, http):
+        assert response.status_code in (200, 201), (method, template, response.text)
+        receipt = response.json().get("receipt")
+        assert receipt is not None, (method, template, response.text)
+        verify_receipt(kernel, http, receipt)
+        seen.add((method, template))
+    assert seen == set(_sealing_routes(http)), "every sealing route was called"
+
+
+def test_a_replay_seals_nothing_and_says_so(kernel: Kernel, http: TestClient) -> None:
+    body = {"id": "replayed", "ledger": "EUR", "code": "asset"}
+    assert http.post("/v1/accounts", json=body).json()["receipt"] is not None
+    again = http.post("/v1/accounts", json=body)
+    assert again.status_code == 200 and again.json()["receipt"] is None
+
+
+def test_the_decision_keeps_ledger_as_an_alias(http: TestClient, kernel: Kernel) -> None:
+    made = http.post(
+        "/v1/decisions",
+        json={
+            "subject": "urn:paygod:agent:alias",
+            "input": {
+                "payment": {
+                    "amount_minor": 1,
+                    "currency": "EUR",
+                    "rail": "card",
+                    "counterparty": {"ref": "urn:paygod:cp:x", "verified": True},
+                }
+            },
+        },
+        headers={"Idempotency-Key": "alias"},
+    ).json()
+    for key in ("seq", "entry_id", "record_hash", "inclusion_proof", "tree_head"):
+        assert made["ledger"][key] == made["receipt"][key]
+    verify_receipt(kernel, http, made["receipt"])
