@@ -40,9 +40,7 @@ def find_raw_pii(value: Any, pointer: str = "") -> list[FieldError]:
     for where, text in _walk(value, pointer):
         kind = pii_kind(text)
         if kind:
-            errors.append(
-                FieldError(where, pii_message(kind))
-            )
+            errors.append(FieldError(where, pii_message(kind)))
     return errors
 
 

@@ -46,10 +46,6 @@ def lint_pack(pack: Pack) -> list[LintFinding]:
     declared = {i.name: i.schema for i in pack.inputs}
     always_from: str | None = None
     seen_conditions: dict[str, str] = {}
-    if pack.legacy_draft:
-        findings.append(
-            LintFinding("", "", "pre-paygod/v1 draft (pack_id/modules): no rules are enforced")
-        )
     manifest_name = (pack.manifest or {}).get("pack_name")
     if manifest_name is not None and manifest_name != pack.name:
         findings.append(

@@ -27,7 +27,9 @@ from paygod.kernel.identifiers import invisible_character
 from paygod.kernel.pii import pii_kind, pii_message
 
 # Unicode's explicit bidirectional formatting characters (UAX #9, section 2).
-BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 _TEXT_CONTROLS = frozenset("\t\n\r")
 
 
