@@ -108,7 +108,6 @@ def _validate_one(path: Path, pack_name: str | None) -> dict[str, Any]:
     from paygod.decisions.bundle import verify_interchange
     from paygod.decisions.packs import (
         CASES_FILE,
-        PackRepository,
         compile_pack,
         load_cases,
         load_pack,

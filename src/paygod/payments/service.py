@@ -40,9 +40,9 @@ from paygod.kernel.errors import (
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.idempotency import require_same_request
 from paygod.kernel.identifiers import identifier_problem, invisible_character
-from paygod.kernel.written import written_problems
 from paygod.kernel.ids import new_id
 from paygod.kernel.logging import get_logger
+from paygod.kernel.written import written_problems
 from paygod.ledger import EntryDraft
 from paygod.ledger.steps import Offload, Steps, run_async, run_blocking
 from paygod.payments.model import (

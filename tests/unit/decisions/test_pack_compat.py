@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -494,7 +495,7 @@ def test_unknown_names_are_linted() -> None:
 def test_an_alias_bomb_is_refused_on_the_node_graph_before_construction(levels: int) -> None:
     names = [f"n{i}" for i in range(levels)]
     text = f"{names[0]}: &{names[0]} [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
-    for prev, name in zip(names, names[1:], strict=False):
+    for prev, name in itertools.pairwise(names):
         text += f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]\n"
     with pytest.raises(PackInvalid, match=r"pack.yaml:\d+: column \d+: expands to more than"):
         parse_yaml(text.encode(), Path("pack.yaml"))
