@@ -243,7 +243,10 @@ def verify(
     update, stop = _progress("verifying")
     try:
         with open_ledger() as ledger:
-            report = ledger.verify(progress=update)
+            # A head the auditor kept from earlier (published, mailed, in a receipt) is
+            # checked with the stored ones: deleting or re-signing those cannot hide a
+            # rewrite under it.
+            report = ledger.verify(progress=update, pinned=[head] if head is not None else [])
     finally:
         stop()
     _report(report, as_json)
@@ -273,7 +276,7 @@ def export(
         err_console.print(f"exported {count} entries to {out}")
 
 
-def _export_to(ledger: Any, out: Path, update: Callable[[int, int], None]) -> int:
+def _export_to(ledger: Any, out: Path, update: Callable[[int, int], None] | None) -> int:
     """Write beside `out` and rename, so a failed export never leaves a truncated file
     under the name asked for; a path that cannot be written is named as the user gave it."""
     if out.is_dir():

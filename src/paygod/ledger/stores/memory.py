@@ -116,5 +116,9 @@ class MemoryLedgerStore:
     def latest_tree_head(self) -> SignedTreeHead | None:
         return self._heads[-1] if self._heads else None
 
+    def tree_heads(self) -> list[SignedTreeHead]:
+        with self._lock:
+            return sorted(self._heads, key=lambda head: head.tree_size)
+
     def close(self) -> None:
         pass
