@@ -58,7 +58,9 @@ def test_constructs_a_linear_matcher_lacks_are_refused_at_load() -> None:
             compile_condition(f"input.s.matches('{pattern}')")
 
 
-NESTED = "input.payment.l.any(a => input.payment.l.any(b => input.payment.l.any(c => a + b + c == -1)))"
+NESTED = (
+    "input.payment.l.any(a => input.payment.l.any(b => input.payment.l.any(c => a + b + c == -1)))"
+)
 
 
 @pytest.mark.timeout(30)
