@@ -295,6 +295,15 @@ class LedgerService:
     def latest_signed_tree_head(self) -> SignedTreeHead | None:
         return self.store.latest_tree_head()
 
+    def tenant_head(self, seq: int) -> SignedTreeHead:
+        """The head a tenant's proof of entry `seq` is given at: the newest stored signed
+        head when it covers the entry (the schedule's size, not the live one), else one
+        signed now for the entry, as its receipt was."""
+        latest = self.store.latest_tree_head()
+        if latest is not None and latest.tree_size > seq:
+            return latest
+        return self.receipt_head(seq)
+
     def public_key_pem(self) -> bytes:
         return self.signer.public_pem()
 
