@@ -281,6 +281,15 @@ def _export_to(ledger: Any, out: Path, update: Callable[[int, int], None] | None
     under the name asked for; a path that cannot be written is named as the user gave it."""
     if out.is_dir():
         raise InvalidInput(f"cannot write {out}: it is a directory")
+    if out.exists() and not out.is_file():
+        # A device or pipe (/dev/stdout, a FIFO) is written as it is: renaming a file over
+        # it would replace the device node itself.
+        try:
+            with out.open("wb") as handle:
+                written: int = ledger.export_jsonl(handle, update)
+        except OSError as exc:
+            raise InvalidInput(f"cannot write {out}: {exc.strerror or exc}") from exc
+        return written
     tmp = out.with_name(out.name + ".partial")
     try:
         with tmp.open("wb") as handle:

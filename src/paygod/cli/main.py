@@ -151,6 +151,10 @@ app.add_typer(_accounting_cli.accounts_app, name="accounts")
 app.add_typer(_accounting_cli.transfers_app, name="transfers")
 app.add_typer(_accounting_cli.reconcile_app, name="reconcile")
 
+from paygod.cli import credits as _credits_cli  # noqa: E402
+
+app.add_typer(_credits_cli.app, name="credits")
+
 
 def run() -> None:
     """Console-script entry point."""
