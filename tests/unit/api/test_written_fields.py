@@ -115,15 +115,20 @@ def test_nul_and_bidi_controls_in_any_value_are_refused(kernel: Kernel, value: s
     _refused(kernel, "POST", "/v1/accounts", account, "/metadata/n")
 
 
+ACCOUNT = {"id": "a", "ledger": "EUR", "code": "asset", "metadata": {"o": PII["pan"]}}
+TRANSFER = {"id": "t", "debit_account_id": "wallet", "credit_account_id": "bank", "amount": 1}
+DECISION = {"subject": "urn:paygod:agent:1", "input": {"payment": {"purpose": PII["iban"]}}}
+
+
 @pytest.mark.parametrize(
     ("url", "body", "pointer"),
     [
-        ("/v1/accounts", {"id": "a", "ledger": "EUR", "code": "asset", "metadata": {"o": PII["pan"]}}, "/metadata/o"),
-        ("/v1/transfers", {"id": "t", "debit_account_id": "wallet", "credit_account_id": "bank", "amount": 1, "code": PII["email"]}, "/code"),
+        ("/v1/accounts", ACCOUNT, "/metadata/o"),
+        ("/v1/transfers", {**TRANSFER, "code": PII["email"]}, "/code"),
         ("/v1/credits/purchase", {"amount": 5, "metadata": {"who": PII["phone"]}}, "/metadata/who"),
-        ("/v1/decisions", {"subject": "urn:paygod:agent:1", "input": {"payment": {"purpose": PII["iban"]}}}, "/input/payment/purpose"),
+        ("/v1/decisions", DECISION, "/input/payment/purpose"),
     ],
-)  # fmt: skip
+)
 def test_every_write_route_holds_the_same_rule(
     kernel: Kernel, url: str, body: dict[str, Any], pointer: str
 ) -> None:
