@@ -16,6 +16,10 @@ _DIGITS = re.compile(r"(?:\d[ -]?){13,19}")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
 _PHONE = re.compile(r"^\+\d[\d ().-]{7,18}\d$")
 _NON_DIGIT = re.compile(r"\D")
+# A run of hex digits and dashes with letters in it (a UUID, a digest): generated ids, whose
+# decimal stretches would otherwise pass Luhn one time in ten.
+_HEX_TOKEN = re.compile(r"[0-9A-Fa-f-]*[A-Fa-f][0-9A-Fa-f-]*")
+_TOKEN_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-")
 
 
 def is_reference(value: object) -> bool:
@@ -49,7 +53,7 @@ def pii_kind(value: str) -> str | None:
         return "an e-mail address"
     for match in _DIGITS.finditer(value):
         digits = _NON_DIGIT.sub("", match.group())
-        if 13 <= len(digits) <= 19 and _luhn(digits):
+        if 13 <= len(digits) <= 19 and _luhn(digits) and not _in_hex_id(value, match):
             return "a card number"
     for match in _IBAN.finditer(value):
         if _iban_ok(match.group()):
@@ -57,6 +61,17 @@ def pii_kind(value: str) -> str | None:
     if _PHONE.match(value.strip()):
         return "a phone number"
     return None
+
+
+def _in_hex_id(value: str, match: re.Match[str]) -> bool:
+    """Whether the digits sit inside a generated hex id (`12345678-1234-1234-abcd-...`)."""
+    start, end = match.start(), match.end()
+    while start > 0 and value[start - 1] in _TOKEN_CHARS:
+        start -= 1
+    while end < len(value) and value[end] in _TOKEN_CHARS:
+        end += 1
+    token = value[start:end]
+    return len(token) >= 20 and _HEX_TOKEN.fullmatch(token) is not None
 
 
 def pii_message(kind: str) -> str:

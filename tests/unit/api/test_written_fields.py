@@ -164,3 +164,17 @@ def test_the_detector_names_each_offender_once_and_spares_references() -> None:
         ("/list/0", "looks like a card number"),
         ("/tab\tok", "member name must not contain U+0009 (character 3)"),
     ]
+
+
+def test_generated_hex_ids_are_not_card_numbers() -> None:
+    import random
+    import uuid
+
+    from paygod.kernel.pii import pii_kind
+
+    rng = random.Random(15)
+    ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(50_000)]
+    # An id whose first groups are all decimal digits passing Luhn, as one in ~20,000 is.
+    ids.append("41111111-1111-4115-a111-111111111111")
+    assert [i for i in ids if pii_kind(i) is not None] == []
+    assert pii_kind("card 4111-1111-1111-1111 on file") == "a card number"
