@@ -16,6 +16,9 @@ class StrictModel(BaseModel):
     # ledger (kept in a vault, sealed as a digest): exempt from the personal-data rule
     # of `kernel.written`, which every other member of every write body is held to.
     vaulted: ClassVar[tuple[str, ...]] = ()
+    # Members the route holds to an identifier rule of its own (stricter, with a specific
+    # error code): exempt from the character rule of `kernel.written`, not from the rest.
+    identifiers: ClassVar[tuple[str, ...]] = ()
 
 
 _DIGITS = re.compile(r"-?[0-9]+")

@@ -110,23 +110,42 @@ def refuse_repeated_key(request: Request) -> None:
         )
 
 
-def vaulted_members(route: APIRoute) -> tuple[str, ...]:
-    """The body members the route's model keeps out of the ledger (`StrictModel.vaulted`)."""
+def body_members(
+    *, vaulted: tuple[str, ...] = (), identifiers: tuple[str, ...] = ()
+) -> Callable[[Any], Any]:
+    """For a route that parses its own body: what its model would declare
+    (`StrictModel.vaulted`, `StrictModel.identifiers`)."""
+
+    def mark(endpoint: Any) -> Any:
+        endpoint.vaulted, endpoint.identifiers = vaulted, identifiers
+        return endpoint
+
+    return mark
+
+
+def declared_members(route: APIRoute, name: str) -> tuple[str, ...]:
+    """Pointers the route's body model (or its endpoint, see `body_members`) declares
+    under `name`."""
+    own = getattr(route.endpoint, name, None)
+    if isinstance(own, tuple):
+        return own
     field = route.body_field
     annotation = getattr(getattr(field, "field_info", None), "annotation", None)
     for candidate in (annotation, *getattr(annotation, "__args__", ())):
-        vaulted = getattr(candidate, "vaulted", None)
-        if isinstance(vaulted, tuple):
-            return vaulted
+        members = getattr(candidate, name, None)
+        if isinstance(members, tuple):
+            return members
     return ()
 
 
-def refuse_unwritable(parsed: Any, vaulted: tuple[str, ...]) -> None:
+def refuse_unwritable(
+    parsed: Any, vaulted: tuple[str, ...] = (), identifiers: tuple[str, ...] = ()
+) -> None:
     """The one rule for every field of every write (`kernel.written`), before any route
     code runs: 422 with each offending field's pointer, nothing recorded."""
     if parsed is ABSENT:
         return
-    errors = written_problems(parsed, vaulted=vaulted)
+    errors = written_problems(parsed, vaulted=vaulted, identifiers=identifiers)
     if errors:
         raise InvalidInput(
             "the request body holds a value no write may record; nothing was recorded",
@@ -138,7 +157,8 @@ class StrictJsonRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         keyed = reads_header(self.dependant, IDEMPOTENCY_KEY)
-        vaulted = vaulted_members(self)
+        vaulted = declared_members(self, "vaulted")
+        identifiers = declared_members(self, "identifiers")
 
         async def strict(request: Request) -> Response:
             if keyed:
@@ -148,7 +168,7 @@ class StrictJsonRoute(APIRoute):
                 body, content_type = await request.body(), request.headers.get("content-type")
                 refuse_other_media(body, content_type)
                 request.state.ijson = require_ijson(body, content_type)
-                refuse_unwritable(request.state.ijson, vaulted)
+                refuse_unwritable(request.state.ijson, vaulted, identifiers)
             return await handler(request)
 
         return strict

@@ -68,13 +68,24 @@ def _walk(value: Any, pointer: str) -> Iterator[tuple[str, str, bool]]:
 
 
 def written_problems(
-    document: Any, pointer: str = "", *, vaulted: Collection[str] = ()
+    document: Any,
+    pointer: str = "",
+    *,
+    vaulted: Collection[str] = (),
+    identifiers: Collection[str] = (),
 ) -> list[FieldError]:
-    """Every field of `document` that may not be written, with its JSON pointer; a string
-    under a `vaulted` pointer is exempt from the personal-data rule only."""
+    """Every field of `document` that may not be written, with its JSON pointer. A string
+    under a `vaulted` pointer is exempt from the personal-data rule only; one at an
+    `identifiers` pointer from the character rule only, because its module holds it to the
+    stricter identifier rule and reports it with that rule's own code."""
     errors: list[FieldError] = []
     for where, text, is_key in _walk(document, pointer):
-        problem = key_problem(text) if is_key else text_problem(text)
+        if is_key:
+            problem = key_problem(text)
+        elif any(_at(where, member) for member in identifiers):
+            problem = None
+        else:
+            problem = text_problem(text)
         if problem is not None:
             what = "member name" if is_key else "value"
             errors.append(FieldError(where, f"{what} {problem}"))
@@ -85,6 +96,13 @@ def written_problems(
         if kind is not None:
             errors.append(FieldError(where, pii_message(kind)))
     return errors
+
+
+def _at(where: str, member: str) -> bool:
+    """Whether pointer `where` is `member`, whose `*` tokens stand for any one token (an
+    array index: `/transfers/*/id`)."""
+    have, want = where.split("/"), member.split("/")
+    return len(have) == len(want) and all(w in ("*", h) for h, w in zip(have, want, strict=True))
 
 
 def _is_vaulted(where: str, vaulted: Collection[str]) -> bool:

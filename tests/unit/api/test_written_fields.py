@@ -178,3 +178,22 @@ def test_generated_hex_ids_are_not_card_numbers() -> None:
     ids.append("41111111-1111-4115-a111-111111111111")
     assert [i for i in ids if pii_kind(i) is not None] == []
     assert pii_kind("card 4111-1111-1111-1111 on file") == "a card number"
+
+
+def test_ids_keep_their_modules_specific_codes(kernel: Kernel) -> None:
+    _funded_wallet(kernel)
+    http = api_client(kernel)
+    one = {"id": "x\u202ey", "debit_account_id": "wallet", "credit_account_id": "bank", "amount": 1}
+    for body, pointer in (
+        (one, "/id"),
+        ({"transfers": [{**one, "id": "ok"}, one]}, "/transfers/1/id"),
+    ):
+        response = http.post("/v1/transfers", json=body)
+        assert response.status_code == 422, response.text
+        assert response.json()["type"].endswith("/id_invalid")
+        assert response.json()["errors"][0]["pointer"] == pointer
+    account = http.post("/v1/accounts", json={"id": "x\u202ey", "ledger": "EUR", "code": "asset"})
+    assert account.json()["type"].endswith("/id_invalid")
+    # Personal data in an id is still refused by the write rule.
+    refused = http.post("/v1/transfers", json={**one, "id": "alice@example.com"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["pointer"] == "/id"
