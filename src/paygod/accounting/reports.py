@@ -136,10 +136,32 @@ class Statement:
         }
 
 
+# A cell a spreadsheet would read as a formula (OWASP "CSV Injection"): `=HYPERLINK(...)` in
+# a transfer code runs when an auditor opens the export. Such text cells get a leading
+# apostrophe, which spreadsheets show as text; numbers (a negative balance) stay numbers.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _CellWriter:
+    """`csv.writer` whose rows are neutralised cell by cell (`csv_cell`)."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out, lineterminator="\n")
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self._writer.writerow([csv_cell(cell) for cell in row])
+
+
 def statement_csv(st: Statement) -> str:
     """The statement as CSV: an opening line, one line per movement, a closing line."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = _CellWriter(out)
     writer.writerow(
         (
             "timestamp",
@@ -271,7 +293,7 @@ def export_transfers(transfers: Iterable[Transfer], fmt: str) -> str:
             errors=[FieldError("#query/format", "use csv or json")],
         )
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = _CellWriter(out)
     writer.writerow(EXPORT_FIELDS)
     for t in transfers:
         d = t.as_dict()

@@ -30,7 +30,8 @@ from paygod.accounting.model import (
     stored_metadata,
 )
 from paygod.canonical import CanonicalizationError, digest, unsafe_numbers
-from paygod.kernel.identifiers import identifier_problem
+from paygod.kernel.identifiers import identifier_problem, invisible_character
+from paygod.kernel.written import written_message, written_problems
 
 # Which kernel error each code becomes at the edges (the rest are `Rejected`).
 INVALID_CODES = frozenset(
@@ -54,6 +55,7 @@ INVALID_CODES = frozenset(
         "ledger_must_match",
         "linked_event_chain_open",
         "metadata_invalid",
+        "code_invalid",
     }
 )
 # A user's request on a module's transfer: the transfer exists and is fine, the request
@@ -89,6 +91,9 @@ def metadata_problem(metadata: Mapping[str, Any]) -> str | None:
     """Why metadata cannot be stored and sealed (it is hashed as RFC 8785 JSON), or None."""
     if not metadata:
         return None
+    written = written_problems(dict(metadata), "/metadata")
+    if written:
+        return f"{written[0].pointer}: {written[0].message}"
     unsafe = unsafe_numbers(dict(metadata))
     if unsafe:
         where, reason = unsafe[0]
@@ -117,6 +122,11 @@ def validate_request(req: TransferRequest) -> TransferError | None:
     problem = metadata_problem(req.metadata)
     if problem:
         return _err("metadata_invalid", problem, "metadata")
+    # The code is sealed as given and exported in CSV statements: held to the id rule's
+    # characters (no U+202E, no control), and to the personal-data rule like any value.
+    problem = invisible_character(req.code) or written_message(req.code)
+    if problem:
+        return _err("code_invalid", f"code {problem}", "code")
     f = req.flags
     if (f.pending + f.post_pending + f.void_pending) > 1:
         return _err(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
@@ -12,6 +12,13 @@ from paygod.kernel.identifiers import invisible_character
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+    # JSON pointers of members that hold personal data on purpose and never reach the
+    # ledger (kept in a vault, sealed as a digest): exempt from the personal-data rule
+    # of `kernel.written`, which every other member of every write body is held to.
+    vaulted: ClassVar[tuple[str, ...]] = ()
+    # Members the route holds to an identifier rule of its own (stricter, with a specific
+    # error code): exempt from the character rule of `kernel.written`, not from the rest.
+    identifiers: ClassVar[tuple[str, ...]] = ()
 
 
 _DIGITS = re.compile(r"-?[0-9]+")

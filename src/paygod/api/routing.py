@@ -33,6 +33,7 @@ from starlette.responses import Response
 
 from paygod.kernel.errors import FieldError, InvalidInput
 from paygod.kernel.jsonio import parse_json
+from paygod.kernel.written import written_problems
 
 
 def is_json(content_type: str | None) -> bool:
@@ -109,10 +110,55 @@ def refuse_repeated_key(request: Request) -> None:
         )
 
 
+def body_members(
+    *, vaulted: tuple[str, ...] = (), identifiers: tuple[str, ...] = ()
+) -> Callable[[Any], Any]:
+    """For a route that parses its own body: what its model would declare
+    (`StrictModel.vaulted`, `StrictModel.identifiers`)."""
+
+    def mark(endpoint: Any) -> Any:
+        endpoint.vaulted, endpoint.identifiers = vaulted, identifiers
+        return endpoint
+
+    return mark
+
+
+def declared_members(route: APIRoute, name: str) -> tuple[str, ...]:
+    """Pointers the route's body model (or its endpoint, see `body_members`) declares
+    under `name`."""
+    own = getattr(route.endpoint, name, None)
+    if isinstance(own, tuple):
+        return own
+    field = route.body_field
+    annotation = getattr(getattr(field, "field_info", None), "annotation", None)
+    for candidate in (annotation, *getattr(annotation, "__args__", ())):
+        members = getattr(candidate, name, None)
+        if isinstance(members, tuple):
+            return members
+    return ()
+
+
+def refuse_unwritable(
+    parsed: Any, vaulted: tuple[str, ...] = (), identifiers: tuple[str, ...] = ()
+) -> None:
+    """The one rule for every field of every write (`kernel.written`), before any route
+    code runs: 422 with each offending field's pointer, nothing recorded."""
+    if parsed is ABSENT:
+        return
+    errors = written_problems(parsed, vaulted=vaulted, identifiers=identifiers)
+    if errors:
+        raise InvalidInput(
+            "the request body holds a value no write may record; nothing was recorded",
+            errors=errors,
+        )
+
+
 class StrictJsonRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         keyed = reads_header(self.dependant, IDEMPOTENCY_KEY)
+        vaulted = declared_members(self, "vaulted")
+        identifiers = declared_members(self, "identifiers")
 
         async def strict(request: Request) -> Response:
             if keyed:
@@ -122,6 +168,7 @@ class StrictJsonRoute(APIRoute):
                 body, content_type = await request.body(), request.headers.get("content-type")
                 refuse_other_media(body, content_type)
                 request.state.ijson = require_ijson(body, content_type)
+                refuse_unwritable(request.state.ijson, vaulted, identifiers)
             return await handler(request)
 
         return strict

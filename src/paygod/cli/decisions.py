@@ -5,12 +5,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from paygod.cli.output import console, emit_json, styled
+from paygod.cli.output import console, emit_json, err_console, styled
 from paygod.kernel.errors import CheckFailed, InvalidInput, PaygodError
+
+if TYPE_CHECKING:
+    from paygod.decisions.model import Pack
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 packs_app = typer.Typer(
@@ -88,11 +91,23 @@ def _classify(path: Path) -> str:
     return "input"
 
 
+def _pack_named(pack: str) -> Pack:
+    """`--pack` as `test` and `run` take it (a pack directory), or a loaded pack's name."""
+    from paygod.decisions.packs import PackRepository, load_pack
+    from paygod.kernel.settings import load_settings
+
+    if Path(pack).is_dir():
+        return load_pack(Path(pack))
+    found = PackRepository(load_settings().packs).get(pack)
+    if found is None:
+        raise InvalidInput(f"no pack named {pack!r} and no pack directory {pack}")
+    return found
+
+
 def _validate_one(path: Path, pack_name: str | None) -> dict[str, Any]:
     from paygod.decisions.bundle import verify_interchange
     from paygod.decisions.packs import (
         CASES_FILE,
-        PackRepository,
         compile_pack,
         load_cases,
         load_pack,
@@ -124,12 +139,7 @@ def _validate_one(path: Path, pack_name: str | None) -> dict[str, Any]:
         else:
             document = read_json_file(path)
             if pack_name:
-                from paygod.kernel.settings import load_settings
-
-                repo = PackRepository(load_settings().packs)
-                found = repo.get(pack_name)
-                if found is None:
-                    raise InvalidInput(f"no pack named {pack_name!r}")
+                found = _pack_named(pack_name)
                 problems_in = validate_input(found, document)
                 if problems_in:
                     raise InvalidInput(f"{path} does not match {pack_name}", errors=problems_in)
@@ -151,15 +161,29 @@ def _validate_one(path: Path, pack_name: str | None) -> dict[str, Any]:
 
 @app.command("validate")
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Packs, pack files, inputs, ledgers.")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Packs, pack files, inputs, ledgers.")
+    ] = None,
     pack: Annotated[
-        str | None, typer.Option("--pack", help="Validate JSON inputs against this pack.")
+        str | None,
+        typer.Option(
+            "--pack",
+            help="A pack directory or a loaded pack's name: validated itself, and JSON "
+            "inputs are validated against it.",
+        ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Validate packs, pack tests, inputs and ledger files; print one report."""
-    report = [_validate_one(path, pack) for path in paths]
+    targets = list(paths or [])
+    if pack is not None and Path(pack).is_dir() and Path(pack) not in targets:
+        targets.insert(0, Path(pack))
+    if not targets:
+        raise InvalidInput("nothing to validate: give paths or --pack DIR")
+    report = [_validate_one(path, pack) for path in targets]
     invalid = [r for r in report if r["status"] != "valid"]
+    for r in invalid:
+        err_console.print(f"error: {r['message']}", markup=False, highlight=False)
     if as_json:
         emit_json({"valid": not invalid, "results": report})
     else:

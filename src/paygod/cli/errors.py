@@ -22,6 +22,15 @@ def usage_line(exc: typer.TyperException | click.ClickException) -> str:
     return f"error: {where}{message}"
 
 
+def os_error_text(exc: OSError) -> str:
+    """`cannot use ./f: File exists`: the path(s) involved and the system's reason."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    if paths:
+        return f"cannot use {' -> '.join(paths)}: {reason}"
+    return " ".join(reason.split())
+
+
 def guarded(main: Callable[..., object]) -> None:
     """Run the Typer app without click's standalone mode, so a usage error (a bad integer,
     an unknown choice, a missing option) is one stderr line here, exit 2, instead of
@@ -31,6 +40,14 @@ def guarded(main: Callable[..., object]) -> None:
     except PaygodError as exc:
         sys.stderr.write(exc.one_line() + "\n")
         sys.exit(exc.exit_code)
+    except ConnectionError as exc:
+        sys.stderr.write(f"error: unavailable: {os_error_text(exc)}\n")
+        sys.exit(3)
+    except OSError as exc:
+        # A file the command was told to read or write (an --out that is a file, /dev/full,
+        # a read-only directory): the user's mistake, named in one line, not a traceback.
+        sys.stderr.write(f"error: {os_error_text(exc)}\n")
+        sys.exit(2)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)

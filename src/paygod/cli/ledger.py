@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -243,7 +243,10 @@ def verify(
     update, stop = _progress("verifying")
     try:
         with open_ledger() as ledger:
-            report = ledger.verify(progress=update)
+            # A head the auditor kept from earlier (published, mailed, in a receipt) is
+            # checked with the stored ones: deleting or re-signing those cannot hide a
+            # rewrite under it.
+            report = ledger.verify(progress=update, pinned=[head] if head is not None else [])
     finally:
         stop()
     _report(report, as_json)
@@ -266,14 +269,37 @@ def export(
                 count = ledger.export_jsonl(sys.stdout.buffer, update)
                 sys.stdout.flush()
             else:
-                tmp = out.with_name(out.name + ".partial")
-                with tmp.open("wb") as handle:
-                    count = ledger.export_jsonl(handle, update)
-                tmp.replace(out)
+                count = _export_to(ledger, out, update)
     finally:
         stop()
     if out is not None:
         err_console.print(f"exported {count} entries to {out}")
+
+
+def _export_to(ledger: Any, out: Path, update: Callable[[int, int], None] | None) -> int:
+    """Write beside `out` and rename, so a failed export never leaves a truncated file
+    under the name asked for; a path that cannot be written is named as the user gave it."""
+    if out.is_dir():
+        raise InvalidInput(f"cannot write {out}: it is a directory")
+    if out.exists() and not out.is_file():
+        # A device or pipe (/dev/stdout, a FIFO) is written as it is: renaming a file over
+        # it would replace the device node itself.
+        try:
+            with out.open("wb") as handle:
+                written: int = ledger.export_jsonl(handle, update)
+        except OSError as exc:
+            raise InvalidInput(f"cannot write {out}: {exc.strerror or exc}") from exc
+        return written
+    tmp = out.with_name(out.name + ".partial")
+    try:
+        with tmp.open("wb") as handle:
+            count: int = ledger.export_jsonl(handle, update)
+        tmp.replace(out)
+    except OSError as exc:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise InvalidInput(f"cannot write {out}: {exc.strerror or exc}") from exc
+    return count
 
 
 @app.command("import")

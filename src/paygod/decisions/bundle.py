@@ -93,6 +93,8 @@ def run_pack(pack_dir: Path, input_file: Path, out: Path, clock: Clock) -> RunRe
     problems = validate_input(pack, input_doc)
     if problems:
         raise InvalidInput(f"{input_file} does not match the pack's inputs", errors=problems)
+    if out.exists() and not out.is_dir():
+        raise InvalidInput(f"{out} exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
     clock_value = os.environ.get("PAYGOD_CLOCK") or "unset"
     run_ts = isoformat(clock.now())

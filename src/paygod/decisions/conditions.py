@@ -12,14 +12,19 @@ import json
 import operator
 import os
 import re
+import time
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import re2  # type: ignore[import-untyped]
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # refusals are reported to the pack author, not to stderr
 
 Env = dict[str, Any]
 Compiled = Callable[[Env], Any]
@@ -27,6 +32,18 @@ Compiled = Callable[[Env], Any]
 ROOTS = frozenset({"input", "measure"})
 MAX_PATTERN_CHARS = 256
 MAX_MATCH_SUBJECT_CHARS = 4096
+# Every evaluation of a pack has a budget: quantifier iterations (`x.any(...)` nested over
+# large arrays multiply; each call is charged its array's length, an upper bound of the
+# iterations it runs) and wall time, read once the charge passes `_BUDGET_STRIDE`, so the
+# small evaluations of real packs never read the clock. An evaluation over budget fails
+# closed (engine: verdict error, reason `evaluation_budget_exceeded`) instead of holding
+# a worker for seconds. 100k iterations take about 20 ms here.
+MAX_EVALUATION_STEPS = 100 * 1024
+MAX_EVALUATION_SECONDS = 0.25
+_BUDGET_STRIDE = 1024
+# Keys in the evaluation environment no condition can name (names are identifiers).
+_STEPS = "\x00steps"
+_DEADLINE = "\x00deadline"
 
 GRAMMAR = r"""
 ?start: or_expr
@@ -152,6 +169,25 @@ class ConditionSyntaxError(ValueError):
 
 class EvaluationError(Exception):
     """A condition that parsed but cannot be evaluated on this input (division by zero...)."""
+
+
+class EvaluationBudgetExceeded(EvaluationError):
+    """The evaluation used more quantifier iterations or time than one evaluation may."""
+
+
+def _check_budget(env: Env, steps: int) -> None:
+    if steps > MAX_EVALUATION_STEPS:
+        raise EvaluationBudgetExceeded(
+            f"more than {MAX_EVALUATION_STEPS} quantifier iterations in one evaluation"
+        )
+    now = time.monotonic()
+    # The clock starts at the first stride, so conditions that never reach one (nearly
+    # all) pay no clock read at all.
+    deadline = env.setdefault(_DEADLINE, now + MAX_EVALUATION_SECONDS)
+    if now > deadline:
+        raise EvaluationBudgetExceeded(
+            f"more than {MAX_EVALUATION_SECONDS * 1000:.0f} ms of quantifier iterations"
+        )
 
 
 @dataclass(frozen=True)
@@ -398,19 +434,20 @@ def _contains(haystack: Any, needle: Any) -> bool:
 # -- bounded regular expressions -------------------------------------------------------
 
 
-def _check_pattern(pattern: str) -> re.Pattern[str]:
-    """Compile a `matches` pattern, refusing the constructs that make backtracking blow up.
+def _check_pattern(pattern: str) -> Any:
+    """Compile a `matches` pattern with RE2, which matches in time linear in the subject.
 
-    Python's `re` backtracks, so a pattern like `(a+)+$` takes exponential time on a
-    hostile input. Patterns are limited in length, may not use back-references or
-    lookaround, and may not nest an unbounded repeat inside another repeat.
+    Python's `re` backtracks: `^(.*,){20}$` on a 31-character purpose held the API for
+    28 s, and no syntactic guard catches every such pattern (nested, overlapping and
+    bounded-over-unbounded repeats all blow up). RE2 has no backtracking at all; it has
+    no back-references or lookaround either, which are refused here with that reason.
     """
     if len(pattern) > MAX_PATTERN_CHARS:
         raise ValueError(f"pattern longer than {MAX_PATTERN_CHARS} characters")
     import importlib
 
-    # `re._parser` is the parser `re` itself uses; walking its tree is the only exact way
-    # to see nesting. It is private, hence the dynamic import (no stubs for mypy).
+    # `re._parser` is the parser `re` itself uses: it names the construct RE2 lacks
+    # (RE2's own message is "invalid escape sequence"). Private, hence the dynamic import.
     c: Any = importlib.import_module("re._constants")
     p: Any = importlib.import_module("re._parser")
 
@@ -419,26 +456,26 @@ def _check_pattern(pattern: str) -> re.Pattern[str]:
     except re.error as exc:
         raise ValueError(f"invalid pattern: {exc}") from None
 
-    def walk(items: Any, inside_repeat: bool) -> None:
+    def walk(items: Any) -> None:
         for op, arg in items:
             if op in (c.GROUPREF, c.GROUPREF_EXISTS, c.ASSERT, c.ASSERT_NOT):
                 raise ValueError("back-references and lookaround are not allowed")
             if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
-                _low, high, body = arg
-                unbounded = high == c.MAXREPEAT or high > 100
-                if inside_repeat and unbounded:
-                    raise ValueError("nested unbounded repeats are not allowed")
-                walk(body, inside_repeat or unbounded)
+                walk(arg[2])
             elif op == c.SUBPATTERN:
-                walk(arg[-1], inside_repeat)
+                walk(arg[-1])
             elif op == c.BRANCH:
                 for branch in arg[1]:
-                    walk(branch, inside_repeat)
+                    walk(branch)
             elif op == c.ATOMIC_GROUP:
-                walk(arg, inside_repeat)
+                walk(arg)
 
-    walk(parsed, False)
-    return re.compile(pattern)
+    walk(parsed)
+    try:
+        return re2.compile(pattern, options=_RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise ValueError(f"not supported by the linear-time matcher: {reason}") from None
 
 
 # -- the compiler ----------------------------------------------------------------------
@@ -746,6 +783,12 @@ class _Compiler:
                 items = target(env)
                 if type(items) is not list:
                     return False
+                # The whole array is charged up front: one counter update per quantifier,
+                # not per item, keeps the hot path's cost flat.
+                steps = env.get(_STEPS, 0) + len(items)
+                env[_STEPS] = steps
+                if steps > _BUDGET_STRIDE:
+                    _check_budget(env, steps)
                 saved = env.get(variable, _MISSING)
                 try:
                     for item in items:
@@ -762,6 +805,10 @@ class _Compiler:
             items = target(env)
             if type(items) is not list:
                 return False
+            steps = env.get(_STEPS, 0) + len(items)
+            env[_STEPS] = steps
+            if steps > _BUDGET_STRIDE:
+                _check_budget(env, steps)
             saved = env.get(variable, _MISSING)
             try:
                 for item in items:

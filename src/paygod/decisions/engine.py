@@ -1,8 +1,8 @@
 """The engine: first matching rule wins; a policy set takes the strictest verdict.
 
 A rule whose condition cannot be evaluated (division by zero, a regex subject too
-long) stops the pack with verdict `error`: failing closed is the only safe reading
-of "we could not tell".
+long, an evaluation over its step or time budget) stops the pack with verdict `error`:
+failing closed is the only safe reading of "we could not tell".
 """
 
 from __future__ import annotations
@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from paygod.decisions.conditions import EvaluationError
+from paygod.decisions.conditions import EvaluationBudgetExceeded, EvaluationError
 from paygod.decisions.model import Pack, PackResult, RuleOutcome, SetResult, Verdict
 
 NO_MATCH_REASON = "No policy rule matched the input."
+# The reason of a verdict an evaluation over its step or time budget failed closed to; the
+# rule's outcome in the trace says which budget and where.
+BUDGET_REASON = "evaluation_budget_exceeded"
 
 
 def evaluate(
@@ -35,13 +38,18 @@ def evaluate(
                     RuleOutcome(rule.name, rule.index, "error", _values(condition, env), str(exc))
                 )
                 outcomes.extend(_skipped(pack, rule.index))
+            reason = (
+                BUDGET_REASON
+                if isinstance(exc, EvaluationBudgetExceeded)
+                else f"Rule {rule.name!r} could not be evaluated: {exc}"
+            )
             return PackResult(
                 pack.name,
                 pack.version,
                 pack.digest,
                 Verdict.ERROR,
                 rule.name,
-                f"Rule {rule.name!r} could not be evaluated: {exc}",
+                reason,
                 tuple(outcomes),
             )
         if trace:

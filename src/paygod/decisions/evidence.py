@@ -7,59 +7,21 @@ explanation. Anything sealed is scanned for values that look like raw personal d
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from paygod.canonical import unsafe_numbers
 from paygod.kernel.errors import FieldError, InvalidInput
+from paygod.kernel.pii import is_reference, pii_kind, pii_message
 
-REF = re.compile(r"^(urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S+|sha256:[0-9a-f]{64})$")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_DIGITS = re.compile(r"(?:\d[ -]?){13,19}")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
-_PHONE = re.compile(r"^\+\d[\d ().-]{7,18}\d$")
-
-
-def is_reference(value: Any) -> bool:
-    return isinstance(value, str) and REF.match(value) is not None
-
-
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def _iban_ok(text: str) -> bool:
-    compact = text.replace(" ", "")
-    rearranged = compact[4:] + compact[:4]
-    number = "".join(str(int(ch, 36)) for ch in rearranged)
-    return int(number) % 97 == 1
-
-
-def pii_kind(value: str) -> str | None:
-    """What kind of raw personal data `value` looks like, or None."""
-    if is_reference(value):
-        return None
-    if _EMAIL.search(value):
-        return "an e-mail address"
-    for match in _DIGITS.finditer(value):
-        digits = re.sub(r"\D", "", match.group())
-        if 13 <= len(digits) <= 19 and _luhn(digits):
-            return "a card number"
-    for match in _IBAN.finditer(value):
-        if _iban_ok(match.group()):
-            return "an IBAN"
-    if _PHONE.match(value.strip()):
-        return "a phone number"
-    return None
+__all__ = [
+    "build_evidence",
+    "find_raw_pii",
+    "find_unhashable_numbers",
+    "is_reference",
+    "pii_kind",
+    "require_references",
+]
 
 
 def _walk(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
@@ -78,11 +40,7 @@ def find_raw_pii(value: Any, pointer: str = "") -> list[FieldError]:
     for where, text in _walk(value, pointer):
         kind = pii_kind(text)
         if kind:
-            errors.append(
-                FieldError(
-                    where, f"looks like {kind}; pass personal data by reference (urn:/sha256:)"
-                )
-            )
+            errors.append(FieldError(where, pii_message(kind)))
     return errors
 
 

@@ -54,10 +54,6 @@ def _known(schema: Mapping[str, Any] | None, keys: list[str]) -> bool:
 def lint_pack(pack: Pack) -> list[LintFinding]:
     findings: list[LintFinding] = []
     declared = {i.name: i.schema for i in pack.inputs}
-    if pack.legacy_draft:
-        findings.append(
-            LintFinding("", "", "pre-paygod/v1 draft (pack_id/modules): no rules are enforced")
-        )
     manifest_name = (pack.manifest or {}).get("pack_name")
     if manifest_name is not None and manifest_name != pack.name:
         findings.append(

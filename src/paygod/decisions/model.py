@@ -66,8 +66,6 @@ class Pack:
     document: Mapping[str, Any] = field(default_factory=dict)
     manifest: Mapping[str, Any] | None = None
     validators: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    # Read from the pre-paygod/v1 draft format (pack_id/modules): no rules are enforced.
-    legacy_draft: bool = False
     # (check, verdict, rule name) per rule, in order: the engine's hot loop reads only this.
     plan: tuple[tuple[Any, Verdict, str], ...] = field(default=(), compare=False, repr=False)
 

@@ -23,7 +23,6 @@ from paygod.decisions.conditions import ConditionSyntaxError, compile_condition
 from paygod.decisions.model import Pack, PackInput, Rule, Verdict
 from paygod.decisions.schemas import (
     CASES_VALIDATOR,
-    LEGACY_DRAFT_VALIDATOR,
     MANIFEST_VALIDATOR,
     PACK_VALIDATOR,
     pointer,
@@ -217,7 +216,79 @@ def _yaml_problem(text: str, exc: yaml.YAMLError) -> tuple[str, str]:
     return f":{mark.line + 1}: column {mark.column + 1}", problem
 
 
+# Bounds on what one pack file may make the loader build. YAML aliases share one node, so
+# a few hundred bytes can name billions of values ("billion laughs": 477 bytes grew to
+# 2.7 GB in validation); the expanded size is counted on the node graph, before anything
+# is constructed. Anchors and merge keys within these bounds stay usable (packs use
+# `<<: *deny` for shared rule fields). The largest real pack is a few KB and under 10
+# levels deep.
+MAX_YAML_BYTES = 4 * 1024 * 1024
+MAX_YAML_NODES = 100_000
+MAX_YAML_DEPTH = 64
+
+
+def _expanded_size(root: yaml.Node, path: Path) -> None:
+    """Refuse a node graph whose expansion (every alias followed) exceeds the bounds, or
+    that refers to itself, without expanding it: each node's size is computed once."""
+    sizes: dict[int, int] = {}
+    depths: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def refuse(node: yaml.Node, problem: str) -> PackInvalid:
+        where = f":{node.start_mark.line + 1}: column {node.start_mark.column + 1}"
+        return PackInvalid(f"{path}{where}: {problem}", errors=[FieldError("", problem)])
+
+    # Iterative post-order walk: a pack nested 10,000 levels deep must not exhaust the
+    # Python stack before it is refused.
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        if done:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            depths[key] = 1 + max((depths[id(c)] for c in children), default=0)
+            if sizes[key] > MAX_YAML_NODES:
+                raise refuse(node, f"expands to more than {MAX_YAML_NODES} values (aliases)")
+            if depths[key] > MAX_YAML_DEPTH:
+                raise refuse(node, f"nests deeper than {MAX_YAML_DEPTH} levels")
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise refuse(node, "an alias refers to the node that contains it")
+        if len(open_nodes) >= MAX_YAML_DEPTH:
+            raise refuse(node, f"nests deeper than {MAX_YAML_DEPTH} levels")
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+
+
+def _nesting_depth(text: str, path: Path) -> None:
+    """Refuse a document nested deeper than the bound from libyaml's event stream, which
+    is flat: composing the node tree recurses in C, and 100,000 `[` crash the process."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                mark = event.start_mark
+                where = f":{mark.line + 1}: column {mark.column + 1}" if mark else ""
+                problem = f"nests deeper than {MAX_YAML_DEPTH} levels"
+                raise PackInvalid(f"{path}{where}: {problem}", errors=[FieldError("", problem)])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def parse_yaml(raw: bytes, path: Path) -> YamlDocument:
+    if len(raw) > MAX_YAML_BYTES:
+        problem = f"{len(raw)} bytes, more than the {MAX_YAML_BYTES} a pack file may hold"
+        raise PackInvalid(f"{path}: {problem}", errors=[FieldError("", problem)])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -226,9 +297,12 @@ def parse_yaml(raw: bytes, path: Path) -> YamlDocument:
         ) from None
     loader = _JsonSafeLoader(text)
     try:
+        _nesting_depth(text, path)
         # One parse: the node tree keeps the marks for error lines, the data is built
         # from the same tree.
         node = loader.get_single_node()
+        if node is not None:
+            _expanded_size(node, path)
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         where, problem = _yaml_problem(text, exc)
@@ -253,6 +327,28 @@ def _fail(doc: YamlDocument, errors: list[FieldError]) -> PackInvalid:
     )
 
 
+# The members every paygod/v1 pack has, parents first (pack.schema.json's `required`).
+REQUIRED_MEMBERS = (
+    "/api_version",
+    "/kind",
+    "/metadata",
+    "/spec",
+    "/spec/policy",
+    "/spec/policy/rules",
+)
+
+
+def first_missing_member(data: Mapping[str, Any]) -> str | None:
+    """The JSON pointer of the first required paygod/v1 member `data` lacks, or None."""
+    for member in REQUIRED_MEMBERS:
+        node: Any = data
+        for part in member.split("/")[1:]:
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if node is None:
+            return member
+    return None
+
+
 def compile_pack(
     source: bytes,
     path: Path,
@@ -263,8 +359,14 @@ def compile_pack(
     doc = parse_yaml(source, path)
     if not isinstance(doc.data, dict):
         raise _fail(doc, [doc.error("", "a pack must be a YAML mapping")])
-    if "api_version" not in doc.data and "pack_id" in doc.data:
-        return _compile_legacy_draft(doc, source, path, manifest)
+    missing = first_missing_member(doc.data)
+    if missing is not None:
+        # Another format (the pre-paygod/v1 drafts: pack_id, version, modules, tests) would
+        # load as a pack without rules and fail every case and decision: refused instead.
+        problem = f"{missing} is missing"
+        raise PackInvalid(
+            f"{path} is not a paygod/v1 pack: {problem}", errors=[FieldError(missing, problem)]
+        )
     errors = [doc.error(ptr, msg) for ptr, msg in schema_errors(PACK_VALIDATOR, doc.data)]
     if errors:
         raise _fail(doc, errors)
@@ -336,37 +438,6 @@ def compile_pack(
         document=data,
         manifest=manifest,
         validators=validators,
-    )
-
-
-def _compile_legacy_draft(
-    doc: YamlDocument, source: bytes, path: Path, manifest: Mapping[str, Any] | None
-) -> Pack:
-    """The pre-paygod/v1 draft format (`pack_id`, `version`, `description`, `modules`,
-    `tests`) that the original kernel still ships under packs/_drafts.
-
-    The original reads any YAML mapping as a pack, ignoring what it does not know, so a
-    draft loads there as a pack without rules. The same here, with the mapping of the
-    original's migration notes (pack_id -> metadata.name, version -> metadata.version):
-    `modules` hold no conditions, so nothing is enforced and every verdict is `error`
-    (no rule matched: failing closed). Lint says so.
-    """
-    errors = [doc.error(ptr, msg) for ptr, msg in schema_errors(LEGACY_DRAFT_VALIDATOR, doc.data)]
-    if errors:
-        raise _fail(doc, errors)
-    data: dict[str, Any] = doc.data
-    return Pack(
-        name=data["pack_id"],
-        version=data["version"],
-        description=data.get("description", ""),
-        digest=pack_digest(source),
-        source=source,
-        inputs=(),
-        rules=(),
-        path=path.parent,
-        document=data,
-        manifest=manifest,
-        legacy_draft=True,
     )
 
 

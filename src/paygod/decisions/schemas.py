@@ -146,20 +146,6 @@ CASES_SCHEMA: dict[str, Any] = {
     },
 }
 
-LEGACY_DRAFT_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "pre-paygod/v1 draft pack (pack_id/modules)",
-    "type": "object",
-    "required": ["pack_id", "version"],
-    "properties": {
-        "pack_id": {"type": "string", "minLength": 1},
-        "version": {"type": "string", "pattern": SEMVER},
-        "description": {"type": "string"},
-        "modules": {"type": "array"},
-        "tests": {"type": "array"},
-    },
-}
-
 MANIFEST_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "paygod/v1 pack manifest",
@@ -174,7 +160,6 @@ MANIFEST_SCHEMA: dict[str, Any] = {
 PACK_VALIDATOR = jsonschema_rs.validator_for(PACK_SCHEMA)
 CASES_VALIDATOR = jsonschema_rs.validator_for(CASES_SCHEMA)
 MANIFEST_VALIDATOR = jsonschema_rs.validator_for(MANIFEST_SCHEMA)
-LEGACY_DRAFT_VALIDATOR = jsonschema_rs.validator_for(LEGACY_DRAFT_SCHEMA)
 
 
 def pointer(path: Any) -> str:

@@ -23,6 +23,9 @@ class Scope(StrEnum):
 PERMISSIONS: tuple[str, ...] = (
     "ledger:read",
     "ledger:verify",
+    # The shared tree's own size and roots (global head, consistency proofs): every
+    # tenant's activity volume over time, so platform admins only (docs/security-ledger.md).
+    "ledger:global",
     "evidence:read",
     "decisions:create",
     "decisions:read",

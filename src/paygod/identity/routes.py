@@ -43,9 +43,9 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("GET", "/v1/ledger/entries"): "ledger:read",
     ("GET", "/v1/ledger/entries/{seq}"): "ledger:read",
     ("GET", "/v1/ledger/subjects/{subject}"): "ledger:read",
-    ("GET", "/v1/ledger/head"): "ledger:verify",
+    ("GET", "/v1/ledger/head"): "ledger:global",
     ("GET", "/v1/ledger/proofs/inclusion/{seq}"): "ledger:verify",
-    ("GET", "/v1/ledger/proofs/consistency"): "ledger:verify",
+    ("GET", "/v1/ledger/proofs/consistency"): "ledger:global",
     # decisions and packs
     ("POST", "/v1/decisions"): "decisions:create",
     ("GET", "/v1/decisions/{decision_id}"): "decisions:read",

@@ -33,7 +33,7 @@ from paygod.ledger.model import (
 from paygod.ledger.ports import LedgerStore
 from paygod.ledger.receipt import Receipts, note
 from paygod.ledger.signing import TreeHeadSigner
-from paygod.ledger.verifier import check_tree_head, merkle_root, node_hash
+from paygod.ledger.verifier import check_tree_heads, merkle_root, node_hash
 
 R = TypeVar("R")
 log = get_logger("paygod.ledger")
@@ -320,19 +320,42 @@ class LedgerService:
     def latest_signed_tree_head(self) -> SignedTreeHead | None:
         return self.store.latest_tree_head()
 
+    def tenant_head(self, seq: int) -> SignedTreeHead:
+        """The head a tenant's proof of entry `seq` is given at: the newest stored signed
+        head when it covers the entry (the schedule's size, not the live one), else one
+        signed now for the entry, as its receipt was."""
+        latest = self.store.latest_tree_head()
+        if latest is not None and latest.tree_size > seq:
+            return latest
+        return self.receipt_head(seq)
+
     def public_key_pem(self) -> bytes:
         return self.signer.public_pem()
 
     # -- verification ---------------------------------------------------------------------
 
-    def verify(self, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
-        """Walk the chain and the stored Merkle tree; report the first bad entry precisely."""
+    def verify(
+        self,
+        progress: Callable[[int, int], None] | None = None,
+        *,
+        pinned: Sequence[Mapping[str, Any]] = (),
+    ) -> VerifyReport:
+        """Walk the chain and the stored Merkle tree; report the first bad entry precisely,
+        then every stored signed tree head (and any `pinned` one an auditor kept) checked
+        against the root of the tree at its size, and the heads the signing schedule
+        should have left but that are missing (verifier.check_tree_heads)."""
         state = self.store.state()
-        head = self.store.latest_tree_head()
+        stored_heads = self.store.tree_heads()
+        heads = [h.as_dict() for h in stored_heads] + [dict(h) for h in pinned]
+        head_sizes = {h["tree_size"] for h in heads if isinstance(h.get("tree_size"), int)}
+        every = self.tree_head_every_entries
+        # The entries whose commit tells a missing head from one big commit (see there).
+        marks = {s - 1 for s in head_sizes if s > 0} | {s + every - 1 for s in head_sizes | {0}}
+        roots: dict[int, str] = {0: merkle_root([]).hex()}
+        commits: dict[int, str] = {}
         previous = GENESIS_HASH
         position = 0
         stack: list[tuple[int, bytes]] = []
-        head_root: str | None = None
         finding: Finding | None = None
         for entry in self.iter_entries():
             finding = self._check_entry(entry, position, previous)
@@ -359,9 +382,11 @@ class LedgerService:
                 size += left_size
             stack.append((size, node))
             previous = entry.record_hash
+            if position in marks:
+                commits[position] = entry.timestamp
             position += 1
-            if head is not None and position == head.tree_size:
-                head_root = _stack_root(stack).hex()
+            if position in head_sizes:
+                roots[position] = _stack_root(stack).hex()
             if progress is not None and position % VERIFY_CHUNK == 0:
                 progress(position, state.size)
         if progress is not None:
@@ -384,16 +409,25 @@ class LedgerService:
                 root,
                 "the Merkle root of the entries does not match the stored tree",
             )
-        if finding is None and head is not None:
-            if head.tree_size == 0:
-                head_root = merkle_root([]).hex()
-            finding = self._check_head(head, position, head_root)
+        findings = [finding] if finding else []
+        if finding is None:
+            findings.extend(
+                Finding(**problem)
+                for problem in check_tree_heads(
+                    heads,
+                    roots,
+                    position,
+                    self.public_key_pem(),
+                    every_entries=every,
+                    commit_of=commits.get,
+                )
+            )
         return VerifyReport(
             entries_checked=position,
             tree_size=position,
             root_hash=root,
-            findings=(finding,) if finding else (),
-            tree_head=head,
+            findings=tuple(findings),
+            tree_head=stored_heads[-1] if stored_heads else None,
         )
 
     @staticmethod
@@ -422,31 +456,6 @@ class LedgerService:
                 expected,
                 entry.record_hash,
                 f"entry {position}: record_hash does not match its content",
-            )
-        return None
-
-    def _check_head(
-        self, head: SignedTreeHead, present: int, head_root: str | None
-    ) -> Finding | None:
-        problem = check_tree_head(head.as_dict(), self.public_key_pem())
-        if problem:
-            return Finding(None, "signature", self.signer.key_id, head.key_id, problem)
-        if head.tree_size > present:
-            return Finding(
-                present,
-                "tree_size",
-                head.tree_size,
-                present,
-                f"the signed tree head covers {head.tree_size} entries but only {present} "
-                "are present: the tail was removed",
-            )
-        if head_root != head.root_hash:
-            return Finding(
-                None,
-                "root_hash",
-                head.root_hash,
-                head_root,
-                f"the first {head.tree_size} entries do not hash to the signed root",
             )
         return None
 

@@ -603,6 +603,121 @@ def check_against_head(
     return None
 
 
+def check_tree_heads(
+    heads: Sequence[Mapping[str, Any]],
+    roots: Mapping[int, str],
+    present: int,
+    public_key_pem: bytes | None,
+    *,
+    every_entries: int | None = None,
+    commit_of: Callable[[int], Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Every finding about a ledger's signed tree heads, oldest head first.
+
+    `roots` maps each head's tree_size to the Merkle root the entries have at that size;
+    `present` is how many entries there are. Each head must be well formed, signed by the
+    key, cover no more than `present` entries and match the root at its size: an older
+    head that no longer matches means the entries under it were rewritten.
+
+    With `every_entries` (the signing schedule: a head at the first commit that leaves
+    that many entries unsigned), a stretch of entries that the schedule would have signed
+    but no head covers is reported: deleted heads, or history rewritten above an older
+    head with the newer heads removed. `commit_of(index)` (an entry's recorded_at, the
+    same for every entry of one commit) places a missing head between two stored ones; a
+    commit that appended more than `every_entries` entries at once is not a gap.
+    """
+    findings: list[dict[str, Any]] = []
+    # Where a head stands, even a bad one (reported on its own), no head is missing.
+    standing: list[int] = []
+    for number, head in enumerate(sorted(heads, key=_head_order)):
+        size: int = head.get("tree_size", -1)  # its type is checked by check_tree_head
+        label = f"tree head {number} (tree_size {size})"
+        if isinstance(size, int) and not isinstance(size, bool) and 0 < size <= present:
+            standing.append(size)
+        try:
+            problem = check_tree_head(head, public_key_pem)
+        except Malformed as exc:
+            problem = f"malformed: {exc}"
+        if problem:
+            findings.append(
+                _finding(
+                    None,
+                    "signature",
+                    head.get("key_id"),
+                    head.get("signature"),
+                    f"{label}: {problem}",
+                )
+            )
+            continue
+        if size > present:
+            findings.append(
+                _finding(
+                    present,
+                    "tree_size",
+                    size,
+                    present,
+                    f"{label} covers {size} entries but only {present} are present: "
+                    "the tail was removed",
+                )
+            )
+            continue
+        root = roots.get(size)
+        if root != head["root_hash"]:
+            findings.append(
+                _finding(
+                    None,
+                    "root_hash",
+                    head["root_hash"],
+                    root,
+                    f"{label}: the first {size} entries do not hash to the signed root",
+                )
+            )
+    if every_entries is not None:
+        findings.extend(_schedule_gaps(sorted(set(standing)), present, every_entries, commit_of))
+    return findings
+
+
+def _head_order(head: Mapping[str, Any]) -> tuple[int, str]:
+    size = head.get("tree_size")
+    return (size if isinstance(size, int) else -1, str(head.get("timestamp")))
+
+
+def _schedule_gaps(
+    sizes: Sequence[int], present: int, every: int, commit_of: Callable[[int], Any] | None
+) -> list[dict[str, Any]]:
+    findings = []
+    signed = 0
+    for end in [*sizes, None]:
+        due = signed + every  # the head the schedule signs at the commit holding entry due-1
+        if end is None:
+            if present >= due:
+                findings.append(
+                    _finding(
+                        due - 1,
+                        "tree_head",
+                        f"a signed head at a size >= {due}",
+                        f"none after {signed}",
+                        f"entries {signed} to {present - 1} are covered by no signed tree "
+                        f"head, though one is signed every {every} entries: heads were "
+                        "removed",
+                    )
+                )
+            break
+        if end > due and commit_of is not None and commit_of(due - 1) != commit_of(end - 1):
+            findings.append(
+                _finding(
+                    due - 1,
+                    "tree_head",
+                    f"a signed head at a size >= {due}",
+                    f"next head at {end}",
+                    f"no signed tree head between sizes {signed} and {end}, though one is "
+                    f"signed every {every} entries: a head was removed",
+                )
+            )
+        signed = end
+    return findings
+
+
 def verify_jsonl(
     path: Path, *, tree_head: Mapping[str, Any] | None = None, public_key_pem: bytes | None = None
 ) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from paygod.kernel.idempotency import require_same_request
 from paygod.kernel.identifiers import identifier_problem, invisible_character
 from paygod.kernel.ids import new_id
 from paygod.kernel.logging import get_logger
+from paygod.kernel.written import written_problems
 from paygod.ledger import EntryDraft
 from paygod.ledger.steps import Offload, Steps, run_async, run_blocking
 from paygod.payments.model import (
@@ -152,6 +153,13 @@ def parse_request(body: Mapping[str, Any], router: RailRouter) -> PaymentRequest
         preference = validate_preference(preference, router.catalog)
     except InvalidInput as exc:
         errors.extend(exc.errors)
+    # Every field but the payee (vaulted, sealed as its digest) is sealed as given.
+    reported = {error.pointer for error in errors}
+    errors.extend(
+        error
+        for error in written_problems(body, vaulted=("/payee",))
+        if error.pointer not in reported
+    )
     if errors:
         raise InvalidInput("invalid payment request; nothing was recorded", errors=errors)
     return PaymentRequest(

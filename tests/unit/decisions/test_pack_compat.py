@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -446,21 +447,34 @@ def test_expect_is_read_as_expected_but_not_both(tmp_path: Path) -> None:
         load_cases(pack_dir)
 
 
-def test_a_legacy_draft_loads_without_rules_and_fails_closed() -> None:
-    pack = pack_from(
-        "pack_id: paygod.x\nversion: 0.1.0\ndescription: 'd'\nmodules: []\ntests: []\n"
-    )
-    assert (pack.name, pack.version, pack.rules, pack.legacy_draft) == (
-        "paygod.x",
-        "0.1.0",
-        (),
-        True,
-    )
-    assert any("no rules are enforced" in f.message for f in lint_pack(pack))
-    with pytest.raises(PackInvalid, match="pack_id"):
-        pack_from("pack_id: ''\nversion: 0.1.0\n")
-    with pytest.raises(PackInvalid):
-        pack_from("description: neither format\n")
+@pytest.mark.parametrize(
+    ("text", "missing"),
+    [
+        (
+            "pack_id: paygod.x\nversion: 0.1.0\ndescription: 'd'\nmodules: []\ntests: []\n",
+            "/api_version",
+        ),
+        ("api_version: paygod/v1\nmetadata: {name: a, version: 1.0.0}\n", "/kind"),
+        ("api_version: paygod/v1\nkind: Pack\nspec: {policy: {rules: []}}\n", "/metadata"),
+        (
+            "api_version: paygod/v1\nkind: Pack\nmetadata: {name: a, version: 1.0.0}\n"
+            "spec: {inputs: []}\n",
+            "/spec/policy",
+        ),
+        (
+            "api_version: paygod/v1\nkind: Pack\nmetadata: {name: a, version: 1.0.0}\n"
+            "spec: {policy: {}}\n",
+            "/spec/policy/rules",
+        ),
+    ],
+)
+def test_a_pack_in_another_format_is_refused_naming_the_first_missing_member(
+    text: str, missing: str
+) -> None:
+    with pytest.raises(PackInvalid) as caught:
+        pack_from(text)
+    assert caught.value.errors[0].pointer == missing
+    assert caught.value.one_line().endswith(f"is not a paygod/v1 pack: {missing} is missing")
 
 
 def test_a_manifest_name_mismatch_is_linted_not_refused(tmp_path: Path) -> None:
@@ -475,3 +489,22 @@ def test_unknown_names_are_linted() -> None:
     pack = pack_from(NULLABLE_PACK.replace("not input.ev.ticket", "examples.pass.present == true"))
     messages = [f.message for f in lint_pack(pack)]
     assert any("unknown name 'examples'" in m for m in messages)
+
+
+@pytest.mark.parametrize("levels", [6, 12, 30])
+def test_an_alias_bomb_is_refused_on_the_node_graph_before_construction(levels: int) -> None:
+    names = [f"n{i}" for i in range(levels)]
+    text = f"{names[0]}: &{names[0]} [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    for prev, name in itertools.pairwise(names):
+        text += f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]\n"
+    with pytest.raises(PackInvalid, match=r"pack.yaml:\d+: column \d+: expands to more than"):
+        parse_yaml(text.encode(), Path("pack.yaml"))
+
+
+def test_a_self_referring_or_too_deep_document_is_refused() -> None:
+    with pytest.raises(PackInvalid, match="refers to the node that contains it"):
+        parse_yaml(b"a: &x [1, *x]\n", Path("pack.yaml"))
+    with pytest.raises(PackInvalid, match="nests deeper than"):
+        parse_yaml(b"a: " + b"[" * 100_000 + b"]" * 100_000 + b"\n", Path("pack.yaml"))
+    shared = parse_yaml(b"a: &x [1, 2]\nb: [*x, *x]\n", Path("pack.yaml"))
+    assert shared.data == {"a": [1, 2], "b": [[1, 2], [1, 2]]}

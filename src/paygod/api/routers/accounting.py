@@ -31,7 +31,7 @@ from paygod.api.models import Digits, StrictModel
 from paygod.api.problems import pointer_from_loc
 from paygod.api.receipts import sealing
 from paygod.api.routers.admin import principal_id
-from paygod.api.routing import ABSENT, json_body
+from paygod.api.routing import ABSENT, body_members, json_body
 from paygod.api.routing import router as strict_router
 from paygod.api.security import identity_of, owner_filter
 from paygod.kernel.bootstrap import Kernel
@@ -99,6 +99,7 @@ def _instant(value: str | None, name: str) -> datetime | None:
 
 
 class AccountCreate(StrictModel):
+    identifiers = ("/id", "/owner")  # `id_invalid`: the accounts' own identifier rule
     id: Id | None = None
     ledger: str = Field(pattern=r"^[A-Z]{3,16}$", description="ISO 4217 code or CREDITS")
     code: AccountCode
@@ -216,6 +217,10 @@ async def statement(
 # -- transfers --------------------------------------------------------------------------
 
 
+# Ids the transfer rules check themselves, with TigerBeetle-style codes (`id_invalid`).
+_TRANSFER_IDS = ("id", "debit_account_id", "credit_account_id", "pending_id", "reversal_of")
+
+
 class TransferCreate(StrictModel):
     id: Id
     debit_account_id: Id | None = None
@@ -286,6 +291,10 @@ def _results(results: list[TransferResult]) -> list[dict[str, Any]]:
     },
 )
 @sealing
+@body_members(
+    identifiers=tuple(f"/{name}" for name in _TRANSFER_IDS)
+    + tuple(f"/transfers/*/{name}" for name in _TRANSFER_IDS)
+)
 async def create_transfer(
     request: Request, response: Response, tenant: Tenant, accounting: Accounting
 ) -> dict[str, Any]:
@@ -450,6 +459,7 @@ async def get_reconciliation(
 
 
 class CreditMove(StrictModel):
+    identifiers = ("/idempotency_key",)  # `idempotency_key_invalid`, see _key below
     amount: StrictInt
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=100)
     metadata: Metadata = Field(default_factory=dict)

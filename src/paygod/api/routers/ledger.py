@@ -96,7 +96,16 @@ def inclusion(
 ) -> dict[str, Any]:
     if seq < 0 or _visible(request, ledger.get(seq)) is None:
         raise NotFound(f"ledger entry {seq} does not exist")
-    return ledger.inclusion_proof(seq, tree_size).as_dict()
+    if tenant_filter(request) is None:
+        return ledger.inclusion_proof(seq, tree_size).as_dict()
+    # A tenant sees the shared tree only through proofs of its own entries, at a size a
+    # signed head already published (or, for an entry newer than every head, a head signed
+    # for it, as its receipt was): never the size at an instant of its choosing.
+    head = ledger.tenant_head(seq)
+    if tree_size is not None and not seq < tree_size <= head.tree_size:
+        raise NotFound(f"no proof of entry {seq} at tree size {tree_size}")
+    proof = ledger.inclusion_proof(seq, tree_size or head.tree_size).as_dict()
+    return {**proof, "tree_head": head.as_dict()} if tree_size is None else proof
 
 
 @router.get("/proofs/consistency", summary="RFC 9162 consistency proof between two sizes")

@@ -82,6 +82,7 @@ def require_payer_account(
 
 
 class QuoteRequest(StrictModel):
+    vaulted = ("/payee",)  # a quote records nothing; the payee is read for rail fit only
     amount: StrictInt = Field(gt=0, le=10**15)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     payee: dict[str, StrictStr] | None = None
@@ -89,6 +90,7 @@ class QuoteRequest(StrictModel):
 
 
 class PaymentBody(StrictModel):
+    vaulted = ("/payee",)  # kept in the payee vault, sealed as `payee_ref` (its digest)
     payer_account: Annotated[str, Field(min_length=1, max_length=200), NoNul]
     payee: dict[str, StrictStr]
     amount: StrictInt = Field(gt=0, le=10**15)

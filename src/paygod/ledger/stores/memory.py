@@ -119,5 +119,9 @@ class MemoryLedgerStore:
     def probe_write(self) -> None:
         return None  # memory always takes writes
 
+    def tree_heads(self) -> list[SignedTreeHead]:
+        with self._lock:
+            return sorted(self._heads, key=lambda head: head.tree_size)
+
     def close(self) -> None:
         pass

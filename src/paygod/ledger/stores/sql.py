@@ -279,6 +279,10 @@ class SqlLedgerReads(ABC):
         rows = read(f"SELECT tile, hashes FROM ledger_merkle_tiles WHERE tile IN ({marks})", keys)
         return {int(row[0]): bytes(row[1]) for row in rows}
 
+    def tree_heads(self) -> list[SignedTreeHead]:
+        rows = self._read(f"SELECT {HEAD_COLUMNS} FROM ledger_tree_heads ORDER BY tree_size")
+        return [row_to_head(row) for row in rows]
+
     def latest_tree_head(self) -> SignedTreeHead | None:
         rows = self._read(
             f"SELECT {HEAD_COLUMNS} FROM ledger_tree_heads ORDER BY tree_size DESC LIMIT 1"
