@@ -22,7 +22,8 @@ WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
 @dataclass(frozen=True)
 class Measurement:
     name: str
-    value: int | float | None
+    # Numbers, except the risk band (a word) and the risk reasons (a list of words).
+    value: int | float | str | list[str] | None
     unit: str
     provider: str
     window_from: str | None = None

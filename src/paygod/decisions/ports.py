@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from paygod.kernel.errors import FieldError
+    from paygod.ledger import EntryDraft
 
 
 @dataclass(frozen=True)
@@ -43,3 +49,32 @@ class DecisionIndex(Protocol):
     def window(self, tenant_id: str, subject: str, since: str, until: str) -> tuple[int, int]:
         """(count, sum of amount_minor) of allowed or flagged decisions in [since, until]."""
         ...
+
+
+class RiskScorer(Protocol):
+    """What the decision service asks of risk (paygod.risk.service.RiskService): problems
+    in the request's risk facts, an assessment to seal (None for a decision that moves no
+    money), its ledger drafts, and word that the decision committed."""
+
+    def problems(self, context: Mapping[str, Any]) -> list[FieldError]: ...
+
+    def assess_request(
+        self,
+        *,
+        tenant_id: str,
+        subject: str,
+        input_doc: Mapping[str, Any],
+        context: Mapping[str, Any],
+        now: datetime,
+    ) -> Any: ...
+
+    def drafts(
+        self,
+        part: Any,
+        *,
+        decision_id: str,
+        idempotency_key: str | None,
+        requested_by: str | None,
+    ) -> list[EntryDraft]: ...
+
+    def committed(self, part: Any) -> None: ...

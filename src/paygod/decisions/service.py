@@ -24,10 +24,16 @@ from paygod.decisions.evidence import (
     find_unhashable_numbers,
     require_references,
 )
-from paygod.decisions.measurements import amount_problems, measure, request_amount, values
+from paygod.decisions.measurements import (
+    Measurement,
+    amount_problems,
+    measure,
+    request_amount,
+    values,
+)
 from paygod.decisions.model import Pack, SetResult
 from paygod.decisions.packs import PackInvalid, PackRepository, compile_pack, validate_input
-from paygod.decisions.ports import DecisionIndex, DuplicateKey, IndexRow
+from paygod.decisions.ports import DecisionIndex, DuplicateKey, IndexRow, RiskScorer
 from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound
 from paygod.kernel.events import EventEnvelope
@@ -69,11 +75,13 @@ class DecisionService:
         packs: PackRepository,
         clock: Clock,
         index: DecisionIndex,
+        risk: RiskScorer | None = None,
     ) -> None:
         self.ledger = ledger
         self.packs = packs
         self.clock = clock
         self.index = index
+        self.risk = risk
         self._published: set[str] = set()
         self._seqs: dict[str, int] = {}
         self._publish_lock = threading.Lock()
@@ -135,6 +143,8 @@ class DecisionService:
         errors.extend(find_raw_pii(input_doc, "/input"))
         errors.extend(find_raw_pii(context, "/context"))
         errors.extend(require_references(context.get("evidence_refs"), "/context/evidence_refs"))
+        if self.risk is not None:
+            errors.extend(self.risk.problems(context))
         if errors:
             raise InvalidInput("invalid decision request", errors=errors)
 
@@ -215,6 +225,21 @@ class DecisionService:
             context=context_doc,
             now=now,
         )
+        risk = (
+            self.risk.assess_request(
+                tenant_id=tenant_id,
+                subject=subject,
+                input_doc=input_doc,
+                context=context_doc,
+                now=now,
+            )
+            if self.risk is not None
+            else None
+        )
+        if risk is not None:
+            found.extend(
+                Measurement(n, v, unit, "paygod:risk") for n, v, unit in risk.measurements()
+            )
         result = evaluate_set(selected, input_doc, values(found))
         amount = request_amount(input_doc, context_doc)
         decision_id = new_id()
@@ -276,8 +301,19 @@ class DecisionService:
             recorded_at=now,
             correlation_id=idempotency_key,
         )
+        risk_drafts = (
+            self.risk.drafts(
+                risk,
+                decision_id=decision_id,
+                idempotency_key=idempotency_key,
+                requested_by=requested_by,
+            )
+            if self.risk is not None and risk is not None
+            else []
+        )
         drafts = [
             *self._publications(selected, tenant_id),
+            *risk_drafts,
             EntryDraft(
                 MEASUREMENT_KIND,
                 subject,
@@ -318,6 +354,8 @@ class DecisionService:
             if existing is None:  # pragma: no cover - the key was taken a moment ago
                 raise Conflict("idempotency key is being used concurrently") from None
             return self._repeat(existing, request_hash, owner)
+        if self.risk is not None and risk is not None:
+            self.risk.committed(risk)
         for draft in drafts:
             if draft.kind == PACK_KIND:
                 self._published.add(str(draft.payload["digest"]))

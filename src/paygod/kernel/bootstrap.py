@@ -20,11 +20,13 @@ from paygod.kernel.settings import Settings, load_settings
 if TYPE_CHECKING:
     from paygod.accounting import AccountingService
     from paygod.accounting.credits import CreditsService
+    from paygod.cases.service import CaseService
     from paygod.decisions.service import DecisionService
     from paygod.executor import PanicService, Worker
     from paygod.identity.service import IdentityService
     from paygod.ledger import LedgerService
     from paygod.payments.service import PaymentService
+    from paygod.risk.service import RiskService
 
 
 def clock_from_settings(settings: Settings) -> Clock:
@@ -62,6 +64,8 @@ class Kernel:
     panic: PanicService = field(default=None)  # type: ignore[assignment]
     executor: Worker = field(default=None)  # type: ignore[assignment]
     payments: PaymentService = field(default=None)  # type: ignore[assignment]
+    risk: RiskService = field(default=None)  # type: ignore[assignment]
+    cases: CaseService = field(default=None)  # type: ignore[assignment]
     housekeeping: Housekeeping = field(default_factory=lambda: Housekeeping([]))
 
     @property
@@ -121,6 +125,10 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
     from paygod.payments.wiring import wire_payments  # last: needs ledger, accounting, decisions
 
     wire_payments(kernel)
+    from paygod.risk.wiring import register_case_handlers, wire_risk
+
+    wire_risk(kernel)
+    register_case_handlers(kernel)
     kernel.housekeeping = Housekeeping(
         [
             # Two-phase holds past their timeout release their funds without anyone asking.
