@@ -191,6 +191,13 @@ class Series:
             bisect.bisect_right(self.times, now),
         )
 
+    def cuts(self, now: float, widths: Iterable[float]) -> tuple[int, dict[float, int]]:
+        """(index after the last event at or before now, {width: first index inside it})."""
+        times = self.times
+        return bisect.bisect_right(times, now), {
+            w: bisect.bisect_right(times, now - w) for w in widths
+        }
+
     def count(self, now: float, width: float) -> int:
         i, j = self.span(now, width)
         return j - i
@@ -296,21 +303,28 @@ class WindowBook:
         geos = t.geos.get(obs.subject, [])
         i = bisect.bisect_right(geos, (now, math.inf, math.inf))
         prev_geo = geos[i - 1] if i else None
-        counts = {w: subject.count(now, width) for w, width in _SUBJECT_WINDOWS}
+        j, cut = subject.cuts(now, _SUBJECT_WIDTHS)
+        cum = subject.cum
+        counts = {w: j - cut[width] for w, width in _SUBJECT_WINDOWS}
+        pj, pcut = payer.cuts(now, (HOUR, DAY))
+        cj, ccut = cp.cuts(now, (DAY, 7 * DAY, 30 * DAY))
         return _assemble(
             obs,
             counts=counts,
-            amount_1h=subject.total(now, HOUR),
-            amount_24h=subject.total(now, DAY),
-            amount_7d=subject.total(now, 7 * DAY),
-            amount_30d=subject.total(now, 30 * DAY),
-            payer_count_1h=payer.count(now, HOUR),
-            payer_amount_24h=payer.total(now, DAY),
-            cp_counts=(cp.count(now, DAY), cp.count(now, 7 * DAY), cp.count(now, 30 * DAY)),
+            amount_1h=cum[j] - cum[cut[HOUR]],
+            amount_24h=cum[j] - cum[cut[DAY]],
+            amount_7d=cum[j] - cum[cut[7 * DAY]],
+            amount_30d=cum[j] - cum[cut[30 * DAY]],
+            payer_count_1h=pj - pcut[HOUR],
+            payer_amount_24h=payer.cum[pj] - payer.cum[pcut[DAY]],
+            cp_counts=(cj - ccut[DAY], cj - ccut[7 * DAY], cj - ccut[30 * DAY]),
             frauds=(_count_in(frauds, now, 7 * DAY), _count_in(frauds, now, 30 * DAY)),
-            distinct=(subject.distinct(now, HOUR), subject.distinct(now, DAY)),
-            small_1h=_flag_total(subject, subject.small, now, HOUR),
-            below_24h=_flag_total(subject, subject.below, now, DAY),
+            distinct=(
+                len({o for o in subject.others[cut[HOUR] : j] if o is not None}),
+                len({o for o in subject.others[cut[DAY] : j] if o is not None}),
+            ),
+            small_1h=subject.small[j] - subject.small[cut[HOUR]],
+            below_24h=subject.below[j] - subject.below[cut[DAY]],
             cp_age=(
                 _first_seen(t.first_counterparty, (obs.subject, obs.counterparty), now)
                 if obs.counterparty
@@ -338,6 +352,9 @@ _SUBJECT_WINDOWS = (
     ("7d", 7 * DAY),
     ("30d", 30 * DAY),
 )
+
+
+_SUBJECT_WIDTHS = tuple(sorted({width for _, width in _SUBJECT_WINDOWS}))
 
 
 def _flag_total(series: Series, prefix: list[int], now: float, width: float) -> int:
