@@ -15,6 +15,8 @@ from paygod.api.hotpath import HotPaths
 from paygod.api.kernel_metrics import KernelCollector
 from paygod.api.middleware import EdgeMiddleware, HttpMetrics
 from paygod.api.routers import accounting, admin, decisions, health, identity, ledger, payments
+from paygod.api.routers import cases as cases_routes
+from paygod.api.routers import risk as risk_routes
 from paygod.api.routing import router as strict_router
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.interpreter import short_gil_turns
@@ -51,6 +53,8 @@ def v1_router() -> APIRouter:
     v1.include_router(admin.router)
     v1.include_router(payments.router)
     v1.include_router(ledger.router)
+    v1.include_router(risk_routes.router)
+    v1.include_router(cases_routes.router)
     return v1
 
 

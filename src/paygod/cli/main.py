@@ -151,6 +151,11 @@ app.add_typer(_accounting_cli.accounts_app, name="accounts")
 app.add_typer(_accounting_cli.transfers_app, name="transfers")
 app.add_typer(_accounting_cli.reconcile_app, name="reconcile")
 
+from paygod.cli import risk as _risk_cli  # noqa: E402
+
+app.add_typer(_risk_cli.app)
+app.add_typer(_risk_cli.cases_app)
+
 
 def run() -> None:
     """Console-script entry point."""

@@ -81,6 +81,17 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("POST", "/v1/credits/reservations"): "credits:use",
     ("POST", "/v1/credits/reservations/{reservation_id}/commit"): "credits:use",
     ("POST", "/v1/credits/reservations/{reservation_id}/cancel"): "credits:use",
+    # risk
+    ("GET", "/v1/risk/models"): "risk:read",
+    ("GET", "/v1/risk/models/{version}"): "risk:read",
+    ("POST", "/v1/risk/score"): "risk:read",
+    # cases
+    ("GET", "/v1/cases"): "cases:read",
+    ("POST", "/v1/cases"): "cases:write",
+    ("GET", "/v1/cases/{case_id}"): "cases:read",
+    ("POST", "/v1/cases/{case_id}/assign"): "cases:write",
+    ("POST", "/v1/cases/{case_id}/comments"): "cases:write",
+    ("POST", "/v1/cases/{case_id}/close"): "cases:write",
 }
 
 

@@ -19,7 +19,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
-RETENTION = 31 * DAY
+# Labels arrive late (a case is closed days after the payment); fraud counts look back over
+# the window plus this delay, as the handbook's terminal risk does.
+LABEL_SPAN = 7 * DAY
+RETENTION = 38 * DAY
 # A payment of 10,000.00 is the usual currency-transaction reporting threshold; amounts
 # just under it, repeated, are the structuring pattern.
 REPORTING_THRESHOLD = 1_000_000
@@ -47,9 +50,9 @@ FEATURES: tuple[str, ...] = (
     "counterparty_count_1d",
     "counterparty_count_7d",
     "counterparty_count_30d",
-    "counterparty_fraud_7d",
-    "counterparty_fraud_30d",
-    "counterparty_fraud_rate_30d",
+    "counterparty_fraud_14d",
+    "counterparty_fraud_37d",
+    "counterparty_fraud_rate_37d",
     "distinct_counterparties_1h",
     "distinct_counterparties_24h",
     "small_count_1h",
@@ -307,7 +310,7 @@ class WindowBook:
         cum = subject.cum
         counts = {w: j - cut[width] for w, width in _SUBJECT_WINDOWS}
         pj, pcut = payer.cuts(now, (HOUR, DAY))
-        cj, ccut = cp.cuts(now, (DAY, 7 * DAY, 30 * DAY))
+        cj, ccut = cp.cuts(now, (DAY, 7 * DAY, 30 * DAY, 30 * DAY + LABEL_SPAN))
         return _assemble(
             obs,
             counts=counts,
@@ -317,8 +320,16 @@ class WindowBook:
             amount_30d=cum[j] - cum[cut[30 * DAY]],
             payer_count_1h=pj - pcut[HOUR],
             payer_amount_24h=payer.cum[pj] - payer.cum[pcut[DAY]],
-            cp_counts=(cj - ccut[DAY], cj - ccut[7 * DAY], cj - ccut[30 * DAY]),
-            frauds=(_count_in(frauds, now, 7 * DAY), _count_in(frauds, now, 30 * DAY)),
+            cp_counts=(
+                cj - ccut[DAY],
+                cj - ccut[7 * DAY],
+                cj - ccut[30 * DAY],
+                cj - ccut[30 * DAY + LABEL_SPAN],
+            ),
+            frauds=(
+                _count_in(frauds, now, 7 * DAY + LABEL_SPAN),
+                _count_in(frauds, now, 30 * DAY + LABEL_SPAN),
+            ),
             distinct=(
                 len({o for o in subject.others[cut[HOUR] : j] if o is not None}),
                 len({o for o in subject.others[cut[DAY] : j] if o is not None}),
@@ -376,7 +387,7 @@ def _assemble(
     amount_30d: int,
     payer_count_1h: int,
     payer_amount_24h: int,
-    cp_counts: tuple[int, int, int],
+    cp_counts: tuple[int, int, int, int],
     frauds: tuple[int, int],
     distinct: tuple[int, int],
     small_1h: int,
@@ -385,7 +396,11 @@ def _assemble(
     device_age: float,
     prev_geo: tuple[float, float, float] | None,
 ) -> dict[str, float]:
-    local = local_time(obs)
+    if obs.timezone:
+        local = local_time(obs)
+        hour, weekday = local.hour, local.weekday()
+    else:  # UTC: plain arithmetic (1970-01-01 was a Thursday, weekday 3)
+        hour, weekday = int(obs.at // HOUR % 24), int((obs.at // DAY + 3) % 7)
     round_amount, below = amount_patterns(obs.amount_minor)
     avg_30d = _avg(amount_30d, counts["30d"])
     mismatch = int(
@@ -409,9 +424,9 @@ def _assemble(
         "counterparty_count_1d": cp_counts[0],
         "counterparty_count_7d": cp_counts[1],
         "counterparty_count_30d": cp_counts[2],
-        "counterparty_fraud_7d": frauds[0],
-        "counterparty_fraud_30d": frauds[1],
-        "counterparty_fraud_rate_30d": round(frauds[1] / cp_counts[2], 4) if cp_counts[2] else 0.0,
+        "counterparty_fraud_14d": frauds[0],
+        "counterparty_fraud_37d": frauds[1],
+        "counterparty_fraud_rate_37d": round(frauds[1] / cp_counts[3], 4) if cp_counts[3] else 0.0,
         "distinct_counterparties_1h": distinct[0],
         "distinct_counterparties_24h": distinct[1],
         "small_count_1h": small_1h,
@@ -420,9 +435,9 @@ def _assemble(
         "device_age_seconds": device_age,
         "country_mismatch": mismatch,
         "travel_speed_kmh": travel_speed(prev_geo, obs),
-        "hour_of_day": local.hour,
-        "night": int(local.hour in NIGHT_HOURS),
-        "weekend": int(local.weekday() >= 5),
+        "hour_of_day": hour,
+        "night": int(hour in NIGHT_HOURS),
+        "weekend": int(weekday >= 5),
         "round_amount": round_amount,
         "below_threshold": below,
     }
@@ -459,10 +474,15 @@ def recompute(
         amount_30d=sum(h.amount_minor for h in within(subject, 30 * DAY)),
         payer_count_1h=len(within(payer, HOUR)),
         payer_amount_24h=sum(h.amount_minor for h in within(payer, DAY)),
-        cp_counts=(len(within(cp, DAY)), len(within(cp, 7 * DAY)), len(within(cp, 30 * DAY))),
+        cp_counts=(
+            len(within(cp, DAY)),
+            len(within(cp, 7 * DAY)),
+            len(within(cp, 30 * DAY)),
+            len(within(cp, 30 * DAY + LABEL_SPAN)),
+        ),
         frauds=(
-            sum(1 for at in labels if now - 7 * DAY < at <= now),
-            sum(1 for at in labels if now - 30 * DAY < at <= now),
+            sum(1 for at in labels if now - 7 * DAY - LABEL_SPAN < at <= now),
+            sum(1 for at in labels if now - 30 * DAY - LABEL_SPAN < at <= now),
         ),
         distinct=(
             len({h.counterparty for h in within(subject, HOUR) if h.counterparty is not None}),

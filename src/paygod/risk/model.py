@@ -82,7 +82,7 @@ RULES: tuple[Rule, ...] = (
         "compromised_counterparty",
         "compromised_counterparty",
         0.5,
-        lambda f: f["counterparty_fraud_7d"] >= 1,
+        lambda f: f["counterparty_fraud_14d"] >= 1,
     ),
     Rule(
         "amount_spike",

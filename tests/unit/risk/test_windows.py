@@ -22,7 +22,7 @@ observations = st.builds(
     Observation,
     tenant_id=st.sampled_from(["acme", "globex"]),
     subject=st.sampled_from(["account:a", "account:b", "account:c"]),
-    at=st.floats(T0, T0 + 40 * DAY).map(lambda v: float(round(v))),
+    at=st.floats(T0, T0 + 45 * DAY).map(lambda v: float(round(v))),
     amount_minor=st.integers(1, 2_000_000),
     payer=st.sampled_from([None, "urn:payer:1", "urn:payer:2"]),
     counterparty=st.sampled_from([None, "urn:cp:1", "urn:cp:2", "urn:cp:3"]),
@@ -40,7 +40,7 @@ observations = st.builds(
     history=st.lists(observations, max_size=40),
     query=observations,
     frauds=st.lists(
-        st.tuples(st.sampled_from(["urn:cp:1", "urn:cp:2"]), st.floats(T0, T0 + 40 * DAY)),
+        st.tuples(st.sampled_from(["urn:cp:1", "urn:cp:2"]), st.floats(T0, T0 + 45 * DAY)),
         max_size=5,
     ),
     seed=st.integers(0, 2**16),
@@ -105,3 +105,13 @@ def test_round_and_just_below_threshold_amounts() -> None:
     assert (f["round_amount"], f["below_threshold"]) == (1, 1)
     f = book.features(Observation("acme", "s", T0, 1_000_001))
     assert (f["round_amount"], f["below_threshold"]) == (0, 0)
+
+
+@given(st.floats(0, 4e9))
+def test_utc_hour_and_weekday_arithmetic_matches_the_calendar(at: float) -> None:
+    from datetime import UTC, datetime
+
+    book = WindowBook()
+    f = book.features(Observation("acme", "s", at, 1))
+    when = datetime.fromtimestamp(at, UTC)
+    assert (f["hour_of_day"], f["weekend"]) == (when.hour, int(when.weekday() >= 5))
