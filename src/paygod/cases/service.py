@@ -130,6 +130,7 @@ class CaseService:
         }
         now = self.clock.now()
         at = isoformat(now)
+        data["at"] = at  # the case's own time: what `as_of` reads compare with
         case = Case.opened(data, at, None)
         event = self._event("case.opened", case, now)
         draft = EntryDraft(
@@ -192,8 +193,9 @@ class CaseService:
     def _step(self, case: Case, step: CaseStep, data: dict[str, Any], alert_id: Any = None) -> Case:
         case.check(step)
         now = self.clock.now()
-        payload = {"case_id": case.case_id, **data}
-        after = case.apply(step, data, isoformat(now), None)
+        at = isoformat(now)
+        payload = {"case_id": case.case_id, **data, "at": at}
+        after = case.apply(step, data, at, None)
         events = (self._event("case.closed", after, now),) if step is CaseStep.CLOSED else ()
         draft = EntryDraft(
             step.value, case_subject(case.case_id), payload, tenant_id=case.tenant_id, events=events
@@ -243,13 +245,14 @@ class CaseService:
         """The case rebuilt from its ledger entries (up to `until`)."""
         found: Case | None = None
         for entry in self.ledger.history(case_subject(case_id)):
-            if until is not None and parse_instant(entry.timestamp) > until:
-                break
             data = dict(entry.payload)
+            at = str(data.get("at") or entry.timestamp)
+            if until is not None and parse_instant(at) > until:
+                break
             if entry.kind == CaseStep.OPENED.value:
-                found = Case.opened(data, entry.timestamp, entry.seq)
+                found = Case.opened(data, at, entry.seq)
             elif found is not None:
-                found = found.apply(CaseStep(entry.kind), data, entry.timestamp, entry.seq)
+                found = found.apply(CaseStep(entry.kind), data, at, entry.seq)
         return found
 
     def list(self, tenant_id: str | None, status: str | None = None) -> list[Case]:
