@@ -134,10 +134,11 @@ class RiskService:
     ) -> list[EntryDraft]:
         a, obs = part.assessment, part.observation
         now = self.clock.now()
+        # The features themselves are sealed once, as the decision's measurements.
         payload = {
             "decision_id": decision_id,
             "observation": obs.as_dict(),
-            **a.as_dict(),
+            **{k: v for k, v in a.as_dict().items() if k != "features"},
         }
         events: tuple[EventEnvelope, ...] = ()
         if a.score is not None and a.score >= ALERT_THRESHOLD:
