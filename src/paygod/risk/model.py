@@ -46,7 +46,8 @@ class Rule:
     holds: Callable[[Mapping[str, float]], bool]
 
 
-# The rules score: each rule that holds adds its weight by noisy-or (1 - Π(1 - w)).
+# The rules score: each rule that holds adds its weight by noisy-or (1 - Π(1 - w)). Only
+# card testing and structuring reach the high band (0.7) alone; the others need company.
 RULES: tuple[Rule, ...] = (
     Rule(
         "card_testing",
@@ -63,8 +64,12 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "mule_rapid_out",
         "mule_rapid_in_out",
-        0.7,
-        lambda f: f["distinct_counterparties_1h"] >= 2 and f["subject_amount_1h"] >= 300_000,
+        0.5,
+        lambda f: (
+            f["distinct_counterparties_1h"] >= 2
+            and f["subject_amount_1h"] >= 300_000
+            and f["counterparty_age_seconds"] == 0
+        ),
     ),
     Rule("impossible_travel", "impossible_travel", 0.6, lambda f: f["travel_speed_kmh"] > 900),
     Rule(

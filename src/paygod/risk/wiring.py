@@ -45,6 +45,10 @@ def register_case_handlers(kernel: Kernel) -> None:
 
     def open_case(message: OutboxMessage) -> None:
         payload = dict(message.envelope.get("payload") or {})
+        if "alert_id" not in payload:
+            # The payment lifecycle's own `risk.alert` (a pack flagged or denied a payment)
+            # is worked through the payment's review (/approve, /reject), not a case.
+            return
         payload.setdefault("occurred_at", message.envelope.get("occurred_at"))
         try:
             kernel.cases.open_from_alert(message.tenant_id, payload)
