@@ -106,6 +106,9 @@ def test_a_tampered_artefact_is_refused_and_scoring_fails_closed(tmp_path: Any) 
     assert risk.score(features).band != "unavailable"
     restarted = RiskService(ledger, store, clock, "default")
     failed = restarted.score(features)
-    assert (failed.score, failed.band, failed.reasons) == (None, "unavailable",
-                                                           ("model_unavailable",))  # fmt: skip
+    assert (failed.score, failed.band, failed.reasons) == (
+        None,
+        "unavailable",
+        ("model_unavailable",),
+    )
     assert "does not match the sealed" in str(failed.failure)

@@ -69,8 +69,9 @@ def test_incremental_equals_recomputed(
 def test_rebuilt_book_matches_the_live_one() -> None:
     live, history = WindowBook(), []
     for i in range(300):
-        obs = Observation("acme", f"account:{i % 7}", T0 + i * 997.0, 100 + i,
-                          counterparty=f"urn:cp:{i % 11}")  # fmt: skip
+        obs = Observation(
+            "acme", f"account:{i % 7}", T0 + i * 997.0, 100 + i, counterparty=f"urn:cp:{i % 11}"
+        )
         live.add(obs)
         history.append(obs)
     rebuilt = WindowBook()
