@@ -11,6 +11,7 @@ from paygod.api.deps import get_kernel
 from paygod.api.models import Digits, StrictModel
 from paygod.api.routers.payments import tenant_of
 from paygod.api.routing import router as strict_router
+from paygod.decisions.service import subject_errors
 from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.errors import FieldError, InvalidInput
 
@@ -41,7 +42,7 @@ def score(
     body: ScoreRequest, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
     """Nothing is sealed and the windows do not change: what a decision now would measure."""
-    errors = kernel.risk.problems(body.context)
+    errors = [*subject_errors(body.subject), *kernel.risk.problems(body.context)]
     if errors:
         raise InvalidInput("invalid risk context", errors=errors)
     part = kernel.risk.assess_request(
