@@ -73,19 +73,25 @@ def card_precision_at_k(
     data: Dataset, rows: npt.NDArray[np.int64], scores: npt.NDArray[np.float64], k: int = 100
 ) -> float:
     """The handbook's CP@k: each day, the k cards with the highest score, the share of them
-    that were compromised that day; averaged over the days."""
+    that were compromised that day; cards already caught on an earlier day of the test
+    period are left out (an investigator does not review a blocked card again)."""
     days = ((data.at[rows] - START) // DAY).astype(np.int64)
     precisions = []
+    caught: set[int] = set()
     for day in np.unique(days):
         mine = rows[days == day]
         best: dict[int, float] = {}
         fraud: dict[int, int] = {}
         for row, score in zip(mine, scores[days == day], strict=True):
             card = int(data.customer[row])
+            if card in caught:
+                continue
             best[card] = max(best.get(card, 0.0), float(score))
             fraud[card] = max(fraud.get(card, 0), int(data.fraud[row]))
         top = sorted(best, key=lambda c: -best[c])[:k]
-        precisions.append(sum(fraud[c] for c in top) / k)
+        found = [c for c in top if fraud[c]]
+        precisions.append(len(found) / k)
+        caught.update(found)
     return float(np.mean(precisions)) if precisions else 0.0
 
 
