@@ -184,6 +184,11 @@ def scoring_overhead() -> Iterator[Figure]:
         {
             "assess_p50_ms": round(percentile(assess_ms, 50), 3),
             "assess_p99_ms": round(percentile(assess_ms, 99), 3),
+            "assess_cpu_p50_ms": round(percentile(assess_cpu_ms, 50), 3),
+            "assess_cpu_p99_ms": round(percentile(assess_cpu_ms, 99), 3),
+            "added_cpu_p99_ms": round(
+                percentile(cpu_ms["scored"], 99) - percentile(cpu_ms["plain"], 99), 3
+            ),
         },
     )
 
