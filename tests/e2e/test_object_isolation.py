@@ -44,6 +44,7 @@ EVER = {"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}
 # Parameterised routes whose object is deliberately not a tenant's: why, in a word.
 SHARED: dict[tuple[str, str], str] = {
     ("POST", "/v1/packs/{name}/evaluate"): "policy packs are loaded by the kernel for all",
+    ("GET", "/v1/risk/models/{version}"): "the model registry is the kernel's, for all tenants",
 }
 
 
@@ -220,6 +221,25 @@ class World:
         assert made["decision"] == ("flag" if flagged else "allow"), made
         return str(made["decision_id"])
 
+    def case(self, *, assigned: bool = False) -> str:
+        """A case of acme's, raised by an alert of agent A's (so acme's admin may close it)."""
+        alert = {
+            "alert_id": _unique("alert"),
+            "alert_type": "card_testing",
+            "subject": _unique("card"),
+            "risk_score": 0.9,
+            "raised_by": self.agent_a.principal_id,
+        }
+        case = self.kernel.cases.open_from_alert(TENANT, alert)
+        if assigned:
+            self.kernel.cases.assign(
+                case.case_id, assignee="officer", actor="lead", tenant_id=TENANT
+            )
+        return case.case_id
+
+    def case_status(self, case_id: str) -> str:
+        return self.kernel.cases.get(case_id, TENANT).status.value
+
     def reconciliation(self) -> str:
         body = {"account_id": self.account(), "statement_csv": "date,amount,reference\n"
                 "2026-01-05,1.00,INV-1\n"}  # fmt: skip
@@ -324,6 +344,33 @@ def _kyc_refresh(w: World) -> Target:
     return Target({"subject": subject})
 
 
+def _case_assign(w: World) -> Target:
+    case_id = w.case()
+    return Target(
+        {"case_id": case_id},
+        body={"assignee": "intruder"},
+        intact=lambda: w.case_status(case_id) == "open",
+    )
+
+
+def _case_comment(w: World) -> Target:
+    case_id = w.case()
+    return Target(
+        {"case_id": case_id},
+        body={"text": "noted"},
+        intact=lambda: not w.kernel.cases.get(case_id, TENANT).comments,
+    )
+
+
+def _case_close(w: World) -> Target:
+    case_id = w.case(assigned=True)
+    return Target(
+        {"case_id": case_id},
+        body={"disposition": "false_positive", "note": "ok"},
+        intact=lambda: w.case_status(case_id) == "assigned",
+    )
+
+
 FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
     # compliance
     ("GET", "/v1/screening/{screening_id}"): _screening,
@@ -402,6 +449,11 @@ FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
     ("POST", "/v1/payments/{payment_id}/reject"): lambda w: Target(
         {"payment_id": w.review_payment()}, body={"note": "no"}, caller=w.checker_a
     ),
+    # cases
+    ("GET", "/v1/cases/{case_id}"): lambda w: Target({"case_id": w.case()}),
+    ("POST", "/v1/cases/{case_id}/assign"): _case_assign,
+    ("POST", "/v1/cases/{case_id}/comments"): _case_comment,
+    ("POST", "/v1/cases/{case_id}/close"): _case_close,
     # ledger
     ("GET", "/v1/ledger/entries/{seq}"): lambda w: Target({"seq": str(w.ledger_entry().seq)}),
     ("GET", "/v1/ledger/proofs/inclusion/{seq}"): lambda w: Target(
@@ -497,7 +549,10 @@ def test_shared_objects_are_the_same_for_every_tenant(world: World) -> None:
         }
     }
     path = "/v1/packs/agent-payment-limits/evaluate"
-    assert set(SHARED) == {("POST", "/v1/packs/{name}/evaluate")}
+    assert set(SHARED) == {
+        ("POST", "/v1/packs/{name}/evaluate"),
+        ("GET", "/v1/risk/models/{version}"),
+    }
     answers = [world.call(h, "POST", path, body).json() for h in (world.admin_a, world.admin_b)]
     assert answers[0] == answers[1] and answers[0]["sealed"] is False
 

@@ -27,6 +27,8 @@ from paygod.api.routers import (
     ledger,
     payments,
 )
+from paygod.api.routers import cases as cases_routes
+from paygod.api.routers import risk as risk_routes
 from paygod.api.routing import router as strict_router
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.interpreter import short_gil_turns
@@ -67,6 +69,8 @@ def v1_router() -> APIRouter:
     v1.include_router(credit.router)
     v1.include_router(actions.router)
     v1.include_router(compliance.router)
+    v1.include_router(risk_routes.router)
+    v1.include_router(cases_routes.router)
     return v1
 
 

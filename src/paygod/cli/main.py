@@ -165,6 +165,10 @@ app.add_typer(_compliance_cli.kyc_app, name="kyc")
 from paygod.cli import credits as _credits_cli  # noqa: E402
 
 app.add_typer(_credits_cli.app, name="credits")
+from paygod.cli import risk as _risk_cli  # noqa: E402
+
+app.add_typer(_risk_cli.app)
+app.add_typer(_risk_cli.cases_app)
 
 
 def run() -> None:

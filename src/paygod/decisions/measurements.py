@@ -27,7 +27,8 @@ WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
 @dataclass(frozen=True)
 class Measurement:
     name: str
-    value: bool | int | float | str | None
+    # Numbers and flags, except words (the risk band, a KYC level) and lists of words.
+    value: bool | int | float | str | list[str] | None
     unit: str
     provider: str
     window_from: str | None = None

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from paygod.kernel.errors import FieldError
+    from paygod.ledger import EntryDraft
 
 from paygod.decisions.model import Pack, SetResult
 
@@ -83,3 +88,32 @@ class PolicyRouter(Protocol):
         shadowed: Sequence[Mapping[str, Any]],
         elapsed_ms: float,
     ) -> None: ...
+
+
+class RiskScorer(Protocol):
+    """What the decision service asks of risk (paygod.risk.service.RiskService): problems
+    in the request's risk facts, an assessment to seal (None for a decision that moves no
+    money), its ledger drafts, and word that the decision committed."""
+
+    def problems(self, context: Mapping[str, Any]) -> list[FieldError]: ...
+
+    def assess_request(
+        self,
+        *,
+        tenant_id: str,
+        subject: str,
+        input_doc: Mapping[str, Any],
+        context: Mapping[str, Any],
+        now: datetime,
+    ) -> Any: ...
+
+    def drafts(
+        self,
+        part: Any,
+        *,
+        decision_id: str,
+        idempotency_key: str | None,
+        requested_by: str | None,
+    ) -> list[EntryDraft]: ...
+
+    def committed(self, part: Any) -> None: ...

@@ -38,7 +38,13 @@ from paygod.decisions.measurements import (
 )
 from paygod.decisions.model import Pack, SetResult
 from paygod.decisions.packs import PackInvalid, PackRepository, compile_pack, validate_input
-from paygod.decisions.ports import DecisionIndex, DuplicateKey, IndexRow, PolicyRouter
+from paygod.decisions.ports import (
+    DecisionIndex,
+    DuplicateKey,
+    IndexRow,
+    PolicyRouter,
+    RiskScorer,
+)
 from paygod.kernel import observations, tracing
 from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -82,11 +88,13 @@ class DecisionService:
         packs: PackRepository,
         clock: Clock,
         index: DecisionIndex,
+        risk: RiskScorer | None = None,
     ) -> None:
         self.ledger = ledger
         self.packs = packs
         self.clock = clock
         self.index = index
+        self.risk = risk
         self._published: set[str] = set()
         self._seqs: dict[str, int] = {}
         self._publish_lock = threading.Lock()
@@ -154,6 +162,8 @@ class DecisionService:
         errors.extend(find_raw_pii(input_doc, "/input"))
         errors.extend(find_raw_pii(context, "/context"))
         errors.extend(require_references(context.get("evidence_refs"), "/context/evidence_refs"))
+        if self.risk is not None:
+            errors.extend(self.risk.problems(context))
         if errors:
             raise InvalidInput("invalid decision request", errors=errors)
 
@@ -266,7 +276,32 @@ class DecisionService:
         )
         for source in self.measurement_sources:
             found.extend(source(tenant_id, subject, selected))
+        risk = (
+            self.risk.assess_request(
+                tenant_id=tenant_id,
+                subject=subject,
+                input_doc=input_doc,
+                context=context_doc,
+                now=now,
+            )
+            if self.risk is not None
+            else None
+        )
+        if risk is not None:
+            found.extend(
+                Measurement(n, v, unit, "paygod:risk") for n, v, unit in risk.measurements()
+            )
         decision_id = new_id()
+        risk_drafts = (
+            self.risk.drafts(
+                risk,
+                decision_id=decision_id,
+                idempotency_key=idempotency_key,
+                requested_by=requested_by,
+            )
+            if self.risk is not None and risk is not None
+            else []
+        )
         publications = self._publications(selected, tenant_id)
         requested_spec = spec
 
@@ -352,6 +387,7 @@ class DecisionService:
             )
             drafts = [
                 *publications,
+                *risk_drafts,
                 EntryDraft(
                     MEASUREMENT_KIND,
                     subject,
@@ -424,6 +460,8 @@ class DecisionService:
                 chosen[0][0][-1].payload.get("shadow", []),
                 (time.perf_counter() - started) * 1000,
             )
+        if self.risk is not None and risk is not None:
+            self.risk.committed(risk)
         for draft in publications:
             if draft.kind == PACK_KIND:
                 self._published.add(str(draft.payload["digest"]))

@@ -46,6 +46,7 @@ PERMISSIONS: tuple[str, ...] = (
     "consent:write",
     "cases:read",
     "cases:write",
+    "risk:read",
     "reports:read",
     "audit:read",
     "tenants:manage",

@@ -108,6 +108,17 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("POST", "/v1/credit/applications/{application_id}/accept"): "credit:apply",
     ("POST", "/v1/credit/schedule"): "credit:read",
     ("POST", "/v1/credit/apr"): "credit:read",
+    # risk
+    ("GET", "/v1/risk/models"): "risk:read",
+    ("GET", "/v1/risk/models/{version}"): "risk:read",
+    ("POST", "/v1/risk/score"): "risk:read",
+    # cases
+    ("GET", "/v1/cases"): "cases:read",
+    ("POST", "/v1/cases"): "cases:write",
+    ("GET", "/v1/cases/{case_id}"): "cases:read",
+    ("POST", "/v1/cases/{case_id}/assign"): "cases:write",
+    ("POST", "/v1/cases/{case_id}/comments"): "cases:write",
+    ("POST", "/v1/cases/{case_id}/close"): "cases:write",
 }
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from paygod.accounting import AccountingService
     from paygod.accounting.credits import CreditsService
     from paygod.actions import ActionService
+    from paygod.cases.service import CaseService
     from paygod.compliance.wiring import Compliance
     from paygod.credit.service import CreditService
     from paygod.decisions.service import DecisionService
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from paygod.identity.service import IdentityService
     from paygod.ledger import LedgerService
     from paygod.payments.service import PaymentService
+    from paygod.risk.service import RiskService
 
 
 def clock_from_settings(settings: Settings) -> Clock:
@@ -71,6 +73,8 @@ class Kernel:
     actions: ActionService = field(default=None)  # type: ignore[assignment]
     governance: GovernanceService = field(default=None)  # type: ignore[assignment]
     compliance: Compliance = field(default=None)  # type: ignore[assignment]
+    risk: RiskService = field(default=None)  # type: ignore[assignment]
+    cases: CaseService = field(default=None)  # type: ignore[assignment]
     housekeeping: Housekeeping = field(default_factory=lambda: Housekeeping([]))
 
     @property
@@ -161,6 +165,10 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
     from paygod.kernel import tracing
 
     tracing.configure(settings.otel_endpoint)
+    from paygod.risk.wiring import register_case_handlers, wire_risk
+
+    wire_risk(kernel)
+    register_case_handlers(kernel)
     kernel.housekeeping = Housekeeping(
         [
             # Two-phase holds past their timeout release their funds without anyone asking.

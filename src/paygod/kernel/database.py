@@ -35,6 +35,7 @@ MIGRATING_MODULES = (
     "identity",
     "risk",
     "compliance",
+    "cases",
     "credit",
     "governance",
     "events",

@@ -141,6 +141,13 @@ def decision_input(
     return input_doc, context
 
 
+def risk_unavailable(result: dict[str, Any]) -> bool:
+    return any(
+        isinstance(m, dict) and m.get("name") == "risk_band" and m.get("value") == "unavailable"
+        for m in result.get("measurements") or ()
+    )
+
+
 class RuntimeDecider:
     """Adapter over `paygod.decisions.DecisionService` (kernel.decisions)."""
 
@@ -174,6 +181,10 @@ class RuntimeDecider:
         )
         raw = str(result.get("decision", "error"))
         verdict = payment_verdict(raw)
+        reason = str(result.get("reason") or raw)
+        # Whatever the packs read, money never moves on a risk model that could not score.
+        if verdict == "allow" and risk_unavailable(result):
+            verdict, reason = "review", "the risk model could not score this payment (fail closed)"
         packs = result.get("packs") or []
         flags = tuple(
             f"{p.get('name')}/{p.get('rule')}"
@@ -183,7 +194,7 @@ class RuntimeDecider:
         return PaymentDecision(
             decision_id=str(result["decision_id"]),
             verdict=verdict,
-            reason=str(result.get("reason") or raw),
+            reason=reason,
             seq=(result.get("ledger") or {}).get("seq"),
             risk_flags=flags,
             packs=tuple(
