@@ -4,6 +4,7 @@ the ledger, and each decision names the version that made it."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,13 +34,13 @@ def kernel(paygod_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
         k.close()
 
 
-def challenger_dir(tmp_path: Path, replace: tuple[str, str], version: str = "1.1.0") -> Path:
+def challenger_dir(tmp_path: Path, replace: tuple[str, str], version: str = "9.1.0") -> Path:
     source = DEFAULT_PACKS_DIR / PACK
     target = tmp_path / f"challenger-{version}"
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "tests"))
     text = (target / "pack.yaml").read_text()
     assert replace[0] in text
-    text = text.replace(replace[0], replace[1]).replace('version: "1.0.0"', f'version: "{version}"')
+    text = re.sub(r'(?m)^(  version: )"[^"]+"', rf'\1"{version}"', text.replace(*replace), count=1)
     (target / "pack.yaml").write_text(text)
     return target
 
@@ -78,7 +79,7 @@ def test_shadow_then_gate_then_canary_then_automatic_rollback(
     assert all(d["decision"] == "allow" for d in decisions)  # the champion decides
     sealed = kernel.ledger.get(decisions[1]["ledger"]["seq"]).payload
     (shadow,) = sealed["shadow"]
-    assert shadow["decision"] == "deny" and shadow["version"] == "1.1.0"
+    assert shadow["decision"] == "deny" and shadow["version"] == "9.1.0"
     status = governance.status(PACK)[0]["challenger"]
     assert status["shadow"]["compared"] == 40
     assert status["shadow"]["agreement_rate"] == pytest.approx(0.5)
@@ -118,7 +119,7 @@ def test_shadow_then_gate_then_canary_then_automatic_rollback(
     for i in range(400):
         d = decide(kernel, f"urn:paygod:agent:c{i}", 200_000)
         version = next(p["version"] for p in d["packs"] if p["name"] == PACK)
-        arms["canary" if version == "1.1.0" else "champion"] += 1
+        arms["canary" if version == "9.1.0" else "champion"] += 1
         if governance.status(PACK)[0]["challenger"] is None:
             break
     assert governance.status(PACK)[0]["challenger"] is None, arms
@@ -129,7 +130,7 @@ def test_shadow_then_gate_then_canary_then_automatic_rollback(
     # Back to the champion in one step.
     after = decide(kernel, "urn:paygod:agent:after", 200_000)
     assert after["decision"] == "allow"
-    assert next(p["version"] for p in after["packs"] if p["name"] == PACK) == "1.0.0"
+    assert next(p["version"] for p in after["packs"] if p["name"] == PACK) != "9.1.0"
     entries = kernel.ledger.history(subject_of(PACK))
     stages = [e.payload["stage"] for e in entries if e.kind == KIND]
     assert stages == ["draft", "shadow", "canary", "retired"]
@@ -155,7 +156,7 @@ def test_bad_requests_change_nothing(kernel: Kernel, tmp_path: Path) -> None:
     )
     with pytest.raises(Conflict, match="has a challenger"):
         governance.propose(
-            challenger_dir(tmp_path, ("velocity_1h >= 20", "velocity_1h >= 5"), "1.2.0"), actor="a"
+            challenger_dir(tmp_path, ("velocity_1h >= 20", "velocity_1h >= 5"), "9.2.0"), actor="a"
         )
     governance.promote(PACK, Stage.SHADOW, actor="a")
     before = kernel.ledger.size
@@ -183,7 +184,7 @@ def test_a_restarted_kernel_reads_the_stage_back(
     try:
         assert second.governance.status(PACK)[0]["challenger"]["stage"] == "shadow"
         d = decide(second, "urn:paygod:agent:r", 1000)
-        assert second.ledger.get(d["ledger"]["seq"]).payload["shadow"][0]["version"] == "1.1.0"
+        assert second.ledger.get(d["ledger"]["seq"]).payload["shadow"][0]["version"] == "9.1.0"
     finally:
         second.close()
 
