@@ -352,6 +352,7 @@ class DecisionService:
             amount,
             decided_at,
             requested_by=requested_by,
+            pack=result.deciding.pack,
         )
 
         def work(conn: Any) -> tuple[None, list[EntryDraft]]:

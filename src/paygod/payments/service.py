@@ -58,9 +58,10 @@ from paygod.payments.model import (
     RailUnavailable,
     SettlementNotice,
 )
-from paygod.payments.ports import Holds, PayeeVault, PaymentDecider, RailConnector
+from paygod.payments.ports import Holds, PayeeVault, PaymentDecider, PaymentIndex, RailConnector
 from paygod.payments.router import Quote, RailRouter, require_selection, validate_preference
 from paygod.payments.signing import ReplayGuard, SeenSignatures, WebhookRejected, verify
+from paygod.payments.stores.index import MemoryPaymentIndex, PaymentQuery
 
 DISPATCH_EVENT = "payment.dispatch"
 PAYMENT_NAMESPACE = uuid.UUID("5b0f5f3e-4f57-4c61-9b1a-7061796d656e")
@@ -168,6 +169,7 @@ class PaymentService:
         webhook_secret: bytes | None = None,
         webhook_tolerance: int = 300,
         replay_guard: SeenSignatures | None = None,
+        index: PaymentIndex | None = None,
     ) -> None:
         self.ledger = ledger
         self.clock = clock
@@ -180,6 +182,7 @@ class PaymentService:
         self.webhook_secret = webhook_secret
         self.webhook_tolerance = webhook_tolerance
         self.replay_guard: SeenSignatures = replay_guard or ReplayGuard()
+        self.index: PaymentIndex = index or MemoryPaymentIndex()
         self._locks: weakref.WeakValueDictionary[str, PaymentLock] = weakref.WeakValueDictionary()
         self._locks_guard = threading.Lock()
         self.on_queued: Callable[[], None] | None = None  # wakes an in-process worker
@@ -212,6 +215,13 @@ class PaymentService:
             return lock
 
     # -- reads ----------------------------------------------------------------------
+
+    def search(self, query: PaymentQuery) -> list[Payment]:
+        """Payments by newest state (the index mirrors the ledger, same transaction)."""
+        return self.index.search(query)
+
+    def counts(self, tenant_id: str | None) -> dict[str, int]:
+        return self.index.counts(tenant_id)
 
     def find(self, payment_id: str) -> Payment | None:
         entries = self.ledger.history(subject_of(payment_id))
@@ -832,6 +842,7 @@ class PaymentService:
 
         def work(conn: Any) -> tuple[list[Step], list[Any]]:
             steps, before = plan(conn)
+            self.index.record(conn, [p for p, *_ in steps])
             drafts = [
                 EntryDraft(
                     kind="payment",
