@@ -21,12 +21,14 @@ from paygod.api.routers import (
     admin,
     credit,
     decisions,
+    executor,
     health,
     identity,
     ledger,
     payments,
 )
 from paygod.api.routing import router as strict_router
+from paygod.console import pages as console_pages
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.interpreter import short_gil_turns
 from paygod.kernel.settings import Settings, load_settings
@@ -65,6 +67,7 @@ def v1_router() -> APIRouter:
     v1.include_router(ledger.router)
     v1.include_router(credit.router)
     v1.include_router(actions.router)
+    v1.include_router(executor.router)
     return v1
 
 
@@ -105,6 +108,7 @@ def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -
     app.include_router(health.router)
     app.include_router(v1_router())
     app.include_router(payments.webhooks)
+    console_pages.install(app)
     problems.document_problems(app)
     # Added first, so it runs inside EdgeMiddleware (request id, body limit, metrics).
     app.add_middleware(HotPaths)
