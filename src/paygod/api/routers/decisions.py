@@ -192,7 +192,7 @@ def replay_decision(
     tenant, every = _tenant(request, kernel)
     if not every and found.get("tenant_id") != tenant:
         raise NotFound(f"no decision {decision_id}")
-    result: dict[str, Any] = kernel.decisions.replay(int(found["seq"]))
+    result: dict[str, Any] = kernel.decisions.replay(int(found["ledger"]["seq"]))
     return result
 
 

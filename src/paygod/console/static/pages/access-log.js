@@ -13,7 +13,7 @@ async function load() {
   try {
     const { records } = await get(`/v1/identity/access-log${qs({ since, limit: 500 })}`);
     replace(results, table(`${records.length} record(s): who read or did what, when and why`, [
-      { label: "At", cell: (r) => r.recorded_at ?? r.at ?? "" },
+      { label: "At", cell: (r) => r.occurred_at ?? "" },
       { label: "Event", cell: (r) => r.event_type },
       { label: "Principal", cell: (r) => h("code", {}, r.principal_id ?? "—") },
       { label: "Action", cell: (r) => r.action },

@@ -25,14 +25,15 @@ async function load() {
   }
   try {
     const tb = await get("/v1/reports/trial-balance");
-    const rows = tb.lines ?? tb.accounts ?? tb.rows ?? [];
     replace(trial, h("h2", {}, "Trial balance"),
-      table(tb.balanced === undefined ? null : (tb.balanced ? "balanced: debits equal credits" : "NOT balanced"), [
-        { label: "Account", cell: (r) => h("code", {}, r.account_id ?? r.id) },
+      h("p", { id: "trial-state", class: tb.balanced ? "ok" : "error" }, tb.balanced ? "Balanced: debits equal credits in every currency." : "NOT balanced"),
+      table(null, [
         { label: "Currency", cell: (r) => r.ledger ?? r.currency ?? "" },
-        { label: "Debits", num: true, cell: (r) => money(r.debits ?? r.debits_posted, r.ledger) },
-        { label: "Credits", num: true, cell: (r) => money(r.credits ?? r.credits_posted, r.ledger) },
-      ], rows));
+        { label: "Debits", num: true, cell: (r) => money(r.debits ?? r.total_debits, r.ledger) },
+        { label: "Credits", num: true, cell: (r) => money(r.credits ?? r.total_credits, r.ledger) },
+        { label: "Accounts", num: true, cell: (r) => (r.accounts ?? []).length },
+      ], tb.ledgers ?? []),
+      h("details", {}, h("summary", {}, "Trial balance (JSON)"), h("pre", {}, JSON.stringify(tb, null, 2))));
   } catch (err) {
     replace(trial, h("h2", {}, "Trial balance"), h("div", {}));
     showError(trial.lastChild, err);
