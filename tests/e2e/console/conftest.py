@@ -34,8 +34,6 @@ CHROMIUM_ARGS = [
 SHOTS = Path(__file__).resolve().parents[3] / "docs" / "console"
 US_BANK = {"name": "Acme Supplies", "account_number": "000123456789", "routing_number": "021000021"}
 
-pytestmark = pytest.mark.xdist_group("console")
-
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -177,7 +175,10 @@ def _seed_over_http(server: Server) -> None:
             server.payments.append(r.json()["payment_id"])
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API runs an event loop in this thread while
+# it is open, and tests of other modules that run asyncio on the same worker must not
+# find it running (pytest tears a module fixture down before the next module's test).
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip("chromium is not installed at /usr/bin/chromium (apt-get install chromium)")

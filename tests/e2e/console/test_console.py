@@ -7,8 +7,12 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.e2e.console.conftest import Server, shot
+
+# One worker runs them all, so the server and browser start once.
+pytestmark = pytest.mark.xdist_group("console")
 
 
 def test_root_shows_sign_in_with_a_strict_policy(server: Server, browser: Any) -> None:
