@@ -371,6 +371,20 @@ def _case_close(w: World) -> Target:
     )
 
 
+def _dead_letter(w: World) -> Target:
+    """A dead letter of tenant acme: agent A's payment dispatch, buried after 'failing'."""
+    payment_id = w.payment()["payment_id"]
+    store = w.kernel.executor.store
+    message = next(m for m in store.list("pending", limit=100_000) if m.aggregate_id == payment_id)
+    assert store.bury(message.event_id, None, error="rail down on every attempt")
+
+    def intact() -> bool:
+        found = store.get(message.event_id)
+        return found is not None and found.status == "dead"
+
+    return Target({"event_id": message.event_id}, intact=intact)
+
+
 FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
     # compliance
     ("GET", "/v1/screening/{screening_id}"): _screening,
@@ -398,6 +412,9 @@ FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
     ("DELETE", "/v1/identity/consents/{subject}/{purpose}"): _consent_revoke,
     # decisions
     ("GET", "/v1/decisions/{decision_id}"): _decision,
+    ("POST", "/v1/decisions/{decision_id}/replay"): _decision,
+    ("POST", "/v1/executor/dead/{event_id}/retry"): _dead_letter,
+    ("POST", "/v1/executor/dead/{event_id}/discard"): _dead_letter,
     # actions
     ("GET", "/v1/decisions/{decision_id}/action"): lambda w: Target(
         {"decision_id": w.action_decision()}

@@ -80,7 +80,8 @@ def test_rows_from_before_owners_read_as_owned_by_no_one(old_db: Database) -> No
 
     assert set(OLD) <= applied_heads(old_db) and "accounting_0002" not in applied_heads(old_db)
     migrate(old_db)
-    assert {"accounting_0002", "decisions_0002"} <= applied_heads(old_db)
+    # decisions_0003 (the deciding pack) sits on top of decisions_0002 (the requester).
+    assert {"accounting_0002", "decisions_0003"} <= applied_heads(old_db)
 
     store = (
         SqliteAccountStore(old_db)
@@ -92,4 +93,4 @@ def test_rows_from_before_owners_read_as_owned_by_no_one(old_db: Database) -> No
         assert session.get_accounts("acme", ["old-wallet"])["old-wallet"].owner is None
         assert session.list_accounts("acme", owner="agent-1") == []
     row = SqlDecisionIndex(old_db).by_id("old-decision")
-    assert row is not None and row.requested_by is None
+    assert row is not None and row.requested_by is None and row.pack is None

@@ -22,6 +22,7 @@ from paygod.api.routers import (
     compliance,
     credit,
     decisions,
+    executor,
     health,
     identity,
     ledger,
@@ -30,6 +31,7 @@ from paygod.api.routers import (
 from paygod.api.routers import cases as cases_routes
 from paygod.api.routers import risk as risk_routes
 from paygod.api.routing import router as strict_router
+from paygod.console import pages as console_pages
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.interpreter import short_gil_turns
 from paygod.kernel.settings import Settings, load_settings
@@ -71,6 +73,7 @@ def v1_router() -> APIRouter:
     v1.include_router(compliance.router)
     v1.include_router(risk_routes.router)
     v1.include_router(cases_routes.router)
+    v1.include_router(executor.router)
     return v1
 
 
@@ -112,6 +115,7 @@ def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -
     app.include_router(v1_router())
     app.include_router(payments.webhooks)
     app.include_router(compliance.webhooks)
+    console_pages.install(app)
     problems.document_problems(app)
     # Added first, so it runs inside EdgeMiddleware (request id, body limit, metrics).
     app.add_middleware(HotPaths)

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from paygod.api import problems
+from paygod.console.session import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_matches
 from paygod.identity.model import ALL_TENANTS, Authenticated, Principal
 from paygod.identity.permissions import AUDITED_READS, STEP_UP, Scope, grant, scope_allows
 from paygod.identity.routes import AUTHENTICATED, EVIDENCE_ROUTES, permission_for
@@ -62,7 +63,23 @@ def _credentials(request: Request, identity: IdentityService) -> Authenticated |
     subject = request.scope.get(CLIENT_CERT_SUBJECT)
     if isinstance(subject, str) and subject:
         return identity.authenticate_certificate(subject)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return _console_session(request, identity, cookie)
     return None
+
+
+def _console_session(request: Request, identity: IdentityService, token: str) -> Authenticated:
+    """The console's cookie: a session JWT only (never an API key), and for a state-changing
+    method the CSRF token bound to it (console/session.py)."""
+    auth = identity.authenticate_bearer(token)
+    if auth.method != "session":
+        raise Unauthorized("the session cookie must hold a session token")
+    if request.method not in SAFE_METHODS and not csrf_matches(
+        token, request.headers.get(CSRF_HEADER)
+    ):
+        raise Forbidden("missing or wrong X-CSRF-Token for this session", code="csrf-failed")
+    return auth
 
 
 def checked_locally(request: Request) -> bool:

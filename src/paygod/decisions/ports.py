@@ -28,6 +28,24 @@ class IndexRow:
     # The principal that asked for the decision: under scope `own` (agents) it is the only
     # one who may read it or replay its idempotency key.
     requested_by: str | None = None
+    # The pack whose rule gave the verdict (the console searches by it).
+    pack: str | None = None
+
+
+@dataclass(frozen=True)
+class DecisionQuery:
+    """A search of the index. `tenant_id` None: every tenant (platform admins); `owner`
+    set: only that principal's decisions (scope `own`). Times are ISO 8601 UTC text,
+    compared as text (every decided_at is written in one fixed-width form)."""
+
+    tenant_id: str | None
+    owner: str | None = None
+    subject: str | None = None
+    verdict: str | None = None
+    pack: str | None = None
+    since: str | None = None
+    until: str | None = None
+    limit: int = 50
 
 
 class DuplicateKey(Exception):
@@ -50,6 +68,14 @@ class DecisionIndex(Protocol):
 
     def window(self, tenant_id: str, subject: str, since: str, until: str) -> tuple[int, int]:
         """(count, sum of amount_minor) of allowed or flagged decisions in [since, until]."""
+        ...
+
+    def search(self, query: DecisionQuery) -> list[IndexRow]:
+        """Matching rows, newest first, at most `query.limit`."""
+        ...
+
+    def per_minute(self, tenant_id: str | None, since: str) -> list[tuple[str, str, int]]:
+        """(minute "YYYY-MM-DDTHH:MM", verdict, count) of decisions since `since`."""
         ...
 
     def windows_in(

@@ -414,6 +414,7 @@ class DecisionService:
                 amount,
                 decided_at,
                 requested_by=requested_by,
+                pack=result.deciding.pack,
             )
             return drafts, row, result
 

@@ -120,7 +120,10 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
 }
 
 # Admin actions that need a fresh second factor (X-Paygod-TOTP) from a human.
-STEP_UP: frozenset[str] = frozenset({"panic:write", "identity:manage", "packs:activate"})
+# A checker's approval moves money: a human approves with a fresh code too.
+STEP_UP: frozenset[str] = frozenset(
+    {"panic:write", "identity:manage", "packs:activate", "payments:approve"}
+)
 
 # Reads that are themselves audited when a human makes them.
 AUDITED_READS: frozenset[str] = frozenset(

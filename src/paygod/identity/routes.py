@@ -46,9 +46,12 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("GET", "/v1/ledger/head"): "ledger:global",
     ("GET", "/v1/ledger/proofs/inclusion/{seq}"): "ledger:verify",
     ("GET", "/v1/ledger/proofs/consistency"): "ledger:global",
+    ("GET", "/v1/ledger/public-key"): "ledger:verify",
     # decisions and packs
     ("POST", "/v1/decisions"): "decisions:create",
     ("GET", "/v1/decisions/{decision_id}"): "decisions:read",
+    ("GET", "/v1/decisions"): "decisions:read",
+    ("POST", "/v1/decisions/{decision_id}/replay"): "decisions:read",
     ("GET", "/v1/packs"): "packs:read",
     ("POST", "/v1/packs/{name}/evaluate"): "decisions:create",
     # actions (docs/actions.md): a decision's side effect and the webhook allowlist
@@ -62,10 +65,15 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     # executor / panic switch
     ("GET", "/v1/admin/panic"): "panic:read",
     ("POST", "/v1/admin/panic"): "panic:write",
+    ("GET", "/v1/executor/dead"): "executor:read",
+    ("POST", "/v1/executor/dead/{event_id}/retry"): "executor:operate",
+    ("POST", "/v1/executor/dead/{event_id}/discard"): "executor:operate",
+    ("GET", "/v1/overview"): "executor:read",
     # payments
     ("POST", "/v1/payments/quote"): "payments:create",
     ("POST", "/v1/payments"): "payments:create",
     ("GET", "/v1/payments/{payment_id}"): "payments:read",
+    ("GET", "/v1/payments"): "payments:read",
     ("POST", "/v1/payments/{payment_id}/approve"): "payments:approve",
     ("POST", "/v1/payments/{payment_id}/reject"): "payments:approve",
     # compliance: sanctions screening and KYC

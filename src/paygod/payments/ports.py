@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from paygod.kernel.errors import PaygodError
 from paygod.ledger.steps import Steps
+
+if TYPE_CHECKING:
+    from paygod.payments.stores.index import PaymentQuery
 from paygod.payments.model import (
     Payment,
     PaymentDecision,
@@ -81,6 +84,16 @@ class Holds(Protocol):
         than the payment), read in transaction `conn`; None while it does. Checked before
         every send: money leaves only against a hold that still holds it."""
         ...
+
+
+class PaymentIndex(Protocol):
+    """Each payment's newest state, written with the ledger entry (`conn`) it mirrors."""
+
+    def record(self, conn: Any, payments: Sequence[Payment]) -> None: ...
+
+    def search(self, query: PaymentQuery) -> list[Payment]: ...
+
+    def counts(self, tenant_id: str | None) -> dict[str, int]: ...
 
 
 class PayeeVault(Protocol):

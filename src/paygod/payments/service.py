@@ -63,6 +63,7 @@ from paygod.payments.ports import (
     Holds,
     PayeeVault,
     PaymentDecider,
+    PaymentIndex,
     RailConnector,
     SecondPerson,
 )
@@ -74,6 +75,7 @@ from paygod.payments.signing import (
     WebhookRejected,
     verify,
 )
+from paygod.payments.stores.index import MemoryPaymentIndex, PaymentQuery
 
 DISPATCH_EVENT = "payment.dispatch"
 PAYMENT_NAMESPACE = uuid.UUID("5b0f5f3e-4f57-4c61-9b1a-7061796d656e")
@@ -197,6 +199,7 @@ class PaymentService:
         webhook_tolerance: int = 300,
         replay_guard: SeenSignatures | None = None,
         second_person: SecondPerson | None = None,
+        index: PaymentIndex | None = None,
     ) -> None:
         self.ledger = ledger
         self.clock = clock
@@ -213,6 +216,7 @@ class PaymentService:
         # Who counts as the second person (identity: a human the maker did not create);
         # without identity, only "not the requester".
         self.second_person: SecondPerson = second_person or _not_the_requester
+        self.index: PaymentIndex = index or MemoryPaymentIndex()
         self._locks: weakref.WeakValueDictionary[str, PaymentLock] = weakref.WeakValueDictionary()
         self._locks_guard = threading.Lock()
         self.on_queued: Callable[[], None] | None = None  # wakes an in-process worker
@@ -245,6 +249,13 @@ class PaymentService:
             return lock
 
     # -- reads ----------------------------------------------------------------------
+
+    def search(self, query: PaymentQuery) -> list[Payment]:
+        """Payments by newest state (the index mirrors the ledger, same transaction)."""
+        return self.index.search(query)
+
+    def counts(self, tenant_id: str | None) -> dict[str, int]:
+        return self.index.counts(tenant_id)
 
     def find(self, payment_id: str) -> Payment | None:
         entries = self.ledger.history(subject_of(payment_id))
@@ -887,6 +898,7 @@ class PaymentService:
 
         def work(conn: Any) -> tuple[list[Step], list[Any]]:
             steps, before = plan(conn)
+            self.index.record(conn, [p for p, *_ in steps])
             drafts = [
                 EntryDraft(
                     kind="payment",

@@ -29,11 +29,19 @@ from paygod.payments.connectors.simulated import SimulatedRail
 from paygod.payments.decider import RuntimeDecider, ThresholdDecider
 from paygod.payments.holds import AccountingHolds, NoHolds
 from paygod.payments.model import PaymentRequest
-from paygod.payments.ports import Holds, PayeeVault, PaymentDecider, RailConnector, SecondPerson
+from paygod.payments.ports import (
+    Holds,
+    PayeeVault,
+    PaymentDecider,
+    PaymentIndex,
+    RailConnector,
+    SecondPerson,
+)
 from paygod.payments.rails import RailCatalog
 from paygod.payments.router import RailRouter
 from paygod.payments.service import PaymentService
 from paygod.payments.signing import SeenSignatures
+from paygod.payments.stores.index import MemoryPaymentIndex, SqlPaymentIndex
 from paygod.payments.stores.payees import MemoryPayeeVault, SqlPayeeVault
 
 RAILS_FILE = "rails.yaml"
@@ -143,6 +151,10 @@ def replay_guard_for(redis_url: str | None, db: Database | None = None) -> SeenS
     return None
 
 
+def payment_index_for(db: Database | None) -> PaymentIndex:
+    return SqlPaymentIndex(db) if db is not None else MemoryPaymentIndex()
+
+
 def payee_vault_for(db: Database | None) -> PayeeVault:
     return SqlPayeeVault(db) if db is not None else MemoryPayeeVault()
 
@@ -204,6 +216,7 @@ def wire_payments(kernel: Any) -> None:
         webhook_secret=webhook_secret(settings.home),
         replay_guard=replay_guard_for(settings.redis_url, kernel.db),
         second_person=second_person_for(kernel),
+        index=payment_index_for(kernel.db),
     )
     payments.register(worker)
     # Where every store is local, a round's dispatches run side by side on one event loop

@@ -5,17 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Header, Query, Request, Response
 from pydantic import Field
 
 from paygod.api.deps import get_kernel
-from paygod.api.models import NoNul, StrictModel
+from paygod.api.models import Digits, NoNul, StrictModel
 from paygod.api.receipts import SEALED_RESPONSES
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import router as strict_router
 from paygod.api.security import owner_filter
+from paygod.decisions.model import Verdict
+from paygod.decisions.ports import DecisionQuery
 from paygod.kernel.bootstrap import Kernel
-from paygod.kernel.errors import NotFound
+from paygod.kernel.clock import isoformat, parse_instant
+from paygod.kernel.errors import FieldError, InvalidInput, NotFound
 from paygod.ledger.steps import Steps, run_blocking
 
 router = strict_router(tags=["decisions"])
@@ -119,6 +122,80 @@ def get_decision(
     if not every and result.get("tenant_id") != tenant:
         raise NotFound(f"no decision {decision_id}")
     return _json(result)
+
+
+Text = Annotated[str, Query(min_length=1, max_length=256), NoNul]
+
+
+def _instant(value: str | None, name: str) -> str | None:
+    """An ISO 8601 instant as the index writes it (so text comparison orders by time)."""
+    if value is None:
+        return None
+    try:
+        return isoformat(parse_instant(value))
+    except ValueError:
+        raise InvalidInput(
+            f"{name} is not an ISO 8601 instant",
+            errors=[FieldError(f"#query/{name}", "expected an ISO 8601 instant")],
+        ) from None
+
+
+@router.get("/decisions", summary="Search sealed decisions by subject, verdict, pack and time")
+def search_decisions(
+    request: Request,
+    kernel: Kernel = Depends(get_kernel),
+    subject: Text | None = None,
+    verdict: Annotated[Verdict | None, Query()] = None,
+    pack: Text | None = None,
+    since: Annotated[str | None, Query(max_length=64)] = None,
+    until: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Digits, Query(ge=1, le=500)] = 50,
+) -> Response:
+    tenant, every = _tenant(request, kernel)
+    rows = kernel.decisions.index.search(
+        DecisionQuery(
+            tenant_id=None if every else tenant,
+            owner=owner_filter(request),
+            subject=subject,
+            verdict=verdict.value if verdict else None,
+            pack=pack,
+            since=_instant(since, "since"),
+            until=_instant(until, "until"),
+            limit=limit,
+        )
+    )
+    return _json(
+        {
+            "decisions": [
+                {
+                    "decision_id": r.decision_id,
+                    "tenant_id": r.tenant_id,
+                    "subject": r.subject,
+                    "verdict": r.verdict,
+                    "pack": r.pack,
+                    "decided_at": r.decided_at,
+                    "seq": r.seq,
+                    "requested_by": r.requested_by,
+                }
+                for r in rows
+            ]
+        }
+    )
+
+
+@router.post(
+    "/decisions/{decision_id}/replay",
+    summary="Would the recorded packs, and today's, decide the same? (seals nothing)",
+)
+def replay_decision(
+    decision_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
+) -> dict[str, Any]:
+    found: dict[str, Any] = kernel.decisions.get(decision_id, owner_filter(request))
+    tenant, every = _tenant(request, kernel)
+    if not every and found.get("tenant_id") != tenant:
+        raise NotFound(f"no decision {decision_id}")
+    result: dict[str, Any] = kernel.decisions.replay(int(found["ledger"]["seq"]))
+    return result
 
 
 @router.get("/packs", summary="The loaded policy packs (and any refused new versions)")

@@ -5,9 +5,11 @@ Writes come through the decision and execution flows, never from here.
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Annotated, Any
 
+from cryptography.hazmat.primitives import serialization
 from fastapi import Depends, Path, Query, Request
 
 from paygod.api.deps import get_kernel
@@ -18,6 +20,7 @@ from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import isoformat, parse_instant
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
 from paygod.ledger import Entry, LedgerService
+from paygod.ledger.verifier import key_id_of
 
 # Sequence numbers are SQL BIGINTs; a larger number is bad input (422), not a crash.
 MAX_SEQ = 2**63 - 1
@@ -85,6 +88,19 @@ def get_entry(request: Request, ledger: Ledger, seq: Seq) -> dict[str, Any]:
 @router.get("/head", summary="A signed tree head (Ed25519) for the current ledger")
 def tree_head(ledger: Ledger) -> dict[str, Any]:
     return ledger.tree_head().as_dict()
+
+
+@router.get("/public-key", summary="The Ed25519 key tree heads are signed with (PEM and raw)")
+def public_key(ledger: Ledger) -> dict[str, Any]:
+    pem = ledger.public_key_pem()
+    key = serialization.load_pem_public_key(pem)
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return {
+        "key_id": key_id_of(raw),
+        "algorithm": "Ed25519",
+        "public_key_pem": pem.decode(),
+        "public_key_raw": base64.b64encode(raw).decode(),
+    }
 
 
 @router.get("/proofs/inclusion/{seq}", summary="RFC 9162 inclusion proof of one entry")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import Field, StrictInt, StrictStr
 from starlette.concurrency import run_in_threadpool
 
 from paygod.api.deps import get_kernel
-from paygod.api.models import NoNul, StrictModel
+from paygod.api.models import Digits, NoNul, StrictModel
 from paygod.api.receipts import SEALED_RESPONSES, sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import router as strict_router
@@ -19,10 +19,12 @@ from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
 from paygod.ledger.receipt import collecting
 from paygod.ledger.steps import Steps, run_blocking
-from paygod.payments.model import Payment
+from paygod.payments.model import Payment, PaymentStatus
 from paygod.payments.signing import SIGNATURE_HEADER
+from paygod.payments.stores.index import REVIEW, PaymentQuery
 
 router = strict_router(prefix="/payments", tags=["payments"])
+LISTABLE = (REVIEW, *(s.value for s in PaymentStatus))
 # Partners' settlement webhooks carry no API key: the HMAC signature is their credential,
 # so this router is mounted outside the authenticated /v1 router.
 # Raw bytes: the signature is checked (and a bad one recorded) before anything is parsed.
@@ -161,6 +163,24 @@ def create_steps(
         media_type="application/json",
         headers={"Location": f"/v1/payments/{payment.payment_id}"},
     )
+
+
+@router.get("", summary="Payments by newest state; status=review is the checkers' queue")
+def list_payments(
+    request: Request,
+    kernel: Kernel = Depends(get_kernel),
+    status: Annotated[str | None, Query(pattern=f"^({'|'.join(LISTABLE)})$")] = None,
+    limit: Annotated[int, Digits, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    found = kernel.payments.search(
+        PaymentQuery(
+            tenant_id=tenant_scope(request, kernel),
+            owner=owner_filter(request),
+            status=status,
+            limit=limit,
+        )
+    )
+    return {"payments": [p.as_dict() for p in found]}
 
 
 @router.get("/{payment_id}", summary="A payment, its state and its history in the ledger")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from paygod.decisions.ports import DuplicateKey, IndexRow
+from paygod.decisions.ports import DecisionQuery, DuplicateKey, IndexRow
 
 COUNTED = ("allow", "flag")
 
@@ -62,3 +62,27 @@ class MemoryDecisionIndex:
             counted = [r for r in rows if r.verdict in COUNTED and r.decided_at >= since]
             found.append((len(counted), sum(max(r.amount_minor or 0, 0) for r in counted)))
         return found
+
+    def search(self, query: DecisionQuery) -> list[IndexRow]:
+        with self._lock:
+            rows = list(self._rows.values())
+        wanted = [
+            r
+            for r in rows
+            if query.tenant_id in (None, r.tenant_id)
+            and query.owner in (None, r.requested_by)
+            and query.subject in (None, r.subject)
+            and query.verdict in (None, r.verdict)
+            and query.pack in (None, r.pack)
+            and (query.since is None or r.decided_at >= query.since)
+            and (query.until is None or r.decided_at <= query.until)
+        ]
+        wanted.sort(key=lambda r: (r.decided_at, r.decision_id), reverse=True)
+        return wanted[: query.limit]
+
+    def per_minute(self, tenant_id: str | None, since: str) -> list[tuple[str, str, int]]:
+        counts: dict[tuple[str, str], int] = {}
+        for row in self.search(DecisionQuery(tenant_id=tenant_id, since=since, limit=10**9)):
+            key = (row.decided_at[:16], row.verdict)
+            counts[key] = counts.get(key, 0) + 1
+        return [(m, v, c) for (m, v), c in counts.items()]

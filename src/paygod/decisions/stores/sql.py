@@ -6,12 +6,12 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from paygod.decisions.ports import DuplicateKey, IndexRow
+from paygod.decisions.ports import DecisionQuery, DuplicateKey, IndexRow
 from paygod.kernel.database import Database
 
 COLUMNS = (
     "decision_id, tenant_id, idempotency_key, request_hash, subject, verdict,"
-    " amount_minor, decided_at, seq, requested_by"
+    " amount_minor, decided_at, seq, requested_by, pack"
 )
 
 
@@ -23,6 +23,33 @@ def _key_taken(exc: Exception) -> bool:
     return getattr(exc, "sqlstate", None) == "23505" and (
         getattr(diag, "constraint_name", None) == "decision_index_key"
     )
+
+
+def _index_row(r: tuple[Any, ...]) -> IndexRow:
+    return IndexRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10])
+
+
+def _where(query: DecisionQuery) -> tuple[str, list[Any]]:
+    """The WHERE clause of a search; every condition is a bound parameter."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in (
+        ("tenant_id", query.tenant_id),
+        ("requested_by", query.owner),
+        ("subject", query.subject),
+        ("verdict", query.verdict),
+        ("pack", query.pack),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if query.since is not None:
+        clauses.append("decided_at >= ?")
+        params.append(query.since)
+    if query.until is not None:
+        clauses.append("decided_at <= ?")
+        params.append(query.until)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
 class SqlDecisionIndex:
@@ -47,7 +74,7 @@ class SqlDecisionIndex:
 
     def record(self, conn: Any, row: IndexRow) -> None:
         sql = self._sql(
-            f"INSERT INTO decision_index ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            f"INSERT INTO decision_index ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         params = (
             row.decision_id,
@@ -60,6 +87,7 @@ class SqlDecisionIndex:
             row.decided_at,
             row.seq,
             row.requested_by,
+            row.pack,
         )
         try:
             conn.execute(sql, params)
@@ -83,8 +111,7 @@ class SqlDecisionIndex:
     def _row(self, found: list[tuple[Any, ...]]) -> IndexRow | None:
         if not found:
             return None
-        r = found[0]
-        return IndexRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9])
+        return _index_row(found[0])
 
     def by_key(self, tenant_id: str, key: str) -> IndexRow | None:
         return self._row(
@@ -137,3 +164,21 @@ class SqlDecisionIndex:
         row = conn.execute(sql, tuple(params)).fetchone()
         values = [int(v) for v in row] if row is not None else [0] * (2 * len(sinces))
         return [(values[2 * i], values[2 * i + 1]) for i in range(len(sinces))]
+
+    def search(self, query: DecisionQuery) -> list[IndexRow]:
+        where, params = _where(query)
+        found = self._query(
+            f"SELECT {COLUMNS} FROM decision_index{where}"
+            " ORDER BY decided_at DESC, decision_id DESC LIMIT ?",
+            (*params, query.limit),
+        )
+        return [_index_row(r) for r in found]
+
+    def per_minute(self, tenant_id: str | None, since: str) -> list[tuple[str, str, int]]:
+        where, params = _where(DecisionQuery(tenant_id=tenant_id, since=since))
+        found = self._query(
+            f"SELECT SUBSTR(decided_at, 1, 16), verdict, COUNT(*) FROM decision_index{where}"
+            " GROUP BY SUBSTR(decided_at, 1, 16), verdict",
+            tuple(params),
+        )
+        return [(str(m), str(v), int(c)) for m, v, c in found]

@@ -1,0 +1,121 @@
+"""The executor over HTTP: the dead-letter queue (list, retry, discard) and the overview
+of the kernel's moving parts (decisions per minute, payments by state, outbox, relay,
+panic switch, ledger) that the console's first page polls."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+
+from paygod.api.deps import get_kernel
+from paygod.api.models import Digits
+from paygod.api.routers.admin import principal_id
+from paygod.api.routing import router as strict_router
+from paygod.api.security import tenant_filter
+from paygod.executor.model import OutboxMessage
+from paygod.kernel.bootstrap import Kernel
+from paygod.kernel.clock import isoformat
+from paygod.kernel.errors import NotFound
+from paygod.ledger import EntryDraft
+
+router = strict_router(tags=["executor"])
+
+OVERVIEW_MINUTES = 30
+
+
+def _dead_letter(request: Request, kernel: Kernel, event_id: str) -> OutboxMessage:
+    """A dead letter of the caller's tenant; anything else reads as missing."""
+    message = kernel.executor.store.get(event_id)
+    tenant = tenant_filter(request)
+    if message is None or message.status != "dead" or tenant not in (None, message.tenant_id):
+        raise NotFound(f"no dead letter {event_id}")
+    return message
+
+
+def _seal(request: Request, kernel: Kernel, message: OutboxMessage, action: str) -> None:
+    """Operator actions on the dead-letter queue are evidence: one ledger entry each."""
+    kernel.ledger.append(
+        EntryDraft(
+            kind="executor.dlq",
+            subject=f"outbox:{message.event_id}",
+            payload={
+                "action": action,
+                "event_id": message.event_id,
+                "actor": principal_id(request),
+            },
+            tenant_id=message.tenant_id,
+        )
+    )
+
+
+@router.get("/executor/dead", summary="Dead letters: messages that failed every attempt")
+def dead_letters(
+    request: Request,
+    kernel: Annotated[Kernel, Depends(get_kernel)],
+    limit: Annotated[int, Digits, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    tenant = tenant_filter(request)
+    # The store lists across tenants; over-read so a tenant's page is not emptied by others.
+    found = kernel.executor.store.list("dead", limit=limit if tenant is None else limit * 10)
+    mine = [m for m in found if tenant in (None, m.tenant_id)][:limit]
+    return {"dead": [m.as_dict() for m in mine]}
+
+
+@router.post("/executor/dead/{event_id}/retry", summary="Requeue a dead letter (fresh attempts)")
+def retry_dead_letter(
+    request: Request, kernel: Annotated[Kernel, Depends(get_kernel)], event_id: str
+) -> dict[str, Any]:
+    message = _dead_letter(request, kernel, event_id)
+    if not kernel.executor.store.requeue(event_id, now=kernel.clock.now()):
+        raise NotFound(f"no dead letter {event_id}")
+    _seal(request, kernel, message, "retry")
+    return {"event_id": event_id, "requeued": True}
+
+
+@router.post("/executor/dead/{event_id}/discard", summary="Give up on a dead letter")
+def discard_dead_letter(
+    request: Request, kernel: Annotated[Kernel, Depends(get_kernel)], event_id: str
+) -> dict[str, Any]:
+    message = _dead_letter(request, kernel, event_id)
+    if not kernel.executor.store.discard(event_id):
+        raise NotFound(f"no dead letter {event_id}")
+    _seal(request, kernel, message, "discard")
+    return {"event_id": event_id, "discarded": True}
+
+
+def _relay_lag(kernel: Kernel) -> int | None:
+    from paygod.events.model import RelayCursor
+    from paygod.events.wiring import cursor_store_for
+
+    try:
+        store = cursor_store_for(kernel.db, kernel.ledger.outbox)
+        cursor = store.get("default") or RelayCursor(name="default")
+        return int(store.lag(cursor.position))
+    except Exception:  # no relay table in this set-up: the page says "n/a"
+        return None
+
+
+@router.get("/overview", summary="Decisions per minute, payments, outbox, relay, panic, ledger")
+def overview(request: Request, kernel: Annotated[Kernel, Depends(get_kernel)]) -> dict[str, Any]:
+    tenant = tenant_filter(request)
+    now = kernel.clock.now()
+    since = isoformat(now - timedelta(minutes=OVERVIEW_MINUTES))
+    minutes = kernel.decisions.index.per_minute(tenant, since)
+    head = kernel.ledger.latest_signed_tree_head()
+    return {
+        "now": isoformat(now),
+        "window_minutes": OVERVIEW_MINUTES,
+        "decisions_per_minute": [
+            {"minute": m, "verdict": v, "count": c} for m, v, c in sorted(minutes)
+        ],
+        "payments_by_state": kernel.payments.counts(tenant),
+        "outbox": kernel.executor.store.counts(),
+        "relay_lag": _relay_lag(kernel),
+        "panic": kernel.panic.status().as_dict(),
+        "ledger": {
+            "size": kernel.ledger.size,
+            "last_signed_head": head.as_dict() if head else None,
+        },
+    }
