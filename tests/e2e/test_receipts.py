@@ -15,8 +15,8 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.identity.model import PrincipalKind, Role
+from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import load_settings
 from paygod.ledger import verifier
 from paygod.payments.signing import SIGNATURE_HEADER, sign
@@ -278,7 +278,9 @@ def _action_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
         yield (
             "put",
             "/v1/actions/destinations/{name}",
-            http.put(f"/v1/actions/destinations/{name}", json={"url": "https://hooks.example.com/r"}),
+            http.put(
+                f"/v1/actions/destinations/{name}", json={"url": "https://hooks.example.com/r"}
+            ),
         )
     yield (
         "delete",
