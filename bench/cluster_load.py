@@ -17,7 +17,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,7 +149,8 @@ def deployment(
     )
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     database_url = f"{base}/{database}"
-    with tempfile.TemporaryDirectory(prefix=f"paygod-{name}-") as tmp:
+    with ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix=f"paygod-{name}-"))
         home = Path(tmp)
         (home / "rails.yaml").write_text(
             f"connectors:\n  ach: {{type: simulated, state_path: {home / 'ach-calls.db'}}}\n",
@@ -169,8 +170,9 @@ def deployment(
         import redis
 
         redis.Redis.from_url(REDIS_URL).flushdb()
-        os.environ.pop("PAYGOD_CLOCK", None)
-        os.environ.update(env)
+        # This process builds kernels of the deployment too; the pytest worker that runs
+        # the harness goes on to other tests, so the variables are put back afterwards.
+        stack.enter_context(_environment(env))
         _prepare(home)
         # The children's logs (retries while faults are injected, restarts) go to a file.
         log_file = (home / "cluster.log").open("ab")
@@ -207,6 +209,22 @@ def deployment(
             kept = Path(tempfile.gettempdir()) / f"paygod-{name}-cluster.log"
             kept.write_bytes((home / "cluster.log").read_bytes())
     _admin_execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+@contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    names = [*env, "PAYGOD_CLOCK"]
+    saved = {n: os.environ.get(n) for n in names}
+    os.environ.pop("PAYGOD_CLOCK", None)
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for n, value in saved.items():
+            if value is None:
+                os.environ.pop(n, None)
+            else:
+                os.environ[n] = value
 
 
 def _prepare(home: Path) -> None:

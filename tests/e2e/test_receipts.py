@@ -15,6 +15,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from paygod.identity.model import PrincipalKind, Role
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import load_settings
 from paygod.ledger import verifier
@@ -39,12 +40,27 @@ NOT_SEALING = {
     ("delete", "/v1/identity/keys/{key_id}"): "identity rows only",
     ("post", "/v1/packs/{name}/evaluate"): "a dry run",
     ("post", "/v1/payments/quote"): "a quote",
+    ("post", "/v1/credit/apr"): "a calculator",
+    ("post", "/v1/credit/schedule"): "a calculator",
+    ("post", "/v1/identity/principals/{principal_id}/totp-enrolment"): (
+        "identity rows only (a one-time enrolment token)"
+    ),
 }
+# A subject whose KYC check stays pending until refreshed or called back.
+KYC_YAML = """
+providers:
+  simulated:
+    type: simulated
+    fixtures:
+      "customer:r-refresh": {status: pending}
+      "customer:r-callback": {status: pending}
+"""
 
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
     home = tmp_path_factory.mktemp("receipts")
+    (home / "kyc.yaml").write_text(KYC_YAML)
     built = build_kernel(load_settings(home=home, database_url=None, redis_url=None))
     open_funded_payer(built.accounting, amount=50_000_000)
     yield built
@@ -232,6 +248,14 @@ def _calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
         ),
     )
     maker = api_client(kernel, principal_headers(kernel, name="r-maker"))
+    # Maker-checker needs a second person: a human the maker did not create (issue 15).
+    officer = kernel.identity.create_principal(
+        kernel.settings.tenant, "r-checker", PrincipalKind.HUMAN, {Role.COMPLIANCE_OFFICER}
+    )
+    checker = api_client(
+        kernel,
+        {"Authorization": f"Bearer {kernel.identity.issue_key(officer.principal_id).token}"},
+    )
     for action in ("approve", "reject"):
         big = {**PAYMENT, "amount": 1_500_000, "rail_preference": "wire"}
         review = maker.post("/v1/payments", json=big, headers={"Idempotency-Key": f"r-{action}"})
@@ -239,10 +263,115 @@ def _calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
         yield (
             "post",
             f"/v1/payments/{{payment_id}}/{action}",
-            http.post(
+            checker.post(
                 f"/v1/payments/{review.json()['payment_id']}/{action}", json={"note": "checked"}
             ),
         )
+    yield from _action_calls(http)
+    yield from _credit_calls(http)
+    yield from _compliance_calls(kernel, http)
+
+
+def _action_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
+    """The webhook allowlist, and the review of flagged decisions' actions."""
+    for name in ("r-dest", "r-gone"):
+        yield (
+            "put",
+            "/v1/actions/destinations/{name}",
+            http.put(
+                f"/v1/actions/destinations/{name}", json={"url": "https://hooks.example.com/r"}
+            ),
+        )
+    yield (
+        "delete",
+        "/v1/actions/destinations/{name}",
+        http.delete("/v1/actions/destinations/r-gone"),
+    )
+    for verb in ("approve", "reject"):
+        flagged = http.post(
+            "/v1/decisions",
+            json={
+                "subject": f"urn:customer:r-{verb}",
+                "input": {
+                    "payment": {
+                        "amount_minor": 1_200_000,
+                        "currency": "USD",
+                        "rail": "wire",
+                        "counterparty": {"ref": "urn:paygod:cp:1", "verified": True},
+                    }
+                },
+                "packs": ["agent-payment-limits"],
+                "action": {"type": "webhook", "destination": "r-dest"},
+            },
+            headers={"Idempotency-Key": f"r-action-{verb}"},
+        )
+        assert flagged.json()["decision"] == "flag", flagged.text
+        yield "post", "/v1/decisions", flagged
+        yield (
+            "post",
+            f"/v1/decisions/{{decision_id}}/action/{verb}",
+            http.post(
+                f"/v1/decisions/{flagged.json()['decision_id']}/action/{verb}",
+                json={"note": "reviewed"},
+            ),
+        )
+
+
+def _credit_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
+    application = {
+        "product_id": "personal-term-loan",
+        "applicant_ref": "urn:applicant:near-prime",
+        "amount": 1_000_000,
+        "currency": "USD",
+        "payments": 36,
+        "monthly_income": 700_000,
+        "monthly_debt": 20_000,
+    }
+    made = http.post(
+        "/v1/credit/applications", json=application, headers={"Idempotency-Key": "r-credit"}
+    )
+    assert made.status_code == 201 and made.json()["status"] == "offered", made.text
+    yield "post", "/v1/credit/applications", made
+    yield (
+        "post",
+        "/v1/credit/applications/{application_id}/accept",
+        http.post(f"/v1/credit/applications/{made.json()['application_id']}/accept"),
+    )
+
+
+def _compliance_calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
+    """Screening, the tenant's threshold, KYC checks, a refresh and a provider's callback."""
+    screened = {"name": "Wladimir Putin", "subject": "customer:r-screened"}
+    yield "post", "/v1/screening", http.post("/v1/screening", json=screened)
+    threshold = http.get("/v1/screening/threshold").json()["threshold"]
+    yield (
+        "put",
+        "/v1/screening/threshold",
+        http.put("/v1/screening/threshold", json={"threshold": threshold}),
+    )
+    checks = {}
+    for subject in ("customer:r-verified", "customer:r-refresh", "customer:r-callback"):
+        body = {"subject": subject, "check": "document", "data": {"type": "passport"}}
+        checks[subject] = http.post("/v1/kyc/checks", json=body)
+        yield "post", "/v1/kyc/checks", checks[subject]
+    assert checks["customer:r-refresh"].json()["status"] == "pending"
+    yield (
+        "post",
+        "/v1/kyc/subjects/{subject}/refresh",
+        http.post("/v1/kyc/subjects/customer:r-refresh/refresh"),
+    )
+    reference = checks["customer:r-callback"].json()["reference"]
+    payload = orjson.dumps({"reference": reference, "status": "verified", "level": "full"})
+    now = int(kernel.clock.now().timestamp())
+    signature = sign(webhook_secret(kernel.settings.home), payload, timestamp=now)
+    anonymous = TestClient(http.app, raise_server_exceptions=False)
+    yield (
+        "post",
+        "/v1/kyc/webhooks/{provider}",
+        anonymous.post(
+            "/v1/kyc/webhooks/simulated", content=payload, headers={SIGNATURE_HEADER: signature}
+        ),
+    )
 
 
 def test_each_sealing_route_returns_a_receipt_the_verifier_accepts(

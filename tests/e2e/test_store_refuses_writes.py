@@ -116,8 +116,12 @@ def _writes_resume(http: httpx.Client, key: str) -> dict[str, Any]:
         assert response.status_code == 503, response.text
         time.sleep(0.25)
     assert response.status_code == 201, response.text
+    # The store's checks pass again; the overall status may still warn for reasons of
+    # its own (dev mode, unsigned packs), which are not this test's.
     ready = http.get("/readyz").json()
-    assert ready["status"] == "pass", ready
+    store = {c["name"]: c["status"] for c in ready["checks"] if c["name"].startswith("store")}
+    assert store == {"store": "pass", "store-writes": "pass"}, ready
+    assert ready["status"] != "fail", ready
     return dict(response.json())
 
 

@@ -36,11 +36,13 @@ def test_apply_read_and_accept(kernel: Kernel) -> None:
     )
     assert made.status_code == 201, made.text
     application = made.json()
+    assert application.pop("receipt")["seq"] >= 1
     assert application["status"] == "offered" and application["offer"]["grade"] == "C"
     again = client.post(
         "/v1/credit/applications", json=APPLICATION, headers={"Idempotency-Key": "a1"}
     )
-    assert again.status_code == 200 and again.json() == application
+    # The replay answers as the write did, and seals nothing now.
+    assert again.status_code == 200 and again.json() == {**application, "receipt": None}
     path = f"/v1/credit/applications/{application['application_id']}"
     shown = client.get(path).json()
     assert [h["transition"] for h in shown["history"]] == ["submitted", "offered"]

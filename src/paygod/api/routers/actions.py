@@ -9,6 +9,7 @@ from pydantic import Field
 
 from paygod.api.deps import get_kernel
 from paygod.api.models import NoNul, StrictModel
+from paygod.api.receipts import sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routers.decisions import _json, _tenant
 from paygod.api.routing import router as strict_router
@@ -56,30 +57,30 @@ def action_status(
 @router.post(
     "/decisions/{decision_id}/action/approve",
     summary="Approve the action of a flagged decision: it is performed once",
-    response_model=None,
 )
+@sealing
 def approve_action(
     decision_id: str, body: Review, request: Request, kernel: Kernel = Depends(get_kernel)
-) -> Response:
+) -> dict[str, Any]:
     decision = _decision(request, kernel, decision_id)
     result = kernel.actions.review(
         decision, approve=True, actor=principal_id(request), note=body.note
     )
     kernel.executor.wake()
-    return _json(result)
+    return result
 
 
 @router.post(
     "/decisions/{decision_id}/action/reject",
     summary="Reject the action of a flagged decision: it is never performed",
-    response_model=None,
 )
+@sealing
 def reject_action(
     decision_id: str, body: Review, request: Request, kernel: Kernel = Depends(get_kernel)
-) -> Response:
+) -> dict[str, Any]:
     decision = _decision(request, kernel, decision_id)
-    return _json(
-        kernel.actions.review(decision, approve=False, actor=principal_id(request), note=body.note)
+    return kernel.actions.review(
+        decision, approve=False, actor=principal_id(request), note=body.note
     )
 
 
@@ -101,6 +102,7 @@ def get_destination(
     "/actions/destinations/{name}",
     summary="Add or replace an allowlisted webhook destination (tenant admins)",
 )
+@sealing
 def put_destination(
     name: str, body: DestinationBody, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
@@ -120,7 +122,11 @@ def put_destination(
     return out
 
 
-@router.delete("/actions/destinations/{name}", summary="Remove a destination", status_code=204)
-def delete_destination(name: str, request: Request, kernel: Kernel = Depends(get_kernel)) -> None:
+@router.delete("/actions/destinations/{name}", summary="Remove a destination (sealed)")
+@sealing
+def delete_destination(
+    name: str, request: Request, kernel: Kernel = Depends(get_kernel)
+) -> dict[str, Any]:
     tenant, _ = _tenant(request, kernel)
     kernel.actions.delete_destination(tenant, name, principal_id(request))
+    return {"tenant_id": tenant, "name": name, "deleted": True}

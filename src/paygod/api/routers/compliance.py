@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from paygod.api.deps import get_kernel
+from paygod.api.receipts import sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routers.payments import tenant_of
 from paygod.api.routing import router as strict_router
@@ -24,6 +25,7 @@ webhooks = APIRouter(prefix="/v1/kyc/webhooks", tags=["compliance"])
 
 
 @router.post("/screening", summary="Screen a name against every active sanctions list (sealed)")
+@sealing
 def screen(
     request: Request, body: Any = Body(...), kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
@@ -40,6 +42,7 @@ def get_threshold(request: Request, kernel: Kernel = Depends(get_kernel)) -> dic
 
 
 @router.put("/screening/threshold", summary="Set the tenant's hit threshold (ledgered)")
+@sealing
 def put_threshold(
     request: Request, body: Any = Body(...), kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
@@ -73,6 +76,7 @@ def snapshots(
 
 
 @router.post("/kyc/checks", summary="Verify a subject's identity or document through a provider")
+@sealing
 def kyc_check(
     request: Request, body: Any = Body(...), kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
@@ -101,6 +105,7 @@ def kyc_status(
 
 
 @router.post("/kyc/subjects/{subject}/refresh", summary="Ask the provider about a pending check")
+@sealing
 def kyc_refresh(
     subject: str, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
@@ -110,6 +115,7 @@ def kyc_refresh(
 
 
 @webhooks.post("/{provider}", summary="A KYC provider's signed result (HMAC, no API key)")
+@sealing
 async def kyc_webhook(
     provider: str, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:

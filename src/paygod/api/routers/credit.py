@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import orjson
 from fastapi import Depends, Header, Query, Request, Response
 
 from paygod.api.deps import get_kernel
+from paygod.api.receipts import sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routers.payments import tenant_of, tenant_scope
 from paygod.api.routing import router as strict_router
@@ -55,13 +55,14 @@ def products() -> dict[str, Any]:
     "/applications",
     status_code=201,
     summary="Apply: underwritten, offered or declined",
-    response_model=None,
 )
+@sealing
 async def submit(
     request: Request,
+    response: Response,
     idempotency_key: str | None = Header(default=None, max_length=200),
     kernel: Kernel = Depends(get_kernel),
-) -> Response:
+) -> dict[str, Any]:
     body = await _json_object(request)
     from starlette.concurrency import run_in_threadpool
 
@@ -73,12 +74,10 @@ async def submit(
             idempotency_key=idempotency_key,
         )
     )
-    return Response(
-        orjson.dumps(application.as_dict()),
-        status_code=201 if created else 200,
-        media_type="application/json",
-        headers={"Location": f"/v1/credit/applications/{application.application_id}"},
-    )
+    if not created:
+        response.status_code = 200
+    response.headers["Location"] = f"/v1/credit/applications/{application.application_id}"
+    return application.as_dict()
 
 
 @router.get("/applications/{application_id}", summary="An application as of now or `at`")
@@ -98,6 +97,7 @@ def get_application(
     "/applications/{application_id}/accept",
     summary="The applicant signs the contract: its digest is sealed",
 )
+@sealing
 def accept(
     application_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
