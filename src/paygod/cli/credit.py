@@ -24,7 +24,12 @@ def schedule(
     currency: Annotated[str, typer.Option(help="ISO 4217 code (fixes the minor unit).")],
     annual_rate: Annotated[
         str,
-        typer.Option("--annual-rate", help="Nominal annual rate as a decimal fraction: 0.0969."),
+        typer.Option(
+            "--annual-rate",
+            help="Nominal annual rate: 6.5% is a percent; a plain number of 1 or more is a "
+            "percent too (6.5 is 6.5 %), below 1 a fraction (0.065 is 6.5 %). Above 1000 % "
+            "is refused.",
+        ),
     ],
     payments: Annotated[int, typer.Option(help="Number of instalments.")],
     frequency: Annotated[str, typer.Option(help="monthly, biweekly or weekly.")],
