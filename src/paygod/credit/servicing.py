@@ -3,8 +3,9 @@ repayment, days past due and late fees. Pure functions over `Loan`; no I/O.
 
 The rules, stated once:
 
-- a repayment pays, in this order: late fees (oldest instalment first); the interest of the
-  instalments due by the payment date (oldest first); their principal (oldest first);
+- a repayment pays, in this order: late fees (oldest instalment first); then the
+  instalments due by the payment date, oldest first, each its interest then its principal
+  (so the oldest instalment is cleared first and days past due move forward);
 - what is left is an early repayment: it pays the interest accrued on the balance not yet
   due since the last due date (or the last early repayment) to the payment date, then
   principal. The instalments not yet due are then re-amortised over their own due dates:
@@ -143,14 +144,15 @@ def allocate(loan: Loan, amount: int, on: date) -> tuple[Loan, Allocation]:
         left, fees = left - paid, fees + paid
     for i, d in enumerate(rows):
         if d.due_date <= on:
-            paid = min(left, d.interest - d.interest_paid)
-            rows[i] = replace(d, interest_paid=d.interest_paid + paid)
-            left, interest = left - paid, interest + paid
-    for i, d in enumerate(rows):
-        if d.due_date <= on:
-            paid = min(left, d.principal - d.principal_paid)
-            rows[i] = replace(d, principal_paid=d.principal_paid + paid)
-            left, principal = left - paid, principal + paid
+            to_interest = min(left, d.interest - d.interest_paid)
+            to_principal = min(left - to_interest, d.principal - d.principal_paid)
+            rows[i] = replace(
+                d,
+                interest_paid=d.interest_paid + to_interest,
+                principal_paid=d.principal_paid + to_principal,
+            )
+            left -= to_interest + to_principal
+            interest, principal = interest + to_interest, principal + to_principal
     updated = replace(loan, instalments=tuple(rows))
     if left == 0:
         return updated, Allocation(fees, interest, principal, 0, False)
