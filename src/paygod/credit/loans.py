@@ -128,7 +128,11 @@ class LoanService:
             "days_past_due": 0 if loan.closed else dpd,
             "delinquency_bucket": "current" if loan.closed else bucket_of(dpd),
             "payoff": 0 if loan.closed else payoff(loan, on),
-            "next_due": upcoming.as_dict() if upcoming and not loan.closed else None,
+            "next_due": (
+                {**upcoming.as_dict(), "amount_due": upcoming.unpaid + upcoming.fee_unpaid}
+                if upcoming and not loan.closed
+                else None
+            ),
         }
 
     def history(self, loan_id: str) -> list[dict[str, Any]]:
