@@ -278,3 +278,38 @@ def test_the_credit_demo(desk: Desk) -> None:
     mine = desk.ok(desk.call(desk.bob, "GET", "/v1/credit/portfolio"))["currencies"]["USD"]
     assert mine["loans"] == 1  # an agent's portfolio is its own loans
     _balanced(desk)
+
+
+def test_a_disbursement_pays_out_through_the_rail_router(desk: Desk) -> None:
+    loan_id = desk.borrow(desk.alice, "urn:applicant:prime")
+    path = f"/v1/credit/loans/{loan_id}/disburse"
+    size = desk.kernel.ledger.size
+    for body, pointer in [
+        ({"payout": {"payee": "alice"}}, "/payout/payee"),
+        ({"payout": {"payee": {"name": "A"}, "rail": "x"}}, "/payout/rail"),
+        ({"payout": "yes"}, "/payout"),
+        ({"amount": 5}, "/amount"),
+    ]:
+        bad = desk.call(desk.admin, "POST", path, body)
+        assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == pointer, bad.text
+    assert desk.kernel.ledger.size == size and desk.kernel.loans.find(loan_id) is None
+    payee = {"name": "Alice", "account_number": "000123456789", "routing_number": "021000021"}
+    payout = {"payee": payee, "metadata": {"counterparty_verified": True}}
+    made = desk.ok(desk.call(desk.admin, "POST", path, {"payout": payout}), 201)
+    payment_id = made["payout"]["payment_id"]
+    assert made["payout"]["amount"] == 1_000_000 - made["origination_fee"]
+    payment = desk.ok(desk.call(desk.admin, "GET", f"/v1/payments/{payment_id}"))
+    assert payment["payer_account"] == made["wallet_account"]
+    assert payment["status"] in {"held", "dispatching", "dispatched", "settled"}
+    wallet = desk.kernel.accounting.get_account(TENANT, made["wallet_account"])
+    assert wallet.available == 0  # the whole amount financed is on its way to the payee
+    history = desk.ok(desk.call(desk.admin, "GET", f"/v1/credit/loans/{loan_id}"))["history"]
+    assert [h["transition"] for h in history] == ["disbursed", "payout"]
+    again = desk.call(desk.admin, "POST", path, {"payout": payout})
+    assert again.status_code == 409  # paid out once
+    # A loan booked without a payout gets one by the same call, later (once).
+    other = desk.borrow(desk.alice, "urn:applicant:prime", 500_000)
+    desk.ok(desk.call(desk.admin, "POST", f"/v1/credit/loans/{other}/disburse"), 201)
+    later = desk.call(desk.admin, "POST", f"/v1/credit/loans/{other}/disburse", {"payout": payout})
+    assert later.status_code == 201 and later.json()["payout"]["payment_id"]
+    _balanced(desk)

@@ -417,9 +417,7 @@ FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
     ("GET", "/v1/credit/loans/{loan_id}"): lambda w: Target({"loan_id": w.credit_loan()}),
     ("POST", "/v1/credit/loans/{loan_id}/disburse"): _loan_disburse,
     ("POST", "/v1/credit/loans/{loan_id}/repayments"): _loan_repay,
-    ("POST", "/v1/credit/loans/{loan_id}/assess"): lambda w: Target(
-        {"loan_id": w.credit_loan()}
-    ),
+    ("POST", "/v1/credit/loans/{loan_id}/assess"): lambda w: Target({"loan_id": w.credit_loan()}),
     ("POST", "/v1/credit/loans/{loan_id}/write-off"): _loan_write_off,
     ("GET", "/v1/payments/{payment_id}"): lambda w: Target(
         {"payment_id": w.payment()["payment_id"]}

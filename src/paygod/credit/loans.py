@@ -183,7 +183,13 @@ class LoanService:
         application = self.applications.get(loan_id, tenant_id)
         payment_body = self._payout_body(application.application_id, payout, application)
         with self._lock:
-            if self.find(loan_id) is not None:
+            existing = self.find(loan_id)
+            if existing is not None:
+                if payment_body is not None and not (existing.payout or {}).get("payment_id"):
+                    # Booked, but its payout never started (a crash, a refused payment):
+                    # the same call completes it; the payment's own key keeps it single.
+                    loan, sealed = self._pay_out(existing, payment_body, operator)
+                    return {**self.view(loan), "ledger": receipt(self.ledger, sealed)}
                 raise Conflict(f"loan {loan_id} was already disbursed", code="loan-disbursed")
             if application.status is not ApplicationStatus.ACCEPTED:
                 raise Conflict(
@@ -552,7 +558,7 @@ class LoanService:
         if self.payments is None:
             raise _bad("/payout", "this kernel has no payments rail router")
         for key in payout:
-            if key not in ("payee", "rail_preference"):
+            if key not in ("payee", "rail_preference", "metadata"):
                 raise _bad(f"/payout/{key}", f"unknown field {key!r}")
         fee = int((application.offer or {})["disclosure"]["prepaid_finance_charge"])
         body = {
@@ -562,6 +568,9 @@ class LoanService:
             "currency": application.currency,
             "purpose": f"loan {loan_id} disbursement",
             "rail_preference": payout.get("rail_preference"),
+            # What the lender knows of the payee (e.g. counterparty_verified after an account
+            # verification) is the payment decision's to weigh, as for any payment.
+            "metadata": payout.get("metadata") or {},
         }
         try:
             self.payments.validate(body)
