@@ -4,7 +4,6 @@ transfers (`books.py`) and its events, committed together or not at all."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -12,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from paygod.canonical import digest
+from paygod.credit.locks import KeyedLocks
 from paygod.credit import loan as events
 from paygod.credit.books import (
     Leg,
@@ -91,7 +91,7 @@ class LoanService:
         self.books = LoanBooks(accounting)
         self.accounting = accounting
         self.payments = payments
-        self._lock = threading.Lock()
+        self._lock = KeyedLocks()
 
     # -- reads --------------------------------------------------------------------------
 
@@ -182,7 +182,7 @@ class LoanService:
         """Book the accepted contract's loan: receivable, borrower wallet, fee income."""
         application = self.applications.get(loan_id, tenant_id)
         payment_body = self._payout_body(application.application_id, payout, application)
-        with self._lock:
+        with self._lock(loan_id):
             existing = self.find(loan_id)
             if existing is not None:
                 if payment_body is not None and not (existing.payout or {}).get("payment_id"):
@@ -259,7 +259,7 @@ class LoanService:
         repayment_id = str(
             uuid.uuid5(NAMESPACE, f"{loan.tenant_id}\x00{loan_id}\x00{idempotency_key}")
         )
-        with self._lock:
+        with self._lock(loan_id):
             loan = self.get(loan_id, tenant_id, owner)
             done = loan.repayment(repayment_id)
             if done is not None:
@@ -347,7 +347,7 @@ class LoanService:
 
     def assess(self, loan_id: str, *, tenant_id: str | None) -> dict[str, Any]:
         """Late fees due, the delinquency bucket and default, recorded when they change."""
-        with self._lock:
+        with self._lock(loan_id):
             loan = self.get(loan_id, tenant_id)
             if loan.closed:
                 return {**self.view(loan), "recorded": False}
@@ -379,7 +379,7 @@ class LoanService:
         self, loan_id: str, *, tenant_id: str | None, by: str, reason: str
     ) -> dict[str, Any]:
         """A loan 90+ days past due leaves the books: principal and fees to losses."""
-        with self._lock:
+        with self._lock(loan_id):
             loan = self.get(loan_id, tenant_id)
             if loan.closed:
                 raise LoanClosed(

@@ -3,13 +3,13 @@ outbox (entries about subject `credit-application:<id>` carry the application's 
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from paygod.canonical import digest
+from paygod.credit.locks import KeyedLocks
 from paygod.credit import model
 from paygod.credit.model import Application, ApplicationStatus
 from paygod.credit.offers import make_offer
@@ -92,7 +92,7 @@ class CreditService:
         self.ledger = ledger
         self.clock = clock
         self.bureau = bureau
-        self._lock = threading.Lock()
+        self._lock = KeyedLocks()
 
     # -- reads --------------------------------------------------------------------------
 
@@ -142,7 +142,7 @@ class CreditService:
             if idempotency_key
             else str(uuid.uuid4())
         )
-        with self._lock:
+        with self._lock(application_id):
             existing = self.find(application_id)
             if existing is not None:
                 if existing.tenant_id != tenant_id or existing.applicant != applicant:
@@ -260,7 +260,7 @@ class CreditService:
 
     def accept(self, application_id: str, *, tenant_id: str | None, signer: str) -> Application:
         """The borrower's e-signature over the contract document, whose digest is sealed."""
-        with self._lock:
+        with self._lock(application_id):
             application = self.get(application_id, tenant_id)
             if signer != application.applicant:
                 raise Forbidden("only the applicant may sign the credit contract")
