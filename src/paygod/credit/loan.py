@@ -7,7 +7,7 @@ repayment, days past due) lives in `servicing.py`, pure and exact.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -64,9 +64,16 @@ class Due:
         return self.late_fee - self.late_fee_paid
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["due_date"] = self.due_date.isoformat()
-        return data
+        return {
+            "n": self.n,
+            "due_date": self.due_date.isoformat(),
+            "interest": self.interest,
+            "principal": self.principal,
+            "interest_paid": self.interest_paid,
+            "principal_paid": self.principal_paid,
+            "late_fee": self.late_fee,
+            "late_fee_paid": self.late_fee_paid,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Due:

@@ -11,7 +11,6 @@ from datetime import date, datetime
 from typing import Any
 
 from paygod.canonical import digest
-from paygod.credit.locks import KeyedLocks
 from paygod.credit import loan as events
 from paygod.credit.books import (
     Leg,
@@ -24,6 +23,7 @@ from paygod.credit.books import (
     wallet_id,
 )
 from paygod.credit.loan import Due, Loan, LoanClosed, LoanStatus
+from paygod.credit.locks import KeyedLocks
 from paygod.credit.model import ApplicationStatus
 from paygod.credit.portfolio import portfolio
 from paygod.credit.products import CATALOG, Product

@@ -9,12 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from paygod.canonical import digest
-from paygod.credit.locks import KeyedLocks
 from paygod.credit import model
+from paygod.credit.locks import KeyedLocks
 from paygod.credit.model import Application, ApplicationStatus
 from paygod.credit.offers import make_offer
 from paygod.credit.ports import BureauUnavailable, CreditBureau
 from paygod.credit.products import CATALOG, Product
+from paygod.credit.schedule import ScheduleTerms, level_payment
 from paygod.credit.underwriting import underwrite
 from paygod.kernel.clock import Clock, isoformat, parse_instant
 from paygod.kernel.errors import (
@@ -169,14 +170,18 @@ class CreditService:
                 request_digest=request_digest,
                 **fields,
             )
-            # The new payment counts in affordability at the best grade's rate it could get.
-            probe = make_offer(
-                product,
-                next(iter(product.rates)),
-                amount=fields["amount"],
-                currency=fields["currency"],
-                payments=fields["payments"],
-                now=now,
+            # The new payment counts in affordability at the best grade's rate it could get
+            # (the level payment alone: the offer's schedule and APR come once decided).
+            probe = level_payment(
+                ScheduleTerms(
+                    fields["amount"],
+                    fields["currency"],
+                    next(iter(product.rates.values())),
+                    fields["payments"],
+                    product.frequency,
+                    product.day_count,
+                    now.date(),
+                )
             )
             verdict = underwrite(
                 report,
@@ -184,7 +189,7 @@ class CreditService:
                 amount=fields["amount"],
                 income=fields["monthly_income"],
                 declared_debt=fields["monthly_debt"],
-                new_payment=probe["payment"],
+                new_payment=probe,
             )
             if verdict.approved and verdict.grade is not None:
                 offer = make_offer(
