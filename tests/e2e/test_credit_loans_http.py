@@ -199,8 +199,8 @@ def test_the_credit_demo(desk: Desk) -> None:
     assert len(loan["instalments"]) == 12
     assert loan["next_due"]["amount_due"] < due  # smaller payment
     # Pay off: the borrower tops up an account of their own and pays from it.
-    own = desk.ok(desk.call(desk.admin, "POST", "/v1/accounts", {
-        "id": "alice-bank", "ledger": "USD", "code": "liability", "owner": desk.alice_id}))  # fmt: skip
+    bank = {"id": "alice-bank", "ledger": "USD", "code": "liability", "owner": desk.alice_id}
+    own = desk.ok(desk.call(desk.admin, "POST", "/v1/accounts", bank))
     desk.ok(
         desk.call(
             desk.admin, "POST", "/v1/accounts", {"id": "cash", "ledger": "USD", "code": "equity"}

@@ -222,6 +222,7 @@ class LoanService:
             )
 
             def work(conn: Any) -> tuple[None, list[Any]]:
+                self._still(loan_id, None)
                 drafts = self.books.open_loan(
                     conn, loan.tenant_id, loan.loan_id, loan.currency, loan.borrower
                 )
@@ -469,6 +470,23 @@ class LoanService:
             charged = replace(charged, status=LoanStatus.DEFAULTED)
         return charged, legs, notices
 
+    def _still(self, loan_id: str, version: int | None) -> None:
+        """Inside the write transaction, where every ledger writer (of this process and of
+        any other on the same store) waits its turn: the loan is still the version this step
+        was computed from, else 409 and nothing is recorded. The per-loan lock keeps this
+        process's steps apart; this keeps another process's from being overwritten."""
+        current = self.find(loan_id)
+        if current is None and version is None:
+            return
+        if current is not None and version is None:
+            raise Conflict(f"loan {loan_id} was already disbursed", code="loan-disbursed")
+        if current is None or current.version != version:
+            raise Conflict(
+                f"loan {loan_id} changed while this step was prepared; nothing was recorded, "
+                "try again",
+                code="loan-changed",
+            )
+
     def _book(self, conn: Any, loan: Loan, prefix: str, legs: list[Leg]) -> list[Any]:
         return self.books.book(
             conn, loan.tenant_id, prefix, loan.currency, legs, {"loan_id": loan.loan_id}
@@ -482,6 +500,7 @@ class LoanService:
         booking: Callable[[Any], list[Any]],
     ) -> Entry:
         def work(conn: Any) -> tuple[None, list[Any]]:
+            self._still(loan.loan_id, loan.version - 1)
             return None, [*booking(conn), self._draft(loan, transition, notices)]
 
         _, entries = self.ledger.transact(work)
