@@ -178,7 +178,14 @@ def test_the_credit_demo(desk: Desk) -> None:
         ({"amount": 10, "currency": "EUR"}, "b2", "/currency"),
         ({"amount": 10, "currency": "USD", "note": "x"}, "b3", "/note"),
         ({"amount": before["payoff"] * 2, "currency": "USD"}, "b4", "/amount"),
-    ]:
+        ({"amount": 10, "currency": "USD", "from_account": before["receivable_account"]}, "b5",
+         "/from_account"),
+        ({"amount": 10, "currency": "USD", "from_account": "nobody"}, "b6", "/from_account"),
+        ({"amount": 10.5, "currency": "USD"}, "b7", "/amount"),
+        ({"amount": True, "currency": "USD"}, "b8", "/amount"),
+        ({"amount": 10**30, "currency": "USD"}, "b9", "/amount"),
+        ({"amount": 10, "currency": "USD"}, " padded ", "#header/Idempotency-Key"),
+    ]:  # fmt: skip
         bad = desk.call(desk.alice, "POST", path, body, key)
         assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == pointer, bad.text
     assert desk.call(desk.alice, "POST", path, {"amount": 10, "currency": "USD"}).status_code == 422
@@ -242,6 +249,10 @@ def test_the_credit_demo(desk: Desk) -> None:
     assert early_write_off.status_code == 409
     desk.at(first_due + timedelta(days=95))
     assert desk.call(desk.bob, "POST", f"/v1/credit/loans/{late}/write-off").status_code == 403
+    hidden = desk.call(
+        desk.admin, "POST", f"/v1/credit/loans/{late}/write-off", {"reason": "ok\u202e"}
+    )
+    assert hidden.status_code == 422 and hidden.json()["errors"][0]["pointer"] == "/reason"
     written = desk.ok(
         desk.call(desk.admin, "POST", f"/v1/credit/loans/{late}/write-off", {"reason": "90+ dpd"})
     )

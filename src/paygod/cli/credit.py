@@ -262,6 +262,12 @@ def repay(
             f"--amount {amount!r} is not a positive whole number of minor units",
             errors=[FieldError("--amount", "minor units")],
         )
+    from paygod.kernel.identifiers import identifier_problem
+
+    if problem := identifier_problem(idempotency_key):
+        raise InvalidInput(
+            f"--idempotency-key {problem}", errors=[FieldError("--idempotency-key", problem)]
+        )
     body: dict[str, Any] = {"amount": int(amount), "currency": currency}
     if from_account is not None:
         body["from_account"] = from_account

@@ -273,6 +273,15 @@ class LoanService:
                     code="loan-closed",
                 )
             source = fields["from_account"] or loan.wallet_account
+            own_books = {
+                loan.receivable_account,
+                loan.fees_account,
+                fee_income_id(loan.currency),
+                interest_income_id(loan.currency),
+                losses_id(loan.currency),
+            }
+            if source in own_books:
+                raise _bad("/from_account", f"{source} is the lender's own loan account")
             if fields["from_account"] is not None:
                 try:
                     self.accounting.get_account(loan.tenant_id, source, owner=owner)

@@ -20,6 +20,7 @@ from paygod.credit.schedule import amortize, parse_terms
 from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import parse_instant
 from paygod.kernel.errors import FieldError, InvalidInput
+from paygod.kernel.identifiers import identifier_problem, invisible_character
 
 router = strict_router(prefix="/credit", tags=["credit"])
 
@@ -217,6 +218,10 @@ async def repay(
             "a repayment needs an Idempotency-Key header, so a retry never pays twice",
             errors=[FieldError("#header/Idempotency-Key", "required")],
         )
+    if problem := identifier_problem(idempotency_key):
+        raise InvalidInput(
+            f"Idempotency-Key {problem}", errors=[FieldError("#header/Idempotency-Key", problem)]
+        )
     body = await _json_object(request)
     from starlette.concurrency import run_in_threadpool
 
@@ -255,6 +260,9 @@ async def write_off(
         raise InvalidInput(
             "reason must be 1 to 200 characters", errors=[FieldError("/reason", "1 to 200")]
         )
+    if problem := invisible_character(reason):
+        # Sealed in the ledger and printed in audit output: no character may hide text.
+        raise InvalidInput(f"reason {problem}", errors=[FieldError("/reason", problem)])
     return kernel.loans.write_off(
         loan_id, tenant_id=tenant_scope(request, kernel), by=principal_id(request), reason=reason
     )
