@@ -18,9 +18,13 @@ so a retried step finds its transfers instead of booking them twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paygod.kernel.errors import Conflict
+
+if TYPE_CHECKING:
+    from paygod.credit.loan import Loan
+    from paygod.credit.servicing import Allocation
 
 
 def receivable_id(loan_id: str) -> str:
@@ -56,6 +60,52 @@ class Leg:
     credit: str
     amount: int
     code: str
+
+
+def disbursement_legs(loan: Loan) -> list[Leg]:
+    financed = loan.principal - loan.origination_fee
+    return [
+        Leg("disburse", loan.receivable_account, loan.wallet_account, financed, "loan"),
+        Leg(
+            "origination-fee",
+            loan.receivable_account,
+            fee_income_id(loan.currency),
+            loan.origination_fee,
+            "origination_fee",
+        ),
+    ]
+
+
+def repayment_legs(loan: Loan, source: str, allocation: Allocation) -> list[Leg]:
+    income = interest_income_id(loan.currency)
+    return [
+        Leg("fees", source, loan.fees_account, allocation.fees, "loan_fee_repayment"),
+        Leg("interest", source, income, allocation.interest, "loan_interest"),
+        Leg("principal", source, loan.receivable_account, allocation.principal, "loan_principal"),
+    ]
+
+
+def late_fee_legs(before: Loan, after: Loan) -> list[Leg]:
+    """One transfer per instalment charged a late fee between `before` and `after`."""
+    return [
+        Leg(
+            str(new.n),
+            before.fees_account,
+            fee_income_id(before.currency),
+            new.late_fee,
+            "late_fee",
+        )
+        for old, new in zip(before.instalments, after.instalments, strict=True)
+        if new.late_fee and not old.late_fee
+    ]
+
+
+def write_off_legs(loan: Loan, principal: int, fees: int) -> list[Leg]:
+    losses = losses_id(loan.currency)
+    return [
+        Leg("principal", losses, loan.receivable_account, principal, "loan_write_off"),
+        Leg("fees", losses, loan.fees_account, fees, "loan_write_off"),
+    ]
 
 
 class LoanBooks:

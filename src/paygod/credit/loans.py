@@ -15,16 +15,21 @@ from paygod.credit import loan as events
 from paygod.credit.books import (
     Leg,
     LoanBooks,
+    disbursement_legs,
     fee_income_id,
     fees_id,
     interest_income_id,
+    late_fee_legs,
     losses_id,
     receivable_id,
+    repayment_legs,
     wallet_id,
+    write_off_legs,
 )
 from paygod.credit.loan import Due, Loan, LoanClosed, LoanStatus
 from paygod.credit.locks import KeyedLocks
 from paygod.credit.model import ApplicationStatus
+from paygod.credit.payout import pay_out, payout_request
 from paygod.credit.portfolio import portfolio
 from paygod.credit.products import CATALOG, Product
 from paygod.credit.receipt import receipt
@@ -199,16 +204,7 @@ class LoanService:
                 )
             loan = self._new_loan(application)
             financed = loan.principal - loan.origination_fee
-            legs = [
-                Leg("disburse", loan.receivable_account, loan.wallet_account, financed, "loan"),
-                Leg(
-                    "origination-fee",
-                    loan.receivable_account,
-                    fee_income_id(loan.currency),
-                    loan.origination_fee,
-                    "origination_fee",
-                ),
-            ]
+            legs = disbursement_legs(loan)
             event = self._event(
                 loan,
                 events.LOAN_DISBURSED,
@@ -317,23 +313,7 @@ class LoanService:
                 updated = paid.move_to(LoanStatus.REPAID, at, **changes)
             else:
                 updated = paid.changed(at, **changes)
-            legs = [
-                Leg("fees", source, loan.fees_account, allocation.fees, "loan_fee_repayment"),
-                Leg(
-                    "interest",
-                    source,
-                    interest_income_id(loan.currency),
-                    allocation.interest,
-                    "loan_interest",
-                ),
-                Leg(
-                    "principal",
-                    source,
-                    loan.receivable_account,
-                    allocation.principal,
-                    "loan_principal",
-                ),
-            ]
+            legs = repayment_legs(loan, source, allocation)
             received = self._event(
                 updated,
                 events.REPAYMENT_RECEIVED,
@@ -410,16 +390,7 @@ class LoanService:
             updated = assessed.move_to(
                 LoanStatus.WRITTEN_OFF, at, written_off=assessed.written_off + principal
             )
-            legs = [
-                Leg(
-                    "principal",
-                    losses_id(loan.currency),
-                    loan.receivable_account,
-                    principal,
-                    "loan_write_off",
-                ),
-                Leg("fees", losses_id(loan.currency), loan.fees_account, fees, "loan_write_off"),
-            ]
+            legs = write_off_legs(loan, principal, fees)
             written = self._event(
                 updated,
                 events.LOAN_WRITTEN_OFF,
@@ -446,17 +417,7 @@ class LoanService:
         """Late fees charged, bucket and default updated; the fee legs and events."""
         product = CATALOG[loan.product_id]
         charged, _ = charge_late_fees(loan, on, product.late_fee, product.late_fee_grace_days)
-        legs = [
-            Leg(
-                str(new.n),
-                loan.fees_account,
-                fee_income_id(loan.currency),
-                new.late_fee,
-                "late_fee",
-            )
-            for old, new in zip(loan.instalments, charged.instalments, strict=True)
-            if new.late_fee and not old.late_fee
-        ]
+        legs = late_fee_legs(loan, charged)
         dpd = days_past_due(charged, on)
         bucket = bucket_of(dpd)
         notices: list[EventEnvelope] = []
@@ -580,53 +541,17 @@ class LoanService:
     def _payout_body(
         self, loan_id: str, payout: Mapping[str, Any] | None, application: Any
     ) -> dict[str, Any] | None:
-        """The rail payment of the amount financed to the borrower, checked before booking."""
         if payout is None:
             return None
         if self.payments is None:
             raise _bad("/payout", "this kernel has no payments rail router")
-        for key in payout:
-            if key not in ("payee", "rail_preference", "metadata"):
-                raise _bad(f"/payout/{key}", f"unknown field {key!r}")
-        fee = int((application.offer or {})["disclosure"]["prepaid_finance_charge"])
-        body = {
-            "payer_account": wallet_id(loan_id),
-            "payee": payout.get("payee"),
-            "amount": application.amount - fee,
-            "currency": application.currency,
-            "purpose": f"loan {loan_id} disbursement",
-            "rail_preference": payout.get("rail_preference"),
-            # What the lender knows of the payee (e.g. counterparty_verified after an account
-            # verification) is the payment decision's to weigh, as for any payment.
-            "metadata": payout.get("metadata") or {},
-        }
-        try:
-            self.payments.validate(body)
-        except InvalidInput as exc:
-            raise InvalidInput(
-                f"invalid payout: {exc.detail}",
-                errors=[FieldError("/payout" + e.pointer, e.message) for e in exc.errors],
-            ) from None
-        return body
+        return payout_request(self.payments, loan_id, payout, application)
 
     def _pay_out(self, loan: Loan, body: dict[str, Any], operator: str) -> tuple[Loan, Entry]:
-        """Pay the wallet out through the rail router (decided, held, dispatched by the
-        executor); the payment, or why none was made, is sealed on the loan."""
-        try:
-            payment, _ = self.payments.create(
-                body,
-                tenant_id=loan.tenant_id,
-                requested_by=operator,
-                idempotency_key=f"credit-payout-{loan.loan_id}",
-            )
-            payout: dict[str, Any] = {
-                "payment_id": payment.payment_id,
-                "status": payment.status.value,
-                "amount": payment.amount,
-            }
-        except PaygodError as exc:
-            payout = {"payment_id": None, "error": exc.detail}
-        updated = loan.changed(isoformat(self.clock.now()), payout=payout)
+        """The payment (or why none was made) is sealed on the loan."""
+        updated = loan.changed(
+            isoformat(self.clock.now()), payout=pay_out(self.payments, loan, body, operator)
+        )
         return updated, self._record(updated, "payout", [], lambda conn: [])
 
     # -- recording ----------------------------------------------------------------------
