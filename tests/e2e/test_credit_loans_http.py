@@ -184,7 +184,7 @@ def test_the_credit_demo(desk: Desk) -> None:
         ({"amount": 10.5, "currency": "USD"}, "b7", "/amount"),
         ({"amount": True, "currency": "USD"}, "b8", "/amount"),
         ({"amount": 10**30, "currency": "USD"}, "b9", "/amount"),
-        ({"amount": 10, "currency": "USD"}, " padded ", "#header/Idempotency-Key"),
+        ({"amount": 10, "currency": "USD"}, " padded ", "#header/idempotency-key"),
     ]:  # fmt: skip
         bad = desk.call(desk.alice, "POST", path, body, key)
         assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == pointer, bad.text

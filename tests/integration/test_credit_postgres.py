@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -75,15 +76,20 @@ def test_loans_across_two_kernels(kernels: tuple[Kernel, Kernel]) -> None:
     assert receivable.balance == 1_000_000  # booked once
 
     paid = []
+    body = {"amount": 20_000, "currency": "USD"}
     for round_ in range(4):
-        body = {"amount": 20_000, "currency": "USD"}
         outcomes = _race(
-            lambda: a.loans.repay(
-                loan_id, body, tenant_id=TENANT, owner=None, idempotency_key=f"a-{round_}"
-            ),
-            lambda: b.loans.repay(
-                loan_id, body, tenant_id=TENANT, owner=None, idempotency_key=f"b-{round_}"
-            ),
+            *(
+                partial(
+                    kernel.loans.repay,
+                    loan_id,
+                    body,
+                    tenant_id=TENANT,
+                    owner=None,
+                    idempotency_key=f"{side}-{round_}",
+                )
+                for side, kernel in (("a", a), ("b", b))
+            )
         )
         paid += [o for o in outcomes if isinstance(o, tuple)]
         assert paid, outcomes

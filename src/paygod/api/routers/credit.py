@@ -216,11 +216,11 @@ async def repay(
     if not idempotency_key:
         raise InvalidInput(
             "a repayment needs an Idempotency-Key header, so a retry never pays twice",
-            errors=[FieldError("#header/Idempotency-Key", "required")],
+            errors=[FieldError("#header/idempotency-key", "required")],
         )
     if problem := identifier_problem(idempotency_key):
         raise InvalidInput(
-            f"Idempotency-Key {problem}", errors=[FieldError("#header/Idempotency-Key", problem)]
+            f"Idempotency-Key {problem}", errors=[FieldError("#header/idempotency-key", problem)]
         )
     body = await _json_object(request)
     from starlette.concurrency import run_in_threadpool
