@@ -118,8 +118,8 @@ def accrued_since_due(loan: Loan, on: date) -> int:
     if loan.accrual_from is not None and loan.accrual_from >= since:
         since, carried = loan.accrual_from, loan.carried_interest
     balance = sum(d.principal - d.principal_paid for d in loan.instalments if d.due_date > on)
-    if balance == 0:
-        return 0
+    if balance == 0 or on <= since:
+        return carried if balance else 0
     return carried + rounding.to_minor(accrued_interest(balance, rate, day_count, since, on))
 
 
