@@ -236,6 +236,11 @@ def test_the_credit_demo(desk: Desk) -> None:
     first_due = datetime.fromisoformat(late_loan["instalments"][0]["due_date"]).replace(
         hour=12, tzinfo=UTC
     )
+    # The kernel's housekeeping assesses every loan on its own, no request involved.
+    desk.at(first_due + timedelta(days=2))
+    assert "credit.assess_loans" in desk.kernel.housekeeping.run_due(now=0.0)
+    recorded = desk.kernel.loans.get(late)
+    assert (recorded.bucket, recorded.status.value) == ("1-30", "active")
     seen = []
     for days in (5, 20, 45, 75):
         desk.at(first_due + timedelta(days=days))
