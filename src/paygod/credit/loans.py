@@ -32,7 +32,7 @@ from paygod.credit.model import ApplicationStatus
 from paygod.credit.payout import pay_out, payout_request
 from paygod.credit.portfolio import portfolio
 from paygod.credit.products import CATALOG, Product
-from paygod.credit.receipt import receipt
+from paygod.credit.receipt import Receipts
 from paygod.credit.service import NAMESPACE, CreditService
 from paygod.credit.servicing import (
     BUCKETS,
@@ -97,6 +97,7 @@ class LoanService:
         self.accounting = accounting
         self.payments = payments
         self._lock = KeyedLocks()
+        self.receipt = Receipts(ledger)
 
     # -- reads --------------------------------------------------------------------------
 
@@ -194,7 +195,7 @@ class LoanService:
                     # Booked, but its payout never started (a crash, a refused payment):
                     # the same call completes it; the payment's own key keeps it single.
                     loan, sealed = self._pay_out(existing, payment_body, operator)
-                    return {**self.view(loan), "ledger": receipt(self.ledger, sealed)}
+                    return {**self.view(loan), "ledger": self.receipt(sealed)}
                 raise Conflict(f"loan {loan_id} was already disbursed", code="loan-disbursed")
             if application.status is not ApplicationStatus.ACCEPTED:
                 raise Conflict(
@@ -237,7 +238,7 @@ class LoanService:
             sealed = entries[-1]
             if payment_body is not None:
                 loan, sealed = self._pay_out(loan, payment_body, operator)
-        return {**self.view(loan), "ledger": receipt(self.ledger, sealed)}
+        return {**self.view(loan), "ledger": self.receipt(sealed)}
 
     def repay(
         self,
@@ -250,14 +251,13 @@ class LoanService:
     ) -> tuple[dict[str, Any], bool]:
         """Allocate a repayment (fees → interest → principal, the rest early); (result,
         created now?). The same key with the same body replays; with another, 409."""
-        loan = self.get(loan_id, tenant_id, owner)
-        fields = parse_repayment(body, loan.currency)
-        request_digest = digest(fields)
-        repayment_id = str(
-            uuid.uuid5(NAMESPACE, f"{loan.tenant_id}\x00{loan_id}\x00{idempotency_key}")
-        )
         with self._lock(loan_id):
             loan = self.get(loan_id, tenant_id, owner)
+            fields = parse_repayment(body, loan.currency)
+            request_digest = digest(fields)
+            repayment_id = str(
+                uuid.uuid5(NAMESPACE, f"{loan.tenant_id}\x00{loan_id}\x00{idempotency_key}")
+            )
             done = loan.repayment(repayment_id)
             if done is not None:
                 if done["request_digest"] != request_digest:
@@ -352,7 +352,7 @@ class LoanService:
                 notices,
                 lambda conn: self._book(conn, updated, f"{loan_id}.late-fees", fee_legs),
             )
-        return {**self.view(updated), "recorded": True, "ledger": receipt(self.ledger, entry)}
+        return {**self.view(updated), "recorded": True, "ledger": self.receipt(entry)}
 
     def assess_all(self) -> list[str]:
         """Every open loan of every tenant assessed (the periodic housekeeping task)."""
@@ -408,7 +408,7 @@ class LoanService:
         return {
             **self.view(updated),
             "write_off": {"principal": principal, "fees": fees, "by": by, "reason": reason},
-            "ledger": receipt(self.ledger, entry),
+            "ledger": self.receipt(entry),
         }
 
     # -- steps --------------------------------------------------------------------------
@@ -497,7 +497,7 @@ class LoanService:
                 None,
             )
         if entry is not None:
-            result["ledger"] = receipt(self.ledger, entry)
+            result["ledger"] = self.receipt(entry)
         return result
 
     def _new_loan(self, application: Any) -> Loan:
