@@ -1,9 +1,16 @@
-"""Credit: a 360-instalment schedule in `decimal` (target < 5 ms) and a Reg Z APR solve."""
+"""Credit: a 360-instalment schedule in `decimal` (target < 5 ms), a Reg Z APR solve, and
+applications through the whole saga (bureau, scorecard, offer with its APR, e-signature,
+disbursement booked in double entry, a first repayment) with the simulated bureau, on a
+standalone kernel — beside sealed decisions/s on another fresh kernel in the same run."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from bench.harness import Figure, benchmark, percentile
 from paygod.credit.apr import annual_percentage_rate, parse_case
@@ -70,4 +77,78 @@ def credit() -> Iterator[Figure]:
         percentile(ours, 50),
         "one 360-row schedule",
         {"apr": annual_percentage_rate(parsed).as_dict()["apr"]},
+    )
+
+
+APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", "600"))
+THREADS = int(os.environ.get("BENCH_CREDIT_THREADS", "64"))  # clients in flight
+
+
+def _saga_per_s(home: Path) -> tuple[float, float]:
+    """(applications/s through apply → accept → disburse → first repayment, applies/s)."""
+    from bench.benchmarks.payments import _kernel
+
+    kernel = _kernel(home)
+    try:
+        lending, loans = kernel.lending, kernel.loans
+        body = {
+            "product_id": "personal-term-loan",
+            "applicant_ref": "urn:applicant:prime",
+            "amount": 1_000_000,
+            "currency": "USD",
+            "payments": 24,
+            "monthly_income": 900_000,
+        }
+
+        def apply(i: int) -> str:
+            made, _ = lending.submit(
+                body, tenant_id="default", applicant=f"agent-{i}", idempotency_key=f"a-{i}"
+            )
+            assert made.status.value == "offered"
+            return made.application_id
+
+        def rest(i: int, application_id: str) -> None:
+            lending.accept(application_id, tenant_id="default", signer=f"agent-{i}")
+            loans.disburse(application_id, tenant_id="default", operator="bench")
+            loans.repay(
+                application_id,
+                {"amount": 10_000, "currency": "USD"},
+                tenant_id="default",
+                owner=None,
+                idempotency_key=f"r-{i}",
+            )
+
+        with ThreadPoolExecutor(THREADS) as pool:
+            started = time.perf_counter()
+            ids = list(pool.map(apply, range(APPLICATIONS)))
+            applied = time.perf_counter() - started
+            list(pool.map(rest, range(APPLICATIONS), ids))
+            elapsed = time.perf_counter() - started
+        assert kernel.accounting.trial_balance("default")["balanced"]
+        return APPLICATIONS / elapsed, APPLICATIONS / applied
+    finally:
+        kernel.close()
+
+
+@benchmark("credit_saga")
+def credit_saga() -> Iterator[Figure]:
+    from bench.benchmarks.payments import sealed_decisions_per_s
+
+    with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+        baseline = sealed_decisions_per_s(Path(a))
+        saga, applied = _saga_per_s(Path(b))
+    yield Figure(
+        "credit_saga_applications_per_s",
+        saga,
+        "applications/s",
+        baseline,
+        "sealed decisions/s, same run",
+        {
+            "target_per_s": 200,
+            "applications": APPLICATIONS,
+            "threads": THREADS,
+            "steps": "apply (bureau, scorecard, offer+APR) → accept → disburse → repay",
+            "ledger_transactions_per_application": 4,
+            "apply_only_per_s": round(applied, 1),
+        },
     )

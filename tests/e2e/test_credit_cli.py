@@ -54,6 +54,10 @@ def test_schedule_json_shape() -> None:
     ("flag", "value", "needle"),
     [
         ("--annual-rate", "-0.1", "annual rate"),
+        ("--annual-rate", "-6.5%", "annual rate"),
+        ("--annual-rate", "1000.01", "1000 %"),
+        ("--annual-rate", "1001%", "1000 %"),
+        ("--annual-rate", "6,5", "annual rate"),
         ("--payments", "0", "payments"),
         ("--principal", "0", "principal"),
         ("--start", "2025-13-01", "2025-13-01"),
@@ -69,6 +73,18 @@ def test_schedule_refuses_bad_input_in_one_line(flag: str, value: str, needle: s
     assert result.code == 2
     assert result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1 and needle in result.stderr
+
+
+def test_a_percent_and_a_fraction_print_the_same_schedule() -> None:
+    outputs = []
+    for typed in ("9.69%", "9.69", "0.0969"):
+        args = list(SCHEDULE)
+        args[args.index("--annual-rate") + 1] = typed
+        result = run_cli(*args, "--json")
+        assert result.code == 0, result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert json.loads(outputs[0])["level_payment"] == 23001
 
 
 def test_apr_of_the_appendix_j_examples(tmp_path: Path) -> None:

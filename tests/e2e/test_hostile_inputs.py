@@ -393,6 +393,8 @@ KEYED_ROUTES: dict[str, dict[str, Any]] = {
         "payments": 24,
         "monthly_income": 800_000,
     },
+    # The header is checked before the loan is looked up: no loan is needed to see it refused.
+    "/v1/credit/loans/{loan_id}/repayments": {"amount": 100, "currency": "USD"},
 }
 
 

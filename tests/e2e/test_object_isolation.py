@@ -262,12 +262,66 @@ class World:
     def application_status(self, application_id: str) -> str:
         return self.kernel.lending.get(application_id).status.value
 
+    def accepted_application(self) -> str:
+        application_id = self.credit_application()
+        path = f"/v1/credit/applications/{application_id}/accept"
+        self.ok(self.call(self.as_agent_a, "POST", path))
+        return application_id
+
+    def credit_loan(self, days_ago: int = 0) -> str:
+        """A loan to agent A, disbursed `days_ago` (its instalments fall due since then)."""
+        from datetime import timedelta
+
+        from paygod.kernel.clock import FixedClock
+
+        services = (self.kernel.lending, self.kernel.loans)
+        clocks = [s.clock for s in services]
+        past = FixedClock(self.kernel.clock.now() - timedelta(days=days_ago))
+        try:
+            for service in services:
+                service.clock = past
+            loan_id = self.accepted_application()
+            path = f"/v1/credit/loans/{loan_id}/disburse"
+            self.ok(self.call(self.admin_a, "POST", path))
+        finally:
+            for service, clock in zip(services, clocks, strict=True):
+                service.clock = clock
+        return loan_id
+
+    def loan_version(self, loan_id: str) -> int:
+        return self.kernel.loans.get(loan_id).version
+
 
 def _credit_accept(w: World) -> Target:
     application_id = w.credit_application()
     return Target(
         {"application_id": application_id},
         intact=lambda: w.application_status(application_id) == "offered",
+    )
+
+
+def _loan_disburse(w: World) -> Target:
+    application_id = w.accepted_application()
+    return Target(
+        {"loan_id": application_id}, intact=lambda: w.kernel.loans.find(application_id) is None
+    )
+
+
+def _loan_repay(w: World) -> Target:
+    loan_id = w.credit_loan()
+    return Target(
+        {"loan_id": loan_id},
+        body={"amount": 100, "currency": "USD"},
+        intact=lambda: w.loan_version(loan_id) == 1,
+    )
+
+
+def _loan_write_off(w: World) -> Target:
+    loan_id = w.credit_loan(days_ago=200)
+    return Target(
+        {"loan_id": loan_id},
+        body={"reason": "uncollectable"},
+        intact=lambda: w.kernel.loans.get(loan_id).status.value == "active",
     )
 
 
@@ -457,6 +511,11 @@ FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
         {"application_id": w.credit_application()}
     ),
     ("POST", "/v1/credit/applications/{application_id}/accept"): _credit_accept,
+    ("GET", "/v1/credit/loans/{loan_id}"): lambda w: Target({"loan_id": w.credit_loan()}),
+    ("POST", "/v1/credit/loans/{loan_id}/disburse"): _loan_disburse,
+    ("POST", "/v1/credit/loans/{loan_id}/repayments"): _loan_repay,
+    ("POST", "/v1/credit/loans/{loan_id}/assess"): lambda w: Target({"loan_id": w.credit_loan()}),
+    ("POST", "/v1/credit/loans/{loan_id}/write-off"): _loan_write_off,
     ("GET", "/v1/payments/{payment_id}"): lambda w: Target(
         {"payment_id": w.payment()["payment_id"]}
     ),

@@ -8,7 +8,8 @@ then calls every one of those routes for real and checks each receipt with
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -16,13 +17,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from paygod.identity.model import PrincipalKind, Role
+from paygod.kernel import bootstrap
 from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.kernel.clock import ManualClock
 from paygod.kernel.settings import load_settings
 from paygod.ledger import verifier
 from paygod.payments.signing import SIGNATURE_HEADER, sign
 from paygod.payments.wiring import webhook_secret
 from tests.support.accounts import open_funded_payer
 from tests.support.http import api_client, principal_headers
+from tests.support.stepup import SecondFactor
 from tests.unit.payments.support import US_BANK
 
 WRITES = {"post", "put", "patch", "delete"}
@@ -41,6 +45,8 @@ NOT_SEALING = {
     ("post", "/v1/packs/{name}/evaluate"): "a dry run",
     ("post", "/v1/payments/quote"): "a quote",
     ("post", "/v1/credit/apr"): "a calculator",
+    ("post", "/v1/decisions/{decision_id}/replay"): "a dry run of today's packs",
+    ("post", "/v1/risk/score"): "a dry run of the risk model",
     ("post", "/v1/credit/schedule"): "a calculator",
     ("post", "/v1/identity/principals/{principal_id}/totp-enrolment"): (
         "identity rows only (a one-time enrolment token)"
@@ -61,7 +67,14 @@ providers:
 def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
     home = tmp_path_factory.mktemp("receipts")
     (home / "kyc.yaml").write_text(KYC_YAML)
-    built = build_kernel(load_settings(home=home, database_url=None, redis_url=None))
+    # A manual clock, so the loan walk can let 120 days pass (see `_loan_calls`).
+    clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
+    real = bootstrap.clock_from_settings
+    bootstrap.clock_from_settings = lambda settings: clock  # type: ignore[assignment]
+    try:
+        built = build_kernel(load_settings(home=home, database_url=None, redis_url=None))
+    finally:
+        bootstrap.clock_from_settings = real  # type: ignore[assignment]
     open_funded_payer(built.accounting, amount=50_000_000)
     yield built
     built.close()
@@ -256,6 +269,8 @@ def _calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
         kernel,
         {"Authorization": f"Bearer {kernel.identity.issue_key(officer.principal_id).token}"},
     )
+    # A human's approval is a step-up action: a fresh TOTP code each time.
+    factor = SecondFactor(kernel, officer)
     for action in ("approve", "reject"):
         big = {**PAYMENT, "amount": 1_500_000, "rail_preference": "wire"}
         review = maker.post("/v1/payments", json=big, headers={"Idempotency-Key": f"r-{action}"})
@@ -264,12 +279,59 @@ def _calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
             "post",
             f"/v1/payments/{{payment_id}}/{action}",
             checker.post(
-                f"/v1/payments/{review.json()['payment_id']}/{action}", json={"note": "checked"}
+                f"/v1/payments/{review.json()['payment_id']}/{action}",
+                json={"note": "checked"},
+                headers=factor.header(),
             ),
         )
+    yield from _case_calls(http, checker)
+    yield from _dead_letter_calls(kernel, http)
     yield from _action_calls(http)
-    yield from _credit_calls(http)
+    application_id = yield from _credit_calls(http)
     yield from _compliance_calls(kernel, http)
+    yield from _loan_calls(kernel, http, application_id)
+
+
+def _case_calls(http: TestClient, checker: TestClient) -> Iterator[tuple[str, str, Any]]:
+    """A case opened by hand, assigned and commented; closed by another principal (its
+    opener may not close it)."""
+    body = {"subject": "card:r-case", "alert_type": "card_testing", "note": "many small auths"}
+    opened = http.post("/v1/cases", json=body)
+    yield "post", "/v1/cases", opened
+    case = f"/v1/cases/{opened.json()['case_id']}"
+    yield (
+        "post",
+        "/v1/cases/{case_id}/assign",
+        http.post(f"{case}/assign", json={"assignee": "officer"}),
+    )
+    yield (
+        "post",
+        "/v1/cases/{case_id}/comments",
+        http.post(f"{case}/comments", json={"text": "looked at the burst"}),
+    )
+    yield (
+        "post",
+        "/v1/cases/{case_id}/close",
+        checker.post(f"{case}/close", json={"disposition": "false_positive", "note": "ok"}),
+    )
+
+
+def _dead_letter_calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
+    """A payment's dispatch buried as if every attempt failed, retried, buried again and
+    discarded (the worker is drained by hand here, so the message waits)."""
+    created = http.post(
+        "/v1/payments", json={**PAYMENT, "amount": 900}, headers={"Idempotency-Key": "r-dead"}
+    )
+    store = kernel.executor.store
+    payment_id = created.json()["payment_id"]
+    message = next(m for m in store.list("pending", limit=100_000) if m.aggregate_id == payment_id)
+    for action in ("retry", "discard"):
+        assert store.bury(message.event_id, None, error="rail down on every attempt")
+        yield (
+            "post",
+            f"/v1/executor/dead/{{event_id}}/{action}",
+            http.post(f"/v1/executor/dead/{message.event_id}/{action}"),
+        )
 
 
 def _action_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
@@ -317,7 +379,7 @@ def _action_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
         )
 
 
-def _credit_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
+def _credit_calls(http: TestClient) -> Generator[tuple[str, str, Any], None, str]:
     application = {
         "product_id": "personal-term-loan",
         "applicant_ref": "urn:applicant:near-prime",
@@ -336,6 +398,32 @@ def _credit_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
         "post",
         "/v1/credit/applications/{application_id}/accept",
         http.post(f"/v1/credit/applications/{made.json()['application_id']}/accept"),
+    )
+    return str(made.json()["application_id"])
+
+
+def _loan_calls(kernel: Kernel, http: TestClient, loan_id: str) -> Iterator[tuple[str, str, Any]]:
+    """The accepted contract disbursed and partly repaid, then left unpaid for 200 days
+    (the kernel's clock is a manual one): assessed into default and written off. Last, as
+    it moves the clock."""
+    loan = f"/v1/credit/loans/{loan_id}"
+    yield "post", "/v1/credit/loans/{loan_id}/disburse", http.post(f"{loan}/disburse")
+    yield (
+        "post",
+        "/v1/credit/loans/{loan_id}/repayments",
+        http.post(
+            f"{loan}/repayments",
+            json={"amount": 1_000, "currency": "USD"},
+            headers={"Idempotency-Key": "r-repay"},
+        ),
+    )
+    assert isinstance(kernel.clock, ManualClock)
+    kernel.clock.advance(200 * 86_400)
+    yield "post", "/v1/credit/loans/{loan_id}/assess", http.post(f"{loan}/assess")
+    yield (
+        "post",
+        "/v1/credit/loans/{loan_id}/write-off",
+        http.post(f"{loan}/write-off", json={"reason": "90+ days past due"}),
     )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -11,7 +12,7 @@ from paygod.cli.output import console, emit_json
 
 app = typer.Typer(
     name="credit",
-    help="Credit: repayment schedules and the Regulation Z APR.",
+    help="Credit: schedules, the Regulation Z APR, applications, loans and the portfolio.",
     no_args_is_help=True,
 )
 
@@ -24,7 +25,12 @@ def schedule(
     currency: Annotated[str, typer.Option(help="ISO 4217 code (fixes the minor unit).")],
     annual_rate: Annotated[
         str,
-        typer.Option("--annual-rate", help="Nominal annual rate as a decimal fraction: 0.0969."),
+        typer.Option(
+            "--annual-rate",
+            help="Nominal annual rate: 6.5% is a percent; a plain number of 1 or more is a "
+            "percent too (6.5 is 6.5 %), below 1 a fraction (0.065 is 6.5 %). Above 1000 % "
+            "is refused.",
+        ),
     ],
     payments: Annotated[int, typer.Option(help="Number of instalments.")],
     frequency: Annotated[str, typer.Option(help="monthly, biweekly or weekly.")],
@@ -85,3 +91,251 @@ def apr(
         emit_json(result.as_dict())
     else:
         console.print(f"APR {result.as_dict()['apr']} %")
+
+
+# -- the credit workflow, on the local kernel --------------------------------------------
+
+AsOption = Annotated[
+    str | None, typer.Option("--as", help="Acting principal (default: the OS user).")
+]
+AtOption = Annotated[
+    str | None, typer.Option("--at", help="An RFC 3339 instant: the state recorded by then.")
+]
+
+
+def _kernel() -> Any:
+    from paygod.kernel.bootstrap import build_kernel
+
+    return build_kernel()
+
+
+def _actor(as_: str | None) -> str:
+    import getpass
+
+    return as_ or getpass.getuser()
+
+
+def _instant(at: str | None) -> datetime | None:
+    if at is None:
+        return None
+    from paygod.kernel.clock import parse_instant
+    from paygod.kernel.errors import FieldError, InvalidInput
+
+    try:
+        return parse_instant(at)
+    except ValueError:
+        raise InvalidInput(
+            f"--at {at!r} is not an RFC 3339 instant", errors=[FieldError("--at", "not an instant")]
+        ) from None
+
+
+def _object_file(file: Path) -> dict[str, Any]:
+    import sys
+
+    from paygod.kernel.errors import FieldError, InvalidInput
+    from paygod.kernel.jsonio import parse_json, read_json_file
+
+    document = (
+        parse_json(sys.stdin.buffer.read(), source="standard input")
+        if str(file) == "-"
+        else read_json_file(file)
+    )
+    if not isinstance(document, dict):
+        raise InvalidInput(
+            f"{file}: expected a JSON object", errors=[FieldError("", "not an object")]
+        )
+    return document
+
+
+def _show(data: dict[str, Any], as_json: bool, line: str) -> None:
+    if as_json:
+        emit_json(data)
+    else:
+        console.print(line)
+
+
+@app.command("apply")
+def apply(
+    file: Annotated[Path, typer.Option("--file", help="JSON application ('-' for stdin).")],
+    idempotency_key: Annotated[str | None, typer.Option("--idempotency-key")] = None,
+    as_: AsOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Apply for credit: bureau, scorecard, affordability → offered or declined (sealed)."""
+    body = _object_file(file)
+    kernel = _kernel()
+    try:
+        application, _ = kernel.lending.submit(
+            body,
+            tenant_id=kernel.settings.tenant,
+            applicant=_actor(as_),
+            idempotency_key=idempotency_key,
+        )
+    finally:
+        kernel.close()
+    data = application.as_dict()
+    reasons = ", ".join(r["code"] for r in (application.underwriting or {}).get("reasons", []))
+    _show(data, as_json, f"application {application.application_id}: {data['status']} {reasons}")
+
+
+@app.command("offer")
+def offer(application_id: str, at: AtOption = None, as_json: JsonFlag = False) -> None:
+    """An application's offer (TILA disclosure, schedule) or its decline reasons."""
+    kernel = _kernel()
+    try:
+        application = kernel.lending.get(application_id, at=_instant(at))
+    finally:
+        kernel.close()
+    data = {
+        "application_id": application.application_id,
+        "status": application.status.value,
+        "offer": application.offer,
+        "underwriting": application.underwriting,
+    }
+    disclosure = (application.offer or {}).get("disclosure", {})
+    _show(
+        data,
+        as_json,
+        f"application {application_id}: {data['status']}"
+        + (f", APR {disclosure['annual_percentage_rate']} %" if disclosure else ""),
+    )
+
+
+@app.command("accept")
+def accept(application_id: str, as_: AsOption = None, as_json: JsonFlag = False) -> None:
+    """Sign the offer's contract as the applicant (its digest is sealed)."""
+    kernel = _kernel()
+    try:
+        application = kernel.lending.accept(application_id, tenant_id=None, signer=_actor(as_))
+    finally:
+        kernel.close()
+    contract = application.contract or {}
+    _show(
+        application.as_dict(),
+        as_json,
+        f"application {application_id}: accepted, contract {contract.get('document_digest')}",
+    )
+
+
+@app.command("disburse")
+def disburse(
+    loan_id: str,
+    payout: Annotated[
+        Path | None,
+        typer.Option("--payout", help="JSON {payee, rail_preference?}: pay out by rail."),
+    ] = None,
+    as_: AsOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Disburse an accepted contract: receivable, borrower wallet, fee income (sealed)."""
+    payout_body = _object_file(payout) if payout is not None else None
+    kernel = _kernel()
+    try:
+        data = kernel.loans.disburse(
+            loan_id, tenant_id=None, operator=_actor(as_), payout=payout_body
+        )
+    finally:
+        kernel.close()
+    _show(
+        data, as_json, f"loan {loan_id}: {data['status']}, {data['principal']} {data['currency']}"
+    )
+
+
+@app.command("repay")
+def repay(
+    loan_id: str,
+    amount: Annotated[str, typer.Option(help="Amount in minor units.")],
+    currency: Annotated[str, typer.Option(help="The loan's currency.")],
+    idempotency_key: Annotated[
+        str, typer.Option("--idempotency-key", help="A retry with the same key pays once.")
+    ],
+    from_account: Annotated[
+        str | None, typer.Option("--from-account", help="Default: the loan's wallet.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """A repayment: fees → interest → principal of due instalments, the rest early."""
+    from paygod.kernel.errors import FieldError, InvalidInput
+
+    if not amount.isdigit():
+        raise InvalidInput(
+            f"--amount {amount!r} is not a positive whole number of minor units",
+            errors=[FieldError("--amount", "minor units")],
+        )
+    from paygod.kernel.identifiers import identifier_problem
+
+    if problem := identifier_problem(idempotency_key):
+        raise InvalidInput(
+            f"--idempotency-key {problem}", errors=[FieldError("--idempotency-key", problem)]
+        )
+    body: dict[str, Any] = {"amount": int(amount), "currency": currency}
+    if from_account is not None:
+        body["from_account"] = from_account
+    kernel = _kernel()
+    try:
+        data, _ = kernel.loans.repay(
+            loan_id, body, tenant_id=None, owner=None, idempotency_key=idempotency_key
+        )
+    finally:
+        kernel.close()
+    allocation = data["repayment"]["allocation"]
+    _show(
+        data,
+        as_json,
+        f"loan {loan_id}: {data['loan']['status']}, paid fees {allocation['fees']} interest "
+        f"{allocation['interest']} principal {allocation['principal']}, outstanding "
+        f"{data['loan']['principal_outstanding']}",
+    )
+
+
+@app.command("loans")
+def loans(
+    loan_id: Annotated[str | None, typer.Argument(help="One loan (default: every loan).")] = None,
+    at: AtOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The tenant's loans, or one loan with its instalments, now or as of --at."""
+    when = _instant(at)
+    kernel = _kernel()
+    try:
+        service = kernel.loans
+        if loan_id is not None:
+            data: dict[str, Any] = {
+                **service.view(service.get(loan_id, at=when), when),
+                "history": service.history(loan_id),
+            }
+            shown = [data]
+        else:
+            shown = [
+                service.view(loan, when) for loan in service.loans(kernel.settings.tenant, at=when)
+            ]
+            data = {"loans": shown}
+    finally:
+        kernel.close()
+    if as_json:
+        emit_json(data)
+        return
+    for loan in shown:
+        console.print(
+            f"{loan['loan_id']} {loan['status']} {loan['principal_outstanding']} "
+            f"{loan['currency']} outstanding, {loan['days_past_due']} days past due"
+        )
+
+
+@app.command("portfolio")
+def portfolio(at: AtOption = None, as_json: JsonFlag = False) -> None:
+    """Outstanding, delinquency by bucket and expected loss, now or as of --at."""
+    when = _instant(at)
+    kernel = _kernel()
+    try:
+        data = kernel.loans.portfolio(kernel.settings.tenant, at=when)
+    finally:
+        kernel.close()
+    if as_json:
+        emit_json(data)
+        return
+    for currency, book in data["currencies"].items():
+        console.print(
+            f"{currency}: {book['loans']} loans, outstanding {book['outstanding']}, delinquency "
+            f"{book['delinquency_rate']}, expected loss {book['expected_loss']}"
+        )

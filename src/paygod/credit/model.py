@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from typing import Any
 
@@ -74,10 +74,15 @@ class Application:
         return replace(self, status=status, updated_at=at, version=self.version + 1, **changes)
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Shallow: the nested documents (offer, contract...) are plain JSON never mutated in
+        # place; dataclasses.asdict deep-copied a whole schedule on every step.
+        data = {name: getattr(self, name) for name in _FIELDS}
         data["status"] = self.status.value
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Application:
         return cls(**{**data, "status": ApplicationStatus(data["status"])})
+
+
+_FIELDS = tuple(f.name for f in fields(Application))

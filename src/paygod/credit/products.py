@@ -29,6 +29,11 @@ class Product:
     offer_ttl_days: int = 7
     currencies: tuple[str, ...] = ("USD", "EUR")
     limits_by_grade: Mapping[str, int] = field(default_factory=dict)
+    late_fee: int = 0  # minor units, charged once on an instalment unpaid after the grace
+    late_fee_grace_days: int = 10
+    # Expected loss = outstanding × PD (by grade; 1 once 90+ days past due) × LGD.
+    pd_by_grade: Mapping[str, Decimal] = field(default_factory=dict)
+    lgd: Decimal = Decimal("0.45")
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +53,10 @@ class Product:
             "offer_ttl_days": self.offer_ttl_days,
             "currencies": list(self.currencies),
             "limits_by_grade": dict(self.limits_by_grade),
+            "late_fee": self.late_fee,
+            "late_fee_grace_days": self.late_fee_grace_days,
+            "pd_by_grade": {grade: str(pd) for grade, pd in self.pd_by_grade.items()},
+            "lgd": str(self.lgd),
         }
 
 
@@ -74,6 +83,15 @@ CATALOG: Mapping[str, Product] = {
             origination_fee_rate=Decimal("0.02"),
             max_dti=Decimal("0.43"),
             limits_by_grade={"A": 5_000_000, "B": 3_500_000, "C": 2_000_000, "D": 1_000_000},
+            late_fee=2_500,
+            late_fee_grace_days=10,
+            pd_by_grade={
+                "A": Decimal("0.01"),
+                "B": Decimal("0.03"),
+                "C": Decimal("0.07"),
+                "D": Decimal("0.15"),
+            },
+            lgd=Decimal("0.65"),
         ),
         Product(
             product_id="pay-weekly-loan",
@@ -90,6 +108,10 @@ CATALOG: Mapping[str, Product] = {
             origination_fee_rate=Decimal("0"),
             max_dti=Decimal("0.40"),
             limits_by_grade={"A": 500_000, "B": 300_000, "C": 150_000},
+            late_fee=500,
+            late_fee_grace_days=3,
+            pd_by_grade={"A": Decimal("0.02"), "B": Decimal("0.05"), "C": Decimal("0.10")},
+            lgd=Decimal("0.80"),
         ),
     )
 }

@@ -31,10 +31,10 @@ from paygod.kernel.errors import FieldError, InvalidInput
 
 # Longer than any consumer or mortgage loan; "a term of 1,000 years" is refused.
 MAX_TERM_YEARS = 50
-# An annual rate above 1000 % is a mistake (a percent typed as a fraction).
+# An annual rate above 1000 % is a mistake, whichever way it was typed.
 MAX_ANNUAL_RATE = Decimal(10)
 _PRECISION = Context(prec=60)
-_DECIMAL = re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?\Z")
+_RATE = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<percent>\s*%)?\Z")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
@@ -65,7 +65,8 @@ class Rounding(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ScheduleTerms:
-    """What a schedule is computed from. `annual_rate` is a decimal fraction: 0.0969 is 9.69 %."""
+    """What a schedule is computed from. `annual_rate` is a decimal fraction: 0.0969 is 9.69 %
+    (`parse_annual_rate` reads what users type: `9.69%`, `9.69` or `0.0969`)."""
 
     principal: int
     currency: str
@@ -180,6 +181,34 @@ def parse_iso_date(text: str, pointer: str) -> date:
         raise _invalid(pointer, f"{text!r} is not a calendar date") from None
 
 
+def parse_annual_rate(text: str, pointer: str = "/annual_rate") -> Decimal:
+    """A nominal annual rate as a user types it, as a decimal fraction (0.065 is 6.5 %).
+
+    `6.5%` is a percent. A plain number is read by its size, so both habits give the same
+    loan: 1 or more is a percent (`6.5` is 6.5 %), below 1 a fraction (`0.065` is 6.5 %).
+    Plain decimal digits only: no sign, exponent, NaN or thousands separator; above
+    1000 % is refused as a typing mistake.
+    """
+    found = _RATE.match(text.strip())
+    if found is None:
+        what = "negative, not" if text.strip().startswith("-") else "not"
+        raise _invalid(
+            pointer,
+            f"annual rate {text!r} is {what} a non-negative decimal: give a percent "
+            "(6.5% or 6.5) or a fraction below 1 (0.065)",
+        )
+    number = Decimal(found["number"])
+    percent = found["percent"] is not None or number >= 1
+    rate = number / 100 if percent else number
+    if rate > MAX_ANNUAL_RATE:
+        raise _invalid(
+            pointer,
+            f"annual rate {text.strip()} is above 1000 %; give a percent (6.5% or 6.5) "
+            "or a fraction below 1 (0.065)",
+        )
+    return rate
+
+
 def parse_terms(
     *,
     principal: int,
@@ -196,19 +225,7 @@ def parse_terms(
         raise _invalid("/principal", "principal must be a positive whole number of minor units")
     if currency not in LEDGERS or currency in ASSETS:
         raise _invalid("/currency", f"{currency!r} is not an ISO 4217 currency code")
-    if not _DECIMAL.match(annual_rate):
-        raise _invalid(
-            "/annual_rate",
-            f"annual rate {annual_rate!r} is not a non-negative decimal fraction "
-            "(0.0969 is 9.69 %)",
-        )
-    rate = Decimal(annual_rate)
-    if rate > MAX_ANNUAL_RATE:
-        raise _invalid(
-            "/annual_rate",
-            f"annual rate {annual_rate} is above {MAX_ANNUAL_RATE} (1000 %); "
-            "give it as a decimal fraction (0.0969 is 9.69 %)",
-        )
+    rate = parse_annual_rate(annual_rate)
     try:
         freq = Frequency(frequency)
     except ValueError:

@@ -3,7 +3,6 @@ outbox (entries about subject `credit-application:<id>` carry the application's 
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -11,10 +10,12 @@ from typing import Any
 
 from paygod.canonical import digest
 from paygod.credit import model
+from paygod.credit.locks import KeyedLocks
 from paygod.credit.model import Application, ApplicationStatus
 from paygod.credit.offers import make_offer
 from paygod.credit.ports import BureauUnavailable, CreditBureau
 from paygod.credit.products import CATALOG, Product
+from paygod.credit.schedule import ScheduleTerms, level_payment
 from paygod.credit.underwriting import underwrite
 from paygod.kernel.clock import Clock, isoformat, parse_instant
 from paygod.kernel.errors import (
@@ -92,7 +93,7 @@ class CreditService:
         self.ledger = ledger
         self.clock = clock
         self.bureau = bureau
-        self._lock = threading.Lock()
+        self._lock = KeyedLocks()
 
     # -- reads --------------------------------------------------------------------------
 
@@ -142,7 +143,7 @@ class CreditService:
             if idempotency_key
             else str(uuid.uuid4())
         )
-        with self._lock:
+        with self._lock(application_id):
             existing = self.find(application_id)
             if existing is not None:
                 if existing.tenant_id != tenant_id or existing.applicant != applicant:
@@ -169,14 +170,18 @@ class CreditService:
                 request_digest=request_digest,
                 **fields,
             )
-            # The new payment counts in affordability at the best grade's rate it could get.
-            probe = make_offer(
-                product,
-                next(iter(product.rates)),
-                amount=fields["amount"],
-                currency=fields["currency"],
-                payments=fields["payments"],
-                now=now,
+            # The new payment counts in affordability at the best grade's rate it could get
+            # (the level payment alone: the offer's schedule and APR come once decided).
+            probe = level_payment(
+                ScheduleTerms(
+                    fields["amount"],
+                    fields["currency"],
+                    next(iter(product.rates.values())),
+                    fields["payments"],
+                    product.frequency,
+                    product.day_count,
+                    now.date(),
+                )
             )
             verdict = underwrite(
                 report,
@@ -184,7 +189,7 @@ class CreditService:
                 amount=fields["amount"],
                 income=fields["monthly_income"],
                 declared_debt=fields["monthly_debt"],
-                new_payment=probe["payment"],
+                new_payment=probe,
             )
             if verdict.approved and verdict.grade is not None:
                 offer = make_offer(
@@ -260,7 +265,7 @@ class CreditService:
 
     def accept(self, application_id: str, *, tenant_id: str | None, signer: str) -> Application:
         """The borrower's e-signature over the contract document, whose digest is sealed."""
-        with self._lock:
+        with self._lock(application_id):
             application = self.get(application_id, tenant_id)
             if signer != application.applicant:
                 raise Forbidden("only the applicant may sign the credit contract")

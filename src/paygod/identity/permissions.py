@@ -53,6 +53,9 @@ PERMISSIONS: tuple[str, ...] = (
     "credits:use",
     "credit:apply",
     "credit:read",
+    "credit:repay",
+    "credit:operate",
+    "credit:write-off",
     "actions:read",
     "actions:manage",
     "actions:approve",
@@ -76,6 +79,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "credits:use": Scope.OWN,
         "credit:apply": Scope.OWN,
         "credit:read": Scope.OWN,
+        "credit:repay": Scope.OWN,
     },
     Role.OPERATOR: {
         "executor:read": Scope.ALL,
@@ -103,6 +107,9 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "screening:create": Scope.ALL,
         "sanctions:manage": Scope.ALL,
         "kyc:write": Scope.ALL,
+        "credit:repay": Scope.ALL,
+        "credit:operate": Scope.ALL,
+        "credit:write-off": Scope.ALL,
     },
     # Reads everything in its tenant, writes nothing.
     Role.AUDITOR: {p: Scope.ALL for p in _READS},

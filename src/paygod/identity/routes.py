@@ -127,6 +127,13 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("POST", "/v1/cases/{case_id}/assign"): "cases:write",
     ("POST", "/v1/cases/{case_id}/comments"): "cases:write",
     ("POST", "/v1/cases/{case_id}/close"): "cases:write",
+    ("GET", "/v1/credit/loans"): "credit:read",
+    ("GET", "/v1/credit/loans/{loan_id}"): "credit:read",
+    ("POST", "/v1/credit/loans/{loan_id}/disburse"): "credit:operate",
+    ("POST", "/v1/credit/loans/{loan_id}/repayments"): "credit:repay",
+    ("POST", "/v1/credit/loans/{loan_id}/assess"): "credit:operate",
+    ("POST", "/v1/credit/loans/{loan_id}/write-off"): "credit:write-off",
+    ("GET", "/v1/credit/portfolio"): "credit:read",
 }
 
 

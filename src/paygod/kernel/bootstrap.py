@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from paygod.actions import ActionService
     from paygod.cases.service import CaseService
     from paygod.compliance.wiring import Compliance
+    from paygod.credit.loans import LoanService
     from paygod.credit.service import CreditService
     from paygod.decisions.service import DecisionService
     from paygod.executor import PanicService, Worker
@@ -70,6 +71,7 @@ class Kernel:
     executor: Worker = field(default=None)  # type: ignore[assignment]
     payments: PaymentService = field(default=None)  # type: ignore[assignment]
     lending: CreditService = field(default=None)  # type: ignore[assignment]
+    loans: LoanService = field(default=None)  # type: ignore[assignment]
     actions: ActionService = field(default=None)  # type: ignore[assignment]
     governance: GovernanceService = field(default=None)  # type: ignore[assignment]
     compliance: Compliance = field(default=None)  # type: ignore[assignment]
@@ -176,7 +178,9 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
                 "accounting.expire_holds",
                 settings.hold_sweep_seconds,
                 kernel.accounting.expire_pending,
-            )
+            ),
+            # Late fees, days-past-due buckets and defaults follow the clock, not requests.
+            PeriodicTask("credit.assess_loans", 3600.0, kernel.loans.assess_all),
         ]
     )
     return kernel

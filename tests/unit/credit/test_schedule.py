@@ -12,7 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paygod.credit.calendar import DayCount, add_months, days_30_360
-from paygod.credit.schedule import Frequency, Rounding, amortize, level_payment, parse_terms
+from paygod.credit.schedule import (
+    Frequency,
+    Rounding,
+    amortize,
+    level_payment,
+    parse_annual_rate,
+    parse_terms,
+)
 from paygod.kernel.errors import InvalidInput
 
 
@@ -161,7 +168,11 @@ def test_schedule_properties(
         ({"annual_rate": "-0.05"}, "/annual_rate"),
         ({"annual_rate": "NaN"}, "/annual_rate"),
         ({"annual_rate": "1e-2"}, "/annual_rate"),
-        ({"annual_rate": "10.5"}, "/annual_rate"),
+        ({"annual_rate": "1000.5"}, "/annual_rate"),
+        ({"annual_rate": "1001%"}, "/annual_rate"),
+        ({"annual_rate": "-6.5%"}, "/annual_rate"),
+        ({"annual_rate": "6.5%%"}, "/annual_rate"),
+        ({"annual_rate": "%"}, "/annual_rate"),
         ({"annual_rate": ""}, "/annual_rate"),
         ({"payments": 0}, "/payments"),
         ({"payments": 12_000}, "/payments"),
@@ -182,3 +193,29 @@ def test_bad_terms_are_refused_with_the_field(override: dict[str, object], point
 
 def test_level_payment_at_zero_rate_is_principal_over_payments() -> None:
     assert level_payment(_terms(principal=1200, payments=12, annual_rate="0")) == 100
+
+
+@pytest.mark.parametrize(
+    ("typed", "fraction"),
+    [
+        ("6.5%", "0.065"),
+        ("6.5 %", "0.065"),
+        ("6.5", "0.065"),
+        ("0.065", "0.065"),
+        ("1", "0.01"),
+        ("0.99", "0.99"),
+        ("0", "0"),
+        ("0%", "0"),
+        ("1000%", "10"),
+        ("1000", "10"),
+        ("0.0969", "0.0969"),
+    ],
+)
+def test_a_rate_reads_as_a_percent_or_a_fraction_by_its_form(typed: str, fraction: str) -> None:
+    assert parse_annual_rate(typed) == Decimal(fraction)
+
+
+def test_percent_and_fraction_forms_give_the_same_schedule() -> None:
+    forms = [amortize(_terms(annual_rate=rate)).as_dict() for rate in ("6%", "6", "0.06")]
+    assert forms[0] == forms[1] == forms[2]
+    assert forms[0] != amortize(_terms(annual_rate="0.6")).as_dict()  # 60 %, not 0.6 %

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from paygod.api.deps import get_kernel
 from paygod.api.models import NoNul, StrictModel
+from paygod.api.receipts import sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routers.payments import tenant_of, tenant_scope
 from paygod.api.routing import router as strict_router
@@ -47,6 +48,7 @@ def list_cases(
 
 
 @router.post("", status_code=201, summary="Open a case by hand (its opener cannot close it)")
+@sealing
 def open_case(
     body: OpenCase, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
@@ -71,6 +73,7 @@ def get_case(
 
 
 @router.post("/{case_id}/assign", summary="Assign the case to an officer")
+@sealing
 def assign(
     case_id: str, body: Assign, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
@@ -84,6 +87,7 @@ def assign(
 
 
 @router.post("/{case_id}/comments", summary="Add a comment (no personal data)")
+@sealing
 def comment(
     case_id: str, body: Comment, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
@@ -97,6 +101,7 @@ def comment(
 
 
 @router.post("/{case_id}/close", summary="Close with a disposition (not by who raised it)")
+@sealing
 def close(
     case_id: str, body: Close, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:

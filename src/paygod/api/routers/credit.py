@@ -20,6 +20,7 @@ from paygod.credit.schedule import amortize, parse_terms
 from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import parse_instant
 from paygod.kernel.errors import FieldError, InvalidInput
+from paygod.kernel.identifiers import identifier_problem, invisible_character
 
 router = strict_router(prefix="/credit", tags=["credit"])
 
@@ -139,3 +140,145 @@ async def schedule(request: Request) -> dict[str, Any]:
 @router.post("/apr", summary="The Regulation Z Appendix J APR of a case")
 async def apr(request: Request) -> dict[str, str]:
     return annual_percentage_rate(parse_case(await _json_object(request))).as_dict()
+
+
+# -- loans ------------------------------------------------------------------------------
+
+
+async def _optional_object(request: Request) -> dict[str, Any]:
+    return await _json_object(request) if await request.body() else {}
+
+
+@router.get("/loans", summary="The tenant's loans (an agent's own) as of now or `at`")
+def list_loans(
+    request: Request,
+    at: str | None = Query(default=None, max_length=64),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    when = _at(at)
+    loans = kernel.loans.loans(tenant_scope(request, kernel), owner_filter(request), when)
+    return {"loans": [kernel.loans.view(loan, when) for loan in loans]}
+
+
+@router.get("/loans/{loan_id}", summary="A loan, its instalments and delinquency, now or `at`")
+def get_loan(
+    loan_id: str,
+    request: Request,
+    at: str | None = Query(default=None, max_length=64),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    when = _at(at)
+    loan = kernel.loans.get(loan_id, tenant_scope(request, kernel), owner_filter(request), when)
+    return {**kernel.loans.view(loan, when), "history": kernel.loans.history(loan_id)}
+
+
+@router.post(
+    "/loans/{loan_id}/disburse",
+    status_code=201,
+    summary="Disburse an accepted contract: booked, sealed, optionally paid out by rail",
+)
+@sealing
+async def disburse(
+    loan_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
+) -> dict[str, Any]:
+    body = await _optional_object(request)
+    for key in body:
+        if key != "payout":
+            raise InvalidInput(f"unknown field {key!r}", errors=[FieldError(f"/{key}", "unknown")])
+    payout = body.get("payout")
+    if payout is not None and not isinstance(payout, dict):
+        raise InvalidInput(
+            "payout must be an object", errors=[FieldError("/payout", "not an object")]
+        )
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(
+        lambda: kernel.loans.disburse(
+            loan_id,
+            tenant_id=tenant_scope(request, kernel),
+            operator=principal_id(request),
+            payout=payout,
+        )
+    )
+
+
+@router.post(
+    "/loans/{loan_id}/repayments",
+    status_code=201,
+    summary="A repayment: fees, then interest, then principal; the rest repays early",
+)
+@sealing
+async def repay(
+    loan_id: str,
+    request: Request,
+    response: Response,
+    idempotency_key: str | None = Header(default=None, max_length=200),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    if not idempotency_key:
+        raise InvalidInput(
+            "a repayment needs an Idempotency-Key header, so a retry never pays twice",
+            errors=[FieldError("#header/idempotency-key", "required")],
+        )
+    if problem := identifier_problem(idempotency_key):
+        raise InvalidInput(
+            f"Idempotency-Key {problem}", errors=[FieldError("#header/idempotency-key", problem)]
+        )
+    body = await _json_object(request)
+    from starlette.concurrency import run_in_threadpool
+
+    result, created = await run_in_threadpool(
+        lambda: kernel.loans.repay(
+            loan_id,
+            body,
+            tenant_id=tenant_scope(request, kernel),
+            owner=owner_filter(request),
+            idempotency_key=idempotency_key,
+        )
+    )
+    if not created:
+        response.status_code = 200  # a replay: nothing new sealed, `receipt` is null
+    return result
+
+
+@router.post(
+    "/loans/{loan_id}/assess",
+    summary="Late fees, days past due and default as of now (also run hourly)",
+)
+@sealing
+def assess(loan_id: str, request: Request, kernel: Kernel = Depends(get_kernel)) -> dict[str, Any]:
+    return kernel.loans.assess(loan_id, tenant_id=tenant_scope(request, kernel))
+
+
+@router.post("/loans/{loan_id}/write-off", summary="Write off a loan over 90 days past due")
+@sealing
+async def write_off(
+    loan_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
+) -> dict[str, Any]:
+    body = await _optional_object(request)
+    for key in body:
+        if key != "reason":
+            raise InvalidInput(f"unknown field {key!r}", errors=[FieldError(f"/{key}", "unknown")])
+    reason = body.get("reason", "90+ days past due")
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 200:
+        raise InvalidInput(
+            "reason must be 1 to 200 characters", errors=[FieldError("/reason", "1 to 200")]
+        )
+    if problem := invisible_character(reason):
+        # Sealed in the ledger and printed in audit output: no character may hide text.
+        raise InvalidInput(f"reason {problem}", errors=[FieldError("/reason", problem)])
+    return kernel.loans.write_off(
+        loan_id, tenant_id=tenant_scope(request, kernel), by=principal_id(request), reason=reason
+    )
+
+
+@router.get(
+    "/portfolio",
+    summary="Outstanding, delinquency by bucket and expected loss, now or `at`",
+)
+def portfolio(
+    request: Request,
+    at: str | None = Query(default=None, max_length=64),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    return kernel.loans.portfolio(tenant_of(request, kernel), owner_filter(request), _at(at))

@@ -11,6 +11,7 @@ from fastapi import Depends, Query, Request
 
 from paygod.api.deps import get_kernel
 from paygod.api.models import Digits
+from paygod.api.receipts import sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import router as strict_router
 from paygod.api.security import tenant_filter
@@ -64,6 +65,7 @@ def dead_letters(
 
 
 @router.post("/executor/dead/{event_id}/retry", summary="Requeue a dead letter (fresh attempts)")
+@sealing
 def retry_dead_letter(
     request: Request, kernel: Annotated[Kernel, Depends(get_kernel)], event_id: str
 ) -> dict[str, Any]:
@@ -75,6 +77,7 @@ def retry_dead_letter(
 
 
 @router.post("/executor/dead/{event_id}/discard", summary="Give up on a dead letter")
+@sealing
 def discard_dead_letter(
     request: Request, kernel: Annotated[Kernel, Depends(get_kernel)], event_id: str
 ) -> dict[str, Any]:

@@ -1,0 +1,104 @@
+"""Loans on PostgreSQL, with two kernels (two processes' worth of services) on one schema:
+a disbursement raced from both books once, repayments raced from both never leave the
+loan's state and its books apart, and the books balance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from uuid import uuid4
+
+import psycopg
+import pytest
+
+from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.kernel.errors import Conflict
+from paygod.kernel.settings import load_settings
+
+TENANT = "acme"
+APPLICATION = {
+    "product_id": "personal-term-loan",
+    "applicant_ref": "urn:applicant:prime",
+    "amount": 1_000_000,
+    "currency": "USD",
+    "payments": 12,
+    "monthly_income": 900_000,
+}
+
+
+@pytest.fixture
+def kernels(postgres_url: str, tmp_path: Path) -> Iterator[tuple[Kernel, Kernel]]:
+    schema = f"t_{uuid4().hex}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    url = f"{postgres_url}?options={quote(f'-csearch_path={schema}')}"
+    built = [
+        build_kernel(load_settings(home=tmp_path / name, database_url=url, redis_url=None))
+        for name in ("a", "b")
+    ]
+    try:
+        yield built[0], built[1]
+    finally:
+        for kernel in built:
+            kernel.close()
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def _race(*calls: Any) -> list[Any]:
+    def attempt(call: Any) -> Any:
+        try:
+            return call()
+        except Conflict as exc:
+            return exc
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(attempt, calls))
+
+
+def test_loans_across_two_kernels(kernels: tuple[Kernel, Kernel]) -> None:
+    a, b = kernels
+    application, _ = a.lending.submit(
+        APPLICATION, tenant_id=TENANT, applicant="alice", idempotency_key="app-1"
+    )
+    loan_id = application.application_id
+    a.lending.accept(loan_id, tenant_id=TENANT, signer="alice")
+    outcomes = _race(
+        lambda: a.loans.disburse(loan_id, tenant_id=TENANT, operator="op-a"),
+        lambda: b.loans.disburse(loan_id, tenant_id=TENANT, operator="op-b"),
+    )
+    assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "dict"], outcomes
+    receivable = a.accounting.get_account(TENANT, f"credit-loan-{loan_id}")
+    assert receivable.balance == 1_000_000  # booked once
+
+    paid = []
+    body = {"amount": 20_000, "currency": "USD"}
+    for round_ in range(4):
+        outcomes = _race(
+            *(
+                partial(
+                    kernel.loans.repay,
+                    loan_id,
+                    body,
+                    tenant_id=TENANT,
+                    owner=None,
+                    idempotency_key=f"{side}-{round_}",
+                )
+                for side, kernel in (("a", a), ("b", b))
+            )
+        )
+        paid += [o for o in outcomes if isinstance(o, tuple)]
+        assert paid, outcomes
+    loan = b.loans.get(loan_id)
+    # The loan's state counts exactly the repayments the books hold.
+    assert len(loan.repayments) == len(paid)
+    principal_paid = sum(r["allocation"]["principal"] for r in loan.repayments)
+    receivable = b.accounting.get_account(TENANT, f"credit-loan-{loan_id}")
+    assert receivable.balance == 1_000_000 - principal_paid == loan.principal_outstanding
+    assert a.accounting.trial_balance(TENANT)["balanced"]
+    assert a.accounting.rebuild_check(TENANT).ok
+    assert a.ledger.verify().ok
