@@ -14,6 +14,7 @@ from paygod.payments.signing import SIGNATURE_HEADER, sign
 from paygod.payments.wiring import webhook_secret
 from tests.support.accounts import open_funded_payer
 from tests.support.http import api_client, principal_headers
+from tests.support.stepup import SecondFactor
 from tests.unit.payments.support import US_BANK
 
 
@@ -107,7 +108,13 @@ def test_maker_checker_over_http(kernel: Kernel) -> None:
     payment_id = r.json()["payment_id"]
     own = maker.post(f"/v1/payments/{payment_id}/approve", json={"note": "mine"})
     assert own.status_code == 403
-    ok = checker.post(f"/v1/payments/{payment_id}/approve", json={"note": "checked"})
+    human = next(p for p in kernel.identity.list_principals("default") if p.name == "checker")
+    factor = SecondFactor(kernel, human)
+    bare = checker.post(f"/v1/payments/{payment_id}/approve", json={"note": "checked"})
+    assert bare.status_code == 401 and "step-up" in bare.json()["type"]  # a human steps up
+    ok = checker.post(
+        f"/v1/payments/{payment_id}/approve", json={"note": "checked"}, headers=factor.header()
+    )
     assert ok.status_code == 200, ok.text
     assert ok.json()["status"] == "held"
     assert ok.json()["approvals"][0]["note"] == "checked"

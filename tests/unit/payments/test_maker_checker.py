@@ -14,6 +14,7 @@ from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.errors import Forbidden
 from tests.support.accounts import open_funded_payer
 from tests.support.http import anonymous_client
+from tests.support.stepup import SecondFactor
 from tests.unit.payments.support import US_BANK
 
 
@@ -86,8 +87,11 @@ def test_a_tenant_admin_cannot_approve_through_principals_it_made(kernel: Kernel
     for puppet_human in (made_human, grandchild):
         identity.set_roles(puppet_human.principal_id, {Role.COMPLIANCE_OFFICER})
         for verb in ("approve", "reject"):
+            # Stepped up (enrolled afresh, so the code is new), and still not a second person.
+            step_up = SecondFactor(kernel, puppet_human).header()
             response = http.post(
-                f"/v1/payments/{payment_id}/{verb}", headers=_headers(kernel, puppet_human)
+                f"/v1/payments/{payment_id}/{verb}",
+                headers={**_headers(kernel, puppet_human), **step_up},
             )
             assert response.status_code == 403, response.text
             assert response.json()["type"].endswith("/checker-not-independent")
@@ -97,8 +101,11 @@ def test_a_tenant_admin_cannot_approve_through_principals_it_made(kernel: Kernel
     officer = identity.create_principal(
         "acme", "erin", PrincipalKind.HUMAN, {Role.COMPLIANCE_OFFICER}
     )
+    step_up = SecondFactor(kernel, officer).header()
     approved = http.post(
-        f"/v1/payments/{payment_id}/approve", headers=_headers(kernel, officer), json={}
+        f"/v1/payments/{payment_id}/approve",
+        headers={**_headers(kernel, officer), **step_up},
+        json={},
     )
     assert approved.status_code == 200, approved.text
     assert approved.json()["approvals"][0]["by"] == officer.principal_id
