@@ -33,6 +33,7 @@ from paygod.identity.routes import PUBLIC_ROUTES, permission_for
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import load_settings
 from tests.support.http import principal_headers, unthrottled_client
+from tests.support.stepup import SecondFactor
 
 TENANT, OTHER = "acme", "globex"
 # Every role a tenant principal can hold: the other tenant's admin is allowed every route
@@ -87,6 +88,14 @@ class World:
         self.as_agent_b = self._key(agent_b.principal_id)
         self.treasury = self.account(owner=None, code="equity")
         self.credits_bought = False
+
+    def as_checker(self) -> dict[str, str]:
+        """checker-a stepped up (a human's approval needs TOTP): enrolled afresh, so the
+        code has never been used."""
+        human = next(
+            p for p in self.kernel.identity.list_principals(TENANT) if p.name == "checker-a"
+        )
+        return {**self.checker_a, **SecondFactor(self.kernel, human).header()}
 
     def _headers(self, tenant: str, name: str) -> dict[str, str]:
         return principal_headers(self.kernel, roles=TENANT_ROLES, tenant_id=tenant, name=name)
@@ -520,10 +529,10 @@ FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
         {"payment_id": w.payment()["payment_id"]}
     ),
     ("POST", "/v1/payments/{payment_id}/approve"): lambda w: Target(
-        {"payment_id": w.review_payment()}, body={"note": "checked"}, caller=w.checker_a
+        {"payment_id": w.review_payment()}, body={"note": "checked"}, caller=w.as_checker()
     ),
     ("POST", "/v1/payments/{payment_id}/reject"): lambda w: Target(
-        {"payment_id": w.review_payment()}, body={"note": "no"}, caller=w.checker_a
+        {"payment_id": w.review_payment()}, body={"note": "no"}, caller=w.as_checker()
     ),
     # cases
     ("GET", "/v1/cases/{case_id}"): lambda w: Target({"case_id": w.case()}),
