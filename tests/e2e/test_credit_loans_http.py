@@ -316,7 +316,9 @@ def test_a_disbursement_pays_out_through_the_rail_router(desk: Desk) -> None:
     assert made["payout"]["amount"] == 1_000_000 - made["origination_fee"]
     payment = desk.ok(desk.call(desk.admin, "GET", f"/v1/payments/{payment_id}"))
     assert payment["payer_account"] == made["wallet_account"]
-    assert payment["status"] in {"held", "dispatching", "dispatched", "settled"}
+    assert payment["status"] in {"held", "dispatching", "dispatched", "settled"}, payment[
+        "decision"
+    ]
     wallet = desk.kernel.accounting.get_account(TENANT, made["wallet_account"])
     assert wallet.available == 0  # the whole amount financed is on its way to the payee
     history = desk.ok(desk.call(desk.admin, "GET", f"/v1/credit/loans/{loan_id}"))["history"]

@@ -64,8 +64,10 @@ def token_similarity(a: str, b: str) -> float:
     if len(a) == 1 or len(b) == 1:
         return 0.9 if a[0] == b[0] else 0.0
     similarity = JaroWinkler.normalized_similarity(a, b)
-    sa, sb = skeleton(a), skeleton(b)
-    if sa == sb and len(sa) >= 2:
+    # Same consonant skeleton: a transliteration (Muhammad/Mohammed, Qaddafi/Gadhafi) when
+    # the spellings are already close; two-consonant skeletons of words that are not
+    # (Alice/Liga: "lk") are a coincidence, and a payee named Alice is not the EU's LIGA.
+    if similarity >= 0.75 and skeleton(a) == skeleton(b) and len(skeleton(a)) >= 2:
         similarity = max(similarity, 0.92)
     return similarity
 

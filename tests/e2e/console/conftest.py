@@ -91,7 +91,9 @@ def _seed(home: Path) -> dict[str, Person]:
             p = identity.create_principal("default", name, kind, {role})
             person = Person(p.principal_id, identity.issue_key(p.principal_id).token)
             if totp:
-                secret, _ = identity.totp.enroll(p)
+                # A human enrols with a one-time token from the host (issue 15, D10).
+                token, _ = identity.totp.issue_enrolment(p, issued_by=None)
+                secret, _ = identity.totp.enroll(p, token)
                 earlier = datetime.now(UTC) - timedelta(seconds=30)
                 assert identity.totp.confirm(p.principal_id, pyotp.TOTP(secret).at(earlier))
                 person.totp_secret = secret

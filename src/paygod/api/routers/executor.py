@@ -12,7 +12,7 @@ from fastapi import Depends, Query, Request
 from paygod.api.deps import get_kernel
 from paygod.api.models import Digits
 from paygod.api.receipts import sealing
-from paygod.api.routers.admin import principal_id
+from paygod.api.routers.admin import panic_tenant, panic_view, principal_id
 from paygod.api.routing import router as strict_router
 from paygod.api.security import tenant_filter
 from paygod.executor.model import OutboxMessage
@@ -106,7 +106,8 @@ def overview(request: Request, kernel: Annotated[Kernel, Depends(get_kernel)]) -
     now = kernel.clock.now()
     since = isoformat(now - timedelta(minutes=OVERVIEW_MINUTES))
     minutes = kernel.decisions.index.per_minute(tenant, since)
-    head = kernel.ledger.latest_signed_tree_head()
+    platform = tenant is None
+    head = kernel.ledger.latest_signed_tree_head() if platform else None
     return {
         "now": isoformat(now),
         "window_minutes": OVERVIEW_MINUTES,
@@ -114,11 +115,13 @@ def overview(request: Request, kernel: Annotated[Kernel, Depends(get_kernel)]) -
             {"minute": m, "verdict": v, "count": c} for m, v, c in sorted(minutes)
         ],
         "payments_by_state": kernel.payments.counts(tenant),
-        "outbox": kernel.executor.store.counts(),
-        "relay_lag": _relay_lag(kernel),
-        "panic": kernel.panic.status().as_dict(),
+        # The outbox, the relay and the tree are shared by every tenant: their sizes would
+        # show other tenants' activity (docs/security.md), so a tenant gets none of them.
+        "outbox": kernel.executor.store.counts() if platform else None,
+        "relay_lag": _relay_lag(kernel) if platform else None,
+        "panic": panic_view(kernel, panic_tenant(request)),
         "ledger": {
-            "size": kernel.ledger.size,
+            "size": kernel.ledger.size if platform else None,
             "last_signed_head": head.as_dict() if head else None,
         },
     }
