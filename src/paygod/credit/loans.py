@@ -32,7 +32,6 @@ from paygod.credit.model import ApplicationStatus
 from paygod.credit.payout import pay_out, payout_request
 from paygod.credit.portfolio import portfolio
 from paygod.credit.products import CATALOG, Product
-from paygod.credit.receipt import Receipts
 from paygod.credit.service import NAMESPACE, CreditService
 from paygod.credit.servicing import (
     BUCKETS,
@@ -97,7 +96,6 @@ class LoanService:
         self.accounting = accounting
         self.payments = payments
         self._lock = KeyedLocks()
-        self.receipt = Receipts(ledger)
 
     # -- reads --------------------------------------------------------------------------
 
@@ -120,6 +118,13 @@ class LoanService:
         ):
             raise NotFound(f"no loan {loan_id}")
         return found
+
+    def _receipt(self, entry: Entry) -> dict[str, Any]:
+        """Where a loan's entry sits in the ledger, proved under a signed tree head: the
+        ledger's one receipt issuer (its head cache shared with every other module)."""
+        issued = self.ledger.receipts.issue([entry])
+        assert issued is not None
+        return {**issued, "recorded_at": entry.timestamp}
 
     def view(self, loan: Loan, at: datetime | None = None) -> dict[str, Any]:
         """The loan with what follows from it on the day of `at` (default now)."""
@@ -195,7 +200,7 @@ class LoanService:
                     # Booked, but its payout never started (a crash, a refused payment):
                     # the same call completes it; the payment's own key keeps it single.
                     loan, sealed = self._pay_out(existing, payment_body, operator)
-                    return {**self.view(loan), "ledger": self.receipt(sealed)}
+                    return {**self.view(loan), "ledger": self._receipt(sealed)}
                 raise Conflict(f"loan {loan_id} was already disbursed", code="loan-disbursed")
             if application.status is not ApplicationStatus.ACCEPTED:
                 raise Conflict(
@@ -238,7 +243,7 @@ class LoanService:
             sealed = entries[-1]
             if payment_body is not None:
                 loan, sealed = self._pay_out(loan, payment_body, operator)
-        return {**self.view(loan), "ledger": self.receipt(sealed)}
+        return {**self.view(loan), "ledger": self._receipt(sealed)}
 
     def repay(
         self,
@@ -352,7 +357,7 @@ class LoanService:
                 notices,
                 lambda conn: self._book(conn, updated, f"{loan_id}.late-fees", fee_legs),
             )
-        return {**self.view(updated), "recorded": True, "ledger": self.receipt(entry)}
+        return {**self.view(updated), "recorded": True, "ledger": self._receipt(entry)}
 
     def assess_all(self) -> list[str]:
         """Every open loan of every tenant assessed (the periodic housekeeping task)."""
@@ -408,7 +413,7 @@ class LoanService:
         return {
             **self.view(updated),
             "write_off": {"principal": principal, "fees": fees, "by": by, "reason": reason},
-            "ledger": self.receipt(entry),
+            "ledger": self._receipt(entry),
         }
 
     # -- steps --------------------------------------------------------------------------
@@ -497,7 +502,7 @@ class LoanService:
                 None,
             )
         if entry is not None:
-            result["ledger"] = self.receipt(entry)
+            result["ledger"] = self._receipt(entry)
         return result
 
     def _new_loan(self, application: Any) -> Loan:
