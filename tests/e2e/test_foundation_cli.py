@@ -60,3 +60,13 @@ def test_doctor_json_reports_the_store(tmp_path: Path) -> None:
 
 def test_unknown_command_is_usage_error() -> None:
     assert run_cli("frobnicate").code == 2
+
+
+def test_migrate_on_a_fresh_home_keeps_it_to_its_owner(tmp_path: Path) -> None:
+    # `make run` runs `migrate` first: the home it creates must already be 0700, or the
+    # server it starts next warns about its own data folder.
+    home = tmp_path / "fresh" / "paygod-data"
+    result = run_cli("migrate", env={"PAYGOD_HOME": str(home)})
+    assert result.code == 0, result.stderr
+    assert home.stat().st_mode & 0o777 == 0o700
+    assert (home / "paygod.db").stat().st_mode & 0o777 == 0o600

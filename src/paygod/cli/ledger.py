@@ -41,11 +41,12 @@ def open_ledger() -> Iterator[LedgerService]:
     """Only the ledger, not the whole kernel: the CLI starts fast and needs nothing else."""
     from paygod.kernel.bootstrap import clock_from_settings, database_from_settings
     from paygod.kernel.database import migrate
+    from paygod.kernel.filemodes import private_home
     from paygod.kernel.settings import load_settings
     from paygod.ledger.wiring import ledger_from_settings
 
     settings = load_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_home(settings.home)
     db = database_from_settings(settings)
     migrate(db)
     ledger = ledger_from_settings(settings, db, clock_from_settings(settings))

@@ -65,10 +65,11 @@ def migrate(as_json: JsonFlag = False) -> None:
     from paygod.kernel.bootstrap import database_from_settings
     from paygod.kernel.database import applied_heads, migration_heads
     from paygod.kernel.database import migrate as upgrade
+    from paygod.kernel.filemodes import private_home
     from paygod.kernel.settings import load_settings
 
     settings = load_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_home(settings.home)
     db = database_from_settings(settings)
     try:
         before = applied_heads(db)

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 from paygod.kernel.clock import Clock, FixedClock, SystemClock
 from paygod.kernel.database import Database, PostgresDatabase, SqliteDatabase, migrate
-from paygod.kernel.filemodes import permissions_probe
+from paygod.kernel.filemodes import permissions_probe, private_home
 from paygod.kernel.health import ReadinessCheck
 from paygod.kernel.periodic import Housekeeping, PeriodicTask
 from paygod.kernel.settings import Settings, load_settings
@@ -102,7 +102,7 @@ class Kernel:
 
 def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = True) -> Kernel:
     settings = settings or load_settings()
-    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_home(settings.home)
     clock = clock_from_settings(settings)
     db = database_from_settings(settings)
     if migrate_schema:

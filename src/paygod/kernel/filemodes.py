@@ -44,3 +44,9 @@ def permissions_probe(home: Path, sqlite_path: Path | None) -> str:
             " chmod 600 on files"
         )
     return "data files 0600, folders 0700"
+
+
+def private_home(home: Path) -> None:
+    """Create PAYGOD_HOME (and its parents) for the service user alone, whichever command
+    comes first (`migrate` before `serve` in `make run`)."""
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
