@@ -145,6 +145,19 @@ class TotpService:
         )
         return secret, uri
 
+    def factor_issuer(self, principal_id: str) -> str | None:
+        """Who issued the enrolment token behind the principal's current factor: issuing a
+        token deletes the factor, so a factor in place was enrolled with the newest token.
+        None when there is no factor or a host operator issued it."""
+        if not self.enrolled(principal_id):
+            return None
+        row = self.sql.one(
+            "SELECT issued_by FROM identity_totp_enrolments WHERE principal_id = ?"
+            " ORDER BY created_at DESC LIMIT 1",
+            (principal_id,),
+        )
+        return str(row[0]) if row and row[0] else None
+
     def enrolled(self, principal_id: str) -> bool:
         row = self.sql.one(
             "SELECT confirmed FROM identity_totp WHERE principal_id = ?", (principal_id,)

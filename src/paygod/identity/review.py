@@ -6,6 +6,11 @@ must be a human, and must not be the maker, the human an agent or service maker 
 (the human who created it), or anyone either of them created, directly or through
 principals they created (`created_by`, recorded at creation).
 
+Nor may the checker's second factor come from the maker's side: an admin who issues a
+human's enrolment token (which resets that human's factor) can enrol as them, so a factor
+enrolled with a token issued by the maker, or by anyone the maker is or acts for, does not
+make its holder a second person.
+
 Names that are no principal at all are host operators (the CLI acts with the authority of
 whoever owns the store, `paygod payments approve --as NAME`): only the same-name rule
 applies to them.
@@ -52,8 +57,14 @@ def _acting_for(lookup: Lookup, maker: Principal) -> set[str]:
     return behind
 
 
-def require_second_person(lookup: Lookup, maker_id: str, checker_id: str) -> None:
-    """Raise Forbidden unless `checker_id` counts as a second person for `maker_id`."""
+def require_second_person(
+    lookup: Lookup,
+    maker_id: str,
+    checker_id: str,
+    factor_issuer: Callable[[str], str | None] | None = None,
+) -> None:
+    """Raise Forbidden unless `checker_id` counts as a second person for `maker_id`;
+    `factor_issuer` names who issued the enrolment token behind a principal's factor."""
     if checker_id == maker_id:
         raise Forbidden(
             "maker-checker: the requester cannot approve or reject their own payment",
@@ -84,3 +95,12 @@ def require_second_person(lookup: Lookup, maker_id: str, checker_id: str) -> Non
                 " a review needs an independent second person",
                 code="checker-not-independent",
             )
+    issuer_id = factor_issuer(checker.principal_id) if factor_issuer is not None else None
+    issuer = lookup(issuer_id) if issuer_id else None
+    if issuer is not None and any(p.principal_id in makers for p in _creators(lookup, issuer)):
+        raise Forbidden(
+            f"maker-checker: {checker.name}'s second factor was enrolled with a token issued"
+            f" by {issuer.name}, on the requester {maker.name}'s side; a review needs a"
+            " second person whose factor the requester did not hand out",
+            code="checker-factor-from-maker",
+        )

@@ -55,8 +55,8 @@ def second_person_for(kernel: Any) -> SecondPerson | None:
         return None
     from paygod.identity.review import require_second_person
 
-    lookup = identity.get_principal
-    return lambda maker, checker: require_second_person(lookup, maker, checker)
+    lookup, issuer = identity.get_principal, identity.totp.factor_issuer
+    return lambda maker, checker: require_second_person(lookup, maker, checker, issuer)
 
 
 def load_rails_config(home: Path) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from paygod.identity.model import Principal, PrincipalKind, Role
@@ -154,3 +155,44 @@ def test_a_creation_cycle_terminates(kernel: Kernel) -> None:
     )
     with pytest.raises(Forbidden):
         require_second_person(identity.get_principal, a.principal_id, b.principal_id)
+
+
+def test_a_factor_the_maker_handed_out_does_not_make_a_second_person(kernel: Kernel) -> None:
+    """The hole left by the first fix: a tenant admin issues an independent human's
+    enrolment token (which resets that human's factor), enrols as them, and approves."""
+    identity = kernel.identity
+    admin = identity.create_principal("acme", "adm", PrincipalKind.HUMAN, {Role.ADMIN})
+    maker = {**_headers(kernel, admin), **SecondFactor(kernel, admin).header()}
+    payment_id = _wire_in_review(kernel, _headers(kernel, admin))
+    bob = identity.create_principal("acme", "bob", PrincipalKind.HUMAN, {Role.COMPLIANCE_OFFICER})
+    http = anonymous_client(kernel)
+    issued = http.post(f"/v1/identity/principals/{bob.principal_id}/totp-enrolment", headers=maker)
+    assert issued.status_code in (200, 201), issued.text
+    bob_key = _headers(kernel, bob)
+    started = http.post(
+        "/v1/identity/me/totp",
+        headers=bob_key,
+        json={"enrolment_token": issued.json()["enrolment_token"]},
+    )
+    assert started.status_code == 201, started.text
+    totp = pyotp.TOTP(started.json()["secret"])
+    confirmed = http.post(
+        "/v1/identity/me/totp/confirm",
+        headers=bob_key,
+        json={"code": totp.at(kernel.clock.now())},
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    refused = http.post(
+        f"/v1/payments/{payment_id}/approve",
+        headers={**bob_key, "X-Paygod-TOTP": totp.at(kernel.clock.now().timestamp() + 30)},
+        json={},
+    )
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["type"].endswith("/checker-factor-from-maker")
+    assert kernel.payments.get(payment_id, "acme").status.value == "decided"
+    # Re-enrolled from the host, Bob is the second person he is.
+    step_up = SecondFactor(kernel, bob).header()
+    approved = http.post(
+        f"/v1/payments/{payment_id}/approve", headers={**bob_key, **step_up}, json={}
+    )
+    assert approved.status_code == 200, approved.text
