@@ -74,7 +74,7 @@ function render(data) {
         h("p", { class: "big", id: "ledger-size" }, data.ledger.size === null ? "—" : String(data.ledger.size)),
         h("p", { class: "muted" }, data.ledger.size === null ? "the shared tree's size is the platform's" : "entries"),
         head ? kv([["last signed head", `${head.tree_size} entries`], ["root", h("code", {}, head.root_hash.slice(0, 24) + "…")],
-          ["signed at", head.timestamp], ["key", h("code", {}, head.key_id)]]) : h("p", { class: "muted" }, "No tree head signed yet."))),
+          ["signed at", head.timestamp], ["key", h("code", {}, head.key_id)]]) : h("p", { class: "muted" }, data.ledger.size === null ? "Each of your entries comes with the signed head that covers it (Ledger page)." : "No tree head signed yet."))),
     h("p", { class: "muted" }, `Updated ${data.now}; refreshes every ${POLL_MS / 1000} s.`));
 }
 
