@@ -417,6 +417,18 @@ def packs_promote(
     _emit_promotion(result, as_json)
 
 
+@packs_app.command("canary")
+def packs_canary(
+    name: Annotated[str, typer.Argument(help="The pack's name.")],
+    percent: Annotated[float, typer.Option(help="The canary's share of subjects, 0-100.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Step a canary's share of subjects (sealed); stepping up only adds subjects."""
+    if not 0 < percent <= 100:
+        raise InvalidInput("--percent must be within 0-100 (exclusive of 0)")
+    _emit_promotion(_governance().set_canary_percent(name, percent, actor=_ACTOR), as_json)
+
+
 @packs_app.command("rollback")
 def packs_rollback(
     name: Annotated[str, typer.Argument(help="The pack's name.")],

@@ -173,13 +173,6 @@ def verify_bundle(directory: Path, keyring: Keyring) -> dict[str, Any]:
     return manifest
 
 
-def public_key_pem(key_file: Path) -> bytes:
-    key = load_pem_private_key(key_file.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise InvalidInput(f"{key_file} is not an Ed25519 private key")
-    return key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
-
-
 def bundled_pack_dirs(directory: Path, manifest: Mapping[str, Any]) -> Iterable[Path]:
     for entry in manifest.get("packs", []):
         yield directory / str(entry["path"])

@@ -22,6 +22,7 @@ from typing import Any
 
 import z3
 
+from paygod.decisions.conditions import EvaluationError
 from paygod.decisions.engine import first_match
 from paygod.decisions.model import Pack, Rule, Verdict
 from paygod.decisions.packs import validate_input
@@ -160,15 +161,12 @@ def _matches(rule: Rule, doc: dict[str, Any] | None) -> bool:
         return False
     try:
         return rule.condition.test(env_of(doc))
-    except Exception:  # an evaluation error is not a confirmation either way
+    except EvaluationError:  # an evaluation error is not a confirmation either way
         return False
 
 
 def _first(pack: Pack, doc: dict[str, Any]) -> tuple[Verdict, str | None]:
-    try:
-        return first_match(pack, env_of(doc))
-    except Exception:
-        return Verdict.ERROR, None
+    return first_match(pack, env_of(doc))  # an evaluation error is its own verdict
 
 
 def lint_rules(pack: Pack) -> list[SemanticFinding]:

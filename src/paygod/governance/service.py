@@ -158,11 +158,11 @@ class GovernanceService:
 
     # -- state --------------------------------------------------------------------------
 
-    def refresh(self) -> None:
+    def refresh(self, *, force: bool = False) -> None:
         """Stages moved by another process (the CLI, another API worker) are read back at
         most once a second; this process's counters stay."""
         now = time.monotonic()
-        if now - self._refreshed < 1.0:
+        if not force and now - self._refreshed < 1.0:
             return
         self._refreshed = now
         with self._lock:

@@ -111,6 +111,16 @@ def test_shadow_then_gate_then_canary_then_automatic_rollback(
     assert promoted["challenger"]["stage"] == "canary"
     gate_entry = governance.history(PACK)[-1]
     assert gate_entry["gate"]["passed"] is True and gate_entry["gate"]["statistic"] >= 0.95
+    # The operator steps the share from another process (the CLI); this kernel reads it back.
+    from typer.testing import CliRunner
+
+    from paygod.cli.main import app
+
+    stepped = CliRunner().invoke(app, ["packs", "canary", PACK, "--percent", "60", "--json"])
+    assert stepped.exit_code == 0, stepped.output
+    governance.refresh(force=True)
+    assert governance.status(PACK)[0]["challenger"]["canary_percent"] == 60
+    assert governance.history(PACK)[-1]["step"] == "percent"
 
     # On the canary, the challenger refuses far more often: an SLO breach, rolled back.
     governance.rollback_policy = RollbackPolicy(min_sample=20, max_drift=0.05)
@@ -133,7 +143,7 @@ def test_shadow_then_gate_then_canary_then_automatic_rollback(
     assert next(p["version"] for p in after["packs"] if p["name"] == PACK) != "9.1.0"
     entries = kernel.ledger.history(subject_of(PACK))
     stages = [e.payload["stage"] for e in entries if e.kind == KIND]
-    assert stages == ["draft", "shadow", "canary", "retired"]
+    assert stages == ["draft", "shadow", "canary", "canary", "retired"]  # canary: 50 %, then 60 %
     queued = [
         m
         for status in ("pending", "done", "dead")
