@@ -229,8 +229,8 @@ def _environment(env: dict[str, str]) -> Iterator[None]:
 
 def _prepare(home: Path) -> None:
     """Migrate, mint the dev key, open and fund the payer accounts (set-up, not measured)."""
-    from paygod.identity.cli_support import announce_dev_key
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
+    from paygod.cli.dev_key import announce_dev_key
 
     kernel = build_kernel()
     try:

@@ -214,7 +214,7 @@ def _stream_messages(target: Deployment) -> int:
 def run_configuration(
     api: int, levels: list[int], seconds: float, *, faults: bool, worker_lease: float = 30.0
 ) -> ConfigurationReport:
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
 
     report = ConfigurationReport(api)
     name = f"fault_{api}p_{int(time.time())}"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from paygod.kernel.bootstrap import Kernel
+    from paygod.bootstrap import Kernel
 
 ROOT = Path(__file__).resolve().parent.parent
 # The shared reference material when this checkout sits beside it, else the unchanged copy
@@ -54,7 +54,7 @@ def paygod_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
 @pytest.fixture
 def standalone_kernel(paygod_home: Path) -> Iterator[Kernel]:
     """A kernel on SQLite under this test's own PAYGOD_HOME (no Redis, no NATS), closed after."""
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
 
     kernel = build_kernel()
     try:

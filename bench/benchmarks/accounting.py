@@ -26,7 +26,7 @@ from bench.harness import Figure, benchmark
 from paygod.accounting import AccountCode, AccountFlags, AccountSpec, TransferRequest
 from paygod.accounting.model import Transfer, TransferState
 from paygod.accounting.stores.sql import TRANSFER_COLUMNS, transfer_row
-from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.kernel.errors import Rejected
 from paygod.kernel.settings import load_settings
 

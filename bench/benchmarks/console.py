@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 
 from bench.harness import Figure, benchmark, percentile
 from paygod.api.app import create_app
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.identity.model import PrincipalKind, Role
-from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import load_settings
 
 DECISIONS = int(os.environ.get("PAYGOD_BENCH_CONSOLE_DECISIONS", "20000"))

@@ -523,7 +523,7 @@ def decisions_seal() -> Iterator[Figure]:
     """Sealed decisions in process (SQLite, 32 threads) vs appending the same entries raw."""
     import threading
 
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
     from paygod.kernel.settings import load_settings
     from paygod.ledger import EntryDraft
 
@@ -597,7 +597,7 @@ def decision_reads_restart() -> Iterator[Figure]:
     (default 1,000,000) entries; 100 of them are read by id, each read building its
     inclusion proof and signed tree head, before the restart and again after it.
     """
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
     from paygod.kernel.settings import load_settings
     from paygod.ledger import EntryDraft
 

@@ -29,8 +29,8 @@ from bench.harness import Figure, benchmark, rate
 
 @benchmark("identity_auth")
 def identity_auth() -> Iterator[Figure]:
+    from paygod.bootstrap import build_kernel
     from paygod.identity.model import PrincipalKind, Role
-    from paygod.kernel.bootstrap import build_kernel
     from paygod.kernel.settings import load_settings
 
     with tempfile.TemporaryDirectory() as home:

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from bench.harness import Figure, benchmark
 from paygod.api.app import freeze_startup_heap
-from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.kernel.interpreter import short_gil_turns
 from paygod.kernel.settings import load_settings
 from paygod.ledger.steps import Steps, run_async

@@ -96,7 +96,7 @@ def train_time() -> Iterator[Figure]:
 
 
 def _kernel(home: Path) -> Any:
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
     from paygod.kernel.settings import load_settings
 
     return build_kernel(load_settings(home=home, database_url=None, redis_url=None))

@@ -13,8 +13,8 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.executor.backoff import Backoff
-from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import load_settings
 from tests.support.http import api_client
 from tests.support.receiver import Receiver, receiver

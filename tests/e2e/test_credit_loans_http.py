@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from paygod import bootstrap
+from paygod.bootstrap import Kernel
 from paygod.identity.model import PrincipalKind, Role
-from paygod.kernel import bootstrap
-from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import ManualClock, isoformat
 from paygod.kernel.settings import load_settings
 from paygod.ledger.verifier import check_inclusion

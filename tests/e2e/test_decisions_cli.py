@@ -56,7 +56,7 @@ def test_decide_invalid_input_is_exit_2_and_records_nothing(tmp_path: Path) -> N
     assert result.code == 2
     assert "/input/payment" in result.stderr
     assert "Traceback" not in result.stderr
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
     from paygod.kernel.settings import load_settings
 
     kernel = build_kernel(load_settings(home=tmp_path / "home"))

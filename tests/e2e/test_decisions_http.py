@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import load_settings
 from paygod.ledger.verifier import check_inclusion
 from tests.e2e.conftest import LiveServer

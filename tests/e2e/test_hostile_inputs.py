@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from paygod.kernel.bootstrap import Kernel
+from paygod.bootstrap import Kernel
 from paygod.kernel.jsonio import MAX_DEPTH
 from tests.e2e.conftest import run_cli
 from tests.support.http import api_client
@@ -320,7 +320,7 @@ def test_cli_decide_with_an_invisible_subject_is_exit_2_one_line_nothing_recorde
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1, result.stderr
         assert "/subject" in lines[0] and code_point in lines[0], lines
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
     from paygod.kernel.settings import load_settings
 
     kernel = build_kernel(load_settings(home=tmp_path / "home"))

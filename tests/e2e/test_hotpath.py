@@ -12,8 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
+from paygod import bootstrap
 from paygod.api.hotpath import HotPaths
-from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import load_settings
 from tests.e2e.test_decisions_http import body
 from tests.support.accounts import open_funded_payer
@@ -130,7 +131,8 @@ def test_where_reads_are_network_round_trips_the_steps_run_in_one_thread_hop(
     assert again.status_code == 200 and again.json()["replayed"] is True
     monkeypatch.setattr(kernel.db, "dialect", "sqlite")
     with_redis = kernel.settings.model_copy(update={"redis_url": "redis://127.0.0.1:6379/0"})
-    monkeypatch.setattr(kernel, "settings", with_redis)  # rate limits in Redis: network
+    assert not bootstrap.serves_locally(with_redis, kernel.db)  # rate limits in Redis: network
+    monkeypatch.setattr(bootstrap, "serves_locally", lambda settings, db: False)
     assert decide(client, body(), key="threaded-redis").status_code == 201
     assert hops.calls == 3
 

@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from paygod.bootstrap import build_kernel
 from paygod.identity.model import PrincipalKind, Role
-from paygod.kernel.bootstrap import build_kernel
 from paygod.kernel.settings import load_settings
 from tests.e2e.conftest import free_port
 

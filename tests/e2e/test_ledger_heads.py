@@ -20,7 +20,7 @@ EVERY = 10
 @pytest.fixture
 def home(paygod_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """35 entries, one commit each, signed every 10: heads at sizes 10, 20 and 30."""
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
 
     monkeypatch.setenv("PAYGOD_TREE_HEAD_EVERY_ENTRIES", str(EVERY))
     monkeypatch.setenv("PAYGOD_TREE_HEAD_EVERY_SECONDS", "3600")

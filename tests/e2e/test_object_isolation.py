@@ -27,10 +27,10 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.identity.model import PrincipalKind, Role
 from paygod.identity.permissions import Scope, grant
 from paygod.identity.routes import PUBLIC_ROUTES, permission_for
-from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import load_settings
 from tests.support.http import principal_headers, unthrottled_client
 from tests.support.stepup import SecondFactor

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from paygod.kernel.bootstrap import build_kernel
+from paygod.bootstrap import build_kernel
 from paygod.kernel.events import EventEnvelope
 from paygod.ledger import EntryDraft
 from tests.e2e.conftest import run_cli

@@ -10,7 +10,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from paygod.kernel.bootstrap import build_kernel
+from paygod.bootstrap import build_kernel
 from tests.e2e.conftest import run_cli, start_server
 from tests.support.accounts import open_funded_payer
 

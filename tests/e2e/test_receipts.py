@@ -16,9 +16,9 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from paygod import bootstrap
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.identity.model import PrincipalKind, Role
-from paygod.kernel import bootstrap
-from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.clock import ManualClock
 from paygod.kernel.settings import load_settings
 from paygod.ledger import verifier

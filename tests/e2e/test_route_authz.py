@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.identity.model import PrincipalKind, Role
 from paygod.identity.permissions import grant
 from paygod.identity.routes import AUTHENTICATED, PUBLIC_ROUTES, permission_for
-from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import load_settings
 from tests.support.http import principal_headers, unthrottled_client
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from paygod.bootstrap import Kernel
 from paygod.compliance.service import SAMPLES
-from paygod.kernel.bootstrap import Kernel
 from tests.e2e.conftest import run_cli
 from tests.support.http import principal_headers, unthrottled_client
 

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
-from paygod.kernel.bootstrap import build_kernel
+from paygod.bootstrap import build_kernel
 from paygod.kernel.settings import load_settings
 from paygod.ledger import verifier
 from paygod.ledger.signing import KEY_FILE, load_signer

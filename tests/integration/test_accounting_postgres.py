@@ -21,7 +21,7 @@ from paygod.accounting import (
     TransferFlags,
     TransferRequest,
 )
-from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.kernel.errors import Rejected
 from paygod.kernel.settings import load_settings
 from tests.unit.accounting.support import postgres_schema

@@ -14,7 +14,7 @@ from paygod.accounting import (
     TransferFlags,
     TransferRequest,
 )
-from paygod.kernel.bootstrap import build_kernel
+from paygod.bootstrap import build_kernel
 from paygod.kernel.errors import Rejected
 from paygod.kernel.settings import load_settings
 

@@ -15,7 +15,7 @@ from uuid import uuid4
 import psycopg
 import pytest
 
-from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.kernel.errors import Conflict
 from paygod.kernel.settings import load_settings
 

@@ -9,10 +9,10 @@ import nats
 import pytest
 
 from examples.payment_consumer import SettledTotals, consume
+from paygod.bootstrap import Kernel
 from paygod.events.jetstream import JetStreamPublisher, family_streams, tail
 from paygod.events.relay import Relay
 from paygod.events.stores.cursor_sql import PostgresRelayCursorStore, SqliteRelayCursorStore
-from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import SystemClock
 from paygod.kernel.database import PostgresDatabase
 from paygod.kernel.events import EventEnvelope
@@ -142,7 +142,7 @@ def test_two_relays_on_postgres_publish_everything_exactly_once(
     postgres_url: str, nats_url: str, nats_namespace: str
 ) -> None:
     with postgres_database(postgres_url) as pg:
-        from paygod.kernel.bootstrap import build_kernel
+        from paygod.bootstrap import build_kernel
         from paygod.kernel.settings import load_settings
 
         kernel = build_kernel(load_settings(database_url=pg.url))

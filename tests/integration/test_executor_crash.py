@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from paygod.kernel.bootstrap import build_kernel
+from paygod.bootstrap import build_kernel
 from paygod.payments.model import PaymentStatus
 from tests.e2e.conftest import run_cli
 from tests.support.accounts import open_funded_payer

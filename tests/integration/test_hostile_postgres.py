@@ -10,7 +10,7 @@ from uuid import uuid4
 import psycopg
 import pytest
 
-from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import load_settings
 from tests.e2e.test_hostile_inputs import assert_nul_refused_and_nothing_recorded
 

@@ -16,7 +16,7 @@ from uuid import uuid4
 import psycopg
 import pytest
 
-from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import load_settings
 from paygod.ledger.steps import run_async
 from paygod.payments.model import PaymentStatus

@@ -13,10 +13,10 @@ from uuid import uuid4
 import psycopg
 import pytest
 
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.executor.stores.outbox_sql import PostgresOutboxStore
 from paygod.executor.stores.panic_redis import RedisPanicSwitch
 from paygod.executor.worker import Worker
-from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import load_settings
 from paygod.payments.model import PaymentStatus
 from tests.support.accounts import open_funded_payer

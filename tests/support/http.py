@@ -13,16 +13,12 @@ from collections.abc import Iterable
 from fastapi.testclient import TestClient
 
 from paygod.api.app import create_app
-from paygod.kernel.bootstrap import Kernel
+from paygod.bootstrap import Kernel
 
 HARNESS_NAME = "test-harness"
 
 
 def _identity(kernel: Kernel):  # type: ignore[no-untyped-def]
-    if getattr(kernel, "identity", None) is None:
-        from paygod.identity.wiring import identity_from_settings
-
-        kernel.identity = identity_from_settings(kernel.settings, kernel.db, kernel.clock, kernel)
     return kernel.identity
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pyotp
 
+from paygod.bootstrap import Kernel
 from paygod.identity.model import Principal
-from paygod.kernel.bootstrap import Kernel
 
 TOTP_HEADER = "X-Paygod-TOTP"
 

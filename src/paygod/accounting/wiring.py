@@ -1,4 +1,4 @@
-"""Build the accounting and credits services (called by kernel.bootstrap)."""
+"""Build the accounting and credits services (called by the composition root, paygod.bootstrap)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""Builds the action service on a kernel whose ledger, decisions, accounting and executor
-are wired, and registers its `action.perform` handler with the executor."""
+"""Builds the action service from the ledger, decisions, accounting and executor it works
+with, and registers its `action.perform` handler with the executor's worker."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from paygod.actions.model import PERFORM_EVENT
 from paygod.actions.ports import DestinationStore
@@ -14,29 +14,45 @@ from paygod.actions.stores.destinations_sql import SqlDestinationStore
 from paygod.actions.transfer import TransferAction
 from paygod.actions.webhook import WebhookAction
 
+if TYPE_CHECKING:
+    from paygod.accounting import AccountingService
+    from paygod.decisions.service import DecisionService
+    from paygod.executor import BreakerBoard, Worker
+    from paygod.kernel.clock import Clock
+    from paygod.kernel.database import Database
+    from paygod.ledger import LedgerService
 
-def destination_store_for(db: Any) -> DestinationStore:
+
+def destination_store_for(db: Database | None) -> DestinationStore:
     return SqlDestinationStore(db) if db is not None else MemoryDestinationStore()
 
 
-def wire_actions(kernel: Any, *, destinations: DestinationStore | None = None) -> ActionService:
-    """Sets kernel.actions and hands the planner to the decision service."""
-    store = destinations or destination_store_for(getattr(kernel, "db", None))
-    registry = ActionRegistry([WebhookAction(store), TransferAction(kernel.accounting)])
-    registry.load_entry_points(kernel)
-    worker = kernel.executor
-    payments = getattr(kernel, "payments", None)
+def build_actions(
+    db: Database | None,
+    ledger: LedgerService,
+    clock: Clock,
+    *,
+    accounting: AccountingService,
+    decisions: DecisionService,
+    worker: Worker,
+    breakers: BreakerBoard | None,
+    destinations: DestinationStore | None = None,
+) -> ActionService:
+    """The built-in action types only: entry-point plug-ins are called with the finished
+    kernel, so the composition root loads them once it exists (`ActionRegistry`)."""
+    store = destinations or destination_store_for(db)
+    registry = ActionRegistry([WebhookAction(store), TransferAction(accounting)])
     service = ActionService(
-        kernel.ledger,
-        kernel.clock,
+        ledger,
+        clock,
         registry,
         store,
-        breakers=getattr(payments, "breakers", None),
+        breakers=breakers,
         outbox=worker.store,
         max_attempts=worker.backoff.max_attempts,
     )
-    service.decisions = kernel.decisions
-    kernel.decisions.actions = service
+    # The two know each other: a decision plans its actions, an action run reads its decision.
+    service.decisions = decisions
+    decisions.actions = service
     worker.register(PERFORM_EVENT, service.perform)
-    kernel.actions = service
     return service

@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from paygod import __version__
 from paygod.api import problems, security
 from paygod.api.business_metrics import BusinessCollector
+from paygod.api.console import pages as console_pages
 from paygod.api.hotpath import HotPaths
 from paygod.api.kernel_metrics import KernelCollector
 from paygod.api.middleware import EdgeMiddleware, HttpMetrics
@@ -31,8 +32,7 @@ from paygod.api.routers import (
 from paygod.api.routers import cases as cases_routes
 from paygod.api.routers import risk as risk_routes
 from paygod.api.routing import router as strict_router
-from paygod.console import pages as console_pages
-from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.kernel.interpreter import short_gil_turns
 from paygod.kernel.settings import Settings, load_settings
 from paygod.kernel.tracing import TraceMiddleware

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from paygod.kernel.bootstrap import Kernel
+from paygod.bootstrap import Kernel
 
 
 def get_kernel(request: Request) -> Kernel:

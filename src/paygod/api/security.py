@@ -17,7 +17,7 @@ from starlette.responses import Response
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from paygod.api import problems
-from paygod.console.session import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_matches
+from paygod.api.console.session import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_matches
 from paygod.identity.model import ALL_TENANTS, Authenticated, Principal
 from paygod.identity.permissions import AUDITED_READS, STEP_UP, Scope, grant, scope_allows
 from paygod.identity.routes import AUTHENTICATED, EVIDENCE_ROUTES, permission_for
@@ -31,13 +31,7 @@ WWW_AUTHENTICATE = 'Bearer realm="paygod", ApiKey header="X-API-Key"'
 
 
 def identity_of(request: Request) -> IdentityService:
-    kernel = request.app.state.kernel
-    service: IdentityService | None = getattr(kernel, "identity", None)
-    if service is None:  # a Kernel assembled by hand (tests) rather than by build_kernel
-        from paygod.identity.wiring import identity_from_settings
-
-        service = identity_from_settings(kernel.settings, kernel.db, kernel.clock, kernel)
-        kernel.identity = service
+    service: IdentityService = request.app.state.kernel.identity
     return service
 
 

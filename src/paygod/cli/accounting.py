@@ -26,7 +26,7 @@ from paygod.kernel.errors import CheckFailed, FieldError, InvalidInput
 from paygod.kernel.jsonio import parse_json
 
 if TYPE_CHECKING:  # the kernel (and its drivers) load only when a command runs
-    from paygod.kernel.bootstrap import Kernel
+    from paygod.bootstrap import Kernel
 
 accounts_app = typer.Typer(
     help="Double-entry accounts: open, inspect, audit.", no_args_is_help=True
@@ -40,7 +40,7 @@ TenantOpt = Annotated[str | None, typer.Option("--tenant", help="Tenant (default
 
 @contextmanager
 def _kernel(tenant: str | None) -> Iterator[tuple[Kernel, str]]:
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
 
     kernel = build_kernel()
     try:

@@ -26,7 +26,7 @@ TenantOption = Annotated[
 
 
 def _kernel() -> Any:
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
 
     return build_kernel()
 

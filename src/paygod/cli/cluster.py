@@ -26,9 +26,9 @@ def cluster(
     ] = 90.0,
 ) -> None:
     """Start API processes, executor workers and the relay; restart what dies; Ctrl-C stops all."""
+    from paygod.bootstrap import build_kernel
+    from paygod.cli.dev_key import announce_dev_key
     from paygod.cluster import Supervisor, cluster_specs
-    from paygod.identity.cli_support import announce_dev_key
-    from paygod.kernel.bootstrap import build_kernel
     from paygod.kernel.logging import configure_logging
     from paygod.kernel.settings import load_settings
 

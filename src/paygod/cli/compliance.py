@@ -27,7 +27,7 @@ TenantOpt = Annotated[str | None, typer.Option("--tenant", help="Tenant (default
 
 @contextmanager
 def _kernel(tenant: str | None) -> Iterator[tuple[Any, str]]:
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
 
     kernel = build_kernel()
     try:

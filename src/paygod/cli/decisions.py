@@ -65,8 +65,8 @@ def run_pack(
     as_json: JsonFlag = False,
 ) -> None:
     """Evaluate one input and write plan, findings, ledger.jsonl, manifest and receipt."""
+    from paygod.bootstrap import clock_from_settings
     from paygod.decisions.bundle import run_pack as run_bundle
-    from paygod.kernel.bootstrap import clock_from_settings
     from paygod.kernel.settings import load_settings
 
     result = run_bundle(pack, input_file, out, clock_from_settings(load_settings()))
@@ -374,7 +374,7 @@ def packs_verify(
 
 
 def _governance() -> Any:
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
 
     return build_kernel().governance
 
@@ -448,7 +448,7 @@ def packs_outcome(
 ) -> None:
     """A reviewed outcome for the promotion gate: both sides' verdicts are read from the
     sealed decision, never taken from the command line."""
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
 
     kernel = build_kernel()
     sealed = kernel.decisions.get(decision)
@@ -520,7 +520,7 @@ def decide(
     as_json: JsonFlag = False,
 ) -> None:
     """Decide and seal one request against the local kernel (PAYGOD_HOME)."""
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
     from paygod.kernel.jsonio import read_json_file
 
     document = read_json_file(input_file)
@@ -552,7 +552,7 @@ def replay(
     as_json: JsonFlag = False,
 ) -> None:
     """Re-evaluate a sealed decision with its recorded pack and input; exit 1 if it differs."""
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
 
     kernel = build_kernel()
     try:
@@ -578,7 +578,7 @@ def show(
     decision_id: Annotated[str, typer.Argument(help="Decision id.")],
 ) -> None:
     """Print a sealed decision with its evidence and explanation."""
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
 
     kernel = build_kernel()
     try:
@@ -593,8 +593,8 @@ def demo() -> None:
     """A guided tour in a temporary home: allowed, denied, flagged and refused requests."""
     from rich.console import Console
 
-    from paygod.decisions.demo import run_demo
-    from paygod.payments.demo import run_payments_demo
+    from paygod.cli.decisions_demo import run_demo
+    from paygod.cli.payments_demo import run_payments_demo
 
     # The tour's own fixed text carries rich markup; the shared console reads none.
     tour = Console()

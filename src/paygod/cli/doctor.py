@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from paygod.bootstrap import database_from_settings
 from paygod.cli.output import console, emit_json, styled
-from paygod.kernel.bootstrap import database_from_settings
 from paygod.kernel.health import CheckResult, ReadinessCheck, overall
 from paygod.kernel.settings import load_settings
 

@@ -25,7 +25,7 @@ RelayName = Annotated[str, typer.Option("--name", help="The relay cursor's name.
 
 
 def _kernel() -> Any:
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
 
     return build_kernel()
 

@@ -24,7 +24,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on
 
 
 def _kernel() -> Any:
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
 
     return build_kernel()
 

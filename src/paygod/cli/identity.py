@@ -35,7 +35,7 @@ audit_app = typer.Typer(name="audit", help="Audit trails.", no_args_is_help=True
 
 @contextmanager
 def _identity() -> Iterator[tuple[IdentityService, str]]:
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
 
     kernel = build_kernel()
     try:

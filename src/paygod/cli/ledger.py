@@ -39,7 +39,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on
 @contextmanager
 def open_ledger() -> Iterator[LedgerService]:
     """Only the ledger, not the whole kernel: the CLI starts fast and needs nothing else."""
-    from paygod.kernel.bootstrap import clock_from_settings, database_from_settings
+    from paygod.bootstrap import clock_from_settings, database_from_settings
     from paygod.kernel.database import migrate
     from paygod.kernel.filemodes import private_home
     from paygod.kernel.settings import load_settings

@@ -62,7 +62,7 @@ def doctor(as_json: JsonFlag = False) -> None:
 @app.command()
 def migrate(as_json: JsonFlag = False) -> None:
     """Create or upgrade the schema of the configured store (run before `serve` in a release)."""
-    from paygod.kernel.bootstrap import database_from_settings
+    from paygod.bootstrap import database_from_settings
     from paygod.kernel.database import applied_heads, migration_heads
     from paygod.kernel.database import migrate as upgrade
     from paygod.kernel.filemodes import private_home

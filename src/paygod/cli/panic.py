@@ -58,7 +58,7 @@ def _show(state: PanicState, as_json: bool, frozen: frozenset[str] | None = None
 
 
 def _kernel() -> Any:
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
 
     return build_kernel()
 

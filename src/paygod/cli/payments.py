@@ -21,7 +21,7 @@ AsOption = Annotated[
 
 
 def _kernel() -> Any:
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
 
     return build_kernel()
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import uvicorn
 
-from paygod.identity.cli_support import announce_dev_key
+from paygod.cli.dev_key import announce_dev_key
 from paygod.kernel.errors import InvalidInput
 from paygod.kernel.logging import configure_logging, get_logger
 from paygod.kernel.settings import load_settings
@@ -71,7 +71,7 @@ def serve(
     bind_host = host or settings.host
     bind_port = port or settings.port
     if workers > 1:
-        from paygod.kernel.bootstrap import build_kernel as build_once
+        from paygod.bootstrap import build_kernel as build_once
 
         if settings.redis_url is None:
             # Token buckets live in each process without Redis: spread over N processes,
@@ -101,7 +101,7 @@ def serve(
         )
         return
     from paygod.api.app import create_app, prepare_server_process
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
 
     kernel = build_kernel(settings)
     announce_dev_key(kernel)

@@ -1,5 +1,5 @@
-"""Builds the compliance services (called by kernel.bootstrap, before payments, whose
-decider screens payees through it).
+"""Builds the compliance services (called by the composition root, paygod.bootstrap,
+before payments, whose decider screens payees through it).
 
 KYC providers come from `PAYGOD_HOME/kyc.yaml` when it exists:
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from paygod.identity.ratelimit import RateLimiter
 from paygod.identity.sealing import load_box
@@ -13,6 +13,9 @@ from paygod.kernel.clock import Clock
 from paygod.kernel.database import Database
 from paygod.kernel.health import ReadinessCheck
 from paygod.kernel.settings import RateLimitFailMode, Settings
+
+if TYPE_CHECKING:
+    from paygod.ledger import LedgerService
 
 
 def limiter_from_settings(settings: Settings) -> RateLimiter:
@@ -29,8 +32,9 @@ def limiter_from_settings(settings: Settings) -> RateLimiter:
 
 
 def identity_from_settings(
-    settings: Settings, db: Database, clock: Clock, kernel: Any = None
+    settings: Settings, db: Database, clock: Clock, ledger: LedgerService | None = None
 ) -> IdentityService:
+    """`ledger`: where consents and access audits are sealed (none: kept in the tables only)."""
     identity_settings = load_identity_settings()
     kek = identity_settings.kek.get_secret_value() if identity_settings.kek else None
     service = IdentityService(
@@ -38,14 +42,18 @@ def identity_from_settings(
         clock,
         settings=identity_settings,
         limiter=limiter_from_settings(settings),
-        ledger=lambda: getattr(kernel, "ledger", None),
+        ledger=lambda: ledger,
         box=load_box(settings.home, kek),
     )
     service.seal_secrets_at_rest()
-    checks = getattr(kernel, "checks", None)
-    if identity_settings.dev_mode and isinstance(checks, list):
-        checks.append(ReadinessCheck("dev_mode", _dev_mode_probe, required=False))
     return service
+
+
+def identity_checks(identity: IdentityService) -> list[ReadinessCheck]:
+    """A warning in /readyz for as long as dev mode is on."""
+    if identity.settings.dev_mode:
+        return [ReadinessCheck("dev_mode", _dev_mode_probe, required=False)]
+    return []
 
 
 def _dev_mode_probe() -> str:

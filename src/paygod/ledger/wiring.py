@@ -1,4 +1,4 @@
-"""Build the ledger service from settings (called by kernel.bootstrap)."""
+"""Build the ledger service from settings (called by the composition root, paygod.bootstrap)."""
 
 from __future__ import annotations
 

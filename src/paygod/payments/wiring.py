@@ -1,5 +1,5 @@
-"""Builds the executor and payments from a kernel whose ledger (and, when present,
-accounting and decisions) are already wired. Called once at the end of build_kernel.
+"""Builds the executor and payments from their dependencies (called by the composition
+root, `paygod.bootstrap`, once the ledger, accounting, decisions and identity exist).
 
 Rails are configured by `PAYGOD_HOME/rails.yaml` when it exists:
 
@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paygod.decisions.packs import PackInvalid, parse_yaml
 from paygod.executor.breaker import BreakerBoard
@@ -30,7 +31,6 @@ from paygod.payments.decider import RuntimeDecider, ThresholdDecider
 from paygod.payments.holds import AccountingHolds, NoHolds
 from paygod.payments.model import PaymentRequest
 from paygod.payments.ports import (
-    Holds,
     PayeeVault,
     PaymentDecider,
     PaymentIndex,
@@ -44,13 +44,21 @@ from paygod.payments.signing import SeenSignatures
 from paygod.payments.stores.index import MemoryPaymentIndex, SqlPaymentIndex
 from paygod.payments.stores.payees import MemoryPayeeVault, SqlPayeeVault
 
+if TYPE_CHECKING:
+    from paygod.accounting import AccountingService
+    from paygod.decisions.service import DecisionService
+    from paygod.executor import PanicService, Worker
+    from paygod.identity.service import IdentityService
+    from paygod.kernel.clock import Clock
+    from paygod.kernel.settings import Settings
+    from paygod.ledger import LedgerService
+
 RAILS_FILE = "rails.yaml"
 WEBHOOK_SECRET_FILE = "keys/webhook-secret"
 
 
-def second_person_for(kernel: Any) -> SecondPerson | None:
+def second_person_for(identity: IdentityService | None) -> SecondPerson | None:
     """Maker-checker through identity: the checker is a human the maker did not create."""
-    identity = getattr(kernel, "identity", None)
     if identity is None:
         return None
     from paygod.identity.review import require_second_person
@@ -159,28 +167,30 @@ def payee_vault_for(db: Database | None) -> PayeeVault:
     return SqlPayeeVault(db) if db is not None else MemoryPayeeVault()
 
 
-def decider_for(kernel: Any, router: RailRouter) -> PaymentDecider:
-    """The decision runtime when the kernel has one; the threshold stand-in otherwise;
-    wrapped by payee sanctions screening when the kernel has compliance wired."""
-    decider = _plain_decider(kernel, router)
-    compliance = getattr(kernel, "compliance", None)
-    if compliance is None:
-        return decider
-    from paygod.compliance.payments import ScreeningDecider
+def decider_for(
+    ledger: LedgerService,
+    clock: Clock,
+    router: RailRouter,
+    decisions: DecisionService | None,
+    wrap: Callable[[PaymentDecider], PaymentDecider] | None = None,
+) -> PaymentDecider:
+    """The decision runtime when there is one; the threshold stand-in otherwise; `wrap`
+    adds what other modules check first (sanctions screening of the payee)."""
+    decider = _plain_decider(ledger, clock, router, decisions)
+    return wrap(decider) if wrap is not None else decider
 
-    return ScreeningDecider(decider, compliance.screening)
 
-
-def _plain_decider(kernel: Any, router: RailRouter) -> PaymentDecider:
-    decisions = getattr(kernel, "decisions", None)
+def _plain_decider(
+    ledger: LedgerService, clock: Clock, router: RailRouter, decisions: DecisionService | None
+) -> PaymentDecider:
     if decisions is None:
-        return ThresholdDecider(kernel.ledger, kernel.clock)
+        return ThresholdDecider(ledger, clock)
 
     def quote_rail(request: PaymentRequest) -> str:
         selected = router.quote(
             amount=request.amount,
             currency=request.currency,
-            now=kernel.clock.now(),
+            now=clock.now(),
             preference=request.rail_preference,
             payee=request.payee,
         ).selected
@@ -189,40 +199,54 @@ def _plain_decider(kernel: Any, router: RailRouter) -> PaymentDecider:
     return RuntimeDecider(decisions, quote_rail=quote_rail)
 
 
-def holds_for(kernel: Any) -> Holds:
-    accounting = getattr(kernel, "accounting", None)
-    return AccountingHolds(accounting) if accounting is not None else NoHolds()
+@dataclass(frozen=True)
+class PaymentsParts:
+    """What `build_payments` makes: the panic switch, the outbox worker (not started) and
+    the payment service registered with it."""
+
+    panic: PanicService
+    worker: Worker
+    payments: PaymentService
 
 
-def wire_payments(kernel: Any) -> None:
-    """Sets kernel.panic, kernel.executor (a Worker, not started) and kernel.payments."""
-    settings = kernel.settings
+def build_payments(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    ledger: LedgerService,
+    *,
+    accounting: AccountingService | None,
+    decisions: DecisionService | None,
+    identity: IdentityService | None,
+    wrap_decider: Callable[[PaymentDecider], PaymentDecider] | None = None,
+    on_loop: bool,
+) -> PaymentsParts:
     config = load_rails_config(settings.home)
     catalog = RailCatalog.from_mapping(config.get("rails") or {})
-    breakers = BreakerBoard(kernel.clock)
-    memory_outbox = getattr(getattr(kernel.ledger, "store", None), "outbox", None)
+    breakers = BreakerBoard(clock)
+    memory_outbox = getattr(ledger.store, "outbox", None)
     outbox = outbox_store_for(None, memory_outbox) if isinstance(memory_outbox, list) else None
-    panic, worker = build_executor(settings, kernel.db, kernel.clock, kernel.ledger, outbox=outbox)
+    panic, worker = build_executor(settings, db, clock, ledger, outbox=outbox)
     router = RailRouter(catalog, breakers)
     payments = PaymentService(
-        kernel.ledger,
-        kernel.clock,
+        ledger,
+        clock,
         router,
         build_connectors(catalog, config.get("connectors") or {}, settings.home),
-        decider_for(kernel, router),
-        holds_for(kernel),
-        payee_vault_for(kernel.db),
+        decider_for(ledger, clock, router, decisions, wrap_decider),
+        AccountingHolds(accounting) if accounting is not None else NoHolds(),
+        payee_vault_for(db),
         breakers=breakers,
         webhook_secret=webhook_secret(settings.home),
-        replay_guard=replay_guard_for(settings.redis_url, kernel.db),
-        second_person=second_person_for(kernel),
-        index=payment_index_for(kernel.db),
+        replay_guard=replay_guard_for(settings.redis_url, db),
+        second_person=second_person_for(identity),
+        index=payment_index_for(db),
     )
     payments.register(worker)
     # Where every store is local, a round's dispatches run side by side on one event loop
     # in the worker's thread instead of a thread each (executor/worker.py).
-    worker.on_loop = bool(getattr(kernel, "serves_from_local_state", False))
+    worker.on_loop = on_loop
     # Events no handler here consumes (decision.finalized, audit.access, ...) need no
     # worker round trip; NATS consumers get them from the relay.
-    kernel.ledger.route_outbox(worker.handlers)
-    kernel.panic, kernel.executor, kernel.payments = panic, worker, payments
+    ledger.route_outbox(worker.handlers)
+    return PaymentsParts(panic, worker, payments)

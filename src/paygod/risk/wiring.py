@@ -1,8 +1,8 @@
-"""Builds the risk and case services (called by kernel.bootstrap after decisions)."""
+"""Builds the risk and case services (called by the composition root after decisions)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from paygod.cases.service import CaseService
 from paygod.cases.stores.cases import MemoryCaseStore, SqlCaseStore
@@ -14,33 +14,42 @@ from paygod.risk.stores.models import MemoryModelStore, SqlModelStore
 
 if TYPE_CHECKING:
     from paygod.cases.model import Case
+    from paygod.cases.ports import CaseStore
     from paygod.executor.model import OutboxMessage
-    from paygod.kernel.bootstrap import Kernel
+    from paygod.executor.worker import Worker
+    from paygod.kernel.clock import Clock
+    from paygod.kernel.database import Database
+    from paygod.kernel.settings import Settings
+    from paygod.ledger import LedgerService
+    from paygod.risk.ports import ModelStore
 
 # Events that open a case: risk's own alerts and compliance's screening hits, same shape.
 CASE_OPENING_EVENTS = (ALERT_EVENT, "compliance.screening_hit")
 
 
-def wire_risk(kernel: Kernel) -> None:
-    sql = kernel.ledger.store.name in ("sqlite", "postgres")
-    models: Any = SqlModelStore(kernel.db) if sql else MemoryModelStore()
-    cases_store: Any = SqlCaseStore(kernel.db) if sql else MemoryCaseStore()
-    risk = RiskService(kernel.ledger, models, kernel.clock, kernel.settings.tenant)
-    cases = CaseService(kernel.ledger, cases_store, kernel.clock)
+def build_risk(
+    db: Database, ledger: LedgerService, clock: Clock, settings: Settings
+) -> tuple[RiskService, CaseService]:
+    """The risk service and the case service; a confirmed-fraud case teaches risk the
+    counterparty it was about."""
+    sql = ledger.store.name in ("sqlite", "postgres")
+    models: ModelStore = SqlModelStore(db) if sql else MemoryModelStore()
+    cases_store: CaseStore = SqlCaseStore(db) if sql else MemoryCaseStore()
+    risk = RiskService(ledger, models, clock, settings.tenant)
+    cases = CaseService(ledger, cases_store, clock)
 
     def learn(case: Case) -> None:
         for alert in case.alerts:
             counterparty, decided = alert.get("counterparty"), alert.get("occurred_at")
             if isinstance(counterparty, str):
                 at = parse_instant(decided).timestamp() if isinstance(decided, str) else None
-                risk.label_fraud(case.tenant_id, counterparty, at or kernel.clock.now().timestamp())
+                risk.label_fraud(case.tenant_id, counterparty, at or clock.now().timestamp())
 
     cases.on_confirmed.append(learn)
-    kernel.decisions.risk = risk
-    kernel.risk, kernel.cases = risk, cases
+    return risk, cases
 
 
-def register_case_handlers(kernel: Kernel) -> None:
+def register_case_handlers(cases: CaseService, worker: Worker) -> None:
     """An alert event in the outbox opens (or joins) a case, once per alert_id."""
 
     def open_case(message: OutboxMessage) -> None:
@@ -51,9 +60,9 @@ def register_case_handlers(kernel: Kernel) -> None:
             return
         payload.setdefault("occurred_at", message.envelope.get("occurred_at"))
         try:
-            kernel.cases.open_from_alert(message.tenant_id, payload)
+            cases.open_from_alert(message.tenant_id, payload)
         except InvalidInput as exc:
             raise PermanentFailure(exc.one_line()) from None
 
     for event_type in CASE_OPENING_EVENTS:
-        kernel.executor.register(event_type, open_case)
+        worker.register(event_type, open_case)

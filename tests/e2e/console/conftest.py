@@ -70,8 +70,8 @@ class Server:
 def _seed(home: Path) -> dict[str, Person]:
     """Principals with keys; humans who act enrol TOTP, confirmed with the previous step's
     code so that the current step's code is still unused for the test."""
+    from paygod.bootstrap import build_kernel
     from paygod.identity.model import PrincipalKind, Role
-    from paygod.kernel.bootstrap import build_kernel
     from paygod.kernel.settings import load_settings
     from tests.support.accounts import open_funded_payer
 

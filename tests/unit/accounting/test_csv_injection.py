@@ -9,7 +9,7 @@ import io
 import pytest
 
 from paygod.accounting.reports import csv_cell
-from paygod.kernel.bootstrap import Kernel
+from paygod.bootstrap import Kernel
 from tests.support.http import api_client
 
 FORMULAS = ['=HYPERLINK("http://evil/","x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]

@@ -10,8 +10,8 @@ import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from paygod.bootstrap import build_kernel
 from paygod.kernel import tracing
-from paygod.kernel.bootstrap import build_kernel
 from paygod.kernel.settings import load_settings
 from tests.support.http import api_client
 from tests.support.receiver import receiver

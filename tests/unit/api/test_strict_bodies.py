@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from paygod.kernel.bootstrap import Kernel
+from paygod.bootstrap import Kernel
 from tests.support.http import api_client
 
 DECISION = (

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from paygod.kernel.bootstrap import Kernel
+from paygod.bootstrap import Kernel
 from paygod.kernel.written import written_problems
 from tests.support.http import api_client
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import load_settings
 
 PACK = """api_version: "paygod/v1"

@@ -9,9 +9,9 @@ from typing import Any
 import orjson
 import pytest
 
+from paygod.bootstrap import Kernel
 from paygod.compliance.model import ListFormatError, ScreeningQuery
 from paygod.compliance.service import SAMPLES
-from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.errors import InvalidInput, NotFound, Unauthorized
 from paygod.payments.model import PaymentStatus
 from paygod.payments.signing import sign

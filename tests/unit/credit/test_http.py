@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.bootstrap import Kernel, build_kernel
 from tests.support.http import api_client
 from tests.unit.credit.appendix_j import EXAMPLES
 

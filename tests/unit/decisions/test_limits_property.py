@@ -12,7 +12,7 @@ from uuid import uuid4
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from paygod.kernel.bootstrap import build_kernel
+from paygod.bootstrap import build_kernel
 from paygod.kernel.settings import load_settings
 from tests.support.requests import decision_body
 

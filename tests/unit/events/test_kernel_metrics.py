@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from paygod.kernel.bootstrap import Kernel
+from paygod.bootstrap import Kernel
 from tests.support.http import api_client
 from tests.support.requests import decision_body
 

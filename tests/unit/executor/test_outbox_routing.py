@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from paygod.kernel.bootstrap import Kernel
+from paygod.bootstrap import Kernel
 from paygod.kernel.clock import SystemClock
 from paygod.kernel.events import EventEnvelope
 from paygod.ledger.model import EntryDraft

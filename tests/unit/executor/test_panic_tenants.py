@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.executor.model import OutboxMessage
 from paygod.executor.panic import panic_subject
 from paygod.executor.stores.outbox_memory import MemoryOutboxStore
 from paygod.executor.stores.panic_memory import MemoryPanicSwitch
 from paygod.executor.worker import Worker
-from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.clock import ManualClock, isoformat
 from tests.support.accounts import open_funded_payer
 from tests.support.http import api_client, principal_headers

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.decisions.packs import DEFAULT_PACKS_DIR
 from paygod.governance.model import IllegalTransition, Stage
 from paygod.governance.rollback import RollbackPolicy
 from paygod.governance.service import EVENT_ROLLBACK, KIND, subject_of
-from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.errors import Conflict, InvalidInput, NotFound
 
 PACK = "agent-payment-limits"

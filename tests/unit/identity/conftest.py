@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.identity.service import IdentityService
 from paygod.identity.settings import IdentitySettings
-from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.clock import ManualClock
 from paygod.kernel.database import SqliteDatabase, migrate
 from paygod.kernel.settings import load_settings

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from paygod.bootstrap import Kernel
 from paygod.identity.consent import ConsentChecker
 from paygod.identity.service import IdentityService
-from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.errors import InvalidInput
 from tests.support.http import api_client
 

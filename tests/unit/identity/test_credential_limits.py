@@ -8,9 +8,9 @@ from datetime import timedelta
 import jwt
 import pytest
 
+from paygod.bootstrap import Kernel
 from paygod.identity.model import PrincipalKind, Role
 from paygod.identity.service import IdentityService
-from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import ManualClock, parse_instant
 from paygod.kernel.errors import Unauthorized
 from tests.support.http import anonymous_client

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from paygod.identity.cli_support import announce_dev_key
+from paygod.bootstrap import Kernel
+from paygod.cli.dev_key import announce_dev_key
 from paygod.identity.model import PrincipalKind, Role
 from paygod.identity.service import IdentityService
 from paygod.identity.settings import IdentitySettings
 from paygod.identity.stores.ratelimit_memory import MemoryRateLimiter
-from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.errors import Conflict
 from tests.support.http import anonymous_client
 
@@ -67,7 +67,7 @@ def test_dev_mode_is_a_readiness_warning(
     tmp_path,
     monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
     from paygod.kernel.settings import load_settings
 
     monkeypatch.setenv("PAYGOD_DEV_MODE", "true")

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from paygod.bootstrap import Kernel
 from paygod.identity.model import PrincipalKind, Role
 from paygod.identity.service import IdentityService
-from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.errors import Conflict, Unauthorized
 from tests.support.http import anonymous_client
 

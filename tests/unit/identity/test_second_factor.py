@@ -8,12 +8,12 @@ from datetime import timedelta
 import pyotp
 import pytest
 
+from paygod.bootstrap import Kernel
 from paygod.cli.serve import proxy_options
 from paygod.identity.model import PrincipalKind, Role
 from paygod.identity.service import IdentityService
 from paygod.identity.settings import IdentitySettings
 from paygod.identity.stores.ratelimit_memory import MemoryRateLimiter
-from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import ManualClock
 from paygod.kernel.errors import InvalidInput, Unauthorized
 from tests.support.http import anonymous_client

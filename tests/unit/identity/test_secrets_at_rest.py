@@ -14,10 +14,10 @@ from pathlib import Path
 import pyotp
 import pytest
 
+from paygod.bootstrap import build_kernel
 from paygod.identity.model import PrincipalKind, Role
 from paygod.identity.sealing import SEALED_PREFIX, SealedSecretUnreadable, SecretBox
 from paygod.identity.service import IdentityService
-from paygod.kernel.bootstrap import build_kernel
 from paygod.kernel.clock import ManualClock
 from paygod.kernel.database import SqliteDatabase
 from paygod.kernel.errors import InvalidSettings

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pyotp
 import pytest
 
+from paygod.bootstrap import Kernel
 from paygod.identity.model import PrincipalKind, Role
-from paygod.kernel.bootstrap import Kernel
 from tests.support.http import anonymous_client, api_client
 
 

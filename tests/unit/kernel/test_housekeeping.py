@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from paygod.accounting import AccountCode, AccountSpec, TransferFlags
 from paygod.accounting.model import TransferRequest, TransferState
-from paygod.kernel.bootstrap import Kernel
+from paygod.bootstrap import Kernel
 from paygod.kernel.clock import ManualClock
 from paygod.kernel.periodic import Housekeeping, PeriodicTask
 from tests.unit.accounting.support import START

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from paygod.kernel.bootstrap import Kernel
+from paygod.bootstrap import Kernel
 from paygod.ledger import verifier
 from paygod.ledger.model import EntryDraft
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import load_settings
 from paygod.ledger import EntryDraft
 from paygod.ledger.verifier import check_consistency, check_inclusion

@@ -16,7 +16,7 @@ import pytest
 
 from paygod.accounting import TransferFlags, TransferRequest
 from paygod.accounting.service import voiding
-from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.payments.model import PaymentStatus
 from paygod.payments.signing import sign
 from paygod.payments.wiring import webhook_secret

@@ -9,7 +9,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from paygod.kernel.bootstrap import Kernel, build_kernel
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.payments.signing import SIGNATURE_HEADER, sign
 from paygod.payments.wiring import webhook_secret
 from tests.support.accounts import open_funded_payer

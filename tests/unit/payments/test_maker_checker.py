@@ -9,9 +9,9 @@ from pathlib import Path
 import pyotp
 import pytest
 
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.identity.model import Principal, PrincipalKind, Role
 from paygod.identity.review import require_second_person
-from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.errors import Forbidden
 from tests.support.accounts import open_funded_payer
 from tests.support.http import anonymous_client

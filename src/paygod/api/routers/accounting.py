@@ -34,7 +34,7 @@ from paygod.api.routers.admin import principal_id
 from paygod.api.routing import ABSENT, body_members, json_body
 from paygod.api.routing import router as strict_router
 from paygod.api.security import identity_of, owner_filter
-from paygod.kernel.bootstrap import Kernel
+from paygod.bootstrap import Kernel
 from paygod.kernel.clock import parse_instant
 from paygod.kernel.errors import FieldError, InvalidInput
 

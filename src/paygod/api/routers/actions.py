@@ -14,7 +14,7 @@ from paygod.api.routers.admin import principal_id
 from paygod.api.routers.decisions import _json, _tenant
 from paygod.api.routing import router as strict_router
 from paygod.api.security import owner_filter
-from paygod.kernel.bootstrap import Kernel
+from paygod.bootstrap import Kernel
 from paygod.kernel.errors import NotFound
 
 router = strict_router(tags=["actions"])

@@ -15,8 +15,8 @@ from paygod.api.models import NoNul, StrictModel
 from paygod.api.receipts import sealing
 from paygod.api.routing import router as strict_router
 from paygod.api.security import identity_of
+from paygod.bootstrap import Kernel
 from paygod.identity.model import ALL_TENANTS
-from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
 from paygod.kernel.identifiers import identifier_problem
 

@@ -13,7 +13,7 @@ from paygod.api.receipts import sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routers.payments import tenant_of, tenant_scope
 from paygod.api.routing import router as strict_router
-from paygod.kernel.bootstrap import Kernel
+from paygod.bootstrap import Kernel
 
 router = strict_router(prefix="/cases", tags=["cases"])
 

@@ -13,8 +13,8 @@ from paygod.api.receipts import sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routers.payments import tenant_of
 from paygod.api.routing import router as strict_router
+from paygod.bootstrap import Kernel
 from paygod.compliance.query import parse_query
-from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import parse_instant
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
 from paygod.payments.signing import SIGNATURE_HEADER

@@ -14,10 +14,10 @@ from paygod.api.routers.admin import principal_id
 from paygod.api.routers.payments import tenant_of, tenant_scope
 from paygod.api.routing import router as strict_router
 from paygod.api.security import owner_filter
+from paygod.bootstrap import Kernel
 from paygod.credit.apr import annual_percentage_rate, parse_case
 from paygod.credit.products import CATALOG
 from paygod.credit.schedule import amortize, parse_terms
-from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import parse_instant
 from paygod.kernel.errors import FieldError, InvalidInput
 from paygod.kernel.identifiers import identifier_problem, invisible_character

@@ -14,9 +14,9 @@ from paygod.api.receipts import SEALED_RESPONSES
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import router as strict_router
 from paygod.api.security import owner_filter
+from paygod.bootstrap import Kernel
 from paygod.decisions.model import Verdict
 from paygod.decisions.ports import DecisionQuery
-from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import isoformat, parse_instant
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
 from paygod.ledger.steps import Steps, run_blocking

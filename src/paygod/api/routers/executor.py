@@ -15,8 +15,8 @@ from paygod.api.receipts import sealing
 from paygod.api.routers.admin import panic_tenant, panic_view, principal_id
 from paygod.api.routing import router as strict_router
 from paygod.api.security import tenant_filter
+from paygod.bootstrap import Kernel
 from paygod.executor.model import OutboxMessage
-from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import isoformat
 from paygod.kernel.errors import NotFound
 from paygod.ledger import EntryDraft

@@ -16,7 +16,7 @@ from paygod.api.deps import get_kernel
 from paygod.api.models import Digits
 from paygod.api.routing import router as strict_router
 from paygod.api.security import tenant_filter
-from paygod.kernel.bootstrap import Kernel
+from paygod.bootstrap import Kernel
 from paygod.kernel.clock import isoformat, parse_instant
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
 from paygod.ledger import Entry, LedgerService

@@ -15,7 +15,7 @@ from paygod.api.receipts import SEALED_RESPONSES, sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import router as strict_router
 from paygod.api.security import owner_filter
-from paygod.kernel.bootstrap import Kernel
+from paygod.bootstrap import Kernel
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
 from paygod.ledger.receipt import collecting
 from paygod.ledger.steps import Steps, run_blocking

@@ -11,8 +11,8 @@ from paygod.api.deps import get_kernel
 from paygod.api.models import Digits, StrictModel
 from paygod.api.routers.payments import tenant_of
 from paygod.api.routing import router as strict_router
+from paygod.bootstrap import Kernel
 from paygod.decisions.service import subject_errors
-from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.errors import FieldError, InvalidInput
 
 router = strict_router(prefix="/risk", tags=["risk"])

@@ -17,8 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.staticfiles import StaticFiles
 
-from paygod.api.security import _failed, _throttle_failures, identity_of
-from paygod.console.session import (
+from paygod.api.console.session import (
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
     cookie_attributes,
@@ -26,6 +25,7 @@ from paygod.console.session import (
     csrf_token,
     new_sign_in_nonce,
 )
+from paygod.api.security import _failed, _throttle_failures, identity_of
 from paygod.identity.model import Authenticated
 from paygod.identity.permissions import grant
 from paygod.kernel.errors import PaygodError, Unauthorized

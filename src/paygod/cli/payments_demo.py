@@ -53,7 +53,7 @@ def _setup(kernel: Any) -> None:
 
 
 def run_payments_demo(console: Console, home: Path | None = None) -> bool:
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
     from paygod.kernel.settings import load_settings
 
     with tempfile.TemporaryDirectory(prefix="paygod-payments-demo-") as tmp:

@@ -71,7 +71,7 @@ SCENARIOS: list[tuple[str, dict[str, Any]]] = [
 
 
 def run_demo(console: Console, home: Path | None = None) -> bool:
-    from paygod.kernel.bootstrap import build_kernel
+    from paygod.bootstrap import build_kernel
     from paygod.kernel.settings import load_settings
 
     with tempfile.TemporaryDirectory(prefix="paygod-demo-") as tmp:

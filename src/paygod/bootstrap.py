@@ -1,0 +1,230 @@
+"""The composition root: reads settings, builds adapters, hands them to services.
+
+This is the only module that imports every domain package, and the only place that
+decides which adapter serves a port. Services are built as locals in dependency order and
+returned as one frozen, fully typed `Kernel`. Tests call the same root, overriding
+adapters by keyword (`build_kernel(settings, clock=ManualClock(...), ledger=memory)`),
+the way a handler test hands fakes to a bootstrap function.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from paygod.accounting import AccountingService
+from paygod.accounting.credits import CreditsService
+from paygod.accounting.wiring import build_accounting
+from paygod.actions import ActionService
+from paygod.actions.wiring import build_actions
+from paygod.cases.service import CaseService
+from paygod.compliance.payments import ScreeningDecider
+from paygod.compliance.wiring import Compliance, build_compliance
+from paygod.credit.loans import LoanService
+from paygod.credit.service import CreditService
+from paygod.credit.wiring import build_credit
+from paygod.decisions.service import DecisionService
+from paygod.decisions.wiring import decisions_from_settings
+from paygod.executor import PanicService, Worker
+from paygod.governance.service import GovernanceService
+from paygod.identity.service import IdentityService
+from paygod.identity.wiring import identity_checks, identity_from_settings
+from paygod.kernel import tracing
+from paygod.kernel.clock import Clock, FixedClock, SystemClock
+from paygod.kernel.database import Database, PostgresDatabase, SqliteDatabase, migrate
+from paygod.kernel.filemodes import permissions_probe, private_home
+from paygod.kernel.health import ReadinessCheck
+from paygod.kernel.periodic import Housekeeping, PeriodicTask
+from paygod.kernel.settings import Settings, load_settings
+from paygod.ledger import LedgerService
+from paygod.ledger.wiring import ledger_from_settings
+from paygod.payments.service import PaymentService
+from paygod.payments.wiring import build_payments
+from paygod.risk.service import RiskService
+from paygod.risk.wiring import build_risk, register_case_handlers
+
+
+def clock_from_settings(settings: Settings) -> Clock:
+    return FixedClock(settings.clock) if settings.clock else SystemClock()
+
+
+def database_from_settings(settings: Settings) -> Database:
+    if settings.distributed:
+        assert settings.database_url is not None
+        return PostgresDatabase(settings.database_url)
+    return SqliteDatabase(settings.sqlite_path)
+
+
+def tcp_probe(url: str, default_port: int) -> str:
+    """Reachability of a TCP service (Redis, NATS) without speaking its protocol."""
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or default_port
+    with socket.create_connection((host, port), timeout=1.0):
+        return f"{host}:{port} reachable"
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """Every service of a running Paygod, wired once."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    checks: list[ReadinessCheck]
+    ledger: LedgerService
+    decisions: DecisionService
+    accounting: AccountingService
+    credits: CreditsService
+    identity: IdentityService
+    compliance: Compliance
+    panic: PanicService
+    executor: Worker
+    payments: PaymentService
+    lending: CreditService
+    loans: LoanService
+    actions: ActionService
+    governance: GovernanceService
+    risk: RiskService
+    cases: CaseService
+    housekeeping: Housekeeping
+
+    @property
+    def serves_from_local_state(self) -> bool:
+        """Every store a request reads is in this process or on this disk (SQLite, no Redis):
+        a read costs microseconds, never a network round trip, so request work may run on
+        the event loop (api/hotpath.py)."""
+        return serves_locally(self.settings, self.db)
+
+    def start_background(self) -> None:
+        """The outbox worker and the scheduled housekeeping, in this process."""
+        self.executor.start()
+        self.housekeeping.start()
+
+    def close(self) -> None:
+        self.housekeeping.stop()
+        self.executor.stop()
+        self.ledger.close()
+        self.db.close()
+
+
+def serves_locally(settings: Settings, db: Database) -> bool:
+    return db.dialect == "sqlite" and not settings.redis_url
+
+
+def infrastructure_checks(settings: Settings, db: Database) -> list[ReadinessCheck]:
+    """The store, the home's permissions and the optional network services, for /readyz."""
+
+    def store_probe() -> str:
+        db.ping()
+        return f"{db.dialect} ok"
+
+    sqlite_path = None if settings.distributed else settings.sqlite_path
+    checks = [
+        ReadinessCheck("store", store_probe),
+        ReadinessCheck(
+            "permissions", lambda: permissions_probe(settings.home, sqlite_path), required=False
+        ),
+    ]
+    if settings.redis_url:
+        redis_url = settings.redis_url
+        checks.append(ReadinessCheck("redis", lambda: tcp_probe(redis_url, 6379), required=False))
+    if settings.nats_url:
+        nats_url = settings.nats_url
+        checks.append(ReadinessCheck("nats", lambda: tcp_probe(nats_url, 4222), required=False))
+    return checks
+
+
+def build_kernel(
+    settings: Settings | None = None,
+    *,
+    migrate_schema: bool = True,
+    clock: Clock | None = None,
+    db: Database | None = None,
+    ledger: LedgerService | None = None,
+) -> Kernel:
+    """`clock`, `db` and `ledger` replace the adapters the settings would choose (tests
+    pass a manual clock or a ledger on the memory store)."""
+    settings = settings or load_settings()
+    private_home(settings.home)
+    clock = clock or clock_from_settings(settings)
+    db = db or database_from_settings(settings)
+    if migrate_schema:
+        migrate(db)
+    checks = infrastructure_checks(settings, db)
+
+    ledger = ledger or ledger_from_settings(settings, db, clock)
+    # Reads and proofs work on a store that refuses writes: warn (still ready), with the reason.
+    checks.append(ReadinessCheck("store-writes", ledger.write_health, required=False))
+    decisions = decisions_from_settings(settings, db, clock, ledger)
+    checks.append(ReadinessCheck("packs", decisions.packs.trust, required=False))
+    accounting, credits = build_accounting(db, clock, ledger)
+    identity = identity_from_settings(settings, db, clock, ledger)
+    checks.extend(identity_checks(identity))
+    compliance = build_compliance(settings, db, clock, ledger)  # before payments: screens payees
+    decisions.measurement_sources.append(compliance.kyc.measurement_source)
+    parts = build_payments(
+        settings,
+        db,
+        clock,
+        ledger,
+        accounting=accounting,
+        decisions=decisions,
+        identity=identity,
+        wrap_decider=lambda decider: ScreeningDecider(decider, compliance.screening),
+        on_loop=serves_locally(settings, db),
+    )
+    lending, loans = build_credit(ledger, clock, accounting, parts.payments)
+    actions = build_actions(
+        db,
+        ledger,
+        clock,
+        accounting=accounting,
+        decisions=decisions,
+        worker=parts.worker,
+        breakers=parts.payments.breakers,
+    )
+    # A pack reading `measure.consent.<purpose>` gets the consent records' answer now.
+    decisions.consent = identity.consent.check
+    # Challengers in shadow or canary ride on every decision (governance/service.py).
+    governance = GovernanceService(ledger, decisions.packs, clock, settings.home)
+    decisions.policy = governance
+    tracing.configure(settings.otel_endpoint)
+    risk, cases = build_risk(db, ledger, clock, settings)
+    decisions.risk = risk
+    register_case_handlers(cases, parts.worker)
+    housekeeping = Housekeeping(
+        [
+            # Two-phase holds past their timeout release their funds without anyone asking.
+            PeriodicTask(
+                "accounting.expire_holds", settings.hold_sweep_seconds, accounting.expire_pending
+            ),
+            # Late fees, days-past-due buckets and defaults follow the clock, not requests.
+            PeriodicTask("credit.assess_loans", 3600.0, loans.assess_all),
+        ]
+    )
+    kernel = Kernel(
+        settings=settings,
+        clock=clock,
+        db=db,
+        checks=checks,
+        ledger=ledger,
+        decisions=decisions,
+        accounting=accounting,
+        credits=credits,
+        identity=identity,
+        compliance=compliance,
+        panic=parts.panic,
+        executor=parts.worker,
+        payments=parts.payments,
+        lending=lending,
+        loans=loans,
+        actions=actions,
+        governance=governance,
+        risk=risk,
+        cases=cases,
+        housekeeping=housekeeping,
+    )
+    # Plug-in action types are made with the finished kernel (docs/actions.md).
+    actions.registry.load_entry_points(kernel)
+    return kernel
