@@ -20,13 +20,14 @@ from paygod.accounting import (
     TransferRequest,
     TransferResult,
 )
+from paygod.cli.common import JsonFlag, tenant_kernel
 from paygod.cli.output import console, emit_json
 from paygod.kernel.clock import parse_instant
 from paygod.kernel.errors import CheckFailed, FieldError, InvalidInput
 from paygod.kernel.jsonio import parse_json
 
 if TYPE_CHECKING:  # the kernel (and its drivers) load only when a command runs
-    from paygod.bootstrap import Kernel
+    pass
 
 accounts_app = typer.Typer(
     help="Double-entry accounts: open, inspect, audit.", no_args_is_help=True
@@ -34,24 +35,12 @@ accounts_app = typer.Typer(
 transfers_app = typer.Typer(help="Transfers and holds between accounts.", no_args_is_help=True)
 reconcile_app = typer.Typer(help="Match an external statement CSV to an account's transfers.")
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 TenantOpt = Annotated[str | None, typer.Option("--tenant", help="Tenant (default PAYGOD_TENANT).")]
 
 
 @contextmanager
-def _kernel(tenant: str | None) -> Iterator[tuple[Kernel, str]]:
-    from paygod.bootstrap import build_kernel
-
-    kernel = build_kernel()
-    try:
-        yield kernel, tenant or kernel.settings.tenant
-    finally:
-        kernel.close()
-
-
-@contextmanager
 def _service(tenant: str | None) -> Iterator[tuple[AccountingService, str]]:
-    with _kernel(tenant) as (kernel, tenant_id):
+    with tenant_kernel(tenant) as (kernel, tenant_id):
         yield kernel.accounting, tenant_id
 
 
@@ -115,7 +104,7 @@ def accounts_create(
         flags = AccountFlags.from_names(flag or [])
     except ValueError as exc:
         raise InvalidInput(str(exc), errors=[FieldError("--flag", str(exc))]) from None
-    with _kernel(tenant) as (kernel, tenant_id):
+    with tenant_kernel(tenant) as (kernel, tenant_id):
         if owner is not None:
             kernel.identity.require_member(tenant_id, owner, "--owner")
         account, _ = kernel.accounting.open_account(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import getpass
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from paygod.cli.common import JsonFlag, open_kernel
 from paygod.cli.output import console, emit_json
 
 app = typer.Typer(
@@ -19,16 +20,9 @@ destinations = typer.Typer(
 )
 app.add_typer(destinations)
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 TenantOption = Annotated[
     str | None, typer.Option("--tenant", help="Tenant (default PAYGOD_TENANT).")
 ]
-
-
-def _kernel() -> Any:
-    from paygod.bootstrap import build_kernel
-
-    return build_kernel()
 
 
 @destinations.command("put")
@@ -47,7 +41,7 @@ def put(
     as_json: JsonFlag = False,
 ) -> None:
     """Add or replace a destination."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         destination, generated = kernel.actions.put_destination(
             tenant or kernel.settings.tenant,
@@ -74,7 +68,7 @@ def put(
 @destinations.command("list")
 def list_(tenant: TenantOption = None, as_json: JsonFlag = False) -> None:
     """The allowlist (secrets are never shown)."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         found = [
             d.public() for d in kernel.actions.list_destinations(tenant or kernel.settings.tenant)
@@ -91,7 +85,7 @@ def list_(tenant: TenantOption = None, as_json: JsonFlag = False) -> None:
 @destinations.command("remove")
 def remove(name: str, tenant: TenantOption = None) -> None:
     """Remove a destination (actions naming it are refused from now on)."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         kernel.actions.delete_destination(tenant or kernel.settings.tenant, name, getpass.getuser())
         console.print(f"removed {name}")
@@ -102,7 +96,7 @@ def remove(name: str, tenant: TenantOption = None) -> None:
 @app.command("status")
 def status(decision_id: str, as_json: JsonFlag = False) -> None:
     """Where a decision's action stands: status, attempts, sealed results."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         result = kernel.actions.status(kernel.decisions.get(decision_id))
         if as_json:

@@ -4,14 +4,13 @@ against the local kernel."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from paygod.cli.common import JsonFlag, tenant_kernel
 from paygod.cli.output import console, emit_json
 
 sanctions_app = typer.Typer(
@@ -21,19 +20,7 @@ kyc_app = typer.Typer(
     name="kyc", help="KYC: verify subjects, read their status.", no_args_is_help=True
 )
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 TenantOpt = Annotated[str | None, typer.Option("--tenant", help="Tenant (default PAYGOD_TENANT).")]
-
-
-@contextmanager
-def _kernel(tenant: str | None) -> Iterator[tuple[Any, str]]:
-    from paygod.bootstrap import build_kernel
-
-    kernel = build_kernel()
-    try:
-        yield kernel, tenant or kernel.settings.tenant
-    finally:
-        kernel.close()
 
 
 def _actor() -> str:
@@ -63,7 +50,7 @@ def import_list(
         from paygod.compliance.lists import unknown_format
 
         raise unknown_format(format)
-    with _kernel(tenant) as (kernel, tenant_id):
+    with tenant_kernel(tenant) as (kernel, tenant_id):
         outcome = kernel.compliance.screening.import_list(
             tenant_id, file, format, source=source, actor=_actor()
         )
@@ -103,7 +90,7 @@ def screen(
     if country is not None:
         body["country"] = country
     query, _ = parse_query(body, allow_subject=False)
-    with _kernel(tenant) as (kernel, tenant_id):
+    with tenant_kernel(tenant) as (kernel, tenant_id):
         service = kernel.compliance.screening
         _, _, bundled = service.index_for(tenant_id)
         result = service.screen(tenant_id, query)
@@ -128,7 +115,7 @@ def snapshots(
     as_json: JsonFlag = False,
 ) -> None:
     """Every imported version of each list, the active one marked."""
-    with _kernel(tenant) as (kernel, tenant_id):
+    with tenant_kernel(tenant) as (kernel, tenant_id):
         found = [s.as_dict() for s in kernel.compliance.screening.snapshots(tenant_id, list_name)]
     if as_json:
         emit_json({"snapshots": found})
@@ -150,7 +137,7 @@ def threshold(
     as_json: JsonFlag = False,
 ) -> None:
     """Read or set the tenant's hit threshold (ledgered when set)."""
-    with _kernel(tenant) as (kernel, tenant_id):
+    with tenant_kernel(tenant) as (kernel, tenant_id):
         service = kernel.compliance.screening
         if value is None:
             data: dict[str, Any] = {
@@ -186,7 +173,7 @@ def kyc_verify(
         body["data"] = read_json_file(data)
     if provider is not None:
         body["provider"] = provider
-    with _kernel(tenant) as (kernel, tenant_id):
+    with tenant_kernel(tenant) as (kernel, tenant_id):
         result = kernel.compliance.kyc.verify(tenant_id, body, actor=_actor())
     _print_kyc(result, as_json)
 
@@ -212,7 +199,7 @@ def kyc_status(
             raise InvalidInput(
                 "invalid --as-of", errors=[FieldError("/as_of", "expected an RFC 3339 instant")]
             ) from None
-    with _kernel(tenant) as (kernel, tenant_id):
+    with tenant_kernel(tenant) as (kernel, tenant_id):
         result = kernel.compliance.kyc.status(tenant_id, subject, as_of=when)
     _print_kyc(result, as_json)
 
@@ -224,7 +211,7 @@ def kyc_refresh(
     as_json: JsonFlag = False,
 ) -> None:
     """Ask the provider again about a pending check and record what it says."""
-    with _kernel(tenant) as (kernel, tenant_id):
+    with tenant_kernel(tenant) as (kernel, tenant_id):
         result = kernel.compliance.kyc.refresh(tenant_id, subject, actor=_actor())
     _print_kyc(result, as_json)
 

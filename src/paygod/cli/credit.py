@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from paygod.cli.common import JsonFlag, open_kernel
 from paygod.cli.output import console, emit_json
 
 app = typer.Typer(
@@ -15,8 +16,6 @@ app = typer.Typer(
     help="Credit: schedules, the Regulation Z APR, applications, loans and the portfolio.",
     no_args_is_help=True,
 )
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 
 
 @app.command("schedule")
@@ -103,12 +102,6 @@ AtOption = Annotated[
 ]
 
 
-def _kernel() -> Any:
-    from paygod.bootstrap import build_kernel
-
-    return build_kernel()
-
-
 def _actor(as_: str | None) -> str:
     import getpass
 
@@ -163,7 +156,7 @@ def apply(
 ) -> None:
     """Apply for credit: bureau, scorecard, affordability → offered or declined (sealed)."""
     body = _object_file(file)
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         application, _ = kernel.lending.submit(
             body,
@@ -181,7 +174,7 @@ def apply(
 @app.command("offer")
 def offer(application_id: str, at: AtOption = None, as_json: JsonFlag = False) -> None:
     """An application's offer (TILA disclosure, schedule) or its decline reasons."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         application = kernel.lending.get(application_id, at=_instant(at))
     finally:
@@ -204,7 +197,7 @@ def offer(application_id: str, at: AtOption = None, as_json: JsonFlag = False) -
 @app.command("accept")
 def accept(application_id: str, as_: AsOption = None, as_json: JsonFlag = False) -> None:
     """Sign the offer's contract as the applicant (its digest is sealed)."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         application = kernel.lending.accept(application_id, tenant_id=None, signer=_actor(as_))
     finally:
@@ -229,7 +222,7 @@ def disburse(
 ) -> None:
     """Disburse an accepted contract: receivable, borrower wallet, fee income (sealed)."""
     payout_body = _object_file(payout) if payout is not None else None
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         data = kernel.loans.disburse(
             loan_id, tenant_id=None, operator=_actor(as_), payout=payout_body
@@ -271,7 +264,7 @@ def repay(
     body: dict[str, Any] = {"amount": int(amount), "currency": currency}
     if from_account is not None:
         body["from_account"] = from_account
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         data, _ = kernel.loans.repay(
             loan_id, body, tenant_id=None, owner=None, idempotency_key=idempotency_key
@@ -296,7 +289,7 @@ def loans(
 ) -> None:
     """The tenant's loans, or one loan with its instalments, now or as of --at."""
     when = _instant(at)
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         service = kernel.loans
         if loan_id is not None:
@@ -326,7 +319,7 @@ def loans(
 def portfolio(at: AtOption = None, as_json: JsonFlag = False) -> None:
     """Outstanding, delinquency by bucket and expected loss, now or as of --at."""
     when = _instant(at)
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         data = kernel.loans.portfolio(kernel.settings.tenant, at=when)
     finally:

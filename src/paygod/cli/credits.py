@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from paygod.cli.accounting import _kernel, _metadata, _show
+from paygod.cli.accounting import _metadata, _show
+from paygod.cli.common import JsonFlag, tenant_kernel
 from paygod.kernel.errors import FieldError, InvalidInput
 
 if TYPE_CHECKING:  # the kernel (and its drivers) load only when a command runs
@@ -22,7 +23,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 TenantOpt = Annotated[str | None, typer.Option("--tenant", help="Tenant (default PAYGOD_TENANT).")]
 Amount = Annotated[int, typer.Argument(help="Credits (a positive integer).")]
 KeyOpt = Annotated[
@@ -35,7 +35,7 @@ Reservation = Annotated[str, typer.Argument(help="The reservation id (from `rese
 
 @contextmanager
 def _credits(tenant: str | None) -> Iterator[tuple[CreditsService, str]]:
-    with _kernel(tenant) as (kernel, tenant_id):
+    with tenant_kernel(tenant) as (kernel, tenant_id):
         yield kernel.credits, tenant_id
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from paygod.cli.common import JsonFlag, open_kernel
 from paygod.cli.output import console, emit_json, err_console, styled
 from paygod.kernel.errors import CheckFailed, InvalidInput, PaygodError
 
@@ -22,8 +23,6 @@ packs_app = typer.Typer(
 decisions_app = typer.Typer(help="Sealed decisions: show, replay.", no_args_is_help=True)
 app.add_typer(packs_app, name="packs")
 app.add_typer(decisions_app, name="decisions")
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 
 
 @app.command("test")
@@ -374,9 +373,7 @@ def packs_verify(
 
 
 def _governance() -> Any:
-    from paygod.bootstrap import build_kernel
-
-    return build_kernel().governance
+    return open_kernel().governance
 
 
 _ACTOR = "cli:local-operator"
@@ -448,9 +445,8 @@ def packs_outcome(
 ) -> None:
     """A reviewed outcome for the promotion gate: both sides' verdicts are read from the
     sealed decision, never taken from the command line."""
-    from paygod.bootstrap import build_kernel
 
-    kernel = build_kernel()
+    kernel = open_kernel()
     sealed = kernel.decisions.get(decision)
     champion = next((p for p in sealed.get("packs", []) if p["name"] == name), None)
     shadow = next((p for p in sealed.get("shadow", []) if p["pack"] == name), None)
@@ -520,7 +516,6 @@ def decide(
     as_json: JsonFlag = False,
 ) -> None:
     """Decide and seal one request against the local kernel (PAYGOD_HOME)."""
-    from paygod.bootstrap import build_kernel
     from paygod.kernel.jsonio import read_json_file
 
     document = read_json_file(input_file)
@@ -528,7 +523,7 @@ def decide(
         body = document
     else:
         body = {"subject": subject, "context": {}, "input": document}
-    kernel = build_kernel()
+    kernel = open_kernel()
     try:
         service = kernel.decisions
         sealed = service.decide(
@@ -552,9 +547,8 @@ def replay(
     as_json: JsonFlag = False,
 ) -> None:
     """Re-evaluate a sealed decision with its recorded pack and input; exit 1 if it differs."""
-    from paygod.bootstrap import build_kernel
 
-    kernel = build_kernel()
+    kernel = open_kernel()
     try:
         report = kernel.decisions.replay(seq)
     finally:
@@ -578,9 +572,8 @@ def show(
     decision_id: Annotated[str, typer.Argument(help="Decision id.")],
 ) -> None:
     """Print a sealed decision with its evidence and explanation."""
-    from paygod.bootstrap import build_kernel
 
-    kernel = build_kernel()
+    kernel = open_kernel()
     try:
         decision = kernel.decisions.get(decision_id)
     finally:

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 import orjson
 import typer
 
+from paygod.cli.common import JsonFlag, open_kernel
 from paygod.cli.output import console, emit_json
 from paygod.kernel.errors import InvalidInput, Unavailable
 
@@ -20,14 +21,7 @@ app = typer.Typer(
     help="Events relayed to NATS JetStream: tail them, see how far the relay is.",
     no_args_is_help=True,
 )
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 RelayName = Annotated[str, typer.Option("--name", help="The relay cursor's name.")]
-
-
-def _kernel() -> Any:
-    from paygod.bootstrap import build_kernel
-
-    return build_kernel()
 
 
 def _cursor_store(kernel: Any) -> Any:
@@ -67,7 +61,7 @@ def relay(
     from paygod.events.relay import Relay
     from paygod.kernel.logging import configure_logging
 
-    kernel = _kernel()
+    kernel = open_kernel()
     configure_logging(kernel.settings.log_level.value, json_lines=kernel.settings.log_json)
     try:
         url = _nats_url(kernel.settings.nats_url, nats_url)
@@ -135,7 +129,7 @@ def status(name: RelayName = "default", as_json: JsonFlag = False) -> None:
     """The relay cursor: how far it published, who holds the lease, how many events wait."""
     from paygod.events.model import RelayCursor
 
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         store = _cursor_store(kernel)
         cursor = store.get(name) or RelayCursor(name=name)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from paygod.cli.common import JsonFlag, open_kernel
 from paygod.cli.output import console, emit_json, styled
 from paygod.kernel.errors import NotFound
 from paygod.kernel.interpreter import short_gil_turns
@@ -20,19 +21,11 @@ app = typer.Typer(
 dlq = typer.Typer(name="dlq", help="Dead letters: messages that failed every attempt.")
 app.add_typer(dlq)
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
-
-
-def _kernel() -> Any:
-    from paygod.bootstrap import build_kernel
-
-    return build_kernel()
-
 
 @app.command("status")
 def status(as_json: JsonFlag = False) -> None:
     """Outbox counts by status and the panic switch."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         data = {
             "outbox": kernel.executor.store.counts(),
@@ -55,7 +48,7 @@ def dlq_list(
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100, as_json: JsonFlag = False
 ) -> None:
     """Dead-lettered messages with their last error."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         dead = kernel.executor.store.list("dead", limit=limit)
     finally:
@@ -89,7 +82,7 @@ def dlq_retry(
     as_json: JsonFlag = False,
 ) -> None:
     """Put dead letters back in the queue with a fresh attempt budget."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         ids = _each(event_ids or [], every, kernel)
         now = kernel.clock.now()
@@ -107,7 +100,7 @@ def dlq_discard(
     as_json: JsonFlag = False,
 ) -> None:
     """Give up on dead letters (kept as done, with the discard noted in last_error)."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         ids = _each(event_ids or [], every, kernel)
         done = [i for i in ids if kernel.executor.store.discard(i)]
@@ -160,7 +153,7 @@ def worker(
     as_json: JsonFlag = False,
 ) -> None:
     """Run an executor worker: claim outbox messages and carry out their side effects."""
-    kernel = _kernel()
+    kernel = open_kernel()
     runner = kernel.executor
     runner.batch = batch
     runner.lease_seconds = lease

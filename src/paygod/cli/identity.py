@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from paygod.cli.common import JsonFlag, open_kernel
 from paygod.cli.output import console, emit_json, err_console, styled
 
 if TYPE_CHECKING:
     from paygod.identity.service import IdentityService
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 TenantOption = Annotated[
     str | None, typer.Option("--tenant", help="Tenant (default PAYGOD_TENANT).")
 ]
@@ -35,9 +35,7 @@ audit_app = typer.Typer(name="audit", help="Audit trails.", no_args_is_help=True
 
 @contextmanager
 def _identity() -> Iterator[tuple[IdentityService, str]]:
-    from paygod.bootstrap import build_kernel
-
-    kernel = build_kernel()
+    kernel = open_kernel()
     try:
         yield kernel.identity, kernel.settings.tenant
     finally:

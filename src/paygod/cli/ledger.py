@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from paygod.cli.common import JsonFlag
 from paygod.cli.output import console, emit_json, err_console, styled
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
 
@@ -32,8 +33,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 
 
 @contextmanager

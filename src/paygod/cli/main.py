@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from paygod import __version__
+from paygod.cli.common import JsonFlag
 from paygod.cli.errors import guarded
 from paygod.cli.output import console, emit_json
 
@@ -19,8 +20,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 
 
 @app.command()

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from paygod.cli.common import JsonFlag, open_kernel
 from paygod.cli.output import console, emit_json, styled
 from paygod.executor.model import PanicState
 
@@ -20,7 +21,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 ActorOption = Annotated[
     str | None, typer.Option("--actor", help="Who is acting (default: the OS user).")
 ]
@@ -57,12 +57,6 @@ def _show(state: PanicState, as_json: bool, frozen: frozenset[str] | None = None
         console.print(f"tenants frozen by their own switch: {', '.join(sorted(frozen))}")
 
 
-def _kernel() -> Any:
-    from paygod.bootstrap import build_kernel
-
-    return build_kernel()
-
-
 def _tenant(kernel: Any, tenant: str | None) -> str | None:
     """A tenant that exists (one line and exit 2 otherwise: a typo must not freeze nobody)."""
     if tenant is None:
@@ -84,7 +78,7 @@ def panic_on(
     as_json: JsonFlag = False,
 ) -> None:
     """Freeze: workers claim nothing (of the tenant, with --tenant), rails receive nothing."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         who = actor or getpass.getuser()
         _show(kernel.panic.turn_on(reason, who, _tenant(kernel, tenant)), as_json)
@@ -97,7 +91,7 @@ def panic_off(
     tenant: TenantOption = None, actor: ActorOption = None, as_json: JsonFlag = False
 ) -> None:
     """Release: queued payments resume (the tenant's, with --tenant)."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         _show(kernel.panic.turn_off(actor or getpass.getuser(), _tenant(kernel, tenant)), as_json)
     finally:
@@ -108,7 +102,7 @@ def panic_off(
 def panic_status(tenant: TenantOption = None, as_json: JsonFlag = False) -> None:
     """Print whether the switch is on, why, by whom and since when (without --tenant: the
     platform-wide switch and the tenants frozen by their own)."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         chosen = _tenant(kernel, tenant)
         frozen = kernel.panic.frozen_tenants() if chosen is None else None

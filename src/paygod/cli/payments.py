@@ -8,22 +8,16 @@ from typing import Annotated, Any
 
 import typer
 
+from paygod.cli.common import JsonFlag, open_kernel
 from paygod.cli.output import console, emit_json
 
 app = typer.Typer(
     name="payments", help="Payments: quotes, intents, approvals.", no_args_is_help=True
 )
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 AsOption = Annotated[
     str | None, typer.Option("--as", help="Acting principal (default: the OS user).")
 ]
-
-
-def _kernel() -> Any:
-    from paygod.bootstrap import build_kernel
-
-    return build_kernel()
 
 
 def _print_payment(data: dict[str, Any]) -> None:
@@ -49,7 +43,7 @@ def quote(
     """Rank the rails for a payment: fee, ETA and why each was or was not chosen."""
     from paygod.kernel.jsonio import read_json_file
 
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         payee_data = read_json_file(payee) if payee else None
         result = kernel.payments.quote(
@@ -90,7 +84,7 @@ def create(
     from paygod.kernel.jsonio import read_json_file
 
     body = read_json_file(file)
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         payment, _ = kernel.payments.create(
             body if isinstance(body, dict) else {},
@@ -106,7 +100,7 @@ def create(
 @app.command("show")
 def show(payment_id: str, as_json: JsonFlag = False) -> None:
     """A payment and its transitions."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         data = {
             **kernel.payments.get(payment_id).as_dict(),
@@ -123,7 +117,7 @@ def show(payment_id: str, as_json: JsonFlag = False) -> None:
 
 
 def _review(payment_id: str, approve: bool, note: str, as_: str | None, as_json: bool) -> None:
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         action = kernel.payments.approve if approve else kernel.payments.reject
         payment = action(payment_id, approver=as_ or getpass.getuser(), note=note)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from paygod.cli.common import JsonFlag, open_kernel
 from paygod.cli.output import console, emit_json
 
 app = typer.Typer(name="risk", help="Risk: models, training, windows.", no_args_is_help=True)
@@ -14,16 +15,9 @@ cases_app = typer.Typer(
     name="cases", help="Cases: alerts a compliance officer works.", no_args_is_help=True
 )
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 AsOption = Annotated[
     str | None, typer.Option("--as", help="Acting principal (default: the OS user).")
 ]
-
-
-def _kernel() -> Any:
-    from paygod.bootstrap import build_kernel
-
-    return build_kernel()
 
 
 def _metrics_line(meta: dict[str, Any]) -> str:
@@ -54,7 +48,7 @@ def train(
         )
     spec = DatasetSpec.for_transactions(transactions, seed=seed, patterns=patterns)
     artefact, meta = run_training(spec)
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         registered = kernel.risk.register(artefact, meta, actor=as_ or getpass.getuser())
     finally:
@@ -72,7 +66,7 @@ def train(
 @app.command("models")
 def models(as_json: JsonFlag = False) -> None:
     """The registry, newest first."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         found = kernel.risk.models()
     finally:
@@ -88,7 +82,7 @@ def models(as_json: JsonFlag = False) -> None:
 @app.command("model")
 def model(version: int, as_json: JsonFlag = False) -> None:
     """One model: digests, training data, split, metrics, features."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         found = kernel.risk.model(version)
     finally:
@@ -101,7 +95,7 @@ def verify(version: int) -> None:
     """Load a model as scoring would: its artefact against the digest sealed in the ledger."""
     from paygod.kernel.errors import NotFound
 
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         stored = kernel.risk.store.get(version)
         if stored is None:
@@ -115,7 +109,7 @@ def verify(version: int) -> None:
 @app.command("rebuild")
 def rebuild(as_json: JsonFlag = False) -> None:
     """Rebuild the risk windows from the ledger's sealed assessments (what start-up does)."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         count = kernel.risk.rebuild()
     finally:
@@ -140,7 +134,7 @@ def list_cases(
     as_json: JsonFlag = False,
 ) -> None:
     """Cases of the kernel's tenant."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         found = [c.as_dict() for c in kernel.cases.list(kernel.settings.tenant, status)]
     finally:
@@ -159,7 +153,7 @@ def show(
     as_json: JsonFlag = False,
 ) -> None:
     """A case and its steps (as of a past time: rebuilt from the ledger)."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         data = kernel.cases.get(case_id, kernel.settings.tenant, as_of).as_dict()
     finally:
@@ -173,7 +167,7 @@ def show(
 
 
 def _act(name: str, case_id: str, as_json: bool, **kwargs: Any) -> None:
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         action = getattr(kernel.cases, name)
         data = action(case_id, tenant_id=kernel.settings.tenant, **kwargs).as_dict()
@@ -191,7 +185,7 @@ def open_case(
     as_json: JsonFlag = False,
 ) -> None:
     """Open a case by hand; whoever opens it cannot close it."""
-    kernel = _kernel()
+    kernel = open_kernel()
     try:
         data = kernel.cases.open_manual(
             kernel.settings.tenant,
