@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -30,6 +30,33 @@ TERMINAL = frozenset(
         PaymentStatus.REJECTED,
     }
 )
+
+
+S = PaymentStatus
+# The lifecycle, the one place it is written down: each status and where it may go next.
+# DECIDED -> DECIDED is a reviewer's approval (the verdict stays, an approval is added);
+# DISPATCHING -> DISPATCHING is the fallback to the next rail after one was unavailable.
+TRANSITIONS: Mapping[PaymentStatus, frozenset[PaymentStatus]] = {
+    S.REQUESTED: frozenset({S.DECIDED}),
+    S.DECIDED: frozenset({S.DECIDED, S.DENIED, S.REJECTED, S.HELD, S.FAILED}),
+    S.HELD: frozenset({S.DISPATCHING, S.FAILED}),
+    S.DISPATCHING: frozenset({S.DISPATCHING, S.DISPATCHED, S.FAILED}),
+    S.DISPATCHED: frozenset({S.SETTLED, S.REVERSED, S.FAILED}),
+    S.SETTLED: frozenset({S.REVERSED}),  # a return after settlement (ACH R01...)
+    S.FAILED: frozenset(),
+    S.REVERSED: frozenset(),
+    S.DENIED: frozenset(),
+    S.REJECTED: frozenset(),
+}
+del S
+
+
+class IllegalTransition(Exception):
+    """A step the lifecycle does not have: a defect in the caller, never bad input."""
+
+    def __init__(self, payment_id: str, source: PaymentStatus, target: PaymentStatus) -> None:
+        super().__init__(f"payment {payment_id}: {source.value} -> {target.value} is not a step")
+        self.source, self.target = source, target
 
 
 class RailError(Exception):
@@ -187,6 +214,16 @@ class Payment:
     approvals: tuple[Mapping[str, Any], ...] = ()
     failure_reason: str | None = None
     version: int = 0
+
+    def can_move_to(self, status: PaymentStatus) -> bool:
+        return status in TRANSITIONS[self.status]
+
+    def move_to(self, status: PaymentStatus, at: str, **changes: Any) -> Payment:
+        """The payment one step on, at `at`, with `changes`; refuses a step the lifecycle
+        does not have (`TRANSITIONS`)."""
+        if not self.can_move_to(status):
+            raise IllegalTransition(self.payment_id, self.status, status)
+        return replace(self, status=status, updated_at=at, version=self.version + 1, **changes)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -850,13 +850,7 @@ class PaymentService:
     # -- recording ------------------------------------------------------------------
 
     def _next(self, payment: Payment, status: PaymentStatus, **changes: Any) -> Payment:
-        return replace(
-            payment,
-            status=status,
-            updated_at=isoformat(self.clock.now()),
-            version=payment.version + 1,
-            **changes,
-        )
+        return payment.move_to(status, isoformat(self.clock.now()), **changes)
 
     def _event(
         self,
