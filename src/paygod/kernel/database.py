@@ -24,23 +24,16 @@ if TYPE_CHECKING:
     import psycopg
     from psycopg_pool import ConnectionPool
 
-# Modules whose tables live in the system of record. A module listed here keeps its
-# Alembic revisions in `paygod/<module>/migrations/versions`; a missing folder is skipped.
-MIGRATING_MODULES = (
-    "ledger",
-    "decisions",
-    "accounting",
-    "executor",
-    "payments",
-    "identity",
-    "risk",
-    "compliance",
-    "cases",
-    "credit",
-    "governance",
-    "events",
-    "actions",
-)
+def migration_folders() -> list[Path]:
+    """Every package's `migrations/versions` folder, found on disk: a module owns its tables
+    by keeping its Alembic revisions there (the kernel names no domain module)."""
+    root = Path(__file__).resolve().parent.parent
+    return sorted(
+        folder
+        for folder in root.glob("*/migrations/versions")
+        if folder.is_dir() and folder.parent.parent.name != "kernel"
+    )
+
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -285,13 +278,9 @@ def migration_heads() -> set[str]:
     Importing Alembic and SQLAlchemy costs most of a second; start-up must not pay it
     when the schema is already current, which is nearly always.
     """
-    root = Path(__file__).resolve().parent.parent
     revisions: set[str] = set()
     parents: set[str] = set()
-    for module in MIGRATING_MODULES:
-        folder = root / module / "migrations" / "versions"
-        if not folder.is_dir():
-            continue
+    for folder in migration_folders():
         for path in folder.glob("*.py"):
             text = path.read_text(encoding="utf-8")
             found = _REVISION.search(text)

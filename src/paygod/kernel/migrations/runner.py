@@ -15,20 +15,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-import paygod
-from paygod.kernel.database import MIGRATING_MODULES
+from paygod.kernel.database import migration_folders
 
 _HERE = Path(__file__).parent
 
 
 def version_locations() -> list[str]:
-    root = Path(paygod.__file__).parent
-    found = []
-    for module in MIGRATING_MODULES:
-        folder = root / module / "migrations" / "versions"
-        if folder.is_dir():
-            found.append(str(folder))
-    return found
+    return [str(folder) for folder in migration_folders()]
 
 
 def alembic_config(url: str) -> Config:
