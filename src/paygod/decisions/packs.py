@@ -21,6 +21,7 @@ import yaml
 from paygod.decisions.bundles import Keyring, bundled_pack_dirs, verify_bundle
 from paygod.decisions.conditions import ConditionSyntaxError, compile_condition
 from paygod.decisions.model import Pack, PackInput, Rule, Verdict
+from paygod.decisions.pack_measures import compile_measures, plugin_loader
 from paygod.decisions.schemas import (
     CASES_VALIDATOR,
     MANIFEST_VALIDATOR,
@@ -423,6 +424,10 @@ def compile_pack(
                 bool(raw_input.get("required", False)),
             )
         )
+    measures, measure_errors = compile_measures(
+        data["spec"].get("measurements") or [], plugin_loader(path.parent)
+    )
+    errors += [doc.error(e.pointer, e.message) for e in measure_errors]
     if errors:
         raise _fail(doc, errors)
     metadata = data["metadata"]
@@ -438,6 +443,7 @@ def compile_pack(
         document=data,
         manifest=manifest,
         validators=validators,
+        measures=measures,
     )
 
 
