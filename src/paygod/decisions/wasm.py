@@ -24,12 +24,19 @@ import hashlib
 import threading
 import time
 from collections.abc import Mapping
+from ctypes import byref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 import wasmtime
+
+try:
+    from wasmtime import _ffi
+    from wasmtime._func import enter_wasm as _enter_wasm
+except ImportError:  # pragma: no cover
+    _ffi = None  # type: ignore[assignment]
 
 from paygod.canonical import canonicalize
 from paygod.decisions.pack_measures import MeasurementFailed
@@ -125,16 +132,18 @@ class Plugin:
             memory, alloc, measure = exports["memory"], exports["alloc"], exports["measure"]
             assert isinstance(memory, wasmtime.Memory)
             assert isinstance(alloc, wasmtime.Func) and isinstance(measure, wasmtime.Func)
-            pointer = alloc(store, len(request))
-            if not isinstance(pointer, int) or not _fits(memory, store, pointer, len(request)):
+            pointer = _call(store, alloc, len(request))
+            size = memory.data_len(store)
+            if not isinstance(pointer, int) or not 0 <= pointer <= size - len(request):
                 raise PluginFailed(f"{self.name}: alloc returned {pointer!r}, out of memory")
             memory.write(store, request, pointer)
-            packed = measure(store, pointer, len(request))
+            packed = _call(store, measure, pointer, len(request))
             if not isinstance(packed, int):
                 raise PluginFailed(f"{self.name}: measure returned {packed!r}, not an i64")
             packed &= 0xFFFF_FFFF_FFFF_FFFF
             out_ptr, out_len = packed >> 32, packed & 0xFFFF_FFFF
-            if out_len > MAX_OUTPUT_BYTES or not _fits(memory, store, out_ptr, out_len):
+            size = memory.data_len(store)  # the module may have grown it
+            if out_len > MAX_OUTPUT_BYTES or out_ptr + out_len > size:
                 raise PluginFailed(
                     f"{self.name}: answer at {out_ptr} of {out_len} bytes is outside its memory"
                 )
@@ -159,8 +168,31 @@ class Plugin:
         return value
 
 
-def _fits(memory: wasmtime.Memory, store: wasmtime.Store, pointer: int, length: int) -> bool:
-    return pointer >= 0 and pointer + length <= memory.data_len(store)
+def _call(store: wasmtime.Store, func: wasmtime.Func, *args: int) -> Any:
+    """Call an i32-only export. `Func.__call__` rebuilds the function's type and converts
+    every value on each call (about 5x the call itself); the ABI's types are known and
+    checked at load, so the values go straight to `wasmtime_func_call` (wasmtime 50's C
+    API through its own ctypes bindings), traps raised as `Func.__call__` raises them."""
+    if _ffi is None:  # pragma: no cover - another wasmtime layout: the checked path
+        return func(store, *args)
+    params = (_ffi.wasmtime_val_t * len(args))()
+    for index, value in enumerate(args):
+        params[index].kind = _ffi.WASMTIME_I32.value  # type: ignore[assignment]
+        params[index].of.i32 = value
+    results = (_ffi.wasmtime_val_t * 1)()
+    with _enter_wasm(store) as trap:
+        error = _ffi.wasmtime_func_call(
+            store._context(), byref(func._func), params, len(args), results, 1, trap
+        )
+        if error:
+            raise wasmtime.WasmtimeError._from_ptr(error)
+    found = results[0]
+    kind = int(found.kind)
+    if kind == _ffi.WASMTIME_I64.value:
+        return int(found.of.i64)
+    if kind == _ffi.WASMTIME_I32.value:
+        return int(found.of.i32)
+    return None
 
 
 def _first_line(exc: Exception) -> str:
