@@ -131,3 +131,29 @@ def test_a_tampered_or_foreign_upload_is_refused_and_nothing_moves(
     answer = tenant_admin.post(f"/v1/packs/{PACK}/rollback", json={"reason": "x"})
     assert answer.status_code in {401, 403}
     assert tenant_admin.get("/v1/packs/pipeline").status_code == 200
+
+
+def test_a_release_over_http_is_what_a_database_sourced_kernel_serves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    private, public = keypair(tmp_path, "release")
+    settings = load_settings(
+        home=tmp_path / "home",
+        database_url=None,
+        redis_url=None,
+        packs_trusted_keys=public,
+        packs_source="database",
+    )
+    kernel = build_kernel(settings)
+    try:
+        http = api_client(kernel)
+        assert kernel.decisions.packs.get(PACK) is None  # nothing released yet
+        body = upload_body(challenger_bundle(tmp_path, private))
+        released = http.post("/v1/packs/bundles", json={**body, "release": True})
+        assert released.status_code == 201, released.text
+        assert released.json()["proposals"] == [] and released.json()["receipt"] is not None
+        kernel.decisions.packs.refresh(force=True)
+        assert kernel.decisions.packs.get(PACK).version == "1.2.0"  # type: ignore[union-attr]
+        assert kernel.decisions.packs.trust() == "signed bundle payments 1.1.0"
+    finally:
+        kernel.close()

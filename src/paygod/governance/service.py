@@ -30,6 +30,7 @@ from paygod.decisions.bundles import Keyring
 from paygod.decisions.engine import evaluate
 from paygod.decisions.model import Pack, SetResult, Verdict
 from paygod.decisions.packs import PackRepository, load_pack
+from paygod.decisions.sources import RELEASES
 from paygod.governance.model import CanarySchedule, Stage, canary_arm, check_transition
 from paygod.governance.rollback import ArmStats, Breach, RollbackPolicy
 from paygod.governance.stats import GateResult, Proportion, promotion_gate
@@ -258,12 +259,15 @@ class GovernanceService:
         *,
         keyring: Keyring | None,
         actor: str,
+        release: bool = False,
     ) -> dict[str, Any]:
         """A signed bundle sent over HTTP (governance/uploads.py): verified like one on disk,
         sealed whole, and each pack in it that differs from the active one proposed as a
         draft. Refused (nothing recorded) when any of it does not check out."""
         decoded = decode_files(files)
         directory = materialize(self.home, manifest, signature, decoded)
+        if release:
+            return self._release(directory, signature, decoded, keyring, actor)
         try:
             verified, dirs = verified_pack_dirs(directory, keyring)
             candidates = [(d, load_pack(d)) for d in dirs]
@@ -297,6 +301,38 @@ class GovernanceService:
                 "key_id": signature.get("key_id"),
             },
             "proposals": proposals,
+        }
+
+    def _release(
+        self,
+        directory: Path,
+        signature: Mapping[str, Any],
+        files: Mapping[str, bytes],
+        keyring: Keyring | None,
+        actor: str,
+    ) -> dict[str, Any]:
+        """The whole bundle released as the database source's next version (served by a
+        kernel whose PAYGOD_PACKS_SOURCE is `database`, once it checks out there too)."""
+        try:
+            verified, dirs = verified_pack_dirs(directory, keyring)
+            packs = [load_pack(d) for d in dirs]
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+        at = isoformat(self.clock.now())
+        entry = self.ledger.append(
+            bundle_entry(verified, signature, files, actor=actor, at=at, subject=RELEASES)
+        )
+        return {
+            "bundle": {
+                "name": verified["name"],
+                "version": verified["version"],
+                "key_id": signature.get("key_id"),
+                "released_seq": entry.seq,
+                "packs": [
+                    {"name": p.name, "version": p.version, "digest": p.digest} for p in packs
+                ],
+            },
+            "proposals": [],
         }
 
     def promote(

@@ -82,11 +82,21 @@ def materialize(
     digest = hashlib.sha256(
         canonicalize({"manifest": manifest, "signature": signature})
     ).hexdigest()
-    target = root / ".uploads" / digest[:24]
+    return materialize_into(root / ".uploads" / digest[:24], manifest, signature, files)
+
+
+def materialize_into(
+    target: Path,
+    manifest: Mapping[str, Any],
+    signature: Mapping[str, Any],
+    files: Mapping[str, bytes],
+) -> Path:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True, mode=0o700)
     for path, content in files.items():
+        if _path_problem(path) is not None:  # a sealed bundle is checked again when read back
+            raise InvalidInput(f"{path}: not a bundle file path")
         file = target / path
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_bytes(content)
@@ -115,10 +125,11 @@ def bundle_entry(
     *,
     actor: str,
     at: str,
+    subject: str | None = None,
 ) -> EntryDraft:
     return EntryDraft(
         kind=BUNDLE_KIND,
-        subject=f"policy-bundle:{manifest.get('name')}",
+        subject=subject or f"policy-bundle:{manifest.get('name')}",
         payload={
             "manifest": dict(manifest),
             "signature": dict(signature),

@@ -34,6 +34,11 @@ class BundleUpload(StrictModel):
     manifest: dict[str, Any] = Field(description="bundle.json: format, name, version, files")
     signature: dict[str, Any] = Field(description="bundle.sig.json: algorithm, key_id, signature")
     files: dict[str, str] = Field(description="Every file of the bundle: {path: base64}")
+    release: bool = Field(
+        default=False,
+        description="Release the whole bundle as the database policy source's next version "
+        "instead of proposing its changed packs as drafts",
+    )
 
 
 class Promotion(StrictModel):
@@ -149,7 +154,12 @@ def upload_bundle(
     keyring = Keyring.load(trusted) if trusted is not None else None
     kernel.governance.refresh(force=True)
     result: dict[str, Any] = kernel.governance.upload(
-        body.manifest, body.signature, body.files, keyring=keyring, actor=actor
+        body.manifest,
+        body.signature,
+        body.files,
+        keyring=keyring,
+        actor=actor,
+        release=body.release,
     )
     return result
 
