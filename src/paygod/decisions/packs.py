@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
-from paygod.decisions.bundles import Keyring, bundled_pack_dirs, verify_bundle
+from paygod.decisions.bundles import Keyring, bundled_pack_dirs, verify_platform_bundle
 from paygod.decisions.conditions import ConditionSyntaxError, compile_condition
 from paygod.decisions.model import Pack, PackInput, Rule, Verdict
 from paygod.decisions.pack_measures import compile_measures, plugin_loader
@@ -673,7 +673,7 @@ class PackRepository:
             return
         self._bundle_stamp = stamp
         try:
-            manifest = verify_bundle(self.directory, self.keyring)
+            manifest = verify_platform_bundle(self.directory, self.keyring)
             loaded = {}
             for directory in bundled_pack_dirs(self.directory, manifest):
                 pack = load_pack(directory)

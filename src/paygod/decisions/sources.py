@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from paygod.decisions.bundles import PACK_FILE, Keyring, bundled_pack_dirs, verify_bundle
+from paygod.decisions.bundles import PACK_FILE, Keyring, bundled_pack_dirs, verify_platform_bundle
 from paygod.kernel.errors import InvalidInput
 
 RELEASES = "policy:releases"
@@ -152,7 +152,7 @@ def check_snapshot(directory: Path, keyring: Keyring | None) -> None:
     from paygod.decisions.packs import load_pack
 
     if keyring is not None:
-        manifest = verify_bundle(directory, keyring)
+        manifest = verify_platform_bundle(directory, keyring)
         dirs = list(bundled_pack_dirs(directory, manifest))
     elif (directory / PACK_FILE).is_file():
         dirs = [directory]

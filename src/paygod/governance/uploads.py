@@ -22,7 +22,13 @@ from typing import Any
 import orjson
 
 from paygod.canonical import canonicalize
-from paygod.decisions.bundles import MANIFEST, SIGNATURE, Keyring, bundled_pack_dirs, verify_bundle
+from paygod.decisions.bundles import (
+    MANIFEST,
+    SIGNATURE,
+    Keyring,
+    bundled_pack_dirs,
+    verify_platform_bundle,
+)
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput
 from paygod.ledger.model import EntryDraft
 
@@ -114,7 +120,7 @@ def verified_pack_dirs(
             "(set PAYGOD_PACKS_TRUSTED_KEYS)",
             code="no-trusted-keys",
         )
-    manifest = verify_bundle(directory, keyring)
+    manifest = verify_platform_bundle(directory, keyring)
     return manifest, list(bundled_pack_dirs(directory, manifest))
 
 
