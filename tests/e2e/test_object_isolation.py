@@ -50,6 +50,7 @@ SHARED: dict[tuple[str, str], str] = {
     ("POST", "/v1/packs/{name}/promote"): "shared packs: moved by platform admins only (403)",
     ("POST", "/v1/packs/{name}/canary"): "shared packs: moved by platform admins only (403)",
     ("POST", "/v1/packs/{name}/rollback"): "shared packs: moved by platform admins only (403)",
+    ("POST", "/v1/packs/{name}/outcomes"): "shared packs: moved by platform admins only (403)",
     ("GET", "/v1/risk/models/{version}"): "the model registry is the kernel's, for all tenants",
 }
 

@@ -305,13 +305,34 @@ def _pack_calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, An
     bundle = challenger_bundle(home / "pack-calls", home / "release.key")
     uploaded = http.post("/v1/packs/bundles", json=upload_body(bundle))
     yield "post", "/v1/packs/bundles", uploaded
-    to_shadow = http.post(f"/v1/packs/{PACK}/promote", json={"to": "shadow"})
+    yield (
+        "post",
+        "/v1/packs/{name}/promote",
+        http.post(f"/v1/packs/{PACK}/promote", json={"to": "shadow"}),
+    )
+    card = {  # above the challenger's card limit (400000), within the champion's (500000)
+        "subject": "urn:paygod:agent:r-shadow",
+        "input": {
+            "payment": {
+                "amount_minor": 450_000,
+                "currency": "EUR",
+                "rail": "card",
+                "counterparty": {"ref": "urn:paygod:cp:x", "verified": True},
+            }
+        },
+        "packs": [PACK],
+    }
     for n in range(5):
-        kernel.governance.record_outcome(
-            PACK, decision_id=f"r-{n}", champion="allow", challenger="deny", correct="deny",
-            actor="test",
-        )  # fmt: skip
-    yield "post", "/v1/packs/{name}/promote", to_shadow
+        decided = http.post("/v1/decisions", json=card, headers={"Idempotency-Key": f"r-sh-{n}"})
+        assert decided.json()["shadow"][0]["decision"] == "deny", decided.text
+        yield (
+            "post",
+            "/v1/packs/{name}/outcomes",
+            http.post(
+                f"/v1/packs/{PACK}/outcomes",
+                json={"decision_id": decided.json()["decision_id"], "correct": "deny"},
+            ),
+        )
     canary = {"to": "canary", "percent": 5, "minimum_sample": 5}
     yield "post", "/v1/packs/{name}/promote", http.post(f"/v1/packs/{PACK}/promote", json=canary)
     yield (

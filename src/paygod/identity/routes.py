@@ -62,6 +62,7 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("POST", "/v1/packs/{name}/promote"): "packs:activate",
     ("POST", "/v1/packs/{name}/canary"): "packs:activate",
     ("POST", "/v1/packs/{name}/rollback"): "packs:activate",
+    ("POST", "/v1/packs/{name}/outcomes"): "packs:activate",
     # actions (docs/actions.md): a decision's side effect and the webhook allowlist
     ("GET", "/v1/decisions/{decision_id}/action"): "decisions:read",
     ("POST", "/v1/decisions/{decision_id}/action/approve"): "actions:approve",

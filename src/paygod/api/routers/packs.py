@@ -56,6 +56,13 @@ class Rollback(StrictModel):
     reason: Annotated[str, Field(min_length=1, max_length=500), NoNul]
 
 
+class Outcome(StrictModel):
+    decision_id: Annotated[str, Field(min_length=1, max_length=128), NoNul]
+    correct: Literal["allow", "flag", "deny", "error"] = Field(
+        description="The verdict that was right for this shadowed decision"
+    )
+
+
 class PipelineRow(StrictModel):
     pack: str
     champion: dict[str, Any] | None
@@ -200,4 +207,30 @@ def rollback(
 ) -> dict[str, Any]:
     kernel.governance.refresh(force=True)
     result: dict[str, Any] = kernel.governance.rollback(name, actor=actor, reason=body.reason)
+    return result
+
+
+@router.post("/{name}/outcomes", summary="A reviewed outcome of a shadowed decision (sealed)")
+@sealing
+def outcome(
+    name: str, body: Outcome, actor: Actor, kernel: Kernel = Depends(get_kernel)
+) -> dict[str, Any]:
+    """Both sides' verdicts are read from the sealed decision, never taken from the body."""
+    kernel.governance.refresh(force=True)
+    sealed = kernel.decisions.get(body.decision_id)
+    champion = next((p for p in sealed.get("packs", []) if p["name"] == name), None)
+    shadow = next((p for p in sealed.get("shadow", []) if p["pack"] == name), None)
+    if champion is None or shadow is None:
+        raise InvalidInput(
+            f"decision {body.decision_id} was not shadowed for pack {name!r}",
+            errors=[FieldError("/decision_id", "not a decision shadowed for this pack")],
+        )
+    result: dict[str, Any] = kernel.governance.record_outcome(
+        name,
+        decision_id=body.decision_id,
+        champion=champion["decision"],
+        challenger=shadow["decision"],
+        correct=body.correct,
+        actor=actor,
+    )
     return result
