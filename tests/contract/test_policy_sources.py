@@ -5,7 +5,7 @@ signing) keeps the previous version serving and is reported with its reason."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,8 +25,10 @@ from paygod.decisions.sources import (
 )
 from paygod.governance.uploads import bundle_entry
 from paygod.kernel.clock import ManualClock
+from paygod.ledger.ports import LedgerStore
 from paygod.ledger.service import LedgerService
 from paygod.ledger.stores.memory import MemoryLedgerStore
+from tests.contract.test_ledger_store import make_store
 from tests.support.bundles import PACK, challenger_bundle, keypair, signed_copy
 
 Publish = Callable[[Path], None]
@@ -69,8 +71,9 @@ def git_source(tmp: Path) -> tuple[PolicySource, Publish]:
     return GitSource(work, tmp / "cache", ref="HEAD"), publish
 
 
-def database_source(tmp: Path) -> tuple[PolicySource, Publish]:
-    ledger = LedgerService(MemoryLedgerStore(), ManualClock(datetime(2026, 1, 1, tzinfo=UTC)))
+def database_source(tmp: Path, store: LedgerStore | None = None) -> tuple[PolicySource, Publish]:
+    clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
+    ledger = LedgerService(store or MemoryLedgerStore(), clock)
 
     def publish(bundle: Path) -> None:
         manifest = orjson.loads((bundle / MANIFEST).read_bytes())
@@ -83,12 +86,23 @@ def database_source(tmp: Path) -> tuple[PolicySource, Publish]:
     return DatabaseSource(ledger.history, tmp / "cache"), publish
 
 
-SOURCES = {"directory": directory_source, "git": git_source, "database": database_source}
+SOURCES = ["directory", "git", "database-memory", "database-sqlite", "database-postgres"]
 
 
-@pytest.fixture(params=sorted(SOURCES))
-def source(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[PolicySource, Publish]:
-    return SOURCES[request.param](tmp_path)
+@pytest.fixture(params=SOURCES)
+def source(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[PolicySource, Publish]]:
+    """The database source over each SQL ledger store as well (its releases are entries)."""
+    kind = str(request.param)
+    if kind == "directory":
+        yield directory_source(tmp_path)
+    elif kind == "git":
+        yield git_source(tmp_path)
+    else:
+        stores = make_store(kind.removeprefix("database-"), tmp_path, request)
+        yield database_source(tmp_path, next(stores))
+        stores.close()
 
 
 def test_a_source_serves_each_signed_version_and_keeps_the_last_good_one(
