@@ -52,7 +52,8 @@ def shadow_overhead() -> Iterator[Figure]:
         shutil.copytree(DEFAULT_PACKS_DIR, home / "packs")
         challenger = home / "challenger"
         shutil.copytree(DEFAULT_PACKS_DIR / PACK, challenger)
-        text = (challenger / "pack.yaml").read_text().replace('version: "1.1.0"', 'version: "9.0.0"')
+        text = (challenger / "pack.yaml").read_text()
+        text = text.replace('version: "1.1.0"', 'version: "9.0.0"')
         (challenger / "pack.yaml").write_text(text.replace("> 500000)", "> 400000)"))
         clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
         ledger = LedgerService(MemoryLedgerStore(), clock)
