@@ -9,11 +9,12 @@ The ABI (docs/packs.md, "WASM plug-ins") is fixed and small:
   `{"input": ..., "measure": ...}`, UTF-8), calls `measure(ptr, n)` and reads the answer
   at `result >> 32` for `result & 0xffffffff` bytes: a JSON object `{"value": <number>}`.
 
-Every call runs in a fresh store and instance (nothing survives a call, so a replay with the
-same request gives the same bytes), with a fuel budget (instructions), a memory limit (the
-store's limiter: growing past it fails) and a wall-clock limit (epoch interruption, ticked
-by one daemon thread). NaNs are canonicalised, threads and relaxed SIMD are off, so the
-result is deterministic. Whatever goes wrong (a trap, fuel or time running out, an answer
+Every call runs in a fresh instance (its own memory and globals: nothing survives a call, so
+a replay with the same request gives the same bytes; a thread's store serves `RECYCLE`
+instances, then is dropped with their memories, and at once after any failure), with a fuel
+budget (instructions), a memory limit (the store's limiter: growing past it fails) and a
+wall-clock limit (epoch interruption, ticked by one daemon thread). NaNs are canonicalised,
+threads and relaxed SIMD are off, so the result is deterministic. Whatever goes wrong (a trap, fuel or time running out, an answer
 out of bounds or not the JSON asked for) raises `PluginFailed` with the reason, and the
 pack's verdict is `error`: a plug-in fails closed.
 """
@@ -24,7 +25,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Mapping
-from ctypes import byref
+from ctypes import addressof, byref, memmove, string_at
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,8 @@ DEFAULT_MEMORY_BYTES = 16 * 1024 * 1024
 DEFAULT_TIMEOUT_MS = 50.0
 MAX_OUTPUT_BYTES = 64 * 1024
 MAX_MODULE_BYTES = 4 * 1024 * 1024
+# Fresh instances per thread-local store before the store (and their memories) is dropped.
+RECYCLE = 8
 
 
 class PluginFailed(MeasurementFailed):
@@ -116,16 +119,42 @@ class Plugin:
         ):
             if not isinstance(exports.get(needed), kind):
                 raise ValueError(f"{name}: must export {needed!r} ({kind.__name__})")
+        self._ticks = max(1, int(self.limits.timeout_ms / 1000 / TICK_SECONDS) + 1)
+        self._local = threading.local()
         _start_ticker()
+
+    def _store(self) -> wasmtime.Store:
+        """This thread's store, good for `RECYCLE` fresh instances: making a store costs
+        more than the call, and each call still gets a new instance (new memory, new
+        globals: nothing of one call is seen by the next)."""
+        local = self._local
+        store: wasmtime.Store | None = getattr(local, "store", None)
+        if store is None or local.used >= RECYCLE:
+            if store is not None:
+                store.close()
+            store = wasmtime.Store(ENGINE)
+            store.set_limits(
+                memory_size=self.limits.memory_bytes,
+                instances=RECYCLE,
+                tables=RECYCLE,
+                memories=RECYCLE,
+            )
+            local.store, local.used = store, 0
+        local.used += 1
+        return store
+
+    def _drop_store(self) -> None:
+        store = getattr(self._local, "store", None)
+        if store is not None:
+            store.close()
+        self._local.store = None
 
     def call(self, document: Mapping[str, Any]) -> bytes:
         """The module's answer to `document`, as the exact bytes it wrote."""
         request = canonicalize(dict(document))
-        store = wasmtime.Store(ENGINE)
-        store.set_limits(memory_size=self.limits.memory_bytes, instances=1, tables=1, memories=1)
+        store = self._store()
         store.set_fuel(self.limits.fuel)
-        ticks = max(1, int(self.limits.timeout_ms / 1000 / TICK_SECONDS) + 1)
-        store.set_epoch_deadline(ticks)
+        store.set_epoch_deadline(self._ticks)
         try:
             instance = wasmtime.Instance(store, self.module, [])
             exports = instance.exports(store)
@@ -136,7 +165,7 @@ class Plugin:
             size = memory.data_len(store)
             if not isinstance(pointer, int) or not 0 <= pointer <= size - len(request):
                 raise PluginFailed(f"{self.name}: alloc returned {pointer!r}, out of memory")
-            memory.write(store, request, pointer)
+            memmove(addressof(memory.data_ptr(store).contents) + pointer, request, len(request))
             packed = _call(store, measure, pointer, len(request))
             if not isinstance(packed, int):
                 raise PluginFailed(f"{self.name}: measure returned {packed!r}, not an i64")
@@ -147,13 +176,13 @@ class Plugin:
                 raise PluginFailed(
                     f"{self.name}: answer at {out_ptr} of {out_len} bytes is outside its memory"
                 )
-            return bytes(memory.read(store, out_ptr, out_ptr + out_len))
+            return string_at(addressof(memory.data_ptr(store).contents) + out_ptr, out_len)
         except wasmtime.Trap as exc:
+            self._drop_store()
             raise PluginFailed(f"{self.name}: {_trap_reason(exc)}") from None
         except wasmtime.WasmtimeError as exc:
+            self._drop_store()
             raise PluginFailed(f"{self.name}: {_trap_reason(exc)}") from None
-        finally:
-            store.close()
 
     def measure(self, document: Mapping[str, Any]) -> Any:
         """The number a measurement plug-in answers (`{"value": n}`), or `PluginFailed`."""
