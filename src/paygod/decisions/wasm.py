@@ -14,9 +14,9 @@ a replay with the same request gives the same bytes; a thread's store serves `RE
 instances, then is dropped with their memories, and at once after any failure), with a fuel
 budget (instructions), a memory limit (the store's limiter: growing past it fails) and a
 wall-clock limit (epoch interruption, ticked by one daemon thread). NaNs are canonicalised,
-threads and relaxed SIMD are off, so the result is deterministic. Whatever goes wrong (a trap, fuel or time running out, an answer
-out of bounds or not the JSON asked for) raises `PluginFailed` with the reason, and the
-pack's verdict is `error`: a plug-in fails closed.
+threads and relaxed SIMD are off, so the result is deterministic. Whatever goes wrong (a
+trap, fuel or time running out, an answer out of bounds or not the JSON asked for) raises
+`PluginFailed` with the reason, and the pack's verdict is `error`: a plug-in fails closed.
 """
 
 from __future__ import annotations
