@@ -412,7 +412,8 @@ class GovernanceService:
         if champion.path is None or self.packs.bundled or self.packs.keyring is not None:
             raise Conflict(
                 "activation writes the packs directory; bundled packs and signed bundles are "
-                "activated by shipping a new signed bundle",
+                "activated by shipping a new signed bundle (a database source: POST "
+                "/v1/packs/bundles with release: true)",
                 code="activate-by-bundle",
             )
         target = champion.path
