@@ -25,6 +25,7 @@ from paygod.ledger import verifier
 from paygod.payments.signing import SIGNATURE_HEADER, sign
 from paygod.payments.wiring import webhook_secret
 from tests.support.accounts import open_funded_payer
+from tests.support.bundles import PACK, challenger_bundle, keypair, upload_body
 from tests.support.http import api_client, principal_headers
 from tests.support.stepup import SecondFactor
 from tests.unit.payments.support import US_BANK
@@ -67,12 +68,16 @@ providers:
 def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
     home = tmp_path_factory.mktemp("receipts")
     (home / "kyc.yaml").write_text(KYC_YAML)
+    # Uploaded policy bundles must be signed by a trusted key (`_pack_calls`).
+    _private, public = keypair(home, "release")
     # A manual clock, so the loan walk can let 120 days pass (see `_loan_calls`).
     clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
     real = bootstrap.clock_from_settings
     bootstrap.clock_from_settings = lambda settings: clock  # type: ignore[assignment]
     try:
-        built = build_kernel(load_settings(home=home, database_url=None, redis_url=None))
+        built = build_kernel(
+            load_settings(home=home, database_url=None, redis_url=None, packs_trusted_keys=public)
+        )
     finally:
         bootstrap.clock_from_settings = real  # type: ignore[assignment]
     open_funded_payer(built.accounting, amount=50_000_000)
@@ -290,6 +295,56 @@ def _calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
     application_id = yield from _credit_calls(http)
     yield from _compliance_calls(kernel, http)
     yield from _loan_calls(kernel, http, application_id)
+    yield from _pack_calls(kernel, http)
+
+
+def _pack_calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
+    """A signed challenger uploaded, shadowed, through its gate (5 reviewed outcomes where
+    it was right) to a 5 % canary, stepped to 10 % and rolled back."""
+    home = kernel.settings.home
+    bundle = challenger_bundle(home / "pack-calls", home / "release.key")
+    uploaded = http.post("/v1/packs/bundles", json=upload_body(bundle))
+    yield "post", "/v1/packs/bundles", uploaded
+    yield (
+        "post",
+        "/v1/packs/{name}/promote",
+        http.post(f"/v1/packs/{PACK}/promote", json={"to": "shadow"}),
+    )
+    card = {  # above the challenger's card limit (400000), within the champion's (500000)
+        "subject": "urn:paygod:agent:r-shadow",
+        "input": {
+            "payment": {
+                "amount_minor": 450_000,
+                "currency": "EUR",
+                "rail": "card",
+                "counterparty": {"ref": "urn:paygod:cp:x", "verified": True},
+            }
+        },
+        "packs": [PACK],
+    }
+    for n in range(5):
+        decided = http.post("/v1/decisions", json=card, headers={"Idempotency-Key": f"r-sh-{n}"})
+        assert decided.json()["shadow"][0]["decision"] == "deny", decided.text
+        yield (
+            "post",
+            "/v1/packs/{name}/outcomes",
+            http.post(
+                f"/v1/packs/{PACK}/outcomes",
+                json={"decision_id": decided.json()["decision_id"], "correct": "deny"},
+            ),
+        )
+    canary = {"to": "canary", "percent": 5, "minimum_sample": 5}
+    yield "post", "/v1/packs/{name}/promote", http.post(f"/v1/packs/{PACK}/promote", json=canary)
+    yield (
+        "post",
+        "/v1/packs/{name}/canary",
+        http.post(f"/v1/packs/{PACK}/canary", json={"percent": 10}),
+    )
+    yield (
+        "post",
+        "/v1/packs/{name}/rollback",
+        http.post(f"/v1/packs/{PACK}/rollback", json={"reason": "drill"}),
+    )
 
 
 def _case_calls(http: TestClient, checker: TestClient) -> Iterator[tuple[str, str, Any]]:

@@ -27,6 +27,7 @@ from paygod.api.routers import (
     health,
     identity,
     ledger,
+    packs,
     payments,
 )
 from paygod.api.routers import cases as cases_routes
@@ -64,6 +65,7 @@ def v1_router() -> APIRouter:
     v1 = strict_router(prefix="/v1", dependencies=[Depends(security.enforce_access)])
     v1.include_router(identity.router)
     v1.include_router(decisions.router)
+    v1.include_router(packs.router)
     v1.include_router(accounting.router)
     v1.include_router(admin.router)
     v1.include_router(payments.router)

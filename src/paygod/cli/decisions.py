@@ -324,6 +324,10 @@ def packs_bundle(
         str | None, typer.Option(help="Bundle name (default: the directory's).")
     ] = None,
     version: Annotated[str, typer.Option(help="Bundle version.")] = "1.0.0",
+    tenant: Annotated[
+        str | None,
+        typer.Option(help="The tenant the bundle is for (signed by that tenant's key)."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Write bundle.json (every file's digest) and bundle.sig.json (Ed25519 over its RFC
@@ -335,7 +339,12 @@ def packs_bundle(
         raise InvalidInput(f"{directory} is not a directory")
     created = SystemClock().now().isoformat().replace("+00:00", "Z")
     manifest = sign_bundle(
-        directory, sign, name=name or directory.resolve().name, version=version, created_at=created
+        directory,
+        sign,
+        name=name or directory.resolve().name,
+        version=version,
+        created_at=created,
+        tenant=tenant,
     )
     if as_json:
         emit_json(manifest)

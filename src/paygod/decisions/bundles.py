@@ -17,7 +17,7 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.serialization import (
 
 from paygod.canonical import canonicalize
 from paygod.kernel.errors import InvalidInput
+from paygod.kernel.identifiers import identifier_problem
 from paygod.ledger.verifier import key_id_of
 
 MANIFEST = "bundle.json"
@@ -49,26 +50,60 @@ class BundleRefused(InvalidInput):
 
 @dataclass(frozen=True)
 class Keyring:
-    """Trusted public keys by key id."""
+    """Trusted public keys by key id: the platform's, and each tenant's.
+
+    A directory's own `*.pem` files are platform keys; `<dir>/<tenant>/*.pem` are that
+    tenant's. A tenant's key verifies only a bundle whose manifest names that tenant
+    (`"tenant": "<id>"`), so no tenant can sign the policy every tenant runs under; a
+    platform key verifies any bundle."""
 
     keys: Mapping[str, Ed25519PublicKey]
+    tenants: Mapping[str, Mapping[str, Ed25519PublicKey]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> Keyring:
         """Every `*.pem` public key under `path` (a file or a directory)."""
         files = sorted(path.glob("*.pem")) if path.is_dir() else [path]
-        keys: dict[str, Ed25519PublicKey] = {}
-        for file in files:
-            try:
-                key = load_pem_public_key(file.read_bytes())
-            except (OSError, ValueError) as exc:
-                raise InvalidInput(f"cannot read trusted key {file}: {exc}") from None
-            if not isinstance(key, Ed25519PublicKey):
-                raise InvalidInput(f"trusted key {file} is not an Ed25519 public key")
-            keys[key_id_of(key.public_bytes(Encoding.Raw, PublicFormat.Raw))] = key
-        if not keys:
+        keys = _read_keys(files)
+        tenants: dict[str, Mapping[str, Ed25519PublicKey]] = {}
+        if path.is_dir():
+            for sub in sorted(p for p in path.iterdir() if p.is_dir() and p.name[0] != "."):
+                if identifier_problem(sub.name) is None and sub.name != "*":
+                    tenants[sub.name] = _read_keys(sorted(sub.glob("*.pem")))
+        if not keys and not any(tenants.values()):
             raise InvalidInput(f"no trusted keys (*.pem) in {path}")
-        return cls(keys)
+        return cls(keys, tenants)
+
+    def key_for(self, key_id: str, tenant: str | None) -> Ed25519PublicKey:
+        """The trusted key `key_id` for a bundle of `tenant` (None: the platform's)."""
+        key = self.keys.get(key_id)
+        if key is not None:
+            return key
+        if tenant is not None:
+            key = self.tenants.get(tenant, {}).get(key_id)
+            if key is not None:
+                return key
+        owners = [t for t, keys in self.tenants.items() if key_id in keys]
+        if owners and tenant is None:
+            raise BundleRefused(
+                f"{SIGNATURE}: signed by tenant {owners[0]}'s key; only a platform key signs "
+                "a bundle that names no tenant"
+            )
+        scope = f"tenant {tenant}" if tenant is not None else "the platform"
+        raise BundleRefused(f"{SIGNATURE}: signed by {key_id!r}, not a trusted key for {scope}")
+
+
+def _read_keys(files: Iterable[Path]) -> dict[str, Ed25519PublicKey]:
+    keys: dict[str, Ed25519PublicKey] = {}
+    for file in files:
+        try:
+            key = load_pem_public_key(file.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"cannot read trusted key {file}: {exc}") from None
+        if not isinstance(key, Ed25519PublicKey):
+            raise InvalidInput(f"trusted key {file} is not an Ed25519 public key")
+        keys[key_id_of(key.public_bytes(Encoding.Raw, PublicFormat.Raw))] = key
+    return keys
 
 
 def _files(directory: Path) -> dict[str, str]:
@@ -85,7 +120,9 @@ def _files(directory: Path) -> dict[str, str]:
     return found
 
 
-def build_manifest(directory: Path, *, name: str, version: str, created_at: str) -> dict[str, Any]:
+def build_manifest(
+    directory: Path, *, name: str, version: str, created_at: str, tenant: str | None = None
+) -> dict[str, Any]:
     from paygod.decisions.packs import load_pack
 
     packs = []
@@ -97,7 +134,7 @@ def build_manifest(directory: Path, *, name: str, version: str, created_at: str)
         )
     if not packs:
         raise InvalidInput(f"{directory}: no {PACK_FILE} to bundle")
-    return {
+    manifest: dict[str, Any] = {
         "format": FORMAT,
         "name": name,
         "version": version,
@@ -105,10 +142,19 @@ def build_manifest(directory: Path, *, name: str, version: str, created_at: str)
         "packs": packs,
         "files": _files(directory),
     }
+    if tenant is not None:
+        manifest["tenant"] = tenant
+    return manifest
 
 
 def sign_bundle(
-    directory: Path, key_file: Path, *, name: str, version: str, created_at: str
+    directory: Path,
+    key_file: Path,
+    *,
+    name: str,
+    version: str,
+    created_at: str,
+    tenant: str | None = None,
 ) -> dict[str, Any]:
     """Write `bundle.json` and `bundle.sig.json` into `directory`; returns the manifest."""
     try:
@@ -117,7 +163,9 @@ def sign_bundle(
         raise InvalidInput(f"cannot load the signing key {key_file}: {exc}") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise InvalidInput(f"{key_file} is not an Ed25519 private key")
-    manifest = build_manifest(directory, name=name, version=version, created_at=created_at)
+    manifest = build_manifest(
+        directory, name=name, version=version, created_at=created_at, tenant=tenant
+    )
     raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     signature = {
         "algorithm": "Ed25519",
@@ -151,9 +199,10 @@ def verify_bundle(directory: Path, keyring: Keyring) -> dict[str, Any]:
         raise BundleRefused(f"{MANIFEST}: /format must be {FORMAT!r}")
     if signed.get("algorithm") != "Ed25519":
         raise BundleRefused(f"{SIGNATURE}: /algorithm must be 'Ed25519'")
-    key = keyring.keys.get(str(signed.get("key_id")))
-    if key is None:
-        raise BundleRefused(f"{SIGNATURE}: signed by {signed.get('key_id')!r}, not a trusted key")
+    tenant = manifest.get("tenant")
+    if tenant is not None and not isinstance(tenant, str):
+        raise BundleRefused(f"{MANIFEST}: /tenant must be a tenant id")
+    key = keyring.key_for(str(signed.get("key_id")), tenant)
     try:
         signature = base64.b64decode(str(signed.get("signature")), validate=True)
         key.verify(signature, canonicalize(manifest))
@@ -170,6 +219,18 @@ def verify_bundle(directory: Path, keyring: Keyring) -> dict[str, Any]:
             raise BundleRefused(f"{path}: not in the signed manifest")
         if listed[path] != present[path]:
             raise BundleRefused(f"{path}: changed since it was signed")
+    return manifest
+
+
+def verify_platform_bundle(directory: Path, keyring: Keyring) -> dict[str, Any]:
+    """A bundle the kernel may enforce for every tenant: verified, and naming no tenant
+    (a tenant's signed bundle never becomes the policy of all)."""
+    manifest = verify_bundle(directory, keyring)
+    if manifest.get("tenant") is not None:
+        raise BundleRefused(
+            f"{MANIFEST}: a bundle of tenant {manifest['tenant']} cannot be the packs every "
+            "tenant runs under"
+        )
     return manifest
 
 

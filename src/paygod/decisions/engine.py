@@ -12,6 +12,7 @@ from typing import Any
 
 from paygod.decisions.conditions import EvaluationBudgetExceeded, EvaluationError
 from paygod.decisions.model import Pack, PackResult, RuleOutcome, SetResult, Verdict
+from paygod.decisions.pack_measures import measure_pack
 
 NO_MATCH_REASON = "No policy rule matched the input."
 # The reason of a verdict an evaluation over its step or time budget failed closed to; the
@@ -28,6 +29,15 @@ def evaluate(
 ) -> PackResult:
     env: dict[str, Any] = {"input": input_doc, "measure": dict(measures or {})}
     outcomes: list[RuleOutcome] = []
+    measured: tuple[dict[str, Any], ...] = ()
+    if pack.measures:
+        records, failed = measure_pack(pack.measures, env)
+        measured = tuple(records)
+        if failed is not None:
+            skipped = tuple(_skipped(pack, -1)) if trace else ()
+            return PackResult(
+                pack.name, pack.version, pack.digest, Verdict.ERROR, None, failed, skipped, measured
+            )
     for rule in pack.rules:
         condition = rule.condition
         try:
@@ -51,6 +61,7 @@ def evaluate(
                 rule.name,
                 reason,
                 tuple(outcomes),
+                measured,
             )
         if trace:
             outcomes.append(
@@ -72,14 +83,26 @@ def evaluate(
                 rule.name,
                 rule.reason,
                 tuple(outcomes),
+                measured,
             )
     return PackResult(
-        pack.name, pack.version, pack.digest, Verdict.ERROR, None, NO_MATCH_REASON, tuple(outcomes)
+        pack.name,
+        pack.version,
+        pack.digest,
+        Verdict.ERROR,
+        None,
+        NO_MATCH_REASON,
+        tuple(outcomes),
+        measured,
     )
 
 
 def first_match(pack: Pack, env: dict[str, Any]) -> tuple[Verdict, str | None]:
     """The verdict alone, without a trace: the hot path measured by the benchmark."""
+    if pack.measures:
+        env = {**env, "measure": dict(env.get("measure") or {})}
+        if measure_pack(pack.measures, env)[1] is not None:
+            return Verdict.ERROR, None
     try:
         for check, verdict, name in pack.plan:
             if check(env):

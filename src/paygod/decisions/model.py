@@ -68,6 +68,8 @@ class Pack:
     validators: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     # (check, verdict, rule name) per rule, in order: the engine's hot loop reads only this.
     plan: tuple[tuple[Any, Verdict, str], ...] = field(default=(), compare=False, repr=False)
+    # The pack's own measurements (decisions/pack_measures.py), computed before its rules.
+    measures: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.plan:
@@ -115,9 +117,11 @@ class PackResult:
     rule: str | None
     reason: str
     outcomes: tuple[RuleOutcome, ...] = ()
+    # The pack's own measurements with their explanation; absent for a plain paygod/v1 pack.
+    measurements: tuple[Mapping[str, Any], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             "pack": self.pack,
             "version": self.version,
             "digest": self.digest,
@@ -127,6 +131,9 @@ class PackResult:
             "reason": self.reason,
             "outcomes": [o.as_dict() for o in self.outcomes],
         }
+        if self.measurements:
+            found["measurements"] = [dict(m) for m in self.measurements]
+        return found
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,10 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
-from paygod.decisions.bundles import Keyring, bundled_pack_dirs, verify_bundle
+from paygod.decisions.bundles import Keyring, bundled_pack_dirs, verify_platform_bundle
 from paygod.decisions.conditions import ConditionSyntaxError, compile_condition
 from paygod.decisions.model import Pack, PackInput, Rule, Verdict
+from paygod.decisions.pack_measures import compile_measures, plugin_loader
 from paygod.decisions.schemas import (
     CASES_VALIDATOR,
     MANIFEST_VALIDATOR,
@@ -28,6 +29,7 @@ from paygod.decisions.schemas import (
     pointer,
     schema_errors,
 )
+from paygod.decisions.sources import SourcePoller
 from paygod.kernel.errors import FieldError, InvalidInput
 from paygod.kernel.jsonio import parse_json
 
@@ -423,6 +425,10 @@ def compile_pack(
                 bool(raw_input.get("required", False)),
             )
         )
+    measures, measure_errors = compile_measures(
+        data["spec"].get("measurements") or [], plugin_loader(path.parent)
+    )
+    errors += [doc.error(e.pointer, e.message) for e in measure_errors]
     if errors:
         raise _fail(doc, errors)
     metadata = data["metadata"]
@@ -438,6 +444,7 @@ def compile_pack(
         document=data,
         manifest=manifest,
         validators=validators,
+        measures=measures,
     )
 
 
@@ -608,10 +615,20 @@ class PackRepository:
     """
 
     def __init__(
-        self, directory: Path, *, poll_seconds: float = 1.0, keyring: Keyring | None = None
+        self,
+        directory: Path,
+        *,
+        poll_seconds: float = 1.0,
+        keyring: Keyring | None = None,
+        source: SourcePoller | None = None,
     ) -> None:
         self.configured = directory
-        self.directory = directory if directory.is_dir() else DEFAULT_PACKS_DIR
+        # A policy source (decisions/sources.py: Git, database) replaces the directory:
+        # nothing is served until its first version checks out.
+        self.source = source
+        if source is not None:
+            directory = directory / ".no-version-yet"
+        self.directory = directory if directory.is_dir() or source else DEFAULT_PACKS_DIR
         self.bundled = self.directory == DEFAULT_PACKS_DIR
         self.poll_seconds = poll_seconds
         # With trusted keys, only a signed bundle loads (see bundles.py); without, the
@@ -630,6 +647,10 @@ class PackRepository:
         """Readiness: how the active packs were vetted; raises when that is a warning."""
         if self.bundled:
             return "bundled packs (shipped with Paygod)"
+        if self.source is not None and self.source.problem is not None:
+            served = self.source.active
+            kept = f"{served.source} {served.version} stays active" if served else "none active"
+            raise RuntimeError(f"{kept}; {self.source.problem}")
         if self.keyring is None:
             raise RuntimeError(
                 f"unsigned packs from {self.directory} are enforced: dev mode "
@@ -652,7 +673,7 @@ class PackRepository:
             return
         self._bundle_stamp = stamp
         try:
-            manifest = verify_bundle(self.directory, self.keyring)
+            manifest = verify_platform_bundle(self.directory, self.keyring)
             loaded = {}
             for directory in bundled_pack_dirs(self.directory, manifest):
                 pack = load_pack(directory)
@@ -682,6 +703,12 @@ class PackRepository:
             return
         with self._lock:
             self._checked = now
+            if self.source is not None:
+                snapshot = self.source.poll()
+                if snapshot is not None:  # a new version, checked whole: serve it alone
+                    self.directory = snapshot.directory
+                    self._bundle_stamp = None
+                    self._loaded = {}
             if self.keyring is not None:
                 self._refresh_bundle()
                 return

@@ -11,6 +11,8 @@ from typing import Any
 
 import jsonschema_rs
 
+from paygod.decisions.pack_measures import MEASUREMENTS_SCHEMA
+
 SEMVER = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
 VERDICTS = ["allow", "deny", "flag", "error"]
 
@@ -55,6 +57,8 @@ PACK_SCHEMA: dict[str, Any] = {
                         },
                     },
                 },
+                # Paygod's extension (decisions/pack_measures.py): optional.
+                "measurements": MEASUREMENTS_SCHEMA,
                 "policy": {
                     "type": "object",
                     "additionalProperties": False,

@@ -36,7 +36,7 @@ from paygod.decisions.measurements import (
     request_amount,
     values,
 )
-from paygod.decisions.model import Pack, SetResult
+from paygod.decisions.model import Pack, PackResult, SetResult
 from paygod.decisions.packs import PackInvalid, PackRepository, compile_pack, validate_input
 from paygod.decisions.ports import (
     DecisionIndex,
@@ -334,17 +334,7 @@ class DecisionService:
                 "pack": result.deciding.pack,
                 "rule": result.deciding.rule,
                 "reason": result.reason,
-                "packs": [
-                    {
-                        "name": r.pack,
-                        "version": r.version,
-                        "digest": r.digest,
-                        "decision": r.verdict.value,
-                        "rule": r.rule,
-                        "reason": r.reason,
-                    }
-                    for r in result.results
-                ],
+                "packs": [_pack_record(r) for r in result.results],
                 "input": input_doc,
                 "input_hash": f"sha256:{input_hash}",
                 "context": context_doc,
@@ -737,3 +727,19 @@ class DecisionService:
                 for path, problem in sorted(self.packs.problems.items())
             ],
         }
+
+
+def _pack_record(result: PackResult) -> dict[str, Any]:
+    """One pack's part in a sealed decision; a pack that measures adds its measurements
+    (each value with its terms or plug-in: decisions/pack_measures.py)."""
+    record: dict[str, Any] = {
+        "name": result.pack,
+        "version": result.version,
+        "digest": result.digest,
+        "decision": result.verdict.value,
+        "rule": result.rule,
+        "reason": result.reason,
+    }
+    if result.measurements:
+        record["measurements"] = [dict(m) for m in result.measurements]
+    return record

@@ -26,12 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from paygod.decisions.bundles import Keyring
 from paygod.decisions.engine import evaluate
 from paygod.decisions.model import Pack, SetResult, Verdict
 from paygod.decisions.packs import PackRepository, load_pack
+from paygod.decisions.sources import RELEASES
 from paygod.governance.model import CanarySchedule, Stage, canary_arm, check_transition
 from paygod.governance.rollback import ArmStats, Breach, RollbackPolicy
 from paygod.governance.stats import GateResult, Proportion, promotion_gate
+from paygod.governance.uploads import bundle_entry, decode_files, materialize, verified_pack_dirs
 from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import Conflict, InvalidInput, NotFound
 from paygod.kernel.events import EventEnvelope
@@ -203,7 +206,9 @@ class GovernanceService:
 
     def _pack_names_on_disk(self) -> list[str]:
         try:
-            return sorted(p.name for p in self.home.iterdir() if p.is_dir())
+            return sorted(
+                p.name for p in self.home.iterdir() if p.is_dir() and not p.name.startswith(".")
+            )
         except OSError:
             return []
 
@@ -245,6 +250,90 @@ class GovernanceService:
             challenger.seq = entry
             self._challengers[pack.name] = challenger
             return self._status_of(pack.name, challenger)
+
+    def upload(
+        self,
+        manifest: Mapping[str, Any],
+        signature: Mapping[str, Any],
+        files: Mapping[str, str],
+        *,
+        keyring: Keyring | None,
+        actor: str,
+        release: bool = False,
+    ) -> dict[str, Any]:
+        """A signed bundle sent over HTTP (governance/uploads.py): verified like one on disk,
+        sealed whole, and each pack in it that differs from the active one proposed as a
+        draft. Refused (nothing recorded) when any of it does not check out."""
+        decoded = decode_files(files)
+        directory = materialize(self.home, manifest, signature, decoded)
+        if release:
+            return self._release(directory, signature, decoded, keyring, actor)
+        try:
+            verified, dirs = verified_pack_dirs(directory, keyring)
+            candidates = [(d, load_pack(d)) for d in dirs]
+            changed = []
+            for found, pack in candidates:
+                if self.champion(pack.name).digest == pack.digest:
+                    continue
+                current = self._challengers.get(pack.name)
+                if current is not None:
+                    raise Conflict(
+                        f"{pack.name} has a challenger in {current.stage} "
+                        f"({current.pack.version}); retire or promote it first",
+                        code="challenger-exists",
+                    )
+                changed.append(found)
+            if not changed:
+                raise Conflict(
+                    "every pack in the bundle is the active version already",
+                    code="nothing-to-propose",
+                )
+        except Exception:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        at = isoformat(self.clock.now())
+        self.ledger.append(bundle_entry(verified, signature, decoded, actor=actor, at=at))
+        proposals = [self.propose(found, actor=actor) for found in changed]
+        return {
+            "bundle": {
+                "name": verified["name"],
+                "version": verified["version"],
+                "key_id": signature.get("key_id"),
+            },
+            "proposals": proposals,
+        }
+
+    def _release(
+        self,
+        directory: Path,
+        signature: Mapping[str, Any],
+        files: Mapping[str, bytes],
+        keyring: Keyring | None,
+        actor: str,
+    ) -> dict[str, Any]:
+        """The whole bundle released as the database source's next version (served by a
+        kernel whose PAYGOD_PACKS_SOURCE is `database`, once it checks out there too)."""
+        try:
+            verified, dirs = verified_pack_dirs(directory, keyring)
+            packs = [load_pack(d) for d in dirs]
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+        at = isoformat(self.clock.now())
+        entry = self.ledger.append(
+            bundle_entry(verified, signature, files, actor=actor, at=at, subject=RELEASES)
+        )
+        return {
+            "bundle": {
+                "name": verified["name"],
+                "version": verified["version"],
+                "key_id": signature.get("key_id"),
+                "released_seq": entry.seq,
+                "packs": [
+                    {"name": p.name, "version": p.version, "digest": p.digest} for p in packs
+                ],
+            },
+            "proposals": [],
+        }
 
     def promote(
         self,
@@ -323,7 +412,8 @@ class GovernanceService:
         if champion.path is None or self.packs.bundled or self.packs.keyring is not None:
             raise Conflict(
                 "activation writes the packs directory; bundled packs and signed bundles are "
-                "activated by shipping a new signed bundle",
+                "activated by shipping a new signed bundle (a database source: POST "
+                "/v1/packs/bundles with release: true)",
                 code="activate-by-bundle",
             )
         target = champion.path
@@ -344,6 +434,9 @@ class GovernanceService:
         )
         self._challengers.pop(challenger.pack.name, None)
         return self._status_of(challenger.pack.name, challenger)
+
+    def challenger(self, name: str) -> Challenger:
+        return self._get(name)
 
     def _get(self, name: str) -> Challenger:
         challenger = self._challengers.get(name)

@@ -54,6 +54,15 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("POST", "/v1/decisions/{decision_id}/replay"): "decisions:read",
     ("GET", "/v1/packs"): "packs:read",
     ("POST", "/v1/packs/{name}/evaluate"): "decisions:create",
+    # the promotion pipeline (docs/packs.md): moves need a fresh TOTP code from a human
+    ("GET", "/v1/packs/pipeline"): "packs:read",
+    ("GET", "/v1/packs/{name}/pipeline"): "packs:read",
+    ("GET", "/v1/packs/{name}/diff"): "packs:read",
+    ("POST", "/v1/packs/bundles"): "packs:activate",
+    ("POST", "/v1/packs/{name}/promote"): "packs:activate",
+    ("POST", "/v1/packs/{name}/canary"): "packs:activate",
+    ("POST", "/v1/packs/{name}/rollback"): "packs:activate",
+    ("POST", "/v1/packs/{name}/outcomes"): "packs:activate",
     # actions (docs/actions.md): a decision's side effect and the webhook allowlist
     ("GET", "/v1/decisions/{decision_id}/action"): "decisions:read",
     ("POST", "/v1/decisions/{decision_id}/action/approve"): "actions:approve",

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         description="Ed25519 public keys (a PEM file or a directory of *.pem): when set, "
         "PAYGOD_PACKS must be a bundle signed by one of them",
     )
+    packs_source: str | None = Field(
+        default=None,
+        description="Where the active packs come from instead of PAYGOD_PACKS: "
+        "'git:<repository path>[#<ref>]' or 'database' (bundles released over HTTP)",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

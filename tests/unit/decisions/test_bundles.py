@@ -17,7 +17,13 @@ from cryptography.hazmat.primitives.serialization import (
 from typer.testing import CliRunner
 
 from paygod.cli.main import app
-from paygod.decisions.bundles import BundleRefused, Keyring, sign_bundle, verify_bundle
+from paygod.decisions.bundles import (
+    BundleRefused,
+    Keyring,
+    sign_bundle,
+    verify_bundle,
+    verify_platform_bundle,
+)
 from paygod.decisions.packs import DEFAULT_PACKS_DIR, PackRepository
 from paygod.kernel.errors import InvalidInput
 
@@ -149,3 +155,31 @@ def test_cli_keygen_bundle_verify(tmp_path: Path) -> None:
         app, ["packs", "verify", str(bundle), "--trust", str(tmp_path / "k.pem"), "--json"]
     )
     assert bad.exit_code == 1 and "changed since it was signed" in json.loads(bad.output)["reason"]
+
+
+def test_a_tenant_key_signs_only_its_own_tenant_bundles(tmp_path: Path) -> None:
+    """keys/*.pem are the platform's; keys/<tenant>/*.pem that tenant's only."""
+    keys = tmp_path / "keys"
+    (keys / "acme").mkdir(parents=True)
+    (keys / "globex").mkdir()
+    platform, _ = keypair(keys, "platform")
+    acme, _ = keypair(keys / "acme", "acme")
+    keyring = Keyring.load(keys)
+    assert len(keyring.keys) == 1 and set(keyring.tenants) == {"acme", "globex"}
+
+    def bundle(name: str, key: Path, tenant: str | None) -> Path:
+        target = tmp_path / name
+        shutil.copytree(DEFAULT_PACKS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
+        sign_bundle(target, key, name=name, version="1.0.0", created_at="2026", tenant=tenant)
+        return target
+
+    assert verify_bundle(bundle("acme-own", acme, "acme"), keyring)["tenant"] == "acme"
+    assert verify_bundle(bundle("platform-for-acme", platform, "acme"), keyring)
+    with pytest.raises(BundleRefused, match="not a trusted key for tenant globex"):
+        verify_bundle(bundle("acme-as-globex", acme, "globex"), keyring)
+    with pytest.raises(BundleRefused, match="only a platform key signs"):
+        verify_bundle(bundle("acme-as-platform", acme, None), keyring)
+    # A tenant's bundle, however well signed, is never the packs every tenant runs under.
+    with pytest.raises(BundleRefused, match="cannot be the packs every tenant runs under"):
+        verify_platform_bundle(tmp_path / "platform-for-acme", keyring)
+    assert verify_platform_bundle(bundle("platform", platform, None), keyring)

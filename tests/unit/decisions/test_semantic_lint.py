@@ -346,3 +346,53 @@ def test_never_and_always_are_proofs(source: str) -> None:
                 continue  # an evaluation error stops the pack: neither true nor false
             assert not (never and truth), (source, payment)
             assert not (always and not truth), (source, payment)
+
+
+# Contradictions across packs decided together (lint_set): (name, pack A, pack B, A's culprit
+# or None for a control that must not be reported).
+CONTRADICTORY: list[
+    tuple[str, list[tuple[str, str, str]], list[tuple[str, str, str]], str | None]
+] = [
+    (
+        "allow-vs-deny",
+        [("allow-pos", "input.payment.amount > 0", "allow"), ("rest", "true", "flag")],
+        [("deny-pos", "input.payment.amount > 0", "deny"), ("ok", "true", "allow")],
+        "allow-pos",
+    ),
+    (
+        "flag-vs-wider-deny",
+        [("flag-card", "input.payment.rail == 'card'", "flag"), ("rest", "true", "allow")],
+        [("deny-cw", "input.payment.rail in ['card', 'wire']", "deny"), ("ok", "true", "allow")],
+        "flag-card",
+    ),
+    (
+        "band-inside-deny",
+        [
+            ("allow-band", "input.payment.amount > 100 and input.payment.amount < 200", "allow"),
+            ("rest", "true", "flag"),
+        ],
+        [("deny-100", "input.payment.amount >= 100", "deny"), ("ok", "true", "allow")],
+        "allow-band",
+    ),
+    (
+        "control-overlap-only",
+        [("allow-wire", "input.payment.rail == 'wire'", "allow"), ("rest", "true", "flag")],
+        [("deny-big", "input.payment.amount > 1000", "deny"), ("ok", "true", "allow")],
+        None,
+    ),
+]
+
+
+def test_contradictions_across_packs_are_caught_with_witnesses(tmp_path: Path) -> None:
+    from paygod.decisions.semantic_lint import lint_set
+
+    for name, first, second, culprit in CONTRADICTORY:
+        a = make(tmp_path / name, first, name="a")
+        b = make(tmp_path / name, second, name="b")
+        found = {(f.pack, f.rule): f for f in lint_set([a, b])}
+        if culprit is None:
+            assert ("a", "allow-wire") not in found, name
+            continue
+        finding = found[("a", culprit)]
+        assert "contradicts pack 'b'" in finding.message, name
+        assert finding.witness is not None, name  # the engine confirmed it

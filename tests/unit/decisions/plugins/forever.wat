@@ -1,0 +1,7 @@
+;; Loops forever: stopped by fuel, or by the wall clock when fuel is plentiful.
+(module
+  (memory (export "memory") 1)
+  (func (export "alloc") (param i32) (result i32) (i32.const 4096))
+  (func (export "measure") (param i32 i32) (result i64)
+    (loop $again (br $again))
+    (i64.const 0)))
