@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from paygod import bootstrap
+from paygod.bootstrap import Kernel, build_kernel
 from paygod.decisions.packs import DEFAULT_PACKS_DIR
 from paygod.identity.model import ALL_TENANTS, PrincipalKind, Role
-from paygod.kernel import bootstrap
-from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.clock import ManualClock
 from paygod.kernel.settings import load_settings
 from tests.support.bundles import PACK, challenger_bundle, keypair, signed_copy, upload_body

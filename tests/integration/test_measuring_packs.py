@@ -7,7 +7,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from paygod.kernel.bootstrap import build_kernel
+from paygod.bootstrap import build_kernel
 from paygod.kernel.settings import load_settings
 from tests.unit.decisions.test_pack_measures import PLUGINS, SCORED
 

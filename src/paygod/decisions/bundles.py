@@ -16,9 +16,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import orjson
@@ -237,3 +238,36 @@ def verify_platform_bundle(directory: Path, keyring: Keyring) -> dict[str, Any]:
 def bundled_pack_dirs(directory: Path, manifest: Mapping[str, Any]) -> Iterable[Path]:
     for entry in manifest.get("packs", []):
         yield directory / str(entry["path"])
+
+
+def bundle_path_problem(path: str) -> str | None:
+    """Why `path` cannot be a file of a bundle, or None."""
+    pure = PurePosixPath(path)
+    if not path or "\\" in path or "\x00" in path or pure.is_absolute():
+        return "must be a relative POSIX path"
+    if any(part in {"", ".", ".."} or part.startswith(".") for part in path.split("/")):
+        return "may not name '.', '..' or a hidden file"
+    if path in {MANIFEST, SIGNATURE}:
+        return "is the bundle's own file; send it as manifest/signature"
+    return None
+
+
+def materialize_into(
+    target: Path,
+    manifest: Mapping[str, Any],
+    signature: Mapping[str, Any],
+    files: Mapping[str, bytes],
+) -> Path:
+    """Write a bundle's files, manifest and signature into `target` (replaced whole)."""
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True, mode=0o700)
+    for path, content in files.items():
+        if bundle_path_problem(path) is not None:  # a sealed bundle is checked again when read back
+            raise InvalidInput(f"{path}: not a bundle file path")
+        file = target / path
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_bytes(content)
+    (target / MANIFEST).write_bytes(orjson.dumps(dict(manifest)))
+    (target / SIGNATURE).write_bytes(orjson.dumps(dict(signature)))
+    return target

@@ -26,7 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from paygod.decisions.bundles import PACK_FILE, Keyring, bundled_pack_dirs, verify_platform_bundle
+from paygod.decisions.bundles import (
+    PACK_FILE,
+    Keyring,
+    bundled_pack_dirs,
+    materialize_into,
+    verify_platform_bundle,
+)
 from paygod.kernel.errors import InvalidInput
 
 RELEASES = "policy:releases"
@@ -139,8 +145,6 @@ class DatabaseSource:
         version = f"seq-{entry.seq}"
         target = self.cache / version
         if not target.is_dir():
-            from paygod.governance.uploads import materialize_into
-
             payload = entry.payload
             files = {p: base64.b64decode(c) for p, c in payload["files"].items()}
             materialize_into(target, payload["manifest"], payload["signature"], files)

@@ -14,19 +14,16 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import shutil
 from collections.abc import Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
-
-import orjson
 
 from paygod.canonical import canonicalize
 from paygod.decisions.bundles import (
-    MANIFEST,
-    SIGNATURE,
     Keyring,
+    bundle_path_problem,
     bundled_pack_dirs,
+    materialize_into,
     verify_platform_bundle,
 )
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput
@@ -42,17 +39,6 @@ def _escape(path: str) -> str:
     return path.replace("~", "~0").replace("/", "~1")
 
 
-def _path_problem(path: str) -> str | None:
-    pure = PurePosixPath(path)
-    if not path or "\\" in path or "\x00" in path or pure.is_absolute():
-        return "must be a relative POSIX path"
-    if any(part in {"", ".", ".."} or part.startswith(".") for part in path.split("/")):
-        return "may not name '.', '..' or a hidden file"
-    if path in {MANIFEST, SIGNATURE}:
-        return "is the bundle's own file; send it as manifest/signature"
-    return None
-
-
 def decode_files(files: Mapping[str, str]) -> dict[str, bytes]:
     """The uploaded files, each path checked and each content decoded, or 422 naming it."""
     errors: list[FieldError] = []
@@ -63,7 +49,7 @@ def decode_files(files: Mapping[str, str]) -> dict[str, bytes]:
         )
     for path, content in files.items():
         pointer = f"/files/{_escape(path)}"
-        problem = _path_problem(path)
+        problem = bundle_path_problem(path)
         if problem is not None:
             errors.append(FieldError(pointer, f"path {problem}"))
             continue
@@ -89,26 +75,6 @@ def materialize(
         canonicalize({"manifest": manifest, "signature": signature})
     ).hexdigest()
     return materialize_into(root / ".uploads" / digest[:24], manifest, signature, files)
-
-
-def materialize_into(
-    target: Path,
-    manifest: Mapping[str, Any],
-    signature: Mapping[str, Any],
-    files: Mapping[str, bytes],
-) -> Path:
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True, mode=0o700)
-    for path, content in files.items():
-        if _path_problem(path) is not None:  # a sealed bundle is checked again when read back
-            raise InvalidInput(f"{path}: not a bundle file path")
-        file = target / path
-        file.parent.mkdir(parents=True, exist_ok=True)
-        file.write_bytes(content)
-    (target / MANIFEST).write_bytes(orjson.dumps(dict(manifest)))
-    (target / SIGNATURE).write_bytes(orjson.dumps(dict(signature)))
-    return target
 
 
 def verified_pack_dirs(

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import psycopg
     from psycopg_pool import ConnectionPool
 
+
 def migration_folders() -> list[Path]:
     """Every package's `migrations/versions` folder, found on disk: a module owns its tables
     by keeping its Alembic revisions there (the kernel names no domain module)."""

@@ -19,10 +19,10 @@ from paygod.api.models import NoNul, StrictModel
 from paygod.api.receipts import sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import router as strict_router
+from paygod.bootstrap import Kernel
 from paygod.decisions.bundles import Keyring
 from paygod.governance.model import Stage
 from paygod.identity.model import ALL_TENANTS
-from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.errors import FieldError, Forbidden, InvalidInput
 
 router = strict_router(prefix="/packs", tags=["packs"])
