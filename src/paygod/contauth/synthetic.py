@@ -13,6 +13,7 @@ when a subject overlaps keys, as in the real set.
 from __future__ import annotations
 
 import argparse
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ SHIPPED = Path(__file__).parent / "data" / "DSL-synthetic-StrongPasswordData.csv
 def _subject(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Mean hold per key and mean keydown-keydown per pair for one subject."""
     population_dd = np.array(
-        [0.40 if "Shift" in a or "Shift" in b else 0.22 for a, b in zip(KEYS, KEYS[1:])]
+        [0.40 if "Shift" in a or "Shift" in b else 0.22 for a, b in itertools.pairwise(KEYS)]
     )
     tempo = rng.lognormal(0.0, 0.30)
     hold = 0.09 * rng.lognormal(0.0, 0.25, len(KEYS)) * rng.lognormal(0.0, 0.15)
@@ -41,9 +42,9 @@ def _typing(
     practice = 0.97**session
     tempo = rng.lognormal(0.0, 0.08) * practice
     h = np.round(np.maximum(0.02, hold * rng.lognormal(0.0, 0.18, hold.size)), 4)
-    d = dd * tempo * rng.lognormal(0.0, 0.22, dd.size)
+    drawn = dd * tempo * rng.lognormal(0.0, 0.22, dd.size)
     pauses = rng.random(dd.size) < 0.02
-    d = np.round(np.maximum(0.03, np.where(pauses, d * 3.0, d)), 4)
+    d = np.round(np.maximum(0.03, np.where(pauses, drawn * 3.0, drawn)), 4)
     timings: list[float] = []
     for i in range(len(KEYS)):
         timings.append(float(h[i]))

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from paygod.actions import ActionService
     from paygod.cases.service import CaseService
     from paygod.compliance.wiring import Compliance
+    from paygod.contauth.service import ContauthService
     from paygod.credit.loans import LoanService
     from paygod.credit.service import CreditService
     from paygod.decisions.service import DecisionService
@@ -77,6 +78,7 @@ class Kernel:
     compliance: Compliance = field(default=None)  # type: ignore[assignment]
     risk: RiskService = field(default=None)  # type: ignore[assignment]
     cases: CaseService = field(default=None)  # type: ignore[assignment]
+    contauth: ContauthService = field(default=None)  # type: ignore[assignment]
     housekeeping: Housekeeping = field(default_factory=lambda: Housekeeping([]))
 
     @property
@@ -171,6 +173,9 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
 
     wire_risk(kernel)
     register_case_handlers(kernel)
+    from paygod.contauth.wiring import build_contauth
+
+    kernel.contauth = build_contauth(db, clock, kernel.ledger, kernel.identity, kernel.decisions)
     kernel.housekeeping = Housekeeping(
         [
             # Two-phase holds past their timeout release their funds without anyone asking.

@@ -40,6 +40,7 @@ MIGRATING_MODULES = (
     "governance",
     "events",
     "actions",
+    "contauth",
 )
 
 SQLITE_PRAGMAS = (
