@@ -17,6 +17,7 @@ from paygod.api.routing import router as strict_router
 from paygod.api.security import owner_filter
 from paygod.contauth.model import Thresholds
 from paygod.identity.model import Principal
+from paygod.identity.permissions import can_see_tenant
 from paygod.kernel.bootstrap import Kernel
 from paygod.kernel.clock import parse_instant
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
@@ -133,10 +134,16 @@ def get_models(
     request: Request,
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
-    tenant = tenant_of(request, kernel)
+    found = kernel.identity.get_principal(principal_id)
+    me: Principal = request.state.principal
     owner = owner_filter(request)
-    if owner is not None and owner != principal_id:
+    if (
+        found is None
+        or not can_see_tenant(me, found.tenant_id)
+        or owner not in (None, principal_id)
+    ):
         raise NotFound("no such principal")
+    tenant = found.tenant_id
     return {
         "principal_id": principal_id,
         "models": kernel.contauth.registry.describe(tenant, principal_id),
