@@ -85,7 +85,7 @@ def test_the_genuine_typist_keeps_a_trusted_session(kernel: Kernel, alice: Any) 
 
 
 def test_an_impostor_must_step_up_then_is_ended(kernel: Kernel, alice: Any) -> None:
-    key, human, factor = alice
+    key, _, _ = alice
     sid, http = _session(kernel, key)
     url = f"/v1/identity/sessions/{sid}/signals"
     states = []
@@ -158,7 +158,7 @@ def test_bad_batches_are_refused_with_pointers_and_record_nothing(
 
 
 def test_thresholds_are_the_tenants_and_sealed(kernel: Kernel, alice: Any) -> None:
-    key, _, factor = alice
+    key, _, _ = alice
     client = anonymous_client(kernel)
     bad = client.put(
         "/v1/contauth/thresholds", json={"step_up": 0.2, "terminate": 0.4}, headers=key
