@@ -29,7 +29,7 @@ def _store(subjects: dict[str, str], tenant: str = "acme") -> MemoryContauthStor
             r.as_features(),
             NOW,
             NOW + timedelta(days=30),
-        )  # fmt: skip
+        )
         for i, r in enumerate(ROWS)
         if r.subject in subjects
     ]
