@@ -131,3 +131,31 @@ def test_a_tampered_artefact_is_not_used_and_forces_step_up() -> None:
     out = service.record("acme", "alice", sid, {"keystrokes": [_typing("s001")[0]]})
     assert out["state"] == "step_up_required"
     assert any("does not match its sealed digest" in r for r in out["reasons"])
+
+
+class _Pack:
+    def __init__(self, source: bytes) -> None:
+        self.source = source
+
+
+def test_packs_reading_session_trust_get_the_subjects_live_session(
+    service: ContauthService,
+) -> None:
+    sid = _session(service, "dora", "dora-1")
+    service.record("acme", "dora", sid, {"device": {"attributes": {"ua": "x"}}})
+    reading = [_Pack(b"condition: measure.session.trust < 0.5")]
+    found = {m.name: m.value for m in service.measurement_source("acme", "dora", reading)}
+    assert found == {"session.trust": 1.0, "session.state": "active"}
+    urn = service.measurement_source("acme", "urn:paygod:principal:dora", reading)
+    assert urn[0].value == 1.0
+    assert service.measurement_source("acme", "dora", [_Pack(b"measure.kyc.level")]) == []
+    nobody = {m.name: m.value for m in service.measurement_source("acme", "nobody", reading)}
+    assert nobody == {"session.trust": None, "session.state": None}
+
+
+def test_a_changed_device_fingerprint_mid_session_costs_trust(service: ContauthService) -> None:
+    sid = _session(service, "erin", "erin-1")
+    first = service.record("acme", "erin", sid, {"device": {"attributes": {"ua": "Firefox"}}})
+    assert first["trust"] == 1.0
+    second = service.record("acme", "erin", sid, {"device": {"attributes": {"ua": "curl"}}})
+    assert second["trust"] < 1.0 and "device fingerprint changed" in second["reasons"][0]
