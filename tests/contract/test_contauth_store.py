@@ -12,6 +12,7 @@ from paygod.contauth.stores.memory import MemoryContauthStore
 from paygod.contauth.stores.sql import SqlContauthStore
 from paygod.decisions.ports import DuplicateKey
 from paygod.kernel.database import Database
+from paygod.kernel.errors import Conflict
 from tests.contract.test_risk_stores import database, transaction  # noqa: F401
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -36,7 +37,11 @@ def test_a_session_opens_once_and_saves_its_trust(database: Database | None) -> 
         device="sha256:ab", model_version=3, updated_at=NOW,
     )  # fmt: skip
     with transaction(database) as conn:
-        store.save(conn, moved)
+        store.save(conn, moved, expected_events=0)
+    assert store.get("s1") == moved
+    # A writer that read the session before `moved` was saved loses, and changes nothing.
+    with pytest.raises(Conflict), transaction(database) as conn:
+        store.save(conn, moved.moved(trust=0.9, events=8), expected_events=0)
     assert store.get("s1") == moved
     assert store.get("nope") is None
     store.open(_session("s2"))

@@ -93,7 +93,7 @@ class ContauthService:
             draft = self._transition(STEP_UP_PASSED, found, after, {"passed_by": actor})
 
             def work(conn: Any) -> tuple[None, list[EntryDraft]]:
-                self.store.save(conn, after)
+                self.store.save(conn, after, expected_events=found.events)
                 return None, [draft]
 
             self.ledger.transact(work)
@@ -137,7 +137,7 @@ class ContauthService:
 
             def work(conn: Any) -> tuple[None, list[EntryDraft]]:
                 self.store.add_features(conn, records)
-                self.store.save(conn, after)
+                self.store.save(conn, after, expected_events=session.events)
                 return None, drafts
 
             _, entries = self.ledger.transact(work)

@@ -9,6 +9,7 @@ from typing import Any
 
 from paygod.contauth.model import FeatureRecord, SessionTrust, StoredModel
 from paygod.decisions.ports import DuplicateKey
+from paygod.kernel.errors import Conflict
 
 
 class MemoryContauthStore:
@@ -25,8 +26,11 @@ class MemoryContauthStore:
     def get(self, session_id: str) -> SessionTrust | None:
         return self._sessions.get(session_id)
 
-    def save(self, conn: Any, session: SessionTrust) -> None:
+    def save(self, conn: Any, session: SessionTrust, *, expected_events: int) -> None:
         with self._lock:
+            current = self._sessions.get(session.session_id)
+            if current is None or current.events != expected_events:
+                raise Conflict("the session's trust moved meanwhile; send the batch again")
             self._sessions[session.session_id] = session
 
     def sessions(self, tenant_id: str, principal_id: str) -> list[SessionTrust]:

@@ -13,6 +13,7 @@ from paygod.decisions.ports import DuplicateKey
 from paygod.identity.stores.sql import SqlRunner, Transaction, is_unique_violation
 from paygod.kernel.clock import isoformat, parse_instant
 from paygod.kernel.database import Database, SqliteDatabase
+from paygod.kernel.errors import Conflict
 
 _SESSION_COLUMNS = (
     "session_id, tenant_id, principal_id, expires_at, trust, state, events, reasons,"
@@ -78,13 +79,15 @@ class SqlContauthStore:
         )
         return _session(row) if row else None
 
-    def save(self, conn: Any, session: SessionTrust) -> None:
+    def save(self, conn: Any, session: SessionTrust, *, expected_events: int) -> None:
         params = _session_params(session)
-        self._tx(conn).run(
+        touched = self._tx(conn).run(
             "UPDATE contauth_sessions SET trust = ?, state = ?, events = ?, reasons = ?,"
-            " device = ?, model_version = ?, updated_at = ? WHERE session_id = ?",
-            (*params[4:], session.session_id),
+            " device = ?, model_version = ?, updated_at = ? WHERE session_id = ? AND events = ?",
+            (*params[4:], session.session_id, expected_events),
         )
+        if touched != 1:
+            raise Conflict("the session's trust moved meanwhile; send the batch again")
 
     def sessions(self, tenant_id: str, principal_id: str) -> list[SessionTrust]:
         rows = self.sql.all(
