@@ -88,6 +88,8 @@ def test_an_impostor_must_step_up_then_is_ended(kernel: Kernel, alice: Any) -> N
     key, _, _ = alice
     sid, http = _session(kernel, key)
     url = f"/v1/identity/sessions/{sid}/signals"
+    opened = kernel.clock.now().isoformat()
+    kernel.clock.advance(5)  # type: ignore[attr-defined]
     states = []
     for sample in _typing("s007")[:3]:
         states.append(http.post(url, json={"keystrokes": [sample]}).json()["state"])
@@ -108,6 +110,11 @@ def test_an_impostor_must_step_up_then_is_ended(kernel: Kernel, alice: Any) -> N
     # The human's own key still works and sees the ended session and its history.
     seen = anonymous_client(kernel).get(f"/v1/identity/sessions/{sid}/trust", headers=key)
     assert seen.json()["state"] == "ended"
+    # As it stood before the first signal: read back from the sealed entries.
+    back = anonymous_client(kernel).get(
+        f"/v1/identity/sessions/{sid}/trust", params={"as_of": opened}, headers=key
+    )
+    assert back.json()["state"] == "active" and back.json()["trust"] == 1.0, back.text
 
 
 def test_a_step_up_with_totp_restores_the_session(kernel: Kernel, alice: Any) -> None:
