@@ -11,8 +11,9 @@ from tests.e2e.conftest import run_cli
 
 def test_train_from_a_cmu_layout_file_seals_a_model(paygod_home: Path) -> None:
     made = run_cli(
-        "contauth", "train", "--data", str(synthetic.SHIPPED), "--principal", "s003", "--json"
-    )
+        "contauth", "train", "--data", str(synthetic.SHIPPED),
+        "--principal", "s003", "--subject", "s003", "--json",
+    )  # fmt: skip
     assert made.code == 0, made.stderr
     model = json.loads(made.stdout)["models"][0]
     assert model["version"] == 1 and model["artefact_digest"].startswith("sha256:")
@@ -46,6 +47,7 @@ def test_bad_input_is_one_line_exit_2(paygod_home: Path, tmp_path: Path) -> None
         ["train", "--data", str(wrong)],
         ["train", "--data", str(synthetic.SHIPPED), "--principal", "nobody"],
         ["train"],  # nothing recorded and no file
+        ["train", "--subject", "s001"],  # a subject without a file
         ["thresholds", "--step-up", "0.2", "--terminate", "0.4"],
     ):
         refused = run_cli("contauth", *args)

@@ -32,14 +32,22 @@ def _kernel() -> Any:
     return build_kernel()
 
 
-def _training_sets(kernel: Any, tenant: str, principal: str | None, data: Path | None) -> Any:
+def _training_sets(
+    kernel: Any, tenant: str, principal: str | None, data: Path | None, subject: str | None
+) -> Any:
     from paygod.contauth import cmu, registry
     from paygod.kernel.errors import FieldError, InvalidInput
 
     if data is not None:
         rows = cmu.read(data)
-        subjects = [principal] if principal else sorted({r.subject for r in rows})
-        return [(s, registry.from_file(rows, s)) for s in subjects]
+        if principal is not None:
+            return [(principal, registry.from_file(rows, subject or principal))]
+        return [(s, registry.from_file(rows, s)) for s in sorted({r.subject for r in rows})]
+    if subject is not None:
+        raise InvalidInput(
+            "--subject names a subject of a --data file",
+            errors=[FieldError("/subject", "needs --data")],
+        )
     if principal is None:
         found = sorted(
             {f.principal_id for f in kernel.contauth.store.features(tenant, "keystroke")}
@@ -56,21 +64,27 @@ def _training_sets(kernel: Any, tenant: str, principal: str | None, data: Path |
 @app.command("train")
 def train(
     principal: Annotated[
-        str | None,
-        typer.Option(help="Principal id (with --data: the file's subject whose model it is)."),
+        str | None, typer.Option(help="Principal id the model is registered to.")
     ] = None,
     data: DataOption = None,
+    subject: Annotated[
+        str | None,
+        typer.Option(help="With --data: the file's subject who is the principal (default: P)."),
+    ] = None,
     tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Train and seal a keystroke model per principal (from recorded sessions, or --data)."""
+    """Train and seal a keystroke model per principal (from recorded sessions, or --data).
+
+    With --data and no --principal: one model per subject of the file, registered under the
+    subject's name."""
     from paygod.contauth import registry
 
     kernel = _kernel()
     try:
         tenant_id = tenant or kernel.settings.tenant
         sealed = []
-        for principal_id, data_set in _training_sets(kernel, tenant_id, principal, data):
+        for principal_id, data_set in _training_sets(kernel, tenant_id, principal, data, subject):
             artefact, meta = registry.train(data_set)
             sealed.append(
                 kernel.contauth.registry.register(

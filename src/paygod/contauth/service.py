@@ -101,7 +101,11 @@ class ContauthService:
     def _owned(self, tenant_id: str, principal_id: str, session_id: str) -> SessionTrust:
         found = self.store.get(session_id)
         if found is None or found.tenant_id != tenant_id:
-            raise NotFound("no such session")
+            # Another tenant's session is as unknown as none: nothing about it leaks.
+            raise NotFound(
+                "no such session; nothing was recorded",
+                errors=[FieldError("/session_id", "names no session of the caller's tenant")],
+            )
         if found.principal_id != principal_id:
             raise Forbidden(
                 "signals may only be sent for the caller's own session; nothing was recorded",
