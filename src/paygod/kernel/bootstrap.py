@@ -186,6 +186,8 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
             ),
             # Late fees, days-past-due buckets and defaults follow the clock, not requests.
             PeriodicTask("credit.assess_loans", 3600.0, kernel.loans.assess_all),
+            # Behavioural features past their retention class are deleted (docs/contauth.md).
+            PeriodicTask("contauth.purge_features", 3600.0, kernel.contauth.purge),
         ]
     )
     return kernel
