@@ -57,7 +57,7 @@ def _calibrate(raw: npt.NDArray[np.float64], genuine_raw: npt.NDArray[np.float64
 
 
 @dataclass
-class KeystrokeModel:
+class BehaviourModel:
     """What the artefact holds: the estimator, its calibration and the reasons' profile."""
 
     kind: str
@@ -66,6 +66,8 @@ class KeystrokeModel:
     genuine_raw: npt.NDArray[np.float64]
     mean: npt.NDArray[np.float64]
     scale: npt.NDArray[np.float64]
+    # A one-class model of the principal's pointer-movement summaries, when enough exist.
+    pointer: BehaviourModel | None = None
 
     def genuineness(self, x: Matrix) -> npt.NDArray[np.float64]:
         if self.kind == RANDOM_FOREST:
@@ -103,7 +105,7 @@ def choose(genuine: int, others: int, other_subjects: int) -> str | None:
 
 def fit(
     features: Sequence[str], genuine: Matrix, others: Matrix | None, kind: str, seed: int = 7
-) -> KeystrokeModel:
+) -> BehaviourModel:
     from sklearn.ensemble import IsolationForest, RandomForestClassifier
     from threadpoolctl import threadpool_limits
 
@@ -120,39 +122,47 @@ def fit(
         else:
             estimator = IsolationForest(n_estimators=200, random_state=seed).fit(genuine)
             raw = np.asarray(estimator.score_samples(genuine), dtype=np.float64)
-    return KeystrokeModel(kind, tuple(features), estimator, raw, baseline.mean, baseline.scale)
+    return BehaviourModel(kind, tuple(features), estimator, raw, baseline.mean, baseline.scale)
 
 
-def dump(model: KeystrokeModel) -> bytes:
-    """skops, never pickle: loading an artefact runs no code."""
-    import skops.io as sio
-
-    state = {
+def _state(model: BehaviourModel) -> dict[str, Any]:
+    return {
         "kind": model.kind,
         "features": list(model.features),
         "estimator": model.estimator,
         "genuine_raw": model.genuine_raw,
         "mean": model.mean,
         "scale": model.scale,
+        "pointer": _state(model.pointer) if model.pointer is not None else None,
     }
-    return bytes(io.BytesIO(sio.dumps(state)).getvalue())
 
 
-def load(artefact: bytes) -> KeystrokeModel:
-    import skops.io as sio
-
-    untrusted = set(sio.get_untrusted_types(data=artefact))
-    if not untrusted <= set(TRUSTED_TYPES):
-        raise ValueError(f"artefact holds untrusted types {sorted(untrusted)}")
-    state = sio.loads(artefact, trusted=list(TRUSTED_TYPES))
-    return KeystrokeModel(
+def _model(state: dict[str, Any]) -> BehaviourModel:
+    return BehaviourModel(
         str(state["kind"]),
         tuple(state["features"]),
         state["estimator"],
         np.asarray(state["genuine_raw"], dtype=np.float64),
         np.asarray(state["mean"], dtype=np.float64),
         np.asarray(state["scale"], dtype=np.float64),
+        _model(state["pointer"]) if state.get("pointer") is not None else None,
     )
+
+
+def dump(model: BehaviourModel) -> bytes:
+    """skops, never pickle: loading an artefact runs no code."""
+    import skops.io as sio
+
+    return bytes(io.BytesIO(sio.dumps(_state(model))).getvalue())
+
+
+def load(artefact: bytes) -> BehaviourModel:
+    import skops.io as sio
+
+    untrusted = set(sio.get_untrusted_types(data=artefact))
+    if not untrusted <= set(TRUSTED_TYPES):
+        raise ValueError(f"artefact holds untrusted types {sorted(untrusted)}")
+    return _model(sio.loads(artefact, trusted=list(TRUSTED_TYPES)))
 
 
 def equal_error_rate(

@@ -21,9 +21,10 @@ from paygod.canonical import digest
 from paygod.contauth import detectors
 from paygod.contauth.cmu import FEATURES as CMU_FEATURES
 from paygod.contauth.cmu import Typing
-from paygod.contauth.detectors import KeystrokeModel
+from paygod.contauth.detectors import BehaviourModel
 from paygod.contauth.model import MODEL_KIND, SessionState, StoredModel
 from paygod.contauth.ports import ContauthStore
+from paygod.contauth.signals import POINTER_FIELDS
 from paygod.decisions.ports import DuplicateKey
 from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput
@@ -45,11 +46,14 @@ class TrainingSet:
     others: np.ndarray
     other_subjects: int
     source: str
+    pointer: np.ndarray | None = None  # the principal's pointer summaries, POINTER_FIELDS order
 
     def digest(self) -> str:
         h = hashlib.sha256(",".join(self.features).encode())
         h.update(self.genuine.tobytes())
         h.update(self.others.tobytes())
+        if self.pointer is not None:
+            h.update(self.pointer.tobytes())
         return "sha256:" + h.hexdigest()
 
 
@@ -101,7 +105,19 @@ def from_sessions(store: ContauthStore, tenant_id: str, principal_id: str) -> Tr
         ).reshape(-1, len(names)),
         len({r.principal_id for r in theirs}),
         "recorded sessions",
+        _pointer_matrix(store, tenant_id, principal_id, ended),
     )
+
+
+def _pointer_matrix(
+    store: ContauthStore, tenant_id: str, principal_id: str, ended: set[str]
+) -> np.ndarray | None:
+    rows = [
+        [r.features[n] for n in POINTER_FIELDS]
+        for r in store.features(tenant_id, "pointer")
+        if r.principal_id == principal_id and r.session_id not in ended
+    ]
+    return np.array(rows[-MAX_TRAINING_SAMPLES:], dtype=np.float64) if rows else None
 
 
 def _held_out(data: TrainingSet, kind: str) -> dict[str, Any]:
@@ -132,10 +148,22 @@ def train(data: TrainingSet) -> tuple[bytes, dict[str, Any]]:
     model = detectors.fit(
         data.features, data.genuine, data.others if kind == detectors.RANDOM_FOREST else None, kind
     )
+    pointer = data.pointer
+    if pointer is not None and len(pointer) >= detectors.MIN_GENUINE_ONE_CLASS:
+        model.pointer = detectors.fit(
+            tuple(POINTER_FIELDS), pointer, None, detectors.ISOLATION_FOREST
+        )
     meta = {
         "detector": kind,
         "features": list(data.features),
         "metrics": metrics,
+        "pointer": None
+        if model.pointer is None
+        else {
+            "detector": detectors.ISOLATION_FOREST,
+            "features": list(POINTER_FIELDS),
+            "genuine_samples": len(pointer) if pointer is not None else 0,
+        },
         "training_data": {
             "source": data.source,
             "digest": data.digest(),
@@ -151,7 +179,7 @@ def train(data: TrainingSet) -> tuple[bytes, dict[str, Any]]:
 class ModelRegistry:
     def __init__(self, ledger: LedgerService, store: ContauthStore, clock: Clock) -> None:
         self.ledger, self.store, self.clock = ledger, store, clock
-        self._loaded: dict[tuple[str, str, int], KeystrokeModel | str] = {}
+        self._loaded: dict[tuple[str, str, int], BehaviourModel | str] = {}
         self._lock = threading.Lock()
 
     def register(
@@ -197,7 +225,7 @@ class ModelRegistry:
 
     def active(
         self, tenant_id: str, principal_id: str
-    ) -> tuple[int | None, KeystrokeModel | str | None]:
+    ) -> tuple[int | None, BehaviourModel | str | None]:
         """(version, model | why it cannot be used); (None, None) when there is none."""
         stored = self.store.model(tenant_id, principal_id)
         if stored is None:
@@ -211,7 +239,7 @@ class ModelRegistry:
                 self._loaded[key] = found
         return stored.version, found
 
-    def _verify(self, stored: StoredModel) -> KeystrokeModel | str:
+    def _verify(self, stored: StoredModel) -> BehaviourModel | str:
         sealed = self.sealed(stored.tenant_id, stored.principal_id, stored.version)
         actual = "sha256:" + hashlib.sha256(stored.artefact).hexdigest()
         expected = sealed.get("artefact_digest") if sealed else None

@@ -1,7 +1,8 @@
 """One batch's effect on a session's trust (pure: no I/O, no clock).
 
-Each scored keystroke sample and each device check is one *event* with a genuineness in
-[0, 1]; the session's trust is their exponentially weighted mean (model.SMOOTHING). Then
+Each scored keystroke sample, pointer summary and device check is one *event* with a
+genuineness in [0, 1]; the session's trust is their exponentially weighted mean
+(model.SMOOTHING). Then
 the tenant's thresholds decide the state: below `step_up` a step-up is demanded (it stays
 demanded until a TOTP code is given, even if trust climbs back), below `terminate` the
 session ends. Ended is final.
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from paygod.contauth.detectors import KeystrokeModel
+from paygod.contauth.detectors import BehaviourModel
 from paygod.contauth.model import SessionState, SessionTrust, Thresholds
 from paygod.contauth.signals import Batch
 
@@ -40,7 +41,7 @@ class Outcome:
         return self.after.state is SessionState.ENDED
 
 
-def _keystrokes(batch: Batch, model: KeystrokeModel | None) -> tuple[list[float], list[str], int]:
+def _keystrokes(batch: Batch, model: BehaviourModel | None) -> tuple[list[float], list[str], int]:
     usable = [s for s in batch.keystrokes if model and all(f in s for f in model.features)]
     unscored = len(batch.keystrokes) - len(usable)
     if model is None or not usable:
@@ -56,10 +57,26 @@ def _keystrokes(batch: Batch, model: KeystrokeModel | None) -> tuple[list[float]
     return scores, [r for r, _ in counted.most_common(MAX_REASONS)], unscored
 
 
+def _pointer(batch: Batch, model: BehaviourModel | None) -> tuple[list[float], list[str]]:
+    found = model.pointer if model is not None else None
+    if found is None or not batch.pointer:
+        return [], []
+    x = np.array([[p[f] for f in found.features] for p in batch.pointer], dtype=np.float64)
+    scores = [round(float(g), 4) for g in found.genuineness(x)]
+    reasons = [
+        f"pointer {name} {abs(scaled):.1f} deviations {'above' if scaled > 0 else 'below'}"
+        " the principal's"
+        for genuineness, deviations in zip(scores, found.deviating(x), strict=True)
+        if genuineness < 0.5
+        for name, scaled in deviations
+    ]
+    return scores, list(dict.fromkeys(reasons))
+
+
 def apply(
     session: SessionTrust,
     batch: Batch,
-    model: KeystrokeModel | None,
+    model: BehaviourModel | None,
     thresholds: Thresholds,
     *,
     model_version: int | None,
@@ -77,6 +94,9 @@ def apply(
     scores, deviating, unscored = _keystrokes(batch, None if model_problem else model)
     events += scores
     reasons += deviating
+    moves, moved_oddly = _pointer(batch, None if model_problem else model)
+    events += moves
+    reasons += moved_oddly
     if model_problem:
         reasons.append(model_problem)
     elif model is None and batch.keystrokes:

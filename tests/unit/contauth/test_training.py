@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
-from paygod.contauth import registry, synthetic
+from paygod.contauth import detectors, registry, synthetic
 from paygod.contauth.detectors import ISOLATION_FOREST, RANDOM_FOREST
-from paygod.contauth.model import FeatureRecord
+from paygod.contauth.model import FeatureRecord, SessionTrust, Thresholds
+from paygod.contauth.scoring import apply
+from paygod.contauth.signals import parse_batch
 from paygod.contauth.stores.memory import MemoryContauthStore
 from paygod.kernel.errors import InvalidInput
 
@@ -62,3 +65,45 @@ def test_too_few_samples_is_refused_with_a_pointer() -> None:
     with pytest.raises(InvalidInput) as caught:
         registry.train(registry.from_sessions(store, "acme", "alice"))
     assert caught.value.errors[0].pointer == "/principal"
+
+
+def _movements(
+    rng: np.random.Generator, speed: float, curvature: float, n: int
+) -> list[dict[str, float]]:
+    return [
+        {
+            "speed_mean": float(rng.normal(speed, speed * 0.1)),
+            "speed_std": float(abs(rng.normal(speed * 0.2, speed * 0.03))),
+            "acceleration_mean": float(rng.normal(10, 3)),
+            "acceleration_std": float(abs(rng.normal(300, 30))),
+            "curvature_mean": float(abs(rng.normal(curvature, curvature * 0.1))),
+            "curvature_std": float(abs(rng.normal(curvature / 2, curvature * 0.05))),
+            "duration_seconds": float(abs(rng.normal(1.5, 0.2))),
+            "events": float(rng.integers(40, 80)),
+        }
+        for _ in range(n)
+    ]
+
+
+def test_pointer_summaries_get_their_own_one_class_model_and_move_trust() -> None:
+    rng = np.random.default_rng(5)
+    store = _store({"s001": "alice"})
+    store.add_features(
+        None,
+        [
+            FeatureRecord(f"m{i}", "sess-s001", "acme", "alice", "pointer", m, NOW, NOW)
+            for i, m in enumerate(_movements(rng, 800.0, 0.02, 60))
+        ],
+    )
+    artefact, meta = registry.train(registry.from_sessions(store, "acme", "alice"))
+    assert meta["pointer"]["genuine_samples"] == 60
+    model = detectors.load(artefact)
+    assert model.pointer is not None
+    session = SessionTrust("s", "acme", "alice", NOW + timedelta(hours=1))
+    mine = parse_batch({"pointer": _movements(rng, 800.0, 0.02, 3)}, "acme")
+    kept = apply(session, mine, model, Thresholds(), model_version=1)
+    assert kept.after.trust > 0.8 and len(kept.genuineness) == 3
+    theirs = parse_batch({"pointer": _movements(rng, 2500.0, 0.2, 3)}, "acme")
+    fell = apply(session, theirs, model, Thresholds(), model_version=1)
+    assert fell.after.state.value != "active"
+    assert any(r.startswith("pointer ") for r in fell.after.reasons)
