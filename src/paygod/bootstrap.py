@@ -21,6 +21,8 @@ from paygod.actions.wiring import build_actions
 from paygod.cases.service import CaseService
 from paygod.compliance.payments import ScreeningDecider
 from paygod.compliance.wiring import Compliance, build_compliance
+from paygod.contauth.service import ContauthService
+from paygod.contauth.wiring import build_contauth
 from paygod.credit.loans import LoanService
 from paygod.credit.service import CreditService
 from paygod.credit.wiring import build_credit
@@ -87,6 +89,7 @@ class Kernel:
     governance: GovernanceService
     risk: RiskService
     cases: CaseService
+    contauth: ContauthService
     housekeeping: Housekeeping
 
     @property
@@ -193,6 +196,7 @@ def build_kernel(
     risk, cases = build_risk(db, ledger, clock, settings)
     decisions.risk = risk
     register_case_handlers(cases, parts.worker)
+    contauth = build_contauth(db, clock, ledger, identity, decisions)
     housekeeping = Housekeeping(
         [
             # Two-phase holds past their timeout release their funds without anyone asking.
@@ -201,6 +205,8 @@ def build_kernel(
             ),
             # Late fees, days-past-due buckets and defaults follow the clock, not requests.
             PeriodicTask("credit.assess_loans", 3600.0, loans.assess_all),
+            # Behavioural features past their retention class are deleted (docs/contauth.md).
+            PeriodicTask("contauth.purge_features", 3600.0, contauth.purge),
         ]
     )
     kernel = Kernel(
@@ -223,6 +229,7 @@ def build_kernel(
         governance=governance,
         risk=risk,
         cases=cases,
+        contauth=contauth,
         housekeeping=housekeeping,
     )
     # Plug-in action types are made with the finished kernel (docs/actions.md).

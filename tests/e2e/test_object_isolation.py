@@ -440,6 +440,23 @@ def _case_close(w: World) -> Target:
     )
 
 
+def _session_of(w: World, headers: dict[str, str]) -> str:
+    return str(w.ok(w.call(headers, "POST", "/v1/identity/sessions"))["session_id"])
+
+
+def _signals(w: World) -> Target:
+    """A session of acme's admin: only its owner may send its signals."""
+    from paygod.contauth.synthetic import generate
+
+    session_id = _session_of(w, w.admin_a)
+    sample = generate(subjects=1, sessions=1, reps=1)[0].as_features()
+
+    def intact() -> bool:
+        return w.kernel.contauth.trust(None, session_id)["events"] == 0
+
+    return Target({"session_id": session_id}, body={"keystrokes": [sample]}, intact=intact)
+
+
 def _dead_letter(w: World) -> Target:
     """A dead letter of tenant acme: agent A's payment dispatch, buried after 'failing'."""
     payment_id = w.payment()["payment_id"]
@@ -545,6 +562,14 @@ FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
     ("POST", "/v1/cases/{case_id}/assign"): _case_assign,
     ("POST", "/v1/cases/{case_id}/comments"): _case_comment,
     ("POST", "/v1/cases/{case_id}/close"): _case_close,
+    # continuous authentication
+    ("POST", "/v1/identity/sessions/{session_id}/signals"): _signals,
+    ("GET", "/v1/identity/sessions/{session_id}/trust"): lambda w: Target(
+        {"session_id": _session_of(w, w.as_agent_a)}
+    ),
+    ("GET", "/v1/contauth/models/{principal_id}"): lambda w: Target(
+        {"principal_id": w.agent_a.principal_id}
+    ),
     # ledger
     ("GET", "/v1/ledger/entries/{seq}"): lambda w: Target({"seq": str(w.ledger_entry().seq)}),
     ("GET", "/v1/ledger/proofs/inclusion/{seq}"): lambda w: Target(

@@ -515,6 +515,21 @@ def _compliance_calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, s
             "/v1/kyc/webhooks/simulated", content=payload, headers={SIGNATURE_HEADER: signature}
         ),
     )
+    yield from _contauth_calls(http)
+
+
+def _contauth_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
+    from paygod.contauth.synthetic import generate
+
+    session_id = http.post("/v1/identity/sessions").json()["session_id"]
+    sample = generate(subjects=1, sessions=1, reps=1)[0].as_features()
+    yield (
+        "post",
+        "/v1/identity/sessions/{session_id}/signals",
+        http.post(f"/v1/identity/sessions/{session_id}/signals", json={"keystrokes": [sample]}),
+    )
+    body = {"step_up": 0.6, "terminate": 0.25}
+    yield "put", "/v1/contauth/thresholds", http.put("/v1/contauth/thresholds", json=body)
 
 
 def test_each_sealing_route_returns_a_receipt_the_verifier_accepts(

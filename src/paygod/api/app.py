@@ -31,6 +31,7 @@ from paygod.api.routers import (
     payments,
 )
 from paygod.api.routers import cases as cases_routes
+from paygod.api.routers import contauth as contauth_routes
 from paygod.api.routers import risk as risk_routes
 from paygod.api.routing import router as strict_router
 from paygod.bootstrap import Kernel, build_kernel
@@ -74,6 +75,7 @@ def v1_router() -> APIRouter:
     v1.include_router(actions.router)
     v1.include_router(compliance.router)
     v1.include_router(risk_routes.router)
+    v1.include_router(contauth_routes.router)
     v1.include_router(cases_routes.router)
     v1.include_router(executor.router)
     return v1

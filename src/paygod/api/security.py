@@ -19,7 +19,14 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from paygod.api import problems
 from paygod.api.console.session import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_matches
 from paygod.identity.model import ALL_TENANTS, Authenticated, Principal
-from paygod.identity.permissions import AUDITED_READS, STEP_UP, Scope, grant, scope_allows
+from paygod.identity.permissions import (
+    AUDITED_READS,
+    SENSITIVE,
+    STEP_UP,
+    Scope,
+    grant,
+    scope_allows,
+)
 from paygod.identity.routes import AUTHENTICATED, EVIDENCE_ROUTES, permission_for
 from paygod.identity.service import IdentityService
 from paygod.kernel.errors import Forbidden, RateLimited, Unauthorized
@@ -192,8 +199,20 @@ def enforce_access(request: Request) -> None:
     request.state.scope = scope
     request.state.permission = permission
 
-    if permission in STEP_UP:
-        _step_up(identity, request, client, principal)
+    # Continuous authentication (docs/contauth.md): a session whose trust fell below its
+    # tenant's step-up threshold gives a fresh code before its next sensitive action.
+    contauth = getattr(request.app.state.kernel, "contauth", None)
+    session_id = str(auth.claims.get("jti")) if auth.method == "session" else None
+    demanded = (
+        contauth is not None
+        and session_id is not None
+        and permission in SENSITIVE
+        and contauth.requires_step_up(session_id)
+    )
+    if permission in STEP_UP or demanded:
+        _step_up(identity, request, client, principal, forced=demanded)
+    if demanded and contauth is not None and session_id is not None:
+        contauth.stepped_up(session_id, principal.principal_id)
     audited = permission in AUDITED_READS or (request.method, template) in EVIDENCE_ROUTES
     if audited and principal.is_human:
         identity.audit.record(
@@ -207,7 +226,12 @@ def enforce_access(request: Request) -> None:
 
 
 def _step_up(
-    identity: IdentityService, request: Request, client: str, principal: Principal
+    identity: IdentityService,
+    request: Request,
+    client: str,
+    principal: Principal,
+    *,
+    forced: bool = False,
 ) -> None:
     """Admin actions by humans (or by anyone enrolled in TOTP) need a fresh, unused code.
 
@@ -216,12 +240,13 @@ def _step_up(
     bad codes the principal's step-up is locked (429 + Retry-After), whatever the address,
     until the budget refills over `totp_lock_seconds`."""
     enrolled = identity.totp.enrolled(principal.principal_id)
-    if not (principal.is_human or enrolled):
+    if not (principal.is_human or enrolled or forced):
         return
     code = request.headers.get(TOTP_HEADER)
     if not code:
         raise Unauthorized(
-            "this action needs a second factor: send X-Paygod-TOTP"
+            ("this session's trust fell below its step-up threshold; " if forced else "")
+            + "this action needs a second factor: send X-Paygod-TOTP"
             + (
                 ""
                 if enrolled

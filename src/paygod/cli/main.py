@@ -169,6 +169,9 @@ from paygod.cli import risk as _risk_cli  # noqa: E402
 
 app.add_typer(_risk_cli.app)
 app.add_typer(_risk_cli.cases_app)
+from paygod.cli import contauth as _contauth_cli  # noqa: E402
+
+app.add_typer(_contauth_cli.app)
 
 
 def run() -> None:

@@ -64,6 +64,8 @@ PERMISSIONS: tuple[str, ...] = (
     "sanctions:manage",
     "kyc:read",
     "kyc:write",
+    "contauth:read",
+    "contauth:manage",
 )
 
 _READS = {p for p in PERMISSIONS if p.endswith((":read", ":verify"))}
@@ -80,6 +82,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "credit:apply": Scope.OWN,
         "credit:read": Scope.OWN,
         "credit:repay": Scope.OWN,
+        "contauth:read": Scope.OWN,
     },
     Role.OPERATOR: {
         "executor:read": Scope.ALL,
@@ -110,6 +113,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "credit:repay": Scope.ALL,
         "credit:operate": Scope.ALL,
         "credit:write-off": Scope.ALL,
+        "contauth:manage": Scope.ALL,
     },
     # Reads everything in its tenant, writes nothing.
     Role.AUDITOR: {p: Scope.ALL for p in _READS},
@@ -130,6 +134,25 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
 # A checker's approval moves money: a human approves with a fresh code too.
 STEP_UP: frozenset[str] = frozenset(
     {"panic:write", "identity:manage", "packs:activate", "payments:approve"}
+)
+
+# What a session whose continuous-authentication trust fell below its tenant's step-up
+# threshold may do only after a fresh second factor (docs/contauth.md): moving money,
+# changing who may do what, and the step-up actions themselves.
+SENSITIVE: frozenset[str] = STEP_UP | frozenset(
+    {
+        "payments:create",
+        "accounts:write",
+        "actions:approve",
+        "actions:manage",
+        "consent:write",
+        "credit:apply",
+        "credit:operate",
+        "credit:write-off",
+        "kyc:write",
+        "sanctions:manage",
+        "contauth:manage",
+    }
 )
 
 # Reads that are themselves audited when a human makes them.

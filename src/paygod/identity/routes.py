@@ -39,6 +39,12 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("GET", "/v1/identity/consents/{subject}"): "consent:read",
     ("DELETE", "/v1/identity/consents/{subject}/{purpose}"): "consent:write",
     ("GET", "/v1/identity/access-log"): "audit:read",
+    # continuous authentication (docs/contauth.md): a session's owner sends its signals
+    ("POST", "/v1/identity/sessions/{session_id}/signals"): AUTHENTICATED,
+    ("GET", "/v1/identity/sessions/{session_id}/trust"): "contauth:read",
+    ("GET", "/v1/contauth/thresholds"): "contauth:read",
+    ("PUT", "/v1/contauth/thresholds"): "contauth:manage",
+    ("GET", "/v1/contauth/models/{principal_id}"): "contauth:read",
     # ledger (reads by humans are access-audited)
     ("GET", "/v1/ledger/entries"): "ledger:read",
     ("GET", "/v1/ledger/entries/{seq}"): "ledger:read",

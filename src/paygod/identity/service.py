@@ -139,6 +139,10 @@ class IdentityService:
         self.totp = TotpService(self.sql, clock, box, self.settings)
         self.consent = ConsentRegistry(self.sql, clock, ledger)
         self.audit = AccessAudit(self.sql, clock, ledger)
+        # Hooks of modules above identity (contauth): told of each session issued, and
+        # asked on each use of a session token (raising Unauthorized ends it everywhere).
+        self.session_opened: list[Callable[[Principal, str, datetime], None]] = []
+        self.session_checks: list[Callable[[str], None]] = []
 
     def seal_secrets_at_rest(self) -> int:
         """Seal signing keys and TOTP secrets a store kept in plain text (written before they
@@ -187,6 +191,8 @@ class IdentityService:
         scopes = claims.get("scp", [])
         if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
             raise Unauthorized("invalid session token: scp")
+        for check in self.session_checks:
+            check(str(claims.get("jti")))
         return Authenticated(
             principal, "session", tuple(scopes), key_id=key_id and str(key_id), claims=claims
         )
@@ -207,7 +213,10 @@ class IdentityService:
                     ends = min(ends, limit)
         if ends <= now:
             raise Unauthorized("the presented credential expires now; no session from it")
-        return self.sessions.issue(auth.principal, ends, scopes=auth.scopes, key_id=auth.key_id)
+        issued = self.sessions.issue(auth.principal, ends, scopes=auth.scopes, key_id=auth.key_id)
+        for opened in self.session_opened:
+            opened(auth.principal, str(issued["session_id"]), ends)
+        return issued
 
     def authenticate_certificate(self, subject: str) -> Authenticated:
         """mTLS: the verified client certificate's subject DN names a principal."""

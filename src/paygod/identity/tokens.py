@@ -147,6 +147,7 @@ class SessionTokens:
             "expires_in": max(0, int(ends.timestamp()) - int(now.timestamp())),
             "expires_at": isoformat(datetime.fromtimestamp(int(ends.timestamp()), tz=UTC)),
             "scopes": list(scopes),
+            "session_id": claims["jti"],
         }
 
     def verify(self, token: str) -> dict[str, Any]:
