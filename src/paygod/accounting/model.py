@@ -202,6 +202,9 @@ class TransferRequest:
     # user's request through the API or CLI. A transfer a module creates is owned by it
     # (`OWNER_KEY` in its metadata): only that module may post, void or reverse it.
     module: str | None = None
+    # Valid time (a backdated posting): when the transfer takes effect in the books, if
+    # earlier than now. Checked against the account limits at every instant since then.
+    valid_from: datetime | None = None
 
 
 # The metadata key naming the module that owns a transfer; users may not set it.
@@ -239,6 +242,8 @@ class Transfer:
     expires_at: datetime | None = None
     resolved_at: datetime | None = None
     reversed_amount: int = 0
+    # A backdated transfer's valid time; None: valid from its timestamp (recorded time).
+    valid_from: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -259,6 +264,7 @@ class Transfer:
             "expires_at": isoformat(self.expires_at) if self.expires_at else None,
             "resolved_at": isoformat(self.resolved_at) if self.resolved_at else None,
             "reversed_amount": self.reversed_amount,
+            "valid_from": isoformat(self.valid_from) if self.valid_from else None,
         }
 
 
@@ -269,6 +275,8 @@ class TransferError:
     code: str
     message: str
     field: str = ""
+    # Facts a client acts on (the account and instant a backdated posting would breach).
+    detail: Mapping[str, Any] | None = None
 
     @property
     def pointer(self) -> str:
