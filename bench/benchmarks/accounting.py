@@ -40,6 +40,7 @@ PLAIN_DDL = (
     "credit_account_id TEXT, amount BIGINT, ledger TEXT, code TEXT, flags INTEGER, "
     "pending_id TEXT, timeout_seconds INTEGER, reversal_of TEXT, metadata TEXT, "
     "timestamp TEXT, state TEXT, expires_at TEXT, resolved_at TEXT, reversed_amount BIGINT, "
+    "valid_from TEXT, "
     "PRIMARY KEY (tenant_id, id))"
 )
 
