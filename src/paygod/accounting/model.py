@@ -306,3 +306,50 @@ class LedgerRecord:
     tenant_id: str
     payload: Mapping[str, Any]
     events: tuple[EventEnvelope, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodStatement:
+    """One account's totals at a period's end, with the salt that hides it in the tree."""
+
+    tenant_id: str
+    period: str
+    position: int
+    account_id: str
+    ledger: str
+    debits: int
+    credits: int
+    salt: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tenant_id": self.tenant_id,
+            "period": self.period,
+            "account_id": self.account_id,
+            "ledger": self.ledger,
+            "debits": str(self.debits),
+            "credits": str(self.credits),
+            "salt": self.salt,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    tenant_id: str
+    period: str
+    until: datetime
+    closed_at: datetime
+    root_hash: str
+    sums: dict[str, list[str]]
+    accounts: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tenant_id": self.tenant_id,
+            "period": self.period,
+            "until": isoformat(self.until),
+            "closed_at": isoformat(self.closed_at),
+            "root_hash": self.root_hash,
+            "sums": self.sums,
+            "accounts": self.accounts,
+        }

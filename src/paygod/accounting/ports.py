@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
-from paygod.accounting.model import Account, Transfer
+from paygod.accounting.model import Account, Period, PeriodStatement, Transfer
 from paygod.accounting.validtime import Posting, ValidSteps
 
 
@@ -77,6 +77,16 @@ class AccountSession(Protocol):
 
     def valid_steps(self, tenant_id: str, account_id: str, start: datetime) -> ValidSteps:
         """Totals at `start` in valid time (all recorded) and every later change."""
+        ...
+
+    def insert_period(self, period: Period, statements: Sequence[PeriodStatement]) -> None:
+        """A closed period and its statements (with their salts), in tree order."""
+        ...
+
+    def get_period(self, tenant_id: str, period: str) -> Period | None: ...
+
+    def period_statements(self, tenant_id: str, period: str) -> list[PeriodStatement]:
+        """The period's statements in tree order (by position)."""
         ...
 
 

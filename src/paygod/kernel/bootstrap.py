@@ -21,6 +21,7 @@ from paygod.kernel.settings import Settings, load_settings
 if TYPE_CHECKING:
     from paygod.accounting import AccountingService
     from paygod.accounting.credits import CreditsService
+    from paygod.accounting.proofs import BalanceProofs
     from paygod.actions import ActionService
     from paygod.cases.service import CaseService
     from paygod.compliance.wiring import Compliance
@@ -66,6 +67,7 @@ class Kernel:
     decisions: DecisionService = field(default=None)  # type: ignore[assignment]
     accounting: AccountingService = field(default=None)  # type: ignore[assignment]
     credits: CreditsService = field(default=None)  # type: ignore[assignment]
+    balance_proofs: BalanceProofs = field(default=None)  # type: ignore[assignment]
     identity: IdentityService = field(default=None)  # type: ignore[assignment]
     panic: PanicService = field(default=None)  # type: ignore[assignment]
     executor: Worker = field(default=None)  # type: ignore[assignment]
@@ -136,9 +138,10 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
 
     kernel.decisions = decisions_from_settings(settings, db, clock, kernel.ledger)
     kernel.checks.append(ReadinessCheck("packs", kernel.decisions.packs.trust, required=False))
-    from paygod.accounting.wiring import build_accounting
+    from paygod.accounting.wiring import build_accounting, build_proofs
 
     kernel.accounting, kernel.credits = build_accounting(db, clock, kernel.ledger)
+    kernel.balance_proofs = build_proofs(kernel.accounting, kernel.ledger, settings.balance_period)
     from paygod.identity.wiring import identity_from_settings
 
     kernel.identity = identity_from_settings(settings, db, clock, kernel)
@@ -181,6 +184,8 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
             ),
             # Late fees, days-past-due buckets and defaults follow the clock, not requests.
             PeriodicTask("credit.assess_loans", 3600.0, kernel.loans.assess_all),
+            # Statements of the period just ended, sealed (PAYGOD_BALANCE_PERIOD).
+            PeriodicTask("accounting.close_periods", 300.0, kernel.balance_proofs.close_due),
         ]
     )
     return kernel

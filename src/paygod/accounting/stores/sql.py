@@ -13,6 +13,8 @@ from paygod.accounting.model import (
     Account,
     AccountCode,
     AccountFlags,
+    Period,
+    PeriodStatement,
     Transfer,
     TransferFlags,
     TransferState,
@@ -383,3 +385,64 @@ class SqlAccountSession:
             )
         ]
         return ValidSteps(start, cum[0] + late[0], cum[1] + late[1], steps)
+
+    # -- closed periods (balance proofs) ---------------------------------------------------
+
+    def insert_period(self, period: Period, statements: Sequence[PeriodStatement]) -> None:
+        self._many(
+            "INSERT INTO accounting_periods (tenant_id, period, until, closed_at, root_hash, "
+            "sums, accounts) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    period.tenant_id,
+                    period.period,
+                    isoformat(period.until),
+                    isoformat(period.closed_at),
+                    period.root_hash,
+                    orjson.dumps(period.sums).decode(),
+                    period.accounts,
+                )
+            ],
+        )
+        self._many(
+            "INSERT INTO accounting_period_statements (tenant_id, period, position, account_id, "
+            "ledger, debits, credits, salt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    s.tenant_id,
+                    s.period,
+                    s.position,
+                    s.account_id,
+                    s.ledger,
+                    s.debits,
+                    s.credits,
+                    s.salt,
+                )
+                for s in statements
+            ],
+        )
+
+    def get_period(self, tenant_id: str, period: str) -> Period | None:
+        rows = self._rows(
+            "SELECT tenant_id, period, until, closed_at, root_hash, sums, accounts "
+            "FROM accounting_periods WHERE tenant_id = ? AND period = ?",
+            [tenant_id, period],
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return Period(
+            r[0], r[1], parse_instant(r[2]), parse_instant(r[3]), r[4], orjson.loads(r[5]), r[6]
+        )
+
+    def period_statements(self, tenant_id: str, period: str) -> list[PeriodStatement]:
+        rows = self._rows(
+            "SELECT tenant_id, period, position, account_id, ledger, debits, credits, salt "
+            "FROM accounting_period_statements WHERE tenant_id = ? AND period = ? "
+            "ORDER BY position",
+            [tenant_id, period],
+        )
+        return [
+            PeriodStatement(r[0], r[1], int(r[2]), r[3], r[4], int(r[5]), int(r[6]), r[7])
+            for r in rows
+        ]
