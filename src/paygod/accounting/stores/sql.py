@@ -376,14 +376,18 @@ class SqlAccountSession:
         at = isoformat(start)
         cum = self._cum_at(tenant_id, account_id, at)
         late = self._backdated_at(tenant_id, account_id, at, None)
-        steps = [
-            (parse_instant(r[0]), int(r[1]), int(r[2]))
+        # One query per partial index (a plain OR would let the planner pick neither).
+        rows = [
+            (r[0], int(r[1]), int(r[2]))
+            for flag in (0, 1)
             for r in self._rows(
                 "SELECT valid_at, debit, credit FROM accounting_postings WHERE tenant_id = ? "
-                "AND account_id = ? AND valid_at > ? ORDER BY valid_at, n",
+                f"AND account_id = ? AND backdated = {flag} AND valid_at > ?",
                 [tenant_id, account_id, at],
             )
         ]
+        rows.sort(key=lambda r: r[0])
+        steps = [(parse_instant(v), d, c) for v, d, c in rows]
         return ValidSteps(start, cum[0] + late[0], cum[1] + late[1], steps)
 
     # -- closed periods (balance proofs) ---------------------------------------------------

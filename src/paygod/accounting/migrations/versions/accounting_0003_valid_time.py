@@ -36,13 +36,15 @@ def upgrade() -> None:
         )
         """
     )
+    # The running totals: one seek to the last on-time row at or before an instant.
     op.execute(
         "CREATE INDEX accounting_postings_running ON accounting_postings "
-        "(tenant_id, account_id, backdated, valid_at, n)"
+        "(tenant_id, account_id, valid_at, n) WHERE backdated = 0"
     )
+    # Backdated rows, summed by range from the index alone (it covers the sum).
     op.execute(
-        "CREATE INDEX accounting_postings_valid ON accounting_postings "
-        "(tenant_id, account_id, valid_at, n)"
+        "CREATE INDEX accounting_postings_late ON accounting_postings "
+        "(tenant_id, account_id, valid_at, recorded_at, debit, credit) WHERE backdated = 1"
     )
     # Every posted amount so far took effect when it was recorded: none is backdated, and
     # the running totals follow (timestamp, id) order.
