@@ -382,6 +382,17 @@ def _statement(w: World) -> Target:
     return Target({"account_id": w.account()}, query=EVER)
 
 
+def _closed_period(w: World) -> str:
+    period = _unique("period")
+    w.ok(w.call(w.admin_a, "POST", "/v1/periods", {"period": period}))
+    return period
+
+
+def _statement_proof(w: World) -> Target:
+    account = w.account()
+    return Target({"account_id": account}, query={"period": _closed_period(w)})
+
+
 def _decision(w: World) -> Target:
     # The decision behind agent A's payment was requested by agent A.
     return Target({"decision_id": w.payment()["decision"]["decision_id"]})
@@ -496,6 +507,8 @@ FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
     ("POST", "/v1/accounts/{account_id}/close"): lambda w: Target({"account_id": w.account()}),
     ("GET", "/v1/accounts/{account_id}/balance"): lambda w: Target({"account_id": w.account()}),
     ("GET", "/v1/accounts/{account_id}/statement"): _statement,
+    ("GET", "/v1/accounts/{account_id}/statement-proof"): _statement_proof,
+    ("GET", "/v1/periods/{period}"): lambda w: Target({"period": _closed_period(w)}),
     ("GET", "/v1/transfers/{transfer_id}"): lambda w: Target({"transfer_id": w.transfer()}),
     ("POST", "/v1/transfers/{transfer_id}/post"): lambda w: Target(
         {"transfer_id": w.transfer(pending=True)}

@@ -212,6 +212,7 @@ def _calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
         "/v1/transfers/{transfer_id}/reverse",
         http.post("/v1/transfers/rt1/reverse", json={}),
     )
+    yield "post", "/v1/periods", http.post("/v1/periods", json={"period": "r-period"})
     statement = {"account_id": "rb", "statement_csv": "date,amount,reference\n2026-01-01,1,x\n"}
     yield "post", "/v1/reconciliations", http.post("/v1/reconciliations", json=statement)
     yield (

@@ -107,9 +107,11 @@ class BalanceProofs:
         self.make_draft = make_draft
         self.schedule = schedule  # off | day | month: which periods close on their own
 
-    def close_period(self, tenant_id: str, period: str, until: datetime | None = None) -> Period:
-        """Seal the statements of every account of the tenant at `until` (default now).
-        Idempotent by period: closing a closed period answers the sealed one."""
+    def close_period(
+        self, tenant_id: str, period: str, until: datetime | None = None
+    ) -> tuple[Period, bool]:
+        """Seal the statements of every account of the tenant at `until` (default now):
+        (period, closed now). Idempotent by period: a closed period answers as sealed."""
         problem = identifier_problem(period) if period.strip() else "must not be empty"
         if problem or len(period) > 64:
             raise InvalidInput(
@@ -157,9 +159,9 @@ class BalanceProofs:
         try:
             result, _ = self.ledger.transact(work)
         except _AlreadyClosed as closed:
-            return closed.period
+            return closed.period, False
         assert isinstance(result, Period)
-        return result
+        return result, True
 
     def _statements(
         self, session: AccountSession, tenant_id: str, period: str, end: datetime, now: datetime

@@ -27,6 +27,7 @@ from paygod.api.routers import (
     identity,
     ledger,
     payments,
+    proofs,
 )
 from paygod.api.routers import cases as cases_routes
 from paygod.api.routers import risk as risk_routes
@@ -65,6 +66,7 @@ def v1_router() -> APIRouter:
     v1.include_router(identity.router)
     v1.include_router(decisions.router)
     v1.include_router(accounting.router)
+    v1.include_router(proofs.router)
     v1.include_router(admin.router)
     v1.include_router(payments.router)
     v1.include_router(ledger.router)

@@ -52,10 +52,10 @@ def _books(kernel: Kernel, tenant: str = "t") -> None:
 def test_every_statement_proves_against_the_signed_head(kernel: Kernel) -> None:
     _books(kernel)
     proofs = kernel.balance_proofs
-    sealed = proofs.close_period("t", "2026-q1")
-    assert sealed.accounts == 9
+    sealed, created = proofs.close_period("t", "2026-q1")
+    assert created and sealed.accounts == 9
     assert sealed.sums == {"EUR": ["2150", "2150"], "USD": ["7", "7"]}
-    assert proofs.close_period("t", "2026-q1") == sealed  # idempotent by period
+    assert proofs.close_period("t", "2026-q1") == (sealed, False)  # idempotent by period
     pem = kernel.ledger.public_key_pem()
     for account in ["bank", "usd-wallet", *(f"w{i}" for i in range(6))]:
         doc = proofs.prove("t", account, "2026-q1")
