@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from paygod.accounting.proofs import BalanceProofs
     from paygod.actions import ActionService
     from paygod.cases.service import CaseService
+    from paygod.cash.service import CashService
     from paygod.compliance.wiring import Compliance
     from paygod.credit.loans import LoanService
     from paygod.credit.service import CreditService
@@ -68,6 +69,7 @@ class Kernel:
     accounting: AccountingService = field(default=None)  # type: ignore[assignment]
     credits: CreditsService = field(default=None)  # type: ignore[assignment]
     balance_proofs: BalanceProofs = field(default=None)  # type: ignore[assignment]
+    cash: CashService = field(default=None)  # type: ignore[assignment]
     identity: IdentityService = field(default=None)  # type: ignore[assignment]
     panic: PanicService = field(default=None)  # type: ignore[assignment]
     executor: Worker = field(default=None)  # type: ignore[assignment]
@@ -142,6 +144,9 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
 
     kernel.accounting, kernel.credits = build_accounting(db, clock, kernel.ledger)
     kernel.balance_proofs = build_proofs(kernel.accounting, kernel.ledger, settings.balance_period)
+    from paygod.cash.wiring import build_cash
+
+    kernel.cash = build_cash(kernel.accounting)
     from paygod.identity.wiring import identity_from_settings
 
     kernel.identity = identity_from_settings(settings, db, clock, kernel)
