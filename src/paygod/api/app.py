@@ -19,6 +19,7 @@ from paygod.api.routers import (
     accounting,
     actions,
     admin,
+    cash,
     compliance,
     credit,
     decisions,
@@ -67,6 +68,7 @@ def v1_router() -> APIRouter:
     v1.include_router(decisions.router)
     v1.include_router(accounting.router)
     v1.include_router(proofs.router)
+    v1.include_router(cash.router)
     v1.include_router(admin.router)
     v1.include_router(payments.router)
     v1.include_router(ledger.router)
