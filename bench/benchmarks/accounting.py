@@ -146,7 +146,7 @@ def _plain_rows(
 
 def _plain_inserts(kernel: Kernel, rows: list[list[tuple[Any, ...]]]) -> float:
     """Transfers/s of plain INSERTs of the same rows, one transaction per batch."""
-    marks = ", ".join(["?"] * 17)
+    marks = ", ".join(["?"] * 18)
     sql = f"INSERT INTO bench_plain_transfers ({TRANSFER_COLUMNS}) VALUES ({marks})"
     db = kernel.db
     if kernel.db.dialect == "sqlite":
