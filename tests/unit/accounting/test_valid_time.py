@@ -251,3 +251,50 @@ def test_the_ledger_entry_carries_valid_from() -> None:
     service.transfer("t", TransferRequest("b", "bank", "wallet", 5, "EUR", valid_from=at))
     entry = service.ledger.history("b")[-1]
     assert entry.payload["valid_from"] == "2026-01-01T14:00:00.000000Z"
+
+
+def test_the_migration_backfill_rebuilds_the_postings_of_existing_books(tmp_path: Path) -> None:
+    """Books written before valid time existed: their postings are derived from the posted
+    transfers (a partially posted hold counts its posted part once)."""
+    import importlib
+    import sqlite3
+
+    from paygod.accounting import TransferFlags
+
+    clock = ManualClock(START)
+    path = tmp_path / "b.db"
+    service = sqlite_service(path, clock)
+    _funded(service, clock)
+    service.transfer(
+        "t",
+        TransferRequest("h", "wallet", "fees", 50, "EUR", flags=TransferFlags(pending=True)),
+    )
+    clock.advance(10)
+    service.post_pending("t", "h", amount=30)
+    service.transfer(
+        "t",
+        TransferRequest("h2", "wallet", "fees", 5, "EUR", flags=TransferFlags(pending=True)),
+    )
+    service.void_pending("t", "h2")
+    service.reverse("t", "spend", amount=10)
+    clock.advance(10)
+    probes = [START + timedelta(minutes=m) for m in (0, 5, 70, 130, 190, 250, 400)]
+
+    def snapshot() -> list[tuple[int, int]]:
+        return [
+            (b.debits_posted, b.credits_posted)
+            for a in ACCOUNTS
+            for v in probes
+            for b in [service.valid_balance("t", a, v, clock.now())]
+        ]
+
+    before = snapshot()
+    migration = importlib.import_module(
+        "paygod.accounting.migrations.versions.accounting_0003_valid_time"
+    )
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("DELETE FROM accounting_postings")
+    conn.execute(migration.BACKFILL)
+    conn.close()
+    assert snapshot() == before
+    assert any(d or c for d, c in before)

@@ -13,6 +13,25 @@ down_revision = "accounting_0002"
 branch_labels = None
 depends_on = None
 
+# One posting per side of every posted amount already in the books (a hold counts once it
+# is posted: its post_pending transfer is the posted one).
+BACKFILL = """
+INSERT INTO accounting_postings (tenant_id, account_id, n, transfer_id, valid_at,
+    recorded_at, debit, credit, backdated, cum_debits, cum_credits, frontier)
+SELECT tenant_id, account_id, ROW_NUMBER() OVER w, transfer_id, ts, ts, debit, credit,
+    0, SUM(debit) OVER w, SUM(credit) OVER w, ts
+FROM (
+    SELECT tenant_id, debit_account_id AS account_id, id AS transfer_id,
+        timestamp AS ts, amount AS debit, 0 AS credit
+    FROM accounting_transfers WHERE state = 'posted' AND (flags & 1) = 0
+    UNION ALL
+    SELECT tenant_id, credit_account_id, id, timestamp, 0, amount
+    FROM accounting_transfers WHERE state = 'posted' AND (flags & 1) = 0
+) AS x
+WINDOW w AS (PARTITION BY tenant_id, account_id ORDER BY ts, transfer_id
+    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+"""
+
 
 def upgrade() -> None:
     op.execute("ALTER TABLE accounting_transfers ADD COLUMN valid_from TEXT NULL")
@@ -48,24 +67,7 @@ def upgrade() -> None:
     )
     # Every posted amount so far took effect when it was recorded: none is backdated, and
     # the running totals follow (timestamp, id) order.
-    op.execute(
-        """
-        INSERT INTO accounting_postings (tenant_id, account_id, n, transfer_id, valid_at,
-            recorded_at, debit, credit, backdated, cum_debits, cum_credits, frontier)
-        SELECT tenant_id, account_id, ROW_NUMBER() OVER w, transfer_id, ts, ts, debit, credit,
-            0, SUM(debit) OVER w, SUM(credit) OVER w, ts
-        FROM (
-            SELECT tenant_id, debit_account_id AS account_id, id AS transfer_id,
-                timestamp AS ts, amount AS debit, 0 AS credit
-            FROM accounting_transfers WHERE state = 'posted' AND (flags & 1) = 0
-            UNION ALL
-            SELECT tenant_id, credit_account_id, id, timestamp, 0, amount
-            FROM accounting_transfers WHERE state = 'posted' AND (flags & 1) = 0
-        ) AS x
-        WINDOW w AS (PARTITION BY tenant_id, account_id ORDER BY ts, transfer_id
-            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-        """
-    )
+    op.execute(BACKFILL)
 
 
 def downgrade() -> None:
