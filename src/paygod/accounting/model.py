@@ -306,6 +306,8 @@ class LedgerRecord:
     tenant_id: str
     payload: Mapping[str, Any]
     events: tuple[EventEnvelope, ...] = ()
+    # A backdated transfer's entry is valid from then in the ledger's own valid time too.
+    valid_from: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

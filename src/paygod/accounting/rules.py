@@ -311,8 +311,10 @@ class Planner:
             self.updated_transfers[t.id] = t
 
     def _record(self, t: Transfer, action: str, subject: str, released: int = 0) -> None:
+        valid = min(t.valid_from, self.now) if t.valid_from is not None else None
+        payload = transfer_payload(t, action, released)
         self.records.append(
-            LedgerRecord("transfer", subject, self.tenant_id, transfer_payload(t, action, released))
+            LedgerRecord("transfer", subject, self.tenant_id, payload, valid_from=valid)
         )
 
     def _post(self, t: Transfer, amount: int) -> None:

@@ -141,6 +141,8 @@ class AccountingService:
                     payload=r.payload,
                     tenant_id=r.tenant_id,
                     events=r.events,
+                    # Only when backdated: the common entry keeps the ledger's default.
+                    **({"valid_from": r.valid_from} if r.valid_from is not None else {}),
                 )
                 for r in records
             ]

@@ -70,6 +70,9 @@ def test_backdated_posting_is_checked_at_every_instant_and_read_on_both_axes(
 
     ok = _post(c, {**late, "id": "late2", "amount": 20})
     assert ok["valid_from"] == fund["timestamp"]
+    # The ledger entry is valid from then in the ledger's own valid time too.
+    entry = kernel.ledger.history("late2", "default")[-1]
+    assert entry.as_dict()["valid_from"] == fund["timestamp"]
     on_fund = c.get("/v1/accounts/w/balance", params={"valid_at": fund["timestamp"]})
     assert on_fund.status_code == 200 and on_fund.json()["balance"] == 80
     as_known_then = c.get(
