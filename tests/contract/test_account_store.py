@@ -318,3 +318,12 @@ def test_closed_periods_round_trip(h: Harness) -> None:
         assert s.get_period("other", "2026-03") is None
         assert [x.account_id for x in s.period_statements(h.tenant, "2026-03")] == ["a", "b"]
         assert s.period_statements(h.tenant, "2026-03")[0].debits == MAX_AMOUNT
+
+
+def test_a_period_closes_once(h: Harness) -> None:
+    from paygod.accounting.model import Period
+
+    period = Period(h.tenant, "p", START, START, "ab" * 32, {}, 0)
+    h.tx(lambda s: s.insert_period(period, []))
+    with pytest.raises(Exception):  # noqa: B017 - each adapter raises its own duplicate error
+        h.tx(lambda s: s.insert_period(period, []))

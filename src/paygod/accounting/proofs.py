@@ -160,6 +160,14 @@ class BalanceProofs:
             result, _ = self.ledger.transact(work)
         except _AlreadyClosed as closed:
             return closed.period, False
+        except Exception:
+            # Two closers of one period (two workers, a retried request) on PostgreSQL: the
+            # loser's insert hits the primary key. The winner's period is the answer.
+            with self.store.reading() as session:
+                won = session.get_period(tenant_id, period)
+            if won is None:
+                raise
+            return won, False
         assert isinstance(result, Period)
         return result, True
 

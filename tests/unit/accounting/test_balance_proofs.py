@@ -195,3 +195,15 @@ def test_the_monthly_schedule_closes_the_last_month_once(kernel: Kernel) -> None
     assert proofs.get_period("t", label).until == now.astimezone(UTC).replace(
         day=1, hour=0, minute=0, second=0, microsecond=0
     )
+
+
+def test_concurrent_closes_of_one_period_seal_it_once(kernel: Kernel) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    _books(kernel)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: kernel.balance_proofs.close_period("t", "x"), range(4)))
+    assert len({r[0].root_hash for r in results}) == 1
+    assert sum(created for _, created in results) == 1
+    sealed = [e for e in kernel.ledger.history("period:x", "t") if e.kind == "balance_period"]
+    assert len(sealed) == 1
