@@ -40,6 +40,7 @@ PLAIN_DDL = (
     "credit_account_id TEXT, amount BIGINT, ledger TEXT, code TEXT, flags INTEGER, "
     "pending_id TEXT, timeout_seconds INTEGER, reversal_of TEXT, metadata TEXT, "
     "timestamp TEXT, state TEXT, expires_at TEXT, resolved_at TEXT, reversed_amount BIGINT, "
+    "valid_from TEXT, "
     "PRIMARY KEY (tenant_id, id))"
 )
 
@@ -145,7 +146,7 @@ def _plain_rows(
 
 def _plain_inserts(kernel: Kernel, rows: list[list[tuple[Any, ...]]]) -> float:
     """Transfers/s of plain INSERTs of the same rows, one transaction per batch."""
-    marks = ", ".join(["?"] * 17)
+    marks = ", ".join(["?"] * 18)
     sql = f"INSERT INTO bench_plain_transfers ({TRANSFER_COLUMNS}) VALUES ({marks})"
     db = kernel.db
     if kernel.db.dialect == "sqlite":

@@ -15,10 +15,13 @@ from urllib.parse import urlparse
 
 from paygod.accounting import AccountingService
 from paygod.accounting.credits import CreditsService
-from paygod.accounting.wiring import build_accounting
+from paygod.accounting.proofs import BalanceProofs
+from paygod.accounting.wiring import build_accounting, build_proofs
 from paygod.actions import ActionService
 from paygod.actions.wiring import build_actions
 from paygod.cases.service import CaseService
+from paygod.cash.service import CashService
+from paygod.cash.wiring import build_cash
 from paygod.compliance.payments import ScreeningDecider
 from paygod.compliance.wiring import Compliance, build_compliance
 from paygod.contauth.service import ContauthService
@@ -78,6 +81,8 @@ class Kernel:
     decisions: DecisionService
     accounting: AccountingService
     credits: CreditsService
+    balance_proofs: BalanceProofs
+    cash: CashService
     identity: IdentityService
     compliance: Compliance
     panic: PanicService
@@ -162,6 +167,8 @@ def build_kernel(
     decisions = decisions_from_settings(settings, db, clock, ledger)
     checks.append(ReadinessCheck("packs", decisions.packs.trust, required=False))
     accounting, credits = build_accounting(db, clock, ledger)
+    balance_proofs = build_proofs(accounting, ledger, settings.balance_period)
+    cash = build_cash(accounting)
     identity = identity_from_settings(settings, db, clock, ledger)
     checks.extend(identity_checks(identity))
     compliance = build_compliance(settings, db, clock, ledger)  # before payments: screens payees
@@ -205,6 +212,8 @@ def build_kernel(
             ),
             # Late fees, days-past-due buckets and defaults follow the clock, not requests.
             PeriodicTask("credit.assess_loans", 3600.0, loans.assess_all),
+            # Statements of the period just ended, sealed (PAYGOD_BALANCE_PERIOD).
+            PeriodicTask("accounting.close_periods", 300.0, balance_proofs.close_due),
             # Behavioural features past their retention class are deleted (docs/contauth.md).
             PeriodicTask("contauth.purge_features", 3600.0, contauth.purge),
         ]
@@ -218,6 +227,8 @@ def build_kernel(
         decisions=decisions,
         accounting=accounting,
         credits=credits,
+        balance_proofs=balance_proofs,
+        cash=cash,
         identity=identity,
         compliance=compliance,
         panic=parts.panic,

@@ -270,3 +270,60 @@ def test_owner_filters_accounts_and_their_transfers_in_the_query(h: Harness) -> 
         assert [t.id for t in s.list_transfers(h.tenant, owner="agent-2", after="t3")] == ["t4"]
         assert s.list_transfers(h.tenant, owner="nobody") == []
         assert len(s.list_transfers(h.tenant)) == 4
+
+
+def test_valid_time_sums_match_the_definition(h: Harness) -> None:
+    import random
+
+    from paygod.accounting.validtime import Posting, brute_force_steps, brute_force_totals
+
+    rng = random.Random(3)
+    postings: list[Posting] = []
+    now = START
+    for i in range(300):
+        now += timedelta(seconds=rng.randint(0, 3))  # equal instants happen too
+        back = rng.random() < 0.2
+        valid = now - timedelta(seconds=rng.randint(1, 200)) if back else now
+        d, c = (rng.randint(1, 50), 0) if rng.random() < 0.5 else (0, rng.randint(1, 50))
+        postings.append(Posting(h.tenant, "a", f"x{i}", valid, now, d, c))
+    for chunk in range(0, 300, 37):  # several transactions, as batches arrive
+        h.tx(lambda s, c=chunk: s.insert_postings(postings[c : c + 37]))
+    h.tx(lambda s: s.insert_postings([Posting("other", "a", "y", START, START, 999, 0)]))
+    span = int((now - START).total_seconds()) + 10
+    with h.store.reading() as s:
+        for _ in range(200):
+            v = START + timedelta(seconds=rng.randint(-5, span))
+            r = START + timedelta(seconds=rng.randint(-5, span))
+            assert s.valid_totals(h.tenant, "a", v, r) == brute_force_totals(postings, v, r)
+        for _ in range(20):
+            start = START + timedelta(seconds=rng.randint(-5, span))
+            got = s.valid_steps(h.tenant, "a", start)
+            want = brute_force_steps(postings, start)
+            assert (got.debits, got.credits) == (want.debits, want.credits)
+            assert sorted(got.steps) == sorted(want.steps)
+        assert s.valid_totals(h.tenant, "missing", now, now) == (0, 0)
+
+
+def test_closed_periods_round_trip(h: Harness) -> None:
+    from paygod.accounting.model import Period, PeriodStatement
+
+    period = Period(h.tenant, "2026-03", START, START, "ab" * 32, {"EUR": ["5", "5"]}, 2)
+    statements = [
+        PeriodStatement(h.tenant, "2026-03", 1, "b", "EUR", 0, 5, "s1"),
+        PeriodStatement(h.tenant, "2026-03", 0, "a", "EUR", MAX_AMOUNT, 0, "s0"),
+    ]
+    h.tx(lambda s: s.insert_period(period, statements))
+    with h.store.reading() as s:
+        assert s.get_period(h.tenant, "2026-03") == period
+        assert s.get_period("other", "2026-03") is None
+        assert [x.account_id for x in s.period_statements(h.tenant, "2026-03")] == ["a", "b"]
+        assert s.period_statements(h.tenant, "2026-03")[0].debits == MAX_AMOUNT
+
+
+def test_a_period_closes_once(h: Harness) -> None:
+    from paygod.accounting.model import Period
+
+    period = Period(h.tenant, "p", START, START, "ab" * 32, {}, 0)
+    h.tx(lambda s: s.insert_period(period, []))
+    with pytest.raises(Exception):  # noqa: B017 - each adapter raises its own duplicate error
+        h.tx(lambda s: s.insert_period(period, []))

@@ -388,6 +388,30 @@ def _statement(w: World) -> Target:
     return Target({"account_id": w.account()}, query=EVER)
 
 
+def _closed_period(w: World) -> str:
+    period = _unique("period")
+    w.ok(w.call(w.admin_a, "POST", "/v1/periods", {"period": period}))
+    return period
+
+
+def _statement_proof(w: World) -> Target:
+    account = w.account()
+    return Target({"account_id": account}, query={"period": _closed_period(w)})
+
+
+def _cash_branch(w: World) -> str:
+    branch = _unique("br")
+    w.ok(w.call(w.admin_a, "POST", "/v1/cash/branches", {"branch": branch, "ledger": "USD"}))
+    return branch
+
+
+def _cash_till(w: World) -> Target:
+    branch = _cash_branch(w)
+    body = {"till": "t1", "cash_limit": 100}
+    w.ok(w.call(w.admin_a, "POST", f"/v1/cash/branches/{branch}/tills", body))
+    return Target({"branch": branch, "till": "t1"}, body={"declared": 0})
+
+
 def _decision(w: World) -> Target:
     # The decision behind agent A's payment was requested by agent A.
     return Target({"decision_id": w.payment()["decision"]["decision_id"]})
@@ -519,6 +543,13 @@ FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
     ("POST", "/v1/accounts/{account_id}/close"): lambda w: Target({"account_id": w.account()}),
     ("GET", "/v1/accounts/{account_id}/balance"): lambda w: Target({"account_id": w.account()}),
     ("GET", "/v1/accounts/{account_id}/statement"): _statement,
+    ("GET", "/v1/accounts/{account_id}/statement-proof"): _statement_proof,
+    ("GET", "/v1/periods/{period}"): lambda w: Target({"period": _closed_period(w)}),
+    ("GET", "/v1/cash/branches/{branch}"): lambda w: Target({"branch": _cash_branch(w)}),
+    ("POST", "/v1/cash/branches/{branch}/tills"): lambda w: Target(
+        {"branch": _cash_branch(w)}, body={"till": "t9", "cash_limit": 5}
+    ),
+    ("POST", "/v1/cash/branches/{branch}/tills/{till}/count"): _cash_till,
     ("GET", "/v1/transfers/{transfer_id}"): lambda w: Target({"transfer_id": w.transfer()}),
     ("POST", "/v1/transfers/{transfer_id}/post"): lambda w: Target(
         {"transfer_id": w.transfer(pending=True)}

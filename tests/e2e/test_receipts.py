@@ -217,6 +217,8 @@ def _calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
         "/v1/transfers/{transfer_id}/reverse",
         http.post("/v1/transfers/rt1/reverse", json={}),
     )
+    yield "post", "/v1/periods", http.post("/v1/periods", json={"period": "r-period"})
+    yield from _cash_calls(http)
     statement = {"account_id": "rb", "statement_csv": "date,amount,reference\n2026-01-01,1,x\n"}
     yield "post", "/v1/reconciliations", http.post("/v1/reconciliations", json=statement)
     yield (
@@ -344,6 +346,34 @@ def _pack_calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, An
         "post",
         "/v1/packs/{name}/rollback",
         http.post(f"/v1/packs/{PACK}/rollback", json={"reason": "drill"}),
+    )
+
+
+def _cash_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
+    """A branch and a till; cash in, cash out, to the vault; the end-of-day count."""
+    branch = http.post("/v1/cash/branches", json={"branch": "rc", "ledger": "EUR"})
+    yield "post", "/v1/cash/branches", branch
+    till = http.post("/v1/cash/branches/rc/tills", json={"till": "t1", "cash_limit": 1000})
+    yield "post", "/v1/cash/branches/{branch}/tills", till
+    wallet = {"id": "rc-wallet", "ledger": "EUR", "code": "liability"}
+    assert http.post("/v1/accounts", json=wallet).status_code == 201
+    move = {"branch": "rc", "till": "t1", "account_id": "rc-wallet"}
+    yield (
+        "post",
+        "/v1/cash/deposits",
+        http.post("/v1/cash/deposits", json={**move, "id": "rc-d", "amount": 50}),
+    )
+    yield (
+        "post",
+        "/v1/cash/withdrawals",
+        http.post("/v1/cash/withdrawals", json={**move, "id": "rc-w", "amount": 5}),
+    )
+    vault = {"id": "rc-v", "branch": "rc", "till": "t1", "amount": 10, "direction": "to_vault"}
+    yield "post", "/v1/cash/vault-transfers", http.post("/v1/cash/vault-transfers", json=vault)
+    yield (
+        "post",
+        "/v1/cash/branches/{branch}/tills/{till}/count",
+        http.post("/v1/cash/branches/rc/tills/t1/count", json={"declared": 30}),
     )
 
 

@@ -202,6 +202,9 @@ class TransferRequest:
     # user's request through the API or CLI. A transfer a module creates is owned by it
     # (`OWNER_KEY` in its metadata): only that module may post, void or reverse it.
     module: str | None = None
+    # Valid time (a backdated posting): when the transfer takes effect in the books, if
+    # earlier than now. Checked against the account limits at every instant since then.
+    valid_from: datetime | None = None
 
 
 # The metadata key naming the module that owns a transfer; users may not set it.
@@ -239,6 +242,8 @@ class Transfer:
     expires_at: datetime | None = None
     resolved_at: datetime | None = None
     reversed_amount: int = 0
+    # A backdated transfer's valid time; None: valid from its timestamp (recorded time).
+    valid_from: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -259,6 +264,7 @@ class Transfer:
             "expires_at": isoformat(self.expires_at) if self.expires_at else None,
             "resolved_at": isoformat(self.resolved_at) if self.resolved_at else None,
             "reversed_amount": self.reversed_amount,
+            "valid_from": isoformat(self.valid_from) if self.valid_from else None,
         }
 
 
@@ -269,6 +275,8 @@ class TransferError:
     code: str
     message: str
     field: str = ""
+    # Facts a client acts on (the account and instant a backdated posting would breach).
+    detail: Mapping[str, Any] | None = None
 
     @property
     def pointer(self) -> str:
@@ -298,3 +306,52 @@ class LedgerRecord:
     tenant_id: str
     payload: Mapping[str, Any]
     events: tuple[EventEnvelope, ...] = ()
+    # A backdated transfer's entry is valid from then in the ledger's own valid time too.
+    valid_from: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodStatement:
+    """One account's totals at a period's end, with the salt that hides it in the tree."""
+
+    tenant_id: str
+    period: str
+    position: int
+    account_id: str
+    ledger: str
+    debits: int
+    credits: int
+    salt: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tenant_id": self.tenant_id,
+            "period": self.period,
+            "account_id": self.account_id,
+            "ledger": self.ledger,
+            "debits": str(self.debits),
+            "credits": str(self.credits),
+            "salt": self.salt,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    tenant_id: str
+    period: str
+    until: datetime
+    closed_at: datetime
+    root_hash: str
+    sums: dict[str, list[str]]
+    accounts: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tenant_id": self.tenant_id,
+            "period": self.period,
+            "until": isoformat(self.until),
+            "closed_at": isoformat(self.closed_at),
+            "root_hash": self.root_hash,
+            "sums": self.sums,
+            "accounts": self.accounts,
+        }

@@ -7,7 +7,8 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
-from paygod.accounting.model import Account, Transfer
+from paygod.accounting.model import Account, Period, PeriodStatement, Transfer
+from paygod.accounting.validtime import Posting, ValidSteps
 
 
 class AccountSession(Protocol):
@@ -62,6 +63,30 @@ class AccountSession(Protocol):
 
     def update_transfers(self, transfers: Iterable[Transfer]) -> None:
         """Write state, resolved_at and reversed_amount of existing transfers."""
+        ...
+
+    def insert_postings(self, postings: Iterable[Posting]) -> None:
+        """Record posted amounts on both time axes (in the order they were decided)."""
+        ...
+
+    def valid_totals(
+        self, tenant_id: str, account_id: str, valid_at: datetime, recorded_at: datetime
+    ) -> tuple[int, int]:
+        """(debits, credits) posted valid at or before `valid_at`, recorded by `recorded_at`."""
+        ...
+
+    def valid_steps(self, tenant_id: str, account_id: str, start: datetime) -> ValidSteps:
+        """Totals at `start` in valid time (all recorded) and every later change."""
+        ...
+
+    def insert_period(self, period: Period, statements: Sequence[PeriodStatement]) -> None:
+        """A closed period and its statements (with their salts), in tree order."""
+        ...
+
+    def get_period(self, tenant_id: str, period: str) -> Period | None: ...
+
+    def period_statements(self, tenant_id: str, period: str) -> list[PeriodStatement]:
+        """The period's statements in tree order (by position)."""
         ...
 
 

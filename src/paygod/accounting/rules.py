@@ -29,6 +29,7 @@ from paygod.accounting.model import (
     owner_of,
     stored_metadata,
 )
+from paygod.accounting.validtime import FUTURE_SKEW, Posting, ValidHistory, first_breach
 from paygod.canonical import CanonicalizationError, digest, unsafe_numbers
 from paygod.kernel.identifiers import identifier_problem, invisible_character
 from paygod.kernel.written import written_message, written_problems
@@ -56,6 +57,8 @@ INVALID_CODES = frozenset(
         "linked_event_chain_open",
         "metadata_invalid",
         "code_invalid",
+        "valid_from_reserved_for_posted_transfer",
+        "valid_from_in_future",
     }
 )
 # A user's request on a module's transfer: the transfer exists and is fine, the request
@@ -143,6 +146,14 @@ def validate_request(req: TransferRequest) -> TransferError | None:
             "a reversal is posted at once; it cannot be a pending transfer",
             "flags",
         )
+    if req.valid_from is not None and (f.pending or f.resolves_pending):
+        # A hold lives in the present (it expires, it is posted or voided now); only a
+        # posting can take effect in the past.
+        return _err(
+            "valid_from_reserved_for_posted_transfer",
+            "valid_from applies to posted transfers only, not to holds or their resolution",
+            "valid_from",
+        )
     if req.ledger is not None and req.ledger not in LEDGERS:
         return _err("ledger_unknown", f"unknown ledger {req.ledger!r}", "ledger")
     if req.timeout_seconds < 0:
@@ -213,6 +224,7 @@ def _exists_mismatch(req: TransferRequest, old: Transfer) -> TransferError | Non
         ("code", req.code, old.code),
         ("reversal_of", req.reversal_of, old.reversal_of),
         ("metadata", stored_metadata(req), dict(old.metadata)),
+        ("valid_from", req.valid_from, old.valid_from),
     ]
     optional = {"debit_account_id", "credit_account_id", "amount", "ledger"}
     for name, new, stored in checks:
@@ -256,6 +268,8 @@ def transfer_payload(t: Transfer, action: str, released: int = 0) -> dict[str, A
         payload["reversal_of"] = t.reversal_of
     if t.metadata:
         payload["metadata_digest"] = digest(dict(t.metadata))
+    if t.valid_from is not None:
+        payload["valid_from"] = isoformat(t.valid_from)
     return payload
 
 
@@ -268,9 +282,14 @@ class Planner:
         accounts: Mapping[str, Account],
         transfers: Mapping[str, Transfer],
         now: datetime,
+        history: ValidHistory | None = None,
     ) -> None:
         self.tenant_id = tenant_id
         self.now = now
+        # The store's valid-time history, read in the writer's transaction (backdated
+        # postings are checked against it); None: backdated postings are refused.
+        self.history = history
+        self.postings: list[Posting] = []
         self.accounts: dict[str, Account] = dict(accounts)
         self.transfers: dict[str, Transfer] = dict(transfers)
         self.changed_accounts: set[str] = set()
@@ -292,8 +311,20 @@ class Planner:
             self.updated_transfers[t.id] = t
 
     def _record(self, t: Transfer, action: str, subject: str, released: int = 0) -> None:
+        valid = min(t.valid_from, self.now) if t.valid_from is not None else None
+        payload = transfer_payload(t, action, released)
         self.records.append(
-            LedgerRecord("transfer", subject, self.tenant_id, transfer_payload(t, action, released))
+            LedgerRecord("transfer", subject, self.tenant_id, payload, valid_from=valid)
+        )
+
+    def _post(self, t: Transfer, amount: int) -> None:
+        """The two postings of a posted amount, valid from the transfer's valid time."""
+        valid = min(t.valid_from or self.now, self.now)
+        self.postings.append(
+            Posting(self.tenant_id, t.debit_account_id, t.id, valid, self.now, amount, 0)
+        )
+        self.postings.append(
+            Posting(self.tenant_id, t.credit_account_id, t.id, valid, self.now, 0, amount)
         )
 
     def expire(self, pending: Transfer) -> None:
@@ -372,6 +403,10 @@ class Planner:
         refused = self._limits(debit, credit, amount)
         if refused:
             return None, False, refused
+        if req.valid_from is not None:
+            refused = self._check_valid_time(req.valid_from, debit, credit, amount)
+            if refused:
+                return None, False, refused
         pending = req.flags.pending
         transfer = Transfer(
             id=req.id,
@@ -392,8 +427,53 @@ class Planner:
                 if pending and req.timeout_seconds
                 else None
             ),
+            valid_from=req.valid_from,
         )
         return transfer, True, None
+
+    def _check_valid_time(
+        self, valid_from: datetime, debit: Account, credit: Account, amount: int
+    ) -> TransferError | None:
+        """A backdated posting: not in the future, not before either account existed, and
+        within each account's limit at every instant from `valid_from` to now."""
+        if valid_from > self.now + FUTURE_SKEW:
+            return _err(
+                "valid_from_in_future",
+                f"valid_from {isoformat(valid_from)} is in the future (now is "
+                f"{isoformat(self.now)}); a posting takes effect now or in the past",
+                "valid_from",
+            )
+        start = min(valid_from, self.now)
+        for account in (debit, credit):
+            if start < account.created_at:
+                return _err(
+                    "valid_from_before_account_opened",
+                    f"valid_from {isoformat(start)} is before account {account.id} was opened "
+                    f"({isoformat(account.created_at)})",
+                    "valid_from",
+                )
+        checks = (
+            (debit, debit.flags.debits_must_not_exceed_credits, True, "exceeds_credits"),
+            (credit, credit.flags.credits_must_not_exceed_debits, False, "exceeds_debits"),
+        )
+        for account, limited, debit_side, code in checks:
+            if not limited:
+                continue
+            if self.history is None:
+                return _err("valid_from_unsupported", "this store keeps no valid time", "")
+            steps = self.history.valid_steps(self.tenant_id, account.id, start)
+            mine = [p for p in self.postings if p.account_id == account.id]
+            breach = first_breach(steps, mine, amount, debit_side=debit_side)
+            if breach is not None:
+                side = "debits exceeding its credits" if debit_side else "credits exceeding debits"
+                return TransferError(
+                    code,
+                    f"account {account.id} would have had {side} at {isoformat(breach.instant)} "
+                    f"(it could take {max(breach.headroom, 0)} then, not {amount})",
+                    "valid_from",
+                    {"account_id": account.id, "instant": isoformat(breach.instant)},
+                )
+        return None
 
     def _check_reversal(self, req: TransferRequest, amount: int) -> TransferError | None:
         orig = self.transfers.get(req.reversal_of or "")
@@ -499,6 +579,7 @@ class Planner:
             if t.flags.post_pending:
                 self._move(t.debit_account_id, dp=t.amount)
                 self._move(t.credit_account_id, cp=t.amount)
+                self._post(t, t.amount)
                 final = TransferState.POSTED
             else:
                 final = TransferState.VOIDED
@@ -514,6 +595,7 @@ class Planner:
         else:
             self._move(t.debit_account_id, dp=t.amount)
             self._move(t.credit_account_id, cp=t.amount)
+            self._post(t, t.amount)
             action = "post"
         if t.reversal_of is not None:
             orig = self.transfers[t.reversal_of]
@@ -556,6 +638,7 @@ class Planner:
             dict(self.new_transfers),
             dict(self.updated_transfers),
             len(self.records),
+            len(self.postings),
         )
         chain: list[TransferResult] = []
         failed_at: int | None = None
@@ -577,8 +660,10 @@ class Planner:
             self.new_transfers,
             self.updated_transfers,
             n_records,
+            n_postings,
         ) = snapshot
         del self.records[n_records:]
+        del self.postings[n_postings:]
         linked = _err("linked_event_failed", "another transfer of the linked chain failed")
         return [
             chain[k - start] if k == failed_at else TransferResult(k, None, False, linked)

@@ -40,6 +40,7 @@ from paygod.accounting.rules import (
     metadata_problem,
     validate_request,
 )
+from paygod.accounting.validtime import ValidBalance
 from paygod.canonical import digest
 from paygod.kernel.clock import Clock
 from paygod.kernel.errors import (
@@ -73,7 +74,7 @@ class _NothingWritten(Exception):
 def error_for(error: TransferError, prefix: str = "") -> PaygodError:
     """The kernel error a refused transfer becomes at the edges (problem+json, exit code)."""
     errors = [FieldError(prefix + error.pointer, error.message)]
-    extra = {"code": error.code}
+    extra: dict[str, Any] = {"code": error.code, **(error.detail or {})}
     if error.code in INVALID_CODES:
         return InvalidInput(error.message, code=error.code, errors=errors, extra=extra)
     if error.code in NOT_FOUND_CODES:
@@ -140,6 +141,8 @@ class AccountingService:
                     payload=r.payload,
                     tenant_id=r.tenant_id,
                     events=r.events,
+                    # Only when backdated: the common entry keeps the ledger's default.
+                    **({"valid_from": r.valid_from} if r.valid_from is not None else {}),
                 )
                 for r in records
             ]
@@ -380,7 +383,9 @@ class AccountingService:
             for t in (*known.values(), *due):
                 account_ids.update((t.debit_account_id, t.credit_account_id))
             accounts = session.get_accounts(tenant_id, account_ids, lock=True)
-            planner = Planner(tenant_id, accounts, {**known, **{t.id: t for t in due}}, now)
+            planner = Planner(
+                tenant_id, accounts, {**known, **{t.id: t for t in due}}, now, session
+            )
             for t in due:
                 planner.expire(t)
             results = planner.run(requests)
@@ -388,6 +393,7 @@ class AccountingService:
             session.update_accounts(changed)
             session.insert_transfers(planner.new_transfers.values())
             session.update_transfers(planner.updated_transfers.values())
+            session.insert_postings(planner.postings)
             records = planner.records
             if events is not None and records:
                 extra = tuple(events(accounts, {a.id: a for a in changed}))
@@ -565,6 +571,32 @@ class AccountingService:
                 )
             history = session.account_transfers(tenant_id, account_id, until=at)
         return reports.balance_at(account, history, at)
+
+    def valid_balance(
+        self,
+        tenant_id: str,
+        account_id: str,
+        valid_at: datetime | None = None,
+        recorded_at: datetime | None = None,
+        owner: str | None = None,
+    ) -> ValidBalance:
+        """Posted totals at `valid_at` in valid time, as the books stood at `recorded_at`
+        ("the balance on 1 March as we knew it on 5 March"); either defaults to now."""
+        now = self.clock.now()
+        valid, recorded = valid_at or now, recorded_at or now
+        with self.store.reading() as session:
+            account = _owned(session.get_accounts(tenant_id, [account_id]), account_id, owner)
+            debits, credits = session.valid_totals(tenant_id, account_id, valid, recorded)
+        diff = debits - credits
+        return ValidBalance(
+            account.id,
+            account.ledger,
+            valid,
+            recorded,
+            debits,
+            credits,
+            diff if account.code.debit_normal else -diff,
+        )
 
     def statement(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from paygod.accounting.credits import CreditsService
 from paygod.accounting.ports import AccountStore, LedgerPort
+from paygod.accounting.proofs import BalanceProofs, SealingLedger
 from paygod.accounting.service import AccountingService
 from paygod.kernel.clock import Clock
 from paygod.kernel.database import Database, SqliteDatabase
@@ -18,6 +19,13 @@ def store_for(db: Database) -> AccountStore:
     from paygod.accounting.stores.postgres import PostgresAccountStore
 
     return PostgresAccountStore(db)
+
+
+def build_proofs(
+    accounting: AccountingService, ledger: SealingLedger, schedule: str
+) -> BalanceProofs:
+    """Balance proofs over the accounting store; `schedule`: off, day or month."""
+    return BalanceProofs(accounting.store, ledger, accounting.clock, EntryDraft, schedule)
 
 
 def build_accounting(

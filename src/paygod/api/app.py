@@ -20,6 +20,7 @@ from paygod.api.routers import (
     accounting,
     actions,
     admin,
+    cash,
     compliance,
     credit,
     decisions,
@@ -29,6 +30,7 @@ from paygod.api.routers import (
     ledger,
     packs,
     payments,
+    proofs,
 )
 from paygod.api.routers import cases as cases_routes
 from paygod.api.routers import contauth as contauth_routes
@@ -68,6 +70,8 @@ def v1_router() -> APIRouter:
     v1.include_router(decisions.router)
     v1.include_router(packs.router)
     v1.include_router(accounting.router)
+    v1.include_router(proofs.router)
+    v1.include_router(cash.router)
     v1.include_router(admin.router)
     v1.include_router(payments.router)
     v1.include_router(ledger.router)

@@ -152,10 +152,29 @@ def accounts_show(account_id: str, tenant: TenantOpt = None, as_json: JsonFlag =
 def accounts_balance(
     account_id: str,
     at: Annotated[str | None, typer.Option(help="As of this instant (ISO 8601).")] = None,
+    valid_at: Annotated[
+        str | None, typer.Option("--valid-at", help="Valid time: the balance on this instant.")
+    ] = None,
+    recorded_at: Annotated[
+        str | None,
+        typer.Option("--recorded-at", help="Recorded time: as the books stood at this instant."),
+    ] = None,
     tenant: TenantOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Balance now or as of a past instant."""
+    """Balance now, as of a past instant, or on both axes (--valid-at, --recorded-at)."""
+    if valid_at is not None or recorded_at is not None:
+        if at is not None:
+            raise InvalidInput(
+                "--at is recorded time; with --valid-at give --recorded-at instead",
+                errors=[FieldError("--at", "not with --valid-at or --recorded-at")],
+            )
+        valid = _instant(valid_at, "--valid-at") if valid_at else None
+        recorded = _instant(recorded_at, "--recorded-at") if recorded_at else None
+        with _service(tenant) as (svc, tenant_id):
+            both = svc.valid_balance(tenant_id, account_id, valid, recorded)
+        _show(both.as_dict(), as_json, "balance")
+        return
     when = _instant(at, "--at") if at else None
     with _service(tenant) as (svc, tenant_id):
         result = svc.balance(tenant_id, account_id, when)
@@ -276,10 +295,14 @@ def transfers_create(
     pending: Annotated[bool, typer.Option("--pending", help="A hold (two-phase).")] = False,
     timeout: Annotated[int, typer.Option(help="Hold timeout in seconds.")] = 0,
     metadata: Annotated[str | None, typer.Option(help="JSON object.")] = None,
+    valid_from: Annotated[
+        str | None,
+        typer.Option("--valid-from", help="Backdate: valid from this past instant (RFC 3339)."),
+    ] = None,
     tenant: TenantOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Move money (or hold it with --pending)."""
+    """Move money (or hold it with --pending; backdate it with --valid-from)."""
     if not amount.lstrip("-").isdigit():
         raise InvalidInput(
             f"--amount {amount!r} is not an integer number of minor units",
@@ -296,6 +319,7 @@ def transfers_create(
         TransferFlags(pending=pending),
         timeout_seconds=timeout,
         metadata=_metadata(metadata),
+        valid_from=_instant(valid_from, "--valid-from") if valid_from else None,
     )
     with _service(tenant) as (svc, tenant_id):
         result = svc.transfer(tenant_id, request)

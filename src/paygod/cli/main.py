@@ -154,6 +154,12 @@ from paygod.cli import accounting as _accounting_cli  # noqa: E402
 app.add_typer(_accounting_cli.accounts_app, name="accounts")
 app.add_typer(_accounting_cli.transfers_app, name="transfers")
 app.add_typer(_accounting_cli.reconcile_app, name="reconcile")
+from paygod.cli import proofs as _proofs_cli  # noqa: E402 - `accounts close-period|prove`
+
+app.command("verify-balance")(_proofs_cli.verify_balance)
+from paygod.cli import cash as _cash_cli  # noqa: E402
+
+app.add_typer(_cash_cli.app, name="cash")
 
 from paygod.cli import credit as _credit_cli  # noqa: E402
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlparse
 
 from pydantic import Field, ValidationError, field_validator
@@ -72,6 +73,11 @@ class Settings(BaseSettings):
     tenant: str = Field(default="default", min_length=1, max_length=64)
     hold_sweep_seconds: float = Field(
         default=5.0, gt=0, le=3600, description="How often expired holds are released"
+    )
+    balance_period: Literal["off", "day", "month"] = Field(
+        default="off",
+        description="Which periods close on their own with sealed balance statements "
+        "(PAYGOD_BALANCE_PERIOD); `paygod accounts close-period` closes one by hand",
     )
     otel_endpoint: str | None = Field(
         default=None,

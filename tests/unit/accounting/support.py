@@ -26,6 +26,7 @@ class Draft:
     payload: Any
     tenant_id: str = "default"
     events: tuple[Any, ...] = ()
+    valid_from: Any = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,13 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from paygod.accounting.model import Account, Transfer, TransferState
+from paygod.accounting.model import Account, Period, PeriodStatement, Transfer, TransferState
+from paygod.accounting.validtime import (
+    Posting,
+    ValidSteps,
+    brute_force_steps,
+    brute_force_totals,
+)
 from paygod.kernel.errors import Conflict
 
 
@@ -112,6 +118,33 @@ class MemoryAccountSession:
         for t in transfers:
             self.store.transfers[(t.tenant_id, t.id)] = t
 
+    def insert_postings(self, postings: Iterable[Posting]) -> None:
+        for p in postings:
+            self.store.postings.setdefault((p.tenant_id, p.account_id), []).append(p)
+
+    def valid_totals(
+        self, tenant_id: str, account_id: str, valid_at: datetime, recorded_at: datetime
+    ) -> tuple[int, int]:
+        mine = self.store.postings.get((tenant_id, account_id), [])
+        return brute_force_totals(mine, valid_at, recorded_at)
+
+    def valid_steps(self, tenant_id: str, account_id: str, start: datetime) -> ValidSteps:
+        return brute_force_steps(self.store.postings.get((tenant_id, account_id), []), start)
+
+    def insert_period(self, period: Period, statements: Sequence[PeriodStatement]) -> None:
+        key = (period.tenant_id, period.period)
+        if key in self.store.periods:
+            raise Conflict(f"period {period.period} is already closed", code="period_closed")
+        self.store.periods[key] = (period, list(statements))
+
+    def get_period(self, tenant_id: str, period: str) -> Period | None:
+        found = self.store.periods.get((tenant_id, period))
+        return found[0] if found else None
+
+    def period_statements(self, tenant_id: str, period: str) -> list[PeriodStatement]:
+        found = self.store.periods.get((tenant_id, period))
+        return sorted(found[1], key=lambda s: s.position) if found else []
+
 
 class MemoryAccountStore:
     name = "memory"
@@ -119,6 +152,8 @@ class MemoryAccountStore:
     def __init__(self) -> None:
         self.accounts: dict[tuple[str, str], Account] = {}
         self.transfers: dict[tuple[str, str], Transfer] = {}
+        self.postings: dict[tuple[str, str], list[Posting]] = {}
+        self.periods: dict[tuple[str, str], tuple[Period, list[PeriodStatement]]] = {}
         self._lock = threading.RLock()
 
     def session(self, conn: Any) -> MemoryAccountSession:

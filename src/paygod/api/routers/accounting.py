@@ -176,10 +176,31 @@ async def close_account(account_id: str, tenant: Tenant, accounting: Accounting)
     return (await run_in_threadpool(accounting.close_account, tenant, account_id)).as_dict()
 
 
-@router.get("/accounts/{account_id}/balance", summary="Balance now or as of a past instant")
+@router.get(
+    "/accounts/{account_id}/balance",
+    summary="Balance now, as of a past instant (at), or on both time axes (valid_at, "
+    "recorded_at: the balance on valid_at as the books stood at recorded_at)",
+)
 async def balance(
-    account_id: str, tenant: Tenant, owner: Owner, accounting: Accounting, at: str | None = None
+    account_id: str,
+    tenant: Tenant,
+    owner: Owner,
+    accounting: Accounting,
+    at: str | None = None,
+    valid_at: str | None = None,
+    recorded_at: str | None = None,
 ) -> dict[str, Any]:
+    if valid_at is not None or recorded_at is not None:
+        if at is not None:
+            raise InvalidInput(
+                "at is recorded time; with valid_at/recorded_at name recorded_at instead",
+                errors=[FieldError("#query/at", "not with valid_at or recorded_at")],
+            )
+        valid, recorded = _instant(valid_at, "valid_at"), _instant(recorded_at, "recorded_at")
+        both = await run_in_threadpool(
+            accounting.valid_balance, tenant, account_id, valid, recorded, owner
+        )
+        return both.as_dict()
     when = _instant(at, "at")
     found = await run_in_threadpool(accounting.balance, tenant, account_id, when, owner)
     return found.as_dict()
@@ -233,8 +254,13 @@ class TransferCreate(StrictModel):
     timeout_seconds: StrictInt = Field(default=0, ge=0, le=366 * 86400)
     reversal_of: Id | None = None
     metadata: Metadata = Field(default_factory=dict)
+    valid_from: str | None = Field(
+        default=None,
+        max_length=40,
+        description="RFC 3339 instant in the past: a backdated posting, valid from then",
+    )
 
-    def request(self) -> TransferRequest:
+    def request(self, prefix: str = "") -> TransferRequest:
         return TransferRequest(
             id=self.id,
             debit_account_id=self.debit_account_id,
@@ -247,7 +273,29 @@ class TransferCreate(StrictModel):
             timeout_seconds=self.timeout_seconds,
             reversal_of=self.reversal_of,
             metadata=self.metadata,
+            valid_from=_valid_from(self.valid_from, prefix),
         )
+
+
+def _valid_from(value: str | None, prefix: str) -> datetime | None:
+    """RFC 3339 section 5.6 date-time: a date, a time and an offset (a bare date or a
+    naive time is ambiguous about the instant it names)."""
+    if value is None:
+        return None
+    if len(value) < 20 or value[10] not in "Tt" or not (value[-1] in "Zz" or value[-6] in "+-"):
+        parsed = None
+    else:
+        try:
+            parsed = parse_instant(value)
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise InvalidInput(
+            "valid_from is not an RFC 3339 date-time",
+            code="valid_from_invalid",
+            errors=[FieldError(f"{prefix}/valid_from", "expected e.g. 2026-03-01T00:00:00Z")],
+        )
+    return parsed
 
 
 class TransferBatch(StrictModel):
@@ -302,7 +350,9 @@ async def create_transfer(
     if isinstance(raw, dict) and "transfers" in raw:
         batch: TransferBatch = _validated(TransferBatch, raw)
         results = await run_in_threadpool(
-            accounting.submit_linked, tenant, [t.request() for t in batch.transfers]
+            accounting.submit_linked,
+            tenant,
+            [t.request(f"/transfers/{i}") for i, t in enumerate(batch.transfers)],
         )
         if not any(r.created for r in results):
             response.status_code = 200
