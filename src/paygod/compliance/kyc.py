@@ -26,6 +26,7 @@ from paygod.compliance.ports import KycOutcome, KycProvider, KycStore, Sanctions
 from paygod.compliance.query import parse_query
 from paygod.decisions.measurements import Measurement
 from paygod.kernel.clock import Clock, isoformat, parse_instant
+from paygod.kernel.credentials import credential_problems
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound, Unauthorized, Unavailable
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.identifiers import subject_problem
@@ -334,6 +335,11 @@ class KycService:
             raise InvalidInput(
                 "the callback body is not JSON", errors=[FieldError("", "not JSON")]
             ) from None
+        if secrets_found := credential_problems(data):
+            # A signed sender is still no reason to seal a credential it pasted in.
+            raise InvalidInput(
+                "the body holds a credential; nothing was recorded", errors=secrets_found
+            )
         outcome = outcome_from(data, provider)
         current = self.store.by_reference(provider, outcome.reference)
         if current is None:
