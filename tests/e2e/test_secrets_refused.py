@@ -18,9 +18,9 @@ from fastapi.testclient import TestClient
 
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.settings import load_settings
-from tests.credential_samples import PASSWORD_FIELD, SECRETS
 from paygod.payments.signing import SIGNATURE_HEADER, sign
 from paygod.payments.wiring import webhook_secret
+from tests.credential_samples import PASSWORD_FIELD, SECRETS
 from tests.e2e.conftest import run_cli
 from tests.support.accounts import open_funded_payer
 from tests.support.http import api_client
