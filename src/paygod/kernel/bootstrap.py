@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from paygod.identity.service import IdentityService
     from paygod.ledger import LedgerService
     from paygod.payments.service import PaymentService
+    from paygod.privacy.wiring import Privacy
     from paygod.risk.service import RiskService
 
 
@@ -77,6 +78,7 @@ class Kernel:
     compliance: Compliance = field(default=None)  # type: ignore[assignment]
     risk: RiskService = field(default=None)  # type: ignore[assignment]
     cases: CaseService = field(default=None)  # type: ignore[assignment]
+    privacy: Privacy = field(default=None)  # type: ignore[assignment]
     housekeeping: Housekeeping = field(default_factory=lambda: Housekeeping([]))
 
     @property
@@ -142,6 +144,9 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
     from paygod.identity.wiring import identity_from_settings
 
     kernel.identity = identity_from_settings(settings, db, clock, kernel)
+    from paygod.privacy.wiring import build_privacy  # before payments: vaults payees
+
+    kernel.privacy = build_privacy(settings, db, clock, kernel.ledger, kernel.identity)
     from paygod.compliance.wiring import build_compliance  # before payments: screens payees
 
     kernel.compliance = build_compliance(settings, db, clock, kernel.ledger)
@@ -181,6 +186,8 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
             ),
             # Late fees, days-past-due buckets and defaults follow the clock, not requests.
             PeriodicTask("credit.assess_loans", 3600.0, kernel.loans.assess_all),
+            # Retention policies shred vault subjects and delete old access logs and exports.
+            PeriodicTask("privacy.retention", 3600.0, kernel.privacy.retention.run_all),
         ]
     )
     return kernel

@@ -70,13 +70,13 @@ def _plugins() -> tuple[Any, ...]:
     from detect_secrets.plugins.stripe import StripeDetector
     from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
 
-    class BearerTokenDetector(RegexBasedDetector):  # type: ignore[misc]
+    class BearerTokenDetector(RegexBasedDetector):
         """RFC 6750 section 2.1: `Bearer` b64token, as pasted from an Authorization header."""
 
         secret_type = "Bearer Token"
         denylist = (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{16,}=*"),)
 
-    class PaygodKeyDetector(RegexBasedDetector):  # type: ignore[misc]
+    class PaygodKeyDetector(RegexBasedDetector):
         """A Paygod API key (identity/keys.py `new_token`)."""
 
         secret_type = "Paygod API Key"

@@ -40,6 +40,7 @@ MIGRATING_MODULES = (
     "governance",
     "events",
     "actions",
+    "privacy",
 )
 
 SQLITE_PRAGMAS = (
