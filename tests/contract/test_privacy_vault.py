@@ -127,7 +127,7 @@ def test_unknown_subject_and_held_subject_record_nothing(vault: Vault) -> None:
 
 
 def test_export_gathers_records_ledger_references_and_is_recorded(vault: Vault) -> None:
-    record, entry = vault.service.put("t1", ANNA, "payee", PAYEE)
+    _, entry = vault.service.put("t1", ANNA, "payee", PAYEE)
     vault.service.put("t1", ANNA, "kyc", {"level": "full"})
     result = vault.service.export("t1", ANNA, "officer-1")
     document = result["export"]

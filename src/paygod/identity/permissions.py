@@ -64,6 +64,13 @@ PERMISSIONS: tuple[str, ...] = (
     "sanctions:manage",
     "kyc:read",
     "kyc:write",
+    # Decrypted personal data and its destruction: compliance officers (docs/privacy.md).
+    "privacy:write",
+    "privacy:export",
+    "privacy:erase",
+    "privacy:hold",
+    "retention:read",
+    "retention:manage",
 )
 
 _READS = {p for p in PERMISSIONS if p.endswith((":read", ":verify"))}
@@ -107,6 +114,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "screening:create": Scope.ALL,
         "sanctions:manage": Scope.ALL,
         "kyc:write": Scope.ALL,
+        "privacy:write": Scope.ALL,
         "credit:repay": Scope.ALL,
         "credit:operate": Scope.ALL,
         "credit:write-off": Scope.ALL,
@@ -122,6 +130,11 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "screening:create": Scope.ALL,
         "sanctions:manage": Scope.ALL,
         "kyc:write": Scope.ALL,
+        "privacy:write": Scope.ALL,
+        "privacy:export": Scope.ALL,
+        "privacy:erase": Scope.ALL,
+        "privacy:hold": Scope.ALL,
+        "retention:manage": Scope.ALL,
     },
     Role.PLATFORM_ADMIN: {p: Scope.ALL for p in PERMISSIONS},
 }
@@ -134,7 +147,7 @@ STEP_UP: frozenset[str] = frozenset(
 
 # Reads that are themselves audited when a human makes them.
 AUDITED_READS: frozenset[str] = frozenset(
-    {"ledger:read", "evidence:read", "reports:read", "audit:read"}
+    {"ledger:read", "evidence:read", "reports:read", "audit:read", "privacy:export"}
 )
 
 
