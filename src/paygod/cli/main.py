@@ -170,6 +170,10 @@ from paygod.cli import risk as _risk_cli  # noqa: E402
 
 app.add_typer(_risk_cli.app)
 app.add_typer(_risk_cli.cases_app)
+from paygod.cli import privacy as _privacy_cli  # noqa: E402
+
+app.add_typer(_privacy_cli.gdpr_app)
+app.add_typer(_privacy_cli.retention_app)
 
 
 def run() -> None:
