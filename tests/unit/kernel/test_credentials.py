@@ -44,3 +44,14 @@ def test_password_like_members_are_refused_whatever_the_value() -> None:
 )
 def test_ordinary_values_pass(value: str) -> None:
     assert credential_kind(value) is None
+
+
+def test_the_gate_never_hides_what_a_plugin_finds() -> None:
+    """The one-pass gate is built from the plugins' own patterns: whatever a plugin finds,
+    the gate lets through (it may only save work, never change a verdict)."""
+    from paygod.kernel.credentials import _gate, _plugins
+
+    for value in [*SECRETS.values(), "https://user:hunter2hunter@example.test/x"]:
+        found = [p for p in _plugins() if any(True for _ in p.analyze_string(value))]
+        assert found, value
+        assert _gate().search(value) is not None, value
