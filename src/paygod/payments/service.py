@@ -378,7 +378,7 @@ class PaymentService:
         payee = dict(request.payee)
 
         def plan(conn: Any) -> tuple[list[Step], list[Any]]:
-            if not self.payees.put(conn, payment_id, payee):
+            if not self.payees.put(conn, payment_id, payee, tenant_id=tenant_id):
                 raise _AlreadyRecorded
             steps: list[Step] = [
                 (requested, "requested", {}, [self._event(requested, "payment.initiated")]),

@@ -34,6 +34,7 @@ from paygod.payments.ports import (
     PayeeVault,
     PaymentDecider,
     PaymentIndex,
+    PersonalDataVault,
     RailConnector,
     SecondPerson,
 )
@@ -155,8 +156,9 @@ def payment_index_for(db: Database | None) -> PaymentIndex:
     return SqlPaymentIndex(db) if db is not None else MemoryPaymentIndex()
 
 
-def payee_vault_for(db: Database | None) -> PayeeVault:
-    return SqlPayeeVault(db) if db is not None else MemoryPayeeVault()
+def payee_vault_for(db: Database | None, vault: PersonalDataVault | None = None) -> PayeeVault:
+    """Payees sealed in the privacy vault when the kernel has one (erasable by subject)."""
+    return SqlPayeeVault(db, vault) if db is not None else MemoryPayeeVault()
 
 
 def decider_for(kernel: Any, router: RailRouter) -> PaymentDecider:
@@ -211,7 +213,7 @@ def wire_payments(kernel: Any) -> None:
         build_connectors(catalog, config.get("connectors") or {}, settings.home),
         decider_for(kernel, router),
         holds_for(kernel),
-        payee_vault_for(kernel.db),
+        payee_vault_for(kernel.db, getattr(getattr(kernel, "privacy", None), "vault", None)),
         breakers=breakers,
         webhook_secret=webhook_secret(settings.home),
         replay_guard=replay_guard_for(settings.redis_url, kernel.db),
