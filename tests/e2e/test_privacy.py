@@ -168,3 +168,22 @@ def test_gdpr_and_retention_cli(paygod_home: Path, tmp_path: Path) -> None:
     assert json.loads(ran.stdout)["counts"]["access_logs_deleted"] == 0
     verified = json.loads(run_cli("ledger", "verify", "--json").stdout)
     assert verified["tree_size"] >= 6
+
+
+def test_kyc_evidence_is_sealed_in_the_vault_and_erased_with_its_subject(
+    standalone_kernel: Kernel,
+) -> None:
+    kernel = standalone_kernel
+    admin = api_client(kernel)
+    body = {"subject": "customer:k1", "check": "document", "data": {"passport": "C01X00T47"}}
+    checked = admin.post("/v1/kyc/checks", json=body)
+    assert checked.status_code in (200, 201), checked.text
+    entry = kernel.ledger.get(checked.json()["seq"])
+    assert entry is not None and "C01X00T47" not in json.dumps(entry.payload)
+    urn = entry.payload["evidence_record"]
+    officer = api_client(kernel, _officer(kernel))
+    subject = "urn:paygod:kyc:customer:k1"
+    exported = officer.get(f"/v1/compliance/subjects/{subject}/export").json()["export"]
+    assert [r["data"] for r in exported["records"]] == [{"passport": "C01X00T47"}]
+    assert officer.post("/v1/compliance/erasure", json={"subject": subject}).status_code == 200
+    assert officer.get(f"/v1/compliance/vault/records/{urn}").status_code == 410

@@ -154,6 +154,11 @@ def outcome_from(data: Any, provider: str) -> KycOutcome:
     )
 
 
+def kyc_subject(subject: str) -> str:
+    """The data subject of a KYC subject id: itself when a URN, else under `urn:paygod:kyc:`."""
+    return subject if subject.startswith("urn:") else f"urn:paygod:kyc:{subject}"
+
+
 class KycService:
     def __init__(
         self,
@@ -165,7 +170,11 @@ class KycService:
         subjects: SanctionsStore | None = None,
         webhook_secret: bytes = b"",
         replay_guard: SeenSignatures | None = None,
+        vault: Any = None,
     ) -> None:
+        # The privacy vault (paygod.privacy.PrivacyService): KYC evidence is sealed there
+        # under the subject's key, so erasing the subject leaves none readable.
+        self.vault = vault
         self.ledger = ledger
         self.clock = clock
         self.store = store
@@ -282,6 +291,9 @@ class KycService:
         )
 
         def work(conn: Any) -> tuple[None, list[EntryDraft]]:
+            if self.vault is not None and evidence:
+                sealed = self.vault.seal_in(conn, tenant_id, kyc_subject(subject), "kyc", evidence)
+                payload["evidence_record"] = sealed.urn
             self.store.put(conn, status)
             if query is not None and self.subjects is not None:
                 self.subjects.remember_subject(conn, tenant_id, subject, query)

@@ -149,7 +149,7 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
     kernel.privacy = build_privacy(settings, db, clock, kernel.ledger, kernel.identity)
     from paygod.compliance.wiring import build_compliance  # before payments: screens payees
 
-    kernel.compliance = build_compliance(settings, db, clock, kernel.ledger)
+    kernel.compliance = build_compliance(settings, db, clock, kernel.ledger, kernel.privacy.vault)
     kernel.decisions.measurement_sources.append(kernel.compliance.kyc.measurement_source)
     from paygod.payments.wiring import wire_payments  # last: needs ledger, accounting, decisions
 
