@@ -55,3 +55,34 @@ def test_the_gate_never_hides_what_a_plugin_finds() -> None:
         found = [p for p in _plugins() if any(True for _ in p.analyze_string(value))]
         assert found, value
         assert _gate().search(value) is not None, value
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.from_regex(r"[a-z]{1,8}", fullmatch=True), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(doc=_JSON, kind=st.sampled_from(sorted(SECRETS)), path=st.lists(st.sampled_from("abc")))
+def test_a_secret_planted_anywhere_is_found_at_its_pointer(
+    doc: object, kind: str, path: list[str]
+) -> None:
+    """Ordinary JSON (hypothesis' text is never a credential) with one secret planted at
+    `path`: exactly that pointer is reported."""
+    planted: object = {"memo": f"see {SECRETS[kind]}"}
+    for token in reversed(path):
+        planted = {token: planted}
+    document = {"ctx": doc, "x": planted}
+    pointer = "/" + "/".join(["x", *path, "memo"])
+    found = [e.pointer for e in credential_problems(document)]
+    assert found == [pointer] or (
+        pointer in found and all(p.startswith("/ctx") for p in found if p != pointer)
+    )
