@@ -185,6 +185,11 @@ class PrivacyService:
         payload = {"subject": subject, "erased_at": at, "requested_by": requester, "records": count}
 
         def work(conn: Any) -> tuple[None, list[EntryDraft]]:
+            # Checked again in the write transaction: another process may have erased the
+            # subject since (the lock above is this process's only).
+            current = self.vault.key(tenant_id, subject, conn)
+            if current is not None and current.erased:
+                raise erased_problem(current)
             self.vault.shred(conn, tenant_id, subject, at, requester)
             return None, [EntryDraft(kind, subject, payload, tenant_id=tenant_id)]
 
