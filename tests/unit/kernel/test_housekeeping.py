@@ -44,7 +44,7 @@ def test_the_kernel_releases_expired_holds_on_its_own(standalone_kernel: Kernel)
         "t", TransferRequest("h1", "wallet", "bank", 40, flags=hold, timeout_seconds=30)
     )
     names = [t.name for t in kernel.housekeeping.tasks]
-    assert names == ["accounting.expire_holds", "credit.assess_loans"]
+    assert names == ["accounting.expire_holds", "credit.assess_loans", "privacy.retention"]
     kernel.housekeeping.run_due(now=0.0)
     assert kernel.accounting.get_transfer("t", "h1").state is TransferState.PENDING
     clock.advance(31)
