@@ -187,3 +187,26 @@ def test_kyc_evidence_is_sealed_in_the_vault_and_erased_with_its_subject(
     assert [r["data"] for r in exported["records"]] == [{"passport": "C01X00T47"}]
     assert officer.post("/v1/compliance/erasure", json={"subject": subject}).status_code == 200
     assert officer.get(f"/v1/compliance/vault/records/{urn}").status_code == 410
+
+
+def test_a_human_officer_erases_only_with_a_fresh_second_factor(standalone_kernel: Kernel) -> None:
+    from paygod.identity.model import PrincipalKind, Role
+    from tests.support.stepup import SecondFactor
+
+    kernel = standalone_kernel
+    kernel.privacy.vault.put(kernel.settings.tenant, ANNA, "payee", PAYEE)
+    human = kernel.identity.create_principal(
+        kernel.settings.tenant, "officer-h", PrincipalKind.HUMAN, {Role.COMPLIANCE_OFFICER}
+    )
+    token = kernel.identity.issue_key(human.principal_id).token
+    http = api_client(kernel, {"Authorization": f"Bearer {token}"})
+    size = kernel.ledger.size
+    refused = http.post("/v1/compliance/erasure", json={"subject": ANNA})
+    assert refused.status_code in (401, 403) and kernel.ledger.size == size
+    erased = http.post(
+        "/v1/compliance/erasure",
+        json={"subject": ANNA},
+        headers=SecondFactor(kernel, human).header(),
+    )
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["requested_by"] == human.principal_id

@@ -140,9 +140,10 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
 }
 
 # Admin actions that need a fresh second factor (X-Paygod-TOTP) from a human.
-# A checker's approval moves money: a human approves with a fresh code too.
+# A checker's approval moves money: a human approves with a fresh code too. An erasure
+# destroys a subject's key for good: a human erases with a fresh code too.
 STEP_UP: frozenset[str] = frozenset(
-    {"panic:write", "identity:manage", "packs:activate", "payments:approve"}
+    {"panic:write", "identity:manage", "packs:activate", "payments:approve", "privacy:erase"}
 )
 
 # Reads that are themselves audited when a human makes them.
