@@ -46,6 +46,7 @@ from paygod.ledger import LedgerService
 from paygod.ledger.wiring import ledger_from_settings
 from paygod.payments.service import PaymentService
 from paygod.payments.wiring import build_payments
+from paygod.privacy.wiring import Privacy, build_privacy
 from paygod.risk.service import RiskService
 from paygod.risk.wiring import build_risk, register_case_handlers
 
@@ -83,6 +84,7 @@ class Kernel:
     credits: CreditsService
     balance_proofs: BalanceProofs
     cash: CashService
+    privacy: Privacy
     identity: IdentityService
     compliance: Compliance
     panic: PanicService
@@ -171,7 +173,8 @@ def build_kernel(
     cash = build_cash(accounting)
     identity = identity_from_settings(settings, db, clock, ledger)
     checks.extend(identity_checks(identity))
-    compliance = build_compliance(settings, db, clock, ledger)  # before payments: screens payees
+    privacy = build_privacy(settings, db, clock, ledger, identity)  # before payments: vaults payees
+    compliance = build_compliance(settings, db, clock, ledger, privacy.vault)  # screens payees
     decisions.measurement_sources.append(compliance.kyc.measurement_source)
     parts = build_payments(
         settings,
@@ -182,6 +185,7 @@ def build_kernel(
         decisions=decisions,
         identity=identity,
         wrap_decider=lambda decider: ScreeningDecider(decider, compliance.screening),
+        vault=privacy.vault,
         on_loop=serves_locally(settings, db),
     )
     lending, loans = build_credit(ledger, clock, accounting, parts.payments)
@@ -214,6 +218,8 @@ def build_kernel(
             PeriodicTask("credit.assess_loans", 3600.0, loans.assess_all),
             # Statements of the period just ended, sealed (PAYGOD_BALANCE_PERIOD).
             PeriodicTask("accounting.close_periods", 300.0, balance_proofs.close_due),
+            # Retention policies shred vault subjects and delete old access logs and exports.
+            PeriodicTask("privacy.retention", 3600.0, privacy.retention.run_all),
             # Behavioural features past their retention class are deleted (docs/contauth.md).
             PeriodicTask("contauth.purge_features", 3600.0, contauth.purge),
         ]
@@ -229,6 +235,7 @@ def build_kernel(
         credits=credits,
         balance_proofs=balance_proofs,
         cash=cash,
+        privacy=privacy,
         identity=identity,
         compliance=compliance,
         panic=parts.panic,

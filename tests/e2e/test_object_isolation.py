@@ -495,7 +495,52 @@ def _dead_letter(w: World) -> Target:
     return Target({"event_id": message.event_id}, intact=intact)
 
 
+def _vault_record(w: World, subject: str | None = None) -> str:
+    body = {
+        "subject": subject or f"urn:paygod:person:{_unique('p')}",
+        "class": "kyc",
+        "data": {"document": "passport"},
+    }
+    made = w.ok(w.call(w.admin_a, "POST", "/v1/compliance/vault/records", body))
+    return str(made["record"])
+
+
+def _subject_export(w: World) -> Target:
+    subject = f"urn:paygod:person:{_unique('p')}"
+    _vault_record(w, subject)
+    return Target({"subject": subject})
+
+
+def _hold_release(w: World) -> Target:
+    subject = f"urn:paygod:person:{_unique('p')}"
+    w.ok(w.call(w.admin_a, "POST", "/v1/compliance/holds", {"subject": subject, "reason": "x"}))
+
+    def held() -> bool:
+        holds = w.ok(w.call(w.admin_a, "GET", "/v1/compliance/holds"))["holds"]
+        return subject in [h["subject"] for h in holds]
+
+    return Target({"subject": subject}, intact=held)
+
+
+def _retention_policy(w: World) -> Target:
+    w.ok(w.call(w.admin_a, "PUT", "/v1/compliance/retention/vault", {"max_age_days": 400}))
+
+    def kept() -> bool:
+        found = w.ok(w.call(w.admin_a, "GET", "/v1/compliance/retention"))["policies"]
+        return [p["max_age_days"] for p in found if p["data_class"] == "vault"] == [400]
+
+    # Each tenant sets its own policy: another tenant's PUT is about its own namespace.
+    return Target({"data_class": "vault"}, body={"max_age_days": 400}, namespaced=True, intact=kept)
+
+
 FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
+    # privacy
+    ("GET", "/v1/compliance/vault/records/{record_id}"): lambda w: Target(
+        {"record_id": _vault_record(w)}
+    ),
+    ("GET", "/v1/compliance/subjects/{subject}/export"): _subject_export,
+    ("DELETE", "/v1/compliance/holds/{subject}"): _hold_release,
+    ("PUT", "/v1/compliance/retention/{data_class}"): _retention_policy,
     # compliance
     ("GET", "/v1/screening/{screening_id}"): _screening,
     ("GET", "/v1/kyc/subjects/{subject}"): _kyc_subject,

@@ -296,6 +296,7 @@ def _calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
     yield from _action_calls(http)
     application_id = yield from _credit_calls(http)
     yield from _compliance_calls(kernel, http)
+    yield from _privacy_calls(http)
     yield from _loan_calls(kernel, http, application_id)
     yield from _pack_calls(kernel, http)
 
@@ -560,6 +561,33 @@ def _contauth_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
     )
     body = {"step_up": 0.6, "terminate": 0.25}
     yield "put", "/v1/contauth/thresholds", http.put("/v1/contauth/thresholds", json=body)
+
+
+def _privacy_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
+    """A vault record, a legal hold placed and released, a retention policy and run, and
+    the subject's erasure."""
+    subject = "urn:paygod:person:r-privacy"
+    record = {"subject": subject, "class": "payee", "data": {"name": "Zoë Müller"}}
+    yield (
+        "post",
+        "/v1/compliance/vault/records",
+        http.post("/v1/compliance/vault/records", json=record),
+    )
+    hold = {"subject": subject, "reason": "drill"}
+    yield "post", "/v1/compliance/holds", http.post("/v1/compliance/holds", json=hold)
+    yield (
+        "delete",
+        "/v1/compliance/holds/{subject}",
+        http.delete(f"/v1/compliance/holds/{subject}"),
+    )
+    yield (
+        "put",
+        "/v1/compliance/retention/{data_class}",
+        http.put("/v1/compliance/retention/exports", json={"max_age_days": 365}),
+    )
+    yield "post", "/v1/compliance/retention/run", http.post("/v1/compliance/retention/run")
+    erasure = {"subject": subject}
+    yield "post", "/v1/compliance/erasure", http.post("/v1/compliance/erasure", json=erasure)
 
 
 def test_each_sealing_route_returns_a_receipt_the_verifier_accepts(

@@ -34,6 +34,7 @@ from paygod.api.routers import (
 )
 from paygod.api.routers import cases as cases_routes
 from paygod.api.routers import contauth as contauth_routes
+from paygod.api.routers import privacy as privacy_routes
 from paygod.api.routers import risk as risk_routes
 from paygod.api.routing import router as strict_router
 from paygod.bootstrap import Kernel, build_kernel
@@ -81,6 +82,7 @@ def v1_router() -> APIRouter:
     v1.include_router(risk_routes.router)
     v1.include_router(contauth_routes.router)
     v1.include_router(cases_routes.router)
+    v1.include_router(privacy_routes.router)
     v1.include_router(executor.router)
     return v1
 

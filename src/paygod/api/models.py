@@ -19,6 +19,9 @@ class StrictModel(BaseModel):
     # Members the route holds to an identifier rule of its own (stricter, with a specific
     # error code): exempt from the character rule of `kernel.written`, not from the rest.
     identifiers: ClassVar[tuple[str, ...]] = ()
+    # Members that carry a credential on purpose and keep it sealed outside the ledger (a
+    # webhook's HMAC secret): exempt from the credential rule of `kernel.written` only.
+    credentials: ClassVar[tuple[str, ...]] = ()
 
 
 _DIGITS = re.compile(r"-?[0-9]+")

@@ -139,13 +139,18 @@ def declared_members(route: APIRoute, name: str) -> tuple[str, ...]:
 
 
 def refuse_unwritable(
-    parsed: Any, vaulted: tuple[str, ...] = (), identifiers: tuple[str, ...] = ()
+    parsed: Any,
+    vaulted: tuple[str, ...] = (),
+    identifiers: tuple[str, ...] = (),
+    credentials: tuple[str, ...] = (),
 ) -> None:
     """The one rule for every field of every write (`kernel.written`), before any route
     code runs: 422 with each offending field's pointer, nothing recorded."""
     if parsed is ABSENT:
         return
-    errors = written_problems(parsed, vaulted=vaulted, identifiers=identifiers)
+    errors = written_problems(
+        parsed, vaulted=vaulted, identifiers=identifiers, credentials=credentials
+    )
     if errors:
         raise InvalidInput(
             "the request body holds a value no write may record; nothing was recorded",
@@ -159,6 +164,7 @@ class StrictJsonRoute(APIRoute):
         keyed = reads_header(self.dependant, IDEMPOTENCY_KEY)
         vaulted = declared_members(self, "vaulted")
         identifiers = declared_members(self, "identifiers")
+        credentials = declared_members(self, "credentials")
 
         async def strict(request: Request) -> Response:
             if keyed:
@@ -168,7 +174,7 @@ class StrictJsonRoute(APIRoute):
                 body, content_type = await request.body(), request.headers.get("content-type")
                 refuse_other_media(body, content_type)
                 request.state.ijson = require_ijson(body, content_type)
-                refuse_unwritable(request.state.ijson, vaulted, identifiers)
+                refuse_unwritable(request.state.ijson, vaulted, identifiers, credentials)
             return await handler(request)
 
         return strict

@@ -117,6 +117,7 @@ def append(
     as_json: JsonFlag = False,
 ) -> None:
     """Append one entry (durable when the command returns)."""
+    from paygod.kernel.credentials import credential_problems
     from paygod.kernel.jsonio import parse_json, read_json_file
     from paygod.ledger import EntryDraft
 
@@ -128,6 +129,11 @@ def append(
     if not isinstance(body, dict):
         raise InvalidInput(
             f"{payload} must hold a JSON object", errors=[FieldError("", "expected an object")]
+        )
+    errors = credential_problems(body)
+    if errors:
+        raise InvalidInput(
+            f"{payload}: a value no entry may record; nothing was recorded", errors=errors
         )
     draft = EntryDraft(
         kind=kind,

@@ -178,6 +178,10 @@ app.add_typer(_risk_cli.cases_app)
 from paygod.cli import contauth as _contauth_cli  # noqa: E402
 
 app.add_typer(_contauth_cli.app)
+from paygod.cli import privacy as _privacy_cli  # noqa: E402
+
+app.add_typer(_privacy_cli.gdpr_app)
+app.add_typer(_privacy_cli.retention_app)
 
 
 def run() -> None:

@@ -26,6 +26,7 @@ from paygod.compliance.ports import KycOutcome, KycProvider, KycStore, Sanctions
 from paygod.compliance.query import parse_query
 from paygod.decisions.measurements import Measurement
 from paygod.kernel.clock import Clock, isoformat, parse_instant
+from paygod.kernel.credentials import credential_problems
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound, Unauthorized, Unavailable
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.identifiers import subject_problem
@@ -153,6 +154,11 @@ def outcome_from(data: Any, provider: str) -> KycOutcome:
     )
 
 
+def kyc_subject(subject: str) -> str:
+    """The data subject of a KYC subject id: itself when a URN, else under `urn:paygod:kyc:`."""
+    return subject if subject.startswith("urn:") else f"urn:paygod:kyc:{subject}"
+
+
 class KycService:
     def __init__(
         self,
@@ -164,7 +170,11 @@ class KycService:
         subjects: SanctionsStore | None = None,
         webhook_secret: bytes = b"",
         replay_guard: SeenSignatures | None = None,
+        vault: Any = None,
     ) -> None:
+        # The privacy vault (paygod.privacy.PrivacyService): KYC evidence is sealed there
+        # under the subject's key, so erasing the subject leaves none readable.
+        self.vault = vault
         self.ledger = ledger
         self.clock = clock
         self.store = store
@@ -281,6 +291,9 @@ class KycService:
         )
 
         def work(conn: Any) -> tuple[None, list[EntryDraft]]:
+            if self.vault is not None and evidence:
+                sealed = self.vault.seal_in(conn, tenant_id, kyc_subject(subject), "kyc", evidence)
+                payload["evidence_record"] = sealed.urn
             self.store.put(conn, status)
             if query is not None and self.subjects is not None:
                 self.subjects.remember_subject(conn, tenant_id, subject, query)
@@ -334,6 +347,11 @@ class KycService:
             raise InvalidInput(
                 "the callback body is not JSON", errors=[FieldError("", "not JSON")]
             ) from None
+        if secrets_found := credential_problems(data):
+            # A signed sender is still no reason to seal a credential it pasted in.
+            raise InvalidInput(
+                "the body holds a credential; nothing was recorded", errors=secrets_found
+            )
         outcome = outcome_from(data, provider)
         current = self.store.by_reference(provider, outcome.reference)
         if current is None:

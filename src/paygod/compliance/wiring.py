@@ -84,7 +84,9 @@ def load_providers(home: Path, clock: Clock, secret: bytes) -> dict[str, KycProv
     return providers
 
 
-def build_compliance(settings: Any, db: Database | None, clock: Clock, ledger: Any) -> Compliance:
+def build_compliance(
+    settings: Any, db: Database | None, clock: Clock, ledger: Any, vault: Any = None
+) -> Compliance:
     from paygod.payments.wiring import replay_guard_for, webhook_secret
 
     sanctions, kyc_store = stores_for(db)
@@ -98,5 +100,6 @@ def build_compliance(settings: Any, db: Database | None, clock: Clock, ledger: A
         subjects=sanctions,
         webhook_secret=secret,
         replay_guard=replay_guard_for(settings.redis_url, db),
+        vault=vault,
     )
     return Compliance(screening, kyc)

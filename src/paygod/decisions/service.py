@@ -47,6 +47,7 @@ from paygod.decisions.ports import (
 )
 from paygod.kernel import observations, tracing
 from paygod.kernel.clock import Clock, isoformat
+from paygod.kernel.credentials import credential_problems
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.idempotency import require_same_request
@@ -161,6 +162,10 @@ class DecisionService:
         errors.extend(find_raw_pii(subject, "/subject"))
         errors.extend(find_raw_pii(input_doc, "/input"))
         errors.extend(find_raw_pii(context, "/context"))
+        # The hot path skips StrictJsonRoute's body rule: the credential rule is held here.
+        errors.extend(credential_problems(subject, "/subject"))
+        errors.extend(credential_problems(input_doc, "/input"))
+        errors.extend(credential_problems(context, "/context"))
         errors.extend(require_references(context.get("evidence_refs"), "/context/evidence_refs"))
         if self.risk is not None:
             errors.extend(self.risk.problems(context))

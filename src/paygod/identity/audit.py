@@ -143,6 +143,14 @@ class AccessAudit:
         except Exception as exc:  # the read itself must not fail because sealing did
             log.warning("access_audit_not_sealed", event_id=record.event_id, error=str(exc))
 
+    def purge(self, tenant_id: str, before: datetime) -> int:
+        """Delete the tenant's rows older than `before` (a retention policy, run by the
+        privacy module); the sealed `audit.access` entries stay in the ledger."""
+        return self.sql.run(
+            "DELETE FROM identity_access_log WHERE tenant_id = ? AND occurred_at < ?",
+            (tenant_id, isoformat(before)),
+        )
+
     def since(
         self, since: datetime, *, tenant_id: str | None = None, limit: int = 1000
     ) -> list[AccessRecord]:

@@ -66,6 +66,13 @@ PERMISSIONS: tuple[str, ...] = (
     "kyc:write",
     "contauth:read",
     "contauth:manage",
+    # Decrypted personal data and its destruction: compliance officers (docs/privacy.md).
+    "privacy:write",
+    "privacy:export",
+    "privacy:erase",
+    "privacy:hold",
+    "retention:read",
+    "retention:manage",
 )
 
 _READS = {p for p in PERMISSIONS if p.endswith((":read", ":verify"))}
@@ -110,6 +117,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "screening:create": Scope.ALL,
         "sanctions:manage": Scope.ALL,
         "kyc:write": Scope.ALL,
+        "privacy:write": Scope.ALL,
         "credit:repay": Scope.ALL,
         "credit:operate": Scope.ALL,
         "credit:write-off": Scope.ALL,
@@ -126,14 +134,20 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "screening:create": Scope.ALL,
         "sanctions:manage": Scope.ALL,
         "kyc:write": Scope.ALL,
+        "privacy:write": Scope.ALL,
+        "privacy:export": Scope.ALL,
+        "privacy:erase": Scope.ALL,
+        "privacy:hold": Scope.ALL,
+        "retention:manage": Scope.ALL,
     },
     Role.PLATFORM_ADMIN: {p: Scope.ALL for p in PERMISSIONS},
 }
 
 # Admin actions that need a fresh second factor (X-Paygod-TOTP) from a human.
-# A checker's approval moves money: a human approves with a fresh code too.
+# A checker's approval moves money: a human approves with a fresh code too. An erasure
+# destroys a subject's key for good: a human erases with a fresh code too.
 STEP_UP: frozenset[str] = frozenset(
-    {"panic:write", "identity:manage", "packs:activate", "payments:approve"}
+    {"panic:write", "identity:manage", "packs:activate", "payments:approve", "privacy:erase"}
 )
 
 # What a session whose continuous-authentication trust fell below its tenant's step-up
@@ -157,7 +171,7 @@ SENSITIVE: frozenset[str] = STEP_UP | frozenset(
 
 # Reads that are themselves audited when a human makes them.
 AUDITED_READS: frozenset[str] = frozenset(
-    {"ledger:read", "evidence:read", "reports:read", "audit:read"}
+    {"ledger:read", "evidence:read", "reports:read", "audit:read", "privacy:export"}
 )
 
 

@@ -145,6 +145,17 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("GET", "/v1/risk/models"): "risk:read",
     ("GET", "/v1/risk/models/{version}"): "risk:read",
     ("POST", "/v1/risk/score"): "risk:read",
+    # privacy: the PII vault, erasure, subject access, legal holds, retention
+    ("POST", "/v1/compliance/vault/records"): "privacy:write",
+    ("GET", "/v1/compliance/vault/records/{record_id}"): "privacy:export",
+    ("POST", "/v1/compliance/erasure"): "privacy:erase",
+    ("GET", "/v1/compliance/subjects/{subject}/export"): "privacy:export",
+    ("GET", "/v1/compliance/holds"): "retention:read",
+    ("POST", "/v1/compliance/holds"): "privacy:hold",
+    ("DELETE", "/v1/compliance/holds/{subject}"): "privacy:hold",
+    ("GET", "/v1/compliance/retention"): "retention:read",
+    ("PUT", "/v1/compliance/retention/{data_class}"): "retention:manage",
+    ("POST", "/v1/compliance/retention/run"): "retention:manage",
     # cases
     ("GET", "/v1/cases"): "cases:read",
     ("POST", "/v1/cases"): "cases:write",

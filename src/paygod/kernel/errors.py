@@ -97,6 +97,16 @@ class Conflict(PaygodError):
     exit_code = 1
 
 
+class Gone(PaygodError):
+    """The thing existed and was destroyed on purpose (a data subject erased); `extra`
+    says when (RFC 9110 section 15.5.11)."""
+
+    code = "gone"
+    title = "Gone"
+    status = 410
+    exit_code = 1
+
+
 class Rejected(PaygodError):
     """A well-formed request the domain refuses (exceeds_credits, pending_transfer_expired...)."""
 

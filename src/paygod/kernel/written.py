@@ -8,6 +8,10 @@ every field of every write:
   so an e-mail, card number, IBAN or phone number sealed there can never be erased. Members
   a module keeps out of the ledger on purpose (a payment's payee, which lives in the payee
   vault and is sealed as its digest) are named by the caller as `vaulted` pointers;
+- no credential in any string value (`kernel.credentials`: private keys, cloud keys,
+  bearer tokens, JWTs, Paygod API keys, values of password-like members): a secret sealed
+  in the ledger leaks for good. A member that carries one on purpose and is kept sealed
+  outside the ledger (a webhook's HMAC secret) is named by the caller as `credentials`;
 - no NUL anywhere, key or value: PostgreSQL text cannot hold it, and a key `"k\\u0000"`
   prints as `"k"` in most tools;
 - member names are identifiers: no control, format (U+202E RIGHT-TO-LEFT OVERRIDE),
@@ -22,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
+from paygod.kernel.credentials import value_problem
 from paygod.kernel.errors import FieldError
 from paygod.kernel.identifiers import invisible_character
 from paygod.kernel.pii import pii_kind, pii_message
@@ -73,11 +78,14 @@ def written_problems(
     *,
     vaulted: Collection[str] = (),
     identifiers: Collection[str] = (),
+    credentials: Collection[str] = (),
 ) -> list[FieldError]:
     """Every field of `document` that may not be written, with its JSON pointer. A string
     under a `vaulted` pointer is exempt from the personal-data rule only; one at an
     `identifiers` pointer from the character rule only, because its module holds it to the
-    stricter identifier rule and reports it with that rule's own code."""
+    stricter identifier rule and reports it with that rule's own code; one under a
+    `credentials` pointer (a webhook's own HMAC secret, kept sealed outside the ledger)
+    from the credential rule only."""
     errors: list[FieldError] = []
     for where, text, is_key in _walk(document, pointer):
         if is_key:
@@ -90,6 +98,11 @@ def written_problems(
             what = "member name" if is_key else "value"
             errors.append(FieldError(where, f"{what} {problem}"))
             continue
+        if not is_key and not _is_vaulted(where, credentials):
+            secret = value_problem(where, text)
+            if secret is not None:
+                errors.append(FieldError(where, secret))
+                continue
         if _is_vaulted(where, vaulted):
             continue
         kind = pii_kind(text)

@@ -104,9 +104,28 @@ class PayeeVault(Protocol):
     payment already has its payee row: the first writer keeps its details.
     """
 
-    def put(self, conn: Any, payment_id: str, payee: Mapping[str, Any]) -> bool: ...
+    def put(
+        self, conn: Any, payment_id: str, payee: Mapping[str, Any], tenant_id: str = "default"
+    ) -> bool: ...
 
-    def get(self, payment_id: str) -> dict[str, Any] | None: ...
+    def get(self, payment_id: str) -> dict[str, Any] | None:
+        """The payee's details; None when unknown or erased (its subject's key shredded)."""
+
+
+class SealedRecord(Protocol):
+    @property
+    def urn(self) -> str: ...
+
+
+class PersonalDataVault(Protocol):
+    """The privacy vault as payments uses it (paygod.privacy.service.PrivacyService): the
+    payee sealed under its data subject's key on the payment's transaction."""
+
+    def seal_in(
+        self, conn: Any, tenant_id: str, subject: str, record_class: str, data: Mapping[str, Any]
+    ) -> SealedRecord: ...
+
+    def read(self, tenant_id: str, record_ref: str) -> dict[str, Any]: ...
 
 
 # Maker-checker: raise (Forbidden) unless `checker` counts as a second person for the payment

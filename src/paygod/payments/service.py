@@ -30,6 +30,7 @@ from paygod.executor.model import OutboxMessage
 from paygod.executor.worker import PermanentFailure, RetryLater, Worker
 from paygod.kernel import observations, tracing
 from paygod.kernel.clock import Clock, isoformat
+from paygod.kernel.credentials import credential_problems
 from paygod.kernel.errors import (
     Conflict,
     FieldError,
@@ -377,7 +378,7 @@ class PaymentService:
         payee = dict(request.payee)
 
         def plan(conn: Any) -> tuple[list[Step], list[Any]]:
-            if not self.payees.put(conn, payment_id, payee):
+            if not self.payees.put(conn, payment_id, payee, tenant_id=tenant_id):
                 raise _AlreadyRecorded
             steps: list[Step] = [
                 (requested, "requested", {}, [self._event(requested, "payment.initiated")]),
@@ -822,6 +823,11 @@ class PaymentService:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:
             raise InvalidInput("webhook body is not JSON") from None
+        if secrets_found := credential_problems(data):
+            # A signed sender is still no reason to seal a credential it pasted in.
+            raise InvalidInput(
+                "the body holds a credential; nothing was recorded", errors=secrets_found
+            )
         key = (
             data.get("idempotency_key") or data.get("payment_id")
             if isinstance(data, dict)

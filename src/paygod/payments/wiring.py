@@ -34,6 +34,7 @@ from paygod.payments.ports import (
     PayeeVault,
     PaymentDecider,
     PaymentIndex,
+    PersonalDataVault,
     RailConnector,
     SecondPerson,
 )
@@ -163,8 +164,9 @@ def payment_index_for(db: Database | None) -> PaymentIndex:
     return SqlPaymentIndex(db) if db is not None else MemoryPaymentIndex()
 
 
-def payee_vault_for(db: Database | None) -> PayeeVault:
-    return SqlPayeeVault(db) if db is not None else MemoryPayeeVault()
+def payee_vault_for(db: Database | None, vault: PersonalDataVault | None = None) -> PayeeVault:
+    """Payees sealed in the privacy vault when the kernel has one (erasable by subject)."""
+    return SqlPayeeVault(db, vault) if db is not None else MemoryPayeeVault()
 
 
 def decider_for(
@@ -219,6 +221,7 @@ def build_payments(
     decisions: DecisionService | None,
     identity: IdentityService | None,
     wrap_decider: Callable[[PaymentDecider], PaymentDecider] | None = None,
+    vault: PersonalDataVault | None = None,
     on_loop: bool,
 ) -> PaymentsParts:
     config = load_rails_config(settings.home)
@@ -235,7 +238,7 @@ def build_payments(
         build_connectors(catalog, config.get("connectors") or {}, settings.home),
         decider_for(ledger, clock, router, decisions, wrap_decider),
         AccountingHolds(accounting) if accounting is not None else NoHolds(),
-        payee_vault_for(db),
+        payee_vault_for(db, vault),
         breakers=breakers,
         webhook_secret=webhook_secret(settings.home),
         replay_guard=replay_guard_for(settings.redis_url, db),

@@ -48,6 +48,7 @@ def test_the_kernel_releases_expired_holds_on_its_own(standalone_kernel: Kernel)
         "accounting.expire_holds",
         "credit.assess_loans",
         "accounting.close_periods",
+        "privacy.retention",
         "contauth.purge_features",
     ]
     kernel.housekeeping.run_due(now=0.0)

@@ -33,6 +33,7 @@ class Review(StrictModel):
 
 
 class DestinationBody(StrictModel):
+    credentials = ("/secret",)  # kept with the destination; the ledger sees `public()` only
     url: Annotated[str, Field(description="http(s) URL the webhook is POSTed to"), NoNul]
     secret: Annotated[str, NoNul] | None = Field(
         default=None, description="HMAC secret (16-256 characters); generated when omitted"
