@@ -18,6 +18,7 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
+from paygod.assurance.catalog import unknown_control_message
 from paygod.decisions.bundles import Keyring, bundled_pack_dirs, verify_bundle
 from paygod.decisions.conditions import ConditionSyntaxError, compile_condition
 from paygod.decisions.model import Pack, PackInput, Rule, Verdict
@@ -349,6 +350,19 @@ def first_missing_member(data: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _unknown_controls(
+    doc: YamlDocument, base: str, refs: Iterable[str], where: str
+) -> list[FieldError]:
+    """Each control a pack names must be in Paygod's catalog: a typo would otherwise
+    claim evidence for a control nobody can look up."""
+    found = []
+    for index, ref in enumerate(refs):
+        problem = unknown_control_message(ref)
+        if problem is not None:
+            found.append(doc.error(f"{base}/{index}", f"{where}: {problem}"))
+    return found
+
+
 def compile_pack(
     source: bytes,
     path: Path,
@@ -371,6 +385,10 @@ def compile_pack(
     if errors:
         raise _fail(doc, errors)
     data: dict[str, Any] = doc.data
+    pack_controls = tuple(data["metadata"].get("controls") or ())
+    errors.extend(
+        _unknown_controls(doc, "/metadata/controls", pack_controls, f"pack {data['metadata']['name']!r}")
+    )
     rules: list[Rule] = []
     seen: dict[str, int] = {}
     for index, raw_rule in enumerate(data["spec"]["policy"]["rules"]):
@@ -386,6 +404,10 @@ def compile_pack(
         except ConditionSyntaxError as exc:
             errors.append(doc.condition_error(f"{base}/condition", exc))
             continue
+        rule_controls = tuple(raw_rule.get("controls") or ())
+        errors.extend(
+            _unknown_controls(doc, f"{base}/controls", rule_controls, f"rule {name!r}")
+        )
         rules.append(
             Rule(
                 index,
@@ -394,6 +416,7 @@ def compile_pack(
                 Verdict(raw_rule["decision"]),
                 raw_rule["reason"],
                 raw_rule.get("action"),
+                tuple(dict.fromkeys((*pack_controls, *rule_controls))),
             )
         )
     inputs: list[PackInput] = []

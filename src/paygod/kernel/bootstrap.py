@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from paygod.accounting import AccountingService
     from paygod.accounting.credits import CreditsService
     from paygod.actions import ActionService
+    from paygod.assurance.service import AssuranceService
     from paygod.cases.service import CaseService
     from paygod.compliance.wiring import Compliance
     from paygod.credit.loans import LoanService
@@ -77,6 +78,7 @@ class Kernel:
     compliance: Compliance = field(default=None)  # type: ignore[assignment]
     risk: RiskService = field(default=None)  # type: ignore[assignment]
     cases: CaseService = field(default=None)  # type: ignore[assignment]
+    assurance: AssuranceService = field(default=None)  # type: ignore[assignment]
     housekeeping: Housekeeping = field(default_factory=lambda: Housekeeping([]))
 
     @property
@@ -164,6 +166,9 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
         kernel.ledger, kernel.decisions.packs, clock, settings.home
     )
     kernel.decisions.policy = kernel.governance
+    from paygod.assurance.wiring import wire_assurance
+
+    kernel.assurance = wire_assurance(kernel.ledger, kernel.decisions.packs)
     from paygod.kernel import tracing
 
     tracing.configure(settings.otel_endpoint)

@@ -1,0 +1,262 @@
+"""OSCAL documents built (and so validated) with compliance-trestle's pydantic models.
+
+Deterministic: UUIDs are v5 of the content, times come from the ledger and the tree head
+(never the wall clock), lists are sorted; `to_json` writes one spelling. trestle 5.2
+models OSCAL 1.2.1, which keeps the 1.1.x JSON shapes used here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from trestle.oscal import OSCAL_VERSION
+from trestle.oscal import assessment_results as ar
+from trestle.oscal import common as oc
+from trestle.oscal import component as cd
+from trestle.oscal import poam as pm
+from trestle.oscal.common import OscalVersion
+
+from paygod.assurance.catalog import Control, catalogs
+from paygod.assurance.controls import oscal_control_id, pack_controls
+from paygod.assurance.model import Basis, Sealed, content_uuid
+from paygod.cases.model import Case
+from paygod.decisions.model import Pack
+from paygod.kernel.clock import parse_instant
+
+NS = "https://paygod.dev/ns/oscal"
+CATALOG_HREF = {
+    "nist-800-53": "https://raw.githubusercontent.com/usnistgov/oscal-content/main/nist.gov/"
+    "SP800-53/rev5/json/NIST_SP-800-53_rev5_catalog.json",
+    "pci-dss-4": "https://www.pcisecuritystandards.org/document_library/",
+    "soc2": "https://www.aicpa-cima.com/resources/download/"
+    "2017-trust-services-criteria-with-revised-points-of-focus-2022",
+}
+
+
+def prop(name: str, value: object) -> oc.Property:
+    return oc.Property(name=name, value=str(value), ns=NS)
+
+
+def _metadata(title: str, basis_time: str, version: str) -> oc.Metadata:
+    return oc.Metadata(
+        title=title,
+        last_modified=parse_instant(basis_time),
+        version=version,
+        oscal_version=OscalVersion(OSCAL_VERSION),
+    )
+
+
+def to_json(model: Any, root: str) -> bytes:
+    body = model.model_dump(by_alias=True, exclude_none=True, mode="json")
+    return (json.dumps({root: body}, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+# -- component definition --------------------------------------------------------------
+
+
+def component_definition(packs: Sequence[Pack], version: str, at: str) -> cd.ComponentDefinition:
+    """Paygod as one software component; each control its loaded packs name is an
+    implemented requirement listing the packs and rules that enforce it."""
+    by_control: dict[str, list[tuple[Pack, list[str]]]] = {}
+    for pack in sorted(packs, key=lambda p: (p.name, p.digest)):
+        for ref, rules in pack_controls(pack).items():
+            by_control.setdefault(ref, []).append((pack, rules))
+    implementations = []
+    for framework, catalog in catalogs().items():
+        requirements = [
+            _requirement(c, by_control[c.ref]) for c in catalog.controls if c.ref in by_control
+        ]
+        if requirements:
+            implementations.append(
+                cd.ControlImplementation(
+                    uuid=content_uuid("control-implementation", framework, catalog.version),
+                    source=CATALOG_HREF[framework],
+                    description=f"{catalog.title}, version {catalog.version}",
+                    props=[prop("framework", framework), prop("catalog-version", catalog.version)],
+                    implemented_requirements=requirements,
+                )
+            )
+    digests = ",".join(p.digest for p in sorted(packs, key=lambda p: p.name))
+    component = cd.DefinedComponent(
+        uuid=content_uuid("component", "paygod"),
+        type="software",
+        title="Paygod",
+        description="Governed execution kernel: decides with versioned policy packs, seals "
+        "every decision and its evidence in a hash-chained, Merkle-proven ledger.",
+        props=[prop("version", version)]
+        + [prop("pack", f"{p.name}@{p.version}") for p in sorted(packs, key=lambda p: p.name)],
+        control_implementations=implementations or None,
+    )
+    return cd.ComponentDefinition(
+        uuid=content_uuid("component-definition", version, digests),
+        metadata=_metadata("Paygod component definition", at, version),
+        components=[component],
+    )
+
+
+def _requirement(
+    control: Control, packs: list[tuple[Pack, list[str]]]
+) -> cd.ImplementedRequirement:
+    lines = [f"{p.name} {p.version}: rules {', '.join(rules)}" for p, rules in packs]
+    return cd.ImplementedRequirement(
+        uuid=content_uuid("implemented-requirement", control.ref, *lines),
+        control_id=oscal_control_id(control.ref),
+        description=f"{control.title}. Enforced by policy packs:\n" + "\n".join(lines),
+        props=[prop("control", control.ref)]
+        + [prop("pack-digest", f"sha256:{p.digest}") for p, _ in packs],
+    )
+
+
+# -- assessment results ----------------------------------------------------------------
+
+
+def observation(item: Sealed, refs: Sequence[str], evidence: Mapping[str, str]) -> oc.Observation:
+    entry, seal = item.entry, item.seal
+    payload = entry.payload
+    props = [
+        prop("ledger-seq", seal.seq),
+        prop("record-hash", seal.record_hash),
+        prop("leaf-hash", seal.leaf_hash),
+        prop("tree-size", seal.proof.tree_size),
+        prop("root-hash", seal.proof.root_hash),
+        prop("verification", "verified" if seal.verified else "failed"),
+        prop("decision", payload.get("decision", "-")),
+    ]
+    if seal.proof.audit_path:
+        props.append(prop("audit-path", ",".join(seal.proof.audit_path)))
+    evidence_items = [
+        oc.RelevantEvidence(
+            href=f"urn:paygod:ledger:{seal.seq}",
+            description=f"sealed {entry.kind} entry {entry.entry_id}",
+            props=[prop(name, value) for name, value in sorted(evidence.items())] or None,
+        )
+    ]
+    return oc.Observation(
+        uuid=content_uuid("observation", seal.seq, seal.record_hash),
+        title=f"decision {payload.get('decision_id', entry.entry_id)}",
+        description=f"Decision '{payload.get('decision', '-')}' by pack {payload.get('pack')} "
+        f"rule {payload.get('rule')}; controls exercised: {', '.join(refs) or '-'}.",
+        methods=["TEST"],
+        types=["control-objective"],
+        props=props,
+        relevant_evidence=evidence_items,
+        collected=entry.recorded_at,
+        remarks=seal.problem,
+    )
+
+
+def finding(control: Control, observations: Sequence[tuple[str, bool]]) -> oc.Finding:
+    """satisfied when the control was exercised in the period and every observation of it
+    still verifies against the head; else not-satisfied, saying why."""
+    failed = [uuid for uuid, ok in observations if not ok]
+    if not observations:
+        state, reason = "not-satisfied", "no sealed decision in the period exercised it"
+    elif failed:
+        state, reason = "not-satisfied", f"{len(failed)} observation(s) do not verify"
+    else:
+        state, reason = "satisfied", f"{len(observations)} verified observation(s)"
+    control_id = oscal_control_id(control.ref)
+    return oc.Finding(
+        uuid=content_uuid("finding", control.ref, state, *(u for u, _ in observations)),
+        title=f"{control.ref} {control.title}",
+        description=reason,
+        target=oc.FindingTarget(
+            type="objective-id",
+            target_id=f"{control_id}_obj",
+            status=oc.ObjectiveStatus(state=state),
+        ),
+        related_observations=[oc.RelatedObservation(observation_uuid=u) for u, _ in observations]
+        or None,
+        props=[prop("control", control.ref)],
+    )
+
+
+def assessment_results(
+    basis: Basis,
+    controls: Sequence[Control],
+    observations: Sequence[oc.Observation],
+    findings: Sequence[oc.Finding],
+    version: str,
+) -> ar.AssessmentResults:
+    head = basis.head
+    selection = (
+        oc.ControlSelections(
+            include_controls=[
+                oc.SelectControlById(control_id=oscal_control_id(c.ref)) for c in controls
+            ]
+        )
+        if controls
+        else oc.ControlSelectionsAll(include_all=oc.IncludeAll())
+    )
+    result = ar.Result(
+        uuid=content_uuid(
+            "result", basis.tenant_id, head.root_hash, *basis.period.as_dict().values()
+        ),
+        title="Paygod assessment {from} to {to}".format(**basis.period.as_dict()),
+        description=f"Sealed decisions of tenant {basis.tenant_id}, each proven against the "
+        f"signed tree head of size {head.tree_size} (root {head.root_hash}).",
+        start=basis.period.start,
+        end=basis.period.end,
+        props=[
+            prop("tenant", basis.tenant_id),
+            prop("tree-size", head.tree_size),
+            prop("root-hash", head.root_hash),
+            prop("tree-head-timestamp", head.timestamp),
+            prop("tree-head-key-id", head.key_id),
+            prop("tree-head-signature", head.signature),
+        ],
+        reviewed_controls=oc.ReviewedControls(control_selections=[selection]),
+        observations=list(observations) or None,
+        findings=list(findings) or None,
+    )
+    return ar.AssessmentResults(
+        uuid=content_uuid("assessment-results", result.uuid),
+        metadata=_metadata("Paygod assessment results", head.timestamp, version),
+        import_ap=ar.ImportAp(href=f"urn:paygod:assessment-plan:{basis.tenant_id}"),
+        results=[result],
+    )
+
+
+# -- plan of action and milestones -----------------------------------------------------
+
+
+def poam(basis: Basis, cases: Iterable[Case], version: str) -> pm.PlanOfActionAndMilestones:
+    items = [
+        pm.PoamItem(
+            uuid=content_uuid("poam-item", case.case_id),
+            title=f"case {case.case_id}: {case.alert_type}",
+            description=f"Open case on {case.subject} ({case.status.value}), opened "
+            f"{case.opened_at}, assignee {case.assignee or 'none'}; "
+            f"{len(case.alerts)} alert(s).",
+            props=[
+                prop("case-id", case.case_id),
+                prop("status", case.status.value),
+                prop("opened-at", case.opened_at),
+            ]
+            + [prop("ledger-seq", h["seq"]) for h in case.history if h.get("seq") is not None],
+        )
+        for case in sorted(cases, key=lambda c: (c.opened_at, c.case_id))
+    ]
+    if not items:  # OSCAL requires one item at least: say there is nothing to do
+        items = [
+            pm.PoamItem(
+                uuid=content_uuid("poam-item", "none", basis.tenant_id),
+                title="no open cases",
+                description="No case was open at the end of the period.",
+                props=[prop("status", "none")],
+            )
+        ]
+    head = basis.head
+    return pm.PlanOfActionAndMilestones(
+        uuid=content_uuid(
+            "poam", basis.tenant_id, head.root_hash, *basis.period.as_dict().values()
+        ),
+        metadata=_metadata("Paygod plan of action and milestones", head.timestamp, version),
+        system_id=oc.SystemId(
+            identifier_type="https://paygod.dev",
+            id=f"paygod-{basis.tenant_id}",
+        ),
+        poam_items=items,
+    )
