@@ -387,7 +387,9 @@ def compile_pack(
     data: dict[str, Any] = doc.data
     pack_controls = tuple(data["metadata"].get("controls") or ())
     errors.extend(
-        _unknown_controls(doc, "/metadata/controls", pack_controls, f"pack {data['metadata']['name']!r}")
+        _unknown_controls(
+            doc, "/metadata/controls", pack_controls, f"pack {data['metadata']['name']!r}"
+        )
     )
     rules: list[Rule] = []
     seen: dict[str, int] = {}
@@ -405,9 +407,7 @@ def compile_pack(
             errors.append(doc.condition_error(f"{base}/condition", exc))
             continue
         rule_controls = tuple(raw_rule.get("controls") or ())
-        errors.extend(
-            _unknown_controls(doc, f"{base}/controls", rule_controls, f"rule {name!r}")
-        )
+        errors.extend(_unknown_controls(doc, f"{base}/controls", rule_controls, f"rule {name!r}"))
         rules.append(
             Rule(
                 index,

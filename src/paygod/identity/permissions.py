@@ -64,6 +64,8 @@ PERMISSIONS: tuple[str, ...] = (
     "sanctions:manage",
     "kyc:read",
     "kyc:write",
+    # SOX/PCI DSS/GDPR reports (docs/assurance.md): auditors and compliance officers.
+    "compliance:report",
 )
 
 _READS = {p for p in PERMISSIONS if p.endswith((":read", ":verify"))}
@@ -112,7 +114,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "credit:write-off": Scope.ALL,
     },
     # Reads everything in its tenant, writes nothing.
-    Role.AUDITOR: {p: Scope.ALL for p in _READS},
+    Role.AUDITOR: {**{p: Scope.ALL for p in _READS}, "compliance:report": Scope.ALL},
     Role.COMPLIANCE_OFFICER: {
         **{p: Scope.ALL for p in _READS},
         "cases:write": Scope.ALL,
@@ -122,6 +124,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "screening:create": Scope.ALL,
         "sanctions:manage": Scope.ALL,
         "kyc:write": Scope.ALL,
+        "compliance:report": Scope.ALL,
     },
     Role.PLATFORM_ADMIN: {p: Scope.ALL for p in PERMISSIONS},
 }
@@ -134,7 +137,7 @@ STEP_UP: frozenset[str] = frozenset(
 
 # Reads that are themselves audited when a human makes them.
 AUDITED_READS: frozenset[str] = frozenset(
-    {"ledger:read", "evidence:read", "reports:read", "audit:read"}
+    {"ledger:read", "evidence:read", "reports:read", "audit:read", "compliance:report"}
 )
 
 

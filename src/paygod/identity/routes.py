@@ -120,6 +120,8 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("GET", "/v1/risk/models"): "risk:read",
     ("GET", "/v1/risk/models/{version}"): "risk:read",
     ("POST", "/v1/risk/score"): "risk:read",
+    # assurance (docs/assurance.md)
+    ("GET", "/v1/compliance/reports/{kind}"): "compliance:report",
     # cases
     ("GET", "/v1/cases"): "cases:read",
     ("POST", "/v1/cases"): "cases:write",
