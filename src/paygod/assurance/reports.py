@@ -325,7 +325,8 @@ def gdpr(base: Basis, entries: Sequence[Entry]) -> Report:
                 "Consents by purpose",
                 {f"{p} given": c["given"] for p, c in sorted(purposes.items())}
                 | {f"{p} withdrawn": c["withdrawn"] for p, c in sorted(purposes.items())},
-            )
+            ),
+            _chart("Entries by kind", _by_kind(entries)),
         ],
     )
 
