@@ -159,8 +159,10 @@ def sox(base: Basis, entries: Sequence[Entry]) -> Report:
 
 # -- PCI DSS --------------------------------------------------------------------------
 
-# 13 to 19 digits, optionally grouped by single spaces or dashes (how PANs are written).
-_PAN_CANDIDATE = re.compile(r"(?<![0-9])(?:[0-9][ -]?){12,18}[0-9](?![0-9])")
+# 13 to 19 digits, optionally grouped by single spaces or dashes (how PANs are written),
+# standing alone: a digit run inside a hex digest or an identifier is not a card number
+# (one in ten random runs passes Luhn, and the ledger is full of sha256 digests).
+_PAN_CANDIDATE = re.compile(r"(?<![0-9A-Za-z])(?:[0-9][ -]?){12,18}[0-9](?![0-9A-Za-z])")
 
 
 def luhn_ok(digits: str) -> bool:
