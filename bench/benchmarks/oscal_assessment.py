@@ -80,7 +80,7 @@ def build(folder: Path, n: int, pack: Pack) -> tuple[LedgerService, ManualClock]
             [
                 EntryDraft("decision", f"urn:agent:{i % 100}", decision(i, pack))
                 for i in range(k, min(n, k + batch))
-            ]  # fmt: skip
+            ]
         )
     clock.set(START + timedelta(days=1))
     ledger.flush_tree_head()
