@@ -3,14 +3,16 @@ observations to it (RFC 9162 inclusion proofs, recomputed record hashes)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Iterator, Sequence
 
 from paygod.assurance.model import Basis, Period, Seal, Sealed
+from paygod.assurance.proofs import ProofBatch
 from paygod.kernel.errors import CheckFailed, FieldError, NotFound
 from paygod.ledger import LedgerService
-from paygod.ledger.chain import compute_record_hash, entry_leaf_hash
-from paygod.ledger.model import Entry, SignedTreeHead
-from paygod.ledger.verifier import Malformed, check_tree_head, verify_inclusion_raw
+from paygod.ledger.chain import canonical_parsed_bytes, leaf_bytes, record_input
+from paygod.ledger.model import Entry, InclusionProof, SignedTreeHead
+from paygod.ledger.verifier import Malformed, check_tree_head, leaf_hash, verify_inclusion_raw
 
 
 class TreeHeadUnverified(CheckFailed):
@@ -86,25 +88,36 @@ def period_entries(ledger: LedgerService, base: Basis) -> Iterator[Entry]:
         after = batch[-1].seq
 
 
-def seal_of(ledger: LedgerService, entry: Entry, head: SignedTreeHead) -> Seal:
-    """The entry's record hash and leaf recomputed from what is stored now, checked
+def seal_all(ledger: LedgerService, entries: Sequence[Entry], head: SignedTreeHead) -> list[Sealed]:
+    """Each entry's record hash and leaf recomputed from what is stored now, checked
     against the head by an RFC 9162 §2.1.3.2 inclusion proof: an edited entry fails here
-    while every other entry's proof still holds."""
-    proof = ledger.inclusion_proof(entry.seq, head.tree_size)
-    leaf = entry_leaf_hash(entry)
-    problem = None
-    if compute_record_hash(entry) != entry.record_hash:
-        problem = "the entry's content no longer hashes to its record_hash"
-    if problem is None:
-        problem = verify_inclusion_raw(
+    while every other entry's proof still holds (the audit paths are the stored nodes)."""
+    batch = ProofBatch(ledger.store.nodes, head.tree_size)
+    if entries:
+        batch.prefetch(entries[0].seq, entries[-1].seq)
+    root = bytes.fromhex(head.root_hash)
+    found = []
+    for entry in entries:
+        data = canonical_parsed_bytes(entry.data())
+        record = hashlib.sha256(
+            record_input(data, entry.previous_hash, entry.timestamp)
+        ).hexdigest()
+        leaf = leaf_hash(
+            leaf_bytes(data, entry.seq, entry.previous_hash, entry.record_hash, entry.timestamp)
+        )
+        path = batch.audit_path(entry.seq)
+        problem = None
+        if record != entry.record_hash:
+            problem = "the entry's content no longer hashes to its record_hash"
+        else:
+            problem = verify_inclusion_raw(entry.seq, head.tree_size, leaf, path, root)
+        proof = InclusionProof(
             entry.seq,
             head.tree_size,
-            leaf,
-            [bytes.fromhex(h) for h in proof.audit_path],
-            bytes.fromhex(head.root_hash),
+            batch.leaf(entry.seq).hex(),
+            tuple(h.hex() for h in path),
+            head.root_hash,
         )
-    return Seal(entry.seq, entry.record_hash, leaf.hex(), proof, problem)
-
-
-def sealed(ledger: LedgerService, entry: Entry, head: SignedTreeHead) -> Sealed:
-    return Sealed(entry, seal_of(ledger, entry, head))
+        seal = Seal(entry.seq, entry.record_hash, leaf.hex(), proof, problem)
+        found.append(Sealed(entry, seal))
+    return found

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from paygod.assurance import oscal, reports
-from paygod.assurance.basis import basis, period_entries, sealed
+from paygod.assurance.basis import basis, period_entries, seal_all
 from paygod.assurance.catalog import Control
 from paygod.assurance.controls import DecisionControls, PackSource, known, pack_controls
-from paygod.assurance.model import Basis, Period, Sealed
+from paygod.assurance.model import Basis, Period
 from paygod.cases.model import Case, CaseStatus, CaseStep
 from paygod.kernel.errors import FieldError, NotFound
 from paygod.ledger import LedgerService
@@ -63,10 +63,10 @@ class AssuranceService:
 
     def assessment(self, base: Basis) -> Any:
         mapper = DecisionControls(self.packs)
+        decisions, evidence = self._decisions_and_evidence(base)
         observations = []
         by_control: dict[str, list[tuple[str, bool]]] = {}
-        evidence = self._evidence_index(base)
-        for item in self.sealed_decisions(base):
+        for item in seal_all(self.ledger, decisions, base.head):
             refs = mapper.of(item.entry.payload)
             obs = oscal.observation(item, refs, evidence.get(_decision_id(item.entry), {}))
             observations.append(obs)
@@ -76,26 +76,23 @@ class AssuranceService:
         findings = [oscal.finding(c, by_control.get(c.ref, [])) for c in controls]
         return oscal.assessment_results(base, controls, observations, findings, self.version)
 
-    def sealed_decisions(self, base: Basis) -> Iterator[Sealed]:
+    def _decisions_and_evidence(self, base: Basis) -> tuple[list[Entry], dict[str, dict[str, str]]]:
+        """The period's decision entries, and per decision_id the digests of its evidence:
+        the evidence entry's record hash, the input and measurements digests it cites."""
+        decisions: list[Entry] = []
+        evidence: dict[str, dict[str, str]] = {}
         for entry in period_entries(self.ledger, base):
             if entry.kind == "decision":
-                yield sealed(self.ledger, entry, base.head)
-
-    def _evidence_index(self, base: Basis) -> dict[str, dict[str, str]]:
-        """decision_id -> the digests of its evidence: the evidence entry's record hash,
-        the input and measurements digests it cites."""
-        found: dict[str, dict[str, str]] = {}
-        for entry in period_entries(self.ledger, base):
-            if entry.kind != "evidence":
-                continue
-            payload = entry.payload
-            found[str(payload.get("decision_id"))] = {
-                "evidence-record-hash": entry.record_hash,
-                "evidence-seq": str(entry.seq),
-                "input-hash": str(payload.get("input_hash")),
-                "measurements-digest": str(payload.get("measurements")),
-            }
-        return found
+                decisions.append(entry)
+            elif entry.kind == "evidence":
+                payload = entry.payload
+                evidence[str(payload.get("decision_id"))] = {
+                    "evidence-record-hash": entry.record_hash,
+                    "evidence-seq": str(entry.seq),
+                    "input-hash": str(payload.get("input_hash")),
+                    "measurements-digest": str(payload.get("measurements")),
+                }
+        return decisions, evidence
 
     def open_cases(self, base: Basis) -> list[Case]:
         """Cases folded from their sealed steps up to the period's end, still open then."""
