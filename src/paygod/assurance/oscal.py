@@ -36,6 +36,7 @@ CATALOG_HREF = {
 
 
 def prop(name: str, value: object) -> oc.Property:
+    """A Paygod property (OSCAL requires a namespace for names it does not define)."""
     return oc.Property(name=name, value=str(value), ns=NS)
 
 
@@ -113,113 +114,134 @@ def _requirement(
 
 
 # -- assessment results ----------------------------------------------------------------
+#
+# A period may hold a million observations: they are built as OSCAL JSON objects and the
+# whole document's bytes are then validated at once by trestle's `assessment_results.Model`
+# (pydantic-core parses and checks them in Rust). What is written is exactly what was
+# validated; building a million model objects and dumping them again took ten times longer.
 
 
-def observation(item: Sealed, refs: Sequence[str], evidence: Mapping[str, str]) -> oc.Observation:
+def _prop(name: str, value: object) -> dict[str, str]:
+    return {"name": name, "ns": NS, "value": str(value)}
+
+
+def observation(item: Sealed, refs: Sequence[str], evidence: Mapping[str, str]) -> dict[str, Any]:
     entry, seal = item.entry, item.seal
     payload = entry.payload
     props = [
-        prop("ledger-seq", seal.seq),
-        prop("record-hash", seal.record_hash),
-        prop("leaf-hash", seal.leaf_hash),
-        prop("tree-size", seal.proof.tree_size),
-        prop("root-hash", seal.proof.root_hash),
-        prop("verification", "verified" if seal.verified else "failed"),
-        prop("decision", payload.get("decision", "-")),
+        _prop("ledger-seq", seal.seq),
+        _prop("record-hash", seal.record_hash),
+        _prop("leaf-hash", seal.leaf_hash),
+        _prop("verification", "verified" if seal.verified else "failed"),
+        _prop("decision", payload.get("decision", "-")),
     ]
     if seal.proof.audit_path:
-        props.append(prop("audit-path", ",".join(seal.proof.audit_path)))
-    evidence_items = [
-        oc.RelevantEvidence(
-            href=f"urn:paygod:ledger:{seal.seq}",
-            description=f"sealed {entry.kind} entry {entry.entry_id}",
-            props=[prop(name, value) for name, value in sorted(evidence.items())] or None,
-        )
-    ]
-    return oc.Observation(
-        uuid=content_uuid("observation", seal.seq, seal.record_hash),
-        title=f"decision {payload.get('decision_id', entry.entry_id)}",
-        description=f"Decision '{payload.get('decision', '-')}' by pack {payload.get('pack')} "
-        f"rule {payload.get('rule')}; controls exercised: {', '.join(refs) or '-'}.",
-        methods=["TEST"],
-        types=["control-objective"],
-        props=props,
-        relevant_evidence=evidence_items,
-        collected=entry.recorded_at,
-        remarks=seal.problem,
-    )
+        props.append(_prop("audit-path", ",".join(seal.proof.audit_path)))
+    found: dict[str, Any] = {
+        "uuid": content_uuid("observation", seal.seq, seal.record_hash),
+        "title": f"decision {payload.get('decision_id', entry.entry_id)}",
+        "description": f"Decision '{payload.get('decision', '-')}' by pack "
+        f"{payload.get('pack')} rule {payload.get('rule')}; controls exercised: "
+        f"{', '.join(refs) or '-'}.",
+        "props": props,
+        "methods": ["TEST"],
+        "types": ["control-objective"],
+        "relevant-evidence": [
+            {
+                "href": f"urn:paygod:ledger:{seal.seq}",
+                "description": f"sealed {entry.kind} entry {entry.entry_id}",
+                **(
+                    {"props": [_prop(k, v) for k, v in sorted(evidence.items())]}
+                    if evidence
+                    else {}
+                ),
+            }
+        ],
+        "collected": entry.timestamp,
+    }
+    if seal.problem is not None:
+        found["remarks"] = seal.problem
+    return found
 
 
-def finding(control: Control, observations: Sequence[tuple[str, bool]]) -> oc.Finding:
+def finding(control: Control, observations: Sequence[tuple[str, bool]]) -> dict[str, Any]:
     """satisfied when the control was exercised in the period and every observation of it
     still verifies against the head; else not-satisfied, saying why."""
-    failed = [uuid for uuid, ok in observations if not ok]
+    failed = sum(1 for _, ok in observations if not ok)
     if not observations:
         state, reason = "not-satisfied", "no sealed decision in the period exercised it"
     elif failed:
-        state, reason = "not-satisfied", f"{len(failed)} observation(s) do not verify"
+        state, reason = "not-satisfied", f"{failed} observation(s) do not verify"
     else:
         state, reason = "satisfied", f"{len(observations)} verified observation(s)"
-    control_id = oscal_control_id(control.ref)
-    return oc.Finding(
-        uuid=content_uuid("finding", control.ref, state, *(u for u, _ in observations)),
-        title=f"{control.ref} {control.title}",
-        description=reason,
-        target=oc.FindingTarget(
-            type="objective-id",
-            target_id=f"{control_id}_obj",
-            status=oc.ObjectiveStatus(state=state),
-        ),
-        related_observations=[oc.RelatedObservation(observation_uuid=u) for u, _ in observations]
-        or None,
-        props=[prop("control", control.ref)],
-    )
+    found: dict[str, Any] = {
+        "uuid": content_uuid("finding", control.ref, state, len(observations), failed),
+        "title": f"{control.ref} {control.title}",
+        "description": reason,
+        "props": [_prop("control", control.ref)],
+        "target": {
+            "type": "objective-id",
+            "target-id": f"{oscal_control_id(control.ref)}_obj",
+            "status": {"state": state},
+        },
+    }
+    if observations:
+        found["related-observations"] = [{"observation-uuid": u} for u, _ in observations]
+    return found
 
 
 def assessment_results(
     basis: Basis,
     controls: Sequence[Control],
-    observations: Sequence[oc.Observation],
-    findings: Sequence[oc.Finding],
+    observations: Sequence[dict[str, Any]],
+    findings: Sequence[dict[str, Any]],
     version: str,
-) -> ar.AssessmentResults:
+) -> bytes:
+    """The document's bytes, validated by trestle (raises pydantic's ValidationError)."""
     head = basis.head
-    selection = (
-        oc.ControlSelections(
-            include_controls=[
-                oc.SelectControlById(control_id=oscal_control_id(c.ref)) for c in controls
-            ]
-        )
+    period = basis.period.as_dict()
+    selection: dict[str, Any] = (
+        {"include-controls": [{"control-id": oscal_control_id(c.ref)} for c in controls]}
         if controls
-        else oc.ControlSelectionsAll(include_all=oc.IncludeAll())
+        else {"include-all": {}}
     )
-    result = ar.Result(
-        uuid=content_uuid(
-            "result", basis.tenant_id, head.root_hash, *basis.period.as_dict().values()
-        ),
-        title="Paygod assessment {from} to {to}".format(**basis.period.as_dict()),
-        description=f"Sealed decisions of tenant {basis.tenant_id}, each proven against the "
-        f"signed tree head of size {head.tree_size} (root {head.root_hash}).",
-        start=basis.period.start,
-        end=basis.period.end,
-        props=[
-            prop("tenant", basis.tenant_id),
-            prop("tree-size", head.tree_size),
-            prop("root-hash", head.root_hash),
-            prop("tree-head-timestamp", head.timestamp),
-            prop("tree-head-key-id", head.key_id),
-            prop("tree-head-signature", head.signature),
+    result: dict[str, Any] = {
+        "uuid": content_uuid("result", basis.tenant_id, head.root_hash, *period.values()),
+        "title": "Paygod assessment {from} to {to}".format(**period),
+        "description": f"Sealed decisions of tenant {basis.tenant_id}, each proven against "
+        f"the signed tree head of size {head.tree_size} (root {head.root_hash}).",
+        "start": period["from"],
+        "end": period["to"],
+        "props": [
+            _prop("tenant", basis.tenant_id),
+            _prop("tree-size", head.tree_size),
+            _prop("root-hash", head.root_hash),
+            _prop("tree-head-timestamp", head.timestamp),
+            _prop("tree-head-key-id", head.key_id),
+            _prop("tree-head-signature", head.signature),
         ],
-        reviewed_controls=oc.ReviewedControls(control_selections=[selection]),
-        observations=list(observations) or None,
-        findings=list(findings) or None,
-    )
-    return ar.AssessmentResults(
-        uuid=content_uuid("assessment-results", result.uuid),
-        metadata=_metadata("Paygod assessment results", head.timestamp, version),
-        import_ap=ar.ImportAp(href=f"urn:paygod:assessment-plan:{basis.tenant_id}"),
-        results=[result],
-    )
+        "reviewed-controls": {"control-selections": [selection]},
+    }
+    if observations:
+        result["observations"] = list(observations)
+    if findings:
+        result["findings"] = list(findings)
+    document = {
+        "assessment-results": {
+            "uuid": content_uuid("assessment-results", result["uuid"]),
+            "metadata": {
+                "title": "Paygod assessment results",
+                "last-modified": head.timestamp,
+                "version": version,
+                "oscal-version": OSCAL_VERSION,
+            },
+            "import-ap": {"href": f"urn:paygod:assessment-plan:{basis.tenant_id}"},
+            "results": [result],
+        }
+    }
+    body = orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    ar.Model.model_validate_json(body)
+    return body
 
 
 # -- plan of action and milestones -----------------------------------------------------

@@ -11,7 +11,7 @@ by this code: `verifier.verify_inclusion_raw` is the one statement of RFC 9162 Â
 
 from __future__ import annotations
 
-from paygod.ledger.merkle import NodeBatchReader, Tree
+from paygod.ledger.merkle import NodeBatchReader, RangeHashes, Tree
 
 FETCH_CHUNK = 20_000
 
@@ -21,7 +21,8 @@ class ProofBatch:
         self._read_many = read_many
         self.tree_size = tree_size
         self._nodes: dict[tuple[int, int], bytes] = {}
-        self._tree = Tree(self._node, tree_size)  # composite right-edge ranges, memoised
+        # Composite ranges of the right border, hashed once for every proof that needs one.
+        self._tree = Tree(self._node, tree_size, RangeHashes(limit=1 << 16))
 
     def _node(self, level: int, index: int) -> bytes:
         key = (level, index)

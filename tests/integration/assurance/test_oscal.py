@@ -45,7 +45,22 @@ def test_documents_validate_with_trestle(ledgered: Ledgered) -> None:
     assert len(observations) == 4  # one per sealed decision
     props = {p["name"]: p["value"] for p in observations[0]["props"]}
     assert props["verification"] == "verified"
-    assert int(props["tree-size"]) == ledgered.kernel.ledger.size
+    result_props = {p["name"]: p["value"] for p in results["results"][0]["props"]}
+    assert int(result_props["tree-size"]) == ledgered.kernel.ledger.size
+    # Every observation re-checks offline: its audit path leads to the head's root.
+    from paygod.ledger.verifier import verify_inclusion_raw
+
+    path = [bytes.fromhex(h) for h in props.get("audit-path", "").split(",") if h]
+    assert (
+        verify_inclusion_raw(
+            int(props["ledger-seq"]),
+            int(result_props["tree-size"]),
+            bytes.fromhex(props["leaf-hash"]),
+            path,
+            bytes.fromhex(result_props["root-hash"]),
+        )
+        is None
+    )
     poam = _doc(ledgered, "poam")["plan-of-action-and-milestones"]
     PlanOfActionAndMilestones.model_validate(poam)
     assert [i["title"] for i in poam["poam-items"]] == [f"case {_case_id(ledgered)}: large_payout"]
