@@ -41,7 +41,7 @@ def covering_head(ledger: LedgerService, period: Period, tree_size: int | None) 
             return head
     raise NotFound(
         f"no signed tree head was signed at or after {end}: sign one "
-        "(`paygod ledger head --sign`) once the period has ended, or pass --tree-size",
+        "(`paygod ledger head --record`) once the period has ended, or pass --tree-size",
         errors=[FieldError("/to", "no signed tree head covers the end of the period")],
     )
 
