@@ -65,6 +65,9 @@ def test_cli_writes_documents_and_refuses_a_reversed_period(
     result = runner.invoke(app, [*args, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_bytes())["assessment-results"]["results"][0]["observations"]
+    again = tmp_path / "ar2.json"
+    assert runner.invoke(app, [*args, "--out", str(again)]).exit_code == 0
+    assert again.read_bytes() == out.read_bytes()  # a new process, the same bytes
     pdf = tmp_path / "sox.pdf"
     result = runner.invoke(
         app, ["reports", "sox", "--from", FROM, "--to", TO, "--format", "pdf", "--out", str(pdf)]
@@ -79,6 +82,25 @@ def test_cli_writes_documents_and_refuses_a_reversed_period(
     assert reversed_.code == 2, reversed_.stderr
     assert "/from" in reversed_.stderr and len(reversed_.stderr.strip().splitlines()) == 1
     assert not target.exists()
+
+
+def test_ledger_head_record_stores_a_head(
+    ledgered: Ledgered,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from paygod.ledger import EntryDraft
+
+    settings = ledgered.kernel.settings
+    ledgered.kernel.ledger.append(EntryDraft("note", "s", {"n": 1}))
+    size = ledgered.kernel.ledger.size
+    ledgered.kernel.close()
+    env = {"PAYGOD_HOME": str(settings.home), "PAYGOD_PACKS": str(settings.packs)}
+    result = run_cli("ledger", "head", "--record", "--json", env=env)
+    assert result.code == 0, result.stderr
+    from paygod.kernel.bootstrap import build_kernel
+
+    ledgered.kernel = build_kernel(settings)
+    assert size in {h.tree_size for h in ledgered.kernel.ledger.store.tree_heads()}
 
 
 def test_http_route_roles_and_errors(ledgered: Ledgered) -> None:  # noqa: F811
