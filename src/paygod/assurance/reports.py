@@ -91,6 +91,7 @@ def sox(base: Basis, entries: Sequence[Entry]) -> Report:
         ]
         for e in entries
         if e.kind in {"pack", "policy.stage", "policy.rolled_back"}
+        or e.kind.startswith("identity.")
     ]
     privileged = [
         [
@@ -130,6 +131,9 @@ def sox(base: Basis, entries: Sequence[Entry]) -> Report:
                 "Privileged access and identity changes",
                 ["seq", "principal", "action", "target", "at"],
                 privileged,
+                # Said in the report itself, so nobody reads an empty table as "no grants".
+                "audited privileged reads and factor resets; role grants and API keys are "
+                "kept in identity's tables, sealed only as identity.* entries when present",
             ),
             _section(
                 "Changes to packs and roles",
