@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from paygod.assurance.catalog import Control, control
@@ -38,21 +38,24 @@ def known(refs: Iterable[str]) -> list[Control]:
     return [c for c in (control(r) for r in sorted(set(refs))) if c is not None]
 
 
+PackResolver = Callable[[str, str], Pack | None]
+
+
 class DecisionControls:
     """Controls exercised by a decision: those of every rule its packs evaluated (first
     match: the rules up to and including the deciding one; all of them when none
     matched). Cached per (pack digest, deciding rule): a million decisions share a few."""
 
-    def __init__(self, packs: PackSource) -> None:
-        self._packs = packs
-        self._cache: dict[tuple[str, str | None], tuple[str, ...]] = {}
+    def __init__(self, resolve: PackResolver) -> None:
+        self._resolve = resolve  # (name, digest) -> the pack that decided
+        self._cache: dict[tuple[str, str, str | None], tuple[str, ...]] = {}
 
     def of(self, payload: Mapping[str, Any]) -> tuple[str, ...]:
         refs: list[str] = []
         for result in payload.get("packs") or ():
             if not isinstance(result, Mapping):
                 continue
-            key = (str(result.get("digest")), result.get("rule"))
+            key = (str(result.get("name")), str(result.get("digest")), result.get("rule"))
             cached = self._cache.get(key)
             if cached is None:
                 cached = self._evaluated(*key)
@@ -60,8 +63,8 @@ class DecisionControls:
             refs.extend(cached)
         return tuple(dict.fromkeys(refs))
 
-    def _evaluated(self, digest: str, rule: str | None) -> tuple[str, ...]:
-        pack = self._packs.by_digest(digest)
+    def _evaluated(self, name: str, digest: str, rule: str | None) -> tuple[str, ...]:
+        pack = self._resolve(name, digest)
         if pack is None:
             return ()
         refs: list[str] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from paygod.assurance import oscal, reports
@@ -13,7 +14,10 @@ from paygod.assurance.catalog import Control
 from paygod.assurance.controls import DecisionControls, PackSource, known, pack_controls
 from paygod.assurance.model import Basis, Period
 from paygod.cases.model import Case, CaseStatus, CaseStep
-from paygod.kernel.errors import FieldError, NotFound
+from paygod.decisions.model import Pack
+from paygod.decisions.packs import compile_pack
+from paygod.decisions.service import PACK_KIND, pack_subject
+from paygod.kernel.errors import FieldError, InvalidInput, NotFound
 from paygod.ledger import LedgerService
 from paygod.ledger.model import Entry
 
@@ -62,7 +66,7 @@ class AssuranceService:
         return known(refs)
 
     def assessment(self, base: Basis) -> bytes:
-        mapper = DecisionControls(self.packs)
+        mapper = DecisionControls(lambda name, digest: self._pack(base, name, digest))
         decisions, evidence = self._decisions_and_evidence(base)
         observations = []
         by_control: dict[str, list[tuple[str, bool]]] = {}
@@ -75,6 +79,23 @@ class AssuranceService:
         controls = known({*by_control, *(c.ref for c in self.controls())})
         findings = [oscal.finding(c, by_control.get(c.ref, [])) for c in controls]
         return oscal.assessment_results(base, controls, observations, findings, self.version)
+
+    def _pack(self, base: Basis, name: str, digest: str) -> Pack | None:
+        """The pack that decided, as sealed in the ledger (its source is recorded the first
+        time it decides, before the head): the mapping to controls then rests on the ledger
+        alone, whatever packs are loaded now. The loaded packs are asked only for a pack the
+        ledger does not hold."""
+        for entry in self.ledger.history(pack_subject(name)):
+            if entry.seq >= base.head.tree_size or entry.kind != PACK_KIND:
+                continue
+            if entry.payload.get("digest") == digest and isinstance(
+                source := entry.payload.get("source"), str
+            ):
+                try:
+                    return compile_pack(source.encode(), Path(f"{name}/pack.yaml"))
+                except InvalidInput:  # sealed before its controls were known: none
+                    return None
+        return self.packs.by_digest(digest)
 
     def _decisions_and_evidence(self, base: Basis) -> tuple[list[Entry], dict[str, dict[str, str]]]:
         """The period's decision entries, and per decision_id the digests of its evidence:

@@ -152,3 +152,17 @@ def test_a_forged_tree_head_is_refused(ledgered: Ledgered) -> None:
 def test_unknown_document_is_not_found(ledgered: Ledgered) -> None:
     with pytest.raises(NotFound):
         ledgered.kernel.assurance.document("ssp", "default", ledgered.period)
+
+
+def test_assessment_rests_on_the_sealed_packs_not_the_loaded_ones(ledgered: Ledgered) -> None:
+    first = ledgered.kernel.assurance.document("assessment-results", "default", ledgered.period)
+    settings = ledgered.kernel.settings
+    ledgered.kernel.close()
+    import shutil
+
+    shutil.rmtree(settings.packs / "payout-gate")  # the pack is gone from disk
+    from paygod.kernel.bootstrap import build_kernel
+
+    ledgered.kernel = build_kernel(settings)
+    again = ledgered.kernel.assurance.document("assessment-results", "default", ledgered.period)
+    assert again == first
