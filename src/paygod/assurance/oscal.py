@@ -115,10 +115,10 @@ def _requirement(
 
 # -- assessment results ----------------------------------------------------------------
 #
-# A period may hold a million observations: they are built as OSCAL JSON objects and the
-# whole document's bytes are then validated at once by trestle's `assessment_results.Model`
-# (pydantic-core parses and checks them in Rust). What is written is exactly what was
-# validated; building a million model objects and dumping them again took ten times longer.
+# A period may hold a million observations: they are built as OSCAL JSON objects and
+# validated by trestle's models (pydantic-core parses and checks them in Rust), then
+# written as they are; building a million model objects and dumping them again took ten
+# times longer.
 
 
 def _prop(name: str, value: object) -> dict[str, str]:
@@ -239,9 +239,27 @@ def assessment_results(
             "results": [result],
         }
     }
-    body = orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
-    ar.Model.model_validate_json(body)
-    return body
+    _validate(document, result, observations)
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+
+
+def _validate(
+    document: dict[str, Any], result: dict[str, Any], observations: Sequence[dict[str, Any]]
+) -> None:
+    """Every value of the document through trestle's models: each observation by
+    `common.Observation` (what `Result.observations` holds), the rest by the document's
+    `assessment_results.Model` with one observation in place. The same check as the whole
+    document at once, which pydantic does five times slower per observation when they sit
+    inside a Result (measured: 335 against 71 µs)."""
+    for item in observations:
+        oc.Observation.model_validate_json(orjson.dumps(item))
+    if observations:
+        result["observations"] = list(observations[:1])
+    try:
+        ar.Model.model_validate_json(orjson.dumps(document))
+    finally:
+        if observations:
+            result["observations"] = list(observations)
 
 
 # -- plan of action and milestones -----------------------------------------------------

@@ -166,3 +166,26 @@ def test_assessment_rests_on_the_sealed_packs_not_the_loaded_ones(ledgered: Ledg
     ledgered.kernel = build_kernel(settings)
     again = ledgered.kernel.assurance.document("assessment-results", "default", ledgered.period)
     assert again == first
+
+
+def test_every_observation_is_validated(
+    ledgered: Ledgered, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not only the first: a malformed last observation is refused by trestle's model."""
+    from pydantic import ValidationError
+
+    from paygod.assurance import oscal
+
+    built = oscal.observation
+    seen: list[int] = []
+
+    def spoiled(*args: Any) -> dict[str, Any]:
+        found = built(*args)
+        seen.append(1)
+        if len(seen) == len(ledgered.decisions):
+            found["collected"] = "yesterday"
+        return found
+
+    monkeypatch.setattr(oscal, "observation", spoiled)
+    with pytest.raises(ValidationError):
+        ledgered.kernel.assurance.document("assessment-results", "default", ledgered.period)
