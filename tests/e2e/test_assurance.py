@@ -117,6 +117,21 @@ def test_http_route_roles_and_errors(ledgered: Ledgered) -> None:  # noqa: F811
     assert (
         http.get("/v1/compliance/reports/hipaa", params=query, headers=headers).status_code == 404
     )
+    from paygod.ledger.signing import TreeHeadSigner
+
+    head = kernel.ledger.store.tree_heads()[-1]
+    forged = TreeHeadSigner.generate().sign(head.tree_size - 1, head.root_hash, head.timestamp)
+    kernel.ledger.store.save_tree_head(forged)
+    size = kernel.ledger.size
+    unverified = http.get(
+        "/v1/compliance/reports/gdpr",
+        params={**query, "tree_size": forged.tree_size},
+        headers=headers,
+    )
+    assert unverified.status_code == 422
+    assert unverified.json()["errors"][0]["pointer"] == "/tree_head"
+    assert "does not verify" in unverified.json()["detail"]
+    assert kernel.ledger.size == size + 1  # only the auditor's read was recorded (access audit)
     operator = {"Authorization": f"Bearer {_key(kernel, 'operator')}"}
     denied = http.get("/v1/compliance/reports/sox", params=query, headers=operator)
     assert denied.status_code == 403
