@@ -19,6 +19,8 @@ from paygod.accounting.proofs import BalanceProofs
 from paygod.accounting.wiring import build_accounting, build_proofs
 from paygod.actions import ActionService
 from paygod.actions.wiring import build_actions
+from paygod.assurance.service import AssuranceService
+from paygod.assurance.wiring import wire_assurance
 from paygod.cases.service import CaseService
 from paygod.cash.service import CashService
 from paygod.cash.wiring import build_cash
@@ -85,6 +87,7 @@ class Kernel:
     balance_proofs: BalanceProofs
     cash: CashService
     privacy: Privacy
+    assurance: AssuranceService
     identity: IdentityService
     compliance: Compliance
     panic: PanicService
@@ -206,6 +209,7 @@ def build_kernel(
     tracing.configure(settings.otel_endpoint)
     risk, cases = build_risk(db, ledger, clock, settings)
     decisions.risk = risk
+    assurance = wire_assurance(ledger, decisions.packs)
     register_case_handlers(cases, parts.worker)
     contauth = build_contauth(db, clock, ledger, identity, decisions)
     housekeeping = Housekeeping(
@@ -236,6 +240,7 @@ def build_kernel(
         balance_proofs=balance_proofs,
         cash=cash,
         privacy=privacy,
+        assurance=assurance,
         identity=identity,
         compliance=compliance,
         panic=parts.panic,

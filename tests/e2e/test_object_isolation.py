@@ -52,6 +52,8 @@ SHARED: dict[tuple[str, str], str] = {
     ("POST", "/v1/packs/{name}/rollback"): "shared packs: moved by platform admins only (403)",
     ("POST", "/v1/packs/{name}/outcomes"): "shared packs: moved by platform admins only (403)",
     ("GET", "/v1/risk/models/{version}"): "the model registry is the kernel's, for all tenants",
+    ("GET", "/v1/compliance/reports/{kind}"): "a report kind (sox, pci, gdpr), computed "
+    "over the caller's own tenant only",
 }
 
 
@@ -744,6 +746,7 @@ def test_shared_objects_are_the_same_for_every_tenant(world: World) -> None:
     assert {k for k in SHARED if "pipeline" not in k[1] and "diff" not in k[1]} >= {
         ("POST", "/v1/packs/{name}/evaluate"),
         ("GET", "/v1/risk/models/{version}"),
+        ("GET", "/v1/compliance/reports/{kind}"),
     }
     for method, template in SHARED:
         if method == "POST" and not template.endswith("/evaluate") and "/packs/" in template:

@@ -328,6 +328,13 @@ def head(
     public_key: Annotated[
         bool, typer.Option("--public-key", help="Print the PEM public key instead.")
     ] = False,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Store the head too, so reports and OSCAL documents can be judged by it.",
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """A signed tree head for the current ledger (Ed25519)."""
@@ -335,7 +342,7 @@ def head(
         if public_key:
             sys.stdout.write(ledger.public_key_pem().decode())
             return
-        signed = ledger.tree_head()
+        signed = ledger.flush_tree_head() if record else ledger.tree_head()
     if as_json:
         emit_json(signed.as_dict())
     else:

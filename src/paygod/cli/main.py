@@ -168,6 +168,10 @@ from paygod.cli import compliance as _compliance_cli  # noqa: E402
 
 app.add_typer(_compliance_cli.sanctions_app, name="sanctions")
 app.add_typer(_compliance_cli.kyc_app, name="kyc")
+from paygod.cli import assurance as _assurance_cli  # noqa: E402
+
+app.add_typer(_assurance_cli.compliance_app)
+app.add_typer(_assurance_cli.reports_app)
 from paygod.cli import credits as _credits_cli  # noqa: E402
 
 app.add_typer(_credits_cli.app, name="credits")

@@ -36,6 +36,9 @@ class Rule:
     # What to do when this rule decides `allow` and the request names no action
     # (docs/actions.md); an extension member, absent from plain paygod/v1 packs.
     action: Mapping[str, Any] | None = None
+    # Controls this rule implements (`framework:id`, docs/assurance.md), the pack's
+    # own `metadata.controls` included; empty for plain paygod/v1 packs.
+    controls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

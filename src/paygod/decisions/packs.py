@@ -20,6 +20,7 @@ import yaml
 
 from paygod.decisions.bundles import Keyring, bundled_pack_dirs, verify_platform_bundle
 from paygod.decisions.conditions import ConditionSyntaxError, compile_condition
+from paygod.decisions.control_catalog import unknown_control_message
 from paygod.decisions.model import Pack, PackInput, Rule, Verdict
 from paygod.decisions.pack_measures import compile_measures, plugin_loader
 from paygod.decisions.schemas import (
@@ -351,6 +352,19 @@ def first_missing_member(data: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _unknown_controls(
+    doc: YamlDocument, base: str, refs: Iterable[str], where: str
+) -> list[FieldError]:
+    """Each control a pack names must be in Paygod's catalog: a typo would otherwise
+    claim evidence for a control nobody can look up."""
+    found = []
+    for index, ref in enumerate(refs):
+        problem = unknown_control_message(ref)
+        if problem is not None:
+            found.append(doc.error(f"{base}/{index}", f"{where}: {problem}"))
+    return found
+
+
 def compile_pack(
     source: bytes,
     path: Path,
@@ -373,6 +387,12 @@ def compile_pack(
     if errors:
         raise _fail(doc, errors)
     data: dict[str, Any] = doc.data
+    pack_controls = tuple(data["metadata"].get("controls") or ())
+    errors.extend(
+        _unknown_controls(
+            doc, "/metadata/controls", pack_controls, f"pack {data['metadata']['name']!r}"
+        )
+    )
     rules: list[Rule] = []
     seen: dict[str, int] = {}
     for index, raw_rule in enumerate(data["spec"]["policy"]["rules"]):
@@ -388,6 +408,8 @@ def compile_pack(
         except ConditionSyntaxError as exc:
             errors.append(doc.condition_error(f"{base}/condition", exc))
             continue
+        rule_controls = tuple(raw_rule.get("controls") or ())
+        errors.extend(_unknown_controls(doc, f"{base}/controls", rule_controls, f"rule {name!r}"))
         rules.append(
             Rule(
                 index,
@@ -396,6 +418,7 @@ def compile_pack(
                 Verdict(raw_rule["decision"]),
                 raw_rule["reason"],
                 raw_rule.get("action"),
+                tuple(dict.fromkeys((*pack_controls, *rule_controls))),
             )
         )
     inputs: list[PackInput] = []

@@ -16,6 +16,14 @@ from paygod.decisions.pack_measures import MEASUREMENTS_SCHEMA
 SEMVER = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
 VERDICTS = ["allow", "deny", "flag", "error"]
 
+# `framework:id` references into the controls catalog (paygod.decisions.control_catalog); the
+# loader checks each one against the catalog and refuses unknown ones.
+CONTROLS_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "uniqueItems": True,
+    "items": {"type": "string", "minLength": 3},
+}
+
 PACK_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "paygod/v1 Pack",
@@ -36,6 +44,8 @@ PACK_SCHEMA: dict[str, Any] = {
                 "description": {"type": "string"},
                 "maintainer": {"type": "string"},
                 "tags": {"type": "array", "items": {"type": "string"}},
+                # Paygod's extension (docs/assurance.md): controls every rule implements.
+                "controls": CONTROLS_SCHEMA,
             },
         },
         "spec": {
@@ -77,6 +87,8 @@ PACK_SCHEMA: dict[str, Any] = {
                                     "condition": {"type": "string", "minLength": 1},
                                     "decision": {"enum": VERDICTS},
                                     "reason": {"type": "string", "minLength": 1},
+                                    # Paygod's extension (docs/assurance.md): optional.
+                                    "controls": CONTROLS_SCHEMA,
                                     # Paygod's extension (docs/actions.md): optional, so
                                     # every paygod/v1 pack stays valid.
                                     "action": {

@@ -73,6 +73,8 @@ PERMISSIONS: tuple[str, ...] = (
     "privacy:hold",
     "retention:read",
     "retention:manage",
+    # SOX/PCI DSS/GDPR reports (docs/assurance.md): auditors and compliance officers.
+    "compliance:report",
 )
 
 _READS = {p for p in PERMISSIONS if p.endswith((":read", ":verify"))}
@@ -124,7 +126,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "contauth:manage": Scope.ALL,
     },
     # Reads everything in its tenant, writes nothing.
-    Role.AUDITOR: {p: Scope.ALL for p in _READS},
+    Role.AUDITOR: {**{p: Scope.ALL for p in _READS}, "compliance:report": Scope.ALL},
     Role.COMPLIANCE_OFFICER: {
         **{p: Scope.ALL for p in _READS},
         "cases:write": Scope.ALL,
@@ -139,6 +141,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "privacy:erase": Scope.ALL,
         "privacy:hold": Scope.ALL,
         "retention:manage": Scope.ALL,
+        "compliance:report": Scope.ALL,
     },
     Role.PLATFORM_ADMIN: {p: Scope.ALL for p in PERMISSIONS},
 }
@@ -171,7 +174,14 @@ SENSITIVE: frozenset[str] = STEP_UP | frozenset(
 
 # Reads that are themselves audited when a human makes them.
 AUDITED_READS: frozenset[str] = frozenset(
-    {"ledger:read", "evidence:read", "reports:read", "audit:read", "privacy:export"}
+    {
+        "ledger:read",
+        "evidence:read",
+        "reports:read",
+        "audit:read",
+        "privacy:export",
+        "compliance:report",
+    }
 )
 
 

@@ -156,6 +156,8 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("GET", "/v1/compliance/retention"): "retention:read",
     ("PUT", "/v1/compliance/retention/{data_class}"): "retention:manage",
     ("POST", "/v1/compliance/retention/run"): "retention:manage",
+    # assurance (docs/assurance.md)
+    ("GET", "/v1/compliance/reports/{kind}"): "compliance:report",
     # cases
     ("GET", "/v1/cases"): "cases:read",
     ("POST", "/v1/cases"): "cases:write",

@@ -16,7 +16,11 @@ from paygod.identity.routes import AUTHENTICATED, ROUTE_PERMISSIONS
 from paygod.kernel.clock import SystemClock
 from paygod.kernel.errors import NotFound
 
-WRITES = [p for p in PERMISSIONS if not p.endswith((":read", ":verify"))]
+# compliance:report reads the ledger (reports are computed, nothing is recorded), but
+# is held only by auditors and compliance officers, not by every reader.
+WRITES = [
+    p for p in PERMISSIONS if not p.endswith((":read", ":verify")) and p != "compliance:report"
+]
 
 
 def _principal(tenant: str, *roles: Role) -> Principal:
@@ -33,6 +37,11 @@ def test_matrix_names_only_known_permissions() -> None:
 @pytest.mark.parametrize("permission", WRITES)
 def test_auditor_writes_nothing(permission: str) -> None:
     assert grant({Role.AUDITOR}, permission) is None
+
+
+def test_compliance_reports_are_for_auditors_and_compliance_officers() -> None:
+    allowed = {r for r in Role if grant({r}, "compliance:report") is Scope.ALL}
+    assert allowed == {Role.AUDITOR, Role.COMPLIANCE_OFFICER, Role.PLATFORM_ADMIN}
 
 
 def test_agent_acts_for_itself_only() -> None:

@@ -1,0 +1,123 @@
+"""Choosing and checking the signed tree head a period is judged against, and sealing
+observations to it (RFC 9162 inclusion proofs, recomputed record hashes)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+
+from paygod.assurance.model import Basis, Period, Seal, Sealed
+from paygod.assurance.proofs import ProofBatch
+from paygod.kernel.errors import CheckFailed, FieldError, NotFound
+from paygod.ledger import LedgerService
+from paygod.ledger.chain import canonical_parsed_bytes, leaf_bytes, record_input
+from paygod.ledger.model import Entry, InclusionProof, SignedTreeHead
+from paygod.ledger.verifier import Malformed, check_tree_head, leaf_hash, verify_inclusion_raw
+
+
+class TreeHeadUnverified(CheckFailed):
+    """The signed tree head does not verify: nothing can be judged against it."""
+
+    code = "tree-head-unverified"
+    title = "Tree head does not verify"
+
+
+def covering_head(ledger: LedgerService, period: Period, tree_size: int | None) -> SignedTreeHead:
+    """The stored signed head to judge `period` by: the one of `tree_size` when given, else
+    the smallest one signed at or after the period's end (it covers every entry recorded in
+    the period, and stays the same as the ledger grows: documents regenerate identically)."""
+    heads = ledger.store.tree_heads()
+    if tree_size is not None:
+        for head in heads:
+            if head.tree_size == tree_size:
+                return head
+        raise NotFound(
+            f"no signed tree head of size {tree_size} is stored",
+            errors=[FieldError("/tree_size", f"no signed tree head of size {tree_size}")],
+        )
+    end = period.as_dict()["to"]
+    for head in sorted(heads, key=lambda h: (h.tree_size, h.timestamp)):
+        if head.timestamp >= end:
+            return head
+    raise NotFound(
+        f"no signed tree head was signed at or after {end}: sign one "
+        "(`paygod ledger head --record`) once the period has ended, or pass --tree-size",
+        errors=[FieldError("/to", "no signed tree head covers the end of the period")],
+    )
+
+
+def verify_head(ledger: LedgerService, head: SignedTreeHead) -> None:
+    """Signature by the ledger's key, and the root the ledger's own tree has at that size."""
+    try:
+        problem = check_tree_head(head.as_dict(), ledger.public_key_pem())
+    except Malformed as exc:
+        problem = str(exc)
+    if problem is None and head.tree_size > ledger.size:
+        problem = f"tree_size {head.tree_size} is beyond the ledger's size {ledger.size}"
+    if problem is None and ledger.root_hash(head.tree_size) != head.root_hash:
+        problem = f"root_hash is not the ledger's root at size {head.tree_size}"
+    if problem is not None:
+        raise TreeHeadUnverified(
+            f"the signed tree head of size {head.tree_size} does not verify: {problem}",
+            errors=[FieldError("/tree_head", problem)],
+        )
+
+
+def basis(
+    ledger: LedgerService, tenant_id: str, period: Period, tree_size: int | None = None
+) -> Basis:
+    head = covering_head(ledger, period, tree_size)
+    verify_head(ledger, head)
+    return Basis(tenant_id, period, head)
+
+
+def period_entries(ledger: LedgerService, base: Basis) -> Iterator[Entry]:
+    """The tenant's entries recorded in the period, among the head's first tree_size."""
+    size = base.head.tree_size
+    after = -1
+    while after + 1 < size:
+        batch = ledger.entries(after, min(5000, size - after - 1))
+        if not batch:
+            return
+        for entry in batch:
+            if entry.seq >= size:
+                return
+            # "*" entries (governance stages) apply to every tenant.
+            if entry.tenant_id in (base.tenant_id, "*") and base.period.contains(entry.recorded_at):
+                yield entry
+        after = batch[-1].seq
+
+
+def seal_all(ledger: LedgerService, entries: Sequence[Entry], head: SignedTreeHead) -> list[Sealed]:
+    """Each entry's record hash and leaf recomputed from what is stored now, checked
+    against the head by an RFC 9162 §2.1.3.2 inclusion proof: an edited entry fails here
+    while every other entry's proof still holds (the audit paths are the stored nodes)."""
+    batch = ProofBatch(ledger.store.nodes, head.tree_size)
+    if entries:
+        batch.prefetch(entries[0].seq, entries[-1].seq)
+    root = bytes.fromhex(head.root_hash)
+    found = []
+    for entry in entries:
+        data = canonical_parsed_bytes(entry.data())
+        record = hashlib.sha256(
+            record_input(data, entry.previous_hash, entry.timestamp)
+        ).hexdigest()
+        leaf = leaf_hash(
+            leaf_bytes(data, entry.seq, entry.previous_hash, entry.record_hash, entry.timestamp)
+        )
+        path = batch.audit_path(entry.seq)
+        problem = None
+        if record != entry.record_hash:
+            problem = "the entry's content no longer hashes to its record_hash"
+        else:
+            problem = verify_inclusion_raw(entry.seq, head.tree_size, leaf, path, root)
+        proof = InclusionProof(
+            entry.seq,
+            head.tree_size,
+            batch.leaf(entry.seq).hex(),
+            tuple(h.hex() for h in path),
+            head.root_hash,
+        )
+        seal = Seal(entry.seq, entry.record_hash, leaf.hex(), proof, problem)
+        found.append(Sealed(entry, seal))
+    return found

@@ -1,0 +1,99 @@
+"""Assurance nouns: a period, the tree head it is judged against, a sealed observation."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from paygod.kernel.clock import isoformat, parse_instant
+from paygod.kernel.errors import FieldError, InvalidInput
+from paygod.ledger.model import Entry, InclusionProof, SignedTreeHead
+
+# Every UUID in a generated document is derived from its content (RFC 9562 §5.5, v5) so
+# the same ledger and tree head give byte-identical documents.
+NAMESPACE = uuid.UUID("6f1c2a4e-1d2b-5c3e-9a8f-70a1e0c0a55e")
+
+
+def content_uuid(*parts: object) -> str:
+    return str(uuid.uuid5(NAMESPACE, "\x1f".join(str(p) for p in parts)))
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def parse(cls, start: str | None, end: str | None) -> Period:
+        errors: list[FieldError] = []
+        parsed: dict[str, datetime] = {}
+        for name, text in (("from", start), ("to", end)):
+            if not text:
+                errors.append(FieldError(f"/{name}", "required: an ISO 8601 instant"))
+                continue
+            try:
+                parsed[name] = parse_instant(text)
+            except ValueError as exc:
+                errors.append(FieldError(f"/{name}", f"not an ISO 8601 instant: {exc}"))
+        if errors:
+            raise InvalidInput("the period is invalid", errors=errors)
+        if parsed["from"] > parsed["to"]:
+            raise InvalidInput(
+                "the period is invalid: from is after to",
+                errors=[FieldError("/from", f"{start} is after to ({end})")],
+            )
+        return cls(parsed["from"], parsed["to"])
+
+    def contains(self, at: datetime) -> bool:
+        return self.start <= at <= self.end
+
+    def as_dict(self) -> dict[str, str]:
+        return {"from": isoformat(self.start), "to": isoformat(self.end)}
+
+
+@dataclass(frozen=True)
+class Seal:
+    """Where an entry sits in the ledger and whether it still proves to be there."""
+
+    seq: int
+    record_hash: str
+    leaf_hash: str  # recomputed from the entry as stored now
+    proof: InclusionProof
+    problem: str | None  # None when the record hash and inclusion proof both hold
+
+    @property
+    def verified(self) -> bool:
+        return self.problem is None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "record_hash": self.record_hash,
+            "verified": self.verified,
+            "problem": self.problem,
+            "inclusion_proof": self.proof.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Sealed:
+    entry: Entry
+    seal: Seal
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What a document or report was computed against: the period and a verified head."""
+
+    tenant_id: str
+    period: Period
+    head: SignedTreeHead
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tenant_id": self.tenant_id,
+            "period": self.period.as_dict(),
+            "tree_head": self.head.as_dict(),
+        }
