@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from paygod.governance.service import GovernanceService
     from paygod.identity.service import IdentityService
     from paygod.ledger import LedgerService
+    from paygod.mandates.wiring import Mandates
     from paygod.payments.service import PaymentService
     from paygod.risk.service import RiskService
 
@@ -77,6 +78,7 @@ class Kernel:
     compliance: Compliance = field(default=None)  # type: ignore[assignment]
     risk: RiskService = field(default=None)  # type: ignore[assignment]
     cases: CaseService = field(default=None)  # type: ignore[assignment]
+    mandates: Mandates = field(default=None)  # type: ignore[assignment]
     housekeeping: Housekeeping = field(default_factory=lambda: Housekeeping([]))
 
     @property
@@ -146,6 +148,17 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
 
     kernel.compliance = build_compliance(settings, db, clock, kernel.ledger)
     kernel.decisions.measurement_sources.append(kernel.compliance.kyc.measurement_source)
+    from paygod.mandates.wiring import build_mandates, principal_lookup  # before payments
+
+    kernel.mandates = build_mandates(
+        db,
+        clock,
+        kernel.ledger,
+        kernel.accounting,
+        principal_lookup(kernel.identity),
+        redis_url=settings.redis_url,
+    )
+    kernel.decisions.request_measurement_sources.append(kernel.mandates.measurements)
     from paygod.payments.wiring import wire_payments  # last: needs ledger, accounting, decisions
 
     wire_payments(kernel)

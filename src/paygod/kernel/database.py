@@ -40,6 +40,7 @@ MIGRATING_MODULES = (
     "governance",
     "events",
     "actions",
+    "mandates",
 )
 
 SQLITE_PRAGMAS = (

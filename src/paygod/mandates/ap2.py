@@ -117,8 +117,17 @@ def verify_chain(
     hops = [Hop(root, root.header, claims, _delegate(claims, len(presentations) > 1))]
     _times(hops[0].mandate, now, skew)
     for position, presentation in enumerate(presentations[1:], start=1):
-        hops.append(_hop(presentation, hops[-1], position == len(presentations) - 1, now, skew,
-                         audience=audience, nonce=nonce))
+        hops.append(
+            _hop(
+                presentation,
+                hops[-1],
+                position == len(presentations) - 1,
+                now,
+                skew,
+                audience=audience,
+                nonce=nonce,
+            )
+        )
     return Chain(tuple(hops), str(kid))
 
 
@@ -256,8 +265,12 @@ def _apply(c: Mapping[str, Any], out: dict[str, Any], pointer: str) -> None:
         for name in ("not_before", "not_after"):
             if c.get(name) is not None:
                 out[name] = parse_instant(str(c[name]))
-    elif kind in ("payment.reference", "checkout.line_items", "payment.allowed_payment_instruments",
-                  "payment.allowed_pisps"):
+    elif kind in (
+        "payment.reference",
+        "checkout.line_items",
+        "payment.allowed_payment_instruments",
+        "payment.allowed_pisps",
+    ):
         pass  # bound by the chain itself (reference) or checked by the merchant's side
     else:
         raise VerificationFailed("malformed", f"unknown constraint type {kind!r}", pointer)

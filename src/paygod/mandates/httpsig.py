@@ -33,8 +33,16 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from paygod.mandates.jose import VerificationFailed
 
-DERIVED = {"@method", "@target-uri", "@authority", "@scheme", "@request-target", "@path",
-           "@query", "@status"}
+DERIVED = {
+    "@method",
+    "@target-uri",
+    "@authority",
+    "@scheme",
+    "@request-target",
+    "@path",
+    "@query",
+    "@status",
+}
 REQUIRED = ("@method", "@authority")
 TARGETS = ("@path", "@target-uri")
 ALGORITHMS = {"ed25519", "ecdsa-p256-sha256"}
@@ -124,7 +132,9 @@ def _verify_raw(alg: str, public_key: Any, signature: bytes, base: bytes) -> Non
             public_key.verify(encode_dss_signature(r, s), base, ec.ECDSA(hashes.SHA256()))
             return
     except InvalidSignature:
-        raise VerificationFailed("signature", "the HTTP message signature does not verify") from None
+        raise VerificationFailed(
+            "signature", "the HTTP message signature does not verify"
+        ) from None
     raise VerificationFailed("httpsig", f"algorithm {alg} does not fit the key")
 
 
@@ -168,7 +178,12 @@ def verify_message(
     `policy=False` checks the RFC's own test vectors, which predate any clock."""
     label, params, signature = _parse(message, label)
     p = params.params
-    keyid, created, expires, nonce = p.get("keyid"), p.get("created"), p.get("expires"), p.get("nonce")
+    keyid, created, expires, nonce = (
+        p.get("keyid"),
+        p.get("created"),
+        p.get("expires"),
+        p.get("nonce"),
+    )
     if not isinstance(keyid, str):
         raise VerificationFailed("httpsig", "keyid is required")
     public_key = key_for(keyid)

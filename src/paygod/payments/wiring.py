@@ -191,7 +191,9 @@ def _plain_decider(kernel: Any, router: RailRouter) -> PaymentDecider:
 
 def holds_for(kernel: Any) -> Holds:
     accounting = getattr(kernel, "accounting", None)
-    return AccountingHolds(accounting) if accounting is not None else NoHolds()
+    mandates = getattr(kernel, "mandates", None)  # a payment under a mandate holds its allowance
+    allowances = mandates.allowances if mandates is not None else None
+    return AccountingHolds(accounting, allowances) if accounting is not None else NoHolds()
 
 
 def wire_payments(kernel: Any) -> None:
