@@ -29,8 +29,10 @@ from paygod.api.routers import (
     payments,
 )
 from paygod.api.routers import cases as cases_routes
+from paygod.api.routers import mandates as mandates_routes
 from paygod.api.routers import risk as risk_routes
 from paygod.api.routing import router as strict_router
+from paygod.api.signed import SignedBodies
 from paygod.console import pages as console_pages
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.interpreter import short_gil_turns
@@ -73,6 +75,7 @@ def v1_router() -> APIRouter:
     v1.include_router(compliance.router)
     v1.include_router(risk_routes.router)
     v1.include_router(cases_routes.router)
+    v1.include_router(mandates_routes.router)
     v1.include_router(executor.router)
     return v1
 
@@ -124,6 +127,8 @@ def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -
         metrics=HttpMetrics(app.state.registry),
         max_body_bytes=settings.max_body_bytes,
     )
+    # Keeps the body of an RFC 9421 signed request for its content-digest check.
+    app.add_middleware(SignedBodies)
     # Outermost: the request's span covers everything, the hot path included.
     app.add_middleware(TraceMiddleware)
     return app

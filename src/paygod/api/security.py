@@ -17,6 +17,7 @@ from starlette.responses import Response
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from paygod.api import problems
+from paygod.api.signed import verify_signed
 from paygod.console.session import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_matches
 from paygod.identity.model import ALL_TENANTS, Authenticated, Principal
 from paygod.identity.permissions import AUDITED_READS, STEP_UP, Scope, grant, scope_allows
@@ -176,6 +177,9 @@ def enforce_access(request: Request) -> None:
     if auth is None:
         raise Unauthorized("credentials required: an API key, a bearer token or a client cert")
     principal = auth.principal
+    kernel = getattr(request.app.state, "kernel", None)
+    if kernel is not None and getattr(kernel, "mandates", None) is not None:
+        verify_signed(request, kernel, principal)  # RFC 9421, when the request is signed
     request.state.principal = principal
     request.state.auth = auth
     _rate_limit(identity, principal)

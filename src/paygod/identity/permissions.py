@@ -64,6 +64,10 @@ PERMISSIONS: tuple[str, ...] = (
     "sanctions:manage",
     "kyc:read",
     "kyc:write",
+    "mandates:read",
+    "mandates:grant",
+    "mandates:revoke",
+    "mandates:keys",
 )
 
 _READS = {p for p in PERMISSIONS if p.endswith((":read", ":verify"))}
@@ -80,6 +84,11 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "credit:apply": Scope.OWN,
         "credit:read": Scope.OWN,
         "credit:repay": Scope.OWN,
+        # An agent sees the mandates granted to it, registers its own keys (holder binding,
+        # RFC 9421 request signatures) and may give up a mandate it holds.
+        "mandates:read": Scope.OWN,
+        "mandates:keys": Scope.OWN,
+        "mandates:revoke": Scope.OWN,
     },
     Role.OPERATOR: {
         "executor:read": Scope.ALL,
@@ -91,6 +100,11 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "packs:read": Scope.ALL,
         "ledger:verify": Scope.ALL,
         "actions:read": Scope.ALL,
+        # A human operator grants mandates signed with their own key, and revokes them.
+        "mandates:read": Scope.OWN,
+        "mandates:grant": Scope.OWN,
+        "mandates:revoke": Scope.OWN,
+        "mandates:keys": Scope.OWN,
     },
     Role.ADMIN: {
         **{p: Scope.ALL for p in _READS},
@@ -110,6 +124,9 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "credit:repay": Scope.ALL,
         "credit:operate": Scope.ALL,
         "credit:write-off": Scope.ALL,
+        "mandates:grant": Scope.ALL,
+        "mandates:revoke": Scope.ALL,
+        "mandates:keys": Scope.ALL,
     },
     # Reads everything in its tenant, writes nothing.
     Role.AUDITOR: {p: Scope.ALL for p in _READS},
@@ -122,6 +139,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "screening:create": Scope.ALL,
         "sanctions:manage": Scope.ALL,
         "kyc:write": Scope.ALL,
+        "mandates:revoke": Scope.ALL,
     },
     Role.PLATFORM_ADMIN: {p: Scope.ALL for p in PERMISSIONS},
 }
