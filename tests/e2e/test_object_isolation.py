@@ -448,7 +448,37 @@ def _dead_letter(w: World) -> Target:
     return Target({"event_id": message.event_id}, intact=intact)
 
 
+def _mandate(w: World) -> str:
+    """A mandate of tenant acme, granted by a human of acme to agent A."""
+    from tests.support.mandates import Party, new_key, signed_grant
+
+    human = w.kernel.identity.create_principal(
+        TENANT, _unique("human"), PrincipalKind.HUMAN, {Role.OPERATOR}
+    )
+    party = Party(human.principal_id, _unique("key"), new_key())
+    service = w.kernel.mandates.service
+    service.register_key(
+        TENANT, principal_id=human.principal_id, key_id=party.key_id, jwk=party.jwk, actor="t"
+    )
+    grant = signed_grant(
+        party, w.agent_a.principal_id, {"currency": "EUR", "budget": "50.00"}, tenant=TENANT
+    )
+    return service.grant(TENANT, grant, actor=human.principal_id, any_grantor=True).mandate_id
+
+
+def _mandate_revoke(w: World) -> Target:
+    mandate_id = _mandate(w)
+    return Target(
+        {"mandate_id": mandate_id},
+        body={"reason": "intruder"},
+        intact=lambda: w.kernel.mandates.service.get(mandate_id, TENANT).status.value == "active",
+    )
+
+
 FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
+    # mandates
+    ("GET", "/v1/mandates/{mandate_id}"): lambda w: Target({"mandate_id": _mandate(w)}),
+    ("POST", "/v1/mandates/{mandate_id}/revoke"): _mandate_revoke,
     # compliance
     ("GET", "/v1/screening/{screening_id}"): _screening,
     ("GET", "/v1/kyc/subjects/{subject}"): _kyc_subject,

@@ -125,8 +125,9 @@ def open_payment_mandate(
     merchants: tuple[str, ...] = ("merchant_1",),
     exp: int | None = None,
     iat: int | None = None,
+    now: int | None = None,
 ) -> dict[str, Any]:
-    now = int(time.time())
+    now = now if now is not None else int(time.time())
     constraints: list[dict[str, Any]] = [
         {"type": "payment.amount_range", "currency": currency, "max": max_minor, "min": 0},
         {"type": "payment.allowed_payees", "allowed": [{"id": m, "name": m} for m in merchants]},
@@ -166,7 +167,7 @@ def chain(
     bind_to: str | None = None,
 ) -> str:
     first = sd_jwt(opened, root.private, {"typ": "example+sd-jwt", "kid": root.key_id})
-    if closed is None:
+    if closed is None or agent_private is None:
         return first
     hop = sd_jwt(
         closed,
