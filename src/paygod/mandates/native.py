@@ -66,14 +66,16 @@ def _instant(doc: Mapping[str, Any], name: str, errors: list[FieldError]) -> dat
 
 
 def _amount(
-    doc: Mapping[str, Any], name: str, currency: str, errors: list[FieldError]
+    doc: Mapping[str, Any], name: str, currency: str, errors: list[FieldError], codes: list[str]
 ) -> int | None:
     if doc.get(name) is None:
         return None
     try:
         return parse_major(doc[name], currency, f"/constraints/{name}")
     except InvalidInput as exc:
+        # The first field error keeps its own code (amount-precision, amount-invalid).
         errors.extend(exc.errors)
+        codes.append(exc.instance_code)
         return None
 
 
@@ -90,11 +92,12 @@ def constraints_of(doc: Any) -> Constraints:
             "invalid mandate", errors=[*errors, FieldError("/constraints/currency", problem)]
         )
     assert isinstance(currency, str)
-    budget = _amount(doc, "budget", currency, errors)
+    codes: list[str] = []  # the first amount error keeps its own code (amount-precision...)
+    budget = _amount(doc, "budget", currency, errors, codes)
     if doc.get("budget") is None:
         errors.append(FieldError("/constraints/budget", "required: the most the agent may spend"))
-    per_payment = _amount(doc, "max_per_payment", currency, errors)
-    per_period = _amount(doc, "per_period", currency, errors)
+    per_payment = _amount(doc, "max_per_payment", currency, errors, codes)
+    per_period = _amount(doc, "per_period", currency, errors, codes)
     period = doc.get("period")
     if period is not None and period not in {p.value for p in Period}:
         errors.append(FieldError("/constraints/period", "day, week or month"))
@@ -125,8 +128,9 @@ def constraints_of(doc: Any) -> Constraints:
     for name, value in (("max_per_payment", per_payment), ("per_period", per_period)):
         if value is not None and budget is not None and value > budget:
             errors.append(FieldError(f"/constraints/{name}", "exceeds the budget"))
+    code = codes[0] if codes else None
     if errors:
-        raise InvalidInput("invalid mandate; nothing was recorded", errors=errors)
+        raise InvalidInput("invalid mandate; nothing was recorded", code=code, errors=errors)
     assert budget is not None
     return Constraints(
         currency=currency,
