@@ -170,6 +170,9 @@ from paygod.cli import risk as _risk_cli  # noqa: E402
 
 app.add_typer(_risk_cli.app)
 app.add_typer(_risk_cli.cases_app)
+from paygod.cli import mandates as _mandates_cli  # noqa: E402
+
+app.add_typer(_mandates_cli.app)
 
 
 def run() -> None:

@@ -343,7 +343,9 @@ class MandateService:
             ) from None
         state: Mandate | None = None
         for entry in self.ledger.history(subject_of(mandate.mandate_id)):
-            if entry.recorded_at > at:
+            # The mandate's own times (granted_at, revoked_at), not the entry's recording.
+            own = entry.payload.get("granted_at") or entry.payload.get("revoked_at")
+            if own is None or parse_instant(own) > at:
                 break
             if entry.kind == "mandate.granted":
                 state = Mandate.from_dict({k: v for k, v in entry.payload.items() if k != "actor"})
