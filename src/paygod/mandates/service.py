@@ -67,6 +67,8 @@ class MandateService:
         self.allowance = allowance
         self.principals = principals
         self.read_available = read_available
+        self._kinds: dict[str, tuple[str, str]] = {}
+        self._keys: dict[tuple[str, str], PrincipalKey] = {}
 
     # -- keys ---------------------------------------------------------------------------
 
@@ -103,12 +105,26 @@ class MandateService:
         return key
 
     def _principal(self, tenant_id: str, principal_id: str) -> str | None:
-        """The principal's kind if it belongs to `tenant_id`."""
-        found = self.principals(principal_id)
+        """The principal's kind if it belongs to `tenant_id` (a principal's tenant and kind
+        never change, so they are remembered once read)."""
+        found = self._kinds.get(principal_id)
+        if found is None:
+            found = self.principals(principal_id)
+            if found is not None:
+                self._kinds[principal_id] = found
         return found[1] if found is not None and found[0] == tenant_id else None
 
+    def _signer(self, tenant_id: str, key_id: str) -> PrincipalKey | None:
+        """A registered key (immutable once registered: remembered once read)."""
+        found = self._keys.get((tenant_id, key_id))
+        if found is None:
+            found = self.keys.get(tenant_id, key_id)
+            if found is not None:
+                self._keys[(tenant_id, key_id)] = found
+        return found
+
     def _key(self, tenant_id: str, key_id: str) -> Mapping[str, str] | None:
-        found = self.keys.get(tenant_id, key_id)
+        found = self._signer(tenant_id, key_id)
         return found.jwk if found is not None else None
 
     # -- granting -----------------------------------------------------------------------
@@ -125,7 +141,7 @@ class MandateService:
         try:
             header = native.header_of(grant)
             kid = header.get("kid")
-            signer = self.keys.get(tenant_id, kid) if isinstance(kid, str) else None
+            signer = self._signer(tenant_id, kid) if isinstance(kid, str) else None
             if signer is None:
                 raise VerificationFailed("signer", "the grant's kid names no key of this tenant")
             _, claims = verify_jws(grant, signer.jwk)
@@ -227,7 +243,7 @@ class MandateService:
             holder = thumbprint(chain.holder)
         except VerificationFailed as exc:
             raise refused(exc, "/credential") from None
-        root = self.keys.get(tenant_id, chain.root_kid)
+        root = self._signer(tenant_id, chain.root_kid)
         assert root is not None  # verify_chain found it
         agent = next(iter(self.keys.by_thumbprint(tenant_id, holder)), None)
         errors: list[FieldError] = []
