@@ -47,9 +47,13 @@ def _mandates(kernel: Any) -> tuple[str, str, str]:
     native = grant(kernel, human, agent, {"currency": "USD", "budget": "1000000.00"})
     opened = open_payment_mandate(agent.jwk, max_minor=5_000, budget=100_000_000)
     imported = kernel.mandates.service.import_ap2(
-        "default", chain(human, None, opened), audience=None, nonce=None, grantee=None,
+        "default",
+        chain(human, None, opened),
+        audience=None,
+        nonce=None,
+        grantee=None,
         actor="bench",
-    )  # fmt: skip
+    )
     return agent.principal_id, native.mandate_id, imported.mandate_id
 
 

@@ -26,10 +26,24 @@ def test_grant_show_list_revoke(paygod_home: Path, tmp_path: Path) -> None:
     added = run_cli("mandates", "keys", "add", human, "--key-id", "alice-1", "--jwk", str(jwk))
     assert added.code == 0, added.stderr
     granted = run_cli(
-        "mandates", "grant", "--grantor", human, "--grantee", agent, "--key-id", "alice-1",
-        "--sign-with", str(key), "--currency", "EUR", "--budget", "19.99",
-        "--merchant", "m-1", "--json",
-    )  # fmt: skip
+        "mandates",
+        "grant",
+        "--grantor",
+        human,
+        "--grantee",
+        agent,
+        "--key-id",
+        "alice-1",
+        "--sign-with",
+        str(key),
+        "--currency",
+        "EUR",
+        "--budget",
+        "19.99",
+        "--merchant",
+        "m-1",
+        "--json",
+    )
     assert granted.code == 0, granted.stderr
     mandate = json.loads(granted.stdout)
     assert mandate["constraints"]["budget_minor"] == 1999
@@ -40,8 +54,9 @@ def test_grant_show_list_revoke(paygod_home: Path, tmp_path: Path) -> None:
     assert [m["mandate_id"] for m in listed] == [mandate["mandate_id"]]
     revoked = run_cli("mandates", "revoke", mandate["mandate_id"], "--reason", "lost", "--json")
     assert revoked.code == 0 and json.loads(revoked.stdout)["status"] == "revoked"
-    past = run_cli("mandates", "show", mandate["mandate_id"], "--as-of", mandate["granted_at"],
-                   "--json")  # fmt: skip
+    past = run_cli(
+        "mandates", "show", mandate["mandate_id"], "--as-of", mandate["granted_at"], "--json"
+    )
     assert json.loads(past.stdout)["status"] == "active"
     assert run_cli("ledger", "verify").code == 0
 
@@ -54,8 +69,20 @@ def test_bad_input_is_one_line_exit_2(paygod_home: Path, tmp_path: Path) -> None
     assert (
         run_cli("mandates", "keys", "add", human, "--key-id", "bob-1", "--jwk", str(jwk)).code == 0
     )
-    base = ["mandates", "grant", "--grantor", human, "--grantee", agent, "--key-id", "bob-1",
-            "--sign-with", str(key), "--currency", "EUR"]  # fmt: skip
+    base = [
+        "mandates",
+        "grant",
+        "--grantor",
+        human,
+        "--grantee",
+        agent,
+        "--key-id",
+        "bob-1",
+        "--sign-with",
+        str(key),
+        "--currency",
+        "EUR",
+    ]
     for extra in (
         ["--budget", "19.999"],
         ["--budget", "0"],
@@ -71,8 +98,20 @@ def test_bad_input_is_one_line_exit_2(paygod_home: Path, tmp_path: Path) -> None
         refused = run_cli(*base, *extra)
         assert refused.code == 2, refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
-    not_agent = run_cli("mandates", "grant", "--grantor", human, "--grantee", human, "--key-id",
-                        "bob-1", "--sign-with", str(key), "--budget", "5.00")  # fmt: skip
+    not_agent = run_cli(
+        "mandates",
+        "grant",
+        "--grantor",
+        human,
+        "--grantee",
+        human,
+        "--key-id",
+        "bob-1",
+        "--sign-with",
+        str(key),
+        "--budget",
+        "5.00",
+    )
     assert not_agent.code == 2 and "agent" in not_agent.stderr
     missing = run_cli("mandates", "show", "md-nothing")
     assert missing.code == 2 and "no mandate" in missing.stderr

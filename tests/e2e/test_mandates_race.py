@@ -29,18 +29,32 @@ def test_a_replayed_signed_request_is_refused(paygod_home: Path) -> None:
     try:
         agent, holder, mandate_id = setup(server.url, server.headers, "replay")
         body = json.dumps(payment("replay", mandate_id, 1)).encode()
-        headers = {**agent, **signed_headers(server.url, holder, body, uuid.uuid4().hex),
-                   "Idempotency-Key": "replay-1"}  # fmt: skip
+        headers = {
+            **agent,
+            **signed_headers(server.url, holder, body, uuid.uuid4().hex),
+            "Idempotency-Key": "replay-1",
+        }
         first = httpx.post(server.url + "/v1/payments", content=body, headers=headers, timeout=30)
         assert first.status_code == 201, first.text
-        again = httpx.post(server.url + "/v1/payments", content=body,
-                           headers={**headers, "Idempotency-Key": "replay-2"}, timeout=30)  # fmt: skip
+        again = httpx.post(
+            server.url + "/v1/payments",
+            content=body,
+            headers={**headers, "Idempotency-Key": "replay-2"},
+            timeout=30,
+        )
         assert again.status_code == 401, again.text
         assert again.json()["type"].endswith("signature-replayed")
         tampered = body.replace(b'"amount": 300', b'"amount": 301')
-        forged = httpx.post(server.url + "/v1/payments", content=tampered,
-                            headers={**signed_headers(server.url, holder, body, uuid.uuid4().hex),
-                                     **agent, "Idempotency-Key": "replay-3"}, timeout=30)  # fmt: skip
+        forged = httpx.post(
+            server.url + "/v1/payments",
+            content=tampered,
+            headers={
+                **signed_headers(server.url, holder, body, uuid.uuid4().hex),
+                **agent,
+                "Idempotency-Key": "replay-3",
+            },
+            timeout=30,
+        )
         assert forged.status_code == 401 and forged.json()["type"].endswith("signature-digest")
     finally:
         server.process.terminate()

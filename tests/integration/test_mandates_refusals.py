@@ -29,7 +29,6 @@ from tests.support.mandates import (
     new_key,
     open_payment_mandate,
     party,
-    sd_jwt,
     signed_grant,
 )
 
@@ -95,10 +94,18 @@ def _hs256(w: World) -> str:
     """alg confusion: an HMAC token keyed with the grantor's public key bytes."""
     import jwt
 
-    payload = {"tenant_id": "default", "grantor": w.human.principal_id,
-               "grantee": w.agent.principal_id, "constraints": GOOD}  # fmt: skip
-    return jwt.encode(payload, "x" * 32, algorithm="HS256",
-                      headers={"typ": "paygod-mandate+jwt", "kid": w.human.key_id})  # fmt: skip
+    payload = {
+        "tenant_id": "default",
+        "grantor": w.human.principal_id,
+        "grantee": w.agent.principal_id,
+        "constraints": GOOD,
+    }
+    return jwt.encode(
+        payload,
+        "x" * 32,
+        algorithm="HS256",
+        headers={"typ": "paygod-mandate+jwt", "kid": w.human.key_id},
+    )
 
 
 def _c(**changes: Any) -> dict[str, Any]:
@@ -178,10 +185,16 @@ NATIVE: list[tuple[str, Callable[[World], Any], str]] = [
 ]
 
 
-def _ap2(w: World, opened: dict[str, Any] | None = None, closed: dict[str, Any] | None = None,
-         **kw: Any) -> str:  # fmt: skip
-    return chain(w.human, kw.pop("hop_key", w.agent.private),
-                 opened or open_payment_mandate(w.agent.jwk), closed, **kw)  # fmt: skip
+def _ap2(
+    w: World, opened: dict[str, Any] | None = None, closed: dict[str, Any] | None = None, **kw: Any
+) -> str:
+    return chain(
+        w.human,
+        kw.pop("hop_key", w.agent.private),
+        opened or open_payment_mandate(w.agent.jwk),
+        closed,
+        **kw,
+    )
 
 
 def _extra_disclosure(w: World) -> str:
@@ -199,14 +212,27 @@ def _tampered_root_disclosure(w: World) -> str:
 
 def _checkout(w: World, *, swap: bool = False, merchant: Party | None = None) -> str:
     signer = merchant or w.merchant
-    checkout_jwt = sign_jws({"order_id": "o-1", "total": 19900, "currency": "USD"},
-                            signer.private, {"typ": "JWT", "kid": signer.key_id})  # fmt: skip
-    other = sign_jws({"order_id": "o-2", "total": 99, "currency": "USD"},
-                     w.merchant.private, {"typ": "JWT", "kid": w.merchant.key_id})  # fmt: skip
-    opened = {"vct": "mandate.checkout.open.1", "cnf": {"jwk": w.agent.jwk}, "exp": NOW + 3600,
-              "constraints": [{"type": "payment.budget", "max": 19900, "currency": "USD"}]}  # fmt: skip
-    closed = {"vct": "mandate.checkout.1", "checkout_hash": sha256_b64url(checkout_jwt),
-              "checkout_jwt": other if swap else checkout_jwt}  # fmt: skip
+    checkout_jwt = sign_jws(
+        {"order_id": "o-1", "total": 19900, "currency": "USD"},
+        signer.private,
+        {"typ": "JWT", "kid": signer.key_id},
+    )
+    other = sign_jws(
+        {"order_id": "o-2", "total": 99, "currency": "USD"},
+        w.merchant.private,
+        {"typ": "JWT", "kid": w.merchant.key_id},
+    )
+    opened = {
+        "vct": "mandate.checkout.open.1",
+        "cnf": {"jwk": w.agent.jwk},
+        "exp": NOW + 3600,
+        "constraints": [{"type": "payment.budget", "max": 19900, "currency": "USD"}],
+    }
+    closed = {
+        "vct": "mandate.checkout.1",
+        "checkout_hash": sha256_b64url(checkout_jwt),
+        "checkout_jwt": other if swap else checkout_jwt,
+    }
     return _ap2(w, opened, closed)
 
 
@@ -375,8 +401,10 @@ def test_the_good_ones_are_accepted(world: World) -> None:
     assert world.native({"currency": "JPY", "budget": "1000"}).constraints.budget == 1000
     imported = world.ap2(_ap2(world, closed=closed_payment_mandate()))
     assert (imported.mode, imported.constraints.budget, imported.constraints.payee) == (
-        "closed", 19900, "merchant_1"
-    )  # fmt: skip
+        "closed",
+        19900,
+        "merchant_1",
+    )
     assert world.ap2(_checkout(world)).kind == "checkout"
 
 
@@ -396,14 +424,22 @@ def test_a_replayed_credential_grants_nothing(world: World) -> None:
 # -- payments under a mandate ---------------------------------------------------------
 
 
-def _pay(w: World, mandate_id: str, key: str, *, amount: int = 1000, by: Party | None = None,
-         **meta: Any) -> Any:  # fmt: skip
+def _pay(
+    w: World, mandate_id: str, key: str, *, amount: int = 1000, by: Party | None = None, **meta: Any
+) -> Any:
     payment, _ = w.kernel.payments.create(
-        {"payer_account": "payer-m", "payee": PAYEE, "amount": amount,
-         "currency": meta.pop("currency", "USD"), "purpose": f"order {key}",
-         "metadata": {"counterparty_verified": True, "mandate_id": mandate_id, **meta}},
-        tenant_id="default", requested_by=(by or w.agent).principal_id, idempotency_key=key,
-    )  # fmt: skip
+        {
+            "payer_account": "payer-m",
+            "payee": PAYEE,
+            "amount": amount,
+            "currency": meta.pop("currency", "USD"),
+            "purpose": f"order {key}",
+            "metadata": {"counterparty_verified": True, "mandate_id": mandate_id, **meta},
+        },
+        tenant_id="default",
+        requested_by=(by or w.agent).principal_id,
+        idempotency_key=key,
+    )
     return payment
 
 
@@ -429,8 +465,9 @@ PAYMENT_REFUSALS: list[tuple[str, dict[str, Any], dict[str, Any], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("name", "constraints", "call", "code"), PAYMENT_REFUSALS,
-                         ids=[c[0] for c in PAYMENT_REFUSALS])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "constraints", "call", "code"), PAYMENT_REFUSALS, ids=[c[0] for c in PAYMENT_REFUSALS]
+)
 def test_a_payment_outside_its_mandate_fails_and_holds_nothing(
     funded: World, name: str, constraints: dict[str, Any], call: dict[str, Any], code: str
 ) -> None:
@@ -457,11 +494,17 @@ def test_revocation_is_immediate_and_ledgered(funded: World) -> None:
     mandate = funded.native(GOOD)
     held = _pay(funded, mandate.mandate_id, "revoke-1")
     assert held.status is PaymentStatus.HELD
-    funded.service.revoke(mandate.mandate_id, tenant_id="default", actor=funded.human.principal_id,
-                          any_mandate=False, reason="lost phone")  # fmt: skip
+    funded.service.revoke(
+        mandate.mandate_id,
+        tenant_id="default",
+        actor=funded.human.principal_id,
+        any_mandate=False,
+        reason="lost phone",
+    )
     assert [e.kind for e in funded.kernel.ledger.history(f"mandate:{mandate.mandate_id}")] == [
-        "mandate.granted", "mandate.revoked"
-    ]  # fmt: skip
+        "mandate.granted",
+        "mandate.revoked",
+    ]
     after = _pay(funded, mandate.mandate_id, "revoke-2")
     assert after.status is PaymentStatus.FAILED
     # The payment held before the revocation is stopped before any rail is called.
@@ -472,8 +515,9 @@ def test_revocation_is_immediate_and_ledgered(funded: World) -> None:
     # ...and its holds are released: the payer's money and the allowance come back.
     assert funded.service.remaining(mandate)["remaining_minor"] == 10_000
     with pytest.raises(PaygodError) as twice:
-        funded.service.revoke(mandate.mandate_id, tenant_id="default", actor="x", any_mandate=True,
-                              reason=None)  # fmt: skip
+        funded.service.revoke(
+            mandate.mandate_id, tenant_id="default", actor="x", any_mandate=True, reason=None
+        )
     assert twice.value.instance_code == "mandate-revoked"
 
 
@@ -483,7 +527,7 @@ def test_the_decision_measures_the_mandate(funded: World) -> None:
     decision_id = payment.decision["decision_id"]
     entry = next(
         e
-        for e in funded.kernel.ledger.history(f"account:payer-m")
+        for e in funded.kernel.ledger.history("account:payer-m")
         if e.kind == "decision" and e.payload["decision_id"] == decision_id
     )
     measured = {m["name"]: m["value"] for m in entry.payload["measurements"]}

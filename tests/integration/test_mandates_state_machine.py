@@ -42,11 +42,21 @@ def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
 
 def _payment(mandate_id: str, agent: str, amount: int) -> Payment:
     return Payment(
-        payment_id=f"pm-{uuid4().hex}", tenant_id="default", status=PaymentStatus.DECIDED,
-        payer_account="machine-payer", payee_ref="sha256:x", amount=amount, currency="USD",
-        purpose="machine", rail_preference="ach", metadata={"mandate_id": mandate_id},
-        requested_by=agent, request_digest="sha256:x", created_at="", updated_at="",
-    )  # fmt: skip
+        payment_id=f"pm-{uuid4().hex}",
+        tenant_id="default",
+        status=PaymentStatus.DECIDED,
+        payer_account="machine-payer",
+        payee_ref="sha256:x",
+        amount=amount,
+        currency="USD",
+        purpose="machine",
+        rail_preference="ach",
+        metadata={"mandate_id": mandate_id},
+        requested_by=agent,
+        request_digest="sha256:x",
+        created_at="",
+        updated_at="",
+    )
 
 
 def test_the_allowance_follows_its_model(kernel: Kernel) -> None:
@@ -60,9 +70,11 @@ def test_the_allowance_follows_its_model(kernel: Kernel) -> None:
         def __init__(self) -> None:
             super().__init__()
             self.mandate = grant(
-                kernel, human, agent,
+                kernel,
+                human,
+                agent,
                 {"currency": "USD", "budget": "100.00", "max_per_payment": "40.00"},
-            )  # fmt: skip
+            )
             self.open: dict[str, int] = {}
             self.posted = 0
             self.revoked = False
@@ -96,8 +108,13 @@ def test_the_allowance_follows_its_model(kernel: Kernel) -> None:
         @rule()
         def revoke(self) -> None:
             if not self.revoked:
-                kernel.mandates.service.revoke(self.mandate.mandate_id, tenant_id="default",
-                                               actor="machine", any_mandate=True, reason=None)  # fmt: skip
+                kernel.mandates.service.revoke(
+                    self.mandate.mandate_id,
+                    tenant_id="default",
+                    actor="machine",
+                    any_mandate=True,
+                    reason=None,
+                )
                 self.revoked = True
 
         def remaining(self) -> int:
@@ -109,6 +126,10 @@ def test_the_allowance_follows_its_model(kernel: Kernel) -> None:
             assert left == self.remaining() >= 0
 
     run = Allowance.TestCase
-    run.settings = settings(max_examples=12, stateful_step_count=20, deadline=None,
-                            suppress_health_check=list(HealthCheck))  # fmt: skip
+    run.settings = settings(
+        max_examples=12,
+        stateful_step_count=20,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
     run().runTest()

@@ -25,17 +25,29 @@ def _post(url: str, path: str, headers: dict[str, str], body: dict[str, Any]) ->
 
 def setup(url: str, admin: dict[str, str], tag: str) -> tuple[dict[str, str], Party, str]:
     """(the agent's headers, the agent with its key, the mandate id)."""
-    human = _post(url, "/v1/identity/principals", admin,
-                  {"name": f"human-{tag}", "kind": "human", "roles": ["operator"], "tenant_id": "default"})  # fmt: skip
-    agent = _post(url, "/v1/identity/principals", admin,
-                  {"name": f"agent-{tag}", "kind": "agent", "roles": ["agent"], "tenant_id": "default"})  # fmt: skip
+    human = _post(
+        url,
+        "/v1/identity/principals",
+        admin,
+        {"name": f"human-{tag}", "kind": "human", "roles": ["operator"], "tenant_id": "default"},
+    )
+    agent = _post(
+        url,
+        "/v1/identity/principals",
+        admin,
+        {"name": f"agent-{tag}", "kind": "agent", "roles": ["agent"], "tenant_id": "default"},
+    )
     key = _post(url, f"/v1/identity/principals/{agent['principal_id']}/keys", admin, {})
     agent_headers = {"Authorization": f"Bearer {key['api_key']}"}
     grantor = Party(human["principal_id"], f"human-{tag}-key", new_key())
     holder = Party(agent["principal_id"], f"agent-{tag}-key", new_key("p256"))
     for party in (grantor, holder):
-        _post(url, "/v1/mandates/keys", admin,
-              {"key_id": party.key_id, "jwk": party.jwk, "principal_id": party.principal_id})  # fmt: skip
+        _post(
+            url,
+            "/v1/mandates/keys",
+            admin,
+            {"key_id": party.key_id, "jwk": party.jwk, "principal_id": party.principal_id},
+        )
     grant = signed_grant(grantor, holder.principal_id, {"currency": "USD", "budget": "100.00"})
     mandate = _post(url, "/v1/mandates", admin, {"grant": grant})
     # One payer account per payment (all the agent's): the bundled packs' velocity limit
@@ -43,21 +55,42 @@ def setup(url: str, admin: dict[str, str], tag: str) -> tuple[dict[str, str], Pa
     _post(url, "/v1/accounts", admin, {"id": f"treasury-{tag}", "ledger": "USD", "code": "equity"})
     for i in range(PAYMENTS):
         payer = f"payer-{tag}-{i}"
-        _post(url, "/v1/accounts", admin,
-              {"id": payer, "ledger": "USD", "code": "liability", "owner": agent["principal_id"],
-               "flags": ["debits_must_not_exceed_credits"]})  # fmt: skip
-        _post(url, "/v1/transfers", admin,
-              {"id": f"fund-{payer}", "debit_account_id": f"treasury-{tag}",
-               "credit_account_id": payer, "amount": 100_000, "ledger": "USD"})  # fmt: skip
+        _post(
+            url,
+            "/v1/accounts",
+            admin,
+            {
+                "id": payer,
+                "ledger": "USD",
+                "code": "liability",
+                "owner": agent["principal_id"],
+                "flags": ["debits_must_not_exceed_credits"],
+            },
+        )
+        _post(
+            url,
+            "/v1/transfers",
+            admin,
+            {
+                "id": f"fund-{payer}",
+                "debit_account_id": f"treasury-{tag}",
+                "credit_account_id": payer,
+                "amount": 100_000,
+                "ledger": "USD",
+            },
+        )
     return agent_headers, holder, str(mandate["mandate_id"])
 
 
 def payment(tag: str, mandate_id: str, i: int) -> dict[str, Any]:
     return {
-        "payer_account": f"payer-{tag}-{i}", "payee": PAYEE, "amount": AMOUNT, "currency": "USD",
+        "payer_account": f"payer-{tag}-{i}",
+        "payee": PAYEE,
+        "amount": AMOUNT,
+        "currency": "USD",
         "purpose": f"order {i}",
         "metadata": {"counterparty_verified": True, "mandate_id": mandate_id},
-    }  # fmt: skip
+    }
 
 
 def signed_headers(url: str, holder: Party, body: bytes, nonce: str) -> dict[str, str]:
@@ -68,10 +101,11 @@ def signed_headers(url: str, holder: Party, body: bytes, nonce: str) -> dict[str
     headers = [("Content-Type", "application/json"), ("Content-Digest", content_digest(body))]
     message = HttpMessage("POST", url + "/v1/payments", headers, body)
     extra = sign_message(
-        message, holder.private,
+        message,
+        holder.private,
         components=("@method", "@authority", "@path", "content-digest"),
         params={"created": now, "expires": now + 60, "keyid": holder.key_id, "nonce": nonce},
-    )  # fmt: skip
+    )
     return dict(headers + extra)
 
 
@@ -84,8 +118,11 @@ def assert_mandate_held(url: str, admin: dict[str, str], tag: str) -> None:
         import json
 
         body = json.dumps(payment(tag, mandate_id, i)).encode()
-        headers = {**agent, **signed_headers(url, holder, body, uuid.uuid4().hex),
-                   "Idempotency-Key": f"{tag}-{i}"}  # fmt: skip
+        headers = {
+            **agent,
+            **signed_headers(url, holder, body, uuid.uuid4().hex),
+            "Idempotency-Key": f"{tag}-{i}",
+        }
         start.wait()
         answers[i] = httpx.post(url + "/v1/payments", content=body, headers=headers, timeout=60)
 

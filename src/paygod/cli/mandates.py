@@ -18,8 +18,9 @@ import typer
 
 from paygod.cli.output import console, emit_json
 
-app = typer.Typer(name="mandates", help="Mandates: what a human lets an agent spend.",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    name="mandates", help="Mandates: what a human lets an agent spend.", no_args_is_help=True
+)
 keys_app = typer.Typer(name="keys", help="Principals' signing keys.", no_args_is_help=True)
 app.add_typer(keys_app)
 
@@ -93,9 +94,12 @@ def keys_add(
     kernel = _kernel()
     try:
         key = kernel.mandates.service.register_key(
-            kernel.settings.tenant, principal_id=principal, key_id=key_id, jwk=doc,
+            kernel.settings.tenant,
+            principal_id=principal,
+            key_id=key_id,
+            jwk=doc,
             actor=as_ or getpass.getuser(),
-        )  # fmt: skip
+        )
     finally:
         kernel.close()
     emit_json(key.as_dict()) if as_json else console.print(f"key {key.key_id} of {principal}")
@@ -169,8 +173,9 @@ def grant(
             if not (grantor and key_id and sign_with and budget):
                 raise _bad("/grantor", "--grantor, --key-id, --sign-with and --budget go together")
             opts = dict(locals())
-            token = _sign(grantor, grantee, kernel.settings.tenant, key_id, sign_with,
-                          _constraints(opts))  # fmt: skip
+            token = _sign(
+                grantor, grantee, kernel.settings.tenant, key_id, sign_with, _constraints(opts)
+            )
         mandate = kernel.mandates.service.grant(
             kernel.settings.tenant, token, actor=grantor or getpass.getuser(), any_grantor=True
         )
@@ -196,9 +201,13 @@ def import_ap2(
     kernel = _kernel()
     try:
         mandate = kernel.mandates.service.import_ap2(
-            kernel.settings.tenant, text, audience=audience, nonce=nonce, grantee=grantee,
+            kernel.settings.tenant,
+            text,
+            audience=audience,
+            nonce=nonce,
+            grantee=grantee,
             actor=as_ or getpass.getuser(),
-        )  # fmt: skip
+        )
         _show(kernel, mandate, as_json)
     finally:
         kernel.close()
@@ -248,9 +257,12 @@ def revoke(
     kernel = _kernel()
     try:
         mandate = kernel.mandates.service.revoke(
-            mandate_id, tenant_id=kernel.settings.tenant, actor=as_ or getpass.getuser(),
-            any_mandate=True, reason=reason,
-        )  # fmt: skip
+            mandate_id,
+            tenant_id=kernel.settings.tenant,
+            actor=as_ or getpass.getuser(),
+            any_mandate=True,
+            reason=reason,
+        )
         _show(kernel, mandate, as_json)
     finally:
         kernel.close()

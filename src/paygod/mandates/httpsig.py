@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-import http_sfv
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from http_sfv.dictionary import Dictionary
+from http_sfv.item import InnerList
 
 from paygod.mandates.jose import VerificationFailed
 
@@ -104,7 +105,7 @@ def _component(message: HttpMessage, name: str) -> str:
     return str(message.status)
 
 
-def signature_base(message: HttpMessage, params: http_sfv.InnerList) -> bytes:
+def signature_base(message: HttpMessage, params: InnerList) -> bytes:
     """§2.5: one line per covered component, then @signature-params."""
     lines: list[str] = []
     seen: set[str] = set()
@@ -142,11 +143,11 @@ def algorithm_of(public_key: Any) -> str:
     return "ed25519" if isinstance(public_key, ed25519.Ed25519PublicKey) else "ecdsa-p256-sha256"
 
 
-def _parse(message: HttpMessage, label: str | None) -> tuple[str, http_sfv.InnerList, bytes]:
+def _parse(message: HttpMessage, label: str | None) -> tuple[str, InnerList, bytes]:
     raw_input, raw_signature = message.field("signature-input"), message.field("signature")
     if raw_input is None or raw_signature is None:
         raise VerificationFailed("httpsig", "Signature-Input and Signature are required")
-    inputs, signatures = http_sfv.Dictionary(), http_sfv.Dictionary()
+    inputs, signatures = Dictionary(), Dictionary()
     try:
         inputs.parse(raw_input.encode())
         signatures.parse(raw_signature.encode())
@@ -157,7 +158,7 @@ def _parse(message: HttpMessage, label: str | None) -> tuple[str, http_sfv.Inner
             raise VerificationFailed("httpsig", "name the signature label to verify")
         label = next(iter(inputs))
     params, signature = inputs.get(label), signatures.get(label)
-    if not isinstance(params, http_sfv.InnerList) or signature is None:
+    if not isinstance(params, InnerList) or signature is None:
         raise VerificationFailed("httpsig", f"no signature labelled {label!r}")
     if not isinstance(signature.value, bytes):
         raise VerificationFailed("httpsig", "the signature is a byte sequence")
@@ -234,7 +235,7 @@ def _policy(
 def check_content_digest(message: HttpMessage) -> None:
     """RFC 9530 §2: every digest the sender gave, of an algorithm we know, must match."""
     raw = message.field("content-digest")
-    parsed = http_sfv.Dictionary()
+    parsed = Dictionary()
     try:
         parsed.parse((raw or "").encode())
     except ValueError:
@@ -265,7 +266,7 @@ def sign_message(
     label: str = "sig1",
 ) -> list[tuple[str, str]]:
     """Signature-Input and Signature for `message` (agents' clients, tests, the bench)."""
-    inner = http_sfv.InnerList()
+    inner = InnerList()
     inner.parse(("(" + " ".join(f'"{c}"' for c in components) + ")").encode())
     for name, value in params.items():
         inner.params[name] = value

@@ -69,6 +69,7 @@ def public_jwk(jwk: Any) -> dict[str, str]:
         raise VerificationFailed("key", "a JWK is a JSON object")
     if "d" in jwk:
         raise VerificationFailed("key", "a private key was given where a public one belongs")
+    names: tuple[str, ...]
     if jwk.get("kty") == "EC" and jwk.get("crv") == "P-256":
         names = ("kty", "crv", "x", "y")
     elif jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":

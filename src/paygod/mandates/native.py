@@ -142,5 +142,7 @@ def constraints_of(doc: Any) -> Constraints:
         not_after=not_after,
         max_payments=max_payments,
         single_use=bool(single_use),
-        **lists,
+        merchants=lists.get("merchants", ()),
+        categories=lists.get("categories", ()),
+        rails=lists.get("rails", ()),
     )

@@ -9,6 +9,7 @@ together or not at all. Verification failures are refused with their reason and 
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -375,7 +376,7 @@ class MandateService:
             raise NotFound(f"mandate {mandate.mandate_id} did not exist at {as_of}")
         return state
 
-    def list(self, tenant_id: str | None, grantee: str | None = None) -> list[Mandate]:
+    def list(self, tenant_id: str | None, grantee: str | None = None) -> builtins.list[Mandate]:
         return self.store.list(tenant_id, grantee)
 
     def remaining(self, mandate: Mandate) -> dict[str, Any]:
@@ -403,12 +404,12 @@ class MandateService:
 
     def problems(
         self, mandate: Mandate | None, req: PaymentUnderMandate, now: datetime
-    ) -> list[tuple[str, str]]:
+    ) -> builtins.list[tuple[str, str]]:
         """Why this payment may not be made under this mandate: (reason, detail), in order."""
         if mandate is None or mandate.tenant_id != req.tenant_id:
             return [("unknown", f"no mandate {req.mandate_id}")]
         c = mandate.constraints
-        found: list[tuple[str, str]] = []
+        found: builtins.list[tuple[str, str]] = []
         if mandate.status is MandateStatus.REVOKED:
             found.append(("revoked", f"mandate {mandate.mandate_id} was revoked"))
         if mandate.kind != "payment":
@@ -439,7 +440,7 @@ class MandateService:
 
     def hold_requests(
         self, conn: Any, req: PaymentUnderMandate, payment_id: str
-    ) -> tuple[list[Any] | PaygodError, list[Any]]:
+    ) -> tuple[builtins.list[Any] | PaygodError, builtins.list[Any]]:
         mandate = self.store.get_in(conn, req.mandate_id)  # revocations committed are seen
         now = self.clock.now()
         found = self.problems(mandate, req, now)
@@ -449,7 +450,7 @@ class MandateService:
         assert mandate is not None
         return self.allowance.holds(conn, mandate, payment_id, req.amount)
 
-    def hold_ids(self, conn: Any, mandate_id: str, payment_id: str) -> list[str]:
+    def hold_ids(self, conn: Any, mandate_id: str, payment_id: str) -> builtins.list[str]:
         mandate = self.store.get_in(conn, mandate_id)
         return self.allowance.hold_ids(conn, mandate, payment_id) if mandate else []
 

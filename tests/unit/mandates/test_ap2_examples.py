@@ -32,8 +32,9 @@ def verify_delegation(name: str, *, aud: str, nonce: str) -> ap2.Hop:
 
 
 def test_the_payment_example_verifies() -> None:
-    hop = verify_delegation("payment_mandate_chain", aud="credential-provider",
-                            nonce="a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3")  # fmt: skip
+    hop = verify_delegation(
+        "payment_mandate_chain", aud="credential-provider", nonce="a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3"
+    )
     assert hop.mandate["vct"] == ap2.CLOSED_PAYMENT
     assert hop.mandate["payment_amount"] == {"amount": 19900, "currency": "USD"}
     root, _ = hops("payment_mandate_chain")
@@ -41,14 +42,16 @@ def test_the_payment_example_verifies() -> None:
 
 
 def test_the_checkout_example_verifies_and_binds_the_checkout() -> None:
-    hop = verify_delegation("checkout_mandate_chain", aud="merchant",
-                            nonce="b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4")  # fmt: skip
+    hop = verify_delegation(
+        "checkout_mandate_chain", aud="merchant", nonce="b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4"
+    )
     closed = hop.mandate
     assert closed["vct"] == ap2.CLOSED_CHECKOUT
     assert sha256_b64url(closed["checkout_jwt"]) == closed["checkout_hash"]
     # The payment example pays exactly this checkout, and references its open mandate.
-    payment = verify_delegation("payment_mandate_chain", aud="credential-provider",
-                                nonce="a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3")  # fmt: skip
+    payment = verify_delegation(
+        "payment_mandate_chain", aud="credential-provider", nonce="a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3"
+    )
     assert payment.mandate["transaction_id"] == closed["checkout_hash"]
     open_checkout, _ = hops("checkout_mandate_chain")
     open_payment = sdjwt.reveal(
@@ -65,8 +68,12 @@ def test_the_open_example_maps_to_constraints() -> None:
     chain = ap2.Chain((ap2.Hop(root, root.header, opened, opened["delegate_payload"][0]),), "k")
     kind, mode, c = ap2.constraints_of(chain)
     assert (kind, mode, c.currency, c.max_per_payment, c.merchants) == (
-        "payment", "open", "USD", 20000, ("merchant_1",)
-    )  # fmt: skip
+        "payment",
+        "open",
+        "USD",
+        20000,
+        ("merchant_1",),
+    )
 
 
 def _tamper_disclosure(text: str) -> str:
@@ -92,7 +99,7 @@ def _tamper_disclosure(text: str) -> str:
         pytest.param(
             lambda t: t.split("~~")[0].rsplit("~", 1)[0] + "~~" + t.split("~~")[1],
             id="open-disclosure-dropped-sd-hash-breaks",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_the_example_altered_is_refused(alter) -> None:  # type: ignore[no-untyped-def]
@@ -103,8 +110,15 @@ def test_the_example_altered_is_refused(alter) -> None:  # type: ignore[no-untyp
         payload = sdjwt.json_object(root.issuer_jwt.split(".")[1], "p")
         opened = sdjwt.reveal(payload, root.disclosures)
         first = ap2.Hop(root, root.header, opened, opened["delegate_payload"][0])
-        ap2._hop(closed, first, True, NOW, 60, audience="credential-provider",
-                 nonce="a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3")  # fmt: skip
+        ap2._hop(
+            closed,
+            first,
+            True,
+            NOW,
+            60,
+            audience="credential-provider",
+            nonce="a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3",
+        )
 
 
 def test_the_example_is_expired_today() -> None:

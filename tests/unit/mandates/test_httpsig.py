@@ -36,7 +36,7 @@ REQUEST_HEADERS = [
         "Content-Digest",
         "sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrI"
         "iYllu7BNNyealdVLvRwEmTHWXvJwew==:",
-    ),  # fmt: skip
+    ),
     ("Content-Length", "18"),
 ]
 B26 = [
@@ -44,12 +44,12 @@ B26 = [
         "Signature-Input",
         'sig-b26=("date" "@method" "@path" "@authority" "content-type" '
         '"content-length");created=1618884473;keyid="test-key-ed25519"',
-    ),  # fmt: skip
+    ),
     (
         "Signature",
         "sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu"
         "4A0w6vuQv5lIp5WPpBKRCw==:",
-    ),  # fmt: skip
+    ),
 ]
 B24 = [
     ("Content-Type", "application/json"),
@@ -57,23 +57,25 @@ B24 = [
         "Content-Digest",
         "sha-512=:mEWXIS7MaLRuGgxOBdODa3xqM1XdEvxoYhvlCFJ41QJgJc4GTsPp29l5oGX6"
         "9wWdXymyU0rjJuahq4l5aGgfLQ==:",
-    ),  # fmt: skip
+    ),
     ("Content-Length", "23"),
     (
         "Signature-Input",
         'sig-b24=("@status" "content-type" "content-digest" "content-length");'
         'created=1618884473;keyid="test-key-ecc-p256"',
-    ),  # fmt: skip
+    ),
     (
         "Signature",
         "sig-b24=:wNmSUAhwb5LxtOtOpNa6W5xj067m5hFrj0XQ4fvpaCLx0NKocgPquLgyahnzDnDAU"
         "y5eCdlYUEkLIj+32oiasw==:",
-    ),  # fmt: skip
+    ),
 ]
 TEST_REQUEST = HttpMessage(
-    "POST", "https://example.com/foo?param=Value&Pet=dog", REQUEST_HEADERS + B26,
+    "POST",
+    "https://example.com/foo?param=Value&Pet=dog",
+    REQUEST_HEADERS + B26,
     b'{"hello": "world"}',
-)  # fmt: skip
+)
 TEST_RESPONSE = HttpMessage("GET", "https://example.com/", B24, b'{"message": "good dog"}', 200)
 
 
@@ -127,7 +129,7 @@ def _altered(message: HttpMessage, **changes: Any) -> HttpMessage:
                 ],
             ),
             id="covered-header",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_an_altered_request_does_not_verify(message: HttpMessage) -> None:
@@ -148,12 +150,20 @@ def test_a_body_not_matching_its_digest_is_refused() -> None:
 NOW = 1_800_000_000
 
 
-def signed(private: Any, *, body: bytes = b'{"amount": 1}', created: int = NOW,
-           expires: int | None = NOW + 60, nonce: str | None = "nonce-0001",
-           components: tuple[str, ...] = ("@method", "@authority", "@path", "content-digest"),
-           digest: str | None = None) -> HttpMessage:  # fmt: skip
-    headers = [("Content-Type", "application/json"),
-               ("Content-Digest", digest or content_digest(body))]  # fmt: skip
+def signed(
+    private: Any,
+    *,
+    body: bytes = b'{"amount": 1}',
+    created: int = NOW,
+    expires: int | None = NOW + 60,
+    nonce: str | None = "nonce-0001",
+    components: tuple[str, ...] = ("@method", "@authority", "@path", "content-digest"),
+    digest: str | None = None,
+) -> HttpMessage:
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Digest", digest or content_digest(body)),
+    ]
     message = HttpMessage("POST", "https://paygod.example/v1/payments", headers, body)
     params: dict[str, Any] = {"created": created, "keyid": "agent-key"}
     if expires is not None:
