@@ -536,3 +536,15 @@ def test_the_decision_measures_the_mandate(funded: World) -> None:
     assert measured["mandate.valid"] is True
     assert measured["mandate.merchant_allowed"] is True
     assert measured["mandate.remaining"] == 10_000  # measured before this payment's hold
+
+
+def test_a_period_budget_and_a_payment_count_hold(funded: World) -> None:
+    mandate = funded.native(_c(period="day", per_period="20.00", max_payments=3))
+    assert _pay(funded, mandate.mandate_id, "period-1", amount=1500).status is PaymentStatus.HELD
+    over = _pay(funded, mandate.mandate_id, "period-2", amount=1000)
+    assert over.status is PaymentStatus.FAILED  # 25.00 today > 20.00 a day
+    left = funded.service.remaining(mandate)
+    assert left["period_remaining_minor"] == 500 and left["remaining_minor"] == 500
+    assert left["payments_left"] == 2
+    assert _pay(funded, mandate.mandate_id, "period-3", amount=500).status is PaymentStatus.HELD
+    assert funded.service.remaining(mandate)["payments_left"] == 1
