@@ -122,13 +122,14 @@ def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -
     problems.document_problems(app)
     # Added first, so it runs inside EdgeMiddleware (request id, body limit, metrics).
     app.add_middleware(HotPaths)
+    # Keeps the body of an RFC 9421 signed request for its content-digest check; inside
+    # EdgeMiddleware, so the body limit applies to what it buffers.
+    app.add_middleware(SignedBodies)
     app.add_middleware(
         EdgeMiddleware,
         metrics=HttpMetrics(app.state.registry),
         max_body_bytes=settings.max_body_bytes,
     )
-    # Keeps the body of an RFC 9421 signed request for its content-digest check.
-    app.add_middleware(SignedBodies)
     # Outermost: the request's span covers everything, the hot path included.
     app.add_middleware(TraceMiddleware)
     return app

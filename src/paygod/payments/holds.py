@@ -115,14 +115,27 @@ class AccountingHolds:
 
     def abandon(self, conn: Any, payment: Payment) -> list[Any]:
         from paygod.accounting import TransferState
-        from paygod.accounting.service import voiding
+        from paygod.accounting.service import error_for, voiding
 
         if not payment.hold_id:
             return []
-        hold = self.accounting.get_transfer_in(conn, payment.tenant_id, payment.hold_id)
-        if hold is None or hold.state is not TransferState.PENDING:
+        ids = [payment.hold_id]
+        if self.allowances is not None:
+            ids.extend(self.allowances.hold_ids(conn, payment))
+        pending = []
+        for held in ids:  # each on its own: the payment's may have expired, a mandate's not
+            found = self.accounting.get_transfer_in(conn, payment.tenant_id, held)
+            if found is not None and found.state is TransferState.PENDING:
+                pending.append(
+                    voiding(held, metadata={"payment_id": payment.payment_id}, module=MODULE)
+                )
+        if not pending:
             return []
-        return self._resolve(conn, payment, voiding)
+        results, drafts = self.accounting.create_transfers_in(conn, payment.tenant_id, pending)
+        for result in results:
+            if result.error is not None:
+                raise error_for(result.error)
+        return list(drafts)
 
     def reverse(self, conn: Any, payment: Payment) -> list[Any]:
         """A settled payment the rail returned: book the money back to the payer."""
