@@ -25,7 +25,7 @@ router = strict_router(prefix="/mandates", tags=["mandates"])
 class RegisterKey(StrictModel):
     key_id: Annotated[str, Field(min_length=1, max_length=200), NoNul]
     jwk: dict[str, Any] = Field(description="Public JWK: OKP Ed25519 or EC P-256")
-    principal_id: Annotated[str | None, Field(max_length=200), NoNul] = Field(
+    principal_id: Annotated[str, Field(max_length=200), NoNul] | None = Field(
         default=None, description="Whose key (default: the caller; another's needs scope all)"
     )
 
@@ -40,13 +40,13 @@ class Import(StrictModel):
     credential: Annotated[str, Field(min_length=1, max_length=64_000)] = Field(
         description="AP2 v0.2 credential chain (hops joined by ~~)"
     )
-    audience: Annotated[str | None, Field(max_length=500), NoNul] = None
-    nonce: Annotated[str | None, Field(max_length=500), NoNul] = None
-    grantee: Annotated[str | None, Field(max_length=200), NoNul] = None
+    audience: Annotated[str, Field(max_length=500), NoNul] | None = None
+    nonce: Annotated[str, Field(max_length=500), NoNul] | None = None
+    grantee: Annotated[str, Field(max_length=200), NoNul] | None = None
 
 
 class Revoke(StrictModel):
-    reason: Annotated[str | None, Field(max_length=500), NoNul] = None
+    reason: Annotated[str, Field(max_length=500), NoNul] | None = None
 
 
 class KeyOut(BaseModel):
