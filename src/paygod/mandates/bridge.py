@@ -15,7 +15,8 @@ from paygod.decisions.measurements import Measurement
 from paygod.kernel.errors import InvalidInput, PaygodError
 from paygod.mandates.jose import VerificationFailed
 from paygod.mandates.model import PaymentUnderMandate
-from paygod.mandates.service import MandateService, merchant_allowed
+from paygod.mandates.service import MandateService
+from paygod.mandates.verifier import merchant_allowed, problems
 
 PROVIDER = "paygod:mandates"
 
@@ -99,26 +100,26 @@ class MandateMeasurements:
     def measure(self, req: PaymentUnderMandate) -> list[Measurement]:
         now = self.mandates.clock.now()
         mandate = self.mandates.store.get(req.mandate_id)
-        problems = self.mandates.problems(mandate, req, now)
+        found = problems(mandate, req, now)
         if mandate is None or mandate.tenant_id != req.tenant_id:
             mandate = None
-        elif not problems:
+        elif not found:
             try:  # signatures, holder binding and times, again, now
-                self.mandates.verify_stored(mandate, now)
+                self.mandates.verifier.stored(mandate, now)
             except (VerificationFailed, InvalidInput) as exc:
-                problems = [("signature", getattr(exc, "detail", str(exc)))]
+                found = [("signature", getattr(exc, "detail", str(exc)))]
         left = self.mandates.remaining(mandate) if mandate is not None else {}
         remaining = int(left.get("remaining_minor", 0))
         uses = left.get("payments_left")
         if isinstance(uses, int) and uses <= 0:
-            problems.append(("used", "the mandate's payments are used up"))
+            found.append(("used", "the mandate's payments are used up"))
         if req.amount > remaining:
-            problems.append(("allowance", "the payment exceeds what remains of the mandate"))
+            found.append(("allowance", "the payment exceeds what remains of the mandate"))
         values: list[tuple[str, Any, str]] = [
             ("mandate.id", req.mandate_id, "id"),
             ("mandate.digest", mandate.digest if mandate else None, "sha256"),
-            ("mandate.valid", not problems, "boolean"),
-            ("mandate.problem", problems[0][0] if problems else None, "reason"),
+            ("mandate.valid", not found, "boolean"),
+            ("mandate.problem", found[0][0] if found else None, "reason"),
             ("mandate.remaining", remaining, "minor_units"),
             (
                 "mandate.merchant_allowed",
