@@ -18,6 +18,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from paygod.accounting import AccountingService
+from paygod.kernel.clock import Clock
 from paygod.kernel.errors import PaygodError, Rejected
 from paygod.mandates.model import Mandate, PaymentUnderMandate, Period
 
@@ -49,7 +51,7 @@ def period_account(mandate_id: str, key: str) -> str:
 class Allowance:
     """Accounting's side of mandates: the accounts, their funding and the payment holds."""
 
-    def __init__(self, accounting: Any, clock: Any) -> None:
+    def __init__(self, accounting: AccountingService, clock: Clock) -> None:
         self.accounting = accounting
         self.clock = clock
 

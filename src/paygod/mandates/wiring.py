@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
+from paygod.accounting import AccountingService
 from paygod.kernel.clock import Clock
 from paygod.kernel.database import Database
 from paygod.ledger import LedgerService
@@ -16,6 +17,9 @@ from paygod.mandates.requests import SignedRequests
 from paygod.mandates.service import MandateService, PrincipalLookup
 from paygod.mandates.stores.memory import MemoryKeyStore, MemoryMandateStore, MemoryNonceStore
 from paygod.mandates.stores.sql import RedisNonceStore, SqlKeyStore, SqlMandateStore, SqlNonceStore
+
+if TYPE_CHECKING:
+    from paygod.identity.service import IdentityService
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,7 @@ def nonce_store_for(redis_url: str | None, db: Database | None) -> NonceStore:
     return SqlNonceStore(db) if db is not None else MemoryNonceStore()
 
 
-def principal_lookup(identity: Any) -> PrincipalLookup:
+def principal_lookup(identity: IdentityService) -> PrincipalLookup:
     """(tenant, kind) of a principal, from the identity service."""
 
     def lookup(principal_id: str) -> tuple[str, str] | None:
@@ -50,7 +54,7 @@ def build_mandates(
     db: Database | None,
     clock: Clock,
     ledger: LedgerService,
-    accounting: Any,
+    accounting: AccountingService,
     principals: PrincipalLookup,
     *,
     redis_url: str | None = None,
