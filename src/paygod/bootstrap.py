@@ -46,6 +46,7 @@ from paygod.kernel.periodic import Housekeeping, PeriodicTask
 from paygod.kernel.settings import Settings, load_settings
 from paygod.ledger import LedgerService
 from paygod.ledger.wiring import ledger_from_settings
+from paygod.mandates.wiring import Mandates, build_mandates, principal_lookup
 from paygod.payments.service import PaymentService
 from paygod.payments.wiring import build_payments
 from paygod.privacy.wiring import Privacy, build_privacy
@@ -88,6 +89,7 @@ class Kernel:
     cash: CashService
     privacy: Privacy
     assurance: AssuranceService
+    mandates: Mandates
     identity: IdentityService
     compliance: Compliance
     panic: PanicService
@@ -179,6 +181,15 @@ def build_kernel(
     privacy = build_privacy(settings, db, clock, ledger, identity)  # before payments: vaults payees
     compliance = build_compliance(settings, db, clock, ledger, privacy.vault)  # screens payees
     decisions.measurement_sources.append(compliance.kyc.measurement_source)
+    mandates = build_mandates(  # before payments: a payment holds its mandate's allowance
+        db,
+        clock,
+        ledger,
+        accounting,
+        principal_lookup(identity),
+        redis_url=settings.redis_url,
+    )
+    decisions.request_measurement_sources.append(mandates.measurements)
     parts = build_payments(
         settings,
         db,
@@ -189,6 +200,7 @@ def build_kernel(
         identity=identity,
         wrap_decider=lambda decider: ScreeningDecider(decider, compliance.screening),
         vault=privacy.vault,
+        allowances=mandates.allowances,
         on_loop=serves_locally(settings, db),
     )
     lending, loans = build_credit(ledger, clock, accounting, parts.payments)
@@ -241,6 +253,7 @@ def build_kernel(
         cash=cash,
         privacy=privacy,
         assurance=assurance,
+        mandates=mandates,
         identity=identity,
         compliance=compliance,
         panic=parts.panic,

@@ -535,6 +535,33 @@ def _retention_policy(w: World) -> Target:
     return Target({"data_class": "vault"}, body={"max_age_days": 400}, namespaced=True, intact=kept)
 
 
+def _mandate(w: World) -> str:
+    """A mandate of tenant acme, granted by a human of acme to agent A."""
+    from tests.support.mandates import Party, new_key, signed_grant
+
+    human = w.kernel.identity.create_principal(
+        TENANT, _unique("human"), PrincipalKind.HUMAN, {Role.OPERATOR}
+    )
+    party = Party(human.principal_id, _unique("key"), new_key())
+    service = w.kernel.mandates.service
+    service.register_key(
+        TENANT, principal_id=human.principal_id, key_id=party.key_id, jwk=party.jwk, actor="t"
+    )
+    grant = signed_grant(
+        party, w.agent_a.principal_id, {"currency": "EUR", "budget": "50.00"}, tenant=TENANT
+    )
+    return service.grant(TENANT, grant, actor=human.principal_id, any_grantor=True).mandate_id
+
+
+def _mandate_revoke(w: World) -> Target:
+    mandate_id = _mandate(w)
+    return Target(
+        {"mandate_id": mandate_id},
+        body={"reason": "intruder"},
+        intact=lambda: w.kernel.mandates.service.get(mandate_id, TENANT).status.value == "active",
+    )
+
+
 FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
     # privacy
     ("GET", "/v1/compliance/vault/records/{record_id}"): lambda w: Target(
@@ -543,6 +570,9 @@ FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
     ("GET", "/v1/compliance/subjects/{subject}/export"): _subject_export,
     ("DELETE", "/v1/compliance/holds/{subject}"): _hold_release,
     ("PUT", "/v1/compliance/retention/{data_class}"): _retention_policy,
+    # mandates
+    ("GET", "/v1/mandates/{mandate_id}"): lambda w: Target({"mandate_id": _mandate(w)}),
+    ("POST", "/v1/mandates/{mandate_id}/revoke"): _mandate_revoke,
     # compliance
     ("GET", "/v1/screening/{screening_id}"): _screening,
     ("GET", "/v1/kyc/subjects/{subject}"): _kyc_subject,

@@ -299,6 +299,7 @@ def _calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
     yield from _privacy_calls(http)
     yield from _loan_calls(kernel, http, application_id)
     yield from _pack_calls(kernel, http)
+    yield from _mandate_calls(kernel, http)
 
 
 def _pack_calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
@@ -376,6 +377,43 @@ def _cash_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
         "/v1/cash/branches/{branch}/tills/{till}/count",
         http.post("/v1/cash/branches/rc/tills/t1/count", json={"declared": 30}),
     )
+
+
+def _mandate_calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
+    """A human's and an agent's keys registered, a native grant signed by the human and an
+    AP2 credential imported, both revoked."""
+    from tests.support.mandates import Party, chain, new_key, open_payment_mandate, signed_grant
+
+    human = kernel.identity.create_principal(
+        "default", "r-human", PrincipalKind.HUMAN, {Role.OPERATOR}
+    )
+    agent = kernel.identity.create_principal(
+        "default", "r-agent", PrincipalKind.AGENT, {Role.AGENT}
+    )
+    parties = {}
+    for principal, name in ((human, "r-human-key"), (agent, "r-agent-key")):
+        party = Party(principal.principal_id, name, new_key())
+        body = {"key_id": name, "jwk": party.jwk, "principal_id": principal.principal_id}
+        yield "post", "/v1/mandates/keys", http.post("/v1/mandates/keys", json=body)
+        parties[name] = party
+    grant = signed_grant(
+        parties["r-human-key"], agent.principal_id, {"currency": "EUR", "budget": "20.00"}
+    )
+    granted = http.post("/v1/mandates", json={"grant": grant})
+    yield "post", "/v1/mandates", granted
+    credential = chain(
+        parties["r-human-key"],
+        None,
+        open_payment_mandate(parties["r-agent-key"].jwk, now=int(kernel.clock.now().timestamp())),
+    )
+    imported = http.post("/v1/mandates/import", json={"credential": credential})
+    yield "post", "/v1/mandates/import", imported
+    for made in (granted, imported):
+        yield (
+            "post",
+            "/v1/mandates/{mandate_id}/revoke",
+            http.post(f"/v1/mandates/{made.json()['mandate_id']}/revoke", json={"reason": "done"}),
+        )
 
 
 def _case_calls(http: TestClient, checker: TestClient) -> Iterator[tuple[str, str, Any]]:

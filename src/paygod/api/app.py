@@ -35,9 +35,11 @@ from paygod.api.routers import (
 from paygod.api.routers import assurance as assurance_routes
 from paygod.api.routers import cases as cases_routes
 from paygod.api.routers import contauth as contauth_routes
+from paygod.api.routers import mandates as mandates_routes
 from paygod.api.routers import privacy as privacy_routes
 from paygod.api.routers import risk as risk_routes
 from paygod.api.routing import router as strict_router
+from paygod.api.signed import SignedBodies
 from paygod.bootstrap import Kernel, build_kernel
 from paygod.kernel.interpreter import short_gil_turns
 from paygod.kernel.settings import Settings, load_settings
@@ -85,6 +87,7 @@ def v1_router() -> APIRouter:
     v1.include_router(cases_routes.router)
     v1.include_router(privacy_routes.router)
     v1.include_router(assurance_routes.router)
+    v1.include_router(mandates_routes.router)
     v1.include_router(executor.router)
     return v1
 
@@ -131,6 +134,9 @@ def create_app(kernel: Kernel | None = None, settings: Settings | None = None) -
     problems.document_problems(app)
     # Added first, so it runs inside EdgeMiddleware (request id, body limit, metrics).
     app.add_middleware(HotPaths)
+    # Keeps the body of an RFC 9421 signed request for its content-digest check; inside
+    # EdgeMiddleware, so the body limit applies to what it buffers.
+    app.add_middleware(SignedBodies)
     app.add_middleware(
         EdgeMiddleware,
         metrics=HttpMetrics(app.state.registry),

@@ -18,6 +18,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from paygod.api import problems
 from paygod.api.console.session import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_matches
+from paygod.api.signed import verify_signed
 from paygod.identity.model import ALL_TENANTS, Authenticated, Principal
 from paygod.identity.permissions import (
     AUDITED_READS,
@@ -177,6 +178,9 @@ def enforce_access(request: Request) -> None:
     if auth is None:
         raise Unauthorized("credentials required: an API key, a bearer token or a client cert")
     principal = auth.principal
+    kernel = getattr(request.app.state, "kernel", None)
+    if kernel is not None and getattr(kernel, "mandates", None) is not None:
+        verify_signed(request, kernel, principal)  # RFC 9421, when the request is signed
     request.state.principal = principal
     request.state.auth = auth
     _rate_limit(identity, principal)

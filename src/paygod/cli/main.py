@@ -186,6 +186,9 @@ from paygod.cli import privacy as _privacy_cli  # noqa: E402
 
 app.add_typer(_privacy_cli.gdpr_app)
 app.add_typer(_privacy_cli.retention_app)
+from paygod.cli import mandates as _mandates_cli  # noqa: E402
+
+app.add_typer(_mandates_cli.app)
 
 
 def run() -> None:

@@ -107,6 +107,11 @@ class DecisionService:
         self.policy: PolicyRouter | None = None
         # Other modules' measurements (KYC level...): (tenant, subject, packs) -> list.
         self.measurement_sources: list[Callable[[str, str, Sequence[Pack]], list[Measurement]]] = []
+        # Sources that read the request itself (a mandate named in the context):
+        # (tenant, requested_by, input, context) -> list.
+        self.request_measurement_sources: list[
+            Callable[[str, str | None, Mapping[str, Any], Mapping[str, Any]], list[Measurement]]
+        ] = []
 
     # -- choosing and checking ---------------------------------------------------------
 
@@ -281,6 +286,8 @@ class DecisionService:
         )
         for source in self.measurement_sources:
             found.extend(source(tenant_id, subject, selected))
+        for request_source in self.request_measurement_sources:
+            found.extend(request_source(tenant_id, requested_by, input_doc, context_doc))
         risk = (
             self.risk.assess_request(
                 tenant_id=tenant_id,

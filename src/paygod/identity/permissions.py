@@ -75,6 +75,10 @@ PERMISSIONS: tuple[str, ...] = (
     "retention:manage",
     # SOX/PCI DSS/GDPR reports (docs/assurance.md): auditors and compliance officers.
     "compliance:report",
+    "mandates:read",
+    "mandates:grant",
+    "mandates:revoke",
+    "mandates:keys",
 )
 
 _READS = {p for p in PERMISSIONS if p.endswith((":read", ":verify"))}
@@ -92,6 +96,11 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "credit:read": Scope.OWN,
         "credit:repay": Scope.OWN,
         "contauth:read": Scope.OWN,
+        # An agent sees the mandates granted to it, registers its own keys (holder binding,
+        # RFC 9421 request signatures) and may give up a mandate it holds.
+        "mandates:read": Scope.OWN,
+        "mandates:keys": Scope.OWN,
+        "mandates:revoke": Scope.OWN,
     },
     Role.OPERATOR: {
         "executor:read": Scope.ALL,
@@ -103,6 +112,11 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "packs:read": Scope.ALL,
         "ledger:verify": Scope.ALL,
         "actions:read": Scope.ALL,
+        # A human operator grants mandates signed with their own key, and revokes them.
+        "mandates:read": Scope.OWN,
+        "mandates:grant": Scope.OWN,
+        "mandates:revoke": Scope.OWN,
+        "mandates:keys": Scope.OWN,
     },
     Role.ADMIN: {
         **{p: Scope.ALL for p in _READS},
@@ -124,6 +138,9 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "credit:operate": Scope.ALL,
         "credit:write-off": Scope.ALL,
         "contauth:manage": Scope.ALL,
+        "mandates:grant": Scope.ALL,
+        "mandates:revoke": Scope.ALL,
+        "mandates:keys": Scope.ALL,
     },
     # Reads everything in its tenant, writes nothing.
     Role.AUDITOR: {**{p: Scope.ALL for p in _READS}, "compliance:report": Scope.ALL},
@@ -142,6 +159,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "privacy:hold": Scope.ALL,
         "retention:manage": Scope.ALL,
         "compliance:report": Scope.ALL,
+        "mandates:revoke": Scope.ALL,
     },
     Role.PLATFORM_ADMIN: {p: Scope.ALL for p in PERMISSIONS},
 }

@@ -158,6 +158,14 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("POST", "/v1/compliance/retention/run"): "retention:manage",
     # assurance (docs/assurance.md)
     ("GET", "/v1/compliance/reports/{kind}"): "compliance:report",
+    # mandates
+    ("POST", "/v1/mandates/keys"): "mandates:keys",
+    ("GET", "/v1/mandates/keys"): "mandates:read",
+    ("POST", "/v1/mandates"): "mandates:grant",
+    ("POST", "/v1/mandates/import"): "mandates:grant",
+    ("GET", "/v1/mandates"): "mandates:read",
+    ("GET", "/v1/mandates/{mandate_id}"): "mandates:read",
+    ("POST", "/v1/mandates/{mandate_id}/revoke"): "mandates:revoke",
     # cases
     ("GET", "/v1/cases"): "cases:read",
     ("POST", "/v1/cases"): "cases:write",

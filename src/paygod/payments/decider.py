@@ -137,8 +137,24 @@ def decision_input(
     risk = metadata.get("risk")
     if isinstance(risk, dict):
         input_doc["risk"] = risk
-    context = {"channel": "payments", "evidence_refs": [payee_ref]}
+    context: dict[str, Any] = {"channel": "payments", "evidence_refs": [payee_ref]}
+    mandate = mandate_context(metadata, rail)
+    if mandate is not None:  # measured by paygod.mandates (`measure.mandate.*`)
+        context["mandate"] = mandate
     return input_doc, context
+
+
+def mandate_context(metadata: dict[str, Any], rail: str) -> dict[str, Any] | None:
+    """The mandate a payment is made under (`metadata.mandate_id`) and the facts its
+    constraints are checked against: merchant, category, rail."""
+    mandate_id = metadata.get("mandate_id")
+    if not isinstance(mandate_id, str):
+        return None
+    found: dict[str, Any] = {"mandate_id": mandate_id, "rail": rail}
+    for key, name in (("merchant_id", "merchant"), ("merchant_category", "category")):
+        if isinstance(metadata.get(key), str):
+            found[name] = metadata[key]
+    return found
 
 
 def risk_unavailable(result: dict[str, Any]) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 
 from paygod.kernel.errors import PaygodError
 from paygod.payments.model import Payment
+from paygod.payments.ports import Allowances
 
 CLEARING_PREFIX = "payments-clearing-"
 # The module that owns a payment's hold, its posting and its reversal: accounting refuses
@@ -32,8 +33,10 @@ def hold_id(payment: Payment) -> str:
 class AccountingHolds:
     """Adapter over `paygod.accounting.AccountingService` (typed loosely: no import cycle)."""
 
-    def __init__(self, accounting: Any) -> None:
+    def __init__(self, accounting: Any, allowances: Allowances | None = None) -> None:
         self.accounting = accounting
+        # A mandate's allowance (paygod.mandates), held in the same batch as the payment.
+        self.allowances = allowances
         self._opened: set[tuple[str, str]] = set()
 
     def _clearing_account(self, conn: Any, tenant_id: str, currency: str) -> tuple[str, list[Any]]:
@@ -71,25 +74,33 @@ class AccountingHolds:
 
         transfer_id = hold_id(payment)
         clearing, opening = self._clearing_account(conn, payment.tenant_id, payment.currency)
-        (result,), drafts = self.accounting.create_transfers_in(
-            conn,
-            payment.tenant_id,
-            [
-                TransferRequest(
-                    id=transfer_id,
-                    debit_account_id=payment.payer_account,
-                    credit_account_id=clearing,
-                    amount=payment.amount,
-                    ledger=payment.currency,
-                    code="payment_hold",
-                    flags=TransferFlags(pending=True),
-                    metadata={"payment_id": payment.payment_id},
-                    module=MODULE,
-                )
-            ],
+        linked, prepared = (
+            self.allowances.hold_requests(conn, payment) if self.allowances else ([], [])
         )
-        if result.error is not None:
-            return error_for(result.error), [*opening, *drafts]
+        opening = [*opening, *prepared]
+        if isinstance(linked, PaygodError):
+            return linked, opening
+        requests = [
+            TransferRequest(
+                id=transfer_id,
+                debit_account_id=payment.payer_account,
+                credit_account_id=clearing,
+                amount=payment.amount,
+                ledger=payment.currency,
+                code="payment_hold",
+                flags=TransferFlags(pending=True, linked=bool(linked)),
+                metadata={"payment_id": payment.payment_id},
+                module=MODULE,
+            ),
+            *linked,
+        ]
+        results, drafts = self.accounting.create_transfers_in(conn, payment.tenant_id, requests)
+        # A linked chain fails whole: its first own error is the cause, the rest say
+        # `linked_event_failed`.
+        errors = [r.error for r in results if r.error is not None]
+        if errors:
+            cause = next((e for e in errors if e.code != "linked_event_failed"), errors[0])
+            return error_for(cause), [*opening, *drafts]
         return transfer_id, [*opening, *drafts]
 
     def post(self, conn: Any, payment: Payment) -> list[Any]:
@@ -101,6 +112,30 @@ class AccountingHolds:
         from paygod.accounting.service import voiding
 
         return self._resolve(conn, payment, voiding) if payment.hold_id else []
+
+    def abandon(self, conn: Any, payment: Payment) -> list[Any]:
+        from paygod.accounting import TransferState
+        from paygod.accounting.service import error_for, voiding
+
+        if not payment.hold_id:
+            return []
+        ids = [payment.hold_id]
+        if self.allowances is not None:
+            ids.extend(self.allowances.hold_ids(conn, payment))
+        pending = []
+        for held in ids:  # each on its own: the payment's may have expired, a mandate's not
+            found = self.accounting.get_transfer_in(conn, payment.tenant_id, held)
+            if found is not None and found.state is TransferState.PENDING:
+                pending.append(
+                    voiding(held, metadata={"payment_id": payment.payment_id}, module=MODULE)
+                )
+        if not pending:
+            return []
+        results, drafts = self.accounting.create_transfers_in(conn, payment.tenant_id, pending)
+        for result in results:
+            if result.error is not None:
+                raise error_for(result.error)
+        return list(drafts)
 
     def reverse(self, conn: Any, payment: Payment) -> list[Any]:
         """A settled payment the rail returned: book the money back to the payer."""
@@ -133,18 +168,23 @@ class AccountingHolds:
             return f"{hold.id} expired"
         if hold.amount < payment.amount or hold.debit_account_id != payment.payer_account:
             return f"{hold.id} does not cover {payment.amount} from {payment.payer_account}"
-        return None
+        return self.allowances.problem(conn, payment) if self.allowances else None
 
     def _resolve(self, conn: Any, payment: Payment, request: Any) -> list[Any]:
         from paygod.accounting.service import error_for
 
         assert payment.hold_id is not None
-        transfer = request(
-            payment.hold_id, metadata={"payment_id": payment.payment_id}, module=MODULE
-        )
-        (result,), drafts = self.accounting.create_transfers_in(conn, payment.tenant_id, [transfer])
-        if result.error is not None:
-            raise error_for(result.error)
+        ids = [payment.hold_id]
+        if self.allowances is not None:
+            ids.extend(self.allowances.hold_ids(conn, payment))
+        transfers = [
+            request(held, metadata={"payment_id": payment.payment_id}, module=MODULE)
+            for held in ids
+        ]
+        results, drafts = self.accounting.create_transfers_in(conn, payment.tenant_id, transfers)
+        for result in results:
+            if result.error is not None:
+                raise error_for(result.error)
         return list(drafts)
 
 
@@ -164,6 +204,9 @@ class NoHolds:
         return []
 
     def reverse(self, conn: Any, payment: Payment) -> list[Any]:
+        return []
+
+    def abandon(self, conn: Any, payment: Payment) -> list[Any]:
         return []
 
     def problem(self, conn: Any, payment: Payment) -> str | None:

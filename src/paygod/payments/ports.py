@@ -79,10 +79,35 @@ class Holds(Protocol):
 
     def reverse(self, conn: Any, payment: Payment) -> list[Any]: ...
 
+    def abandon(self, conn: Any, payment: Payment) -> list[Any]:
+        """Void whatever of the payment's holds is still pending (it will not be sent)."""
+        ...
+
     def problem(self, conn: Any, payment: Payment) -> str | None:
         """Why the payment's hold no longer covers it (gone, voided, posted, expired, smaller
         than the payment), read in transaction `conn`; None while it does. Checked before
         every send: money leaves only against a hold that still holds it."""
+        ...
+
+
+class Allowances(Protocol):
+    """What a payment may spend beyond its payer's funds (paygod.mandates: the allowance
+    of the mandate it is made under). Its holds are linked to the payment's own hold in
+    the same accounting batch, so both are placed or neither is."""
+
+    def hold_requests(
+        self, conn: Any, payment: Payment
+    ) -> tuple[list[Any] | PaygodError, list[Any]]:
+        """(The pending transfers to link to the payment's hold, or why none may be; the
+        ledger drafts of what was prepared for them: a period's allowance opened...)."""
+        ...
+
+    def hold_ids(self, conn: Any, payment: Payment) -> list[str]:
+        """The ids of the holds `hold_requests` placed (to post or void with the payment's)."""
+        ...
+
+    def problem(self, conn: Any, payment: Payment) -> str | None:
+        """Why the payment may no longer be sent (its mandate revoked...), read in `conn`."""
         ...
 
 

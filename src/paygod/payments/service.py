@@ -655,7 +655,9 @@ class PaymentService:
                 failure_reason=f"hold {problem}; the payment was not sent",
             )
             event = self._event(failed, "payment.failed", {"reason": failed.failure_reason})
-            return [(failed, "failed", {"hold_problem": problem}, [event])], []
+            # A hold that still holds (its mandate was revoked, say) is released with it.
+            drafts = self.holds.abandon(conn, payment)
+            return [(failed, "failed", {"hold_problem": problem}, [event])], drafts
 
         return plan
 

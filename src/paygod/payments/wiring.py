@@ -31,6 +31,7 @@ from paygod.payments.decider import RuntimeDecider, ThresholdDecider
 from paygod.payments.holds import AccountingHolds, NoHolds
 from paygod.payments.model import PaymentRequest
 from paygod.payments.ports import (
+    Allowances,
     PayeeVault,
     PaymentDecider,
     PaymentIndex,
@@ -222,6 +223,7 @@ def build_payments(
     identity: IdentityService | None,
     wrap_decider: Callable[[PaymentDecider], PaymentDecider] | None = None,
     vault: PersonalDataVault | None = None,
+    allowances: Allowances | None = None,
     on_loop: bool,
 ) -> PaymentsParts:
     config = load_rails_config(settings.home)
@@ -237,7 +239,8 @@ def build_payments(
         router,
         build_connectors(catalog, config.get("connectors") or {}, settings.home),
         decider_for(ledger, clock, router, decisions, wrap_decider),
-        AccountingHolds(accounting) if accounting is not None else NoHolds(),
+        # A payment under a mandate holds the mandate's allowance in the same batch.
+        AccountingHolds(accounting, allowances) if accounting is not None else NoHolds(),
         payee_vault_for(db, vault),
         breakers=breakers,
         webhook_secret=webhook_secret(settings.home),
