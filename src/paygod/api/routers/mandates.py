@@ -31,12 +31,18 @@ class RegisterKey(StrictModel):
 
 
 class Grant(StrictModel):
+    # A signed mandate is a JWS on purpose: bound to its grantee, sealed whole as evidence
+    # (docs/mandates.md), not a bearer secret; the credential check would refuse it as a JWT.
+    credentials = ("/grant",)
     grant: Annotated[str, Field(min_length=1, max_length=64_000)] = Field(
         description="Compact JWS (typ paygod-mandate+jwt) signed by the grantor: docs/mandates.md"
     )
 
 
 class Import(StrictModel):
+    # An AP2 SD-JWT credential with key binding: evidence to seal, useless without the
+    # holder's key (see Grant).
+    credentials = ("/credential",)
     credential: Annotated[str, Field(min_length=1, max_length=64_000)] = Field(
         description="AP2 v0.2 credential chain (hops joined by ~~)"
     )
