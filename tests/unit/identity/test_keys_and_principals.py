@@ -17,7 +17,10 @@ def _agent(identity: IdentityService, tenant: str = "acme", name: str = "bot") -
     return identity.create_principal(tenant, name, PrincipalKind.AGENT, {Role.AGENT}).principal_id
 
 
-def test_token_shape_and_hash_only_storage(identity: IdentityService, db: SqliteDatabase) -> None:
+def test_token_shape_and_hash_only_storage(
+    sql_identity: IdentityService, db: SqliteDatabase
+) -> None:
+    identity = sql_identity
     issued = identity.issue_key(_agent(identity), scopes=["payments:create"])
     prefix, secret = keys.split_token(issued.token) or ("", "")
     assert issued.token.startswith(f"pg_{prefix}_") and prefix == issued.key.prefix
