@@ -63,6 +63,13 @@ def _key(row: Row) -> ApiKey:
     )
 
 
+def _filtered(select: str, order: str, **equal: Any) -> tuple[str, list[Any]]:
+    """`select` narrowed to the rows whose columns equal each value given (None: any)."""
+    wanted = {column: value for column, value in equal.items() if value is not None}
+    where = "".join(f" AND {column} = ?" for column in wanted)
+    return f"{select} WHERE 1 = 1{where} ORDER BY {order}", list(wanted.values())
+
+
 def _roles(roles: frozenset[Role]) -> str:
     return json.dumps(sorted(r.value for r in roles))
 
@@ -123,15 +130,13 @@ class SqlIdentityStore(SqlRecords):
     def principals(
         self, tenant_id: str | None = None, kind: PrincipalKind | None = None
     ) -> list[Principal]:
-        sql = f"SELECT {_PRINCIPAL_COLUMNS} FROM identity_principals WHERE 1 = 1"
-        params: list[Any] = []
-        if tenant_id is not None:
-            sql += " AND tenant_id = ?"
-            params.append(tenant_id)
-        if kind is not None:
-            sql += " AND kind = ?"
-            params.append(kind.value)
-        return [_principal(r) for r in self.sql.all(sql + " ORDER BY principal_id", params)]
+        sql, params = _filtered(
+            f"SELECT {_PRINCIPAL_COLUMNS} FROM identity_principals",
+            "principal_id",
+            tenant_id=tenant_id,
+            kind=kind and kind.value,
+        )
+        return [_principal(r) for r in self.sql.all(sql, params)]
 
     def principals_with_external_id(self, external_id: str) -> list[Principal]:
         rows = self.sql.all(
@@ -187,15 +192,13 @@ class SqlIdentityStore(SqlRecords):
     def api_keys(
         self, *, principal_id: str | None = None, tenant_id: str | None = None
     ) -> list[ApiKey]:
-        sql = f"SELECT {_KEY_COLUMNS} FROM identity_api_keys WHERE 1 = 1"
-        params: list[Any] = []
-        if principal_id is not None:
-            sql += " AND principal_id = ?"
-            params.append(principal_id)
-        if tenant_id is not None:
-            sql += " AND tenant_id = ?"
-            params.append(tenant_id)
-        return [_key(r) for r in self.sql.all(sql + " ORDER BY key_id", params)]
+        sql, params = _filtered(
+            f"SELECT {_KEY_COLUMNS} FROM identity_api_keys",
+            "key_id",
+            principal_id=principal_id,
+            tenant_id=tenant_id,
+        )
+        return [_key(r) for r in self.sql.all(sql, params)]
 
     def key_by_prefix(self, prefix: str) -> tuple[ApiKey, str, Principal] | None:
         row = self.sql.one(
