@@ -358,7 +358,7 @@ class IdentityService:
         """Ends the key now, and every key it replaced that still lives on a rotation's grace
         (revoking the successor of a compromised key must not leave the compromised one
         working until its grace runs out). A key already dead keeps its revocation time."""
-        self.key(key_id)
+        self.key(key_id)  # NotFound for an unknown key
         self.store.end_key_chain(key_id, self.clock.now())
         return self.key(key_id)
 
