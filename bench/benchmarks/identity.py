@@ -39,7 +39,7 @@ def identity_auth() -> Iterator[Figure]:
             identity = kernel.identity
             agent = identity.create_principal("acme", "bot", PrincipalKind.AGENT, {Role.AGENT})
             token = identity.issue_key(agent.principal_id).token
-            conn = identity.sql.db.connection()  # type: ignore[union-attr]
+            conn = kernel.db.connection()  # type: ignore[union-attr]
 
             def bare() -> int:
                 for _ in range(200):

@@ -35,6 +35,7 @@ from paygod.decisions.service import DecisionService
 from paygod.decisions.wiring import decisions_from_settings
 from paygod.executor import PanicService, Worker
 from paygod.governance.service import GovernanceService
+from paygod.identity.ports import IdentityStore
 from paygod.identity.service import IdentityService
 from paygod.identity.wiring import identity_checks, identity_from_settings
 from paygod.kernel import tracing
@@ -157,9 +158,10 @@ def build_kernel(
     clock: Clock | None = None,
     db: Database | None = None,
     ledger: LedgerService | None = None,
+    identity_store: IdentityStore | None = None,
 ) -> Kernel:
-    """`clock`, `db` and `ledger` replace the adapters the settings would choose (tests
-    pass a manual clock or a ledger on the memory store)."""
+    """`clock`, `db`, `ledger` and `identity_store` replace the adapters the settings would
+    choose (tests pass a manual clock, a ledger or identity records on memory stores)."""
     settings = settings or load_settings()
     private_home(settings.home)
     clock = clock or clock_from_settings(settings)
@@ -176,7 +178,7 @@ def build_kernel(
     accounting, credits = build_accounting(db, clock, ledger)
     balance_proofs = build_proofs(accounting, ledger, settings.balance_period)
     cash = build_cash(accounting)
-    identity = identity_from_settings(settings, db, clock, ledger)
+    identity = identity_from_settings(settings, db, clock, ledger, identity_store)
     checks.extend(identity_checks(identity))
     privacy = build_privacy(settings, db, clock, ledger, identity)  # before payments: vaults payees
     compliance = build_compliance(settings, db, clock, ledger, privacy.vault)  # screens payees

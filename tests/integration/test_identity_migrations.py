@@ -9,6 +9,7 @@ from alembic import command
 from paygod.identity.model import PrincipalKind, Role
 from paygod.identity.sealing import SEALED_PREFIX, SecretBox
 from paygod.identity.service import IdentityService
+from paygod.identity.stores.sql import SqlRunner
 from paygod.kernel.clock import SystemClock
 from paygod.kernel.database import Database, applied_heads, migrate
 from paygod.kernel.migrations.runner import alembic_config
@@ -47,7 +48,7 @@ def test_an_identity_0001_store_upgrades(old_db: Database) -> None:  # noqa: F81
     assert identity.key("k1").rotated_from is None
     identity.create_principal("acme", "a", PrincipalKind.AGENT, {Role.AGENT}, external_id=DN)
     assert {p.tenant_id for p in identity.by_external_id(DN)} == {"acme", "globex"}
-    row = identity.sql.one("SELECT secret FROM identity_totp WHERE principal_id = 'p1'")
+    row = SqlRunner(old_db).one("SELECT secret FROM identity_totp WHERE principal_id = 'p1'")
     stored = row[0] if row else ""
     assert stored.startswith(SEALED_PREFIX)
     assert identity.totp.verify("p1", pyotp.TOTP(secret).now())

@@ -8,12 +8,12 @@ pipeline see it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from paygod.identity.stores.sql import SqlRunner
-from paygod.kernel.clock import Clock, isoformat, parse_instant
+from paygod.identity.model import AccessRecord
+from paygod.identity.ports import AccessLogStore
+from paygod.kernel.clock import Clock
 from paygod.kernel.database import write_refusal
 from paygod.kernel.ids import new_id
 from paygod.kernel.logging import get_logger
@@ -21,37 +21,11 @@ from paygod.kernel.logging import get_logger
 log = get_logger("paygod.audit")
 
 
-@dataclass(frozen=True, slots=True)
-class AccessRecord:
-    event_id: str
-    event_type: str
-    tenant_id: str
-    principal_id: str | None
-    action: str
-    target: str
-    reason: str | None
-    outcome: str
-    occurred_at: datetime
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "event_id": self.event_id,
-            "event_type": self.event_type,
-            "tenant_id": self.tenant_id,
-            "principal_id": self.principal_id,
-            "action": self.action,
-            "target": self.target,
-            "reason": self.reason,
-            "outcome": self.outcome,
-            "occurred_at": isoformat(self.occurred_at),
-        }
-
-
 class AccessAudit:
     def __init__(
-        self, sql: SqlRunner, clock: Clock, ledger: Callable[[], Any] | None = None
+        self, store: AccessLogStore, clock: Clock, ledger: Callable[[], Any] | None = None
     ) -> None:
-        self.sql = sql
+        self.store = store
         self.clock = clock
         self._ledger = ledger or (lambda: None)
 
@@ -78,7 +52,7 @@ class AccessAudit:
             self.clock.now(),
         )
         try:
-            self._insert(record)
+            self.store.add_access(record)
         except Exception as exc:
             # Reads keep working while the store refuses writes: the log line below still
             # records the access; any other failure is a real error.
@@ -90,23 +64,6 @@ class AccessAudit:
         if event_type == "audit.access":
             self._seal(record)
         return record
-
-    def _insert(self, record: AccessRecord) -> None:
-        self.sql.run(
-            "INSERT INTO identity_access_log (event_id, event_type, tenant_id, principal_id,"
-            " action, target, reason, outcome, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                record.event_id,
-                record.event_type,
-                record.tenant_id,
-                record.principal_id,
-                record.action,
-                record.target,
-                record.reason,
-                record.outcome,
-                isoformat(record.occurred_at),
-            ),
-        )
 
     def _seal(self, record: AccessRecord) -> None:
         """Human reads become ledger entries with an `audit.access` outbox event, so the
@@ -146,24 +103,11 @@ class AccessAudit:
     def purge(self, tenant_id: str, before: datetime) -> int:
         """Delete the tenant's rows older than `before` (a retention policy, run by the
         privacy module); the sealed `audit.access` entries stay in the ledger."""
-        return self.sql.run(
-            "DELETE FROM identity_access_log WHERE tenant_id = ? AND occurred_at < ?",
-            (tenant_id, isoformat(before)),
-        )
+        return self.store.delete_accesses_before(tenant_id, before)
 
     def since(
         self, since: datetime, *, tenant_id: str | None = None, limit: int = 1000
     ) -> list[AccessRecord]:
-        sql = (
-            "SELECT event_id, event_type, tenant_id, principal_id, action, target, reason,"
-            " outcome, occurred_at FROM identity_access_log WHERE occurred_at >= ?"
+        return self.store.accesses_since(
+            since, tenant_id=None if tenant_id == "*" else tenant_id, limit=limit
         )
-        params: list[Any] = [isoformat(since)]
-        if tenant_id is not None and tenant_id != "*":
-            sql += " AND tenant_id = ?"
-            params.append(tenant_id)
-        rows = self.sql.all(sql + " ORDER BY occurred_at, event_id LIMIT ?", [*params, limit])
-        return [
-            AccessRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], parse_instant(r[8]))
-            for r in rows
-        ]

@@ -8,41 +8,16 @@ transaction, so "did we have consent at time T" is answerable from the ledger al
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from paygod.identity.stores.sql import SqlRunner
-from paygod.kernel.clock import Clock, isoformat, parse_instant
+from paygod.identity.model import ConsentRecord
+from paygod.identity.ports import ConsentStore
+from paygod.kernel.clock import Clock
 from paygod.kernel.errors import FieldError, InvalidInput
 from paygod.kernel.ids import new_id
 
 # What other modules call before processing for a purpose: (tenant_id, subject, purpose).
 ConsentChecker = Callable[[str, str, str], bool]
-
-
-@dataclass(frozen=True, slots=True)
-class ConsentRecord:
-    consent_id: str
-    tenant_id: str
-    subject: str
-    purpose: str
-    granted: bool
-    recorded_at: datetime
-    recorded_by: str
-    evidence: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "consent_id": self.consent_id,
-            "tenant_id": self.tenant_id,
-            "subject": self.subject,
-            "purpose": self.purpose,
-            "status": "granted" if self.granted else "revoked",
-            "recorded_at": isoformat(self.recorded_at),
-            "recorded_by": self.recorded_by,
-            "evidence": self.evidence,
-        }
 
 
 def _check_reference(subject: str) -> None:
@@ -55,9 +30,9 @@ def _check_reference(subject: str) -> None:
 
 class ConsentRegistry:
     def __init__(
-        self, sql: SqlRunner, clock: Clock, ledger: Callable[[], Any] | None = None
+        self, store: ConsentStore, clock: Clock, ledger: Callable[[], Any] | None = None
     ) -> None:
-        self.sql = sql
+        self.store = store
         self.clock = clock
         # Returns the LedgerService once wired (None before); looked up late because the
         # composition root may build the ledger after identity. Typed loosely on purpose.
@@ -83,23 +58,9 @@ class ConsentRegistry:
         record = ConsentRecord(
             new_id(), tenant_id, subject, purpose, granted, self.clock.now(), actor, evidence
         )
-        insert = (
-            "INSERT INTO identity_consents (consent_id, tenant_id, subject, purpose, granted,"
-            " recorded_at, recorded_by, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        )
-        params = (
-            record.consent_id,
-            tenant_id,
-            subject,
-            purpose,
-            1 if granted else 0,
-            isoformat(record.recorded_at),
-            actor,
-            evidence,
-        )
         ledger = self.ledger
         if ledger is None:
-            self.sql.run(insert, params)
+            self.store.add_consent(None, record)
             return record
         import importlib
 
@@ -113,27 +74,14 @@ class ConsentRegistry:
         )
 
         def work(conn: Any) -> tuple[None, list[Any]]:
-            if conn is None:
-                self.sql.run(insert, params)
-            else:
-                sql = insert if self.sql.sqlite else insert.replace("?", "%s")
-                conn.execute(sql, params)
+            self.store.add_consent(conn, record)
             return None, [draft]
 
         ledger.transact(work)
         return record
 
     def history(self, tenant_id: str, subject: str) -> list[ConsentRecord]:
-        rows = self.sql.all(
-            "SELECT consent_id, tenant_id, subject, purpose, granted, recorded_at, recorded_by,"
-            " evidence FROM identity_consents WHERE tenant_id = ? AND subject = ?"
-            " ORDER BY recorded_at, consent_id",
-            (tenant_id, subject),
-        )
-        return [
-            ConsentRecord(r[0], r[1], r[2], r[3], bool(r[4]), parse_instant(r[5]), r[6], r[7])
-            for r in rows
-        ]
+        return self.store.consent_history(tenant_id, subject)
 
     def current(self, tenant_id: str, subject: str) -> dict[str, ConsentRecord]:
         """The latest record per purpose."""

@@ -20,11 +20,11 @@ from datetime import datetime, timedelta
 
 import pyotp
 
-from paygod.identity.model import Principal
+from paygod.identity.model import EnrolmentToken, Principal, TotpFactor
+from paygod.identity.ports import TotpStore
 from paygod.identity.sealing import SecretBox, is_sealed
 from paygod.identity.settings import IdentitySettings
-from paygod.identity.stores.sql import SqlRunner
-from paygod.kernel.clock import Clock, isoformat
+from paygod.kernel.clock import Clock
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthorized
 
 ISSUER = "Paygod"
@@ -43,9 +43,9 @@ def _token_hash(token: str) -> str:
 
 class TotpService:
     def __init__(
-        self, sql: SqlRunner, clock: Clock, box: SecretBox, settings: IdentitySettings
+        self, store: TotpStore, clock: Clock, box: SecretBox, settings: IdentitySettings
     ) -> None:
-        self.sql = sql
+        self.store = store
         self.clock = clock
         self.box = box
         self.settings = settings
@@ -53,11 +53,11 @@ class TotpService:
     def seal_plaintext_rows(self) -> int:
         """Stores written before secrets were sealed: seal them in place (idempotent)."""
         sealed = 0
-        for principal_id, secret in self.sql.all("SELECT principal_id, secret FROM identity_totp"):
+        for factor in self.store.factors():
+            secret, principal_id = factor.secret, factor.principal_id
             if not is_sealed(secret):
-                sealed += self.sql.run(
-                    "UPDATE identity_totp SET secret = ? WHERE principal_id = ? AND secret = ?",
-                    (self.box.seal(secret, _context(principal_id)), principal_id, secret),
+                sealed += self.store.replace_factor_secret(
+                    principal_id, secret, self.box.seal(secret, _context(principal_id))
                 )
         return sealed
 
@@ -70,25 +70,16 @@ class TotpService:
         token = ENROLMENT_PREFIX + secrets.token_urlsafe(32)
         now = self.clock.now()
         expires = now + timedelta(seconds=self.settings.totp_enrolment_ttl_seconds)
-        with self.sql.transaction() as tx:
-            tx.run("DELETE FROM identity_totp WHERE principal_id = ?", (principal.principal_id,))
-            tx.run(
-                "UPDATE identity_totp_enrolments SET used_at = ?"
-                " WHERE principal_id = ? AND used_at IS NULL",
-                (isoformat(now), principal.principal_id),
+        self.store.start_enrolment(
+            EnrolmentToken(
+                _token_hash(token),
+                principal.principal_id,
+                principal.tenant_id,
+                issued_by,
+                now,
+                expires,
             )
-            tx.run(
-                "INSERT INTO identity_totp_enrolments (token_hash, principal_id, tenant_id,"
-                " issued_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    _token_hash(token),
-                    principal.principal_id,
-                    principal.tenant_id,
-                    issued_by,
-                    isoformat(now),
-                    isoformat(expires),
-                ),
-            )
+        )
         return token, expires
 
     def _redeem(self, principal: Principal, token: str | None) -> None:
@@ -99,17 +90,9 @@ class TotpService:
                 " (paygod users totp-enrolment)",
                 code="enrolment-token-required",
             )
-        claimed = self.sql.run(
-            "UPDATE identity_totp_enrolments SET used_at = ? WHERE token_hash = ?"
-            " AND principal_id = ? AND used_at IS NULL AND expires_at > ?",
-            (
-                isoformat(self.clock.now()),
-                _token_hash(token),
-                principal.principal_id,
-                isoformat(self.clock.now()),
-            ),
-        )
-        if claimed != 1:
+        if not self.store.redeem_enrolment(
+            _token_hash(token), principal.principal_id, self.clock.now()
+        ):
             raise InvalidInput(
                 "the enrolment token is unknown, used, expired or issued for someone else",
                 errors=[FieldError("/enrolment_token", "not a valid enrolment token")],
@@ -129,17 +112,14 @@ class TotpService:
         if principal.is_human or token:
             self._redeem(principal, token)
         secret = pyotp.random_base32()
-        with self.sql.transaction() as tx:
-            tx.run("DELETE FROM identity_totp WHERE principal_id = ?", (principal.principal_id,))
-            tx.run(
-                "INSERT INTO identity_totp (principal_id, secret, confirmed, last_counter,"
-                " created_at) VALUES (?, ?, 0, NULL, ?)",
-                (
-                    principal.principal_id,
-                    self.box.seal(secret, _context(principal.principal_id)),
-                    isoformat(self.clock.now()),
-                ),
+        self.store.put_factor(
+            TotpFactor(
+                principal.principal_id,
+                self.box.seal(secret, _context(principal.principal_id)),
+                confirmed=False,
+                created_at=self.clock.now(),
             )
+        )
         uri = pyotp.TOTP(secret).provisioning_uri(
             name=f"{principal.name}@{principal.tenant_id}", issuer_name=ISSUER
         )
@@ -151,54 +131,33 @@ class TotpService:
         None when there is no factor or a host operator issued it."""
         if not self.enrolled(principal_id):
             return None
-        row = self.sql.one(
-            "SELECT issued_by FROM identity_totp_enrolments WHERE principal_id = ?"
-            " ORDER BY created_at DESC LIMIT 1",
-            (principal_id,),
-        )
-        return str(row[0]) if row and row[0] else None
+        newest = self.store.newest_enrolment(principal_id)
+        return newest.issued_by if newest and newest.issued_by else None
 
     def enrolled(self, principal_id: str) -> bool:
-        row = self.sql.one(
-            "SELECT confirmed FROM identity_totp WHERE principal_id = ?", (principal_id,)
-        )
-        return bool(row and row[0])
+        factor = self.store.get_factor(principal_id)
+        return factor is not None and factor.confirmed
 
     def confirm(self, principal_id: str, code: str) -> bool:
-        row = self.sql.one(
-            "SELECT secret, confirmed FROM identity_totp WHERE principal_id = ?", (principal_id,)
-        )
-        if row is None:
+        factor = self.store.get_factor(principal_id)
+        if factor is None:
             raise NotFound("no TOTP enrolment in progress")
-        if row[1]:
+        if factor.confirmed:
             raise Conflict("TOTP already enrolled for this principal")
-        counter = self._matching_counter(self.box.open(row[0], _context(principal_id)), code)
+        counter = self._matching_counter(self.box.open(factor.secret, _context(principal_id)), code)
         if counter is None:
             return False
-        claimed = self.sql.run(
-            "UPDATE identity_totp SET confirmed = 1, last_counter = ? WHERE principal_id = ?"
-            " AND confirmed = 0",
-            (counter, principal_id),
-        )
-        return claimed == 1
+        return self.store.confirm_factor(principal_id, counter)
 
     def verify(self, principal_id: str, code: str) -> bool:
         """True once per valid code: a replayed or older code is refused."""
-        row = self.sql.one(
-            "SELECT secret FROM identity_totp WHERE principal_id = ? AND confirmed = 1",
-            (principal_id,),
-        )
-        if row is None:
+        factor = self.store.get_factor(principal_id)
+        if factor is None or not factor.confirmed:
             return False
-        counter = self._matching_counter(self.box.open(row[0], _context(principal_id)), code)
+        counter = self._matching_counter(self.box.open(factor.secret, _context(principal_id)), code)
         if counter is None:
             return False
-        claimed = self.sql.run(
-            "UPDATE identity_totp SET last_counter = ? WHERE principal_id = ?"
-            " AND (last_counter IS NULL OR last_counter < ?)",
-            (counter, principal_id, counter),
-        )
-        return claimed == 1
+        return self.store.claim_counter(principal_id, counter)
 
     def _matching_counter(self, secret: str, code: str) -> int | None:
         code = code.strip()

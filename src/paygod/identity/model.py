@@ -137,3 +137,88 @@ class Authenticated:
     scopes: tuple[str, ...] = ()  # empty: everything the roles allow
     key_id: str | None = None  # the API key behind it (directly, or behind a session)
     claims: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    consent_id: str
+    tenant_id: str
+    subject: str
+    purpose: str
+    granted: bool
+    recorded_at: datetime
+    recorded_by: str
+    evidence: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "consent_id": self.consent_id,
+            "tenant_id": self.tenant_id,
+            "subject": self.subject,
+            "purpose": self.purpose,
+            "status": "granted" if self.granted else "revoked",
+            "recorded_at": isoformat(self.recorded_at),
+            "recorded_by": self.recorded_by,
+            "evidence": self.evidence,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRecord:
+    event_id: str
+    event_type: str
+    tenant_id: str
+    principal_id: str | None
+    action: str
+    target: str
+    reason: str | None
+    outcome: str
+    occurred_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "tenant_id": self.tenant_id,
+            "principal_id": self.principal_id,
+            "action": self.action,
+            "target": self.target,
+            "reason": self.reason,
+            "outcome": self.outcome,
+            "occurred_at": isoformat(self.occurred_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """The session signing key as stored: its PEM sealed under the key-encryption key (or,
+    in a store written before sealing, still plain)."""
+
+    key_id: str
+    private_pem: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TotpFactor:
+    """A principal's TOTP secret (sealed), whether a first code confirmed it, and the last
+    accepted time-step counter (a code is accepted once: RFC 6238 section 5.2)."""
+
+    principal_id: str
+    secret: str
+    confirmed: bool
+    created_at: datetime
+    last_counter: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolmentToken:
+    """A one-time TOTP enrolment token, kept only as its SHA-256."""
+
+    token_hash: str
+    principal_id: str
+    tenant_id: str
+    issued_by: str | None
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None

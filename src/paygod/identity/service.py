@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,13 +22,13 @@ from paygod.identity.model import (
     Tenant,
 )
 from paygod.identity.permissions import PERMISSIONS
+from paygod.identity.ports import DuplicateKey, IdentityStore
 from paygod.identity.ratelimit import RateLimiter
 from paygod.identity.sealing import SecretBox
 from paygod.identity.settings import IdentitySettings
 from paygod.identity.stores.ratelimit_memory import MemoryRateLimiter
-from paygod.identity.stores.sql import Row, SqlRunner, is_unique_violation
 from paygod.identity.tokens import SESSION_ISSUER, OidcVerifier, SessionTokens, unverified_issuer
-from paygod.kernel.clock import Clock, isoformat, parse_instant
+from paygod.kernel.clock import Clock
 from paygod.kernel.database import Database, write_refusal
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthorized
 from paygod.kernel.ids import new_id
@@ -37,52 +36,6 @@ from paygod.kernel.ids import new_id
 # last_used_at is a hint for humans, not an audit trail: writing it on every request
 # would turn each authenticated read into a write.
 LAST_USED_GRANULARITY = timedelta(seconds=60)
-
-_PRINCIPAL_COLUMNS = (
-    "principal_id, tenant_id, kind, name, roles, created_at, disabled, external_id, created_by"
-)
-_KEY_COLUMNS = (
-    "key_id, prefix, principal_id, tenant_id, scopes, created_at, expires_at, revoked_at,"
-    " last_used_at, rotated_from"
-)
-_KEY_WIDTH = 10
-
-
-_JOINED_KEY_COLUMNS = ", ".join("k." + c.strip() for c in _KEY_COLUMNS.split(","))
-_JOINED_PRINCIPAL_COLUMNS = ", ".join("p." + c.strip() for c in _PRINCIPAL_COLUMNS.split(","))
-
-
-def _opt_time(value: Any) -> datetime | None:
-    return parse_instant(value) if value else None
-
-
-def _principal(row: Row) -> Principal:
-    return Principal(
-        principal_id=row[0],
-        tenant_id=row[1],
-        kind=PrincipalKind(row[2]),
-        name=row[3],
-        roles=frozenset(Role(r) for r in json.loads(row[4])),
-        created_at=parse_instant(row[5]),
-        disabled=bool(row[6]),
-        external_id=row[7],
-        created_by=row[8],
-    )
-
-
-def _key(row: Row) -> ApiKey:
-    return ApiKey(
-        key_id=row[0],
-        prefix=row[1],
-        principal_id=row[2],
-        tenant_id=row[3],
-        scopes=tuple(json.loads(row[4])),
-        created_at=parse_instant(row[5]),
-        expires_at=_opt_time(row[6]),
-        revoked_at=_opt_time(row[7]),
-        last_used_at=_opt_time(row[8]),
-        rotated_from=row[9],
-    )
 
 
 def parse_roles(values: Iterable[str]) -> frozenset[Role]:
@@ -119,26 +72,28 @@ class IdentityService:
 
     def __init__(
         self,
-        db: Database,
+        db: Database | None,
         clock: Clock,
         *,
+        store: IdentityStore | None = None,
         settings: IdentitySettings | None = None,
         limiter: RateLimiter | None = None,
         ledger: Callable[[], Any] | None = None,
         box: SecretBox | None = None,
     ) -> None:
         """`box` seals the signing key and TOTP secrets at rest; without one (tests) a key
-        that lives as long as this service is used."""
-        self.sql = SqlRunner(db)
+        that lives as long as this service is used. `store`: where identity keeps its
+        records (default: the tables of `db`; a `MemoryIdentityStore` in tests)."""
+        self.store = store or _sql_store(db)
         self.clock = clock
         self.settings = settings or IdentitySettings()
         self.limiter: RateLimiter = limiter or MemoryRateLimiter()
         box = box or SecretBox.ephemeral()
-        self.sessions = SessionTokens(self.sql, clock, self.settings, box)
+        self.sessions = SessionTokens(self.store, clock, self.settings, box)
         self.oidc = OidcVerifier(self.settings, clock) if self.settings.oidc_issuer else None
-        self.totp = TotpService(self.sql, clock, box, self.settings)
-        self.consent = ConsentRegistry(self.sql, clock, ledger)
-        self.audit = AccessAudit(self.sql, clock, ledger)
+        self.totp = TotpService(self.store, clock, box, self.settings)
+        self.consent = ConsentRegistry(self.store, clock, ledger)
+        self.audit = AccessAudit(self.store, clock, ledger)
         # Hooks of modules above identity (contauth): told of each session issued, and
         # asked on each use of a session token (raising Unauthorized ends it everywhere).
         self.session_opened: list[Callable[[Principal, str, datetime], None]] = []
@@ -241,14 +196,9 @@ class IdentityService:
     def create_tenant(self, tenant_id: str, name: str | None = None) -> Tenant:
         tenant = Tenant(tenant_id, name or tenant_id, self.clock.now())
         try:
-            self.sql.run(
-                "INSERT INTO identity_tenants (tenant_id, name, created_at) VALUES (?, ?, ?)",
-                (tenant.tenant_id, tenant.name, isoformat(tenant.created_at)),
-            )
-        except Exception as exc:
-            if is_unique_violation(exc):
-                raise Conflict(f"tenant {tenant_id!r} already exists") from None
-            raise
+            self.store.add_tenant(tenant)
+        except DuplicateKey:
+            raise Conflict(f"tenant {tenant_id!r} already exists") from None
         return tenant
 
     def ensure_tenant(self, tenant_id: str) -> None:
@@ -258,17 +208,10 @@ class IdentityService:
             self.create_tenant(tenant_id)
 
     def get_tenant(self, tenant_id: str) -> Tenant | None:
-        row = self.sql.one(
-            "SELECT tenant_id, name, created_at FROM identity_tenants WHERE tenant_id = ?",
-            (tenant_id,),
-        )
-        return Tenant(row[0], row[1], parse_instant(row[2])) if row else None
+        return self.store.get_tenant(tenant_id)
 
     def list_tenants(self) -> list[Tenant]:
-        rows = self.sql.all(
-            "SELECT tenant_id, name, created_at FROM identity_tenants ORDER BY tenant_id"
-        )
-        return [Tenant(r[0], r[1], parse_instant(r[2])) for r in rows]
+        return self.store.tenants()
 
     # -- principals ----------------------------------------------------------------------
     def create_principal(
@@ -301,24 +244,9 @@ class IdentityService:
             created_by=created_by,
         )
         try:
-            self.sql.run(
-                f"INSERT INTO identity_principals ({_PRINCIPAL_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
-                (
-                    principal.principal_id,
-                    tenant_id,
-                    kind.value,
-                    name,
-                    json.dumps(sorted(r.value for r in roles)),
-                    isoformat(principal.created_at),
-                    external_id,
-                    created_by,
-                ),
-            )
-        except Exception as exc:
-            if is_unique_violation(exc):
-                raise self._duplicate(tenant_id, name, external_id) from None
-            raise
+            self.store.add_principal(principal)
+        except DuplicateKey:
+            raise self._duplicate(tenant_id, name, external_id) from None
         return principal
 
     def _duplicate(self, tenant_id: str, name: str, external_id: str | None) -> Conflict:
@@ -335,11 +263,7 @@ class IdentityService:
         )
 
     def get_principal(self, principal_id: str) -> Principal | None:
-        row = self.sql.one(
-            f"SELECT {_PRINCIPAL_COLUMNS} FROM identity_principals WHERE principal_id = ?",
-            (principal_id,),
-        )
-        return _principal(row) if row else None
+        return self.store.get_principal(principal_id)
 
     def principal(self, principal_id: str) -> Principal:
         found = self.get_principal(principal_id)
@@ -360,25 +284,12 @@ class IdentityService:
 
     def by_external_id(self, external_id: str) -> list[Principal]:
         """Every tenant's principal with this external id (unique per tenant)."""
-        rows = self.sql.all(
-            f"SELECT {_PRINCIPAL_COLUMNS} FROM identity_principals WHERE external_id = ?"
-            " ORDER BY tenant_id",
-            (external_id,),
-        )
-        return [_principal(r) for r in rows]
+        return self.store.principals_with_external_id(external_id)
 
     def list_principals(
         self, tenant_id: str | None = None, kind: PrincipalKind | None = None
     ) -> list[Principal]:
-        sql = f"SELECT {_PRINCIPAL_COLUMNS} FROM identity_principals WHERE 1 = 1"
-        params: list[Any] = []
-        if tenant_id is not None and tenant_id != ALL_TENANTS:
-            sql += " AND tenant_id = ?"
-            params.append(tenant_id)
-        if kind is not None:
-            sql += " AND kind = ?"
-            params.append(kind.value)
-        return [_principal(r) for r in self.sql.all(sql + " ORDER BY principal_id", params)]
+        return self.store.principals(_tenant_filter(tenant_id), kind)
 
     def set_roles(self, principal_id: str, roles: Iterable[Role]) -> Principal:
         current = self.principal(principal_id)
@@ -388,22 +299,16 @@ class IdentityService:
                 "platform_admin principals live in tenant '*'",
                 errors=[FieldError("/roles", "platform_admin needs tenant_id '*'")],
             )
-        self.sql.run(
-            "UPDATE identity_principals SET roles = ? WHERE principal_id = ?",
-            (json.dumps(sorted(r.value for r in roles)), principal_id),
-        )
+        self.store.set_roles(principal_id, roles)
         return self.principal(principal_id)
 
     def set_disabled(self, principal_id: str, disabled: bool) -> Principal:
         self.principal(principal_id)
-        self.sql.run(
-            "UPDATE identity_principals SET disabled = ? WHERE principal_id = ?",
-            (1 if disabled else 0, principal_id),
-        )
+        self.store.set_disabled(principal_id, disabled)
         return self.principal(principal_id)
 
     def has_principals(self) -> bool:
-        return self.sql.one("SELECT 1 FROM identity_principals LIMIT 1") is not None
+        return self.store.has_principals()
 
     # -- API keys ------------------------------------------------------------------------
     def issue_key(
@@ -432,28 +337,11 @@ class IdentityService:
             expires_at=expires_at,
             rotated_from=rotated_from,
         )
-        self.sql.run(
-            "INSERT INTO identity_api_keys (key_id, prefix, principal_id, tenant_id, secret_hash,"
-            " scopes, created_at, expires_at, rotated_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                key.key_id,
-                prefix,
-                principal_id,
-                key.tenant_id,
-                secret_hash,
-                json.dumps(list(scopes)),
-                isoformat(now),
-                isoformat(expires_at) if expires_at else None,
-                rotated_from,
-            ),
-        )
+        self.store.add_key(key, secret_hash)
         return IssuedKey(key, token)
 
     def get_key(self, key_id: str) -> ApiKey | None:
-        row = self.sql.one(
-            f"SELECT {_KEY_COLUMNS} FROM identity_api_keys WHERE key_id = ?", (key_id,)
-        )
-        return _key(row) if row else None
+        return self.store.get_key(key_id)
 
     def key(self, key_id: str) -> ApiKey:
         found = self.get_key(key_id)
@@ -464,41 +352,14 @@ class IdentityService:
     def list_keys(
         self, *, principal_id: str | None = None, tenant_id: str | None = None
     ) -> list[ApiKey]:
-        sql = f"SELECT {_KEY_COLUMNS} FROM identity_api_keys WHERE 1 = 1"
-        params: list[Any] = []
-        if principal_id is not None:
-            sql += " AND principal_id = ?"
-            params.append(principal_id)
-        if tenant_id is not None and tenant_id != ALL_TENANTS:
-            sql += " AND tenant_id = ?"
-            params.append(tenant_id)
-        return [_key(r) for r in self.sql.all(sql + " ORDER BY key_id", params)]
+        return self.store.api_keys(principal_id=principal_id, tenant_id=_tenant_filter(tenant_id))
 
     def revoke_key(self, key_id: str) -> ApiKey:
         """Ends the key now, and every key it replaced that still lives on a rotation's grace
         (revoking the successor of a compromised key must not leave the compromised one
         working until its grace runs out). A key already dead keeps its revocation time."""
-        key = self.key(key_id)
-        now = isoformat(self.clock.now())
-        seen = {key.key_id}
-        with self.sql.transaction() as tx:
-            while True:
-                # revoked_at in the future is a rotation's grace: brought forward to now.
-                tx.run(
-                    "UPDATE identity_api_keys SET revoked_at = ? WHERE key_id = ?"
-                    " AND (revoked_at IS NULL OR revoked_at > ?)",
-                    (now, key.key_id, now),
-                )
-                if key.rotated_from is None or key.rotated_from in seen:
-                    break
-                row = tx.one(
-                    f"SELECT {_KEY_COLUMNS} FROM identity_api_keys WHERE key_id = ?",
-                    (key.rotated_from,),
-                )
-                if row is None:
-                    break
-                key = _key(row)
-                seen.add(key.key_id)
+        self.key(key_id)  # NotFound for an unknown key
+        self.store.end_key_chain(key_id, self.clock.now())
         return self.key(key_id)
 
     def rotate_key(self, key_id: str, *, grace_seconds: int = 0) -> IssuedKey:
@@ -510,13 +371,8 @@ class IdentityService:
         issued = self.issue_key(
             old.principal_id, scopes=old.scopes, expires_at=old.expires_at, rotated_from=key_id
         )
-        ends = isoformat(now + timedelta(seconds=grace_seconds))
         # A grace never extends an earlier end (a key rotated twice keeps the first grace).
-        self.sql.run(
-            "UPDATE identity_api_keys SET revoked_at = ? WHERE key_id = ?"
-            " AND (revoked_at IS NULL OR revoked_at > ?)",
-            (ends, key_id, ends),
-        )
+        self.store.end_key(key_id, now + timedelta(seconds=grace_seconds))
         return issued
 
     def authenticate_key(self, token: str) -> Authenticated:
@@ -526,27 +382,18 @@ class IdentityService:
             raise Unauthorized("malformed API key")
         prefix, secret = parts
         # One round trip: the key, its hash and its principal (hot path of every request).
-        row = self.sql.one(
-            f"SELECT {_JOINED_KEY_COLUMNS}, k.secret_hash, {_JOINED_PRINCIPAL_COLUMNS}"
-            " FROM identity_api_keys k JOIN identity_principals p"
-            " ON p.principal_id = k.principal_id WHERE k.prefix = ?",
-            (prefix,),
-        )
-        if row is None or not keys.secret_matches(secret, row[_KEY_WIDTH]):
+        found = self.store.key_by_prefix(prefix)
+        if found is None or not keys.secret_matches(secret, found[1]):
             raise Unauthorized("invalid API key")
-        key = _key(row[:_KEY_WIDTH])
+        key, _, principal = found
         now = self.clock.now()
         if not key.active(now):
             raise Unauthorized("API key revoked or expired")
-        principal = _principal(row[_KEY_WIDTH + 1 :])
         if principal.disabled:
             raise Unauthorized("principal disabled")
         if key.last_used_at is None or now - key.last_used_at >= LAST_USED_GRANULARITY:
             try:
-                self.sql.run(
-                    "UPDATE identity_api_keys SET last_used_at = ? WHERE key_id = ?",
-                    (isoformat(now), key.key_id),
-                )
+                self.store.touch_key(key.key_id, now)
             except Exception as exc:
                 # A bookkeeping write: a store that refuses writes must not lock anyone out
                 # of reading (the ledger is read-only, not the API).
@@ -591,3 +438,16 @@ class IdentityService:
         except Conflict:
             return None  # another worker won the race
         return self.issue_key(dev.principal_id)
+
+
+def _tenant_filter(tenant_id: str | None) -> str | None:
+    """Platform admins' tenant `*` lists every tenant."""
+    return None if tenant_id == ALL_TENANTS else tenant_id
+
+
+def _sql_store(db: Database | None) -> IdentityStore:
+    if db is None:
+        raise ValueError("IdentityService needs a database or a store")
+    from paygod.identity.stores.identity_sql import SqlIdentityStore
+
+    return SqlIdentityStore(db)

@@ -7,6 +7,7 @@ cannot turn into a flood of JWKS requests.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from datetime import UTC, datetime
@@ -17,10 +18,10 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from paygod.identity.model import Principal
+from paygod.identity.model import Principal, SigningKey
+from paygod.identity.ports import DuplicateKey, SigningKeyStore
 from paygod.identity.sealing import SecretBox, is_sealed
 from paygod.identity.settings import IdentitySettings
-from paygod.identity.stores.sql import SqlRunner, is_unique_violation
 from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import Unauthorized, Unavailable
 from paygod.kernel.ids import new_id
@@ -53,9 +54,9 @@ class SessionTokens:
     database is not enough to forge a session."""
 
     def __init__(
-        self, sql: SqlRunner, clock: Clock, settings: IdentitySettings, box: SecretBox
+        self, store: SigningKeyStore, clock: Clock, settings: IdentitySettings, box: SecretBox
     ) -> None:
-        self.sql = sql
+        self.store = store
         self.clock = clock
         self.settings = settings
         self.box = box
@@ -65,12 +66,11 @@ class SessionTokens:
     def seal_plaintext_rows(self) -> int:
         """Stores written before keys were sealed: seal them in place (idempotent)."""
         sealed = 0
-        for key_id, pem in self.sql.all("SELECT key_id, private_pem FROM identity_signing_keys"):
+        for key in self.store.signing_keys():
+            pem = key.private_pem
             if not is_sealed(pem):
-                sealed += self.sql.run(
-                    "UPDATE identity_signing_keys SET private_pem = ? WHERE key_id = ?"
-                    " AND private_pem = ?",
-                    (self.box.seal(pem, _context(key_id)), key_id, pem),
+                sealed += self.store.replace_signing_pem(
+                    key.key_id, pem, self.box.seal(pem, _context(key.key_id))
                 )
         return sealed
 
@@ -83,16 +83,13 @@ class SessionTokens:
             return self._key
 
     def _newest(self) -> tuple[str, Ed25519PrivateKey] | None:
-        row = self.sql.one(
-            "SELECT key_id, private_pem FROM identity_signing_keys"
-            " ORDER BY created_at DESC, key_id DESC LIMIT 1"
-        )
+        row = self.store.newest_signing_key()
         if row is None:
             return None
-        pem = self.box.open(row[1], _context(row[0]))
+        pem = self.box.open(row.private_pem, _context(row.key_id))
         loaded = serialization.load_pem_private_key(pem.encode(), None)
         assert isinstance(loaded, Ed25519PrivateKey)
-        return row[0], loaded
+        return row.key_id, loaded
 
     def _create(self) -> tuple[str, Ed25519PrivateKey]:
         private = Ed25519PrivateKey.generate()
@@ -102,15 +99,9 @@ class SessionTokens:
             serialization.NoEncryption(),
         ).decode()
         key_id = new_id()
-        try:
-            self.sql.run(
-                "INSERT INTO identity_signing_keys (key_id, private_pem, created_at)"
-                " VALUES (?, ?, ?)",
-                (key_id, self.box.seal(pem, _context(key_id)), isoformat(self.clock.now())),
-            )
-        except Exception as exc:
-            if not is_unique_violation(exc):
-                raise
+        sealed = self.box.seal(pem, _context(key_id))
+        with contextlib.suppress(DuplicateKey):
+            self.store.add_signing_key(SigningKey(key_id, sealed, self.clock.now()))
         found = self._newest()  # another process may have created one meanwhile
         assert found is not None
         return found

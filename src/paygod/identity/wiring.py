@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from paygod.identity.ports import IdentityStore
 from paygod.identity.ratelimit import RateLimiter
 from paygod.identity.sealing import load_box
 from paygod.identity.service import IdentityService
 from paygod.identity.settings import load_identity_settings
+from paygod.identity.stores.identity_sql import SqlIdentityStore
 from paygod.identity.stores.ratelimit_memory import MemoryRateLimiter
 from paygod.kernel.clock import Clock
 from paygod.kernel.database import Database
@@ -32,14 +34,20 @@ def limiter_from_settings(settings: Settings) -> RateLimiter:
 
 
 def identity_from_settings(
-    settings: Settings, db: Database, clock: Clock, ledger: LedgerService | None = None
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    ledger: LedgerService | None = None,
+    store: IdentityStore | None = None,
 ) -> IdentityService:
-    """`ledger`: where consents and access audits are sealed (none: kept in the tables only)."""
+    """`ledger`: where consents and access audits are sealed (none: kept in the tables only).
+    `store`: where identity keeps its records (default: the identity tables of `db`)."""
     identity_settings = load_identity_settings()
     kek = identity_settings.kek.get_secret_value() if identity_settings.kek else None
     service = IdentityService(
-        db,
+        None,
         clock,
+        store=store or SqlIdentityStore(db),
         settings=identity_settings,
         limiter=limiter_from_settings(settings),
         ledger=lambda: ledger,

@@ -9,6 +9,7 @@ import pytest
 from paygod.bootstrap import Kernel, build_kernel
 from paygod.identity.service import IdentityService
 from paygod.identity.settings import IdentitySettings
+from paygod.identity.stores.memory import MemoryIdentityStore
 from paygod.kernel.clock import ManualClock
 from paygod.kernel.database import SqliteDatabase, migrate
 from paygod.kernel.settings import load_settings
@@ -40,8 +41,20 @@ def db(migrated_template: Path, tmp_path: Path) -> Iterator[SqliteDatabase]:
     database.close()
 
 
+@pytest.fixture(params=["sql", "memory"])
+def identity(
+    request: pytest.FixtureRequest, db: SqliteDatabase, clock: ManualClock
+) -> IdentityService:
+    """The same use cases over the tables and over the memory store (`ports.py`)."""
+    if request.param == "memory":
+        return IdentityService(
+            None, clock, store=MemoryIdentityStore(), settings=IdentitySettings()
+        )
+    return IdentityService(db, clock, settings=IdentitySettings())
+
+
 @pytest.fixture
-def identity(db: SqliteDatabase, clock: ManualClock) -> IdentityService:
+def sql_identity(db: SqliteDatabase, clock: ManualClock) -> IdentityService:
     return IdentityService(db, clock, settings=IdentitySettings())
 
 

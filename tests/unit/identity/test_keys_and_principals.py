@@ -7,7 +7,9 @@ import pytest
 from paygod.identity import keys
 from paygod.identity.model import PrincipalKind, Role
 from paygod.identity.service import IdentityService
+from paygod.identity.stores.sql import SqlRunner
 from paygod.kernel.clock import ManualClock
+from paygod.kernel.database import SqliteDatabase
 from paygod.kernel.errors import Conflict, InvalidInput, Unauthorized
 
 
@@ -15,11 +17,14 @@ def _agent(identity: IdentityService, tenant: str = "acme", name: str = "bot") -
     return identity.create_principal(tenant, name, PrincipalKind.AGENT, {Role.AGENT}).principal_id
 
 
-def test_token_shape_and_hash_only_storage(identity: IdentityService) -> None:
+def test_token_shape_and_hash_only_storage(
+    sql_identity: IdentityService, db: SqliteDatabase
+) -> None:
+    identity = sql_identity
     issued = identity.issue_key(_agent(identity), scopes=["payments:create"])
     prefix, secret = keys.split_token(issued.token) or ("", "")
     assert issued.token.startswith(f"pg_{prefix}_") and prefix == issued.key.prefix
-    stored = identity.sql.all("SELECT * FROM identity_api_keys")
+    stored = SqlRunner(db).all("SELECT * FROM identity_api_keys")
     assert secret not in repr(stored)  # only the hash is kept
     assert keys.hash_secret(secret) in repr(stored)
     assert "api_key" not in issued.key.as_dict()

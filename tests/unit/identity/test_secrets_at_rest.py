@@ -18,6 +18,7 @@ from paygod.bootstrap import build_kernel
 from paygod.identity.model import PrincipalKind, Role
 from paygod.identity.sealing import SEALED_PREFIX, SealedSecretUnreadable, SecretBox
 from paygod.identity.service import IdentityService
+from paygod.identity.stores.sql import SqlRunner
 from paygod.kernel.clock import ManualClock
 from paygod.kernel.database import SqliteDatabase
 from paygod.kernel.errors import InvalidSettings
@@ -41,8 +42,8 @@ def test_signing_key_and_totp_secrets_are_sealed_in_the_database(
     raw = Path(db.path).read_bytes() + Path(str(db.path) + "-wal").read_bytes()
     assert b"PRIVATE KEY" not in raw
     assert secret.encode() not in raw
-    (pem,) = identity.sql.one("SELECT private_pem FROM identity_signing_keys") or ("",)
-    (stored,) = identity.sql.one("SELECT secret FROM identity_totp") or ("",)
+    (pem,) = SqlRunner(db).one("SELECT private_pem FROM identity_signing_keys") or ("",)
+    (stored,) = SqlRunner(db).one("SELECT secret FROM identity_totp") or ("",)
     assert pem.startswith(SEALED_PREFIX) and stored.startswith(SEALED_PREFIX)
 
 
@@ -75,7 +76,7 @@ def test_plaintext_rows_of_an_older_store_are_sealed_at_start(
         )
         .decode()
     )
-    sql = IdentityService(db, clock).sql
+    sql = SqlRunner(db)
     sql.run(
         "INSERT INTO identity_signing_keys (key_id, private_pem, created_at) VALUES (?, ?, ?)",
         ("k-old", pem, "2026-01-01T00:00:00Z"),

@@ -12,6 +12,7 @@ import pytest
 from paygod.bootstrap import Kernel, build_kernel
 from paygod.identity.model import Principal, PrincipalKind, Role
 from paygod.identity.review import require_second_person
+from paygod.identity.stores.sql import SqlRunner
 from paygod.kernel.errors import Forbidden
 from tests.support.accounts import open_funded_payer
 from tests.support.http import anonymous_client
@@ -149,7 +150,7 @@ def test_a_creation_cycle_terminates(kernel: Kernel) -> None:
     b = identity.create_principal(
         "acme", "b", PrincipalKind.HUMAN, {Role.ADMIN}, created_by=a.principal_id
     )
-    identity.sql.run(
+    SqlRunner(kernel.db).run(
         "UPDATE identity_principals SET created_by = ? WHERE principal_id = ?",
         (b.principal_id, a.principal_id),
     )

@@ -1,11 +1,18 @@
-"""Run identity SQL on SQLite or PostgreSQL with one set of statements (`?` placeholders)."""
+"""Run SQL on SQLite or PostgreSQL with one set of statements (`?` placeholders).
+
+The runner is shared with contauth; identity's own adapter is `stores/identity_sql.py`.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg.errors
+
+from paygod.identity.ports import DuplicateKey
 from paygod.kernel.database import Database, SqliteDatabase
 
 Row = tuple[Any, ...]
@@ -73,6 +80,23 @@ class Transaction:
         return tuple(row) if row is not None else None
 
 
+_SQLITE_UNIQUE = {sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY}
+
+
 def is_unique_violation(exc: BaseException) -> bool:
-    name = type(exc).__name__
-    return name in {"IntegrityError", "UniqueViolation"}
+    """A unique or primary key taken, told by the driver's error, not by its class name: a
+    NOT NULL or foreign-key failure is a bug to surface, not a duplicate."""
+    if isinstance(exc, psycopg.errors.UniqueViolation):
+        return True
+    return isinstance(exc, sqlite3.IntegrityError) and exc.sqlite_errorcode in _SQLITE_UNIQUE
+
+
+@contextmanager
+def unique(what: str) -> Iterator[None]:
+    """The one place a driver's unique violation becomes the domain's `DuplicateKey`."""
+    try:
+        yield
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise DuplicateKey(f"{what} already exists") from None
+        raise
