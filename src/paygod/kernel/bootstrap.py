@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from paygod.accounting import AccountingService
     from paygod.accounting.credits import CreditsService
     from paygod.actions import ActionService
+    from paygod.aml.service import AmlService
     from paygod.cases.service import CaseService
     from paygod.compliance.wiring import Compliance
     from paygod.credit.loans import LoanService
@@ -77,6 +78,7 @@ class Kernel:
     compliance: Compliance = field(default=None)  # type: ignore[assignment]
     risk: RiskService = field(default=None)  # type: ignore[assignment]
     cases: CaseService = field(default=None)  # type: ignore[assignment]
+    aml: AmlService = field(default=None)  # type: ignore[assignment]
     housekeeping: Housekeeping = field(default_factory=lambda: Housekeeping([]))
 
     @property
@@ -171,6 +173,9 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
 
     wire_risk(kernel)
     register_case_handlers(kernel)
+    from paygod.aml.wiring import SCAN_EVERY, build_aml
+
+    kernel.aml = build_aml(db, clock, kernel.ledger)
     kernel.housekeeping = Housekeeping(
         [
             # Two-phase holds past their timeout release their funds without anyone asking.
@@ -181,6 +186,8 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
             ),
             # Late fees, days-past-due buckets and defaults follow the clock, not requests.
             PeriodicTask("credit.assess_loans", 3600.0, kernel.loans.assess_all),
+            # AML typologies over what was sealed since the last pass (aml/service.py).
+            PeriodicTask("aml.catch_up", SCAN_EVERY, kernel.aml.run_once),
         ]
     )
     return kernel

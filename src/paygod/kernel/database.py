@@ -36,6 +36,7 @@ MIGRATING_MODULES = (
     "risk",
     "compliance",
     "cases",
+    "aml",
     "credit",
     "governance",
     "events",

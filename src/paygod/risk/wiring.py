@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from paygod.executor.model import OutboxMessage
     from paygod.kernel.bootstrap import Kernel
 
-# Events that open a case: risk's own alerts and compliance's screening hits, same shape.
-CASE_OPENING_EVENTS = (ALERT_EVENT, "compliance.screening_hit")
+# Events that open a case: risk's own alerts, compliance's screening hits and AML typology
+# hits, same shape.
+CASE_OPENING_EVENTS = (ALERT_EVENT, "compliance.screening_hit", "aml.alert")
 
 
 def wire_risk(kernel: Kernel) -> None:
