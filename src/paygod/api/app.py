@@ -28,6 +28,7 @@ from paygod.api.routers import (
     ledger,
     payments,
 )
+from paygod.api.routers import aml as aml_routes
 from paygod.api.routers import cases as cases_routes
 from paygod.api.routers import risk as risk_routes
 from paygod.api.routing import router as strict_router
@@ -73,6 +74,7 @@ def v1_router() -> APIRouter:
     v1.include_router(compliance.router)
     v1.include_router(risk_routes.router)
     v1.include_router(cases_routes.router)
+    v1.include_router(aml_routes.router)
     v1.include_router(executor.router)
     return v1
 

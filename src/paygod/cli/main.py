@@ -170,6 +170,9 @@ from paygod.cli import risk as _risk_cli  # noqa: E402
 
 app.add_typer(_risk_cli.app)
 app.add_typer(_risk_cli.cases_app)
+from paygod.cli import aml as _aml_cli  # noqa: E402
+
+app.add_typer(_aml_cli.app)
 
 
 def run() -> None:

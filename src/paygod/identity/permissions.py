@@ -64,6 +64,8 @@ PERMISSIONS: tuple[str, ...] = (
     "sanctions:manage",
     "kyc:read",
     "kyc:write",
+    "aml:read",
+    "aml:manage",
 )
 
 _READS = {p for p in PERMISSIONS if p.endswith((":read", ":verify"))}
@@ -107,6 +109,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "screening:create": Scope.ALL,
         "sanctions:manage": Scope.ALL,
         "kyc:write": Scope.ALL,
+        "aml:manage": Scope.ALL,
         "credit:repay": Scope.ALL,
         "credit:operate": Scope.ALL,
         "credit:write-off": Scope.ALL,
@@ -122,6 +125,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "screening:create": Scope.ALL,
         "sanctions:manage": Scope.ALL,
         "kyc:write": Scope.ALL,
+        "aml:manage": Scope.ALL,
     },
     Role.PLATFORM_ADMIN: {p: Scope.ALL for p in PERMISSIONS},
 }
