@@ -593,6 +593,7 @@ def demo() -> None:
     """A guided tour in a temporary home: allowed, denied, flagged and refused requests."""
     from rich.console import Console
 
+    from paygod.aml.demo import run_risk_demo
     from paygod.decisions.demo import run_demo
     from paygod.payments.demo import run_payments_demo
 
@@ -600,5 +601,6 @@ def demo() -> None:
     tour = Console()
     ok = run_demo(tour)
     ok = run_payments_demo(tour) and ok
+    ok = run_risk_demo(tour) and ok
     if not ok:
         raise typer.Exit(1)
