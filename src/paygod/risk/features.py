@@ -53,6 +53,14 @@ FEATURES: tuple[str, ...] = (
     "counterparty_fraud_14d",
     "counterparty_fraud_37d",
     "counterparty_fraud_rate_37d",
+    # The handbook's terminal risk windows: transactions and confirmed frauds in the 1, 7
+    # and 30 days that end a feedback delay ago (the labels of that period are all known).
+    "counterparty_delayed_count_1d",
+    "counterparty_delayed_count_7d",
+    "counterparty_delayed_count_30d",
+    "counterparty_risk_1d",
+    "counterparty_risk_7d",
+    "counterparty_risk_30d",
     "distinct_counterparties_1h",
     "distinct_counterparties_24h",
     "small_count_1h",
@@ -311,6 +319,8 @@ class WindowBook:
         counts = {w: j - cut[width] for w, width in _SUBJECT_WINDOWS}
         pj, pcut = payer.cuts(now, (HOUR, DAY))
         cj, ccut = cp.cuts(now, (DAY, 7 * DAY, 30 * DAY, 30 * DAY + LABEL_SPAN))
+        delayed = now - LABEL_SPAN
+        dj, dcut = cp.cuts(delayed, _DELAYED)
         return _assemble(
             obs,
             counts=counts,
@@ -330,6 +340,7 @@ class WindowBook:
                 _count_in(frauds, now, 7 * DAY + LABEL_SPAN),
                 _count_in(frauds, now, 30 * DAY + LABEL_SPAN),
             ),
+            delayed=tuple((dj - dcut[w], _count_in(frauds, delayed, w)) for w in _DELAYED),
             distinct=(
                 len({o for o in subject.others[cut[HOUR] : j] if o is not None}),
                 len({o for o in subject.others[cut[DAY] : j] if o is not None}),
@@ -366,6 +377,8 @@ _SUBJECT_WINDOWS = (
 
 
 _SUBJECT_WIDTHS = tuple(sorted({width for _, width in _SUBJECT_WINDOWS}))
+_DELAYED = (DAY, 7 * DAY, 30 * DAY)
+_DELAYED_NAMES = ("1d", "7d", "30d")
 
 
 def _flag_total(series: Series, prefix: list[int], now: float, width: float) -> int:
@@ -389,6 +402,7 @@ def _assemble(
     payer_amount_24h: int,
     cp_counts: tuple[int, int, int, int],
     frauds: tuple[int, int],
+    delayed: tuple[tuple[int, int], ...],
     distinct: tuple[int, int],
     small_1h: int,
     below_24h: int,
@@ -427,6 +441,14 @@ def _assemble(
         "counterparty_fraud_14d": frauds[0],
         "counterparty_fraud_37d": frauds[1],
         "counterparty_fraud_rate_37d": round(frauds[1] / cp_counts[3], 4) if cp_counts[3] else 0.0,
+        **{
+            f"counterparty_delayed_count_{name}": count
+            for name, (count, _) in zip(_DELAYED_NAMES, delayed, strict=True)
+        },
+        **{
+            f"counterparty_risk_{name}": round(bad / count, 4) if count else 0.0
+            for name, (count, bad) in zip(_DELAYED_NAMES, delayed, strict=True)
+        },
         "distinct_counterparties_1h": distinct[0],
         "distinct_counterparties_24h": distinct[1],
         "small_count_1h": small_1h,
@@ -483,6 +505,13 @@ def recompute(
         frauds=(
             sum(1 for at in labels if now - 7 * DAY - LABEL_SPAN < at <= now),
             sum(1 for at in labels if now - 30 * DAY - LABEL_SPAN < at <= now),
+        ),
+        delayed=tuple(
+            (
+                sum(1 for h in cp if now - LABEL_SPAN - w < h.at <= now - LABEL_SPAN),
+                sum(1 for at in labels if now - LABEL_SPAN - w < at <= now - LABEL_SPAN),
+            )
+            for w in _DELAYED
         ),
         distinct=(
             len({h.counterparty for h in within(subject, HOUR) if h.counterparty is not None}),
