@@ -44,10 +44,13 @@ def test_the_kernel_releases_expired_holds_on_its_own(standalone_kernel: Kernel)
         "t", TransferRequest("h1", "wallet", "bank", 40, flags=hold, timeout_seconds=30)
     )
     names = [t.name for t in kernel.housekeeping.tasks]
-    assert names == ["accounting.expire_holds", "credit.assess_loans"]
+    assert names == ["accounting.expire_holds", "credit.assess_loans", "aml.catch_up"]
     kernel.housekeeping.run_due(now=0.0)
     assert kernel.accounting.get_transfer("t", "h1").state is TransferState.PENDING
     clock.advance(31)
     kernel.housekeeping.run_due(now=10.0)  # the next sweep, no request involved
     assert kernel.accounting.get_transfer("t", "h1").state is TransferState.EXPIRED
     assert kernel.accounting.get_account("t", "wallet").available == 100
+    # The AML monitor ran with the sweeps, no request involved: its cursor is at the
+    # ledger's end.
+    assert kernel.aml.store.cursor() >= 0
