@@ -100,8 +100,10 @@ class AmlService:
                 hits = [h for e in entries for h in feed(monitor, e)]
                 try:
                     raised += self._raise(hits, advance=(cursor, entries[-1].seq))
-                except Conflict:
-                    self._monitor = None  # another process moved on: replay next time
+                except Exception:
+                    # The windows took in entries the cursor did not pass (another process
+                    # moved on, the store refused the write): replay up to it next time.
+                    self._monitor = None
                     raise
                 self._seen = entries[-1].seq
 
