@@ -77,6 +77,12 @@ def test_an_officer_reads_the_aml_alerts_over_http_and_the_cli_runs_the_tour(
     assert http.get("/v1/aml/alerts", headers=agent).status_code == 403
     bad = http.get("/v1/aml/alerts", headers=officer, params={"as_of": "yesterday"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == "/as_of"
+    for body, pointer in (({"from": 5}, "/from"), ({"dry_run": "yes"}, "/dry_run")):
+        refused = http.post("/v1/aml/scan", headers=officer, json=body)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["pointer"] == pointer
+    size = kernel.ledger.size
+    scanned = http.post("/v1/aml/scan", headers=officer, json={"dry_run": True}).json()
+    assert len(scanned["hits"]) == 2 and scanned["raised"] == 0 and kernel.ledger.size == size
     result = run_cli("demo", env={"PAYGOD_LOG_LEVEL": "error", "COLUMNS": "200"})
     assert result.code == 0, result.stderr + result.stdout
     assert "AML structuring on customer-7, resting on 3 transactions" in result.stdout

@@ -46,10 +46,12 @@ class ThresholdsOut(BaseModel):
     set_at: str | None = None
 
 
-def _instant(text: str | None, pointer: str) -> datetime | None:
+def _instant(text: Any, pointer: str) -> datetime | None:
     if text is None:
         return None
     try:
+        if not isinstance(text, str):
+            raise ValueError(text)
         return parse_instant(text)
     except ValueError:
         raise InvalidInput(
