@@ -61,6 +61,7 @@ def test_thresholds_are_sealed_and_bad_input_is_one_line_exit_2(paygod_home: Pat
         (["set-thresholds", '{"fan_count": 1}'], "/fan_count"),
         (["set-thresholds", "{not json"], "not JSON"),
         (["scan", "--from", "yesterday"], "/from"),
+        (["scan", "--from", "2026-02-01T00:00:00Z", "--to", "2026-01-01T00:00:00Z"], "/to"),
         (["alert", "aml_nope"], "no such AML alert"),
     ):
         refused = run_cli("aml", *args)

@@ -28,7 +28,7 @@ from paygod.aml.model import Alert, Hit, Thresholds, threshold_problems
 from paygod.aml.ports import AlertStore
 from paygod.aml.typologies import Monitor
 from paygod.kernel.clock import Clock, isoformat
-from paygod.kernel.errors import Conflict, InvalidInput, NotFound
+from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound
 from paygod.kernel.events import EventEnvelope
 from paygod.ledger import EntryDraft, LedgerService
 from paygod.ledger.model import Entry
@@ -190,6 +190,10 @@ class AmlService:
     ) -> ScanResult:
         """Run the typologies over the tenant's history (movements sealed within
         [start, end]); with `record`, raise the hits not raised before."""
+        if start is not None and end is not None and end < start:
+            raise InvalidInput(
+                "invalid scan period", errors=[FieldError("/to", "must not be before from")]
+            )
         low = start.timestamp() if start is not None else float("-inf")
         high = end.timestamp() if end is not None else float("inf")
         monitor = Monitor()
