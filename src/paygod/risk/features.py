@@ -45,6 +45,9 @@ FEATURES: tuple[str, ...] = (
     "subject_avg_amount_7d",
     "subject_avg_amount_30d",
     "amount_to_avg_30d",
+    # How unusual the amount is for this subject: standard deviations from its 30-day mean
+    # (a stolen card's amounts several times the owner's, the handbook's third scenario).
+    "amount_zscore_30d",
     "payer_count_1h",
     "payer_amount_24h",
     "counterparty_count_1d",
@@ -177,6 +180,7 @@ class Series:
     cum: list[int] = field(default_factory=lambda: [0])
     small: list[int] = field(default_factory=lambda: [0])
     below: list[int] = field(default_factory=lambda: [0])
+    squares: list[int] = field(default_factory=lambda: [0])
 
     def add(self, at: float, amount: int, other: str | None) -> None:
         i = bisect.bisect_right(self.times, at)
@@ -187,13 +191,15 @@ class Series:
             self.cum.append(self.cum[-1] + amount)
             self.small.append(self.small[-1] + _is_small(amount))
             self.below.append(self.below[-1] + _is_below(amount))
+            self.squares.append(self.squares[-1] + amount * amount)
             return
         # Out of order (another process's clock, a rebuild): redo the tail's sums.
-        del self.cum[i + 1 :], self.small[i + 1 :], self.below[i + 1 :]
+        del self.cum[i + 1 :], self.small[i + 1 :], self.below[i + 1 :], self.squares[i + 1 :]
         for amt in self.amounts[i:]:
             self.cum.append(self.cum[-1] + amt)
             self.small.append(self.small[-1] + _is_small(amt))
             self.below.append(self.below[-1] + _is_below(amt))
+            self.squares.append(self.squares[-1] + amt * amt)
 
     def span(self, now: float, width: float) -> tuple[int, int]:
         """Indices of the events in (now - width, now]."""
@@ -227,10 +233,12 @@ class Series:
         if k == 0 or k * 2 < len(self.times):
             return
         base, small, below = self.cum[k], self.small[k], self.below[k]
+        squares = self.squares[k]
         del self.times[:k], self.amounts[:k], self.others[:k]
         self.cum = [c - base for c in self.cum[k:]]
         self.small = [c - small for c in self.small[k:]]
         self.below = [c - below for c in self.below[k:]]
+        self.squares = [c - squares for c in self.squares[k:]]
 
 
 @dataclass
@@ -328,6 +336,7 @@ class WindowBook:
             amount_24h=cum[j] - cum[cut[DAY]],
             amount_7d=cum[j] - cum[cut[7 * DAY]],
             amount_30d=cum[j] - cum[cut[30 * DAY]],
+            squares_30d=subject.squares[j] - subject.squares[cut[30 * DAY]],
             payer_count_1h=pj - pcut[HOUR],
             payer_amount_24h=payer.cum[pj] - payer.cum[pcut[DAY]],
             cp_counts=(
@@ -386,6 +395,17 @@ def _flag_total(series: Series, prefix: list[int], now: float, width: float) -> 
     return prefix[j] - prefix[i]
 
 
+def _zscore(amount: int, total: int, squares: int, count: int) -> float:
+    """(amount - mean) / standard deviation of the window's amounts; 0 below two amounts
+    or when they are all equal. Variance from integer sums: exact, no cancellation."""
+    if count < 2:
+        return 0.0
+    spread = count * squares - total * total  # count² × variance
+    if spread <= 0:
+        return 0.0
+    return round((amount * count - total) / math.sqrt(spread), 4)
+
+
 def _avg(total: int, count: int) -> float:
     return round(total / count, 3) if count else 0.0
 
@@ -398,6 +418,7 @@ def _assemble(
     amount_24h: int,
     amount_7d: int,
     amount_30d: int,
+    squares_30d: int,
     payer_count_1h: int,
     payer_amount_24h: int,
     cp_counts: tuple[int, int, int, int],
@@ -433,6 +454,7 @@ def _assemble(
         "subject_avg_amount_7d": _avg(amount_7d, counts["7d"]),
         "subject_avg_amount_30d": avg_30d,
         "amount_to_avg_30d": round(obs.amount_minor / avg_30d, 4) if avg_30d else 0.0,
+        "amount_zscore_30d": _zscore(obs.amount_minor, amount_30d, squares_30d, counts["30d"]),
         "payer_count_1h": payer_count_1h,
         "payer_amount_24h": payer_amount_24h,
         "counterparty_count_1d": cp_counts[0],
@@ -494,6 +516,7 @@ def recompute(
         amount_24h=sum(h.amount_minor for h in within(subject, DAY)),
         amount_7d=sum(h.amount_minor for h in within(subject, 7 * DAY)),
         amount_30d=sum(h.amount_minor for h in within(subject, 30 * DAY)),
+        squares_30d=sum(h.amount_minor**2 for h in within(subject, 30 * DAY)),
         payer_count_1h=len(within(payer, HOUR)),
         payer_amount_24h=sum(h.amount_minor for h in within(payer, DAY)),
         cp_counts=(
