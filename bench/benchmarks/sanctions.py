@@ -554,12 +554,18 @@ def quality(predicted: list[bool], wanted: list[bool]) -> tuple[float, float, fl
     return precision, recall, f1
 
 
-def ours(index: ScreeningIndex, labelled: list[Labelled]) -> tuple[list[bool], list[float]]:
+def ours(
+    index: ScreeningIndex, labelled: list[Labelled], cpu: list[float] | None = None
+) -> tuple[list[bool], list[float]]:
+    """Outcomes and wall-clock latencies; `cpu` gets each query's CPU time on this thread
+    (what one core spends, whatever else the machine runs)."""
     outcomes, latencies = [], []
     for item in labelled:
-        started = time.perf_counter()
+        started, on_cpu = time.perf_counter(), time.thread_time()
         hits, _ = index.screen(item.query, DEFAULT_THRESHOLD)
         latencies.append(time.perf_counter() - started)
+        if cpu is not None:
+            cpu.append(time.thread_time() - on_cpu)
         if item.target is None:
             outcomes.append(bool(hits))
         else:
@@ -573,12 +579,12 @@ def brute_force(index: ScreeningIndex, labelled: list[Labelled]) -> float:
 
     choices = [v.text for v in index.variants]
     sample = labelled[: max(20, len(labelled) // 20)]
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time, as ours is reported
     for item in sample:
         process.extractOne(
             " ".join(item.query.name.lower().split()), choices, scorer=fuzz.token_sort_ratio
         )
-    return len(sample) / (time.perf_counter() - started)
+    return len(sample) / (time.thread_time() - started)
 
 
 def peer(
@@ -619,7 +625,7 @@ def peer(
             (q.country,) if q.country else (),
             "individual",
         )
-        started = time.perf_counter()
+        started = time.thread_time()  # CPU time, as ours is reported
         words = index_probe(index, q)
         matched: set[tuple[str, str]] = set()
         for position in words:
@@ -627,7 +633,7 @@ def peer(
             candidate = entity(f"{e.list}-{e.entry_id}", e.names, e.dobs, e.countries, e.kind)
             if algorithm.compare(query, candidate, config).score >= 0.7:
                 matched.add((e.list, e.entry_id))
-        latencies.append(time.perf_counter() - started)
+        latencies.append(time.thread_time() - started)
         outcomes.append(bool(matched) if item.target is None else item.target in matched)
     return outcomes, latencies
 
@@ -652,9 +658,13 @@ def screening() -> Iterator[Figure]:
     labelled = labelled_queries(entries, QUERIES)
     wanted = [item.target is not None for item in labelled]
     ours(index, labelled[:200])  # warm caches
-    outcomes, latencies = ours(index, labelled)
+    cpu: list[float] = []
+    load = os.getloadavg()[0]
+    outcomes, latencies = ours(index, labelled, cpu)
     precision, recall, f1 = quality(outcomes, wanted)
-    rate = len(labelled) / sum(latencies)
+    # Names/s on one core: CPU time. On a shared machine (load above its core count) the
+    # wall clock measures the queue for a core, reported beside it with the load.
+    rate = len(labelled) / sum(cpu)
     baseline = brute_force(index, labelled)
     misses: dict[str, int] = {}
     for item, got, want in zip(labelled, outcomes, wanted, strict=True):
@@ -676,8 +686,14 @@ def screening() -> Iterator[Figure]:
         "rapidfuzz_full_scan",
         {
             **common,
-            "p50_ms": round(percentile(latencies, 50) * 1000, 3),
-            "p99_ms": round(percentile(latencies, 99) * 1000, 3),
+            "measured_as": "thread CPU time per query",
+            "p50_ms": round(percentile(cpu, 50) * 1000, 3),
+            "p99_ms": round(percentile(cpu, 99) * 1000, 3),
+            "wall_names_per_s": round(len(labelled) / sum(latencies), 1),
+            "wall_p50_ms": round(percentile(latencies, 50) * 1000, 3),
+            "wall_p99_ms": round(percentile(latencies, 99) * 1000, 3),
+            "load_average_1m": round(load, 2),
+            "cores": os.cpu_count(),
         },
     )
     peers = {}

@@ -19,6 +19,8 @@ from paygod.accounting.proofs import BalanceProofs
 from paygod.accounting.wiring import build_accounting, build_proofs
 from paygod.actions import ActionService
 from paygod.actions.wiring import build_actions
+from paygod.aml.service import AmlService
+from paygod.aml.wiring import SCAN_EVERY, build_aml
 from paygod.assurance.service import AssuranceService
 from paygod.assurance.wiring import wire_assurance
 from paygod.cases.service import CaseService
@@ -91,6 +93,7 @@ class Kernel:
     privacy: Privacy
     assurance: AssuranceService
     mandates: Mandates
+    aml: AmlService
     identity: IdentityService
     compliance: Compliance
     panic: PanicService
@@ -224,6 +227,7 @@ def build_kernel(
     risk, cases = build_risk(db, ledger, clock, settings)
     decisions.risk = risk
     assurance = wire_assurance(ledger, decisions.packs)
+    aml = build_aml(db, clock, ledger)
     register_case_handlers(cases, parts.worker)
     contauth = build_contauth(db, clock, ledger, identity, decisions)
     housekeeping = Housekeeping(
@@ -240,6 +244,8 @@ def build_kernel(
             PeriodicTask("privacy.retention", 3600.0, privacy.retention.run_all),
             # Behavioural features past their retention class are deleted (docs/contauth.md).
             PeriodicTask("contauth.purge_features", 3600.0, contauth.purge),
+            # AML typologies over what was sealed since the last pass (aml/service.py).
+            PeriodicTask("aml.catch_up", SCAN_EVERY, aml.run_once),
         ]
     )
     kernel = Kernel(
@@ -256,6 +262,7 @@ def build_kernel(
         privacy=privacy,
         assurance=assurance,
         mandates=mandates,
+        aml=aml,
         identity=identity,
         compliance=compliance,
         panic=parts.panic,

@@ -425,6 +425,19 @@ def _screening(w: World) -> Target:
     return Target({"screening_id": made["screening_id"]})
 
 
+def _aml_alert(w: World) -> Target:
+    """A structuring alert of acme's: three transfers just under the reporting threshold."""
+    source = w.account(owner=None, code="asset")
+    for n in range(3):
+        body = {"id": _unique("xfer"), "debit_account_id": source,
+                "credit_account_id": w.account(owner=None), "amount": 950_001 + n,
+                "ledger": "USD"}  # fmt: skip
+        w.ok(w.call(w.admin_a, "POST", "/v1/transfers", body))
+    w.kernel.aml.catch_up()
+    (alert,) = [a for a in w.kernel.aml.alerts(TENANT, "structuring") if a.subject == source]
+    return Target({"alert_id": alert.alert_id})
+
+
 def _kyc_subject(w: World) -> Target:
     subject = _unique("customer")
     body = {"subject": subject, "check": "identity", "data": {"name": "Zoë Müller"}}
@@ -665,6 +678,8 @@ FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
     ("POST", "/v1/payments/{payment_id}/reject"): lambda w: Target(
         {"payment_id": w.review_payment()}, body={"note": "no"}, caller=w.as_checker()
     ),
+    # aml
+    ("GET", "/v1/aml/alerts/{alert_id}"): _aml_alert,
     # cases
     ("GET", "/v1/cases/{case_id}"): lambda w: Target({"case_id": w.case()}),
     ("POST", "/v1/cases/{case_id}/assign"): _case_assign,

@@ -297,6 +297,7 @@ def _calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
     application_id = yield from _credit_calls(http)
     yield from _compliance_calls(kernel, http)
     yield from _privacy_calls(http)
+    yield from _aml_calls(http)
     yield from _loan_calls(kernel, http, application_id)
     yield from _pack_calls(kernel, http)
     yield from _mandate_calls(kernel, http)
@@ -549,6 +550,26 @@ def _loan_calls(kernel: Kernel, http: TestClient, loan_id: str) -> Iterator[tupl
         "/v1/credit/loans/{loan_id}/write-off",
         http.post(f"{loan}/write-off", json={"reason": "90+ days past due"}),
     )
+
+
+def _aml_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
+    """A structuring burst a scan raises, and the tenant's thresholds set to themselves."""
+    for account in ("aml-src", "aml-1", "aml-2", "aml-3"):
+        body = {
+            "id": account,
+            "ledger": "USD",
+            "code": "asset" if account == "aml-src" else "liability",
+        }
+        assert http.post("/v1/accounts", json=body).status_code == 201
+    for n in (1, 2, 3):
+        one = {"id": f"aml-t{n}", "debit_account_id": "aml-src", "credit_account_id": f"aml-{n}",
+               "amount": 950_000 + n, "ledger": "USD"}  # fmt: skip
+        assert http.post("/v1/transfers", json=one).status_code in (200, 201)
+    scanned = http.post("/v1/aml/scan", json={})
+    assert [h["typology"] for h in scanned.json()["hits"]] == ["structuring"], scanned.json()
+    yield "post", "/v1/aml/scan", scanned
+    current = http.get("/v1/aml/thresholds").json()["thresholds"]
+    yield "put", "/v1/aml/thresholds", http.put("/v1/aml/thresholds", json=current)
 
 
 def _compliance_calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:

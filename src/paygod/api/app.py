@@ -32,6 +32,7 @@ from paygod.api.routers import (
     payments,
     proofs,
 )
+from paygod.api.routers import aml as aml_routes
 from paygod.api.routers import assurance as assurance_routes
 from paygod.api.routers import cases as cases_routes
 from paygod.api.routers import contauth as contauth_routes
@@ -88,6 +89,7 @@ def v1_router() -> APIRouter:
     v1.include_router(privacy_routes.router)
     v1.include_router(assurance_routes.router)
     v1.include_router(mandates_routes.router)
+    v1.include_router(aml_routes.router)
     v1.include_router(executor.router)
     return v1
 

@@ -595,6 +595,7 @@ def demo() -> None:
     """A guided tour in a temporary home: allowed, denied, flagged and refused requests."""
     from rich.console import Console
 
+    from paygod.cli.aml_demo import run_risk_demo
     from paygod.cli.decisions_demo import run_demo
     from paygod.cli.payments_demo import run_payments_demo
 
@@ -602,5 +603,6 @@ def demo() -> None:
     tour = Console()
     ok = run_demo(tour)
     ok = run_payments_demo(tour) and ok
+    ok = run_risk_demo(tour) and ok
     if not ok:
         raise typer.Exit(1)

@@ -189,6 +189,9 @@ app.add_typer(_privacy_cli.retention_app)
 from paygod.cli import mandates as _mandates_cli  # noqa: E402
 
 app.add_typer(_mandates_cli.app)
+from paygod.cli import aml as _aml_cli  # noqa: E402
+
+app.add_typer(_aml_cli.app)
 
 
 def run() -> None:

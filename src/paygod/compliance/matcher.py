@@ -200,11 +200,13 @@ class ScreeningIndex:
                 pool.update(posting[:POOL])
         if len(pool) <= MAX_CANDIDATES:
             return list(pool)
-        idf = self.idf
+        idf = self.idf.__getitem__
         variants = self.variants
 
         def weight(vid: int) -> float:
-            return sum(idf[k] for k in keys & variants[vid].keys)
+            # map over a C-level lookup: this runs for every pooled variant (a profile's
+            # second-largest cost behind the alignment).
+            return sum(map(idf, keys & variants[vid].keys))
 
         return heapq.nlargest(MAX_CANDIDATES, pool, key=weight)
 

@@ -68,6 +68,8 @@ class ScreeningDecider:
             "decision": result.decision,
             "threshold": result.threshold,
             "snapshots": list(result.snapshots),
+            # The payee's country alone (no name): AML's high-risk jurisdiction typology.
+            "country": query.country,
         }
         if not result.hits:
             self._remember(tenant_id, subject, query)

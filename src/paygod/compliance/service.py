@@ -171,6 +171,8 @@ class ScreeningService:
             aggregate_type="screening",
             tenant_id=tenant_id,
             payload={
+                # One screening, one alert: a redelivered event joins no case twice.
+                "alert_id": screening_id,
                 "alert_type": "sanctions_hit",
                 "source": source,
                 "screening_id": screening_id,

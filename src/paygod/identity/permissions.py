@@ -79,6 +79,8 @@ PERMISSIONS: tuple[str, ...] = (
     "mandates:grant",
     "mandates:revoke",
     "mandates:keys",
+    "aml:read",
+    "aml:manage",
 )
 
 _READS = {p for p in PERMISSIONS if p.endswith((":read", ":verify"))}
@@ -134,6 +136,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "sanctions:manage": Scope.ALL,
         "kyc:write": Scope.ALL,
         "privacy:write": Scope.ALL,
+        "aml:manage": Scope.ALL,
         "credit:repay": Scope.ALL,
         "credit:operate": Scope.ALL,
         "credit:write-off": Scope.ALL,
@@ -160,6 +163,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "retention:manage": Scope.ALL,
         "compliance:report": Scope.ALL,
         "mandates:revoke": Scope.ALL,
+        "aml:manage": Scope.ALL,
     },
     Role.PLATFORM_ADMIN: {p: Scope.ALL for p in PERMISSIONS},
 }

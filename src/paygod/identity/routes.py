@@ -173,6 +173,12 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("POST", "/v1/cases/{case_id}/assign"): "cases:write",
     ("POST", "/v1/cases/{case_id}/comments"): "cases:write",
     ("POST", "/v1/cases/{case_id}/close"): "cases:write",
+    # aml
+    ("GET", "/v1/aml/alerts"): "aml:read",
+    ("GET", "/v1/aml/alerts/{alert_id}"): "aml:read",
+    ("POST", "/v1/aml/scan"): "aml:manage",
+    ("GET", "/v1/aml/thresholds"): "aml:read",
+    ("PUT", "/v1/aml/thresholds"): "aml:manage",
     ("GET", "/v1/credit/loans"): "credit:read",
     ("GET", "/v1/credit/loans/{loan_id}"): "credit:read",
     ("POST", "/v1/credit/loans/{loan_id}/disburse"): "credit:operate",

@@ -45,6 +45,9 @@ FEATURES: tuple[str, ...] = (
     "subject_avg_amount_7d",
     "subject_avg_amount_30d",
     "amount_to_avg_30d",
+    # How unusual the amount is for this subject: standard deviations from its 30-day mean
+    # (a stolen card's amounts several times the owner's, the handbook's third scenario).
+    "amount_zscore_30d",
     "payer_count_1h",
     "payer_amount_24h",
     "counterparty_count_1d",
@@ -53,6 +56,14 @@ FEATURES: tuple[str, ...] = (
     "counterparty_fraud_14d",
     "counterparty_fraud_37d",
     "counterparty_fraud_rate_37d",
+    # The handbook's terminal risk windows: transactions and confirmed frauds in the 1, 7
+    # and 30 days that end a feedback delay ago (the labels of that period are all known).
+    "counterparty_delayed_count_1d",
+    "counterparty_delayed_count_7d",
+    "counterparty_delayed_count_30d",
+    "counterparty_risk_1d",
+    "counterparty_risk_7d",
+    "counterparty_risk_30d",
     "distinct_counterparties_1h",
     "distinct_counterparties_24h",
     "small_count_1h",
@@ -169,6 +180,7 @@ class Series:
     cum: list[int] = field(default_factory=lambda: [0])
     small: list[int] = field(default_factory=lambda: [0])
     below: list[int] = field(default_factory=lambda: [0])
+    squares: list[int] = field(default_factory=lambda: [0])
 
     def add(self, at: float, amount: int, other: str | None) -> None:
         i = bisect.bisect_right(self.times, at)
@@ -179,13 +191,15 @@ class Series:
             self.cum.append(self.cum[-1] + amount)
             self.small.append(self.small[-1] + _is_small(amount))
             self.below.append(self.below[-1] + _is_below(amount))
+            self.squares.append(self.squares[-1] + amount * amount)
             return
         # Out of order (another process's clock, a rebuild): redo the tail's sums.
-        del self.cum[i + 1 :], self.small[i + 1 :], self.below[i + 1 :]
+        del self.cum[i + 1 :], self.small[i + 1 :], self.below[i + 1 :], self.squares[i + 1 :]
         for amt in self.amounts[i:]:
             self.cum.append(self.cum[-1] + amt)
             self.small.append(self.small[-1] + _is_small(amt))
             self.below.append(self.below[-1] + _is_below(amt))
+            self.squares.append(self.squares[-1] + amt * amt)
 
     def span(self, now: float, width: float) -> tuple[int, int]:
         """Indices of the events in (now - width, now]."""
@@ -219,10 +233,12 @@ class Series:
         if k == 0 or k * 2 < len(self.times):
             return
         base, small, below = self.cum[k], self.small[k], self.below[k]
+        squares = self.squares[k]
         del self.times[:k], self.amounts[:k], self.others[:k]
         self.cum = [c - base for c in self.cum[k:]]
         self.small = [c - small for c in self.small[k:]]
         self.below = [c - below for c in self.below[k:]]
+        self.squares = [c - squares for c in self.squares[k:]]
 
 
 @dataclass
@@ -311,6 +327,8 @@ class WindowBook:
         counts = {w: j - cut[width] for w, width in _SUBJECT_WINDOWS}
         pj, pcut = payer.cuts(now, (HOUR, DAY))
         cj, ccut = cp.cuts(now, (DAY, 7 * DAY, 30 * DAY, 30 * DAY + LABEL_SPAN))
+        delayed = now - LABEL_SPAN
+        dj, dcut = cp.cuts(delayed, _DELAYED)
         return _assemble(
             obs,
             counts=counts,
@@ -318,6 +336,7 @@ class WindowBook:
             amount_24h=cum[j] - cum[cut[DAY]],
             amount_7d=cum[j] - cum[cut[7 * DAY]],
             amount_30d=cum[j] - cum[cut[30 * DAY]],
+            squares_30d=subject.squares[j] - subject.squares[cut[30 * DAY]],
             payer_count_1h=pj - pcut[HOUR],
             payer_amount_24h=payer.cum[pj] - payer.cum[pcut[DAY]],
             cp_counts=(
@@ -330,6 +349,7 @@ class WindowBook:
                 _count_in(frauds, now, 7 * DAY + LABEL_SPAN),
                 _count_in(frauds, now, 30 * DAY + LABEL_SPAN),
             ),
+            delayed=tuple((dj - dcut[w], _count_in(frauds, delayed, w)) for w in _DELAYED),
             distinct=(
                 len({o for o in subject.others[cut[HOUR] : j] if o is not None}),
                 len({o for o in subject.others[cut[DAY] : j] if o is not None}),
@@ -366,11 +386,24 @@ _SUBJECT_WINDOWS = (
 
 
 _SUBJECT_WIDTHS = tuple(sorted({width for _, width in _SUBJECT_WINDOWS}))
+_DELAYED = (DAY, 7 * DAY, 30 * DAY)
+_DELAYED_NAMES = ("1d", "7d", "30d")
 
 
 def _flag_total(series: Series, prefix: list[int], now: float, width: float) -> int:
     i, j = series.span(now, width)
     return prefix[j] - prefix[i]
+
+
+def _zscore(amount: int, total: int, squares: int, count: int) -> float:
+    """(amount - mean) / standard deviation of the window's amounts; 0 below two amounts
+    or when they are all equal. Variance from integer sums: exact, no cancellation."""
+    if count < 2:
+        return 0.0
+    spread = count * squares - total * total  # count² × variance
+    if spread <= 0:
+        return 0.0
+    return round((amount * count - total) / math.sqrt(spread), 4)
 
 
 def _avg(total: int, count: int) -> float:
@@ -385,10 +418,12 @@ def _assemble(
     amount_24h: int,
     amount_7d: int,
     amount_30d: int,
+    squares_30d: int,
     payer_count_1h: int,
     payer_amount_24h: int,
     cp_counts: tuple[int, int, int, int],
     frauds: tuple[int, int],
+    delayed: tuple[tuple[int, int], ...],
     distinct: tuple[int, int],
     small_1h: int,
     below_24h: int,
@@ -419,6 +454,7 @@ def _assemble(
         "subject_avg_amount_7d": _avg(amount_7d, counts["7d"]),
         "subject_avg_amount_30d": avg_30d,
         "amount_to_avg_30d": round(obs.amount_minor / avg_30d, 4) if avg_30d else 0.0,
+        "amount_zscore_30d": _zscore(obs.amount_minor, amount_30d, squares_30d, counts["30d"]),
         "payer_count_1h": payer_count_1h,
         "payer_amount_24h": payer_amount_24h,
         "counterparty_count_1d": cp_counts[0],
@@ -427,6 +463,14 @@ def _assemble(
         "counterparty_fraud_14d": frauds[0],
         "counterparty_fraud_37d": frauds[1],
         "counterparty_fraud_rate_37d": round(frauds[1] / cp_counts[3], 4) if cp_counts[3] else 0.0,
+        **{
+            f"counterparty_delayed_count_{name}": count
+            for name, (count, _) in zip(_DELAYED_NAMES, delayed, strict=True)
+        },
+        **{
+            f"counterparty_risk_{name}": round(bad / count, 4) if count else 0.0
+            for name, (count, bad) in zip(_DELAYED_NAMES, delayed, strict=True)
+        },
         "distinct_counterparties_1h": distinct[0],
         "distinct_counterparties_24h": distinct[1],
         "small_count_1h": small_1h,
@@ -472,6 +516,7 @@ def recompute(
         amount_24h=sum(h.amount_minor for h in within(subject, DAY)),
         amount_7d=sum(h.amount_minor for h in within(subject, 7 * DAY)),
         amount_30d=sum(h.amount_minor for h in within(subject, 30 * DAY)),
+        squares_30d=sum(h.amount_minor**2 for h in within(subject, 30 * DAY)),
         payer_count_1h=len(within(payer, HOUR)),
         payer_amount_24h=sum(h.amount_minor for h in within(payer, DAY)),
         cp_counts=(
@@ -483,6 +528,13 @@ def recompute(
         frauds=(
             sum(1 for at in labels if now - 7 * DAY - LABEL_SPAN < at <= now),
             sum(1 for at in labels if now - 30 * DAY - LABEL_SPAN < at <= now),
+        ),
+        delayed=tuple(
+            (
+                sum(1 for h in cp if now - LABEL_SPAN - w < h.at <= now - LABEL_SPAN),
+                sum(1 for at in labels if now - LABEL_SPAN - w < at <= now - LABEL_SPAN),
+            )
+            for w in _DELAYED
         ),
         distinct=(
             len({h.counterparty for h in within(subject, HOUR) if h.counterparty is not None}),

@@ -56,11 +56,14 @@ def fit_models(x: npt.NDArray[np.float64], y: npt.NDArray[np.int8], seed: int) -
 
 
 def _fit(x: Any, y: Any, seed: int, boosting: Any, isolation: Any) -> dict[str, Any]:
+    # Twice the trees at half the rate, leaves of at least 50 rows: on the handbook's
+    # set-up (docs/risk.md, Figures) AP 0.629 -> 0.637 against 100 trees at 0.1.
     fraud = boosting(
-        max_iter=100,
-        learning_rate=0.1,
+        max_iter=200,
+        learning_rate=0.05,
         max_depth=6,
         max_leaf_nodes=31,
+        min_samples_leaf=50,
         l2_regularization=1.0,
         early_stopping=False,
         random_state=seed,

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from paygod.ledger import LedgerService
     from paygod.risk.ports import ModelStore
 
-# Events that open a case: risk's own alerts and compliance's screening hits, same shape.
-CASE_OPENING_EVENTS = (ALERT_EVENT, "compliance.screening_hit")
+# Events that open a case: risk's own alerts, compliance's screening hits and AML typology
+# hits, same shape.
+CASE_OPENING_EVENTS = (ALERT_EVENT, "compliance.screening_hit", "aml.alert")
 
 
 def build_risk(

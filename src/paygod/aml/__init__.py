@@ -1,0 +1,1 @@
+"""AML typologies over the ledger's money movements (see README.md)."""
