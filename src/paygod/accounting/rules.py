@@ -256,6 +256,9 @@ def transfer_payload(t: Transfer, action: str, released: int = 0) -> dict[str, A
         payload["reversal_of"] = t.reversal_of
     if t.metadata:
         payload["metadata_digest"] = digest(dict(t.metadata))
+    if action == "expire" and t.resolved_at is not None:
+        # When the sweep released the hold: the transfer row's resolved_at, rebuilt from here.
+        payload["resolved_at"] = isoformat(t.resolved_at)
     return payload
 
 

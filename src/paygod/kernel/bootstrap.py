@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from paygod.accounting import AccountingService
     from paygod.accounting.credits import CreditsService
     from paygod.actions import ActionService
+    from paygod.banking.service import ProjectionService
     from paygod.cases.service import CaseService
     from paygod.compliance.wiring import Compliance
     from paygod.credit.loans import LoanService
@@ -77,6 +78,7 @@ class Kernel:
     compliance: Compliance = field(default=None)  # type: ignore[assignment]
     risk: RiskService = field(default=None)  # type: ignore[assignment]
     cases: CaseService = field(default=None)  # type: ignore[assignment]
+    projections: ProjectionService = field(default=None)  # type: ignore[assignment]
     housekeeping: Housekeeping = field(default_factory=lambda: Housekeeping([]))
 
     @property
@@ -139,6 +141,9 @@ def build_kernel(settings: Settings | None = None, *, migrate_schema: bool = Tru
     from paygod.accounting.wiring import build_accounting
 
     kernel.accounting, kernel.credits = build_accounting(db, clock, kernel.ledger)
+    from paygod.banking.wiring import build_projections
+
+    kernel.projections = build_projections(db, clock, kernel.ledger)
     from paygod.identity.wiring import identity_from_settings
 
     kernel.identity = identity_from_settings(settings, db, clock, kernel)

@@ -40,6 +40,7 @@ MIGRATING_MODULES = (
     "governance",
     "events",
     "actions",
+    "banking",
 )
 
 SQLITE_PRAGMAS = (

@@ -1,0 +1,228 @@
+"""Backup and restore of the books: the ledger is the record, every table is rebuilt.
+
+A backup directory holds (see docs/event-store.md):
+  manifest.json            format, tree size, root, key id, sha256 of every file
+  ledger.jsonl             every entry, the ledger.jsonl interchange form (DESIGN.md §4)
+  tree-head.json           a head signed at the backup's tree size
+  tree-heads.json          every signed head the ledger had stored
+  ledger-public-key.pem    the key the heads verify with
+  metadata.jsonl           account/transfer metadata by digest (the ledger seals digests
+                           only: this file may hold personal data)
+  keys/ledger-ed25519.pem  the ledger signing key (left out with include_signing_key=False)
+Never in it: the identity KEY-ENCRYPTION KEY (PAYGOD_KEK / keys/kek), which by its own
+policy never sits beside the data it protects, and the tables themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from paygod.banking.metadata import MetadataStore, live_metadata
+from paygod.kernel.clock import isoformat
+from paygod.kernel.database import Database
+from paygod.kernel.errors import CheckFailed, Conflict, InvalidInput
+from paygod.ledger import LedgerService
+from paygod.ledger.chain import canonical_parsed_bytes, entry_from_interchange, entry_leaf_hash
+from paygod.ledger.model import SignedTreeHead
+from paygod.ledger.verifier import check_tree_heads, key_id_of, load_public_key, node_hash
+
+FORMAT = "paygod-backup/1"
+LEDGER = "ledger.jsonl"
+HEAD = "tree-head.json"
+HEADS = "tree-heads.json"
+PUBLIC_KEY = "ledger-public-key.pem"
+METADATA = "metadata.jsonl"
+SIGNING_KEY = "keys/ledger-ed25519.pem"
+LEFT_OUT = [
+    "the identity key-encryption key (PAYGOD_KEK or PAYGOD_HOME/keys/kek): keep it apart",
+    "tables: every one is rebuilt from the ledger on restore",
+]
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _private_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def backup(
+    ledger: LedgerService,
+    db: Database,
+    out: Path,
+    *,
+    signing_key: Path | None = None,
+) -> dict[str, Any]:
+    """Write a backup of the ledger into `out` (absent or empty); returns its manifest.
+    `signing_key`: the PEM file of the ledger signing key to include (None: left out)."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InvalidInput(f"{out} exists and is not an empty directory; nothing written")
+    out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(out, 0o700)
+    head = ledger.flush_tree_head()  # the backup covers exactly this many entries
+    size = head.tree_size
+    with (out / LEDGER).open("wb") as f:
+        after = -1
+        while after + 1 < size:
+            batch = ledger.entries(after, min(5000, size - after - 1))
+            if not batch:
+                break
+            for entry in batch:
+                f.write(canonical_parsed_bytes(entry.to_interchange()) + b"\n")
+            after = batch[-1].seq
+    _private_write(out / HEAD, orjson.dumps(head.as_dict()))
+    heads = [h.as_dict() for h in ledger.store.tree_heads() if h.tree_size <= size]
+    _private_write(out / HEADS, orjson.dumps(heads))
+    _private_write(out / PUBLIC_KEY, ledger.public_key_pem())
+    metadata = live_metadata(db)
+    metadata.write(out / METADATA)
+    os.chmod(out / METADATA, 0o600)
+    files = [LEDGER, HEAD, HEADS, PUBLIC_KEY, METADATA]
+    if signing_key is not None:
+        _private_write(out / SIGNING_KEY, signing_key.read_bytes())
+        files.append(SIGNING_KEY)
+    manifest = {
+        "format": FORMAT,
+        "created_at": isoformat(ledger.clock.now()),
+        "tree_size": size,
+        "root_hash": head.root_hash,
+        "key_id": head.key_id,
+        "metadata_objects": len(metadata.objects),
+        "signing_key_included": signing_key is not None,
+        "files": {name: _sha256(out / name) for name in files},
+        "left_out": LEFT_OUT,
+    }
+    _private_write(out / "manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    return manifest
+
+
+@dataclass(frozen=True)
+class VerifiedBackup:
+    """A backup whose files, chain, heads and metadata all checked out."""
+
+    path: Path
+    manifest: Mapping[str, Any]
+    lines: list[dict[str, Any]]  # the interchange objects, in order
+    heads: list[dict[str, Any]]
+    public_key_pem: bytes
+    metadata: MetadataStore
+    signing_key: bytes | None
+
+    @property
+    def tree_size(self) -> int:
+        return len(self.lines)
+
+
+def _refuse(path: Path, why: str) -> CheckFailed:
+    return CheckFailed(f"backup {path} refused: {why}; nothing restored")
+
+
+def verify_backup(path: Path) -> VerifiedBackup:
+    """Check everything in a backup before anything is touched (CheckFailed says why)."""
+    from paygod.ledger.audit import read_interchange, verify_jsonl_report
+
+    try:
+        manifest = orjson.loads((path / "manifest.json").read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise _refuse(path, f"no readable manifest.json ({exc})") from None
+    if manifest.get("format") != FORMAT:
+        raise _refuse(path, f"format {manifest.get('format')!r} is not {FORMAT}")
+    for name, expected in dict(manifest.get("files") or {}).items():
+        file = path / name
+        if not file.is_file():
+            raise _refuse(path, f"{name} is missing")
+        if _sha256(file) != expected:
+            raise _refuse(path, f"{name} does not match its sha256 in manifest.json")
+    for name in (LEDGER, HEAD, HEADS, PUBLIC_KEY):
+        if name not in manifest["files"]:
+            raise _refuse(path, f"manifest.json does not list {name}")
+    public = (path / PUBLIC_KEY).read_bytes()
+    head = orjson.loads((path / HEAD).read_bytes())
+    report = verify_jsonl_report(path / LEDGER, tree_head=head, public_key_pem=public)
+    if not report.ok:
+        raise _refuse(path, f"the ledger does not verify: {report.findings[0].message}")
+    if report.tree_size != head["tree_size"] or head["tree_size"] != manifest["tree_size"]:
+        raise _refuse(path, "the signed tree head does not cover the whole ledger.jsonl")
+    lines = read_interchange(path / LEDGER)
+    heads = list(orjson.loads((path / HEADS).read_bytes()))
+    problems = check_tree_heads(heads, _roots(lines, heads), len(lines), public)
+    if problems:
+        raise _refuse(path, f"a stored tree head fails: {problems[0]['message']}")
+    signing_key = None
+    if SIGNING_KEY in manifest["files"]:
+        signing_key = (path / SIGNING_KEY).read_bytes()
+        _check_pair(path, signing_key, public)
+    metadata = MetadataStore.read(path / METADATA)
+    return VerifiedBackup(path, manifest, lines, heads, public, metadata, signing_key)
+
+
+def _check_pair(path: Path, private_pem: bytes, public_pem: bytes) -> None:
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        PublicFormat,
+        load_pem_private_key,
+    )
+
+    key = load_pem_private_key(private_pem, password=None)
+    raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    expected = load_public_key(public_pem).public_bytes(Encoding.Raw, PublicFormat.Raw)
+    if key_id_of(raw) != key_id_of(expected):
+        raise _refuse(path, "the signing key is not the key the tree heads verify with")
+
+
+def _roots(
+    lines: Sequence[Mapping[str, Any]], heads: Sequence[Mapping[str, Any]]
+) -> dict[int, str]:
+    """The Merkle root at every head's tree size (one pass, RFC 9162 stack)."""
+    from paygod.ledger.verifier import merkle_root
+
+    sizes = {h.get("tree_size") for h in heads}
+    roots: dict[int, str] = {0: merkle_root([]).hex()}
+    stack: list[tuple[int, bytes]] = []
+    for position, line in enumerate(lines, 1):
+        size, node = 1, entry_leaf_hash(entry_from_interchange(line))
+        while stack and stack[-1][0] == size:
+            left_size, left = stack.pop()
+            node = node_hash(left, node)
+            size += left_size
+        stack.append((size, node))
+        if position in sizes:
+            top = stack[-1][1]
+            for _, left in reversed(stack[:-1]):
+                top = node_hash(left, top)
+            roots[position] = top.hex()
+    return roots
+
+
+def head_of(doc: Mapping[str, Any]) -> SignedTreeHead:
+    return SignedTreeHead(
+        int(doc["tree_size"]),
+        str(doc["root_hash"]),
+        str(doc["timestamp"]),
+        str(doc["key_id"]),
+        str(doc["signature"]),
+    )
+
+
+def refuse_non_empty(what: str, entries: int, rows: Mapping[str, int]) -> None:
+    filled = {t: n for t, n in rows.items() if n}
+    if entries or filled:
+        detail = f"{entries} ledger entries" + "".join(
+            f", {n} rows in {t}" for t, n in filled.items()
+        )
+        raise Conflict(f"restore refused: {what} is not empty ({detail}); nothing restored")
