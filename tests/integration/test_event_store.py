@@ -20,7 +20,7 @@ from paygod.banking.restore import restore
 from paygod.banking.service import PROJECTORS
 from paygod.kernel.bootstrap import Kernel, build_kernel
 from paygod.kernel.clock import parse_instant
-from paygod.kernel.errors import CheckFailed, Conflict, NotFound
+from paygod.kernel.errors import CheckFailed, Conflict, InvalidInput, NotFound
 from paygod.kernel.settings import Settings, load_settings
 from paygod.ledger.signing import KEY_FILE
 from tests.support.busy_home import make_busy
@@ -184,7 +184,7 @@ def test_restore_refuses_and_changes_nothing(busy: Any, tmp_path: Path) -> None:
     kernel, _, settings_for = busy
     backup(kernel.ledger, kernel.db, tmp_path / "bk")
     size_before = kernel.ledger.size
-    with pytest.raises(Conflict, match="not empty"):
+    with pytest.raises(InvalidInput, match="not empty"):
         restore(kernel.settings, tmp_path / "bk")  # the busy home itself
     assert kernel.ledger.size == size_before
     lines = (tmp_path / "bk" / "ledger.jsonl").read_bytes().splitlines()

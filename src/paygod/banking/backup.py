@@ -27,7 +27,7 @@ import orjson
 from paygod.banking.metadata import MetadataStore, live_metadata
 from paygod.kernel.clock import isoformat
 from paygod.kernel.database import Database
-from paygod.kernel.errors import CheckFailed, Conflict, InvalidInput
+from paygod.kernel.errors import CheckFailed, InvalidInput
 from paygod.ledger import LedgerService
 from paygod.ledger.chain import canonical_parsed_bytes, entry_from_interchange, entry_leaf_hash
 from paygod.ledger.model import SignedTreeHead
@@ -76,7 +76,8 @@ def backup(
     os.chmod(out, 0o700)
     head = ledger.flush_tree_head()  # the backup covers exactly this many entries
     size = head.tree_size
-    with (out / LEDGER).open("wb") as f:
+    fd = os.open(out / LEDGER, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
         after = -1
         while after + 1 < size:
             batch = ledger.entries(after, min(5000, size - after - 1))
@@ -225,4 +226,7 @@ def refuse_non_empty(what: str, entries: int, rows: Mapping[str, int]) -> None:
         detail = f"{entries} ledger entries" + "".join(
             f", {n} rows in {t}" for t, n in filled.items()
         )
-        raise Conflict(f"restore refused: {what} is not empty ({detail}); nothing restored")
+        raise InvalidInput(
+            f"restore refused: {what} is not empty ({detail}); nothing restored",
+            code="restore_target_not_empty",
+        )

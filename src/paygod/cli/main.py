@@ -170,6 +170,9 @@ from paygod.cli import risk as _risk_cli  # noqa: E402
 
 app.add_typer(_risk_cli.app)
 app.add_typer(_risk_cli.cases_app)
+from paygod.cli import banking as _banking_cli  # noqa: E402
+
+_banking_cli.register(app)  # `paygod projections ...`, `paygod backup`, `paygod restore`
 
 
 def run() -> None:
