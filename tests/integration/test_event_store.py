@@ -100,6 +100,30 @@ def test_every_projection_rebuilds_row_for_row(busy: Any) -> None:
     assert status["accounting"].position == kernel.ledger.size
 
 
+def test_entries_sealed_during_a_rebuild_are_caught_up_at_the_switch(busy: Any) -> None:
+    kernel, _, _ = busy
+    swap = kernel.projections.swap
+    create = swap.create_shadow
+    written: list[str] = []
+
+    def create_and_write(table: Any) -> None:
+        # After the fold, before the switch: the live tables take these, the shadows not.
+        if not written:
+            kernel.accounting.transfer("default", _request("during", amount=3))
+            kernel.accounting.post_pending("default", "h2")  # a hold the fold saw pending
+            kernel.accounting.update_metadata("default", "fees", {"late": True})
+            written.append(table.name)
+        create(table)
+
+    swap.create_shadow = create_and_write
+    (report,) = kernel.projections.rebuild("accounting")
+    assert written and report.caught_up == 3
+    assert report.position == kernel.ledger.size
+    _check_all(kernel)
+    assert kernel.accounting.get_transfer("default", "h2").state.value == "posted"
+    assert kernel.accounting.get_account("default", "fees").metadata == {"late": True}
+
+
 def _schema(swap: Any, table: str) -> Any:
     with swap._conn() as conn:
         found = swap.schema(conn, table)

@@ -8,6 +8,7 @@ projection's stored position, and the switch moves it to the ledger's head.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -143,6 +144,23 @@ class ProjectionService:
     ) -> tuple[int, int]:
         """Apply entries after seq `after` (up to `until`, exclusive) to every projector;
         (entries read, the next position)."""
+        # The fold allocates objects that live until the end: the cyclic collector would
+        # walk them again and again for nothing (none of them forms a cycle).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._fold_entries(projectors, after, until, progress)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _fold_entries(
+        self,
+        projectors: Sequence[Projector],
+        after: int,
+        until: int | None,
+        progress: Callable[[int], None] | None,
+    ) -> tuple[int, int]:
         wanted = frozenset().union(*(p.kinds for p in projectors))
         routes = {k: [p for p in projectors if k in p.kinds] for k in wanted}
         read = 0

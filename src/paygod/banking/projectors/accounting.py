@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from paygod.accounting.model import (
@@ -43,6 +44,25 @@ TRANSFERS = Table(
     frozenset({"metadata"}),
 )
 _RESOLVED = {"post_pending": TransferState.POSTED, "void_pending": TransferState.VOIDED}
+# A batch of transfers shares one timestamp and a handful of flag combinations.
+_instant = lru_cache(maxsize=4096)(parse_instant)
+
+
+@lru_cache(maxsize=64)
+def _transfer_flags(names: tuple[str, ...]) -> TransferFlags:
+    return TransferFlags.from_names(names)
+
+
+def _changed(
+    t: Transfer, state: TransferState, resolved: datetime | None, reversed_: int
+) -> Transfer:
+    """`t` with a new state, resolved_at and reversed amount (the constructor directly:
+    dataclasses.replace introspects the fields on every call)."""
+    return Transfer(
+        t.id, t.tenant_id, t.debit_account_id, t.credit_account_id, t.amount, t.ledger,
+        t.code, t.timestamp, state, t.flags, t.pending_id, t.timeout_seconds, t.reversal_of,
+        t.metadata, t.expires_at, resolved, reversed_,
+    )  # fmt: skip
 
 
 class AccountingProjector(Projector):
@@ -56,6 +76,7 @@ class AccountingProjector(Projector):
         self.transfers: dict[Key, Transfer] = {}
         # The metadata digest each row was last sealed with; resolved once, at `rows`.
         self.account_digest: dict[Key, str | None] = {}
+        self.totals: dict[Key, list[int]] = {}
         self.transfer_digest: dict[Key, str | None] = {}
 
     def apply(self, entry: Entry) -> None:
@@ -76,12 +97,17 @@ class AccountingProjector(Projector):
             old = Account(p["account_id"], entry.tenant_id, p["ledger"], AccountCode(p["code"]), at)
             old = replace(old, owner=p.get("owner"))
         self.accounts[key] = replace(old, flags=flags)
+        self.totals.setdefault(key, [0, 0, 0, 0])
         self.account_digest[key] = p.get("metadata_digest")
         self.touch(ACCOUNTS.name, key)
 
     def _move(self, tenant: str, account_id: str, dp: int, cp: int, dpe: int, cpe: int) -> None:
         key = (tenant, account_id)
-        self.accounts[key] = self.accounts[key].with_totals(dp, cp, dpe, cpe)
+        totals = self.totals[key]  # four ints, changed in place: no Account per move
+        totals[0] += dp
+        totals[1] += cp
+        totals[2] += dpe
+        totals[3] += cpe
         self.touch(ACCOUNTS.name, key)
 
     def _put(self, key: Key, transfer: Transfer) -> None:
@@ -97,24 +123,19 @@ class AccountingProjector(Projector):
         if action == "expire":
             held = self.transfers[key]
             at = p.get("resolved_at")
-            self._put(
-                key,
-                replace(
-                    held,
-                    state=TransferState.EXPIRED,
-                    resolved_at=parse_instant(at) if at else entry.recorded_at,
-                ),
-            )
+            when = _instant(at) if at else entry.recorded_at
+            self._put(key, _changed(held, TransferState.EXPIRED, when, held.reversed_amount))
             self._move(tenant, debit, 0, 0, -released, 0)
             self._move(tenant, credit, 0, 0, 0, -released)
             return
-        flags = TransferFlags.from_names(p.get("flags") or ())
-        at = parse_instant(p["timestamp"])
+        flags = _transfer_flags(tuple(p.get("flags") or ()))
+        at = _instant(p["timestamp"])
         timeout = int(p.get("timeout_seconds", 0))
         if action in _RESOLVED:
             state = _RESOLVED[action]
             hold_key = (tenant, p["pending_id"])
-            self._put(hold_key, replace(self.transfers[hold_key], state=state, resolved_at=at))
+            held = self.transfers[hold_key]
+            self._put(hold_key, _changed(held, state, at, held.reversed_amount))
             self._move(tenant, debit, 0, 0, -released, 0)
             self._move(tenant, credit, 0, 0, 0, -released)
         else:
@@ -129,7 +150,8 @@ class AccountingProjector(Projector):
         if reversal_of is not None:
             orig_key = (tenant, reversal_of)
             orig = self.transfers[orig_key]
-            self._put(orig_key, replace(orig, reversed_amount=orig.reversed_amount + amount))
+            total = orig.reversed_amount + amount
+            self._put(orig_key, _changed(orig, orig.state, orig.resolved_at, total))
         expires: datetime | None = None
         if flags.pending and timeout:
             expires = at + timedelta(seconds=timeout)
@@ -157,11 +179,22 @@ class AccountingProjector(Projector):
     def rows(self, table: str) -> dict[Key, Row]:
         if table == ACCOUNTS.name:
             return {
-                k: account_row(replace(a, metadata=self.metadata(self.account_digest.get(k))))
+                k: account_row(
+                    replace(a, metadata=self.metadata(self.account_digest.get(k))).with_totals(
+                        *self.totals[k]
+                    )
+                )
                 for k, a in self.accounts.items()
             }
         out: dict[Key, Row] = {}
         for k, t in self.transfers.items():
             digest = self.transfer_digest.get(k)
-            out[k] = transfer_row(replace(t, metadata=self.metadata(digest)) if digest else t)
+            if digest:
+                t = Transfer(
+                    t.id, t.tenant_id, t.debit_account_id, t.credit_account_id, t.amount,
+                    t.ledger, t.code, t.timestamp, t.state, t.flags, t.pending_id,
+                    t.timeout_seconds, t.reversal_of, self.metadata(digest), t.expires_at,
+                    t.resolved_at, t.reversed_amount,
+                )  # fmt: skip
+            out[k] = transfer_row(t)
         return out

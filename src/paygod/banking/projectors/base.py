@@ -40,6 +40,9 @@ class Projector:
         self.resolve = resolve
         self.unresolved: set[str] = set()  # metadata digests no side store knew
         self._dirty: dict[str, set[Key]] = {}
+        # Off for the bulk fold (every row is written then); on from the first take_dirty,
+        # for the catch-up applied at the switch.
+        self._tracking = False
 
     def apply(self, entry: Entry) -> None:
         raise NotImplementedError
@@ -52,10 +55,12 @@ class Projector:
         """The keys of each table changed since the last call (the catch-up applied at the
         switch rewrites only those)."""
         dirty, self._dirty = self._dirty, {}
+        self._tracking = True
         return dirty
 
     def touch(self, table: str, key: Key) -> None:
-        self._dirty.setdefault(table, set()).add(key)
+        if self._tracking:
+            self._dirty.setdefault(table, set()).add(key)
 
     def feed(self, entries: Iterable[Entry]) -> int:
         n = 0
