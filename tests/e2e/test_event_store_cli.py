@@ -91,13 +91,16 @@ def test_projections_backup_and_restore(paygod_home: Path, tmp_path: Path) -> No
     status = json.loads(_ok("projections", "status", "--json"))["projections"]
     assert {s["name"]: s["lag_entries"] for s in status} == {
         "accounting": 0,
+        "cases": 0,
+        "consents": 0,
         "decisions": 0,
         "payments": 0,
     }
     unknown = run_cli("projections", "rebuild", "ledgers")
     assert unknown.code == 2
     assert unknown.stderr.strip() == (
-        "error: no projection 'ledgers'; the projections are: accounting, decisions, payments"
+        "error: no projection 'ledgers'; the projections are: "
+        "accounting, cases, consents, decisions, payments"
     )
 
     backup_dir = tmp_path / "bk"

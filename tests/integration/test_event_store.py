@@ -132,7 +132,7 @@ def _schema(swap: Any, table: str) -> Any:
 
 def test_unknown_projection_names_the_known_ones(busy: Any) -> None:
     kernel, _, _ = busy
-    with pytest.raises(NotFound, match="accounting, decisions, payments"):
+    with pytest.raises(NotFound, match="accounting, cases, consents, decisions, payments"):
         kernel.projections.rebuild("ledgers")
 
 
@@ -175,6 +175,11 @@ def _books(kernel: Kernel, ids: dict[str, Any]) -> dict[str, Any]:
     out["payments"] = [
         kernel.payments.get(p, tenant_id="default").as_dict() for p in ids["payments"]
     ]
+    out["cases"] = [c.as_dict() for c in kernel.cases.list("default")]
+    out["consents"] = [
+        r.as_dict() for r in kernel.identity.consent.history("default", "urn:person:1")
+    ]
+    out["loan"] = _loan(kernel, ids["loan"])
     size = kernel.ledger.size
     out["proofs"] = [kernel.ledger.inclusion_proof(s, size).as_dict() for s in range(0, size, 7)]
     out["root"] = kernel.ledger.root_hash(size)
@@ -240,6 +245,11 @@ def test_point_in_time_restore(busy: Any, tmp_path: Path) -> None:
 def _check_all_nonempty(kernel: Kernel) -> None:
     for comparison in kernel.projections.compare():
         assert comparison.ok, comparison.as_dict()
+
+
+def _loan(kernel: Kernel, loan_id: str) -> Any:
+    loan = kernel.loans.get(loan_id)
+    return loan.as_dict() if hasattr(loan, "as_dict") else loan
 
 
 def _same(a: Any, b: Any, where: str) -> None:

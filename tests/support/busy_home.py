@@ -94,8 +94,29 @@ def make_busy(kernel: Kernel, *, rounds: int = 3, loans: bool = True) -> dict[st
             owner=None,
             idempotency_key="repay-1",
         )
+    cases = []
+    for i in range(2):
+        alert = {
+            "alert_id": f"alert-{i}",
+            "alert_type": "card_testing",
+            "subject": "urn:card:1",
+            "risk_score": 0.5 + i / 10,
+            "raised_by": "risk-bot",
+        }
+        cases.append(kernel.cases.open_from_alert("default", alert).case_id)
+    kernel.cases.assign(cases[0], assignee="officer", actor="lead", tenant_id="default")
+    kernel.cases.comment(cases[0], text="looked at it", actor="officer", tenant_id="default")
+    kernel.cases.close(
+        cases[0], disposition="false_positive", note="fine", actor="officer", tenant_id="default"
+    )
+    kernel.cases.open_manual(
+        "default", subject="urn:card:2", alert_type="manual", note="odd", actor="officer"
+    )
+    consent = kernel.identity.consent
+    consent.record("default", "urn:person:1", "marketing", granted=True, actor="agent-bot")
+    consent.record("default", "urn:person:1", "marketing", granted=False, actor="agent-bot")
     kernel.executor.drain()  # payments move on: sent, settled (more payment entries)
-    return {"decisions": decisions, "payments": payments, "loan": loan_id}
+    return {"decisions": decisions, "payments": payments, "loan": loan_id, "cases": cases}
 
 
 def _pending() -> TransferFlags:

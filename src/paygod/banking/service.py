@@ -18,6 +18,8 @@ import orjson
 from paygod.banking.model import Comparison, Difference, ProjectionStatus, RebuildReport
 from paygod.banking.projectors.accounting import AccountingProjector
 from paygod.banking.projectors.base import MetadataResolver, Projector, Row, Table
+from paygod.banking.projectors.cases import CaseProjector
+from paygod.banking.projectors.consents import ConsentProjector
 from paygod.banking.projectors.decisions import DecisionIndexProjector
 from paygod.banking.projectors.payments import PaymentIndexProjector
 from paygod.banking.tables import TableSwap
@@ -27,7 +29,14 @@ from paygod.kernel.errors import NotFound
 from paygod.ledger import LedgerService
 
 PROJECTORS: dict[str, type[Projector]] = {
-    p.name: p for p in (AccountingProjector, DecisionIndexProjector, PaymentIndexProjector)
+    p.name: p
+    for p in (
+        AccountingProjector,
+        DecisionIndexProjector,
+        PaymentIndexProjector,
+        CaseProjector,
+        ConsentProjector,
+    )
 }
 PROGRESS_EVERY = 50_000  # entries between stored positions while a rebuild runs
 
