@@ -1,4 +1,6 @@
-"""Projection rebuild: entries/s folded from the ledger into fresh tables and switched in,
+"""Projection rebuild: entries/s folded from the ledger into fresh tables and switched in
+(every projection, one pass; the ledger holds accounts and transfers with holds posted and
+voided and reversals, the bulk of a busy home),
 beside the ledger's own verify (`LedgerService.verify`: the chain, every record hash and
 the stored Merkle leaves) over the same SQLite store in the same run. Goal: >= 0.3x.
 
@@ -69,7 +71,7 @@ def projection_rebuild() -> Iterator[Figure]:
             verify_s = time.perf_counter() - started
             assert report.ok, report.findings
             started = time.perf_counter()
-            (rebuilt,) = kernel.projections.rebuild("accounting")
+            rebuilt = kernel.projections.rebuild()[0]  # every projection, one pass
             rebuild_s = time.perf_counter() - started
             started = time.perf_counter()
             (checked,) = kernel.projections.compare("accounting")
@@ -79,7 +81,7 @@ def projection_rebuild() -> Iterator[Figure]:
             kernel.close()
     verify_rate = size / verify_s
     yield Figure(
-        "projection_rebuild_accounting_per_s", size / rebuild_s, "entries/s", verify_rate,
+        "projection_rebuild_all_per_s", size / rebuild_s, "entries/s", verify_rate,
         "LedgerService.verify over the same store",
         {
             "entries": size,

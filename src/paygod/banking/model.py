@@ -37,8 +37,8 @@ class RebuildReport:
     name: str
     position: int
     rows: dict[str, int]
-    entries: int  # entries read
-    seconds: float
+    entries: int  # entries read (one pass serves every projection rebuilt together)
+    seconds: float  # the whole rebuild's, shared by the projections rebuilt together
     caught_up: int  # entries sealed during the build, applied at the switch
     unresolved_metadata: int  # digests no side store knew (their rows got {})
 

@@ -203,54 +203,63 @@ class ProjectionService:
     def rebuild(
         self, name: str | None = None, resolve: MetadataResolver | None = None
     ) -> list[RebuildReport]:
-        """Rebuild each chosen projection into shadow tables and switch them in."""
+        """Rebuild the chosen projections (all by default) from ONE pass over the ledger
+        into shadow tables, and switch them all in with one transaction."""
         from paygod.banking.metadata import LiveResolver
 
+        names = self._chosen(name)
         resolver = resolve or LiveResolver(self.db)
-        return [self._rebuild_one(n, resolver) for n in self._chosen(name)]
-
-    def _rebuild_one(self, name: str, resolve: MetadataResolver) -> RebuildReport:
         started = time.perf_counter()
-        projector = PROJECTORS[name](resolve)
-        self._store_now(name, 0, "rebuilding")
+        projectors = [PROJECTORS[n](resolver) for n in names]
+        tables = [t for p in projectors for t in p.tables]
+        for n in names:
+            self._store_now(n, 0, "rebuilding")
+        caught: list[int] = [0]
         try:
-            read, position = self._fold(
-                [projector], progress=lambda p: self._store_now(name, p, "rebuilding")
-            )
-            projector.take_dirty()  # the bulk fill writes every row
-            rows: dict[str, int] = {}
-            for table in projector.tables:
-                self.swap.create_shadow(table)
-                rows[table.name] = self.swap.fill(table, projector.rows(table.name).values())
-            caught: list[int] = [0]
+
+            def progress(position: int) -> None:
+                for n in names:
+                    self._store_now(n, position, "rebuilding")
+
+            read, position = self._fold(projectors, progress=progress)
+            for projector in projectors:
+                projector.take_dirty()  # the bulk fill writes every row
+                for table in projector.tables:
+                    self.swap.create_shadow(table)
+                    self.swap.fill(table, projector.rows(table.name).values())
 
             def catch_up(conn: Any) -> None:
-                more, end = self._fold([projector], after=position - 1)
+                more, end = self._fold(projectors, after=position - 1)
                 caught[0] = more
-                dirty = projector.take_dirty()
-                for table in projector.tables:
-                    keys = dirty.get(table.name)
-                    if keys:
-                        current = projector.rows(table.name)
-                        self.swap.rewrite(conn, table, {k: current[k] for k in keys})
-                        rows[table.name] += sum(1 for k in keys if k in current)
-                self._store(conn, name, end, "live", True)
+                for projector in projectors:
+                    dirty = projector.take_dirty()
+                    for table in projector.tables:
+                        keys = dirty.get(table.name)
+                        if keys:
+                            current = projector.rows(table.name)
+                            self.swap.rewrite(conn, table, {k: current[k] for k in keys})
+                    self._store(conn, projector.name, end, "live", True)
 
-            self.swap.switch(projector.tables, catch_up)
+            self.swap.switch(tables, catch_up)
         except BaseException:
-            for table in projector.tables:
+            for table in tables:
                 self.swap.drop_shadow(table)
-            self._store_now(name, self.ledger.size, "live")  # the old tables still serve
+            for n in names:
+                self._store_now(n, self.ledger.size, "live")  # the old tables still serve
             raise
-        return RebuildReport(
-            name,
-            position + caught[0],
-            rows,
-            read + caught[0],
-            time.perf_counter() - started,
-            caught[0],
-            len(projector.unresolved),
-        )
+        seconds = time.perf_counter() - started
+        return [
+            RebuildReport(
+                p.name,
+                position + caught[0],
+                {t.name: self.swap.count(t.name) for t in p.tables},
+                read + caught[0],
+                seconds,
+                caught[0],
+                len(p.unresolved),
+            )
+            for p in projectors
+        ]
 
     # -- the row-by-row check -----------------------------------------------------------
 

@@ -67,9 +67,12 @@ def rebuild(name: NameArg = None, as_json: JsonFlag = False) -> None:
     else:
         for r in reports:
             rows = ", ".join(f"{t} {n}" for t, n in r.rows.items())
+            console.print(f"{r.name}: rebuilt at position {r.position}; rows: {rows}")
+        if reports:
+            r = reports[0]
             console.print(
-                f"{r.name}: rebuilt at position {r.position} from {r.entries} entries in "
-                f"{r.seconds:.2f}s ({r.entries_per_second:,.0f} entries/s); rows: {rows}"
+                f"one pass over {r.entries} entries in {r.seconds:.2f}s "
+                f"({r.entries_per_second:,.0f} entries/s), switched in atomically"
             )
     missing = sum(r.unresolved_metadata for r in reports)
     if missing:
