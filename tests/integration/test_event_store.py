@@ -124,6 +124,39 @@ def test_entries_sealed_during_a_rebuild_are_caught_up_at_the_switch(busy: Any) 
     assert kernel.accounting.get_account("default", "fees").metadata == {"late": True}
 
 
+def test_a_rebuild_while_transfers_keep_coming(busy: Any) -> None:
+    import threading
+
+    kernel, _, _ = busy
+    stop = threading.Event()
+    done: list[str] = []
+    errors: list[BaseException] = []
+
+    def keep_writing() -> None:
+        n = 0
+        while not stop.is_set() or n < 20:
+            try:
+                kernel.accounting.transfer("default", _request(f"live-{n}"))
+                done.append(f"live-{n}")
+            except BaseException as exc:
+                errors.append(exc)
+                return
+            n += 1
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        reports = kernel.projections.rebuild()
+    finally:
+        stop.set()
+        writer.join(60)
+    assert not errors, errors
+    assert len(done) >= 20
+    assert reports[0].position <= kernel.ledger.size
+    _check_all(kernel)
+    assert kernel.accounting.rebuild_check(None).ok
+
+
 def _schema(swap: Any, table: str) -> Any:
     with swap._conn() as conn:
         found = swap.schema(conn, table)
