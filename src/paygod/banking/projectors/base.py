@@ -6,9 +6,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from paygod.canonical import digest as canonical_digest
 from paygod.ledger import Entry
 
 Row = tuple[Any, ...]
+EMPTY_DIGEST = canonical_digest({})  # no side store is needed to know the empty object
 Key = tuple[Any, ...]
 # A digest ("sha256:...") -> the metadata object it was computed from, or None when unknown.
 # Metadata is sealed by digest only (it may hold personal data); the object comes from a
@@ -72,7 +74,7 @@ class Projector:
         return n
 
     def metadata(self, digest: str | None) -> dict[str, Any]:
-        if digest is None:
+        if digest is None or digest == EMPTY_DIGEST:
             return {}
         found = self.resolve(digest)
         if found is None:
