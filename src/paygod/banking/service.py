@@ -214,33 +214,19 @@ class ProjectionService:
         tables = [t for p in projectors for t in p.tables]
         for n in names:
             self._store_now(n, 0, "rebuilding")
-        caught: list[int] = [0]
+
+        def progress(position: int) -> None:
+            for n in names:
+                self._store_now(n, position, "rebuilding")
+
         try:
-
-            def progress(position: int) -> None:
-                for n in names:
-                    self._store_now(n, position, "rebuilding")
-
             read, position = self._fold(projectors, progress=progress)
             for projector in projectors:
                 projector.take_dirty()  # the bulk fill writes every row
                 for table in projector.tables:
                     self.swap.create_shadow(table)
                     self.swap.fill(table, projector.rows(table.name).values())
-
-            def catch_up(conn: Any) -> None:
-                more, end = self._fold(projectors, after=position - 1)
-                caught[0] = more
-                for projector in projectors:
-                    dirty = projector.take_dirty()
-                    for table in projector.tables:
-                        keys = dirty.get(table.name)
-                        if keys:
-                            current = projector.rows(table.name)
-                            self.swap.rewrite(conn, table, {k: current[k] for k in keys})
-                    self._store(conn, projector.name, end, "live", True)
-
-            self.swap.switch(tables, catch_up)
+            caught = self._switch(projectors, tables, position)
         except BaseException:
             for table in tables:
                 self.swap.drop_shadow(table)
@@ -251,15 +237,34 @@ class ProjectionService:
         return [
             RebuildReport(
                 p.name,
-                position + caught[0],
+                position + caught,
                 {t.name: self.swap.count(t.name) for t in p.tables},
-                read + caught[0],
+                read + caught,
                 seconds,
-                caught[0],
+                caught,
                 len(p.unresolved),
             )
             for p in projectors
         ]
+
+    def _switch(self, projectors: Sequence[Projector], tables: list[Table], position: int) -> int:
+        """Switch the shadows in, after applying the entries sealed since `position` (the
+        build ran while the write path kept going); returns how many that were."""
+        caught = [0]
+
+        def catch_up(conn: Any) -> None:
+            caught[0], end = self._fold(projectors, after=position - 1)
+            for projector in projectors:
+                dirty = projector.take_dirty()
+                for table in projector.tables:
+                    keys = dirty.get(table.name)
+                    if keys:
+                        current = projector.rows(table.name)
+                        self.swap.rewrite(conn, table, {k: current[k] for k in keys})
+                self._store(conn, projector.name, end, "live", True)
+
+        self.swap.switch(tables, catch_up)
+        return caught[0]
 
     # -- the row-by-row check -----------------------------------------------------------
 
