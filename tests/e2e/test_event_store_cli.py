@@ -152,3 +152,25 @@ def test_projection_lag_on_metrics(standalone_kernel: Kernel) -> None:
     found = re.search(r'paygod_projection_lag_entries\{projection="payments"\} (\S+)', rebuilding)
     assert found and float(found.group(1)) == kernel.ledger.size - 2
     assert 'paygod_projection_position{projection="payments"} 2.0' in rebuilding
+
+
+def test_projections_over_http(standalone_kernel: Kernel) -> None:
+    from tests.support.http import principal_headers
+
+    kernel = standalone_kernel
+    with api_client(kernel) as http:
+        listed = http.get("/v1/projections")
+        one = http.get("/v1/projections/accounting")
+        unknown = http.get("/v1/projections/ledgers")
+        tenant_admin = principal_headers(kernel, roles=["admin"], tenant_id="acme")
+        refused = http.get("/v1/projections", headers=tenant_admin)
+    assert listed.status_code == 200, listed.text
+    names = [p["name"] for p in listed.json()["projections"]]
+    assert names == ["accounting", "cases", "consents", "decisions", "payments"]
+    assert one.json()["tables"] == ["accounting_accounts", "accounting_transfers"]
+    assert one.json()["lag_entries"] == 0 and one.json()["head"] == kernel.ledger.size
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("application/problem+json")
+    assert unknown.json()["projections"] == names
+    assert "the projections are: accounting, cases" in unknown.json()["detail"]
+    assert refused.status_code == 403  # a position is the shared ledger's size

@@ -46,6 +46,7 @@ EVER = {"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}
 SHARED: dict[tuple[str, str], str] = {
     ("POST", "/v1/packs/{name}/evaluate"): "policy packs are loaded by the kernel for all",
     ("GET", "/v1/risk/models/{version}"): "the model registry is the kernel's, for all tenants",
+    ("GET", "/v1/projections/{name}"): "projections are the kernel's tables (platform admins)",
 }
 
 
@@ -637,6 +638,7 @@ def test_shared_objects_are_the_same_for_every_tenant(world: World) -> None:
     assert set(SHARED) == {
         ("POST", "/v1/packs/{name}/evaluate"),
         ("GET", "/v1/risk/models/{version}"),
+        ("GET", "/v1/projections/{name}"),
     }
     answers = [world.call(h, "POST", path, body).json() for h in (world.admin_a, world.admin_b)]
     assert answers[0] == answers[1] and answers[0]["sealed"] is False

@@ -27,6 +27,7 @@ from paygod.api.routers import (
     identity,
     ledger,
     payments,
+    projections,
 )
 from paygod.api.routers import cases as cases_routes
 from paygod.api.routers import risk as risk_routes
@@ -74,6 +75,7 @@ def v1_router() -> APIRouter:
     v1.include_router(risk_routes.router)
     v1.include_router(cases_routes.router)
     v1.include_router(executor.router)
+    v1.include_router(projections.router)
     return v1
 
 
