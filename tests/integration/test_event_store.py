@@ -208,6 +208,8 @@ def _books(kernel: Kernel, ids: dict[str, Any]) -> dict[str, Any]:
     out["payments"] = [
         kernel.payments.get(p, tenant_id="default").as_dict() for p in ids["payments"]
     ]
+    out["payees"] = [kernel.payments.payees.get(p) for p in ids["payments"]]
+    assert all(out["payees"])  # the vault came back: a payment can still be sent
     out["cases"] = [c.as_dict() for c in kernel.cases.list("default")]
     out["consents"] = [
         r.as_dict() for r in kernel.identity.consent.history("default", "urn:person:1")
@@ -249,13 +251,25 @@ def test_restore_refuses_and_changes_nothing(busy: Any, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="not empty"):
         restore(kernel.settings, tmp_path / "bk")  # the busy home itself
     assert kernel.ledger.size == size_before
+    vault = tmp_path / "bk" / "vault" / "payment-payees.jsonl"
+    original = vault.read_bytes()
+    vault.write_bytes(original.replace(b"Vendor", b"Mallory", 1))
+    _rehash(tmp_path / "bk", "vault/payment-payees.jsonl")
+    with pytest.raises(CheckFailed, match="is not the one its payment sealed"):
+        restore(settings_for("wrong-payee"), tmp_path / "bk")
+    vault.write_bytes(original)
+    _rehash(tmp_path / "bk", "vault/payment-payees.jsonl")
     lines = (tmp_path / "bk" / "ledger.jsonl").read_bytes().splitlines()
     lines[3] = lines[3].replace(b'"tenant_id":"default"', b'"tenant_id":"evil"', 1)
     (tmp_path / "bk" / "ledger.jsonl").write_bytes(b"\n".join(lines) + b"\n")
     target = settings_for("refused")
-    with pytest.raises(CheckFailed, match="nothing restored"):
+    with pytest.raises(CheckFailed, match=r"ledger\.jsonl does not match its sha256"):
+        restore(target, tmp_path / "bk")
+    _rehash(tmp_path / "bk", "ledger.jsonl")  # a forger who also fixed the manifest
+    with pytest.raises(CheckFailed, match=r"the ledger does not verify: entry 3.*nothing restored"):
         restore(target, tmp_path / "bk")
     assert not target.home.exists()
+    assert kernel.ledger.verify().ok
 
 
 def test_point_in_time_restore(busy: Any, tmp_path: Path) -> None:
@@ -278,6 +292,15 @@ def test_point_in_time_restore(busy: Any, tmp_path: Path) -> None:
 def _check_all_nonempty(kernel: Kernel) -> None:
     for comparison in kernel.projections.compare():
         assert comparison.ok, comparison.as_dict()
+
+
+def _rehash(folder: Path, name: str) -> None:
+    """Update the manifest's sha256 of `name`, as someone forging a backup would."""
+    import hashlib
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"][name] = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest))
 
 
 def _loan(kernel: Kernel, loan_id: str) -> Any:

@@ -8,6 +8,9 @@ A backup directory holds (see docs/event-store.md):
   ledger-public-key.pem    the key the heads verify with
   metadata.jsonl           account/transfer metadata by digest (the ledger seals digests
                            only: this file may hold personal data)
+  vault/payment-payees.jsonl  the payee vault (personal data: names, account numbers),
+                           each payee checked on restore against the payee_ref its
+                           payment sealed
   keys/ledger-ed25519.pem  the ledger signing key (left out with include_signing_key=False)
 Never in it: the identity KEY-ENCRYPTION KEY (PAYGOD_KEK / keys/kek), which by its own
 policy never sits beside the data it protects, and the tables themselves.
@@ -25,8 +28,9 @@ from typing import Any
 import orjson
 
 from paygod.banking.metadata import MetadataStore, live_metadata
+from paygod.canonical import digest
 from paygod.kernel.clock import isoformat
-from paygod.kernel.database import Database
+from paygod.kernel.database import Database, SqliteDatabase
 from paygod.kernel.errors import CheckFailed, InvalidInput
 from paygod.ledger import LedgerService
 from paygod.ledger.chain import canonical_parsed_bytes, entry_from_interchange, entry_leaf_hash
@@ -40,6 +44,7 @@ HEADS = "tree-heads.json"
 PUBLIC_KEY = "ledger-public-key.pem"
 METADATA = "metadata.jsonl"
 SIGNING_KEY = "keys/ledger-ed25519.pem"
+PAYEES = "vault/payment-payees.jsonl"
 LEFT_OUT = [
     "the identity key-encryption key (PAYGOD_KEK or PAYGOD_HOME/keys/kek): keep it apart",
     "tables: every one is rebuilt from the ledger on restore",
@@ -93,7 +98,9 @@ def backup(
     metadata = live_metadata(db)
     metadata.write(out / METADATA)
     os.chmod(out / METADATA, 0o600)
-    files = [LEDGER, HEAD, HEADS, PUBLIC_KEY, METADATA]
+    payees = read_payees(db)
+    _private_write(out / PAYEES, b"".join(orjson.dumps(r) + b"\n" for r in payees))
+    files = [LEDGER, HEAD, HEADS, PUBLIC_KEY, METADATA, PAYEES]
     if signing_key is not None:
         _private_write(out / SIGNING_KEY, signing_key.read_bytes())
         files.append(SIGNING_KEY)
@@ -104,6 +111,7 @@ def backup(
         "root_hash": head.root_hash,
         "key_id": head.key_id,
         "metadata_objects": len(metadata.objects),
+        "payees": len(payees),
         "signing_key_included": signing_key is not None,
         "files": {name: _sha256(out / name) for name in files},
         "left_out": LEFT_OUT,
@@ -123,6 +131,7 @@ class VerifiedBackup:
     public_key_pem: bytes
     metadata: MetadataStore
     signing_key: bytes | None
+    payees: list[dict[str, Any]]
 
     @property
     def tree_size(self) -> int:
@@ -169,7 +178,8 @@ def verify_backup(path: Path) -> VerifiedBackup:
         signing_key = (path / SIGNING_KEY).read_bytes()
         _check_pair(path, signing_key, public)
     metadata = MetadataStore.read(path / METADATA)
-    return VerifiedBackup(path, manifest, lines, heads, public, metadata, signing_key)
+    payees = _checked_payees(path, lines)
+    return VerifiedBackup(path, manifest, lines, heads, public, metadata, signing_key, payees)
 
 
 def _check_pair(path: Path, private_pem: bytes, public_pem: bytes) -> None:
@@ -230,3 +240,37 @@ def refuse_non_empty(what: str, entries: int, rows: Mapping[str, int]) -> None:
             f"restore refused: {what} is not empty ({detail}); nothing restored",
             code="restore_target_not_empty",
         )
+
+
+def read_payees(db: Database) -> list[dict[str, Any]]:
+    """Every row of the payee vault, by payment id."""
+    sql = "SELECT payment_id, payee FROM payment_payees ORDER BY payment_id"
+    if isinstance(db, SqliteDatabase):
+        lite = db.connect()
+        try:
+            rows = lite.execute(sql).fetchall()
+        finally:
+            lite.close()
+    else:
+        with db.connection() as conn:
+            rows = conn.execute(sql).fetchall()
+    return [{"payment_id": r[0], "payee": orjson.loads(r[1])} for r in rows]
+
+
+def _checked_payees(path: Path, lines: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The vault's payees, each the one its payment sealed (by payee_ref digest)."""
+    file = path / PAYEES
+    if not file.exists():
+        return []
+    sealed: dict[str, str] = {}
+    for line in lines:
+        data = line["data"]
+        if data.get("kind") == "payment":
+            payment = data["payload"].get("payment") or {}
+            sealed[str(payment.get("payment_id"))] = str(payment.get("payee_ref"))
+    rows = [orjson.loads(x) for x in file.read_bytes().splitlines() if x.strip()]
+    for row in rows:
+        if sealed.get(row["payment_id"]) != digest(dict(row["payee"])):
+            raise _refuse(path, f"the vault's payee of payment {row['payment_id']} is not the "
+                          "one its payment sealed")  # fmt: skip
+    return rows

@@ -79,6 +79,21 @@ def _place_key(settings: Settings, verified: VerifiedBackup) -> bool:
     return True
 
 
+def _restore_payees(kernel: Any, verified: VerifiedBackup, size: int) -> int:
+    """The payee vault rows of the payments the restored ledger holds."""
+    present = {
+        str(line["data"]["payload"]["payment"]["payment_id"])
+        for line in verified.lines[:size]
+        if line["data"]["kind"] == "payment"
+    }
+    vault = kernel.payments.payees
+    count = 0
+    for row in verified.payees:
+        if row["payment_id"] in present:
+            count += int(vault.put(None, row["payment_id"], row["payee"]))
+    return count
+
+
 def restore(settings: Settings, source: Path, tree_size: int | None = None) -> dict[str, Any]:
     verified = verify_backup(source)
     size = verified.tree_size if tree_size is None else tree_size
@@ -105,6 +120,7 @@ def restore(settings: Settings, source: Path, tree_size: int | None = None) -> d
                 if doc["tree_size"] <= size:
                     kernel.ledger.store.save_tree_head(head_of(doc))
                     heads += 1
+        payees = _restore_payees(kernel, verified, size)
         rebuilt = kernel.projections.rebuild(resolve=verified.metadata.get)
         audit = kernel.accounting.rebuild_check(None)
         return {
@@ -115,6 +131,7 @@ def restore(settings: Settings, source: Path, tree_size: int | None = None) -> d
             "root_hash": kernel.ledger.root_hash(),
             "tree_heads_restored": heads,
             "signing_key_restored": keyed,
+            "payees_restored": payees,
             "projections": [r.as_dict() for r in rebuilt],
             "accounts_audit": audit.as_dict(),
         }
