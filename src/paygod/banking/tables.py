@@ -84,7 +84,7 @@ class TableSwap:
     def create_shadow(self, table: Table) -> None:
         shadow = shadow_name(table.name)
         with self._conn() as conn:
-            if self.sqlite:
+            if isinstance(self.db, SqliteDatabase):
                 create = self.schema(conn, table.name).create
                 renamed = re.sub(
                     r"^\s*CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?\"?"
@@ -95,8 +95,9 @@ class TableSwap:
                     count=1,
                     flags=re.I,
                 )
-                conn.execute(f"DROP TABLE IF EXISTS {shadow}")
-                conn.execute(renamed)
+                with self.db.write_lock:
+                    conn.execute(f"DROP TABLE IF EXISTS {shadow}")
+                    conn.execute(renamed)
                 return
             conn.execute(f"DROP TABLE IF EXISTS {shadow}")
             conn.execute(
@@ -111,19 +112,19 @@ class TableSwap:
         cols = ", ".join(table.columns)
         count = 0
         with self._conn() as conn:
-            if self.sqlite:
+            if isinstance(self.db, SqliteDatabase):
+                # A chunk per transaction, each under the write lock the ledger's writer
+                # takes too: a writer waits one chunk at most, never the whole fill (it
+                # would give up after SQLite's busy timeout, and the ledger go read-only).
                 marks = ", ".join(["?"] * len(table.columns))
-                conn.execute("BEGIN")
+                sql = f"INSERT INTO {shadow} ({cols}) VALUES ({marks})"
                 batch: list[Row] = []
                 for row in rows:
                     batch.append(row)
                     if len(batch) >= CHUNK:
-                        conn.executemany(f"INSERT INTO {shadow} ({cols}) VALUES ({marks})", batch)
-                        count += len(batch)
+                        count += self._sqlite_chunk(conn, sql, batch)
                         batch = []
-                conn.executemany(f"INSERT INTO {shadow} ({cols}) VALUES ({marks})", batch)
-                conn.execute("COMMIT")
-                return count + len(batch)
+                return count + self._sqlite_chunk(conn, sql, batch)
             with conn.cursor() as cur, cur.copy(f"COPY {shadow} ({cols}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
@@ -131,11 +132,26 @@ class TableSwap:
             conn.commit()
         return count
 
+    def _sqlite_chunk(self, conn: Any, sql: str, batch: list[Row]) -> int:
+        assert isinstance(self.db, SqliteDatabase)
+        with self.db.write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(sql, batch)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        return len(batch)
+
     def drop_shadow(self, table: Table) -> None:
         with self._conn() as conn:
+            if isinstance(self.db, SqliteDatabase):
+                with self.db.write_lock:
+                    conn.execute(f"DROP TABLE IF EXISTS {shadow_name(table.name)}")
+                return
             conn.execute(f"DROP TABLE IF EXISTS {shadow_name(table.name)}")
-            if not self.sqlite:
-                conn.commit()
+            conn.commit()
 
     # -- the switch -------------------------------------------------------------------
 
