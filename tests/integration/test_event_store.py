@@ -25,7 +25,7 @@ from paygod.kernel.settings import Settings, load_settings
 from paygod.ledger.signing import KEY_FILE
 from tests.support.busy_home import make_busy
 
-Factory = Callable[[str], Settings]
+Factory = Callable[..., Settings]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -35,15 +35,15 @@ def settings_for(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Fac
     if request.param == "postgres":
         postgres_url: str = request.getfixturevalue("postgres_url")
 
-    def make(name: str) -> Settings:
+    def make(name: str, **extra: Any) -> Settings:
         if request.param == "sqlite":
-            return load_settings(home=tmp_path / name, database_url=None, redis_url=None)
+            return load_settings(home=tmp_path / name, database_url=None, redis_url=None, **extra)
         schema = f"t_{uuid4().hex}"
         with psycopg.connect(postgres_url, autocommit=True) as admin:
             admin.execute(f"CREATE SCHEMA {schema}")
         schemas.append(schema)
         url = f"{postgres_url}?options={quote(f'-csearch_path={schema}')}"
-        return load_settings(home=tmp_path / name, database_url=url, redis_url=None)
+        return load_settings(home=tmp_path / name, database_url=url, redis_url=None, **extra)
 
     yield make
     if schemas:
@@ -270,6 +270,31 @@ def test_restore_refuses_and_changes_nothing(busy: Any, tmp_path: Path) -> None:
         restore(target, tmp_path / "bk")
     assert not target.home.exists()
     assert kernel.ledger.verify().ok
+
+
+def test_restore_without_the_signing_key(settings_for: Factory, tmp_path: Path) -> None:
+    """A home signing with a key of its own re-signs the backup's heads (checked against
+    the old signatures first): its own `ledger verify` passes, schedule included."""
+    kernel = build_kernel(settings_for("keyed", tree_head_every_entries=10))
+    try:
+        make_busy(kernel, rounds=2, loans=False)
+        old_key = kernel.ledger.signer.key_id
+        manifest = backup(kernel.ledger, kernel.db, tmp_path / "bk")  # no signing key
+        heads = len(kernel.ledger.store.tree_heads())
+    finally:
+        kernel.close()
+    assert not manifest["signing_key_included"]
+    target = settings_for("new-key", tree_head_every_entries=10)
+    report = restore(target, tmp_path / "bk")
+    assert report["tree_heads_restored"] == heads and not report["signing_key_restored"]
+    restored = build_kernel(target)
+    try:
+        assert restored.ledger.signer.key_id != old_key
+        verified = restored.ledger.verify()
+        assert verified.ok, verified.findings
+        assert restored.accounting.rebuild_check(None).ok
+    finally:
+        restored.close()
 
 
 def test_point_in_time_restore(busy: Any, tmp_path: Path) -> None:

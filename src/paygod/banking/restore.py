@@ -79,6 +79,24 @@ def _place_key(settings: Settings, verified: VerifiedBackup) -> bool:
     return True
 
 
+def _restore_heads(kernel: Any, verified: VerifiedBackup, size: int, keyed: bool) -> int:
+    """The backup's signed heads up to `size`. Without the signing key this home signs with
+    a key of its own: heads signed by another key would fail its `ledger verify`, and no
+    head at all would look like removed ones. So it signs, with its key and now, a head at
+    each of those sizes and roots (checked against the old signatures before anything was
+    touched); the backup keeps the old signatures and public key as the proof of those."""
+    from paygod.kernel.clock import isoformat
+
+    heads = [doc for doc in verified.heads if doc["tree_size"] <= size]
+    for doc in heads:
+        head = head_of(doc)
+        if not keyed:
+            now = isoformat(kernel.clock.now())
+            head = kernel.ledger.signer.sign(head.tree_size, head.root_hash, now)
+        kernel.ledger.store.save_tree_head(head)
+    return len(heads)
+
+
 def _restore_payees(kernel: Any, verified: VerifiedBackup, size: int) -> int:
     """The payee vault rows of the payments the restored ledger holds."""
     present = {
@@ -114,12 +132,7 @@ def restore(settings: Settings, source: Path, tree_size: int | None = None) -> d
                 for line in verified.lines[:size]:
                     f.write(canonical_parsed_bytes(line) + b"\n")
             imported = kernel.ledger.import_jsonl(part)
-        heads = 0
-        if keyed:  # heads signed by another key would fail this ledger's own verify
-            for doc in verified.heads:
-                if doc["tree_size"] <= size:
-                    kernel.ledger.store.save_tree_head(head_of(doc))
-                    heads += 1
+        heads = _restore_heads(kernel, verified, size, keyed)
         payees = _restore_payees(kernel, verified, size)
         rebuilt = kernel.projections.rebuild(resolve=verified.metadata.get)
         audit = kernel.accounting.rebuild_check(None)
@@ -129,7 +142,7 @@ def restore(settings: Settings, source: Path, tree_size: int | None = None) -> d
             "backup_tree_size": verified.tree_size,
             "entries_imported": imported,
             "root_hash": kernel.ledger.root_hash(),
-            "tree_heads_restored": heads,
+            "tree_heads_restored": heads,  # re-signed by this home's key without the old one
             "signing_key_restored": keyed,
             "payees_restored": payees,
             "projections": [r.as_dict() for r in rebuilt],
