@@ -23,6 +23,8 @@ from paygod.aml.service import AmlService
 from paygod.aml.wiring import SCAN_EVERY, build_aml
 from paygod.assurance.service import AssuranceService
 from paygod.assurance.wiring import wire_assurance
+from paygod.banking.service import ProjectionService
+from paygod.banking.wiring import build_projections
 from paygod.cases.service import CaseService
 from paygod.cash.service import CashService
 from paygod.cash.wiring import build_cash
@@ -94,6 +96,7 @@ class Kernel:
     assurance: AssuranceService
     mandates: Mandates
     aml: AmlService
+    projections: ProjectionService
     identity: IdentityService
     compliance: Compliance
     panic: PanicService
@@ -181,6 +184,7 @@ def build_kernel(
     accounting, credits = build_accounting(db, clock, ledger)
     balance_proofs = build_proofs(accounting, ledger, settings.balance_period)
     cash = build_cash(accounting)
+    projections = build_projections(db, clock, ledger)
     identity = identity_from_settings(settings, db, clock, ledger, identity_store)
     checks.extend(identity_checks(identity))
     privacy = build_privacy(settings, db, clock, ledger, identity)  # before payments: vaults payees
@@ -263,6 +267,7 @@ def build_kernel(
         assurance=assurance,
         mandates=mandates,
         aml=aml,
+        projections=projections,
         identity=identity,
         compliance=compliance,
         panic=parts.panic,

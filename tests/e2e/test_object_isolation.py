@@ -54,6 +54,7 @@ SHARED: dict[tuple[str, str], str] = {
     ("GET", "/v1/risk/models/{version}"): "the model registry is the kernel's, for all tenants",
     ("GET", "/v1/compliance/reports/{kind}"): "a report kind (sox, pci, gdpr), computed "
     "over the caller's own tenant only",
+    ("GET", "/v1/projections/{name}"): "projections are the kernel's tables (platform admins)",
 }
 
 
@@ -792,6 +793,7 @@ def test_shared_objects_are_the_same_for_every_tenant(world: World) -> None:
         ("POST", "/v1/packs/{name}/evaluate"),
         ("GET", "/v1/risk/models/{version}"),
         ("GET", "/v1/compliance/reports/{kind}"),
+        ("GET", "/v1/projections/{name}"),
     }
     for method, template in SHARED:
         if method == "POST" and not template.endswith("/evaluate") and "/packs/" in template:

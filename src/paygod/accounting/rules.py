@@ -270,6 +270,9 @@ def transfer_payload(t: Transfer, action: str, released: int = 0) -> dict[str, A
         payload["metadata_digest"] = digest(dict(t.metadata))
     if t.valid_from is not None:
         payload["valid_from"] = isoformat(t.valid_from)
+    if action == "expire" and t.resolved_at is not None:
+        # When the sweep released the hold: the transfer row's resolved_at, rebuilt from here.
+        payload["resolved_at"] = isoformat(t.resolved_at)
     return payload
 
 

@@ -42,7 +42,7 @@ from paygod.accounting.rules import (
 )
 from paygod.accounting.validtime import ValidBalance
 from paygod.canonical import digest
-from paygod.kernel.clock import Clock
+from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import (
     Conflict,
     FieldError,
@@ -106,14 +106,21 @@ class AccountSpec:
 
 
 def account_payload(a: Account, action: str) -> dict[str, Any]:
-    return {
+    """The ledger entry of an account change. `created_at` and `owner` are sealed so the
+    account row can be rebuilt from the ledger alone (paygod.banking projections); the
+    metadata goes by digest only (client metadata may hold personal data)."""
+    payload: dict[str, Any] = {
         "action": action,
         "account_id": a.id,
         "ledger": a.ledger,
         "code": a.code.value,
         "flags": a.flags.names(),
         "metadata_digest": digest(dict(a.metadata)),
+        "created_at": isoformat(a.created_at),
     }
+    if a.owner is not None:
+        payload["owner"] = a.owner
+    return payload
 
 
 class AccountingService:

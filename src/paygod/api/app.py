@@ -30,6 +30,7 @@ from paygod.api.routers import (
     ledger,
     packs,
     payments,
+    projections,
     proofs,
 )
 from paygod.api.routers import aml as aml_routes
@@ -91,6 +92,7 @@ def v1_router() -> APIRouter:
     v1.include_router(mandates_routes.router)
     v1.include_router(aml_routes.router)
     v1.include_router(executor.router)
+    v1.include_router(projections.router)
     return v1
 
 

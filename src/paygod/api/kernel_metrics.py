@@ -1,4 +1,5 @@
-"""Operator gauges read at scrape time: outbox by status, relay lag, ledger size, panic switch.
+"""Operator gauges read at scrape time: outbox by status, relay lag, ledger size, panic switch,
+projection lag.
 
 Read when Prometheus asks, not kept up to date on every write, so the hot path pays
 nothing. A store that does not answer leaves its gauges out of that scrape (and the
@@ -35,6 +36,7 @@ class KernelCollector(Collector):
             ("ledger", self._ledger),
             ("panic", self._panic),
             ("webhooks", self._webhooks),
+            ("projections", self._projections),
         ):
             try:
                 yield from read(kernel)
@@ -92,6 +94,33 @@ class KernelCollector(Collector):
             "Tenants whose own panic switch freezes their side effects",
             value=len(kernel.panic.frozen_tenants()),
         )
+
+    @staticmethod
+    def _projections(kernel: Any) -> Iterator[GaugeMetricFamily]:
+        projections = getattr(kernel, "projections", None)
+        if projections is None:
+            return
+        entries = GaugeMetricFamily(
+            "paygod_projection_lag_entries",
+            "Ledger entries a projection's tables do not reflect yet (0 while the write path "
+            "keeps them in step; a rebuild's progress otherwise)",
+            labels=["projection"],
+        )
+        seconds = GaugeMetricFamily(
+            "paygod_projection_lag_seconds",
+            "Age of the oldest ledger entry a projection's tables do not reflect yet",
+            labels=["projection"],
+        )
+        position = GaugeMetricFamily(
+            "paygod_projection_position",
+            "Entries [0, position) of the ledger a projection's tables reflect",
+            labels=["projection"],
+        )
+        for status in projections.status():
+            entries.add_metric([status.name], status.lag_entries)
+            seconds.add_metric([status.name], status.lag_seconds)
+            position.add_metric([status.name], status.position)
+        yield from (entries, seconds, position)
 
     @staticmethod
     def _webhooks(kernel: Any) -> Iterator[CounterMetricFamily]:

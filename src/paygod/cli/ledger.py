@@ -321,6 +321,14 @@ def import_(
         emit_json({"imported": added, "tree_size": size})
     else:
         console.print(f"imported {added} entries; ledger size {size}")
+    if added:
+        # An import appends entries only: the tables that project them (accounts,
+        # transfers, indexes) are not written. Say how to get the books, on stderr.
+        err_console.print(
+            "note: the imported entries are not in the tables yet: run `paygod projections "
+            "rebuild`, or move a whole home with `paygod backup` / `paygod restore` "
+            "(docs/event-store.md)"
+        )
 
 
 @app.command("head")

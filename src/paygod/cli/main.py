@@ -192,6 +192,9 @@ app.add_typer(_mandates_cli.app)
 from paygod.cli import aml as _aml_cli  # noqa: E402
 
 app.add_typer(_aml_cli.app)
+from paygod.cli import banking as _banking_cli  # noqa: E402
+
+_banking_cli.register(app)  # `paygod projections ...`, `paygod backup`, `paygod restore`
 
 
 def run() -> None:

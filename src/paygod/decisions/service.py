@@ -355,6 +355,8 @@ class DecisionService:
                 "idempotency_key": idempotency_key,
                 "request_hash": f"sha256:{request_hash}",
             }
+            if requested_by is not None:  # sealed so the index row rebuilds from the ledger
+                decision["requested_by"] = requested_by
             if shadowed:  # challengers evaluated beside the packs, never deciding
                 decision["shadow"] = shadowed
             action_spec = requested_spec

@@ -53,6 +53,9 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("GET", "/v1/ledger/proofs/inclusion/{seq}"): "ledger:verify",
     ("GET", "/v1/ledger/proofs/consistency"): "ledger:global",
     ("GET", "/v1/ledger/public-key"): "ledger:verify",
+    # projections: a position is the shared ledger's size (platform admins only)
+    ("GET", "/v1/projections"): "ledger:global",
+    ("GET", "/v1/projections/{name}"): "ledger:global",
     # decisions and packs
     ("POST", "/v1/decisions"): "decisions:create",
     ("GET", "/v1/decisions/{decision_id}"): "decisions:read",

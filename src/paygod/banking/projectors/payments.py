@@ -1,0 +1,47 @@
+"""The payment index (`payment_index`) from the `payment` entries: each entry seals the
+payment's whole new state, so the newest entry of a payment is its row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from paygod.banking.projectors.base import Key, Projector, Row, Table
+from paygod.ledger import Entry
+from paygod.payments.model import Payment
+from paygod.payments.stores.index import in_review
+
+INDEX = Table(
+    "payment_index",
+    ("payment_id", "tenant_id", "status", "review", "requested_by", "updated_at", "payment"),
+    ("payment_id",),
+    frozenset({"payment"}),
+)
+
+
+class PaymentIndexProjector(Projector):
+    name = "payments"
+    tables = (INDEX,)
+    kinds = frozenset({"payment"})
+
+    def __init__(self, resolve: Any) -> None:
+        super().__init__(resolve)
+        self._rows: dict[Key, Row] = {}
+
+    def apply(self, entry: Entry) -> None:
+        x = Payment.from_dict(entry.payload["payment"])
+        key = (x.payment_id,)
+        self._rows[key] = (
+            x.payment_id,
+            x.tenant_id,
+            x.status.value,
+            1 if in_review(x) else 0,
+            x.requested_by,
+            x.updated_at,
+            orjson.dumps(x.as_dict()).decode(),
+        )
+        self.touch(INDEX.name, key)
+
+    def rows(self, table: str) -> dict[Key, Row]:
+        return dict(self._rows)
