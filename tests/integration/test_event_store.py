@@ -224,7 +224,11 @@ def _books(kernel: Kernel, ids: dict[str, Any]) -> dict[str, Any]:
 def test_backup_restore_round_trip(busy: Any, tmp_path: Path) -> None:
     kernel, ids, settings_for = busy
     manifest = backup(
-        kernel.ledger, kernel.db, tmp_path / "bk", signing_key=kernel.settings.home / KEY_FILE
+        kernel.ledger,
+        kernel.db,
+        tmp_path / "bk",
+        signing_key=kernel.settings.home / KEY_FILE,
+        payees=kernel.payments.payees,
     )
     size = manifest["tree_size"]
     expected = _books(kernel, ids)
@@ -246,7 +250,7 @@ def test_backup_restore_round_trip(busy: Any, tmp_path: Path) -> None:
 
 def test_restore_refuses_and_changes_nothing(busy: Any, tmp_path: Path) -> None:
     kernel, _, settings_for = busy
-    backup(kernel.ledger, kernel.db, tmp_path / "bk")
+    backup(kernel.ledger, kernel.db, tmp_path / "bk", payees=kernel.payments.payees)
     size_before = kernel.ledger.size
     with pytest.raises(InvalidInput, match="not empty"):
         restore(kernel.settings, tmp_path / "bk", open_kernel=build_kernel)  # the busy home itself
@@ -279,7 +283,9 @@ def test_restore_without_the_signing_key(settings_for: Factory, tmp_path: Path) 
     try:
         make_busy(kernel, rounds=2, loans=False)
         old_key = kernel.ledger.signer.key_id
-        manifest = backup(kernel.ledger, kernel.db, tmp_path / "bk")  # no signing key
+        manifest = backup(
+            kernel.ledger, kernel.db, tmp_path / "bk", payees=kernel.payments.payees
+        )  # no signing key
         heads = len(kernel.ledger.store.tree_heads())
     finally:
         kernel.close()
@@ -299,7 +305,7 @@ def test_restore_without_the_signing_key(settings_for: Factory, tmp_path: Path) 
 
 def test_point_in_time_restore(busy: Any, tmp_path: Path) -> None:
     kernel, _, settings_for = busy
-    backup(kernel.ledger, kernel.db, tmp_path / "bk")
+    backup(kernel.ledger, kernel.db, tmp_path / "bk", payees=kernel.payments.payees)
     cut = kernel.ledger.size // 2
     root = kernel.ledger.root_hash(cut)
     target = settings_for("pit")

@@ -36,6 +36,7 @@ from paygod.ledger import LedgerService
 from paygod.ledger.chain import canonical_parsed_bytes, entry_from_interchange, entry_leaf_hash
 from paygod.ledger.model import SignedTreeHead
 from paygod.ledger.verifier import check_tree_heads, key_id_of, load_public_key, node_hash
+from paygod.payments.ports import PayeeVault
 
 FORMAT = "paygod-backup/1"
 LEDGER = "ledger.jsonl"
@@ -72,9 +73,12 @@ def backup(
     out: Path,
     *,
     signing_key: Path | None = None,
+    payees: PayeeVault | None = None,
 ) -> dict[str, Any]:
     """Write a backup of the ledger into `out` (absent or empty); returns its manifest.
-    `signing_key`: the PEM file of the ledger signing key to include (None: left out)."""
+    `signing_key`: the PEM file of the ledger signing key to include (None: left out).
+    `payees`: the payee vault to read payees through (they may be sealed per data subject
+    in the privacy vault: the rows then hold only a reference); None reads the rows."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InvalidInput(f"{out} exists and is not an empty directory; nothing written")
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -98,8 +102,8 @@ def backup(
     metadata = live_metadata(db)
     metadata.write(out / METADATA)
     os.chmod(out / METADATA, 0o600)
-    payees = read_payees(db)
-    _private_write(out / PAYEES, b"".join(orjson.dumps(r) + b"\n" for r in payees))
+    rows = read_payees(db, payees)
+    _private_write(out / PAYEES, b"".join(orjson.dumps(r) + b"\n" for r in rows))
     files = [LEDGER, HEAD, HEADS, PUBLIC_KEY, METADATA, PAYEES]
     if signing_key is not None:
         _private_write(out / SIGNING_KEY, signing_key.read_bytes())
@@ -111,7 +115,7 @@ def backup(
         "root_hash": head.root_hash,
         "key_id": head.key_id,
         "metadata_objects": len(metadata.objects),
-        "payees": len(payees),
+        "payees": len(rows),
         "signing_key_included": signing_key is not None,
         "files": {name: _sha256(out / name) for name in files},
         "left_out": LEFT_OUT,
@@ -242,8 +246,9 @@ def refuse_non_empty(what: str, entries: int, rows: Mapping[str, int]) -> None:
         )
 
 
-def read_payees(db: Database) -> list[dict[str, Any]]:
-    """Every row of the payee vault, by payment id."""
+def read_payees(db: Database, vault: PayeeVault | None = None) -> list[dict[str, Any]]:
+    """Every payee of the payee vault, by payment id; through `vault` when given (a payee
+    whose data subject was erased is left out: its key is gone, its digest stays sealed)."""
     sql = "SELECT payment_id, payee FROM payment_payees ORDER BY payment_id"
     if isinstance(db, SqliteDatabase):
         lite = db.connect()
@@ -254,7 +259,10 @@ def read_payees(db: Database) -> list[dict[str, Any]]:
     else:
         with db.connection() as conn:
             rows = conn.execute(sql).fetchall()
-    return [{"payment_id": r[0], "payee": orjson.loads(r[1])} for r in rows]
+    if vault is None:
+        return [{"payment_id": r[0], "payee": orjson.loads(r[1])} for r in rows]
+    found = [(str(r[0]), vault.get(str(r[0]))) for r in rows]
+    return [{"payment_id": pid, "payee": payee} for pid, payee in found if payee is not None]
 
 
 def _checked_payees(path: Path, lines: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -100,16 +100,20 @@ def _restore_heads(kernel: Any, verified: VerifiedBackup, size: int, keyed: bool
 
 def _restore_payees(kernel: Any, verified: VerifiedBackup, size: int) -> int:
     """The payee vault rows of the payments the restored ledger holds."""
-    present = {
-        str(line["data"]["payload"]["payment"]["payment_id"])
+    tenants = {
+        str(line["data"]["payload"]["payment"]["payment_id"]): str(
+            line["data"]["payload"]["payment"].get("tenant_id") or "default"
+        )
         for line in verified.lines[:size]
         if line["data"]["kind"] == "payment"
     }
     vault = kernel.payments.payees
     count = 0
     for row in verified.payees:
-        if row["payment_id"] in present:
-            count += int(vault.put(None, row["payment_id"], row["payee"]))
+        if row["payment_id"] in tenants:  # sealed again under the payment's own tenant
+            count += int(
+                vault.put(None, row["payment_id"], row["payee"], tenants[row["payment_id"]])
+            )
     return count
 
 

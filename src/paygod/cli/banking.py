@@ -113,7 +113,11 @@ def backup_command(
     with _kernel() as kernel:
         key = kernel.settings.signing_key or kernel.settings.home / KEY_FILE
         manifest = backup(
-            kernel.ledger, kernel.db, out, signing_key=None if no_signing_key else key
+            kernel.ledger,
+            kernel.db,
+            out,
+            signing_key=None if no_signing_key else key,
+            payees=kernel.payments.payees,
         )
     if as_json:
         emit_json(manifest)
