@@ -50,7 +50,8 @@ class DestinationBody(StrictModel):
     "/decisions/{decision_id}/action",
     summary="The decision's action: status, attempts, sealed results, outbox row",
     response_model=None,
-, responses=success(bodies.ActionStatus),)
+    responses=success(bodies.ActionStatus),
+)
 def action_status(
     decision_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> Response:
@@ -87,13 +88,21 @@ def reject_action(
     )
 
 
-@router.get("/actions/destinations", summary="The tenant's webhook destination allowlist", responses=success(bodies.Destinations),)
+@router.get(
+    "/actions/destinations",
+    summary="The tenant's webhook destination allowlist",
+    responses=success(bodies.Destinations),
+)
 def list_destinations(request: Request, kernel: Kernel = Depends(get_kernel)) -> dict[str, Any]:
     tenant, _ = _tenant(request, kernel)
     return {"destinations": [d.public() for d in kernel.actions.list_destinations(tenant)]}
 
 
-@router.get("/actions/destinations/{name}", summary="One allowlisted destination", responses=success(bodies.Destination),)
+@router.get(
+    "/actions/destinations/{name}",
+    summary="One allowlisted destination",
+    responses=success(bodies.Destination),
+)
 def get_destination(
     name: str, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
