@@ -33,6 +33,8 @@ from paygod.api.receipts import sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import ABSENT, body_members, json_body
 from paygod.api.routing import router as strict_router
+from paygod.api.schemas import accounting as bodies
+from paygod.api.schemas import success
 from paygod.api.security import identity_of, owner_filter
 from paygod.bootstrap import Kernel
 from paygod.kernel.clock import parse_instant
@@ -143,7 +145,11 @@ async def create_account(
     return account.as_dict()
 
 
-@router.get("/accounts", summary="List accounts")
+@router.get(
+    "/accounts",
+    summary="List accounts",
+    responses=success(bodies.AccountPage),
+)
 async def list_accounts(
     tenant: Tenant,
     owner: Owner,
@@ -163,7 +169,11 @@ async def list_accounts(
     }
 
 
-@router.get("/accounts/{account_id}", summary="One account with its four running totals")
+@router.get(
+    "/accounts/{account_id}",
+    summary="One account with its four running totals",
+    responses=success(bodies.Account),
+)
 async def get_account(
     account_id: str, tenant: Tenant, owner: Owner, accounting: Accounting
 ) -> dict[str, Any]:
@@ -180,6 +190,7 @@ async def close_account(account_id: str, tenant: Tenant, accounting: Accounting)
     "/accounts/{account_id}/balance",
     summary="Balance now, as of a past instant (at), or on both time axes (valid_at, "
     "recorded_at: the balance on valid_at as the books stood at recorded_at)",
+    responses=success(bodies.BalanceAt | bodies.BalanceOnBothAxes),
 )
 async def balance(
     account_id: str,
@@ -208,15 +219,20 @@ async def balance(
 
 # Both routes answer CSV when asked (?format=csv): documented, so clients and
 # schema-conformance checks expect that content type too.
-JSON_OR_CSV: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}
-}
+def json_or_csv(model: Any) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {
+            "model": model,
+            "description": "JSON, or CSV when asked",
+            "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+        }
+    }
 
 
 @router.get(
     "/accounts/{account_id}/statement",
     summary="Opening balance, lines, closing",
-    responses=JSON_OR_CSV,
+    responses=json_or_csv(bodies.Statement),
 )
 async def statement(
     account_id: str,
@@ -367,7 +383,8 @@ async def create_transfer(
 @router.get(
     "/transfers",
     summary="List transfers, or export them (?format=csv|json)",
-    responses=JSON_OR_CSV,
+    # The JSON export (?format=json) is the bare array of every transfer.
+    responses=json_or_csv(bodies.TransferPage | list[bodies.Transfer]),
 )
 async def list_transfers(
     tenant: Tenant,
@@ -390,7 +407,11 @@ async def list_transfers(
     }
 
 
-@router.get("/transfers/{transfer_id}", summary="One transfer")
+@router.get(
+    "/transfers/{transfer_id}",
+    summary="One transfer",
+    responses=success(bodies.Transfer),
+)
 async def get_transfer(
     transfer_id: str, tenant: Tenant, owner: Owner, accounting: Accounting
 ) -> dict[str, Any]:
@@ -466,12 +487,20 @@ async def reverse_transfer(
 # -- reports ----------------------------------------------------------------------------
 
 
-@router.get("/reports/trial-balance", summary="Per ledger: debit and credit balances agree")
+@router.get(
+    "/reports/trial-balance",
+    summary="Per ledger: debit and credit balances agree",
+    responses=success(bodies.TrialBalance),
+)
 async def trial_balance(tenant: Tenant, accounting: Accounting) -> dict[str, Any]:
     return await run_in_threadpool(accounting.trial_balance, tenant)
 
 
-@router.get("/reports/audit", summary="Running totals against totals rebuilt from the ledger")
+@router.get(
+    "/reports/audit",
+    summary="Running totals against totals rebuilt from the ledger",
+    responses=success(bodies.AuditReport),
+)
 async def audit(tenant: Tenant, accounting: Accounting) -> dict[str, Any]:
     return (await run_in_threadpool(accounting.rebuild_check, tenant)).as_dict()
 
@@ -498,7 +527,11 @@ async def reconcile(
     )
 
 
-@router.get("/reconciliations/{reconciliation_id}", summary="A recorded reconciliation")
+@router.get(
+    "/reconciliations/{reconciliation_id}",
+    summary="A recorded reconciliation",
+    responses=success(bodies.Reconciliation),
+)
 async def get_reconciliation(
     reconciliation_id: str, tenant: Tenant, accounting: Accounting
 ) -> dict[str, Any]:
@@ -550,7 +583,11 @@ def _key(body: CreditMove, header: str | None) -> str | None:
     return body.idempotency_key or header
 
 
-@router.get("/credits/balance", summary="The tenant's credits: balance, reserved, available")
+@router.get(
+    "/credits/balance",
+    summary="The tenant's credits: balance, reserved, available",
+    responses=success(bodies.CreditBalance),
+)
 async def credits_balance(tenant: Tenant, credits: Credits) -> dict[str, Any]:
     return (await run_in_threadpool(credits.balance, tenant)).as_dict()
 
