@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from paygod.api.schemas import Body
 from paygod.api.schemas.ledger import InclusionProof, TreeHead
 
@@ -53,6 +55,16 @@ class Decision(Body):
     input: dict[str, Any]
     input_hash: str
     context: dict[str, Any]
+    measurements: list[dict[str, Any]]
+    measurements_digest: str
+    idempotency_key: str
+    request_hash: str
+    shadow: list[dict[str, Any]] | None = Field(
+        default=None, description="Challengers evaluated beside the packs, never deciding"
+    )
+    action: dict[str, Any] | None = Field(
+        default=None, description="The side effect to perform once (docs/actions.md)"
+    )
     evidence: dict[str, Any] | None
     explanation: dict[str, Any] | None
     ledger: DecisionLedger
