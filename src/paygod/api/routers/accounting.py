@@ -33,8 +33,8 @@ from paygod.api.receipts import sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import ABSENT, body_members, json_body
 from paygod.api.routing import router as strict_router
+from paygod.api.schemas import Documented, success
 from paygod.api.schemas import accounting as bodies
-from paygod.api.schemas import success
 from paygod.api.security import identity_of, owner_filter
 from paygod.bootstrap import Kernel
 from paygod.kernel.clock import parse_instant
@@ -219,7 +219,7 @@ async def balance(
 
 # Both routes answer CSV when asked (?format=csv): documented, so clients and
 # schema-conformance checks expect that content type too.
-def json_or_csv(model: Any) -> dict[int | str, dict[str, Any]]:
+def json_or_csv(model: Documented) -> dict[int | str, dict[str, Any]]:
     return {
         200: {
             "model": model,

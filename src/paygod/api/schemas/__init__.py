@@ -10,6 +10,7 @@ schemathesis' response_schema_conformance check).
 
 from __future__ import annotations
 
+from types import UnionType
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -23,8 +24,12 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+# A model, or a union of models for a route that answers one of several shapes.
+Documented = type[BaseModel] | UnionType
+
+
 def success(
-    model: type[BaseModel], description: str = "Success", status: int = 200
+    model: Documented, description: str = "Success", status: int = 200
 ) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route: its success status documented with `model` as the body."""
     return {status: {"model": model, "description": description}}
