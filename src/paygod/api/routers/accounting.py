@@ -29,7 +29,7 @@ from paygod.accounting.reports import statement_csv
 from paygod.api.deps import get_kernel
 from paygod.api.models import Digits, StrictModel
 from paygod.api.problems import pointer_from_loc
-from paygod.api.receipts import sealing
+from paygod.api.receipts import replayed, sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import ABSENT, body_members, json_body
 from paygod.api.routing import router as strict_router
@@ -121,7 +121,12 @@ def _check_owner(request: Request, tenant: str, owner: str | None) -> None:
         identity_of(request).require_member(tenant, owner, "/owner")
 
 
-@router.post("/accounts", status_code=201, summary="Open an account (idempotent by id)")
+@router.post(
+    "/accounts",
+    status_code=201,
+    summary="Open an account (idempotent by id)",
+    responses=replayed(),
+)
 @sealing
 async def create_account(
     body: AccountCreate,
@@ -353,6 +358,7 @@ def _results(results: list[TransferResult]) -> list[dict[str, Any]]:
             "content": {"application/json": {"schema": {"oneOf": [_ONE, _BATCH]}}},
         }
     },
+    responses=replayed(),
 )
 @sealing
 @body_members(
@@ -433,7 +439,12 @@ async def _body_or_empty(request: Request) -> Resolve:
     return body
 
 
-@router.post("/transfers/{transfer_id}/post", status_code=201, summary="Post a hold")
+@router.post(
+    "/transfers/{transfer_id}/post",
+    status_code=201,
+    summary="Post a hold",
+    responses=replayed(),
+)
 @sealing
 async def post_transfer(
     transfer_id: str, request: Request, response: Response, tenant: Tenant, accounting: Accounting
@@ -449,7 +460,12 @@ async def post_transfer(
     return _results([result])[0]
 
 
-@router.post("/transfers/{transfer_id}/void", status_code=201, summary="Void a hold")
+@router.post(
+    "/transfers/{transfer_id}/void",
+    status_code=201,
+    summary="Void a hold",
+    responses=replayed(),
+)
 @sealing
 async def void_transfer(
     transfer_id: str, request: Request, response: Response, tenant: Tenant, accounting: Accounting
@@ -468,7 +484,12 @@ async def void_transfer(
     return _results([result])[0]
 
 
-@router.post("/transfers/{transfer_id}/reverse", status_code=201, summary="Reverse a transfer")
+@router.post(
+    "/transfers/{transfer_id}/reverse",
+    status_code=201,
+    summary="Reverse a transfer",
+    responses=replayed(),
+)
 @sealing
 async def reverse_transfer(
     transfer_id: str, request: Request, response: Response, tenant: Tenant, accounting: Accounting

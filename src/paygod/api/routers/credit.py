@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Depends, Header, Query, Request, Response
 
 from paygod.api.deps import get_kernel
-from paygod.api.receipts import sealing
+from paygod.api.receipts import replayed, sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routers.payments import tenant_of, tenant_scope
 from paygod.api.routing import router as strict_router
@@ -62,6 +62,7 @@ def products() -> dict[str, Any]:
     "/applications",
     status_code=201,
     summary="Apply: underwritten, offered or declined",
+    responses=replayed(),
 )
 @sealing
 async def submit(
@@ -232,6 +233,7 @@ async def disburse(
     "/loans/{loan_id}/repayments",
     status_code=201,
     summary="A repayment: fees, then interest, then principal; the rest repays early",
+    responses=replayed(),
 )
 @sealing
 async def repay(

@@ -11,9 +11,14 @@ from paygod.api.schemas.ledger import InclusionProof, TreeHead
 
 
 class RuleOutcome(Body):
+    """What one rule did: matched, not_matched, error or skipped; `values` are the inputs
+    it read, `error` why it failed (each only when there is one)."""
+
     rule: str
     index: int
     status: str
+    values: dict[str, Any] | None = None
+    error: str | None = None
 
 
 class PackVerdict(Body):
