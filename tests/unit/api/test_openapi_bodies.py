@@ -173,6 +173,12 @@ def test_a_decision_and_its_ledger_entry_match_their_schemas(
     proof = client.get(f"/v1/ledger/proofs/inclusion/{seq}")
     _check(spec, "GET", "/v1/ledger/proofs/inclusion/{seq}", proof)
     _check(spec, "GET", "/v1/ledger/head", client.get("/v1/ledger/head"))
+    _check(spec, "GET", "/v1/packs", client.get("/v1/packs"))
+    dry_run = client.post(
+        f"/v1/packs/{decision['pack']}/evaluate", json={"input": decision_body()["input"]}
+    )
+    _check(spec, "POST", "/v1/packs/{name}/evaluate", dry_run)
+    assert any("values" in o for o in dry_run.json()["outcomes"])
 
 
 def test_an_account_a_transfer_and_a_payment_match_their_schemas(
