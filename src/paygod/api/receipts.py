@@ -66,6 +66,12 @@ SEALED_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def replayed(model: type[BaseModel] = Sealed) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a sealing route that answers 201 once and 200 to a retry of the same
+    write (an Idempotency-Key or the same id): the 200 body has the route's own model."""
+    return {200: {"model": model, "description": "Already sealed by the same request"}}
+
+
 def with_receipt(result: Any, sealed: Collected) -> Any:
     if isinstance(result, dict):
         return {**result, "receipt": sealed.receipt()}

@@ -29,10 +29,12 @@ from paygod.accounting.reports import statement_csv
 from paygod.api.deps import get_kernel
 from paygod.api.models import Digits, StrictModel
 from paygod.api.problems import pointer_from_loc
-from paygod.api.receipts import sealing
+from paygod.api.receipts import replayed, sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import ABSENT, body_members, json_body
 from paygod.api.routing import router as strict_router
+from paygod.api.schemas import Documented, success
+from paygod.api.schemas import accounting as bodies
 from paygod.api.security import identity_of, owner_filter
 from paygod.bootstrap import Kernel
 from paygod.kernel.clock import parse_instant
@@ -119,7 +121,12 @@ def _check_owner(request: Request, tenant: str, owner: str | None) -> None:
         identity_of(request).require_member(tenant, owner, "/owner")
 
 
-@router.post("/accounts", status_code=201, summary="Open an account (idempotent by id)")
+@router.post(
+    "/accounts",
+    status_code=201,
+    summary="Open an account (idempotent by id)",
+    responses=replayed(),
+)
 @sealing
 async def create_account(
     body: AccountCreate,
@@ -143,7 +150,11 @@ async def create_account(
     return account.as_dict()
 
 
-@router.get("/accounts", summary="List accounts")
+@router.get(
+    "/accounts",
+    summary="List accounts",
+    responses=success(bodies.AccountPage),
+)
 async def list_accounts(
     tenant: Tenant,
     owner: Owner,
@@ -163,7 +174,11 @@ async def list_accounts(
     }
 
 
-@router.get("/accounts/{account_id}", summary="One account with its four running totals")
+@router.get(
+    "/accounts/{account_id}",
+    summary="One account with its four running totals",
+    responses=success(bodies.Account),
+)
 async def get_account(
     account_id: str, tenant: Tenant, owner: Owner, accounting: Accounting
 ) -> dict[str, Any]:
@@ -180,6 +195,7 @@ async def close_account(account_id: str, tenant: Tenant, accounting: Accounting)
     "/accounts/{account_id}/balance",
     summary="Balance now, as of a past instant (at), or on both time axes (valid_at, "
     "recorded_at: the balance on valid_at as the books stood at recorded_at)",
+    responses=success(bodies.BalanceAt | bodies.BalanceOnBothAxes),
 )
 async def balance(
     account_id: str,
@@ -208,15 +224,20 @@ async def balance(
 
 # Both routes answer CSV when asked (?format=csv): documented, so clients and
 # schema-conformance checks expect that content type too.
-JSON_OR_CSV: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}
-}
+def json_or_csv(model: Documented) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {
+            "model": model,
+            "description": "JSON, or CSV when asked",
+            "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+        }
+    }
 
 
 @router.get(
     "/accounts/{account_id}/statement",
     summary="Opening balance, lines, closing",
-    responses=JSON_OR_CSV,
+    responses=json_or_csv(bodies.Statement),
 )
 async def statement(
     account_id: str,
@@ -337,6 +358,7 @@ def _results(results: list[TransferResult]) -> list[dict[str, Any]]:
             "content": {"application/json": {"schema": {"oneOf": [_ONE, _BATCH]}}},
         }
     },
+    responses=replayed(),
 )
 @sealing
 @body_members(
@@ -367,7 +389,8 @@ async def create_transfer(
 @router.get(
     "/transfers",
     summary="List transfers, or export them (?format=csv|json)",
-    responses=JSON_OR_CSV,
+    # The JSON export (?format=json) is the bare array of every transfer.
+    responses=json_or_csv(bodies.TransferPage | list[bodies.Transfer]),
 )
 async def list_transfers(
     tenant: Tenant,
@@ -390,7 +413,11 @@ async def list_transfers(
     }
 
 
-@router.get("/transfers/{transfer_id}", summary="One transfer")
+@router.get(
+    "/transfers/{transfer_id}",
+    summary="One transfer",
+    responses=success(bodies.Transfer),
+)
 async def get_transfer(
     transfer_id: str, tenant: Tenant, owner: Owner, accounting: Accounting
 ) -> dict[str, Any]:
@@ -412,7 +439,12 @@ async def _body_or_empty(request: Request) -> Resolve:
     return body
 
 
-@router.post("/transfers/{transfer_id}/post", status_code=201, summary="Post a hold")
+@router.post(
+    "/transfers/{transfer_id}/post",
+    status_code=201,
+    summary="Post a hold",
+    responses=replayed(),
+)
 @sealing
 async def post_transfer(
     transfer_id: str, request: Request, response: Response, tenant: Tenant, accounting: Accounting
@@ -428,7 +460,12 @@ async def post_transfer(
     return _results([result])[0]
 
 
-@router.post("/transfers/{transfer_id}/void", status_code=201, summary="Void a hold")
+@router.post(
+    "/transfers/{transfer_id}/void",
+    status_code=201,
+    summary="Void a hold",
+    responses=replayed(),
+)
 @sealing
 async def void_transfer(
     transfer_id: str, request: Request, response: Response, tenant: Tenant, accounting: Accounting
@@ -447,7 +484,12 @@ async def void_transfer(
     return _results([result])[0]
 
 
-@router.post("/transfers/{transfer_id}/reverse", status_code=201, summary="Reverse a transfer")
+@router.post(
+    "/transfers/{transfer_id}/reverse",
+    status_code=201,
+    summary="Reverse a transfer",
+    responses=replayed(),
+)
 @sealing
 async def reverse_transfer(
     transfer_id: str, request: Request, response: Response, tenant: Tenant, accounting: Accounting
@@ -466,12 +508,20 @@ async def reverse_transfer(
 # -- reports ----------------------------------------------------------------------------
 
 
-@router.get("/reports/trial-balance", summary="Per ledger: debit and credit balances agree")
+@router.get(
+    "/reports/trial-balance",
+    summary="Per ledger: debit and credit balances agree",
+    responses=success(bodies.TrialBalance),
+)
 async def trial_balance(tenant: Tenant, accounting: Accounting) -> dict[str, Any]:
     return await run_in_threadpool(accounting.trial_balance, tenant)
 
 
-@router.get("/reports/audit", summary="Running totals against totals rebuilt from the ledger")
+@router.get(
+    "/reports/audit",
+    summary="Running totals against totals rebuilt from the ledger",
+    responses=success(bodies.AuditReport),
+)
 async def audit(tenant: Tenant, accounting: Accounting) -> dict[str, Any]:
     return (await run_in_threadpool(accounting.rebuild_check, tenant)).as_dict()
 
@@ -498,7 +548,11 @@ async def reconcile(
     )
 
 
-@router.get("/reconciliations/{reconciliation_id}", summary="A recorded reconciliation")
+@router.get(
+    "/reconciliations/{reconciliation_id}",
+    summary="A recorded reconciliation",
+    responses=success(bodies.Reconciliation),
+)
 async def get_reconciliation(
     reconciliation_id: str, tenant: Tenant, accounting: Accounting
 ) -> dict[str, Any]:
@@ -550,7 +604,11 @@ def _key(body: CreditMove, header: str | None) -> str | None:
     return body.idempotency_key or header
 
 
-@router.get("/credits/balance", summary="The tenant's credits: balance, reserved, available")
+@router.get(
+    "/credits/balance",
+    summary="The tenant's credits: balance, reserved, available",
+    responses=success(bodies.CreditBalance),
+)
 async def credits_balance(tenant: Tenant, credits: Credits) -> dict[str, Any]:
     return (await run_in_threadpool(credits.balance, tenant)).as_dict()
 

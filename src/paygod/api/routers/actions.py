@@ -13,6 +13,8 @@ from paygod.api.receipts import sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routers.decisions import _json, _tenant
 from paygod.api.routing import router as strict_router
+from paygod.api.schemas import actions as bodies
+from paygod.api.schemas import success
 from paygod.api.security import owner_filter
 from paygod.bootstrap import Kernel
 from paygod.kernel.errors import NotFound
@@ -48,6 +50,7 @@ class DestinationBody(StrictModel):
     "/decisions/{decision_id}/action",
     summary="The decision's action: status, attempts, sealed results, outbox row",
     response_model=None,
+    responses=success(bodies.ActionStatus),
 )
 def action_status(
     decision_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
@@ -85,13 +88,21 @@ def reject_action(
     )
 
 
-@router.get("/actions/destinations", summary="The tenant's webhook destination allowlist")
+@router.get(
+    "/actions/destinations",
+    summary="The tenant's webhook destination allowlist",
+    responses=success(bodies.Destinations),
+)
 def list_destinations(request: Request, kernel: Kernel = Depends(get_kernel)) -> dict[str, Any]:
     tenant, _ = _tenant(request, kernel)
     return {"destinations": [d.public() for d in kernel.actions.list_destinations(tenant)]}
 
 
-@router.get("/actions/destinations/{name}", summary="One allowlisted destination")
+@router.get(
+    "/actions/destinations/{name}",
+    summary="One allowlisted destination",
+    responses=success(bodies.Destination),
+)
 def get_destination(
     name: str, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:

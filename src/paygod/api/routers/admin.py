@@ -14,6 +14,8 @@ from paygod.api.deps import get_kernel
 from paygod.api.models import NoNul, StrictModel
 from paygod.api.receipts import sealing
 from paygod.api.routing import router as strict_router
+from paygod.api.schemas import admin as bodies
+from paygod.api.schemas import success
 from paygod.api.security import identity_of
 from paygod.bootstrap import Kernel
 from paygod.identity.model import ALL_TENANTS
@@ -89,7 +91,11 @@ def panic_view(kernel: Kernel, tenant_id: str | None) -> dict[str, Any]:
     }
 
 
-@router.get("/panic", summary="Is the panic switch on? (the caller's tenant's, or the platform's)")
+@router.get(
+    "/panic",
+    summary="Is the panic switch on? (the caller's tenant's, or the platform's)",
+    responses=success(bodies.PanicView),
+)
 def panic_status(request: Request, kernel: Kernel = Depends(get_kernel)) -> dict[str, Any]:
     return panic_view(kernel, panic_tenant(request))
 

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from paygod.api.deps import get_kernel
 from paygod.api.routers.payments import tenant_of
 from paygod.api.routing import router as strict_router
+from paygod.api.schemas import assurance as bodies
 from paygod.assurance.model import Period
 from paygod.assurance.render import render
 from paygod.bootstrap import Kernel
@@ -20,9 +21,10 @@ router = strict_router(prefix="/compliance", tags=["compliance"])
 MEDIA = {"json": "application/json", "html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
+        "model": bodies.Report,
         "description": "The report, with the tree head it was computed against",
         "content": {
-            "application/json": {"schema": {"type": "object"}},
+            "application/json": {},  # the schema: `model`
             "text/html": {"schema": {"type": "string"}},
             "application/pdf": {"schema": {"type": "string", "format": "binary"}},
         },

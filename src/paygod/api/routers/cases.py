@@ -13,6 +13,8 @@ from paygod.api.receipts import sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routers.payments import tenant_of, tenant_scope
 from paygod.api.routing import router as strict_router
+from paygod.api.schemas import cases as bodies
+from paygod.api.schemas import success
 from paygod.bootstrap import Kernel
 
 router = strict_router(prefix="/cases", tags=["cases"])
@@ -37,7 +39,7 @@ class Close(StrictModel):
     note: Annotated[str, Field(min_length=1, max_length=2000), NoNul]
 
 
-@router.get("", summary="Cases of the tenant, oldest first")
+@router.get("", summary="Cases of the tenant, oldest first", responses=success(bodies.CaseList))
 def list_cases(
     request: Request,
     status: Annotated[str | None, Query(max_length=20)] = None,
@@ -62,7 +64,11 @@ def open_case(
     return case.as_dict()
 
 
-@router.get("/{case_id}", summary="A case and its steps; `as_of` rebuilds it from the ledger")
+@router.get(
+    "/{case_id}",
+    summary="A case and its steps; `as_of` rebuilds it from the ledger",
+    responses=success(bodies.Case),
+)
 def get_case(
     case_id: str,
     request: Request,

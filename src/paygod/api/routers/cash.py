@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, StrictInt
 
 from paygod.api.deps import get_kernel
 from paygod.api.models import StrictModel
-from paygod.api.receipts import sealing
+from paygod.api.receipts import replayed, sealing
 from paygod.api.routers.accounting import Tenant
 from paygod.api.routing import router as strict_router
 from paygod.bootstrap import Kernel
@@ -120,7 +120,11 @@ async def get_branch(branch: str, tenant: Tenant, cash: Cash) -> dict[str, Any]:
 
 
 @router.post(
-    "/branches/{branch}/tills", status_code=201, response_model=TillOut, summary="Open a till"
+    "/branches/{branch}/tills",
+    status_code=201,
+    response_model=TillOut,
+    summary="Open a till",
+    responses=replayed(TillOut),
 )
 @sealing
 async def open_till(branch: str, body: TillCreate, tenant: Tenant, cash: Cash) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from paygod.api.receipts import sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routers.payments import tenant_of
 from paygod.api.routing import router as strict_router
+from paygod.api.schemas import compliance as bodies
+from paygod.api.schemas import success
 from paygod.bootstrap import Kernel
 from paygod.compliance.query import parse_query
 from paygod.kernel.clock import parse_instant
@@ -35,7 +37,11 @@ def screen(
     )
 
 
-@router.get("/screening/threshold", summary="The tenant's hit threshold")
+@router.get(
+    "/screening/threshold",
+    summary="The tenant's hit threshold",
+    responses=success(bodies.Threshold),
+)
 def get_threshold(request: Request, kernel: Kernel = Depends(get_kernel)) -> dict[str, Any]:
     tenant = tenant_of(request, kernel)
     return {"tenant_id": tenant, "threshold": kernel.compliance.screening.threshold(tenant)}
@@ -56,7 +62,11 @@ def put_threshold(
     )
 
 
-@router.get("/screening/{screening_id}", summary="A sealed screening, as recorded")
+@router.get(
+    "/screening/{screening_id}",
+    summary="A sealed screening, as recorded",
+    responses=success(bodies.Screening),
+)
 def get_screening(
     screening_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
@@ -67,7 +77,11 @@ def get_screening(
     return {**dict(entry.payload), "seq": entry.seq, "recorded_at": entry.timestamp}
 
 
-@router.get("/sanctions/snapshots", summary="Imported list versions, the active ones marked")
+@router.get(
+    "/sanctions/snapshots",
+    summary="Imported list versions, the active ones marked",
+    responses=success(bodies.Snapshots),
+)
 def snapshots(
     request: Request, list: str | None = None, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
@@ -85,7 +99,11 @@ def kyc_check(
     )
 
 
-@router.get("/kyc/subjects/{subject}", summary="A subject's KYC status (now or ?as_of=)")
+@router.get(
+    "/kyc/subjects/{subject}",
+    summary="A subject's KYC status (now or ?as_of=)",
+    responses=success(bodies.KycStatus),
+)
 def kyc_status(
     subject: str,
     request: Request,

@@ -9,10 +9,12 @@ from typing import Any
 from fastapi import Depends, Header, Query, Request, Response
 
 from paygod.api.deps import get_kernel
-from paygod.api.receipts import sealing
+from paygod.api.receipts import replayed, sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routers.payments import tenant_of, tenant_scope
 from paygod.api.routing import router as strict_router
+from paygod.api.schemas import credit as bodies
+from paygod.api.schemas import success
 from paygod.api.security import owner_filter
 from paygod.bootstrap import Kernel
 from paygod.credit.apr import annual_percentage_rate, parse_case
@@ -47,7 +49,11 @@ def _at(at: str | None) -> datetime | None:
         ) from None
 
 
-@router.get("/products", summary="The product catalog: rate tables by grade, caps, limits")
+@router.get(
+    "/products",
+    summary="The product catalog: rate tables by grade, caps, limits",
+    responses=success(bodies.Products),
+)
 def products() -> dict[str, Any]:
     return {"products": [p.as_dict() for p in CATALOG.values()]}
 
@@ -56,6 +62,7 @@ def products() -> dict[str, Any]:
     "/applications",
     status_code=201,
     summary="Apply: underwritten, offered or declined",
+    responses=replayed(),
 )
 @sealing
 async def submit(
@@ -81,7 +88,11 @@ async def submit(
     return application.as_dict()
 
 
-@router.get("/applications/{application_id}", summary="An application as of now or `at`")
+@router.get(
+    "/applications/{application_id}",
+    summary="An application as of now or `at`",
+    responses=success(bodies.ApplicationWithHistory),
+)
 def get_application(
     application_id: str,
     request: Request,
@@ -109,7 +120,11 @@ def accept(
     return application.as_dict()
 
 
-@router.post("/schedule", summary="A level-payment schedule (the CLI's `credit schedule`)")
+@router.post(
+    "/schedule",
+    summary="A level-payment schedule (the CLI's `credit schedule`)",
+    responses=success(bodies.Schedule),
+)
 async def schedule(request: Request) -> dict[str, Any]:
     body = await _json_object(request)
     known = {
@@ -137,7 +152,11 @@ async def schedule(request: Request) -> dict[str, Any]:
     return amortize(terms).as_dict()
 
 
-@router.post("/apr", summary="The Regulation Z Appendix J APR of a case")
+@router.post(
+    "/apr",
+    summary="The Regulation Z Appendix J APR of a case",
+    responses=success(bodies.Apr),
+)
 async def apr(request: Request) -> dict[str, str]:
     return annual_percentage_rate(parse_case(await _json_object(request))).as_dict()
 
@@ -149,7 +168,11 @@ async def _optional_object(request: Request) -> dict[str, Any]:
     return await _json_object(request) if await request.body() else {}
 
 
-@router.get("/loans", summary="The tenant's loans (an agent's own) as of now or `at`")
+@router.get(
+    "/loans",
+    summary="The tenant's loans (an agent's own) as of now or `at`",
+    responses=success(bodies.Loans),
+)
 def list_loans(
     request: Request,
     at: str | None = Query(default=None, max_length=64),
@@ -160,7 +183,11 @@ def list_loans(
     return {"loans": [kernel.loans.view(loan, when) for loan in loans]}
 
 
-@router.get("/loans/{loan_id}", summary="A loan, its instalments and delinquency, now or `at`")
+@router.get(
+    "/loans/{loan_id}",
+    summary="A loan, its instalments and delinquency, now or `at`",
+    responses=success(bodies.LoanWithHistory),
+)
 def get_loan(
     loan_id: str,
     request: Request,
@@ -206,6 +233,7 @@ async def disburse(
     "/loans/{loan_id}/repayments",
     status_code=201,
     summary="A repayment: fees, then interest, then principal; the rest repays early",
+    responses=replayed(),
 )
 @sealing
 async def repay(
@@ -275,6 +303,7 @@ async def write_off(
 @router.get(
     "/portfolio",
     summary="Outstanding, delinquency by bucket and expected loss, now or `at`",
+    responses=success(bodies.Portfolio),
 )
 def portfolio(
     request: Request,

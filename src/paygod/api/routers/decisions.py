@@ -13,6 +13,8 @@ from paygod.api.models import Digits, NoNul, StrictModel
 from paygod.api.receipts import SEALED_RESPONSES
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import router as strict_router
+from paygod.api.schemas import decisions as bodies
+from paygod.api.schemas import success
 from paygod.api.security import owner_filter
 from paygod.bootstrap import Kernel
 from paygod.decisions.model import Verdict
@@ -112,6 +114,7 @@ def decide_steps(
     "/decisions/{decision_id}",
     summary="A sealed decision with evidence and proof",
     response_model=None,
+    responses=success(bodies.Decision),
 )
 def get_decision(
     decision_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
@@ -140,7 +143,12 @@ def _instant(value: str | None, name: str) -> str | None:
         ) from None
 
 
-@router.get("/decisions", summary="Search sealed decisions by subject, verdict, pack and time")
+@router.get(
+    "/decisions",
+    summary="Search sealed decisions by subject, verdict, pack and time",
+    response_model=None,
+    responses=success(bodies.DecisionSearch),
+)
 def search_decisions(
     request: Request,
     kernel: Kernel = Depends(get_kernel),
@@ -186,6 +194,7 @@ def search_decisions(
 @router.post(
     "/decisions/{decision_id}/replay",
     summary="Would the recorded packs, and today's, decide the same? (seals nothing)",
+    responses=success(bodies.Replay),
 )
 def replay_decision(
     decision_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
@@ -198,13 +207,21 @@ def replay_decision(
     return result
 
 
-@router.get("/packs", summary="The loaded policy packs (and any refused new versions)")
+@router.get(
+    "/packs",
+    summary="The loaded policy packs (and any refused new versions)",
+    responses=success(bodies.PackList),
+)
 def list_packs(kernel: Kernel = Depends(get_kernel)) -> dict[str, Any]:
     result: dict[str, Any] = kernel.decisions.list_packs()
     return result
 
 
-@router.post("/packs/{name}/evaluate", summary="Dry run: evaluate one pack, seal nothing")
+@router.post(
+    "/packs/{name}/evaluate",
+    summary="Dry run: evaluate one pack, seal nothing",
+    responses=success(bodies.Evaluation),
+)
 def evaluate_pack(
     name: str, body: EvaluateRequest, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from paygod.api.models import Digits
 from paygod.api.receipts import sealing
 from paygod.api.routers.admin import panic_tenant, panic_view, principal_id
 from paygod.api.routing import router as strict_router
+from paygod.api.schemas import executor as bodies
+from paygod.api.schemas import success
 from paygod.api.security import tenant_filter
 from paygod.bootstrap import Kernel
 from paygod.executor.model import OutboxMessage
@@ -51,7 +53,11 @@ def _seal(request: Request, kernel: Kernel, message: OutboxMessage, action: str)
     )
 
 
-@router.get("/executor/dead", summary="Dead letters: messages that failed every attempt")
+@router.get(
+    "/executor/dead",
+    summary="Dead letters: messages that failed every attempt",
+    responses=success(bodies.DeadLetters),
+)
 def dead_letters(
     request: Request,
     kernel: Annotated[Kernel, Depends(get_kernel)],
@@ -100,7 +106,11 @@ def _relay_lag(kernel: Kernel) -> int | None:
         return None
 
 
-@router.get("/overview", summary="Decisions per minute, payments, outbox, relay, panic, ledger")
+@router.get(
+    "/overview",
+    summary="Decisions per minute, payments, outbox, relay, panic, ledger",
+    responses=success(bodies.Overview),
+)
 def overview(request: Request, kernel: Annotated[Kernel, Depends(get_kernel)]) -> dict[str, Any]:
     tenant = tenant_filter(request)
     now = kernel.clock.now()

@@ -10,12 +10,14 @@ from starlette.responses import JSONResponse, Response
 
 from paygod import __version__
 from paygod.api.routing import router as strict_router
+from paygod.api.schemas import health as bodies
+from paygod.api.schemas import success
 from paygod.kernel.health import overall
 
 router = strict_router(tags=["health"])
 
 
-@router.get("/healthz", summary="Liveness: the process answers")
+@router.get("/healthz", summary="Liveness: the process answers", responses=success(bodies.Liveness))
 async def healthz() -> dict[str, str]:
     return {"status": "pass", "version": __version__}
 
@@ -26,31 +28,13 @@ class HealthResponse(JSONResponse):
     media_type = "application/health+json"
 
 
-_HEALTH_BODY = {
-    "content": {
-        "application/health+json": {
-            "schema": {
-                "type": "object",
-                "required": ["status", "version", "mode", "checks"],
-                "properties": {
-                    "status": {"type": "string", "enum": ["pass", "warn", "fail"]},
-                    "version": {"type": "string"},
-                    "mode": {"type": "string", "enum": ["standalone", "distributed"]},
-                    "checks": {"type": "array", "items": {"type": "object"}},
-                },
-            }
-        }
-    }
-}
-
-
 @router.get(
     "/readyz",
     summary="Readiness: every required dependency answers",
     response_class=HealthResponse,
     responses={
-        200: {"description": "Ready (pass or warn)", **_HEALTH_BODY},
-        503: {"description": "Not ready: a required check failed", **_HEALTH_BODY},
+        200: {"description": "Ready (pass or warn)", "model": bodies.Readiness},
+        503: {"description": "Not ready: a required check failed", "model": bodies.Readiness},
     },
 )
 async def readyz(request: Request) -> Response:

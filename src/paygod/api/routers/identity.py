@@ -15,6 +15,8 @@ from pydantic import Field
 from paygod.api.models import Digits, NoNul, StrictModel, Visible
 from paygod.api.receipts import sealing
 from paygod.api.routing import router as strict_router
+from paygod.api.schemas import identity as bodies
+from paygod.api.schemas import success
 from paygod.api.security import identity_of, tenant_filter
 from paygod.identity.model import ALL_TENANTS, Principal, PrincipalKind, Role
 from paygod.identity.permissions import require_same_tenant
@@ -103,7 +105,11 @@ def _no_escalation(request: Request, roles: frozenset[Role]) -> None:
         raise Forbidden("only platform admins grant platform_admin")
 
 
-@router.get("/me", summary="The authenticated principal")
+@router.get(
+    "/me",
+    summary="The authenticated principal",
+    responses=success(bodies.Me),
+)
 def me(request: Request) -> dict[str, Any]:
     identity = identity_of(request)
     principal = _me(request)
@@ -114,12 +120,22 @@ def me(request: Request) -> dict[str, Any]:
     }
 
 
-@router.post("/sessions", status_code=201, summary="Exchange credentials for a short-lived JWT")
+@router.post(
+    "/sessions",
+    status_code=201,
+    summary="Exchange credentials for a short-lived JWT",
+    responses=success(bodies.Session, status=201),
+)
 def create_session(request: Request) -> dict[str, Any]:
     return identity_of(request).issue_session(request.state.auth)
 
 
-@router.post("/me/totp", status_code=201, summary="Start TOTP enrolment (otpauth URI)")
+@router.post(
+    "/me/totp",
+    status_code=201,
+    summary="Start TOTP enrolment (otpauth URI)",
+    responses=success(bodies.TotpEnrolment, status=201),
+)
 def enroll_totp(request: Request, body: EnrolIn | None = None) -> dict[str, str]:
     identity = identity_of(request)
     me = _me(request)
@@ -134,28 +150,45 @@ def enroll_totp(request: Request, body: EnrolIn | None = None) -> dict[str, str]
     return {"secret": secret, "otpauth_uri": uri}
 
 
-@router.post("/me/totp/confirm", summary="Confirm TOTP enrolment with a first code")
+@router.post(
+    "/me/totp/confirm",
+    summary="Confirm TOTP enrolment with a first code",
+    responses=success(bodies.TotpConfirmed),
+)
 def confirm_totp(request: Request, body: TotpCodeIn) -> dict[str, bool]:
     if not identity_of(request).totp.confirm(_me(request).principal_id, body.code):
         raise InvalidInput("wrong TOTP code", errors=[FieldError("/code", "does not match")])
     return {"enrolled": True}
 
 
-@router.get("/tenants", summary="Tenants you can see")
+@router.get(
+    "/tenants",
+    summary="Tenants you can see",
+    responses=success(bodies.Tenants),
+)
 def list_tenants(request: Request) -> dict[str, Any]:
     only = tenant_filter(request)
     tenants = [t for t in identity_of(request).list_tenants() if only in (None, t.tenant_id)]
     return {"tenants": [t.as_dict() for t in tenants]}
 
 
-@router.post("/tenants", status_code=201, summary="Create a tenant (platform admins)")
+@router.post(
+    "/tenants",
+    status_code=201,
+    summary="Create a tenant (platform admins)",
+    responses=success(bodies.Tenant, status=201),
+)
 def create_tenant(request: Request, body: TenantIn) -> dict[str, Any]:
     if body.tenant_id == ALL_TENANTS:
         raise InvalidInput("'*' is reserved", errors=[FieldError("/tenant_id", "reserved")])
     return identity_of(request).create_tenant(body.tenant_id, body.name).as_dict()
 
 
-@router.get("/principals", summary="Principals of your tenant")
+@router.get(
+    "/principals",
+    summary="Principals of your tenant",
+    responses=success(bodies.Principals),
+)
 def list_principals(
     request: Request, kind: Annotated[PrincipalKind | None, Query()] = None
 ) -> dict[str, Any]:
@@ -163,7 +196,12 @@ def list_principals(
     return {"principals": [p.as_dict() for p in found]}
 
 
-@router.post("/principals", status_code=201, summary="Create a user, agent or service account")
+@router.post(
+    "/principals",
+    status_code=201,
+    summary="Create a user, agent or service account",
+    responses=success(bodies.Principal, status=201),
+)
 def create_principal(request: Request, body: PrincipalIn) -> dict[str, Any]:
     roles = frozenset(body.roles)
     _no_escalation(request, roles)
@@ -179,12 +217,20 @@ def create_principal(request: Request, body: PrincipalIn) -> dict[str, Any]:
     return created.as_dict()
 
 
-@router.get("/principals/{principal_id}", summary="One principal")
+@router.get(
+    "/principals/{principal_id}",
+    summary="One principal",
+    responses=success(bodies.Principal),
+)
 def get_principal(request: Request, principal_id: str) -> dict[str, Any]:
     return _visible_principal(request, principal_id).as_dict()
 
 
-@router.put("/principals/{principal_id}/roles", summary="Replace a principal's roles")
+@router.put(
+    "/principals/{principal_id}/roles",
+    summary="Replace a principal's roles",
+    responses=success(bodies.Principal),
+)
 def set_roles(request: Request, principal_id: str, body: RolesIn) -> dict[str, Any]:
     target = _visible_principal(request, principal_id)
     roles = parse_roles(r.value for r in body.roles)
@@ -192,14 +238,21 @@ def set_roles(request: Request, principal_id: str, body: RolesIn) -> dict[str, A
     return identity_of(request).set_roles(target.principal_id, roles).as_dict()
 
 
-@router.post("/principals/{principal_id}/disable", summary="Disable a principal and its keys")
+@router.post(
+    "/principals/{principal_id}/disable",
+    summary="Disable a principal and its keys",
+    responses=success(bodies.Principal),
+)
 def disable_principal(request: Request, principal_id: str) -> dict[str, Any]:
     target = _visible_principal(request, principal_id)
     return identity_of(request).set_disabled(target.principal_id, True).as_dict()
 
 
 @router.post(
-    "/principals/{principal_id}/keys", status_code=201, summary="Issue an API key (shown once)"
+    "/principals/{principal_id}/keys",
+    status_code=201,
+    summary="Issue an API key (shown once)",
+    responses=success(bodies.IssuedKey, status=201),
 )
 def issue_key(request: Request, principal_id: str, body: KeyIn) -> dict[str, Any]:
     target = _visible_principal(request, principal_id)
@@ -215,6 +268,7 @@ def issue_key(request: Request, principal_id: str, body: KeyIn) -> dict[str, Any
     "/principals/{principal_id}/totp-enrolment",
     status_code=201,
     summary="Reset a principal's TOTP and issue a one-time enrolment token (shown once)",
+    responses=success(bodies.EnrolmentToken, status=201),
 )
 def issue_totp_enrolment(request: Request, principal_id: str) -> dict[str, Any]:
     identity = identity_of(request)
@@ -237,7 +291,11 @@ def issue_totp_enrolment(request: Request, principal_id: str) -> dict[str, Any]:
     }
 
 
-@router.get("/keys", summary="API keys of your tenant (never their secrets)")
+@router.get(
+    "/keys",
+    summary="API keys of your tenant (never their secrets)",
+    responses=success(bodies.ApiKeys),
+)
 def list_keys(
     request: Request, principal_id: Annotated[str | None, Query(max_length=64)] = None
 ) -> dict[str, Any]:
@@ -255,14 +313,23 @@ def _visible_key(request: Request, key_id: str) -> str:
     return found.key_id
 
 
-@router.post("/keys/{key_id}/rotate", status_code=201, summary="Rotate a key (new one shown once)")
+@router.post(
+    "/keys/{key_id}/rotate",
+    status_code=201,
+    summary="Rotate a key (new one shown once)",
+    responses=success(bodies.IssuedKey, status=201),
+)
 def rotate_key(request: Request, key_id: str, body: RotateIn | None = None) -> dict[str, Any]:
     grace = body.grace_seconds if body else 0
     issued = identity_of(request).rotate_key(_visible_key(request, key_id), grace_seconds=grace)
     return issued.as_dict()
 
 
-@router.delete("/keys/{key_id}", summary="Revoke a key, effective immediately")
+@router.delete(
+    "/keys/{key_id}",
+    summary="Revoke a key, effective immediately",
+    responses=success(bodies.ApiKey),
+)
 def revoke_key(request: Request, key_id: str) -> dict[str, Any]:
     return identity_of(request).revoke_key(_visible_key(request, key_id)).as_dict()
 
@@ -282,7 +349,11 @@ def record_consent(request: Request, body: ConsentIn) -> dict[str, Any]:
     return record.as_dict()
 
 
-@router.get("/consents/{subject}", summary="A data subject's consent per purpose")
+@router.get(
+    "/consents/{subject}",
+    summary="A data subject's consent per purpose",
+    responses=success(bodies.Consents),
+)
 def get_consents(
     request: Request,
     subject: Annotated[str, Visible],
@@ -312,7 +383,11 @@ def revoke_consent(
     return record.as_dict()
 
 
-@router.get("/access-log", summary="Access audit: who read what, when and why")
+@router.get(
+    "/access-log",
+    summary="Access audit: who read what, when and why",
+    responses=success(bodies.AccessLog),
+)
 def access_log(
     request: Request,
     since: Annotated[str, Query(description="ISO 8601 instant")],

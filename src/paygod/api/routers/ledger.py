@@ -15,6 +15,8 @@ from fastapi import Depends, Path, Query, Request
 from paygod.api.deps import get_kernel
 from paygod.api.models import Digits
 from paygod.api.routing import router as strict_router
+from paygod.api.schemas import ledger as bodies
+from paygod.api.schemas import success
 from paygod.api.security import tenant_filter
 from paygod.bootstrap import Kernel
 from paygod.kernel.clock import isoformat, parse_instant
@@ -59,7 +61,11 @@ def _instant(value: str | None, name: str) -> datetime | None:
         ) from None
 
 
-@router.get("/entries", summary="Entries in order, after a seq (cursor pagination)")
+@router.get(
+    "/entries",
+    responses=success(bodies.EntriesPage),
+    summary="Entries in order, after a seq (cursor pagination)",
+)
 def list_entries(
     request: Request,
     ledger: Ledger,
@@ -77,7 +83,11 @@ def list_entries(
     }
 
 
-@router.get("/entries/{seq}", summary="One entry, with its interchange form")
+@router.get(
+    "/entries/{seq}",
+    responses=success(bodies.LedgerEntryWithInterchange),
+    summary="One entry, with its interchange form",
+)
 def get_entry(request: Request, ledger: Ledger, seq: Seq) -> dict[str, Any]:
     entry = _visible(request, ledger.get(seq) if seq >= 0 else None)
     if entry is None:
@@ -85,12 +95,20 @@ def get_entry(request: Request, ledger: Ledger, seq: Seq) -> dict[str, Any]:
     return {**entry.as_dict(), "interchange": entry.to_interchange()}
 
 
-@router.get("/head", summary="A signed tree head (Ed25519) for the current ledger")
+@router.get(
+    "/head",
+    responses=success(bodies.TreeHead),
+    summary="A signed tree head (Ed25519) for the current ledger",
+)
 def tree_head(ledger: Ledger) -> dict[str, Any]:
     return ledger.tree_head().as_dict()
 
 
-@router.get("/public-key", summary="The Ed25519 key tree heads are signed with (PEM and raw)")
+@router.get(
+    "/public-key",
+    responses=success(bodies.PublicKey),
+    summary="The Ed25519 key tree heads are signed with (PEM and raw)",
+)
 def public_key(ledger: Ledger) -> dict[str, Any]:
     pem = ledger.public_key_pem()
     key = serialization.load_pem_public_key(pem)
@@ -103,7 +121,11 @@ def public_key(ledger: Ledger) -> dict[str, Any]:
     }
 
 
-@router.get("/proofs/inclusion/{seq}", summary="RFC 9162 inclusion proof of one entry")
+@router.get(
+    "/proofs/inclusion/{seq}",
+    responses=success(bodies.InclusionProof),
+    summary="RFC 9162 inclusion proof of one entry",
+)
 def inclusion(
     request: Request,
     ledger: Ledger,
@@ -124,7 +146,11 @@ def inclusion(
     return {**proof, "tree_head": head.as_dict()} if tree_size is None else proof
 
 
-@router.get("/proofs/consistency", summary="RFC 9162 consistency proof between two sizes")
+@router.get(
+    "/proofs/consistency",
+    responses=success(bodies.ConsistencyProof),
+    summary="RFC 9162 consistency proof between two sizes",
+)
 def consistency(
     ledger: Ledger,
     first: Annotated[int, Digits, Query(alias="from", ge=0, le=MAX_SEQ)],
@@ -133,7 +159,11 @@ def consistency(
     return ledger.consistency_proof(first, second).as_dict()
 
 
-@router.get("/subjects/{subject}", summary="A subject as recorded at T, about valid time V")
+@router.get(
+    "/subjects/{subject}",
+    responses=success(bodies.SubjectView),
+    summary="A subject as recorded at T, about valid time V",
+)
 def subject(
     request: Request,
     ledger: Ledger,

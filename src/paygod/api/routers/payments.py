@@ -14,6 +14,8 @@ from paygod.api.models import Digits, NoNul, StrictModel
 from paygod.api.receipts import SEALED_RESPONSES, sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import router as strict_router
+from paygod.api.schemas import payments as bodies
+from paygod.api.schemas import success
 from paygod.api.security import owner_filter
 from paygod.bootstrap import Kernel
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
@@ -106,7 +108,11 @@ class ReviewBody(StrictModel):
     note: str = Field(default="", max_length=1000)
 
 
-@router.post("/quote", summary="Which rail, what fee, when it arrives — and why not the others")
+@router.post(
+    "/quote",
+    summary="Which rail, what fee, when it arrives — and why not the others",
+    responses=success(bodies.Quote),
+)
 def quote(body: QuoteRequest, kernel: Kernel = Depends(get_kernel)) -> dict[str, Any]:
     result = kernel.payments.quote(
         amount=body.amount,
@@ -165,7 +171,11 @@ def create_steps(
     )
 
 
-@router.get("", summary="Payments by newest state; status=review is the checkers' queue")
+@router.get(
+    "",
+    summary="Payments by newest state; status=review is the checkers' queue",
+    responses=success(bodies.PaymentList),
+)
 def list_payments(
     request: Request,
     kernel: Kernel = Depends(get_kernel),
@@ -183,7 +193,11 @@ def list_payments(
     return {"payments": [p.as_dict() for p in found]}
 
 
-@router.get("/{payment_id}", summary="A payment, its state and its history in the ledger")
+@router.get(
+    "/{payment_id}",
+    summary="A payment, its state and its history in the ledger",
+    responses=success(bodies.PaymentWithHistory),
+)
 def get_payment(
     payment_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from paygod.accounting.proofs import BalanceProofs
 from paygod.api.deps import get_kernel
 from paygod.api.models import StrictModel
-from paygod.api.receipts import sealing
+from paygod.api.receipts import replayed, sealing
 from paygod.api.routers.accounting import Owner, Tenant, _instant
 from paygod.api.routing import router as strict_router
 from paygod.bootstrap import Kernel
@@ -65,6 +65,7 @@ class BalanceProofOut(BaseModel):
     status_code=201,
     response_model=PeriodOut,
     summary="Close a period now: every account's statement sealed in a Merkle sum tree",
+    responses=replayed(PeriodOut),
 )
 @sealing
 async def close_period(

@@ -11,6 +11,8 @@ from paygod.api.deps import get_kernel
 from paygod.api.models import Digits, StrictModel
 from paygod.api.routers.payments import tenant_of
 from paygod.api.routing import router as strict_router
+from paygod.api.schemas import risk as bodies
+from paygod.api.schemas import success
 from paygod.bootstrap import Kernel
 from paygod.decisions.service import subject_errors
 from paygod.kernel.errors import FieldError, InvalidInput
@@ -24,12 +26,20 @@ class ScoreRequest(StrictModel):
     input: dict[str, Any] = Field(default_factory=dict)
 
 
-@router.get("/models", summary="The model registry, newest first (the active one marked)")
+@router.get(
+    "/models",
+    summary="The model registry, newest first (the active one marked)",
+    responses=success(bodies.RiskModels),
+)
 def models(kernel: Kernel = Depends(get_kernel)) -> dict[str, Any]:
     return {"models": kernel.risk.models()}
 
 
-@router.get("/models/{version}", summary="One registered model: digests, metrics, features")
+@router.get(
+    "/models/{version}",
+    summary="One registered model: digests, metrics, features",
+    responses=success(bodies.RiskModel),
+)
 def model(
     version: Annotated[int, Digits, Path(ge=1, le=2**31 - 1)],
     kernel: Kernel = Depends(get_kernel),
@@ -37,7 +47,11 @@ def model(
     return kernel.risk.model(version)
 
 
-@router.post("/score", summary="Score a hypothetical payment against the tenant's windows")
+@router.post(
+    "/score",
+    summary="Score a hypothetical payment against the tenant's windows",
+    responses=success(bodies.RiskScore),
+)
 def score(
     body: ScoreRequest, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
