@@ -64,6 +64,9 @@ class Decision(Body):
     measurements_digest: str
     idempotency_key: str
     request_hash: str
+    requested_by: str | None = Field(
+        default=None, description="The principal that asked (sealed since projections rebuild it)"
+    )
     shadow: list[dict[str, Any]] | None = Field(
         default=None, description="Challengers evaluated beside the packs, never deciding"
     )
