@@ -227,7 +227,7 @@ def ledger_verify() -> Iterator[Figure]:
     """
     import multiprocessing
 
-    from paygod.ledger.audit import verify_jsonl_report
+    from paygod.ledger.fast_verify import verify_jsonl_report
 
     total = 100_000
     with tempfile.TemporaryDirectory() as tmp:

@@ -30,7 +30,7 @@ from httpx import Response
 from paygod.bootstrap import Kernel, build_kernel
 from paygod.identity.model import PrincipalKind, Role
 from paygod.identity.permissions import Scope, grant
-from paygod.identity.routes import PUBLIC_ROUTES, permission_for
+from paygod.identity.route_permissions import PUBLIC_ROUTES, permission_for
 from paygod.kernel.settings import load_settings
 from tests.support.http import principal_headers, unthrottled_client
 from tests.support.stepup import SecondFactor

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from paygod.bootstrap import Kernel, build_kernel
 from paygod.identity.model import PrincipalKind, Role
 from paygod.identity.permissions import grant
-from paygod.identity.routes import AUTHENTICATED, PUBLIC_ROUTES, permission_for
+from paygod.identity.route_permissions import AUTHENTICATED, PUBLIC_ROUTES, permission_for
 from paygod.kernel.settings import load_settings
 from tests.support.http import principal_headers, unthrottled_client
 

@@ -25,7 +25,7 @@ from paygod.accounting.service import AccountingService, AccountSpec, EventsHook
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound, PaymentRequired
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.identifiers import identifier_problem
-from paygod.kernel.ids import new_id
+from paygod.kernel.record_ids import new_id
 
 LEDGER = "CREDITS"
 BALANCE = "credits.balance"

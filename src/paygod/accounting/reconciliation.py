@@ -21,7 +21,7 @@ from paygod.accounting.model import Account, LedgerRecord, Transfer, TransferSta
 from paygod.accounting.service import AccountingService
 from paygod.kernel.clock import isoformat
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
-from paygod.kernel.ids import new_id
+from paygod.kernel.record_ids import new_id
 
 MAX_LINES = 100_000
 

@@ -53,7 +53,7 @@ from paygod.kernel.errors import (
 )
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.identifiers import identifier_problem
-from paygod.kernel.ids import new_id
+from paygod.kernel.record_ids import new_id
 
 R = TypeVar("R")
 

@@ -16,8 +16,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paygod.kernel.errors import PROBLEM_BASE
-from paygod.kernel.ids import new_id
 from paygod.kernel.logging import get_logger
+from paygod.kernel.record_ids import new_id
 
 REQUEST_ID_HEADER = b"x-request-id"
 _VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")

@@ -28,7 +28,7 @@ from paygod.identity.permissions import (
     grant,
     scope_allows,
 )
-from paygod.identity.routes import AUTHENTICATED, EVIDENCE_ROUTES, permission_for
+from paygod.identity.route_permissions import AUTHENTICATED, EVIDENCE_ROUTES, permission_for
 from paygod.identity.service import IdentityService
 from paygod.kernel.errors import Forbidden, RateLimited, Unauthorized
 

@@ -148,7 +148,7 @@ def _refuse(path: Path, why: str) -> CheckFailed:
 
 def verify_backup(path: Path) -> VerifiedBackup:
     """Check everything in a backup before anything is touched (CheckFailed says why)."""
-    from paygod.ledger.audit import read_interchange, verify_jsonl_report
+    from paygod.ledger.fast_verify import read_interchange, verify_jsonl_report
 
     try:
         manifest = orjson.loads((path / "manifest.json").read_bytes())

@@ -20,7 +20,7 @@ from paygod.kernel.clock import Clock, isoformat, parse_instant
 from paygod.kernel.errors import FieldError, Forbidden, InvalidInput, NotFound
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.identifiers import subject_problem
-from paygod.kernel.ids import new_id
+from paygod.kernel.record_ids import new_id
 from paygod.ledger import EntryDraft, LedgerService
 
 ALERT_FIELDS = ("alert_id", "alert_type", "subject")

@@ -25,7 +25,7 @@ from paygod.cash.model import (
 )
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound, Rejected
 from paygod.kernel.identifiers import identifier_problem
-from paygod.kernel.ids import new_id
+from paygod.kernel.record_ids import new_id
 
 LIMIT_KEY = "cash_limit"
 # The vault and the tills hold cash: they can never pay out more than they hold.

@@ -232,7 +232,7 @@ def verify(
     """Walk the chain and Merkle tree (exit 0 intact, 1 tampered, 2 unreadable)."""
     head = _read_optional_json(tree_head)
     if file is not None:
-        from paygod.ledger.audit import verify_jsonl_report
+        from paygod.ledger.fast_verify import verify_jsonl_report
 
         pem = None
         if public_key is not None:

@@ -27,7 +27,7 @@ from paygod.compliance.ports import SanctionsStore
 from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import FieldError, InvalidInput
 from paygod.kernel.events import EventEnvelope
-from paygod.kernel.ids import new_id
+from paygod.kernel.record_ids import new_id
 from paygod.ledger import EntryDraft
 
 SAMPLES = Path(__file__).resolve().parent / "samples"

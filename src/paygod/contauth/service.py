@@ -40,7 +40,7 @@ from paygod.decisions.measurements import Measurement
 from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import FieldError, Forbidden, NotFound, Unauthorized
 from paygod.kernel.events import EventEnvelope
-from paygod.kernel.ids import new_id
+from paygod.kernel.record_ids import new_id
 from paygod.ledger import EntryDraft, LedgerService
 
 

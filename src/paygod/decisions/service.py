@@ -52,8 +52,8 @@ from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.idempotency import require_same_request
 from paygod.kernel.identifiers import subject_problem
-from paygod.kernel.ids import new_id
 from paygod.kernel.logging import get_logger
+from paygod.kernel.record_ids import new_id
 from paygod.ledger import Entry, EntryDraft, LedgerService
 from paygod.ledger.steps import Steps, run_blocking
 

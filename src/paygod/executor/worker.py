@@ -26,8 +26,8 @@ from paygod.executor.model import OutboxMessage
 from paygod.executor.ports import OutboxStore, PanicSwitch
 from paygod.kernel import tracing
 from paygod.kernel.clock import Clock
-from paygod.kernel.ids import new_id
 from paygod.kernel.logging import get_logger
+from paygod.kernel.record_ids import new_id
 
 Handler = Callable[[OutboxMessage], None]
 # The same work written for an event loop: it waits without holding a thread.

@@ -38,7 +38,7 @@ from paygod.governance.uploads import bundle_entry, decode_files, materialize, v
 from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import Conflict, InvalidInput, NotFound
 from paygod.kernel.events import EventEnvelope
-from paygod.kernel.ids import new_id
+from paygod.kernel.record_ids import new_id
 from paygod.ledger import LedgerService
 from paygod.ledger.model import EntryDraft
 

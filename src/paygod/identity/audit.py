@@ -15,8 +15,8 @@ from paygod.identity.model import AccessRecord
 from paygod.identity.ports import AccessLogStore
 from paygod.kernel.clock import Clock
 from paygod.kernel.database import write_refusal
-from paygod.kernel.ids import new_id
 from paygod.kernel.logging import get_logger
+from paygod.kernel.record_ids import new_id
 
 log = get_logger("paygod.audit")
 

@@ -14,7 +14,7 @@ from paygod.identity.model import ConsentRecord
 from paygod.identity.ports import ConsentStore
 from paygod.kernel.clock import Clock
 from paygod.kernel.errors import FieldError, InvalidInput
-from paygod.kernel.ids import new_id
+from paygod.kernel.record_ids import new_id
 
 # What other modules call before processing for a purpose: (tenant_id, subject, purpose).
 ConsentChecker = Callable[[str, str, str], bool]

@@ -31,7 +31,7 @@ from paygod.identity.tokens import SESSION_ISSUER, OidcVerifier, SessionTokens, 
 from paygod.kernel.clock import Clock
 from paygod.kernel.database import Database, write_refusal
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthorized
-from paygod.kernel.ids import new_id
+from paygod.kernel.record_ids import new_id
 
 # last_used_at is a hint for humans, not an audit trail: writing it on every request
 # would turn each authenticated read into a write.

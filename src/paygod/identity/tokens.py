@@ -24,7 +24,7 @@ from paygod.identity.sealing import SecretBox, is_sealed
 from paygod.identity.settings import IdentitySettings
 from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import Unauthorized, Unavailable
-from paygod.kernel.ids import new_id
+from paygod.kernel.record_ids import new_id
 
 SESSION_ISSUER = "paygod"
 SESSION_AUDIENCE = "paygod-api"

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from paygod.kernel.clock import isoformat
-from paygod.kernel.ids import new_id
+from paygod.kernel.record_ids import new_id
 from paygod.kernel.tracing import current_traceparent
 
 

@@ -21,7 +21,7 @@ import orjson
 from paygod.canonical import CanonicalizationError, canonicalize
 from paygod.kernel.clock import isoformat
 from paygod.kernel.errors import FieldError, InvalidInput
-from paygod.kernel.ids import new_id
+from paygod.kernel.record_ids import new_id
 from paygod.ledger.model import GENESIS_HASH, Entry, EntryDraft, sealed_entry
 from paygod.ledger.verifier import leaf_hash, node_hash
 

@@ -467,7 +467,7 @@ class LedgerService:
         public_key_pem: bytes | None = None,
     ) -> VerifyReport:
         """Verify a ledger.jsonl export (ours or another paygod/v1 kernel's)."""
-        from paygod.ledger.audit import verify_jsonl_report
+        from paygod.ledger.fast_verify import verify_jsonl_report
 
         return verify_jsonl_report(path, tree_head=tree_head, public_key_pem=public_key_pem)
 
@@ -494,7 +494,7 @@ class LedgerService:
         The file must extend this ledger: its first entries must be ours, hash for hash.
         Returns how many entries were added.
         """
-        from paygod.ledger.audit import read_interchange
+        from paygod.ledger.fast_verify import read_interchange
 
         report = self.verify_file(path)
         if not report.ok:

@@ -14,7 +14,7 @@ from typing import Any
 
 from paygod.kernel.clock import Clock
 from paygod.kernel.events import EventEnvelope
-from paygod.kernel.ids import new_id
+from paygod.kernel.record_ids import new_id
 from paygod.ledger.steps import Steps
 from paygod.payments.model import PaymentDecision, PaymentRequest
 

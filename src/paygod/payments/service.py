@@ -43,8 +43,8 @@ from paygod.kernel.errors import (
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.idempotency import require_same_request
 from paygod.kernel.identifiers import identifier_problem, invisible_character
-from paygod.kernel.ids import new_id
 from paygod.kernel.logging import get_logger
+from paygod.kernel.record_ids import new_id
 from paygod.kernel.written import written_problems
 from paygod.ledger import EntryDraft
 from paygod.ledger.steps import Offload, Steps, run_async, run_blocking
@@ -68,7 +68,7 @@ from paygod.payments.ports import (
     RailConnector,
     SecondPerson,
 )
-from paygod.payments.router import Quote, RailRouter, require_selection, validate_preference
+from paygod.payments.rail_ranking import Quote, RailRouter, require_selection, validate_preference
 from paygod.payments.signing import (
     ReplayGuard,
     SeenSignatures,

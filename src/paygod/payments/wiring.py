@@ -39,8 +39,8 @@ from paygod.payments.ports import (
     RailConnector,
     SecondPerson,
 )
+from paygod.payments.rail_ranking import RailRouter
 from paygod.payments.rails import RailCatalog
-from paygod.payments.router import RailRouter
 from paygod.payments.service import PaymentService
 from paygod.payments.signing import SeenSignatures
 from paygod.payments.stores.index import MemoryPaymentIndex, SqlPaymentIndex

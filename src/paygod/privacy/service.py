@@ -20,7 +20,7 @@ from paygod.identity.sealing import SecretBox
 from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import Conflict, FieldError, Gone, InvalidInput, NotFound
 from paygod.kernel.identifiers import subject_problem
-from paygod.kernel.ids import new_id
+from paygod.kernel.record_ids import new_id
 from paygod.ledger import Entry, EntryDraft, LedgerService
 from paygod.privacy import crypto
 from paygod.privacy.model import RECORD_CLASSES, ExportRecord, SubjectKey, VaultRecord

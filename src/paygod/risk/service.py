@@ -26,7 +26,7 @@ from paygod.decisions.ports import DuplicateKey
 from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import Conflict, FieldError, NotFound
 from paygod.kernel.events import EventEnvelope
-from paygod.kernel.ids import new_id
+from paygod.kernel.record_ids import new_id
 from paygod.ledger import EntryDraft, LedgerService
 from paygod.risk import observe
 from paygod.risk.compiled import CompiledModels, compile_boosting, compile_isolation

@@ -12,7 +12,7 @@ from paygod.identity.permissions import (
     require_same_tenant,
     scope_allows,
 )
-from paygod.identity.routes import AUTHENTICATED, ROUTE_PERMISSIONS
+from paygod.identity.route_permissions import AUTHENTICATED, ROUTE_PERMISSIONS
 from paygod.kernel.clock import SystemClock
 from paygod.kernel.errors import NotFound
 

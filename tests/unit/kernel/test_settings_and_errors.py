@@ -6,8 +6,8 @@ import pytest
 
 from paygod.kernel.clock import FixedClock, isoformat, parse_instant
 from paygod.kernel.errors import FieldError, InvalidInput, InvalidSettings
-from paygod.kernel.ids import new_id
 from paygod.kernel.jsonio import parse_json
+from paygod.kernel.record_ids import new_id
 from paygod.kernel.settings import load_settings
 
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from paygod.canonical import CanonicalizationError, canonicalize
 from paygod.kernel.clock import ManualClock
 from paygod.ledger import EntryDraft, LedgerService
-from paygod.ledger.audit import fast_verify, orjson_is_jcs, scan, verify_jsonl_report
+from paygod.ledger.fast_verify import fast_verify, orjson_is_jcs, scan, verify_jsonl_report
 from paygod.ledger.stores.memory import MemoryLedgerStore
 from paygod.ledger.verifier import GENESIS_HASH, verify_jsonl
 from tests.support.json_strategies import json_values as shared_json_values
@@ -173,7 +173,7 @@ def test_forked_scan_in_a_single_threaded_process(tmp_path: Path) -> None:
     program = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        "import paygod.ledger.audit as audit\n"
+        "import paygod.ledger.fast_verify as audit\n"
         "assert audit._can_fork(), 'this process must be single-threaded on 2+ cores'\n"
         "good = audit.fast_verify(Path(sys.argv[1]), parts=2)\n"
         "bad = audit.fast_verify(Path(sys.argv[2]), parts=2)\n"
@@ -245,7 +245,7 @@ def test_every_float_form_accepted_only_when_it_is_rfc8785(value: float) -> None
 @given(st.integers(min_value=0, max_value=1000), st.integers(min_value=0, max_value=150))
 def test_compact_range_matches_leaf_by_leaf_merging(start: int, count: int) -> None:
     """The level-by-level compact range equals merging one leaf at a time (RFC 9162)."""
-    from paygod.ledger.audit import _push, compact_range
+    from paygod.ledger.fast_verify import _push, compact_range
 
     leaves = [hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(count)]
     edge: list[tuple[int, int, bytes]] = []

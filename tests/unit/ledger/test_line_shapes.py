@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from paygod.canonical import canonicalize
 from paygod.kernel.errors import InvalidInput
-from paygod.ledger import audit
-from paygod.ledger.audit import fast_verify, scan, verify_jsonl_report
+from paygod.ledger import fast_verify as audit
+from paygod.ledger.fast_verify import fast_verify, scan, verify_jsonl_report
 from paygod.ledger.line_shapes import ShapeBook, line_pattern, plain_text
 from paygod.ledger.signing import TreeHeadSigner
 from paygod.ledger.verifier import GENESIS_HASH, Malformed, verify_jsonl

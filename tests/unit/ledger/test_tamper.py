@@ -14,7 +14,7 @@ import pytest
 from paygod.kernel.clock import ManualClock
 from paygod.kernel.database import SqliteDatabase, migrate
 from paygod.ledger import EntryDraft, LedgerService
-from paygod.ledger.audit import verify_jsonl_report
+from paygod.ledger.fast_verify import verify_jsonl_report
 from paygod.ledger.signing import TreeHeadSigner
 from paygod.ledger.stores.memory import MemoryLedgerStore
 from paygod.ledger.stores.sqlite import SqliteLedgerStore

@@ -20,8 +20,8 @@ from paygod.ledger.stores.memory import MemoryLedgerStore
 from paygod.payments.connectors.simulated import SimulatedRail
 from paygod.payments.decider import ThresholdDecider
 from paygod.payments.holds import AccountingHolds
+from paygod.payments.rail_ranking import RailRouter
 from paygod.payments.rails import RailCatalog
-from paygod.payments.router import RailRouter
 from paygod.payments.service import PaymentService
 from paygod.payments.stores.payees import MemoryPayeeVault
 from tests.support.accounts import open_funded_payer

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from paygod.executor.breaker import BreakerBoard
 from paygod.kernel.clock import ManualClock
 from paygod.kernel.errors import InvalidInput, Rejected
+from paygod.payments.rail_ranking import RailRouter, require_selection
 from paygod.payments.rails import DEFAULT_RAILS, RailCatalog
-from paygod.payments.router import RailRouter, require_selection
 
 MONDAY_NOON = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 US_BANK = {"account_number": "000123456789", "routing_number": "021000021"}

@@ -1,6 +1,6 @@
 """/v1/identity: principals, keys, sessions, TOTP, consent, access log.
 
-Who may call what is decided by the global security dependency (identity/routes.py);
+Who may call what is decided by the global security dependency (identity/route_permissions.py);
 handlers here only keep each principal inside its own tenant.
 """
 

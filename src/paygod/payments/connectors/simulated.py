@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from paygod.kernel.ids import new_id
+from paygod.kernel.record_ids import new_id
 from paygod.payments.model import (
     PaymentInstruction,
     RailReceipt,
