@@ -1,0 +1,209 @@
+"""Golden bytes of sealed decisions: the ledger entries, the outbox envelopes and the index
+rows written by the decision service, recorded from the code before it was split into a
+pipeline (#17). Any change to what is sealed, emitted or indexed changes a digest here.
+
+Ids come from a counter and time from a manual clock, so every byte is reproducible; the
+tree heads' signatures (a key made per home) are left out of the responses compared."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import uuid_utils
+
+from paygod.bootstrap import Kernel, build_kernel
+from paygod.canonical import sha256_hex
+from paygod.decisions.packs import DEFAULT_PACKS_DIR
+from paygod.governance import service as governance_service
+from paygod.governance.model import Stage
+from paygod.kernel.clock import ManualClock
+from paygod.ledger.service import LedgerService
+from paygod.ledger.stores.memory import MemoryLedgerStore
+
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+PACK = "agent-payment-limits"
+
+
+@pytest.fixture
+def kernel(paygod_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Kernel]:
+    counter = iter(range(1, 1_000_000))
+    monkeypatch.setattr(
+        uuid_utils, "uuid7", lambda: f"00000000-0000-7000-8000-{next(counter):012d}"
+    )
+    packs = tmp_path / "packs"
+    shutil.copytree(DEFAULT_PACKS_DIR, packs, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setenv("PAYGOD_PACKS", str(packs))
+    # A shadow's evaluation time is sealed beside its verdict: frozen here.
+    monkeypatch.setattr(
+        governance_service,
+        "time",
+        SimpleNamespace(perf_counter=lambda: 0.0, monotonic=time.monotonic, time=time.time),
+    )
+    # Governance seals a challenger's path under the home: relative, it is the same each run.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PAYGOD_HOME", "home")
+    clock = ManualClock(START)
+    k = build_kernel(clock=clock, ledger=LedgerService(MemoryLedgerStore(), clock))
+    try:
+        yield k
+    finally:
+        k.close()
+
+
+def payment(amount: int, rail: str = "sepa", verified: bool = True) -> dict[str, Any]:
+    return {
+        "payment": {
+            "amount_minor": amount,
+            "currency": "EUR",
+            "rail": rail,
+            "counterparty": {"ref": "urn:paygod:cp:acme", "verified": verified},
+        }
+    }
+
+
+def shadow_challenger(kernel: Kernel, tmp_path: Path) -> None:
+    """A stricter challenger of the limits pack, in shadow: it rides on every decision."""
+    target = tmp_path / "challenger"
+    shutil.copytree(
+        DEFAULT_PACKS_DIR / PACK, target, ignore=shutil.ignore_patterns("__pycache__", "tests")
+    )
+    text = (target / "pack.yaml").read_text()
+    text = text.replace("amount_minor > 500000)", "amount_minor > 100000)")
+    text = re.sub(r'(?m)^(  version: )"[^"]+"', r'\1"9.1.0"', text, count=1)
+    (target / "pack.yaml").write_text(text)
+    kernel.governance.propose(target, actor="alice")
+    kernel.governance.promote(PACK, Stage.SHADOW, actor="alice")
+
+
+def response_view(response: dict[str, Any]) -> dict[str, Any]:
+    view = {k: v for k, v in response.items() if k != "receipt"}
+    view["ledger"] = {k: v for k, v in response["ledger"].items() if k != "tree_head"}
+    return view
+
+
+def digest(value: Any) -> str:
+    return sha256_hex(value)[:16]
+
+
+def seal_all(kernel: Kernel, tmp_path: Path) -> list[dict[str, Any]]:
+    service, clock = kernel.decisions, kernel.decisions.clock
+    assert isinstance(clock, ManualClock)
+    responses = []
+
+    def decide(key: str | None, **body: Any) -> None:
+        body.setdefault("subject", "urn:paygod:agent:7")
+        body.setdefault("context", {"channel": "api"})
+        responses.append(service.decide(**body, idempotency_key=key, requested_by="ops"))
+        clock.advance(30)
+
+    decide("allow", input=payment(1000))
+    decide("deny", input=payment(1000, verified=False), packs=[PACK])
+    decide("review", input=payment(1_200_000, rail="wire"))
+    decide(None, input=payment(2000, rail="card"), context={"evidence_refs": ["urn:x:doc:1"]})
+    decide(
+        "risky",
+        subject="urn:paygod:agent:8",
+        input=payment(3000),
+        context={"device_ref": "urn:paygod:device:d1", "country": "FR"},
+    )
+    shadow_challenger(kernel, tmp_path)
+    decide("shadowed", input=payment(200_000, rail="card"), packs=[PACK])
+    decide("shadowed", input=payment(200_000, rail="card"), packs=[PACK])  # a repeat: unsealed
+    return responses
+
+
+def test_sealed_entries_events_and_index_rows_are_byte_identical(
+    kernel: Kernel, tmp_path: Path
+) -> None:
+    responses = seal_all(kernel, tmp_path)
+    ledger = kernel.decisions.ledger
+    entries = [(e.seq, e.kind, e.record_hash[:16], digest(e.data())) for e in ledger.entries()]
+    outbox = [digest(row) for row in ledger.outbox]
+    rows = [
+        digest(kernel.decisions.index.by_id(r["decision_id"]).__dict__)  # type: ignore[union-attr]
+        for r in responses
+    ]
+    views = [digest(response_view(r)) for r in responses]
+    verdicts = [(r["decision"], r["rule"], r["replayed"]) for r in responses]
+    assert ledger.get(responses[5]["ledger"]["seq"]).payload["shadow"]  # type: ignore[union-attr]
+    assert verdicts == GOLDEN_VERDICTS
+    assert entries == GOLDEN_ENTRIES
+    assert outbox == GOLDEN_OUTBOX
+    assert rows == GOLDEN_ROWS
+    assert views == GOLDEN_VIEWS
+
+
+GOLDEN_VERDICTS: list[Any] = [
+    ("allow", "allow-within-limits", False),
+    ("deny", "deny-unverified-counterparty", False),
+    ("flag", "flag-wire-review", False),
+    ("allow", "allow-within-limits", False),
+    ("allow", "allow-within-limits", False),
+    ("allow", "allow-within-limits", False),
+    ("allow", "allow-within-limits", True),
+]
+GOLDEN_ENTRIES: list[Any] = [
+    (0, "pack", "ccba0ce34bd4768c", "7d550319e0baa730"),
+    (1, "risk.assessment", "80910344afef5d7f", "e862043a5e0637e4"),
+    (2, "measurement", "10f8caeee547962e", "9ab4a5346718e0ec"),
+    (3, "evidence", "d81c80878a70b4a6", "8a1350436485fd6d"),
+    (4, "decision", "775d7957e35b99ea", "cbd7e31217387acf"),
+    (5, "risk.assessment", "b04428074f12ae72", "30a704c6536bed5a"),
+    (6, "measurement", "8e9bd63eda1b13d3", "c6eab1c5c534d788"),
+    (7, "evidence", "0171296c02e43d6e", "b6a3463057727583"),
+    (8, "decision", "90f21332ac1ef3ac", "8684aafcb67746a3"),
+    (9, "risk.assessment", "e3f9d7ef0d074559", "bec1c4d15669aaf2"),
+    (10, "measurement", "e217124d69b26f21", "185189cf3e31f770"),
+    (11, "evidence", "5000bb5bd27d2c1e", "c0616dab4b9ec677"),
+    (12, "decision", "48e90e7f039d4881", "8e12759f6e0ddca5"),
+    (13, "risk.assessment", "af6b57c66e2c0d40", "f0aec69ecd36bd0f"),
+    (14, "measurement", "de94b6d33536f2db", "2edc7e5acc3c6abe"),
+    (15, "evidence", "89e8acd1fdcd6e37", "7be6a22cb7fcee69"),
+    (16, "decision", "0fe452848a45abdb", "b666e88bbaf7e791"),
+    (17, "risk.assessment", "d9bd226b3c946d61", "53cc329f2e3fe846"),
+    (18, "measurement", "060c0f6b4919f220", "8fb648968dd31133"),
+    (19, "evidence", "556b832d26c1df70", "38315a8133ef6667"),
+    (20, "decision", "565d2ee6f6bc165d", "05c11cebf872bd5e"),
+    (21, "policy.stage", "8fd19bdbfb66e4a6", "c71b63d0ce94f237"),
+    (22, "policy.stage", "a71c0cb85041581b", "2be4fc8c88821d58"),
+    (23, "risk.assessment", "511ed7dd605caba7", "8ccac6704787451c"),
+    (24, "measurement", "fb5463cb8a427e33", "4e18403d2039d88e"),
+    (25, "evidence", "2b64157e2806f504", "bdfd60168f8eea29"),
+    (26, "decision", "31b50439c1919178", "68738bf64238492e"),
+]
+GOLDEN_OUTBOX: list[Any] = [
+    "59571ef5d1295e91",
+    "ed3ec19bdd0e90d5",
+    "211902f2a72c1f2b",
+    "3c42469166217235",
+    "0c886fccef9d5a87",
+    "74cf6ef61bc2f0cd",
+    "e0c6f953b730111c",
+    "cd7e3418e5fc5cbc",
+]
+GOLDEN_ROWS: list[Any] = [
+    "2edf4f96dc89c9ac",
+    "2b2f26022a2fc69d",
+    "7f70b4fcf093676b",
+    "510bf7ba82239df7",
+    "6df5a1dcacda2f23",
+    "72349da1f9f50d52",
+    "72349da1f9f50d52",
+]
+GOLDEN_VIEWS: list[Any] = [
+    "f8b69f6262213959",
+    "13bb8d1ad4732355",
+    "5f7b48a8f5bd5be9",
+    "52f96d431eeed02f",
+    "5b9c4c64a60c3331",
+    "c4b527f51be65c3e",
+    "6987d42fdde30313",
+]
