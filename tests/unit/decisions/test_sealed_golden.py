@@ -7,6 +7,7 @@ tree heads' signatures (a key made per home) are left out of the responses compa
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
@@ -207,3 +208,60 @@ GOLDEN_VIEWS: list[Any] = [
     "c4b527f51be65c3e",
     "6987d42fdde30313",
 ]
+
+
+@pytest.mark.parametrize(
+    ("rail", "amount", "verified", "golden"),
+    [
+        ("sepa", 1000, True, "GOLDEN_ALLOW"),
+        ("sepa", 1000, False, "GOLDEN_DENY"),
+        ("wire", 1_200_000, True, "GOLDEN_FLAG"),
+    ],
+)
+def test_run_bundles_are_byte_identical(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rail: str,
+    amount: int,
+    verified: bool,
+    golden: str,
+) -> None:
+    """`paygod run` twice into one directory (the ledger.jsonl chain grows)."""
+    from paygod.decisions.bundle import run_pack
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PAYGOD_CLOCK", "2026-03-01T09:00:00Z")
+    for name in ("PAYGOD_RUNNER_IMAGE", "PAYGOD_RUNNER_DIGEST"):
+        monkeypatch.delenv(name, raising=False)
+    shutil.copytree(DEFAULT_PACKS_DIR / PACK, "pack", ignore=shutil.ignore_patterns("__pycache__"))
+    body = payment(amount, rail, verified)
+    Path("input.json").write_text(json.dumps(body))
+    for _ in range(2):
+        run_pack(Path("pack"), Path("input.json"), Path("out"), ManualClock(START))
+    found = sorted((p.name, digest(p.read_text())) for p in Path("out").iterdir())
+    assert found == GOLDEN_BUNDLES[golden]
+
+
+GOLDEN_BUNDLES: dict[str, Any] = {
+    "GOLDEN_ALLOW": [
+        ("findings.json", "d961718ff012707b"),
+        ("ledger.jsonl", "6b19a8e762966031"),
+        ("manifest.json", "be3d1859dd96a827"),
+        ("plan.json", "168a0fd1ca1f5195"),
+        ("receipt.json", "072f7900dc3ed22f"),
+    ],
+    "GOLDEN_DENY": [
+        ("findings.json", "d961718ff012707b"),
+        ("ledger.jsonl", "b713cbe0ac1e2306"),
+        ("manifest.json", "4b0d36276be86f7b"),
+        ("plan.json", "9147ae30cbb0bca6"),
+        ("receipt.json", "0d2da4bf45dbd79f"),
+    ],
+    "GOLDEN_FLAG": [
+        ("findings.json", "d9e7b421592b6e48"),
+        ("ledger.jsonl", "1f714d97cd8fa2e0"),
+        ("manifest.json", "9c659d4bcceac0a5"),
+        ("plan.json", "2cb6ca1af36ca4ae"),
+        ("receipt.json", "92ad84032c2826a1"),
+    ],
+}
