@@ -355,8 +355,36 @@ class PaymentService:
             idempotency_key=key,
             rail=selected.rail,
         )
+        requested = self._requested(
+            request, request_digest, payment_id, tenant_id, requested_by, idempotency_key
+        )
+        # Stamped now, not when the ledger's writer gets to the plan.
+        decided = self._next(requested, PaymentStatus.DECIDED, decision=decision.as_dict())
+        plan = partial(self._creation_plan, requested, decided, decision, dict(request.payee))
+        try:
+            recorded = yield from self._record(plan)
+        except _AlreadyRecorded:
+            existing = self.find(payment_id)
+            if existing is None:  # pragma: no cover - the claim committed with the payment
+                raise Conflict(
+                    "this payment is being created by another request; retry",
+                    code="payment-in-flight",
+                ) from None
+            return self._replayed(existing, request_digest, owner), False
+        return recorded, True
+
+    def _requested(
+        self,
+        request: PaymentRequest,
+        request_digest: str,
+        payment_id: str,
+        tenant_id: str,
+        requested_by: str,
+        idempotency_key: str | None,
+    ) -> Payment:
+        """The payment as requested (version 1), stamped now."""
         now = isoformat(self.clock.now())
-        requested = Payment(
+        return Payment(
             payment_id=payment_id,
             tenant_id=tenant_id,
             status=PaymentStatus.REQUESTED,
@@ -374,41 +402,36 @@ class PaymentService:
             idempotency_key=idempotency_key,
             version=1,
         )
-        decided = self._next(requested, PaymentStatus.DECIDED, decision=decision.as_dict())
-        payee = dict(request.payee)
 
-        def plan(conn: Any) -> tuple[list[Step], list[Any]]:
-            if not self.payees.put(conn, payment_id, payee, tenant_id=tenant_id):
-                raise _AlreadyRecorded
-            steps: list[Step] = [
-                (requested, "requested", {}, [self._event(requested, "payment.initiated")]),
-                (
-                    decided,
-                    "decided",
-                    {"decision": decision.as_dict()},
-                    self._decided(decided, decision),
-                ),
-            ]
-            if decision.verdict == "deny":
-                denied = self._next(decided, PaymentStatus.DENIED, failure_reason=decision.reason)
-                steps.append((denied, "denied", {"reason": decision.reason}, []))
-                return steps, []
-            if decision.verdict == "allow":
-                held, drafts = self._hold_steps(conn, decided)
-                return steps + held, drafts
+    def _creation_plan(
+        self,
+        requested: Payment,
+        decided: Payment,
+        decision: PaymentDecision,
+        payee: dict[str, Any],
+        conn: Any,
+    ) -> tuple[list[Step], list[Any]]:
+        """Inside the ledger's transaction: claim the payment id (the payee row), then the
+        requested and decided states, and a denial or (for an allow) the hold."""
+        if not self.payees.put(conn, requested.payment_id, payee, tenant_id=requested.tenant_id):
+            raise _AlreadyRecorded
+        steps: list[Step] = [
+            (requested, "requested", {}, [self._event(requested, "payment.initiated")]),
+            (
+                decided,
+                "decided",
+                {"decision": decision.as_dict()},
+                self._decided(decided, decision),
+            ),
+        ]
+        if decision.verdict == "deny":
+            denied = self._next(decided, PaymentStatus.DENIED, failure_reason=decision.reason)
+            steps.append((denied, "denied", {"reason": decision.reason}, []))
             return steps, []
-
-        try:
-            recorded = yield from self._record(plan)
-        except _AlreadyRecorded:
-            existing = self.find(payment_id)
-            if existing is None:  # pragma: no cover - the claim committed with the payment
-                raise Conflict(
-                    "this payment is being created by another request; retry",
-                    code="payment-in-flight",
-                ) from None
-            return self._replayed(existing, request_digest, owner), False
-        return recorded, True
+        if decision.verdict == "allow":
+            held, drafts = self._hold_steps(conn, decided)
+            return steps + held, drafts
+        return steps, []
 
     @staticmethod
     def _replayed(existing: Payment, request_digest: str, owner: str | None) -> Payment:
