@@ -580,31 +580,13 @@ class PaymentService:
             lock.release()
 
     def _dispatch(self, payment_id: str) -> Steps[None]:
-        payment = self.find(payment_id)
+        payment = self._dispatchable(payment_id)
         if payment is None:
-            raise PermanentFailure(f"no payment {payment_id}")
-        if payment.status in TERMINAL or payment.status is PaymentStatus.DISPATCHED:
             return  # already done: a redelivered message changes nothing
-        if payment.status not in (PaymentStatus.HELD, PaymentStatus.DISPATCHING):
-            raise PermanentFailure(f"cannot dispatch a {payment.status.value} payment")
-        if not self._allowed(payment):
-            # The invariant of the loop: no side effect without a sealed allowing decision
-            # (or a recorded approval of a reviewed one). Never reached by the normal flow.
-            raise PermanentFailure(f"payment {payment_id} has no allowing decision")
         if payment.status is PaymentStatus.DISPATCHING:
-            for rail in reversed(payment.attempted_rails):
-                connector = self.connectors.get(rail)
-                if connector is None:
-                    continue
-                looking = _RailCall(connector, partial(connector.lookup, payment_id))
-                yield from looking.steps
-                receipt = looking.outcome()
-                if receipt is not None:
-                    # The rail has it: the crash came after the send. Do not send again.
-                    yield from self._accepted(
-                        replace(payment, rail=rail), receipt, via="rail lookup"
-                    )
-                    return
+            found = yield from self._found_on_rail(payment)
+            if found:
+                return
         payee = self.payees.get(payment_id) or {}
         quote = self.quote(
             amount=payment.amount,
@@ -634,17 +616,7 @@ class PaymentService:
             payment = yield from self._record(self._intent(payment, intent, evidence))
             if payment.status is PaymentStatus.FAILED:
                 return  # its hold no longer holds the money: nothing is sent
-            instruction = PaymentInstruction(
-                payment_id=payment.payment_id,
-                rail=rail,
-                amount=payment.amount,
-                currency=payment.currency,
-                payee=payee,
-                payer_account=payment.payer_account,
-                purpose=payment.purpose,
-                tenant_id=payment.tenant_id,
-                idempotency_key=payment.payment_id,
-            )
+            instruction = _instruction(payment, rail, payee)
             sending = _RailCall(connector, partial(connector.send, instruction))
             yield from sending.steps
             try:
@@ -662,6 +634,36 @@ class PaymentService:
             yield from self._accepted(payment, receipt)
             return
         raise RailUnavailable("no rail took the payment: " + "; ".join(failures))
+
+    def _dispatchable(self, payment_id: str) -> Payment | None:
+        """The payment to dispatch; None when it is already done."""
+        payment = self.find(payment_id)
+        if payment is None:
+            raise PermanentFailure(f"no payment {payment_id}")
+        if payment.status in TERMINAL or payment.status is PaymentStatus.DISPATCHED:
+            return None
+        if payment.status not in (PaymentStatus.HELD, PaymentStatus.DISPATCHING):
+            raise PermanentFailure(f"cannot dispatch a {payment.status.value} payment")
+        if not self._allowed(payment):
+            # The invariant of the loop: no side effect without a sealed allowing decision
+            # (or a recorded approval of a reviewed one). Never reached by the normal flow.
+            raise PermanentFailure(f"payment {payment_id} has no allowing decision")
+        return payment
+
+    def _found_on_rail(self, payment: Payment) -> Steps[bool]:
+        """A payment left dispatching (a crash mid-send): asks the rails it was sent to,
+        latest first; one that has it is accepted from there (True), never sent again."""
+        for rail in reversed(payment.attempted_rails):
+            connector = self.connectors.get(rail)
+            if connector is None:
+                continue
+            looking = _RailCall(connector, partial(connector.lookup, payment.payment_id))
+            yield from looking.steps
+            receipt = looking.outcome()
+            if receipt is not None:
+                yield from self._accepted(replace(payment, rail=rail), receipt, via="rail lookup")
+                return True
+        return False
 
     def _intent(self, payment: Payment, intent: Payment, evidence: dict[str, Any]) -> Plan:
         """Record the intent to send, after checking in the same transaction that the hold
@@ -1021,6 +1023,21 @@ def _observed(rail: str, call: Callable[[], Any]) -> Callable[[], Any]:
 
 class _PaymentMoved(Exception):
     """Raised inside a settlement's transaction: another process changed the payment."""
+
+
+def _instruction(payment: Payment, rail: str, payee: Mapping[str, Any]) -> PaymentInstruction:
+    """What is sent to a rail; the payment id is the rail's idempotency key."""
+    return PaymentInstruction(
+        payment_id=payment.payment_id,
+        rail=rail,
+        amount=payment.amount,
+        currency=payment.currency,
+        payee=payee,
+        payer_account=payment.payer_account,
+        purpose=payment.purpose,
+        tenant_id=payment.tenant_id,
+        idempotency_key=payment.payment_id,
+    )
 
 
 class _AlreadyRecorded(Exception):
