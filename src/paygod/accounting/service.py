@@ -190,59 +190,10 @@ class AccountingService:
         self, tenant_id: str, specs: Sequence[AccountSpec]
     ) -> Callable[[AccountSession], tuple[list[tuple[Account, bool]], list[LedgerRecord]]]:
         now = self.clock.now()
-        wanted: list[Account] = []
-        for i, spec in enumerate(specs):
-            prefix = f"/accounts/{i}" if len(specs) > 1 else ""
-            try:
-                exponent(spec.ledger)
-            except InvalidInput as exc:
-                raise InvalidInput(
-                    exc.detail,
-                    code=exc.instance_code,
-                    errors=[FieldError(prefix + "/ledger", exc.detail)],
-                ) from None
-            if (
-                spec.flags.debits_must_not_exceed_credits
-                and spec.flags.credits_must_not_exceed_debits
-            ):
-                raise InvalidInput(
-                    "an account cannot limit both debits and credits",
-                    code="flags_are_mutually_exclusive",
-                    errors=[FieldError(prefix + "/flags", "choose one limit flag")],
-                )
-            problem = metadata_problem(spec.metadata or {})
-            if problem:
-                raise InvalidInput(
-                    problem,
-                    code="metadata_invalid",
-                    errors=[FieldError(prefix + "/metadata", problem)],
-                )
-            account_id = spec.id or new_id()
-            if not account_id.strip() or len(account_id) > 128:
-                raise InvalidInput(
-                    "account id must be 1 to 128 characters",
-                    code="id_must_not_be_empty",
-                    errors=[FieldError(prefix + "/id", "1 to 128 characters")],
-                )
-            problem = identifier_problem(account_id)
-            if problem:
-                raise InvalidInput(
-                    f"account id {problem}",
-                    code="id_invalid",
-                    errors=[FieldError(prefix + "/id", problem)],
-                )
-            wanted.append(
-                Account(
-                    id=account_id,
-                    tenant_id=tenant_id,
-                    ledger=spec.ledger,
-                    code=spec.code,
-                    created_at=now,
-                    flags=spec.flags,
-                    metadata=dict(spec.metadata or {}),
-                    owner=spec.owner,
-                )
-            )
+        wanted = [
+            _wanted_account(tenant_id, spec, f"/accounts/{i}" if len(specs) > 1 else "", now)
+            for i, spec in enumerate(specs)
+        ]
 
         def plan(session: AccountSession) -> tuple[list[tuple[Account, bool]], list[LedgerRecord]]:
             existing = session.get_accounts(tenant_id, [a.id for a in wanted], lock=True)
@@ -254,16 +205,7 @@ class AccountingService:
                     fresh[a.id] = a
                     out.append((a, True))
                     continue
-                for name in ("ledger", "code", "flags", "metadata", "owner"):
-                    if getattr(old, name) != getattr(a, name):
-                        prefix = f"/accounts/{i}" if len(wanted) > 1 else ""
-                        raise Conflict(
-                            f"account {a.id} exists with a different {name}",
-                            code=f"exists_with_different_{name}",
-                            errors=[
-                                FieldError(f"{prefix}/{name}", "differs from the stored account")
-                            ],
-                        )
+                _require_same_account(old, a, f"/accounts/{i}" if len(wanted) > 1 else "")
                 out.append((old, False))
             session.insert_accounts(list(fresh.values()))
             records = [
@@ -712,3 +654,59 @@ def _reversal(
         metadata=dict(metadata or {}),
         module=module,
     )
+
+
+def _wanted_account(tenant_id: str, spec: AccountSpec, prefix: str, now: datetime) -> Account:
+    """The account a spec asks for, checked; `prefix` points at it in a batch request."""
+    try:
+        exponent(spec.ledger)
+    except InvalidInput as exc:
+        raise InvalidInput(
+            exc.detail,
+            code=exc.instance_code,
+            errors=[FieldError(prefix + "/ledger", exc.detail)],
+        ) from None
+    if spec.flags.debits_must_not_exceed_credits and spec.flags.credits_must_not_exceed_debits:
+        raise InvalidInput(
+            "an account cannot limit both debits and credits",
+            code="flags_are_mutually_exclusive",
+            errors=[FieldError(prefix + "/flags", "choose one limit flag")],
+        )
+    problem = metadata_problem(spec.metadata or {})
+    if problem:
+        raise InvalidInput(
+            problem, code="metadata_invalid", errors=[FieldError(prefix + "/metadata", problem)]
+        )
+    account_id = spec.id or new_id()
+    if not account_id.strip() or len(account_id) > 128:
+        raise InvalidInput(
+            "account id must be 1 to 128 characters",
+            code="id_must_not_be_empty",
+            errors=[FieldError(prefix + "/id", "1 to 128 characters")],
+        )
+    problem = identifier_problem(account_id)
+    if problem:
+        raise InvalidInput(
+            f"account id {problem}", code="id_invalid", errors=[FieldError(prefix + "/id", problem)]
+        )
+    return Account(
+        id=account_id,
+        tenant_id=tenant_id,
+        ledger=spec.ledger,
+        code=spec.code,
+        created_at=now,
+        flags=spec.flags,
+        metadata=dict(spec.metadata or {}),
+        owner=spec.owner,
+    )
+
+
+def _require_same_account(old: Account, wanted: Account, prefix: str) -> None:
+    """Opening an account again is idempotent only with the same terms."""
+    for name in ("ledger", "code", "flags", "metadata", "owner"):
+        if getattr(old, name) != getattr(wanted, name):
+            raise Conflict(
+                f"account {wanted.id} exists with a different {name}",
+                code=f"exists_with_different_{name}",
+                errors=[FieldError(f"{prefix}/{name}", "differs from the stored account")],
+            )

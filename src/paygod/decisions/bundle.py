@@ -96,102 +96,108 @@ def run_pack(pack_dir: Path, input_file: Path, out: Path, clock: Clock) -> RunRe
     if out.exists() and not out.is_dir():
         raise InvalidInput(f"{out} exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
-    clock_value = os.environ.get("PAYGOD_CLOCK") or "unset"
-    run_ts = isoformat(clock.now())
-    input_hash = hashlib.sha256(canonicalize(input_doc)).hexdigest()
-    pack_obj = {
-        "name": pack.name,
-        "version": pack.version,
-        "path": str(pack_dir),
-        "digest_sha256": pack.digest,
-    }
-
+    run = _Run(
+        pack_dir,
+        input_file,
+        {
+            "name": pack.name,
+            "version": pack.version,
+            "path": str(pack_dir),
+            "digest_sha256": pack.digest,
+        },
+        isoformat(clock.now()),
+        hashlib.sha256(canonicalize(input_doc)).hexdigest(),
+        os.environ.get("PAYGOD_CLOCK") or "unset",
+    )
     plan_path = out / "plan.json"
-    _write_json(
-        plan_path,
-        {
-            "api_version": "paygod/v1",
-            "kind": "PlanReport",
-            "generated_at": run_ts,
-            "pack": pack_obj,
-            "input": {"path": str(input_file), "canonical_hash": input_hash},
-            "settings": {},
-        },
-    )
-
+    _write_json(plan_path, run.plan())
     result = evaluate(pack, input_doc)
-    findings: list[dict[str, Any]] = []
-    if result.verdict is Verdict.FLAG:
-        findings.append(
-            {
-                "kind": "flag",
-                "severity": "medium",
-                "code": "PACK_FLAG",
-                "message": result.reason,
-                "rule_name": result.rule or "",
-                "evidence_refs": [],
-            }
-        )
-    elif result.verdict is Verdict.ERROR:
-        findings.append(
-            {
-                "kind": "flag",
-                "severity": "high",
-                "code": "EVAL_ERROR",
-                "message": result.reason,
-                "rule_name": result.rule or "",
-                "evidence_refs": [],
-            }
-        )
     findings_path = out / "findings.json"
-    _write_json(
-        findings_path,
-        {
-            "api_version": "paygod/v1",
-            "kind": "FindingsReport",
-            "generated_at": run_ts,
-            "pack": pack_obj,
-            "findings": findings,
-        },
-    )
-
+    _write_json(findings_path, run.findings(result))
     ledger_path = out / "ledger.jsonl"
     previous, index = _ledger_tail(ledger_path)
-    data: dict[str, Any] = {
-        "verdict": result.verdict.value,
-        "rule_name": result.rule or "",
-        "reason": result.reason,
-        "pack": pack_obj,
-        "input_hash": input_hash,
-        "evidence_refs": [],
-    }
     with ledger_path.open("ab") as handle:
-        handle.write(orjson.dumps(interchange_entry(index, run_ts, previous, data)) + b"\n")
-
+        line = interchange_entry(index, run.ts, previous, run.ledger_data(result))
+        handle.write(orjson.dumps(line) + b"\n")
     files = sorted(
         (_file_entry(p) for p in (plan_path, findings_path, ledger_path)),
         key=lambda f: str(f["name"]),
     )
-    runner_image = os.environ.get("PAYGOD_RUNNER_IMAGE", "paygod/runner:dev")
-    runner_digest = os.environ.get("PAYGOD_RUNNER_DIGEST", "unknown")
-    replay = (
-        f"PAYGOD_CLOCK={clock_value} paygod run --pack {pack_dir} --input {input_file} "
-        "--out <OUT_DIR>"
-    )
-    # The receipt's verdict vocabulary is allow|deny|error: a flag does not block the
-    # action, so it is receipted as allow and the flag itself lives in findings.json.
-    receipt_value = "allow" if result.verdict is Verdict.FLAG else result.verdict.value
-    receipt_reason = (
-        f"flagged for review: {result.reason}" if result.verdict is Verdict.FLAG else result.reason
-    )
+    manifest_path = out / "manifest.json"
+    _write_json(manifest_path, run.manifest(files))
+    receipt_path = out / "receipt.json"
+    first_manifest_sha = _file_entry(manifest_path)["sha256"]
+    _write_json(receipt_path, run.receipt(result, "pending", first_manifest_sha, []))
+    # Two phases, as the original: the receipt joins the bundle, then the manifest is
+    # rewritten to list it and the receipt is rewritten to bind the final manifest.
+    final_files = sorted([*files, _file_entry(receipt_path)], key=lambda f: str(f["name"]))
+    _write_json(manifest_path, run.manifest(final_files))
+    manifest_sha = _file_entry(manifest_path)["sha256"]
+    receipt = run.receipt(result, bundle_digest(final_files), manifest_sha, final_files)
+    _write_json(receipt_path, receipt)
+    return RunResult(out, result, receipt)
 
-    def manifest_doc(entries: list[dict[str, Any]]) -> dict[str, Any]:
+
+@dataclass(frozen=True)
+class _Run:
+    """One `paygod run`: the documents of its bundle, in the original kernel's layout."""
+
+    pack_dir: Path
+    input_file: Path
+    pack: dict[str, Any]
+    ts: str
+    input_hash: str
+    clock_value: str
+
+    def plan(self) -> dict[str, Any]:
+        return {
+            "api_version": "paygod/v1",
+            "kind": "PlanReport",
+            "generated_at": self.ts,
+            "pack": self.pack,
+            "input": {"path": str(self.input_file), "canonical_hash": self.input_hash},
+            "settings": {},
+        }
+
+    def findings(self, result: PackResult) -> dict[str, Any]:
+        findings: list[dict[str, Any]] = []
+        if result.verdict in (Verdict.FLAG, Verdict.ERROR):
+            flagged = result.verdict is Verdict.FLAG
+            findings.append(
+                {
+                    "kind": "flag",
+                    "severity": "medium" if flagged else "high",
+                    "code": "PACK_FLAG" if flagged else "EVAL_ERROR",
+                    "message": result.reason,
+                    "rule_name": result.rule or "",
+                    "evidence_refs": [],
+                }
+            )
+        return {
+            "api_version": "paygod/v1",
+            "kind": "FindingsReport",
+            "generated_at": self.ts,
+            "pack": self.pack,
+            "findings": findings,
+        }
+
+    def ledger_data(self, result: PackResult) -> dict[str, Any]:
+        return {
+            "verdict": result.verdict.value,
+            "rule_name": result.rule or "",
+            "reason": result.reason,
+            "pack": self.pack,
+            "input_hash": self.input_hash,
+            "evidence_refs": [],
+        }
+
+    def manifest(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
         return {
             "api_version": "paygod/v1",
             "kind": "Manifest",
-            "generated_at": run_ts,
-            "pack": pack_obj,
-            "input": {"canonical_hash": input_hash},
+            "generated_at": self.ts,
+            "pack": self.pack,
+            "input": {"canonical_hash": self.input_hash},
             "bundle": {
                 "algorithm": "sha256",
                 "digest_method": "sha256(join_lines(name='name=sha256' sorted by name))",
@@ -201,42 +207,40 @@ def run_pack(pack_dir: Path, input_file: Path, out: Path, clock: Clock) -> RunRe
             "files": entries,
         }
 
-    def receipt_doc(digest: str, manifest_sha: str, entries: list[dict[str, Any]]) -> Any:
+    def receipt(
+        self, result: PackResult, digest: str, manifest_sha: str, entries: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        # The receipt's verdict vocabulary is allow|deny|error: a flag does not block the
+        # action, so it is receipted as allow and the flag itself lives in findings.json.
+        flagged = result.verdict is Verdict.FLAG
+        replay = (
+            f"PAYGOD_CLOCK={self.clock_value} paygod run --pack {self.pack_dir} "
+            f"--input {self.input_file} --out <OUT_DIR>"
+        )
         return {
             "api_version": "paygod/v1",
             "kind": "Receipt",
             "spec_version": SPEC_VERSION,
-            "generated_at": clock_value,
-            "clock": {"value": clock_value, "source": "env:PAYGOD_CLOCK"},
+            "generated_at": self.clock_value,
+            "clock": {"value": self.clock_value, "source": "env:PAYGOD_CLOCK"},
             "canonicalization": {
                 "json": "rfc8785",
                 "schema_manifest_sha256": schema_manifest_sha256(),
             },
-            "runner": {"image": runner_image, "image_digest": runner_digest},
-            "pack": pack_obj,
-            "input": {"canonical_hash": input_hash},
+            "runner": {
+                "image": os.environ.get("PAYGOD_RUNNER_IMAGE", "paygod/runner:dev"),
+                "image_digest": os.environ.get("PAYGOD_RUNNER_DIGEST", "unknown"),
+            },
+            "pack": self.pack,
+            "input": {"canonical_hash": self.input_hash},
             "bundle": {"bundle_digest": digest, "manifest_sha256": manifest_sha, "files": entries},
             "verdict": {
-                "value": receipt_value,
+                "value": "allow" if flagged else result.verdict.value,
                 "rule_name": result.rule or "",
-                "reason": receipt_reason,
+                "reason": f"flagged for review: {result.reason}" if flagged else result.reason,
             },
             "replay": {"command": replay},
         }
-
-    manifest_path = out / "manifest.json"
-    _write_json(manifest_path, manifest_doc(files))
-    receipt_path = out / "receipt.json"
-    first_manifest_sha = _file_entry(manifest_path)["sha256"]
-    _write_json(receipt_path, receipt_doc("pending", first_manifest_sha, []))
-    # Two phases, as the original: the receipt joins the bundle, then the manifest is
-    # rewritten to list it and the receipt is rewritten to bind the final manifest.
-    final_files = sorted([*files, _file_entry(receipt_path)], key=lambda f: str(f["name"]))
-    _write_json(manifest_path, manifest_doc(final_files))
-    manifest_sha = _file_entry(manifest_path)["sha256"]
-    receipt = receipt_doc(bundle_digest(final_files), manifest_sha, final_files)
-    _write_json(receipt_path, receipt)
-    return RunResult(out, result, receipt)
 
 
 def verify_interchange(path: Path) -> list[str]:

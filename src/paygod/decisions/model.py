@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from paygod.canonical import sha256_hex
 from paygod.decisions.conditions import Condition
+from paygod.decisions.evidence import build_evidence
+from paygod.kernel.clock import isoformat
+from paygod.kernel.events import EventEnvelope
+
+EVENT_TYPE = "decision.finalized"
 
 
 class Verdict(StrEnum):
@@ -160,3 +168,156 @@ class SetResult:
             "reason": self.deciding.reason,
             "packs": [r.as_dict() for r in self.results],
         }
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    decision_id: str
+    tenant_id: str
+    idempotency_key: str | None
+    request_hash: str
+    subject: str
+    verdict: str
+    amount_minor: int | None
+    decided_at: str
+    seq: int | None = None
+    # The principal that asked for the decision: under scope `own` (agents) it is the only
+    # one who may read it or replay its idempotency key.
+    requested_by: str | None = None
+    # The pack whose rule gave the verdict (the console searches by it).
+    pack: str | None = None
+
+
+@dataclass(frozen=True)
+class DecisionRequest:
+    """A checked request, identified: what every evaluation of it (outside the ledger's
+    writer, and again inside it when the limits moved) shares."""
+
+    decision_id: str
+    tenant_id: str
+    subject: str
+    input: Mapping[str, Any]
+    context: Mapping[str, Any]
+    input_hash: str  # hex sha256 of the input's RFC 8785 form
+    request_hash: str  # hex sha256 of the request's identity (the Idempotency-Key's check)
+    idempotency_key: str | None
+    requested_by: str | None
+    amount: int | None
+    now: datetime
+    traceparent: str | None = None
+
+    @property
+    def decided_at(self) -> str:
+        return isoformat(self.now)
+
+
+@dataclass(frozen=True)
+class SealedDecision:
+    """One evaluation of a request, as it is sealed: its record (the `decision` entry's
+    payload), its evidence, its `decision.finalized` event and its index row."""
+
+    request: DecisionRequest
+    result: SetResult
+    measurements: Sequence[Mapping[str, Any]]
+    pack_digests: Sequence[str]
+    shadow: Sequence[Mapping[str, Any]] = ()  # challengers beside the packs, never deciding
+    action: Mapping[str, Any] | None = None  # the action member, when one is planned
+
+    @cached_property  # the record and the evidence both name it: hashed once
+    def measurements_digest(self) -> str:
+        return "sha256:" + sha256_hex(list(self.measurements))
+
+    def record(self) -> dict[str, Any]:
+        r, result = self.request, self.result
+        record: dict[str, Any] = {
+            "decision_id": r.decision_id,
+            "tenant_id": r.tenant_id,
+            "subject": r.subject,
+            "decided_at": r.decided_at,
+            "decision": result.verdict.value,
+            "pack": result.deciding.pack,
+            "rule": result.deciding.rule,
+            "reason": result.reason,
+            "packs": [pack_record(p) for p in result.results],
+            "input": r.input,
+            "input_hash": f"sha256:{r.input_hash}",
+            "context": r.context,
+            "measurements": self.measurements,
+            "measurements_digest": self.measurements_digest,
+            "idempotency_key": r.idempotency_key,
+            "request_hash": f"sha256:{r.request_hash}",
+        }
+        if r.requested_by is not None:  # sealed so the index row rebuilds from the ledger
+            record["requested_by"] = r.requested_by
+        if self.shadow:  # absent otherwise: decisions without challengers keep their bytes
+            record["shadow"] = self.shadow
+        if self.action is not None:
+            record["action"] = self.action
+        return record
+
+    def evidence(self) -> dict[str, Any]:
+        r = self.request
+        return build_evidence(
+            subject=r.subject,
+            input_hash=r.input_hash,
+            pack_digests=self.pack_digests,
+            context_refs=list(r.context.get("evidence_refs") or []),
+            measurements_digest=self.measurements_digest,
+            explanation=self.result.as_dict(),
+        )
+
+    def event(self) -> EventEnvelope:
+        """A new `decision.finalized` envelope (each call draws a fresh event id)."""
+        r, result = self.request, self.result
+        return EventEnvelope(
+            event_type=EVENT_TYPE,
+            aggregate_id=r.decision_id,
+            aggregate_type="decision",
+            tenant_id=r.tenant_id,
+            payload={
+                "decision_id": r.decision_id,
+                "decision": result.verdict.value,
+                "subject": r.subject,
+                "pack": result.deciding.pack,
+                "rule": result.deciding.rule,
+                "input": r.input,
+                "context": r.context,
+                "amount_minor": r.amount,
+            },
+            occurred_at=r.now,
+            recorded_at=r.now,
+            correlation_id=r.idempotency_key,
+            traceparent=r.traceparent,
+        )
+
+    def index_row(self) -> IndexRow:
+        """The row is written in the ledger's transaction; its seq is set there."""
+        r = self.request
+        return IndexRow(
+            r.decision_id,
+            r.tenant_id,
+            r.idempotency_key,
+            r.request_hash,
+            r.subject,
+            self.result.verdict.value,
+            r.amount,
+            r.decided_at,
+            requested_by=r.requested_by,
+            pack=self.result.deciding.pack,
+        )
+
+
+def pack_record(result: PackResult) -> dict[str, Any]:
+    """One pack's part in a sealed decision; a pack that measures adds its measurements
+    (each value with its terms or plug-in: decisions/pack_measures.py)."""
+    record: dict[str, Any] = {
+        "name": result.pack,
+        "version": result.version,
+        "digest": result.digest,
+        "decision": result.verdict.value,
+        "rule": result.rule,
+        "reason": result.reason,
+    }
+    if result.measurements:
+        record["measurements"] = [dict(m) for m in result.measurements]
+    return record

@@ -11,25 +11,9 @@ if TYPE_CHECKING:
     from paygod.kernel.errors import FieldError
     from paygod.ledger import EntryDraft
 
+# The index row is the sealed decision's (model.py); re-exported for the adapters.
+from paygod.decisions.model import IndexRow as IndexRow
 from paygod.decisions.model import Pack, SetResult
-
-
-@dataclass(frozen=True)
-class IndexRow:
-    decision_id: str
-    tenant_id: str
-    idempotency_key: str | None
-    request_hash: str
-    subject: str
-    verdict: str
-    amount_minor: int | None
-    decided_at: str
-    seq: int | None = None
-    # The principal that asked for the decision: under scope `own` (agents) it is the only
-    # one who may read it or replay its idempotency key.
-    requested_by: str | None = None
-    # The pack whose rule gave the verdict (the console searches by it).
-    pack: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,7 +21,6 @@ from urllib.parse import quote
 from paygod.canonical import CanonicalizationError, sha256_hex
 from paygod.decisions.engine import evaluate, evaluate_set
 from paygod.decisions.evidence import (
-    build_evidence,
     find_raw_pii,
     find_unhashable_numbers,
     require_references,
@@ -36,7 +36,12 @@ from paygod.decisions.measurements import (
     request_amount,
     values,
 )
-from paygod.decisions.model import Pack, PackResult, SetResult
+from paygod.decisions.model import (
+    DecisionRequest,
+    Pack,
+    SealedDecision,
+    SetResult,
+)
 from paygod.decisions.packs import PackInvalid, PackRepository, compile_pack, validate_input
 from paygod.decisions.ports import (
     DecisionIndex,
@@ -46,7 +51,7 @@ from paygod.decisions.ports import (
     RiskScorer,
 )
 from paygod.kernel import observations, tracing
-from paygod.kernel.clock import Clock, isoformat
+from paygod.kernel.clock import Clock
 from paygod.kernel.credentials import credential_problems
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound
 from paygod.kernel.events import EventEnvelope
@@ -61,7 +66,6 @@ DECISION_KIND = "decision"
 EVIDENCE_KIND = "evidence"
 MEASUREMENT_KIND = "measurement"
 PACK_KIND = "pack"
-EVENT_TYPE = "decision.finalized"
 SEQ_CACHE = 100_000
 log = get_logger("paygod.decisions")
 
@@ -222,11 +226,62 @@ class DecisionService:
         proof and head for in-process callers that keep only the seq (the payment
         decider), which spares them the proof's reads and, now and then, a signature.
         `requested_by` is recorded in the index; `owner` (scope `own`) keeps an
-        idempotency key of another principal from replaying its decision."""
-        # The request is identified by its parts; the input (the bulk) is hashed once and
-        # that hash is reused as the sealed input_hash.
-        # Checked before the Idempotency-Key is looked up: a request that could never be
-        # sealed is refused as such (422), not compared with an earlier one (409).
+        idempotency key of another principal from replaying its decision.
+
+        identify → (replay) → check → measure → draft (evaluate) → seal."""
+        input_hash, request_hash = self._identify(subject, context, input, packs, action)
+        if idempotency_key is not None:
+            existing = self.index.by_key(tenant_id, idempotency_key)
+            if existing is not None:
+                return self._repeat(existing, request_hash, owner)
+        selected = self.select_packs(packs, input)
+        self.check_request(subject, context, input, selected)
+        shadows: list[Pack] = []
+        if self.policy is not None:  # a canary subject is decided by the challenger
+            selected, shadows = self.policy.route(tenant_id, subject, selected)
+        started = time.perf_counter()
+        input_doc: dict[str, Any] = dict(input)
+        context_doc: dict[str, Any] = dict(context)
+        amount = request_amount(input_doc, context_doc)
+        spec = None if action is None else self._requested_action(tenant_id, action, amount)
+        now = self.clock.now()
+        found, risk = self._measure(
+            tenant_id, subject, requested_by, input_doc, context_doc, now, selected
+        )
+        request = DecisionRequest(
+            new_id(),
+            tenant_id,
+            subject,
+            input_doc,
+            context_doc,
+            input_hash,
+            request_hash,
+            idempotency_key,
+            requested_by,
+            amount,
+            now,
+            tracing.traceparent_of(trace) if trace is not None else None,
+        )
+        leading = self._risk_drafts(request, risk)
+        plan = _Plan(request, selected, shadows, spec, risk, trace, started)
+        return (
+            yield from self._seal(
+                plan, [*self._publications(selected, tenant_id), *leading], found, owner, receipt
+            )
+        )
+
+    def _identify(
+        self,
+        subject: str,
+        context: Mapping[str, Any],
+        input: Mapping[str, Any],
+        packs: Sequence[str] | None,
+        action: Any,
+    ) -> tuple[str, str]:
+        """The input's hash (reused as the sealed input_hash) and the request's.
+
+        Checked before the Idempotency-Key is looked up: a request that could never be
+        sealed is refused as such (422), not compared with an earlier one (409)."""
         malformed = [
             *subject_errors(subject),
             *find_unhashable_numbers(input, "/input"),
@@ -252,28 +307,24 @@ class DecisionService:
             }
             if action is not None:  # absent otherwise: earlier requests keep their hash
                 identity["action"] = action
-            request_hash = sha256_hex(identity)
+            return input_hash, sha256_hex(identity)
         except CanonicalizationError as exc:
             raise InvalidInput(
                 "the request has no RFC 8785 form", errors=[FieldError(exc.pointer, str(exc))]
             ) from None
-        if idempotency_key is not None:
-            existing = self.index.by_key(tenant_id, idempotency_key)
-            if existing is not None:
-                return self._repeat(existing, request_hash, owner)
-        selected = self.select_packs(packs, input)
-        self.check_request(subject, context, input, selected)
-        shadows: list[Pack] = []
-        if self.policy is not None:  # a canary subject is decided by the challenger
-            selected, shadows = self.policy.route(tenant_id, subject, selected)
-        started = time.perf_counter()
-        input_doc: dict[str, Any] = dict(input)
-        context_doc: dict[str, Any] = dict(context)
-        amount = request_amount(input_doc, context_doc)
-        spec = None if action is None else self._requested_action(tenant_id, action, amount)
 
-        now = self.clock.now()
-        decided_at = isoformat(now)
+    def _measure(
+        self,
+        tenant_id: str,
+        subject: str,
+        requested_by: str | None,
+        input_doc: dict[str, Any],
+        context_doc: dict[str, Any],
+        now: datetime,
+        selected: Sequence[Pack],
+    ) -> tuple[list[Measurement], Any]:
+        """The limits' measurements, other modules' (KYC, mandates...) and the risk
+        assessment's, with the assessment itself (None without risk or a money move)."""
         found = measure(
             self.index,
             tenant_id=tenant_id,
@@ -288,195 +339,161 @@ class DecisionService:
             found.extend(source(tenant_id, subject, selected))
         for request_source in self.request_measurement_sources:
             found.extend(request_source(tenant_id, requested_by, input_doc, context_doc))
-        risk = (
-            self.risk.assess_request(
-                tenant_id=tenant_id,
-                subject=subject,
-                input_doc=input_doc,
-                context=context_doc,
-                now=now,
-            )
-            if self.risk is not None
-            else None
+        if self.risk is None:
+            return found, None
+        risk = self.risk.assess_request(
+            tenant_id=tenant_id, subject=subject, input_doc=input_doc, context=context_doc, now=now
         )
         if risk is not None:
             found.extend(
                 Measurement(n, v, unit, "paygod:risk") for n, v, unit in risk.measurements()
             )
-        decision_id = new_id()
-        risk_drafts = (
-            self.risk.drafts(
-                risk,
-                decision_id=decision_id,
-                idempotency_key=idempotency_key,
-                requested_by=requested_by,
-            )
-            if self.risk is not None and risk is not None
+        return found, risk
+
+    def _risk_drafts(self, request: DecisionRequest, risk: Any) -> list[EntryDraft]:
+        if self.risk is None or risk is None:
+            return []
+        return self.risk.drafts(
+            risk,
+            decision_id=request.decision_id,
+            idempotency_key=request.idempotency_key,
+            requested_by=request.requested_by,
+        )
+
+    def _evaluate(
+        self, plan: _Plan, measured: list[Measurement]
+    ) -> tuple[SealedDecision, EventEnvelope | None]:
+        """The packs' verdict on these measurements, the shadows' beside it and the
+        action it plans, with the event performing that action (an allowed one)."""
+        r = plan.request
+        result = evaluate_set(plan.packs, r.input, values(measured))
+        shadowed = (
+            self.policy.shadow(plan.shadows, r.input, values(measured))
+            if self.policy is not None and plan.shadows
             else []
         )
-        publications = self._publications(selected, tenant_id)
-        requested_spec = spec
+        spec = plan.action
+        if spec is None and self.actions is not None:
+            spec = self._rule_action(plan.packs, result)
+        member, perform = None, None
+        if spec is not None:
+            member, perform = self.actions.sealed_action(
+                spec, r.decision_id, result.verdict.value, r.tenant_id, plan.trace
+            )
+        sealed = SealedDecision(
+            r,
+            result,
+            [m.as_dict() for m in measured],
+            [p.digest for p in plan.packs],
+            shadow=shadowed,
+            action=member,
+        )
+        return sealed, perform
 
-        def sealing(
-            measured: list[Measurement],
-        ) -> tuple[list[EntryDraft], IndexRow, SetResult]:
-            result = evaluate_set(selected, input_doc, values(measured))
-            shadowed = (
-                self.policy.shadow(shadows, input_doc, values(measured))
-                if self.policy is not None and shadows
-                else []
-            )
-            measurements = [m.as_dict() for m in measured]
-            measurements_digest = "sha256:" + sha256_hex(measurements)
-            explanation = result.as_dict()
-            evidence = build_evidence(
-                subject=subject,
-                input_hash=input_hash,
-                pack_digests=[p.digest for p in selected],
-                context_refs=list(context_doc.get("evidence_refs") or []),
-                measurements_digest=measurements_digest,
-                explanation=explanation,
-            )
-            decision = {
-                "decision_id": decision_id,
-                "tenant_id": tenant_id,
-                "subject": subject,
-                "decided_at": decided_at,
-                "decision": result.verdict.value,
-                "pack": result.deciding.pack,
-                "rule": result.deciding.rule,
-                "reason": result.reason,
-                "packs": [_pack_record(r) for r in result.results],
-                "input": input_doc,
-                "input_hash": f"sha256:{input_hash}",
-                "context": context_doc,
-                "measurements": measurements,
-                "measurements_digest": measurements_digest,
-                "idempotency_key": idempotency_key,
-                "request_hash": f"sha256:{request_hash}",
-            }
-            if requested_by is not None:  # sealed so the index row rebuilds from the ledger
-                decision["requested_by"] = requested_by
-            if shadowed:  # challengers evaluated beside the packs, never deciding
-                decision["shadow"] = shadowed
-            action_spec = requested_spec
-            if action_spec is None and self.actions is not None:
-                action_spec = self._rule_action(selected, result)
-            events = []
-            if action_spec is not None:
-                decision["action"], perform = self.actions.sealed_action(
-                    action_spec, decision_id, result.verdict.value, tenant_id, trace
-                )
-                if perform is not None:
-                    events.append(perform)
-            event = EventEnvelope(
-                event_type=EVENT_TYPE,
-                aggregate_id=decision_id,
-                aggregate_type="decision",
-                tenant_id=tenant_id,
-                payload={
-                    "decision_id": decision_id,
-                    "decision": result.verdict.value,
-                    "subject": subject,
-                    "pack": result.deciding.pack,
-                    "rule": result.deciding.rule,
-                    "input": input_doc,
-                    "context": context_doc,
-                    "amount_minor": amount,
-                },
-                occurred_at=now,
-                recorded_at=now,
-                correlation_id=idempotency_key,
-                traceparent=tracing.traceparent_of(trace) if trace is not None else None,
-            )
-            drafts = [
-                *publications,
-                *risk_drafts,
-                EntryDraft(
-                    MEASUREMENT_KIND,
-                    subject,
-                    {"decision_id": decision_id, "measurements": measurements},
-                    tenant_id=tenant_id,
-                ),
-                EntryDraft(
-                    EVIDENCE_KIND,
-                    subject,
-                    {"decision_id": decision_id, **evidence},
-                    tenant_id=tenant_id,
-                ),
-                EntryDraft(
-                    DECISION_KIND, subject, decision, tenant_id=tenant_id, events=(event, *events)
-                ),
-            ]
-            row = IndexRow(
-                decision_id,
-                tenant_id,
-                idempotency_key,
-                request_hash,
-                subject,
-                result.verdict.value,
-                amount,
-                decided_at,
-                requested_by=requested_by,
-                pack=result.deciding.pack,
-            )
-            return drafts, row, result
+    def _draft(
+        self, plan: _Plan, leading: Sequence[EntryDraft], measured: list[Measurement]
+    ) -> tuple[list[EntryDraft], SealedDecision]:
+        """The entries sealing one evaluation: what leads (pack publications, the risk
+        assessment), then the measurements, the evidence and the decision with its events."""
+        sealed, perform = self._evaluate(plan, measured)
+        r = sealed.request
+        events = (sealed.event(), perform) if perform is not None else (sealed.event(),)
+        drafts = [
+            *leading,
+            EntryDraft(
+                MEASUREMENT_KIND,
+                r.subject,
+                {"decision_id": r.decision_id, "measurements": sealed.measurements},
+                tenant_id=r.tenant_id,
+            ),
+            EntryDraft(
+                EVIDENCE_KIND,
+                r.subject,
+                {"decision_id": r.decision_id, **sealed.evidence()},
+                tenant_id=r.tenant_id,
+            ),
+            EntryDraft(
+                DECISION_KIND, r.subject, sealed.record(), tenant_id=r.tenant_id, events=events
+            ),
+        ]
+        return drafts, sealed
 
-        # Evaluated outside the ledger's single writer, where it costs the writer nothing;
-        # measured again inside it, and evaluated again only when a decision committed
-        # meanwhile changed what the limits see (see `measure_in`).
-        sealed_on = sealing(found)
-        chosen = [sealed_on]
+    def _seal(
+        self,
+        plan: _Plan,
+        leading: Sequence[EntryDraft],
+        found: list[Measurement],
+        owner: str | None,
+        receipt: bool,
+    ) -> Steps[dict[str, Any]]:
+        """Seal in one ledger transaction. Evaluated outside the ledger's single writer,
+        where it costs the writer nothing; measured again inside it (D2), and evaluated
+        again only when a decision committed meanwhile changed what the limits see
+        (see `measure_in`)."""
+        r = plan.request
+        outside = self._draft(plan, leading, found)
+        chosen = [outside]
 
         def work(conn: Any) -> tuple[None, list[EntryDraft]]:
             fresh = measure_in(
-                self.index, conn, tenant_id=tenant_id, subject=subject, measured=found, now=now
+                self.index,
+                conn,
+                tenant_id=r.tenant_id,
+                subject=r.subject,
+                measured=found,
+                now=r.now,
             )
-            chosen[0] = sealed_on if fresh == found else sealing(fresh)
-            drafts, row, _result = chosen[0]
+            chosen[0] = outside if fresh == found else self._draft(plan, leading, fresh)
+            drafts, sealed = chosen[0]
             # The decision is the last draft: its seq is known before it is sealed, so the
             # index row carries it from the start. Without it a read after a restart (the
             # in-memory seq map empty) walked the subject's whole history to find it.
             assert request.first_seq is not None
-            self.index.record(conn, replace(row, seq=request.first_seq + len(drafts) - 1))
+            self.index.record(
+                conn, replace(sealed.index_row(), seq=request.first_seq + len(drafts) - 1)
+            )
             return None, drafts
 
         request = self.ledger.transaction(work)
-        seal = tracing.start("paygod.seal", trace) if trace is not None else None
+        seal = tracing.start("paygod.seal", plan.trace) if plan.trace is not None else None
         yield request
         try:
             _, entries = self.ledger.outcome(request)
         except DuplicateKey:
-            assert idempotency_key is not None
-            existing = self.index.by_key(tenant_id, idempotency_key)
+            assert r.idempotency_key is not None
+            existing = self.index.by_key(r.tenant_id, r.idempotency_key)
             if existing is None:  # pragma: no cover - the key was taken a moment ago
                 raise Conflict("idempotency key is being used concurrently") from None
-            return self._repeat(existing, request_hash, owner)
+            return self._repeat(existing, r.request_hash, owner)
         finally:
             if seal is not None:
                 seal.end()
-        result = chosen[0][2]
+        self._committed(plan, chosen[0][1], leading, entries[-1])
+        return self._response(
+            entries[-1], entries[-2], entries[-3], replayed=False, receipt=receipt
+        )
+
+    def _committed(
+        self, plan: _Plan, sealed: SealedDecision, leading: Sequence[EntryDraft], entry: Entry
+    ) -> None:
+        """Word of a committed decision to whoever keeps state beside the ledger."""
+        result = sealed.result
         observations.decided(result.verdict.value, result.deciding.pack)
         if self.policy is not None:
+            elapsed_ms = (time.perf_counter() - plan.started) * 1000
             self.policy.record(
-                decision_id,
-                selected,
-                result,
-                chosen[0][0][-1].payload.get("shadow", []),
-                (time.perf_counter() - started) * 1000,
+                sealed.request.decision_id, plan.packs, result, sealed.shadow, elapsed_ms
             )
-        if self.risk is not None and risk is not None:
-            self.risk.committed(risk)
-        for draft in publications:
+        if self.risk is not None and plan.risk is not None:
+            self.risk.committed(plan.risk)
+        for draft in leading:
             if draft.kind == PACK_KIND:
                 self._published.add(str(draft.payload["digest"]))
-        sealed = entries[-1]
         # The index row was written before the ledger assigned seqs; remember the seq here
         # instead of a second write transaction per decision (the hot path of sealing).
-        self._seqs[decision_id] = sealed.seq
+        self._seqs[sealed.request.decision_id] = entry.seq
         if len(self._seqs) > SEQ_CACHE:
             self._seqs.pop(next(iter(self._seqs)))
-        return self._response(sealed, entries[-2], entries[-3], replayed=False, receipt=receipt)
 
     def _requested_action(self, tenant_id: str, action: Any, amount: int | None) -> Any:
         if self.actions is None:
@@ -743,17 +760,14 @@ class DecisionService:
         }
 
 
-def _pack_record(result: PackResult) -> dict[str, Any]:
-    """One pack's part in a sealed decision; a pack that measures adds its measurements
-    (each value with its terms or plug-in: decisions/pack_measures.py)."""
-    record: dict[str, Any] = {
-        "name": result.pack,
-        "version": result.version,
-        "digest": result.digest,
-        "decision": result.verdict.value,
-        "rule": result.rule,
-        "reason": result.reason,
-    }
-    if result.measurements:
-        record["measurements"] = [dict(m) for m in result.measurements]
-    return record
+@dataclass(frozen=True)
+class _Plan:
+    """What every evaluation of one request shares (outside the writer and inside it)."""
+
+    request: DecisionRequest
+    packs: Sequence[Pack]
+    shadows: Sequence[Pack]
+    action: Any  # the requested action's spec, when the request names one
+    risk: Any  # the risk assessment (RiskScorer's part), when one
+    trace: Any
+    started: float  # perf_counter at the start, for the policy's latency figures

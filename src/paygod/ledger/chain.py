@@ -347,7 +347,7 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
     per-entry work is kept to: one canonical serialisation of the payload, two SHA-256 of
     byte strings assembled by concatenation, and one row tuple; the Merkle nodes above the
     leaves are hashed after the loop, level by level (`grow_tree`). Strings repeated
-    across a batch (kind, subject, tenant) are encoded once.
+    across a batch (kind, subject, tenant) are encoded once (`_Batch`).
     """
     timestamp = isoformat(now)
     if state.last_recorded_at is not None and timestamp < state.last_recorded_at:
@@ -356,20 +356,57 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
         from paygod.kernel.clock import parse_instant
 
         now = parse_instant(timestamp)
+    batch = _Batch(now, timestamp)
     entries: list[Entry] = []
     leaves: list[bytes] = []
     rows: list[tuple[Any, ...]] = []
     previous = state.last_hash
     seq = state.size
-    timestamp_json = _json_str(timestamp)
-    # The members after "previous_hash" are the same for every entry of the batch.
-    record_tail = b'","timestamp":' + timestamp_json + b"}"
-    leaf_tail = record_tail
-    timestamp_member = b',"valid_from":"' + timestamp.encode() + b'","valid_to":'
-    texts: dict[str, bytes] = {}
-    sha256 = hashlib.sha256
     payloads = _batch_payloads(drafts)
     for position, draft in enumerate(drafts):
+        entry, leaf, row = batch.entry(draft, position, payloads[position], seq, previous)
+        entries.append(entry)
+        leaves.append(leaf)
+        rows.append(row)
+        previous = entry.record_hash
+        seq += 1
+    levels, frontier = grow_tree(state.frontier, state.size, leaves)
+    new_state = ChainState(
+        size=seq,
+        last_hash=previous,
+        last_recorded_at=timestamp if entries else state.last_recorded_at,
+        frontier=frontier,
+    )
+    return Sealed(entries, levels, state.size, rows, new_state)
+
+
+class _Batch:
+    """What the entries of one `seal` share: the transaction time, its encoded members,
+    and the JSON text of strings repeated across the batch (kind, subject, tenant)."""
+
+    __slots__ = ("now", "record_tail", "texts", "timestamp", "timestamp_member")
+
+    def __init__(self, now: datetime, timestamp: str) -> None:
+        self.now = now
+        self.timestamp = timestamp
+        # The members after "previous_hash" are the same for every entry of the batch.
+        self.record_tail = b'","timestamp":' + _json_str(timestamp) + b"}"
+        self.timestamp_member = b',"valid_from":"' + timestamp.encode() + b'","valid_to":'
+        self.texts: dict[str, bytes] = {}
+
+    def text(self, value: str) -> bytes:
+        found = self.texts[value] = _json_str(value)
+        return found
+
+    def entry(
+        self,
+        draft: EntryDraft,
+        position: int,
+        payload_bytes: bytes | None,
+        seq: int,
+        previous: str,
+    ) -> tuple[Entry, bytes, tuple[Any, ...]]:
+        """One draft sealed after `previous`: its entry, RFC 9162 leaf hash and row."""
         kind, subject, tenant = draft.kind, draft.subject, draft.tenant_id
         simple = (  # the common shape, which `_check_draft` would accept without a look
             type(kind) is str
@@ -383,117 +420,131 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
         if not simple:
             _check_draft(draft, position)
         entry_id = new_id()
-        payload_bytes = payloads[position]
         if payload_bytes is None:
             payload_bytes = _payload_bytes(draft.payload, position)
-        kind_json = texts.get(kind)
-        if kind_json is None:
-            kind_json = texts[kind] = _json_str(kind)
-        subject_json = texts.get(subject)
-        if subject_json is None:
-            subject_json = texts[subject] = _json_str(subject)
-        tenant_json = texts.get(tenant)
-        if tenant_json is None:
-            tenant_json = texts[tenant] = _json_str(tenant)
+        texts = self.texts  # a JSON string is never empty (b'""' at least): `or` is safe
+        kind_json = texts.get(kind) or self.text(kind)
+        subject_json = texts.get(subject) or self.text(subject)
+        tenant_json = texts.get(tenant) or self.text(tenant)
         supersedes = draft.supersedes
         if simple:
-            valid_from = now
-            valid_from_text = timestamp
-            valid_to_text = None
-            times = timestamp_member + b"null}"
+            valid_from, valid_from_text, valid_to_text = self.now, self.timestamp, None
+            times = self.timestamp_member + b"null}"
         else:
-            valid_from = draft.valid_from or now
-            valid_from_text = timestamp if draft.valid_from is None else isoformat(valid_from)
-            valid_to_text = None if draft.valid_to is None else isoformat(draft.valid_to)
-            times = (
-                b',"valid_from":"'
-                + valid_from_text.encode()
-                + b'","valid_to":'
-                + (b"null" if valid_to_text is None else b'"' + valid_to_text.encode() + b'"')
-                + b"}"
+            valid_from, valid_from_text, valid_to_text, times = _valid_times(
+                draft, self.now, self.timestamp
             )
-        data_bytes = b"".join(
-            (
-                b'{"data":{"entry_id":"',
-                entry_id.encode(),
-                b'","kind":',
-                kind_json,
-                b',"payload":',
-                payload_bytes,
-                b',"subject":',
-                subject_json,
-                b',"supersedes":',
-                b"null" if supersedes is None else _json_str(supersedes),
-                b',"tenant_id":',
-                tenant_json,
-                times,
-            )
-        )  # `{"data":` + the data object: the common prefix of the record input and the leaf
+        data_bytes = _data_bytes(
+            entry_id, kind_json, payload_bytes, subject_json, supersedes, tenant_json, times
+        )
         # The entry keeps text, which the row needs anyway, not orjson's output buffer:
         # malloc'd large, then shrunk, thousands of those kept alive fragment the heap.
         payload_text = payload_bytes.decode()
-        previous_bytes = previous.encode()
-        rh = sha256(
-            b"".join((data_bytes, b',"previous_hash":"', previous_bytes, record_tail))
-        ).hexdigest()
-        lh = sha256(
-            b"".join(
-                (
-                    b"\x00",
-                    data_bytes,
-                    b',"entry_index":',
-                    str(seq).encode(),
-                    b',"previous_hash":"',
-                    previous_bytes,
-                    b'","record_hash":"',
-                    rh.encode(),
-                    leaf_tail,
-                )
-            )
-        ).digest()  # RFC 9162 leaf: SHA-256(0x00 || RFC 8785 bytes of the interchange object)
-        entries.append(
-            sealed_entry(
-                seq,
-                entry_id,
-                kind,
-                tenant,
-                subject,
-                payload_text,  # the entry's own copy of what was sealed, parsed when read
-                now,
-                valid_from,
-                draft.valid_to,
-                supersedes,
-                previous,
-                rh,
-            )
+        rh, lh = _hashes(data_bytes, previous, seq, self.record_tail)
+        entry = sealed_entry(
+            seq,
+            entry_id,
+            kind,
+            tenant,
+            subject,
+            payload_text,  # the entry's own copy of what was sealed, parsed when read
+            self.now,
+            valid_from,
+            draft.valid_to,
+            supersedes,
+            previous,
+            rh,
         )
-        leaves.append(lh)
-        rows.append(
-            (
-                seq,
-                entry_id,
-                kind,
-                tenant,
-                subject,
-                payload_text,
-                timestamp,
-                valid_from_text,
-                valid_to_text,
-                supersedes,
-                previous,
-                rh,
-            )
+        row = (
+            seq,
+            entry_id,
+            kind,
+            tenant,
+            subject,
+            payload_text,
+            self.timestamp,
+            valid_from_text,
+            valid_to_text,
+            supersedes,
+            previous,
+            rh,
         )
-        previous = rh
-        seq += 1
-    levels, frontier = grow_tree(state.frontier, state.size, leaves)
-    new_state = ChainState(
-        size=seq,
-        last_hash=previous,
-        last_recorded_at=timestamp if entries else state.last_recorded_at,
-        frontier=frontier,
+        return entry, lh, row
+
+
+def _valid_times(
+    draft: EntryDraft, now: datetime, timestamp: str
+) -> tuple[datetime, str, str | None, bytes]:
+    """A draft's valid time (from, its text, to's text) and the members closing its data."""
+    valid_from = draft.valid_from or now
+    valid_from_text = timestamp if draft.valid_from is None else isoformat(valid_from)
+    valid_to_text = None if draft.valid_to is None else isoformat(draft.valid_to)
+    times = (
+        b',"valid_from":"'
+        + valid_from_text.encode()
+        + b'","valid_to":'
+        + (b"null" if valid_to_text is None else b'"' + valid_to_text.encode() + b'"')
+        + b"}"
     )
-    return Sealed(entries, levels, state.size, rows, new_state)
+    return valid_from, valid_from_text, valid_to_text, times
+
+
+def _data_bytes(
+    entry_id: str,
+    kind_json: bytes,
+    payload_bytes: bytes,
+    subject_json: bytes,
+    supersedes: str | None,
+    tenant_json: bytes,
+    times: bytes,
+) -> bytes:
+    """`{"data":` + the data object (RFC 8785 member order): the common prefix of the
+    record hash's input and the leaf's."""
+    return b"".join(
+        (
+            b'{"data":{"entry_id":"',
+            entry_id.encode(),
+            b'","kind":',
+            kind_json,
+            b',"payload":',
+            payload_bytes,
+            b',"subject":',
+            subject_json,
+            b',"supersedes":',
+            b"null" if supersedes is None else _json_str(supersedes),
+            b',"tenant_id":',
+            tenant_json,
+            times,
+        )
+    )
+
+
+_sha256 = hashlib.sha256
+
+
+def _hashes(data_bytes: bytes, previous: str, seq: int, record_tail: bytes) -> tuple[str, bytes]:
+    """The record hash (hex) and the RFC 9162 leaf hash: SHA-256(0x00 || RFC 8785 bytes of
+    the interchange object)."""
+    previous_bytes = previous.encode()
+    rh = _sha256(
+        b"".join((data_bytes, b',"previous_hash":"', previous_bytes, record_tail))
+    ).hexdigest()
+    lh = _sha256(
+        b"".join(
+            (
+                b"\x00",
+                data_bytes,
+                b',"entry_index":',
+                str(seq).encode(),
+                b',"previous_hash":"',
+                previous_bytes,
+                b'","record_hash":"',
+                rh.encode(),
+                record_tail,
+            )
+        )
+    ).digest()
+    return rh, lh
 
 
 def adopt(state: ChainState, entries: Sequence[Entry]) -> Sealed:

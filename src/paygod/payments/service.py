@@ -355,8 +355,36 @@ class PaymentService:
             idempotency_key=key,
             rail=selected.rail,
         )
+        requested = self._requested(
+            request, request_digest, payment_id, tenant_id, requested_by, idempotency_key
+        )
+        # Stamped now, not when the ledger's writer gets to the plan.
+        decided = self._next(requested, PaymentStatus.DECIDED, decision=decision.as_dict())
+        plan = partial(self._creation_plan, requested, decided, decision, dict(request.payee))
+        try:
+            recorded = yield from self._record(plan)
+        except _AlreadyRecorded:
+            existing = self.find(payment_id)
+            if existing is None:  # pragma: no cover - the claim committed with the payment
+                raise Conflict(
+                    "this payment is being created by another request; retry",
+                    code="payment-in-flight",
+                ) from None
+            return self._replayed(existing, request_digest, owner), False
+        return recorded, True
+
+    def _requested(
+        self,
+        request: PaymentRequest,
+        request_digest: str,
+        payment_id: str,
+        tenant_id: str,
+        requested_by: str,
+        idempotency_key: str | None,
+    ) -> Payment:
+        """The payment as requested (version 1), stamped now."""
         now = isoformat(self.clock.now())
-        requested = Payment(
+        return Payment(
             payment_id=payment_id,
             tenant_id=tenant_id,
             status=PaymentStatus.REQUESTED,
@@ -374,41 +402,36 @@ class PaymentService:
             idempotency_key=idempotency_key,
             version=1,
         )
-        decided = self._next(requested, PaymentStatus.DECIDED, decision=decision.as_dict())
-        payee = dict(request.payee)
 
-        def plan(conn: Any) -> tuple[list[Step], list[Any]]:
-            if not self.payees.put(conn, payment_id, payee, tenant_id=tenant_id):
-                raise _AlreadyRecorded
-            steps: list[Step] = [
-                (requested, "requested", {}, [self._event(requested, "payment.initiated")]),
-                (
-                    decided,
-                    "decided",
-                    {"decision": decision.as_dict()},
-                    self._decided(decided, decision),
-                ),
-            ]
-            if decision.verdict == "deny":
-                denied = self._next(decided, PaymentStatus.DENIED, failure_reason=decision.reason)
-                steps.append((denied, "denied", {"reason": decision.reason}, []))
-                return steps, []
-            if decision.verdict == "allow":
-                held, drafts = self._hold_steps(conn, decided)
-                return steps + held, drafts
+    def _creation_plan(
+        self,
+        requested: Payment,
+        decided: Payment,
+        decision: PaymentDecision,
+        payee: dict[str, Any],
+        conn: Any,
+    ) -> tuple[list[Step], list[Any]]:
+        """Inside the ledger's transaction: claim the payment id (the payee row), then the
+        requested and decided states, and a denial or (for an allow) the hold."""
+        if not self.payees.put(conn, requested.payment_id, payee, tenant_id=requested.tenant_id):
+            raise _AlreadyRecorded
+        steps: list[Step] = [
+            (requested, "requested", {}, [self._event(requested, "payment.initiated")]),
+            (
+                decided,
+                "decided",
+                {"decision": decision.as_dict()},
+                self._decided(decided, decision),
+            ),
+        ]
+        if decision.verdict == "deny":
+            denied = self._next(decided, PaymentStatus.DENIED, failure_reason=decision.reason)
+            steps.append((denied, "denied", {"reason": decision.reason}, []))
             return steps, []
-
-        try:
-            recorded = yield from self._record(plan)
-        except _AlreadyRecorded:
-            existing = self.find(payment_id)
-            if existing is None:  # pragma: no cover - the claim committed with the payment
-                raise Conflict(
-                    "this payment is being created by another request; retry",
-                    code="payment-in-flight",
-                ) from None
-            return self._replayed(existing, request_digest, owner), False
-        return recorded, True
+        if decision.verdict == "allow":
+            held, drafts = self._hold_steps(conn, decided)
+            return steps + held, drafts
+        return steps, []
 
     @staticmethod
     def _replayed(existing: Payment, request_digest: str, owner: str | None) -> Payment:
@@ -557,31 +580,13 @@ class PaymentService:
             lock.release()
 
     def _dispatch(self, payment_id: str) -> Steps[None]:
-        payment = self.find(payment_id)
+        payment = self._dispatchable(payment_id)
         if payment is None:
-            raise PermanentFailure(f"no payment {payment_id}")
-        if payment.status in TERMINAL or payment.status is PaymentStatus.DISPATCHED:
             return  # already done: a redelivered message changes nothing
-        if payment.status not in (PaymentStatus.HELD, PaymentStatus.DISPATCHING):
-            raise PermanentFailure(f"cannot dispatch a {payment.status.value} payment")
-        if not self._allowed(payment):
-            # The invariant of the loop: no side effect without a sealed allowing decision
-            # (or a recorded approval of a reviewed one). Never reached by the normal flow.
-            raise PermanentFailure(f"payment {payment_id} has no allowing decision")
         if payment.status is PaymentStatus.DISPATCHING:
-            for rail in reversed(payment.attempted_rails):
-                connector = self.connectors.get(rail)
-                if connector is None:
-                    continue
-                looking = _RailCall(connector, partial(connector.lookup, payment_id))
-                yield from looking.steps
-                receipt = looking.outcome()
-                if receipt is not None:
-                    # The rail has it: the crash came after the send. Do not send again.
-                    yield from self._accepted(
-                        replace(payment, rail=rail), receipt, via="rail lookup"
-                    )
-                    return
+            found = yield from self._found_on_rail(payment)
+            if found:
+                return
         payee = self.payees.get(payment_id) or {}
         quote = self.quote(
             amount=payment.amount,
@@ -611,17 +616,7 @@ class PaymentService:
             payment = yield from self._record(self._intent(payment, intent, evidence))
             if payment.status is PaymentStatus.FAILED:
                 return  # its hold no longer holds the money: nothing is sent
-            instruction = PaymentInstruction(
-                payment_id=payment.payment_id,
-                rail=rail,
-                amount=payment.amount,
-                currency=payment.currency,
-                payee=payee,
-                payer_account=payment.payer_account,
-                purpose=payment.purpose,
-                tenant_id=payment.tenant_id,
-                idempotency_key=payment.payment_id,
-            )
+            instruction = _instruction(payment, rail, payee)
             sending = _RailCall(connector, partial(connector.send, instruction))
             yield from sending.steps
             try:
@@ -639,6 +634,36 @@ class PaymentService:
             yield from self._accepted(payment, receipt)
             return
         raise RailUnavailable("no rail took the payment: " + "; ".join(failures))
+
+    def _dispatchable(self, payment_id: str) -> Payment | None:
+        """The payment to dispatch; None when it is already done."""
+        payment = self.find(payment_id)
+        if payment is None:
+            raise PermanentFailure(f"no payment {payment_id}")
+        if payment.status in TERMINAL or payment.status is PaymentStatus.DISPATCHED:
+            return None
+        if payment.status not in (PaymentStatus.HELD, PaymentStatus.DISPATCHING):
+            raise PermanentFailure(f"cannot dispatch a {payment.status.value} payment")
+        if not self._allowed(payment):
+            # The invariant of the loop: no side effect without a sealed allowing decision
+            # (or a recorded approval of a reviewed one). Never reached by the normal flow.
+            raise PermanentFailure(f"payment {payment_id} has no allowing decision")
+        return payment
+
+    def _found_on_rail(self, payment: Payment) -> Steps[bool]:
+        """A payment left dispatching (a crash mid-send): asks the rails it was sent to,
+        latest first; one that has it is accepted from there (True), never sent again."""
+        for rail in reversed(payment.attempted_rails):
+            connector = self.connectors.get(rail)
+            if connector is None:
+                continue
+            looking = _RailCall(connector, partial(connector.lookup, payment.payment_id))
+            yield from looking.steps
+            receipt = looking.outcome()
+            if receipt is not None:
+                yield from self._accepted(replace(payment, rail=rail), receipt, via="rail lookup")
+                return True
+        return False
 
     def _intent(self, payment: Payment, intent: Payment, evidence: dict[str, Any]) -> Plan:
         """Record the intent to send, after checking in the same transaction that the hold
@@ -998,6 +1023,21 @@ def _observed(rail: str, call: Callable[[], Any]) -> Callable[[], Any]:
 
 class _PaymentMoved(Exception):
     """Raised inside a settlement's transaction: another process changed the payment."""
+
+
+def _instruction(payment: Payment, rail: str, payee: Mapping[str, Any]) -> PaymentInstruction:
+    """What is sent to a rail; the payment id is the rail's idempotency key."""
+    return PaymentInstruction(
+        payment_id=payment.payment_id,
+        rail=rail,
+        amount=payment.amount,
+        currency=payment.currency,
+        payee=payee,
+        payer_account=payment.payer_account,
+        purpose=payment.purpose,
+        tenant_id=payment.tenant_id,
+        idempotency_key=payment.payment_id,
+    )
 
 
 class _AlreadyRecorded(Exception):
