@@ -114,7 +114,11 @@ def simulated_bureau_provider(**options: Any) -> SimulatedProvider:
 # KYC answers: the verified name (screened next, then kept in the vault only).
 KYC_FIXTURES: Mapping[str, Mapping[str, Any]] = {
     "urn:applicant:unverified": {"status": "rejected", "level": "none", "reason": "document"},
-    "urn:applicant:sanctioned": {"status": "verified", "level": "basic", "name": "Ivan Sanctioned"},
+    "urn:applicant:sanctioned": {
+        "status": "verified",
+        "level": "basic",
+        "name": "Vladimir Vladimirovich Putin",
+    },
 }
 ACCOUNT_FIXTURES: Mapping[str, Mapping[str, Any]] = {
     "urn:applicant:closed-account": {"status": "closed"},
