@@ -211,6 +211,8 @@ def build_kernel(
         worker=parts.worker,
         screening=compliance.screening,
         vault=privacy.vault,
+        home=settings.home,
+        breakers=parts.payments.breakers,
     )
     actions = build_actions(
         db,

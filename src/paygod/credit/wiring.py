@@ -6,12 +6,15 @@ name through compliance's screening and keeps raw provider answers in the PII va
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from paygod.compliance.model import ScreeningQuery
-from paygod.credit.bureau import SimulatedBureau
+from paygod.credit.bureau import ProviderBureau, SimulatedBureau
 from paygod.credit.loans import LoanService
+from paygod.credit.provider_settings import load_providers
 from paygod.credit.service import CreditService
+from paygod.executor.breaker import BreakerBoard
 
 if TYPE_CHECKING:
     from paygod.accounting import AccountingService
@@ -49,13 +52,20 @@ def build_credit(
     kyc: Provider | None = None,
     account: Provider | None = None,
     inline: bool = True,
+    home: Path | None = None,
+    breakers: BreakerBoard | None = None,
 ) -> tuple[CreditService, LoanService]:
+    """`home`: read `credit-providers.yaml` there (provider_settings.py); explicit
+    providers win over it."""
+    configured = load_providers(home, breakers or BreakerBoard(clock)) if home else {}
+    if bureau is None and "bureau" in configured:
+        bureau = ProviderBureau(configured["bureau"])
     lending = CreditService(
         ledger,
         clock,
         bureau or SimulatedBureau(),
-        kyc=kyc,
-        account=account,
+        kyc=kyc or configured.get("kyc"),
+        account=account or configured.get("account"),
         screening=ComplianceScreening(screening) if screening is not None else None,
         vault=vault,
         inline=inline,

@@ -9,16 +9,19 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from paygod.bootstrap import build_kernel
 from paygod.credit.bureau import ProviderBureau
 from paygod.credit.ports import BureauUnavailable
 from paygod.credit.providers import HttpProvider, ProviderRefused, ProviderUnavailable
 from paygod.executor.backoff import Backoff
 from paygod.executor.breaker import BreakerBoard, CircuitState
 from paygod.kernel.clock import ManualClock, SystemClock
+from paygod.kernel.errors import InvalidSettings
 
 REPORT = {
     "score": 720,
@@ -136,3 +139,43 @@ def test_the_breaker_opens_per_provider_and_stops_calls(server: tuple[str, Scrip
     clock.advance(31)
     assert provider(url, board).fetch("urn:a:7")["score"] == 720
     assert board.get("credit-provider:bureau-x").state is CircuitState.CLOSED
+
+
+def test_the_kernel_reads_its_providers_from_the_home(
+    server: tuple[str, Script], paygod_home: Path
+) -> None:
+    """`credit-providers.yaml`: the bureau over HTTP; the saga pulls the report from the
+    server (the reference has no fixture: the score is the server's)."""
+    url, script = server
+    paygod_home.mkdir(parents=True, exist_ok=True)
+    (paygod_home / "credit-providers.yaml").write_text(
+        f"bureau: {{type: http, url: '{url}', timeout: 0.5}}\n"
+        "account: {type: simulated, unavailable: []}\n"
+        "kyc: {type: simulated}\n"
+    )
+    kernel = build_kernel()
+    try:
+        application, _ = kernel.lending.submit(
+            {
+                "product_id": "personal-term-loan",
+                "applicant_ref": "urn:applicant:from-http",
+                "amount": 1_000_000,
+                "currency": "USD",
+                "payments": 36,
+                "monthly_income": 700_000,
+            },
+            tenant_id="default",
+            applicant="agent-a",
+        )
+        assert script.calls["urn:applicant:from-http"] == 1
+        assert application.bureau is not None and application.bureau["score"] == 720
+        assert application.status.value == "offered"
+    finally:
+        kernel.close()
+
+
+def test_a_bad_providers_file_is_refused(paygod_home: Path) -> None:
+    paygod_home.mkdir(parents=True, exist_ok=True)
+    (paygod_home / "credit-providers.yaml").write_text("bureau: {type: ftp}\n")
+    with pytest.raises(InvalidSettings, match="simulated or http"):
+        build_kernel().close()
