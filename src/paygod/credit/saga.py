@@ -126,23 +126,23 @@ class ApplicationSaga:
     def advance(self, application_id: str) -> Application | None:
         """Run every step due, in order, until the application waits or ends (inline mode:
         no worker runs; the worker later finds each step done and records nothing)."""
-        while True:
-            application = self.service.find(application_id)
-            if application is None or application.status not in STEPS:
-                return application
-            self.run(application_id, application.status)
+        application = self.service.find(application_id)
+        while application is not None and application.status in STEPS:
+            application = self.run(application_id, application.status)
+        return application
 
-    def run(self, application_id: str, expected: ApplicationStatus) -> None:
-        """One step, if the application is still where the step starts; else nothing."""
+    def run(self, application_id: str, expected: ApplicationStatus) -> Application | None:
+        """One step, if the application is still where the step starts; else nothing.
+        Returns the application as the step left it (re-read when it did nothing)."""
         with self.service._lock(application_id):
             application = self.service.find(application_id)
             if application is None or application.status is not expected:
-                return  # done already (a redelivery), or never submitted
-            step = getattr(self, f"_{STEPS[expected]}")
+                return application  # done already (a redelivery), or never submitted
+            step: Callable[[Application], Application] = getattr(self, f"_{STEPS[expected]}")
             try:
-                step(application)
+                return step(application)
             except Conflict:
-                return  # another process sealed this step first
+                return self.service.find(application_id)  # another process sealed it first
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -159,7 +159,7 @@ class ApplicationSaga:
         )
         return Answers(bureau.result(), kyc, screening, account.result())
 
-    def _checks(self, application: Application) -> None:
+    def _checks(self, application: Application) -> Application:
         answers = self._ask(application)
         reasons = []
         if answers.kyc.get("status") != "verified":
@@ -170,7 +170,7 @@ class ApplicationSaga:
             reasons.append(K_ACCOUNT)
         at = isoformat(self.service.clock.now())
 
-        def work(conn: Any) -> tuple[None, list[EntryDraft]]:
+        def work(conn: Any) -> tuple[Application, list[EntryDraft]]:
             self._still(application)
             checks = self._seal_raw(conn, application, answers)
             compliance = {
@@ -201,9 +201,10 @@ class ApplicationSaga:
                     bureau=answers.report.features(),
                 )
                 events = [self._event(moved, model.COMPLIANCE_CHECKED, compliance)]
-            return None, [self.service._draft(moved, moved.status.value, events)]
+            return moved, [self.service._draft(moved, moved.status.value, events)]
 
-        self.service.ledger.transact(work)
+        moved, _ = self.service.ledger.transact(work)
+        return moved
 
     def _seal_raw(self, conn: Any, application: Application, answers: Answers) -> dict[str, Any]:
         """Raw provider answers into the vault (by reference); features and digests out."""
@@ -231,7 +232,7 @@ class ApplicationSaga:
             "bureau": refs["bureau"],
         }
 
-    def _assess(self, application: Application) -> None:
+    def _assess(self, application: Application) -> Application:
         product = CATALOG[application.product_id]
         features = dict(application.bureau or {})
         report = BureauReport(applicant_ref=application.applicant_ref, **features)
@@ -269,9 +270,9 @@ class ApplicationSaga:
                 "bureau_digest": report.raw_digest,
             },
         )
-        self._seal(application, moved, [event])
+        return self._seal(application, moved, [event])
 
-    def _decide(self, application: Application) -> None:
+    def _decide(self, application: Application) -> Application:
         verdict = application.underwriting or {}
         now = self.service.clock.now()
         if verdict.get("approved") and verdict.get("grade"):
@@ -286,16 +287,19 @@ class ApplicationSaga:
             moved = application.move_to(ApplicationStatus.OFFERED, isoformat(now), offer=offer)
         else:
             moved = application.move_to(ApplicationStatus.DECLINED, isoformat(now))
-        self._seal(application, moved, [self._processed(moved)])
+        return self._seal(application, moved, [self._processed(moved)])
 
     # -- recording -----------------------------------------------------------------------
 
-    def _seal(self, before: Application, moved: Application, events: list[EventEnvelope]) -> None:
+    def _seal(
+        self, before: Application, moved: Application, events: list[EventEnvelope]
+    ) -> Application:
         def work(conn: Any) -> tuple[None, list[EntryDraft]]:
             self._still(before)
             return None, [self.service._draft(moved, moved.status.value, events)]
 
         self.service.ledger.transact(work)
+        return moved
 
     def _still(self, application: Application) -> None:
         """Inside the write transaction: nobody sealed this step meanwhile."""
