@@ -577,11 +577,11 @@ class LoanService:
             aggregate_id=loan.loan_id,
             aggregate_type="credit_loan",
             tenant_id=loan.tenant_id,
-            # `principal`: whom a notification subscription tells (the borrower).
+            # `principal_id`: whom a notification subscription tells (the borrower).
             payload={
                 "loan_id": loan.loan_id,
                 "status": loan.status.value,
-                "principal": loan.borrower,
+                "principal_id": loan.borrower,
                 **extra,
             },
             occurred_at=now,

@@ -275,7 +275,7 @@ class CreditService:
                 "application_id": application.application_id,
                 "status": application.status.value,
                 # Whom a notification subscription tells: the applicant principal.
-                "principal": application.applicant,
+                "principal_id": application.applicant,
                 **extra,
             },
             occurred_at=now,

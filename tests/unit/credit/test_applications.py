@@ -80,7 +80,7 @@ def test_a_prime_applicant_is_offered_with_a_true_apr(world: Any) -> None:
         "ApplicationProcessed",
     ]
     # Every saga event names the applicant principal, for notification subscriptions.
-    assert {ev["envelope"]["payload"]["principal"] for ev in ledger.outbox[-4:]} == {"agent-a"}
+    assert {ev["envelope"]["payload"]["principal_id"] for ev in ledger.outbox[-4:]} == {"agent-a"}
     assert "urn:applicant:prime" not in str([e.payload["application"]["bureau"] for e in entries])
 
 

@@ -57,6 +57,11 @@ def outbox(kernel: Kernel, application_id: str) -> list[dict[str, Any]]:
     return [{"event_type": r[0], "status": r[1], "envelope": r[2]} for r in rows]
 
 
+def names_agent_a(row: dict[str, Any]) -> bool:
+    """The envelope's payload names the principal a notification would tell."""
+    return '"principal_id":"agent-a"' in str(row["envelope"]).replace(" ", "")
+
+
 def test_the_worker_runs_each_step_once(kernel: Kernel) -> None:
     application_id = apply(kernel, "urn:applicant:prime")
     assert transitions(kernel, application_id) == ["submitted"]
@@ -72,7 +77,10 @@ def test_the_worker_runs_each_step_once(kernel: Kernel) -> None:
         "RiskAssessmentCompleted",
         "ApplicationProcessed",
     ]
-    assert all('"principal":"agent-a"' in str(r["envelope"]).replace(" ", "") for r in rows)
+    missing = [
+        r for r in rows if '"principal_id":"agent-a"' not in str(r["envelope"]).replace(" ", "")
+    ]
+    assert not missing, missing
     # A redelivered step (a worker died before its ack) finds the step done: nothing new.
     size = kernel.ledger.size
     for status in (ApplicationStatus.SUBMITTED, ApplicationStatus.CHECKED):
@@ -133,3 +141,24 @@ def test_a_bureau_outage_dead_letters_the_step_and_replay_finishes_it(kernel: Ke
     assert kernel.executor.store.requeue(dead[0].event_id, now=kernel.clock.now())
     kernel.executor.drain()
     assert transitions(kernel, application_id)[-1] in {"offered", "declined"}
+
+
+def test_loan_events_name_the_borrower_principal(kernel: Kernel) -> None:
+    application_id = apply(kernel, "urn:applicant:prime")
+    kernel.executor.drain()
+    kernel.lending.accept(application_id, tenant_id="default", signer="agent-a")
+    kernel.loans.disburse(application_id, tenant_id="default", operator="ops")
+    kernel.loans.repay(
+        application_id,
+        {"amount": 10_000, "currency": "USD"},
+        tenant_id="default",
+        owner=None,
+        idempotency_key="r-1",
+    )
+    rows = outbox(kernel, application_id)
+    types = [r["event_type"] for r in rows]
+    assert {"OfferAccepted", "LoanDisbursed", "RepaymentReceived"} <= set(types)
+    missing = [
+        r for r in rows if '"principal_id":"agent-a"' not in str(r["envelope"]).replace(" ", "")
+    ]
+    assert not missing, missing
