@@ -8,7 +8,7 @@ behind one port: `fetch(applicant_ref) -> raw JSON object`.
   (tenacity computes the delays), and a circuit breaker per provider (the executor's
   `BreakerBoard`). When it gives up it raises `ProviderUnavailable`: the saga step fails,
   the outbox worker retries it with its own backoff, and buries it in the dead-letter
-  queue once its attempts are spent (`paygod executor dlq ...` replays it).
+  queue once its attempts are spent (`paygod executor dlq retry` replays it).
 """
 
 from __future__ import annotations

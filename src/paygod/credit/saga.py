@@ -18,7 +18,7 @@ second delivery or a racing worker records nothing.
 Compensation: a failed compliance check (identity not verified, a screening hit, an
 account that does not verify) declines the application with its reason in the same
 transaction; a provider that never answers leaves the step in the dead-letter queue
-(replay it with `paygod executor dlq replay`), the application still `submitted`.
+(replay it with `paygod executor dlq retry <event id>`), the application still `submitted`.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import pytest
 from paygod.bootstrap import Kernel, build_kernel
 from paygod.credit.model import ApplicationStatus
 from paygod.credit.service import subject_of
+from tests.e2e.conftest import run_cli
 
 BODY = {
     "product_id": "personal-term-loan",
@@ -138,7 +139,9 @@ def test_a_bureau_outage_dead_letters_the_step_and_replay_finishes_it(kernel: Ke
     bureau.unavailable = frozenset()  # type: ignore[attr-defined]
     dead = [m for m in kernel.executor.store.list("dead") if m.aggregate_id == application_id]
     assert len(dead) == 1
-    assert kernel.executor.store.requeue(dead[0].event_id, now=kernel.clock.now())
+    # The operator's replay: `paygod executor dlq retry <event id>` (another process).
+    replay = run_cli("executor", "dlq", "retry", dead[0].event_id, "--json")
+    assert replay.code == 0, replay.stderr
     kernel.executor.drain()
     assert transitions(kernel, application_id)[-1] in {"offered", "declined"}
 
