@@ -212,7 +212,17 @@ def build_kernel(
         allowances=mandates.allowances,
         on_loop=serves_locally(settings, db),
     )
-    lending, loans = build_credit(ledger, clock, accounting, parts.payments)
+    lending, loans = build_credit(
+        ledger,
+        clock,
+        accounting,
+        parts.payments,
+        worker=parts.worker,
+        screening=compliance.screening,
+        vault=privacy.vault,
+        home=settings.home,
+        breakers=parts.payments.breakers,
+    )
     actions = build_actions(
         db,
         ledger,

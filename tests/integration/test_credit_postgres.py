@@ -102,3 +102,31 @@ def test_loans_across_two_kernels(kernels: tuple[Kernel, Kernel]) -> None:
     assert a.accounting.trial_balance(TENANT)["balanced"]
     assert a.accounting.rebuild_check(TENANT).ok
     assert a.ledger.verify().ok
+
+
+def test_saga_steps_raced_by_two_kernels_seal_once(kernels: tuple[Kernel, Kernel]) -> None:
+    """The application saga on PostgreSQL: both kernels run each step at once (two workers
+    holding the same message after a lease ran out); each transition is sealed once."""
+    from paygod.credit.model import ApplicationStatus
+
+    a, b = kernels
+    a.lending.inline = b.lending.inline = False
+    application, _ = a.lending.submit(APPLICATION, tenant_id=TENANT, applicant="agent-1")
+    application_id = application.application_id
+    for status in (
+        ApplicationStatus.SUBMITTED,
+        ApplicationStatus.CHECKED,
+        ApplicationStatus.ASSESSED,
+    ):
+        _race(
+            partial(a.lending.saga.run, application_id, status),
+            partial(b.lending.saga.run, application_id, status),
+        )
+    a.executor.drain()
+    b.executor.drain()
+    history = [h["transition"] for h in b.lending.history(application_id)]
+    assert history == ["submitted", "checked", "assessed", "offered"]
+    checks = b.lending.get(application_id).checks or {}
+    raw = b.privacy.vault.read(TENANT, checks["bureau"]["record"])["data"]
+    assert raw["score"] == 790
+    assert a.ledger.verify().findings == ()

@@ -8,6 +8,7 @@ from typing import Any
 
 from paygod.canonical import digest
 from paygod.credit.ports import BureauReport, BureauUnavailable
+from paygod.credit.providers import Provider, ProviderUnavailable, SimulatedProvider
 
 # Named applicants with known files, for demos and tests; any other reference gets a file
 # derived from its hash (the same reference, the same file, every run).
@@ -61,7 +62,7 @@ class SimulatedBureau:
         if applicant_ref in self.unavailable:
             raise BureauUnavailable(f"bureau timeout for {applicant_ref}")
         raw = dict(FIXTURES.get(applicant_ref) or _derived(applicant_ref))
-        return BureauReport(applicant_ref=applicant_ref, raw_digest=digest(raw), **raw)
+        return BureauReport(applicant_ref=applicant_ref, raw_digest=digest(raw), raw=raw, **raw)
 
 
 def _derived(applicant_ref: str) -> dict[str, Any]:
@@ -75,3 +76,67 @@ def _derived(applicant_ref: str) -> dict[str, Any]:
         "months_on_file": 6 + seed[5],
         "bankruptcy": seed[6] < 8,
     }
+
+
+class ProviderBureau:
+    """The `CreditBureau` port over any `Provider` (simulated or HTTP): the raw answer's
+    known fields are the features; the whole answer is digested and kept for the vault."""
+
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+
+    def report(self, applicant_ref: str) -> BureauReport:
+        try:
+            raw = self.provider.fetch(applicant_ref)
+        except ProviderUnavailable as exc:
+            raise BureauUnavailable(str(exc)) from None
+        features = {name: raw[name] for name in FEATURES}
+        return BureauReport(
+            applicant_ref=applicant_ref, raw_digest=digest(raw), raw=raw, **features
+        )
+
+
+FEATURES = (
+    "score",
+    "monthly_debt",
+    "utilization",
+    "delinquencies_24m",
+    "inquiries_6m",
+    "months_on_file",
+    "bankruptcy",
+)
+
+
+def simulated_bureau_provider(**options: Any) -> SimulatedProvider:
+    return SimulatedProvider("bureau", _derived, FIXTURES, **options)
+
+
+# KYC answers: the verified name (screened next, then kept in the vault only).
+KYC_FIXTURES: Mapping[str, Mapping[str, Any]] = {
+    "urn:applicant:unverified": {"status": "rejected", "level": "none", "reason": "document"},
+    "urn:applicant:sanctioned": {
+        "status": "verified",
+        "level": "basic",
+        "name": "Vladimir Vladimirovich Putin",
+    },
+}
+ACCOUNT_FIXTURES: Mapping[str, Mapping[str, Any]] = {
+    "urn:applicant:closed-account": {"status": "closed"},
+}
+
+
+def _kyc(applicant_ref: str) -> dict[str, Any]:
+    tag = hashlib.sha256(applicant_ref.encode()).hexdigest()[:12]
+    return {"status": "verified", "level": "basic", "name": f"Applicant {tag}", "reference": tag}
+
+
+def _account(applicant_ref: str) -> dict[str, Any]:
+    return {"status": "verified", "method": "simulated-open-banking"}
+
+
+def simulated_kyc(**options: Any) -> SimulatedProvider:
+    return SimulatedProvider("kyc", _kyc, KYC_FIXTURES, **options)
+
+
+def simulated_account(**options: Any) -> SimulatedProvider:
+    return SimulatedProvider("account", _account, ACCOUNT_FIXTURES, **options)

@@ -577,7 +577,13 @@ class LoanService:
             aggregate_id=loan.loan_id,
             aggregate_type="credit_loan",
             tenant_id=loan.tenant_id,
-            payload={"loan_id": loan.loan_id, "status": loan.status.value, **extra},
+            # `principal_id`: whom a notification subscription tells (the borrower).
+            payload={
+                "loan_id": loan.loan_id,
+                "status": loan.status.value,
+                "principal_id": loan.borrower,
+                **extra,
+            },
             occurred_at=now,
             recorded_at=now,
             correlation_id=loan.loan_id,

@@ -12,6 +12,8 @@ from paygod.kernel.errors import Conflict
 
 class ApplicationStatus(StrEnum):
     SUBMITTED = "submitted"
+    CHECKED = "checked"  # KYC, screening and the bureau answered; compliance passed
+    ASSESSED = "assessed"  # the scorecard and affordability decided
     OFFERED = "offered"
     DECLINED = "declined"
     ACCEPTED = "accepted"
@@ -20,7 +22,15 @@ class ApplicationStatus(StrEnum):
 
 
 TRANSITIONS: Mapping[ApplicationStatus, frozenset[ApplicationStatus]] = {
-    ApplicationStatus.SUBMITTED: frozenset({ApplicationStatus.OFFERED, ApplicationStatus.DECLINED}),
+    ApplicationStatus.SUBMITTED: frozenset(
+        {ApplicationStatus.CHECKED, ApplicationStatus.OFFERED, ApplicationStatus.DECLINED}
+    ),
+    ApplicationStatus.CHECKED: frozenset(
+        {ApplicationStatus.ASSESSED, ApplicationStatus.DECLINED, ApplicationStatus.WITHDRAWN}
+    ),
+    ApplicationStatus.ASSESSED: frozenset(
+        {ApplicationStatus.OFFERED, ApplicationStatus.DECLINED, ApplicationStatus.WITHDRAWN}
+    ),
     ApplicationStatus.OFFERED: frozenset(
         {ApplicationStatus.ACCEPTED, ApplicationStatus.EXPIRED, ApplicationStatus.WITHDRAWN}
     ),
@@ -33,6 +43,7 @@ TRANSITIONS: Mapping[ApplicationStatus, frozenset[ApplicationStatus]] = {
 # The event scheme (stable): PascalCase names of the credit saga, version 1.
 APPLICATION_CREATED = "CreditApplicationCreated"
 RISK_ASSESSED = "RiskAssessmentCompleted"
+COMPLIANCE_CHECKED = "ComplianceCheckCompleted"
 APPLICATION_PROCESSED = "ApplicationProcessed"
 OFFER_ACCEPTED = "OfferAccepted"
 
@@ -58,6 +69,7 @@ class Application:
     updated_at: str
     version: int = 1
     underwriting: dict[str, Any] | None = None
+    checks: dict[str, Any] | None = None  # KYC, screening, account: outcomes and digests
     bureau: dict[str, Any] | None = None
     offer: dict[str, Any] | None = None
     contract: dict[str, Any] | None = None

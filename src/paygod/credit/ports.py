@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
@@ -20,6 +21,8 @@ class BureauReport:
     months_on_file: int
     bankruptcy: bool
     raw_digest: str
+    # The provider's raw answer: for the PII vault only, never the ledger.
+    raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def features(self) -> dict[str, Any]:
         return {

@@ -10,13 +10,13 @@ from typing import Any
 
 from paygod.canonical import digest
 from paygod.credit import model
+from paygod.credit.bureau import simulated_account, simulated_kyc
 from paygod.credit.locks import KeyedLocks
 from paygod.credit.model import Application, ApplicationStatus
-from paygod.credit.offers import make_offer
 from paygod.credit.ports import BureauUnavailable, CreditBureau
 from paygod.credit.products import CATALOG, Product
-from paygod.credit.schedule import ScheduleTerms, level_payment
-from paygod.credit.underwriting import underwrite
+from paygod.credit.providers import Provider, ProviderUnavailable
+from paygod.credit.saga import ApplicationSaga, RawVault, Screening
 from paygod.kernel.clock import Clock, isoformat, parse_instant
 from paygod.kernel.errors import (
     Conflict,
@@ -24,7 +24,6 @@ from paygod.kernel.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
-    Unavailable,
 )
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.identifiers import subject_problem
@@ -89,11 +88,33 @@ def parse_application(body: Mapping[str, Any]) -> tuple[Product, dict[str, Any]]
 
 
 class CreditService:
-    def __init__(self, ledger: LedgerService, clock: Clock, bureau: CreditBureau) -> None:
+    def __init__(
+        self,
+        ledger: LedgerService,
+        clock: Clock,
+        bureau: CreditBureau,
+        *,
+        kyc: Provider | None = None,
+        account: Provider | None = None,
+        screening: Screening | None = None,
+        vault: RawVault | None = None,
+        inline: bool = True,
+    ) -> None:
         self.ledger = ledger
         self.clock = clock
         self.bureau = bureau
         self._lock = KeyedLocks()
+        self.saga = ApplicationSaga(
+            self,
+            bureau,
+            kyc or simulated_kyc(),
+            account or simulated_account(),
+            screening,
+            vault,
+        )
+        # Without a worker (tests, the CLI), submit runs the saga's steps in the caller's
+        # thread; with one, `inline=False` returns at once and the worker advances it.
+        self.inline = inline
 
     # -- reads --------------------------------------------------------------------------
 
@@ -135,8 +156,8 @@ class CreditService:
         applicant: str,
         idempotency_key: str | None = None,
     ) -> tuple[Application, bool]:
-        """Submitted → bureau → underwriting → offered or declined, sealed together."""
-        product, fields = parse_application(body)
+        """Seal `submitted` and the saga's first message; inline, run the saga to its end."""
+        _product, fields = parse_application(body)
         request_digest = digest(fields)
         application_id = (
             str(uuid.uuid5(NAMESPACE, f"{tenant_id}\x00{idempotency_key}"))
@@ -151,14 +172,7 @@ class CreditService:
                 if existing.request_digest != request_digest:
                     raise Conflict("this Idempotency-Key was used with another request")
                 return existing, False
-            try:
-                report = self.bureau.report(fields["applicant_ref"])
-            except BureauUnavailable as exc:
-                raise Unavailable(
-                    f"credit bureau unavailable: {exc}; nothing was recorded", retry_after=5
-                ) from None
-            now = self.clock.now()
-            at = isoformat(now)
+            at = isoformat(self.clock.now())
             submitted = Application(
                 application_id=application_id,
                 tenant_id=tenant_id,
@@ -170,98 +184,26 @@ class CreditService:
                 request_digest=request_digest,
                 **fields,
             )
-            # The new payment counts in affordability at the best grade's rate it could get
-            # (the level payment alone: the offer's schedule and APR come once decided).
-            probe = level_payment(
-                ScheduleTerms(
-                    fields["amount"],
-                    fields["currency"],
-                    next(iter(product.rates.values())),
-                    fields["payments"],
-                    product.frequency,
-                    product.day_count,
-                    now.date(),
-                )
+            created = self._event(
+                submitted,
+                model.APPLICATION_CREATED,
+                {
+                    "product_id": submitted.product_id,
+                    "amount": submitted.amount,
+                    "currency": submitted.currency,
+                    "request_digest": request_digest,
+                },
             )
-            verdict = underwrite(
-                report,
-                product,
-                amount=fields["amount"],
-                income=fields["monthly_income"],
-                declared_debt=fields["monthly_debt"],
-                new_payment=probe,
-            )
-            if verdict.approved and verdict.grade is not None:
-                offer = make_offer(
-                    product,
-                    verdict.grade,
-                    amount=fields["amount"],
-                    currency=fields["currency"],
-                    payments=fields["payments"],
-                    now=now,
-                )
-                decided = submitted.move_to(
-                    ApplicationStatus.OFFERED,
-                    at,
-                    underwriting=verdict.as_dict(),
-                    bureau=report.features(),
-                    offer=offer,
-                )
-            else:
-                decided = submitted.move_to(
-                    ApplicationStatus.DECLINED,
-                    at,
-                    underwriting=verdict.as_dict(),
-                    bureau=report.features(),
-                )
-            self.ledger.append_many(
-                [
-                    self._draft(
-                        submitted,
-                        "submitted",
-                        [
-                            self._event(
-                                submitted,
-                                model.APPLICATION_CREATED,
-                                {
-                                    "product_id": submitted.product_id,
-                                    "amount": submitted.amount,
-                                    "currency": submitted.currency,
-                                    "request_digest": request_digest,
-                                },
-                            ),
-                        ],
-                    ),
-                    self._draft(
-                        decided,
-                        decided.status.value,
-                        [
-                            self._event(
-                                decided,
-                                model.RISK_ASSESSED,
-                                {
-                                    "points": verdict.points,
-                                    "grade": verdict.grade,
-                                    "dti": str(verdict.dti),
-                                    "bureau_digest": report.raw_digest,
-                                },
-                            ),
-                            self._event(
-                                decided,
-                                model.APPLICATION_PROCESSED,
-                                {
-                                    "outcome": decided.status.value,
-                                    "reasons": [r["code"] for r in verdict.reasons],
-                                    "apr": (decided.offer or {})
-                                    .get("disclosure", {})
-                                    .get("annual_percentage_rate"),
-                                },
-                            ),
-                        ],
-                    ),
-                ]
-            )
-            return decided, True
+            # The saga's first message rides in this transaction (saga.py).
+            self.ledger.append(self._draft(submitted, "submitted", [created]))
+        if not self.inline:
+            return submitted, True
+        try:
+            return self.saga.advance(application_id) or submitted, True
+        except (BureauUnavailable, ProviderUnavailable):
+            # A defined transition, not an error: the application stays `submitted` and
+            # its step is retried from the outbox (then dead-lettered, then replayable).
+            return self.find(application_id) or submitted, True
 
     def accept(self, application_id: str, *, tenant_id: str | None, signer: str) -> Application:
         """The borrower's e-signature over the contract document, whose digest is sealed."""
@@ -332,6 +274,8 @@ class CreditService:
             payload={
                 "application_id": application.application_id,
                 "status": application.status.value,
+                # Whom a notification subscription tells: the applicant principal.
+                "principal_id": application.applicant,
                 **extra,
             },
             occurred_at=now,

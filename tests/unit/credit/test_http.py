@@ -45,7 +45,12 @@ def test_apply_read_and_accept(kernel: Kernel) -> None:
     assert again.status_code == 200 and again.json() == {**application, "receipt": None}
     path = f"/v1/credit/applications/{application['application_id']}"
     shown = client.get(path).json()
-    assert [h["transition"] for h in shown["history"]] == ["submitted", "offered"]
+    assert [h["transition"] for h in shown["history"]] == [
+        "submitted",
+        "checked",
+        "assessed",
+        "offered",
+    ]
     accepted = client.post(path + "/accept")
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
     twice = client.post(path + "/accept")

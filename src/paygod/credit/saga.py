@@ -1,0 +1,325 @@
+"""The application saga: submitted → (KYC → screening) ∥ bureau ∥ account → underwriting →
+offer, each step an outbox message handled by the executor's worker.
+
+Each step is triggered by the event the step before sealed, and seals its own result and
+the next step's event in ONE ledger transaction (the ledger writes the outbox row in the
+same transaction), so a crash at any point leaves either the step undone (its message is
+claimed again when its lease ends) or done with its successor queued — never half.
+Idempotent by (application, step): a step runs only from the status before it and checks,
+inside the write transaction, that the application is still the version it read, so a
+second delivery or a racing worker records nothing.
+
+| trigger event            | step   | from      | to                 | seals                    |
+|--------------------------|--------|-----------|--------------------|--------------------------|
+| CreditApplicationCreated | checks | submitted | checked / declined | ComplianceCheckCompleted |
+| ComplianceCheckCompleted | assess | checked   | assessed           | RiskAssessmentCompleted  |
+| RiskAssessmentCompleted  | decide | assessed  | offered / declined | ApplicationProcessed     |
+
+Compensation: a failed compliance check (identity not verified, a screening hit, an
+account that does not verify) declines the application with its reason in the same
+transaction; a provider that never answers leaves the step in the dead-letter queue
+(replay it with `paygod executor dlq retry <event id>`), the application still `submitted`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from paygod.canonical import digest
+from paygod.credit import model
+from paygod.credit.model import Application, ApplicationStatus
+from paygod.credit.offers import make_offer
+from paygod.credit.ports import BureauReport, CreditBureau
+from paygod.credit.products import CATALOG
+from paygod.credit.providers import Provider
+from paygod.credit.schedule import ScheduleTerms, level_payment
+from paygod.credit.underwriting import underwrite
+from paygod.kernel.clock import isoformat
+from paygod.kernel.errors import Conflict
+from paygod.kernel.events import EventEnvelope
+from paygod.ledger import EntryDraft
+
+if TYPE_CHECKING:
+    from paygod.credit.service import CreditService
+    from paygod.executor.model import OutboxMessage
+    from paygod.executor.worker import Worker
+
+STEPS: Mapping[ApplicationStatus, str] = {
+    ApplicationStatus.SUBMITTED: "checks",
+    ApplicationStatus.CHECKED: "assess",
+    ApplicationStatus.ASSESSED: "decide",
+}
+TRIGGERS: Mapping[str, ApplicationStatus] = {
+    model.APPLICATION_CREATED: ApplicationStatus.SUBMITTED,
+    model.COMPLIANCE_CHECKED: ApplicationStatus.CHECKED,
+    model.RISK_ASSESSED: ApplicationStatus.ASSESSED,
+}
+# Adverse-action codes of the compliance step (the scorecard's are R01–R08).
+K_IDENTITY = ("K01", "identity could not be verified")
+K_SCREENING = ("K02", "sanctions or AML screening requires review")
+K_ACCOUNT = ("K03", "the bank account could not be verified")
+
+
+class Screening(Protocol):
+    """AML/sanctions screening of a verified name: `{"decision": "hit"|"no-hit", "hits": n}`."""
+
+    def screen_name(self, tenant_id: str, name: str) -> dict[str, Any]: ...
+
+
+class VaultRecordRef(Protocol):
+    @property
+    def urn(self) -> str: ...
+
+    @property
+    def digest(self) -> str: ...
+
+
+class RawVault(Protocol):
+    """The PII vault (paygod.privacy), sealing on the caller's transaction."""
+
+    def seal_in(
+        self, conn: Any, tenant_id: str, subject: str, record_class: str, data: Mapping[str, Any]
+    ) -> VaultRecordRef: ...
+
+
+@dataclass(frozen=True)
+class Answers:
+    """What the providers said in the checks step (raw answers go to the vault only)."""
+
+    report: BureauReport
+    kyc: dict[str, Any]
+    screening: dict[str, Any]
+    account: dict[str, Any]
+
+
+class ApplicationSaga:
+    def __init__(
+        self,
+        service: CreditService,
+        bureau: CreditBureau,
+        kyc: Provider,
+        account: Provider,
+        screening: Screening | None = None,
+        vault: RawVault | None = None,
+    ) -> None:
+        self.service = service
+        self.bureau = bureau
+        self.kyc = kyc
+        self.account = account
+        self.screening = screening
+        self.vault = vault
+        self._pool = ThreadPoolExecutor(8, thread_name_prefix="credit-saga")
+
+    def register(self, worker: Worker) -> None:
+        for event_type, status in TRIGGERS.items():
+            worker.register(event_type, self._handler(status))
+
+    def _handler(self, status: ApplicationStatus) -> Callable[[OutboxMessage], None]:
+        def handle(message: OutboxMessage) -> None:
+            self.run(message.aggregate_id, status)
+
+        return handle
+
+    def advance(self, application_id: str) -> Application | None:
+        """Run every step due, in order, until the application waits or ends (inline mode:
+        no worker runs; the worker later finds each step done and records nothing)."""
+        application = self.service.find(application_id)
+        while application is not None and application.status in STEPS:
+            application = self.run(application_id, application.status)
+        return application
+
+    def run(self, application_id: str, expected: ApplicationStatus) -> Application | None:
+        """One step, if the application is still where the step starts; else nothing.
+        Returns the application as the step left it (re-read when it did nothing)."""
+        with self.service._lock(application_id):
+            application = self.service.find(application_id)
+            if application is None or application.status is not expected:
+                return application  # done already (a redelivery), or never submitted
+            step: Callable[[Application], Application] = getattr(self, f"_{STEPS[expected]}")
+            try:
+                return step(application)
+            except Conflict:
+                return self.service.find(application_id)  # another process sealed it first
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def _ask(self, application: Application) -> Answers:
+        ref = application.applicant_ref
+        bureau = self._pool.submit(self.bureau.report, ref)
+        account = self._pool.submit(self.account.fetch, ref)
+        kyc = self.kyc.fetch(ref)
+        name = str(kyc.get("name") or "")
+        screening = (
+            self.screening.screen_name(application.tenant_id, name)
+            if self.screening is not None and name
+            else {"decision": "no-hit", "hits": 0, "screened": bool(name)}
+        )
+        return Answers(bureau.result(), kyc, screening, account.result())
+
+    def _checks(self, application: Application) -> Application:
+        answers = self._ask(application)
+        reasons = []
+        if answers.kyc.get("status") != "verified":
+            reasons.append(K_IDENTITY)
+        if answers.screening.get("decision") != "no-hit":
+            reasons.append(K_SCREENING)
+        if answers.account.get("status") != "verified":
+            reasons.append(K_ACCOUNT)
+        at = isoformat(self.service.clock.now())
+
+        def work(conn: Any) -> tuple[Application, list[EntryDraft]]:
+            self._still(application)
+            checks = self._seal_raw(conn, application, answers)
+            compliance = {
+                "passed": not reasons,
+                "kyc": checks["kyc"],
+                "screening": checks["screening"],
+                "account": checks["account"],
+            }
+            if reasons:
+                moved = application.move_to(
+                    ApplicationStatus.DECLINED,
+                    at,
+                    checks=checks,
+                    underwriting={
+                        "approved": False,
+                        "reasons": [{"code": c, "text": t} for c, t in reasons],
+                    },
+                )
+                events = [
+                    self._event(moved, model.COMPLIANCE_CHECKED, compliance),
+                    self._processed(moved),
+                ]
+            else:
+                moved = application.move_to(
+                    ApplicationStatus.CHECKED,
+                    at,
+                    checks=checks,
+                    bureau=answers.report.features(),
+                )
+                events = [self._event(moved, model.COMPLIANCE_CHECKED, compliance)]
+            return moved, [self.service._draft(moved, moved.status.value, events)]
+
+        moved, _ = self.service.ledger.transact(work)
+        return moved
+
+    def _seal_raw(self, conn: Any, application: Application, answers: Answers) -> dict[str, Any]:
+        """Raw provider answers into the vault (by reference); features and digests out."""
+        raw = {"bureau": answers.report.raw or answers.report.features(), "kyc": answers.kyc}
+        refs: dict[str, Any] = {name: {"digest": digest(data)} for name, data in raw.items()}
+        if self.vault is not None:
+            for name, data in raw.items():
+                record = self.vault.seal_in(
+                    conn, application.tenant_id, application.applicant_ref, "kyc", data
+                )
+                refs[name] = {"record": record.urn, "digest": record.digest}
+        kyc = answers.kyc
+        return {
+            "kyc": {
+                "status": kyc.get("status"),
+                "level": kyc.get("level"),
+                "reference": kyc.get("reference"),
+                **refs["kyc"],
+            },
+            "screening": {
+                "decision": answers.screening.get("decision"),
+                "hits": answers.screening.get("hits", 0),
+            },
+            "account": {"status": answers.account.get("status"), "digest": digest(answers.account)},
+            "bureau": refs["bureau"],
+        }
+
+    def _assess(self, application: Application) -> Application:
+        product = CATALOG[application.product_id]
+        features = dict(application.bureau or {})
+        report = BureauReport(applicant_ref=application.applicant_ref, **features)
+        now = self.service.clock.now()
+        # The new payment counts in affordability at the best grade's rate it could get.
+        probe = level_payment(
+            ScheduleTerms(
+                application.amount,
+                application.currency,
+                next(iter(product.rates.values())),
+                application.payments,
+                product.frequency,
+                product.day_count,
+                now.date(),
+            )
+        )
+        verdict = underwrite(
+            report,
+            product,
+            amount=application.amount,
+            income=application.monthly_income,
+            declared_debt=application.monthly_debt,
+            new_payment=probe,
+        )
+        moved = application.move_to(
+            ApplicationStatus.ASSESSED, isoformat(now), underwriting=verdict.as_dict()
+        )
+        event = self._event(
+            moved,
+            model.RISK_ASSESSED,
+            {
+                "points": verdict.points,
+                "grade": verdict.grade,
+                "dti": str(verdict.dti),
+                "bureau_digest": report.raw_digest,
+            },
+        )
+        return self._seal(application, moved, [event])
+
+    def _decide(self, application: Application) -> Application:
+        verdict = application.underwriting or {}
+        now = self.service.clock.now()
+        if verdict.get("approved") and verdict.get("grade"):
+            offer = make_offer(
+                CATALOG[application.product_id],
+                str(verdict["grade"]),
+                amount=application.amount,
+                currency=application.currency,
+                payments=application.payments,
+                now=now,
+            )
+            moved = application.move_to(ApplicationStatus.OFFERED, isoformat(now), offer=offer)
+        else:
+            moved = application.move_to(ApplicationStatus.DECLINED, isoformat(now))
+        return self._seal(application, moved, [self._processed(moved)])
+
+    # -- recording -----------------------------------------------------------------------
+
+    def _seal(
+        self, before: Application, moved: Application, events: list[EventEnvelope]
+    ) -> Application:
+        def work(conn: Any) -> tuple[None, list[EntryDraft]]:
+            self._still(before)
+            return None, [self.service._draft(moved, moved.status.value, events)]
+
+        self.service.ledger.transact(work)
+        return moved
+
+    def _still(self, application: Application) -> None:
+        """Inside the write transaction: nobody sealed this step meanwhile."""
+        current = self.service.find(application.application_id)
+        if current is None or current.version != application.version:
+            raise Conflict(f"application {application.application_id} moved on")
+
+    def _processed(self, decided: Application) -> EventEnvelope:
+        verdict = decided.underwriting or {}
+        return self._event(
+            decided,
+            model.APPLICATION_PROCESSED,
+            {
+                "outcome": decided.status.value,
+                "reasons": [r["code"] for r in verdict.get("reasons", [])],
+                "apr": (decided.offer or {}).get("disclosure", {}).get("annual_percentage_rate"),
+            },
+        )
+
+    def _event(
+        self, application: Application, event_type: str, extra: Mapping[str, Any]
+    ) -> EventEnvelope:
+        return self.service._event(application, event_type, extra)
