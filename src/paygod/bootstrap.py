@@ -47,6 +47,8 @@ from paygod.kernel.settings import Settings, load_settings
 from paygod.ledger import LedgerService
 from paygod.ledger.wiring import ledger_from_settings
 from paygod.mandates.wiring import Mandates, build_mandates, principal_lookup
+from paygod.notifications.service import NotificationService
+from paygod.notifications.wiring import build_notifications
 from paygod.payments.service import PaymentService
 from paygod.payments.wiring import build_payments
 from paygod.privacy.wiring import Privacy, build_privacy
@@ -102,6 +104,7 @@ class Kernel:
     risk: RiskService
     cases: CaseService
     contauth: ContauthService
+    notifications: NotificationService
     housekeeping: Housekeeping
 
     @property
@@ -224,6 +227,7 @@ def build_kernel(
     assurance = wire_assurance(ledger, decisions.packs)
     register_case_handlers(cases, parts.worker)
     contauth = build_contauth(db, clock, ledger, identity, decisions)
+    notifications = build_notifications(settings, db, clock, ledger, parts.worker)
     housekeeping = Housekeeping(
         [
             # Two-phase holds past their timeout release their funds without anyone asking.
@@ -266,6 +270,7 @@ def build_kernel(
         risk=risk,
         cases=cases,
         contauth=contauth,
+        notifications=notifications,
         housekeeping=housekeeping,
     )
     # Plug-in action types are made with the finished kernel (docs/actions.md).
