@@ -37,7 +37,7 @@ from paygod.notifications.model import (
     pattern_problem,
 )
 from paygod.notifications.ports import NotificationChannel, NotificationStore, SendFailed
-from paygod.notifications.targets import target_errors
+from paygod.notifications.targets import is_local, target_errors
 from paygod.notifications.templates import Templates, TemplateProblem
 
 MAX_EVENT_TYPES = 32
@@ -124,7 +124,8 @@ class NotificationService:
             event_types=tuple(dict.fromkeys(event_types)),
             created_at=isoformat(self.clock.now()),
             created_by=actor,
-            allow_private=bool(allow_private),
+            # A dev-mode localhost webhook is private by nature: sending to it is allowed.
+            allow_private=bool(allow_private) or (self.dev_mode and is_local(str(target))),
             secret=secret,
         )
         draft = EntryDraft(

@@ -40,7 +40,9 @@ def webhook_errors(url: str, *, allow_private: bool, dev_mode: bool) -> list[Fie
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.scheme == "http" and not (dev_mode and host in LOCAL_HOSTS):
-        return [FieldError("/target", "webhooks must use https (http only to localhost in dev mode)")]
+        return [
+            FieldError("/target", "webhooks must use https (http only to localhost in dev mode)")
+        ]
     local = host in LOCAL_HOSTS
     if not allow_private and not (dev_mode and local):
         try:
@@ -54,3 +56,10 @@ def webhook_errors(url: str, *, allow_private: bool, dev_mode: bool) -> list[Fie
                 )
             ]
     return []
+
+
+def is_local(url: str) -> bool:
+    try:
+        return (urlsplit(url).hostname or "").lower() in LOCAL_HOSTS
+    except ValueError:
+        return False

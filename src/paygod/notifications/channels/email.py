@@ -48,7 +48,9 @@ class EmailChannel:
         try:
             if parts.scheme == "smtps":
                 client: smtplib.SMTP = smtplib.SMTP_SSL(
-                    host, port or 465, timeout=self.timeout_seconds,
+                    host,
+                    port or 465,
+                    timeout=self.timeout_seconds,
                     context=ssl.create_default_context(),
                 )
             else:
