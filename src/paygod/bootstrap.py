@@ -33,6 +33,8 @@ from paygod.credit.service import CreditService
 from paygod.credit.wiring import build_credit
 from paygod.decisions.service import DecisionService
 from paygod.decisions.wiring import decisions_from_settings
+from paygod.documents.service import DocumentService
+from paygod.documents.wiring import build_documents
 from paygod.executor import PanicService, Worker
 from paygod.governance.service import GovernanceService
 from paygod.identity.service import IdentityService
@@ -105,6 +107,7 @@ class Kernel:
     cases: CaseService
     contauth: ContauthService
     notifications: NotificationService
+    documents: DocumentService
     housekeeping: Housekeeping
 
     @property
@@ -228,6 +231,7 @@ def build_kernel(
     register_case_handlers(cases, parts.worker)
     contauth = build_contauth(db, clock, ledger, identity, decisions)
     notifications = build_notifications(settings, db, clock, ledger, parts.worker)
+    documents = build_documents(settings, db, clock, ledger)
     housekeeping = Housekeeping(
         [
             # Two-phase holds past their timeout release their funds without anyone asking.
@@ -242,6 +246,8 @@ def build_kernel(
             PeriodicTask("privacy.retention", 3600.0, privacy.retention.run_all),
             # Behavioural features past their retention class are deleted (docs/contauth.md).
             PeriodicTask("contauth.purge_features", 3600.0, contauth.purge),
+            # Documents past their retention class lose their bytes (docs/documents.md).
+            PeriodicTask("documents.expire", 3600.0, documents.expire),
         ]
     )
     kernel = Kernel(
@@ -271,6 +277,7 @@ def build_kernel(
         cases=cases,
         contauth=contauth,
         notifications=notifications,
+        documents=documents,
         housekeeping=housekeeping,
     )
     # Plug-in action types are made with the finished kernel (docs/actions.md).

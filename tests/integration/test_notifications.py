@@ -109,7 +109,7 @@ class _Receiver(BaseHTTPRequestHandler):
     status = 204
     seen: list[tuple[dict[str, str], bytes]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["content-length"]))
         type(self).seen.append(({k.lower(): v for k, v in self.headers.items()}, body))
         self.send_response(type(self).status)

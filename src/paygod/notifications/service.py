@@ -38,7 +38,7 @@ from paygod.notifications.model import (
 )
 from paygod.notifications.ports import NotificationChannel, NotificationStore, SendFailed
 from paygod.notifications.targets import is_local, target_errors
-from paygod.notifications.templates import Templates, TemplateProblem
+from paygod.notifications.templates import TemplateProblem, Templates
 
 MAX_EVENT_TYPES = 32
 # How long another process's subscription change may go unseen by this one's `wants`.
