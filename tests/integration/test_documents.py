@@ -72,4 +72,4 @@ def test_bad_uploads_record_nothing(kernel: tuple[Kernel, ManualClock]) -> None:
         k.documents.put(
             "default", kind="other", media_type="text/plain", content=b"x" * 9, actor="a"
         )
-    assert k.ledger.size == before and k.documents.list("default") == []
+    assert k.ledger.size == before and k.documents.find("default") == []

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -45,7 +45,7 @@ def _open_case(k: Kernel, tenant: str = "default") -> None:
 
 def test_inapp_message_reaches_the_inbox_once(kernel: tuple[Kernel, ManualClock]) -> None:
     k, _ = kernel
-    sub, secret = k.notifications.subscribe(
+    _sub, secret = k.notifications.subscribe(
         "default", channel="inapp", target="officer-2", event_types=["case.*"], actor="admin"
     )
     assert secret is None and k.notifications.wants("case.opened")
@@ -107,7 +107,7 @@ def test_email_over_a_real_smtp_server(kernel: tuple[Kernel, ManualClock]) -> No
 
 class _Receiver(BaseHTTPRequestHandler):
     status = 204
-    seen: list[tuple[dict[str, str], bytes]] = []
+    seen: ClassVar[list[tuple[dict[str, str], bytes]]] = []
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["content-length"]))
@@ -141,7 +141,7 @@ def test_signed_webhook_then_retries_then_dead_letter(
         )
     assert refused.value.errors[0].pointer == "/target"
     k.notifications.dev_mode = True  # http to localhost: dev mode only
-    sub, secret = k.notifications.subscribe(
+    _sub, secret = k.notifications.subscribe(
         "default", channel="webhook", target=url, event_types=["case.*"], actor="a"
     )
     assert secret and secret.startswith("whsec_")

@@ -127,8 +127,8 @@ class DocumentService:
             raise NotFound(f"no document {document_id}", code="document_not_found")
         return found
 
-    def list(self, tenant_id: str, owner_subject: str | None = None) -> list[Document]:
-        return self.store.list(tenant_id, owner_subject)
+    def find(self, tenant_id: str, owner_subject: str | None = None) -> list[Document]:
+        return self.store.find(tenant_id, owner_subject)
 
     def content(self, tenant_id: str, document_id: str, *, actor: str) -> tuple[Document, bytes]:
         """The bytes, after the download is sealed (no unaudited read)."""

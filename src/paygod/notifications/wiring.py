@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -9,7 +11,7 @@ from paygod.executor.worker import Worker
 from paygod.kernel.clock import Clock
 from paygod.kernel.database import Database
 from paygod.kernel.settings import Settings
-from paygod.ledger import LedgerService
+from paygod.ledger import EntryDraft, LedgerService
 from paygod.notifications.channels.email import EmailChannel
 from paygod.notifications.channels.inapp import InappChannel
 from paygod.notifications.channels.webhook import WebhookChannel
@@ -48,7 +50,11 @@ def build_notifications(
 
     def keep(message: InboxMessage) -> None:
         # Idempotent on the message id: a resent delivery stores nothing twice.
-        ledger.transact(lambda conn: (store.add_message(conn, message), []))
+        def work(conn: Any) -> tuple[None, list[EntryDraft]]:
+            store.add_message(conn, message)
+            return None, []
+
+        ledger.transact(work)
 
     channels: dict[Channel, NotificationChannel] = {
         Channel.WEBHOOK: WebhookChannel(clock),

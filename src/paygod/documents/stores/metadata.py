@@ -24,7 +24,7 @@ class MemoryDocumentStore:
         found = self._docs.get(document_id)
         return found if found is not None and found.tenant_id == tenant_id else None
 
-    def list(self, tenant_id: str, owner_subject: str | None = None) -> list[Document]:
+    def find(self, tenant_id: str, owner_subject: str | None = None) -> list[Document]:
         with self._lock:
             found = [
                 d
@@ -85,7 +85,7 @@ class SqlDocumentStore:
         )
         return Document.from_dict(orjson.loads(rows[0][0])) if rows else None
 
-    def list(self, tenant_id: str, owner_subject: str | None = None) -> list[Document]:
+    def find(self, tenant_id: str, owner_subject: str | None = None) -> list[Document]:
         p = self.p
         where, params = f"tenant_id = {p}", [tenant_id]
         if owner_subject is not None:
