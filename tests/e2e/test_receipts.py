@@ -49,6 +49,7 @@ NOT_SEALING = {
     ("post", "/v1/decisions/{decision_id}/replay"): "a dry run of today's packs",
     ("post", "/v1/risk/score"): "a dry run of the risk model",
     ("post", "/v1/credit/schedule"): "a calculator",
+    ("post", "/v1/notifications/inbox/{message_id}/read"): "a read mark on the inbox row",
     ("post", "/v1/identity/principals/{principal_id}/totp-enrolment"): (
         "identity rows only (a one-time enrolment token)"
     ),
@@ -297,6 +298,8 @@ def _calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
     application_id = yield from _credit_calls(http)
     yield from _compliance_calls(kernel, http)
     yield from _privacy_calls(http)
+    yield from _notification_calls(http)
+    yield from _document_calls(http)
     yield from _loan_calls(kernel, http, application_id)
     yield from _pack_calls(kernel, http)
     yield from _mandate_calls(kernel, http)
@@ -626,6 +629,30 @@ def _privacy_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
     yield "post", "/v1/compliance/retention/run", http.post("/v1/compliance/retention/run")
     erasure = {"subject": subject}
     yield "post", "/v1/compliance/erasure", http.post("/v1/compliance/erasure", json=erasure)
+
+
+def _notification_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
+    """An in-app subscription, a test notification to it, and the unsubscription."""
+    body = {"channel": "inapp", "target": "officer-r", "event_types": ["case.*"]}
+    made = http.post("/v1/notifications/subscriptions", json=body)
+    yield "post", "/v1/notifications/subscriptions", made
+    sub = made.json()["subscription_id"]
+    yield (
+        "post",
+        "/v1/notifications/subscriptions/{subscription_id}/test",
+        http.post(f"/v1/notifications/subscriptions/{sub}/test"),
+    )
+    yield (
+        "delete",
+        "/v1/notifications/subscriptions/{subscription_id}",
+        http.delete(f"/v1/notifications/subscriptions/{sub}"),
+    )
+
+
+def _document_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
+    body = {"kind": "contract", "media_type": "application/pdf", "content_base64": "JVBERi0xLjcgcg=="}
+    upload = http.post("/v1/documents", json=body)
+    yield "post", "/v1/documents", upload
 
 
 def test_each_sealing_route_returns_a_receipt_the_verifier_accepts(

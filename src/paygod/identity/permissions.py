@@ -79,6 +79,14 @@ PERMISSIONS: tuple[str, ...] = (
     "mandates:grant",
     "mandates:revoke",
     "mandates:keys",
+    "notifications:read",
+    "notifications:manage",
+    # Every principal reads (and marks read) its own in-app messages only.
+    "inbox:read",
+    "documents:read",
+    "documents:write",
+    # A download is sealed per read (docs/documents.md): KYC files are personal data.
+    "documents:download",
 )
 
 _READS = {p for p in PERMISSIONS if p.endswith((":read", ":verify"))}
@@ -101,8 +109,11 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "mandates:read": Scope.OWN,
         "mandates:keys": Scope.OWN,
         "mandates:revoke": Scope.OWN,
+        "inbox:read": Scope.OWN,
     },
     Role.OPERATOR: {
+        "inbox:read": Scope.OWN,
+        "notifications:read": Scope.ALL,
         "executor:read": Scope.ALL,
         "executor:operate": Scope.ALL,
         "panic:read": Scope.ALL,
@@ -141,9 +152,18 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "mandates:grant": Scope.ALL,
         "mandates:revoke": Scope.ALL,
         "mandates:keys": Scope.ALL,
+        "notifications:manage": Scope.ALL,
+        "inbox:read": Scope.OWN,
+        "documents:write": Scope.ALL,
+        "documents:download": Scope.ALL,
     },
     # Reads everything in its tenant, writes nothing.
-    Role.AUDITOR: {**{p: Scope.ALL for p in _READS}, "compliance:report": Scope.ALL},
+    Role.AUDITOR: {
+        **{p: Scope.ALL for p in _READS},
+        "compliance:report": Scope.ALL,
+        "inbox:read": Scope.OWN,
+        "documents:download": Scope.ALL,
+    },
     Role.COMPLIANCE_OFFICER: {
         **{p: Scope.ALL for p in _READS},
         "cases:write": Scope.ALL,
@@ -160,6 +180,9 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "retention:manage": Scope.ALL,
         "compliance:report": Scope.ALL,
         "mandates:revoke": Scope.ALL,
+        "inbox:read": Scope.OWN,
+        "documents:write": Scope.ALL,
+        "documents:download": Scope.ALL,
     },
     Role.PLATFORM_ADMIN: {p: Scope.ALL for p in PERMISSIONS},
 }
