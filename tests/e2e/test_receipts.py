@@ -168,6 +168,8 @@ PAYMENT = {
 
 def _calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
     """(method, template, response) of one real call of every sealing route."""
+    yield from _notification_calls(http)
+    yield from _document_calls(http)
     yield (
         "post",
         "/v1/decisions",
@@ -298,8 +300,6 @@ def _calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
     application_id = yield from _credit_calls(http)
     yield from _compliance_calls(kernel, http)
     yield from _privacy_calls(http)
-    yield from _notification_calls(http)
-    yield from _document_calls(http)
     yield from _loan_calls(kernel, http, application_id)
     yield from _pack_calls(kernel, http)
     yield from _mandate_calls(kernel, http)
@@ -650,7 +650,11 @@ def _notification_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
 
 
 def _document_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
-    body = {"kind": "contract", "media_type": "application/pdf", "content_base64": "JVBERi0xLjcgcg=="}
+    body = {
+        "kind": "contract",
+        "media_type": "application/pdf",
+        "content_base64": "JVBERi0xLjcgcg==",
+    }
     upload = http.post("/v1/documents", json=body)
     yield "post", "/v1/documents", upload
 

@@ -106,9 +106,7 @@ def get_document(document_id: str, tenant: Tenant, service: Documents) -> dict[s
     responses={200: {"content": {"application/octet-stream": {}}}},
     summary="The document's bytes (the download is sealed first)",
 )
-def get_content(
-    document_id: str, request: Request, tenant: Tenant, service: Documents
-) -> Response:
+def get_content(document_id: str, request: Request, tenant: Tenant, service: Documents) -> Response:
     document, content = service.content(tenant, document_id, actor=principal_id(request))
     return Response(
         content,
