@@ -34,10 +34,10 @@ from paygod.api.routers import (
 )
 from paygod.api.routers import assurance as assurance_routes
 from paygod.api.routers import cases as cases_routes
-from paygod.api.routers import documents as documents_routes
-from paygod.api.routers import notifications as notifications_routes
 from paygod.api.routers import contauth as contauth_routes
+from paygod.api.routers import documents as documents_routes
 from paygod.api.routers import mandates as mandates_routes
+from paygod.api.routers import notifications as notifications_routes
 from paygod.api.routers import privacy as privacy_routes
 from paygod.api.routers import risk as risk_routes
 from paygod.api.routing import router as strict_router
