@@ -93,8 +93,15 @@ def test_deliveries_are_added_once_and_updated(setup: tuple[NotificationStore, A
         assert store.add_delivery(conn, _delivery("d1"))
         assert not store.add_delivery(conn, _delivery("d1"))
     with tx() as conn:
-        store.update_delivery(conn, "d1", status=DeliveryStatus.DEAD, attempts=5,
-                              last_error="HTTP 500", digest=None, at="2026-01-02T00:00:00Z")  # fmt: skip
+        store.update_delivery(
+            conn,
+            "d1",
+            status=DeliveryStatus.DEAD,
+            attempts=5,
+            last_error="HTTP 500",
+            digest=None,
+            at="2026-01-02T00:00:00Z",
+        )
     found = store.delivery("d1")
     assert found is not None and found.status is DeliveryStatus.DEAD and found.attempts == 5
     assert found.event == {"event_id": "e1"}

@@ -21,6 +21,12 @@ class CorruptObject(Exception):
     """The stored bytes no longer hash to their key."""
 
 
+def check_key(digest: str, content: bytes) -> None:
+    """Content addressing holds at the door: bytes are stored only under their own digest."""
+    if "sha256:" + hashlib.sha256(content).hexdigest() != digest:
+        raise CorruptObject(f"the bytes do not hash to {digest}")
+
+
 class LocalObjectStore:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -34,6 +40,7 @@ class LocalObjectStore:
 
     def put(self, tenant_id: str, digest: str, content: bytes) -> None:
         path = self._path(tenant_id, digest)
+        check_key(digest, content)
         if path.exists():
             return
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -76,6 +83,7 @@ class MemoryObjectStore:
         self.objects: dict[tuple[str, str], bytes] = {}
 
     def put(self, tenant_id: str, digest: str, content: bytes) -> None:
+        check_key(digest, content)
         self.objects.setdefault((tenant_id, digest), content)
 
     def get(self, tenant_id: str, digest: str) -> bytes | None:
