@@ -232,6 +232,10 @@ def build_kernel(
     contauth = build_contauth(db, clock, ledger, identity, decisions)
     notifications = build_notifications(settings, db, clock, ledger, parts.worker)
     documents = build_documents(settings, db, clock, ledger)
+    # A legal hold on a document's owner keeps its bytes past their retention.
+    documents.on_hold = lambda tenant, subject: (
+        privacy.retention.register.hold(tenant, subject) is not None
+    )
     housekeeping = Housekeeping(
         [
             # Two-phase holds past their timeout release their funds without anyone asking.

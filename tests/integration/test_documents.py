@@ -73,3 +73,19 @@ def test_bad_uploads_record_nothing(kernel: tuple[Kernel, ManualClock]) -> None:
             "default", kind="other", media_type="text/plain", content=b"x" * 9, actor="a"
         )
     assert k.ledger.size == before and k.documents.find("default") == []
+
+
+def test_a_legal_hold_keeps_a_document_past_its_retention(
+    kernel: tuple[Kernel, ManualClock],
+) -> None:
+    k, clock = kernel
+    doc = k.documents.put(
+        "default", kind="other", media_type="text/plain", content=b"keep me",
+        owner_subject="urn:paygod:person:held", actor="clerk",
+    )  # fmt: skip
+    k.privacy.retention.hold("default", "urn:paygod:person:held", "litigation", actor="counsel")
+    clock.advance(31 * 86400)
+    assert k.documents.expire() == 0
+    assert k.documents.content("default", doc.document_id, actor="counsel")[1] == b"keep me"
+    k.privacy.retention.release("default", "urn:paygod:person:held", actor="counsel")
+    assert k.documents.expire() == 1

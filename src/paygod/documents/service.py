@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from paygod.documents.model import (
@@ -51,6 +52,9 @@ class DocumentService:
         self.objects = objects
         self.clock = clock
         self.max_bytes = max_bytes
+        # Whether (tenant, subject) is under a legal hold (privacy lends it in bootstrap):
+        # a held owner's documents outlive their retention until the hold is released.
+        self.on_hold: Callable[[str, str], bool] = lambda tenant_id, subject: False
 
     def _check(
         self, kind: Any, media_type: Any, content: bytes, owner: Any, retention: Any
@@ -161,6 +165,8 @@ class DocumentService:
         now = isoformat(self.clock.now())
         done = 0
         for document in self.store.expired(now):
+            if document.owner_subject and self.on_hold(document.tenant_id, document.owner_subject):
+                continue
             gone = dataclasses.replace(document, deleted_at=now)
             self._seal(
                 gone,
