@@ -167,6 +167,12 @@ def test_signed_webhook_then_retries_then_dead_letter(
     assert failing[0].last_error == "HTTP 500"
     dead = k.executor.store.list("dead")
     assert [m.aggregate_id for m in dead] == [failing[0].delivery_id]
+    # The receiver is fixed; an operator requeues the dead letter and it is delivered.
+    handler.status = 204
+    assert k.executor.store.requeue(dead[0].event_id, now=clock.now())
+    k.executor.drain()
+    again = k.notifications.delivery("default", failing[0].delivery_id)
+    assert again.status is DeliveryStatus.SENT and again.last_error is None
 
 
 def test_subscription_refusals_record_nothing(kernel: tuple[Kernel, ManualClock]) -> None:

@@ -298,8 +298,9 @@ class NotificationService:
         delivery = self.store.delivery(delivery_id)
         if delivery is None:
             raise PermanentFailure(f"no delivery {delivery_id}")
-        if delivery.status is not DeliveryStatus.PENDING:
-            return  # sent (or buried) already: a redelivered message does nothing
+        if delivery.status is DeliveryStatus.SENT:
+            return  # sent already: a redelivered message does nothing
+        # A dead delivery seen again was requeued from the DLQ by an operator: try again.
         attempt = max(message.attempts, delivery.attempts + 1)
         subscription = self.store.subscription(delivery.tenant_id, delivery.subscription_id)
         if subscription is None:
