@@ -77,6 +77,7 @@ class NotificationService:
         self._patterns: tuple[str, ...] = ()
         self._wanted: dict[str, bool] = {}
         self._loaded_at = float("-inf")
+        self._refreshing = False
 
     # -- subscriptions -------------------------------------------------------------------
 
@@ -181,22 +182,37 @@ class NotificationService:
     # -- which events are offered ----------------------------------------------------------
 
     def _forget(self) -> None:
-        with self._lock:
-            self._loaded_at = float("-inf")
+        """A subscription changed here: reload now, on the caller's thread (after commit)."""
+        self._reload()
 
     def wants(self, event_type: str) -> bool:
         """Whether any tenant subscribes to `event_type`: a dict lookup once known, so event
-        types nobody subscribed to cost nothing (their outbox rows are done when written)."""
-        if time.monotonic() - self._loaded_at > REFRESH_SECONDS:
+        types nobody subscribed to cost nothing (their outbox rows are done when written).
+        It runs on the ledger's write path, so it never waits for the database there: a
+        stale cache (another process's change) is refreshed on a thread of its own."""
+        if self._loaded_at == float("-inf"):
             self._reload()
+        elif time.monotonic() - self._loaded_at > REFRESH_SECONDS:
+            self._refresh_soon()
         known = self._wanted.get(event_type)
         if known is None:
             probe = Subscription("", "", Channel.INAPP, "", self._patterns, "", "")
             known = self._wanted[event_type] = probe.wants(event_type)
         return known
 
+    def _refresh_soon(self) -> None:
+        with self._lock:
+            if self._refreshing:
+                return
+            self._refreshing = True
+        threading.Thread(target=self._reload, name="notifications-refresh", daemon=True).start()
+
     def _reload(self) -> None:
-        patterns = {p for s in self.store.subscriptions(None) for p in s.event_types}
+        try:
+            patterns = {p for s in self.store.subscriptions(None) for p in s.event_types}
+        finally:
+            with self._lock:
+                self._refreshing = False
         with self._lock:
             self._patterns = tuple(sorted(patterns))
             self._wanted = {}
