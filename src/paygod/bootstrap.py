@@ -37,6 +37,8 @@ from paygod.credit.service import CreditService
 from paygod.credit.wiring import build_credit
 from paygod.decisions.service import DecisionService
 from paygod.decisions.wiring import decisions_from_settings
+from paygod.documents.service import DocumentService
+from paygod.documents.wiring import build_documents
 from paygod.executor import PanicService, Worker
 from paygod.governance.service import GovernanceService
 from paygod.identity.ports import IdentityStore
@@ -52,6 +54,8 @@ from paygod.kernel.settings import Settings, load_settings
 from paygod.ledger import LedgerService
 from paygod.ledger.wiring import ledger_from_settings
 from paygod.mandates.wiring import Mandates, build_mandates, principal_lookup
+from paygod.notifications.service import NotificationService
+from paygod.notifications.wiring import build_notifications
 from paygod.payments.service import PaymentService
 from paygod.payments.wiring import build_payments
 from paygod.privacy.wiring import Privacy, build_privacy
@@ -109,6 +113,8 @@ class Kernel:
     risk: RiskService
     cases: CaseService
     contauth: ContauthService
+    notifications: NotificationService
+    documents: DocumentService
     housekeeping: Housekeeping
 
     @property
@@ -244,6 +250,12 @@ def build_kernel(
     aml = build_aml(db, clock, ledger)
     register_case_handlers(cases, parts.worker)
     contauth = build_contauth(db, clock, ledger, identity, decisions)
+    notifications = build_notifications(settings, db, clock, ledger, parts.worker)
+    documents = build_documents(settings, db, clock, ledger)
+    # A legal hold on a document's owner keeps its bytes past their retention.
+    documents.on_hold = lambda tenant, subject: (
+        privacy.retention.register.hold(tenant, subject) is not None
+    )
     housekeeping = Housekeeping(
         [
             # Two-phase holds past their timeout release their funds without anyone asking.
@@ -260,6 +272,8 @@ def build_kernel(
             PeriodicTask("contauth.purge_features", 3600.0, contauth.purge),
             # AML typologies over what was sealed since the last pass (aml/service.py).
             PeriodicTask("aml.catch_up", SCAN_EVERY, aml.run_once),
+            # Documents past their retention class lose their bytes (docs/documents.md).
+            PeriodicTask("documents.expire", 3600.0, documents.expire),
         ]
     )
     kernel = Kernel(
@@ -290,6 +304,8 @@ def build_kernel(
         risk=risk,
         cases=cases,
         contauth=contauth,
+        notifications=notifications,
+        documents=documents,
         housekeeping=housekeeping,
     )
     # Plug-in action types are made with the finished kernel (docs/actions.md).

@@ -453,6 +453,29 @@ def _kyc_refresh(w: World) -> Target:
     return Target({"subject": subject})
 
 
+def _subscription(w: World) -> str:
+    body = {"channel": "inapp", "target": "officer-iso", "event_types": ["case.*"]}
+    made = w.ok(w.call(w.admin_a, "POST", "/v1/notifications/subscriptions", body))
+    return str(made["subscription_id"])
+
+
+def _inbox_message(w: World) -> Target:
+    """An in-app message to agent A (its own inbox): agent B and globex see none."""
+    service = w.kernel.notifications
+    subscription, _ = service.subscribe(
+        TENANT, channel="inapp", target=w.agent_a.principal_id, event_types=["x.y"], actor="t"
+    )
+    delivery = service.test(TENANT, subscription.subscription_id, actor="t")
+    w.kernel.executor.drain()
+    read = lambda: bool(service.inbox(TENANT, w.agent_a.principal_id, unread=False))  # noqa: E731
+    return Target({"message_id": delivery.delivery_id}, intact=read)
+
+
+def _document(w: World) -> str:
+    body = {"kind": "contract", "media_type": "text/plain", "content_base64": "aGVsbG8="}
+    return str(w.ok(w.call(w.admin_a, "POST", "/v1/documents", body))["document_id"])
+
+
 def _case_assign(w: World) -> Target:
     case_id = w.case()
     return Target(
@@ -681,6 +704,16 @@ FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
     ),
     # aml
     ("GET", "/v1/aml/alerts/{alert_id}"): _aml_alert,
+    # notifications and documents
+    ("DELETE", "/v1/notifications/subscriptions/{subscription_id}"): lambda w: Target(
+        {"subscription_id": _subscription(w)}
+    ),
+    ("POST", "/v1/notifications/subscriptions/{subscription_id}/test"): lambda w: Target(
+        {"subscription_id": _subscription(w)}
+    ),
+    ("POST", "/v1/notifications/inbox/{message_id}/read"): _inbox_message,
+    ("GET", "/v1/documents/{document_id}"): lambda w: Target({"document_id": _document(w)}),
+    ("GET", "/v1/documents/{document_id}/content"): lambda w: Target({"document_id": _document(w)}),
     # cases
     ("GET", "/v1/cases/{case_id}"): lambda w: Target({"case_id": w.case()}),
     ("POST", "/v1/cases/{case_id}/assign"): _case_assign,

@@ -49,6 +49,7 @@ NOT_SEALING = {
     ("post", "/v1/decisions/{decision_id}/replay"): "a dry run of today's packs",
     ("post", "/v1/risk/score"): "a dry run of the risk model",
     ("post", "/v1/credit/schedule"): "a calculator",
+    ("post", "/v1/notifications/inbox/{message_id}/read"): "a read mark on the inbox row",
     ("post", "/v1/identity/principals/{principal_id}/totp-enrolment"): (
         "identity rows only (a one-time enrolment token)"
     ),
@@ -167,6 +168,8 @@ PAYMENT = {
 
 def _calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
     """(method, template, response) of one real call of every sealing route."""
+    yield from _notification_calls(http)
+    yield from _document_calls(http)
     yield (
         "post",
         "/v1/decisions",
@@ -647,6 +650,34 @@ def _privacy_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
     yield "post", "/v1/compliance/retention/run", http.post("/v1/compliance/retention/run")
     erasure = {"subject": subject}
     yield "post", "/v1/compliance/erasure", http.post("/v1/compliance/erasure", json=erasure)
+
+
+def _notification_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
+    """An in-app subscription, a test notification to it, and the unsubscription."""
+    body = {"channel": "inapp", "target": "officer-r", "event_types": ["case.*"]}
+    made = http.post("/v1/notifications/subscriptions", json=body)
+    yield "post", "/v1/notifications/subscriptions", made
+    sub = made.json()["subscription_id"]
+    yield (
+        "post",
+        "/v1/notifications/subscriptions/{subscription_id}/test",
+        http.post(f"/v1/notifications/subscriptions/{sub}/test"),
+    )
+    yield (
+        "delete",
+        "/v1/notifications/subscriptions/{subscription_id}",
+        http.delete(f"/v1/notifications/subscriptions/{sub}"),
+    )
+
+
+def _document_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
+    body = {
+        "kind": "contract",
+        "media_type": "application/pdf",
+        "content_base64": "JVBERi0xLjcgcg==",
+    }
+    upload = http.post("/v1/documents", json=body)
+    yield "post", "/v1/documents", upload
 
 
 def test_each_sealing_route_returns_a_receipt_the_verifier_accepts(

@@ -37,7 +37,9 @@ from paygod.api.routers import aml as aml_routes
 from paygod.api.routers import assurance as assurance_routes
 from paygod.api.routers import cases as cases_routes
 from paygod.api.routers import contauth as contauth_routes
+from paygod.api.routers import documents as documents_routes
 from paygod.api.routers import mandates as mandates_routes
+from paygod.api.routers import notifications as notifications_routes
 from paygod.api.routers import privacy as privacy_routes
 from paygod.api.routers import risk as risk_routes
 from paygod.api.routing import router as strict_router
@@ -87,6 +89,8 @@ def v1_router() -> APIRouter:
     v1.include_router(risk_routes.router)
     v1.include_router(contauth_routes.router)
     v1.include_router(cases_routes.router)
+    v1.include_router(notifications_routes.router)
+    v1.include_router(documents_routes.router)
     v1.include_router(privacy_routes.router)
     v1.include_router(assurance_routes.router)
     v1.include_router(mandates_routes.router)

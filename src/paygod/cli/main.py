@@ -160,6 +160,11 @@ app.command("verify-balance")(_proofs_cli.verify_balance)
 from paygod.cli import cash as _cash_cli  # noqa: E402
 
 app.add_typer(_cash_cli.app, name="cash")
+from paygod.cli import documents as _documents_cli  # noqa: E402
+from paygod.cli import notifications as _notifications_cli  # noqa: E402
+
+app.add_typer(_notifications_cli.app, name="notifications")
+app.add_typer(_documents_cli.app, name="documents")
 
 from paygod.cli import credit as _credit_cli  # noqa: E402
 

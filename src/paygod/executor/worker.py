@@ -50,6 +50,22 @@ class RetryLater(Exception):
         self.delay = delay
 
 
+class WorkTypes:
+    """The event types a worker has work for (handed to `LedgerService.route_outbox`): those
+    with a handler, and those a tap wants. A tap's `wants` is asked at every outbox write, so
+    it must answer from memory (a dict lookup)."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+
+    def __contains__(self, event_type: object) -> bool:
+        if event_type in self.worker.handlers:
+            return True
+        return isinstance(event_type, str) and any(
+            wants(event_type) for wants, _ in self.worker.taps
+        )
+
+
 @dataclass
 class WorkReport:
     claimed: int = 0
@@ -100,6 +116,8 @@ class Worker:
         self.event_types = list(event_types) if event_types else None
         self.concurrency = concurrency
         self.async_handlers: dict[str, AsyncHandler] = {}
+        # Consumers of any event type they want, after its own handler (notifications).
+        self.taps: list[tuple[Callable[[str], bool], Handler]] = []
         # Run the async handlers of a round side by side on one event loop in this worker's
         # thread instead of a thread each (set where every store is local: SQLite, no Redis).
         self.on_loop = False
@@ -117,6 +135,20 @@ class Worker:
         self.handlers[event_type] = handler
         if on_loop is not None:
             self.async_handlers[event_type] = on_loop
+
+    def tap(self, wants: Callable[[str], bool], handler: Handler) -> None:
+        """Offer every message whose type `wants` accepts to `handler`, after the type's own
+        handler succeeds; a failing tap retries the message (handlers are idempotent)."""
+        self.taps.append((wants, handler))
+
+    @property
+    def work_types(self) -> WorkTypes:
+        return WorkTypes(self)
+
+    def _run_taps(self, message: OutboxMessage) -> None:
+        for wants, handler in self.taps:
+            if wants(message.event_type):
+                handler(message)
 
     def run_once(self) -> WorkReport:
         """One claim-and-dispatch round. While the platform's panic switch is on, nothing is
@@ -246,6 +278,8 @@ class Worker:
                         handler(message)
                 else:
                     handler(message)
+            if self.taps:
+                self._run_taps(message)
         except Exception as exc:
             return self._failed(message, exc, report)
         # Events nobody here handles are acknowledged: in standalone mode the worker is the
@@ -267,6 +301,8 @@ class Worker:
                 await handler(message)
             elif plain is not None:
                 await asyncio.to_thread(plain, message)
+            if self.taps:
+                await asyncio.to_thread(self._run_taps, message)
         except Exception as exc:
             return self._failed(message, exc, report)
         return True

@@ -81,6 +81,14 @@ PERMISSIONS: tuple[str, ...] = (
     "mandates:keys",
     "aml:read",
     "aml:manage",
+    "notifications:read",
+    "notifications:manage",
+    # Every principal reads (and marks read) its own in-app messages only.
+    "inbox:read",
+    "documents:read",
+    "documents:write",
+    # A download is sealed per read (docs/documents.md): KYC files are personal data.
+    "documents:download",
 )
 
 _READS = {p for p in PERMISSIONS if p.endswith((":read", ":verify"))}
@@ -103,8 +111,11 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "mandates:read": Scope.OWN,
         "mandates:keys": Scope.OWN,
         "mandates:revoke": Scope.OWN,
+        "inbox:read": Scope.OWN,
     },
     Role.OPERATOR: {
+        "inbox:read": Scope.OWN,
+        "notifications:read": Scope.ALL,
         "executor:read": Scope.ALL,
         "executor:operate": Scope.ALL,
         "panic:read": Scope.ALL,
@@ -144,9 +155,18 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "mandates:grant": Scope.ALL,
         "mandates:revoke": Scope.ALL,
         "mandates:keys": Scope.ALL,
+        "notifications:manage": Scope.ALL,
+        "inbox:read": Scope.OWN,
+        "documents:write": Scope.ALL,
+        "documents:download": Scope.ALL,
     },
     # Reads everything in its tenant, writes nothing.
-    Role.AUDITOR: {**{p: Scope.ALL for p in _READS}, "compliance:report": Scope.ALL},
+    Role.AUDITOR: {
+        **{p: Scope.ALL for p in _READS},
+        "compliance:report": Scope.ALL,
+        "inbox:read": Scope.OWN,
+        "documents:download": Scope.ALL,
+    },
     Role.COMPLIANCE_OFFICER: {
         **{p: Scope.ALL for p in _READS},
         "cases:write": Scope.ALL,
@@ -164,6 +184,9 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[str, Scope]] = {
         "compliance:report": Scope.ALL,
         "mandates:revoke": Scope.ALL,
         "aml:manage": Scope.ALL,
+        "inbox:read": Scope.OWN,
+        "documents:write": Scope.ALL,
+        "documents:download": Scope.ALL,
     },
     Role.PLATFORM_ADMIN: {p: Scope.ALL for p in PERMISSIONS},
 }

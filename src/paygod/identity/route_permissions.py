@@ -169,6 +169,19 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("GET", "/v1/mandates"): "mandates:read",
     ("GET", "/v1/mandates/{mandate_id}"): "mandates:read",
     ("POST", "/v1/mandates/{mandate_id}/revoke"): "mandates:revoke",
+    # notifications
+    ("POST", "/v1/notifications/subscriptions"): "notifications:manage",
+    ("GET", "/v1/notifications/subscriptions"): "notifications:read",
+    ("DELETE", "/v1/notifications/subscriptions/{subscription_id}"): "notifications:manage",
+    ("POST", "/v1/notifications/subscriptions/{subscription_id}/test"): "notifications:manage",
+    ("GET", "/v1/notifications/deliveries"): "notifications:read",
+    ("GET", "/v1/notifications/inbox"): "inbox:read",
+    ("POST", "/v1/notifications/inbox/{message_id}/read"): "inbox:read",
+    # documents
+    ("POST", "/v1/documents"): "documents:write",
+    ("GET", "/v1/documents"): "documents:read",
+    ("GET", "/v1/documents/{document_id}"): "documents:read",
+    ("GET", "/v1/documents/{document_id}/content"): "documents:download",
     # cases
     ("GET", "/v1/cases"): "cases:read",
     ("POST", "/v1/cases"): "cases:write",

@@ -254,5 +254,5 @@ def build_payments(
     worker.on_loop = on_loop
     # Events no handler here consumes (decision.finalized, audit.access, ...) need no
     # worker round trip; NATS consumers get them from the relay.
-    ledger.route_outbox(worker.handlers)
+    ledger.route_outbox(worker.work_types)
     return PaymentsParts(panic, worker, payments)

@@ -51,6 +51,7 @@ def test_the_kernel_releases_expired_holds_on_its_own(standalone_kernel: Kernel)
         "privacy.retention",
         "contauth.purge_features",
         "aml.catch_up",
+        "documents.expire",
     ]
     kernel.housekeeping.run_due(now=0.0)
     assert kernel.accounting.get_transfer("t", "h1").state is TransferState.PENDING

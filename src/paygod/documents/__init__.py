@@ -1,0 +1,1 @@
+"""Documents: statements, contracts and KYC files stored by content digest."""

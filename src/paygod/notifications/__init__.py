@@ -1,0 +1,1 @@
+"""Notifications: webhooks, e-mail and in-app messages for subscribed outbox events."""
