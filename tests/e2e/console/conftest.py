@@ -33,6 +33,7 @@ CHROMIUM_ARGS = [
 ]
 SHOTS = Path(__file__).resolve().parents[3] / "docs" / "console"
 PACK = "agent-payment-limits"
+DIFFERING = 5  # decisions the shadow challenger decides differently
 US_BANK = {"name": "Acme Supplies", "account_number": "000123456789", "routing_number": "021000021"}
 
 
@@ -84,6 +85,7 @@ def _seed(home: Path) -> dict[str, Person]:
         for name, kind, role, totp in [
             ("admin", PrincipalKind.SERVICE, Role.ADMIN, False),
             ("platform", PrincipalKind.HUMAN, Role.PLATFORM_ADMIN, True),
+            ("platformbot", PrincipalKind.SERVICE, Role.PLATFORM_ADMIN, False),
             ("checker", PrincipalKind.HUMAN, Role.COMPLIANCE_OFFICER, True),
             ("checker2", PrincipalKind.HUMAN, Role.COMPLIANCE_OFFICER, False),
             ("operator", PrincipalKind.HUMAN, Role.OPERATOR, True),
@@ -176,12 +178,12 @@ def _seed_over_http(server: Server) -> None:
                 ("admin", admin, 1500),
                 ("admin", admin, 99_999_999),
                 ("agent", agent, 2500),
-                ("admin", admin, 1_200_000),
+                *[("admin", admin, 1_200_000)] * DIFFERING,
             ]
         ):
-            # The last one on a subject of its own (its daily volume untouched): the shadow
-            # challenger (a lower SEPA cap) decides it differently.
-            extra = {"subject": "urn:paygod:agent:treasury-bot"} if amount == 1_200_000 else {}
+            # Those of 12,000.00 each on a subject of its own (daily volume untouched): the
+            # shadow challenger (a lower SEPA cap) decides them differently.
+            extra = {"subject": f"urn:paygod:agent:treasury-{i}"} if amount == 1_200_000 else {}
             r = client.post(
                 "/v1/decisions",
                 json=decision_body(amount=amount, **extra),

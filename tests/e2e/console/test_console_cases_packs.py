@@ -11,9 +11,13 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.console.conftest import PACK, Server, shot
+from tests.e2e.console.conftest import DIFFERING, PACK, Server, shot
 
 pytestmark = pytest.mark.xdist_group("console")
+
+
+def _wait_for_next_step() -> None:
+    time.sleep(30 - time.time() % 30 + 0.5)
 
 
 def _open_case(server: Server, who: str, subject: str) -> dict[str, Any]:
@@ -164,7 +168,7 @@ def test_a_platform_admin_reads_the_pipeline_and_moves_it_with_totp(signed_in: A
     with server.api("platform") as api:
         row_api = api.get(f"/v1/packs/{PACK}/pipeline").json()
     shadow = row_api["challenger"]["shadow"]
-    assert shadow["compared"] >= 1 and shadow["differing"], shadow
+    assert shadow["compared"] >= DIFFERING and len(shadow["differing"]) >= DIFFERING, shadow
     differing = page.locator("#differing").inner_text()
     assert shadow["differing"][0]["decision_id"] in differing
     assert page.locator("#confusion td.differs").count() >= 1
@@ -180,9 +184,32 @@ def _promote_and_roll_back(page: Any, server: Server) -> None:
     page.wait_for_selector("#moves")
     page.get_by_label("Promote to").select_option("canary")
     page.get_by_label("Canary share (%)").fill("10")
+    page.get_by_label("Minimum reviewed sample").fill(str(DIFFERING))
+    # No reviewed outcomes yet: the gate refuses (409) and the page says why.
     page.get_by_role("button", name="Promote").click()
     page.locator("#totp-dialog").wait_for(state="visible")
     page.get_by_label("6-digit code").fill(platform.code())
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_selector("#status p")
+    refused = page.locator("#status").inner_text()
+    assert "409" in refused and "promotion gate did not pass" in refused, refused
+    assert page.locator("#stage").inner_text() == "shadow"
+    # A reviewer (a platform service: no step-up) finds the challenger right each time.
+    with server.api("platformbot") as api:
+        differing = api.get(f"/v1/packs/{PACK}/pipeline").json()["challenger"]["shadow"]
+        for d in differing["differing"][:DIFFERING]:
+            body = {"decision_id": d["decision_id"], "correct": d["challenger"]["decision"]}
+            r = api.post(f"/v1/packs/{PACK}/outcomes", json=body)
+            assert r.status_code == 200, r.text
+    page.reload()
+    page.wait_for_selector("#moves")
+    assert f"{DIFFERING} (challenger right {DIFFERING}" in page.locator("#content").inner_text()
+    page.get_by_label("Promote to").select_option("canary")
+    page.get_by_label("Canary share (%)").fill("10")
+    page.get_by_label("Minimum reviewed sample").fill(str(DIFFERING))
+    page.get_by_role("button", name="Promote").click()
+    page.locator("#totp-dialog").wait_for(state="visible")
+    page.get_by_label("6-digit code").fill(platform.code(ahead=1))  # a newer code
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_selector("#status >> text=challenger now canary")
     with server.api("platform") as api:
@@ -193,9 +220,11 @@ def _promote_and_roll_back(page: Any, server: Server) -> None:
     page.get_by_label("Why roll back").fill("console test: back to the champion")
     page.get_by_role("button", name="Roll back").click()
     page.locator("#totp-dialog").wait_for(state="visible")
-    page.get_by_label("6-digit code").fill(platform.code(ahead=1))  # a newer code
+    # Two codes of the window used: the next one comes with the next 30-second step.
+    _wait_for_next_step()
+    page.get_by_label("6-digit code").fill(platform.code(ahead=1))
     page.get_by_role("button", name="Confirm").click()
-    page.wait_for_selector("#status >> text=Rolled back")
+    page.wait_for_selector("#status >> text=Rolled back")  # replaces the line above
     with server.api("platform") as api:
         assert api.get(f"/v1/packs/{PACK}/pipeline").json()["challenger"] is None
         history = api.get("/v1/ledger/subjects/policy:" + PACK).json()

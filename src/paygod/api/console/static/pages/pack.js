@@ -28,11 +28,14 @@ function moves(c) {
   const percent = h("input", { id: "m-percent", type: "number", min: 0.1, max: 100, step: 0.1, value: 10 });
   const step = h("input", { id: "m-step", type: "number", min: 0.1, max: 100, step: 0.1, value: c.canary_percent || 10 });
   const reason = h("input", { id: "m-reason", maxlength: 500, required: true });
+  const gate = h("select", { id: "m-gate" }, [["bayes", "Bayesian (P(better) ≥ 0.95)"], ["z", "two-proportion z-test"]]
+    .map(([v, label]) => h("option", { value: v }, label)));
+  const sample = h("input", { id: "m-sample", type: "number", min: 1, max: 1000000, step: 1, value: 200 });
   const form = (label, submit, ...fields) => h("form", { class: "filters", "aria-label": label,
     onsubmit: (e) => { e.preventDefault(); submit(); } }, ...fields);
   const promote = () => {
     const body = { to: to.value };
-    if (to.value === "canary") body.percent = Number(percent.value);
+    if (to.value === "canary") Object.assign(body, { percent: Number(percent.value), gate: gate.value, minimum_sample: Number(sample.value) });
     move("promote", body, `Promoted to ${to.value}`);
   };
   return h("section", { id: "moves", "aria-labelledby": "moves-h" }, h("h2", { id: "moves-h" }, "Move the challenger"),
@@ -40,6 +43,8 @@ function moves(c) {
     form("Promote", promote,
       h("div", {}, h("label", { for: "m-to" }, "Promote to"), to),
       h("div", {}, h("label", { for: "m-percent" }, "Canary share (%)"), percent),
+      h("div", {}, h("label", { for: "m-gate" }, "Gate (reviewed outcomes)"), gate),
+      h("div", {}, h("label", { for: "m-sample" }, "Minimum reviewed sample"), sample),
       h("button", { type: "submit" }, "Promote")),
     c.stage === "canary" ? form("Canary share", () => move("canary", { percent: Number(step.value) }, `Canary at ${step.value} %`),
       h("div", {}, h("label", { for: "m-step" }, "New canary share (%)"), step),
