@@ -33,7 +33,7 @@ async function load() {
         { label: "Credits", num: true, cell: (r) => money(r.credits ?? r.total_credits, r.ledger) },
         { label: "Accounts", num: true, cell: (r) => (r.accounts ?? []).length },
       ], tb.ledgers ?? []),
-      h("details", {}, h("summary", {}, "Trial balance (JSON)"), h("pre", {}, JSON.stringify(tb, null, 2))));
+      h("details", {}, h("summary", {}, "Trial balance (JSON)"), h("pre", { tabindex: 0 }, JSON.stringify(tb, null, 2))));
   } catch (err) {
     replace(trial, h("h2", {}, "Trial balance"), h("div", {}));
     showError(trial.lastChild, err);

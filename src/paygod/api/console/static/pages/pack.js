@@ -91,11 +91,14 @@ function challengerPart(c) {
 async function diffPart(box) {
   try {
     const d = await get(`/v1/packs/${encodeURIComponent(name)}/diff`);
-    replace(box, h("p", {}, `${d.before.version} → ${d.after.version}: `, d.changes.length ? `${d.changes.length} verdict change(s), each with a witness input` : "no input changes its verdict"),
+    const seen = d.changes.filter((c) => c.witness).length;
+    replace(box, h("p", {}, `${d.before.version} → ${d.after.version}: `, d.changes.length
+      ? `${d.changes.length} verdict change(s) some valid input makes; ${seen} with a witness input the engine confirmed`
+      : "no input changes its verdict"),
       table(null, [
         { label: "Before", cell: (c) => badge(c.before) }, { label: "After", cell: (c) => badge(c.after) },
         { label: "Rules (before → after)", cell: (c) => `${c.rules.before ?? "—"} → ${c.rules.after ?? "—"}` },
-        { label: "Witness", cell: (c) => json(c.witness) },
+        { label: "Witness", cell: (c) => (c.witness ? json(c.witness) : "—") },
       ], d.changes));
   } catch (err) {
     showError(box, err);
