@@ -70,9 +70,13 @@ def test_an_officer_works_a_case_to_its_close(signed_in: Any, server: Server) ->
     assert recorded["closed_by"] == me and recorded["assignee"] == me
     assert recorded["comments"][0]["text"] == "counterparty confirmed by phone"
     steps = [s["step"] for s in recorded["history"]]
-    assert steps == ["case.opened", "case.alert_added", "case.assigned", "case.commented",
-                     "case.closed"] or steps == ["case.opened", "case.assigned",
-                                                 "case.commented", "case.closed"]
+    assert steps == [
+        "case.opened",
+        "case.alert_added",
+        "case.assigned",
+        "case.commented",
+        "case.closed",
+    ] or steps == ["case.opened", "case.assigned", "case.commented", "case.closed"]
     page.wait_for_selector("text=Steps (sealed in the ledger)")
     shot(page, "case")
     # As of before the assignment: rebuilt from the ledger, it was open, with no assignee.
@@ -150,7 +154,9 @@ def test_an_auditor_reads_cases_but_the_api_refuses_its_writes(
     assert _case(server, case_id)["status"] == "open"
 
 
-def test_a_platform_admin_reads_the_pipeline_and_moves_it_with_totp(signed_in: Any, server: Server) -> None:
+def test_a_platform_admin_reads_the_pipeline_and_moves_it_with_totp(
+    signed_in: Any, server: Server
+) -> None:
     page = signed_in("platform")
     page.goto(f"{server.url}/console/packs")
     page.wait_for_selector("#content table")

@@ -100,9 +100,7 @@ def _views(auth: Authenticated) -> list[dict[str, str]]:
 def _abilities(auth: Authenticated) -> str:
     principal = auth.principal
     return " ".join(
-        p
-        for p in ABILITIES
-        if principal.is_platform_admin or grant(principal.roles, p) is not None
+        p for p in ABILITIES if principal.is_platform_admin or grant(principal.roles, p) is not None
     )
 
 
