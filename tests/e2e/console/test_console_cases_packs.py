@@ -248,3 +248,29 @@ def test_a_tenant_principal_sees_pack_statistics_without_moves(
     page.goto(f"{server.url}/console/packs")
     page.wait_for_selector("#content table")
     assert PACK in page.locator("#content").inner_text()
+
+
+def test_accounts_as_of_a_past_instant(signed_in: Any, server: Server) -> None:
+    """Balances read back in time (the API replays transfer history), beside today's."""
+    at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    with server.api("auditor") as api:
+        r = api.get("/v1/accounts/agent-1/balance", params={"at": at})
+        assert r.status_code == 200, r.text
+        then = r.json()
+        early = api.get("/v1/accounts/agent-1/balance", params={"at": "2000-01-01T00:00:00Z"})
+    page = signed_in("auditor")
+    page.goto(f"{server.url}/console/accounts")
+    page.get_by_label("Balances as of (RFC 3339)").fill(at)
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_selector(".as-of")
+    row = page.locator("tbody tr", has_text="agent-1").first
+    assert f"{then['balance'] / 100:.2f}" in row.locator(".as-of").inner_text()
+    page.goto(f"{server.url}/console/accounts?at=2000-01-01T00:00:00Z")
+    if early.status_code == 200:
+        page.wait_for_selector(".as-of")
+        expected = f"{early.json()['balance'] / 100:.2f}"
+        assert expected in page.locator("tbody tr", has_text="agent-1").first.inner_text()
+    else:  # the account did not exist yet: the page shows the API's refusal
+        page.wait_for_selector("#content .error")
+        assert str(early.status_code) in page.locator("#content .error").first.inner_text()
+    shot(page, "accounts-as-of")
