@@ -72,8 +72,11 @@ async function load() {
         { label: "Note / reasons", cell: (a) => a.note ?? (a.reasons ?? []).join("; ") },
       ], c.alerts),
       h("h2", {}, "Steps (sealed in the ledger)"),
+      // The live case's steps carry no seq (its projection); a case rebuilt as of a time
+      // does, and links each step to its ledger entry.
       table(null, [
-        { label: "Seq", num: true, cell: (s) => (s.seq === null || s.seq === undefined ? "—" : h("a", { href: `/console/ledger/${s.seq}` }, String(s.seq))) },
+        ...(c.history.some((s) => s.seq !== null && s.seq !== undefined) ? [{ label: "Seq", num: true,
+          cell: (s) => (s.seq === null || s.seq === undefined ? "—" : h("a", { href: `/console/ledger/${s.seq}` }, String(s.seq))) }] : []),
         { label: "Step", cell: (s) => s.step },
         { label: "At", cell: (s) => s.at },
         { label: "By", cell: (s) => (s.actor ? h("code", {}, s.actor) : "—") },
