@@ -4,8 +4,10 @@ A page load is what a browser does to show the view: the HTML shell, then the /v
 its module makes (the overview, a decision search, one decision, a ledger page). Each is
 timed through the full app (middleware, security, the session cookie) in process; the
 baseline is GET /healthz timed the same way in the same run. The issue's figure is 100k
-decisions; seeding that many takes longer than a shared CI machine should spend, so the
-count is PAYGOD_BENCH_CONSOLE_DECISIONS (default 20,000) and is printed with the figures.
+decisions (the default; PAYGOD_BENCH_CONSOLE_DECISIONS changes it, and the count is printed
+with the figures). They are sealed through the decision service by concurrent callers (one
+group commit serves many), never over HTTP; a thousand cases are opened the same way, so
+the cases page lists a realistic queue.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from bench.harness import Figure, benchmark, percentile
 from paygod.api.app import create_app
 from paygod.bootstrap import Kernel, build_kernel
 from paygod.identity.model import PrincipalKind, Role
+from paygod.identity.settings import IdentitySettings
 from paygod.kernel.settings import load_settings
 
-DECISIONS = int(os.environ.get("PAYGOD_BENCH_CONSOLE_DECISIONS", "20000"))
+DECISIONS = int(os.environ.get("PAYGOD_BENCH_CONSOLE_DECISIONS", "100000"))
+CASES = 1000
 SAMPLES = 200
 TARGET_MS = 300.0
 
@@ -63,6 +67,20 @@ def _seed(kernel: Kernel, count: int) -> str:
     return ids[len(ids) // 2]
 
 
+def _seed_cases(kernel: Kernel, count: int) -> str:
+    ids = [
+        kernel.cases.open_manual(
+            "default",
+            subject=f"urn:paygod:agent:bot-{i}",
+            alert_type="bench",
+            note="seeded",
+            actor="bench",
+        ).case_id
+        for i in range(count)
+    ]
+    return ids[len(ids) // 2]
+
+
 def _p95(call: Callable[[], None]) -> float:
     for _ in range(10):
         call()
@@ -77,15 +95,28 @@ def _p95(call: Callable[[], None]) -> float:
 @benchmark("console_pages")
 def console_pages() -> Iterator[Figure]:
     with tempfile.TemporaryDirectory() as tmp:
-        kernel = build_kernel(load_settings(home=Path(tmp), database_url=None, redis_url=None))
+        settings = load_settings(home=Path(tmp), database_url=None, redis_url=None)
+        kernel = build_kernel(settings)
         try:
             seeding = time.perf_counter()
             decision_id = _seed(kernel, DECISIONS)
             seeded_in = time.perf_counter() - seeding
+            case_id = _seed_cases(kernel, CASES)
+            # One browser's loads back to back: timed, not throttled (the limiter is per
+            # principal, and a real person does not load 2,000 pages a minute).
+            kernel.identity.settings = IdentitySettings(
+                rate_principal_per_second=1e6,
+                rate_principal_burst=1_000_000,
+                rate_tenant_per_second=1e6,
+                rate_tenant_burst=1_000_000,
+            )
             admin = kernel.identity.create_principal(
                 "default", "bench-admin", PrincipalKind.SERVICE, {Role.ADMIN}
             )
-            token = kernel.identity.sessions.issue(admin)["access_token"]
+            # The console's own exchange: a key signs in, its session rides the cookie.
+            key = kernel.identity.issue_key(admin.principal_id).token
+            signed_in = kernel.identity.authenticate_bearer(key)
+            token = kernel.identity.issue_session(signed_in)["access_token"]
             http = TestClient(create_app(kernel), cookies={"paygod_session": token})
 
             def get(path: str) -> Callable[[], None]:
@@ -111,6 +142,13 @@ def console_pages() -> Iterator[Figure]:
                     f"/console/decisions/{decision_id}", f"/v1/decisions/{decision_id}"
                 ),
                 "ledger": page("/console/ledger", f"/v1/ledger/entries?after={DECISIONS}"),
+                "cases_open": page("/console/cases", "/v1/cases?status=open"),
+                "case": page(f"/console/cases/{case_id}", f"/v1/cases/{case_id}"),
+                "packs": lambda: (
+                    get("/console/packs")(),
+                    get("/v1/packs")(),
+                    get("/v1/packs/pipeline")(),
+                )[0],
             }
             for name, call in pages.items():
                 yield Figure(
@@ -123,6 +161,7 @@ def console_pages() -> Iterator[Figure]:
                         "decisions": DECISIONS,
                         "ledger_entries": kernel.ledger.size,
                         "seeded_seconds": round(seeded_in, 1),
+                        "cases": CASES,
                         "target_ms": TARGET_MS,
                     },
                 )

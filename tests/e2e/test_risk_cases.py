@@ -157,6 +157,32 @@ def test_who_raised_a_case_cannot_close_it(kernel: Kernel, http: TestClient) -> 
     assert http.get(path, headers=other).status_code == 404
 
 
+def test_cases_list_by_status_and_assignee(kernel: Kernel, http: TestClient) -> None:
+    officer = principal_headers(
+        kernel, roles=["compliance_officer"], tenant_id=TENANT, kind="human", name="officer"
+    )
+    ids = []
+    for subject in ("account:a", "account:b", "account:c"):
+        body = {"subject": subject, "alert_type": "tip_off", "note": "call"}
+        made = http.post("/v1/cases", headers=officer, json=body)
+        assert made.status_code == 201, made.text
+        ids.append(made.json()["case_id"])
+    for case_id, who in zip(ids[:2], ("ann", "bob"), strict=True):
+        r = http.post(f"/v1/cases/{case_id}/assign", headers=officer, json={"assignee": who})
+        assert r.status_code == 200, r.text
+
+    def listed(**params: str) -> list[str]:
+        answer = http.get("/v1/cases", headers=officer, params=params)
+        assert answer.status_code == 200, answer.text
+        return [c["case_id"] for c in answer.json()["cases"]]
+
+    assert listed(assignee="ann") == [ids[0]]
+    assert listed(assignee="-") == [ids[2]]  # the unassigned
+    assert listed(status="assigned", assignee="bob") == [ids[1]]
+    assert listed(status="open", assignee="bob") == []
+    assert len(listed()) == 3
+
+
 @pytest.mark.parametrize(
     ("body", "pointer"),
     [

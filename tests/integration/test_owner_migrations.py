@@ -80,8 +80,9 @@ def test_rows_from_before_owners_read_as_owned_by_no_one(old_db: Database) -> No
 
     assert set(OLD) <= applied_heads(old_db) and "accounting_0002" not in applied_heads(old_db)
     migrate(old_db)
-    # decisions_0003 (the deciding pack) sits on top of decisions_0002 (the requester).
-    assert {"accounting_0002", "decisions_0003"} <= applied_heads(old_db)
+    # decisions_0003 (the deciding pack) sits on top of decisions_0002 (the requester), and
+    # decisions_0004 (the overview's covering index) on top of that.
+    assert {"accounting_0002", "decisions_0004"} <= applied_heads(old_db)
 
     store = (
         SqliteAccountStore(old_db)

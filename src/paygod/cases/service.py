@@ -255,12 +255,18 @@ class CaseService:
                 found = found.apply(CaseStep(entry.kind), data, at, entry.seq)
         return found
 
-    def list(self, tenant_id: str | None, status: str | None = None) -> list[Case]:
+    def list(
+        self, tenant_id: str | None, status: str | None = None, assignee: str | None = None
+    ) -> list[Case]:
         if status is not None and status not in {"open", "assigned", "closed"}:
             raise InvalidInput(
                 "invalid status", errors=[FieldError("/status", "must be open, assigned or closed")]
             )
-        return self.store.list(tenant_id, status)
+        found = self.store.list(tenant_id, status)
+        # "-" asks for the unassigned ones (an officer's "not yet taken" queue).
+        if assignee == "-":
+            return [c for c in found if c.assignee is None]
+        return found if assignee is None else [c for c in found if c.assignee == assignee]
 
 
 def _not_yet(case_id: str) -> Case:

@@ -32,6 +32,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SHOTS = Path(__file__).resolve().parents[3] / "docs" / "console"
+PACK = "agent-payment-limits"
+DIFFERING = 5  # decisions the shadow challenger decides differently
 US_BANK = {"name": "Acme Supplies", "account_number": "000123456789", "routing_number": "021000021"}
 
 
@@ -47,10 +49,11 @@ class Person:
     key: str
     totp_secret: str | None = None
 
-    def code(self) -> str:
-        """A TOTP code newer than any used before (the kernel refuses replays)."""
+    def code(self, ahead: int = 0) -> str:
+        """A TOTP code newer than any used before (the kernel refuses replays); `ahead`
+        steps of 30 s on, for a second step-up within the same step (within the window)."""
         assert self.totp_secret is not None
-        return pyotp.TOTP(self.totp_secret).now()
+        return pyotp.TOTP(self.totp_secret).at(datetime.now(UTC) + timedelta(seconds=30 * ahead))
 
 
 @dataclass
@@ -71,7 +74,7 @@ def _seed(home: Path) -> dict[str, Person]:
     """Principals with keys; humans who act enrol TOTP, confirmed with the previous step's
     code so that the current step's code is still unused for the test."""
     from paygod.bootstrap import build_kernel
-    from paygod.identity.model import PrincipalKind, Role
+    from paygod.identity.model import ALL_TENANTS, PrincipalKind, Role
     from paygod.kernel.settings import load_settings
     from tests.support.accounts import open_funded_payer
 
@@ -81,14 +84,18 @@ def _seed(home: Path) -> dict[str, Person]:
         people: dict[str, Person] = {}
         for name, kind, role, totp in [
             ("admin", PrincipalKind.SERVICE, Role.ADMIN, False),
+            ("platform", PrincipalKind.HUMAN, Role.PLATFORM_ADMIN, True),
+            ("platformbot", PrincipalKind.SERVICE, Role.PLATFORM_ADMIN, False),
             ("checker", PrincipalKind.HUMAN, Role.COMPLIANCE_OFFICER, True),
+            ("checker2", PrincipalKind.HUMAN, Role.COMPLIANCE_OFFICER, False),
             ("operator", PrincipalKind.HUMAN, Role.OPERATOR, True),
             ("opsbot", PrincipalKind.SERVICE, Role.OPERATOR, False),
             ("auditor", PrincipalKind.HUMAN, Role.AUDITOR, False),
             ("agent", PrincipalKind.AGENT, Role.AGENT, False),
             ("agent2", PrincipalKind.AGENT, Role.AGENT, False),
         ]:
-            p = identity.create_principal("default", name, kind, {role})
+            tenant = ALL_TENANTS if role is Role.PLATFORM_ADMIN else "default"
+            p = identity.create_principal(tenant, name, kind, {role})
             person = Person(p.principal_id, identity.issue_key(p.principal_id).token)
             if totp:
                 # A human enrols with a one-time token from the host (issue 15, D10).
@@ -99,9 +106,27 @@ def _seed(home: Path) -> dict[str, Person]:
                 person.totp_secret = secret
             people[name] = person
         open_funded_payer(kernel.accounting, amount=50_000_000)
+        _seed_challenger(kernel, home, people["platform"].principal_id)
     finally:
         kernel.close()
     return people
+
+
+def _seed_challenger(kernel: Any, home: Path, actor: str) -> None:
+    """agent-payment-limits 1.2.0 (a lower SEPA cap) proposed and put in shadow through the
+    service, so the packs page has a pipeline to show and decisions that differ."""
+    import shutil
+
+    from paygod.decisions.packs import DEFAULT_PACKS_DIR
+    from paygod.governance.model import Stage
+
+    draft = home / "challenger" / PACK
+    shutil.copytree(DEFAULT_PACKS_DIR / PACK, draft)
+    yaml = draft / "pack.yaml"
+    text = yaml.read_text().replace('version: "1.1.0"', 'version: "1.2.0"')
+    yaml.write_text(text.replace("amount_minor > 1500000)", "amount_minor > 1000000)"))
+    kernel.governance.propose(draft, actor=actor)
+    kernel.governance.promote(PACK, Stage.SHADOW, actor=actor)
 
 
 @pytest.fixture(scope="session")
@@ -149,11 +174,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def _seed_over_http(server: Server) -> None:
     with server.api("admin") as admin, server.api("agent") as agent:
         for i, (who, client, amount) in enumerate(
-            [("admin", admin, 1500), ("admin", admin, 99_999_999), ("agent", agent, 2500)]
+            [
+                ("admin", admin, 1500),
+                ("admin", admin, 99_999_999),
+                ("agent", agent, 2500),
+                *[("admin", admin, 1_200_000)] * DIFFERING,
+            ]
         ):
+            # Those of 12,000.00 each on a subject of its own (daily volume untouched): the
+            # shadow challenger (a lower SEPA cap) decides them differently.
+            extra = {"subject": f"urn:paygod:agent:treasury-{i}"} if amount == 1_200_000 else {}
             r = client.post(
                 "/v1/decisions",
-                json=decision_body(amount=amount),
+                json=decision_body(amount=amount, **extra),
                 headers={"Idempotency-Key": f"seed-{i}"},
             )
             assert r.status_code == 201, r.text
@@ -218,3 +251,21 @@ def shot(page: Any, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core 4.10.2 (MPL-2.0), vendored
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def audit(page: Any) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.1 A/AA rules over the page as it stands: the violations, each with
+    its rule, impact and offending nodes. Evaluated over the DevTools protocol, so the page's
+    CSP (no inline script) needs no exception."""
+    page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
+        ".violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}))",
+        WCAG,
+    )
+    return list(result)

@@ -51,8 +51,14 @@ VIEWS: tuple[tuple[str, str, str, str], ...] = (
     ("ledger", "/console/ledger", "Ledger", "ledger:read"),
     ("payments", "/console/payments", "Payments", "payments:read"),
     ("accounts", "/console/accounts", "Accounts", "accounts:read"),
+    ("cases", "/console/cases", "Cases", "cases:read"),
+    ("packs", "/console/packs", "Packs", "packs:read"),
     ("access-log", "/console/access-log", "Access log", "audit:read"),
 )
+
+# Writes a page offers only to those whose roles hold the permission (the API decides; a
+# button it would refuse anyway is noise). Rendered as `data-can` on <main>.
+ABILITIES = ("cases:write", "packs:activate", "payments:approve", "panic:write")
 
 templates = Environment(
     loader=FileSystemLoader(HERE / "templates"),
@@ -91,6 +97,13 @@ def _views(auth: Authenticated) -> list[dict[str, str]]:
     ]
 
 
+def _abilities(auth: Authenticated) -> str:
+    principal = auth.principal
+    return " ".join(
+        p for p in ABILITIES if principal.is_platform_admin or grant(principal.roles, p) is not None
+    )
+
+
 def _page(request: Request, view: str, title: str, **params: Any) -> Response:
     found = _session(request)
     if found is None:
@@ -104,7 +117,7 @@ def _page(request: Request, view: str, title: str, **params: Any) -> Response:
         principal=principal,
         roles=sorted(r.value for r in principal.roles),
         csrf=csrf_token(token),
-        params=params,
+        params={**params, "can": _abilities(auth)},
     )
     return _html(body)
 
@@ -249,6 +262,26 @@ def payment_page(request: Request, payment_id: str) -> Response:
 @router.get("/console/accounts")
 def accounts_page(request: Request) -> Response:
     return _page(request, "accounts", "Accounts")
+
+
+@router.get("/console/cases")
+def cases_page(request: Request) -> Response:
+    return _page(request, "cases", "Cases")
+
+
+@router.get("/console/cases/{case_id}")
+def case_page(request: Request, case_id: str) -> Response:
+    return _page(request, "case", "Case", case_id=case_id)
+
+
+@router.get("/console/packs")
+def packs_page(request: Request) -> Response:
+    return _page(request, "packs", "Packs")
+
+
+@router.get("/console/packs/{name}")
+def pack_page(request: Request, name: str) -> Response:
+    return _page(request, "pack", "Pack", name=name)
 
 
 @router.get("/console/access-log")

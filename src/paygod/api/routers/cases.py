@@ -39,13 +39,18 @@ class Close(StrictModel):
     note: Annotated[str, Field(min_length=1, max_length=2000), NoNul]
 
 
-@router.get("", summary="Cases of the tenant, oldest first", responses=success(bodies.CaseList))
+@router.get(
+    "",
+    summary="Cases of the tenant, oldest first; by status and assignee",
+    responses=success(bodies.CaseList),
+)
 def list_cases(
     request: Request,
     status: Annotated[str | None, Query(max_length=20)] = None,
+    assignee: Annotated[str | None, Query(max_length=200)] = None,
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
-    found = kernel.cases.list(tenant_scope(request, kernel), status)
+    found = kernel.cases.list(tenant_scope(request, kernel), status, assignee)
     return {"cases": [c.as_dict() for c in found]}
 
 

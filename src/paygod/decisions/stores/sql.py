@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from paygod.decisions.ports import DecisionQuery, DuplicateKey, IndexRow
 from paygod.kernel.database import Database
+
+# Past this many minutes, the per-minute counts are one GROUP BY (fewer round trips).
+MINUTES_COUNTED_APART = 240
 
 COLUMNS = (
     "decision_id, tenant_id, idempotency_key, request_hash, subject, verdict,"
@@ -175,6 +180,48 @@ class SqlDecisionIndex:
         return [_index_row(r) for r in found]
 
     def per_minute(self, tenant_id: str | None, since: str) -> list[tuple[str, str, int]]:
+        """Counts by minute and verdict since `since`: one range count per minute, each
+        read from the covering index (tenant_id, decided_at, verdict) in order. A single
+        GROUP BY SUBSTR(decided_at) sorts every row of the window in a temporary B-tree
+        instead: 4x slower with 100k decisions in the overview's 30 minutes."""
+        bounds = self._minute_bounds(tenant_id, since)
+        if bounds is None:
+            return self._per_minute_grouped(tenant_id, since)
+        tenant, first = ("tenant_id = ? AND ", [tenant_id]) if tenant_id is not None else ("", [])
+        sql = (
+            f"SELECT verdict, COUNT(*) FROM decision_index WHERE {tenant}"
+            "decided_at >= ? AND decided_at < ? GROUP BY verdict"
+        )
+        found: list[tuple[str, str, int]] = []
+        for start, end in pairwise(bounds):
+            rows = self._query(sql, (*first, start, end))
+            found.extend((start[:16], str(v), int(c)) for v, c in rows)
+        return found
+
+    def _minute_bounds(self, tenant_id: str | None, since: str) -> list[str] | None:
+        """`since`, each minute boundary after it (as "YYYY-MM-DDTHH:MM", which sorts just
+        before every instant of that minute), and one past the newest decision; None
+        when the span is too long for one count per minute."""
+        where, params = _where(DecisionQuery(tenant_id=tenant_id, since=since))
+        latest = self._query(f"SELECT MAX(decided_at) FROM decision_index{where}", tuple(params))
+        if not latest or latest[0][0] is None:
+            return []
+        try:
+            start = datetime.fromisoformat(since)
+            end = datetime.fromisoformat(str(latest[0][0]))
+        except ValueError:
+            return None
+        minute = start.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        bounds = [since]
+        while minute <= end:
+            bounds.append(minute.strftime("%Y-%m-%dT%H:%M"))
+            minute += timedelta(minutes=1)
+            if len(bounds) > MINUTES_COUNTED_APART:
+                return None
+        bounds.append(minute.strftime("%Y-%m-%dT%H:%M"))
+        return bounds
+
+    def _per_minute_grouped(self, tenant_id: str | None, since: str) -> list[tuple[str, str, int]]:
         where, params = _where(DecisionQuery(tenant_id=tenant_id, since=since))
         found = self._query(
             f"SELECT SUBSTR(decided_at, 1, 16), verdict, COUNT(*) FROM decision_index{where}"

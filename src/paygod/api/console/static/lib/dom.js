@@ -46,7 +46,8 @@ export function table(caption, columns, rows) {
 export const badge = (verdict) => h("span", { class: `badge v-${verdict}` }, verdict ?? "—");
 export const money = (minor, currency) =>
   minor === null || minor === undefined ? "—" : `${(Number(minor) / 100).toFixed(2)} ${currency ?? ""}`.trim();
-export const json = (value) => h("pre", {}, JSON.stringify(value, null, 2));
+// Focusable: a long value scrolls, and a keyboard user must be able to scroll it too.
+export const json = (value) => h("pre", { tabindex: 0 }, JSON.stringify(value, null, 2));
 export const params = () => document.getElementById("main").dataset;
 export function kv(pairs) {
   return h("dl", { class: "kv" }, pairs.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v ?? "—")]));
