@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,8 +21,6 @@ from paygod.notifications.ports import NotificationStore
 from paygod.notifications.stores.memory import MemoryNotificationStore
 from paygod.notifications.stores.sql import SqlNotificationStore
 
-PG = os.environ.get("PAYGOD_TEST_DATABASE_URL")
-
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
 def setup(
@@ -35,9 +32,7 @@ def setup(
     if request.param == "sqlite":
         db: Any = SqliteDatabase(tmp_path / "n.db")
     else:
-        if not PG:
-            pytest.skip("PAYGOD_TEST_DATABASE_URL is not set (no PostgreSQL)")
-        db = PostgresDatabase(PG)
+        db = PostgresDatabase(request.getfixturevalue("postgres_url"))
     migrate(db)
     if request.param == "postgres":
         with db.connection() as conn:

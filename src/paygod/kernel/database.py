@@ -13,7 +13,7 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -271,6 +271,20 @@ Database = SqliteDatabase | PostgresDatabase
 _REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", re.M)
 _DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(.+)$", re.M)
 _QUOTED = re.compile(r"['\"]([^'\"]+)['\"]")
+
+
+def placeholder(db: Database) -> str:
+    """The parameter marker of the database's driver: sqlite3's `?`, psycopg's `%s`."""
+    return "?" if isinstance(db, SqliteDatabase) else "%s"
+
+
+def read_rows(db: Database, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    """Every row of one read, on the thread's SQLite connection or a pooled PostgreSQL one
+    (outside any transaction of the caller's)."""
+    if isinstance(db, SqliteDatabase):
+        return list(db.connection().execute(sql, tuple(params)).fetchall())
+    with db.connection() as conn:
+        return list(conn.execute(sql, tuple(params)).fetchall())
 
 
 def migration_heads() -> set[str]:

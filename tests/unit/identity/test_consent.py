@@ -29,8 +29,6 @@ def test_subjects_are_references_not_personal_data(identity: IdentityService) ->
 
 
 def test_consent_changes_are_ledger_entries(kernel: Kernel) -> None:
-    if getattr(kernel, "ledger", None) is None:
-        pytest.skip("ledger not wired in this build")
     http = api_client(kernel)
     body = {"subject": "urn:subject:7", "purpose": "marketing", "tenant_id": "acme"}
     assert http.post("/v1/identity/consents", json=body).status_code == 201

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from paygod.aml.model import Alert
-from paygod.kernel.database import Database, SqliteDatabase
+from paygod.kernel.database import Database, SqliteDatabase, placeholder
 
 CURSOR = "ledger"
 
@@ -71,7 +71,7 @@ COLUMNS = "alert_id, tenant_id, hit_key, typology, subject, raised_at, doc"
 class SqlAlertStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.p = "?" if isinstance(db, SqliteDatabase) else "%s"
+        self.p = placeholder(db)
 
     def _q(self, sql: str) -> str:
         return sql.replace("?", self.p)

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from paygod.cases.model import Case, CaseStatus
-from paygod.kernel.database import Database, SqliteDatabase
+from paygod.kernel.database import Database, placeholder, read_rows
 
 
 class MemoryCaseStore:
@@ -56,13 +56,10 @@ class MemoryCaseStore:
 class SqlCaseStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.p = "?" if isinstance(db, SqliteDatabase) else "%s"
+        self.p = placeholder(db)
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        if isinstance(self.db, SqliteDatabase):
-            return list(self.db.connection().execute(sql, params).fetchall())
-        with self.db.connection() as conn:
-            return list(conn.execute(sql, params).fetchall())
+        return read_rows(self.db, sql, params)
 
     def save(self, conn: Any, case: Case) -> None:
         p = self.p

@@ -12,7 +12,7 @@ import orjson
 
 from paygod.compliance.model import KycLevel, KycStatus, ListEntry, ScreeningQuery, Snapshot
 from paygod.kernel.clock import isoformat, parse_instant
-from paygod.kernel.database import Database, SqliteDatabase
+from paygod.kernel.database import Database, SqliteDatabase, placeholder
 
 SNAPSHOT_COLUMNS = (
     "snapshot_id, tenant_id, list_name, format, source, digest, entry_count, version, "
@@ -54,7 +54,7 @@ def _kyc(row: Sequence[Any]) -> KycStatus:
 class _Sql:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.p = "?" if isinstance(db, SqliteDatabase) else "%s"
+        self.p = placeholder(db)
 
     def _q(self, sql: str) -> str:
         return sql.replace("?", self.p)

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from paygod.kernel.database import Database, SqliteDatabase
+from paygod.kernel.database import Database, SqliteDatabase, placeholder, read_rows
 from paygod.mandates.model import Mandate, PrincipalKey
 
 PRUNE_EVERY = 256
@@ -18,13 +18,10 @@ PRUNE_EVERY = 256
 class _Sql:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.p = "?" if isinstance(db, SqliteDatabase) else "%s"
+        self.p = placeholder(db)
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        if isinstance(self.db, SqliteDatabase):
-            return list(self.db.connection().execute(sql, params).fetchall())
-        with self.db.connection() as conn:
-            return list(conn.execute(sql, params).fetchall())
+        return read_rows(self.db, sql, params)
 
     def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[int]:
         if isinstance(self.db, SqliteDatabase):

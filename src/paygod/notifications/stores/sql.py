@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from paygod.kernel.database import Database, SqliteDatabase
+from paygod.kernel.database import Database, placeholder, read_rows
 from paygod.notifications.model import Delivery, DeliveryStatus, InboxMessage, Subscription
 from paygod.notifications.stores.codec import (
     delivery_doc,
@@ -25,13 +25,10 @@ def _json(value: dict[str, Any]) -> str:
 class SqlNotificationStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.p = "?" if isinstance(db, SqliteDatabase) else "%s"
+        self.p = placeholder(db)
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        if isinstance(self.db, SqliteDatabase):
-            return list(self.db.connection().execute(sql, params).fetchall())
-        with self.db.connection() as conn:
-            return list(conn.execute(sql, params).fetchall())
+        return read_rows(self.db, sql, params)
 
     # -- subscriptions ------------------------------------------------------------------
 

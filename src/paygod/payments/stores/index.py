@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from paygod.kernel.database import Database, SqliteDatabase
+from paygod.kernel.database import Database, SqliteDatabase, placeholder
 from paygod.payments.model import Payment, PaymentStatus
 
 REVIEW = "review"
@@ -73,7 +73,7 @@ class MemoryPaymentIndex:
 class SqlPaymentIndex:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.p = "?" if isinstance(db, SqliteDatabase) else "%s"
+        self.p = placeholder(db)
 
     def record(self, conn: Any, payments: Sequence[Payment]) -> None:
         p = self.p

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from paygod.canonical import digest
-from paygod.kernel.database import Database, SqliteDatabase
+from paygod.kernel.database import Database, SqliteDatabase, placeholder
 from paygod.kernel.errors import Gone
 from paygod.payments.ports import PersonalDataVault
 
@@ -54,7 +54,7 @@ class SqlPayeeVault:
     def __init__(self, db: Database, vault: PersonalDataVault | None = None) -> None:
         self.db = db
         self.vault = vault
-        self.p = "?" if isinstance(db, SqliteDatabase) else "%s"
+        self.p = placeholder(db)
 
     def put(
         self, conn: Any, payment_id: str, payee: Mapping[str, Any], tenant_id: str = "default"

@@ -10,7 +10,7 @@ since a message that old is refused as stale before the guard is asked.
 
 from __future__ import annotations
 
-from paygod.kernel.database import Database, SqliteDatabase
+from paygod.kernel.database import Database, SqliteDatabase, placeholder
 
 PRUNE_EVERY = 256  # inserts between two prunes of expired signatures
 
@@ -18,7 +18,7 @@ PRUNE_EVERY = 256  # inserts between two prunes of expired signatures
 class SqlReplayGuard:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.p = "?" if isinstance(db, SqliteDatabase) else "%s"
+        self.p = placeholder(db)
         self._inserts = 0
 
     def first_time(self, key: str, timestamp: int, now: int, tolerance: int) -> bool:

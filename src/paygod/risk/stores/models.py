@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from paygod.decisions.ports import DuplicateKey
-from paygod.kernel.database import Database, SqliteDatabase
+from paygod.kernel.database import Database, placeholder, read_rows
 from paygod.risk.model import StoredModel
 
 
@@ -42,13 +42,10 @@ class MemoryModelStore:
 class SqlModelStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.p = "?" if isinstance(db, SqliteDatabase) else "%s"
+        self.p = placeholder(db)
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        if isinstance(self.db, SqliteDatabase):
-            return list(self.db.connection().execute(sql, params).fetchall())
-        with self.db.connection() as conn:
-            return list(conn.execute(sql, params).fetchall())
+        return read_rows(self.db, sql, params)
 
     def put(self, conn: Any, model: StoredModel) -> None:
         sql = (
