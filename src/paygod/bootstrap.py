@@ -190,7 +190,7 @@ def build_kernel(
     accounting, credits = build_accounting(db, clock, ledger)
     balance_proofs = build_proofs(accounting, ledger, settings.balance_period)
     cash = build_cash(accounting)
-    projections = build_projections(db, clock, ledger)
+    projections = build_projections(db, clock, ledger, accounting)
     identity = identity_from_settings(settings, db, clock, ledger, identity_store)
     checks.extend(identity_checks(identity))
     privacy = build_privacy(settings, db, clock, ledger, identity)  # before payments: vaults payees

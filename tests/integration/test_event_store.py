@@ -185,7 +185,15 @@ def _books(kernel: Kernel, ids: dict[str, Any]) -> dict[str, Any]:
             now = acc.balance(tenant, a.id).as_dict()
             del now["at"]  # the instant asked at, not the books
             then = acc.balance(tenant, a.id, at=a.created_at + timedelta(milliseconds=50))
-            out["accounts"][f"{tenant}/{a.id}"] = (a.as_dict(), now, then.as_dict())
+            # On both time axes: the valid-time postings index is rebuilt from the transfers.
+            both = acc.valid_balance(tenant, a.id, a.created_at + timedelta(milliseconds=50))
+            out["accounts"][f"{tenant}/{a.id}"] = (
+                a.as_dict(),
+                now,
+                then.as_dict(),
+                (both.debits_posted, both.credits_posted),
+                (acc.valid_balance(tenant, a.id).debits_posted,),
+            )
             start = a.created_at - timedelta(days=1)
             end = parse_instant("2100-01-01T00:00:00Z")
             out["statements"][f"{tenant}/{a.id}"] = acc.statement(

@@ -69,6 +69,15 @@ class AccountSession(Protocol):
         """Record posted amounts on both time axes (in the order they were decided)."""
         ...
 
+    def posted_transfers(self) -> list[Transfer]:
+        """Every posted transfer of every tenant, by (timestamp, id): what the postings
+        index is rebuilt from."""
+        ...
+
+    def clear_postings(self) -> None:
+        """Forget the postings index (before it is rebuilt whole)."""
+        ...
+
     def valid_totals(
         self, tenant_id: str, account_id: str, valid_at: datetime, recorded_at: datetime
     ) -> tuple[int, int]:

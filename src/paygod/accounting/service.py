@@ -40,7 +40,7 @@ from paygod.accounting.rules import (
     metadata_problem,
     validate_request,
 )
-from paygod.accounting.validtime import ValidBalance
+from paygod.accounting.validtime import ValidBalance, postings_of
 from paygod.canonical import digest
 from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import (
@@ -575,6 +575,22 @@ class AccountingService:
             after = page[-1].id
         transfers.sort(key=lambda t: (t.timestamp, t.id))
         return reports.export_transfers(transfers, fmt)
+
+    def rebuild_postings(self) -> int:
+        """The valid-time postings index again from the transfer rows, whole, in the
+        ledger's write transaction (after the transfers were rebuilt from the ledger or a
+        backup restored): how many postings it holds."""
+
+        def work(conn: Any) -> tuple[int, list[Any]]:
+            with self.store.exclusive():
+                session = self.store.session(conn)
+                postings = [p for t in session.posted_transfers() for p in (postings_of(t) or ())]
+                session.clear_postings()
+                session.insert_postings(postings)
+            return len(postings), []
+
+        count, _ = self.ledger.transact(work)
+        return int(count)
 
     def rebuild_check(self, tenant_id: str | None = None) -> reports.AuditReport:
         """Running totals against totals replayed from the ledger's transfer entries."""

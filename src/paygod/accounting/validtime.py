@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from paygod.accounting.model import Transfer, TransferState
 from paygod.kernel.clock import isoformat
 
 # A client clock a little ahead of ours is not a future posting: within this skew
@@ -144,3 +145,18 @@ def brute_force_steps(postings: Iterable[Posting], start: datetime) -> ValidStep
         key=lambda s: s[0],
     )
     return ValidSteps(start, debits, credits, steps)
+
+
+def postings_of(transfer: Transfer) -> tuple[Posting, Posting] | None:
+    """The two postings a transfer row stands for, as the write path recorded them: a
+    posted amount (a plain transfer or a hold's post) valid from its valid time, recorded
+    at its timestamp; a hold itself, a void or a refusal posts nothing."""
+    if transfer.state is not TransferState.POSTED or transfer.flags.pending:
+        return None
+    recorded = transfer.timestamp
+    valid = min(transfer.valid_from or recorded, recorded)
+    t = transfer
+    return (
+        Posting(t.tenant_id, t.debit_account_id, t.id, valid, recorded, t.amount, 0),
+        Posting(t.tenant_id, t.credit_account_id, t.id, valid, recorded, 0, t.amount),
+    )

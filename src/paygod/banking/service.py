@@ -61,10 +61,19 @@ def _normal(table: Table, row: Sequence[Any]) -> tuple[Any, ...]:
 
 
 class ProjectionService:
-    def __init__(self, db: Database, ledger: LedgerService, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        ledger: LedgerService,
+        clock: Clock,
+        rebuild_postings: Callable[[], int] | None = None,
+    ) -> None:
+        """`rebuild_postings`: accounting's valid-time postings index, derived from the
+        transfer rows, made again once those rows are (accounting/validtime.py)."""
         self.db = db
         self.ledger = ledger
         self.clock = clock
+        self.rebuild_postings = rebuild_postings
         self.swap = TableSwap(db)
         self.mark = "?" if isinstance(db, SqliteDatabase) else "%s"
 
@@ -233,6 +242,8 @@ class ProjectionService:
             for n in names:
                 self._store_now(n, self.ledger.size, "live")  # the old tables still serve
             raise
+        if "accounting" in names and self.rebuild_postings is not None:
+            self.rebuild_postings()
         seconds = time.perf_counter() - started
         return [
             RebuildReport(

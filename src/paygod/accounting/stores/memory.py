@@ -118,6 +118,13 @@ class MemoryAccountSession:
         for t in transfers:
             self.store.transfers[(t.tenant_id, t.id)] = t
 
+    def posted_transfers(self) -> list[Transfer]:
+        posted = [t for t in self.store.transfers.values() if t.state is TransferState.POSTED]
+        return sorted(posted, key=lambda t: (t.timestamp, t.id))
+
+    def clear_postings(self) -> None:
+        self.store.postings.clear()
+
     def insert_postings(self, postings: Iterable[Posting]) -> None:
         for p in postings:
             self.store.postings.setdefault((p.tenant_id, p.account_id), []).append(p)

@@ -300,6 +300,17 @@ class SqlAccountSession:
     # valid_at <= T and recorded_at <= T' (a row that is not backdated has
     # valid_at = recorded_at).
 
+    def posted_transfers(self) -> list[Transfer]:
+        rows = self._rows(
+            f"SELECT {TRANSFER_COLUMNS} FROM accounting_transfers WHERE state = ?"
+            " ORDER BY timestamp, id",
+            [TransferState.POSTED.value],
+        )
+        return [transfer_from(r) for r in rows]
+
+    def clear_postings(self) -> None:
+        self.conn.execute("DELETE FROM accounting_postings")
+
     def insert_postings(self, postings: Iterable[Posting]) -> None:
         by_account: dict[tuple[str, str], list[Posting]] = {}
         for posting in postings:
