@@ -71,9 +71,10 @@ def test_an_alias_bomb_is_refused_without_expanding_it(
         "expands to more than" in line
         and ("pack.yaml" if where == "pack" else "cases.yaml") in line
     )
-    # ru_maxrss is in KB on Linux: a refused bomb stays in the few-hundred-MB range of an
-    # ordinary CLI start instead of gigabytes.
-    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < max(before, 400_000)
+    # ru_maxrss is in KB on Linux (the largest child so far): a refused bomb stays in the
+    # range of an ordinary CLI start (about 500 MB with the solver, sklearn and wasmtime
+    # importable) instead of the gigabytes an expanded 10^6-node bomb takes.
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss <= max(before, 800_000)
     if where == "pack":
         _one_line_exit_2(["packs", "lint", str(pack)])
         _one_line_exit_2(["validate", "--pack", str(pack)])

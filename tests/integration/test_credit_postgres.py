@@ -4,6 +4,8 @@ loan's state and its books apart, and the books balance."""
 
 from __future__ import annotations
 
+import base64
+import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -31,7 +33,12 @@ APPLICATION = {
 
 
 @pytest.fixture
-def kernels(postgres_url: str, tmp_path: Path) -> Iterator[tuple[Kernel, Kernel]]:
+def kernels(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Kernel, Kernel]]:
+    # Two processes of one deployment share its key-encryption key (docs/security.md): a
+    # record one seals in the vault, the other opens.
+    monkeypatch.setenv("PAYGOD_KEK", base64.b64encode(os.urandom(32)).decode())
     schema = f"t_{uuid4().hex}"
     with psycopg.connect(postgres_url, autocommit=True) as admin:
         admin.execute(f"CREATE SCHEMA {schema}")

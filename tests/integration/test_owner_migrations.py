@@ -24,6 +24,7 @@ from paygod.kernel.database import (
     SqliteDatabase,
     applied_heads,
     migrate,
+    migration_heads,
 )
 from paygod.kernel.migrations.runner import alembic_config
 
@@ -80,9 +81,10 @@ def test_rows_from_before_owners_read_as_owned_by_no_one(old_db: Database) -> No
 
     assert set(OLD) <= applied_heads(old_db) and "accounting_0002" not in applied_heads(old_db)
     migrate(old_db)
-    # decisions_0003 (the deciding pack) sits on top of decisions_0002 (the requester), and
-    # decisions_0004 (the overview's covering index) on top of that.
-    assert {"accounting_0002", "decisions_0004"} <= applied_heads(old_db)
+    # Every module upgraded to its newest revision (accounting_0002, the owners, is below
+    # accounting's valid-time revisions now; decisions_0004 on top of decisions_0002).
+    assert applied_heads(old_db) == migration_heads()
+    assert {"accounting_0004", "decisions_0004"} <= applied_heads(old_db)
 
     store = (
         SqliteAccountStore(old_db)

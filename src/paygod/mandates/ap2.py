@@ -88,12 +88,13 @@ def _times(mandate: Mapping[str, Any], now: int, skew: int) -> None:
     for name, value in (("exp", exp), ("iat", iat), ("nbf", nbf)):
         if value is not None and type(value) is not int:
             raise VerificationFailed("malformed", f"{name} is an integer NumericDate")
+    # A mandate that can never be valid is malformed, whatever the time of asking.
+    if isinstance(iat, int) and isinstance(exp, int) and exp <= iat:
+        raise VerificationFailed("malformed", "the mandate expires before it is issued")
     if isinstance(exp, int) and now > exp + skew:
         raise VerificationFailed("expired", "the mandate has expired")
     if isinstance(nbf, int) and now + skew < nbf:
         raise VerificationFailed("not-yet-valid", "the mandate is not valid yet")
-    if isinstance(iat, int) and isinstance(exp, int) and exp <= iat:
-        raise VerificationFailed("malformed", "the mandate expires before it is issued")
 
 
 def verify_chain(

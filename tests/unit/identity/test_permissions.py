@@ -17,9 +17,11 @@ from paygod.kernel.clock import SystemClock
 from paygod.kernel.errors import NotFound
 
 # compliance:report reads the ledger (reports are computed, nothing is recorded), but
-# is held only by auditors and compliance officers, not by every reader.
+# is held only by auditors and compliance officers, not by every reader; documents:download
+# is a read too (each download is sealed as an access record, docs/documents.md).
+READS_NOT_NAMED_READ = {"compliance:report", "documents:download"}
 WRITES = [
-    p for p in PERMISSIONS if not p.endswith((":read", ":verify")) and p != "compliance:report"
+    p for p in PERMISSIONS if not p.endswith((":read", ":verify")) and p not in READS_NOT_NAMED_READ
 ]
 
 
