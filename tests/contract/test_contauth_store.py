@@ -37,12 +37,19 @@ def test_a_session_opens_once_and_saves_its_trust(database: Database | None) -> 
         device="sha256:ab", model_version=3, updated_at=NOW,
     )  # fmt: skip
     with transaction(database) as conn:
-        store.save(conn, moved, expected_events=0)
+        store.save(conn, moved, expected=_session())
     assert store.get("s1") == moved
     # A writer that read the session before `moved` was saved loses, and changes nothing.
     with pytest.raises(Conflict), transaction(database) as conn:
-        store.save(conn, moved.moved(trust=0.9, events=8), expected_events=0)
+        store.save(conn, moved.moved(trust=0.9, events=8), expected=_session())
     assert store.get("s1") == moved
+    # Nor does one whose batch scored no event: the count alone would not tell them apart.
+    same_count = moved.moved(trust=0.5, updated_at=NOW + timedelta(seconds=1))
+    with transaction(database) as conn:
+        store.save(conn, same_count, expected=moved)
+    with pytest.raises(Conflict), transaction(database) as conn:
+        store.save(conn, moved.moved(trust=0.1), expected=moved)
+    assert store.get("s1") == same_count
     assert store.get("nope") is None
     store.open(_session("s2"))
     store.open(_session("s3", principal="p2"))

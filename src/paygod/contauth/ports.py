@@ -19,10 +19,11 @@ class ContauthStore(Protocol):
 
     def get(self, session_id: str) -> SessionTrust | None: ...
 
-    def save(self, conn: Any, session: SessionTrust, *, expected_events: int) -> None:
-        """Write `session` if the stored one still counts `expected_events` (what the caller
-        read), else raise `paygod.kernel.errors.Conflict`: two processes scoring the same
-        session at once never lose one's update."""
+    def save(self, conn: Any, session: SessionTrust, *, expected: SessionTrust) -> None:
+        """Write `session` if the stored one is still `expected` (what the caller read: its
+        event count and its last update), else raise `paygod.kernel.errors.Conflict`: two
+        processes scoring the same session at once never lose one's update, even when a
+        batch adds no scored event."""
         ...
 
     def sessions(self, tenant_id: str, principal_id: str) -> list[SessionTrust]: ...

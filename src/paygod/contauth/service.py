@@ -93,7 +93,7 @@ class ContauthService:
             draft = self._transition(STEP_UP_PASSED, found, after, {"passed_by": actor})
 
             def work(conn: Any) -> tuple[None, list[EntryDraft]]:
-                self.store.save(conn, after, expected_events=found.events)
+                self.store.save(conn, after, expected=found)
                 return None, [draft]
 
             self.ledger.transact(work)
@@ -141,7 +141,7 @@ class ContauthService:
 
             def work(conn: Any) -> tuple[None, list[EntryDraft]]:
                 self.store.add_features(conn, records)
-                self.store.save(conn, after, expected_events=session.events)
+                self.store.save(conn, after, expected=session)
                 return None, drafts
 
             _, entries = self.ledger.transact(work)

@@ -26,10 +26,13 @@ class MemoryContauthStore:
     def get(self, session_id: str) -> SessionTrust | None:
         return self._sessions.get(session_id)
 
-    def save(self, conn: Any, session: SessionTrust, *, expected_events: int) -> None:
+    def save(self, conn: Any, session: SessionTrust, *, expected: SessionTrust) -> None:
         with self._lock:
             current = self._sessions.get(session.session_id)
-            if current is None or current.events != expected_events:
+            if current is None or (current.events, current.updated_at) != (
+                expected.events,
+                expected.updated_at,
+            ):
                 raise Conflict("the session's trust moved meanwhile; send the batch again")
             self._sessions[session.session_id] = session
 

@@ -79,12 +79,14 @@ class SqlContauthStore:
         )
         return _session(row) if row else None
 
-    def save(self, conn: Any, session: SessionTrust, *, expected_events: int) -> None:
+    def save(self, conn: Any, session: SessionTrust, *, expected: SessionTrust) -> None:
         params = _session_params(session)
+        before = isoformat(expected.updated_at) if expected.updated_at else None
         touched = self._tx(conn).run(
             "UPDATE contauth_sessions SET trust = ?, state = ?, events = ?, reasons = ?,"
-            " device = ?, model_version = ?, updated_at = ? WHERE session_id = ? AND events = ?",
-            (*params[4:], session.session_id, expected_events),
+            " device = ?, model_version = ?, updated_at = ? WHERE session_id = ? AND events = ?"
+            " AND (updated_at = ? OR (updated_at IS NULL AND CAST(? AS TEXT) IS NULL))",
+            (*params[4:], session.session_id, expected.events, before, before),
         )
         if touched != 1:
             raise Conflict("the session's trust moved meanwhile; send the batch again")
