@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,8 +32,8 @@ class Table:
         return tuple(row[self.columns.index(c)] for c in self.key)
 
 
-class Projector:
-    """Subclasses set `name`, `tables`, `kinds` and implement `apply` and `finish`."""
+class Projector(ABC):
+    """Subclasses set `name`, `tables`, `kinds` and implement `apply` and `rows`."""
 
     name: str = ""
     tables: tuple[Table, ...] = ()
@@ -46,12 +47,13 @@ class Projector:
         # for the catch-up applied at the switch.
         self._tracking = False
 
+    @abstractmethod
     def apply(self, entry: Entry) -> None:
-        raise NotImplementedError
+        """Fold one ledger entry of one of `kinds` into the rows."""
 
+    @abstractmethod
     def rows(self, table: str) -> dict[Key, Row]:
         """Every row of `table` as it stands after the entries applied so far."""
-        raise NotImplementedError
 
     def take_dirty(self) -> dict[str, set[Key]]:
         """The keys of each table changed since the last call (the catch-up applied at the
