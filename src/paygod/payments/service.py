@@ -779,9 +779,10 @@ class PaymentService:
             # `settled` for a payment whose hold was voided (failed), or a `failed`
             # after settlement, was swallowed, and the partner took it as processed.
             never_sent = payment.status in (PaymentStatus.DENIED, PaymentStatus.REJECTED)
-            raise NotDispatched(
+            raise Conflict(
                 f"payment is {payment.status.value}; a {notice.status!r} notice "
-                "contradicts it; nothing was recorded"
+                "contradicts it; nothing was recorded",
+                code=PaymentCode.NOT_DISPATCHED
                 if never_sent
                 else PaymentCode.NOTICE_CONTRADICTS_STATE,
             )
