@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from paygod.accounting.errors import AccountingCode, IdempotencyKeyInvalid, PendingTransferNotFound
 from paygod.accounting.model import (
     Account,
     AccountCode,
@@ -73,9 +74,8 @@ def _key(key: str | None, operation: str) -> str:
         return f"credits.{operation}.{new_id()}"
     problem = idempotency_key_problem(key)
     if problem:
-        raise InvalidInput(
+        raise IdempotencyKeyInvalid(
             f"idempotency key {problem}; nothing was recorded",
-            code="idempotency_key_invalid",
             errors=[FieldError("/idempotency_key", problem)],
         )
     return f"credits.{operation}.{key}"
@@ -93,7 +93,7 @@ def idempotency_key_problem(key: str) -> str | None:
 
 def _reservation(reservation_id: str) -> None:
     if not reservation_id.startswith("credits.reserve."):
-        raise NotFound(f"reservation {reservation_id} not found", code="pending_transfer_not_found")
+        raise PendingTransferNotFound(f"reservation {reservation_id} not found")
 
 
 def _requested(metadata: Mapping[str, Any] | None, by: str | None) -> dict[str, Any]:
@@ -105,7 +105,7 @@ def _requested(metadata: Mapping[str, Any] | None, by: str | None) -> dict[str, 
     if doc.get(REQUESTED_BY, by) != by:
         raise InvalidInput(
             "metadata.requested_by must name the caller; nothing was recorded",
-            code="requested_by_not_caller",
+            code=AccountingCode.REQUESTED_BY_NOT_CALLER,
             errors=[FieldError(f"/metadata/{REQUESTED_BY}", f"must be {by} or omitted")],
         )
     doc[REQUESTED_BY] = by
@@ -178,13 +178,12 @@ class CreditsService:
             tenant_id, [request], events=self._alerts(tenant_id)
         )[0]
         if result.error is not None:
-            if result.error.code == "exceeds_credits":
+            if result.error.code == AccountingCode.EXCEEDS_CREDITS:
                 current = self.balance(tenant_id)
                 needed = (request.amount or 0) - current.available
                 raise PaymentRequired(
                     f"tenant {tenant_id} has {current.available} credits available; "
                     f"this needs {request.amount} ({needed} more). Buy credits and retry.",
-                    code="insufficient-credits",
                     errors=[FieldError("/amount", "exceeds the available credits")],
                     extra={
                         "available": current.available,
@@ -256,7 +255,7 @@ class CreditsService:
         if not 1 <= ttl_seconds <= MAX_TTL_SECONDS:
             raise InvalidInput(
                 f"ttl_seconds must be between 1 and {MAX_TTL_SECONDS}",
-                code="ttl_invalid",
+                code=AccountingCode.TTL_INVALID,
                 errors=[FieldError("/ttl_seconds", f"1 to {MAX_TTL_SECONDS}")],
             )
         self.ensure_accounts(tenant_id)
@@ -285,9 +284,7 @@ class CreditsService:
         except NotFound:
             held = None
         if held is None or held.metadata.get(REQUESTED_BY) != owner:
-            raise NotFound(
-                f"reservation {reservation_id} not found", code="pending_transfer_not_found"
-            )
+            raise PendingTransferNotFound(f"reservation {reservation_id} not found")
 
     def commit(
         self,

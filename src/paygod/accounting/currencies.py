@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from paygod.accounting.errors import AccountingCode
 from paygod.kernel.errors import FieldError, InvalidInput
 
 # ISO 4217 active codes whose minor unit is not 2.
@@ -187,7 +188,7 @@ def exponent(ledger: str) -> int:
     except KeyError:
         raise InvalidInput(
             f"unknown ledger {ledger!r}: use an ISO 4217 currency code or CREDITS",
-            code="ledger_unknown",
+            code=AccountingCode.LEDGER_UNKNOWN,
             errors=[FieldError("/ledger", "not an ISO 4217 currency or known asset")],
         ) from None
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
+from paygod.accounting.errors import AccountingCode
 from paygod.kernel.clock import isoformat as _isoformat
 from paygod.kernel.events import EventEnvelope
 
@@ -272,7 +273,7 @@ class Transfer:
 class TransferError:
     """Why one transfer of a batch was refused: a stable code and the offending field."""
 
-    code: str
+    code: AccountingCode
     message: str
     field: str = ""
     # Facts a client acts on (the account and instant a backdated posting would breach).

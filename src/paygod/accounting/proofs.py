@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from paygod.accounting.errors import AccountingCode, AccountNotFound, PeriodInvalid, PeriodNotFound
 from paygod.accounting.model import Period, PeriodStatement
 from paygod.accounting.ports import AccountSession, AccountStore, iter_all_accounts
 from paygod.kernel.clock import Clock, isoformat
@@ -114,9 +115,8 @@ class BalanceProofs:
         (period, closed now). Idempotent by period: a closed period answers as sealed."""
         problem = identifier_problem(period) if period.strip() else "must not be empty"
         if problem or len(period) > 64:
-            raise InvalidInput(
+            raise PeriodInvalid(
                 f"period {problem or 'is longer than 64 characters'}",
-                code="period_invalid",
                 errors=[FieldError("/period", problem or "at most 64 characters")],
             )
         now = self.clock.now()
@@ -124,7 +124,7 @@ class BalanceProofs:
         if end > now:
             raise InvalidInput(
                 f"period {period} ends at {isoformat(end)}, after now: it is not over",
-                code="period_not_over",
+                code=AccountingCode.PERIOD_NOT_OVER,
                 errors=[FieldError("/until", "must not be in the future")],
             )
 
@@ -137,7 +137,8 @@ class BalanceProofs:
                 statements = self._statements(session, tenant_id, period, end, now)
                 if not statements:
                     raise Conflict(
-                        f"tenant {tenant_id} has no accounts to state", code="period_empty"
+                        f"tenant {tenant_id} has no accounts to state",
+                        code=AccountingCode.PERIOD_EMPTY,
                     )
                 root = _tree_root([_leaf(s) for s in statements])
                 sealed = Period(
@@ -191,7 +192,7 @@ class BalanceProofs:
         with self.store.reading() as session:
             found = session.get_period(tenant_id, period)
         if found is None:
-            raise NotFound(f"period {period} is not closed", code="period_not_found")
+            raise PeriodNotFound(f"period {period} is not closed")
         return found
 
     def prove(
@@ -201,16 +202,16 @@ class BalanceProofs:
         with self.store.reading() as session:
             account = session.get_accounts(tenant_id, [account_id]).get(account_id)
             if account is None or (owner is not None and account.owner != owner):
-                raise NotFound(f"account {account_id} not found", code="account_not_found")
+                raise AccountNotFound(f"account {account_id} not found")
             sealed = session.get_period(tenant_id, period)
             if sealed is None:
-                raise NotFound(f"period {period} is not closed", code="period_not_found")
+                raise PeriodNotFound(f"period {period} is not closed")
             statements = session.period_statements(tenant_id, period)
         mine = next((s for s in statements if s.account_id == account_id), None)
         if mine is None:
             raise NotFound(
                 f"account {account_id} was opened after period {period}",
-                code="statement_not_found",
+                code=AccountingCode.STATEMENT_NOT_FOUND,
             )
         leaves = [_leaf(s) for s in statements]
         entry = next(
@@ -245,7 +246,7 @@ class BalanceProofs:
             try:
                 self.close_period(tenant_id, label, end)
             except Conflict as empty:  # every account opened after the period: nothing to state
-                if empty.instance_code != "period_empty":
+                if empty.instance_code != AccountingCode.PERIOD_EMPTY:
                     raise
                 continue
             closed.append(f"{tenant_id}/{label}")

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from paygod.accounting.currencies import exponent
+from paygod.accounting.errors import AccountingCode
 from paygod.accounting.model import Account, LedgerRecord, Transfer, TransferState
 from paygod.accounting.service import AccountingService
 from paygod.kernel.clock import isoformat
@@ -42,14 +43,14 @@ def _parse_amount(text: str, digits: int, line: int) -> int:
     if not value.is_finite():
         raise InvalidInput(
             f"statement line {line}: amount {text!r} is not a number",
-            code="statement_invalid",
+            code=AccountingCode.STATEMENT_INVALID,
             errors=[FieldError(f"/lines/{line}/amount", "not a number")],
         )
     minor = value.scaleb(digits) if "." in text else value
     if minor != minor.to_integral_value():
         raise InvalidInput(
             f"statement line {line}: amount {text!r} has more than {digits} decimals",
-            code="statement_invalid",
+            code=AccountingCode.STATEMENT_INVALID,
             errors=[FieldError(f"/lines/{line}/amount", f"at most {digits} decimals")],
         )
     return int(minor)
@@ -67,14 +68,14 @@ def parse_statement(text: str, ledger: str) -> list[StatementLine]:
     if missing:
         raise InvalidInput(
             f"statement CSV lacks column {missing[0]!r} (needs date, amount, reference)",
-            code="statement_invalid",
+            code=AccountingCode.STATEMENT_INVALID,
             errors=[FieldError("/header", f"missing {missing[0]}")],
         )
     lines = []
     for number, row in enumerate(reader, start=1):
         if number > MAX_LINES:
             raise InvalidInput(
-                f"statement has more than {MAX_LINES} lines", code="statement_invalid"
+                f"statement has more than {MAX_LINES} lines", code=AccountingCode.STATEMENT_INVALID
             )
         raw_date = (row.get(header["date"]) or "").strip()
         try:
@@ -82,7 +83,7 @@ def parse_statement(text: str, ledger: str) -> list[StatementLine]:
         except ValueError:
             raise InvalidInput(
                 f"statement line {number}: date {raw_date!r} is not YYYY-MM-DD",
-                code="statement_invalid",
+                code=AccountingCode.STATEMENT_INVALID,
                 errors=[FieldError(f"/lines/{number}/date", "expected YYYY-MM-DD")],
             ) from None
         amount = _parse_amount(row.get(header["amount"]) or "", digits, number)
@@ -183,7 +184,7 @@ class Reconciler:
         account = self.accounting.get_account(tenant_id, account_id)
         lines = parse_statement(statement_csv, account.ledger)
         if not lines:
-            raise InvalidInput("the statement has no lines", code="statement_invalid")
+            raise InvalidInput("the statement has no lines", code=AccountingCode.STATEMENT_INVALID)
         start = min(x.date for x in lines) - timedelta(days=window_days)
         end = max(x.date for x in lines) + timedelta(days=window_days + 1)
         with self.accounting.store.reading() as session:
@@ -239,6 +240,7 @@ class Reconciler:
         ]
         if not entries:
             raise NotFound(
-                f"reconciliation {reconciliation_id} not found", code="reconciliation_not_found"
+                f"reconciliation {reconciliation_id} not found",
+                code=AccountingCode.RECONCILIATION_NOT_FOUND,
             )
         return dict(entries[-1].payload)

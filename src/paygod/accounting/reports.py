@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from paygod.accounting.errors import PeriodInvalid
 from paygod.accounting.model import Account, Transfer, TransferState
 from paygod.accounting.ports import AccountStore, LedgerPort, iter_all_accounts
 from paygod.kernel.clock import isoformat
@@ -197,9 +198,8 @@ def statement(
 ) -> Statement:
     """Posted movements in [start, end): opening + Σ lines = closing."""
     if end <= start:
-        raise InvalidInput(
+        raise PeriodInvalid(
             "the statement period is empty",
-            code="period_invalid",
             errors=[FieldError("#query/to", "must be after 'from'")],
         )
     sign = 1 if account.code.debit_normal else -1

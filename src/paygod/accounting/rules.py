@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from paygod.accounting.currencies import LEDGERS
+from paygod.accounting.errors import AccountingCode, exists_with_different
 from paygod.accounting.model import (
     MAX_AMOUNT,
     OWNER_KEY,
@@ -37,56 +38,56 @@ from paygod.kernel.written import written_message, written_problems
 # Which kernel error each code becomes at the edges (the rest are `Rejected`).
 INVALID_CODES = frozenset(
     {
-        "id_must_not_be_empty",
-        "id_invalid",
-        "flags_are_mutually_exclusive",
-        "debit_account_id_must_not_be_empty",
-        "credit_account_id_must_not_be_empty",
-        "accounts_must_be_different",
-        "amount_must_not_be_zero",
-        "amount_must_not_be_negative",
-        "amount_must_be_an_integer",
-        "overflow",
-        "pending_id_must_not_be_empty",
-        "pending_id_must_be_different",
-        "timeout_reserved_for_pending_transfer",
-        "timeout_must_not_be_negative",
-        "reversal_must_not_be_pending",
-        "ledger_unknown",
-        "ledger_must_match",
-        "linked_event_chain_open",
-        "metadata_invalid",
-        "code_invalid",
-        "valid_from_reserved_for_posted_transfer",
-        "valid_from_in_future",
+        AccountingCode.ID_MUST_NOT_BE_EMPTY,
+        AccountingCode.ID_INVALID,
+        AccountingCode.FLAGS_ARE_MUTUALLY_EXCLUSIVE,
+        AccountingCode.DEBIT_ACCOUNT_ID_MUST_NOT_BE_EMPTY,
+        AccountingCode.CREDIT_ACCOUNT_ID_MUST_NOT_BE_EMPTY,
+        AccountingCode.ACCOUNTS_MUST_BE_DIFFERENT,
+        AccountingCode.AMOUNT_MUST_NOT_BE_ZERO,
+        AccountingCode.AMOUNT_MUST_NOT_BE_NEGATIVE,
+        AccountingCode.AMOUNT_MUST_BE_AN_INTEGER,
+        AccountingCode.OVERFLOW,
+        AccountingCode.PENDING_ID_MUST_NOT_BE_EMPTY,
+        AccountingCode.PENDING_ID_MUST_BE_DIFFERENT,
+        AccountingCode.TIMEOUT_RESERVED_FOR_PENDING_TRANSFER,
+        AccountingCode.TIMEOUT_MUST_NOT_BE_NEGATIVE,
+        AccountingCode.REVERSAL_MUST_NOT_BE_PENDING,
+        AccountingCode.LEDGER_UNKNOWN,
+        AccountingCode.LEDGER_MUST_MATCH,
+        AccountingCode.LINKED_EVENT_CHAIN_OPEN,
+        AccountingCode.METADATA_INVALID,
+        AccountingCode.CODE_INVALID,
+        AccountingCode.VALID_FROM_RESERVED_FOR_POSTED_TRANSFER,
+        AccountingCode.VALID_FROM_IN_FUTURE,
     }
 )
 # A user's request on a module's transfer: the transfer exists and is fine, the request
 # contradicts who may move it.
-CONFLICT_CODES = frozenset({"transfer_owned_by_module"})
+CONFLICT_CODES = frozenset({AccountingCode.TRANSFER_OWNED_BY_MODULE})
 NOT_FOUND_CODES = frozenset(
     {
-        "debit_account_not_found",
-        "credit_account_not_found",
-        "pending_transfer_not_found",
-        "reversal_transfer_not_found",
+        AccountingCode.DEBIT_ACCOUNT_NOT_FOUND,
+        AccountingCode.CREDIT_ACCOUNT_NOT_FOUND,
+        AccountingCode.PENDING_TRANSFER_NOT_FOUND,
+        AccountingCode.REVERSAL_TRANSFER_NOT_FOUND,
     }
 )
 
 
-def _err(code: str, message: str, field: str = "") -> TransferError:
+def _err(code: AccountingCode, message: str, field: str = "") -> TransferError:
     return TransferError(code, message, field)
 
 
 def _bad_amount(amount: Any) -> TransferError | None:
     if isinstance(amount, bool) or not isinstance(amount, int):
-        return _err("amount_must_be_an_integer", "amount must be an integer", "amount")
+        return _err(AccountingCode.AMOUNT_MUST_BE_AN_INTEGER, "amount must be an integer", "amount")
     if amount == 0:
-        return _err("amount_must_not_be_zero", "amount must not be zero", "amount")
+        return _err(AccountingCode.AMOUNT_MUST_NOT_BE_ZERO, "amount must not be zero", "amount")
     if amount < 0:
-        return _err("amount_must_not_be_negative", "amount must be positive", "amount")
+        return _err(AccountingCode.AMOUNT_MUST_NOT_BE_NEGATIVE, "amount must be positive", "amount")
     if amount > MAX_AMOUNT:
-        return _err("overflow", f"amount must not exceed {MAX_AMOUNT}", "amount")
+        return _err(AccountingCode.OVERFLOW, f"amount must not exceed {MAX_AMOUNT}", "amount")
     return None
 
 
@@ -112,28 +113,28 @@ def metadata_problem(metadata: Mapping[str, Any]) -> str | None:
 def validate_request(req: TransferRequest) -> TransferError | None:
     """Refusals that depend on the request alone, in TigerBeetle's order."""
     if not req.id or not req.id.strip() or len(req.id) > 128:
-        return _err("id_must_not_be_empty", "id must be 1 to 128 characters", "id")
+        return _err(AccountingCode.ID_MUST_NOT_BE_EMPTY, "id must be 1 to 128 characters", "id")
     problem = identifier_problem(req.id)
     if problem:
-        return _err("id_invalid", f"id {problem}", "id")
+        return _err(AccountingCode.ID_INVALID, f"id {problem}", "id")
     if req.module is None and OWNER_KEY in req.metadata:
         return _err(
-            "metadata_invalid",
+            AccountingCode.METADATA_INVALID,
             f"metadata key {OWNER_KEY!r} is reserved: it names the module that owns a transfer",
             f"metadata/{OWNER_KEY}",
         )
     problem = metadata_problem(req.metadata)
     if problem:
-        return _err("metadata_invalid", problem, "metadata")
+        return _err(AccountingCode.METADATA_INVALID, problem, "metadata")
     # The code is sealed as given and exported in CSV statements: held to the id rule's
     # characters (no U+202E, no control), and to the personal-data rule like any value.
     problem = invisible_character(req.code) or written_message(req.code)
     if problem:
-        return _err("code_invalid", f"code {problem}", "code")
+        return _err(AccountingCode.CODE_INVALID, f"code {problem}", "code")
     f = req.flags
     if (f.pending + f.post_pending + f.void_pending) > 1:
         return _err(
-            "flags_are_mutually_exclusive",
+            AccountingCode.FLAGS_ARE_MUTUALLY_EXCLUSIVE,
             "pending, post_pending and void_pending are mutually exclusive",
             "flags",
         )
@@ -142,7 +143,7 @@ def validate_request(req: TransferRequest) -> TransferError | None:
         # pending one that was then voided or expired (or posted for less) kept counting,
         # so the original could never be reversed in full again. A reversal is posted.
         return _err(
-            "reversal_must_not_be_pending",
+            AccountingCode.REVERSAL_MUST_NOT_BE_PENDING,
             "a reversal is posted at once; it cannot be a pending transfer",
             "flags",
         )
@@ -150,45 +151,51 @@ def validate_request(req: TransferRequest) -> TransferError | None:
         # A hold lives in the present (it expires, it is posted or voided now); only a
         # posting can take effect in the past.
         return _err(
-            "valid_from_reserved_for_posted_transfer",
+            AccountingCode.VALID_FROM_RESERVED_FOR_POSTED_TRANSFER,
             "valid_from applies to posted transfers only, not to holds or their resolution",
             "valid_from",
         )
     if req.ledger is not None and req.ledger not in LEDGERS:
-        return _err("ledger_unknown", f"unknown ledger {req.ledger!r}", "ledger")
+        return _err(AccountingCode.LEDGER_UNKNOWN, f"unknown ledger {req.ledger!r}", "ledger")
     if req.timeout_seconds < 0:
-        return _err("timeout_must_not_be_negative", "timeout must be >= 0", "timeout_seconds")
+        return _err(
+            AccountingCode.TIMEOUT_MUST_NOT_BE_NEGATIVE, "timeout must be >= 0", "timeout_seconds"
+        )
     if req.timeout_seconds and not f.pending:
         return _err(
-            "timeout_reserved_for_pending_transfer",
+            AccountingCode.TIMEOUT_RESERVED_FOR_PENDING_TRANSFER,
             "timeout_seconds only applies to pending transfers",
             "timeout_seconds",
         )
     if f.resolves_pending:
         if not req.pending_id:
-            return _err("pending_id_must_not_be_empty", "pending_id is required", "pending_id")
+            return _err(
+                AccountingCode.PENDING_ID_MUST_NOT_BE_EMPTY, "pending_id is required", "pending_id"
+            )
         if req.pending_id == req.id:
             return _err(
-                "pending_id_must_be_different", "pending_id must differ from id", "pending_id"
+                AccountingCode.PENDING_ID_MUST_BE_DIFFERENT,
+                "pending_id must differ from id",
+                "pending_id",
             )
         if req.amount is not None:
             return _bad_amount(req.amount)
         return None
     if not req.debit_account_id:
         return _err(
-            "debit_account_id_must_not_be_empty",
+            AccountingCode.DEBIT_ACCOUNT_ID_MUST_NOT_BE_EMPTY,
             "debit_account_id is required",
             "debit_account_id",
         )
     if not req.credit_account_id:
         return _err(
-            "credit_account_id_must_not_be_empty",
+            AccountingCode.CREDIT_ACCOUNT_ID_MUST_NOT_BE_EMPTY,
             "credit_account_id is required",
             "credit_account_id",
         )
     if req.debit_account_id == req.credit_account_id:
         return _err(
-            "accounts_must_be_different",
+            AccountingCode.ACCOUNTS_MUST_BE_DIFFERENT,
             "debit and credit accounts must be different",
             "credit_account_id",
         )
@@ -204,7 +211,7 @@ def _not_the_owner(target: Transfer, req: TransferRequest, field: str) -> Transf
     if owner is None or owner == req.module:
         return None
     return _err(
-        "transfer_owned_by_module",
+        AccountingCode.TRANSFER_OWNED_BY_MODULE,
         f"transfer {target.id} belongs to the {owner} module; it is posted, voided and "
         f"reversed only through {owner}",
         field,
@@ -232,7 +239,7 @@ def _exists_mismatch(req: TransferRequest, old: Transfer) -> TransferError | Non
             continue
         if new != stored:
             return _err(
-                f"exists_with_different_{name}",
+                exists_with_different(name),
                 f"transfer {old.id} exists with a different {name}",
                 name,
             )
@@ -349,7 +356,7 @@ class Planner:
             debit.debits_posted + debit.debits_pending + amount > debit.credits_posted
         ):
             return _err(
-                "exceeds_credits",
+                AccountingCode.EXCEEDS_CREDITS,
                 f"debit account {debit.id} would have debits exceeding its credits",
                 "amount",
             )
@@ -357,7 +364,7 @@ class Planner:
             credit.credits_posted + credit.credits_pending + amount > credit.debits_posted
         ):
             return _err(
-                "exceeds_debits",
+                AccountingCode.EXCEEDS_DEBITS,
                 f"credit account {credit.id} would have credits exceeding its debits",
                 "amount",
             )
@@ -366,7 +373,9 @@ class Planner:
             (credit, credit.credits_posted, credit.credits_pending),
         ):
             if posted + pending + amount > MAX_AMOUNT:
-                return _err("overflow", f"account {account.id} totals would overflow", "amount")
+                return _err(
+                    AccountingCode.OVERFLOW, f"account {account.id} totals would overflow", "amount"
+                )
         return None
 
     def _decide(self, req: TransferRequest) -> tuple[Transfer | None, bool, TransferError | None]:
@@ -383,20 +392,32 @@ class Planner:
         debit = self.accounts.get(req.debit_account_id or "")
         if debit is None:
             msg = f"debit account {req.debit_account_id} not found"
-            return None, False, _err("debit_account_not_found", msg, "debit_account_id")
+            return (
+                None,
+                False,
+                _err(AccountingCode.DEBIT_ACCOUNT_NOT_FOUND, msg, "debit_account_id"),
+            )
         credit = self.accounts.get(req.credit_account_id or "")
         if credit is None:
             msg = f"credit account {req.credit_account_id} not found"
-            return None, False, _err("credit_account_not_found", msg, "credit_account_id")
+            return (
+                None,
+                False,
+                _err(AccountingCode.CREDIT_ACCOUNT_NOT_FOUND, msg, "credit_account_id"),
+            )
         if debit.ledger != credit.ledger:
             msg = f"accounts are in different ledgers ({debit.ledger}, {credit.ledger})"
-            return None, False, _err("ledger_must_match", msg, "credit_account_id")
+            return None, False, _err(AccountingCode.LEDGER_MUST_MATCH, msg, "credit_account_id")
         if req.ledger is not None and req.ledger != debit.ledger:
             msg = f"transfer ledger {req.ledger} differs from the accounts' {debit.ledger}"
-            return None, False, _err("ledger_must_match", msg, "ledger")
+            return None, False, _err(AccountingCode.LEDGER_MUST_MATCH, msg, "ledger")
         for account, name in ((debit, "debit_account_id"), (credit, "credit_account_id")):
             if account.flags.closed:
-                return None, False, _err("account_closed", f"account {account.id} is closed", name)
+                return (
+                    None,
+                    False,
+                    _err(AccountingCode.ACCOUNT_CLOSED, f"account {account.id} is closed", name),
+                )
         amount = req.amount
         assert amount is not None
         if req.reversal_of is not None:
@@ -441,7 +462,7 @@ class Planner:
         within each account's limit at every instant from `valid_from` to now."""
         if valid_from > self.now + FUTURE_SKEW:
             return _err(
-                "valid_from_in_future",
+                AccountingCode.VALID_FROM_IN_FUTURE,
                 f"valid_from {isoformat(valid_from)} is in the future (now is "
                 f"{isoformat(self.now)}); a posting takes effect now or in the past",
                 "valid_from",
@@ -450,20 +471,32 @@ class Planner:
         for account in (debit, credit):
             if start < account.created_at:
                 return _err(
-                    "valid_from_before_account_opened",
+                    AccountingCode.VALID_FROM_BEFORE_ACCOUNT_OPENED,
                     f"valid_from {isoformat(start)} is before account {account.id} was opened "
                     f"({isoformat(account.created_at)})",
                     "valid_from",
                 )
         checks = (
-            (debit, debit.flags.debits_must_not_exceed_credits, True, "exceeds_credits"),
-            (credit, credit.flags.credits_must_not_exceed_debits, False, "exceeds_debits"),
+            (
+                debit,
+                debit.flags.debits_must_not_exceed_credits,
+                True,
+                AccountingCode.EXCEEDS_CREDITS,
+            ),
+            (
+                credit,
+                credit.flags.credits_must_not_exceed_debits,
+                False,
+                AccountingCode.EXCEEDS_DEBITS,
+            ),
         )
         for account, limited, debit_side, code in checks:
             if not limited:
                 continue
             if self.history is None:
-                return _err("valid_from_unsupported", "this store keeps no valid time", "")
+                return _err(
+                    AccountingCode.VALID_FROM_UNSUPPORTED, "this store keeps no valid time", ""
+                )
             steps = self.history.valid_steps(self.tenant_id, account.id, start)
             mine = [p for p in self.postings if p.account_id == account.id]
             breach = first_breach(steps, mine, amount, debit_side=debit_side)
@@ -482,7 +515,7 @@ class Planner:
         orig = self.transfers.get(req.reversal_of or "")
         if orig is None or orig.state is not TransferState.POSTED or orig.flags.pending:
             return _err(
-                "reversal_transfer_not_found",
+                AccountingCode.REVERSAL_TRANSFER_NOT_FOUND,
                 f"no posted transfer {req.reversal_of} to reverse",
                 "reversal_of",
             )
@@ -494,13 +527,13 @@ class Planner:
             orig.debit_account_id,
         ):
             return _err(
-                "reversal_must_swap_accounts",
+                AccountingCode.REVERSAL_MUST_SWAP_ACCOUNTS,
                 "a reversal debits the original credit account and credits its debit account",
                 "debit_account_id",
             )
         if orig.reversed_amount + amount > orig.amount:
             return _err(
-                "exceeds_reversible_amount",
+                AccountingCode.EXCEEDS_REVERSIBLE_AMOUNT,
                 f"only {orig.amount - orig.reversed_amount} of {orig.id} is left to reverse",
                 "amount",
             )
@@ -512,10 +545,10 @@ class Planner:
         p = self.transfers.get(req.pending_id or "")
         if p is None:
             msg = f"pending transfer {req.pending_id} not found"
-            return None, False, _err("pending_transfer_not_found", msg, "pending_id")
+            return None, False, _err(AccountingCode.PENDING_TRANSFER_NOT_FOUND, msg, "pending_id")
         if not p.flags.pending:
             msg = f"transfer {p.id} is not a pending transfer"
-            return None, False, _err("pending_transfer_not_pending", msg, "pending_id")
+            return None, False, _err(AccountingCode.PENDING_TRANSFER_NOT_PENDING, msg, "pending_id")
         refused = _not_the_owner(p, req, "pending_id")
         if refused:
             return None, False, refused
@@ -523,11 +556,15 @@ class Planner:
             given = getattr(req, name)
             if given is not None and given != getattr(p, name):
                 msg = f"{name} differs from the pending transfer's"
-                return None, False, _err(f"pending_transfer_has_different_{name}", msg, name)
+                return (
+                    None,
+                    False,
+                    _err(AccountingCode(f"pending_transfer_has_different_{name}"), msg, name),
+                )
         state_errors = {
-            TransferState.POSTED: "pending_transfer_already_posted",
-            TransferState.VOIDED: "pending_transfer_already_voided",
-            TransferState.EXPIRED: "pending_transfer_expired",
+            TransferState.POSTED: AccountingCode.PENDING_TRANSFER_ALREADY_POSTED,
+            TransferState.VOIDED: AccountingCode.PENDING_TRANSFER_ALREADY_VOIDED,
+            TransferState.EXPIRED: AccountingCode.PENDING_TRANSFER_EXPIRED,
         }
         if p.state in state_errors:
             code = state_errors[p.state]
@@ -535,12 +572,16 @@ class Planner:
             return None, False, _err(code, msg, "pending_id")
         if p.expires_at is not None and self.now >= p.expires_at:
             msg = f"pending transfer {p.id} expired at {isoformat(p.expires_at)}"
-            return None, False, _err("pending_transfer_expired", msg, "pending_id")
+            return None, False, _err(AccountingCode.PENDING_TRANSFER_EXPIRED, msg, "pending_id")
         if req.flags.post_pending:
             amount = p.amount if req.amount is None else req.amount
             if amount > p.amount:
                 msg = f"amount {amount} exceeds the pending amount {p.amount}"
-                return None, False, _err("exceeds_pending_transfer_amount", msg, "amount")
+                return (
+                    None,
+                    False,
+                    _err(AccountingCode.EXCEEDS_PENDING_TRANSFER_AMOUNT, msg, "amount"),
+                )
             for account_id, name in (
                 (p.debit_account_id, "debit_account_id"),
                 (p.credit_account_id, "credit_account_id"),
@@ -549,13 +590,19 @@ class Planner:
                     return (
                         None,
                         False,
-                        _err("account_closed", f"account {account_id} is closed", name),
+                        _err(
+                            AccountingCode.ACCOUNT_CLOSED, f"account {account_id} is closed", name
+                        ),
                     )
             state = TransferState.POSTED
         else:
             if req.amount is not None and req.amount != p.amount:
                 msg = "a void releases the whole pending amount"
-                return None, False, _err("pending_transfer_has_different_amount", msg, "amount")
+                return (
+                    None,
+                    False,
+                    _err(AccountingCode.PENDING_TRANSFER_HAS_DIFFERENT_AMOUNT, msg, "amount"),
+                )
             amount = p.amount
             state = TransferState.VOIDED
         transfer = Transfer(
@@ -632,7 +679,7 @@ class Planner:
     ) -> list[TransferResult]:
         if end >= len(requests):  # the last transfer of the batch still says "linked"
             msg = "the last transfer of a linked chain must not carry the linked flag"
-            open_chain = _err("linked_event_chain_open", msg, "flags")
+            open_chain = _err(AccountingCode.LINKED_EVENT_CHAIN_OPEN, msg, "flags")
             return [TransferResult(k, None, False, open_chain) for k in range(start, len(requests))]
         snapshot = (
             dict(self.accounts),
@@ -667,7 +714,9 @@ class Planner:
         ) = snapshot
         del self.records[n_records:]
         del self.postings[n_postings:]
-        linked = _err("linked_event_failed", "another transfer of the linked chain failed")
+        linked = _err(
+            AccountingCode.LINKED_EVENT_FAILED, "another transfer of the linked chain failed"
+        )
         return [
             chain[k - start] if k == failed_at else TransferResult(k, None, False, linked)
             for k in range(start, end + 1)

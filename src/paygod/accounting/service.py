@@ -14,6 +14,12 @@ from typing import Any, TypeVar
 
 from paygod.accounting import reports
 from paygod.accounting.currencies import exponent
+from paygod.accounting.errors import (
+    AccountingCode,
+    AccountNotFound,
+    MetadataInvalid,
+    exists_with_different,
+)
 from paygod.accounting.model import (
     Account,
     AccountCode,
@@ -89,7 +95,7 @@ def _owned(found: Mapping[str, Account], account_id: str, owner: str | None) -> 
     answer the same not-found, so an account's existence never leaks across principals."""
     account = found.get(account_id)
     if account is None or (owner is not None and account.owner != owner):
-        raise NotFound(f"account {account_id} not found", code="account_not_found")
+        raise AccountNotFound(f"account {account_id} not found")
     return account
 
 
@@ -245,7 +251,7 @@ class AccountingService:
         def plan(session: AccountSession) -> tuple[Account, list[LedgerRecord]]:
             found = session.get_accounts(tenant_id, [account_id], lock=True)
             if account_id not in found:
-                raise NotFound(f"account {account_id} not found", code="account_not_found")
+                raise AccountNotFound(f"account {account_id} not found")
             old = found[account_id]
             new = change(old)
             if new == old:
@@ -260,7 +266,7 @@ class AccountingService:
             if a.debits_pending or a.credits_pending:
                 raise Rejected(
                     f"account {a.id} has pending transfers; post or void them first",
-                    code="account_has_pending_transfers",
+                    code=AccountingCode.ACCOUNT_HAS_PENDING_TRANSFERS,
                 )
             return replace(a, flags=replace(a.flags, closed=True))
 
@@ -271,9 +277,7 @@ class AccountingService:
     ) -> Account:
         problem = metadata_problem(metadata)
         if problem:
-            raise InvalidInput(
-                problem, code="metadata_invalid", errors=[FieldError("/metadata", problem)]
-            )
+            raise MetadataInvalid(problem, errors=[FieldError("/metadata", problem)])
         return self._change_account(
             tenant_id,
             account_id,
@@ -369,7 +373,7 @@ class AccountingService:
         ]
         results = self.create_transfers(tenant_id, chained)
         for result in results:
-            if result.error is not None and result.error.code != "linked_event_failed":
+            if result.error is not None and result.error.code != AccountingCode.LINKED_EVENT_FAILED:
                 raise error_for(result.error, prefix=f"/transfers/{result.index}")
         return results
 
@@ -454,7 +458,9 @@ class AccountingService:
                 if not any(a.owner == owner for a in sides.values()):
                     transfer = None
         if transfer is None:
-            raise NotFound(f"transfer {transfer_id} not found", code="transfer_not_found")
+            raise NotFound(
+                f"transfer {transfer_id} not found", code=AccountingCode.TRANSFER_NOT_FOUND
+            )
         return transfer
 
     def list_transfers(
@@ -654,7 +660,7 @@ def _reversal(
             # amount the caller never sent.
             raise error_for(
                 TransferError(
-                    "exceeds_reversible_amount",
+                    AccountingCode.EXCEEDS_REVERSIBLE_AMOUNT,
                     f"nothing of {original.id} is left to reverse",
                     "amount",
                 )
@@ -685,25 +691,25 @@ def _wanted_account(tenant_id: str, spec: AccountSpec, prefix: str, now: datetim
     if spec.flags.debits_must_not_exceed_credits and spec.flags.credits_must_not_exceed_debits:
         raise InvalidInput(
             "an account cannot limit both debits and credits",
-            code="flags_are_mutually_exclusive",
+            code=AccountingCode.FLAGS_ARE_MUTUALLY_EXCLUSIVE,
             errors=[FieldError(prefix + "/flags", "choose one limit flag")],
         )
     problem = metadata_problem(spec.metadata or {})
     if problem:
-        raise InvalidInput(
-            problem, code="metadata_invalid", errors=[FieldError(prefix + "/metadata", problem)]
-        )
+        raise MetadataInvalid(problem, errors=[FieldError(prefix + "/metadata", problem)])
     account_id = spec.id or new_id()
     if not account_id.strip() or len(account_id) > 128:
         raise InvalidInput(
             "account id must be 1 to 128 characters",
-            code="id_must_not_be_empty",
+            code=AccountingCode.ID_MUST_NOT_BE_EMPTY,
             errors=[FieldError(prefix + "/id", "1 to 128 characters")],
         )
     problem = identifier_problem(account_id)
     if problem:
         raise InvalidInput(
-            f"account id {problem}", code="id_invalid", errors=[FieldError(prefix + "/id", problem)]
+            f"account id {problem}",
+            code=AccountingCode.ID_INVALID,
+            errors=[FieldError(prefix + "/id", problem)],
         )
     return Account(
         id=account_id,
@@ -723,6 +729,6 @@ def _require_same_account(old: Account, wanted: Account, prefix: str) -> None:
         if getattr(old, name) != getattr(wanted, name):
             raise Conflict(
                 f"account {wanted.id} exists with a different {name}",
-                code=f"exists_with_different_{name}",
+                code=exists_with_different(name),
                 errors=[FieldError(f"{prefix}/{name}", "differs from the stored account")],
             )

@@ -28,6 +28,7 @@ from paygod.actions.destinations import (
     resolve,
     url_errors,
 )
+from paygod.actions.errors import ActionCode
 from paygod.actions.model import (
     ACTION_KIND,
     ATTEMPT_FAILED,
@@ -333,7 +334,7 @@ class ActionService:
         if current["status"] != AWAITING_APPROVAL:
             raise Conflict(
                 f"the action is {current['status']}; only one awaiting approval can be reviewed",
-                code="action-not-awaiting-approval",
+                code=ActionCode.ACTION_NOT_AWAITING_APPROVAL,
             )
         action = decision["action"]
         decision_id = str(decision["decision_id"])

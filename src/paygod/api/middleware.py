@@ -15,7 +15,7 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from paygod.kernel.errors import PROBLEM_BASE
+from paygod.kernel.errors import PROBLEM_BASE, InvalidInput, KernelCode
 from paygod.kernel.logging import get_logger
 from paygod.kernel.record_ids import new_id
 
@@ -143,11 +143,11 @@ class EdgeMiddleware:
         await self._problem(
             send,
             request_id,
-            422,
+            InvalidInput.status,
             {
-                "type": PROBLEM_BASE + "invalid-input",
-                "title": "Invalid input",
-                "status": 422,
+                "type": PROBLEM_BASE + InvalidInput.code,
+                "title": InvalidInput.title,
+                "status": InvalidInput.status,
                 "detail": "the request's path or query holds U+0000 (NUL); nothing was recorded",
                 "instance": scope.get("path", ""),
                 "errors": [{"pointer": pointer, "message": "must not contain U+0000"}],
@@ -177,7 +177,7 @@ class EdgeMiddleware:
             request_id,
             413,
             {
-                "type": PROBLEM_BASE + "payload-too-large",
+                "type": PROBLEM_BASE + KernelCode.PAYLOAD_TOO_LARGE,
                 "title": "Payload too large",
                 "status": 413,
                 "detail": f"request body exceeds {self.max_body_bytes} bytes",

@@ -13,7 +13,14 @@ from starlette.responses import Response
 
 from paygod.canonical import CanonicalizationError
 from paygod.kernel.database import write_refusal
-from paygod.kernel.errors import PROBLEM_BASE, FieldError, PaygodError, Unavailable
+from paygod.kernel.errors import (
+    PROBLEM_BASE,
+    FieldError,
+    InvalidInput,
+    KernelCode,
+    PaygodError,
+    Unavailable,
+)
 from paygod.kernel.logging import get_logger
 
 PROBLEM_JSON = "application/problem+json"
@@ -81,8 +88,8 @@ def install(app: FastAPI) -> None:
         ]
         return problem_response(
             422,
-            type_uri=PROBLEM_BASE + "invalid-input",
-            title="Invalid input",
+            type_uri=PROBLEM_BASE + InvalidInput.code,
+            title=InvalidInput.title,
             detail="the request does not match the schema; nothing was recorded",
             instance=request.url.path,
             errors=errors,
@@ -94,8 +101,8 @@ def install(app: FastAPI) -> None:
         # never be sealed; sealing is atomic, so nothing was recorded. Bad input, not a 500.
         return problem_response(
             422,
-            type_uri=PROBLEM_BASE + "invalid-input",
-            title="Invalid input",
+            type_uri=PROBLEM_BASE + InvalidInput.code,
+            title=InvalidInput.title,
             detail="the request holds a value with no canonical JSON form; nothing was recorded",
             instance=request.url.path,
             errors=[FieldError("", str(exc))],
@@ -103,9 +110,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        slug = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
-            exc.status_code, "http-error"
-        )
+        slug = {
+            404: KernelCode.NOT_FOUND,
+            405: KernelCode.METHOD_NOT_ALLOWED,
+            413: KernelCode.PAYLOAD_TOO_LARGE,
+        }.get(exc.status_code, KernelCode.HTTP_ERROR)
         return problem_response(
             exc.status_code,
             type_uri=PROBLEM_BASE + slug,
@@ -132,8 +141,8 @@ def install(app: FastAPI) -> None:
         log.error("unhandled_error", path=request.url.path, exc_info=exc)
         return problem_response(
             500,
-            type_uri=PROBLEM_BASE + "internal-error",
-            title="Internal error",
+            type_uri=PROBLEM_BASE + PaygodError.code,
+            title=PaygodError.title,
             detail="an unexpected error occurred; it has been logged with the request id",
             instance=request.url.path,
         )

@@ -18,6 +18,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from paygod.api import problems
 from paygod.api.console.session import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_matches
+from paygod.api.errors import ApiCode
 from paygod.api.signed import verify_signed
 from paygod.identity.model import ALL_TENANTS, Authenticated, Principal
 from paygod.identity.permissions import (
@@ -80,7 +81,7 @@ def _console_session(request: Request, identity: IdentityService, token: str) ->
     if request.method not in SAFE_METHODS and not csrf_matches(
         token, request.headers.get(CSRF_HEADER)
     ):
-        raise Forbidden("missing or wrong X-CSRF-Token for this session", code="csrf-failed")
+        raise Forbidden("missing or wrong X-CSRF-Token for this session", code=ApiCode.CSRF_FAILED)
     return auth
 
 
@@ -256,7 +257,7 @@ def _step_up(
                 if enrolled
                 else " (enrol first with an admin's enrolment token: POST /v1/identity/me/totp)"
             ),
-            code="step-up-required",
+            code=ApiCode.STEP_UP_REQUIRED,
         )
     settings = identity.settings
     budget = f"totpfail:{principal.principal_id}"
@@ -273,7 +274,7 @@ def _step_up(
         if spent.remaining < 1:
             why += f"; step-up locked for {principal.name}"
         _failed(identity, request, client, why, principal)
-        raise Unauthorized("invalid or already used TOTP code", code="step-up-failed")
+        raise Unauthorized("invalid or already used TOTP code", code=ApiCode.STEP_UP_FAILED)
 
 
 def tenant_filter(request: Request) -> str | None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
+from enum import StrEnum
+from typing import ClassVar
 
+from paygod.assurance.errors import AssuranceCode
 from paygod.assurance.model import Basis, Period, Seal, Sealed
 from paygod.assurance.proofs import ProofBatch
 from paygod.kernel.errors import CheckFailed, FieldError, NotFound
@@ -18,7 +21,7 @@ from paygod.ledger.verifier import Malformed, check_tree_head, leaf_hash, verify
 class TreeHeadUnverified(CheckFailed):
     """The signed tree head does not verify: nothing can be judged against it."""
 
-    code = "tree-head-unverified"
+    code: ClassVar[StrEnum] = AssuranceCode.TREE_HEAD_UNVERIFIED
     title = "Tree head does not verify"
 
 

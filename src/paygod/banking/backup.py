@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from paygod.banking.errors import BankingCode
 from paygod.banking.metadata import MetadataStore, live_metadata
 from paygod.canonical import digest
 from paygod.kernel.clock import isoformat
@@ -242,7 +243,7 @@ def refuse_non_empty(what: str, entries: int, rows: Mapping[str, int]) -> None:
         )
         raise InvalidInput(
             f"restore refused: {what} is not empty ({detail}); nothing restored",
-            code="restore_target_not_empty",
+            code=BankingCode.RESTORE_TARGET_NOT_EMPTY,
         )
 
 

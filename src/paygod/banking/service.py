@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from paygod.banking.errors import BankingCode
 from paygod.banking.model import Comparison, Difference, ProjectionStatus, RebuildReport
 from paygod.banking.projectors.accounting import AccountingProjector
 from paygod.banking.projectors.base import MetadataResolver, Projector, Row, Table
@@ -45,7 +46,7 @@ def unknown_projection(name: str) -> NotFound:
     known = ", ".join(sorted(PROJECTORS))
     return NotFound(
         f"no projection {name!r}; the projections are: {known}",
-        code="projection_not_found",
+        code=BankingCode.PROJECTION_NOT_FOUND,
         extra={"projections": sorted(PROJECTORS)},
     )
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
-from paygod.kernel.errors import Conflict
+from paygod.kernel.errors import Conflict, KernelCode
 
 
 class CaseStatus(StrEnum):
@@ -41,7 +41,7 @@ TRANSITIONS: Mapping[CaseStatus, frozenset[CaseStep]] = {
 
 
 class IllegalCaseTransition(Conflict):
-    code = "illegal-transition"
+    code: ClassVar[StrEnum] = KernelCode.ILLEGAL_TRANSITION
     title = "Transition not allowed"
 
     def __init__(self, case_id: str, status: CaseStatus, step: CaseStep) -> None:

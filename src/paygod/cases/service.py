@@ -17,7 +17,7 @@ from paygod.cases.model import Case, CaseStep, Disposition
 from paygod.cases.ports import CaseStore
 from paygod.decisions.evidence import find_raw_pii
 from paygod.kernel.clock import Clock, isoformat, parse_instant
-from paygod.kernel.errors import FieldError, Forbidden, InvalidInput, NotFound
+from paygod.kernel.errors import FieldError, InvalidInput, NotFound, SamePrincipal
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.identifiers import subject_problem
 from paygod.kernel.record_ids import new_id
@@ -178,9 +178,8 @@ class CaseService:
             case = self._get(case_id, tenant_id)
             case.check(CaseStep.CLOSED)
             if case.raised_by is not None and actor == case.raised_by:
-                raise Forbidden(
-                    "maker-checker: the principal who raised a case cannot close it",
-                    code="same-principal",
+                raise SamePrincipal(
+                    "maker-checker: the principal who raised a case cannot close it"
                 )
             closed = self._step(
                 case, CaseStep.CLOSED, {"disposition": disposition, "note": note, "actor": actor}

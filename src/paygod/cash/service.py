@@ -14,6 +14,7 @@ from typing import Any
 from paygod.accounting.model import Account, AccountCode, AccountFlags, TransferRequest
 from paygod.accounting.ports import AccountSession
 from paygod.accounting.service import AccountingService, AccountSpec, error_for
+from paygod.cash.errors import CashCode, CashTillNotFound
 from paygod.cash.model import (
     MODULE,
     Branch,
@@ -43,7 +44,7 @@ def _name(value: str, pointer: str) -> str:
     if problem or len(value) > 48 or "." in value:
         raise InvalidInput(
             f"{pointer.strip('/')} {problem or 'must be at most 48 characters, without dots'}",
-            code="cash_name_invalid",
+            code=CashCode.CASH_NAME_INVALID,
             errors=[FieldError(pointer, problem or "1 to 48 characters, no dots")],
         )
     return value
@@ -53,7 +54,7 @@ def _amount(amount: int, pointer: str = "/amount") -> int:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise InvalidInput(
             "amount must be a positive integer of minor units",
-            code="amount_must_be_positive",
+            code=CashCode.AMOUNT_MUST_BE_POSITIVE,
             errors=[FieldError(pointer, "a positive integer")],
         )
     return amount
@@ -128,7 +129,7 @@ class CashService:
             return self.accounting.get_account(tenant_id, account_id)
         except NotFound:
             raise NotFound(
-                f"no such cash {what} ({account_id})", code=f"cash_{what}_not_found"
+                f"no such cash {what} ({account_id})", code=CashCode(f"cash-{what}-not-found")
             ) from None
 
     @staticmethod
@@ -190,13 +191,13 @@ class CashService:
     ) -> None:
         till = session.get_accounts(tenant_id, [account_id], lock=True).get(account_id)
         if till is None:
-            raise NotFound(f"no such cash till ({account_id})", code="cash_till_not_found")
+            raise CashTillNotFound(f"no such cash till ({account_id})")
         limit = int(till.metadata.get(LIMIT_KEY, 0))
         if till.balance + amount > limit:
             raise Rejected(
                 f"till {account_id} would hold {till.balance + amount}, over its cash limit "
                 f"{limit}; move cash to the vault first",
-                code="cash_limit_exceeded",
+                code=CashCode.CASH_LIMIT_EXCEEDED,
                 errors=[FieldError("/amount", f"at most {max(limit - till.balance, 0)} now")],
                 extra={"cash_limit": limit, "balance": till.balance},
             )
@@ -243,7 +244,7 @@ class CashService:
         if isinstance(declared, bool) or not isinstance(declared, int) or declared < 0:
             raise InvalidInput(
                 "declared must be a count of minor units, >= 0",
-                code="declared_invalid",
+                code=CashCode.DECLARED_INVALID,
                 errors=[FieldError("/declared", "an integer >= 0")],
             )
         count_id = id or new_id()
@@ -261,7 +262,7 @@ class CashService:
                 )
             found = session.get_accounts(tenant_id, [account_id], lock=True).get(account_id)
             if found is None:
-                raise NotFound(f"no such cash till ({account_id})", code="cash_till_not_found")
+                raise CashTillNotFound(f"no such cash till ({account_id})")
             book = found.balance
             diff = declared - book
             drafts: list[Any] = []

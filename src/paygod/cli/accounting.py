@@ -20,6 +20,7 @@ from paygod.accounting import (
     TransferRequest,
     TransferResult,
 )
+from paygod.accounting.errors import AccountingCode
 from paygod.cli.common import JsonFlag, tenant_kernel
 from paygod.cli.output import console, emit_json
 from paygod.kernel.clock import parse_instant
@@ -306,7 +307,7 @@ def transfers_create(
     if not amount.lstrip("-").isdigit():
         raise InvalidInput(
             f"--amount {amount!r} is not an integer number of minor units",
-            code="amount_must_be_an_integer",
+            code=AccountingCode.AMOUNT_MUST_BE_AN_INTEGER,
             errors=[FieldError("--amount", "an integer in minor units")],
         )
     request = TransferRequest(

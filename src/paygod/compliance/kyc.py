@@ -31,6 +31,7 @@ from paygod.kernel.errors import FieldError, InvalidInput, NotFound, Unauthorize
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.identifiers import subject_problem
 from paygod.ledger import EntryDraft
+from paygod.payments.errors import webhook_code
 from paygod.payments.signing import ReplayGuard, SeenSignatures, WebhookRejected, verify
 
 VALIDITY = timedelta(days=365)
@@ -340,7 +341,7 @@ class KycService:
                 guard=self.replay_guard,
             )
         except WebhookRejected as exc:
-            raise Unauthorized(exc.detail, code=f"webhook-{exc.reason.replace('_', '-')}") from None
+            raise Unauthorized(exc.detail, code=webhook_code(exc.reason)) from None
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:

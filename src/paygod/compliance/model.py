@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
+from paygod.compliance.errors import ComplianceCode
 from paygod.kernel.errors import InvalidInput
 
 LISTS = ("ofac", "eu", "un", "uk")
@@ -25,7 +26,7 @@ class ListFormatError(InvalidInput):
     """A list file that cannot be read: `entry` is the 1-based position of the entry that
     failed (0 when the file itself is unreadable)."""
 
-    code = "list-parse-error"
+    code: ClassVar[StrEnum] = ComplianceCode.LIST_PARSE_ERROR
     title = "The list file does not parse"
 
     def __init__(self, detail: str, *, entry: int = 0, where: str = "") -> None:

@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
+from paygod.contauth.errors import ContauthCode
 from paygod.kernel.clock import isoformat
-from paygod.kernel.errors import FieldError, InvalidInput, PaygodError
+from paygod.kernel.errors import Conflict, FieldError, InvalidInput
 
 # Trust moves as an exponentially weighted mean of each event's genuineness: one odd
 # keystroke sample does not end a session, a run of them does within a few events.
@@ -34,13 +35,11 @@ class SessionState(StrEnum):
     ENDED = "ended"
 
 
-class SessionEnded(PaygodError):
+class SessionEnded(Conflict):
     """The session was ended by continuous authentication (or its JWT expired)."""
 
-    code = "session-ended"
+    code: ClassVar[StrEnum] = ContauthCode.SESSION_ENDED
     title = "Session ended"
-    status = 409
-    exit_code = 1
 
 
 @dataclass(frozen=True)

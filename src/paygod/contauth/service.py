@@ -19,6 +19,7 @@ from typing import Any
 
 from paygod.canonical import digest
 from paygod.contauth import signals
+from paygod.contauth.errors import ContauthCode
 from paygod.contauth.model import (
     ASSESSMENT_KIND,
     RETENTION_CLASS,
@@ -71,7 +72,7 @@ class ContauthService:
         if found is not None and found.state is SessionState.ENDED:
             raise Unauthorized(
                 "this session was ended by continuous authentication: sign in again",
-                code="session-ended",
+                code=ContauthCode.SESSION_ENDED,
             )
 
     def requires_step_up(self, session_id: str) -> bool:
@@ -109,7 +110,7 @@ class ContauthService:
         if found.principal_id != principal_id:
             raise Forbidden(
                 "signals may only be sent for the caller's own session; nothing was recorded",
-                code="session-not-yours",
+                code=ContauthCode.SESSION_NOT_YOURS,
                 errors=[FieldError("/session_id", "belongs to another principal")],
             )
         if found.state is SessionState.ENDED:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from paygod.credit.errors import CreditCode
 from paygod.kernel.errors import Conflict
 
 if TYPE_CHECKING:
@@ -202,6 +203,6 @@ class LoanBooks:
                 # Another process booked this step first: this attempt records nothing.
                 raise Conflict(
                     f"transfer {requests[result.index].id} was already booked",
-                    code="already-booked",
+                    code=CreditCode.ALREADY_BOOKED,
                 )
         return list(drafts)

@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
+from paygod.credit.errors import CreditCode, in_state
 from paygod.kernel.errors import Conflict
 
 
@@ -38,7 +39,7 @@ LOAN_WRITTEN_OFF = "LoanWrittenOff"
 
 
 class LoanClosed(Conflict):
-    code = "loan-closed"
+    code: ClassVar[StrEnum] = CreditCode.LOAN_CLOSED
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +133,7 @@ class Loan:
         if status not in TRANSITIONS[self.status]:
             raise Conflict(
                 f"loan {self.loan_id} is {self.status.value}; it cannot become {status.value}",
-                code=f"loan-{self.status.value}",
+                code=in_state("loan", self.status),
             )
         return self.changed(at, status=status, **changes)
 

@@ -26,6 +26,7 @@ from paygod.credit.books import (
     wallet_id,
     write_off_legs,
 )
+from paygod.credit.errors import CreditCode, LoanDisbursed, in_state
 from paygod.credit.loan import Due, Loan, LoanClosed, LoanStatus
 from paygod.credit.locks import KeyedLocks
 from paygod.credit.model import ApplicationStatus
@@ -201,12 +202,12 @@ class LoanService:
                     # the same call completes it; the payment's own key keeps it single.
                     loan, sealed = self._pay_out(existing, payment_body, operator)
                     return {**self.view(loan), "ledger": self._receipt(sealed)}
-                raise Conflict(f"loan {loan_id} was already disbursed", code="loan-disbursed")
+                raise LoanDisbursed(f"loan {loan_id} was already disbursed")
             if application.status is not ApplicationStatus.ACCEPTED:
                 raise Conflict(
                     f"application {loan_id} is {application.status.value}; only an accepted "
                     "contract is disbursed",
-                    code=f"application-{application.status.value}",
+                    code=in_state("application", application.status),
                 )
             loan = self._new_loan(application)
             financed = loan.principal - loan.origination_fee
@@ -269,10 +270,7 @@ class LoanService:
                     raise Conflict("this Idempotency-Key was used with another repayment")
                 return self._repayment_result(loan, done), False
             if loan.closed:
-                raise LoanClosed(
-                    f"loan {loan_id} is {loan.status.value}; nothing was booked",
-                    code="loan-closed",
-                )
+                raise LoanClosed(f"loan {loan_id} is {loan.status.value}; nothing was booked")
             source = fields["from_account"] or loan.wallet_account
             own_books = {
                 loan.receivable_account,
@@ -377,10 +375,7 @@ class LoanService:
         with self._lock(loan_id):
             loan = self.get(loan_id, tenant_id)
             if loan.closed:
-                raise LoanClosed(
-                    f"loan {loan_id} is {loan.status.value}; nothing was booked",
-                    code="loan-closed",
-                )
+                raise LoanClosed(f"loan {loan_id} is {loan.status.value}; nothing was booked")
             now = self.clock.now()
             assessed, fee_legs, notices = self._assess(loan, now.date())
             if assessed.status is not LoanStatus.DEFAULTED:
@@ -388,7 +383,7 @@ class LoanService:
                 raise Conflict(
                     f"loan {loan_id} is {dpd} days past due; only a loan over 90 days past "
                     "due is written off; nothing was booked",
-                    code="loan-not-defaulted",
+                    code=CreditCode.LOAN_NOT_DEFAULTED,
                 )
             principal, fees = assessed.principal_outstanding, assessed.fees_outstanding
             at = isoformat(now)
@@ -454,12 +449,12 @@ class LoanService:
         if current is None and version is None:
             return
         if current is not None and version is None:
-            raise Conflict(f"loan {loan_id} was already disbursed", code="loan-disbursed")
+            raise LoanDisbursed(f"loan {loan_id} was already disbursed")
         if current is None or current.version != version:
             raise Conflict(
                 f"loan {loan_id} changed while this step was prepared; nothing was recorded, "
                 "try again",
-                code="loan-changed",
+                code=CreditCode.LOAN_CHANGED,
             )
 
     def _book(self, conn: Any, loan: Loan, prefix: str, legs: list[Leg]) -> list[Any]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
+from paygod.credit.errors import CreditCode, in_state
 from paygod.kernel.errors import Conflict
 
 
@@ -49,7 +50,7 @@ OFFER_ACCEPTED = "OfferAccepted"
 
 
 class IllegalTransition(Conflict):
-    code = "credit-illegal-transition"
+    code: ClassVar[StrEnum] = CreditCode.CREDIT_ILLEGAL_TRANSITION
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ class Application:
             raise IllegalTransition(
                 f"application {self.application_id} is {self.status.value}; "
                 f"it cannot become {status.value}",
-                code=f"application-{self.status.value}",
+                code=in_state("application", self.status),
             )
         return replace(self, status=status, updated_at=at, version=self.version + 1, **changes)
 

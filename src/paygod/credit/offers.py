@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from paygod.credit.apr import AprCase, Payment, UnitPeriod, annual_percentage_rate
+from paygod.credit.errors import CreditCode
 from paygod.credit.products import Product
 from paygod.credit.schedule import Frequency, Rounding, ScheduleTerms, amortize
 from paygod.kernel.clock import isoformat
@@ -26,7 +27,7 @@ def make_offer(
     if rate > product.rate_cap:
         raise Rejected(
             f"the grade {grade} rate {rate} is above the product's cap {product.rate_cap}",
-            code="rate-above-cap",
+            code=CreditCode.RATE_ABOVE_CAP,
             errors=[FieldError("/product_id", "rate table above the cap")],
         )
     start = now.date()

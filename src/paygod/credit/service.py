@@ -11,6 +11,7 @@ from typing import Any
 from paygod.canonical import digest
 from paygod.credit import model
 from paygod.credit.bureau import simulated_account, simulated_kyc
+from paygod.credit.errors import CreditCode
 from paygod.credit.locks import KeyedLocks
 from paygod.credit.model import Application, ApplicationStatus
 from paygod.credit.ports import BureauUnavailable, CreditBureau
@@ -218,7 +219,7 @@ class CreditService:
             ):
                 raise Conflict(
                     f"the offer expired at {offer['expires_at']}; nothing was recorded",
-                    code="offer-expired",
+                    code=CreditCode.OFFER_EXPIRED,
                 )
             document = contract_document(application)
             contract = {

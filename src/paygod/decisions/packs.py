@@ -12,8 +12,9 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import jsonschema_rs
 import yaml
@@ -21,6 +22,7 @@ import yaml
 from paygod.decisions.bundles import Keyring, bundled_pack_dirs, verify_platform_bundle
 from paygod.decisions.conditions import ConditionSyntaxError, compile_condition
 from paygod.decisions.control_catalog import unknown_control_message
+from paygod.decisions.errors import DecisionCode
 from paygod.decisions.model import Pack, PackInput, Rule, Verdict
 from paygod.decisions.pack_measures import compile_measures, plugin_loader
 from paygod.decisions.schemas import (
@@ -43,7 +45,7 @@ MANIFEST_FILE = "manifest.json"
 class PackInvalid(InvalidInput):
     """A pack, its tests or its manifest is malformed; the pack is refused."""
 
-    code = "pack-invalid"
+    code: ClassVar[StrEnum] = DecisionCode.PACK_INVALID
     title = "Invalid pack"
 
 

@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from paygod.documents.errors import DocumentCode
 from paygod.documents.model import (
     DEFAULT_RETENTION,
     MEDIA_TYPES,
@@ -128,7 +129,7 @@ class DocumentService:
     def get(self, tenant_id: str, document_id: str) -> Document:
         found = self.store.get(tenant_id, document_id)
         if found is None:
-            raise NotFound(f"no document {document_id}", code="document_not_found")
+            raise NotFound(f"no document {document_id}", code=DocumentCode.DOCUMENT_NOT_FOUND)
         return found
 
     def find(self, tenant_id: str, owner_subject: str | None = None) -> list[Document]:
@@ -140,11 +141,13 @@ class DocumentService:
         if document.deleted_at is not None:
             raise Gone(
                 f"document {document_id} was deleted at {document.deleted_at} (retention)",
-                code="document_deleted",
+                code=DocumentCode.DOCUMENT_DELETED,
             )
         content = self.objects.get(tenant_id, document.digest)
         if content is None:
-            raise Gone(f"the content of {document_id} is missing", code="document_missing")
+            raise Gone(
+                f"the content of {document_id} is missing", code=DocumentCode.DOCUMENT_MISSING
+            )
         self.ledger.append(
             EntryDraft(
                 "document.accessed",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import ClassVar
 
-from paygod.kernel.errors import Conflict
+from paygod.kernel.errors import Conflict, KernelCode
 
 
 class Stage(StrEnum):
@@ -29,7 +30,7 @@ TRANSITIONS: dict[Stage, frozenset[Stage]] = {
 
 
 class IllegalTransition(Conflict):
-    code = "illegal-transition"
+    code: ClassVar[StrEnum] = KernelCode.ILLEGAL_TRANSITION
     title = "Illegal policy stage transition"
 
 

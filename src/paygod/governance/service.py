@@ -31,6 +31,7 @@ from paygod.decisions.engine import evaluate
 from paygod.decisions.model import Pack, SetResult, Verdict
 from paygod.decisions.packs import PackRepository, load_pack
 from paygod.decisions.sources import RELEASES
+from paygod.governance.errors import ChallengerExists, GovernanceCode
 from paygod.governance.model import CanarySchedule, Stage, canary_arm, check_transition
 from paygod.governance.rollback import ArmStats, Breach, RollbackPolicy
 from paygod.governance.stats import GateResult, Proportion, promotion_gate
@@ -230,10 +231,9 @@ class GovernanceService:
         with self._lock:
             current = self._challengers.get(pack.name)
             if current is not None:
-                raise Conflict(
+                raise ChallengerExists(
                     f"{pack.name} has a challenger in {current.stage} ({current.pack.version}); "
-                    "retire or promote it first",
-                    code="challenger-exists",
+                    "retire or promote it first"
                 )
             stored = (
                 self.home / pack.name / f"{pack.version}-{pack.digest.removeprefix('sha256:')[:12]}"
@@ -277,16 +277,15 @@ class GovernanceService:
                     continue
                 current = self._challengers.get(pack.name)
                 if current is not None:
-                    raise Conflict(
+                    raise ChallengerExists(
                         f"{pack.name} has a challenger in {current.stage} "
-                        f"({current.pack.version}); retire or promote it first",
-                        code="challenger-exists",
+                        f"({current.pack.version}); retire or promote it first"
                     )
                 changed.append(found)
             if not changed:
                 raise Conflict(
                     "every pack in the bundle is the active version already",
-                    code="nothing-to-propose",
+                    code=GovernanceCode.NOTHING_TO_PROPOSE,
                 )
         except Exception:
             shutil.rmtree(directory, ignore_errors=True)
@@ -358,7 +357,8 @@ class GovernanceService:
                 extra["gate"] = result.as_dict()
                 if not result.passed:
                     raise Conflict(
-                        f"the promotion gate did not pass: {result.reason}", code="gate-failed"
+                        f"the promotion gate did not pass: {result.reason}",
+                        code=GovernanceCode.GATE_FAILED,
                     )
                 challenger.percent = percent
             if target is Stage.ACTIVE:
@@ -374,7 +374,9 @@ class GovernanceService:
         with self._lock:
             challenger = self._get(name)
             if challenger.stage is not Stage.CANARY:
-                raise Conflict(f"{name} is in {challenger.stage}, not canary", code="not-canary")
+                raise Conflict(
+                    f"{name} is in {challenger.stage}, not canary", code=GovernanceCode.NOT_CANARY
+                )
             if not 0 < percent <= 100:
                 raise InvalidInput("canary percentage must be within 0-100 (exclusive of 0)")
             challenger.percent = percent
@@ -414,7 +416,7 @@ class GovernanceService:
                 "activation writes the packs directory; bundled packs and signed bundles are "
                 "activated by shipping a new signed bundle (a database source: POST "
                 "/v1/packs/bundles with release: true)",
-                code="activate-by-bundle",
+                code=GovernanceCode.ACTIVATE_BY_BUNDLE,
             )
         target = champion.path
         staging = target.with_name(f".{target.name}.activating")

@@ -26,6 +26,7 @@ from paygod.decisions.bundles import (
     materialize_into,
     verify_platform_bundle,
 )
+from paygod.governance.errors import GovernanceCode
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput
 from paygod.ledger.model import EntryDraft
 
@@ -84,7 +85,7 @@ def verified_pack_dirs(
         raise Conflict(
             "uploaded bundles must be signed by a trusted key, and no key is trusted "
             "(set PAYGOD_PACKS_TRUSTED_KEYS)",
-            code="no-trusted-keys",
+            code=GovernanceCode.NO_TRUSTED_KEYS,
         )
     manifest = verify_platform_bundle(directory, keyring)
     return manifest, list(bundled_pack_dirs(directory, manifest))

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 import pyotp
 
+from paygod.identity.errors import IdentityCode
 from paygod.identity.model import EnrolmentToken, Principal, TotpFactor
 from paygod.identity.ports import TotpStore
 from paygod.identity.sealing import SecretBox, is_sealed
@@ -88,7 +89,7 @@ class TotpService:
                 "enrolling a human's second factor needs a one-time enrolment token from an"
                 " admin (POST /v1/identity/principals/{id}/totp-enrolment) or the host"
                 " (paygod users totp-enrolment)",
-                code="enrolment-token-required",
+                code=IdentityCode.ENROLMENT_TOKEN_REQUIRED,
             )
         if not self.store.redeem_enrolment(
             _token_hash(token), principal.principal_id, self.clock.now()

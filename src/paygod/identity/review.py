@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from paygod.identity.errors import IdentityCode
 from paygod.identity.model import Principal
-from paygod.kernel.errors import Forbidden
+from paygod.kernel.errors import Forbidden, SamePrincipal
 
 # Creation chains are short (host -> admin -> principals); the bound only guards a cycle.
 MAX_DEPTH = 64
@@ -66,9 +67,8 @@ def require_second_person(
     """Raise Forbidden unless `checker_id` counts as a second person for `maker_id`;
     `factor_issuer` names who issued the enrolment token behind a principal's factor."""
     if checker_id == maker_id:
-        raise Forbidden(
-            "maker-checker: the requester cannot approve or reject their own payment",
-            code="same-principal",
+        raise SamePrincipal(
+            "maker-checker: the requester cannot approve or reject their own payment"
         )
     checker = lookup(checker_id)
     if checker is None:
@@ -77,7 +77,7 @@ def require_second_person(
         raise Forbidden(
             f"maker-checker: {checker.name} is a {checker.kind.value}, not a human;"
             " a review needs a second person",
-            code="checker-not-human",
+            code=IdentityCode.CHECKER_NOT_HUMAN,
         )
     maker = lookup(maker_id)
     if maker is None:
@@ -93,7 +93,7 @@ def require_second_person(
             raise Forbidden(
                 f"maker-checker: {checker.name} {relation} the requester {maker.name};"
                 " a review needs an independent second person",
-                code="checker-not-independent",
+                code=IdentityCode.CHECKER_NOT_INDEPENDENT,
             )
     issuer_id = factor_issuer(checker.principal_id) if factor_issuer is not None else None
     issuer = lookup(issuer_id) if issuer_id else None
@@ -102,5 +102,5 @@ def require_second_person(
             f"maker-checker: {checker.name}'s second factor was enrolled with a token issued"
             f" by {issuer.name}, on the requester {maker.name}'s side; a review needs a"
             " second person whose factor the requester did not hand out",
-            code="checker-factor-from-maker",
+            code=IdentityCode.CHECKER_FACTOR_FROM_MAKER,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from paygod.kernel.errors import Conflict
+from paygod.kernel.errors import IdempotencyKeyReused
 
 
 def require_same_request(
@@ -24,13 +24,11 @@ def require_same_request(
     (no id in the problem): the caller learns only that the key is taken. The caller's own
     earlier request under another body is named by `recorded` (e.g. its id)."""
     if owner is not None and recorded_by != owner:
-        raise Conflict(
+        raise IdempotencyKeyReused(
             "this Idempotency-Key is already used in this tenant; choose another",
-            code="idempotency-key-reused",
         )
     if recorded_fingerprint != fingerprint:
-        raise Conflict(
+        raise IdempotencyKeyReused(
             f"this Idempotency-Key was used with a different {request_kind}",
-            code="idempotency-key-reused",
             extra=dict(recorded),
         )

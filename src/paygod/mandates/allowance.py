@@ -21,6 +21,7 @@ from typing import Any
 from paygod.accounting import AccountingService
 from paygod.kernel.clock import Clock
 from paygod.kernel.errors import PaygodError, Rejected
+from paygod.mandates.errors import Refusal, mandate_refused
 from paygod.mandates.model import Mandate, PaymentUnderMandate, Period
 
 COUNT_LEDGER = "CREDITS"
@@ -209,8 +210,8 @@ class Allowance:
         return out
 
 
-def refusal(reason: str, detail: str) -> PaygodError:
-    return Rejected(detail, code=f"mandate-{reason}")
+def refusal(reason: Refusal, detail: str) -> PaygodError:
+    return Rejected(detail, code=mandate_refused(reason))
 
 
 __all__ = ["Allowance", "PaymentUnderMandate", "refusal"]

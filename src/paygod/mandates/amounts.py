@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from paygod.accounting.currencies import exponent
 from paygod.kernel.errors import FieldError, InvalidInput
+from paygod.mandates.errors import MandateCode
 
 MAX_MINOR = 2**53 - 1  # above this a JSON reader may no longer hold the integer exactly
 _DECIMAL = re.compile(r"^(0|[1-9][0-9]{0,17})(\.[0-9]{1,6})?$")
@@ -44,7 +45,7 @@ def parse_major(text: object, currency: str, pointer: str = "/amount") -> int:
     if scaled != scaled.to_integral_value():
         raise InvalidInput(
             f"{currency} has {digits} minor-unit digits",
-            code="amount-precision",
+            code=MandateCode.AMOUNT_PRECISION,
             errors=[FieldError(pointer, f"{text} has more decimals than {currency} allows")],
         )
     return check_minor(int(scaled), pointer)
@@ -55,7 +56,7 @@ def check_minor(amount: object, pointer: str = "/amount") -> int:
     if type(amount) is not int or not 0 < amount <= MAX_MINOR:
         raise InvalidInput(
             "an amount is a positive whole number of minor units",
-            code="amount-invalid",
+            code=MandateCode.AMOUNT_INVALID,
             errors=[FieldError(pointer, f"must be an integer between 1 and {MAX_MINOR}")],
         )
     return amount

@@ -100,7 +100,7 @@ class MandateMeasurements:
     def measure(self, req: PaymentUnderMandate) -> list[Measurement]:
         now = self.mandates.clock.now()
         mandate = self.mandates.store.get(req.mandate_id)
-        found = problems(mandate, req, now)
+        found: list[tuple[str, str]] = [*problems(mandate, req, now)]
         if mandate is None or mandate.tenant_id != req.tenant_id:
             mandate = None
         elif not found:

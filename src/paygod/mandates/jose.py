@@ -23,12 +23,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from paygod.canonical import canonicalize
+from paygod.mandates.errors import Reason
 
 
 class VerificationFailed(Exception):
     """A credential, signature or binding does not hold. `reason` is a stable word."""
 
-    def __init__(self, reason: str, detail: str, pointer: str = "") -> None:
+    def __init__(self, reason: Reason, detail: str, pointer: str = "") -> None:
         super().__init__(detail)
         self.reason = reason
         self.detail = detail

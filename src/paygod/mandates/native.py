@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from paygod.kernel.clock import parse_instant
@@ -66,7 +67,7 @@ def _instant(doc: Mapping[str, Any], name: str, errors: list[FieldError]) -> dat
 
 
 def _amount(
-    doc: Mapping[str, Any], name: str, currency: str, errors: list[FieldError], codes: list[str]
+    doc: Mapping[str, Any], name: str, currency: str, errors: list[FieldError], codes: list[StrEnum]
 ) -> int | None:
     if doc.get(name) is None:
         return None
@@ -92,7 +93,7 @@ def constraints_of(doc: Any) -> Constraints:
             "invalid mandate", errors=[*errors, FieldError("/constraints/currency", problem)]
         )
     assert isinstance(currency, str)
-    codes: list[str] = []  # the first amount error keeps its own code (amount-precision...)
+    codes: list[StrEnum] = []  # the first amount error keeps its own code (amount-precision...)
     budget = _amount(doc, "budget", currency, errors, codes)
     if doc.get("budget") is None:
         errors.append(FieldError("/constraints/budget", "required: the most the agent may spend"))

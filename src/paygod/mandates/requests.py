@@ -8,6 +8,7 @@ from typing import Any
 from paygod.kernel.clock import Clock
 from paygod.kernel.errors import FieldError, Unauthorized
 from paygod.mandates import httpsig
+from paygod.mandates.errors import signature_refused
 from paygod.mandates.jose import VerificationFailed, _key_and_alg
 from paygod.mandates.ports import KeyStore
 
@@ -38,7 +39,7 @@ class SignedRequests:
         except VerificationFailed as exc:
             raise Unauthorized(
                 f"signed request refused: {exc.detail}",
-                code=f"signature-{exc.reason}",
+                code=signature_refused(exc.reason),
                 errors=[FieldError("/headers/signature", exc.detail)],
             ) from None
         return verified

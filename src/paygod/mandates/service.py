@@ -26,6 +26,7 @@ from paygod.kernel.events import EventEnvelope
 from paygod.kernel.identifiers import identifier_problem
 from paygod.ledger import EntryDraft, LedgerService
 from paygod.mandates.allowance import Allowance, refusal
+from paygod.mandates.errors import MandateCode
 from paygod.mandates.jose import VerificationFailed, public_jwk, thumbprint
 from paygod.mandates.model import Mandate, MandateStatus, PaymentUnderMandate, PrincipalKey
 from paygod.mandates.ports import KeyStore, MandateStore
@@ -86,7 +87,9 @@ class MandateService:
 
         def work(conn: Any) -> tuple[None, list[EntryDraft]]:
             if not self.keys.add(conn, key):
-                raise Conflict(f"key id {key.key_id!r} is already registered", code="key-exists")
+                raise Conflict(
+                    f"key id {key.key_id!r} is already registered", code=MandateCode.KEY_EXISTS
+                )
             return None, [draft]
 
         self.ledger.transact(work)
@@ -97,7 +100,9 @@ class MandateService:
         `any_grantor` (scope all): the caller may submit a grant another human signed."""
         mandate = self.verifier.native(tenant_id, grant)
         if not any_grantor and mandate.grantor != actor:
-            raise Forbidden("you may submit only grants you signed yourself", code="not-grantor")
+            raise Forbidden(
+                "you may submit only grants you signed yourself", code=MandateCode.NOT_GRANTOR
+            )
         return self._seal_grant(mandate, actor)
 
     def import_ap2(
@@ -115,7 +120,7 @@ class MandateService:
         if grantee is not None and grantee != mandate.grantee:
             raise InvalidInput(
                 "mandate refused: the holder key is not the named agent's",
-                code="mandate-binding",
+                code=MandateCode.MANDATE_BINDING,
                 errors=[FieldError("/grantee", "the credential binds another agent's key")],
             )
         return self._seal_grant(mandate, actor)
@@ -134,7 +139,7 @@ class MandateService:
             if self.store.get_in(conn, mandate.mandate_id) is not None:
                 raise Conflict(
                     "this mandate was already granted: a credential is used once",
-                    code="mandate-replayed",
+                    code=MandateCode.MANDATE_REPLAYED,
                 )
             drafts = self.allowance.open(conn, mandate)
             self.store.save(conn, mandate)
@@ -160,7 +165,7 @@ class MandateService:
             found = self.store.get_in(conn, mandate_id)
             assert found is not None
             if found.status is MandateStatus.REVOKED:
-                raise Conflict("the mandate is already revoked", code="mandate-revoked")
+                raise Conflict("the mandate is already revoked", code=MandateCode.MANDATE_REVOKED)
             after = found.revoked(self.clock.now(), actor, str(reason or "revoked"))
             self.store.save(conn, after)
             draft = EntryDraft(

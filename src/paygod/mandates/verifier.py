@@ -15,6 +15,7 @@ from typing import Any
 from paygod.kernel.clock import Clock
 from paygod.kernel.errors import FieldError, InvalidInput
 from paygod.mandates import ap2, native
+from paygod.mandates.errors import MandateCode, PartiesRefused, Refusal, mandate_refused
 from paygod.mandates.jose import VerificationFailed, thumbprint, verify_jws
 from paygod.mandates.model import Mandate, MandateStatus, PaymentUnderMandate, PrincipalKey
 from paygod.mandates.ports import KeyStore
@@ -27,7 +28,7 @@ MAX_CREDENTIAL = 64_000
 def refused(exc: VerificationFailed, pointer: str) -> InvalidInput:
     return InvalidInput(
         f"mandate refused: {exc.detail}",
-        code=f"mandate-{exc.reason}",
+        code=mandate_refused(exc.reason),
         errors=[FieldError(pointer + exc.pointer if exc.pointer else pointer, exc.detail)],
     )
 
@@ -84,14 +85,12 @@ class Verifier:
         errors = self._parties(tenant_id, claims, signer)
         constraints = native.constraints_of(claims.get("constraints"))
         if errors:
-            raise InvalidInput(
-                "mandate refused; nothing was recorded", code="mandate-parties", errors=errors
-            )
+            raise PartiesRefused("mandate refused; nothing was recorded", errors=errors)
         now = now or self.clock.now()
         if constraints.not_after is not None and constraints.not_after <= now:
             raise InvalidInput(
                 "mandate refused: it has already expired",
-                code="mandate-expired",
+                code=MandateCode.MANDATE_EXPIRED,
                 errors=[FieldError("/constraints/not_after", "in the past")],
             )
         digest = "sha256:" + hashlib.sha256(grant.encode("ascii")).hexdigest()
@@ -170,9 +169,7 @@ class Verifier:
                 FieldError("/credential", "the holder key (cnf.jwk) is no agent's registered key")
             )
         if errors:
-            raise InvalidInput(
-                "mandate refused; nothing was recorded", code="mandate-parties", errors=errors
-            )
+            raise PartiesRefused("mandate refused; nothing was recorded", errors=errors)
         assert agent is not None
         digest = "sha256:" + hashlib.sha256(credential.encode("ascii")).hexdigest()
         return Mandate(
@@ -220,12 +217,12 @@ def merchant_allowed(mandate: Mandate, merchant: str | None) -> bool:
 
 def problems(
     mandate: Mandate | None, req: PaymentUnderMandate, now: datetime
-) -> list[tuple[str, str]]:
+) -> list[tuple[Refusal, str]]:
     """Why this payment may not be made under this mandate: (reason, detail), in order."""
     if mandate is None or mandate.tenant_id != req.tenant_id:
         return [("unknown", f"no mandate {req.mandate_id}")]
     c = mandate.constraints
-    found: list[tuple[str, str]] = []
+    found: list[tuple[Refusal, str]] = []
     if mandate.status is MandateStatus.REVOKED:
         found.append(("revoked", f"mandate {mandate.mandate_id} was revoked"))
     if mandate.kind != "payment":

@@ -27,6 +27,7 @@ from paygod.kernel.events import EventEnvelope
 from paygod.kernel.record_ids import new_id
 from paygod.ledger import EntryDraft, LedgerService
 from paygod.notifications.channels.webhook import new_secret
+from paygod.notifications.errors import NotificationCode
 from paygod.notifications.model import (
     OWN_EVENT,
     Channel,
@@ -173,7 +174,9 @@ class NotificationService:
     def subscription(self, tenant_id: str, subscription_id: str) -> Subscription:
         found = self.store.subscription(tenant_id, subscription_id)
         if found is None:
-            raise NotFound(f"no subscription {subscription_id}", code="subscription_not_found")
+            raise NotFound(
+                f"no subscription {subscription_id}", code=NotificationCode.SUBSCRIPTION_NOT_FOUND
+            )
         return found
 
     def subscriptions(self, tenant_id: str) -> list[Subscription]:
@@ -396,7 +399,7 @@ class NotificationService:
     def delivery(self, tenant_id: str, delivery_id: str) -> Delivery:
         found = self.store.delivery(delivery_id)
         if found is None or found.tenant_id != tenant_id:
-            raise NotFound(f"no delivery {delivery_id}", code="delivery_not_found")
+            raise NotFound(f"no delivery {delivery_id}", code=NotificationCode.DELIVERY_NOT_FOUND)
         return found
 
     def deliveries(self, tenant_id: str, status: str | None = None) -> list[Delivery]:
@@ -418,7 +421,9 @@ class NotificationService:
             lambda conn: (self.store.mark_read(conn, tenant_id, principal, message_id, at), [])
         )
         if not done:
-            raise NotFound(f"no message {message_id} in your inbox", code="message_not_found")
+            raise NotFound(
+                f"no message {message_id} in your inbox", code=NotificationCode.MESSAGE_NOT_FOUND
+            )
 
 
 # What a delivery keeps of its event to render it (the envelope, less tracing headers).

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from paygod.accounting.errors import AccountingCode
 from paygod.kernel.errors import PaygodError
 from paygod.payments.model import Payment
 from paygod.payments.ports import Allowances
@@ -99,7 +100,9 @@ class AccountingHolds:
         # `linked_event_failed`.
         errors = [r.error for r in results if r.error is not None]
         if errors:
-            cause = next((e for e in errors if e.code != "linked_event_failed"), errors[0])
+            cause = next(
+                (e for e in errors if e.code != AccountingCode.LINKED_EVENT_FAILED), errors[0]
+            )
             return error_for(cause), [*opening, *drafts]
         return transfer_id, [*opening, *drafts]
 

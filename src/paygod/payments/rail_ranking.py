@@ -16,6 +16,7 @@ from typing import Any
 from paygod.executor.breaker import BreakerBoard
 from paygod.kernel.clock import isoformat
 from paygod.kernel.errors import FieldError, InvalidInput, Rejected
+from paygod.payments.errors import PaymentCode
 from paygod.payments.rails import RailCatalog, RailSpec
 
 PREFERENCES = ("cheapest", "fastest")
@@ -204,7 +205,7 @@ def require_selection(quote: Quote) -> RailOption:
     if selected is None:
         raise Rejected(
             "no rail can carry this payment",
-            code="no_eligible_rail",
+            code=PaymentCode.NO_ELIGIBLE_RAIL,
             extra={"alternatives": [o.as_dict() for o in quote.options]},
         )
     return selected

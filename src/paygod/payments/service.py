@@ -34,10 +34,10 @@ from paygod.kernel.credentials import credential_problems
 from paygod.kernel.errors import (
     Conflict,
     FieldError,
-    Forbidden,
     InvalidInput,
     NotFound,
     PaygodError,
+    SamePrincipal,
     Unauthorized,
 )
 from paygod.kernel.events import EventEnvelope
@@ -48,6 +48,7 @@ from paygod.kernel.record_ids import new_id
 from paygod.kernel.written import written_problems
 from paygod.ledger import EntryDraft
 from paygod.ledger.steps import Offload, Steps, run_async, run_blocking
+from paygod.payments.errors import NotDispatched, NotInReview, PaymentCode, webhook_code
 from paygod.payments.model import (
     TERMINAL,
     Payment,
@@ -178,9 +179,8 @@ def parse_request(body: Mapping[str, Any], router: RailRouter) -> PaymentRequest
 
 def _not_the_requester(maker: str, checker: str) -> None:
     if checker == maker:
-        raise Forbidden(
-            "maker-checker: the requester cannot approve or reject their own payment",
-            code="same-principal",
+        raise SamePrincipal(
+            "maker-checker: the requester cannot approve or reject their own payment"
         )
 
 
@@ -368,7 +368,7 @@ class PaymentService:
             if existing is None:  # pragma: no cover - the claim committed with the payment
                 raise Conflict(
                     "this payment is being created by another request; retry",
-                    code="payment-in-flight",
+                    code=PaymentCode.PAYMENT_IN_FLIGHT,
                 ) from None
             return self._replayed(existing, request_digest, owner), False
         return recorded, True
@@ -482,9 +482,8 @@ class PaymentService:
         payment = self.get(payment_id, tenant_id)
         verdict = (payment.decision or {}).get("verdict")
         if payment.status is not PaymentStatus.DECIDED or verdict != "review":
-            raise Conflict(
-                f"payment {payment_id} is {payment.status.value}, not waiting for review",
-                code="not-in-review",
+            raise NotInReview(
+                f"payment {payment_id} is {payment.status.value}, not waiting for review"
             )
         self.second_person(payment.requested_by, checker)
         return payment
@@ -546,9 +545,8 @@ class PaymentService:
         except _PaymentMoved:
             current = self.find(payment.payment_id)
             status = current.status.value if current else "missing"
-            raise Conflict(
-                f"payment {payment.payment_id} is {status}, not waiting for review",
-                code="not-in-review",
+            raise NotInReview(
+                f"payment {payment.payment_id} is {status}, not waiting for review"
             ) from None
 
     def _still(self, payment: Payment) -> None:
@@ -750,7 +748,7 @@ class PaymentService:
                     continue
             raise Conflict(  # pragma: no cover - three other writers in a row
                 f"payment {notice.idempotency_key} keeps changing; send the notice again",
-                code="payment-busy",
+                code=PaymentCode.PAYMENT_BUSY,
             )
 
     def _settle(self, notice: SettlementNotice) -> Payment | None:
@@ -764,7 +762,7 @@ class PaymentService:
             raise Conflict(
                 f"payment {payment.payment_id} was sent through "
                 f"{', '.join(payment.attempted_rails)}, not {notice.rail!r}; nothing was recorded",
-                code="wrong-rail",
+                code=PaymentCode.WRONG_RAIL,
             )
         if notice.status == "reversed" and payment.status is PaymentStatus.SETTLED:
             settled = payment
@@ -784,13 +782,12 @@ class PaymentService:
             raise Conflict(
                 f"payment is {payment.status.value}; a {notice.status!r} notice "
                 "contradicts it; nothing was recorded",
-                code="not-dispatched" if never_sent else "notice-contradicts-state",
+                code=PaymentCode.NOT_DISPATCHED
+                if never_sent
+                else PaymentCode.NOTICE_CONTRADICTS_STATE,
             )
         if payment.status not in (PaymentStatus.DISPATCHING, PaymentStatus.DISPATCHED):
-            raise Conflict(
-                f"payment is {payment.status.value}; a rail cannot have settled it",
-                code="not-dispatched",
-            )
+            raise NotDispatched(f"payment is {payment.status.value}; a rail cannot have settled it")
         first: list[Step] = []
         seen = payment
         if payment.status is PaymentStatus.DISPATCHING:
@@ -821,10 +818,10 @@ class PaymentService:
         sender's choice."""
         if rail not in self.connectors:
             self.refusals.add("unknown", "unknown_rail")
-            raise NotFound("no such rail", code="unknown-rail")
+            raise NotFound("no such rail", code=PaymentCode.UNKNOWN_RAIL)
         if self.webhook_secret is None:
             self.refusals.add(rail, "no_secret")
-            raise Unauthorized("no webhook secret is configured", code="webhook-rejected")
+            raise Unauthorized("no webhook secret is configured", code=PaymentCode.WEBHOOK_REJECTED)
         try:
             verify(
                 self.webhook_secret,
@@ -844,7 +841,7 @@ class PaymentService:
                 header_length=len(header or ""),
             )
             raise Unauthorized(
-                f"settlement webhook refused: {exc.detail}", code=f"webhook-{exc.reason}"
+                f"settlement webhook refused: {exc.detail}", code=webhook_code(exc.reason)
             ) from None
         try:
             data = orjson.loads(body)

@@ -13,7 +13,7 @@ import hmac
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 SIGNATURE_HEADER = "Paygod-Signature"
 DEFAULT_TOLERANCE = 300
@@ -22,10 +22,13 @@ DEFAULT_TOLERANCE = 300
 MAX_HEADER_LENGTH = 512
 
 
-class WebhookRejected(Exception):
-    """`reason`: malformed | oversized | bad_signature | stale | replayed."""
+WebhookReason = Literal["malformed", "oversized", "bad_signature", "stale", "replayed"]
 
-    def __init__(self, reason: str, detail: str) -> None:
+
+class WebhookRejected(Exception):
+    """Why a signed webhook is refused: `reason` is one word (`WebhookReason`)."""
+
+    def __init__(self, reason: WebhookReason, detail: str) -> None:
         super().__init__(detail)
         self.reason = reason
         self.detail = detail

@@ -15,6 +15,7 @@ from typing import Any
 from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
 from paygod.ledger import EntryDraft, LedgerService
+from paygod.privacy.errors import PrivacyCode
 from paygod.privacy.model import DataClass, LegalHold, RetentionPolicy
 from paygod.privacy.ports import AccessLogPurge, PrivacyRegister, VaultStore
 from paygod.privacy.service import PrivacyService, require_subject
@@ -66,7 +67,7 @@ class RetentionService:
     def release(self, tenant_id: str, subject: Any, actor: str) -> dict[str, Any]:
         subject = require_subject(subject)
         if self.register.hold(tenant_id, subject) is None:
-            raise NotFound(f"no legal hold on {subject}", code="no-hold")
+            raise NotFound(f"no legal hold on {subject}", code=PrivacyCode.NO_HOLD)
         payload = {"subject": subject, "released_by": actor, "at": isoformat(self.clock.now())}
 
         def work(conn: Any) -> tuple[None, list[EntryDraft]]:

@@ -23,6 +23,7 @@ from paygod.kernel.identifiers import subject_problem
 from paygod.kernel.record_ids import new_id
 from paygod.ledger import Entry, EntryDraft, LedgerService
 from paygod.privacy import crypto
+from paygod.privacy.errors import PrivacyCode
 from paygod.privacy.model import RECORD_CLASSES, ExportRecord, SubjectKey, VaultRecord
 from paygod.privacy.ports import ConsentHistory, PrivacyRegister, VaultStore
 
@@ -47,7 +48,7 @@ def require_subject(subject: Any, pointer: str = "/subject") -> str:
 def erased_problem(key: SubjectKey) -> Gone:
     return Gone(
         f"data subject {key.subject} was erased at {key.erased_at}",
-        code="subject-erased",
+        code=PrivacyCode.SUBJECT_ERASED,
         extra={"subject": key.subject, "erased_at": key.erased_at},
     )
 
@@ -148,7 +149,7 @@ class PrivacyService:
     def known(self, tenant_id: str, subject: str) -> SubjectKey:
         key = self.vault.key(tenant_id, subject)
         if key is None:
-            raise NotFound(f"no data subject {subject}", code="unknown-subject")
+            raise NotFound(f"no data subject {subject}", code=PrivacyCode.UNKNOWN_SUBJECT)
         return key
 
     # -- erasure ----------------------------------------------------------------------------
@@ -166,7 +167,7 @@ class PrivacyService:
             if hold is not None:
                 raise Conflict(
                     f"data subject {subject} is under a legal hold: {hold.reason}",
-                    code="legal-hold",
+                    code=PrivacyCode.LEGAL_HOLD,
                     extra={"hold": hold.as_dict()},
                 )
             entry = self.shred(tenant_id, subject, requester, ERASURE_KIND)

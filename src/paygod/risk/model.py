@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, ClassVar
 
-from paygod.kernel.errors import PaygodError
+from paygod.kernel.errors import CheckFailed
+from paygod.risk.errors import RiskCode
 
 BANDS = (("low", 0.0), ("medium", 0.3), ("high", 0.7))
 UNAVAILABLE = "unavailable"
 ALERT_THRESHOLD = 0.7
 
 
-class ModelIntegrityError(PaygodError):
+class ModelIntegrityError(CheckFailed):
     """A model artefact does not match the digest sealed in the ledger (or cannot load)."""
 
-    code = "model-integrity"
+    code: ClassVar[StrEnum] = RiskCode.MODEL_INTEGRITY
     title = "Model artefact failed verification"
-    status = 422
-    exit_code = 1
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def test_cash_limit_refuses_with_reason_and_records_nothing(cash: CashService) -
     before = len(cash.accounting.ledger.recorded)  # type: ignore[attr-defined]
     with pytest.raises(Rejected) as refused:
         cash.deposit("t", "d2", "north", "t1", "alice", 101)
-    assert refused.value.instance_code == "cash_limit_exceeded"
+    assert refused.value.instance_code == "cash-limit-exceeded"
     assert refused.value.errors[0].pointer == "/amount"
     assert refused.value.extra == {"cash_limit": 1000, "balance": 900}
     assert len(cash.accounting.ledger.recorded) == before  # type: ignore[attr-defined]

@@ -36,7 +36,7 @@ def test_cash_limit_and_bad_input_are_problems(kernel: Kernel) -> None:
     over = c.post("/v1/cash/deposits", json={**move, "id": "d2", "amount": 11})
     assert over.status_code == 422, over.text
     problem = over.json()
-    assert problem["type"].endswith("/cash_limit_exceeded")
+    assert problem["type"].endswith("/cash-limit-exceeded")
     assert problem["errors"][0]["pointer"] == "/amount" and problem["cash_limit"] == 100
     assert kernel.ledger.size == size
     retry = c.post("/v1/cash/deposits", json={**move, "id": "d1", "amount": 90})

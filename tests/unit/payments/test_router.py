@@ -96,7 +96,7 @@ def test_no_eligible_rail_is_rejected_with_every_reason() -> None:
     quote = router().quote(amount=10, currency="JPY", now=MONDAY_NOON, payee={"name": "x"})
     with pytest.raises(Rejected) as info:
         require_selection(quote)
-    assert info.value.instance_code == "no_eligible_rail"
+    assert info.value.instance_code == "no-eligible-rail"
     assert len(info.value.extra["alternatives"]) == 6
 
 

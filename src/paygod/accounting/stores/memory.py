@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from paygod.accounting.errors import AccountingCode, PeriodClosed
 from paygod.accounting.model import Account, Period, PeriodStatement, Transfer, TransferState
 from paygod.accounting.validtime import (
     Posting,
@@ -102,7 +103,7 @@ class MemoryAccountSession:
     def insert_accounts(self, accounts: Sequence[Account]) -> None:
         for a in accounts:
             if (a.tenant_id, a.id) in self.store.accounts:
-                raise Conflict(f"account {a.id} already exists", code="account_exists")
+                raise Conflict(f"account {a.id} already exists", code=AccountingCode.ACCOUNT_EXISTS)
         for a in accounts:
             self.store.accounts[(a.tenant_id, a.id)] = a
 
@@ -141,7 +142,7 @@ class MemoryAccountSession:
     def insert_period(self, period: Period, statements: Sequence[PeriodStatement]) -> None:
         key = (period.tenant_id, period.period)
         if key in self.store.periods:
-            raise Conflict(f"period {period.period} is already closed", code="period_closed")
+            raise PeriodClosed(f"period {period.period} is already closed")
         self.store.periods[key] = (period, list(statements))
 
     def get_period(self, tenant_id: str, period: str) -> Period | None:

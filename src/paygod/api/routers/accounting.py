@@ -24,6 +24,7 @@ from paygod.accounting import (
     TransferResult,
 )
 from paygod.accounting.credits import CreditsService, idempotency_key_problem
+from paygod.accounting.errors import AccountingCode, IdempotencyKeyInvalid
 from paygod.accounting.reconciliation import Reconciler
 from paygod.accounting.reports import statement_csv
 from paygod.api.deps import get_kernel
@@ -313,7 +314,7 @@ def _valid_from(value: str | None, prefix: str) -> datetime | None:
     if parsed is None:
         raise InvalidInput(
             "valid_from is not an RFC 3339 date-time",
-            code="valid_from_invalid",
+            code=AccountingCode.VALID_FROM_INVALID,
             errors=[FieldError(f"{prefix}/valid_from", "expected e.g. 2026-03-01T00:00:00Z")],
         )
     return parsed
@@ -596,9 +597,8 @@ def _key(body: CreditMove, header: str | None) -> str | None:
     for key, pointer in ((body.idempotency_key, "/idempotency_key"), (header, _KEY_HEADER)):
         problem = idempotency_key_problem(key) if key is not None else None
         if problem:
-            raise InvalidInput(
+            raise IdempotencyKeyInvalid(
                 f"the idempotency key {problem}; nothing was recorded",
-                code="idempotency_key_invalid",
                 errors=[FieldError(pointer, problem)],
             )
     return body.idempotency_key or header

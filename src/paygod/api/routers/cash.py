@@ -2,7 +2,7 @@
 
 Every write is a transfer (or a sealed count) of the accounting module; refusals are the
 accounting codes (`exceeds_debits`: a till paying out more than it holds) or
-`cash_limit_exceeded` (a till over its limit), with a pointer.
+`cash-limit-exceeded` (a till over its limit), with a pointer.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from pydantic import Field
 
 from paygod.api.deps import get_kernel
+from paygod.api.errors import ApiCode
 from paygod.api.models import NoNul, StrictModel
 from paygod.api.receipts import sealing
 from paygod.api.routers.admin import principal_id
@@ -90,7 +91,7 @@ def _platform_admin(request: Request) -> str:
     if principal is not None and getattr(principal, "tenant_id", None) != ALL_TENANTS:
         raise Forbidden(
             "policy packs are shared by every tenant: only a platform admin may move them",
-            code="packs-platform-only",
+            code=ApiCode.PACKS_PLATFORM_ONLY,
         )
     return principal_id(request)
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from paygod.compliance.errors import ComplianceCode
 from paygod.compliance.model import FORMATS, ListEntry, ListFormatError
 from paygod.kernel.errors import FieldError, InvalidInput
 
@@ -34,7 +35,7 @@ class ListFile:
 def unknown_format(fmt: str) -> InvalidInput:
     return InvalidInput(
         f"unknown list format {fmt!r}; expected one of {', '.join(FORMATS)}",
-        code="unknown-list-format",
+        code=ComplianceCode.UNKNOWN_LIST_FORMAT,
         errors=[FieldError("/format", f"expected one of {', '.join(FORMATS)}")],
     )
 
