@@ -1,12 +1,13 @@
-"""Fast verification of ledger.jsonl files inside Paygod (orjson), same rules as verifier.py.
+"""Fast verification of ledger.jsonl files inside Paygod (orjson), by the rules of verifier.py.
 
-`verifier.py` is the auditor's copy (standard library only); this module reaches the very
-same verdict faster, in two steps:
+`verifier.py` states the rules (standard library only, so an auditor runs it alone); this
+module reaches the very same verdict faster, handing it bytes it has already proven to be
+RFC 8785 instead of serialising parsed lines again, in two steps:
 
 1. A fast pass (`scan_runs`) over the raw lines. A line already in RFC 8785 form IS the
-   canonical serialisation, so its record hash and Merkle leaf are hashed straight from
-   its bytes instead of being re-serialised member by member. Whether a line is in that
-   form is checked, not assumed, in one of two ways. A line of a shape already met in
+   canonical serialisation: its members' bytes are cut from it for the verifier's
+   `record_bytes`, and the line itself is its Merkle leaf's input. Whether a line is in
+   that form is checked, not assumed, in one of two ways. A line of a shape already met in
    this file must match that shape's pattern (`line_shapes`: the pattern matches only
    canonical lines of that shape, in text without escapes). Any other line must parse to
    an object with exactly the five members, orjson must serialise the parsed object back
@@ -52,25 +53,17 @@ from paygod.ledger.verifier import (
     check_against_head,
     check_line_shape,
     iter_lines,
+    leaf_hash,
     line_hashes,
+    node_hash,
+    record_bytes,
     strict_loads,
     verify_objects,
 )
 
-
-def _fast_canon(value: Any) -> bytes:
-    if (
-        type(value) is str
-        and value.isascii()
-        and value.isprintable()
-        and '"' not in value
-        and "\\" not in value
-    ):
-        return b'"' + value.encode() + b'"'
-    return canonical_parsed_bytes(value)
-
-
 _CANON_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
+_DATA_AT = len(b'{"data":')  # where data's bytes start in a canonical line
+_TIMESTAMP_KEY = len(b',"timestamp":')
 _FIVE = frozenset(("data", "entry_index", "previous_hash", "record_hash", "timestamp"))
 PARALLEL_MIN_BYTES = 4 << 20  # below this, forking costs more than it saves
 
@@ -98,14 +91,13 @@ class Piece:
 
 def _push(edge: list[tuple[int, int, bytes]], start: int, level: int, node: bytes) -> None:
     """Add a perfect subtree at the right of a compact range, merging RFC 9162 siblings."""
-    sha256 = hashlib.sha256
     while edge:
         left_start, left_level, left = edge[-1]
         # Two adjacent subtrees of one level are siblings when the left one is aligned.
         if left_level != level or left_start & ((2 << level) - 1):
             break
         edge.pop()
-        node = sha256(b"\x01" + left + node).digest()
+        node = node_hash(left, node)
         start, level = left_start, level + 1
     edge.append((start, level, node))
 
@@ -189,15 +181,17 @@ def _parse_line(line: bytes, orjson_safe: bool) -> _Parsed | None:
         # `line` is the RFC 8785 form (see `orjson_is_jcs`): members data, entry_index,
         # previous_hash, record_hash, timestamp in this order, and no string's canonical
         # form holds `,"`, so the last `,"entry_index":` and `,"timestamp":` are those
-        # members. The record hash input is the line without entry_index and record_hash;
+        # members, and what lies between the keys is each member's RFC 8785 bytes.
         # `prev` needs no escaping, being the previous record hash (or, for a piece's
         # first line, checked when joined).
         cut = line.rindex(b',"entry_index":')
         tail = line.rindex(b',"timestamp":')
         expected = hashlib.sha256(
-            b"".join((line[:cut], b',"previous_hash":"', prev.encode(), b'"', line[tail:]))
+            record_bytes(
+                line[_DATA_AT:cut], b'"' + prev.encode() + b'"', line[tail + _TIMESTAMP_KEY : -1]
+            )
         ).hexdigest()
-        leaf = hashlib.sha256(b"\x00" + line).digest()
+        leaf = leaf_hash(line)
     else:
         if type(obj["timestamp"]) is not str or type(obj["data"]) is not dict:
             return None
@@ -206,14 +200,14 @@ def _parse_line(line: bytes, orjson_safe: bool) -> _Parsed | None:
             # not survive orjson's round trip); any other line might, and orjson keeps the
             # last value silently: the strict parse refuses it (then the exact walk says so).
             strict_loads(line)
-            expected, leaf = line_hashes(obj, _fast_canon)
+            expected, leaf = line_hashes(obj, canonical_parsed_bytes)
         except ValueError:
             return None
     try:
-        previous, record_bytes = prev.encode(), record.encode()
+        previous, record_text = prev.encode(), record.encode()
     except UnicodeEncodeError:
         return None  # a lone surrogate: no hash is written so
-    return obj, index, previous, record_bytes, expected.encode(), leaf, canonical
+    return obj, index, previous, record_text, expected.encode(), leaf, canonical
 
 
 def scan(buf: bytes, *, keep_leaves: bool = False) -> Piece | None:
@@ -250,11 +244,11 @@ def scan_runs(runs: Iterable[bytes], *, keep_leaves: bool = False) -> Piece | No
                     if match is not None:
                         same_shape = match.re.match
             if match is not None:
-                line, data, index_text, prev_part, prev, record, tail = match.groups()
+                line, data, index_text, prev_json, prev, record, timestamp = match.groups()
                 at = match.end()
                 index = int(index_text)
-                expected = sha256(b"".join((data, prev_part, tail))).hexdigest().encode()
-                leaf = sha256(b"\x00" + line).digest()
+                expected = sha256(record_bytes(data, prev_json, timestamp)).hexdigest().encode()
+                leaf = leaf_hash(line)
             else:
                 end = run.find(b"\n", at)
                 end = size if end < 0 else end
@@ -305,7 +299,6 @@ def compact_range(start: int, leaves: list[bytes]) -> list[tuple[int, int, bytes
     a last node without a right neighbour) is part of the range's edge; the others pair
     up into the next level (RFC 9162 nodes), one list comprehension per level.
     """
-    sha256 = hashlib.sha256
     left: list[tuple[int, int, bytes]] = []
     right: list[tuple[int, int, bytes]] = []
     nodes, index, level = leaves, start, 0
@@ -317,7 +310,7 @@ def compact_range(start: int, leaves: list[bytes]) -> list[tuple[int, int, bytes
             right.append(((index + len(nodes) - 1) << level, level, nodes[-1]))
             nodes = nodes[:-1]
         pairs = iter(nodes)
-        nodes = [sha256(b"\x01" + a + b).digest() for a, b in zip(pairs, pairs, strict=False)]
+        nodes = [node_hash(a, b) for a, b in zip(pairs, pairs, strict=False)]
         index, level = index >> 1, level + 1
     return left + right[::-1]
 
@@ -464,7 +457,7 @@ def fast_verify(
     if edge:
         root = edge[-1][2]
         for _, _, left in reversed(edge[:-1]):
-            root = hashlib.sha256(b"\x01" + left + root).digest()
+            root = node_hash(left, root)
     else:
         root = bytes.fromhex(EMPTY_ROOT)
     result: dict[str, Any] = {
@@ -497,7 +490,7 @@ def verify_jsonl_report(
                 iter_lines(path),
                 tree_head=tree_head,
                 public_key_pem=public_key_pem,
-                canon=_fast_canon,
+                canon=canonical_parsed_bytes,
             )
     except Malformed as exc:
         raise InvalidInput(f"{path}: {exc}", errors=[FieldError("", str(exc))]) from None
