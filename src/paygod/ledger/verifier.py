@@ -275,22 +275,35 @@ def interchange_leaf_hash(line: Mapping[str, Any]) -> bytes:
     return line_hashes(line, canonicalize)[1]
 
 
-def merkle_root(leaves: Sequence[bytes]) -> bytes:
-    """MTH over leaf hashes (RFC 9162 §2.1.1), with a compact stack: O(n) time, O(log n) space."""
-    stack: list[tuple[int, bytes]] = []
-    for h in leaves:
-        size, node = 1, h
-        while stack and stack[-1][0] == size:
-            left_size, left = stack.pop()
-            node = node_hash(left, node)
-            size += left_size
-        stack.append((size, node))
+MerkleStack = list[tuple[int, bytes]]  # (size, hash) of the perfect subtrees, left to right
+
+
+def push_leaf(stack: MerkleStack, leaf: bytes) -> None:
+    """Append a leaf hash to a tree kept as its perfect subtrees (a compact stack)."""
+    size, node = 1, leaf
+    while stack and stack[-1][0] == size:
+        left_size, left = stack.pop()
+        node = node_hash(left, node)
+        size += left_size
+    stack.append((size, node))
+
+
+def stack_root(stack: MerkleStack) -> bytes:
+    """MTH of the tree a compact stack holds (RFC 9162 §2.1.1)."""
     if not stack:
         return hashlib.sha256(b"").digest()
     node = stack[-1][1]
     for _, left in reversed(stack[:-1]):
         node = node_hash(left, node)
     return node
+
+
+def merkle_root(leaves: Sequence[bytes]) -> bytes:
+    """MTH over leaf hashes (RFC 9162 §2.1.1), with a compact stack: O(n) time, O(log n) space."""
+    stack: MerkleStack = []
+    for leaf in leaves:
+        push_leaf(stack, leaf)
+    return stack_root(stack)
 
 
 # --- RFC 9162 proof verification ----------------------------------------------------------
@@ -612,6 +625,46 @@ def check_line_shape(number: int, obj: Any) -> None:
             raise Malformed(f"line {number}: {name} must be a string")
 
 
+def link_finding(
+    position: int, previous: str, index: Any, previous_hash: Any, where: str
+) -> dict[str, Any] | None:
+    """Why an entry does not follow the chain at `position` after `previous` (the record
+    hash before it, GENESIS_HASH first), or None. `where` names the entry in the message."""
+    if index != position:
+        if isinstance(index, int) and index < position:
+            kind = "is a duplicate or out of order"
+        else:
+            kind = f"follows a gap: entries {position}..{index - 1} are missing"
+        return _finding(
+            position, "entry_index", position, index, f"{where}: entry_index {index} {kind}"
+        )
+    if previous_hash != previous:
+        return _finding(
+            index,
+            "previous_hash",
+            previous,
+            previous_hash,
+            f"entry {index}: previous_hash does not link to entry {index - 1}"
+            if index
+            else "entry 0: previous_hash is not the genesis hash",
+        )
+    return None
+
+
+def record_finding(index: int, expected: str, found: Any) -> dict[str, Any] | None:
+    """Why an entry's record_hash is not the one its content hashes to, or None."""
+    if found == expected:
+        return None
+    return _finding(
+        index,
+        "record_hash",
+        expected,
+        found,
+        f"entry {index}: record_hash does not match its content "
+        "(data, previous_hash or timestamp was changed)",
+    )
+
+
 def verify_objects(
     lines: Iterable[tuple[int, Any]],
     *,
@@ -628,43 +681,15 @@ def verify_objects(
     for number, obj in lines:
         check_line_shape(number, obj)
         index = obj["entry_index"]
-        if index != position:
-            if index < position:
-                kind = "is a duplicate or out of order"
-            else:
-                kind = f"follows a gap: entries {position}..{index - 1} are missing"
-            finding = _finding(
-                position,
-                "entry_index",
-                position,
-                index,
-                f"line {number}: entry_index {index} {kind}",
-            )
-            break
-        if obj["previous_hash"] != previous:
-            finding = _finding(
-                index,
-                "previous_hash",
-                previous,
-                obj["previous_hash"],
-                f"entry {index}: previous_hash does not link to entry {index - 1}"
-                if index
-                else "entry 0: previous_hash is not the genesis hash",
-            )
+        finding = link_finding(position, previous, index, obj["previous_hash"], f"line {number}")
+        if finding:
             break
         try:
             expected, leaf = line_hashes(obj, canon)
         except ValueError as exc:
             raise Malformed(f"line {number}: {exc}") from None
-        if obj["record_hash"] != expected:
-            finding = _finding(
-                index,
-                "record_hash",
-                expected,
-                obj["record_hash"],
-                f"entry {index}: record_hash does not match its content "
-                "(data, previous_hash or timestamp was changed)",
-            )
+        finding = record_finding(index, expected, obj["record_hash"])
+        if finding:
             break
         if expected in seen_hashes:
             finding = _finding(
