@@ -37,13 +37,7 @@ from typing import Any
 import orjson
 
 from paygod.kernel.errors import FieldError, InvalidInput
-from paygod.ledger.chain import (
-    ASTRAL,
-    INTEGRAL_FLOAT,
-    SMALL_EXPONENT,
-    canonical_parsed_bytes,
-    orjson_agrees,
-)
+from paygod.ledger.chain import canonical_parsed_bytes, no_disagreement, orjson_agrees
 from paygod.ledger.line_shapes import MISSES_ALLOWED, ShapeBook, plain_text
 from paygod.ledger.model import Finding, SignedTreeHead, VerifyReport
 from paygod.ledger.verifier import (
@@ -140,13 +134,6 @@ def _file_runs(path: Path, start: int, end: int) -> Iterator[bytes]:
             yield b"".join(carry)
 
 
-def _orjson_safe(run: bytes) -> bool:
-    """No pattern of `orjson_is_jcs` in the run (none spans a line): one search per run."""
-    return not (b"+" in run or INTEGRAL_FLOAT.search(run) or SMALL_EXPONENT.search(run)) and (
-        run.isascii() or not ASTRAL.search(run)
-    )
-
-
 # A line that matched no known shape, parsed: (the object, entry_index, previous_hash,
 # record_hash, the record hash recomputed (hex), the Merkle leaf, whether the line is its
 # own RFC 8785 form). A plain tuple: this is made for every line of a file of new shapes.
@@ -169,13 +156,7 @@ def _parse_line(line: bytes, orjson_safe: bool) -> _Parsed | None:
         canon == line
         and line[8] == 123  # data is an object: the line starts {"data":{
         and line[-2] == 34  # timestamp is a string: the line ends "}
-        and (
-            orjson_safe
-            or (
-                not (b"+" in line or INTEGRAL_FLOAT.search(line) or SMALL_EXPONENT.search(line))
-                and (line.isascii() or not ASTRAL.search(line))
-            )
-        )
+        and (orjson_safe or no_disagreement(line))
     )
     if canonical:
         # `line` is the RFC 8785 form (see `orjson_is_jcs`): members data, entry_index,
@@ -256,7 +237,7 @@ def scan_runs(runs: Iterable[bytes], *, keep_leaves: bool = False) -> Piece | No
                 if not line:
                     continue
                 if orjson_safe is None:
-                    orjson_safe = _orjson_safe(run)
+                    orjson_safe = no_disagreement(run)
                 parsed = _parse_line(line, orjson_safe)
                 if parsed is None:
                     return None
