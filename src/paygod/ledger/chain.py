@@ -353,10 +353,13 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
     leaves: list[bytes] = []
     rows: list[tuple[Any, ...]] = []
     previous = state.last_hash
+    previous_json = json_str(previous)
     seq = state.size
     payloads = _batch_payloads(drafts)
     for position, draft in enumerate(drafts):
-        entry, leaf, row = batch.entry(draft, position, payloads[position], seq, previous)
+        entry, leaf, row, previous_json = batch.entry(
+            draft, position, payloads[position], seq, previous, previous_json
+        )
         entries.append(entry)
         leaves.append(leaf)
         rows.append(row)
@@ -396,8 +399,10 @@ class _Batch:
         payload_bytes: bytes | None,
         seq: int,
         previous: str,
-    ) -> tuple[Entry, bytes, tuple[Any, ...]]:
-        """One draft sealed after `previous`: its entry, RFC 9162 leaf hash and row."""
+        previous_json: bytes,
+    ) -> tuple[Entry, bytes, tuple[Any, ...], bytes]:
+        """One draft sealed after `previous` (`previous_json` its JSON text): its entry,
+        RFC 9162 leaf hash, row, and its record hash's JSON text (the next one's previous)."""
         kind, subject, tenant = draft.kind, draft.subject, draft.tenant_id
         simple = (  # the common shape, which `_check_draft` would accept without a look
             type(kind) is str
@@ -431,7 +436,7 @@ class _Batch:
         # The entry keeps text, which the row needs anyway, not orjson's output buffer:
         # malloc'd large, then shrunk, thousands of those kept alive fragment the heap.
         payload_text = payload_bytes.decode()
-        rh, lh = _hashes(data_bytes, previous, seq, self.timestamp_json)
+        rh, rh_json, lh = _hashes(data_bytes, previous_json, seq, self.timestamp_json)
         entry = sealed_entry(
             seq,
             entry_id,
@@ -460,7 +465,7 @@ class _Batch:
             previous,
             rh,
         )
-        return entry, lh, row
+        return entry, lh, row, rh_json
 
 
 def _valid_times(
@@ -512,15 +517,18 @@ def _data_bytes(
 _sha256 = hashlib.sha256
 
 
-def _hashes(data_bytes: bytes, previous: str, seq: int, timestamp: bytes) -> tuple[str, bytes]:
-    """The record hash (hex) and the RFC 9162 leaf hash of an entry, given the RFC 8785
-    bytes of its data and timestamp (hashes are hex: their own JSON text inside quotes)."""
-    previous_json = b'"' + previous.encode() + b'"'
+def _hashes(
+    data_bytes: bytes, previous_json: bytes, seq: int, timestamp: bytes
+) -> tuple[str, bytes, bytes]:
+    """The record hash (hex, and as JSON text: a hex string needs no escape) and the RFC 9162
+    leaf hash of an entry, given the RFC 8785 bytes of its data, previous hash and timestamp."""
     rh = _sha256(record_bytes(data_bytes, previous_json, timestamp)).hexdigest()
-    lh = leaf_hash(
-        interchange_bytes(data_bytes, seq, previous_json, b'"' + rh.encode() + b'"', timestamp)
+    rh_json = b'"' + rh.encode() + b'"'
+    return (
+        rh,
+        rh_json,
+        leaf_hash(interchange_bytes(data_bytes, seq, previous_json, rh_json, timestamp)),
     )
-    return rh, lh
 
 
 def adopt(state: ChainState, entries: Sequence[Entry]) -> Sealed:

@@ -204,7 +204,7 @@ def scan_runs(runs: Iterable[bytes], *, keep_leaves: bool = False) -> Piece | No
     any other line is parsed (`_parse_line`), and teaches its shape when it is canonical.
     The Merkle nodes above the leaves are hashed after the loop (`compact_range`).
     """
-    sha256 = hashlib.sha256
+    sha256, leaf_of, record_of = hashlib.sha256, leaf_hash, record_bytes  # locals: per line
     shapes = ShapeBook()
     leaves: list[bytes] = []
     add = leaves.append
@@ -228,8 +228,8 @@ def scan_runs(runs: Iterable[bytes], *, keep_leaves: bool = False) -> Piece | No
                 line, data, index_text, prev_json, prev, record, timestamp = match.groups()
                 at = match.end()
                 index = int(index_text)
-                expected = sha256(record_bytes(data, prev_json, timestamp)).hexdigest().encode()
-                leaf = leaf_hash(line)
+                expected = sha256(record_of(data, prev_json, timestamp)).hexdigest().encode()
+                leaf = leaf_of(line)
             else:
                 end = run.find(b"\n", at)
                 end = size if end < 0 else end
