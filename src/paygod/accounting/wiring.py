@@ -11,7 +11,12 @@ from paygod.kernel.database import Database, SqliteDatabase
 from paygod.ledger import EntryDraft
 
 
-def store_for(db: Database) -> AccountStore:
+def store_for(db: Database | None) -> AccountStore:
+    """The store of `db`; in memory without one (tests)."""
+    if db is None:
+        from paygod.accounting.stores.memory import MemoryAccountStore
+
+        return MemoryAccountStore()
     if isinstance(db, SqliteDatabase):
         from paygod.accounting.stores.sqlite import SqliteAccountStore
 
@@ -29,7 +34,7 @@ def build_proofs(
 
 
 def build_accounting(
-    db: Database, clock: Clock, ledger: LedgerPort
+    db: Database | None, clock: Clock, ledger: LedgerPort
 ) -> tuple[AccountingService, CreditsService]:
     accounting = AccountingService(store_for(db), ledger, clock, EntryDraft)
     return accounting, CreditsService(accounting)

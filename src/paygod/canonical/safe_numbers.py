@@ -1,6 +1,6 @@
 """Which numbers an input may carry: the I-JSON interoperability rule (RFC 7493 §2.2).
 
-The encoder (`jcs`) follows RFC 8785 exactly: a JSON number is an IEEE double, so an
+The encoder (`ledger.verifier`) follows RFC 8785 exactly: a JSON number is an IEEE double, so an
 integer beyond ±(2^53−1) that stands for one double still has a canonical form (that is
 how a stored float such as 1e16 reads back). Inputs are held to the stricter rule: an
 integer outside ±(2^53−1) is refused with a pointer, because many consumers would round

@@ -22,9 +22,12 @@ from paygod.kernel.database import Database, SqliteDatabase
 from paygod.kernel.settings import Settings
 
 
-def panic_switch_from_settings(settings: Settings, db: Database, clock: Clock) -> PanicSwitch:
+def panic_switch_from_settings(
+    settings: Settings, db: Database | None, clock: Clock
+) -> PanicSwitch:
     if not settings.distributed:
         return FilePanicSwitch(settings.home, clock)
+    assert db is not None, "a distributed kernel keeps the switch in its database"
     row = DatabasePanicSwitch(db, clock)
     if settings.redis_url:
         from paygod.executor.stores.panic_redis import RedisPanicSwitch
@@ -43,14 +46,26 @@ def outbox_store_for(db: Database | None, memory_source: list[Any] | None = None
 
 def build_executor(
     settings: Settings,
-    db: Database,
+    db: Database | None,
     clock: Clock,
     ledger: Any = None,
     *,
     outbox: OutboxStore | None = None,
+    switch: PanicSwitch | None = None,
+    backoff: Backoff | None = None,
+    worker_id: str | None = None,
 ) -> tuple[PanicService, Worker]:
-    panic = PanicService(panic_switch_from_settings(settings, db, clock), ledger, settings.tenant)
+    """The panic switch and the outbox worker (not started). The keyword arguments replace
+    the adapters and retry policy the settings would choose (tests pass memory ones)."""
+    panic = PanicService(
+        switch or panic_switch_from_settings(settings, db, clock), ledger, settings.tenant
+    )
     worker = Worker(
-        outbox or outbox_store_for(db), panic.switch, clock, backoff=Backoff(), concurrency=8
+        outbox or outbox_store_for(db),
+        panic.switch,
+        clock,
+        worker_id=worker_id,
+        backoff=backoff or Backoff(),
+        concurrency=8,
     )
     return panic, worker

@@ -1,9 +1,11 @@
-"""Hashing and linking entries (pure functions).
+"""Hashing and linking entries (pure functions), by the rules of `verifier`.
 
 record_hash = sha256(RFC 8785 of {"data", "previous_hash", "timestamp"}) and the Merkle
-leaf is the RFC 8785 form of the whole interchange object (DESIGN.md §4). Both are built
-from ONE canonical serialisation of `data`: the other members are fixed-form strings and
-an integer, so the outer objects are assembled by concatenation in RFC 8785 key order.
+leaf is the RFC 8785 form of the whole interchange object (DESIGN.md §4). `verifier`
+states both (and RFC 8785 itself); this module supplies it the bytes fast: ONE canonical
+serialisation of `data` per entry, by orjson where its output is provably RFC 8785
+(`canonical_bytes`, which `paygod.canonical` is), the other members being fixed-form
+strings whose JSON text is written directly.
 """
 
 from __future__ import annotations
@@ -18,12 +20,18 @@ from typing import Any
 
 import orjson
 
-from paygod.canonical import CanonicalizationError, canonicalize
 from paygod.kernel.clock import isoformat
 from paygod.kernel.errors import FieldError, InvalidInput
 from paygod.kernel.record_ids import new_id
 from paygod.ledger.model import GENESIS_HASH, Entry, EntryDraft, sealed_entry
-from paygod.ledger.verifier import leaf_hash, node_hash
+from paygod.ledger.verifier import (
+    CanonicalizationError,
+    canonicalize,
+    interchange_bytes,
+    leaf_hash,
+    node_hash,
+    record_bytes,
+)
 
 _ORJSON_OPTS = (
     orjson.OPT_SORT_KEYS
@@ -47,17 +55,25 @@ NULL = re.compile(rb"null")  # twice as fast as `in` over a batch: n, u and l ar
 
 
 def orjson_agrees(raw: bytes) -> bool:
+    """True when orjson's serialisation `raw` of a value is also its RFC 8785 one."""
     if not raw:
         return True  # nothing serialised (a batch with no payloads): nothing to disagree on
     if raw[0] in _NUMBER_START:
         return False  # a bare number: let the exact encoder format it
-    if b"+" in raw or INTEGRAL_FLOAT.search(raw) or SMALL_EXPONENT.search(raw):
+    return no_disagreement(raw)
+
+
+def no_disagreement(text: bytes) -> bool:
+    """No number form or key on which orjson and RFC 8785 differ occurs in `text` (JSON
+    text, or whole lines of it: no pattern spans a line), so one search clears a run."""
+    if b"+" in text or INTEGRAL_FLOAT.search(text) or SMALL_EXPONENT.search(text):
         return False
-    return raw.isascii() or not ASTRAL.search(raw)
+    return text.isascii() or not ASTRAL.search(text)
 
 
 def canonical_bytes(value: Any) -> bytes:
-    """RFC 8785 bytes of `value`: orjson when provably identical, else the exact encoder.
+    """RFC 8785 bytes of `value`: orjson when provably identical, else the exact encoder
+    (`verifier.canonicalize`, which raises CanonicalizationError for a value with none).
 
     orjson escapes strings exactly as JCS does (only `"`, `\\` and controls, short forms
     for \\b\\t\\n\\f\\r, lowercase \\u00xx) — a hypothesis test keeps the two in agreement.
@@ -97,6 +113,8 @@ def _plain_and_finite(value: Any) -> bool:
 
 def canonical_parsed_bytes(value: Any) -> bytes:
     """`canonical_bytes` for values parsed from JSON text, which cannot hold NaN/infinity."""
+    if type(value) is str:
+        return json_str(value)
     try:
         raw = orjson.dumps(value, option=_ORJSON_OPTS)
     except (TypeError, orjson.JSONEncodeError):
@@ -106,7 +124,7 @@ def canonical_parsed_bytes(value: Any) -> bytes:
     return raw
 
 
-def _json_str(text: str) -> bytes:
+def json_str(text: str) -> bytes:
     # Printable ASCII without a quote or a backslash is its own JSON string (RFC 8785 §3.2.2.2).
     if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
         return b'"' + text.encode() + b'"'
@@ -114,38 +132,16 @@ def _json_str(text: str) -> bytes:
 
 
 def record_input(data_bytes: bytes, previous_hash: str, timestamp: str) -> bytes:
-    return b"".join(
-        (
-            b'{"data":',
-            data_bytes,
-            b',"previous_hash":',
-            _json_str(previous_hash),
-            b',"timestamp":',
-            _json_str(timestamp),
-            b"}",
-        )
-    )
+    """What an entry's record_hash hashes, given the RFC 8785 bytes of its data."""
+    return record_bytes(data_bytes, json_str(previous_hash), json_str(timestamp))
 
 
 def leaf_bytes(
     data_bytes: bytes, entry_index: int, previous_hash: str, record_hash: str, timestamp: str
 ) -> bytes:
-    """RFC 8785 bytes of the interchange object (keys: data, entry_index, previous_hash,
-    record_hash, timestamp — already in RFC 8785 order)."""
-    return b"".join(
-        (
-            b'{"data":',
-            data_bytes,
-            b',"entry_index":',
-            str(entry_index).encode(),
-            b',"previous_hash":',
-            _json_str(previous_hash),
-            b',"record_hash":',
-            _json_str(record_hash),
-            b',"timestamp":',
-            _json_str(timestamp),
-            b"}",
-        )
+    """What an entry's Merkle leaf hashes (its interchange object), given its data's bytes."""
+    return interchange_bytes(
+        data_bytes, entry_index, json_str(previous_hash), json_str(record_hash), json_str(timestamp)
     )
 
 
@@ -241,7 +237,6 @@ def grow_tree(
     below in one pass (RFC 9162 nodes), its first node's left sibling taken from the old
     frontier when the level's new run starts at an odd index.
     """
-    sha256 = hashlib.sha256
     old = dict(frontier)
     final = size + len(leaves)
     levels = [leaves]
@@ -249,10 +244,7 @@ def grow_tree(
     while True:
         run = [old[level], *nodes] if (size >> level) & 1 else nodes
         pairs = iter(run)  # an odd last node waits for its sibling in a later batch
-        parents = [
-            sha256(b"\x01" + left + right).digest()
-            for left, right in zip(pairs, pairs, strict=False)
-        ]
+        parents = [node_hash(left, right) for left, right in zip(pairs, pairs, strict=False)]
         if not parents:
             break
         levels.append(parents)
@@ -361,10 +353,13 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
     leaves: list[bytes] = []
     rows: list[tuple[Any, ...]] = []
     previous = state.last_hash
+    previous_json = json_str(previous)
     seq = state.size
     payloads = _batch_payloads(drafts)
     for position, draft in enumerate(drafts):
-        entry, leaf, row = batch.entry(draft, position, payloads[position], seq, previous)
+        entry, leaf, row, previous_json = batch.entry(
+            draft, position, payloads[position], seq, previous, previous_json
+        )
         entries.append(entry)
         leaves.append(leaf)
         rows.append(row)
@@ -384,18 +379,17 @@ class _Batch:
     """What the entries of one `seal` share: the transaction time, its encoded members,
     and the JSON text of strings repeated across the batch (kind, subject, tenant)."""
 
-    __slots__ = ("now", "record_tail", "texts", "timestamp", "timestamp_member")
+    __slots__ = ("now", "texts", "timestamp", "timestamp_json", "timestamp_member")
 
     def __init__(self, now: datetime, timestamp: str) -> None:
         self.now = now
         self.timestamp = timestamp
-        # The members after "previous_hash" are the same for every entry of the batch.
-        self.record_tail = b'","timestamp":' + _json_str(timestamp) + b"}"
+        self.timestamp_json = json_str(timestamp)
         self.timestamp_member = b',"valid_from":"' + timestamp.encode() + b'","valid_to":'
         self.texts: dict[str, bytes] = {}
 
     def text(self, value: str) -> bytes:
-        found = self.texts[value] = _json_str(value)
+        found = self.texts[value] = json_str(value)
         return found
 
     def entry(
@@ -405,8 +399,10 @@ class _Batch:
         payload_bytes: bytes | None,
         seq: int,
         previous: str,
-    ) -> tuple[Entry, bytes, tuple[Any, ...]]:
-        """One draft sealed after `previous`: its entry, RFC 9162 leaf hash and row."""
+        previous_json: bytes,
+    ) -> tuple[Entry, bytes, tuple[Any, ...], bytes]:
+        """One draft sealed after `previous` (`previous_json` its JSON text): its entry,
+        RFC 9162 leaf hash, row, and its record hash's JSON text (the next one's previous)."""
         kind, subject, tenant = draft.kind, draft.subject, draft.tenant_id
         simple = (  # the common shape, which `_check_draft` would accept without a look
             type(kind) is str
@@ -440,7 +436,7 @@ class _Batch:
         # The entry keeps text, which the row needs anyway, not orjson's output buffer:
         # malloc'd large, then shrunk, thousands of those kept alive fragment the heap.
         payload_text = payload_bytes.decode()
-        rh, lh = _hashes(data_bytes, previous, seq, self.record_tail)
+        rh, rh_json, lh = _hashes(data_bytes, previous_json, seq, self.timestamp_json)
         entry = sealed_entry(
             seq,
             entry_id,
@@ -469,7 +465,7 @@ class _Batch:
             previous,
             rh,
         )
-        return entry, lh, row
+        return entry, lh, row, rh_json
 
 
 def _valid_times(
@@ -498,11 +494,10 @@ def _data_bytes(
     tenant_json: bytes,
     times: bytes,
 ) -> bytes:
-    """`{"data":` + the data object (RFC 8785 member order): the common prefix of the
-    record hash's input and the leaf's."""
+    """The RFC 8785 bytes of an entry's data object (its members in RFC 8785 order)."""
     return b"".join(
         (
-            b'{"data":{"entry_id":"',
+            b'{"entry_id":"',
             entry_id.encode(),
             b'","kind":',
             kind_json,
@@ -511,7 +506,7 @@ def _data_bytes(
             b',"subject":',
             subject_json,
             b',"supersedes":',
-            b"null" if supersedes is None else _json_str(supersedes),
+            b"null" if supersedes is None else json_str(supersedes),
             b',"tenant_id":',
             tenant_json,
             times,
@@ -522,29 +517,18 @@ def _data_bytes(
 _sha256 = hashlib.sha256
 
 
-def _hashes(data_bytes: bytes, previous: str, seq: int, record_tail: bytes) -> tuple[str, bytes]:
-    """The record hash (hex) and the RFC 9162 leaf hash: SHA-256(0x00 || RFC 8785 bytes of
-    the interchange object)."""
-    previous_bytes = previous.encode()
-    rh = _sha256(
-        b"".join((data_bytes, b',"previous_hash":"', previous_bytes, record_tail))
-    ).hexdigest()
-    lh = _sha256(
-        b"".join(
-            (
-                b"\x00",
-                data_bytes,
-                b',"entry_index":',
-                str(seq).encode(),
-                b',"previous_hash":"',
-                previous_bytes,
-                b'","record_hash":"',
-                rh.encode(),
-                record_tail,
-            )
-        )
-    ).digest()
-    return rh, lh
+def _hashes(
+    data_bytes: bytes, previous_json: bytes, seq: int, timestamp: bytes
+) -> tuple[str, bytes, bytes]:
+    """The record hash (hex, and as JSON text: a hex string needs no escape) and the RFC 9162
+    leaf hash of an entry, given the RFC 8785 bytes of its data, previous hash and timestamp."""
+    rh = _sha256(record_bytes(data_bytes, previous_json, timestamp)).hexdigest()
+    rh_json = b'"' + rh.encode() + b'"'
+    return (
+        rh,
+        rh_json,
+        leaf_hash(interchange_bytes(data_bytes, seq, previous_json, rh_json, timestamp)),
+    )
 
 
 def adopt(state: ChainState, entries: Sequence[Entry]) -> Sealed:

@@ -1,12 +1,13 @@
-"""Fast verification of ledger.jsonl files inside Paygod (orjson), same rules as verifier.py.
+"""Fast verification of ledger.jsonl files inside Paygod (orjson), by the rules of verifier.py.
 
-`verifier.py` is the auditor's copy (standard library only); this module reaches the very
-same verdict faster, in two steps:
+`verifier.py` states the rules (standard library only, so an auditor runs it alone); this
+module reaches the very same verdict faster, handing it bytes it has already proven to be
+RFC 8785 instead of serialising parsed lines again, in two steps:
 
 1. A fast pass (`scan_runs`) over the raw lines. A line already in RFC 8785 form IS the
-   canonical serialisation, so its record hash and Merkle leaf are hashed straight from
-   its bytes instead of being re-serialised member by member. Whether a line is in that
-   form is checked, not assumed, in one of two ways. A line of a shape already met in
+   canonical serialisation: its members' bytes are cut from it for the verifier's
+   `record_bytes`, and the line itself is its Merkle leaf's input. Whether a line is in
+   that form is checked, not assumed, in one of two ways. A line of a shape already met in
    this file must match that shape's pattern (`line_shapes`: the pattern matches only
    canonical lines of that shape, in text without escapes). Any other line must parse to
    an object with exactly the five members, orjson must serialise the parsed object back
@@ -36,13 +37,7 @@ from typing import Any
 import orjson
 
 from paygod.kernel.errors import FieldError, InvalidInput
-from paygod.ledger.chain import (
-    ASTRAL,
-    INTEGRAL_FLOAT,
-    SMALL_EXPONENT,
-    canonical_parsed_bytes,
-    orjson_agrees,
-)
+from paygod.ledger.chain import canonical_parsed_bytes, no_disagreement, orjson_agrees
 from paygod.ledger.line_shapes import MISSES_ALLOWED, ShapeBook, plain_text
 from paygod.ledger.model import Finding, SignedTreeHead, VerifyReport
 from paygod.ledger.verifier import (
@@ -52,25 +47,17 @@ from paygod.ledger.verifier import (
     check_against_head,
     check_line_shape,
     iter_lines,
+    leaf_hash,
     line_hashes,
+    node_hash,
+    record_bytes,
     strict_loads,
     verify_objects,
 )
 
-
-def _fast_canon(value: Any) -> bytes:
-    if (
-        type(value) is str
-        and value.isascii()
-        and value.isprintable()
-        and '"' not in value
-        and "\\" not in value
-    ):
-        return b'"' + value.encode() + b'"'
-    return canonical_parsed_bytes(value)
-
-
 _CANON_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
+_DATA_AT = len(b'{"data":')  # where data's bytes start in a canonical line
+_TIMESTAMP_KEY = len(b',"timestamp":')
 _FIVE = frozenset(("data", "entry_index", "previous_hash", "record_hash", "timestamp"))
 PARALLEL_MIN_BYTES = 4 << 20  # below this, forking costs more than it saves
 
@@ -98,14 +85,13 @@ class Piece:
 
 def _push(edge: list[tuple[int, int, bytes]], start: int, level: int, node: bytes) -> None:
     """Add a perfect subtree at the right of a compact range, merging RFC 9162 siblings."""
-    sha256 = hashlib.sha256
     while edge:
         left_start, left_level, left = edge[-1]
         # Two adjacent subtrees of one level are siblings when the left one is aligned.
         if left_level != level or left_start & ((2 << level) - 1):
             break
         edge.pop()
-        node = sha256(b"\x01" + left + node).digest()
+        node = node_hash(left, node)
         start, level = left_start, level + 1
     edge.append((start, level, node))
 
@@ -148,13 +134,6 @@ def _file_runs(path: Path, start: int, end: int) -> Iterator[bytes]:
             yield b"".join(carry)
 
 
-def _orjson_safe(run: bytes) -> bool:
-    """No pattern of `orjson_is_jcs` in the run (none spans a line): one search per run."""
-    return not (b"+" in run or INTEGRAL_FLOAT.search(run) or SMALL_EXPONENT.search(run)) and (
-        run.isascii() or not ASTRAL.search(run)
-    )
-
-
 # A line that matched no known shape, parsed: (the object, entry_index, previous_hash,
 # record_hash, the record hash recomputed (hex), the Merkle leaf, whether the line is its
 # own RFC 8785 form). A plain tuple: this is made for every line of a file of new shapes.
@@ -177,27 +156,23 @@ def _parse_line(line: bytes, orjson_safe: bool) -> _Parsed | None:
         canon == line
         and line[8] == 123  # data is an object: the line starts {"data":{
         and line[-2] == 34  # timestamp is a string: the line ends "}
-        and (
-            orjson_safe
-            or (
-                not (b"+" in line or INTEGRAL_FLOAT.search(line) or SMALL_EXPONENT.search(line))
-                and (line.isascii() or not ASTRAL.search(line))
-            )
-        )
+        and (orjson_safe or no_disagreement(line))
     )
     if canonical:
         # `line` is the RFC 8785 form (see `orjson_is_jcs`): members data, entry_index,
         # previous_hash, record_hash, timestamp in this order, and no string's canonical
         # form holds `,"`, so the last `,"entry_index":` and `,"timestamp":` are those
-        # members. The record hash input is the line without entry_index and record_hash;
+        # members, and what lies between the keys is each member's RFC 8785 bytes.
         # `prev` needs no escaping, being the previous record hash (or, for a piece's
         # first line, checked when joined).
         cut = line.rindex(b',"entry_index":')
         tail = line.rindex(b',"timestamp":')
         expected = hashlib.sha256(
-            b"".join((line[:cut], b',"previous_hash":"', prev.encode(), b'"', line[tail:]))
+            record_bytes(
+                line[_DATA_AT:cut], b'"' + prev.encode() + b'"', line[tail + _TIMESTAMP_KEY : -1]
+            )
         ).hexdigest()
-        leaf = hashlib.sha256(b"\x00" + line).digest()
+        leaf = leaf_hash(line)
     else:
         if type(obj["timestamp"]) is not str or type(obj["data"]) is not dict:
             return None
@@ -206,14 +181,14 @@ def _parse_line(line: bytes, orjson_safe: bool) -> _Parsed | None:
             # not survive orjson's round trip); any other line might, and orjson keeps the
             # last value silently: the strict parse refuses it (then the exact walk says so).
             strict_loads(line)
-            expected, leaf = line_hashes(obj, _fast_canon)
+            expected, leaf = line_hashes(obj, canonical_parsed_bytes)
         except ValueError:
             return None
     try:
-        previous, record_bytes = prev.encode(), record.encode()
+        previous, record_text = prev.encode(), record.encode()
     except UnicodeEncodeError:
         return None  # a lone surrogate: no hash is written so
-    return obj, index, previous, record_bytes, expected.encode(), leaf, canonical
+    return obj, index, previous, record_text, expected.encode(), leaf, canonical
 
 
 def scan(buf: bytes, *, keep_leaves: bool = False) -> Piece | None:
@@ -229,7 +204,7 @@ def scan_runs(runs: Iterable[bytes], *, keep_leaves: bool = False) -> Piece | No
     any other line is parsed (`_parse_line`), and teaches its shape when it is canonical.
     The Merkle nodes above the leaves are hashed after the loop (`compact_range`).
     """
-    sha256 = hashlib.sha256
+    sha256, leaf_of, record_of = hashlib.sha256, leaf_hash, record_bytes  # locals: per line
     shapes = ShapeBook()
     leaves: list[bytes] = []
     add = leaves.append
@@ -250,11 +225,11 @@ def scan_runs(runs: Iterable[bytes], *, keep_leaves: bool = False) -> Piece | No
                     if match is not None:
                         same_shape = match.re.match
             if match is not None:
-                line, data, index_text, prev_part, prev, record, tail = match.groups()
+                line, data, index_text, prev_json, prev, record, timestamp = match.groups()
                 at = match.end()
                 index = int(index_text)
-                expected = sha256(b"".join((data, prev_part, tail))).hexdigest().encode()
-                leaf = sha256(b"\x00" + line).digest()
+                expected = sha256(record_of(data, prev_json, timestamp)).hexdigest().encode()
+                leaf = leaf_of(line)
             else:
                 end = run.find(b"\n", at)
                 end = size if end < 0 else end
@@ -262,7 +237,7 @@ def scan_runs(runs: Iterable[bytes], *, keep_leaves: bool = False) -> Piece | No
                 if not line:
                     continue
                 if orjson_safe is None:
-                    orjson_safe = _orjson_safe(run)
+                    orjson_safe = no_disagreement(run)
                 parsed = _parse_line(line, orjson_safe)
                 if parsed is None:
                     return None
@@ -305,7 +280,6 @@ def compact_range(start: int, leaves: list[bytes]) -> list[tuple[int, int, bytes
     a last node without a right neighbour) is part of the range's edge; the others pair
     up into the next level (RFC 9162 nodes), one list comprehension per level.
     """
-    sha256 = hashlib.sha256
     left: list[tuple[int, int, bytes]] = []
     right: list[tuple[int, int, bytes]] = []
     nodes, index, level = leaves, start, 0
@@ -317,7 +291,7 @@ def compact_range(start: int, leaves: list[bytes]) -> list[tuple[int, int, bytes
             right.append(((index + len(nodes) - 1) << level, level, nodes[-1]))
             nodes = nodes[:-1]
         pairs = iter(nodes)
-        nodes = [sha256(b"\x01" + a + b).digest() for a, b in zip(pairs, pairs, strict=False)]
+        nodes = [node_hash(a, b) for a, b in zip(pairs, pairs, strict=False)]
         index, level = index >> 1, level + 1
     return left + right[::-1]
 
@@ -464,7 +438,7 @@ def fast_verify(
     if edge:
         root = edge[-1][2]
         for _, _, left in reversed(edge[:-1]):
-            root = hashlib.sha256(b"\x01" + left + root).digest()
+            root = node_hash(left, root)
     else:
         root = bytes.fromhex(EMPTY_ROOT)
     result: dict[str, Any] = {
@@ -497,7 +471,7 @@ def verify_jsonl_report(
                 iter_lines(path),
                 tree_head=tree_head,
                 public_key_pem=public_key_pem,
-                canon=_fast_canon,
+                canon=canonical_parsed_bytes,
             )
     except Malformed as exc:
         raise InvalidInput(f"{path}: {exc}", errors=[FieldError("", str(exc))]) from None

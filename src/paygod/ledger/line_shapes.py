@@ -5,8 +5,8 @@ to prove that the line's bytes already are their RFC 8785 form (so they can be h
 they are). Lines of one export mostly share a few shapes: the same members, the same
 nesting, different strings and integers. A shape learnt from one line proven canonical
 becomes a regular expression that matches exactly the canonical lines of that shape, and
-a match costs about half the parse. Its groups cut out the record hash input and the
-members the chain checks, so nothing is searched for afterwards.
+a match costs about half the parse. Its groups cut out the members' bytes the hashes are
+built from, so nothing is searched for afterwards.
 
 Why a match proves what the parse did, in a run of text that `plain_text` accepted (valid
 UTF-8, no backslash, no control character, no DEL):
@@ -48,9 +48,10 @@ _SKELETONS_KEPT = 4096
 # then a file of ever new (or float-bearing) shapes costs what parsing alone costs.
 MISSES_ALLOWED = 256
 
-# Groups of a line pattern, in order: the record hash input is DATA_PART + PREVIOUS_PART
-# + TIMESTAMP_PART. A pattern matches at a line's start in a run and takes its newline.
-LINE, DATA_PART, INDEX, PREVIOUS_PART, PREVIOUS, RECORD, TIMESTAMP_PART = range(1, 8)
+# Groups of a line pattern, in order: the line, then the members' RFC 8785 bytes (data,
+# entry_index, previous_hash), previous_hash's and record_hash's hex, and the timestamp's
+# bytes. A pattern matches at a line's start in a run and takes its newline.
+LINE, DATA, INDEX, PREVIOUS_JSON, PREVIOUS, RECORD, TIMESTAMP = range(1, 8)
 
 
 def plain_text(run: bytes) -> bool:
@@ -124,11 +125,11 @@ def line_pattern(line: Any) -> re.Pattern[bytes] | None:
     if data is None:
         return None
     return re.compile(
-        rb'((\{"data":' + data + rb")"
+        rb'(\{"data":(' + data + rb")"
         rb',"entry_index":(' + _INTEGER + rb")"
-        rb'(,"previous_hash":"([^"]*+)")'
+        rb',"previous_hash":("([^"]*+)")'
         rb',"record_hash":"([^"]*+)"'
-        rb'(,"timestamp":' + _TEXT + rb"\}))(?:\n|\Z)"
+        rb',"timestamp":(' + _TEXT + rb")\})(?:\n|\Z)"
     )
 
 

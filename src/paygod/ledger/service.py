@@ -33,7 +33,15 @@ from paygod.ledger.model import (
 from paygod.ledger.ports import LedgerStore
 from paygod.ledger.receipt import Receipts, note
 from paygod.ledger.signing import TreeHeadSigner
-from paygod.ledger.verifier import check_tree_heads, merkle_root, node_hash
+from paygod.ledger.verifier import (
+    MerkleStack,
+    check_tree_heads,
+    link_finding,
+    merkle_root,
+    push_leaf,
+    record_finding,
+    stack_root,
+)
 
 R = TypeVar("R")
 log = get_logger("paygod.ledger")
@@ -355,7 +363,7 @@ class LedgerService:
         commits: dict[int, str] = {}
         previous = GENESIS_HASH
         position = 0
-        stack: list[tuple[int, bytes]] = []
+        stack: MerkleStack = []
         finding: Finding | None = None
         for entry in self.iter_entries():
             finding = self._check_entry(entry, position, previous)
@@ -375,23 +383,18 @@ class LedgerService:
                     f"entry {entry.seq}: the stored Merkle leaf does not match the entry",
                 )
                 break
-            size, node = 1, leaf
-            while stack and stack[-1][0] == size:
-                left_size, left = stack.pop()
-                node = node_hash(left, node)
-                size += left_size
-            stack.append((size, node))
+            push_leaf(stack, leaf)
             previous = entry.record_hash
             if position in marks:
                 commits[position] = entry.timestamp
             position += 1
             if position in head_sizes:
-                roots[position] = _stack_root(stack).hex()
+                roots[position] = stack_root(stack).hex()
             if progress is not None and position % VERIFY_CHUNK == 0:
                 progress(position, state.size)
         if progress is not None:
             progress(position, state.size)
-        root = _stack_root(stack).hex()
+        root = stack_root(stack).hex()
         if finding is None and position != state.size:
             finding = Finding(
                 position,
@@ -432,32 +435,11 @@ class LedgerService:
 
     @staticmethod
     def _check_entry(entry: Entry, position: int, previous: str) -> Finding | None:
-        if entry.seq != position:
-            return Finding(
-                position,
-                "entry_index",
-                position,
-                entry.seq,
-                f"entry {position} is missing or out of order (found entry_index {entry.seq})",
-            )
-        if entry.previous_hash != previous:
-            return Finding(
-                position,
-                "previous_hash",
-                previous,
-                entry.previous_hash,
-                f"entry {position}: previous_hash does not link to the entry before it",
-            )
-        expected = compute_record_hash(entry)
-        if expected != entry.record_hash:
-            return Finding(
-                position,
-                "record_hash",
-                expected,
-                entry.record_hash,
-                f"entry {position}: record_hash does not match its content",
-            )
-        return None
+        """The verifier's rules for one stored entry: its link, then its record hash."""
+        problem = link_finding(
+            position, previous, entry.seq, entry.previous_hash, f"stored entry {position}"
+        ) or record_finding(entry.seq, compute_record_hash(entry), entry.record_hash)
+        return Finding(**problem) if problem else None
 
     def verify_file(
         self,
@@ -521,12 +503,3 @@ class LedgerService:
     def close(self) -> None:
         self._committer.close()
         self.store.close()
-
-
-def _stack_root(stack: list[tuple[int, bytes]]) -> bytes:
-    if not stack:
-        return merkle.EMPTY_ROOT
-    node = stack[-1][1]
-    for _, left in reversed(stack[:-1]):
-        node = node_hash(left, node)
-    return node

@@ -15,10 +15,9 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
-from paygod.canonical import canonicalize
 from paygod.kernel.errors import InvalidSettings
 from paygod.ledger.model import SignedTreeHead
-from paygod.ledger.verifier import key_id_of
+from paygod.ledger.verifier import key_id_of, tree_head_bytes
 
 KEY_FILE = Path("keys") / "ledger-ed25519.pem"
 
@@ -43,7 +42,7 @@ class TreeHeadSigner:
             "timestamp": timestamp,
             "key_id": self.key_id,
         }
-        signature = self._key.sign(canonicalize(unsigned))
+        signature = self._key.sign(tree_head_bytes(unsigned))
         return SignedTreeHead(
             tree_size=tree_size,
             root_hash=root_hash,

@@ -34,24 +34,45 @@ class Malformed(ValueError):
     """The input is not a proof, tree head or export at all (exit 2)."""
 
 
-# --- RFC 8785 (JCS), minimal -------------------------------------------------------------
+# --- RFC 8785 (JCS) -----------------------------------------------------------------------
+# The one statement of canonical JSON in Paygod: `paygod.canonical` and the ledger's fast
+# paths take orjson's bytes only where they are provably these, and call `canonicalize`
+# otherwise. Strings are escaped by CPython's C escaper: JCS escaping (RFC 8785 §3.2.2.2)
+# is exactly `json.encoder.encode_basestring` (`"` and `\\` escaped, \b \f \n \r \t short,
+# other controls as lowercase \u00xx, everything else verbatim).
 
 
-def _exact_double(value: int) -> bool:
-    """Held exactly by a double, or already that double's RFC 8785 digits."""
-    try:
-        nearest = float(value)
-    except OverflowError:
-        return False
-    return int(nearest) == value or _es6_number(nearest) == str(value)
+class CanonicalizationError(ValueError):
+    """The value has no RFC 8785 form (NaN, infinity, an unsafe integer, a lone surrogate...).
+
+    `str(error)` is the reason; `pointer` is the JSON Pointer (RFC 6901) of the offending
+    value ("" for the whole value, or the object holding an offending member name)."""
+
+    def __init__(self, reason: str, pointer: str = "") -> None:
+        super().__init__(reason)
+        self.pointer = pointer
+
+
+def _utf16_key(key: str) -> bytes:
+    # RFC 8785 §3.2.3: members are sorted by their UTF-16 code units, which differs
+    # from code-point order for characters above U+FFFF.
+    return key.encode("utf-16-be", "surrogatepass")
 
 
 def _es6_number(value: float) -> str:
-    """ECMAScript Number.prototype.toString for a finite double (RFC 8785 §3.2.2.3)."""
+    """ECMAScript Number.prototype.toString for a double (RFC 8785 §3.2.2.3)."""
+    if value.is_integer() and abs(value) <= _INT_MAX:
+        # Exact below 2^53; above it ES6 prints the shortest round-trip digits, not the
+        # exact binary value (2^64 is "18446744073709552000"), so those take the long way.
+        return str(int(value))  # also folds -0.0 to "0"
+    text = repr(value)
+    if "e" not in text and "n" not in text:
+        # Python writes plain notation for 1e-4 <= |x| < 1e16 with the same shortest
+        # round-trip digits as ES6, which also writes plain notation in that range.
+        return text.removesuffix(".0")
     if not math.isfinite(value):
-        raise ValueError(f"number {value!r} has no JSON form")
-    if value == 0:
-        return "0"
+        name = "NaN" if math.isnan(value) else ("-Infinity" if value < 0 else "Infinity")
+        raise CanonicalizationError(f"{name} is not a JSON number (RFC 8785 §3.2.2.3)")
     sign = "-" if value < 0 else ""
     # repr gives the shortest round-trip digits, which is what ES6 prints too.
     parsed = Decimal(repr(abs(value))).as_tuple()
@@ -74,6 +95,18 @@ def _es6_number(value: float) -> str:
     return sign + out
 
 
+def _exact_double(value: int) -> bool:
+    """An integer beyond ±2^53 that stands for one IEEE double without doubt: the double
+    holds it exactly, or its digits are that double's own RFC 8785 form (how a float such
+    as -2.0**60 is written, "-1152921504606847000", reads back). Any other integer would be
+    silently rounded (2^53+1 becomes 2^53), so it is refused."""
+    try:
+        nearest = float(value)
+    except OverflowError:
+        return False
+    return int(nearest) == value or _es6_number(nearest) == str(value)
+
+
 def _jcs(value: Any, out: list[str]) -> None:
     if isinstance(value, str):
         out.append(encode_basestring(value))
@@ -85,26 +118,38 @@ def _jcs(value: Any, out: list[str]) -> None:
         out.append("null")
     elif isinstance(value, int):
         if -_INT_MAX <= value <= _INT_MAX:
-            out.append(str(value))
+            out.append(str(int(value)))
         elif _exact_double(value):
-            out.append(_es6_number(float(value)))  # a JSON number is a double (RFC 8785)
+            # A JSON number is an IEEE double (RFC 8785 §3.2.2.3): 10000000000000000 is
+            # exactly 1e16, which is also how a float 1e16 serialises, so reading a
+            # canonical document back (integers as ints) gives the same bytes again.
+            out.append(_es6_number(float(value)))
         else:
-            raise ValueError(f"integer {value} is outside the exact range of JSON numbers")
+            raise CanonicalizationError(
+                f"integer {value} is outside the exact range of JSON numbers (±2^53-1)"
+            )
     elif isinstance(value, float):
         out.append(_es6_number(value))
     elif isinstance(value, Mapping):
-        keys = sorted(value, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
-        out.append("{")
-        for i, key in enumerate(keys):
+        keys = list(value.keys())
+        for key in keys:
             if not isinstance(key, str):
-                raise ValueError(f"object key {key!r} is not a string")
-            if i:
+                raise CanonicalizationError(f"object key {key!r} is not a string")
+        if any(ord(ch) > 0xFFFF for key in keys for ch in key):
+            keys.sort(key=_utf16_key)
+        else:
+            keys.sort()  # below U+10000 code-point order equals UTF-16 order
+        out.append("{")
+        first = True
+        for key in keys:
+            if not first:
                 out.append(",")
+            first = False
             out.append(encode_basestring(key))
             out.append(":")
             _jcs(value[key], out)
         out.append("}")
-    elif isinstance(value, list | tuple):
+    elif isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
         out.append("[")
         for i, item in enumerate(value):
             if i:
@@ -112,23 +157,106 @@ def _jcs(value: Any, out: list[str]) -> None:
             _jcs(item, out)
         out.append("]")
     else:
-        raise ValueError(f"{type(value).__name__} is not a JSON value")
+        raise CanonicalizationError(f"{type(value).__name__} is not a JSON value")
+
+
+def _surrogate(text: str) -> str | None:
+    """The first lone UTF-16 surrogate in `text`, written U+D800 style (RFC 8785 §3.2.2.2:
+    none allowed)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"U+{ord(text[exc.start]):04X}"
+    return None
+
+
+def _pointer_token(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _locate(value: Any) -> CanonicalizationError:
+    """The first thing in `value` (in canonical order) without an RFC 8785 form, with its
+    JSON Pointer. Only run once encoding has failed, so the encoder's loop stays as it is."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, pointer = stack.pop()
+        if isinstance(item, str):
+            lone = _surrogate(item)
+            if lone:
+                return CanonicalizationError(f"string has a lone UTF-16 surrogate {lone}", pointer)
+        elif isinstance(item, Mapping):
+            keys = list(item.keys())
+            for key in keys:
+                if not isinstance(key, str):
+                    return CanonicalizationError(f"object key {key!r} is not a string", pointer)
+                lone = _surrogate(key)
+                if lone:
+                    return CanonicalizationError(
+                        f"object member name {key!a} has a lone UTF-16 surrogate {lone}",
+                        pointer,
+                    )
+            keys.sort(key=_utf16_key)
+            stack.extend((item[key], f"{pointer}/{_pointer_token(key)}") for key in reversed(keys))
+        elif isinstance(item, Sequence) and not isinstance(item, bytes | bytearray):
+            stack.extend((child, f"{pointer}/{i}") for i, child in reversed(list(enumerate(item))))
+        else:
+            try:
+                _jcs(item, [])
+            except CanonicalizationError as exc:
+                return CanonicalizationError(str(exc), pointer)
+    return CanonicalizationError("value has no RFC 8785 form")
 
 
 def canonicalize(value: Any) -> bytes:
-    """RFC 8785 canonical UTF-8 bytes of a JSON value."""
+    """RFC 8785 canonical UTF-8 bytes of a JSON value (CanonicalizationError if it has none)."""
     out: list[str] = []
-    _jcs(value, out)
-    return "".join(out).encode("utf-8")
+    try:
+        _jcs(value, out)
+        return "".join(out).encode("utf-8")
+    except (CanonicalizationError, UnicodeEncodeError):
+        raise _locate(value) from None
 
 
 # --- hashing ------------------------------------------------------------------------------
+# An entry's two hashes (DESIGN.md §4) are over RFC 8785 objects whose members, in their
+# sorted order, are data, [entry_index,] previous_hash, [record_hash,] timestamp. Each is
+# assembled here from the canonical bytes of its members, so a caller that holds those
+# bytes (a payload just sealed, a line already in canonical form) serialises nothing again.
+
+
+def record_bytes(data: bytes, previous_hash: bytes, timestamp: bytes) -> bytes:
+    """The RFC 8785 form of {"data", "previous_hash", "timestamp"}, given each member's."""
+    return b"".join(
+        (b'{"data":', data, b',"previous_hash":', previous_hash, b',"timestamp":', timestamp, b"}")
+    )
+
+
+def interchange_bytes(
+    data: bytes, entry_index: int, previous_hash: bytes, record_hash: bytes, timestamp: bytes
+) -> bytes:
+    """The RFC 8785 form of a ledger.jsonl object (what its Merkle leaf hashes), given the
+    RFC 8785 form of each member but the index."""
+    return b"".join(
+        (
+            b'{"data":',
+            data,
+            b',"entry_index":',
+            str(entry_index).encode(),
+            b',"previous_hash":',
+            previous_hash,
+            b',"record_hash":',
+            record_hash,
+            b',"timestamp":',
+            timestamp,
+            b"}",
+        )
+    )
 
 
 def record_hash(data: Any, previous_hash: str, timestamp: str) -> str:
     """sha256 hex of the RFC 8785 form of {"data", "previous_hash", "timestamp"} (DESIGN.md §4)."""
     return hashlib.sha256(
-        canonicalize({"data": data, "previous_hash": previous_hash, "timestamp": timestamp})
+        record_bytes(canonicalize(data), canonicalize(previous_hash), canonicalize(timestamp))
     ).hexdigest()
 
 
@@ -147,22 +275,35 @@ def interchange_leaf_hash(line: Mapping[str, Any]) -> bytes:
     return line_hashes(line, canonicalize)[1]
 
 
-def merkle_root(leaves: Sequence[bytes]) -> bytes:
-    """MTH over leaf hashes (RFC 9162 §2.1.1), with a compact stack: O(n) time, O(log n) space."""
-    stack: list[tuple[int, bytes]] = []
-    for h in leaves:
-        size, node = 1, h
-        while stack and stack[-1][0] == size:
-            left_size, left = stack.pop()
-            node = node_hash(left, node)
-            size += left_size
-        stack.append((size, node))
+MerkleStack = list[tuple[int, bytes]]  # (size, hash) of the perfect subtrees, left to right
+
+
+def push_leaf(stack: MerkleStack, leaf: bytes) -> None:
+    """Append a leaf hash to a tree kept as its perfect subtrees (a compact stack)."""
+    size, node = 1, leaf
+    while stack and stack[-1][0] == size:
+        left_size, left = stack.pop()
+        node = node_hash(left, node)
+        size += left_size
+    stack.append((size, node))
+
+
+def stack_root(stack: MerkleStack) -> bytes:
+    """MTH of the tree a compact stack holds (RFC 9162 §2.1.1)."""
     if not stack:
         return hashlib.sha256(b"").digest()
     node = stack[-1][1]
     for _, left in reversed(stack[:-1]):
         node = node_hash(left, node)
     return node
+
+
+def merkle_root(leaves: Sequence[bytes]) -> bytes:
+    """MTH over leaf hashes (RFC 9162 §2.1.1), with a compact stack: O(n) time, O(log n) space."""
+    stack: MerkleStack = []
+    for leaf in leaves:
+        push_leaf(stack, leaf)
+    return stack_root(stack)
 
 
 # --- RFC 9162 proof verification ----------------------------------------------------------
@@ -334,6 +475,13 @@ def check_consistency(proof: Mapping[str, Any]) -> str | None:
 
 # --- signed tree heads --------------------------------------------------------------------
 
+_SIGNED = ("tree_size", "root_hash", "timestamp", "key_id")
+
+
+def tree_head_bytes(head: Mapping[str, Any]) -> bytes:
+    """What a tree head's Ed25519 signature signs: the RFC 8785 form of its other members."""
+    return canonicalize({k: head[k] for k in _SIGNED})
+
 
 def key_id_of(public_raw: bytes) -> str:
     return hashlib.sha256(public_raw).hexdigest()[:16]
@@ -377,9 +525,8 @@ def check_tree_head(head: Mapping[str, Any], public_key_pem: bytes | None) -> st
     raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
     if head["key_id"] != key_id_of(raw):
         return f"tree head key_id {head['key_id']} is not the given key ({key_id_of(raw)})"
-    signed = canonicalize({k: head[k] for k in ("tree_size", "root_hash", "timestamp", "key_id")})
     try:
-        key.verify(signature, signed)
+        key.verify(signature, tree_head_bytes(head))
     except InvalidSignature:
         return "tree head signature is invalid"
     return None
@@ -449,29 +596,14 @@ def iter_lines(
 
 
 def line_hashes(obj: Mapping[str, Any], canon: Callable[[Any], bytes]) -> tuple[str, bytes]:
-    """(record_hash recomputed, Merkle leaf hash) of one interchange object.
-
-    Both are RFC 8785 objects whose members are sorted as written here, so they are
-    assembled from the canonical bytes of each member: `data` is serialised once.
-    """
+    """(record_hash recomputed, Merkle leaf hash) of one interchange object, `data`
+    serialised once (by `canon`, which must give RFC 8785 bytes)."""
     data = canon(obj["data"])
     previous = canon(obj["previous_hash"])
     timestamp = canon(obj["timestamp"])
-    record = hashlib.sha256(
-        b'{"data":' + data + b',"previous_hash":' + previous + b',"timestamp":' + timestamp + b"}"
-    ).hexdigest()
+    record = hashlib.sha256(record_bytes(data, previous, timestamp)).hexdigest()
     leaf = leaf_hash(
-        b'{"data":'
-        + data
-        + b',"entry_index":'
-        + str(obj["entry_index"]).encode()
-        + b',"previous_hash":'
-        + previous
-        + b',"record_hash":'
-        + canon(obj["record_hash"])
-        + b',"timestamp":'
-        + timestamp
-        + b"}"
+        interchange_bytes(data, obj["entry_index"], previous, canon(obj["record_hash"]), timestamp)
     )
     return record, leaf
 
@@ -493,6 +625,46 @@ def check_line_shape(number: int, obj: Any) -> None:
             raise Malformed(f"line {number}: {name} must be a string")
 
 
+def link_finding(
+    position: int, previous: str, index: Any, previous_hash: Any, where: str
+) -> dict[str, Any] | None:
+    """Why an entry does not follow the chain at `position` after `previous` (the record
+    hash before it, GENESIS_HASH first), or None. `where` names the entry in the message."""
+    if index != position:
+        if isinstance(index, int) and index < position:
+            kind = "is a duplicate or out of order"
+        else:
+            kind = f"follows a gap: entries {position}..{index - 1} are missing"
+        return _finding(
+            position, "entry_index", position, index, f"{where}: entry_index {index} {kind}"
+        )
+    if previous_hash != previous:
+        return _finding(
+            index,
+            "previous_hash",
+            previous,
+            previous_hash,
+            f"entry {index}: previous_hash does not link to entry {index - 1}"
+            if index
+            else "entry 0: previous_hash is not the genesis hash",
+        )
+    return None
+
+
+def record_finding(index: int, expected: str, found: Any) -> dict[str, Any] | None:
+    """Why an entry's record_hash is not the one its content hashes to, or None."""
+    if found == expected:
+        return None
+    return _finding(
+        index,
+        "record_hash",
+        expected,
+        found,
+        f"entry {index}: record_hash does not match its content "
+        "(data, previous_hash or timestamp was changed)",
+    )
+
+
 def verify_objects(
     lines: Iterable[tuple[int, Any]],
     *,
@@ -509,43 +681,15 @@ def verify_objects(
     for number, obj in lines:
         check_line_shape(number, obj)
         index = obj["entry_index"]
-        if index != position:
-            if index < position:
-                kind = "is a duplicate or out of order"
-            else:
-                kind = f"follows a gap: entries {position}..{index - 1} are missing"
-            finding = _finding(
-                position,
-                "entry_index",
-                position,
-                index,
-                f"line {number}: entry_index {index} {kind}",
-            )
-            break
-        if obj["previous_hash"] != previous:
-            finding = _finding(
-                index,
-                "previous_hash",
-                previous,
-                obj["previous_hash"],
-                f"entry {index}: previous_hash does not link to entry {index - 1}"
-                if index
-                else "entry 0: previous_hash is not the genesis hash",
-            )
+        finding = link_finding(position, previous, index, obj["previous_hash"], f"line {number}")
+        if finding:
             break
         try:
             expected, leaf = line_hashes(obj, canon)
         except ValueError as exc:
             raise Malformed(f"line {number}: {exc}") from None
-        if obj["record_hash"] != expected:
-            finding = _finding(
-                index,
-                "record_hash",
-                expected,
-                obj["record_hash"],
-                f"entry {index}: record_hash does not match its content "
-                "(data, previous_hash or timestamp was changed)",
-            )
+        finding = record_finding(index, expected, obj["record_hash"])
+        if finding:
             break
         if expected in seen_hashes:
             finding = _finding(

@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from paygod.decisions.packs import PackInvalid, parse_yaml
+from paygod.executor.backoff import Backoff
 from paygod.executor.breaker import BreakerBoard
+from paygod.executor.ports import PanicSwitch
 from paygod.executor.wiring import build_executor, outbox_store_for
 from paygod.kernel.database import Database
 from paygod.kernel.errors import FieldError, InvalidSettings
@@ -214,7 +216,7 @@ class PaymentsParts:
 
 def build_payments(
     settings: Settings,
-    db: Database,
+    db: Database | None,
     clock: Clock,
     ledger: LedgerService,
     *,
@@ -225,25 +227,47 @@ def build_payments(
     vault: PersonalDataVault | None = None,
     allowances: Allowances | None = None,
     on_loop: bool,
+    catalog: RailCatalog | None = None,
+    rails: Mapping[str, RailConnector] | None = None,
+    breakers: BreakerBoard | None = None,
+    panic_switch: PanicSwitch | None = None,
+    backoff: Backoff | None = None,
+    worker_id: str | None = None,
+    secret: bytes | None = None,
 ) -> PaymentsParts:
-    config = load_rails_config(settings.home)
-    catalog = RailCatalog.from_mapping(config.get("rails") or {})
-    breakers = BreakerBoard(clock)
+    """The payments of a kernel. Without `db` the stores are in memory; `catalog`, `rails`
+    (the connectors), `breakers`, `panic_switch`, `backoff`, `worker_id` and `secret` (the
+    webhook secret) replace what PAYGOD_HOME and the settings would give (tests pass
+    simulated rails, a memory switch and a known secret, and read nothing from the home)."""
+    config = load_rails_config(settings.home) if catalog is None or rails is None else {}
+    catalog = catalog or RailCatalog.from_mapping(config.get("rails") or {})
+    if rails is None:
+        rails = build_connectors(catalog, config.get("connectors") or {}, settings.home)
+    breakers = breakers or BreakerBoard(clock)
     memory_outbox = getattr(ledger.store, "outbox", None)
     outbox = outbox_store_for(None, memory_outbox) if isinstance(memory_outbox, list) else None
-    panic, worker = build_executor(settings, db, clock, ledger, outbox=outbox)
+    panic, worker = build_executor(
+        settings,
+        db,
+        clock,
+        ledger,
+        outbox=outbox,
+        switch=panic_switch,
+        backoff=backoff,
+        worker_id=worker_id,
+    )
     router = RailRouter(catalog, breakers)
     payments = PaymentService(
         ledger,
         clock,
         router,
-        build_connectors(catalog, config.get("connectors") or {}, settings.home),
+        rails,
         decider_for(ledger, clock, router, decisions, wrap_decider),
         # A payment under a mandate holds the mandate's allowance in the same batch.
         AccountingHolds(accounting, allowances) if accounting is not None else NoHolds(),
         payee_vault_for(db, vault),
         breakers=breakers,
-        webhook_secret=webhook_secret(settings.home),
+        webhook_secret=secret or webhook_secret(settings.home),
         replay_guard=replay_guard_for(settings.redis_url, db),
         second_person=second_person_for(identity),
         index=payment_index_for(db),

@@ -1,13 +1,15 @@
-"""A payments world on memory adapters: ledger, accounting, outbox, panic, simulated rails."""
+"""A payments world built by the composition root's builders on memory adapters: ledger,
+accounting, outbox, panic, simulated rails."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from paygod.accounting import AccountingService
-from paygod.accounting.stores.memory import MemoryAccountStore
+from paygod.accounting.wiring import build_accounting
 from paygod.executor.backoff import Backoff
 from paygod.executor.breaker import BreakerBoard
 from paygod.executor.panic import PanicService
@@ -15,15 +17,13 @@ from paygod.executor.stores.outbox_memory import MemoryOutboxStore
 from paygod.executor.stores.panic_memory import MemoryPanicSwitch
 from paygod.executor.worker import Worker
 from paygod.kernel.clock import ManualClock
-from paygod.ledger import EntryDraft, LedgerService
+from paygod.kernel.settings import Settings
+from paygod.ledger import LedgerService
 from paygod.ledger.stores.memory import MemoryLedgerStore
 from paygod.payments.connectors.simulated import SimulatedRail
-from paygod.payments.decider import ThresholdDecider
-from paygod.payments.holds import AccountingHolds
-from paygod.payments.rail_ranking import RailRouter
 from paygod.payments.rails import RailCatalog
 from paygod.payments.service import PaymentService
-from paygod.payments.stores.payees import MemoryPayeeVault
+from paygod.payments.wiring import build_payments
 from tests.support.accounts import open_funded_payer
 
 MONDAY = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -64,36 +64,37 @@ class World:
 
 
 def world(*, failure_threshold: int = 3, max_attempts: int = 3, on_loop: bool = False) -> World:
-    """`on_loop`: the worker runs a round's dispatches on its event loop, as `paygod serve`
-    does where every store is local; otherwise each in a thread."""
+    """Payments as the composition root wires them (`build_accounting`, `build_payments`),
+    on memory stores with a manual clock, simulated rails, a memory panic switch and a
+    known webhook secret. `on_loop`: the worker runs a round's dispatches on its event
+    loop, as `paygod serve` does where every store is local; otherwise each in a thread."""
     clock = ManualClock(MONDAY)
     store = MemoryLedgerStore()
     ledger = LedgerService(store, clock)
-    accounting = AccountingService(MemoryAccountStore(), ledger, clock, EntryDraft)
+    accounting, _ = build_accounting(None, clock, ledger)
     open_funded_payer(accounting, amount=100_000_000)
-    rails = {name: SimulatedRail(name) for name in RailCatalog().names()}
-    breakers = BreakerBoard(clock, failure_threshold=failure_threshold, cool_down=30)
-    payments = PaymentService(
+    catalog = RailCatalog()
+    rails = {name: SimulatedRail(name) for name in catalog.names()}
+    parts = build_payments(
+        # Nothing is read from this home: every adapter taken from it is given here.
+        Settings(home=Path("unit-world-reads-no-home"), redis_url=None, database_url=None),
+        None,
+        clock,
         ledger,
-        clock,
-        RailRouter(RailCatalog(), breakers),
-        rails,
-        ThresholdDecider(ledger, clock, review_over=1_000_000, blocked_payees=frozenset({"Evil"})),
-        AccountingHolds(accounting),
-        MemoryPayeeVault(),
-        breakers=breakers,
-        webhook_secret=SECRET,
-    )
-    outbox = MemoryOutboxStore(store.outbox)
-    switch = MemoryPanicSwitch(clock)
-    panic = PanicService(switch, ledger)
-    worker = Worker(
-        outbox,
-        switch,
-        clock,
-        worker_id="w1",
+        accounting=accounting,
+        decisions=None,
+        identity=None,
+        on_loop=on_loop,
+        catalog=catalog,
+        rails=rails,
+        breakers=BreakerBoard(clock, failure_threshold=failure_threshold, cool_down=30),
+        panic_switch=MemoryPanicSwitch(clock),
         backoff=Backoff(initial=1, maximum=10, jitter=0, max_attempts=max_attempts),
+        worker_id="w1",
+        secret=SECRET,
     )
-    payments.register(worker)
-    worker.on_loop = on_loop
-    return World(clock, ledger, accounting, payments, worker, panic, outbox, rails)
+    outbox = parts.worker.store
+    assert isinstance(outbox, MemoryOutboxStore)  # the memory ledger's own outbox
+    return World(
+        clock, ledger, accounting, parts.payments, parts.worker, parts.panic, outbox, rails
+    )
