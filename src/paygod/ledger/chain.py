@@ -22,7 +22,14 @@ from paygod.canonical import CanonicalizationError, canonicalize
 from paygod.kernel.clock import isoformat
 from paygod.kernel.errors import FieldError, InvalidInput
 from paygod.kernel.record_ids import new_id
-from paygod.ledger.model import GENESIS_HASH, Entry, EntryDraft, sealed_entry
+from paygod.ledger.model import (
+    GENESIS_HASH,
+    Entry,
+    EntryDraft,
+    EntryRow,
+    entry_from_row,
+    sealed_entry,
+)
 from paygod.ledger.verifier import leaf_hash, node_hash
 
 _ORJSON_OPTS = (
@@ -144,6 +151,84 @@ def leaf_bytes(
             _json_str(record_hash),
             b',"timestamp":',
             _json_str(timestamp),
+            b"}",
+        )
+    )
+
+
+def _json_opt(text: str | None) -> bytes:
+    return b"null" if text is None else _json_str(text)
+
+
+def row_hashes(row: EntryRow) -> tuple[str, bytes]:
+    """(record hash, Merkle leaf hash) of a stored entry, recomputed from what is stored.
+
+    The ledger stores a payload as its RFC 8785 text and times in their one ISO form, so
+    the record and leaf inputs are assembled around the stored text (members in RFC 8785
+    order) with no parse and no serialisation; when every other member is printable ASCII
+    without a quote or a backslash (its own JSON string), as one text. When the record
+    hash does not come out as stored, the row is hashed the exact way (parsed,
+    canonicalised): a payload stored in another spelling of the same JSON hashes as it
+    did when sealed. A payload that is not JSON at all keeps the first hashes, which
+    cannot match.
+    """
+    seq, entry_id, kind, tenant, subject, payload, at, start, end, supersedes, previous, stored = (
+        row
+    )
+    plain = "".join((entry_id, kind, tenant, subject, at, start or "", end or "", supersedes or ""))
+    plain += previous + stored
+    if plain.isascii() and plain.isprintable() and '"' not in plain and "\\" not in plain:
+        sup = "null" if supersedes is None else f'"{supersedes}"'
+        since = "null" if start is None else f'"{start}"'
+        until = "null" if end is None else f'"{end}"'
+        data = (
+            f'{{"entry_id":"{entry_id}","kind":"{kind}","payload":{payload},'
+            f'"subject":"{subject}","supersedes":{sup},"tenant_id":"{tenant}",'
+            f'"valid_from":{since},"valid_to":{until}}}'
+        )
+        record = hashlib.sha256(
+            f'{{"data":{data},"previous_hash":"{previous}","timestamp":"{at}"}}'.encode()
+        ).hexdigest()
+        if record == stored:
+            leaf = (
+                f'\x00{{"data":{data},"entry_index":{seq},"previous_hash":"{previous}",'
+                f'"record_hash":"{stored}","timestamp":"{at}"}}'
+            )
+            return record, hashlib.sha256(leaf.encode()).digest()
+    data_bytes = _row_data_bytes(row)
+    record = hashlib.sha256(record_input(data_bytes, previous, at)).hexdigest()
+    if record != stored:
+        try:
+            entry = entry_from_row(row)
+            data_bytes = canonical_parsed_bytes(entry.data())
+        except (ValueError, CanonicalizationError):  # orjson's JSONDecodeError included
+            return record, leaf_hash(leaf_bytes(data_bytes, seq, previous, stored, at))
+        at = entry.timestamp
+        record = hashlib.sha256(record_input(data_bytes, previous, at)).hexdigest()
+    return record, leaf_hash(leaf_bytes(data_bytes, seq, previous, stored, at))
+
+
+def _row_data_bytes(row: EntryRow) -> bytes:
+    """RFC 8785 bytes of a stored entry's `data`, around its stored payload text."""
+    _, entry_id, kind, tenant, subject, payload, _, start, end, supersedes = row[:10]
+    return b"".join(
+        (
+            b'{"entry_id":',
+            _json_str(entry_id),
+            b',"kind":',
+            _json_str(kind),
+            b',"payload":',
+            payload.encode(),
+            b',"subject":',
+            _json_str(subject),
+            b',"supersedes":',
+            _json_opt(supersedes),
+            b',"tenant_id":',
+            _json_str(tenant),
+            b',"valid_from":',
+            _json_opt(start),
+            b',"valid_to":',
+            _json_opt(end),
             b"}",
         )
     )
