@@ -156,6 +156,25 @@ def leaf_bytes(
     )
 
 
+def entry_row(entry: Entry) -> EntryRow:
+    """The row a store keeps for `entry`: its payload as sealed (RFC 8785 text)."""
+    data = entry.data()
+    return (
+        entry.seq,
+        entry.entry_id,
+        entry.kind,
+        entry.tenant_id,
+        entry.subject,
+        canonical_parsed_bytes(data["payload"]).decode(),
+        entry.timestamp,
+        data["valid_from"],
+        data["valid_to"],
+        entry.supersedes,
+        entry.previous_hash,
+        entry.record_hash,
+    )
+
+
 def _json_opt(text: str | None) -> bytes:
     return b"null" if text is None else _json_str(text)
 
@@ -656,23 +675,7 @@ def adopt(state: ChainState, entries: Sequence[Entry]) -> Sealed:
             level += 1
             levels[level].append(node)
         frontier.append((level, node))
-        data = entry.data()
-        rows.append(
-            (
-                entry.seq,
-                entry.entry_id,
-                entry.kind,
-                entry.tenant_id,
-                entry.subject,
-                canonical_parsed_bytes(data["payload"]).decode(),
-                entry.timestamp,
-                data["valid_from"],
-                data["valid_to"],
-                entry.supersedes,
-                entry.previous_hash,
-                entry.record_hash,
-            )
-        )
+        rows.append(entry_row(entry))
         previous = entry.record_hash
         timestamp = max(timestamp or entry.timestamp, entry.timestamp)
         seq += 1

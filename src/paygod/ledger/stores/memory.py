@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from paygod.kernel.clock import isoformat
-from paygod.ledger.chain import ChainState, Sealed, canonical_parsed_bytes
+from paygod.ledger.chain import ChainState, Sealed, entry_row
 from paygod.ledger.groupcommit import WriteRequest
 from paygod.ledger.model import Entry, EntryDraft, EntryRow, ScanWindow, SignedTreeHead
 from paygod.ledger.stores.common import outbox_rows, run_requests
@@ -115,7 +115,7 @@ class MemoryLedgerStore:
 
     def scan(self, window: ScanWindow) -> Iterator[EntryRow]:
         for entry in self._entries[: window.end]:
-            row = _row(entry)
+            row = entry_row(entry)
             if window.holds(row):
                 yield row
 
@@ -135,22 +135,3 @@ class MemoryLedgerStore:
 
     def close(self) -> None:
         pass
-
-
-def _row(entry: Entry) -> EntryRow:
-    """The row a SQL store would hold for `entry` (its payload as sealed: RFC 8785 text)."""
-    data = entry.data()
-    return (
-        entry.seq,
-        entry.entry_id,
-        entry.kind,
-        entry.tenant_id,
-        entry.subject,
-        canonical_parsed_bytes(data["payload"]).decode(),
-        entry.timestamp,
-        data["valid_from"],
-        data["valid_to"],
-        entry.supersedes,
-        entry.previous_hash,
-        entry.record_hash,
-    )
