@@ -24,11 +24,29 @@ def content_uuid(*parts: object) -> str:
     """uuid.uuid5(NAMESPACE, parts joined by U+001F), spelled out: a million observations
     each need one, and the UUID object's construction was most of its cost."""
     name = "\x1f".join([str(p) for p in parts]).encode()
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name).digest()[:16])  # RFC 9562 v5 is SHA-1
+    return _v5(hashlib.sha1(_NAMESPACE_BYTES + name).digest())  # RFC 9562 v5 is SHA-1
+
+
+def _v5(sha1: bytes) -> str:
+    digest = bytearray(sha1[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
     digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 9562 variant
     h = digest.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+class ContentUuids:
+    """content_uuid(*prefix, *parts) for many parts (one at least) after one prefix: the
+    prefix is hashed once (a million observations share "observation")."""
+
+    def __init__(self, *prefix: object) -> None:
+        text = "\x1f".join([str(p) for p in prefix]) + "\x1f"
+        self._base = hashlib.sha1(_NAMESPACE_BYTES + text.encode())  # RFC 9562 v5 is SHA-1
+
+    def __call__(self, *parts: object) -> str:
+        found = self._base.copy()
+        found.update("\x1f".join([str(p) for p in parts]).encode())
+        return _v5(found.digest())
 
 
 @dataclass(frozen=True)

@@ -196,6 +196,13 @@ class Observations:
 
     def __init__(self) -> None:
         self._templates: dict[tuple[bool, ...], str] = {}
+        self._time = ""  # the last `collected` found an OSCAL date-time (a batch shares one)
+
+    def _instant(self, text: str) -> bool:
+        if _TIME.fullmatch(text) is None:
+            return False
+        self._time = text
+        return True
 
     def text(self, v: Mapping[str, str]) -> str:
         shape = (
@@ -222,7 +229,7 @@ class Observations:
                 and "| " not in props
                 and props[0] not in " |"
                 and props[-1] not in " |"
-                and _TIME.fullmatch(v["collected"]) is not None
+                and (v["collected"] == self._time or self._instant(v["collected"]))
             ):
                 return template % v
         text = orjson.dumps(observation(v)).decode()

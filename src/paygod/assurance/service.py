@@ -13,7 +13,7 @@ import orjson
 from paygod.assurance import oscal, reports
 from paygod.assurance.basis import basis, period_entries, scan_window, seal_rows
 from paygod.assurance.controls import DecisionControls, PackSource, known, pack_controls
-from paygod.assurance.model import Basis, Period, content_uuid
+from paygod.assurance.model import Basis, ContentUuids, Period
 from paygod.cases.model import Case, CaseStatus, CaseStep
 from paygod.decisions.control_catalog import Control
 from paygod.decisions.model import Pack
@@ -85,6 +85,7 @@ class AssuranceService:
         mapper = DecisionControls(lambda name, digest: self._pack(base, name, digest))
         evidence = self._evidence(base)
         rows = self.ledger.store.scan(scan_window(base, ("decision",)))
+        observation_uuid = ContentUuids("observation")
 
         def observed() -> Iterator[oscal.Observed]:
             for row, leaf, path, problem in seal_rows(self.ledger, base.head, rows):
@@ -92,7 +93,7 @@ class AssuranceService:
                 refs = mapper.of(payload)
                 decision_id = payload.get("decision_id")
                 values = {
-                    "uuid": content_uuid("observation", row[0], row[11]),
+                    "uuid": observation_uuid(row[0], row[11]),
                     "title": str(decision_id if decision_id is not None else row[1]),
                     "seq": str(row[0]),
                     "record_hash": row[11],

@@ -315,12 +315,6 @@ class LeafPaths:
         element above it: that tail is joined once for them."""
         hexes, lows, tops = self._hex, self._low, self._tops
         cut = self._cut
-        parts = []
-        for level in range(cut):
-            sibling = (index >> level) ^ 1
-            if sibling <= tops[level]:
-                at = 64 * (sibling - lows[level])
-                parts.append(hexes[level][at : at + 64])
         key = index >> cut
         if self._tail[0] != key:
             tail = []
@@ -330,9 +324,23 @@ class LeafPaths:
                     at = 64 * (sibling - lows[level])
                     tail.append(hexes[level][at : at + 64])
             self._tail = (key, ",".join(tail))
+        if cut == 4 and (key + 1) << 4 <= self.size:  # all 16 leaves there: every sibling
+            h0, h1, h2, h3 = hexes[:4]
+            a0 = 64 * ((index ^ 1) - lows[0])
+            a1 = 64 * (((index >> 1) ^ 1) - lows[1])
+            a2 = 64 * (((index >> 2) ^ 1) - lows[2])
+            a3 = 64 * (((index >> 3) ^ 1) - lows[3])
+            head = [h0[a0 : a0 + 64], h1[a1 : a1 + 64], h2[a2 : a2 + 64], h3[a3 : a3 + 64]]
+        else:
+            head = []
+            for level in range(cut):
+                sibling = (index >> level) ^ 1
+                if sibling <= tops[level]:
+                    at = 64 * (sibling - lows[level])
+                    head.append(hexes[level][at : at + 64])
         if self._tail[1]:
-            parts.append(self._tail[1])
-        return ",".join(parts)
+            head.append(self._tail[1])
+        return ",".join(head)
 
     def proves(self, index: int, leaf: bytes, root: bytes) -> bool:
         """True when `leaf` at `index` with its audit path leads to `root`, i.e. when
