@@ -156,7 +156,7 @@ def test_pdf_report_pages_show_tables_and_charts(
         assert rules(pixels(image))[0] >= 2, f"page {number} of the {kind} PDF has no table"
 
 
-def test_the_checks_fail_on_a_blank_page_text_alone_and_a_report_without_charts(
+def test_the_html_checks_fail_on_a_blank_page_text_alone_and_a_report_without_charts(
     page: Any, reports: dict[str, dict[str, Any]]
 ) -> None:
     blank = html_image(page, b"<!doctype html><html><body></body></html>")
@@ -167,6 +167,12 @@ def test_the_checks_fail_on_a_blank_page_text_alone_and_a_report_without_charts(
     assert "blank" not in found and found[0].startswith("no table") and "no chart" in found
     bare = {**reports["sox"], "charts": []}
     assert problems(html_image(page, render(bare, "html"))) == ["no chart"]
+
+
+def test_the_pdf_checks_fail_on_a_blank_page_and_a_report_without_charts(
+    reports: dict[str, dict[str, Any]],
+) -> None:
+    bare = {**reports["sox"], "charts": []}
     assert problems(pdf_images(render(bare, "pdf"))[0]) == ["no chart"]
     empty = FPDF()
     empty.add_page()
