@@ -44,29 +44,6 @@ def _text_row(row: Sequence[Any]) -> EntryRow:
     return cast(EntryRow, (int(row[0]), *row[1:5], payload, *row[6:12]))
 
 
-def entry_params(entries: Sequence[Entry], payloads: Sequence[str]) -> list[tuple[Any, ...]]:
-    rows = []
-    for entry, payload in zip(entries, payloads, strict=True):
-        data = entry.data()
-        rows.append(
-            (
-                entry.seq,
-                entry.entry_id,
-                entry.kind,
-                entry.tenant_id,
-                entry.subject,
-                payload,
-                entry.timestamp,
-                data["valid_from"],
-                data["valid_to"],
-                entry.supersedes,
-                entry.previous_hash,
-                entry.record_hash,
-            )
-        )
-    return rows
-
-
 def row_to_state(row: Sequence[Any]) -> ChainState:
     return ChainState(
         size=int(row[0]),
