@@ -3,19 +3,19 @@ observations to it (RFC 9162 inclusion proofs, recomputed record hashes)."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from typing import ClassVar
 
 from paygod.assurance.errors import AssuranceCode
-from paygod.assurance.model import Basis, Period, Seal, Sealed
-from paygod.assurance.proofs import ProofBatch
+from paygod.assurance.model import Basis, Period
 from paygod.kernel.errors import CheckFailed, FieldError, NotFound
 from paygod.ledger import LedgerService
-from paygod.ledger.chain import canonical_parsed_bytes, leaf_bytes, record_input
-from paygod.ledger.model import Entry, InclusionProof, SignedTreeHead
-from paygod.ledger.verifier import Malformed, check_tree_head, leaf_hash, verify_inclusion_raw
+from paygod.ledger.chain import row_hashes
+from paygod.ledger.merkle import LeafPaths
+from paygod.ledger.model import Entry, EntryRow, ScanWindow, SignedTreeHead
+from paygod.ledger.verifier import Malformed, check_tree_head, verify_inclusion_raw
 
 
 class TreeHeadUnverified(CheckFailed):
@@ -91,36 +91,42 @@ def period_entries(ledger: LedgerService, base: Basis) -> Iterator[Entry]:
         after = batch[-1].seq
 
 
-def seal_all(ledger: LedgerService, entries: Sequence[Entry], head: SignedTreeHead) -> list[Sealed]:
-    """Each entry's record hash and leaf recomputed from what is stored now, checked
-    against the head by an RFC 9162 §2.1.3.2 inclusion proof: an edited entry fails here
-    while every other entry's proof still holds (the audit paths are the stored nodes)."""
-    batch = ProofBatch(ledger.store.nodes, head.tree_size)
-    if entries:
-        batch.prefetch(entries[0].seq, entries[-1].seq)
+def scan_window(base: Basis, kinds: tuple[str, ...]) -> ScanWindow:
+    """The tenant's entries of `kinds` recorded in the period, among the head's first
+    tree_size ("*" entries, governance stages, apply to every tenant). Times compare as
+    the ledger's one ISO form, which orders as the instants do."""
+    period = base.period.as_dict()
+    return ScanWindow(
+        base.head.tree_size, kinds, (base.tenant_id, "*"), period["from"], period["to"]
+    )
+
+
+# (stored row, recomputed leaf hash as hex, audit path as comma-separated hex, problem):
+# problem is None when the record hash and the inclusion proof both hold.
+SealedRow = tuple[EntryRow, str, str, str | None]
+CHUNK = 20_000  # rows proven against one window of the tree
+
+
+def seal_rows(
+    ledger: LedgerService, head: SignedTreeHead, rows: Iterable[EntryRow]
+) -> Iterator[SealedRow]:
+    """Each row's record hash and leaf recomputed from what is stored now, checked against
+    the head by an RFC 9162 §2.1.3.2 inclusion proof: an edited entry fails here while
+    every other entry's proof still holds (the audit paths are the stored nodes). The
+    paths of a run of rows are read off one window of the tree (`LeafPaths`); a leaf it
+    does not prove is folded by `verify_inclusion_raw`, which says why it fails."""
     root = bytes.fromhex(head.root_hash)
-    found = []
-    for entry in entries:
-        data = canonical_parsed_bytes(entry.data())
-        record = hashlib.sha256(
-            record_input(data, entry.previous_hash, entry.timestamp)
-        ).hexdigest()
-        leaf = leaf_hash(
-            leaf_bytes(data, entry.seq, entry.previous_hash, entry.record_hash, entry.timestamp)
-        )
-        path = batch.audit_path(entry.seq)
-        problem = None
-        if record != entry.record_hash:
-            problem = "the entry's content no longer hashes to its record_hash"
-        else:
-            problem = verify_inclusion_raw(entry.seq, head.tree_size, leaf, path, root)
-        proof = InclusionProof(
-            entry.seq,
-            head.tree_size,
-            batch.leaf(entry.seq).hex(),
-            tuple(h.hex() for h in path),
-            head.root_hash,
-        )
-        seal = Seal(entry.seq, entry.record_hash, leaf.hex(), proof, problem)
-        found.append(Sealed(entry, seal))
-    return found
+    size = head.tree_size
+    store = ledger.store
+    it = iter(rows)
+    while part := list(itertools.islice(it, CHUNK)):
+        paths = LeafPaths(store.node_span, store.nodes, size, part[0][0], part[-1][0])
+        for row in part:
+            seq = row[0]
+            record, leaf = row_hashes(row)
+            problem = None
+            if record != row[11]:
+                problem = "the entry's content no longer hashes to its record_hash"
+            elif not paths.proves(seq, leaf, root):
+                problem = verify_inclusion_raw(seq, size, leaf, paths.path(seq), root)
+            yield row, leaf.hex(), paths.path_hex(seq), problem

@@ -7,7 +7,10 @@ models OSCAL 1.2.1, which keeps the 1.1.x JSON shapes used here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import array
+import itertools
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -19,7 +22,7 @@ from trestle.oscal import poam as pm
 from trestle.oscal.common import OscalVersion
 
 from paygod.assurance.controls import oscal_control_id, pack_controls
-from paygod.assurance.model import Basis, Sealed, content_uuid
+from paygod.assurance.model import Basis, content_uuid
 from paygod.cases.model import Case
 from paygod.decisions.control_catalog import Control, catalogs
 from paygod.decisions.model import Pack
@@ -115,67 +118,148 @@ def _requirement(
 
 # -- assessment results ----------------------------------------------------------------
 #
-# A period may hold a million observations: they are built as OSCAL JSON objects and
-# validated by trestle's models (pydantic-core parses and checks them in Rust), then
-# written as they are; building a million model objects and dumping them again took ten
-# times longer.
+# A period may hold a million observations, some two gigabytes of JSON: the document is
+# written as it is built, one observation a line. `observation` is the one statement of
+# an observation's shape. Each shape it takes (with or without an audit path, evidence,
+# remarks) is turned once into a template of its JSON with slots for the values, and
+# trestle validates the first observation of every shape; an observation then takes the
+# template when each of its values is plain text (printable ASCII, no quote or
+# backslash: its own JSON string content, and a valid OSCAL string where a property value
+# must not start or end with a space). Any other observation is serialised on its own
+# and validated by trestle's Observation model, which refuses it if OSCAL does.
 
 
 def _prop(name: str, value: object) -> dict[str, str]:
     return {"name": name, "ns": NS, "value": str(value)}
 
 
-def observation(item: Sealed, refs: Sequence[str], evidence: Mapping[str, str]) -> dict[str, Any]:
-    entry, seal = item.entry, item.seal
-    payload = entry.payload
+EVIDENCE_KEYS = ("evidence-record-hash", "evidence-seq", "input-hash", "measurements-digest")
+EVIDENCE_SLOTS = tuple("evidence_" + k.replace("-", "_") for k in EVIDENCE_KEYS)
+# The values an observation is built from (all text). MADE_SLOTS are made by Paygod as it
+# proves the entry (digits, hex, a uuid, a word); READ_* are read from the ledger, as
+# property values (OSCAL: no space at either end) or other text. The optional ones
+# (audit path, evidence, remarks) are left out when empty.
+MADE_SLOTS = ("uuid", "seq", "leaf_hash", "verification", "audit_path")
+READ_PROP_SLOTS = ("record_hash", "decision")
+READ_TEXT_SLOTS = ("title", "pack", "rule", "refs", "kind", "entry_id", "collected")
+SLOTS = (*MADE_SLOTS, *READ_PROP_SLOTS, *READ_TEXT_SLOTS, *EVIDENCE_SLOTS, "remarks")
+OPTIONAL_SLOTS = ("audit_path", *EVIDENCE_SLOTS, "remarks")
+
+
+def observation(v: Mapping[str, str]) -> dict[str, Any]:
+    """An observation of one sealed decision: its seal (seq, record hash, leaf, audit
+    path against the head) and what it decided. `v` holds the SLOTS; an empty audit path,
+    evidence or remarks is left out."""
     props = [
-        _prop("ledger-seq", seal.seq),
-        _prop("record-hash", seal.record_hash),
-        _prop("leaf-hash", seal.leaf_hash),
-        _prop("verification", "verified" if seal.verified else "failed"),
-        _prop("decision", payload.get("decision", "-")),
+        _prop("ledger-seq", v["seq"]),
+        _prop("record-hash", v["record_hash"]),
+        _prop("leaf-hash", v["leaf_hash"]),
+        _prop("verification", v["verification"]),
+        _prop("decision", v["decision"]),
     ]
-    if seal.proof.audit_path:
-        props.append(_prop("audit-path", ",".join(seal.proof.audit_path)))
+    if v["audit_path"]:
+        props.append(_prop("audit-path", v["audit_path"]))
+    pairs = zip(EVIDENCE_KEYS, EVIDENCE_SLOTS, strict=True)
+    evidence = [_prop(k, v[slot]) for k, slot in pairs if v[slot]]
     found: dict[str, Any] = {
-        "uuid": content_uuid("observation", seal.seq, seal.record_hash),
-        "title": f"decision {payload.get('decision_id', entry.entry_id)}",
-        "description": f"Decision '{payload.get('decision', '-')}' by pack "
-        f"{payload.get('pack')} rule {payload.get('rule')}; controls exercised: "
-        f"{', '.join(refs) or '-'}.",
+        "uuid": v["uuid"],
+        "title": f"decision {v['title']}",
+        "description": f"Decision '{v['decision']}' by pack {v['pack']} rule {v['rule']}; "
+        f"controls exercised: {v['refs']}.",
         "props": props,
         "methods": ["TEST"],
         "types": ["control-objective"],
         "relevant-evidence": [
             {
-                "href": f"urn:paygod:ledger:{seal.seq}",
-                "description": f"sealed {entry.kind} entry {entry.entry_id}",
-                **(
-                    {"props": [_prop(k, v) for k, v in sorted(evidence.items())]}
-                    if evidence
-                    else {}
-                ),
+                "href": f"urn:paygod:ledger:{v['seq']}",
+                "description": f"sealed {v['kind']} entry {v['entry_id']}",
+                **({"props": evidence} if evidence else {}),
             }
         ],
-        "collected": entry.timestamp,
+        "collected": v["collected"],
     }
-    if seal.problem is not None:
-        found["remarks"] = seal.problem
+    if v["remarks"]:
+        found["remarks"] = v["remarks"]
     return found
 
 
-def finding(control: Control, observations: Sequence[tuple[str, bool]]) -> dict[str, Any]:
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z")
+
+
+def _plain(text: str) -> bool:
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+
+
+class Observations:
+    """Observations as JSON text: by template when plain, else serialised and validated
+    on their own (see above)."""
+
+    def __init__(self) -> None:
+        self._templates: dict[tuple[bool, ...], str] = {}
+        self._time = ""  # the last `collected` found an OSCAL date-time (a batch shares one)
+
+    def _instant(self, text: str) -> bool:
+        if _TIME.fullmatch(text) is None:
+            return False
+        self._time = text
+        return True
+
+    def text(self, v: Mapping[str, str]) -> str:
+        shape = (
+            v["audit_path"] != "",
+            v["evidence_evidence_record_hash"] != "",
+            v["evidence_evidence_seq"] != "",
+            v["evidence_input_hash"] != "",
+            v["evidence_measurements_digest"] != "",
+            v["remarks"] != "",
+        )
+        template = self._templates.get(shape)
+        if template is not None:
+            props = "|".join(
+                [v["record_hash"], v["decision"]] + [v[k] for k in EVIDENCE_SLOTS if v[k]]
+            )
+            texts = (
+                f"{v['title']}{v['pack']}{v['rule']}{v['refs']}{v['kind']}{v['entry_id']}"
+                f"{v['remarks']}"
+            )
+            if (
+                _plain(props + texts)
+                and "||" not in props
+                and " |" not in props
+                and "| " not in props
+                and props[0] not in " |"
+                and props[-1] not in " |"
+                and (v["collected"] == self._time or self._instant(v["collected"]))
+            ):
+                return template % v
+        text = orjson.dumps(observation(v)).decode()
+        oc.Observation.model_validate_json(text)  # raises pydantic's ValidationError
+        if template is None:
+            self._templates[shape] = _template(v)
+        return text
+
+
+def _template(v: Mapping[str, str]) -> str:
+    """`observation`'s JSON for values of v's shape, each value a %(name)s slot."""
+    marks = {k: (f"\x00{k}\x00" if v[k] or k not in OPTIONAL_SLOTS else "") for k in SLOTS}
+    text = orjson.dumps(observation(marks)).decode().replace("%", "%%")
+    for name in SLOTS:
+        text = text.replace(f"\\u0000{name}\\u0000", f"%({name})s")
+    return text
+
+
+def finding(control: Control, observed: Sequence[str], failed: int) -> dict[str, Any]:
     """satisfied when the control was exercised in the period and every observation of it
-    still verifies against the head; else not-satisfied, saying why."""
-    failed = sum(1 for _, ok in observations if not ok)
-    if not observations:
+    (`observed`: their uuids) still verifies against the head; else not-satisfied, saying
+    why. The related observations are left to `_finding_text`."""
+    if not observed:
         state, reason = "not-satisfied", "no sealed decision in the period exercised it"
     elif failed:
         state, reason = "not-satisfied", f"{failed} observation(s) do not verify"
     else:
-        state, reason = "satisfied", f"{len(observations)} verified observation(s)"
-    found: dict[str, Any] = {
-        "uuid": content_uuid("finding", control.ref, state, len(observations), failed),
+        state, reason = "satisfied", f"{len(observed)} verified observation(s)"
+    return {
+        "uuid": content_uuid("finding", control.ref, state, len(observed), failed),
         "title": f"{control.ref} {control.title}",
         "description": reason,
         "props": [_prop("control", control.ref)],
@@ -185,26 +269,111 @@ def finding(control: Control, observations: Sequence[tuple[str, bool]]) -> dict[
             "status": {"state": state},
         },
     }
-    if observations:
-        found["related-observations"] = [{"observation-uuid": u} for u, _ in observations]
-    return found
+
+
+def _finding_text(found: dict[str, Any], observed: Sequence[str]) -> str:
+    """The finding's JSON with its related observations (a million uuids: joined as
+    text, not a million objects serialised)."""
+    text = orjson.dumps(found).decode()
+    if not observed:
+        return text
+    related = '"},{"observation-uuid":"'.join(observed)
+    return f'{text[:-1]},"related-observations":[{{"observation-uuid":"{related}"}}]}}'
+
+
+Observed = tuple[Mapping[str, str], tuple[str, ...]]  # an observation's values, its controls
+_MARK = "\x00mark\x00"
+_MARK_JSON = '"\\u0000mark\\u0000"'
+BATCH = 2000  # observations per part written
 
 
 def assessment_results(
     basis: Basis,
-    controls: Sequence[Control],
-    observations: Sequence[dict[str, Any]],
-    findings: Sequence[dict[str, Any]],
+    observed: Iterable[Observed],
+    controls: Callable[[Iterable[str]], list[Control]],
     version: str,
-) -> bytes:
-    """The document's bytes, validated by trestle (raises pydantic's ValidationError)."""
+) -> Iterator[bytes]:
+    """The document's bytes, in parts as the observations come: one observation a line,
+    then the reviewed controls and findings per control (`controls` lists them from the
+    refs the observations exercised). The document's values are validated by trestle
+    (pydantic's ValidationError is raised, at the latest before the last part): every
+    observation as `Observations` says, the rest of the document with its first
+    observation and one related observation per finding (the others are uuids made
+    alike). "reviewed-controls" follows the observations: the controls they exercised are
+    known only once they are all written (member order carries no meaning in OSCAL)."""
+    document, result = _skeleton(basis, version)
+    texts = Observations()
+    # The observations' uuids and the set of controls each exercised (a few sets, by
+    # number), and per control the number that failed; by control once all are written.
+    uuids: list[str] = []
+    sets: dict[tuple[str, ...], int] = {}
+    set_of = array.array("I")
+    failed: dict[str, int] = {}
+    items = iter(observed)
+    first = next(items, None)
+    head = ""
+    if first is not None:
+        result["observations"] = [_MARK]
+        head = _json(document).split(_MARK_JSON)[0] + "\n"
+    batch: list[str] = []
+    first_text = None
+    for v, refs in itertools.chain([first] if first is not None else [], items):
+        text = texts.text(v)
+        batch.append(text)
+        uuids.append(v["uuid"])
+        number = sets.get(refs)
+        if number is None:
+            number = sets[refs] = len(sets)
+        set_of.append(number)
+        if v["verification"] != "verified":
+            for ref in refs:
+                failed[ref] = failed.get(ref, 0) + 1
+        if len(batch) >= BATCH:
+            lead = head if first_text is None else ",\n"
+            first_text = first_text or batch[0]
+            yield (lead + ",\n".join(batch)).encode()
+            batch = []
+    if batch:
+        lead = head if first_text is None else ",\n"
+        first_text = first_text or batch[0]
+        batch = [lead + ",\n".join(batch)]
+    by_control: dict[str, list[str]] = {}
+    for ref in {ref for refs in sets for ref in refs}:
+        within = bytes(ref in refs for refs in sets)
+        by_control[ref] = [u for u, n in zip(uuids, set_of, strict=True) if within[n]]
+    reviewed = controls(by_control)
+    result["reviewed-controls"] = {
+        "control-selections": [
+            {"include-controls": [{"control-id": oscal_control_id(c.ref)} for c in reviewed]}
+            if reviewed
+            else {"include-all": {}}
+        ]
+    }
+    findings = [
+        (finding(c, by_control.get(c.ref, ()), failed.get(c.ref, 0)), by_control.get(c.ref, ()))
+        for c in reviewed
+    ]
+    if findings:
+        result["findings"] = [_MARK]
+    _validate(document, result, first_text, findings)
+    whole = _json(document)
+    if first is not None:
+        if not whole.startswith(head[:-1] + _MARK_JSON):
+            raise AssertionError("the document's head changed while it was written")
+        whole = "\n" + whole[len(head) - 1 + len(_MARK_JSON) :]
+    if findings:
+        whole = whole.replace(_MARK_JSON, ",\n".join(_finding_text(f, o) for f, o in findings))
+    batch.append(whole + "\n")
+    yield "".join(batch).encode()
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _skeleton(basis: Basis, version: str) -> tuple[dict[str, Any], dict[str, Any]]:
     head = basis.head
     period = basis.period.as_dict()
-    selection: dict[str, Any] = (
-        {"include-controls": [{"control-id": oscal_control_id(c.ref)} for c in controls]}
-        if controls
-        else {"include-all": {}}
-    )
     result: dict[str, Any] = {
         "uuid": content_uuid("result", basis.tenant_id, head.root_hash, *period.values()),
         "title": "Paygod assessment {from} to {to}".format(**period),
@@ -220,12 +389,7 @@ def assessment_results(
             _prop("tree-head-key-id", head.key_id),
             _prop("tree-head-signature", head.signature),
         ],
-        "reviewed-controls": {"control-selections": [selection]},
     }
-    if observations:
-        result["observations"] = list(observations)
-    if findings:
-        result["findings"] = list(findings)
     document = {
         "assessment-results": {
             "uuid": content_uuid("assessment-results", result["uuid"]),
@@ -239,27 +403,29 @@ def assessment_results(
             "results": [result],
         }
     }
-    _validate(document, result, observations)
-    return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    return document, result
 
 
 def _validate(
-    document: dict[str, Any], result: dict[str, Any], observations: Sequence[dict[str, Any]]
+    document: dict[str, Any],
+    result: dict[str, Any],
+    first: str | None,
+    findings: Sequence[tuple[dict[str, Any], Sequence[str]]],
 ) -> None:
-    """Every value of the document through trestle's models: each observation by
-    `common.Observation` (what `Result.observations` holds), the rest by the document's
-    `assessment_results.Model` with one observation in place. The same check as the whole
-    document at once, which pydantic does five times slower per observation when they sit
-    inside a Result (measured: 335 against 71 µs)."""
-    for item in observations:
-        oc.Observation.model_validate_json(orjson.dumps(item))
-    if observations:
-        result["observations"] = list(observations[:1])
+    """The document through trestle's `assessment_results.Model`, with its first
+    observation and each finding with its first related observation in place."""
+    kept: dict[str, Any] = {k: result[k] for k in ("observations", "findings") if k in result}
+    if first is not None:
+        result["observations"] = [orjson.loads(first)]
+    if findings:
+        result["findings"] = [
+            {**f, **({"related-observations": [{"observation-uuid": o[0]}]} if o else {})}
+            for f, o in findings
+        ]
     try:
-        ar.Model.model_validate_json(orjson.dumps(document))
+        ar.Model.model_validate_json(_json(document))
     finally:
-        if observations:
-            result["observations"] = list(observations)
+        result.update(kept)
 
 
 # -- plan of action and milestones -----------------------------------------------------

@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from paygod.assurance import oscal, reports
-from paygod.assurance.basis import basis, period_entries, seal_all
+from paygod.assurance.basis import basis, period_entries, scan_window, seal_rows
 from paygod.assurance.controls import DecisionControls, PackSource, known, pack_controls
-from paygod.assurance.model import Basis, Period
+from paygod.assurance.model import Basis, ContentUuids, Period
 from paygod.cases.model import Case, CaseStatus, CaseStep
 from paygod.decisions.control_catalog import Control
 from paygod.decisions.model import Pack
@@ -53,6 +55,15 @@ class AssuranceService:
             oscal.poam(base, self.open_cases(base), self.version), "plan-of-action-and-milestones"
         )
 
+    def document_parts(
+        self, kind: str, tenant_id: str, period: Period, tree_size: int | None = None
+    ) -> Iterator[bytes]:
+        """`document` in parts: the assessment results as they are built (a period of a
+        million decisions makes gigabytes). A bad request raises here, before any part."""
+        if kind == "assessment-results":
+            return self.assessment_parts(self.basis(tenant_id, period, tree_size))
+        return iter([self.document(kind, tenant_id, period, tree_size)])
+
     def component_definition(
         self, period: Period, tenant_id: str, tree_size: int | None = None
     ) -> bytes:
@@ -66,19 +77,45 @@ class AssuranceService:
         return known(refs)
 
     def assessment(self, base: Basis) -> bytes:
+        return b"".join(self.assessment_parts(base))
+
+    def assessment_parts(self, base: Basis) -> Iterator[bytes]:
+        """The assessment results document in parts, as the period's decisions are read
+        (one streaming scan) and proven against the head."""
         mapper = DecisionControls(lambda name, digest: self._pack(base, name, digest))
-        decisions, evidence = self._decisions_and_evidence(base)
-        observations = []
-        by_control: dict[str, list[tuple[str, bool]]] = {}
-        for item in seal_all(self.ledger, decisions, base.head):
-            refs = mapper.of(item.entry.payload)
-            obs = oscal.observation(item, refs, evidence.get(_decision_id(item.entry), {}))
-            observations.append(obs)
-            for ref in refs:
-                by_control.setdefault(ref, []).append((obs["uuid"], item.seal.verified))
-        controls = known({*by_control, *(c.ref for c in self.controls())})
-        findings = [oscal.finding(c, by_control.get(c.ref, [])) for c in controls]
-        return oscal.assessment_results(base, controls, observations, findings, self.version)
+        evidence = self._evidence(base)
+        rows = self.ledger.store.scan(scan_window(base, ("decision",)))
+        observation_uuid = ContentUuids("observation")
+
+        def observed() -> Iterator[oscal.Observed]:
+            for row, leaf, path, problem in seal_rows(self.ledger, base.head, rows):
+                payload = _payload(row[5])
+                refs = mapper.of(payload)
+                decision_id = payload.get("decision_id")
+                values = {
+                    "uuid": observation_uuid(row[0], row[11]),
+                    "title": str(decision_id if decision_id is not None else row[1]),
+                    "seq": str(row[0]),
+                    "record_hash": row[11],
+                    "leaf_hash": leaf,
+                    "verification": "verified" if problem is None else "failed",
+                    "decision": str(payload.get("decision", "-")),
+                    "audit_path": path,
+                    "pack": str(payload.get("pack")),
+                    "rule": str(payload.get("rule")),
+                    "refs": ", ".join(refs) or "-",
+                    "kind": row[2],
+                    "entry_id": row[1],
+                    "collected": row[6],
+                    "remarks": problem or "",
+                    **evidence.get(str(decision_id), NO_EVIDENCE),
+                }
+                yield values, refs
+
+        loaded = {c.ref for c in self.controls()}
+        yield from oscal.assessment_results(
+            base, observed(), lambda refs: known({*refs, *loaded}), self.version
+        )
 
     def _pack(self, base: Basis, name: str, digest: str) -> Pack | None:
         """The pack that decided, as sealed in the ledger (its source is recorded the first
@@ -97,23 +134,19 @@ class AssuranceService:
                     return None
         return self.packs.by_digest(digest)
 
-    def _decisions_and_evidence(self, base: Basis) -> tuple[list[Entry], dict[str, dict[str, str]]]:
-        """The period's decision entries, and per decision_id the digests of its evidence:
-        the evidence entry's record hash, the input and measurements digests it cites."""
-        decisions: list[Entry] = []
+    def _evidence(self, base: Basis) -> dict[str, dict[str, str]]:
+        """Per decision_id, the digests of its evidence: the evidence entry's record hash
+        and seq, the input and measurements digests it cites (as observation slots)."""
         evidence: dict[str, dict[str, str]] = {}
-        for entry in period_entries(self.ledger, base):
-            if entry.kind == "decision":
-                decisions.append(entry)
-            elif entry.kind == "evidence":
-                payload = entry.payload
-                evidence[str(payload.get("decision_id"))] = {
-                    "evidence-record-hash": entry.record_hash,
-                    "evidence-seq": str(entry.seq),
-                    "input-hash": str(payload.get("input_hash")),
-                    "measurements-digest": str(payload.get("measurements")),
-                }
-        return decisions, evidence
+        for row in self.ledger.store.scan(scan_window(base, ("evidence",))):
+            payload = _payload(row[5])
+            evidence[str(payload.get("decision_id"))] = {
+                "evidence_evidence_record_hash": row[11],
+                "evidence_evidence_seq": str(row[0]),
+                "evidence_input_hash": str(payload.get("input_hash")),
+                "evidence_measurements_digest": str(payload.get("measurements")),
+            }
+        return evidence
 
     def open_cases(self, base: Basis) -> list[Case]:
         """Cases folded from their sealed steps up to the period's end, still open then."""
@@ -149,5 +182,14 @@ class AssuranceService:
         return builder(base, list(period_entries(self.ledger, base)))
 
 
-def _decision_id(entry: Entry) -> str:
-    return str(entry.payload.get("decision_id"))
+NO_EVIDENCE = dict.fromkeys(oscal.EVIDENCE_SLOTS, "")
+
+
+def _payload(text: str) -> dict[str, Any]:
+    """A stored payload; an edited one that no longer parses as an object reads as empty
+    (its record hash fails: the observation says so)."""
+    try:
+        parsed = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -44,19 +44,29 @@ def _kernel(tenant: str | None) -> Iterator[tuple[Any, str]]:
         kernel.close()
 
 
-def _write(out: Path, body: bytes) -> None:
-    # Written whole or not at all: a half-written report must not pass for one.
+def _write(out: Path, parts: Iterable[bytes]) -> int:
+    """Write the parts as they come (a document may be gigabytes), whole or not at all: a
+    half-written report must not pass for one. Returns the bytes written."""
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(body)
-    tmp.replace(out)
+    size = 0
+    try:
+        with tmp.open("wb") as handle:
+            for part in parts:
+                handle.write(part)
+                size += len(part)
+        tmp.replace(out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return size
 
 
-def _done(out: Path, body: bytes, what: str, as_json: bool) -> None:
-    _write(out, body)
+def _done(out: Path, parts: Iterable[bytes], what: str, as_json: bool) -> None:
+    size = _write(out, parts)
     if as_json:
-        emit_json({"written": str(out), "bytes": len(body), "document": what})
+        emit_json({"written": str(out), "bytes": size, "document": what})
     else:
-        typer.echo(f"wrote {what} to {out} ({len(body)} bytes)")
+        typer.echo(f"wrote {what} to {out} ({size} bytes)")
 
 
 def _oscal(kind: str, start: str, end: str, out: Path, tree_size: int | None,
@@ -65,8 +75,7 @@ def _oscal(kind: str, start: str, end: str, out: Path, tree_size: int | None,
 
     period = Period.parse(start, end)
     with _kernel(tenant) as (kernel, scope):
-        body = kernel.assurance.document(kind, scope, period, tree_size)
-    _done(out, body, kind, as_json)
+        _done(out, kernel.assurance.document_parts(kind, scope, period, tree_size), kind, as_json)
 
 
 @oscal_app.command("component-definition")
@@ -104,7 +113,7 @@ def _report(kind: str, start: str, end: str, fmt: str, out: Path, tree_size: int
     period = Period.parse(start, end)
     with _kernel(tenant) as (kernel, scope):
         built = kernel.assurance.report(kind, scope, period, tree_size)
-    _done(out, render(built, fmt), f"{kind} report", as_json)
+    _done(out, [render(built, fmt)], f"{kind} report", as_json)
 
 
 Format = Annotated[str, typer.Option("--format", help="json, html or pdf.")]

@@ -23,7 +23,14 @@ import orjson
 from paygod.kernel.clock import isoformat
 from paygod.kernel.errors import FieldError, InvalidInput
 from paygod.kernel.record_ids import new_id
-from paygod.ledger.model import GENESIS_HASH, Entry, EntryDraft, sealed_entry
+from paygod.ledger.model import (
+    GENESIS_HASH,
+    Entry,
+    EntryDraft,
+    EntryRow,
+    entry_from_row,
+    sealed_entry,
+)
 from paygod.ledger.verifier import (
     CanonicalizationError,
     canonicalize,
@@ -142,6 +149,101 @@ def leaf_bytes(
     """What an entry's Merkle leaf hashes (its interchange object), given its data's bytes."""
     return interchange_bytes(
         data_bytes, entry_index, json_str(previous_hash), json_str(record_hash), json_str(timestamp)
+    )
+
+
+def entry_row(entry: Entry) -> EntryRow:
+    """The row a store keeps for `entry`: its payload as sealed (RFC 8785 text)."""
+    data = entry.data()
+    return (
+        entry.seq,
+        entry.entry_id,
+        entry.kind,
+        entry.tenant_id,
+        entry.subject,
+        canonical_parsed_bytes(data["payload"]).decode(),
+        entry.timestamp,
+        data["valid_from"],
+        data["valid_to"],
+        entry.supersedes,
+        entry.previous_hash,
+        entry.record_hash,
+    )
+
+
+def _json_opt(text: str | None) -> bytes:
+    return b"null" if text is None else json_str(text)
+
+
+def row_hashes(row: EntryRow) -> tuple[str, bytes]:
+    """(record hash, Merkle leaf hash) of a stored entry, recomputed from what is stored.
+
+    The ledger stores a payload as its RFC 8785 text and times in their one ISO form, so
+    the record and leaf inputs are assembled around the stored text (members in RFC 8785
+    order) with no parse and no serialisation; when every other member is printable ASCII
+    without a quote or a backslash (its own JSON string), as one text. When the record
+    hash does not come out as stored, the row is hashed the exact way (parsed,
+    canonicalised): a payload stored in another spelling of the same JSON hashes as it
+    did when sealed. A payload that is not JSON at all keeps the first hashes, which
+    cannot match.
+    """
+    seq, entry_id, kind, tenant, subject, payload, at, start, end, supersedes, previous, stored = (
+        row
+    )
+    plain = "".join((entry_id, kind, tenant, subject, at, start or "", end or "", supersedes or ""))
+    plain += previous + stored
+    if plain.isascii() and plain.isprintable() and '"' not in plain and "\\" not in plain:
+        # Every member is its own JSON string: the data object is one text around the
+        # stored payload; the record and leaf layouts are still the verifier's.
+        sup = "null" if supersedes is None else f'"{supersedes}"'
+        since = "null" if start is None else f'"{start}"'
+        until = "null" if end is None else f'"{end}"'
+        data = (
+            f'{{"entry_id":"{entry_id}","kind":"{kind}","payload":{payload},'
+            f'"subject":"{subject}","supersedes":{sup},"tenant_id":"{tenant}",'
+            f'"valid_from":{since},"valid_to":{until}}}'
+        ).encode()
+        quoted_previous, quoted_at = f'"{previous}"'.encode(), f'"{at}"'.encode()
+        record = hashlib.sha256(record_bytes(data, quoted_previous, quoted_at)).hexdigest()
+        if record == stored:
+            leaf = interchange_bytes(data, seq, quoted_previous, f'"{stored}"'.encode(), quoted_at)
+            return record, leaf_hash(leaf)
+    data_bytes = _row_data_bytes(row)
+    record = hashlib.sha256(record_input(data_bytes, previous, at)).hexdigest()
+    if record != stored:
+        try:
+            entry = entry_from_row(row)
+            data_bytes = canonical_parsed_bytes(entry.data())
+        except (ValueError, CanonicalizationError):  # orjson's JSONDecodeError included
+            return record, leaf_hash(leaf_bytes(data_bytes, seq, previous, stored, at))
+        at = entry.timestamp
+        record = hashlib.sha256(record_input(data_bytes, previous, at)).hexdigest()
+    return record, leaf_hash(leaf_bytes(data_bytes, seq, previous, stored, at))
+
+
+def _row_data_bytes(row: EntryRow) -> bytes:
+    """RFC 8785 bytes of a stored entry's `data`, around its stored payload text."""
+    _, entry_id, kind, tenant, subject, payload, _, start, end, supersedes = row[:10]
+    return b"".join(
+        (
+            b'{"entry_id":',
+            json_str(entry_id),
+            b',"kind":',
+            json_str(kind),
+            b',"payload":',
+            payload.encode(),
+            b',"subject":',
+            json_str(subject),
+            b',"supersedes":',
+            _json_opt(supersedes),
+            b',"tenant_id":',
+            json_str(tenant),
+            b',"valid_from":',
+            _json_opt(start),
+            b',"valid_to":',
+            _json_opt(end),
+            b"}",
+        )
     )
 
 
@@ -555,23 +657,7 @@ def adopt(state: ChainState, entries: Sequence[Entry]) -> Sealed:
             level += 1
             levels[level].append(node)
         frontier.append((level, node))
-        data = entry.data()
-        rows.append(
-            (
-                entry.seq,
-                entry.entry_id,
-                entry.kind,
-                entry.tenant_id,
-                entry.subject,
-                canonical_parsed_bytes(data["payload"]).decode(),
-                entry.timestamp,
-                data["valid_from"],
-                data["valid_to"],
-                entry.supersedes,
-                entry.previous_hash,
-                entry.record_hash,
-            )
-        )
+        rows.append(entry_row(entry))
         previous = entry.record_hash
         timestamp = max(timestamp or entry.timestamp, entry.timestamp)
         seq += 1

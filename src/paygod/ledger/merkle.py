@@ -245,3 +245,171 @@ def consistency_proof(
         second_root=tree.root().hex(),
         consistency_path=tuple(h.hex() for h in path),
     )
+
+
+SpanReader = Callable[[int, int, int], bytes]
+
+
+class LeafPaths:
+    """RFC 9162 audit paths of every leaf in [first, last] of a tree of `size` leaves, and
+    whether each proves its leaf, for O(n) reads and hashes in all (a proof each: O(n log n)).
+
+    A tree of n leaves seen level by level: level l holds nodes 0 .. (n-1) >> l; all are
+    stored perfect subtrees but the last one when it covers a partial range (the right
+    border), hashed here from the stored nodes below it. Leaf i's audit path is, for each
+    level with one, the sibling (i >> l) ^ 1 of its ancestor: PATH(i, D[0:n]) of RFC 9162
+    §2.1.3.1, leaf side first (the absent siblings are the right border's promotions). The
+    leaves' ancestors and their siblings are one window per level, read in one span.
+    """
+
+    def __init__(
+        self,
+        read_span: SpanReader,
+        read_many: NodeBatchReader,
+        size: int,
+        first: int,
+        last: int,
+    ) -> None:
+        if not 0 <= first <= last < size:
+            raise ValueError(f"leaves {first}..{last} are not in a tree of {size}")
+        self.size, self.first, self.last = size, first, last
+        self.depth = (size - 1).bit_length()  # the root's level
+        self._low: list[int] = []  # first node index held, per level
+        self._levels: list[bytes] = []  # the window's hashes, concatenated
+        border = _border_nodes(read_many, size)
+        for level in range(self.depth + 1):
+            top = (size - 1) >> level
+            low = max(0, (first >> level) - 1)
+            high = min(top, (last >> level) + 1)
+            perfect_end = min(high + 1, size >> level)
+            span = read_span(level, low, perfect_end) if perfect_end > low else b""
+            if len(span) != 32 * max(perfect_end - low, 0):
+                raise KeyError((level, low + len(span) // 32))
+            if high == top and top >= size >> level:  # the right border's partial node
+                span += border[level]
+            self._low.append(low)
+            self._levels.append(span)
+        self._hex = [span.hex() for span in self._levels]
+        self._tops = [(size - 1) >> level for level in range(self.depth + 1)]
+        self._cut = min(4, self.depth)
+        self._tail: tuple[int, str] = (-1, "")
+        self._proven: list[bytearray] | None = None
+
+    def node(self, level: int, index: int) -> bytes:
+        at = 32 * (index - self._low[level])
+        return self._levels[level][at : at + 32]
+
+    def leaf(self, index: int) -> bytes:
+        return self.node(0, index)
+
+    def path(self, index: int) -> list[bytes]:
+        """PATH(index, D[0:size]), leaf side first."""
+        return [
+            self.node(level, (index >> level) ^ 1)
+            for level in range(self.depth)
+            if (index >> level) ^ 1 <= (self.size - 1) >> level
+        ]
+
+    def path_hex(self, index: int) -> str:
+        """`path` as comma-separated hex. Leaves under one node of level 4 share every
+        element above it: that tail is joined once for them."""
+        hexes, lows, tops = self._hex, self._low, self._tops
+        cut = self._cut
+        key = index >> cut
+        if self._tail[0] != key:
+            tail = []
+            for level in range(cut, self.depth):
+                sibling = (index >> level) ^ 1
+                if sibling <= tops[level]:
+                    at = 64 * (sibling - lows[level])
+                    tail.append(hexes[level][at : at + 64])
+            self._tail = (key, ",".join(tail))
+        if cut == 4 and (key + 1) << 4 <= self.size:  # all 16 leaves there: every sibling
+            h0, h1, h2, h3 = hexes[:4]
+            a0 = 64 * ((index ^ 1) - lows[0])
+            a1 = 64 * (((index >> 1) ^ 1) - lows[1])
+            a2 = 64 * (((index >> 2) ^ 1) - lows[2])
+            a3 = 64 * (((index >> 3) ^ 1) - lows[3])
+            head = [h0[a0 : a0 + 64], h1[a1 : a1 + 64], h2[a2 : a2 + 64], h3[a3 : a3 + 64]]
+        else:
+            head = []
+            for level in range(cut):
+                sibling = (index >> level) ^ 1
+                if sibling <= tops[level]:
+                    at = 64 * (sibling - lows[level])
+                    head.append(hexes[level][at : at + 64])
+        if self._tail[1]:
+            head.append(self._tail[1])
+        return ",".join(head)
+
+    def proves(self, index: int, leaf: bytes, root: bytes) -> bool:
+        """True when `leaf` at `index` with its audit path leads to `root`, i.e. when
+        `verifier.verify_inclusion_raw` accepts it. Decided without a fold per leaf: a
+        leaf equal to the stored one folds, level by level, into the stored ancestors as
+        long as each parent's stored hash is the hash of its two children; so it proves
+        when every ancestor is such a parent and the top is `root`, which is worked out
+        once per node. False means only "not by this route": the caller then folds the
+        leaf itself (a leaf unlike the stored one, a stored node unlike its children)."""
+        if self._proven is None:
+            self._proven = self._prove(root)
+        return leaf == self.node(0, index) and bool(self._proven[0][index - self.first])
+
+    def _prove(self, root: bytes) -> list[bytearray]:
+        """Per level, for each ancestor of the leaves first..last: whether folding its
+        stored hash up the tree with the stored siblings reaches `root` through stored
+        ancestors only. Top down: the root level, then each level from the one above."""
+        top = self.size - 1
+        sha256 = hashlib.sha256
+        proven = [bytearray() for _ in range(self.depth + 1)]
+        proven[self.depth] = bytearray([self.node(self.depth, 0) == root])
+        for level in range(self.depth - 1, -1, -1):
+            start, end = self.first >> level, self.last >> level
+            above, above_start = proven[level + 1], self.first >> (level + 1)
+            last_here = top >> level
+            marks = bytearray(end - start + 1)
+            span, low = self._levels[level], self._low[level]
+            upper, upper_low = self._levels[level + 1], self._low[level + 1]
+            for parent in range(start >> 1, (end >> 1) + 1):
+                if not above[parent - above_start]:
+                    continue
+                left = 2 * parent
+                at = 32 * (left - low)
+                if left + 1 <= last_here:
+                    made = sha256(b"\x01" + span[at : at + 64]).digest()
+                else:  # no right sibling: the node is its parent (promoted)
+                    made = span[at : at + 32]
+                up = 32 * (parent - upper_low)
+                if made == upper[up : up + 32]:
+                    for child in (left, left + 1):
+                        if start <= child <= end:
+                            marks[child - start] = 1
+            proven[level] = marks
+        return proven
+
+
+def _border_nodes(read_many: NodeBatchReader, size: int) -> dict[int, bytes]:
+    """The hash of the right border's partial node at each level that has one. The last
+    node of level l covers [((size-1) >> l) << l, size): when that is a perfect subtree it
+    is stored; else it is the hash of its left child (stored, perfect) and the border node
+    below, or the border node below itself when it has no right child (RFC 9162 splits
+    that range the same way). All the stored nodes needed are read at once."""
+    depth = (size - 1).bit_length()
+    wanted = []
+    for level in range(depth + 1):
+        top = (size - 1) >> level
+        if top < size >> level:
+            wanted.append((level, top))
+        elif 2 * top + 1 <= (size - 1) >> (level - 1):
+            wanted.append((level - 1, 2 * top))
+    stored = read_many(wanted)
+    border: dict[int, bytes] = {}
+    below = b""
+    for level in range(depth + 1):
+        top = (size - 1) >> level
+        if top < size >> level:
+            below = stored[(level, top)]
+            continue
+        if 2 * top + 1 <= (size - 1) >> (level - 1):
+            below = node_hash(stored[(level - 1, 2 * top)], below)
+        border[level] = below
+    return border

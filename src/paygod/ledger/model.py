@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from paygod.kernel.clock import isoformat
+from paygod.kernel.clock import isoformat, parse_instant
 from paygod.kernel.events import EventEnvelope
 
 GENESIS_HASH = "0" * 64
@@ -228,6 +228,50 @@ class ConsistencyProof:
             "second_root": self.second_root,
             "consistency_path": list(self.consistency_path),
         }
+
+
+# One stored entry, as the stores keep it: seq, entry_id, kind, tenant_id, subject, payload
+# (its sealed RFC 8785 text), recorded_at, valid_from, valid_to (ISO text or None),
+# supersedes, previous_hash, record_hash.
+EntryRow = tuple[int, str, str, str, str, str, str, str | None, str | None, str | None, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanWindow:
+    """Which entries a scan returns: seq below `end`, of one of `kinds`, of one of
+    `tenants`, recorded from `recorded_from` to `recorded_to` (ISO text, both included)."""
+
+    end: int
+    kinds: tuple[str, ...]
+    tenants: tuple[str, ...]
+    recorded_from: str
+    recorded_to: str
+
+    def holds(self, row: EntryRow) -> bool:
+        return (
+            row[0] < self.end
+            and row[2] in self.kinds
+            and row[3] in self.tenants
+            and self.recorded_from <= row[6] <= self.recorded_to
+        )
+
+
+def entry_from_row(row: EntryRow) -> Entry:
+    """The Entry a stored row holds; its payload is parsed when first read (sealed_entry)."""
+    return sealed_entry(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        parse_instant(row[6]),
+        parse_instant(row[7]) if row[7] else None,
+        parse_instant(row[8]) if row[8] else None,
+        row[9],
+        row[10],
+        row[11],
+    )
 
 
 @dataclass(frozen=True, slots=True)

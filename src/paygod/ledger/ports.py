@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from paygod.ledger.chain import ChainState
 from paygod.ledger.groupcommit import WriteRequest
-from paygod.ledger.model import Entry, SignedTreeHead
+from paygod.ledger.model import Entry, EntryRow, ScanWindow, SignedTreeHead
 
 
 class LedgerStore(Protocol):
@@ -45,6 +45,16 @@ class LedgerStore(Protocol):
     def nodes(self, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         """The stored hashes of several subtrees at once (absent ones left out): a proof's
         nodes in one round trip."""
+        ...
+
+    def node_span(self, level: int, start: int, end: int) -> bytes:
+        """The stored hashes of nodes (level, start) .. (level, end - 1), concatenated (32
+        bytes each), read at once; shorter when some are not stored."""
+        ...
+
+    def scan(self, window: ScanWindow) -> Iterator[EntryRow]:
+        """The rows of the entries in `window`, by seq, streamed: what is stored, as
+        stored (no Entry built, no payload parsed), for a pass over a million entries."""
         ...
 
     def save_tree_head(self, head: SignedTreeHead) -> None: ...

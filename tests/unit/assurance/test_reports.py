@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from paygod.assurance.model import Basis, Period
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from paygod.assurance.model import NAMESPACE, Basis, ContentUuids, Period, content_uuid
 from paygod.assurance.reports import gdpr, pci, sox
 from paygod.ledger.model import Entry, SignedTreeHead
 
@@ -104,3 +108,12 @@ def test_gdpr_counts_consents_and_picks_up_vault_requests() -> None:
         "access_requests": 1,
     }
     assert [r[1] for r in _section(report, "Access and erasure")] == ["erasure", "access"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text() | st.integers(), max_size=4))
+def test_content_uuids_are_rfc_9562_version_5(parts: list[object]) -> None:
+    expected = str(uuid.uuid5(NAMESPACE, "\x1f".join(str(p) for p in ["observation", *parts])))
+    assert content_uuid("observation", *parts) == expected
+    if parts:  # ContentUuids joins the prefix and the parts: it takes one part at least
+        assert ContentUuids("observation")(*parts) == expected

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from paygod.kernel.clock import isoformat
-from paygod.ledger.chain import ChainState, Sealed
+from paygod.ledger.chain import ChainState, Sealed, entry_row
 from paygod.ledger.groupcommit import WriteRequest
-from paygod.ledger.model import Entry, EntryDraft, SignedTreeHead
+from paygod.ledger.model import Entry, EntryDraft, EntryRow, ScanWindow, SignedTreeHead
 from paygod.ledger.stores.common import outbox_rows, run_requests
 
 
@@ -108,6 +108,16 @@ class MemoryLedgerStore:
             if level < len(levels) and 0 <= index < len(levels[level]):
                 found[(level, index)] = levels[level][index]
         return found
+
+    def node_span(self, level: int, start: int, end: int) -> bytes:
+        nodes = self._levels[level] if level < len(self._levels) else []
+        return b"".join(nodes[max(start, 0) : max(end, 0)])
+
+    def scan(self, window: ScanWindow) -> Iterator[EntryRow]:
+        for entry in self._entries[: window.end]:
+            row = entry_row(entry)
+            if window.holds(row):
+                yield row
 
     def save_tree_head(self, head: SignedTreeHead) -> None:
         with self._lock:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Container, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from typing import Any, cast
 
-from paygod.kernel.clock import parse_instant
 from paygod.ledger.chain import ChainState, Sealed
-from paygod.ledger.model import Entry, SignedTreeHead, sealed_entry
+from paygod.ledger.model import Entry, EntryRow, ScanWindow, SignedTreeHead, entry_from_row
 
 ENTRY_COLUMNS = (
     "seq, entry_id, kind, tenant_id, subject, payload, recorded_at, valid_from, valid_to, "
@@ -28,50 +27,21 @@ TILE_MASK = TILE_NODES - 1
 FULL_TILE = 32 * TILE_NODES
 LEVEL_SHIFT = 48
 TILE_CACHE_LIMIT = 4096  # full tiles of 2 KiB: 8 MiB at most
+SCAN_CHUNK = 20_000  # rows per query of a scan
 
 
 def row_to_entry(row: Sequence[Any]) -> Entry:
     """An Entry from a stored row. The payload's text is parsed when first read (see
     model.sealed_entry): a history read for the newest state of a payment or a decision
     parses one payload, not every one of the subject's."""
+    return entry_from_row(_text_row(row))
+
+
+def _text_row(row: Sequence[Any]) -> EntryRow:
     payload = row[5]
-    return sealed_entry(
-        int(row[0]),
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        payload if type(payload) is str else bytes(payload).decode(),
-        parse_instant(row[6]),
-        parse_instant(row[7]) if row[7] else None,
-        parse_instant(row[8]) if row[8] else None,
-        row[9],
-        row[10],
-        row[11],
-    )
-
-
-def entry_params(entries: Sequence[Entry], payloads: Sequence[str]) -> list[tuple[Any, ...]]:
-    rows = []
-    for entry, payload in zip(entries, payloads, strict=True):
-        data = entry.data()
-        rows.append(
-            (
-                entry.seq,
-                entry.entry_id,
-                entry.kind,
-                entry.tenant_id,
-                entry.subject,
-                payload,
-                entry.timestamp,
-                data["valid_from"],
-                data["valid_to"],
-                entry.supersedes,
-                entry.previous_hash,
-                entry.record_hash,
-            )
-        )
-    return rows
+    if type(payload) is not str:
+        payload = bytes(payload).decode()
+    return cast(EntryRow, (int(row[0]), *row[1:5], payload, *row[6:12]))
 
 
 def row_to_state(row: Sequence[Any]) -> ChainState:
@@ -211,6 +181,48 @@ class SqlLedgerReads(ABC):
             params.append(recorded_until)
         rows = self._read(sql + " ORDER BY seq", params)
         return [row_to_entry(r) for r in rows]
+
+    def scan(self, window: ScanWindow) -> Iterator[EntryRow]:
+        p = self.p
+        kinds = ", ".join([p] * len(window.kinds))
+        tenants = ", ".join([p] * len(window.tenants))
+        sql = (
+            f"SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE seq > {p} AND seq < {p}"
+            f" AND kind IN ({kinds}) AND tenant_id IN ({tenants})"
+            f" AND recorded_at >= {p} AND recorded_at <= {p} ORDER BY seq LIMIT {SCAN_CHUNK}"
+        )
+        after = -1
+        while True:
+            params = [after, window.end, *window.kinds, *window.tenants]
+            rows = self._read(sql, [*params, window.recorded_from, window.recorded_to])
+            if not rows:
+                return
+            if type(rows[0][5]) is str:
+                yield from rows
+            else:
+                yield from (_text_row(r) for r in rows)
+            after = rows[-1][0]
+
+    def node_span(self, level: int, start: int, end: int) -> bytes:
+        if end <= start:
+            return b""
+        first, last = tile_of(level, start), tile_of(level, end - 1)
+        p = self.p
+        rows = self._read(
+            f"SELECT tile, hashes FROM ledger_merkle_tiles WHERE tile >= {p} AND tile <= {p}"
+            " ORDER BY tile",
+            (first, last),
+        )
+        parts = []
+        for expected, (tile, hashes) in enumerate(rows, start=first):
+            if int(tile) != expected:
+                break  # a missing tile: the nodes stored stop before it
+            parts.append(bytes(hashes))
+            if len(hashes) < FULL_TILE:
+                break
+        joined = b"".join(parts)
+        offset = 32 * (start & TILE_MASK)
+        return joined[offset : offset + 32 * (end - start)]
 
     def node(self, level: int, index: int) -> bytes:
         found = self.nodes([(level, index)]).get((level, index))
