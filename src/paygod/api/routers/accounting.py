@@ -69,13 +69,11 @@ def tenant_of(request: Request) -> str:
 
 
 def accounting_of(kernel: Kernel = Depends(get_kernel)) -> AccountingService:
-    service: AccountingService = kernel.accounting
-    return service
+    return kernel.accounting
 
 
 def credits_of(kernel: Kernel = Depends(get_kernel)) -> CreditsService:
-    service: CreditsService = kernel.credits
-    return service
+    return kernel.credits
 
 
 Tenant = Annotated[str, Depends(tenant_of)]

@@ -46,6 +46,16 @@ def _tenant(request: Request, kernel: Kernel) -> tuple[str, bool]:
     return (str(tenant) if tenant else kernel.settings.tenant), principal is None
 
 
+def visible_decision(request: Request, kernel: Kernel, decision_id: str) -> dict[str, Any]:
+    """A sealed decision the caller may see: of its tenant, and its own with scope `own`
+    (the index lookup answers only an agent's own decisions); else 404, like a missing one."""
+    result: dict[str, Any] = kernel.decisions.get(decision_id, owner_filter(request))
+    tenant, every = _tenant(request, kernel)
+    if not every and result.get("tenant_id") != tenant:
+        raise NotFound(f"no decision {decision_id}")
+    return result
+
+
 class DecisionRequest(StrictModel):
     subject: Annotated[
         str, Field(min_length=1, max_length=256, description="What the decision is about"), NoNul
@@ -119,12 +129,7 @@ def decide_steps(
 def get_decision(
     decision_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> Response:
-    # Scope `own` (agents): the index lookup answers only the caller's decisions.
-    result: dict[str, Any] = kernel.decisions.get(decision_id, owner_filter(request))
-    tenant, every = _tenant(request, kernel)
-    if not every and result.get("tenant_id") != tenant:
-        raise NotFound(f"no decision {decision_id}")
-    return _json(result)
+    return _json(visible_decision(request, kernel, decision_id))
 
 
 Text = Annotated[str, Query(min_length=1, max_length=256), NoNul]

@@ -28,8 +28,7 @@ router = strict_router(prefix="/documents", tags=["documents"])
 
 
 def documents_of(kernel: Kernel = Depends(get_kernel)) -> DocumentService:
-    service: DocumentService = kernel.documents
-    return service
+    return kernel.documents
 
 
 Documents = Annotated[DocumentService, Depends(documents_of)]

@@ -25,8 +25,7 @@ router = strict_router(tags=["accounting"])
 
 
 def proofs_of(kernel: Kernel = Depends(get_kernel)) -> BalanceProofs:
-    service: BalanceProofs = kernel.balance_proofs
-    return service
+    return kernel.balance_proofs
 
 
 Proofs = Annotated[BalanceProofs, Depends(proofs_of)]
