@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from paygod.aml.model import Alert
-from paygod.kernel.database import Database, SqliteDatabase, placeholder
+from paygod.kernel.database import Database, SqliteDatabase, placeholder, where_given
 
 CURSOR = "ledger"
 
@@ -120,17 +120,9 @@ class SqlAlertStore:
     def list(
         self, tenant_id: str | None, typology: str | None = None, until: str | None = None
     ) -> list[Alert]:
-        where: list[str] = []
-        params: list[Any] = []
-        for column, value, op in (
-            ("tenant_id", tenant_id, "="),
-            ("typology", typology, "="),
-            ("raised_at", until, "<="),
-        ):
-            if value is not None:
-                where.append(f"{column} {op} ?")
-                params.append(value)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        clause, params = where_given(
+            [("tenant_id =", tenant_id), ("typology =", typology), ("raised_at <=", until)]
+        )
         rows = self._rows(
             f"SELECT {COLUMNS} FROM aml_alerts{clause} ORDER BY raised_at, alert_id", params
         )

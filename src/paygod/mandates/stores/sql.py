@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from paygod.kernel.database import Database, SqliteDatabase, placeholder, read_rows
+from paygod.kernel.database import Database, SqliteDatabase, placeholder, read_rows, where_given
 from paygod.mandates.model import Mandate, PrincipalKey
 
 PRUNE_EVERY = 256
@@ -61,14 +61,7 @@ class SqlMandateStore(_Sql):
         return Mandate.from_dict(orjson.loads(row[0])) if row else None
 
     def list(self, tenant_id: str | None, grantee: str | None = None) -> list[Mandate]:
-        where, params = [], []
-        if tenant_id is not None:
-            where.append(f"tenant_id = {self.p}")
-            params.append(tenant_id)
-        if grantee is not None:
-            where.append(f"grantee = {self.p}")
-            params.append(grantee)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        clause, params = where_given([("tenant_id =", tenant_id), ("grantee =", grantee)], self.p)
         rows = self._read(
             f"SELECT doc FROM mandates{clause} ORDER BY granted_at, mandate_id", tuple(params)
         )
