@@ -278,6 +278,18 @@ def placeholder(db: Database) -> str:
     return "?" if isinstance(db, SqliteDatabase) else "%s"
 
 
+class SqlStore:
+    """The ground of a SQL adapter: its database, the driver's parameter marker `p`, and
+    reads outside any transaction of the caller's."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.p = placeholder(db)
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return read_rows(self.db, sql, params)
+
+
 def where_given(conditions: Iterable[tuple[str, Any]], p: str = "?") -> tuple[str, list[Any]]:
     """` WHERE a = ? AND b <= ?` over the conditions whose value is given (not None), and
     their bound parameters in order; "" when none is. A condition is ("column op", value)."""

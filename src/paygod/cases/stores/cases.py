@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from paygod.cases.model import Case, CaseStatus
-from paygod.kernel.database import Database, placeholder, read_rows, where_given
+from paygod.kernel.database import SqlStore, where_given
 
 
 class MemoryCaseStore:
@@ -53,14 +53,7 @@ class MemoryCaseStore:
         return self._alerts.get(alert_id)
 
 
-class SqlCaseStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.p = placeholder(db)
-
-    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        return read_rows(self.db, sql, params)
-
+class SqlCaseStore(SqlStore):
     def save(self, conn: Any, case: Case) -> None:
         p = self.p
         conn.execute(

@@ -9,20 +9,18 @@ from typing import Any
 
 import orjson
 
-from paygod.kernel.database import Database, SqliteDatabase, placeholder, read_rows, where_given
+from paygod.kernel.database import (
+    Database,
+    SqliteDatabase,
+    SqlStore,
+    where_given,
+)
 from paygod.mandates.model import Mandate, PrincipalKey
 
 PRUNE_EVERY = 256
 
 
-class _Sql:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.p = placeholder(db)
-
-    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        return read_rows(self.db, sql, params)
-
+class _Sql(SqlStore):
     def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[int]:
         if isinstance(self.db, SqliteDatabase):
             with self.db.write_lock:
