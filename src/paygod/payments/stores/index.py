@@ -27,6 +27,19 @@ def in_review(payment: Payment) -> bool:
     return payment.status is PaymentStatus.DECIDED and verdict == REVIEW
 
 
+def index_row(payment: Payment) -> tuple[Any, ...]:
+    """A payment's row of `payment_index`, in its column order."""
+    return (
+        payment.payment_id,
+        payment.tenant_id,
+        payment.status.value,
+        1 if in_review(payment) else 0,
+        payment.requested_by,
+        payment.updated_at,
+        orjson.dumps(payment.as_dict()).decode(),
+    )
+
+
 @dataclass(frozen=True)
 class PaymentQuery:
     tenant_id: str | None  # None: every tenant (platform admins)
@@ -80,18 +93,7 @@ class SqlPaymentIndex(SqlStore):
             " review = excluded.review, updated_at = excluded.updated_at,"
             " payment = excluded.payment"
         )
-        rows = [
-            (
-                x.payment_id,
-                x.tenant_id,
-                x.status.value,
-                1 if in_review(x) else 0,
-                x.requested_by,
-                x.updated_at,
-                orjson.dumps(x.as_dict()).decode(),
-            )
-            for x in payments
-        ]
+        rows = [index_row(x) for x in payments]
         if conn is not None:
             for row in rows:
                 conn.execute(sql, row)
