@@ -175,11 +175,15 @@ class MemoryOutboxStore:
             rows.sort(key=lambda r: (r["created_at"] or "", r["event_id"]))
             return [_message(r) for r in rows[:limit]]
 
+    def _dead(self, event_id: str) -> dict[str, Any] | None:
+        self._sync()
+        row = self._rows.get(event_id)
+        return row if row is not None and row["status"] == "dead" else None
+
     def requeue(self, event_id: str, *, now: datetime) -> bool:
         with self._lock:
-            self._sync()
-            row = self._rows.get(event_id)
-            if row is None or row["status"] != "dead":
+            row = self._dead(event_id)
+            if row is None:
                 return False
             row.update(
                 status="pending",
@@ -192,9 +196,8 @@ class MemoryOutboxStore:
 
     def discard(self, event_id: str) -> bool:
         with self._lock:
-            self._sync()
-            row = self._rows.get(event_id)
-            if row is None or row["status"] != "dead":
+            row = self._dead(event_id)
+            if row is None:
                 return False
             row.update(
                 status="done",
