@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from paygod.accounting.errors import AccountingCode
 from paygod.kernel.clock import isoformat as _isoformat
@@ -33,6 +33,22 @@ def _names(flags: Any) -> tuple[str, ...]:
 @lru_cache(maxsize=256)
 def _bits(flags: Any) -> int:
     return sum(1 << i for i, f in enumerate(fields(flags)) if getattr(flags, f.name))
+
+
+# Flags are dataclasses of booleans: named in JSON, stored as bits in field order.
+_Flags = TypeVar("_Flags", "AccountFlags", "TransferFlags")
+
+
+def _named(flags: type[_Flags], names: Any, kind: str) -> _Flags:
+    chosen = set(names or ())
+    unknown = chosen - {f.name for f in fields(flags)}
+    if unknown:
+        raise ValueError(f"unknown {kind} flag {sorted(unknown)[0]!r}")
+    return flags(**dict.fromkeys(chosen, True))
+
+
+def _from_bits(flags: type[_Flags], bits: int) -> _Flags:
+    return flags(**{f.name: bool(bits >> i & 1) for i, f in enumerate(fields(flags))})
 
 
 class AccountCode(StrEnum):
@@ -56,12 +72,7 @@ class AccountFlags:
 
     @classmethod
     def from_names(cls, names: Any) -> AccountFlags:
-        known = {f.name for f in fields(cls)}
-        chosen = set(names or ())
-        unknown = chosen - known
-        if unknown:
-            raise ValueError(f"unknown account flag {sorted(unknown)[0]!r}")
-        return cls(**dict.fromkeys(chosen, True))
+        return _named(cls, names, "account")
 
     def names(self) -> list[str]:
         return list(_names(self))
@@ -71,7 +82,7 @@ class AccountFlags:
 
     @classmethod
     def from_bits(cls, bits: int) -> AccountFlags:
-        return cls(**{f.name: bool(bits >> i & 1) for i, f in enumerate(fields(cls))})
+        return _from_bits(cls, bits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,12 +160,7 @@ class TransferFlags:
 
     @classmethod
     def from_names(cls, names: Any) -> TransferFlags:
-        known = {f.name for f in fields(cls)}
-        chosen = set(names or ())
-        unknown = chosen - known
-        if unknown:
-            raise ValueError(f"unknown transfer flag {sorted(unknown)[0]!r}")
-        return cls(**dict.fromkeys(chosen, True))
+        return _named(cls, names, "transfer")
 
     def names(self) -> list[str]:
         if not (self.pending or self.post_pending or self.void_pending or self.linked):
@@ -168,7 +174,7 @@ class TransferFlags:
 
     @classmethod
     def from_bits(cls, bits: int) -> TransferFlags:
-        return cls(**{f.name: bool(bits >> i & 1) for i, f in enumerate(fields(cls))})
+        return _from_bits(cls, bits)
 
     @property
     def resolves_pending(self) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from paygod.kernel.errors import FieldError
 
@@ -88,3 +88,19 @@ def resolve(host: str, port: int, *, allow_private: bool) -> list[IPAddress]:
 
 def default_port(scheme: str) -> int:
     return 443 if scheme == "https" else 80
+
+
+def pinned(url: str, *, allow_private: bool) -> tuple[str, str | None]:
+    """Where to send a request for `url`, and the Host header to send with it (None: the
+    URL's own). Every address of its host is vetted first (AddressRefused otherwise); over
+    http the connection goes to the vetted address itself, Host naming the site, so a second
+    DNS answer cannot send it elsewhere. Over https it connects by name: TLS checks the name."""
+    parts = urlsplit(url)
+    port = parts.port or default_port(parts.scheme)
+    addresses = resolve(parts.hostname or "", port, allow_private=allow_private)
+    if parts.scheme != "http":
+        return url, None
+    address = addresses[0]
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    vetted = urlunsplit(("http", f"{literal}:{port}", parts.path or "/", parts.query, ""))
+    return vetted, parts.netloc.rsplit("@", 1)[-1]  # Host carries no user:password@

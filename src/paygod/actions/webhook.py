@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import orjson
 
-from paygod.actions.destinations import AddressRefused, default_port, resolve
+from paygod.actions.destinations import AddressRefused, pinned
 from paygod.actions.model import ActionRefused, ActionRun, ActionSpec, ActionUnavailable
 from paygod.actions.ports import DestinationStore
 from paygod.kernel.errors import FieldError
@@ -65,11 +64,8 @@ class WebhookAction:
         destination = self.destinations.get(run.tenant_id, str(run.spec.destination))
         if destination is None:
             raise ActionRefused(f"destination {run.spec.destination!r} is no longer allowlisted")
-        parts = urlsplit(destination.url)
-        host = parts.hostname or ""
-        port = parts.port or default_port(parts.scheme)
         try:
-            addresses = resolve(host, port, allow_private=destination.allow_private)
+            url, host = pinned(destination.url, allow_private=destination.allow_private)
         except AddressRefused as exc:
             raise ActionRefused(str(exc)) from None
         body = self.body(run)
@@ -82,14 +78,8 @@ class WebhookAction:
         from paygod.kernel.tracing import inject
 
         inject(headers)
-        url = destination.url
-        if parts.scheme == "http":
-            # Connect to the vetted address; Host keeps the name the receiver expects.
-            address = addresses[0]
-            literal = f"[{address}]" if address.version == 6 else str(address)
-            netloc = f"{literal}:{port}"
-            url = urlunsplit(("http", netloc, parts.path or "/", parts.query, ""))
-            headers["Host"] = parts.netloc.rsplit("@", 1)[-1]
+        if host is not None:
+            headers["Host"] = host
         try:
             response = httpx.post(
                 url,

@@ -29,6 +29,20 @@ class AccountWindows:
     outflows: deque[Movement] = field(default_factory=deque)
 
 
+def _enough(
+    window: deque[Movement], m: Movement, hours: float, count: int
+) -> tuple[Movement, ...] | None:
+    """`m` added to the window of the last `hours`; once it holds `count` movements, they
+    are the hit's and the window starts again (one alert per burst, not one per movement)."""
+    _prune(window, m.at, hours)
+    window.append(m)
+    if len(window) < count:
+        return None
+    found = tuple(window)
+    window.clear()
+    return found
+
+
 def _prune(window: deque[Movement], now: float, hours: float) -> None:
     cutoff = now - hours * HOUR
     while window and window[0].at < cutoff:
@@ -71,12 +85,9 @@ class Monitor:
         low = t.reporting_threshold * (1.0 - t.structuring_margin)
         if not low <= m.amount < t.reporting_threshold:
             return None
-        _prune(w.sub_threshold, m.at, t.structuring_window_hours)
-        w.sub_threshold.append(m)
-        if len(w.sub_threshold) < t.structuring_count:
+        found = _enough(w.sub_threshold, m, t.structuring_window_hours, t.structuring_count)
+        if found is None:
             return None
-        found = tuple(w.sub_threshold)
-        w.sub_threshold.clear()
         detail = {
             "reporting_threshold": t.reporting_threshold,
             "just_under_from": int(low),
@@ -89,12 +100,9 @@ class Monitor:
     def _round(self, m: Movement, t: Thresholds, w: AccountWindows) -> Hit | None:
         if m.amount < t.round_unit or m.amount % t.round_unit:
             return None
-        _prune(w.round_amounts, m.at, t.round_window_hours)
-        w.round_amounts.append(m)
-        if len(w.round_amounts) < t.round_count:
+        found = _enough(w.round_amounts, m, t.round_window_hours, t.round_count)
+        if found is None:
             return None
-        found = tuple(w.round_amounts)
-        w.round_amounts.clear()
         detail = {
             "round_unit": t.round_unit,
             "count": len(found),

@@ -39,6 +39,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paygod.api import security
+from paygod.api.middleware import read_body, replay
 from paygod.api.routers import decisions, payments
 from paygod.api.routing import is_key_list, require_ijson
 from paygod.kernel.errors import InvalidInput
@@ -111,9 +112,9 @@ class HotPaths:
         if endpoint is None:
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         if not await self._serve(endpoint, scope, body, send):
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay(body, receive), send)
 
     async def _serve(self, endpoint: Endpoint, scope: Scope, body: bytes, send: Send) -> bool:
         """Serve the request and return True, or return False to let FastAPI serve it."""
@@ -162,31 +163,6 @@ class HotPaths:
             response = await _handle(request, exc)
         await response(scope, _no_body, send)
         return True
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break  # a disconnect: FastAPI sees the same (empty) body and nobody reads it
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
 
 
 async def _no_body() -> Message:  # pragma: no cover - a Response never reads the request

@@ -1,12 +1,16 @@
-"""Shared request shapes: bodies that reject unknown fields, integers written as digits."""
+"""Shared request shapes: bodies that reject unknown fields, integers written as digits,
+instants in query parameters."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
+from paygod.kernel.clock import parse_instant
+from paygod.kernel.errors import FieldError, InvalidInput
 from paygod.kernel.identifiers import invisible_character
 
 
@@ -62,3 +66,16 @@ def _visible(value: str) -> str:
 
 # For subject-like identifiers, body or path: `Annotated[str, Field(...), Visible]`.
 Visible = AfterValidator(_visible)
+
+
+def query_instant(value: str | None, name: str) -> datetime | None:
+    """The ISO 8601 instant in query parameter `name`, if given; else a 422 pointing at it."""
+    if value is None:
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError:
+        raise InvalidInput(
+            f"{name} is not an ISO 8601 instant",
+            errors=[FieldError(f"#query/{name}", "expected e.g. 2026-01-31T00:00:00Z")],
+        ) from None

@@ -86,27 +86,15 @@ def install(app: FastAPI) -> None:
             FieldError(pointer_from_loc(e.get("loc", ())), str(e.get("msg", "invalid")))
             for e in exc.errors()
         ]
-        return problem_response(
-            422,
-            type_uri=PROBLEM_BASE + InvalidInput.code,
-            title=InvalidInput.title,
-            detail="the request does not match the schema; nothing was recorded",
-            instance=request.url.path,
-            errors=errors,
-        )
+        detail = "the request does not match the schema; nothing was recorded"
+        return from_error(request, InvalidInput(detail, errors=errors))
 
     @app.exception_handler(CanonicalizationError)
     async def _uncanonical(request: Request, exc: CanonicalizationError) -> Response:
         # A value with no RFC 8785 form (an integer beyond 2^53, NaN, a lone surrogate) can
         # never be sealed; sealing is atomic, so nothing was recorded. Bad input, not a 500.
-        return problem_response(
-            422,
-            type_uri=PROBLEM_BASE + InvalidInput.code,
-            title=InvalidInput.title,
-            detail="the request holds a value with no canonical JSON form; nothing was recorded",
-            instance=request.url.path,
-            errors=[FieldError("", str(exc))],
-        )
+        detail = "the request holds a value with no canonical JSON form; nothing was recorded"
+        return from_error(request, InvalidInput(detail, errors=[FieldError("", str(exc))]))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from paygod.api.middleware import read_body, replay
 
 BODY_KEY = "paygod.signed_body"
 
@@ -23,26 +25,9 @@ class SignedBodies:
         ):
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        body = await read_body(receive)
         scope[BODY_KEY] = body
-        sent = False
-
-        async def replayed() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replayed, send)
+        await self.app(scope, replay(body, receive), send)
 
 
 def verify_signed(request: Request, kernel: Any, principal: Any) -> None:

@@ -777,34 +777,16 @@ class _Compiler:
         target = self.compile(target_node, scope)
         body = self.compile(body_node, scope | {variable})
 
-        if name == "any":
+        # `any` stops at the first item that holds (True), `all` at the first that does not
+        # (False); an empty array is the other answer.
+        stop = name == "any"
 
-            def any_item(env: Env) -> bool:
-                items = target(env)
-                if type(items) is not list:
-                    return False
-                # The whole array is charged up front: one counter update per quantifier,
-                # not per item, keeps the hot path's cost flat.
-                steps = env.get(_STEPS, 0) + len(items)
-                env[_STEPS] = steps
-                if steps > _BUDGET_STRIDE:
-                    _check_budget(env, steps)
-                saved = env.get(variable, _MISSING)
-                try:
-                    for item in items:
-                        env[variable] = item
-                        if truthy(body(env)):
-                            return True
-                    return False
-                finally:
-                    _restore(env, variable, saved)
-
-            return _boolean(any_item)
-
-        def all_items(env: Env) -> bool:
+        def quantified(env: Env) -> bool:
             items = target(env)
             if type(items) is not list:
                 return False
+            # The whole array is charged up front: one counter update per quantifier,
+            # not per item, keeps the hot path's cost flat.
             steps = env.get(_STEPS, 0) + len(items)
             env[_STEPS] = steps
             if steps > _BUDGET_STRIDE:
@@ -813,13 +795,13 @@ class _Compiler:
             try:
                 for item in items:
                     env[variable] = item
-                    if not truthy(body(env)):
-                        return False
-                return True
+                    if truthy(body(env)) is stop:
+                        return stop
+                return not stop
             finally:
                 _restore(env, variable, saved)
 
-        return _boolean(all_items)
+        return _boolean(quantified)
 
     def c_method(self, node: Tree[Token], scope: frozenset[str]) -> Compiled:
         target_node, method, *arg_nodes = node.children

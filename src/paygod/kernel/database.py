@@ -13,7 +13,7 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -276,6 +276,26 @@ _QUOTED = re.compile(r"['\"]([^'\"]+)['\"]")
 def placeholder(db: Database) -> str:
     """The parameter marker of the database's driver: sqlite3's `?`, psycopg's `%s`."""
     return "?" if isinstance(db, SqliteDatabase) else "%s"
+
+
+class SqlStore:
+    """The ground of a SQL adapter: its database, the driver's parameter marker `p`, and
+    reads outside any transaction of the caller's."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.p = placeholder(db)
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return read_rows(self.db, sql, params)
+
+
+def where_given(conditions: Iterable[tuple[str, Any]], p: str = "?") -> tuple[str, list[Any]]:
+    """` WHERE a = ? AND b <= ?` over the conditions whose value is given (not None), and
+    their bound parameters in order; "" when none is. A condition is ("column op", value)."""
+    given = [(test, value) for test, value in conditions if value is not None]
+    clause = " AND ".join(f"{test} {p}" for test, _ in given)
+    return (f" WHERE {clause}" if given else ""), [value for _, value in given]
 
 
 def read_rows(db: Database, sql: str, params: Sequence[Any] = ()) -> list[Any]:

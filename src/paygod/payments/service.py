@@ -493,14 +493,9 @@ class PaymentService:
     ) -> Payment:
         with self._lock(payment_id):
             payment = self._reviewable(payment_id, approver, tenant_id)
-            approval = {
-                "by": approver,
-                "verdict": "approved",
-                "note": note,
-                "at": isoformat(self.clock.now()),
-            }
-            approved = self._next(payment, PaymentStatus.DECIDED)
-            approved = replace(approved, approvals=(*payment.approvals, approval))
+            approved, approval = self._reviewed(
+                payment, approver, "approved", note, PaymentStatus.DECIDED
+            )
 
             def plan(conn: Any) -> tuple[list[Step], list[Any]]:
                 self._unchanged(payment)
@@ -514,16 +509,14 @@ class PaymentService:
     ) -> Payment:
         with self._lock(payment_id):
             payment = self._reviewable(payment_id, approver, tenant_id)
-            approval = {
-                "by": approver,
-                "verdict": "rejected",
-                "note": note,
-                "at": isoformat(self.clock.now()),
-            }
-            rejected = self._next(
-                payment, PaymentStatus.REJECTED, failure_reason=f"rejected in review by {approver}"
+            rejected, approval = self._reviewed(
+                payment,
+                approver,
+                "rejected",
+                note,
+                PaymentStatus.REJECTED,
+                failure_reason=f"rejected in review by {approver}",
             )
-            rejected = replace(rejected, approvals=(*payment.approvals, approval))
             event = self._event(rejected, "payment.failed", {"reason": rejected.failure_reason})
             steps: list[Step] = [(rejected, "rejected", {"approval": approval}, [event])]
 
@@ -532,6 +525,21 @@ class PaymentService:
                 return steps, []
 
             return self._write(plan)
+
+    def _reviewed(
+        self,
+        payment: Payment,
+        approver: str,
+        verdict: str,
+        note: str,
+        status: PaymentStatus,
+        **changes: Any,
+    ) -> tuple[Payment, dict[str, Any]]:
+        """The payment moved on by a checker's verdict, the verdict appended to its approvals."""
+        at = isoformat(self.clock.now())
+        approval = {"by": approver, "verdict": verdict, "note": note, "at": at}
+        moved = self._next(payment, status, **changes)
+        return replace(moved, approvals=(*payment.approvals, approval)), approval
 
     def _unchanged(self, payment: Payment) -> None:
         """Inside the write transaction: the payment is still the version the review was

@@ -22,6 +22,7 @@ from paygod.accounting.model import (
 )
 from paygod.accounting.validtime import Posting, ValidSteps
 from paygod.kernel.clock import parse_instant
+from paygod.kernel.database import where_given
 
 ACCOUNT_COLUMNS = (
     "tenant_id, id, ledger, code, flags, metadata, created_at, "
@@ -184,18 +185,16 @@ class SqlAccountSession:
         limit: int = 100,
         owner: str | None = None,
     ) -> list[Account]:
-        where, params = ["1 = 1"], []
-        for column, value, op in (
-            ("tenant_id", tenant_id, "="),
-            ("ledger", ledger, "="),
-            ("id", after, ">"),
-            ("owner_id", owner, "="),
-        ):
-            if value is not None:
-                where.append(f"{column} {op} ?")
-                params.append(value)
+        clause, params = where_given(
+            [
+                ("tenant_id =", tenant_id),
+                ("ledger =", ledger),
+                ("id >", after),
+                ("owner_id =", owner),
+            ]
+        )
         sql = (
-            f"SELECT {ACCOUNT_COLUMNS} FROM accounting_accounts WHERE {' AND '.join(where)} "
+            f"SELECT {ACCOUNT_COLUMNS} FROM accounting_accounts{clause} "
             "ORDER BY id, tenant_id LIMIT ?"
         )
         return [account_from(r) for r in self._rows(sql, [*params, limit])]

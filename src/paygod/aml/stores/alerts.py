@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from paygod.aml.model import Alert
-from paygod.kernel.database import Database, SqliteDatabase, placeholder
+from paygod.kernel.database import SqlStore, where_given
 
 CURSOR = "ledger"
 
@@ -68,19 +68,12 @@ def _alert(row: Sequence[Any]) -> Alert:
 COLUMNS = "alert_id, tenant_id, hit_key, typology, subject, raised_at, doc"
 
 
-class SqlAlertStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.p = placeholder(db)
-
+class SqlAlertStore(SqlStore):
     def _q(self, sql: str) -> str:
         return sql.replace("?", self.p)
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        if isinstance(self.db, SqliteDatabase):
-            return list(self.db.connection().execute(self._q(sql), params).fetchall())
-        with self.db.connection() as conn:
-            return list(conn.execute(self._q(sql), params).fetchall())
+        return self._read(self._q(sql), params)
 
     def cursor(self) -> int:
         rows = self._rows("SELECT seq FROM aml_cursor WHERE name = ?", (CURSOR,))
@@ -120,17 +113,9 @@ class SqlAlertStore:
     def list(
         self, tenant_id: str | None, typology: str | None = None, until: str | None = None
     ) -> list[Alert]:
-        where: list[str] = []
-        params: list[Any] = []
-        for column, value, op in (
-            ("tenant_id", tenant_id, "="),
-            ("typology", typology, "="),
-            ("raised_at", until, "<="),
-        ):
-            if value is not None:
-                where.append(f"{column} {op} ?")
-                params.append(value)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        clause, params = where_given(
+            [("tenant_id =", tenant_id), ("typology =", typology), ("raised_at <=", until)]
+        )
         rows = self._rows(
             f"SELECT {COLUMNS} FROM aml_alerts{clause} ORDER BY raised_at, alert_id", params
         )

@@ -7,6 +7,7 @@ loads the view's module, which fetches its data from /v1.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -54,6 +55,15 @@ VIEWS: tuple[tuple[str, str, str, str], ...] = (
     ("cases", "/console/cases", "Cases", "cases:read"),
     ("packs", "/console/packs", "Packs", "packs:read"),
     ("access-log", "/console/access-log", "Access log", "audit:read"),
+)
+
+# (view, path, title) of the views of one object, reached from a row of a list view
+DETAILS: tuple[tuple[str, str, str], ...] = (
+    ("decision", "/console/decisions/{decision_id}", "Decision"),
+    ("entry", "/console/ledger/{seq}", "Ledger entry"),
+    ("payment", "/console/payments/{payment_id}", "Payment"),
+    ("case", "/console/cases/{case_id}", "Case"),
+    ("pack", "/console/packs/{name}", "Pack"),
 )
 
 # Writes a page offers only to those whose roles hold the permission (the API decides; a
@@ -224,69 +234,18 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
-@router.get("/console/")
-def overview_page(request: Request) -> Response:
-    return _page(request, "overview", "Overview")
+def _shell(view: str, title: str) -> Callable[[Request], Response]:
+    """The route of one view: its path's parameters, if any, reach the view's module."""
+
+    def page(request: Request) -> Response:
+        return _page(request, view, title, **request.path_params)
+
+    page.__name__ = f"{view.replace('-', '_')}_page"
+    return page
 
 
-@router.get("/console/decisions")
-def decisions_page(request: Request) -> Response:
-    return _page(request, "decisions", "Decisions")
-
-
-@router.get("/console/decisions/{decision_id}")
-def decision_page(request: Request, decision_id: str) -> Response:
-    return _page(request, "decision", "Decision", decision_id=decision_id)
-
-
-@router.get("/console/ledger")
-def ledger_page(request: Request) -> Response:
-    return _page(request, "ledger", "Ledger")
-
-
-@router.get("/console/ledger/{seq}")
-def entry_page(request: Request, seq: str) -> Response:
-    return _page(request, "entry", "Ledger entry", seq=seq)
-
-
-@router.get("/console/payments")
-def payments_page(request: Request) -> Response:
-    return _page(request, "payments", "Payments")
-
-
-@router.get("/console/payments/{payment_id}")
-def payment_page(request: Request, payment_id: str) -> Response:
-    return _page(request, "payment", "Payment", payment_id=payment_id)
-
-
-@router.get("/console/accounts")
-def accounts_page(request: Request) -> Response:
-    return _page(request, "accounts", "Accounts")
-
-
-@router.get("/console/cases")
-def cases_page(request: Request) -> Response:
-    return _page(request, "cases", "Cases")
-
-
-@router.get("/console/cases/{case_id}")
-def case_page(request: Request, case_id: str) -> Response:
-    return _page(request, "case", "Case", case_id=case_id)
-
-
-@router.get("/console/packs")
-def packs_page(request: Request) -> Response:
-    return _page(request, "packs", "Packs")
-
-
-@router.get("/console/packs/{name}")
-def pack_page(request: Request, name: str) -> Response:
-    return _page(request, "pack", "Pack", name=name)
-
-
-@router.get("/console/access-log")
-def access_log_page(request: Request) -> Response:
-    return _page(request, "access-log", "Access log")
+for _view, _path, _title in [(v, path, title) for v, path, title, _ in VIEWS] + list(DETAILS):
+    router.add_api_route(_path, _shell(_view, _title), methods=["GET"])
 
 
 def install(app: Any) -> None:

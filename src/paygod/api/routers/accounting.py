@@ -7,6 +7,7 @@ the problem `type` (…/problems/exceeds_credits). A refused request records not
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -28,7 +29,7 @@ from paygod.accounting.errors import AccountingCode, IdempotencyKeyInvalid
 from paygod.accounting.reconciliation import Reconciler
 from paygod.accounting.reports import statement_csv
 from paygod.api.deps import get_kernel
-from paygod.api.models import Digits, StrictModel
+from paygod.api.models import Digits, StrictModel, query_instant
 from paygod.api.problems import pointer_from_loc
 from paygod.api.receipts import replayed, sealing
 from paygod.api.routers.admin import principal_id
@@ -69,13 +70,11 @@ def tenant_of(request: Request) -> str:
 
 
 def accounting_of(kernel: Kernel = Depends(get_kernel)) -> AccountingService:
-    service: AccountingService = kernel.accounting
-    return service
+    return kernel.accounting
 
 
 def credits_of(kernel: Kernel = Depends(get_kernel)) -> CreditsService:
-    service: CreditsService = kernel.credits
-    return service
+    return kernel.credits
 
 
 Tenant = Annotated[str, Depends(tenant_of)]
@@ -84,18 +83,6 @@ Tenant = Annotated[str, Depends(tenant_of)]
 Owner = Annotated[str | None, Depends(owner_filter)]
 Accounting = Annotated[AccountingService, Depends(accounting_of)]
 Credits = Annotated[CreditsService, Depends(credits_of)]
-
-
-def _instant(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_instant(value)
-    except ValueError:
-        raise InvalidInput(
-            f"{name} is not an ISO 8601 instant",
-            errors=[FieldError(f"#query/{name}", "expected e.g. 2026-01-31T00:00:00Z")],
-        ) from None
 
 
 # -- accounts ---------------------------------------------------------------------------
@@ -213,12 +200,13 @@ async def balance(
                 "at is recorded time; with valid_at/recorded_at name recorded_at instead",
                 errors=[FieldError("#query/at", "not with valid_at or recorded_at")],
             )
-        valid, recorded = _instant(valid_at, "valid_at"), _instant(recorded_at, "recorded_at")
+        valid = query_instant(valid_at, "valid_at")
+        recorded = query_instant(recorded_at, "recorded_at")
         both = await run_in_threadpool(
             accounting.valid_balance, tenant, account_id, valid, recorded, owner
         )
         return both.as_dict()
-    when = _instant(at, "at")
+    when = query_instant(at, "at")
     found = await run_in_threadpool(accounting.balance, tenant, account_id, when, owner)
     return found.as_dict()
 
@@ -249,7 +237,7 @@ async def statement(
     to: str,
     format: Literal["json", "csv"] = "json",
 ) -> Any:
-    start, end = _instant(from_, "from"), _instant(to, "to")
+    start, end = query_instant(from_, "from"), query_instant(to, "to")
     assert start is not None and end is not None
     result = await run_in_threadpool(accounting.statement, tenant, account_id, start, end, owner)
     if format == "csv":
@@ -349,6 +337,13 @@ def _results(results: list[TransferResult]) -> list[dict[str, Any]]:
     return [{**r.transfer.as_dict(), "created": r.created} for r in results if r.transfer]
 
 
+def _answer(result: TransferResult, response: Response) -> dict[str, Any]:
+    """One transfer: 201 when this call made it, 200 when it replays an earlier one."""
+    if not result.created:
+        response.status_code = 200
+    return _results([result])[0]
+
+
 @router.post(
     "/transfers",
     status_code=201,
@@ -381,10 +376,7 @@ async def create_transfer(
             response.status_code = 200
         return {"transfers": _results(results)}
     one: TransferCreate = _validated(TransferCreate, raw)
-    result = await run_in_threadpool(accounting.transfer, tenant, one.request())
-    if not result.created:
-        response.status_code = 200
-    return _results([result])[0]
+    return _answer(await run_in_threadpool(accounting.transfer, tenant, one.request()), response)
 
 
 @router.get(
@@ -440,6 +432,14 @@ async def _body_or_empty(request: Request) -> Resolve:
     return body
 
 
+async def _resolution(
+    request: Request, response: Response, resolve: Callable[[Resolve], TransferResult]
+) -> dict[str, Any]:
+    """A hold posted or voided, or a transfer reversed, from an optional body."""
+    body = await _body_or_empty(request)
+    return _answer(await run_in_threadpool(resolve, body), response)
+
+
 @router.post(
     "/transfers/{transfer_id}/post",
     status_code=201,
@@ -450,15 +450,12 @@ async def _body_or_empty(request: Request) -> Resolve:
 async def post_transfer(
     transfer_id: str, request: Request, response: Response, tenant: Tenant, accounting: Accounting
 ) -> dict[str, Any]:
-    body = await _body_or_empty(request)
-    result = await run_in_threadpool(
-        lambda: accounting.post_pending(
+    def post(body: Resolve) -> TransferResult:
+        return accounting.post_pending(
             tenant, transfer_id, id=body.id, amount=body.amount, metadata=body.metadata
         )
-    )
-    if not result.created:
-        response.status_code = 200
-    return _results([result])[0]
+
+    return await _resolution(request, response, post)
 
 
 @router.post(
@@ -471,18 +468,15 @@ async def post_transfer(
 async def void_transfer(
     transfer_id: str, request: Request, response: Response, tenant: Tenant, accounting: Accounting
 ) -> dict[str, Any]:
-    body = await _body_or_empty(request)
-    if body.amount is not None:
-        raise InvalidInput(
-            "a void releases the whole hold; omit amount",
-            errors=[FieldError("/amount", "not allowed on void")],
-        )
-    result = await run_in_threadpool(
-        lambda: accounting.void_pending(tenant, transfer_id, id=body.id, metadata=body.metadata)
-    )
-    if not result.created:
-        response.status_code = 200
-    return _results([result])[0]
+    def void(body: Resolve) -> TransferResult:
+        if body.amount is not None:
+            raise InvalidInput(
+                "a void releases the whole hold; omit amount",
+                errors=[FieldError("/amount", "not allowed on void")],
+            )
+        return accounting.void_pending(tenant, transfer_id, id=body.id, metadata=body.metadata)
+
+    return await _resolution(request, response, void)
 
 
 @router.post(
@@ -495,15 +489,12 @@ async def void_transfer(
 async def reverse_transfer(
     transfer_id: str, request: Request, response: Response, tenant: Tenant, accounting: Accounting
 ) -> dict[str, Any]:
-    body = await _body_or_empty(request)
-    result = await run_in_threadpool(
-        lambda: accounting.reverse(
+    def reverse(body: Resolve) -> TransferResult:
+        return accounting.reverse(
             tenant, transfer_id, id=body.id, amount=body.amount, metadata=body.metadata
         )
-    )
-    if not result.created:
-        response.status_code = 200
-    return _results([result])[0]
+
+    return await _resolution(request, response, reverse)
 
 
 # -- reports ----------------------------------------------------------------------------

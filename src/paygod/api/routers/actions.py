@@ -11,23 +11,13 @@ from paygod.api.deps import get_kernel
 from paygod.api.models import NoNul, StrictModel
 from paygod.api.receipts import sealing
 from paygod.api.routers.admin import principal_id
-from paygod.api.routers.decisions import _json, _tenant
+from paygod.api.routers.decisions import _json, _tenant, visible_decision
 from paygod.api.routing import router as strict_router
 from paygod.api.schemas import actions as bodies
 from paygod.api.schemas import success
-from paygod.api.security import owner_filter
 from paygod.bootstrap import Kernel
-from paygod.kernel.errors import NotFound
 
 router = strict_router(tags=["actions"])
-
-
-def _decision(request: Request, kernel: Kernel, decision_id: str) -> dict[str, Any]:
-    result: dict[str, Any] = kernel.decisions.get(decision_id, owner_filter(request))
-    tenant, every = _tenant(request, kernel)
-    if not every and result.get("tenant_id") != tenant:
-        raise NotFound(f"no decision {decision_id}")
-    return result
 
 
 class Review(StrictModel):
@@ -55,7 +45,7 @@ class DestinationBody(StrictModel):
 def action_status(
     decision_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> Response:
-    return _json(kernel.actions.status(_decision(request, kernel, decision_id)))
+    return _json(kernel.actions.status(visible_decision(request, kernel, decision_id)))
 
 
 @router.post(
@@ -66,7 +56,7 @@ def action_status(
 def approve_action(
     decision_id: str, body: Review, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
-    decision = _decision(request, kernel, decision_id)
+    decision = visible_decision(request, kernel, decision_id)
     result = kernel.actions.review(
         decision, approve=True, actor=principal_id(request), note=body.note
     )
@@ -82,7 +72,7 @@ def approve_action(
 def reject_action(
     decision_id: str, body: Review, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> dict[str, Any]:
-    decision = _decision(request, kernel, decision_id)
+    decision = visible_decision(request, kernel, decision_id)
     return kernel.actions.review(
         decision, approve=False, actor=principal_id(request), note=body.note
     )

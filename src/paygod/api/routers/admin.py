@@ -38,6 +38,10 @@ def principal_id(request: Request) -> str:
     return request.headers.get(PRINCIPAL_HEADER) or "anonymous"
 
 
+# Who is acting, as a route parameter.
+Caller = Annotated[str, Depends(principal_id)]
+
+
 class PanicChange(StrictModel):
     on: bool
     reason: Annotated[str, NoNul] | None = None

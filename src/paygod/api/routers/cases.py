@@ -10,8 +10,8 @@ from pydantic import Field
 from paygod.api.deps import get_kernel
 from paygod.api.models import NoNul, StrictModel
 from paygod.api.receipts import sealing
-from paygod.api.routers.admin import principal_id
-from paygod.api.routers.payments import tenant_of, tenant_scope
+from paygod.api.routers.admin import Caller, principal_id
+from paygod.api.routers.payments import TenantScope, tenant_of, tenant_scope
 from paygod.api.routing import router as strict_router
 from paygod.api.schemas import cases as bodies
 from paygod.api.schemas import success
@@ -86,41 +86,39 @@ def get_case(
 @router.post("/{case_id}/assign", summary="Assign the case to an officer")
 @sealing
 def assign(
-    case_id: str, body: Assign, request: Request, kernel: Kernel = Depends(get_kernel)
+    case_id: str,
+    body: Assign,
+    actor: Caller,
+    scope: TenantScope,
+    kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
-    case = kernel.cases.assign(
-        case_id,
-        assignee=body.assignee,
-        actor=principal_id(request),
-        tenant_id=tenant_scope(request, kernel),
-    )
+    case = kernel.cases.assign(case_id, assignee=body.assignee, actor=actor, tenant_id=scope)
     return case.as_dict()
 
 
 @router.post("/{case_id}/comments", summary="Add a comment (no personal data)")
 @sealing
 def comment(
-    case_id: str, body: Comment, request: Request, kernel: Kernel = Depends(get_kernel)
+    case_id: str,
+    body: Comment,
+    actor: Caller,
+    scope: TenantScope,
+    kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
-    case = kernel.cases.comment(
-        case_id,
-        text=body.text,
-        actor=principal_id(request),
-        tenant_id=tenant_scope(request, kernel),
-    )
+    case = kernel.cases.comment(case_id, text=body.text, actor=actor, tenant_id=scope)
     return case.as_dict()
 
 
 @router.post("/{case_id}/close", summary="Close with a disposition (not by who raised it)")
 @sealing
 def close(
-    case_id: str, body: Close, request: Request, kernel: Kernel = Depends(get_kernel)
+    case_id: str,
+    body: Close,
+    actor: Caller,
+    scope: TenantScope,
+    kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
     case = kernel.cases.close(
-        case_id,
-        disposition=body.disposition,
-        note=body.note,
-        actor=principal_id(request),
-        tenant_id=tenant_scope(request, kernel),
+        case_id, disposition=body.disposition, note=body.note, actor=actor, tenant_id=scope
     )
     return case.as_dict()

@@ -28,8 +28,7 @@ Id = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 def cash_of(kernel: Kernel = Depends(get_kernel)) -> CashService:
-    service: CashService = kernel.cash
-    return service
+    return kernel.cash
 
 
 Cash = Annotated[CashService, Depends(cash_of)]

@@ -9,7 +9,7 @@ from fastapi import Depends, Header, Query, Request, Response
 from pydantic import Field
 
 from paygod.api.deps import get_kernel
-from paygod.api.models import Digits, NoNul, StrictModel
+from paygod.api.models import Digits, NoNul, StrictModel, query_instant
 from paygod.api.receipts import SEALED_RESPONSES
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import router as strict_router
@@ -19,8 +19,8 @@ from paygod.api.security import owner_filter
 from paygod.bootstrap import Kernel
 from paygod.decisions.model import Verdict
 from paygod.decisions.ports import DecisionQuery
-from paygod.kernel.clock import isoformat, parse_instant
-from paygod.kernel.errors import FieldError, InvalidInput, NotFound
+from paygod.kernel.clock import isoformat
+from paygod.kernel.errors import NotFound
 from paygod.ledger.steps import Steps, run_blocking
 
 router = strict_router(tags=["decisions"])
@@ -44,6 +44,16 @@ def _tenant(request: Request, kernel: Kernel) -> tuple[str, bool]:
     if tenant == "*":
         return kernel.settings.tenant, True
     return (str(tenant) if tenant else kernel.settings.tenant), principal is None
+
+
+def visible_decision(request: Request, kernel: Kernel, decision_id: str) -> dict[str, Any]:
+    """A sealed decision the caller may see: of its tenant, and its own with scope `own`
+    (the index lookup answers only an agent's own decisions); else 404, like a missing one."""
+    result: dict[str, Any] = kernel.decisions.get(decision_id, owner_filter(request))
+    tenant, every = _tenant(request, kernel)
+    if not every and result.get("tenant_id") != tenant:
+        raise NotFound(f"no decision {decision_id}")
+    return result
 
 
 class DecisionRequest(StrictModel):
@@ -119,28 +129,16 @@ def decide_steps(
 def get_decision(
     decision_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
 ) -> Response:
-    # Scope `own` (agents): the index lookup answers only the caller's decisions.
-    result: dict[str, Any] = kernel.decisions.get(decision_id, owner_filter(request))
-    tenant, every = _tenant(request, kernel)
-    if not every and result.get("tenant_id") != tenant:
-        raise NotFound(f"no decision {decision_id}")
-    return _json(result)
+    return _json(visible_decision(request, kernel, decision_id))
 
 
 Text = Annotated[str, Query(min_length=1, max_length=256), NoNul]
 
 
-def _instant(value: str | None, name: str) -> str | None:
+def _text_instant(value: str | None, name: str) -> str | None:
     """An ISO 8601 instant as the index writes it (so text comparison orders by time)."""
-    if value is None:
-        return None
-    try:
-        return isoformat(parse_instant(value))
-    except ValueError:
-        raise InvalidInput(
-            f"{name} is not an ISO 8601 instant",
-            errors=[FieldError(f"#query/{name}", "expected an ISO 8601 instant")],
-        ) from None
+    instant = query_instant(value, name)
+    return None if instant is None else isoformat(instant)
 
 
 @router.get(
@@ -167,8 +165,8 @@ def search_decisions(
             subject=subject,
             verdict=verdict.value if verdict else None,
             pack=pack,
-            since=_instant(since, "since"),
-            until=_instant(until, "until"),
+            since=_text_instant(since, "since"),
+            until=_text_instant(until, "until"),
             limit=limit,
         )
     )

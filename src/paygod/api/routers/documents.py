@@ -21,6 +21,7 @@ from paygod.api.routers.accounting import Tenant
 from paygod.api.routers.admin import principal_id
 from paygod.api.routing import router as strict_router
 from paygod.bootstrap import Kernel
+from paygod.documents.model import Document
 from paygod.documents.service import DocumentService
 from paygod.kernel.errors import FieldError, InvalidInput
 
@@ -28,30 +29,14 @@ router = strict_router(prefix="/documents", tags=["documents"])
 
 
 def documents_of(kernel: Kernel = Depends(get_kernel)) -> DocumentService:
-    service: DocumentService = kernel.documents
-    return service
+    return kernel.documents
 
 
 Documents = Annotated[DocumentService, Depends(documents_of)]
 
 
-class DocumentOut(BaseModel):
-    document_id: str
-    tenant_id: str
-    kind: str
-    digest: str
-    size: int
-    media_type: str
-    owner_subject: str | None
-    retention_class: str
-    created_at: str
-    created_by: str
-    retain_until: str
-    deleted_at: str | None
-
-
 class DocumentsOut(BaseModel):
-    documents: list[DocumentOut]
+    documents: list[Document]
 
 
 class DocumentIn(StrictModel):
@@ -95,7 +80,7 @@ def list_documents(
     return {"documents": [d.as_dict() for d in service.find(tenant, owner_subject)]}
 
 
-@router.get("/{document_id}", response_model=DocumentOut, summary="A document's metadata")
+@router.get("/{document_id}", response_model=Document, summary="A document's metadata")
 def get_document(document_id: str, tenant: Tenant, service: Documents) -> dict[str, Any]:
     return service.get(tenant, document_id).as_dict()
 

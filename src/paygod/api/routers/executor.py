@@ -4,6 +4,7 @@ panic switch, ledger) that the console's first page polls."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -35,6 +36,17 @@ def _dead_letter(request: Request, kernel: Kernel, event_id: str) -> OutboxMessa
     if message is None or message.status != "dead" or tenant not in (None, message.tenant_id):
         raise NotFound(f"no dead letter {event_id}")
     return message
+
+
+def _settle(
+    request: Request, kernel: Kernel, event_id: str, action: str, settle: Callable[[], bool]
+) -> None:
+    """An operator's action on a dead letter of the caller's tenant, sealed; `settle` says
+    whether the store still held it (another operator may have settled it first)."""
+    message = _dead_letter(request, kernel, event_id)
+    if not settle():
+        raise NotFound(f"no dead letter {event_id}")
+    _seal(request, kernel, message, action)
 
 
 def _seal(request: Request, kernel: Kernel, message: OutboxMessage, action: str) -> None:
@@ -75,10 +87,10 @@ def dead_letters(
 def retry_dead_letter(
     request: Request, kernel: Annotated[Kernel, Depends(get_kernel)], event_id: str
 ) -> dict[str, Any]:
-    message = _dead_letter(request, kernel, event_id)
-    if not kernel.executor.store.requeue(event_id, now=kernel.clock.now()):
-        raise NotFound(f"no dead letter {event_id}")
-    _seal(request, kernel, message, "retry")
+    def requeue() -> bool:
+        return kernel.executor.store.requeue(event_id, now=kernel.clock.now())
+
+    _settle(request, kernel, event_id, "retry", requeue)
     return {"event_id": event_id, "requeued": True}
 
 
@@ -87,10 +99,7 @@ def retry_dead_letter(
 def discard_dead_letter(
     request: Request, kernel: Annotated[Kernel, Depends(get_kernel)], event_id: str
 ) -> dict[str, Any]:
-    message = _dead_letter(request, kernel, event_id)
-    if not kernel.executor.store.discard(event_id):
-        raise NotFound(f"no dead letter {event_id}")
-    _seal(request, kernel, message, "discard")
+    _settle(request, kernel, event_id, "discard", lambda: kernel.executor.store.discard(event_id))
     return {"event_id": event_id, "discarded": True}
 
 

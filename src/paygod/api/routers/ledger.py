@@ -6,21 +6,20 @@ Writes come through the decision and execution flows, never from here.
 from __future__ import annotations
 
 import base64
-from datetime import datetime
 from typing import Annotated, Any
 
 from cryptography.hazmat.primitives import serialization
 from fastapi import Depends, Path, Query, Request
 
 from paygod.api.deps import get_kernel
-from paygod.api.models import Digits
+from paygod.api.models import Digits, query_instant
 from paygod.api.routing import router as strict_router
 from paygod.api.schemas import ledger as bodies
 from paygod.api.schemas import success
 from paygod.api.security import tenant_filter
 from paygod.bootstrap import Kernel
-from paygod.kernel.clock import isoformat, parse_instant
-from paygod.kernel.errors import FieldError, InvalidInput, NotFound
+from paygod.kernel.clock import isoformat
+from paygod.kernel.errors import NotFound
 from paygod.ledger import Entry, LedgerService
 from paygod.ledger.verifier import key_id_of
 
@@ -47,18 +46,6 @@ def _visible(request: Request, entry: Entry | None) -> Entry | None:
     if entry is None or (tenant is not None and entry.tenant_id != tenant):
         return None
     return entry
-
-
-def _instant(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_instant(value)
-    except ValueError:
-        raise InvalidInput(
-            f"{name} is not an ISO 8601 instant",
-            errors=[FieldError(f"#query/{name}", "expected an ISO 8601 instant")],
-        ) from None
 
 
 @router.get(
@@ -177,8 +164,8 @@ def subject(
         if tenant_id not in (None, own):
             raise NotFound(f"subject {subject} does not exist")
         tenant_id = own
-    recorded = _instant(recorded_at, "recorded_at")
-    valid = _instant(valid_at, "valid_at")
+    recorded = query_instant(recorded_at, "recorded_at")
+    valid = query_instant(valid_at, "valid_at")
     entries = ledger.as_of(subject, recorded_at=recorded, valid_at=valid, tenant_id=tenant_id)
     return {
         "subject": subject,

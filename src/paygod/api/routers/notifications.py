@@ -20,8 +20,7 @@ router = strict_router(prefix="/notifications", tags=["notifications"])
 
 
 def notifications_of(kernel: Kernel = Depends(get_kernel)) -> NotificationService:
-    service: NotificationService = kernel.notifications
-    return service
+    return kernel.notifications
 
 
 Notifications = Annotated[NotificationService, Depends(notifications_of)]

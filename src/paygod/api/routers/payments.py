@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from paygod.api.deps import get_kernel
 from paygod.api.models import Digits, NoNul, StrictModel
 from paygod.api.receipts import SEALED_RESPONSES, sealing
-from paygod.api.routers.admin import principal_id
+from paygod.api.routers.admin import Caller, principal_id
 from paygod.api.routing import router as strict_router
 from paygod.api.schemas import payments as bodies
 from paygod.api.schemas import success
@@ -41,13 +41,17 @@ def tenant_of(request: Request, kernel: Kernel) -> str:
     return str(tenant) if tenant and tenant != "*" else kernel.settings.tenant
 
 
-def tenant_scope(request: Request, kernel: Kernel) -> str | None:
+def tenant_scope(request: Request, kernel: Annotated[Kernel, Depends(get_kernel)]) -> str | None:
     """The tenant reads are limited to; None (every tenant) for a platform admin."""
     principal = getattr(request.state, "principal", None)
     if principal is None:
         return kernel.settings.tenant
     tenant = getattr(principal, "tenant_id", None)
     return None if tenant == "*" else str(tenant)
+
+
+# The tenant reads and reviews are limited to, as a route parameter.
+TenantScope = Annotated[str | None, Depends(tenant_scope)]
 
 
 def visible(request: Request, kernel: Kernel, payment_id: str) -> Payment:
@@ -209,34 +213,30 @@ def get_payment(
 @sealing
 def approve(
     payment_id: str,
-    request: Request,
+    approver: Caller,
+    scope: TenantScope,
     body: ReviewBody | None = None,
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
-    payment = kernel.payments.approve(
-        payment_id,
-        approver=principal_id(request),
-        note=body.note if body else "",
-        tenant_id=tenant_scope(request, kernel),
-    )
-    return payment.as_dict()
+    note = body.note if body else ""
+    return kernel.payments.approve(
+        payment_id, approver=approver, note=note, tenant_id=scope
+    ).as_dict()
 
 
 @router.post("/{payment_id}/reject", summary="Reject a payment in review (not its requester)")
 @sealing
 def reject(
     payment_id: str,
-    request: Request,
+    approver: Caller,
+    scope: TenantScope,
     body: ReviewBody | None = None,
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
-    payment = kernel.payments.reject(
-        payment_id,
-        approver=principal_id(request),
-        note=body.note if body else "",
-        tenant_id=tenant_scope(request, kernel),
-    )
-    return payment.as_dict()
+    note = body.note if body else ""
+    return kernel.payments.reject(
+        payment_id, approver=approver, note=note, tenant_id=scope
+    ).as_dict()
 
 
 @webhooks.post("/{rail}", summary="Inbound settlement webhook (HMAC-signed, no API key)")

@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field
 
 from paygod.accounting.proofs import BalanceProofs
 from paygod.api.deps import get_kernel
-from paygod.api.models import StrictModel
+from paygod.api.models import StrictModel, query_instant
 from paygod.api.receipts import replayed, sealing
-from paygod.api.routers.accounting import Owner, Tenant, _instant
+from paygod.api.routers.accounting import Owner, Tenant
 from paygod.api.routing import router as strict_router
 from paygod.bootstrap import Kernel
 
@@ -25,8 +25,7 @@ router = strict_router(tags=["accounting"])
 
 
 def proofs_of(kernel: Kernel = Depends(get_kernel)) -> BalanceProofs:
-    service: BalanceProofs = kernel.balance_proofs
-    return service
+    return kernel.balance_proofs
 
 
 Proofs = Annotated[BalanceProofs, Depends(proofs_of)]
@@ -71,7 +70,7 @@ class BalanceProofOut(BaseModel):
 async def close_period(
     body: PeriodClose, response: Response, tenant: Tenant, proofs: Proofs
 ) -> dict[str, Any]:
-    until = _instant(body.until, "until") if body.until else None
+    until = query_instant(body.until, "until") if body.until else None
     sealed, created = await run_in_threadpool(proofs.close_period, tenant, body.period, until)
     if not created:
         response.status_code = 200

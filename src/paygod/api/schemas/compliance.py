@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from paygod.api.schemas import Body
+from paygod.compliance.model import Snapshot
 
 
 class Threshold(Body):
@@ -28,22 +29,6 @@ class Screening(Body):
     requested_by: str | None
     seq: int
     recorded_at: str
-
-
-class Snapshot(Body):
-    """One imported version of one list; `active` is the one screened against."""
-
-    snapshot_id: str
-    tenant_id: str
-    list: str
-    format: str
-    source: str
-    digest: str
-    entry_count: int
-    version: int
-    imported_at: str
-    active: bool
-    seq: int | None
 
 
 class Snapshots(Body):

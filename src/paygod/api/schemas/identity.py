@@ -4,6 +4,7 @@ a TOTP secret, an enrolment token) appear once, in the body that issues them."""
 from __future__ import annotations
 
 from paygod.api.schemas import Body
+from paygod.identity.model import AccessRecord
 
 
 class Principal(Body):
@@ -107,18 +108,6 @@ class Consents(Body):
     subject: str
     purposes: dict[str, Consent]
     history: list[Consent]
-
-
-class AccessRecord(Body):
-    event_id: str
-    event_type: str
-    tenant_id: str
-    principal_id: str | None
-    action: str
-    target: str
-    reason: str | None
-    outcome: str
-    occurred_at: str
 
 
 class AccessLog(Body):

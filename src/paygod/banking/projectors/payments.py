@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from paygod.banking.projectors.base import Key, Projector, Row, Table
 from paygod.ledger import Entry
 from paygod.payments.model import Payment
-from paygod.payments.stores.index import in_review
+from paygod.payments.stores.index import index_row
 
 INDEX = Table(
     "payment_index",
@@ -30,17 +28,9 @@ class PaymentIndexProjector(Projector):
         self._rows: dict[Key, Row] = {}
 
     def apply(self, entry: Entry) -> None:
-        x = Payment.from_dict(entry.payload["payment"])
-        key = (x.payment_id,)
-        self._rows[key] = (
-            x.payment_id,
-            x.tenant_id,
-            x.status.value,
-            1 if in_review(x) else 0,
-            x.requested_by,
-            x.updated_at,
-            orjson.dumps(x.as_dict()).decode(),
-        )
+        payment = Payment.from_dict(entry.payload["payment"])
+        key = (payment.payment_id,)
+        self._rows[key] = index_row(payment)
         self.touch(INDEX.name, key)
 
     def rows(self, table: str) -> dict[Key, Row]:

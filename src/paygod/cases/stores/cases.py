@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from paygod.cases.model import Case, CaseStatus
-from paygod.kernel.database import Database, placeholder, read_rows
+from paygod.kernel.database import SqlStore, where_given
 
 
 class MemoryCaseStore:
@@ -53,14 +53,7 @@ class MemoryCaseStore:
         return self._alerts.get(alert_id)
 
 
-class SqlCaseStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.p = placeholder(db)
-
-    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        return read_rows(self.db, sql, params)
-
+class SqlCaseStore(SqlStore):
     def save(self, conn: Any, case: Case) -> None:
         p = self.p
         conn.execute(
@@ -83,14 +76,7 @@ class SqlCaseStore:
         return Case.from_dict(orjson.loads(rows[0][0])) if rows else None
 
     def list(self, tenant_id: str | None, status: str | None = None) -> list[Case]:
-        where, params = [], []
-        if tenant_id is not None:
-            where.append(f"tenant_id = {self.p}")
-            params.append(tenant_id)
-        if status is not None:
-            where.append(f"status = {self.p}")
-            params.append(status)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        clause, params = where_given([("tenant_id =", tenant_id), ("status =", status)], self.p)
         rows = self._read(
             f"SELECT doc FROM cases{clause} ORDER BY opened_at, case_id", tuple(params)
         )

@@ -12,7 +12,7 @@ import orjson
 
 from paygod.compliance.model import KycLevel, KycStatus, ListEntry, ScreeningQuery, Snapshot
 from paygod.kernel.clock import isoformat, parse_instant
-from paygod.kernel.database import Database, SqliteDatabase, placeholder
+from paygod.kernel.database import SqliteDatabase, SqlStore
 
 SNAPSHOT_COLUMNS = (
     "snapshot_id, tenant_id, list_name, format, source, digest, entry_count, version, "
@@ -51,11 +51,7 @@ def _kyc(row: Sequence[Any]) -> KycStatus:
     )
 
 
-class _Sql:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.p = placeholder(db)
-
+class _Sql(SqlStore):
     def _q(self, sql: str) -> str:
         return sql.replace("?", self.p)
 

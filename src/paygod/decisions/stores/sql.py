@@ -9,7 +9,7 @@ from itertools import pairwise
 from typing import Any
 
 from paygod.decisions.ports import DecisionQuery, DuplicateKey, IndexRow
-from paygod.kernel.database import Database
+from paygod.kernel.database import Database, where_given
 
 # Past this many minutes, the per-minute counts are one GROUP BY (fewer round trips).
 MINUTES_COUNTED_APART = 240
@@ -36,25 +36,17 @@ def _index_row(r: tuple[Any, ...]) -> IndexRow:
 
 def _where(query: DecisionQuery) -> tuple[str, list[Any]]:
     """The WHERE clause of a search; every condition is a bound parameter."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    for column, value in (
-        ("tenant_id", query.tenant_id),
-        ("requested_by", query.owner),
-        ("subject", query.subject),
-        ("verdict", query.verdict),
-        ("pack", query.pack),
-    ):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    if query.since is not None:
-        clauses.append("decided_at >= ?")
-        params.append(query.since)
-    if query.until is not None:
-        clauses.append("decided_at <= ?")
-        params.append(query.until)
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+    return where_given(
+        [
+            ("tenant_id =", query.tenant_id),
+            ("requested_by =", query.owner),
+            ("subject =", query.subject),
+            ("verdict =", query.verdict),
+            ("pack =", query.pack),
+            ("decided_at >=", query.since),
+            ("decided_at <=", query.until),
+        ]
+    )
 
 
 class SqlDecisionIndex:

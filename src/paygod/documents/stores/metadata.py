@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from paygod.documents.model import Document
-from paygod.kernel.database import Database, placeholder, read_rows
+from paygod.kernel.database import SqlStore
 
 
 class MemoryDocumentStore:
@@ -48,14 +48,7 @@ class MemoryDocumentStore:
         )
 
 
-class SqlDocumentStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.p = placeholder(db)
-
-    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        return read_rows(self.db, sql, params)
-
+class SqlDocumentStore(SqlStore):
     def save(self, conn: Any, document: Document) -> None:
         p = self.p
         conn.execute(

@@ -12,25 +12,9 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from paygod.executor.model import OutboxMessage
+from paygod.executor.model import OUTBOX_COLUMNS, OutboxMessage
 from paygod.kernel.clock import isoformat
 from paygod.kernel.events import EventEnvelope
-
-COLUMNS = (
-    "event_id",
-    "entry_seq",
-    "event_type",
-    "tenant_id",
-    "aggregate_id",
-    "envelope",
-    "status",
-    "attempts",
-    "available_at",
-    "claimed_by",
-    "claimed_until",
-    "last_error",
-    "created_at",
-)
 
 
 def as_row(item: Any) -> dict[str, Any]:
@@ -41,7 +25,7 @@ def as_row(item: Any) -> dict[str, Any]:
     if isinstance(item, EventEnvelope):
         item = item.as_dict()
     if isinstance(item, dict) and "envelope" in item:
-        row = {name: item.get(name) for name in COLUMNS}
+        row = {name: item.get(name) for name in OUTBOX_COLUMNS}
     elif isinstance(item, dict):
         row = {
             "event_id": item["event_id"],
@@ -67,7 +51,7 @@ def as_row(item: Any) -> dict[str, Any]:
 
 
 def _message(row: dict[str, Any]) -> OutboxMessage:
-    return OutboxMessage(**{name: row[name] for name in COLUMNS})
+    return OutboxMessage(**{name: row[name] for name in OUTBOX_COLUMNS})
 
 
 class MemoryOutboxStore:
@@ -89,7 +73,7 @@ class MemoryOutboxStore:
                 as_row(row)  # validate
                 row.setdefault("status", "pending")
                 row.setdefault("attempts", 0)
-                for name in COLUMNS:
+                for name in OUTBOX_COLUMNS:
                     row.setdefault(name, None)
                 row["status"] = row["status"] or "pending"
                 row["attempts"] = int(row["attempts"] or 0)
@@ -191,11 +175,15 @@ class MemoryOutboxStore:
             rows.sort(key=lambda r: (r["created_at"] or "", r["event_id"]))
             return [_message(r) for r in rows[:limit]]
 
+    def _dead(self, event_id: str) -> dict[str, Any] | None:
+        self._sync()
+        row = self._rows.get(event_id)
+        return row if row is not None and row["status"] == "dead" else None
+
     def requeue(self, event_id: str, *, now: datetime) -> bool:
         with self._lock:
-            self._sync()
-            row = self._rows.get(event_id)
-            if row is None or row["status"] != "dead":
+            row = self._dead(event_id)
+            if row is None:
                 return False
             row.update(
                 status="pending",
@@ -208,9 +196,8 @@ class MemoryOutboxStore:
 
     def discard(self, event_id: str) -> bool:
         with self._lock:
-            self._sync()
-            row = self._rows.get(event_id)
-            if row is None or row["status"] != "dead":
+            row = self._dead(event_id)
+            if row is None:
                 return False
             row.update(
                 status="done",

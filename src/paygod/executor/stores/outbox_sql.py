@@ -18,14 +18,11 @@ from typing import Any
 
 import orjson
 
-from paygod.executor.model import OutboxMessage
+from paygod.executor.model import OUTBOX_COLUMNS, OutboxMessage
 from paygod.kernel.clock import isoformat
 from paygod.kernel.database import PostgresDatabase, SqliteDatabase
 
-COLUMNS = (
-    "event_id, entry_seq, event_type, tenant_id, aggregate_id, envelope, status, attempts, "
-    "available_at, claimed_by, claimed_until, last_error, created_at"
-)
+COLUMNS = ", ".join(OUTBOX_COLUMNS)
 ERROR_LIMIT = 2000  # last_error is for people; a 5 MB traceback helps no one
 
 
@@ -78,6 +75,30 @@ class _SqlOutbox(ABC):
     @abstractmethod
     def _count(self, sql: str, params: Sequence[Any]) -> int:
         """Run one statement and return how many rows it changed."""
+
+    def claim(
+        self,
+        worker_id: str,
+        *,
+        now: datetime,
+        limit: int,
+        lease_seconds: float,
+        event_types: Sequence[str] | None = None,
+        skip_tenants: Collection[str] = (),
+    ) -> list[OutboxMessage]:
+        types_sql, types = _types_clause(event_types, self.p)
+        tenants_sql, tenants = _skip_clause(skip_tenants, self.p)
+        stamp = isoformat(now)
+        until = isoformat(now + timedelta(seconds=lease_seconds))
+        where = types_sql + tenants_sql
+        return self._claim_rows(worker_id, stamp, until, where, [*types, *tenants], limit)
+
+    @abstractmethod
+    def _claim_rows(
+        self, worker_id: str, stamp: str, until: str, where: str, params: list[str], limit: int
+    ) -> list[OutboxMessage]:
+        """Lease up to `limit` claimable messages (pending, due, not leased, matching the
+        `where` filter and its `params`) to `worker_id` until `until`; oldest first."""
 
     def ack(self, event_id: str, worker_id: str) -> bool:
         p = self.p
@@ -172,33 +193,21 @@ class SqliteOutboxStore(_SqlOutbox):
         with self.db.write_lock:  # an UPDATE: one writer of this process at a time
             return int(self.db.connection().execute(sql, tuple(params)).rowcount)
 
-    def claim(
-        self,
-        worker_id: str,
-        *,
-        now: datetime,
-        limit: int,
-        lease_seconds: float,
-        event_types: Sequence[str] | None = None,
-        skip_tenants: Collection[str] = (),
+    def _claim_rows(
+        self, worker_id: str, stamp: str, until: str, where: str, params: list[str], limit: int
     ) -> list[OutboxMessage]:
-        stamp = isoformat(now)
-        until = isoformat(now + timedelta(seconds=lease_seconds))
-        types_sql, types = _types_clause(event_types, "?")
-        tenants_sql, tenants = _skip_clause(skip_tenants, "?")
-        types = [*types, *tenants]
         claimable = (
             "FROM outbox WHERE status = 'pending' AND available_at <= ? "
-            f"AND (claimed_until IS NULL OR claimed_until < ?){types_sql}{tenants_sql} "
+            f"AND (claimed_until IS NULL OR claimed_until < ?){where} "
         )
         conn = self.db.connection()
         # Look before taking SQLite's one write lock: an idle worker polls many times a
         # second, and a poll holding the lock makes the ledger writer's BEGIN IMMEDIATE
         # wait in SQLite's busy handler (sleeps of 1, 2, 5 ms...) for nothing.
-        if conn.execute(f"SELECT 1 {claimable}LIMIT 1", (stamp, stamp, *types)).fetchone() is None:
+        if conn.execute(f"SELECT 1 {claimable}LIMIT 1", (stamp, stamp, *params)).fetchone() is None:
             return []
         with self.db.write_lock:
-            return self._claim(conn, claimable, stamp, until, types, limit, worker_id)
+            return self._claim(conn, claimable, stamp, until, params, limit, worker_id)
 
     def _claim(
         self,
@@ -249,28 +258,17 @@ class PostgresOutboxStore(_SqlOutbox):
         with self.db.connection() as conn:
             return int(conn.execute(sql, tuple(params)).rowcount)
 
-    def claim(
-        self,
-        worker_id: str,
-        *,
-        now: datetime,
-        limit: int,
-        lease_seconds: float,
-        event_types: Sequence[str] | None = None,
-        skip_tenants: Collection[str] = (),
+    def _claim_rows(
+        self, worker_id: str, stamp: str, until: str, where: str, params: list[str], limit: int
     ) -> list[OutboxMessage]:
-        stamp = isoformat(now)
-        until = isoformat(now + timedelta(seconds=lease_seconds))
-        types_sql, types = _types_clause(event_types, "%s")
-        tenants_sql, tenants = _skip_clause(skip_tenants, "%s")
         sql = (
             "UPDATE outbox SET claimed_by = %s, claimed_until = %s, attempts = attempts + 1 "
             "WHERE event_id IN (SELECT event_id FROM outbox WHERE status = 'pending' "
             "AND available_at <= %s AND (claimed_until IS NULL OR claimed_until < %s)"
-            f"{types_sql}{tenants_sql} ORDER BY available_at, entry_seq LIMIT %s "
+            f"{where} ORDER BY available_at, entry_seq LIMIT %s "
             f"FOR UPDATE SKIP LOCKED) RETURNING {COLUMNS}"
         )
-        rows = self._execute(sql, (worker_id, until, stamp, stamp, *types, *tenants, limit))
+        rows = self._execute(sql, (worker_id, until, stamp, stamp, *params, limit))
         messages = [row_to_message(r) for r in rows]
         return sorted(messages, key=lambda m: (m.available_at, m.entry_seq or 0))
 

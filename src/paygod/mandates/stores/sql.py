@@ -9,20 +9,18 @@ from typing import Any
 
 import orjson
 
-from paygod.kernel.database import Database, SqliteDatabase, placeholder, read_rows
+from paygod.kernel.database import (
+    Database,
+    SqliteDatabase,
+    SqlStore,
+    where_given,
+)
 from paygod.mandates.model import Mandate, PrincipalKey
 
 PRUNE_EVERY = 256
 
 
-class _Sql:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.p = placeholder(db)
-
-    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        return read_rows(self.db, sql, params)
-
+class _Sql(SqlStore):
     def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[int]:
         if isinstance(self.db, SqliteDatabase):
             with self.db.write_lock:
@@ -61,14 +59,7 @@ class SqlMandateStore(_Sql):
         return Mandate.from_dict(orjson.loads(row[0])) if row else None
 
     def list(self, tenant_id: str | None, grantee: str | None = None) -> list[Mandate]:
-        where, params = [], []
-        if tenant_id is not None:
-            where.append(f"tenant_id = {self.p}")
-            params.append(tenant_id)
-        if grantee is not None:
-            where.append(f"grantee = {self.p}")
-            params.append(grantee)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        clause, params = where_given([("tenant_id =", tenant_id), ("grantee =", grantee)], self.p)
         rows = self._read(
             f"SELECT doc FROM mandates{clause} ORDER BY granted_at, mandate_id", tuple(params)
         )

@@ -16,12 +16,11 @@ import base64
 import hashlib
 import hmac
 import secrets
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import orjson
 
-from paygod.actions.destinations import AddressRefused, default_port, resolve
+from paygod.actions.destinations import AddressRefused, pinned
 from paygod.kernel.clock import Clock
 from paygod.notifications.model import Delivery, Rendered, Subscription
 from paygod.notifications.ports import SendFailed
@@ -72,12 +71,8 @@ class WebhookChannel:
         )
 
     def send(self, delivery: Delivery, subscription: Subscription, message: Rendered) -> bytes:
-        parts = urlsplit(subscription.target)
-        port = parts.port or default_port(parts.scheme)
         try:
-            addresses = resolve(
-                parts.hostname or "", port, allow_private=subscription.allow_private
-            )
+            url, host = pinned(subscription.target, allow_private=subscription.allow_private)
         except AddressRefused as exc:
             raise SendFailed(str(exc), permanent=True) from None
         body = self.body(delivery, message)
@@ -90,12 +85,8 @@ class WebhookChannel:
                 subscription.secret or "", delivery.delivery_id, timestamp, body
             ),
         }
-        url = subscription.target
-        if parts.scheme == "http":
-            address = addresses[0]
-            literal = f"[{address}]" if address.version == 6 else str(address)
-            url = urlunsplit(("http", f"{literal}:{port}", parts.path or "/", parts.query, ""))
-            headers["Host"] = parts.netloc
+        if host is not None:
+            headers["Host"] = host
         try:
             response = httpx.post(
                 url,

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from paygod.kernel.database import Database, placeholder, read_rows
+from paygod.kernel.database import SqlStore
 from paygod.notifications.model import Delivery, DeliveryStatus, InboxMessage, Subscription
 from paygod.notifications.stores.codec import (
     delivery_doc,
@@ -22,14 +22,7 @@ def _json(value: dict[str, Any]) -> str:
     return orjson.dumps(value).decode()
 
 
-class SqlNotificationStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.p = placeholder(db)
-
-    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        return read_rows(self.db, sql, params)
-
+class SqlNotificationStore(SqlStore):
     # -- subscriptions ------------------------------------------------------------------
 
     def put_subscription(self, conn: Any, subscription: Subscription) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from paygod.kernel.database import Database, SqliteDatabase, placeholder
+from paygod.kernel.database import SqliteDatabase, SqlStore
 from paygod.payments.model import Payment, PaymentStatus
 
 REVIEW = "review"
@@ -25,6 +25,19 @@ def in_review(payment: Payment) -> bool:
     """Waiting for a checker: decided with verdict `review` (PaymentService._reviewable)."""
     verdict = (payment.decision or {}).get("verdict")
     return payment.status is PaymentStatus.DECIDED and verdict == REVIEW
+
+
+def index_row(payment: Payment) -> tuple[Any, ...]:
+    """A payment's row of `payment_index`, in its column order."""
+    return (
+        payment.payment_id,
+        payment.tenant_id,
+        payment.status.value,
+        1 if in_review(payment) else 0,
+        payment.requested_by,
+        payment.updated_at,
+        orjson.dumps(payment.as_dict()).decode(),
+    )
 
 
 @dataclass(frozen=True)
@@ -70,11 +83,7 @@ class MemoryPaymentIndex:
         return out
 
 
-class SqlPaymentIndex:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.p = placeholder(db)
-
+class SqlPaymentIndex(SqlStore):
     def record(self, conn: Any, payments: Sequence[Payment]) -> None:
         p = self.p
         sql = (
@@ -84,18 +93,7 @@ class SqlPaymentIndex:
             " review = excluded.review, updated_at = excluded.updated_at,"
             " payment = excluded.payment"
         )
-        rows = [
-            (
-                x.payment_id,
-                x.tenant_id,
-                x.status.value,
-                1 if in_review(x) else 0,
-                x.requested_by,
-                x.updated_at,
-                orjson.dumps(x.as_dict()).decode(),
-            )
-            for x in payments
-        ]
+        rows = [index_row(x) for x in payments]
         if conn is not None:
             for row in rows:
                 conn.execute(sql, row)
@@ -112,13 +110,6 @@ class SqlPaymentIndex:
                 own.execute(sql, row)
             own.commit()
 
-    def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        if isinstance(self.db, SqliteDatabase):
-            return list(self.db.connection().execute(sql, params).fetchall())
-        with self.db.connection() as conn:
-            found: list[tuple[Any, ...]] = conn.execute(sql, params).fetchall()
-            return found
-
     def search(self, query: PaymentQuery) -> list[Payment]:
         clauses: list[str] = []
         params: list[Any] = []
@@ -134,7 +125,7 @@ class SqlPaymentIndex:
             clauses.append(f"status = {self.p}")
             params.append(query.status)
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
-        found = self._query(
+        found = self._read(
             f"SELECT payment FROM payment_index{where}"
             f" ORDER BY updated_at DESC, payment_id DESC LIMIT {self.p}",
             (*params, query.limit),
@@ -145,7 +136,7 @@ class SqlPaymentIndex:
         where, params = (
             ("", ()) if tenant_id is None else (f" WHERE tenant_id = {self.p}", (tenant_id,))
         )
-        found = self._query(
+        found = self._read(
             f"SELECT status, COUNT(*) FROM payment_index{where} GROUP BY status", params
         )
         return {str(s): int(c) for s, c in found}

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from paygod.decisions.ports import DuplicateKey
-from paygod.kernel.database import Database, placeholder, read_rows
+from paygod.kernel.database import SqlStore
 from paygod.risk.model import StoredModel
 
 
@@ -39,14 +39,7 @@ class MemoryModelStore:
         return sorted(self._rows)
 
 
-class SqlModelStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.p = placeholder(db)
-
-    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        return read_rows(self.db, sql, params)
-
+class SqlModelStore(SqlStore):
     def put(self, conn: Any, model: StoredModel) -> None:
         sql = (
             "INSERT INTO risk_models (version, artefact_digest, artefact, meta) "
