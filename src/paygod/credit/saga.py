@@ -1,5 +1,7 @@
-"""The application saga: submitted → (KYC → screening) ∥ bureau ∥ account → underwriting →
-offer, each step an outbox message handled by the executor's worker.
+"""The application saga: submitted → (KYC → screening) ∥ bureau ∥ account → underwriting
+(a sealed decision of the kernel's decision service: the pack `credit-underwriting` with
+the risk module's score) → offer, each step an outbox message handled by the executor's
+worker.
 
 Each step is triggered by the event the step before sealed, and seals its own result and
 the next step's event in ONE ledger transaction (the ledger writes the outbox row in the
@@ -14,6 +16,10 @@ second delivery or a racing worker records nothing.
 | CreditApplicationCreated | checks | submitted | checked / declined | ComplianceCheckCompleted |
 | ComplianceCheckCompleted | assess | checked   | assessed           | RiskAssessmentCompleted  |
 | RiskAssessmentCompleted  | decide | assessed  | offered / declined | ApplicationProcessed     |
+
+The assess step's decision is sealed by the decision service in its own transaction, under
+an idempotency key of the application: a crash between it and the step's own seal runs the
+step again and the decision service returns the decision it sealed, never a second one.
 
 Compensation: a failed compliance check (identity not verified, a screening hit, an
 account that does not verify) declines the application with its reason in the same
@@ -32,11 +38,11 @@ from paygod.canonical import digest
 from paygod.credit import model
 from paygod.credit.model import Application, ApplicationStatus
 from paygod.credit.offers import make_offer
-from paygod.credit.ports import BureauReport, CreditBureau
+from paygod.credit.ports import BureauReport, CreditBureau, DecisionRuntime
 from paygod.credit.products import CATALOG
 from paygod.credit.providers import Provider
 from paygod.credit.schedule import ScheduleTerms, level_payment
-from paygod.credit.underwriting import underwrite
+from paygod.credit.underwriting import debt_to_income, decision_request, read_decision
 from paygod.kernel.clock import isoformat
 from paygod.kernel.errors import Conflict
 from paygod.kernel.events import EventEnvelope
@@ -102,11 +108,13 @@ class ApplicationSaga:
         bureau: CreditBureau,
         kyc: Provider,
         account: Provider,
+        decisions: DecisionRuntime,
         screening: Screening | None = None,
         vault: RawVault | None = None,
     ) -> None:
         self.service = service
         self.bureau = bureau
+        self.decisions = decisions
         self.kyc = kyc
         self.account = account
         self.screening = screening
@@ -233,9 +241,11 @@ class ApplicationSaga:
         }
 
     def _assess(self, application: Application) -> Application:
+        """Affordability, then the underwriting decision sealed by the decision service
+        (pack `credit-underwriting` with the risk module's score); the application records
+        the decision's id, verdict and the reasons its explanation names."""
         product = CATALOG[application.product_id]
         features = dict(application.bureau or {})
-        report = BureauReport(applicant_ref=application.applicant_ref, **features)
         now = self.service.clock.now()
         # The new payment counts in affordability at the best grade's rate it could get.
         probe = level_payment(
@@ -249,14 +259,14 @@ class ApplicationSaga:
                 now.date(),
             )
         )
-        verdict = underwrite(
-            report,
-            product,
-            amount=application.amount,
-            income=application.monthly_income,
-            declared_debt=application.monthly_debt,
-            new_payment=probe,
+        dti = debt_to_income(
+            application.monthly_income,
+            application.monthly_debt,
+            int(features["monthly_debt"]),
+            probe,
         )
+        sealed = self.decisions.decide(**decision_request(application, product, dti), receipt=False)
+        verdict = read_decision(sealed, dti)
         moved = application.move_to(
             ApplicationStatus.ASSESSED, isoformat(now), underwriting=verdict.as_dict()
         )
@@ -267,7 +277,10 @@ class ApplicationSaga:
                 "points": verdict.points,
                 "grade": verdict.grade,
                 "dti": str(verdict.dti),
-                "bureau_digest": report.raw_digest,
+                "bureau_digest": features.get("raw_digest"),
+                "decision_id": verdict.decision["decision_id"],
+                "decision": verdict.decision["verdict"],
+                "risk_score": verdict.risk["score"],
             },
         )
         return self._seal(application, moved, [event])
@@ -315,6 +328,8 @@ class ApplicationSaga:
             {
                 "outcome": decided.status.value,
                 "reasons": [r["code"] for r in verdict.get("reasons", [])],
+                "reason_texts": [r["text"] for r in verdict.get("reasons", [])],
+                "decision_id": verdict.get("decision_id"),
                 "apr": (decided.offer or {}).get("disclosure", {}).get("annual_percentage_rate"),
             },
         )

@@ -13,7 +13,7 @@ from paygod.credit import model
 from paygod.credit.bureau import simulated_account, simulated_kyc
 from paygod.credit.locks import KeyedLocks
 from paygod.credit.model import Application, ApplicationStatus
-from paygod.credit.ports import BureauUnavailable, CreditBureau
+from paygod.credit.ports import BureauUnavailable, CreditBureau, DecisionRuntime
 from paygod.credit.products import CATALOG, Product
 from paygod.credit.providers import Provider, ProviderUnavailable
 from paygod.credit.saga import ApplicationSaga, RawVault, Screening
@@ -94,6 +94,7 @@ class CreditService:
         clock: Clock,
         bureau: CreditBureau,
         *,
+        decisions: DecisionRuntime,
         kyc: Provider | None = None,
         account: Provider | None = None,
         screening: Screening | None = None,
@@ -109,6 +110,7 @@ class CreditService:
             bureau,
             kyc or simulated_kyc(),
             account or simulated_account(),
+            decisions,
             screening,
             vault,
         )
