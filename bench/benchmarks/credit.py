@@ -8,13 +8,18 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bench.harness import Figure, benchmark, percentile
 from paygod.credit.apr import annual_percentage_rate, parse_case
 from paygod.credit.schedule import amortize, parse_terms
+
+if TYPE_CHECKING:
+    from paygod.bootstrap import Kernel
 
 TERMS = parse_terms(
     principal=30_000_000,
@@ -82,6 +87,30 @@ def credit() -> Iterator[Figure]:
 
 APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", "600"))
 THREADS = int(os.environ.get("BENCH_CREDIT_THREADS", "64"))  # clients in flight
+# One applicant per application (`urn:applicant:bench-<i>`, each with the prime file), as
+# the decisions baseline spreads its decisions over payers. BENCH_CREDIT_ONE_APPLICANT=1
+# sends every application from `urn:applicant:prime`: a burst the risk module's windows see
+# as one subject (each decision re-measured in the writer as the velocity moves).
+ONE_APPLICANT = os.environ.get("BENCH_CREDIT_ONE_APPLICANT") == "1"
+
+
+class _PrimeFiles:
+    """The simulated bureau, answering the prime fixture's file for every bench applicant."""
+
+    def __init__(self) -> None:
+        from paygod.credit.bureau import SimulatedBureau
+
+        self.inner = SimulatedBureau()
+
+    def report(self, applicant_ref: str) -> Any:
+        return replace(self.inner.report("urn:applicant:prime"), applicant_ref=applicant_ref)
+
+
+def _applicants(kernel: Kernel) -> Callable[[int], str]:
+    if ONE_APPLICANT:
+        return lambda i: "urn:applicant:prime"
+    kernel.lending.saga.bureau = _PrimeFiles()
+    return lambda i: f"urn:applicant:bench-{i}"
 
 
 def _saga_per_s(home: Path) -> tuple[float, float]:
@@ -91,6 +120,7 @@ def _saga_per_s(home: Path) -> tuple[float, float]:
     kernel = _kernel(home)
     try:
         lending, loans = kernel.lending, kernel.loans
+        applicant = _applicants(kernel)
         body = {
             "product_id": "personal-term-loan",
             "applicant_ref": "urn:applicant:prime",
@@ -102,7 +132,10 @@ def _saga_per_s(home: Path) -> tuple[float, float]:
 
         def apply(i: int) -> str:
             made, _ = lending.submit(
-                body, tenant_id="default", applicant=f"agent-{i}", idempotency_key=f"a-{i}"
+                {**body, "applicant_ref": applicant(i)},
+                tenant_id="default",
+                applicant=f"agent-{i}",
+                idempotency_key=f"a-{i}",
             )
             assert made.status.value == "offered"
             return made.application_id
@@ -142,6 +175,7 @@ def _worker_saga_per_s(home: Path) -> tuple[float, float]:
         lending, loans = kernel.lending, kernel.loans
         lending.inline = False
         worker.concurrency, worker.batch = 16, 64
+        applicant = _applicants(kernel)
         body = {
             "product_id": "personal-term-loan",
             "applicant_ref": "urn:applicant:prime",
@@ -153,7 +187,10 @@ def _worker_saga_per_s(home: Path) -> tuple[float, float]:
 
         def apply(i: int) -> str:
             made, _ = lending.submit(
-                body, tenant_id="default", applicant=f"agent-{i}", idempotency_key=f"w-{i}"
+                {**body, "applicant_ref": applicant(i)},
+                tenant_id="default",
+                applicant=f"agent-{i}",
+                idempotency_key=f"w-{i}",
             )
             return made.application_id
 
@@ -207,6 +244,7 @@ def credit_saga() -> Iterator[Figure]:
             "threads": THREADS,
             "steps": "apply, saga inline (checks, assess, decide) → accept → disburse → repay",
             "ledger_transactions_per_application": 7,
+            "applicants": "one, urn:applicant:prime" if ONE_APPLICANT else "one each, prime files",
             "apply_only_per_s": round(applied, 1),
         },
     )
@@ -222,6 +260,7 @@ def credit_saga() -> Iterator[Figure]:
             "steps": "submit → worker: checks (KYC→screening ∥ bureau ∥ account, vault) → "
             "assess → decide → accept → disburse → repay",
             "ledger_transactions_per_application": 7,
+            "applicants": "one, urn:applicant:prime" if ONE_APPLICANT else "one each, prime files",
             "submitted_to_offered_per_s": round(offered, 1),
         },
     )

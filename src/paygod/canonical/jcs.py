@@ -187,9 +187,10 @@ def canonical_str(value: Any) -> str:
 
 # orjson's string escaping is exactly JCS's, OPT_STRICT_INTEGER refuses the same integers,
 # and for keys below U+10000 its sorted order is UTF-16 order. What it formats differently
-# (floats) or sorts differently (keys above U+FFFF) is detected first and sent down the
-# slow path; the PASSTHROUGH options make it refuse every non-JSON type instead of
-# serializing it, so both paths accept exactly the same values.
+# (floats) is given to it as fragments of their RFC 8785 text; what it sorts differently
+# (keys above U+FFFF) is detected first and sent down the slow path; the PASSTHROUGH
+# options make it refuse every non-JSON type instead of serializing it, so both paths
+# accept exactly the same values.
 _ORJSON_OPTIONS = (
     orjson.OPT_SORT_KEYS
     | orjson.OPT_STRICT_INTEGER
@@ -218,13 +219,36 @@ def _orjson_safe(value: Any) -> bool:
     return True
 
 
+class _NotForOrjson(Exception):
+    """A value orjson cannot write in its RFC 8785 form: the slow path takes it."""
+
+
+def _float_fragments(item: Any) -> Any:
+    """`item` with every float replaced by an `orjson.Fragment` of its RFC 8785 text
+    (ES6 number formatting, `_format_float`), so orjson writes the rest: a document with
+    floats (a risk assessment's features) is otherwise encoded in Python, value by value."""
+    kind = type(item)
+    if kind is float:
+        return orjson.Fragment(_format_float(item))
+    if kind is dict:
+        for key in item:
+            if type(key) is not str or (not key.isascii() and _ASTRAL.search(key)):
+                raise _NotForOrjson
+        return {key: _float_fragments(child) for key, child in item.items()}
+    if kind is list or kind is tuple:
+        return [_float_fragments(child) for child in item]
+    if kind is str or kind is int or kind is bool or item is None:
+        return item
+    raise _NotForOrjson
+
+
 def canonicalize(value: Any) -> bytes:
     """The RFC 8785 form of `value` as UTF-8 bytes."""
-    if _orjson_safe(value):
-        try:
-            return orjson.dumps(value, option=_ORJSON_OPTIONS)
-        except orjson.JSONEncodeError:
-            pass  # an unsafe integer or a lone surrogate: the slow path names the problem
+    try:
+        plain = value if _orjson_safe(value) else _float_fragments(value)
+        return orjson.dumps(plain, option=_ORJSON_OPTIONS)
+    except (_NotForOrjson, CanonicalizationError, orjson.JSONEncodeError):
+        pass  # an unsafe integer, a lone surrogate, NaN...: the slow path names the problem
     out: list[str] = []
     try:
         _encode(value, out)

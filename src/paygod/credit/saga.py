@@ -17,9 +17,10 @@ second delivery or a racing worker records nothing.
 | ComplianceCheckCompleted | assess | checked   | assessed           | RiskAssessmentCompleted  |
 | RiskAssessmentCompleted  | decide | assessed  | offered / declined | ApplicationProcessed     |
 
-The assess step's decision is sealed by the decision service in its own transaction, under
-an idempotency key of the application: a crash between it and the step's own seal runs the
-step again and the decision service returns the decision it sealed, never a second one.
+The assess step is sealed in the underwriting decision's own transaction (the decision
+service's `companions`), under an idempotency key of the application: the decision and the
+step commit together or not at all; a step run again finds the decision its key sealed and
+seals the step on it, never a second decision.
 
 Compensation: a failed compliance check (identity not verified, a screening hit, an
 account that does not verify) declines the application with its reason in the same
@@ -131,19 +132,29 @@ class ApplicationSaga:
 
         return handle
 
-    def advance(self, application_id: str) -> Application | None:
+    def advance(self, application_id: str, known: Application | None = None) -> Application | None:
         """Run every step due, in order, until the application waits or ends (inline mode:
-        no worker runs; the worker later finds each step done and records nothing)."""
-        application = self.service.find(application_id)
+        no worker runs; the worker later finds each step done and records nothing).
+        `known`: the application as this caller just sealed it, so it is not read again."""
+        application = known or self.service.find(application_id)
         while application is not None and application.status in STEPS:
-            application = self.run(application_id, application.status)
+            application = self.run(application_id, application.status, application)
         return application
 
-    def run(self, application_id: str, expected: ApplicationStatus) -> Application | None:
+    def run(
+        self,
+        application_id: str,
+        expected: ApplicationStatus,
+        known: Application | None = None,
+    ) -> Application | None:
         """One step, if the application is still where the step starts; else nothing.
-        Returns the application as the step left it (re-read when it did nothing)."""
+        Returns the application as the step left it (re-read when it did nothing).
+
+        `known`: the application as the caller's previous step sealed it (inline mode),
+        taken instead of a read; if another process moved it meanwhile, the step's write
+        transaction finds it moved (`_still`) and records nothing."""
         with self.service._lock(application_id):
-            application = self.service.find(application_id)
+            application = known if known is not None else self.service.find(application_id)
             if application is None or application.status is not expected:
                 return application  # done already (a redelivery), or never submitted
             step: Callable[[Application], Application] = getattr(self, f"_{STEPS[expected]}")
@@ -265,25 +276,51 @@ class ApplicationSaga:
             int(features["monthly_debt"]),
             probe,
         )
-        sealed = self.decisions.decide(**decision_request(application, product, dti), receipt=False)
-        verdict = read_decision(sealed, dti)
-        moved = application.move_to(
-            ApplicationStatus.ASSESSED, isoformat(now), underwriting=verdict.as_dict()
-        )
-        event = self._event(
-            moved,
-            model.RISK_ASSESSED,
-            {
-                "points": verdict.points,
-                "grade": verdict.grade,
-                "dti": str(verdict.dti),
-                "bureau_digest": features.get("raw_digest"),
-                "decision_id": verdict.decision["decision_id"],
-                "decision": verdict.decision["verdict"],
-                "risk_score": verdict.risk["score"],
-            },
-        )
-        return self._seal(application, moved, [event])
+        request = decision_request(application, product, dti)
+        at = isoformat(now)
+
+        def assessed(sealed: Mapping[str, Any]) -> tuple[Application, EntryDraft]:
+            verdict = read_decision(sealed, dti)
+            moved = application.move_to(
+                ApplicationStatus.ASSESSED, at, underwriting=verdict.as_dict()
+            )
+            event = self._event(
+                moved,
+                model.RISK_ASSESSED,
+                {
+                    "points": verdict.points,
+                    "grade": verdict.grade,
+                    "dti": str(verdict.dti),
+                    "bureau_digest": features.get("raw_digest"),
+                    "decision_id": verdict.decision["decision_id"],
+                    "decision": verdict.decision["verdict"],
+                    "risk_score": verdict.risk["score"],
+                },
+            )
+            return moved, self.service._draft(moved, moved.status.value, [event])
+
+        done: list[Application] = []
+
+        def with_decision(conn: Any, sealed: Mapping[str, Any]) -> list[EntryDraft]:
+            # Inside the decision's transaction: the step is sealed with it, or neither.
+            self._still(application)
+            moved, draft = assessed(sealed)
+            done[:] = [moved]
+            return [draft]
+
+        sealed = self.decisions.decide(**request, receipt=False, companions=with_decision)
+        if done and not sealed.get("replayed"):
+            return done[0]
+        # The decision was sealed by an earlier run of this step (a crash before the step's
+        # own seal, or a racing worker): seal the step on the decision recorded then.
+        moved, draft = assessed(sealed)
+
+        def work(conn: Any) -> tuple[None, list[EntryDraft]]:
+            self._still(application)
+            return None, [draft]
+
+        self.service.ledger.transact(work)
+        return moved
 
     def _decide(self, application: Application) -> Application:
         verdict = application.underwriting or {}

@@ -201,7 +201,7 @@ class CreditService:
         if not self.inline:
             return submitted, True
         try:
-            return self.saga.advance(application_id) or submitted, True
+            return self.saga.advance(application_id, submitted) or submitted, True
         except (BureauUnavailable, ProviderUnavailable):
             # A defined transition, not an error: the application stays `submitted` and
             # its step is retried from the outbox (then dead-lettered, then replayable).
