@@ -226,19 +226,29 @@ class _NotForOrjson(Exception):
 def _float_fragments(item: Any) -> Any:
     """`item` with every float replaced by an `orjson.Fragment` of its RFC 8785 text
     (ES6 number formatting, `_format_float`), so orjson writes the rest: a document with
-    floats (a risk assessment's features) is otherwise encoded in Python, value by value."""
+    floats (a risk assessment's features) is otherwise encoded in Python, value by value.
+    Leaves are handled in their container's loop: most values are leaves."""
     kind = type(item)
-    if kind is float:
-        return orjson.Fragment(_format_float(item))
     if kind is dict:
-        for key in item:
+        out: dict[str, Any] = {}
+        for key, child in item.items():
             if type(key) is not str or (not key.isascii() and _ASTRAL.search(key)):
                 raise _NotForOrjson
-        return {key: _float_fragments(child) for key, child in item.items()}
+            out[key] = _fragment_of(child)
+        return out
     if kind is list or kind is tuple:
-        return [_float_fragments(child) for child in item]
-    if kind is str or kind is int or kind is bool or item is None:
-        return item
+        return [_fragment_of(child) for child in item]
+    return _fragment_of(item)
+
+
+def _fragment_of(child: Any) -> Any:
+    kind = type(child)
+    if kind is str or kind is int or kind is bool or child is None:
+        return child
+    if kind is float:
+        return orjson.Fragment(_format_float(child))
+    if kind is dict or kind is list or kind is tuple:
+        return _float_fragments(child)
     raise _NotForOrjson
 
 

@@ -69,7 +69,9 @@ def canonical_bytes(value: Any) -> bytes:
     # orjson writes NaN and infinities as null, which JCS refuses: a null in the output
     # is a real None only when every float in plain JSON data is finite (checked by a walk
     # far cheaper than the exact encoder; anything else takes the exact path, which raises).
-    if (b"null" in raw and not _plain_and_finite(value)) or not orjson_agrees(raw):
+    # The cheap look at the text first: a payload orjson writes differently (an integral
+    # float) takes the exact path without the walk.
+    if not orjson_agrees(raw) or (b"null" in raw and not _plain_and_finite(value)):
         return canonicalize(value)
     return raw
 
