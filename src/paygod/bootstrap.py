@@ -223,6 +223,7 @@ def build_kernel(
         clock,
         accounting,
         parts.payments,
+        decisions,
         worker=parts.worker,
         screening=compliance.screening,
         vault=privacy.vault,

@@ -14,7 +14,7 @@ from paygod.kernel.errors import Conflict
 class ApplicationStatus(StrEnum):
     SUBMITTED = "submitted"
     CHECKED = "checked"  # KYC, screening and the bureau answered; compliance passed
-    ASSESSED = "assessed"  # the scorecard and affordability decided
+    ASSESSED = "assessed"  # affordability and the underwriting decision (sealed) recorded
     OFFERED = "offered"
     DECLINED = "declined"
     ACCEPTED = "accepted"

@@ -43,3 +43,11 @@ class BureauUnavailable(Exception):
 
 class CreditBureau(Protocol):
     def report(self, applicant_ref: str) -> BureauReport: ...
+
+
+class DecisionRuntime(Protocol):
+    """The kernel's decision service (`paygod.decisions.DecisionService.decide`): seals a
+    decision of the named packs, with its measurements (the risk score among them), and
+    returns the sealed record; the same idempotency key returns the same decision."""
+
+    def decide(self, **request: Any) -> dict[str, Any]: ...

@@ -1,5 +1,7 @@
-"""The application saga: submitted → (KYC → screening) ∥ bureau ∥ account → underwriting →
-offer, each step an outbox message handled by the executor's worker.
+"""The application saga: submitted → (KYC → screening) ∥ bureau ∥ account → underwriting
+(a sealed decision of the kernel's decision service: the pack `credit-underwriting` with
+the risk module's score) → offer, each step an outbox message handled by the executor's
+worker.
 
 Each step is triggered by the event the step before sealed, and seals its own result and
 the next step's event in ONE ledger transaction (the ledger writes the outbox row in the
@@ -14,6 +16,11 @@ second delivery or a racing worker records nothing.
 | CreditApplicationCreated | checks | submitted | checked / declined | ComplianceCheckCompleted |
 | ComplianceCheckCompleted | assess | checked   | assessed           | RiskAssessmentCompleted  |
 | RiskAssessmentCompleted  | decide | assessed  | offered / declined | ApplicationProcessed     |
+
+The assess step is sealed in the underwriting decision's own transaction (the decision
+service's `companions`), under an idempotency key of the application: the decision and the
+step commit together or not at all; a step run again finds the decision its key sealed and
+seals the step on it, never a second decision.
 
 Compensation: a failed compliance check (identity not verified, a screening hit, an
 account that does not verify) declines the application with its reason in the same
@@ -32,11 +39,11 @@ from paygod.canonical import digest
 from paygod.credit import model
 from paygod.credit.model import Application, ApplicationStatus
 from paygod.credit.offers import make_offer
-from paygod.credit.ports import BureauReport, CreditBureau
+from paygod.credit.ports import BureauReport, CreditBureau, DecisionRuntime
 from paygod.credit.products import CATALOG
 from paygod.credit.providers import Provider
 from paygod.credit.schedule import ScheduleTerms, level_payment
-from paygod.credit.underwriting import underwrite
+from paygod.credit.underwriting import debt_to_income, decision_request, read_decision
 from paygod.kernel.clock import isoformat
 from paygod.kernel.errors import Conflict
 from paygod.kernel.events import EventEnvelope
@@ -102,11 +109,13 @@ class ApplicationSaga:
         bureau: CreditBureau,
         kyc: Provider,
         account: Provider,
+        decisions: DecisionRuntime,
         screening: Screening | None = None,
         vault: RawVault | None = None,
     ) -> None:
         self.service = service
         self.bureau = bureau
+        self.decisions = decisions
         self.kyc = kyc
         self.account = account
         self.screening = screening
@@ -123,19 +132,29 @@ class ApplicationSaga:
 
         return handle
 
-    def advance(self, application_id: str) -> Application | None:
+    def advance(self, application_id: str, known: Application | None = None) -> Application | None:
         """Run every step due, in order, until the application waits or ends (inline mode:
-        no worker runs; the worker later finds each step done and records nothing)."""
-        application = self.service.find(application_id)
+        no worker runs; the worker later finds each step done and records nothing).
+        `known`: the application as this caller just sealed it, so it is not read again."""
+        application = known or self.service.find(application_id)
         while application is not None and application.status in STEPS:
-            application = self.run(application_id, application.status)
+            application = self.run(application_id, application.status, application)
         return application
 
-    def run(self, application_id: str, expected: ApplicationStatus) -> Application | None:
+    def run(
+        self,
+        application_id: str,
+        expected: ApplicationStatus,
+        known: Application | None = None,
+    ) -> Application | None:
         """One step, if the application is still where the step starts; else nothing.
-        Returns the application as the step left it (re-read when it did nothing)."""
+        Returns the application as the step left it (re-read when it did nothing).
+
+        `known`: the application as the caller's previous step sealed it (inline mode),
+        taken instead of a read; if another process moved it meanwhile, the step's write
+        transaction finds it moved (`_still`) and records nothing."""
         with self.service._lock(application_id):
-            application = self.service.find(application_id)
+            application = known if known is not None else self.service.find(application_id)
             if application is None or application.status is not expected:
                 return application  # done already (a redelivery), or never submitted
             step: Callable[[Application], Application] = getattr(self, f"_{STEPS[expected]}")
@@ -233,9 +252,11 @@ class ApplicationSaga:
         }
 
     def _assess(self, application: Application) -> Application:
+        """Affordability, then the underwriting decision sealed by the decision service
+        (pack `credit-underwriting` with the risk module's score); the application records
+        the decision's id, verdict and the reasons its explanation names."""
         product = CATALOG[application.product_id]
         features = dict(application.bureau or {})
-        report = BureauReport(applicant_ref=application.applicant_ref, **features)
         now = self.service.clock.now()
         # The new payment counts in affordability at the best grade's rate it could get.
         probe = level_payment(
@@ -249,28 +270,57 @@ class ApplicationSaga:
                 now.date(),
             )
         )
-        verdict = underwrite(
-            report,
-            product,
-            amount=application.amount,
-            income=application.monthly_income,
-            declared_debt=application.monthly_debt,
-            new_payment=probe,
+        dti = debt_to_income(
+            application.monthly_income,
+            application.monthly_debt,
+            int(features["monthly_debt"]),
+            probe,
         )
-        moved = application.move_to(
-            ApplicationStatus.ASSESSED, isoformat(now), underwriting=verdict.as_dict()
-        )
-        event = self._event(
-            moved,
-            model.RISK_ASSESSED,
-            {
-                "points": verdict.points,
-                "grade": verdict.grade,
-                "dti": str(verdict.dti),
-                "bureau_digest": report.raw_digest,
-            },
-        )
-        return self._seal(application, moved, [event])
+        request = decision_request(application, product, dti)
+        at = isoformat(now)
+
+        def assessed(sealed: Mapping[str, Any]) -> tuple[Application, EntryDraft]:
+            verdict = read_decision(sealed, dti)
+            moved = application.move_to(
+                ApplicationStatus.ASSESSED, at, underwriting=verdict.as_dict()
+            )
+            event = self._event(
+                moved,
+                model.RISK_ASSESSED,
+                {
+                    "points": verdict.points,
+                    "grade": verdict.grade,
+                    "dti": str(verdict.dti),
+                    "bureau_digest": features.get("raw_digest"),
+                    "decision_id": verdict.decision["decision_id"],
+                    "decision": verdict.decision["verdict"],
+                    "risk_score": verdict.risk["score"],
+                },
+            )
+            return moved, self.service._draft(moved, moved.status.value, [event])
+
+        done: list[Application] = []
+
+        def with_decision(conn: Any, sealed: Mapping[str, Any]) -> list[EntryDraft]:
+            # Inside the decision's transaction: the step is sealed with it, or neither.
+            self._still(application)
+            moved, draft = assessed(sealed)
+            done[:] = [moved]
+            return [draft]
+
+        sealed = self.decisions.decide(**request, receipt=False, companions=with_decision)
+        if done and not sealed.get("replayed"):
+            return done[0]
+        # The decision was sealed by an earlier run of this step (a crash before the step's
+        # own seal, or a racing worker): seal the step on the decision recorded then.
+        moved, draft = assessed(sealed)
+
+        def work(conn: Any) -> tuple[None, list[EntryDraft]]:
+            self._still(application)
+            return None, [draft]
+
+        self.service.ledger.transact(work)
+        return moved
 
     def _decide(self, application: Application) -> Application:
         verdict = application.underwriting or {}
@@ -315,6 +365,8 @@ class ApplicationSaga:
             {
                 "outcome": decided.status.value,
                 "reasons": [r["code"] for r in verdict.get("reasons", [])],
+                "reason_texts": [r["text"] for r in verdict.get("reasons", [])],
+                "decision_id": verdict.get("decision_id"),
                 "apr": (decided.offer or {}).get("disclosure", {}).get("annual_percentage_rate"),
             },
         )

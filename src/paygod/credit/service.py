@@ -14,7 +14,7 @@ from paygod.credit.bureau import simulated_account, simulated_kyc
 from paygod.credit.errors import CreditCode
 from paygod.credit.locks import KeyedLocks
 from paygod.credit.model import Application, ApplicationStatus
-from paygod.credit.ports import BureauUnavailable, CreditBureau
+from paygod.credit.ports import BureauUnavailable, CreditBureau, DecisionRuntime
 from paygod.credit.products import CATALOG, Product
 from paygod.credit.providers import Provider, ProviderUnavailable
 from paygod.credit.saga import ApplicationSaga, RawVault, Screening
@@ -95,6 +95,7 @@ class CreditService:
         clock: Clock,
         bureau: CreditBureau,
         *,
+        decisions: DecisionRuntime,
         kyc: Provider | None = None,
         account: Provider | None = None,
         screening: Screening | None = None,
@@ -110,6 +111,7 @@ class CreditService:
             bureau,
             kyc or simulated_kyc(),
             account or simulated_account(),
+            decisions,
             screening,
             vault,
         )
@@ -200,7 +202,7 @@ class CreditService:
         if not self.inline:
             return submitted, True
         try:
-            return self.saga.advance(application_id) or submitted, True
+            return self.saga.advance(application_id, submitted) or submitted, True
         except (BureauUnavailable, ProviderUnavailable):
             # A defined transition, not an error: the application stays `submitted` and
             # its step is retried from the outbox (then dead-lettered, then replayable).

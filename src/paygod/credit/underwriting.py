@@ -1,58 +1,48 @@
-"""Underwriting: a points scorecard with adverse-action reason codes, and affordability.
+"""Underwriting: affordability here, the decision in the kernel's decision service.
 
-Each attribute's band gives points; the grade follows the total. A decline names up to four
-reasons, the attributes that cost the applicant the most points against their best band
-(the order Regulation B's adverse-action notice asks for), plus any knock-out rule.
+The scorecard (points per attribute band, the grade the total earns), the knock-outs
+(bankruptcy, debt-to-income above the product's maximum, amount above the grade's limit,
+the kernel's risk score) and the adverse-action reasons are the paygod/v1 pack
+`credit-underwriting` (decisions/default_packs/credit-underwriting/pack.yaml), evaluated and
+sealed by `paygod.decisions` with the risk module's score of the application. This module
+states what the pack is asked (`decision_request`) and reads the sealed decision back
+(`read_decision`): the verdict, the grade, and the reasons a declined applicant is told.
+
+Reasons: each is a measurement of the pack named by its code (`r01_credit_score` ...) and
+banded by its text. A decline names at most four: the knock-outs that hold (unit
+`knockout`, in the pack's order), then the attributes that cost the most points (unit
+`points_lost`, most first, the code's order on a tie) — the order Regulation B's
+adverse-action notice asks for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from paygod.credit.ports import BureauReport
+from paygod.credit.model import Application
 from paygod.credit.products import Product
 
-# (attribute, reason code, reason text, [(lower bound, points)] best band last-matching)
-Bands = Sequence[tuple[int, int]]
-SCORECARD: Sequence[tuple[str, str, str, Bands]] = (
-    ("score", "R01", "Credit score too low", ((0, 0), (580, 30), (640, 60), (700, 90), (760, 120))),
-    (
-        "utilization",
-        "R02",
-        "Proportion of revolving balances to limits too high",
-        ((0, 60), (30, 40), (50, 20), (80, 0)),
-    ),
-    (
-        "delinquencies_24m",
-        "R03",
-        "Delinquency on accounts in the last 24 months",
-        ((0, 60), (1, 30), (2, 10), (3, 0)),
-    ),
-    ("inquiries_6m", "R04", "Too many recent credit inquiries", ((0, 30), (2, 20), (4, 5), (6, 0))),
-    (
-        "months_on_file",
-        "R05",
-        "Length of credit history too short",
-        ((0, 0), (12, 15), (36, 30), (84, 40)),
-    ),
-)
-DTI_REASON = ("R06", "Debt-to-income ratio too high")
-BANKRUPTCY_REASON = ("R07", "Bankruptcy on file")
-AMOUNT_REASON = ("R08", "Amount requested exceeds the limit for the credit profile")
-GRADES: Sequence[tuple[int, str]] = ((270, "A"), (220, "B"), (170, "C"), (130, "D"))
-CUTOFF = 130
+PACK = "credit-underwriting"
+INPUT = "credit_application"
+KNOCKOUT, POINTS_LOST = "knockout", "points_lost"
+# What a pack verdict other than allow or deny becomes: there is no manual-review state in
+# the saga, so a flag (the risk model could not score) or an error declines, fail closed.
+NOT_ASSESSED = ("R10", "The application could not be assessed automatically")
+MAX_REASONS = 4
 
 
 @dataclass(frozen=True, slots=True)
 class Underwriting:
     approved: bool
-    points: int
+    points: int | None
     grade: str | None
     dti: Decimal
     reasons: tuple[dict[str, str], ...]
+    decision: Mapping[str, Any]  # the sealed decision's id, seq, verdict, rule and pack
+    risk: Mapping[str, Any]  # the kernel's risk score of the application, with its band
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,15 +51,10 @@ class Underwriting:
             "grade": self.grade,
             "dti": str(self.dti),
             "reasons": list(self.reasons),
+            "decision_id": self.decision["decision_id"],
+            "decision": dict(self.decision),
+            "risk": dict(self.risk),
         }
-
-
-def _points(value: int, bands: Bands) -> int:
-    earned = bands[0][1]
-    for lower, points in bands:
-        if value >= lower:
-            earned = points
-    return earned
 
 
 def debt_to_income(income: int, declared_debt: int, bureau_debt: int, new_payment: int) -> Decimal:
@@ -79,42 +64,104 @@ def debt_to_income(income: int, declared_debt: int, bureau_debt: int, new_paymen
     return (Decimal(obligations) / Decimal(income)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
 
 
-def underwrite(
-    report: BureauReport,
-    product: Product,
-    *,
-    amount: int,
-    income: int,
-    declared_debt: int,
-    new_payment: int,
-) -> Underwriting:
-    features = report.features()
-    scored = []
-    for attribute, code, text, bands in SCORECARD:
-        earned = _points(int(features[attribute]), bands)
-        best = max(points for _, points in bands)
-        scored.append((best - earned, code, text, earned))
-    total = sum(earned for *_, earned in scored)
-    grade = next((g for floor, g in GRADES if total >= floor and g in product.rates), None)
-    dti = debt_to_income(income, declared_debt, report.monthly_debt, new_payment)
-    knockouts: list[tuple[str, str]] = []
-    if report.bankruptcy:
-        knockouts.append(BANKRUPTCY_REASON)
-    if dti > product.max_dti:
-        knockouts.append(DTI_REASON)
-    if grade is not None and amount > product.limits_by_grade.get(grade, product.max_amount):
-        knockouts.append(AMOUNT_REASON)
-    approved = total >= CUTOFF and grade is not None and not knockouts
+def decision_request(application: Application, product: Product, dti: Decimal) -> dict[str, Any]:
+    """The decision service's request: the pack, the application's facts (features, no
+    personal data), and a context the risk module scores (the amount, the applicant).
+
+    The subject is the applicant reference, so the risk windows and the decision index
+    see an applicant's applications together; the idempotency key is the application's,
+    so a step run again (a crash, a redelivery) gets the decision sealed the first time."""
+    bureau = dict(application.bureau or {})
+    checks = application.checks or {}
+    refs = [bureau.get("raw_digest"), (checks.get("kyc") or {}).get("digest")]
+    return {
+        "subject": application.applicant_ref,
+        "packs": [PACK],
+        "input": {
+            INPUT: {
+                "product": {
+                    "id": product.product_id,
+                    "max_dti": str(product.max_dti),
+                    "grades": list(product.rates),
+                    "limits": dict(product.limits_by_grade),
+                },
+                "amount": application.amount,
+                "currency": application.currency,
+                "payments": application.payments,
+                "dti": str(dti),
+                "bureau": {
+                    key: bureau[key]
+                    for key in (
+                        "score",
+                        "utilization",
+                        "delinquencies_24m",
+                        "inquiries_6m",
+                        "months_on_file",
+                        "bankruptcy",
+                    )
+                },
+            }
+        },
+        "context": {
+            "channel": "credit",
+            "amount_minor": application.amount,
+            "payer_ref": application.applicant_ref,
+            "evidence_refs": [r for r in refs if isinstance(r, str)],
+        },
+        "idempotency_key": f"credit-underwriting:{application.application_id}",
+        "tenant_id": application.tenant_id,
+        "requested_by": application.applicant,
+    }
+
+
+def read_decision(sealed: Mapping[str, Any], dti: Decimal) -> Underwriting:
+    """The underwriting a sealed decision of the pack gives: allow → the grade the points
+    earn; deny → the reasons its measurements name; anything else → declined, fail closed."""
+    verdict = str(sealed.get("decision"))
+    mine: Mapping[str, Any] = next(
+        (p for p in sealed.get("packs") or () if p.get("name") == PACK), {}
+    )
+    measured = {m["name"]: m for m in mine.get("measurements") or () if "value" in m}
+    kernel = {m["name"]: m.get("value") for m in sealed.get("measurements") or ()}
+    points = measured.get("points", {})
+    approved = verdict == "allow" and points.get("band") in ("A", "B", "C", "D")
     reasons: list[tuple[str, str]] = []
     if not approved:
-        reasons = list(knockouts)
-        for shortfall, code, text, _ in sorted(scored, key=lambda s: (-s[0], s[1])):
-            if shortfall > 0 and len(reasons) < 4:
-                reasons.append((code, text))
+        reasons = adverse_reasons(list(measured.values()))
+        if verdict not in ("allow", "deny"):
+            reasons = [NOT_ASSESSED, *reasons]
     return Underwriting(
         approved=approved,
-        points=total,
-        grade=grade if approved else None,
+        points=points.get("value"),
+        grade=str(points["band"]) if approved else None,
         dti=dti,
-        reasons=tuple({"code": c, "text": t} for c, t in reasons[:4]),
+        reasons=tuple({"code": c, "text": t} for c, t in reasons[:MAX_REASONS]),
+        decision={
+            "decision_id": sealed["decision_id"],
+            "seq": (sealed.get("ledger") or {}).get("seq"),
+            "verdict": verdict,
+            "rule": sealed.get("rule"),
+            "reason": sealed.get("reason"),
+            "pack": {k: mine.get(k) for k in ("name", "version", "digest")},
+        },
+        risk={
+            "score": kernel.get("risk_score"),
+            "band": kernel.get("risk_band"),
+            "reasons": kernel.get("risk_reasons") or [],
+        },
     )
+
+
+def adverse_reasons(measurements: list[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """Knock-outs that hold in the pack's order, then points lost, most first."""
+
+    def told(m: Mapping[str, Any]) -> tuple[str, str]:
+        return str(m["name"]).split("_", 1)[0].upper(), str(m["band"])
+
+    held = [m for m in measurements if m.get("value", 0) > 0 and "band" in m]
+    knockouts = [told(m) for m in held if m.get("unit") == KNOCKOUT]
+    lost = sorted(
+        (m for m in held if m.get("unit") == POINTS_LOST),
+        key=lambda m: (-m["value"], m["name"]),
+    )
+    return [*knockouts, *(told(m) for m in lost)][:MAX_REASONS]

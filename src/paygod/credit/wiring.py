@@ -19,7 +19,7 @@ from paygod.executor.breaker import BreakerBoard
 if TYPE_CHECKING:
     from paygod.accounting import AccountingService
     from paygod.compliance.service import ScreeningService
-    from paygod.credit.ports import CreditBureau
+    from paygod.credit.ports import CreditBureau, DecisionRuntime
     from paygod.credit.providers import Provider
     from paygod.credit.saga import RawVault
     from paygod.executor import Worker
@@ -44,6 +44,7 @@ def build_credit(
     clock: Clock,
     accounting: AccountingService,
     payments: PaymentService,
+    decisions: DecisionRuntime,
     *,
     worker: Worker | None = None,
     screening: ScreeningService | None = None,
@@ -64,6 +65,7 @@ def build_credit(
         ledger,
         clock,
         bureau or SimulatedBureau(),
+        decisions=decisions,
         kyc=kyc or configured.get("kyc"),
         account=account or configured.get("account"),
         screening=ComplianceScreening(screening) if screening is not None else None,

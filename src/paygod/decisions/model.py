@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -222,10 +221,14 @@ class SealedDecision:
     pack_digests: Sequence[str]
     shadow: Sequence[Mapping[str, Any]] = ()  # challengers beside the packs, never deciding
     action: Mapping[str, Any] | None = None  # the action member, when one is planned
+    # The record and the evidence both name it: hashed once, when the decision is made.
+    # Not a functools.cached_property: on Python 3.11 that holds one lock for every
+    # instance, so concurrent decisions queued behind each other's hashing.
+    measurements_digest: str = field(init=False, repr=False, compare=False)
 
-    @cached_property  # the record and the evidence both name it: hashed once
-    def measurements_digest(self) -> str:
-        return "sha256:" + sha256_hex(list(self.measurements))
+    def __post_init__(self) -> None:
+        digest = "sha256:" + sha256_hex(list(self.measurements))
+        object.__setattr__(self, "measurements_digest", digest)
 
     def record(self) -> dict[str, Any]:
         r, result = self.request, self.result

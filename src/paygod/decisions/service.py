@@ -62,6 +62,10 @@ from paygod.kernel.record_ids import new_id
 from paygod.ledger import Entry, EntryDraft, LedgerService
 from paygod.ledger.steps import Steps, run_blocking
 
+# An in-process caller's entries sealed with a decision: (conn, the decision's record with
+# `ledger.seq`) -> drafts, run inside the ledger's writer (see `_decide_steps`).
+Companions = Callable[[Any, Mapping[str, Any]], Sequence[EntryDraft]]
+
 DECISION_KIND = "decision"
 EVIDENCE_KIND = "evidence"
 MEASUREMENT_KIND = "measurement"
@@ -220,13 +224,17 @@ class DecisionService:
         receipt: bool = True,
         action: Any = None,
         trace: Any = None,
+        companions: Companions | None = None,
     ) -> Steps[dict[str, Any]]:
         """Decide, seal and return the sealed decision with its receipt (`ledger`): seq,
         inclusion proof and a signed tree head covering it. `receipt=False` leaves out the
         proof and head for in-process callers that keep only the seq (the payment
         decider), which spares them the proof's reads and, now and then, a signature.
         `requested_by` is recorded in the index; `owner` (scope `own`) keeps an
-        idempotency key of another principal from replaying its decision.
+        idempotency key of another principal from replaying its decision. `companions`
+        (in-process callers): entries the caller seals in the decision's own transaction,
+        after it, built from its record (with `ledger.seq`) inside the writer; not called
+        when the key replays an earlier decision (`replayed` is then true).
 
         identify → (replay) → check → measure → draft (evaluate) → seal."""
         input_hash, request_hash = self._identify(subject, context, input, packs, action)
@@ -263,7 +271,7 @@ class DecisionService:
             tracing.traceparent_of(trace) if trace is not None else None,
         )
         leading = self._risk_drafts(request, risk)
-        plan = _Plan(request, selected, shadows, spec, risk, trace, started)
+        plan = _Plan(request, selected, shadows, spec, risk, trace, started, companions)
         return (
             yield from self._seal(
                 plan, [*self._publications(selected, tenant_id), *leading], found, owner, receipt
@@ -449,10 +457,15 @@ class DecisionService:
             # index row carries it from the start. Without it a read after a restart (the
             # in-memory seq map empty) walked the subject's whole history to find it.
             assert request.first_seq is not None
-            self.index.record(
-                conn, replace(sealed.index_row(), seq=request.first_seq + len(drafts) - 1)
-            )
-            return None, drafts
+            seq = request.first_seq + len(drafts) - 1
+            extra: Sequence[EntryDraft] = ()
+            if plan.companions is not None:  # first: one that refuses leaves no index row
+                extra = plan.companions(conn, {**sealed.record(), "ledger": {"seq": seq}})
+            extra_count[0] = len(extra)
+            self.index.record(conn, replace(sealed.index_row(), seq=seq))
+            return None, [*drafts, *extra]
+
+        extra_count = [0]
 
         request = self.ledger.transaction(work)
         seal = tracing.start("paygod.seal", plan.trace) if plan.trace is not None else None
@@ -468,9 +481,10 @@ class DecisionService:
         finally:
             if seal is not None:
                 seal.end()
-        self._committed(plan, chosen[0][1], leading, entries[-1])
+        last = len(entries) - 1 - extra_count[0]  # the decision's entry
+        self._committed(plan, chosen[0][1], leading, entries[last])
         return self._response(
-            entries[-1], entries[-2], entries[-3], replayed=False, receipt=receipt
+            entries[last], entries[last - 1], entries[last - 2], replayed=False, receipt=receipt
         )
 
     def _committed(
@@ -771,3 +785,4 @@ class _Plan:
     risk: Any  # the risk assessment (RiskScorer's part), when one
     trace: Any
     started: float  # perf_counter at the start, for the policy's latency figures
+    companions: Companions | None = None

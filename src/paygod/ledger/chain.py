@@ -34,6 +34,7 @@ from paygod.ledger.model import (
 from paygod.ledger.verifier import (
     CanonicalizationError,
     canonicalize,
+    es6_number,
     interchange_bytes,
     leaf_hash,
     node_hash,
@@ -92,9 +93,39 @@ def canonical_bytes(value: Any) -> bytes:
     # orjson writes NaN and infinities as null, which JCS refuses: a null in the output
     # is a real None only when every float in plain JSON data is finite (checked by a walk
     # far cheaper than the exact encoder; anything else takes the exact path, which raises).
-    if (b"null" in raw and not _plain_and_finite(value)) or not orjson_agrees(raw):
+    # The cheap look at the text first: a payload orjson writes differently (an integral
+    # float) takes the exact path without the walk.
+    if b"null" in raw and not _plain_and_finite(value):
         return canonicalize(value)
-    return raw
+    if orjson_agrees(raw):
+        return raw
+    if raw[0] in _NUMBER_START or ASTRAL.search(raw):
+        return canonicalize(value)
+    # Only number forms differ: hand orjson each float as a fragment of the verifier's
+    # own RFC 8785 text (a risk assessment's features would otherwise all go through the
+    # pure-Python encoder, value by value); orjson still writes strings and order.
+    try:
+        return orjson.dumps(_float_fragments(value), option=_ORJSON_OPTS)
+    except (_NotPlain, CanonicalizationError, TypeError, orjson.JSONEncodeError):
+        return canonicalize(value)
+
+
+class _NotPlain(Exception):
+    """A value that is not plain JSON data: the exact encoder takes (and names) it."""
+
+
+def _float_fragments(item: Any) -> Any:
+    """`item` with every float an `orjson.Fragment` of `verifier.es6_number`'s text."""
+    kind = type(item)
+    if kind is float:
+        return orjson.Fragment(es6_number(item))
+    if kind is dict:
+        return {key: _float_fragments(child) for key, child in item.items()}
+    if kind is list or kind is tuple:
+        return [_float_fragments(child) for child in item]
+    if kind is str or kind is int or kind is bool or item is None:
+        return item
+    raise _NotPlain
 
 
 def _plain_and_finite(value: Any) -> bool:

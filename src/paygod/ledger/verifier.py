@@ -59,7 +59,7 @@ def _utf16_key(key: str) -> bytes:
     return key.encode("utf-16-be", "surrogatepass")
 
 
-def _es6_number(value: float) -> str:
+def es6_number(value: float) -> str:
     """ECMAScript Number.prototype.toString for a double (RFC 8785 §3.2.2.3)."""
     if value.is_integer() and abs(value) <= _INT_MAX:
         # Exact below 2^53; above it ES6 prints the shortest round-trip digits, not the
@@ -104,7 +104,7 @@ def _exact_double(value: int) -> bool:
         nearest = float(value)
     except OverflowError:
         return False
-    return int(nearest) == value or _es6_number(nearest) == str(value)
+    return int(nearest) == value or es6_number(nearest) == str(value)
 
 
 def _jcs(value: Any, out: list[str]) -> None:
@@ -123,13 +123,13 @@ def _jcs(value: Any, out: list[str]) -> None:
             # A JSON number is an IEEE double (RFC 8785 §3.2.2.3): 10000000000000000 is
             # exactly 1e16, which is also how a float 1e16 serialises, so reading a
             # canonical document back (integers as ints) gives the same bytes again.
-            out.append(_es6_number(float(value)))
+            out.append(es6_number(float(value)))
         else:
             raise CanonicalizationError(
                 f"integer {value} is outside the exact range of JSON numbers (±2^53-1)"
             )
     elif isinstance(value, float):
-        out.append(_es6_number(value))
+        out.append(es6_number(value))
     elif isinstance(value, Mapping):
         keys = list(value.keys())
         for key in keys:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +15,15 @@ from paygod.credit.apr import AprCase, Payment, UnitPeriod, annual_percentage_ra
 from paygod.credit.bureau import SimulatedBureau
 from paygod.credit.model import ApplicationStatus
 from paygod.credit.service import CreditService, contract_document
+from paygod.decisions.packs import DEFAULT_PACKS_DIR, PackRepository
+from paygod.decisions.service import DecisionService
+from paygod.decisions.stores.memory import MemoryDecisionIndex
 from paygod.kernel.clock import ManualClock
 from paygod.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from paygod.ledger import LedgerService
 from paygod.ledger.stores.memory import MemoryLedgerStore
+from paygod.risk.service import RiskService
+from paygod.risk.stores.models import MemoryModelStore
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -27,7 +33,18 @@ def world() -> tuple[CreditService, ManualClock, LedgerService]:
     clock = ManualClock(NOW)
     ledger = LedgerService(MemoryLedgerStore(), clock)
     bureau = SimulatedBureau(unavailable=frozenset({"urn:applicant:timeout"}))
-    return CreditService(ledger, clock, bureau), clock, ledger
+    return CreditService(ledger, clock, bureau, decisions=decisions(ledger, clock)), clock, ledger
+
+
+def decisions(
+    ledger: LedgerService, clock: ManualClock, packs: Path = DEFAULT_PACKS_DIR, *, risk: bool = True
+) -> DecisionService:
+    """The kernel's decision service over the bundled packs, scored by the risk module."""
+    repository = PackRepository(packs, poll_seconds=0)
+    service = DecisionService(ledger, repository, clock, MemoryDecisionIndex())
+    if risk:
+        service.risk = RiskService(ledger, MemoryModelStore(), clock, "t1")
+    return service
 
 
 def body(**kw: Any) -> dict[str, Any]:
@@ -73,14 +90,17 @@ def test_a_prime_applicant_is_offered_with_a_true_apr(world: Any) -> None:
         "offered",
     ]
     events = [ev["event_type"] for ev in ledger.outbox]
-    assert events[-4:] == [
+    # The underwriting decision is the decision service's, sealed before the assessment.
+    assert events[-5:] == [
         "CreditApplicationCreated",
         "ComplianceCheckCompleted",
+        "decision.finalized",
         "RiskAssessmentCompleted",
         "ApplicationProcessed",
     ]
+    saga_events = [ev for ev in ledger.outbox[-5:] if ev["event_type"] != "decision.finalized"]
     # Every saga event names the applicant principal, for notification subscriptions.
-    assert {ev["envelope"]["payload"]["principal_id"] for ev in ledger.outbox[-4:]} == {"agent-a"}
+    assert {ev["envelope"]["payload"]["principal_id"] for ev in saga_events} == {"agent-a"}
     assert "urn:applicant:prime" not in str([e.payload["application"]["bureau"] for e in entries])
 
 

@@ -27,6 +27,9 @@ from paygod.decisions.bundles import (
 from paygod.decisions.packs import DEFAULT_PACKS_DIR, PackRepository
 from paygod.kernel.errors import InvalidInput
 
+# The packs shipped with Paygod (payments, privacy, risk review, credit underwriting).
+BUNDLED = 4
+
 
 def keypair(directory: Path, name: str) -> tuple[Path, Path]:
     key = Ed25519PrivateKey.generate()
@@ -57,6 +60,7 @@ def test_a_signed_bundle_verifies(signed: tuple[Path, Path, Path]) -> None:
     manifest = verify_bundle(bundle, Keyring.load(public))
     assert {p["name"] for p in manifest["packs"]} == {
         "agent-payment-limits",
+        "credit-underwriting",
         "cross-border-data-transfer",
         "high-risk-review",
     }
@@ -97,7 +101,7 @@ def test_a_key_outside_the_keyring_is_refused(
 def test_the_repository_keeps_the_last_good_bundle(signed: tuple[Path, Path, Path]) -> None:
     bundle, private, public = signed
     repo = PackRepository(bundle, poll_seconds=0, keyring=Keyring.load(public))
-    assert len(repo.packs()) == 3 and "signed bundle payments 1.0.0" in repo.trust()
+    assert len(repo.packs()) == BUNDLED and "signed bundle payments 1.0.0" in repo.trust()
     pack_file = bundle / "high-risk-review" / "pack.yaml"
     pack_file.write_text(pack_file.read_text().replace("high-risk-review", "renamed-in-place"))
     repo.refresh(force=True)
@@ -127,7 +131,7 @@ def test_without_a_keyring_unsigned_packs_are_dev_mode(tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     shutil.copytree(DEFAULT_PACKS_DIR, plain, ignore=shutil.ignore_patterns("__pycache__"))
     repo = PackRepository(plain, poll_seconds=0)
-    assert len(repo.packs()) == 3
+    assert len(repo.packs()) == BUNDLED
     with pytest.raises(RuntimeError, match="dev mode"):
         repo.trust()
     assert "bundled" in PackRepository(DEFAULT_PACKS_DIR).trust()

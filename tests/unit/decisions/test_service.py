@@ -440,3 +440,36 @@ def test_the_index_row_carries_the_decision_seq_so_a_restart_reads_no_history(
 
     service.ledger.history = no_history  # type: ignore[method-assign]
     assert fresh.get(result["decision_id"])["ledger"]["seq"] == result["ledger"]["seq"]
+
+
+def test_companions_are_sealed_in_the_decisions_transaction(service: DecisionService) -> None:
+    """An in-process caller's entries ride in the decision's transaction, built from its
+    record and seq inside the writer; the response still names the decision's entry."""
+    from paygod.ledger import EntryDraft
+
+    seen: list[dict[str, Any]] = []
+
+    def companions(conn: Any, record: Any) -> list[EntryDraft]:
+        seen.append(dict(record))
+        return [EntryDraft("note", "urn:paygod:note:1", {"about": record["decision_id"]})]
+
+    result = decide(service, "c1", companions=companions)
+    entries = service.ledger.entries()
+    assert [e.kind for e in entries[-4:]] == ["measurement", "evidence", "decision", "note"]
+    assert result["ledger"]["seq"] == entries[-2].seq == seen[0]["ledger"]["seq"]
+    assert entries[-1].payload == {"about": result["decision_id"]}
+    assert seen[0]["decision"] == result["decision"]
+    # The same key replays the decision without calling the companions again.
+    again = decide(service, "c1", companions=companions)
+    assert again["replayed"] and len(seen) == 1
+
+
+def test_a_companion_that_refuses_seals_nothing(service: DecisionService) -> None:
+    size = service.ledger.size
+
+    def refuse(conn: Any, record: Any) -> list[Any]:
+        raise Conflict("the caller's state moved on")
+
+    with pytest.raises(Conflict):
+        decide(service, "c2", companions=refuse)
+    assert service.ledger.size == size and service.index.by_key("default", "c2") is None
