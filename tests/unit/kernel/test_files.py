@@ -26,3 +26,15 @@ def test_a_failed_write_keeps_the_old_file_and_removes_its_temporary(tmp_path: P
         replace_durably(target, "not bytes")  # type: ignore[arg-type]  # the failure under test
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["flag"]
+
+
+def test_a_file_created_once_keeps_the_first_content(tmp_path: Path) -> None:
+    from paygod.kernel.files import create_once
+
+    target = tmp_path / "keys" / "kek"
+    create_once(target, b"first")
+    create_once(target, b"second")  # another process came second: the first stays
+    assert target.read_bytes() == b"first"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert stat.S_IMODE(target.parent.stat().st_mode) == 0o700
+    assert [p.name for p in target.parent.iterdir()] == ["kek"]
