@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from paygod.accounting.model import Account, Period, PeriodStatement, Transfer
 from paygod.accounting.validtime import Posting, ValidSteps
+
+R = TypeVar("R")
 
 
 class AccountSession(Protocol):
@@ -128,9 +130,7 @@ def iter_all_accounts(session: AccountSession, tenant_id: str | None) -> Iterato
 class LedgerPort(Protocol):
     """What accounting needs of `paygod.ledger.LedgerService`."""
 
-    def transact(
-        self, work: Callable[[Any], tuple[Any, Sequence[Any]]]
-    ) -> tuple[Any, list[Any]]: ...
+    def transact(self, work: Callable[[Any], tuple[R, Sequence[Any]]]) -> tuple[R, list[Any]]: ...
 
     def entries(self, after: int = -1, limit: int = 100) -> list[Any]: ...
 

@@ -161,17 +161,24 @@ class AccountingService:
             ]
 
     def _transact(self, plan: Callable[[AccountSession], tuple[R, list[LedgerRecord]]]) -> R:
-        def work(conn: Any) -> tuple[R, list[Any]]:
-            result, drafts = self._in_transaction(conn, plan)
+        return self.transact_if_any(lambda conn: self._in_transaction(conn, plan))
+
+    def transact_if_any(self, work: Callable[[Any], tuple[R, list[Any]]]) -> R:
+        """Run `work(conn)` in a ledger transaction and append the drafts it returns with
+        its result; when it returns none (an idempotent replay), the transaction rolls back
+        and only the result comes back: nothing is sealed for a write that changed nothing."""
+
+        def guarded(conn: Any) -> tuple[R, list[Any]]:
+            result, drafts = work(conn)
             if not drafts:
                 raise _NothingWritten(result)
             return result, drafts
 
         try:
-            result, _entries = self.ledger.transact(work)
+            result, _entries = self.ledger.transact(guarded)
         except _NothingWritten as nothing:
-            result = nothing.result
-        return result  # type: ignore[no-any-return]
+            return nothing.result  # type: ignore[no-any-return]
+        return result
 
     def seal(self, records: Sequence[LedgerRecord]) -> None:
         """Record entries that change no balance (reconciliation reports)."""

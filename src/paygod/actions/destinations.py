@@ -14,6 +14,8 @@ import re
 import socket
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
+
 from paygod.kernel.errors import FieldError
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -104,3 +106,25 @@ def pinned(url: str, *, allow_private: bool) -> tuple[str, str | None]:
     literal = f"[{address}]" if address.version == 6 else str(address)
     vetted = urlunsplit(("http", f"{literal}:{port}", parts.path or "/", parts.query, ""))
     return vetted, parts.netloc.rsplit("@", 1)[-1]  # Host carries no user:password@
+
+
+def post_pinned(
+    target: str, *, allow_private: bool, body: bytes, headers: dict[str, str], timeout: float
+) -> httpx.Response:
+    """POST `body` to `target` at its vetted address (`pinned`), never following a redirect
+    (a redirect could lead past the vetting). AddressRefused: an address it may not reach;
+    httpx.HTTPError: no answer."""
+    url, host = pinned(target, allow_private=allow_private)
+    if host is not None:
+        headers = {**headers, "Host": host}
+    return httpx.post(url, content=body, headers=headers, timeout=timeout, follow_redirects=False)
+
+
+def delivered(status: int) -> bool:
+    """The receiver has the message: a 2xx, or 409 (it had it already)."""
+    return 200 <= status < 300 or status == 409
+
+
+def refused_for_good(status: int) -> bool:
+    """A client error a retry would meet again; 408, 425 and 429 ask for a retry."""
+    return 400 <= status < 500 and status not in (408, 425, 429)

@@ -16,7 +16,12 @@ from typing import Any
 import httpx
 import orjson
 
-from paygod.actions.destinations import AddressRefused, pinned
+from paygod.actions.destinations import (
+    AddressRefused,
+    delivered,
+    post_pinned,
+    refused_for_good,
+)
 from paygod.actions.model import ActionRefused, ActionRun, ActionSpec, ActionUnavailable
 from paygod.actions.ports import DestinationStore
 from paygod.kernel.errors import FieldError
@@ -64,10 +69,6 @@ class WebhookAction:
         destination = self.destinations.get(run.tenant_id, str(run.spec.destination))
         if destination is None:
             raise ActionRefused(f"destination {run.spec.destination!r} is no longer allowlisted")
-        try:
-            url, host = pinned(destination.url, allow_private=destination.allow_private)
-        except AddressRefused as exc:
-            raise ActionRefused(str(exc)) from None
         body = self.body(run)
         headers = {
             "content-type": "application/json",
@@ -78,21 +79,21 @@ class WebhookAction:
         from paygod.kernel.tracing import inject
 
         inject(headers)
-        if host is not None:
-            headers["Host"] = host
         try:
-            response = httpx.post(
-                url,
-                content=body,
+            response = post_pinned(
+                destination.url,
+                allow_private=destination.allow_private,
+                body=body,
                 headers=headers,
                 timeout=destination.timeout_seconds,
-                follow_redirects=False,
             )
+        except AddressRefused as exc:
+            raise ActionRefused(str(exc)) from None
         except httpx.HTTPError as exc:
             raise ActionUnavailable(f"{destination.name}: {type(exc).__name__}: {exc}") from exc
         status = response.status_code
-        if 200 <= status < 300 or status == 409:  # 409: the receiver has it already
+        if delivered(status):
             return {"destination": destination.name, "status_code": status}
-        if 400 <= status < 500 and status not in (408, 425, 429):
+        if refused_for_good(status):
             raise ActionRefused(f"{destination.name}: HTTP {status}: {response.text[:200]}")
         raise ActionUnavailable(f"{destination.name}: HTTP {status}")

@@ -33,12 +33,6 @@ LIMIT_KEY = "cash_limit"
 HOLDS_CASH = AccountFlags(credits_must_not_exceed_debits=True)
 
 
-class _Replayed(Exception):
-    def __init__(self, result: Any) -> None:
-        super().__init__("replayed")
-        self.result = result
-
-
 def _name(value: str, pointer: str) -> str:
     problem = identifier_problem(value) if value.strip() else "must not be empty"
     if problem or len(value) > 48 or "." in value:
@@ -224,15 +218,9 @@ class CashService:
                     raise error_for(r.error)
             if extra is not None:
                 drafts.append(accounting.make_draft(**extra))
-            if not drafts:
-                raise _Replayed(results)
             return results, drafts
 
-        try:
-            results, _ = accounting.ledger.transact(work)
-        except _Replayed as replay:
-            return replay.result
-        return results
+        return accounting.transact_if_any(work)
 
     # -- end of day -------------------------------------------------------------------
 
@@ -249,17 +237,14 @@ class CashService:
             )
         count_id = id or new_id()
         account_id = till_id(branch, till)
-        outcome: dict[str, TillCount] = {}
 
-        def work(conn: Any) -> tuple[Any, list[Any]]:
+        def work(conn: Any) -> tuple[TillCount, list[Any]]:
             accounting = self.accounting
             session = accounting.store.session(conn)
             earlier = session.get_transfers(tenant_id, [count_id]).get(count_id)
             if earlier is not None:
                 m = earlier.metadata
-                raise _Replayed(
-                    TillCount(branch, till, int(m["declared"]), int(m["book"]), count_id)
-                )
+                return TillCount(branch, till, int(m["declared"]), int(m["book"]), count_id), []
             found = session.get_accounts(tenant_id, [account_id], lock=True).get(account_id)
             if found is None:
                 raise CashTillNotFound(f"no such cash till ({account_id})")
@@ -286,20 +271,15 @@ class CashService:
                 if results[0].error is not None:
                     raise error_for(results[0].error)
                 transfer_id = count_id
-            outcome["count"] = TillCount(branch, till, declared, book, transfer_id)
+            counted = TillCount(branch, till, declared, book, transfer_id)
             drafts.append(
                 accounting.make_draft(
                     kind="cash_count",
                     subject=f"till:{account_id}",
                     tenant_id=tenant_id,
-                    payload={**outcome["count"].as_dict(), "count_id": count_id},
+                    payload={**counted.as_dict(), "count_id": count_id},
                 )
             )
-            return outcome["count"], drafts
+            return counted, drafts
 
-        try:
-            result, _ = self.accounting.ledger.transact(work)
-        except _Replayed as replay:
-            return replay.result  # type: ignore[no-any-return]
-        assert isinstance(result, TillCount)
-        return result
+        return self.accounting.transact_if_any(work)

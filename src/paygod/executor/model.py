@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -96,7 +96,3 @@ class OutboxMessage:
             "created_at": self.created_at,
             "envelope": self.envelope,
         }
-
-
-# The `outbox` table's columns, in the order the stores read them into an OutboxMessage.
-OUTBOX_COLUMNS = tuple(f.name for f in fields(OutboxMessage))

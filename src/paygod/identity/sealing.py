@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import secrets
 import stat
 from pathlib import Path
@@ -22,6 +21,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from paygod.kernel.errors import InvalidSettings
+from paygod.kernel.files import create_once
 
 SEALED_PREFIX = "pgsealed1:"
 KEK_FILE = "keys/kek"
@@ -87,19 +87,7 @@ def kek_from_file(home: Path) -> bytes:
     anyone can read protects nothing)."""
     path = home / KEK_FILE
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f"kek.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(base64.b64encode(secrets.token_bytes(KEK_BYTES)) + b"\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)  # another process created it meanwhile: theirs wins
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink(missing_ok=True)
+        create_once(path, base64.b64encode(secrets.token_bytes(KEK_BYTES)) + b"\n")
     if loose_mode(path):
         raise InvalidSettings(
             f"{path} is readable by other users (mode {stat.S_IMODE(path.stat().st_mode):o});"

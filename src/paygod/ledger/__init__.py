@@ -1,6 +1,7 @@
 """The ledger: append-only, hash-chained, Merkle-proven, signed, bitemporal."""
 
 from paygod.ledger.model import (
+    OUTBOX_COLUMNS,
     ConsistencyProof,
     Entry,
     EntryDraft,
@@ -12,6 +13,7 @@ from paygod.ledger.model import (
 from paygod.ledger.service import LedgerService
 
 __all__ = [
+    "OUTBOX_COLUMNS",
     "ConsistencyProof",
     "Entry",
     "EntryDraft",

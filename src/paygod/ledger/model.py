@@ -14,6 +14,23 @@ from paygod.kernel.clock import isoformat, parse_instant
 from paygod.kernel.events import EventEnvelope
 
 GENESIS_HASH = "0" * 64
+# The `outbox` table's columns (migration ledger_0001): the ledger writes its rows with the
+# entries that carry the events; the executor reads them back (executor.model.OutboxMessage).
+OUTBOX_COLUMNS = (
+    "event_id",
+    "entry_seq",
+    "event_type",
+    "tenant_id",
+    "aggregate_id",
+    "envelope",
+    "status",
+    "attempts",
+    "available_at",
+    "claimed_by",
+    "claimed_until",
+    "last_error",
+    "created_at",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -16,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from paygod.kernel.errors import InvalidSettings
+from paygod.kernel.files import create_once
 from paygod.ledger.model import SignedTreeHead
 from paygod.ledger.verifier import key_id_of, tree_head_bytes
 
@@ -69,20 +69,7 @@ def load_or_create_signer(home: Path, configured: Path | None = None) -> TreeHea
     path = home / KEY_FILE
     if path.exists():
         return load_signer(path)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-        handle.flush()
-        os.fsync(handle.fileno())
-    try:
-        # link, not rename: if another process created the key meanwhile, theirs wins.
-        os.link(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink(missing_ok=True)
+    # If another process created the key meanwhile, theirs wins: both load the same one.
+    create_once(path, key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
     return load_signer(path)

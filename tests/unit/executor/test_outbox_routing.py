@@ -40,3 +40,13 @@ def test_only_handled_event_types_wait_in_the_outbox(standalone_kernel: Kernel) 
     from paygod.events.wiring import cursor_store_for
 
     assert cursor_store_for(kernel.db).lag((-1, "")) == 3
+
+
+def test_an_outbox_message_has_the_ledger_outbox_tables_columns() -> None:
+    # The stores build an OutboxMessage from a row read by the ledger's column list.
+    from dataclasses import fields
+
+    from paygod.executor.model import OutboxMessage
+    from paygod.ledger import OUTBOX_COLUMNS
+
+    assert tuple(f.name for f in fields(OutboxMessage)) == OUTBOX_COLUMNS

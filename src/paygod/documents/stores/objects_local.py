@@ -9,10 +9,10 @@ changed on disk is reported, never served.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from pathlib import Path
+
+from paygod.kernel.files import replace_durably
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
@@ -44,17 +44,7 @@ class LocalObjectStore:
         if path.exists():
             return
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        replace_durably(path, content)
 
     def get(self, tenant_id: str, digest: str) -> bytes | None:
         path = self._path(tenant_id, digest)

@@ -12,9 +12,10 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from paygod.executor.model import OUTBOX_COLUMNS, OutboxMessage
+from paygod.executor.model import OutboxMessage
 from paygod.kernel.clock import isoformat
 from paygod.kernel.events import EventEnvelope
+from paygod.ledger import OUTBOX_COLUMNS
 
 
 def as_row(item: Any) -> dict[str, Any]:

@@ -18,9 +18,10 @@ from typing import Any
 
 import orjson
 
-from paygod.executor.model import OUTBOX_COLUMNS, OutboxMessage
+from paygod.executor.model import OutboxMessage
 from paygod.kernel.clock import isoformat
 from paygod.kernel.database import PostgresDatabase, SqliteDatabase
+from paygod.ledger import OUTBOX_COLUMNS
 
 COLUMNS = ", ".join(OUTBOX_COLUMNS)
 ERROR_LIMIT = 2000  # last_error is for people; a 5 MB traceback helps no one

@@ -9,8 +9,6 @@ old state or the new one, never a torn half.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -18,6 +16,7 @@ import orjson
 
 from paygod.executor.model import PanicState, panic_off
 from paygod.kernel.clock import Clock, SystemClock
+from paygod.kernel.files import replace_durably
 
 FLAG_NAME = "panic.json"
 TENANT_DIR = "panic-tenants"
@@ -77,14 +76,5 @@ class FilePanicSwitch:
     def _write(self, state: PanicState) -> PanicState:
         path = self._path(state.tenant_id)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".panic-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(orjson.dumps(state.as_dict()))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_durably(path, orjson.dumps(state.as_dict()), prefix=".panic-")
         return state

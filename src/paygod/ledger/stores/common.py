@@ -13,22 +13,6 @@ from paygod.ledger.chain import ChainState, Sealed, adopt, seal
 from paygod.ledger.groupcommit import WriteRequest
 from paygod.ledger.model import Entry, EntryDraft
 
-OUTBOX_COLUMNS = (
-    "event_id",
-    "entry_seq",
-    "event_type",
-    "tenant_id",
-    "aggregate_id",
-    "envelope",
-    "status",
-    "attempts",
-    "available_at",
-    "claimed_by",
-    "claimed_until",
-    "last_error",
-    "created_at",
-)
-
 
 def outbox_rows(
     sealed: Sealed, drafts: Sequence[EntryDraft], work_types: Container[str] | None = None

@@ -20,7 +20,7 @@ import secrets
 import httpx
 import orjson
 
-from paygod.actions.destinations import AddressRefused, pinned
+from paygod.actions.destinations import AddressRefused, delivered, post_pinned, refused_for_good
 from paygod.kernel.clock import Clock
 from paygod.notifications.model import Delivery, Rendered, Subscription
 from paygod.notifications.ports import SendFailed
@@ -71,10 +71,6 @@ class WebhookChannel:
         )
 
     def send(self, delivery: Delivery, subscription: Subscription, message: Rendered) -> bytes:
-        try:
-            url, host = pinned(subscription.target, allow_private=subscription.allow_private)
-        except AddressRefused as exc:
-            raise SendFailed(str(exc), permanent=True) from None
         body = self.body(delivery, message)
         timestamp = int(self.clock.now().timestamp())
         headers = {
@@ -85,20 +81,19 @@ class WebhookChannel:
                 subscription.secret or "", delivery.delivery_id, timestamp, body
             ),
         }
-        if host is not None:
-            headers["Host"] = host
         try:
-            response = httpx.post(
-                url,
-                content=body,
+            response = post_pinned(
+                subscription.target,
+                allow_private=subscription.allow_private,
+                body=body,
                 headers=headers,
                 timeout=self.timeout_seconds,
-                follow_redirects=False,
             )
+        except AddressRefused as exc:
+            raise SendFailed(str(exc), permanent=True) from None
         except httpx.HTTPError as exc:
             raise SendFailed(f"{type(exc).__name__}: {exc}") from exc
         status = response.status_code
-        if 200 <= status < 300 or status == 409:
+        if delivered(status):
             return body
-        permanent = 400 <= status < 500 and status not in (408, 425, 429)
-        raise SendFailed(f"HTTP {status}", permanent=permanent)
+        raise SendFailed(f"HTTP {status}", permanent=refused_for_good(status))

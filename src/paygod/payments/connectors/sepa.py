@@ -9,8 +9,6 @@ idempotent: a second send of the same payment finds the file and writes nothing.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
+from paygod.kernel.files import replace_durably
 from paygod.payments.model import PaymentInstruction, RailReceipt, RailRefused
 
 SCHEMA = "pain.001.001.03"
@@ -91,12 +90,7 @@ class SepaFileRail:
             return RailReceipt(self.name, instruction.key, "accepted", target.name)
         xml = self.build(instruction, execution_date=date.today())
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.out_dir, suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(xml)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        replace_durably(target, xml)
         return RailReceipt(self.name, instruction.key, "accepted", target.name)
 
     def lookup(self, idempotency_key: str) -> RailReceipt | None:
