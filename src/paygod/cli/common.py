@@ -15,7 +15,7 @@ import getpass
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar, overload
 
 import typer
 from rich.console import RenderableType
@@ -54,6 +54,10 @@ def emit(data: T, *, as_json: bool, human: Callable[[T], Shown] | Shown) -> None
         console.print(shown)
 
 
+@overload
+def instant(text: str, option: str) -> datetime: ...
+@overload
+def instant(text: str | None, option: str) -> datetime | None: ...
 def instant(text: str | None, option: str) -> datetime | None:
     """An option's ISO 8601 / RFC 3339 instant (None when not given); bad input is exit 2."""
     if text is None:

@@ -48,6 +48,11 @@ def table(
     return shown
 
 
+def fields_table(data: Mapping[str, object], title: str) -> Table:
+    """A record's fields as a two-column table, field names on the left."""
+    return table(("", ""), data.items(), title=title, show_header=False)
+
+
 def key_values(data: Mapping[str, object], indent: str = "  ") -> list[RenderableType]:
     """`  key: value`, one line per field of a record."""
     return [f"{indent}{key}: {value}" for key, value in data.items()]
