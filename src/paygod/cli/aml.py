@@ -39,7 +39,7 @@ def scan(
 ) -> None:
     """Run every typology over the tenant's history (movements sealed in [from, to]);
     raises the hits no earlier pass raised."""
-    start, end = instant(from_, "--from"), instant(to, "--to")
+    start, end = instant(from_, "--from", "/from"), instant(to, "--to", "/to")
     with open_kernel() as kernel:
         data = kernel.aml.scan(kernel.settings.tenant, start, end, record=not dry_run).as_dict()
     emit(
@@ -63,7 +63,7 @@ def alerts(
     as_json: JsonFlag = False,
 ) -> None:
     """The tenant's AML alerts, oldest first."""
-    at = instant(as_of, "--as-of")
+    at = instant(as_of, "--as-of", "/as-of")
     with open_kernel() as kernel:
         kernel.aml.catch_up()
         found = [a.as_dict() for a in kernel.aml.alerts(kernel.settings.tenant, typology, at)]
@@ -81,7 +81,7 @@ def alert(alert_id: str, as_json: JsonFlag = False) -> None:
 @app.command("thresholds")
 def thresholds(as_of: Instant = None, as_json: JsonFlag = False) -> None:
     """The tenant's typology thresholds (as of a past time)."""
-    at = instant(as_of, "--as-of")
+    at = instant(as_of, "--as-of", "/as-of")
     with open_kernel() as kernel:
         data = kernel.aml.thresholds(kernel.settings.tenant, at)
     emit(

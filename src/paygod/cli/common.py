@@ -55,11 +55,12 @@ def emit(data: T, *, as_json: bool, human: Callable[[T], Shown] | Shown) -> None
 
 
 @overload
-def instant(text: str, option: str) -> datetime: ...
+def instant(text: str, option: str, pointer: str | None = None) -> datetime: ...
 @overload
-def instant(text: str | None, option: str) -> datetime | None: ...
-def instant(text: str | None, option: str) -> datetime | None:
-    """An option's ISO 8601 / RFC 3339 instant (None when not given); bad input is exit 2."""
+def instant(text: str | None, option: str, pointer: str | None = None) -> datetime | None: ...
+def instant(text: str | None, option: str, pointer: str | None = None) -> datetime | None:
+    """An option's ISO 8601 / RFC 3339 instant (None when not given); bad input is exit 2,
+    its error at `pointer` (default: the option) where a group names fields as HTTP does."""
     if text is None:
         return None
     from paygod.kernel.clock import parse_instant
@@ -70,7 +71,11 @@ def instant(text: str | None, option: str) -> datetime | None:
     except ValueError:
         raise InvalidInput(
             f"{option} {text!r} is not an ISO 8601 instant",
-            errors=[FieldError(option, "expected an ISO 8601 instant, e.g. 2026-01-31T12:00:00Z")],
+            errors=[
+                FieldError(
+                    pointer or option, "expected an ISO 8601 instant, e.g. 2026-01-31T12:00:00Z"
+                )
+            ],
         ) from None
 
 

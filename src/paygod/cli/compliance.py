@@ -183,7 +183,7 @@ def kyc_status(
     as_json: JsonFlag = False,
 ) -> None:
     """A subject's KYC level, status and expiry (now, or as of a past instant)."""
-    when = instant(as_of, "--as-of")
+    when = instant(as_of, "--as-of", "/as_of")
     with tenant_kernel(tenant) as (kernel, tenant_id):
         result = kernel.compliance.kyc.status(tenant_id, subject, as_of=when)
     emit(result, as_json=as_json, human=_kyc_line)

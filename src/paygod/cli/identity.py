@@ -37,7 +37,7 @@ def _identity() -> Iterator[tuple[IdentityService, str]]:
 
 
 def _print_key(data: dict[str, Any]) -> None:
-    """The key's secret goes to stdout alone on its line; what it is, to stderr."""
+    """The key, then its secret alone on its own stdout line (the heading goes to stderr)."""
     console.print(f"key {data['key_id']} for principal {data['principal_id']}")
     err_console.print(styled(("API key (shown once, store it now):", "bold")))
     console.print(data["api_key"], soft_wrap=True, highlight=False)
