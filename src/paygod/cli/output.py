@@ -36,7 +36,7 @@ def emit_json(data: Any) -> None:
 
 def table(
     columns: Sequence[str | Column],
-    rows: Iterable[Sequence[object]],
+    rows: Iterable[Iterable[object]],
     *,
     title: str | None = None,
     show_header: bool = True,
