@@ -3,56 +3,30 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from paygod.accounting import (
     AccountCode,
     AccountFlags,
-    AccountingService,
     AccountSpec,
     TransferFlags,
     TransferRequest,
     TransferResult,
 )
 from paygod.accounting.errors import AccountingCode
-from paygod.cli.common import JsonFlag, tenant_kernel
-from paygod.cli.output import console, emit_json
-from paygod.kernel.clock import parse_instant
+from paygod.cli.common import JsonFlag, TenantOption, emit, instant, tenant_kernel
+from paygod.cli.output import fields_table, table
 from paygod.kernel.errors import CheckFailed, FieldError, InvalidInput
 from paygod.kernel.jsonio import parse_json
-
-if TYPE_CHECKING:  # the kernel (and its drivers) load only when a command runs
-    pass
 
 accounts_app = typer.Typer(
     help="Double-entry accounts: open, inspect, audit.", no_args_is_help=True
 )
 transfers_app = typer.Typer(help="Transfers and holds between accounts.", no_args_is_help=True)
 reconcile_app = typer.Typer(help="Match an external statement CSV to an account's transfers.")
-
-TenantOpt = Annotated[str | None, typer.Option("--tenant", help="Tenant (default PAYGOD_TENANT).")]
-
-
-@contextmanager
-def _service(tenant: str | None) -> Iterator[tuple[AccountingService, str]]:
-    with tenant_kernel(tenant) as (kernel, tenant_id):
-        yield kernel.accounting, tenant_id
-
-
-def _instant(value: str, option: str) -> Any:
-    try:
-        return parse_instant(value)
-    except ValueError:
-        raise InvalidInput(
-            f"{option} {value!r} is not an ISO 8601 instant",
-            errors=[FieldError(option, "expected e.g. 2026-01-31T00:00:00Z")],
-        ) from None
 
 
 def _metadata(text: str | None) -> dict[str, Any]:
@@ -64,20 +38,15 @@ def _metadata(text: str | None) -> dict[str, Any]:
     return value
 
 
-def _show(data: dict[str, Any], as_json: bool, title: str) -> None:
-    if as_json:
-        emit_json(data)
-        return
-    table = Table(title=title, show_header=False)
-    for key, value in data.items():
-        table.add_row(key, str(value))
-    console.print(table)
+def record(data: dict[str, Any], as_json: bool, title: str) -> None:
+    """One record: its JSON document, or its fields' table for a person."""
+    emit(data, as_json=as_json, human=fields_table(data, title))
 
 
 def _transfer_out(result: TransferResult, as_json: bool) -> None:
     assert result.transfer is not None
     data = {**result.transfer.as_dict(), "created": result.created}
-    _show(data, as_json, "transfer" if result.created else "transfer (already recorded)")
+    record(data, as_json, "transfer" if result.created else "transfer (already recorded)")
 
 
 # -- accounts ---------------------------------------------------------------------------
@@ -97,7 +66,7 @@ def accounts_create(
         str | None,
         typer.Option(help="Principal id it belongs to (an agent's wallet: scope own sees it)."),
     ] = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Open an account (idempotent by id)."""
@@ -111,42 +80,38 @@ def accounts_create(
         account, _ = kernel.accounting.open_account(
             tenant_id, AccountSpec(ledger, code, id, flags, _metadata(metadata), owner)
         )
-    _show(account.as_dict(), as_json, "account")
+    record(account.as_dict(), as_json, "account")
 
 
 @accounts_app.command("list")
 def accounts_list(
     ledger: Annotated[str | None, typer.Option(help="Only this ledger.")] = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """List accounts with their balances."""
-    with _service(tenant) as (svc, tenant_id):
-        found = svc.list_accounts(tenant_id, ledger=ledger, limit=1000)
-    if as_json:
-        emit_json({"accounts": [a.as_dict() for a in found]})
-        return
-    table = Table(title="accounts")
-    for column in ("id", "ledger", "code", "flags", "balance", "available"):
-        table.add_column(column)
-    for a in found:
-        table.add_row(
-            a.id,
-            a.ledger,
-            a.code.value,
-            ",".join(a.flags.names()),
-            str(a.balance),
-            str(a.available),
-        )
-    console.print(table)
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        found = kernel.accounting.list_accounts(tenant_id, ledger=ledger, limit=1000)
+    emit(
+        {"accounts": [a.as_dict() for a in found]},
+        as_json=as_json,
+        human=table(
+            ("id", "ledger", "code", "flags", "balance", "available"),
+            (
+                (a.id, a.ledger, a.code.value, ",".join(a.flags.names()), a.balance, a.available)
+                for a in found
+            ),
+            title="accounts",
+        ),
+    )
 
 
 @accounts_app.command("show")
-def accounts_show(account_id: str, tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:
+def accounts_show(account_id: str, tenant: TenantOption = None, as_json: JsonFlag = False) -> None:
     """One account with its four running totals."""
-    with _service(tenant) as (svc, tenant_id):
-        account = svc.get_account(tenant_id, account_id)
-    _show(account.as_dict(), as_json, "account")
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        account = kernel.accounting.get_account(tenant_id, account_id)
+    record(account.as_dict(), as_json, "account")
 
 
 @accounts_app.command("balance")
@@ -160,7 +125,7 @@ def accounts_balance(
         str | None,
         typer.Option("--recorded-at", help="Recorded time: as the books stood at this instant."),
     ] = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Balance now, as of a past instant, or on both axes (--valid-at, --recorded-at)."""
@@ -170,16 +135,16 @@ def accounts_balance(
                 "--at is recorded time; with --valid-at give --recorded-at instead",
                 errors=[FieldError("--at", "not with --valid-at or --recorded-at")],
             )
-        valid = _instant(valid_at, "--valid-at") if valid_at else None
-        recorded = _instant(recorded_at, "--recorded-at") if recorded_at else None
-        with _service(tenant) as (svc, tenant_id):
-            both = svc.valid_balance(tenant_id, account_id, valid, recorded)
-        _show(both.as_dict(), as_json, "balance")
+        valid = instant(valid_at, "--valid-at")
+        recorded = instant(recorded_at, "--recorded-at")
+        with tenant_kernel(tenant) as (kernel, tenant_id):
+            both = kernel.accounting.valid_balance(tenant_id, account_id, valid, recorded)
+        record(both.as_dict(), as_json, "balance")
         return
-    when = _instant(at, "--at") if at else None
-    with _service(tenant) as (svc, tenant_id):
-        result = svc.balance(tenant_id, account_id, when)
-    _show(result.as_dict(), as_json, "balance")
+    when = instant(at, "--at")
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        result = kernel.accounting.balance(tenant_id, account_id, when)
+    record(result.as_dict(), as_json, "balance")
 
 
 @accounts_app.command("statement")
@@ -188,61 +153,69 @@ def accounts_statement(
     from_: Annotated[str, typer.Option("--from", help="Start instant (inclusive).")],
     to: Annotated[str, typer.Option("--to", help="End instant (exclusive).")],
     csv_out: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Opening balance, the period's lines, closing balance."""
     from paygod.accounting.reports import statement_csv
 
-    with _service(tenant) as (svc, tenant_id):
-        st = svc.statement(tenant_id, account_id, _instant(from_, "--from"), _instant(to, "--to"))
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        st = kernel.accounting.statement(
+            tenant_id,
+            account_id,
+            instant(from_, "--from"),
+            instant(to, "--to"),
+        )
     if csv_out:
         sys.stdout.write(statement_csv(st))
         return
     data = st.as_dict()
-    if as_json:
-        emit_json(data)
-        return
-    table = Table(title=f"statement {account_id}: opening {data['opening_balance']}")
-    for column in ("timestamp", "transfer", "counterparty", "debit", "credit", "balance"):
-        table.add_column(column)
-    for line in data["lines"]:
-        table.add_row(
-            line["timestamp"],
-            line["transfer_id"],
-            line["counterparty"],
-            str(line["debit"]),
-            str(line["credit"]),
-            str(line["balance"]),
-        )
-    console.print(table)
-    console.print(f"closing balance {data['closing_balance']}")
+    keys = ("timestamp", "transfer_id", "counterparty", "debit", "credit", "balance")
+    emit(
+        data,
+        as_json=as_json,
+        human=[
+            table(
+                ("timestamp", "transfer", "counterparty", "debit", "credit", "balance"),
+                ([line[key] for key in keys] for line in data["lines"]),
+                title=f"statement {account_id}: opening {data['opening_balance']}",
+            ),
+            f"closing balance {data['closing_balance']}",
+        ],
+    )
 
 
 @accounts_app.command("close")
-def accounts_close(account_id: str, tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:
+def accounts_close(account_id: str, tenant: TenantOption = None, as_json: JsonFlag = False) -> None:
     """Close an account to new transfers."""
-    with _service(tenant) as (svc, tenant_id):
-        account = svc.close_account(tenant_id, account_id)
-    _show(account.as_dict(), as_json, "account")
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        account = kernel.accounting.close_account(tenant_id, account_id)
+    record(account.as_dict(), as_json, "account")
 
 
 @accounts_app.command("trial-balance")
-def accounts_trial_balance(tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:
+def accounts_trial_balance(tenant: TenantOption = None, as_json: JsonFlag = False) -> None:
     """Per ledger: the debit and credit balances must agree (exit 1 if not)."""
-    with _service(tenant) as (svc, tenant_id):
-        report = svc.trial_balance(tenant_id)
-    if as_json:
-        emit_json(report)
-    else:
-        for ledger in report["ledgers"]:
-            table = Table(title=f"trial balance {ledger['ledger']}")
-            for column in ("account", "code", "debit", "credit"):
-                table.add_column(column)
-            for row in ledger["accounts"]:
-                table.add_row(row["account_id"], row["code"], str(row["debit"]), str(row["credit"]))
-            table.add_row("total", "", str(ledger["total_debits"]), str(ledger["total_credits"]))
-            console.print(table)
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        report = kernel.accounting.trial_balance(tenant_id)
+    emit(
+        report,
+        as_json=as_json,
+        human=[
+            table(
+                ("account", "code", "debit", "credit"),
+                [
+                    *(
+                        (r["account_id"], r["code"], r["debit"], r["credit"])
+                        for r in ledger["accounts"]
+                    ),
+                    ("total", "", ledger["total_debits"], ledger["total_credits"]),
+                ],
+                title=f"trial balance {ledger['ledger']}",
+            )
+            for ledger in report["ledgers"]
+        ],
+    )
     if not report["balanced"]:
         raise CheckFailed("the trial balance does not balance")
 
@@ -250,24 +223,25 @@ def accounts_trial_balance(tenant: TenantOpt = None, as_json: JsonFlag = False) 
 @accounts_app.command("audit")
 def accounts_audit(
     all_tenants: Annotated[bool, typer.Option("--all-tenants")] = False,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Rebuild every balance from the ledger entries and compare (exit 1 on a mismatch)."""
-    with _service(tenant) as (svc, tenant_id):
-        report = svc.rebuild_check(None if all_tenants else tenant_id)
-    if as_json:
-        emit_json(report.as_dict())
-    else:
-        console.print(
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        report = kernel.accounting.rebuild_check(None if all_tenants else tenant_id)
+    emit(
+        report.as_dict(),
+        as_json=as_json,
+        human=[
             f"{'ok' if report.ok else 'MISMATCH'}: {report.accounts_checked} accounts, "
-            f"{report.entries_replayed} transfer entries replayed"
-        )
-        for m in report.mismatches:
-            console.print(
+            f"{report.entries_replayed} transfer entries replayed",
+            *(
                 f"  {m['tenant_id']}/{m['account_id']}: running {m['running']} "
                 f"rebuilt {m['rebuilt']}"
-            )
+                for m in report.mismatches
+            ),
+        ],
+    )
     if not report.ok:
         raise CheckFailed("running totals differ from the ledger")
 
@@ -275,11 +249,11 @@ def accounts_audit(
 @accounts_app.command("export")
 def accounts_export(
     format: Annotated[str, typer.Option(help="csv or json")] = "csv",
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
 ) -> None:
     """Every transfer of the tenant, oldest first, as CSV or JSON on stdout."""
-    with _service(tenant) as (svc, tenant_id):
-        sys.stdout.write(svc.export_transfers(tenant_id, format))
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        sys.stdout.write(kernel.accounting.export_transfers(tenant_id, format))
 
 
 # -- transfers --------------------------------------------------------------------------
@@ -300,7 +274,7 @@ def transfers_create(
         str | None,
         typer.Option("--valid-from", help="Backdate: valid from this past instant (RFC 3339)."),
     ] = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Move money (or hold it with --pending; backdate it with --valid-from)."""
@@ -320,57 +294,60 @@ def transfers_create(
         TransferFlags(pending=pending),
         timeout_seconds=timeout,
         metadata=_metadata(metadata),
-        valid_from=_instant(valid_from, "--valid-from") if valid_from else None,
+        valid_from=instant(valid_from, "--valid-from"),
     )
-    with _service(tenant) as (svc, tenant_id):
-        result = svc.transfer(tenant_id, request)
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        result = kernel.accounting.transfer(tenant_id, request)
     _transfer_out(result, as_json)
 
 
 @transfers_app.command("show")
-def transfers_show(transfer_id: str, tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:
+def transfers_show(
+    transfer_id: str, tenant: TenantOption = None, as_json: JsonFlag = False
+) -> None:
     """One transfer."""
-    with _service(tenant) as (svc, tenant_id):
-        transfer = svc.get_transfer(tenant_id, transfer_id)
-    _show(transfer.as_dict(), as_json, "transfer")
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        transfer = kernel.accounting.get_transfer(tenant_id, transfer_id)
+    record(transfer.as_dict(), as_json, "transfer")
 
 
 @transfers_app.command("list")
-def transfers_list(tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:
+def transfers_list(tenant: TenantOption = None, as_json: JsonFlag = False) -> None:
     """Transfers of the tenant."""
-    with _service(tenant) as (svc, tenant_id):
-        found = svc.list_transfers(tenant_id, limit=1000)
-    if as_json:
-        emit_json({"transfers": [t.as_dict() for t in found]})
-        return
-    table = Table(title="transfers")
-    for column in ("id", "state", "debit", "credit", "amount", "ledger"):
-        table.add_column(column)
-    for t in found:
-        table.add_row(
-            t.id, t.state.value, t.debit_account_id, t.credit_account_id, str(t.amount), t.ledger
-        )
-    console.print(table)
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        found = kernel.accounting.list_transfers(tenant_id, limit=1000)
+    emit(
+        {"transfers": [t.as_dict() for t in found]},
+        as_json=as_json,
+        human=table(
+            ("id", "state", "debit", "credit", "amount", "ledger"),
+            (
+                (t.id, t.state.value, t.debit_account_id, t.credit_account_id, t.amount, t.ledger)
+                for t in found
+            ),
+            title="transfers",
+        ),
+    )
 
 
 @transfers_app.command("post")
 def transfers_post(
     pending_id: str,
     amount: Annotated[int | None, typer.Option(help="Partial amount (default: all).")] = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Post a hold, fully or partly (the rest is released)."""
-    with _service(tenant) as (svc, tenant_id):
-        result = svc.post_pending(tenant_id, pending_id, amount=amount)
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        result = kernel.accounting.post_pending(tenant_id, pending_id, amount=amount)
     _transfer_out(result, as_json)
 
 
 @transfers_app.command("void")
-def transfers_void(pending_id: str, tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:
+def transfers_void(pending_id: str, tenant: TenantOption = None, as_json: JsonFlag = False) -> None:
     """Void a hold, releasing it."""
-    with _service(tenant) as (svc, tenant_id):
-        result = svc.void_pending(tenant_id, pending_id)
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        result = kernel.accounting.void_pending(tenant_id, pending_id)
     _transfer_out(result, as_json)
 
 
@@ -378,24 +355,21 @@ def transfers_void(pending_id: str, tenant: TenantOpt = None, as_json: JsonFlag 
 def transfers_reverse(
     transfer_id: str,
     amount: Annotated[int | None, typer.Option(help="Partial amount (default: the rest).")] = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Reverse a posted transfer with a new transfer that references it."""
-    with _service(tenant) as (svc, tenant_id):
-        result = svc.reverse(tenant_id, transfer_id, amount=amount)
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        result = kernel.accounting.reverse(tenant_id, transfer_id, amount=amount)
     _transfer_out(result, as_json)
 
 
 @transfers_app.command("expire")
 def transfers_expire(as_json: JsonFlag = False) -> None:
     """Release every hold whose timeout has passed (all tenants)."""
-    with _service(None) as (svc, _):
-        expired = svc.expire_pending()
-    if as_json:
-        emit_json({"expired": expired})
-    else:
-        console.print(f"expired {len(expired)} holds")
+    with tenant_kernel(None) as (kernel, _):
+        expired = kernel.accounting.expire_pending()
+    emit({"expired": expired}, as_json=as_json, human=f"expired {len(expired)} holds")
 
 
 # -- reconcile --------------------------------------------------------------------------
@@ -406,7 +380,7 @@ def reconcile(
     statement: Annotated[Path, typer.Option(help="CSV with date, amount, reference columns.")],
     account: Annotated[str, typer.Option(help="The account the statement is for.")],
     window_days: Annotated[int, typer.Option(help="Date window for amount matches.")] = 3,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Match an external statement to the account's transfers; the report is recorded."""
@@ -418,14 +392,15 @@ def reconcile(
         raise InvalidInput(
             f"cannot read {statement}: {exc}", errors=[FieldError("--statement", str(exc))]
         ) from None
-    with _service(tenant) as (svc, tenant_id):
-        report = Reconciler(svc).reconcile(tenant_id, account, text, window_days=window_days)
-    if as_json:
-        emit_json(report)
-        return
-    console.print(
-        f"reconciliation {report['id']}: {len(report['matched'])} matched, "
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        report = Reconciler(kernel.accounting).reconcile(
+            tenant_id, account, text, window_days=window_days
+        )
+    emit(
+        report,
+        as_json=as_json,
+        human=f"reconciliation {report['id']}: {len(report['matched'])} matched, "
         f"{len(report['unmatched_statement_lines'])} statement lines unmatched, "
         f"{len(report['unmatched_transfers'])} transfers unmatched, "
-        f"difference {report['difference']}"
+        f"difference {report['difference']}",
     )

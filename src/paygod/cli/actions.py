@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from paygod.cli.common import JsonFlag, open_kernel
-from paygod.cli.output import console, emit_json
+from paygod.cli.common import JsonFlag, TenantOption, emit, open_kernel, tenant_kernel
+from paygod.cli.output import console
 
 app = typer.Typer(
     name="actions",
@@ -19,10 +19,6 @@ destinations = typer.Typer(
     name="destinations", help="The webhook destination allowlist.", no_args_is_help=True
 )
 app.add_typer(destinations)
-
-TenantOption = Annotated[
-    str | None, typer.Option("--tenant", help="Tenant (default PAYGOD_TENANT).")
-]
 
 
 @destinations.command("put")
@@ -41,10 +37,9 @@ def put(
     as_json: JsonFlag = False,
 ) -> None:
     """Add or replace a destination."""
-    kernel = open_kernel()
-    try:
+    with tenant_kernel(tenant) as (kernel, tenant_id):
         destination, generated = kernel.actions.put_destination(
-            tenant or kernel.settings.tenant,
+            tenant_id,
             name,
             url=url,
             secret=secret,
@@ -52,58 +47,47 @@ def put(
             timeout_seconds=timeout,
             actor=getpass.getuser(),
         )
-        out = destination.public()
-        if generated is not None:
-            out["secret"] = generated
-        if as_json:
-            emit_json(out)
-        else:
-            console.print(f"destination {name} -> {destination.url}")
-            if generated is not None:
-                console.print(f"secret (shown once): {generated}")
-    finally:
-        kernel.close()
+    out = destination.public()
+    if generated is not None:
+        out["secret"] = generated
+    emit(
+        out,
+        as_json=as_json,
+        human=[f"destination {name} -> {destination.url}"]
+        + ([f"secret (shown once): {generated}"] if generated is not None else []),
+    )
 
 
 @destinations.command("list")
 def list_(tenant: TenantOption = None, as_json: JsonFlag = False) -> None:
     """The allowlist (secrets are never shown)."""
-    kernel = open_kernel()
-    try:
-        found = [
-            d.public() for d in kernel.actions.list_destinations(tenant or kernel.settings.tenant)
-        ]
-        if as_json:
-            emit_json({"destinations": found})
-        else:
-            for d in found:
-                console.print(f"{d['name']}\t{d['url']}\tallow_private={d['allow_private']}")
-    finally:
-        kernel.close()
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        found = [d.public() for d in kernel.actions.list_destinations(tenant_id)]
+    emit(
+        {"destinations": found},
+        as_json=as_json,
+        human=[f"{d['name']}\t{d['url']}\tallow_private={d['allow_private']}" for d in found],
+    )
 
 
 @destinations.command("remove")
 def remove(name: str, tenant: TenantOption = None) -> None:
     """Remove a destination (actions naming it are refused from now on)."""
-    kernel = open_kernel()
-    try:
-        kernel.actions.delete_destination(tenant or kernel.settings.tenant, name, getpass.getuser())
-        console.print(f"removed {name}")
-    finally:
-        kernel.close()
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        kernel.actions.delete_destination(tenant_id, name, getpass.getuser())
+    console.print(f"removed {name}")
 
 
 @app.command("status")
 def status(decision_id: str, as_json: JsonFlag = False) -> None:
     """Where a decision's action stands: status, attempts, sealed results."""
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         result = kernel.actions.status(kernel.decisions.get(decision_id))
-        if as_json:
-            emit_json(result)
-        else:
-            console.print(f"{result['type']} {result['destination'] or ''}: {result['status']}")
-            for entry in result["results"]:
-                console.print(f"  seq {entry['seq']}: {entry['status']} {entry.get('error') or ''}")
-    finally:
-        kernel.close()
+    emit(
+        result,
+        as_json=as_json,
+        human=lambda r: [
+            f"{r['type']} {r['destination'] or ''}: {r['status']}",
+            *(f"  seq {e['seq']}: {e['status']} {e.get('error') or ''}" for e in r["results"]),
+        ],
+    )

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+
+from paygod.cli.output import table
 
 TENANT = "default"
 OFFICER = "human:officer-1"
@@ -175,12 +176,7 @@ def _print(console: Console, out: dict[str, Any]) -> bool:
         console.print(f"  AML {typology} on {subject}, resting on {n} transactions")
     decision = out["sanctioned_decision"]
     console.print(f"  payee 'Usama bin Ladin': {decision.get('verdict')}: {decision.get('reason')}")
-    table = Table()
-    for column in ("case", "subject", "closed as"):
-        table.add_column(column)
-    for alert_type, subject, disposition in out["closed"]:
-        table.add_row(alert_type, subject, disposition)
-    console.print(table)
+    console.print(table(("case", "subject", "closed as"), out["closed"]))
     console.print(
         f"  sanctioned payment {out['sanctioned'].status.value} by {OFFICER}. Ledger: "
         f"{out['entries']} entries, verification "

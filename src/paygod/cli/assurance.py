@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from paygod.cli.output import emit_json
+from paygod.cli.common import JsonFlag, TenantOption, emit, tenant_kernel
 
 compliance_app = typer.Typer(
     name="compliance", help="Compliance as code: OSCAL documents.", no_args_is_help=True
@@ -29,19 +28,6 @@ TreeSize = Annotated[
     int | None,
     typer.Option("--tree-size", help="Judge against the stored signed head of this size."),
 ]
-TenantOpt = Annotated[str | None, typer.Option("--tenant", help="Tenant (default PAYGOD_TENANT).")]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
-
-
-@contextmanager
-def _kernel(tenant: str | None) -> Iterator[tuple[Any, str]]:
-    from paygod.bootstrap import build_kernel
-
-    kernel = build_kernel()
-    try:
-        yield kernel, tenant or kernel.settings.tenant
-    finally:
-        kernel.close()
 
 
 def _write(out: Path, parts: Iterable[bytes]) -> int:
@@ -63,10 +49,11 @@ def _write(out: Path, parts: Iterable[bytes]) -> int:
 
 def _done(out: Path, parts: Iterable[bytes], what: str, as_json: bool) -> None:
     size = _write(out, parts)
-    if as_json:
-        emit_json({"written": str(out), "bytes": size, "document": what})
-    else:
-        typer.echo(f"wrote {what} to {out} ({size} bytes)")
+    emit(
+        {"written": str(out), "bytes": size, "document": what},
+        as_json=as_json,
+        human=f"wrote {what} to {out} ({size} bytes)",
+    )
 
 
 def _oscal(kind: str, start: str, end: str, out: Path, tree_size: int | None,
@@ -74,27 +61,29 @@ def _oscal(kind: str, start: str, end: str, out: Path, tree_size: int | None,
     from paygod.assurance.model import Period
 
     period = Period.parse(start, end)
-    with _kernel(tenant) as (kernel, scope):
+    with tenant_kernel(tenant) as (kernel, scope):
         _done(out, kernel.assurance.document_parts(kind, scope, period, tree_size), kind, as_json)
 
 
 @oscal_app.command("component-definition")
-def component_definition(start: From, end: To, out: Out, tree_size: TreeSize = None,
-                         tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:  # fmt: skip
+def component_definition(
+    start: From, end: To, out: Out, tree_size: TreeSize = None,
+    tenant: TenantOption = None, as_json: JsonFlag = False,
+) -> None:  # fmt: skip
     """Paygod and its loaded packs as implemented requirements, per control."""
     _oscal("component-definition", start, end, out, tree_size, tenant, as_json)
 
 
 @oscal_app.command("assessment-results")
 def assessment_results(start: From, end: To, out: Out, tree_size: TreeSize = None,
-                       tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:  # fmt: skip
+                       tenant: TenantOption = None, as_json: JsonFlag = False) -> None:  # fmt: skip
     """Observations (sealed decisions with inclusion proofs) and findings per control."""
     _oscal("assessment-results", start, end, out, tree_size, tenant, as_json)
 
 
 @oscal_app.command("poam")
 def poam(start: From, end: To, out: Out, tree_size: TreeSize = None,
-         tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:  # fmt: skip
+         tenant: TenantOption = None, as_json: JsonFlag = False) -> None:  # fmt: skip
     """A plan of action and milestones from the cases open at the period's end."""
     _oscal("poam", start, end, out, tree_size, tenant, as_json)
 
@@ -111,7 +100,7 @@ def _report(kind: str, start: str, end: str, fmt: str, out: Path, tree_size: int
             errors=[FieldError("/format", f"one of {', '.join(FORMATS)}")],
         )
     period = Period.parse(start, end)
-    with _kernel(tenant) as (kernel, scope):
+    with tenant_kernel(tenant) as (kernel, scope):
         built = kernel.assurance.report(kind, scope, period, tree_size)
     _done(out, [render(built, fmt)], f"{kind} report", as_json)
 
@@ -121,20 +110,20 @@ Format = Annotated[str, typer.Option("--format", help="json, html or pdf.")]
 
 @reports_app.command("sox")
 def sox(start: From, end: To, out: Out, fmt: Format = "json", tree_size: TreeSize = None,
-        tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:  # fmt: skip
+        tenant: TenantOption = None, as_json: JsonFlag = False) -> None:  # fmt: skip
     """Segregation of duties: maker-checker, pack activations, privileged access, changes."""
     _report("sox", start, end, fmt, out, tree_size, tenant, as_json)
 
 
 @reports_app.command("pci")
 def pci(start: From, end: To, out: Out, fmt: Format = "json", tree_size: TreeSize = None,
-        tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:  # fmt: skip
+        tenant: TenantOption = None, as_json: JsonFlag = False) -> None:  # fmt: skip
     """No card data in the ledger (Luhn scan), cardholder-reference reads, key rotations."""
     _report("pci", start, end, fmt, out, tree_size, tenant, as_json)
 
 
 @reports_app.command("gdpr")
 def gdpr(start: From, end: To, out: Out, fmt: Format = "json", tree_size: TreeSize = None,
-         tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:  # fmt: skip
+         tenant: TenantOption = None, as_json: JsonFlag = False) -> None:  # fmt: skip
     """Records of processing, consents given and withdrawn, access and erasure requests."""
     _report("gdpr", start, end, fmt, out, tree_size, tenant, as_json)

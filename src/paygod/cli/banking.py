@@ -6,74 +6,58 @@ verify), 2 bad input (an unknown projection, a non-empty target), 3 store unavai
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from paygod.cli.output import console, emit_json
+from paygod.cli.common import JsonFlag, emit, open_kernel
 from paygod.kernel.errors import CheckFailed
-
-if TYPE_CHECKING:
-    from paygod.bootstrap import Kernel
 
 app = typer.Typer(
     name="projections",
     help="Tables rebuilt from the ledger: status, rebuild, check.",
     no_args_is_help=True,
 )
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 NameArg = Annotated[
     str | None, typer.Argument(help="One projection (default: all of them).", show_default=False)
 ]
 
 
-@contextmanager
-def _kernel() -> Iterator[Kernel]:
-    from paygod.bootstrap import build_kernel
-
-    kernel = build_kernel()
-    try:
-        yield kernel
-    finally:
-        kernel.close()
-
-
 @app.command("status")
 def status(name: NameArg = None, as_json: JsonFlag = False) -> None:
     """Each projection's position, and its lag behind the ledger in entries and seconds."""
-    with _kernel() as kernel:
+    with open_kernel() as kernel:
         found = kernel.projections.status(name)
-    if as_json:
-        emit_json({"projections": [s.as_dict() for s in found]})
-        return
-    for s in found:
-        console.print(
+    emit(
+        {"projections": [s.as_dict() for s in found]},
+        as_json=as_json,
+        human=[
             f"{s.name}: {s.state}, position {s.position} of {s.head}, "
             f"lag {s.lag_entries} entries / {s.lag_seconds}s "
             f"(tables {', '.join(s.tables)}; rebuilt {s.rebuilt_at or 'never'})"
-        )
+            for s in found
+        ],
+    )
 
 
 @app.command("rebuild")
 def rebuild(name: NameArg = None, as_json: JsonFlag = False) -> None:
     """Rebuild from the ledger into new tables and switch them in atomically."""
-    with _kernel() as kernel:
+    with open_kernel() as kernel:
         reports = kernel.projections.rebuild(name)
-    if as_json:
-        emit_json({"rebuilt": [r.as_dict() for r in reports]})
-    else:
-        for r in reports:
-            rows = ", ".join(f"{t} {n}" for t, n in r.rows.items())
-            console.print(f"{r.name}: rebuilt at position {r.position}; rows: {rows}")
-        if reports:
-            r = reports[0]
-            console.print(
-                f"one pass over {r.entries} entries in {r.seconds:.2f}s "
-                f"({r.entries_per_second:,.0f} entries/s), switched in atomically"
-            )
+    emit(
+        {"rebuilt": [r.as_dict() for r in reports]},
+        as_json=as_json,
+        human=[
+            f"{r.name}: rebuilt at position {r.position}; rows: {_rows(r.rows)}" for r in reports
+        ]
+        + [
+            f"one pass over {r.entries} entries in {r.seconds:.2f}s "
+            f"({r.entries_per_second:,.0f} entries/s), switched in atomically"
+            for r in reports[:1]
+        ],
+    )
     missing = sum(r.unresolved_metadata for r in reports)
     if missing:
         raise CheckFailed(f"{missing} metadata digests had no object; those rows have {{}}")
@@ -83,18 +67,29 @@ def rebuild(name: NameArg = None, as_json: JsonFlag = False) -> None:
 def check(name: NameArg = None, as_json: JsonFlag = False) -> None:
     """Fold the ledger in memory and compare every row with the live tables (exit 1 on a
     difference)."""
-    with _kernel() as kernel:
+    with open_kernel() as kernel:
         found = kernel.projections.compare(name)
-    if as_json:
-        emit_json({"projections": [c.as_dict() for c in found]})
-    else:
-        for c in found:
-            rows = ", ".join(f"{t} {n}" for t, n in c.rows.items())
-            console.print(f"{c.name}: {'ok' if c.ok else 'DIFFERS'} ({rows})")
-            for d in c.differences[:20]:
-                console.print(f"  {d.table} {list(d.key)}: live {d.live} rebuilt {d.rebuilt}")
+    emit(
+        {"projections": [c.as_dict() for c in found]},
+        as_json=as_json,
+        human=[
+            line
+            for c in found
+            for line in [
+                f"{c.name}: {'ok' if c.ok else 'DIFFERS'} ({_rows(c.rows)})",
+                *(
+                    f"  {d.table} {list(d.key)}: live {d.live} rebuilt {d.rebuilt}"
+                    for d in c.differences[:20]
+                ),
+            ]
+        ],
+    )
     if not all(c.ok for c in found):
         raise CheckFailed("a projection differs from the ledger")
+
+
+def _rows(counts: dict[str, int]) -> str:
+    return ", ".join(f"{table} {n}" for table, n in counts.items())
 
 
 def backup_command(
@@ -110,7 +105,7 @@ def backup_command(
     from paygod.banking.backup import backup
     from paygod.ledger.signing import KEY_FILE
 
-    with _kernel() as kernel:
+    with open_kernel() as kernel:
         key = kernel.settings.signing_key or kernel.settings.home / KEY_FILE
         manifest = backup(
             kernel.ledger,
@@ -119,13 +114,12 @@ def backup_command(
             signing_key=None if no_signing_key else key,
             payees=kernel.payments.payees,
         )
-    if as_json:
-        emit_json(manifest)
-        return
     key_note = "included" if manifest["signing_key_included"] else "left out"
-    console.print(
-        f"backup of {manifest['tree_size']} entries (root {manifest['root_hash'][:16]}…) "
-        f"written to {out}; signing key {key_note}"
+    emit(
+        manifest,
+        as_json=as_json,
+        human=f"backup of {manifest['tree_size']} entries (root {manifest['root_hash'][:16]}…) "
+        f"written to {out}; signing key {key_note}",
     )
 
 
@@ -143,16 +137,15 @@ def restore_command(
     from paygod.kernel.settings import load_settings
 
     report = restore(load_settings(), source, tree_size, open_kernel=build_kernel)
-    if as_json:
-        emit_json(report)
-    else:
-        audit = report["accounts_audit"]
-        console.print(
-            f"restored {report['entries_imported']} entries (root {report['root_hash'][:16]}…), "
-            f"{len(report['projections'])} projections rebuilt; accounts audit "
-            f"{'ok' if audit['ok'] else 'MISMATCH'}"
-        )
-    if not report["accounts_audit"]["ok"]:
+    audit_ok = report["accounts_audit"]["ok"]
+    emit(
+        report,
+        as_json=as_json,
+        human=f"restored {report['entries_imported']} entries (root {report['root_hash'][:16]}…), "
+        f"{len(report['projections'])} projections rebuilt; accounts audit "
+        f"{'ok' if audit_ok else 'MISMATCH'}",
+    )
+    if not audit_ok:
         raise CheckFailed("the restored accounts do not match the ledger")
 
 

@@ -4,14 +4,12 @@ against the local kernel."""
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from paygod.cli.common import JsonFlag, tenant_kernel
-from paygod.cli.output import console, emit_json
+from paygod.cli.common import JsonFlag, TenantOption, emit, instant, tenant_kernel
 
 sanctions_app = typer.Typer(
     name="sanctions", help="Sanctions lists: import, screen, snapshots.", no_args_is_help=True
@@ -19,8 +17,6 @@ sanctions_app = typer.Typer(
 kyc_app = typer.Typer(
     name="kyc", help="KYC: verify subjects, read their status.", no_args_is_help=True
 )
-
-TenantOpt = Annotated[str | None, typer.Option("--tenant", help="Tenant (default PAYGOD_TENANT).")]
 
 
 def _actor() -> str:
@@ -40,7 +36,7 @@ def import_list(
     source: Annotated[
         str | None, typer.Option(help="Where the file came from (URL), recorded with it.")
     ] = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Load a list into a new, ledgered snapshot and switch screening to it atomically."""
@@ -54,15 +50,14 @@ def import_list(
         outcome = kernel.compliance.screening.import_list(
             tenant_id, file, format, source=source, actor=_actor()
         )
-    data = outcome.as_dict()
-    if as_json:
-        emit_json(data)
-        return
-    if outcome.unchanged:
-        console.print(f"{data['list']}: unchanged (version {data['version']}, {data['digest']})")
-        return
+    emit(outcome.as_dict(), as_json=as_json, human=_import_line)
+
+
+def _import_line(data: dict[str, Any]) -> str:
+    if data["unchanged"]:
+        return f"{data['list']}: unchanged (version {data['version']}, {data['digest']})"
     delta = data["delta"]
-    console.print(
+    return (
         f"{data['list']} version {data['version']}: {data['entry_count']} entries, "
         f"{data['digest']} (+{delta['added']} ~{delta['changed']} -{delta['removed']}); "
         f"re-screened {data['rescreened']} subjects, {len(data['new_hits'])} new hits; "
@@ -77,7 +72,7 @@ def screen(
     country: Annotated[
         str | None, typer.Option("--country", help="ISO 3166-1 alpha-2 nationality.")
     ] = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Screen one name against the active snapshots of every list (bundled samples when
@@ -98,34 +93,37 @@ def screen(
         sys.stderr.write(
             "note: no sanctions list imported yet; screened against the bundled sample lists\n"
         )
-    if as_json:
-        emit_json(result.as_dict())
-        return
-    console.print(f"{result.decision} (threshold {result.threshold})")
-    for hit in result.hits:
-        console.print(
-            f"  {hit.score:.4f}  {hit.list} {hit.entry_id} {hit.reference or '-'}  {hit.name}"
-        )
+    emit(
+        result.as_dict(),
+        as_json=as_json,
+        human=[
+            f"{result.decision} (threshold {result.threshold})",
+            *(
+                f"  {hit.score:.4f}  {hit.list} {hit.entry_id} {hit.reference or '-'}  {hit.name}"
+                for hit in result.hits
+            ),
+        ],
+    )
 
 
 @sanctions_app.command("snapshots")
 def snapshots(
     list_name: Annotated[str | None, typer.Option("--list", help="ofac, eu, un or uk.")] = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Every imported version of each list, the active one marked."""
     with tenant_kernel(tenant) as (kernel, tenant_id):
         found = [s.as_dict() for s in kernel.compliance.screening.snapshots(tenant_id, list_name)]
-    if as_json:
-        emit_json({"snapshots": found})
-        return
-    for s in found:
-        mark = "*" if s["active"] else " "
-        console.print(
-            f"{mark} {s['list']} v{s['version']} {s['format']} {s['entry_count']} entries "
-            f"{s['digest']} {s['imported_at']} ({s['source']})"
-        )
+    emit(
+        {"snapshots": found},
+        as_json=as_json,
+        human=[
+            f"{'*' if s['active'] else ' '} {s['list']} v{s['version']} {s['format']} "
+            f"{s['entry_count']} entries {s['digest']} {s['imported_at']} ({s['source']})"
+            for s in found
+        ],
+    )
 
 
 @sanctions_app.command("threshold")
@@ -133,7 +131,7 @@ def threshold(
     value: Annotated[
         float | None, typer.Argument(help="New threshold (0.5-1); omit to read.")
     ] = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Read or set the tenant's hit threshold (ledgered when set)."""
@@ -146,10 +144,7 @@ def threshold(
             }
         else:
             data = service.set_threshold(tenant_id, value, actor=_actor())
-    if as_json:
-        emit_json(data)
-    else:
-        console.print(f"{data['tenant_id']}: threshold {data['threshold']}")
+    emit(data, as_json=as_json, human=f"{data['tenant_id']}: threshold {data['threshold']}")
 
 
 @kyc_app.command("verify")
@@ -162,7 +157,7 @@ def kyc_verify(
     provider: Annotated[
         str | None, typer.Option(help="Provider name (default: the first).")
     ] = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Run a KYC check through a provider and record the subject's status."""
@@ -175,7 +170,7 @@ def kyc_verify(
         body["provider"] = provider
     with tenant_kernel(tenant) as (kernel, tenant_id):
         result = kernel.compliance.kyc.verify(tenant_id, body, actor=_actor())
-    _print_kyc(result, as_json)
+    emit(result, as_json=as_json, human=_kyc_line)
 
 
 @kyc_app.command("status")
@@ -184,44 +179,30 @@ def kyc_status(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="RFC 3339 instant: the status then.")
     ] = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """A subject's KYC level, status and expiry (now, or as of a past instant)."""
-    from paygod.kernel.clock import parse_instant
-    from paygod.kernel.errors import FieldError, InvalidInput
-
-    when: datetime | None = None
-    if as_of is not None:
-        try:
-            when = parse_instant(as_of)
-        except ValueError:
-            raise InvalidInput(
-                "invalid --as-of", errors=[FieldError("/as_of", "expected an RFC 3339 instant")]
-            ) from None
+    when = instant(as_of, "--as-of", "/as_of")
     with tenant_kernel(tenant) as (kernel, tenant_id):
         result = kernel.compliance.kyc.status(tenant_id, subject, as_of=when)
-    _print_kyc(result, as_json)
+    emit(result, as_json=as_json, human=_kyc_line)
 
 
 @kyc_app.command("refresh")
 def kyc_refresh(
     subject: Annotated[str, typer.Argument(help="The subject with a pending check.")],
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Ask the provider again about a pending check and record what it says."""
     with tenant_kernel(tenant) as (kernel, tenant_id):
         result = kernel.compliance.kyc.refresh(tenant_id, subject, actor=_actor())
-    _print_kyc(result, as_json)
+    emit(result, as_json=as_json, human=_kyc_line)
 
 
-def _print_kyc(result: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        emit_json(result)
-        return
+def _kyc_line(result: dict[str, Any]) -> str:
     level = result.get("effective_level", result["level"])
-    console.print(
-        f"{result['subject']}: {result['status']} level {level}"
-        + (f", expires {result['expires_at']}" if result.get("expires_at") else "")
+    return f"{result['subject']}: {result['status']} level {level}" + (
+        f", expires {result['expires_at']}" if result.get("expires_at") else ""
     )

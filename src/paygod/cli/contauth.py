@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from paygod.cli.output import console, emit_json
+from paygod.cli.common import JsonFlag, TenantOption, emit, open_kernel, tenant_kernel
 
 app = typer.Typer(
     name="contauth",
@@ -16,20 +16,10 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
-TenantOption = Annotated[
-    str | None, typer.Option("--tenant", help="Tenant (default: the kernel's).")
-]
 DataOption = Annotated[
     Path | None,
     typer.Option("--data", help="A CSV in the CMU keystroke benchmark layout."),
 ]
-
-
-def _kernel() -> Any:
-    from paygod.bootstrap import build_kernel
-
-    return build_kernel()
 
 
 def _training_sets(
@@ -80,9 +70,7 @@ def train(
     subject's name."""
     from paygod.contauth import registry
 
-    kernel = _kernel()
-    try:
-        tenant_id = tenant or kernel.settings.tenant
+    with tenant_kernel(tenant) as (kernel, tenant_id):
         sealed = []
         for principal_id, data_set in _training_sets(kernel, tenant_id, principal, data, subject):
             artefact, meta = registry.train(data_set)
@@ -91,16 +79,15 @@ def train(
                     tenant_id, principal_id, artefact, meta, actor=getpass.getuser()
                 )
             )
-    finally:
-        kernel.close()
-    if as_json:
-        emit_json({"models": sealed})
-        return
-    for m in sealed:
-        console.print(
+    emit(
+        {"models": sealed},
+        as_json=as_json,
+        human=[
             f"{m['principal_id']}: model {m['version']} ({m['detector']}) sealed at #{m['seq']}; "
             f"held-out EER {m['metrics'].get('eer')}"
-        )
+            for m in sealed
+        ],
+    )
 
 
 @app.command("status")
@@ -112,9 +99,7 @@ def status(
     as_json: JsonFlag = False,
 ) -> None:
     """The tenant's thresholds; with --principal, its models and sessions' trust."""
-    kernel = _kernel()
-    try:
-        tenant_id = tenant or kernel.settings.tenant
+    with tenant_kernel(tenant) as (kernel, tenant_id):
         found: dict[str, Any] = {
             "tenant_id": tenant_id,
             "thresholds": kernel.contauth.thresholds(tenant_id).as_dict(),
@@ -124,18 +109,23 @@ def status(
             found["sessions"] = [
                 s.as_dict() for s in kernel.contauth.store.sessions(tenant_id, principal)[:20]
             ]
-    finally:
-        kernel.close()
-    if as_json:
-        emit_json(found)
-        return
     t = found["thresholds"]
-    console.print(f"tenant {tenant_id}: step-up below {t['step_up']}, end below {t['terminate']}")
-    for m in found.get("models", []):
-        mark = "*" if m.get("active") else " "
-        console.print(f" {mark} model {m['version']} {m.get('detector')} EER {m.get('metrics')}")
-    for s in found.get("sessions", []):
-        console.print(f"   session {s['session_id']}: {s['state']} trust {s['trust']}")
+    emit(
+        found,
+        as_json=as_json,
+        human=[
+            f"tenant {tenant_id}: step-up below {t['step_up']}, end below {t['terminate']}",
+            *(
+                f" {'*' if m.get('active') else ' '} model {m['version']} {m.get('detector')} "
+                f"EER {m.get('metrics')}"
+                for m in found.get("models", [])
+            ),
+            *(
+                f"   session {s['session_id']}: {s['state']} trust {s['trust']}"
+                for s in found.get("sessions", [])
+            ),
+        ],
+    )
 
 
 @app.command("eval")
@@ -151,11 +141,13 @@ def evaluate(
         evaluation.evaluate(rows, d).as_dict()
         for d in ("scaled_manhattan", "isolation_forest", "random_forest")
     ]
-    if as_json:
-        emit_json({"data": str(data or synthetic.SHIPPED), "results": results})
-        return
-    for r in results:
-        console.print(f"{r['detector']:>18}: EER {r['eer_mean']:.4f} ± {r['eer_std']:.4f}")
+    emit(
+        {"data": str(data or synthetic.SHIPPED), "results": results},
+        as_json=as_json,
+        human=[
+            f"{r['detector']:>18}: EER {r['eer_mean']:.4f} ± {r['eer_std']:.4f}" for r in results
+        ],
+    )
 
 
 @app.command("thresholds")
@@ -168,29 +160,16 @@ def thresholds(
     """Set (and seal) the tenant's trust thresholds."""
     from paygod.contauth.model import Thresholds
 
-    kernel = _kernel()
-    try:
-        tenant_id = tenant or kernel.settings.tenant
+    with tenant_kernel(tenant) as (kernel, tenant_id):
         found = kernel.contauth.set_thresholds(
             tenant_id, Thresholds(step_up, terminate), actor=getpass.getuser()
         )
-    finally:
-        kernel.close()
-    if as_json:
-        emit_json(found)
-        return
-    console.print(f"thresholds of {tenant_id} sealed at #{found['seq']}")
+    emit(found, as_json=as_json, human=f"thresholds of {tenant_id} sealed at #{found['seq']}")
 
 
 @app.command("purge")
 def purge(as_json: JsonFlag = False) -> None:
     """Delete behavioural features past their retention class (their digests stay sealed)."""
-    kernel = _kernel()
-    try:
+    with open_kernel() as kernel:
         count = kernel.contauth.purge()
-    finally:
-        kernel.close()
-    if as_json:
-        emit_json({"purged": count})
-        return
-    console.print(f"{count} feature record(s) purged")
+    emit({"purged": count}, as_json=as_json, human=f"{count} feature record(s) purged")

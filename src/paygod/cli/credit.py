@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.table import Column
 
-from paygod.cli.common import JsonFlag, open_kernel
-from paygod.cli.output import console, emit_json
+from paygod.cli.common import AsOption, JsonFlag, actor, emit, instant, open_kernel
+from paygod.cli.output import table
 
 app = typer.Typer(
     name="credit",
@@ -52,21 +52,22 @@ def schedule(
         rounding=rounding,
     )
     result = amortize(terms).as_dict()
-    if as_json:
-        emit_json(result)
-        return
-    from rich.table import Table
-
-    table = Table(title=f"level payment {result['level_payment']} {currency} (minor units)")
-    for column in ("n", "due_date", "payment", "interest", "principal", "balance"):
-        table.add_column(column, justify="left" if column == "due_date" else "right")
-    for row in result["rows"]:
-        table.add_row(*(str(row[key]) for key in row))
     totals = result["totals"]
-    table.add_row(
-        "", "total", str(totals["payments"]), str(totals["interest"]), str(totals["principal"]), ""
+    emit(
+        result,
+        as_json=as_json,
+        human=table(
+            [
+                Column(c, justify="left" if c == "due_date" else "right")
+                for c in ("n", "due_date", "payment", "interest", "principal", "balance")
+            ],
+            [
+                *(row.values() for row in result["rows"]),
+                ("", "total", totals["payments"], totals["interest"], totals["principal"], ""),
+            ],
+            title=f"level payment {result['level_payment']} {currency} (minor units)",
+        ),
     )
-    console.print(table)
 
 
 @app.command("apr")
@@ -85,41 +86,15 @@ def apr(
         if str(file) == "-"
         else read_json_file(file)
     )
-    result = annual_percentage_rate(parse_case(document))
-    if as_json:
-        emit_json(result.as_dict())
-    else:
-        console.print(f"APR {result.as_dict()['apr']} %")
+    result = annual_percentage_rate(parse_case(document)).as_dict()
+    emit(result, as_json=as_json, human=f"APR {result['apr']} %")
 
 
 # -- the credit workflow, on the local kernel --------------------------------------------
 
-AsOption = Annotated[
-    str | None, typer.Option("--as", help="Acting principal (default: the OS user).")
-]
 AtOption = Annotated[
     str | None, typer.Option("--at", help="An RFC 3339 instant: the state recorded by then.")
 ]
-
-
-def _actor(as_: str | None) -> str:
-    import getpass
-
-    return as_ or getpass.getuser()
-
-
-def _instant(at: str | None) -> datetime | None:
-    if at is None:
-        return None
-    from paygod.kernel.clock import parse_instant
-    from paygod.kernel.errors import FieldError, InvalidInput
-
-    try:
-        return parse_instant(at)
-    except ValueError:
-        raise InvalidInput(
-            f"--at {at!r} is not an RFC 3339 instant", errors=[FieldError("--at", "not an instant")]
-        ) from None
 
 
 def _object_file(file: Path) -> dict[str, Any]:
@@ -140,13 +115,6 @@ def _object_file(file: Path) -> dict[str, Any]:
     return document
 
 
-def _show(data: dict[str, Any], as_json: bool, line: str) -> None:
-    if as_json:
-        emit_json(data)
-    else:
-        console.print(line)
-
-
 @app.command("apply")
 def apply(
     file: Annotated[Path, typer.Option("--file", help="JSON application ('-' for stdin).")],
@@ -156,29 +124,27 @@ def apply(
 ) -> None:
     """Apply for credit: bureau, scorecard, affordability → offered or declined (sealed)."""
     body = _object_file(file)
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         application, _ = kernel.lending.submit(
             body,
             tenant_id=kernel.settings.tenant,
-            applicant=_actor(as_),
+            applicant=actor(as_),
             idempotency_key=idempotency_key,
         )
-    finally:
-        kernel.close()
     data = application.as_dict()
     reasons = ", ".join(r["code"] for r in (application.underwriting or {}).get("reasons", []))
-    _show(data, as_json, f"application {application.application_id}: {data['status']} {reasons}")
+    emit(
+        data,
+        as_json=as_json,
+        human=f"application {application.application_id}: {data['status']} {reasons}",
+    )
 
 
 @app.command("offer")
 def offer(application_id: str, at: AtOption = None, as_json: JsonFlag = False) -> None:
     """An application's offer (TILA disclosure, schedule) or its decline reasons."""
-    kernel = open_kernel()
-    try:
-        application = kernel.lending.get(application_id, at=_instant(at))
-    finally:
-        kernel.close()
+    with open_kernel() as kernel:
+        application = kernel.lending.get(application_id, at=instant(at, "--at"))
     data = {
         "application_id": application.application_id,
         "status": application.status.value,
@@ -186,10 +152,10 @@ def offer(application_id: str, at: AtOption = None, as_json: JsonFlag = False) -
         "underwriting": application.underwriting,
     }
     disclosure = (application.offer or {}).get("disclosure", {})
-    _show(
+    emit(
         data,
-        as_json,
-        f"application {application_id}: {data['status']}"
+        as_json=as_json,
+        human=f"application {application_id}: {data['status']}"
         + (f", APR {disclosure['annual_percentage_rate']} %" if disclosure else ""),
     )
 
@@ -197,16 +163,13 @@ def offer(application_id: str, at: AtOption = None, as_json: JsonFlag = False) -
 @app.command("accept")
 def accept(application_id: str, as_: AsOption = None, as_json: JsonFlag = False) -> None:
     """Sign the offer's contract as the applicant (its digest is sealed)."""
-    kernel = open_kernel()
-    try:
-        application = kernel.lending.accept(application_id, tenant_id=None, signer=_actor(as_))
-    finally:
-        kernel.close()
+    with open_kernel() as kernel:
+        application = kernel.lending.accept(application_id, tenant_id=None, signer=actor(as_))
     contract = application.contract or {}
-    _show(
+    emit(
         application.as_dict(),
-        as_json,
-        f"application {application_id}: accepted, contract {contract.get('document_digest')}",
+        as_json=as_json,
+        human=f"application {application_id}: accepted, contract {contract.get('document_digest')}",
     )
 
 
@@ -222,15 +185,14 @@ def disburse(
 ) -> None:
     """Disburse an accepted contract: receivable, borrower wallet, fee income (sealed)."""
     payout_body = _object_file(payout) if payout is not None else None
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         data = kernel.loans.disburse(
-            loan_id, tenant_id=None, operator=_actor(as_), payout=payout_body
+            loan_id, tenant_id=None, operator=actor(as_), payout=payout_body
         )
-    finally:
-        kernel.close()
-    _show(
-        data, as_json, f"loan {loan_id}: {data['status']}, {data['principal']} {data['currency']}"
+    emit(
+        data,
+        as_json=as_json,
+        human=f"loan {loan_id}: {data['status']}, {data['principal']} {data['currency']}",
     )
 
 
@@ -264,18 +226,15 @@ def repay(
     body: dict[str, Any] = {"amount": int(amount), "currency": currency}
     if from_account is not None:
         body["from_account"] = from_account
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         data, _ = kernel.loans.repay(
             loan_id, body, tenant_id=None, owner=None, idempotency_key=idempotency_key
         )
-    finally:
-        kernel.close()
     allocation = data["repayment"]["allocation"]
-    _show(
+    emit(
         data,
-        as_json,
-        f"loan {loan_id}: {data['loan']['status']}, paid fees {allocation['fees']} interest "
+        as_json=as_json,
+        human=f"loan {loan_id}: {data['loan']['status']}, paid fees {allocation['fees']} interest "
         f"{allocation['interest']} principal {allocation['principal']}, outstanding "
         f"{data['loan']['principal_outstanding']}",
     )
@@ -288,9 +247,8 @@ def loans(
     as_json: JsonFlag = False,
 ) -> None:
     """The tenant's loans, or one loan with its instalments, now or as of --at."""
-    when = _instant(at)
-    kernel = open_kernel()
-    try:
+    when = instant(at, "--at")
+    with open_kernel() as kernel:
         service = kernel.loans
         if loan_id is not None:
             data: dict[str, Any] = {
@@ -303,32 +261,29 @@ def loans(
                 service.view(loan, when) for loan in service.loans(kernel.settings.tenant, at=when)
             ]
             data = {"loans": shown}
-    finally:
-        kernel.close()
-    if as_json:
-        emit_json(data)
-        return
-    for loan in shown:
-        console.print(
+    emit(
+        data,
+        as_json=as_json,
+        human=[
             f"{loan['loan_id']} {loan['status']} {loan['principal_outstanding']} "
             f"{loan['currency']} outstanding, {loan['days_past_due']} days past due"
-        )
+            for loan in shown
+        ],
+    )
 
 
 @app.command("portfolio")
 def portfolio(at: AtOption = None, as_json: JsonFlag = False) -> None:
     """Outstanding, delinquency by bucket and expected loss, now or as of --at."""
-    when = _instant(at)
-    kernel = open_kernel()
-    try:
+    when = instant(at, "--at")
+    with open_kernel() as kernel:
         data = kernel.loans.portfolio(kernel.settings.tenant, at=when)
-    finally:
-        kernel.close()
-    if as_json:
-        emit_json(data)
-        return
-    for currency, book in data["currencies"].items():
-        console.print(
+    emit(
+        data,
+        as_json=as_json,
+        human=[
             f"{currency}: {book['loans']} loans, outstanding {book['outstanding']}, delinquency "
             f"{book['delinquency_rate']}, expected loss {book['expected_loss']}"
-        )
+            for currency, book in data["currencies"].items()
+        ],
+    )

@@ -4,14 +4,14 @@ threshold), through the same `CreditsService`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from paygod.cli.accounting import _metadata, _show
-from paygod.cli.common import JsonFlag, tenant_kernel
+from paygod.cli.accounting import _metadata, record
+from paygod.cli.common import JsonFlag, TenantOption, emit, tenant_kernel
+from paygod.cli.output import fields_table
 from paygod.kernel.errors import FieldError, InvalidInput
 
 if TYPE_CHECKING:  # the kernel (and its drivers) load only when a command runs
@@ -22,8 +22,6 @@ app = typer.Typer(
     help="Prepaid credits: balance, purchase, consume, reserve, commit, cancel, threshold.",
     no_args_is_help=True,
 )
-
-TenantOpt = Annotated[str | None, typer.Option("--tenant", help="Tenant (default PAYGOD_TENANT).")]
 Amount = Annotated[int, typer.Argument(help="Credits (a positive integer).")]
 KeyOpt = Annotated[
     str | None,
@@ -33,32 +31,50 @@ MetadataOpt = Annotated[str | None, typer.Option("--metadata", help="A JSON obje
 Reservation = Annotated[str, typer.Argument(help="The reservation id (from `reserve`).")]
 
 
-@contextmanager
-def _credits(tenant: str | None) -> Iterator[tuple[CreditsService, str]]:
-    with tenant_kernel(tenant) as (kernel, tenant_id):
-        yield kernel.credits, tenant_id
-
-
-def _moved(
-    credits: CreditsService, tenant_id: str, transfer: Transfer, title: str, as_json: bool
+def _move(
+    tenant: str | None,
+    as_json: bool,
+    title: str,
+    move: Callable[[CreditsService, str], Transfer],
 ) -> None:
-    data: dict[str, Any] = {
-        "transfer": transfer.as_dict(),
-        "balance": credits.balance(tenant_id).as_dict(),
-    }
-    if as_json:
-        _show(data, True, title)
-        return
-    flat = {**{f"transfer.{k}": v for k, v in data["transfer"].items() if v not in (None, [], {})}}
+    """One movement of credits, shown with the balance after it."""
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        transfer = move(kernel.credits, tenant_id)
+        data: dict[str, Any] = {
+            "transfer": transfer.as_dict(),
+            "balance": kernel.credits.balance(tenant_id).as_dict(),
+        }
+    # A person reads one flat table: the transfer's set fields, then the balance's.
+    flat = {f"transfer.{k}": v for k, v in data["transfer"].items() if v not in (None, [], {})}
     flat.update({f"balance.{k}": v for k, v in data["balance"].items()})
-    _show(flat, False, title)
+    emit(data, as_json=as_json, human=fields_table(flat, title))
+
+
+def _keyed(
+    tenant: str | None,
+    as_json: bool,
+    title: str,
+    amount: int,
+    key: str | None,
+    metadata: str | None,
+    operation: Literal["purchase", "consume"],
+) -> None:
+    """A purchase or a consumption: the same arguments, one idempotency key."""
+    meta = _metadata(metadata)
+
+    def move(credits: CreditsService, tenant_id: str) -> Transfer:
+        act = credits.purchase if operation == "purchase" else credits.consume
+        return act(tenant_id, amount, key=key, metadata=meta)
+
+    _move(tenant, as_json, title, move)
 
 
 @app.command("balance")
-def balance(tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:
+def balance(tenant: TenantOption = None, as_json: JsonFlag = False) -> None:
     """The tenant's credits: balance, reserved, available, low-balance threshold."""
-    with _credits(tenant) as (credits, tenant_id):
-        _show(credits.balance(tenant_id).as_dict(), as_json, "credits")
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        balance = kernel.credits.balance(tenant_id).as_dict()
+    record(balance, as_json, "credits")
 
 
 @app.command("purchase")
@@ -66,14 +82,11 @@ def purchase(
     amount: Amount,
     idempotency_key: KeyOpt = None,
     metadata: MetadataOpt = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Buy (top up) credits."""
-    meta = _metadata(metadata)
-    with _credits(tenant) as (credits, tenant_id):
-        moved = credits.purchase(tenant_id, amount, key=idempotency_key, metadata=meta)
-        _moved(credits, tenant_id, moved, "credits purchased", as_json)
+    _keyed(tenant, as_json, "credits purchased", amount, idempotency_key, metadata, "purchase")
 
 
 @app.command("consume")
@@ -81,14 +94,11 @@ def consume(
     amount: Amount,
     idempotency_key: KeyOpt = None,
     metadata: MetadataOpt = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Consume credits (exit 1 when the balance is short, as HTTP answers 402)."""
-    meta = _metadata(metadata)
-    with _credits(tenant) as (credits, tenant_id):
-        moved = credits.consume(tenant_id, amount, key=idempotency_key, metadata=meta)
-        _moved(credits, tenant_id, moved, "credits consumed", as_json)
+    _keyed(tenant, as_json, "credits consumed", amount, idempotency_key, metadata, "consume")
 
 
 @app.command("reserve")
@@ -99,16 +109,19 @@ def reserve(
     ] = 300,
     idempotency_key: KeyOpt = None,
     metadata: MetadataOpt = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Reserve credits for a while; `commit` consumes them, `cancel` releases them."""
     meta = _metadata(metadata)
-    with _credits(tenant) as (credits, tenant_id):
-        held = credits.reserve(
+    _move(
+        tenant,
+        as_json,
+        "credits reserved",
+        lambda credits, tenant_id: credits.reserve(
             tenant_id, amount, ttl_seconds=ttl_seconds, key=idempotency_key, metadata=meta
-        )
-        _moved(credits, tenant_id, held, "credits reserved", as_json)
+        ),
+    )
 
 
 @app.command("commit")
@@ -117,23 +130,29 @@ def commit(
     amount: Annotated[
         int | None, typer.Option("--amount", help="Consume only this much (the rest is released).")
     ] = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Consume a reservation, fully or partly."""
-    with _credits(tenant) as (credits, tenant_id):
-        moved = credits.commit(tenant_id, reservation_id, amount=amount)
-        _moved(credits, tenant_id, moved, "reservation committed", as_json)
+    _move(
+        tenant,
+        as_json,
+        "reservation committed",
+        lambda credits, tenant_id: credits.commit(tenant_id, reservation_id, amount=amount),
+    )
 
 
 @app.command("cancel")
 def cancel(
-    reservation_id: Reservation, tenant: TenantOpt = None, as_json: JsonFlag = False
+    reservation_id: Reservation, tenant: TenantOption = None, as_json: JsonFlag = False
 ) -> None:
     """Release a reservation."""
-    with _credits(tenant) as (credits, tenant_id):
-        moved = credits.cancel(tenant_id, reservation_id)
-        _moved(credits, tenant_id, moved, "reservation cancelled", as_json)
+    _move(
+        tenant,
+        as_json,
+        "reservation cancelled",
+        lambda credits, tenant_id: credits.cancel(tenant_id, reservation_id),
+    )
 
 
 @app.command("threshold")
@@ -142,7 +161,7 @@ def threshold(
         int | None, typer.Argument(help="Alert when available credits fall below this.")
     ] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Remove the threshold.")] = False,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Set (or --clear) the low-balance alert threshold."""
@@ -156,5 +175,6 @@ def threshold(
             "the threshold must be >= 0",
             errors=[FieldError("/low_balance_threshold", "must be >= 0")],
         )
-    with _credits(tenant) as (credits, tenant_id):
-        _show(credits.set_threshold(tenant_id, value).as_dict(), as_json, "credits")
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        balance = kernel.credits.set_threshold(tenant_id, value).as_dict()
+    record(balance, as_json, "credits")

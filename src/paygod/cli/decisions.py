@@ -4,17 +4,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from rich.console import RenderableType
 
-from paygod.cli.common import JsonFlag, open_kernel
-from paygod.cli.output import console, emit_json, err_console, styled
+from paygod.cli.common import JsonFlag, emit, open_kernel
+from paygod.cli.output import emit_json, err_console, styled
 from paygod.kernel.errors import CheckFailed, InvalidInput, PaygodError
 
 if TYPE_CHECKING:
+    from paygod.decisions.lint import LintFinding
     from paygod.decisions.model import Pack
+    from paygod.decisions.semantic_lint import VerdictChange
+    from paygod.governance.service import GovernanceService
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 packs_app = typer.Typer(
@@ -36,24 +41,35 @@ def test_pack(
     try:
         report = run_pack_tests(pack)
     except PaygodError as exc:
-        if as_json:
-            emit_json({"status": "error", "message": exc.one_line().removeprefix("error: ")})
-            raise typer.Exit(2) from None
-        raise
-    if as_json:
-        emit_json(report.as_dict())
-    else:
-        console.print(f"Testing pack {report.pack.name} v{report.pack.version}")
-        for result in report.results:
-            if result.status == "pass":
-                console.print(styled("  ", ("PASS", "green"), f" {result.name} ({result.actual})"))
-            else:
-                console.print(
-                    styled("  ", ("FAIL", "red"), f" {result.name}: {'; '.join(result.failures)}")
-                )
-        console.print(f"{report.passed} passed, {report.failed} failed")
+        _pack_error(exc, as_json)
+    emit(
+        report.as_dict(),
+        as_json=as_json,
+        human=[
+            f"Testing pack {report.pack.name} v{report.pack.version}",
+            *(
+                styled("  ", ("PASS", "green"), f" {r.name} ({r.actual})")
+                if r.status == "pass"
+                else styled("  ", ("FAIL", "red"), f" {r.name}: {'; '.join(r.failures)}")
+                for r in report.results
+            ),
+            f"{report.passed} passed, {report.failed} failed",
+        ],
+    )
     if report.failed:
         raise typer.Exit(1)
+
+
+def _pack_error(error: PaygodError, as_json: bool) -> NoReturn:
+    """With --json the error is the document on stdout, exit 2; a person gets what every
+    error gives (its one stderr line and its exit code)."""
+
+    def raise_it(_: object) -> None:
+        raise error
+
+    message = error.one_line().removeprefix("error: ")
+    emit({"status": "error", "message": message}, as_json=as_json, human=raise_it)
+    raise typer.Exit(2) from None
 
 
 @app.command("run")
@@ -69,13 +85,12 @@ def run_pack(
     from paygod.kernel.settings import load_settings
 
     result = run_bundle(pack, input_file, out, clock_from_settings(load_settings()))
-    if as_json:
-        emit_json(result.receipt)
-    else:
-        console.print(
-            f"OK: {result.result.verdict.value} by rule {result.result.rule or '-'}: "
-            f"{result.result.reason} (bundle in {out})"
-        )
+    emit(
+        result.receipt,
+        as_json=as_json,
+        human=f"OK: {result.result.verdict.value} by rule {result.result.rule or '-'}: "
+        f"{result.result.reason} (bundle in {out})",
+    )
 
 
 def _classify(path: Path) -> str:
@@ -183,16 +198,22 @@ def validate(
     invalid = [r for r in report if r["status"] != "valid"]
     for r in invalid:
         err_console.print(f"error: {r['message']}", markup=False, highlight=False)
-    if as_json:
-        emit_json({"valid": not invalid, "results": report})
-    else:
-        for r in report:
-            mark = ("valid", "green") if r["status"] == "valid" else ("invalid", "red")
-            console.print(styled(mark, f"  {r['kind']:<9} {r['path']}: {r['message']}"))
-            for e in r["errors"]:
-                console.print(f"           {e['pointer'] or '/'}: {e['message']}")
+    emit(
+        {"valid": not invalid, "results": report},
+        as_json=as_json,
+        human=_validation_lines(report),
+    )
     if invalid:
         raise typer.Exit(max(int(r.get("exit_code", 2)) for r in invalid))
+
+
+def _validation_lines(report: list[dict[str, Any]]) -> list[RenderableType]:
+    lines: list[RenderableType] = []
+    for r in report:
+        mark = ("valid", "green") if r["status"] == "valid" else ("invalid", "red")
+        lines.append(styled(mark, f"  {r['kind']:<9} {r['path']}: {r['message']}"))
+        lines += [f"           {e['pointer'] or '/'}: {e['message']}" for e in r["errors"]]
+    return lines
 
 
 @packs_app.command("list")
@@ -204,22 +225,23 @@ def packs_list(as_json: JsonFlag = False) -> None:
     repo = PackRepository(load_settings().packs)
     packs = [p.summary() for p in repo.packs()]
     problems = [{"path": k, "message": v.one_line()} for k, v in sorted(repo.problems.items())]
-    if as_json:
-        emit_json(
-            {
-                "directory": str(repo.directory),
-                "bundled": repo.bundled,
-                "packs": packs,
-                "refused": problems,
-            }
-        )
-        return
-    source = "bundled defaults" if repo.bundled else str(repo.directory)
-    console.print(f"Packs from {source}:")
-    for p in packs:
-        console.print(f"  {p['name']} {p['version']}  {len(p['rules'])} rules  {p['digest'][:12]}")
-    for problem in problems:
-        console.print(styled("  ", ("refused", "red"), f" {problem['path']}: {problem['message']}"))
+    emit(
+        {
+            "directory": str(repo.directory),
+            "bundled": repo.bundled,
+            "packs": packs,
+            "refused": problems,
+        },
+        as_json=as_json,
+        human=[
+            f"Packs from {'bundled defaults' if repo.bundled else repo.directory}:",
+            *(
+                f"  {p['name']} {p['version']}  {len(p['rules'])} rules  {p['digest'][:12]}"
+                for p in packs
+            ),
+            *(styled("  ", ("refused", "red"), f" {p['path']}: {p['message']}") for p in problems),
+        ],
+    )
 
 
 @packs_app.command("lint")
@@ -236,21 +258,28 @@ def packs_lint(
 
     packs = [load_pack(directory) for directory in directories]
     found = lint_packs(packs)
-    if as_json:
-        reports = [
-            {"pack": name, "findings": [f.as_dict() for f in findings]}
-            for name, findings in found.items()
-        ]
-        emit_json(reports[0] if len(reports) == 1 else {"packs": reports})
-    else:
-        for name, findings in found.items():
-            for f in findings:
-                console.print(f"{f.pointer}: {f.rule}: {f.message}")
-                if f.witness is not None:
-                    console.print(f"  witness: {canonical_text(f.witness)}")
-            console.print(f"{name}: {len(findings)} finding(s)")
+    reports = [
+        {"pack": name, "findings": [f.as_dict() for f in findings]}
+        for name, findings in found.items()
+    ]
+    emit(
+        reports[0] if len(reports) == 1 else {"packs": reports},
+        as_json=as_json,
+        human=_lint_lines(found),
+    )
     if any(found.values()):
         raise typer.Exit(1)
+
+
+def _lint_lines(found: dict[str, list[LintFinding]]) -> list[RenderableType]:
+    lines: list[RenderableType] = []
+    for name, findings in found.items():
+        for f in findings:
+            lines.append(f"{f.pointer}: {f.rule}: {f.message}")
+            if f.witness is not None:
+                lines.append(f"  witness: {canonical_text(f.witness)}")
+        lines.append(f"{name}: {len(findings)} finding(s)")
+    return lines
 
 
 @packs_app.command("diff")
@@ -266,25 +295,30 @@ def packs_diff(
 
     old, new = load_pack(before), load_pack(after)
     changes = diff_verdicts(old, new)
-    if as_json:
-        emit_json(
-            {
-                "before": {"pack": old.name, "version": old.version, "digest": old.digest},
-                "after": {"pack": new.name, "version": new.version, "digest": new.digest},
-                "changes": [c.as_dict() for c in changes],
-            }
-        )
-    else:
-        for c in changes:
-            console.print(f"{c.before.value} -> {c.after.value}")
-            if c.witness is not None:
-                by = f"{c.rules[0] or '-'} -> {c.rules[1] or '-'}"
-                console.print(f"  by {by} on {canonical_text(c.witness)}")
-        console.print(
-            f"{old.name} {old.version} -> {new.version}: {len(changes)} verdict change(s)"
-        )
+    emit(
+        {
+            "before": {"pack": old.name, "version": old.version, "digest": old.digest},
+            "after": {"pack": new.name, "version": new.version, "digest": new.digest},
+            "changes": [c.as_dict() for c in changes],
+        },
+        as_json=as_json,
+        human=[
+            *_diff_lines(changes),
+            f"{old.name} {old.version} -> {new.version}: {len(changes)} verdict change(s)",
+        ],
+    )
     if changes:
         raise typer.Exit(1)
+
+
+def _diff_lines(changes: list[VerdictChange]) -> list[RenderableType]:
+    lines: list[RenderableType] = []
+    for c in changes:
+        lines.append(f"{c.before.value} -> {c.after.value}")
+        if c.witness is not None:
+            by = f"{c.rules[0] or '-'} -> {c.rules[1] or '-'}"
+            lines.append(f"  by {by} on {canonical_text(c.witness)}")
+    return lines
 
 
 @packs_app.command("keygen")
@@ -346,13 +380,12 @@ def packs_bundle(
         created_at=created,
         tenant=tenant,
     )
-    if as_json:
-        emit_json(manifest)
-    else:
-        console.print(
-            f"{manifest['name']} {manifest['version']}: {len(manifest['packs'])} pack(s), "
-            f"{len(manifest['files'])} file(s) signed"
-        )
+    emit(
+        manifest,
+        as_json=as_json,
+        human=f"{manifest['name']} {manifest['version']}: {len(manifest['packs'])} pack(s), "
+        f"{len(manifest['files'])} file(s) signed",
+    )
 
 
 @packs_app.command("verify")
@@ -368,21 +401,24 @@ def packs_verify(
     try:
         manifest = verify_bundle(directory, keyring)
     except BundleRefused as exc:
-        if as_json:
-            emit_json({"status": "refused", "reason": exc.detail})
-        else:
-            console.print(styled(("refused", "red"), f" {exc.detail}"))
-        raise typer.Exit(1) from None
-    if as_json:
-        emit_json({"status": "ok", "name": manifest["name"], "version": manifest["version"]})
-    else:
-        console.print(
-            f"ok: {manifest['name']} {manifest['version']}, {len(manifest['packs'])} pack(s)"
+        emit(
+            {"status": "refused", "reason": exc.detail},
+            as_json=as_json,
+            human=styled(("refused", "red"), f" {exc.detail}"),
         )
+        raise typer.Exit(1) from None
+    emit(
+        {"status": "ok", "name": manifest["name"], "version": manifest["version"]},
+        as_json=as_json,
+        human=f"ok: {manifest['name']} {manifest['version']}, {len(manifest['packs'])} pack(s)",
+    )
 
 
-def _governance() -> Any:
-    return open_kernel().governance
+def _govern(as_json: bool, act: Callable[[GovernanceService], dict[str, Any]]) -> None:
+    """One governance step on the local kernel, shown as the pack's promotion row."""
+    with open_kernel() as kernel:
+        row = act(kernel.governance)
+    emit(row, as_json=as_json, human=_promotion_line)
 
 
 _ACTOR = "cli:local-operator"
@@ -394,7 +430,7 @@ def packs_propose(
     as_json: JsonFlag = False,
 ) -> None:
     """Register a challenger version (draft) of an active pack; sealed."""
-    _emit_promotion(_governance().propose(directory, actor=_ACTOR), as_json)
+    _govern(as_json, lambda governance: governance.propose(directory, actor=_ACTOR))
 
 
 @packs_app.command("promote")
@@ -417,10 +453,12 @@ def packs_promote(
         raise InvalidInput(f"--to must be one of {', '.join(s.value for s in Stage)}") from None
     if stage is Stage.CANARY and percent is not None and not 0 < percent <= 100:
         raise InvalidInput("--percent must be within 0-100 (exclusive of 0)")
-    result = _governance().promote(
-        name, stage, actor=_ACTOR, percent=percent, gate=gate, minimum_sample=minimum_sample
+    _govern(
+        as_json,
+        lambda governance: governance.promote(
+            name, stage, actor=_ACTOR, percent=percent, gate=gate, minimum_sample=minimum_sample
+        ),
     )
-    _emit_promotion(result, as_json)
 
 
 @packs_app.command("canary")
@@ -432,7 +470,7 @@ def packs_canary(
     """Step a canary's share of subjects (sealed); stepping up only adds subjects."""
     if not 0 < percent <= 100:
         raise InvalidInput("--percent must be within 0-100 (exclusive of 0)")
-    _emit_promotion(_governance().set_canary_percent(name, percent, actor=_ACTOR), as_json)
+    _govern(as_json, lambda governance: governance.set_canary_percent(name, percent, actor=_ACTOR))
 
 
 @packs_app.command("rollback")
@@ -442,7 +480,7 @@ def packs_rollback(
     as_json: JsonFlag = False,
 ) -> None:
     """Back to the champion in one step: the challenger is retired."""
-    _emit_promotion(_governance().rollback(name, actor=_ACTOR, reason=reason), as_json)
+    _govern(as_json, lambda governance: governance.rollback(name, actor=_ACTOR, reason=reason))
 
 
 @packs_app.command("outcome")
@@ -455,21 +493,21 @@ def packs_outcome(
     """A reviewed outcome for the promotion gate: both sides' verdicts are read from the
     sealed decision, never taken from the command line."""
 
-    kernel = open_kernel()
-    sealed = kernel.decisions.get(decision)
-    champion = next((p for p in sealed.get("packs", []) if p["name"] == name), None)
-    shadow = next((p for p in sealed.get("shadow", []) if p["pack"] == name), None)
-    if champion is None or shadow is None:
-        raise InvalidInput(f"decision {decision} was not shadowed for pack {name!r}")
-    result = kernel.governance.record_outcome(
-        name,
-        decision_id=decision,
-        champion=champion["decision"],
-        challenger=shadow["decision"],
-        correct=correct,
-        actor=_ACTOR,
-    )
-    _emit_promotion(result, as_json)
+    with open_kernel() as kernel:
+        sealed = kernel.decisions.get(decision)
+        champion = next((p for p in sealed.get("packs", []) if p["name"] == name), None)
+        shadow = next((p for p in sealed.get("shadow", []) if p["pack"] == name), None)
+        if champion is None or shadow is None:
+            raise InvalidInput(f"decision {decision} was not shadowed for pack {name!r}")
+        result = kernel.governance.record_outcome(
+            name,
+            decision_id=decision,
+            champion=champion["decision"],
+            challenger=shadow["decision"],
+            correct=correct,
+            actor=_ACTOR,
+        )
+    emit(result, as_json=as_json, human=_promotion_line)
 
 
 @packs_app.command("status")
@@ -478,18 +516,12 @@ def packs_status(
     as_json: JsonFlag = False,
 ) -> None:
     """Champion and challenger of each pack, with the shadow and canary statistics."""
-    rows = _governance().status(name)
-    if as_json:
-        emit_json({"packs": rows})
-        return
-    for row in rows:
-        _emit_promotion(row, False)
+    with open_kernel() as kernel:
+        rows = kernel.governance.status(name)
+    emit({"packs": rows}, as_json=as_json, human=[_promotion_line(row) for row in rows])
 
 
-def _emit_promotion(row: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        emit_json(row)
-        return
+def _promotion_line(row: dict[str, Any]) -> str:
     champion = row.get("champion") or {}
     challenger = row.get("challenger")
     line = f"{row['pack']}: champion {champion.get('version', '-')}"
@@ -499,20 +531,13 @@ def _emit_promotion(row: dict[str, Any], as_json: bool) -> None:
             f"; challenger {challenger['version']} in {challenger['stage']}"
             f" (canary {challenger['canary_percent']}%, agreement {shadow['agreement_rate']})"
         )
-    console.print(line)
+    return line
 
 
 def canonical_text(document: Any) -> str:
     import json
 
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-def _print_decision(decision: dict[str, Any]) -> None:
-    console.print(
-        f"{decision['decision'].upper()} by {decision.get('pack')}/{decision.get('rule') or '-'}: "
-        f"{decision['reason']}"
-    )
 
 
 @app.command("decide")
@@ -532,22 +557,21 @@ def decide(
         body = document
     else:
         body = {"subject": subject, "context": {}, "input": document}
-    kernel = open_kernel()
-    try:
-        service = kernel.decisions
-        sealed = service.decide(
+    with open_kernel() as kernel:
+        sealed = kernel.decisions.decide(
             subject=body.get("subject", subject),
             context=body.get("context") or {},
             input=body["input"],
             packs=pack or body.get("packs"),
         )
-    finally:
-        kernel.close()
-    if as_json:
-        emit_json(sealed)
-    else:
-        _print_decision(sealed)
-        console.print(f"sealed at ledger seq {sealed['ledger']['seq']} ({sealed['decision_id']})")
+    emit(
+        sealed,
+        as_json=as_json,
+        human=lambda d: [
+            f"{d['decision'].upper()} by {d.get('pack')}/{d.get('rule') or '-'}: {d['reason']}",
+            f"sealed at ledger seq {d['ledger']['seq']} ({d['decision_id']})",
+        ],
+    )
 
 
 @decisions_app.command("replay")
@@ -557,21 +581,17 @@ def replay(
 ) -> None:
     """Re-evaluate a sealed decision with its recorded pack and input; exit 1 if it differs."""
 
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         report = kernel.decisions.replay(seq)
-    finally:
-        kernel.close()
-    if as_json:
-        emit_json(report)
-    else:
-        status = "identical" if report["identical"] else "DIFFERENT"
-        console.print(
-            f"seq {seq}: recorded {report['recorded']['decision']}, "
-            f"today {report['today']['decision']}: {status}"
-        )
-        for note in report.get("notes", []):
-            console.print(f"  {note}")
+    emit(
+        report,
+        as_json=as_json,
+        human=lambda r: [
+            f"seq {seq}: recorded {r['recorded']['decision']}, today {r['today']['decision']}: "
+            + ("identical" if r["identical"] else "DIFFERENT"),
+            *(f"  {note}" for note in r.get("notes", [])),
+        ],
+    )
     if not report["identical"]:
         raise typer.Exit(1)
 
@@ -582,11 +602,8 @@ def show(
 ) -> None:
     """Print a sealed decision with its evidence and explanation."""
 
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         decision = kernel.decisions.get(decision_id)
-    finally:
-        kernel.close()
     emit_json(decision)
 
 

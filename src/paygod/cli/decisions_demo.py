@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column
 
+from paygod.cli.output import table
 from paygod.kernel.errors import PaygodError
 
 
@@ -83,13 +84,7 @@ def run_demo(console: Console, home: Path | None = None) -> bool:
                 f"[bold]Paygod demo[/bold]: embedded kernel in {settings.home}, "
                 f"packs: {', '.join(p.name for p in kernel.decisions.packs.packs())}\n"
             )
-            table = Table(show_lines=False)
-            table.add_column("#", justify="right")
-            table.add_column("request")
-            table.add_column("verdict")
-            table.add_column("pack / rule")
-            table.add_column("why")
-            table.add_column("seq", justify="right")
+            rows: list[tuple[str, ...]] = []
             counts: dict[str, int] = {}
             for number, (title, request) in enumerate(SCENARIOS, start=1):
                 try:
@@ -104,20 +99,26 @@ def run_demo(console: Console, home: Path | None = None) -> bool:
                     where = exc.errors[0].pointer if exc.errors else ""
                     why = exc.errors[0].message if exc.errors else exc.detail
                     counts["refused"] = counts.get("refused", 0) + 1
-                    table.add_row(str(number), title, "[magenta]refused[/magenta]", where, why, "-")
+                    rows.append((str(number), title, "[magenta]refused[/magenta]", where, why, "-"))
                     continue
                 verdict = result["decision"]
                 counts[verdict] = counts.get(verdict, 0) + 1
                 colour = {"allow": "green", "deny": "red", "flag": "yellow"}.get(verdict, "white")
-                table.add_row(
-                    str(number),
-                    title,
-                    f"[{colour}]{verdict}[/{colour}]",
-                    f"{result['pack']} / {result['rule']}",
-                    result["reason"],
-                    str(result["ledger"]["seq"]),
+                rows.append(
+                    (
+                        str(number),
+                        title,
+                        f"[{colour}]{verdict}[/{colour}]",
+                        f"{result['pack']} / {result['rule']}",
+                        result["reason"],
+                        str(result["ledger"]["seq"]),
+                    )
                 )
-            console.print(table)
+            right = {"#", "seq"}
+            columns = ("#", "request", "verdict", "pack / rule", "why", "seq")
+            console.print(
+                table([Column(c, justify="right" if c in right else "left") for c in columns], rows)
+            )
             report = kernel.ledger.verify()
             ok = bool(getattr(report, "ok", False))
             size = kernel.ledger.size

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from paygod.bootstrap import database_from_settings
-from paygod.cli.output import console, emit_json, styled
+from paygod.cli.common import emit
+from paygod.cli.output import styled, table
 from paygod.kernel.health import CheckResult, ReadinessCheck, overall
 from paygod.kernel.settings import load_settings
 
@@ -43,20 +43,18 @@ def doctor(*, as_json: bool) -> None:
     results: list[CheckResult] = [c.run() for c in checks]
     db.close()
     status = overall(results)
-    if as_json:
-        emit_json({"status": status, "checks": [r.as_dict() for r in results]})
-    else:
-        table = Table(title="paygod doctor")
-        for column in ("check", "status", "ms", "detail"):
-            table.add_column(column)
-        colour = {"pass": "green", "warn": "yellow", "fail": "red"}
-        for r in results:
-            table.add_row(
-                r.name,
-                styled((r.status, colour[r.status])),
-                f"{r.duration_ms:.1f}",
-                r.detail,
-            )
-        console.print(table)
+    colour = {"pass": "green", "warn": "yellow", "fail": "red"}
+    emit(
+        {"status": status, "checks": [r.as_dict() for r in results]},
+        as_json=as_json,
+        human=table(
+            ("check", "status", "ms", "detail"),
+            (
+                (r.name, styled((r.status, colour[r.status])), f"{r.duration_ms:.1f}", r.detail)
+                for r in results
+            ),
+            title="paygod doctor",
+        ),
+    )
     if status == "fail":
         raise typer.Exit(3)

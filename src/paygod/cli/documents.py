@@ -4,32 +4,20 @@ from __future__ import annotations
 
 import getpass
 import mimetypes
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from paygod.cli.accounting import TenantOpt
-from paygod.cli.common import JsonFlag, tenant_kernel
-from paygod.cli.output import console, emit_json
+from paygod.cli.common import JsonFlag, TenantOption, emit, tenant_kernel
+from paygod.cli.output import key_values, row_lines
 from paygod.kernel.errors import FieldError, InvalidInput
-
-if TYPE_CHECKING:
-    from paygod.documents.service import DocumentService
 
 app = typer.Typer(
     name="documents",
     help="Documents: statements, contracts, KYC files by content digest.",
     no_args_is_help=True,
 )
-
-
-@contextmanager
-def _service(tenant: str | None) -> Iterator[tuple[DocumentService, str]]:
-    with tenant_kernel(tenant) as (kernel, tenant_id):
-        yield kernel.documents, tenant_id
 
 
 @app.command("put")
@@ -39,7 +27,7 @@ def put(
     media_type: Annotated[str | None, typer.Option(help="Default: guessed from the name.")] = None,
     owner: Annotated[str | None, typer.Option(help="Owner subject, e.g. customer:42.")] = None,
     retention: Annotated[str | None, typer.Option(help="books_10y, aml_5y, transient_30d.")] = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Store FILE; its sha256 and metadata are sealed in the ledger."""
@@ -50,8 +38,8 @@ def put(
             f"cannot read {file}: {exc.strerror}", errors=[FieldError("/file", "unreadable")]
         ) from None
     media = media_type or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-    with _service(tenant) as (service, tenant_id):
-        document = service.put(
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        document = kernel.documents.put(
             tenant_id,
             kind=kind,
             media_type=media,
@@ -60,45 +48,44 @@ def put(
             retention_class=retention,
             actor=getpass.getuser(),
         )
-    if as_json:
-        emit_json(document.as_dict())
-    else:
-        console.print(f"stored {document.document_id} {document.digest} ({document.size} bytes)")
+    emit(
+        document.as_dict(),
+        as_json=as_json,
+        human=f"stored {document.document_id} {document.digest} ({document.size} bytes)",
+    )
 
 
 @app.command("get")
 def get(
     document_id: str,
     out: Annotated[Path | None, typer.Option(help="Write the content here (audited).")] = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """A document's metadata; with --out, its content too (the read is sealed)."""
-    with _service(tenant) as (service, tenant_id):
+    with tenant_kernel(tenant) as (kernel, tenant_id):
         if out is None:
-            document = service.get(tenant_id, document_id)
+            document = kernel.documents.get(tenant_id, document_id)
         else:
-            document, content = service.content(tenant_id, document_id, actor=getpass.getuser())
+            document, content = kernel.documents.content(
+                tenant_id, document_id, actor=getpass.getuser()
+            )
             out.write_bytes(content)
             out.chmod(0o600)
-    if as_json:
-        emit_json(document.as_dict())
-        return
-    for key, value in document.as_dict().items():
-        console.print(f"  {key}: {value}")
+    emit(document.as_dict(), as_json=as_json, human=key_values)
 
 
 @app.command("list")
 def list_(
     owner: Annotated[str | None, typer.Option(help="Only this owner subject's.")] = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """The tenant's documents."""
-    with _service(tenant) as (service, tenant_id):
-        rows = [d.as_dict() for d in service.find(tenant_id, owner)]
-    if as_json:
-        emit_json({"documents": rows})
-        return
-    for row in rows:
-        console.print(f"{row['document_id']}  {row['kind']}  {row['digest']}  {row['size']}")
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        rows = [d.as_dict() for d in kernel.documents.find(tenant_id, owner)]
+    emit(
+        {"documents": rows},
+        as_json=as_json,
+        human=row_lines(rows, "document_id", "kind", "digest", "size"),
+    )

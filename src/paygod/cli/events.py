@@ -12,8 +12,8 @@ from urllib.parse import urlparse
 import orjson
 import typer
 
-from paygod.cli.common import JsonFlag, open_kernel
-from paygod.cli.output import console, emit_json
+from paygod.cli.common import JsonFlag, emit, open_kernel
+from paygod.cli.output import console
 from paygod.kernel.errors import InvalidInput, Unavailable
 
 app = typer.Typer(
@@ -61,9 +61,8 @@ def relay(
     from paygod.events.relay import Relay
     from paygod.kernel.logging import configure_logging
 
-    kernel = open_kernel()
-    configure_logging(kernel.settings.log_level.value, json_lines=kernel.settings.log_json)
-    try:
+    with open_kernel() as kernel:
+        configure_logging(kernel.settings.log_level.value, json_lines=kernel.settings.log_json)
         url = _nats_url(kernel.settings.nats_url, nats_url)
         publisher = JetStreamPublisher(url, namespace=kernel.settings.nats_namespace)
         runner = Relay(
@@ -76,19 +75,16 @@ def relay(
         )
         if once:
             totals = asyncio.run(_drain(runner, publisher))
-            if as_json:
-                emit_json(totals)
-            else:
-                console.print(
-                    f"published {totals['published']} event(s) "
-                    f"({totals['duplicates']} already in JetStream), {totals['pending']} pending"
-                )
+            emit(
+                totals,
+                as_json=as_json,
+                human=f"published {totals['published']} event(s) "
+                f"({totals['duplicates']} already in JetStream), {totals['pending']} pending",
+            )
             if totals["error"]:
                 raise Unavailable(f"relay stopped early: {totals['error']}")
             return
         asyncio.run(_forever(runner, publisher))
-    finally:
-        kernel.close()
 
 
 async def _drain(runner: Any, publisher: Any) -> dict[str, Any]:
@@ -129,20 +125,15 @@ def status(name: RelayName = "default", as_json: JsonFlag = False) -> None:
     """The relay cursor: how far it published, who holds the lease, how many events wait."""
     from paygod.events.model import RelayCursor
 
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         store = _cursor_store(kernel)
         cursor = store.get(name) or RelayCursor(name=name)
         data = cursor.as_dict() | {"pending": store.lag(cursor.position)}
-    finally:
-        kernel.close()
-    if as_json:
-        emit_json(data)
-        return
-    holder = data["holder"] or "nobody"
-    console.print(
-        f"relay {name!r}: published {data['published']}, pending {data['pending']}, "
-        f"at seq {data['last_seq']}, lease held by {holder}"
+    emit(
+        data,
+        as_json=as_json,
+        human=f"relay {name!r}: published {data['published']}, pending {data['pending']}, "
+        f"at seq {data['last_seq']}, lease held by {data['holder'] or 'nobody'}",
     )
 
 

@@ -6,10 +6,9 @@ import signal
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from paygod.cli.common import JsonFlag, open_kernel
-from paygod.cli.output import console, emit_json, styled
+from paygod.cli.common import JsonFlag, emit, open_kernel
+from paygod.cli.output import console, styled, table
 from paygod.kernel.errors import NotFound
 from paygod.kernel.interpreter import short_gil_turns
 
@@ -25,22 +24,17 @@ app.add_typer(dlq)
 @app.command("status")
 def status(as_json: JsonFlag = False) -> None:
     """Outbox counts by status and the panic switch."""
-    kernel = open_kernel()
-    try:
-        data = {
-            "outbox": kernel.executor.store.counts(),
-            "panic": kernel.panic.status().as_dict(),
-        }
-    finally:
-        kernel.close()
-    if as_json:
-        emit_json(data)
-        return
-    counts = data["outbox"]
-    console.print(
-        f"outbox: {counts['pending']} pending, {counts['done']} done, {counts['dead']} dead"
+    with open_kernel() as kernel:
+        counts = kernel.executor.store.counts()
+        panic = kernel.panic.status().as_dict()
+    emit(
+        {"outbox": counts, "panic": panic},
+        as_json=as_json,
+        human=[
+            f"outbox: {counts['pending']} pending, {counts['done']} done, {counts['dead']} dead",
+            styled("panic: ", ("ON", "bold red") if panic["on"] else "off"),
+        ],
     )
-    console.print(styled("panic: ", ("ON", "bold red") if data["panic"]["on"] else "off"))
 
 
 @dlq.command("list")
@@ -48,23 +42,22 @@ def dlq_list(
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100, as_json: JsonFlag = False
 ) -> None:
     """Dead-lettered messages with their last error."""
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         dead = kernel.executor.store.list("dead", limit=limit)
-    finally:
-        kernel.close()
-    if as_json:
-        emit_json({"dead": [m.as_dict() for m in dead]})
-        return
-    if not dead:
-        console.print("the dead-letter queue is empty")
-        return
-    table = Table(title=f"dead letters ({len(dead)})")
-    for column in ("event_id", "event_type", "aggregate_id", "attempts", "last_error"):
-        table.add_column(column)
-    for m in dead:
-        table.add_row(m.event_id, m.event_type, m.aggregate_id, str(m.attempts), m.last_error)
-    console.print(table)
+    emit(
+        {"dead": [m.as_dict() for m in dead]},
+        as_json=as_json,
+        human=table(
+            ("event_id", "event_type", "aggregate_id", "attempts", "last_error"),
+            (
+                (m.event_id, m.event_type, m.aggregate_id, m.attempts, m.last_error or "")
+                for m in dead
+            ),
+            title=f"dead letters ({len(dead)})",
+        )
+        if dead
+        else "the dead-letter queue is empty",
+    )
 
 
 def _each(event_ids: list[str], every: bool, kernel: Any) -> list[str]:
@@ -82,14 +75,11 @@ def dlq_retry(
     as_json: JsonFlag = False,
 ) -> None:
     """Put dead letters back in the queue with a fresh attempt budget."""
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         ids = _each(event_ids or [], every, kernel)
         now = kernel.clock.now()
         done = [i for i in ids if kernel.executor.store.requeue(i, now=now)]
         _record(kernel, "retry", done)
-    finally:
-        kernel.close()
     _report("requeued", ids, done, as_json)
 
 
@@ -100,13 +90,10 @@ def dlq_discard(
     as_json: JsonFlag = False,
 ) -> None:
     """Give up on dead letters (kept as done, with the discard noted in last_error)."""
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         ids = _each(event_ids or [], every, kernel)
         done = [i for i in ids if kernel.executor.store.discard(i)]
         _record(kernel, "discard", done)
-    finally:
-        kernel.close()
     _report("discarded", ids, done, as_json)
 
 
@@ -132,12 +119,14 @@ def _record(kernel: Any, action: str, event_ids: list[str]) -> None:
 
 def _report(verb: str, asked: list[str], done: list[str], as_json: bool) -> None:
     missing = [i for i in asked if i not in done]
-    if as_json:
-        emit_json({verb: done, "not_dead": missing})
-    else:
+
+    def human(_: object) -> None:
+        # A person is told in the exit status too; the JSON document lists them in not_dead.
         console.print(f"{verb} {len(done)} message(s)")
-    if missing and not as_json:
-        raise NotFound(f"not in the dead-letter queue: {', '.join(missing)}")
+        if missing:
+            raise NotFound(f"not in the dead-letter queue: {', '.join(missing)}")
+
+    emit({verb: done, "not_dead": missing}, as_json=as_json, human=human)
 
 
 def worker(
@@ -153,12 +142,11 @@ def worker(
     as_json: JsonFlag = False,
 ) -> None:
     """Run an executor worker: claim outbox messages and carry out their side effects."""
-    kernel = open_kernel()
-    runner = kernel.executor
-    runner.batch = batch
-    runner.lease_seconds = lease
-    runner.concurrency = concurrency
-    try:
+    with open_kernel() as kernel:
+        runner = kernel.executor
+        runner.batch = batch
+        runner.lease_seconds = lease
+        runner.concurrency = concurrency
         if once:
             report = runner.drain()
             data = {
@@ -168,13 +156,12 @@ def worker(
                 "dead": report.dead,
                 "frozen": report.frozen,
             }
-            if as_json:
-                emit_json(data)
-            else:
-                console.print(
-                    f"claimed {report.claimed}, done {report.done}, retried {report.retried}, "
-                    f"dead {report.dead}" + (" (panic switch on)" if report.frozen else "")
-                )
+            emit(
+                data,
+                as_json=as_json,
+                human=f"claimed {report.claimed}, done {report.done}, retried {report.retried}, "
+                f"dead {report.dead}" + (" (panic switch on)" if report.frozen else ""),
+            )
             return
 
         def stop(signum: int, frame: object) -> None:
@@ -186,8 +173,6 @@ def worker(
         short_gil_turns()  # its dispatch threads and the ledger writer share one GIL
         kernel.housekeeping.start()  # expired holds are released where the work is done
         runner.run_forever(idle_seconds=idle)
-    finally:
-        kernel.close()
 
 
 def register(root: typer.Typer) -> None:

@@ -14,15 +14,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from paygod.cli.common import JsonFlag, open_kernel
-from paygod.cli.output import console, emit_json, err_console, styled
+from paygod.cli.common import JsonFlag, TenantOption, emit, open_kernel
+from paygod.cli.output import console, err_console, styled
 
 if TYPE_CHECKING:
     from paygod.identity.service import IdentityService
 
-TenantOption = Annotated[
-    str | None, typer.Option("--tenant", help="Tenant (default PAYGOD_TENANT).")
-]
 RoleOption = Annotated[list[str] | None, typer.Option("--role", help="A role; repeat it.")]
 
 users_app = typer.Typer(name="users", help="Human principals.", no_args_is_help=True)
@@ -35,17 +32,12 @@ audit_app = typer.Typer(name="audit", help="Audit trails.", no_args_is_help=True
 
 @contextmanager
 def _identity() -> Iterator[tuple[IdentityService, str]]:
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         yield kernel.identity, kernel.settings.tenant
-    finally:
-        kernel.close()
 
 
-def _print_key(data: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        emit_json(data)
-        return
+def _print_key(data: dict[str, Any]) -> None:
+    """The key, then its secret alone on its own stdout line (the heading goes to stderr)."""
     console.print(f"key {data['key_id']} for principal {data['principal_id']}")
     err_console.print(styled(("API key (shown once, store it now):", "bold")))
     console.print(data["api_key"], soft_wrap=True, highlight=False)
@@ -70,14 +62,15 @@ def init(
             "enrolment_token": token,
             "enrolment_expires_at": _instant(expires),
         }
-    if as_json:
-        emit_json(data)
-        return
-    console.print(
-        f"tenant {principal.tenant_id}: admin {principal.name} ({principal.principal_id})"
-    )
-    _print_key(issued.as_dict(), False)
-    _print_enrolment(token, expires)
+
+    def human(_: object) -> None:
+        console.print(
+            f"tenant {principal.tenant_id}: admin {principal.name} ({principal.principal_id})"
+        )
+        _print_key(issued.as_dict())
+        _print_enrolment(token, expires)
+
+    emit(data, as_json=as_json, human=human)
 
 
 def _instant(value: datetime) -> str:
@@ -103,10 +96,11 @@ def _create(kind: str, name: str, tenant: str | None, roles: list[str], as_json:
         created = identity.create_principal(
             tenant or default_tenant, name, PrincipalKind(kind), parse_roles(roles)
         )
-    if as_json:
-        emit_json(created.as_dict())
-    else:
-        console.print(f"{created.kind.value} {created.name} ({created.principal_id})")
+    emit(
+        created.as_dict(),
+        as_json=as_json,
+        human=f"{created.kind.value} {created.name} ({created.principal_id})",
+    )
 
 
 def _list(kind: list[str], tenant: str | None, as_json: bool) -> None:
@@ -118,13 +112,16 @@ def _list(kind: list[str], tenant: str | None, as_json: bool) -> None:
             for p in identity.list_principals(tenant)
             if p.kind in {PrincipalKind(k) for k in kind}
         ]
-    if as_json:
-        emit_json({"principals": [p.as_dict() for p in found]})
-        return
-    for p in found:
-        state = " (disabled)" if p.disabled else ""
-        roles = ",".join(sorted(r.value for r in p.roles)) or "-"
-        console.print(f"{p.principal_id}  {p.tenant_id}  {p.name}  {roles}{state}")
+    emit(
+        {"principals": [p.as_dict() for p in found]},
+        as_json=as_json,
+        human=[
+            f"{p.principal_id}  {p.tenant_id}  {p.name}  "
+            f"{','.join(sorted(r.value for r in p.roles)) or '-'}"
+            + (" (disabled)" if p.disabled else "")
+            for p in found
+        ],
+    )
 
 
 @users_app.command("create")
@@ -167,10 +164,11 @@ def _roles(principal_id: str, role: list[str], as_json: bool) -> None:
 
     with _identity() as (identity, _):
         updated = identity.set_roles(principal_id, parse_roles(role))
-    if as_json:
-        emit_json(updated.as_dict())
-    else:
-        console.print(f"{updated.name}: {', '.join(sorted(r.value for r in updated.roles)) or '-'}")
+    emit(
+        updated.as_dict(),
+        as_json=as_json,
+        human=f"{updated.name}: {', '.join(sorted(r.value for r in updated.roles)) or '-'}",
+    )
 
 
 @users_app.command("roles")
@@ -184,10 +182,7 @@ def users_disable(principal_id: str, as_json: JsonFlag = False) -> None:
     """Disable a principal: its keys and tokens stop working at once."""
     with _identity() as (identity, _):
         updated = identity.set_disabled(principal_id, True)
-    if as_json:
-        emit_json(updated.as_dict())
-    else:
-        console.print(f"{updated.name} disabled")
+    emit(updated.as_dict(), as_json=as_json, human=f"{updated.name} disabled")
 
 
 @users_app.command("totp-enrolment")
@@ -204,16 +199,11 @@ def users_totp_enrolment(principal_id: str, as_json: JsonFlag = False) -> None:
             target=f"principal:{target.principal_id}",
             reason="from the host (paygod users totp-enrolment)",
         )
-    if as_json:
-        emit_json(
-            {
-                "principal_id": principal_id,
-                "enrolment_token": token,
-                "expires_at": _instant(expires),
-            }
-        )
-        return
-    _print_enrolment(token, expires)
+    emit(
+        {"principal_id": principal_id, "enrolment_token": token, "expires_at": _instant(expires)},
+        as_json=as_json,
+        human=lambda _: _print_enrolment(token, expires),
+    )
 
 
 @keys_app.command("create")
@@ -229,7 +219,7 @@ def keys_create(
             identity.clock.now() + timedelta(days=expires_in_days) if expires_in_days else None
         )
         issued = identity.issue_key(principal_id, scopes=scope or [], expires_at=expires)
-    _print_key(issued.as_dict(), as_json)
+    emit(issued.as_dict(), as_json=as_json, human=_print_key)
 
 
 @keys_app.command("list")
@@ -241,13 +231,16 @@ def keys_list(
     """List keys (prefixes and metadata, never secrets)."""
     with _identity() as (identity, _):
         found = identity.list_keys(principal_id=principal_id, tenant_id=tenant)
-    if as_json:
-        emit_json({"keys": [k.as_dict() for k in found]})
-        return
     now = datetime.now(UTC)
-    for k in found:
-        state = "active" if k.active(now) else "inactive"
-        console.print(f"{k.key_id}  pg_{k.prefix}_…  {k.principal_id}  {state}")
+    emit(
+        {"keys": [k.as_dict() for k in found]},
+        as_json=as_json,
+        human=[
+            f"{k.key_id}  pg_{k.prefix}_…  {k.principal_id}  "
+            + ("active" if k.active(now) else "inactive")
+            for k in found
+        ],
+    )
 
 
 @keys_app.command("rotate")
@@ -259,7 +252,7 @@ def keys_rotate(
     """Replace a key with a new one (same scopes); the old one stops working."""
     with _identity() as (identity, _):
         issued = identity.rotate_key(key_id, grace_seconds=grace_seconds)
-    _print_key(issued.as_dict(), as_json)
+    emit(issued.as_dict(), as_json=as_json, human=_print_key)
 
 
 @keys_app.command("revoke")
@@ -267,10 +260,7 @@ def keys_revoke(key_id: str, as_json: JsonFlag = False) -> None:
     """Revoke a key, effective immediately."""
     with _identity() as (identity, _):
         revoked = identity.revoke_key(key_id)
-    if as_json:
-        emit_json(revoked.as_dict())
-    else:
-        console.print(f"key {revoked.key_id} revoked")
+    emit(revoked.as_dict(), as_json=as_json, human=f"key {revoked.key_id} revoked")
 
 
 @audit_app.command("access")
@@ -284,17 +274,16 @@ def audit_access(
     instant = _since(since)
     with _identity() as (identity, _):
         found = identity.audit.since(instant, tenant_id=tenant, limit=limit)
-    if as_json:
-        emit_json({"records": [r.as_dict() for r in found]})
-        return
-    for r in found:
-        d = r.as_dict()
-        why = f"  why: {r.reason}" if r.reason else ""
-        console.print(
+    records = [r.as_dict() for r in found]
+    emit(
+        {"records": records},
+        as_json=as_json,
+        human=[
             f"{d['occurred_at']}  {r.event_type}  {r.tenant_id}  {r.principal_id or '-'}  "
-            f"{r.action} {r.target}  {r.outcome}{why}",
-            highlight=False,
-        )
+            f"{r.action} {r.target}  {r.outcome}" + (f"  why: {r.reason}" if r.reason else "")
+            for r, d in zip(found, records, strict=True)
+        ],
+    )
 
 
 def _since(text: str) -> datetime:

@@ -9,14 +9,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.console import RenderableType
+from rich.json import JSON
 
-from paygod.cli.common import JsonFlag
-from paygod.cli.output import console, emit_json, err_console, styled
+from paygod.cli.common import JsonFlag, emit, instant
+from paygod.cli.output import emit_json, err_console, styled
 from paygod.kernel.errors import FieldError, InvalidInput, NotFound
 
 if TYPE_CHECKING:
@@ -56,35 +57,28 @@ def open_ledger() -> Iterator[LedgerService]:
         db.close()
 
 
-def _instant(text: str | None, option: str) -> datetime | None:
-    if text is None:
-        return None
-    from paygod.kernel.clock import parse_instant
-
-    try:
-        return parse_instant(text)
-    except ValueError:
-        raise InvalidInput(
-            f"{option} {text!r} is not an ISO 8601 instant",
-            errors=[FieldError(option, "expected an ISO 8601 instant, e.g. 2026-01-31T12:00:00Z")],
-        ) from None
-
-
-def _print_entry(entry: Entry) -> None:
-    console.print(
+def _entry_lines(entry: Entry) -> list[RenderableType]:
+    return [
         styled(
             (f"#{entry.seq}", "bold"),
             f" {entry.kind} ",
             (entry.subject, "cyan"),
             f" tenant={entry.tenant_id} recorded={entry.timestamp}",
-        )
-    )
-    console.print(
+        ),
         f"  valid {entry.data()['valid_from']} .. {entry.data()['valid_to'] or 'open'}"
-        + (f"  supersedes {entry.supersedes}" if entry.supersedes else "")
+        + (f"  supersedes {entry.supersedes}" if entry.supersedes else ""),
+        f"  id {entry.entry_id}  hash {entry.record_hash}",
+        JSON.from_data(dict(entry.payload)),
+    ]
+
+
+def _entries(entries: list[Entry], as_json: bool, empty: str | None = None) -> None:
+    """Entries as a JSON array, or each entry's lines for a person (`empty` when none)."""
+    emit(
+        [e.as_dict() for e in entries],
+        as_json=as_json,
+        human=lambda _: [line for e in entries for line in _entry_lines(e)] or empty,
     )
-    console.print(f"  id {entry.entry_id}  hash {entry.record_hash}")
-    console.print_json(data=dict(entry.payload))
 
 
 def _progress(label: str) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
@@ -140,16 +134,13 @@ def append(
         subject=subject,
         payload=body,
         tenant_id=tenant or "default",
-        valid_from=_instant(valid_from, "--valid-from"),
-        valid_to=_instant(valid_to, "--valid-to"),
+        valid_from=instant(valid_from, "--valid-from"),
+        valid_to=instant(valid_to, "--valid-to"),
         supersedes=supersedes,
     )
     with open_ledger() as ledger:
         entry = ledger.append(draft)
-    if as_json:
-        emit_json(entry.as_dict())
-    else:
-        _print_entry(entry)
+    emit(entry.as_dict(), as_json=as_json, human=_entry_lines(entry))
 
 
 @app.command("show")
@@ -162,10 +153,7 @@ def show(
         entry = ledger.get(seq)
     if entry is None:
         raise NotFound(f"ledger entry {seq} does not exist")
-    if as_json:
-        emit_json(entry.as_dict())
-    else:
-        _print_entry(entry)
+    emit(entry.as_dict(), as_json=as_json, human=_entry_lines(entry))
 
 
 @app.command("tail")
@@ -179,33 +167,32 @@ def tail(
     with open_ledger() as ledger:
         size = ledger.size
         entries = ledger.entries(after=max(size - n, 0) - 1, limit=n)
-    if as_json:
-        emit_json([e.as_dict() for e in entries])
-    else:
-        for entry in entries:
-            _print_entry(entry)
+    _entries(entries, as_json)
 
 
 def _report(report: VerifyReport, as_json: bool) -> None:
-    if as_json:
-        emit_json(report.as_dict())
-    elif report.ok:
-        console.print(
-            styled(
-                ("intact", "green"),
-                f": {report.entries_checked} entries, root {report.root_hash}"
-                + (f", signed head at {report.tree_head.tree_size}" if report.tree_head else ""),
-            )
-        )
-    else:
-        finding = report.findings[0]
-        console.print(styled(("TAMPERED", "red"), f": {finding.message}"))
-        console.print(f"  index:    {finding.index}")
-        console.print(f"  field:    {finding.field}")
-        console.print(f"  expected: {finding.expected}")
-        console.print(f"  found:    {finding.found}")
+    emit(report.as_dict(), as_json=as_json, human=_verdict_lines(report))
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _verdict_lines(report: VerifyReport) -> list[RenderableType]:
+    if report.ok:
+        signed = f", signed head at {report.tree_head.tree_size}" if report.tree_head else ""
+        return [
+            styled(
+                ("intact", "green"),
+                f": {report.entries_checked} entries, root {report.root_hash}{signed}",
+            )
+        ]
+    finding = report.findings[0]
+    return [
+        styled(("TAMPERED", "red"), f": {finding.message}"),
+        f"  index:    {finding.index}",
+        f"  field:    {finding.field}",
+        f"  expected: {finding.expected}",
+        f"  found:    {finding.found}",
+    ]
 
 
 def _read_optional_json(path: Path | None) -> Any:
@@ -317,10 +304,11 @@ def import_(
     with open_ledger() as ledger:
         added = ledger.import_jsonl(file)
         size = ledger.size
-    if as_json:
-        emit_json({"imported": added, "tree_size": size})
-    else:
-        console.print(f"imported {added} entries; ledger size {size}")
+    emit(
+        {"imported": added, "tree_size": size},
+        as_json=as_json,
+        human=f"imported {added} entries; ledger size {size}",
+    )
     if added:
         # An import appends entries only: the tables that project them (accounts,
         # transfers, indexes) are not written. Say how to get the books, on stderr.
@@ -351,11 +339,11 @@ def head(
             sys.stdout.write(ledger.public_key_pem().decode())
             return
         signed = ledger.flush_tree_head() if record else ledger.tree_head()
-    if as_json:
-        emit_json(signed.as_dict())
-    else:
-        for key, value in signed.as_dict().items():
-            console.print(f"{key:>10}: {value}")
+    emit(
+        signed.as_dict(),
+        as_json=as_json,
+        human=lambda head: [f"{key:>10}: {value}" for key, value in head.items()],
+    )
 
 
 @app.command("prove")
@@ -389,11 +377,7 @@ def history(
     """Every version recorded about a subject, with both times."""
     with open_ledger() as ledger:
         entries = ledger.history(subject, tenant)
-    if as_json:
-        emit_json([e.as_dict() for e in entries])
-    else:
-        for entry in entries:
-            _print_entry(entry)
+    _entries(entries, as_json)
 
 
 @app.command("at")
@@ -410,17 +394,11 @@ def at(
     with open_ledger() as ledger:
         entries = ledger.as_of(
             subject,
-            recorded_at=_instant(recorded, "--recorded"),
-            valid_at=_instant(valid, "--valid"),
+            recorded_at=instant(recorded, "--recorded"),
+            valid_at=instant(valid, "--valid"),
             tenant_id=tenant,
         )
-    if as_json:
-        emit_json([e.as_dict() for e in entries])
-    else:
-        if not entries:
-            console.print("nothing recorded")
-        for entry in entries:
-            _print_entry(entry)
+    _entries(entries, as_json, empty="nothing recorded")
 
 
 @app.command("check-proof")
@@ -440,16 +418,18 @@ def check_proof(
         result = verifier.check_proof_document(doc, pem)
     except (OSError, ValueError) as exc:  # Malformed is a ValueError
         message = getattr(exc, "strerror", None) or str(exc)
-        if as_json:
-            emit_json({"kind": None, "valid": False, "reason": f"malformed: {message}"})
-        else:
-            err_console.print(f"error: {file}: malformed: {message}")
+        emit(
+            {"kind": None, "valid": False, "reason": f"malformed: {message}"},
+            as_json=as_json,
+            human=lambda _: err_console.print(f"error: {file}: malformed: {message}"),
+        )
         raise typer.Exit(2) from None
-    if as_json:
-        emit_json(result)
-    elif result["valid"]:
-        console.print(styled(("valid", "green"), f" {result['kind']}"))
-    else:
-        console.print(styled(("invalid", "red"), f" {result['kind']}: {result['reason']}"))
+    emit(
+        result,
+        as_json=as_json,
+        human=styled(("valid", "green"), f" {result['kind']}")
+        if result["valid"]
+        else styled(("invalid", "red"), f" {result['kind']}: {result['reason']}"),
+    )
     if not result["valid"]:
         raise typer.Exit(1)

@@ -9,9 +9,8 @@ from typing import Annotated
 import typer
 
 from paygod import __version__
-from paygod.cli.common import JsonFlag
+from paygod.cli.common import JsonFlag, emit
 from paygod.cli.errors import guarded
-from paygod.cli.output import console, emit_json
 
 app = typer.Typer(
     name="paygod",
@@ -25,10 +24,7 @@ app = typer.Typer(
 @app.command()
 def version(as_json: JsonFlag = False) -> None:
     """Print the Paygod version."""
-    if as_json:
-        emit_json({"version": __version__})
-    else:
-        console.print(f"paygod {__version__}")
+    emit({"version": __version__}, as_json=as_json, human=f"paygod {__version__}")
 
 
 @app.command()
@@ -77,14 +73,12 @@ def migrate(as_json: JsonFlag = False) -> None:
     finally:
         db.close()
     changed = before != after
-    if as_json:
-        emit_json(
-            {"migrated": changed, "heads": sorted(after), "wanted": sorted(migration_heads())}
-        )
-    else:
-        console.print(
-            ("schema upgraded to " if changed else "schema current at ") + ", ".join(sorted(after))
-        )
+    emit(
+        {"migrated": changed, "heads": sorted(after), "wanted": sorted(migration_heads())},
+        as_json=as_json,
+        human=("schema upgraded to " if changed else "schema current at ")
+        + ", ".join(sorted(after)),
+    )
 
 
 @app.command()

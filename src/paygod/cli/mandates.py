@@ -7,7 +7,6 @@ signs the grant locally (the private key never reaches Paygod) and submits it.
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import time
@@ -16,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from paygod.cli.output import console, emit_json
+from paygod.cli.common import AsOption, JsonFlag, actor, emit, open_kernel
 
 app = typer.Typer(
     name="mandates", help="Mandates: what a human lets an agent spend.", no_args_is_help=True
@@ -24,15 +23,7 @@ app = typer.Typer(
 keys_app = typer.Typer(name="keys", help="Principals' signing keys.", no_args_is_help=True)
 app.add_typer(keys_app)
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
-AsOption = Annotated[str | None, typer.Option("--as", help="Acting principal (default: OS user).")]
 Repeated = Annotated[list[str] | None, typer.Option()]
-
-
-def _kernel() -> Any:
-    from paygod.bootstrap import build_kernel
-
-    return build_kernel()
 
 
 def _bad(pointer: str, message: str) -> Exception:
@@ -41,13 +32,9 @@ def _bad(pointer: str, message: str) -> Exception:
     return InvalidInput(f"invalid {pointer.strip('/')}", errors=[FieldError(pointer, message)])
 
 
-def _show(kernel: Any, mandate: Any, as_json: bool) -> None:
-    view = kernel.mandates.service.view(mandate)
-    if as_json:
-        emit_json(view)
-        return
+def _mandate_line(view: dict[str, Any]) -> str:
     c, left = view["constraints"], view["allowance"]
-    console.print(
+    return (
         f"{view['mandate_id']}  {view['status']}  {view['form']}/{view['mode']}  "
         f"{view['grantor']} -> {view['grantee']}  {c['currency']} budget {c['budget_minor']} "
         f"remaining {left.get('remaining_minor')}"
@@ -75,7 +62,7 @@ def keygen(
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
     jwk = jwk_of(private.public_key())
-    emit_json(jwk) if as_json else console.print(json.dumps(jwk))
+    emit(jwk, as_json=as_json, human=json.dumps(jwk))
 
 
 @keys_app.command("add")
@@ -91,18 +78,15 @@ def keys_add(
         doc = json.loads(jwk.read_text())
     except (OSError, ValueError) as exc:
         raise _bad("/jwk", f"cannot read a JSON JWK from {jwk}: {exc}") from None
-    kernel = _kernel()
-    try:
+    with open_kernel() as kernel:
         key = kernel.mandates.service.register_key(
             kernel.settings.tenant,
             principal_id=principal,
             key_id=key_id,
             jwk=doc,
-            actor=as_ or getpass.getuser(),
+            actor=actor(as_),
         )
-    finally:
-        kernel.close()
-    emit_json(key.as_dict()) if as_json else console.print(f"key {key.key_id} of {principal}")
+    emit(key.as_dict(), as_json=as_json, human=f"key {key.key_id} of {principal}")
 
 
 def _constraints(opts: dict[str, Any]) -> dict[str, Any]:
@@ -165,8 +149,7 @@ def grant(
     as_json: JsonFlag = False,
 ) -> None:
     """Grant a mandate: signed here with --sign-with, or a --signed JWS as is."""
-    kernel = _kernel()
-    try:
+    with open_kernel() as kernel:
         if signed is not None:
             token = signed.read_text().strip()
         else:
@@ -177,11 +160,10 @@ def grant(
                 grantor, grantee, kernel.settings.tenant, key_id, sign_with, _constraints(opts)
             )
         mandate = kernel.mandates.service.grant(
-            kernel.settings.tenant, token, actor=grantor or getpass.getuser(), any_grantor=True
+            kernel.settings.tenant, token, actor=actor(grantor), any_grantor=True
         )
-        _show(kernel, mandate, as_json)
-    finally:
-        kernel.close()
+        view = kernel.mandates.service.view(mandate)
+    emit(view, as_json=as_json, human=_mandate_line)
 
 
 @app.command("import")
@@ -198,19 +180,17 @@ def import_ap2(
         text = credential.read_text().strip()
     except OSError as exc:
         raise _bad("/credential", f"cannot read {credential}: {exc}") from None
-    kernel = _kernel()
-    try:
+    with open_kernel() as kernel:
         mandate = kernel.mandates.service.import_ap2(
             kernel.settings.tenant,
             text,
             audience=audience,
             nonce=nonce,
             grantee=grantee,
-            actor=as_ or getpass.getuser(),
+            actor=actor(as_),
         )
-        _show(kernel, mandate, as_json)
-    finally:
-        kernel.close()
+        view = kernel.mandates.service.view(mandate)
+    emit(view, as_json=as_json, human=_mandate_line)
 
 
 @app.command("list")
@@ -218,16 +198,10 @@ def list_mandates(
     grantee: Annotated[str | None, typer.Option()] = None, as_json: JsonFlag = False
 ) -> None:
     """Mandates of the tenant, oldest first."""
-    kernel = _kernel()
-    try:
-        found = kernel.mandates.service.list(kernel.settings.tenant, grantee)
-        if as_json:
-            emit_json({"mandates": [kernel.mandates.service.view(m) for m in found]})
-            return
-        for mandate in found:
-            _show(kernel, mandate, False)
-    finally:
-        kernel.close()
+    with open_kernel() as kernel:
+        service = kernel.mandates.service
+        views = [service.view(m) for m in service.list(kernel.settings.tenant, grantee)]
+    emit({"mandates": views}, as_json=as_json, human=[_mandate_line(v) for v in views])
 
 
 @app.command("show")
@@ -237,13 +211,10 @@ def show(
     as_json: JsonFlag = False,
 ) -> None:
     """One mandate and what remains of it (as it stood at --as-of)."""
-    kernel = _kernel()
-    try:
-        _show(
-            kernel, kernel.mandates.service.get(mandate_id, kernel.settings.tenant, as_of), as_json
-        )
-    finally:
-        kernel.close()
+    with open_kernel() as kernel:
+        service = kernel.mandates.service
+        view = service.view(service.get(mandate_id, kernel.settings.tenant, as_of))
+    emit(view, as_json=as_json, human=_mandate_line)
 
 
 @app.command("revoke")
@@ -254,15 +225,13 @@ def revoke(
     as_json: JsonFlag = False,
 ) -> None:
     """Revoke now (sealed); payments under it not yet sent are stopped."""
-    kernel = _kernel()
-    try:
+    with open_kernel() as kernel:
         mandate = kernel.mandates.service.revoke(
             mandate_id,
             tenant_id=kernel.settings.tenant,
-            actor=as_ or getpass.getuser(),
+            actor=actor(as_),
             any_mandate=True,
             reason=reason,
         )
-        _show(kernel, mandate, as_json)
-    finally:
-        kernel.close()
+        view = kernel.mandates.service.view(mandate)
+    emit(view, as_json=as_json, human=_mandate_line)

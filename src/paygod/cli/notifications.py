@@ -3,38 +3,18 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from paygod.cli.accounting import TenantOpt
-from paygod.cli.common import JsonFlag, tenant_kernel
-from paygod.cli.output import console, emit_json
-
-if TYPE_CHECKING:
-    from paygod.notifications.service import NotificationService
+from paygod.cli.common import JsonFlag, TenantOption, emit, tenant_kernel
+from paygod.cli.output import row_lines
 
 app = typer.Typer(
     name="notifications",
     help="Notifications: webhooks, e-mail and in-app messages for events.",
     no_args_is_help=True,
 )
-
-
-@contextmanager
-def _service(tenant: str | None) -> Iterator[tuple[NotificationService, str]]:
-    with tenant_kernel(tenant) as (kernel, tenant_id):
-        yield kernel.notifications, tenant_id
-
-
-def _rows(key: str, rows: list[dict[str, Any]], as_json: bool, columns: tuple[str, ...]) -> None:
-    if as_json:
-        emit_json({key: rows})
-        return
-    for row in rows:
-        console.print("  ".join(str(row.get(c)) for c in columns))
 
 
 @app.command("subscribe")
@@ -45,12 +25,12 @@ def subscribe(
     allow_private: Annotated[
         bool, typer.Option(help="Allow a non-public webhook address.")
     ] = False,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Subscribe a channel; a webhook's signing secret is printed once."""
-    with _service(tenant) as (service, tenant_id):
-        subscription, secret = service.subscribe(
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        subscription, secret = kernel.notifications.subscribe(
             tenant_id,
             channel=channel,
             target=target,
@@ -59,56 +39,57 @@ def subscribe(
             actor=getpass.getuser(),
         )
     data = {**subscription.as_dict(), "secret": secret}
-    if as_json:
-        emit_json(data)
-        return
-    console.print(f"subscribed {subscription.subscription_id} ({channel} -> {target})")
-    if secret:
-        console.print(f"signing secret (shown once): {secret}")
+    emit(
+        data,
+        as_json=as_json,
+        human=[f"subscribed {subscription.subscription_id} ({channel} -> {target})"]
+        + ([f"signing secret (shown once): {secret}"] if secret else []),
+    )
 
 
 @app.command("list")
-def list_(tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:
+def list_(tenant: TenantOption = None, as_json: JsonFlag = False) -> None:
     """The tenant's subscriptions."""
-    with _service(tenant) as (service, tenant_id):
-        rows = [s.as_dict() for s in service.subscriptions(tenant_id)]
-    _rows("subscriptions", rows, as_json, ("subscription_id", "channel", "target", "event_types"))
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        rows = [s.as_dict() for s in kernel.notifications.subscriptions(tenant_id)]
+    emit(
+        {"subscriptions": rows},
+        as_json=as_json,
+        human=row_lines(rows, "subscription_id", "channel", "target", "event_types"),
+    )
 
 
 @app.command("unsubscribe")
-def unsubscribe(subscription_id: str, tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:
+def unsubscribe(
+    subscription_id: str, tenant: TenantOption = None, as_json: JsonFlag = False
+) -> None:
     """Remove a subscription (sealed)."""
-    with _service(tenant) as (service, tenant_id):
-        gone = service.unsubscribe(tenant_id, subscription_id, actor=getpass.getuser())
-    if as_json:
-        emit_json(gone.as_dict())
-    else:
-        console.print(f"unsubscribed {subscription_id}")
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        gone = kernel.notifications.unsubscribe(tenant_id, subscription_id, actor=getpass.getuser())
+    emit(gone.as_dict(), as_json=as_json, human=f"unsubscribed {subscription_id}")
 
 
 @app.command("test")
-def test(subscription_id: str, tenant: TenantOpt = None, as_json: JsonFlag = False) -> None:
+def test(subscription_id: str, tenant: TenantOption = None, as_json: JsonFlag = False) -> None:
     """Queue a notification.test event to one subscription (the worker delivers it)."""
-    with _service(tenant) as (service, tenant_id):
-        delivery = service.test(tenant_id, subscription_id, actor=getpass.getuser())
-    if as_json:
-        emit_json(delivery.as_dict())
-    else:
-        console.print(f"queued {delivery.delivery_id}")
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        delivery = kernel.notifications.test(tenant_id, subscription_id, actor=getpass.getuser())
+    emit(delivery.as_dict(), as_json=as_json, human=f"queued {delivery.delivery_id}")
 
 
 @app.command("deliveries")
 def deliveries(
     status: Annotated[str | None, typer.Option(help="pending, sent or dead.")] = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Delivery attempts, newest first."""
-    with _service(tenant) as (service, tenant_id):
-        rows = [d.as_dict() for d in service.deliveries(tenant_id, status)]
-    _rows(
-        "deliveries",
-        rows,
-        as_json,
-        ("delivery_id", "event_type", "channel", "status", "attempts", "last_error"),
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        rows = [d.as_dict() for d in kernel.notifications.deliveries(tenant_id, status)]
+    emit(
+        {"deliveries": rows},
+        as_json=as_json,
+        human=row_lines(
+            rows, "delivery_id", "event_type", "channel", "status", "attempts", "last_error"
+        ),
     )

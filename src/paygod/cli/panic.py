@@ -10,9 +10,10 @@ import getpass
 from typing import Annotated, Any
 
 import typer
+from rich.console import RenderableType
 
-from paygod.cli.common import JsonFlag, open_kernel
-from paygod.cli.output import console, emit_json, styled
+from paygod.cli.common import JsonFlag, emit, open_kernel
+from paygod.cli.output import styled
 from paygod.executor.model import PanicState
 
 app = typer.Typer(
@@ -34,27 +35,27 @@ TenantOption = Annotated[
 
 
 def _show(state: PanicState, as_json: bool, frozen: frozenset[str] | None = None) -> None:
+    data = {**state.as_dict(), "scope": "tenant" if state.tenant_id else "platform"}
+    if frozen is not None:
+        data["frozen_tenants"] = sorted(frozen)
+    emit(data, as_json=as_json, human=_lines(state, frozen))
+
+
+def _lines(state: PanicState, frozen: frozenset[str] | None) -> list[RenderableType]:
     whose = f"tenant {state.tenant_id}" if state.tenant_id is not None else "platform-wide"
-    if as_json:
-        data = {**state.as_dict(), "scope": "tenant" if state.tenant_id else "platform"}
-        if frozen is not None:
-            data["frozen_tenants"] = sorted(frozen)
-        emit_json(data)
-        return
-    data = state.as_dict()
+    since = state.as_dict()["since"]
     if state.on:
-        console.print(
-            styled(
-                ("PANIC ON", "bold red"),
-                f" ({whose}) since {data['since']} by {state.actor}: {state.reason}",
-            )
+        line = styled(
+            ("PANIC ON", "bold red"), f" ({whose}) since {since} by {state.actor}: {state.reason}"
         )
     else:
-        since = f" (since {data['since']} by {state.actor})" if state.since else ""
+        since_note = f" (since {since} by {state.actor})" if state.since else ""
         flowing = "side effects flow" if state.tenant_id is None else "its side effects flow"
-        console.print(styled(("panic off", "green"), f" ({whose}): {flowing}{since}"))
+        line = styled(("panic off", "green"), f" ({whose}): {flowing}{since_note}")
+    shown: list[RenderableType] = [line]
     if frozen:
-        console.print(f"tenants frozen by their own switch: {', '.join(sorted(frozen))}")
+        shown.append(f"tenants frozen by their own switch: {', '.join(sorted(frozen))}")
+    return shown
 
 
 def _tenant(kernel: Any, tenant: str | None) -> str | None:
@@ -78,12 +79,9 @@ def panic_on(
     as_json: JsonFlag = False,
 ) -> None:
     """Freeze: workers claim nothing (of the tenant, with --tenant), rails receive nothing."""
-    kernel = open_kernel()
-    try:
-        who = actor or getpass.getuser()
-        _show(kernel.panic.turn_on(reason, who, _tenant(kernel, tenant)), as_json)
-    finally:
-        kernel.close()
+    with open_kernel() as kernel:
+        state = kernel.panic.turn_on(reason, actor or getpass.getuser(), _tenant(kernel, tenant))
+    _show(state, as_json)
 
 
 @app.command("off")
@@ -91,21 +89,17 @@ def panic_off(
     tenant: TenantOption = None, actor: ActorOption = None, as_json: JsonFlag = False
 ) -> None:
     """Release: queued payments resume (the tenant's, with --tenant)."""
-    kernel = open_kernel()
-    try:
-        _show(kernel.panic.turn_off(actor or getpass.getuser(), _tenant(kernel, tenant)), as_json)
-    finally:
-        kernel.close()
+    with open_kernel() as kernel:
+        state = kernel.panic.turn_off(actor or getpass.getuser(), _tenant(kernel, tenant))
+    _show(state, as_json)
 
 
 @app.command("status")
 def panic_status(tenant: TenantOption = None, as_json: JsonFlag = False) -> None:
     """Print whether the switch is on, why, by whom and since when (without --tenant: the
     platform-wide switch and the tenants frozen by their own)."""
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         chosen = _tenant(kernel, tenant)
         frozen = kernel.panic.frozen_tenants() if chosen is None else None
-        _show(kernel.panic.status(chosen), as_json, frozen)
-    finally:
-        kernel.close()
+        state = kernel.panic.status(chosen)
+    _show(state, as_json, frozen)

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from paygod.cli.common import JsonFlag, open_kernel
-from paygod.cli.output import console, emit_json
+from paygod.cli.common import AsOption, JsonFlag, actor, emit, open_kernel
+from paygod.cli.output import table
 
 app = typer.Typer(
     name="payments", help="Payments: quotes, intents, approvals.", no_args_is_help=True
 )
 
-AsOption = Annotated[
-    str | None, typer.Option("--as", help="Acting principal (default: the OS user).")
-]
 
-
-def _print_payment(data: dict[str, Any]) -> None:
+def _payment_line(data: dict[str, Any]) -> str:
     decision = data.get("decision") or {}
-    console.print(
+    return (
         f"payment {data['payment_id']}: {data['status']} "
         f"{data['amount']} {data['currency']} via {data.get('rail') or '-'}"
         + (f" (decision {decision.get('verdict')}: {decision.get('reason')})" if decision else "")
@@ -43,34 +38,33 @@ def quote(
     """Rank the rails for a payment: fee, ETA and why each was or was not chosen."""
     from paygod.kernel.jsonio import read_json_file
 
-    kernel = open_kernel()
-    try:
-        payee_data = read_json_file(payee) if payee else None
+    payee_data = read_json_file(payee) if payee else None
+    with open_kernel() as kernel:
         result = kernel.payments.quote(
             amount=amount,
             currency=currency,
             preference=prefer,
             payee=payee_data if isinstance(payee_data, dict) else None,
         ).as_dict()
-    finally:
-        kernel.close()
-    if as_json:
-        emit_json(result)
-        return
-    from rich.table import Table
-
-    table = Table(title=f"{amount} {currency}, preference {result['preference']}")
-    for column in ("rank", "rail", "fee", "eta", "reason"):
-        table.add_column(column)
-    for option in ([result["selected"]] if result["selected"] else []) + result["alternatives"]:
-        table.add_row(
-            str(option["rank"] or "-"),
-            option["rail"],
-            "-" if option["fee"] is None else str(option["fee"]),
-            option["eta_at"] or "-",
-            option["reason"],
-        )
-    console.print(table)
+    options = ([result["selected"]] if result["selected"] else []) + result["alternatives"]
+    emit(
+        result,
+        as_json=as_json,
+        human=table(
+            ("rank", "rail", "fee", "eta", "reason"),
+            (
+                (
+                    o["rank"] or "-",
+                    o["rail"],
+                    "-" if o["fee"] is None else o["fee"],
+                    o["eta_at"] or "-",
+                    o["reason"],
+                )
+                for o in options
+            ),
+            title=f"{amount} {currency}, preference {result['preference']}",
+        ),
+    )
 
 
 @app.command("create")
@@ -84,46 +78,39 @@ def create(
     from paygod.kernel.jsonio import read_json_file
 
     body = read_json_file(file)
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         payment, _ = kernel.payments.create(
             body if isinstance(body, dict) else {},
             tenant_id=kernel.settings.tenant,
-            requested_by=as_ or getpass.getuser(),
+            requested_by=actor(as_),
             idempotency_key=idempotency_key,
         )
-    finally:
-        kernel.close()
-    emit_json(payment.as_dict()) if as_json else _print_payment(payment.as_dict())
+    emit(payment.as_dict(), as_json=as_json, human=_payment_line)
 
 
 @app.command("show")
 def show(payment_id: str, as_json: JsonFlag = False) -> None:
     """A payment and its transitions."""
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         data = {
             **kernel.payments.get(payment_id).as_dict(),
             "history": kernel.payments.history(payment_id),
         }
-    finally:
-        kernel.close()
-    if as_json:
-        emit_json(data)
-        return
-    _print_payment(data)
-    for step in data["history"]:
-        console.print(f"  #{step['seq']} {step['recorded_at']} {step['transition']}")
+    emit(
+        data,
+        as_json=as_json,
+        human=[
+            _payment_line(data),
+            *(f"  #{s['seq']} {s['recorded_at']} {s['transition']}" for s in data["history"]),
+        ],
+    )
 
 
 def _review(payment_id: str, approve: bool, note: str, as_: str | None, as_json: bool) -> None:
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         action = kernel.payments.approve if approve else kernel.payments.reject
-        payment = action(payment_id, approver=as_ or getpass.getuser(), note=note)
-    finally:
-        kernel.close()
-    emit_json(payment.as_dict()) if as_json else _print_payment(payment.as_dict())
+        payment = action(payment_id, approver=actor(as_), note=note)
+    emit(payment.as_dict(), as_json=as_json, human=_payment_line)
 
 
 @app.command("approve")

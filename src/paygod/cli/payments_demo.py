@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+
+from paygod.cli.output import table
 
 VENDOR_BANK = {
     "name": "Acme Supplies",
@@ -130,9 +131,7 @@ def _tour(console: Console, kernel: Any) -> bool:
     worker.drain()
     console.print("  panic OFF: the queue drained")
 
-    table = Table()
-    for column in ("payment", "status", "rail", "fee", "why"):
-        table.add_column(column)
+    shown: list[tuple[str, ...]] = []
     colour = {"settled": "green", "denied": "red", "failed": "red"}
     statuses: dict[str, int] = {}
     for title, payment_id in rows:
@@ -143,10 +142,10 @@ def _tour(console: Console, kernel: Any) -> bool:
         why = p.failure_reason or (p.decision or {}).get("reason", "")
         if p.approvals:
             why = f"approved by {p.approvals[-1]['by']}"
-        table.add_row(
-            title, f"[{colour.get(status, 'white')}]{status}[/]", tried, str(p.fee or "-"), why
+        shown.append(
+            (title, f"[{colour.get(status, 'white')}]{status}[/]", tried, str(p.fee or "-"), why)
         )
-    console.print(table)
+    console.print(table(("payment", "status", "rail", "fee", "why"), shown))
     report = kernel.ledger.verify()
     ok = not report.findings and calls_while_frozen == 0
     dead = worker.store.counts()["dead"]

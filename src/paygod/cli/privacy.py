@@ -3,16 +3,14 @@ on the local kernel (docs/privacy.md)."""
 
 from __future__ import annotations
 
-import getpass
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 import typer
 
+from paygod.cli.common import AsOption, JsonFlag, TenantOption, actor, emit, tenant_kernel
 from paygod.cli.output import console, emit_json
 
 gdpr_app = typer.Typer(
@@ -22,32 +20,7 @@ retention_app = typer.Typer(
     name="retention", help="Retention policies per data class, and runs.", no_args_is_help=True
 )
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
-AsOption = Annotated[
-    str | None, typer.Option("--as", help="Acting principal (default: the OS user).")
-]
-TenantOption = Annotated[
-    str | None, typer.Option("--tenant", help="Tenant id (default: PAYGOD_TENANT).")
-]
 SubjectArg = Annotated[str, typer.Argument(help="The data subject's URN (urn:...).")]
-
-
-@contextmanager
-def _kernel() -> Iterator[Any]:
-    from paygod.bootstrap import build_kernel
-
-    kernel = build_kernel()
-    try:
-        yield kernel
-    finally:
-        kernel.close()
-
-
-def _done(result: Any, as_json: bool, line: Callable[[Any], str]) -> None:
-    if as_json:
-        emit_json(result)
-    else:
-        console.print(line(result))
 
 
 @gdpr_app.command("put")
@@ -64,12 +37,14 @@ def put(
     from paygod.kernel.jsonio import read_json_file
 
     body = read_json_file(data)
-    with _kernel() as kernel:
-        record, entry = kernel.privacy.vault.put(
-            tenant or kernel.settings.tenant, subject, record_class, body
-        )
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        record, entry = kernel.privacy.vault.put(tenant_id, subject, record_class, body)
     result = {**record.reference(), "seq": entry.seq}
-    _done(result, as_json, lambda r: f"sealed {r['record']} ({r['digest']}) at #{r['seq']}")
+    emit(
+        result,
+        as_json=as_json,
+        human=f"sealed {result['record']} ({result['digest']}) at #{result['seq']}",
+    )
 
 
 @gdpr_app.command("show")
@@ -79,9 +54,11 @@ def show(
     as_json: JsonFlag = False,
 ) -> None:
     """A vault record decrypted (exit 1 'gone' once its subject was erased)."""
-    with _kernel() as kernel:
-        found = kernel.privacy.vault.read(tenant or kernel.settings.tenant, record)
-    _done(found, as_json, lambda r: orjson.dumps(r, option=orjson.OPT_INDENT_2).decode())
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        found = kernel.privacy.vault.read(tenant_id, record)
+    emit(
+        found, as_json=as_json, human=lambda r: orjson.dumps(r, option=orjson.OPT_INDENT_2).decode()
+    )
 
 
 @gdpr_app.command("erase")
@@ -92,17 +69,13 @@ def erase(
     as_json: JsonFlag = False,
 ) -> None:
     """Destroy the subject's key (crypto-shredding) and record a gdpr.erasure entry."""
-    with _kernel() as kernel:
-        result = kernel.privacy.vault.erase(
-            tenant or kernel.settings.tenant, subject, as_ or getpass.getuser()
-        )
-    _done(
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        result = kernel.privacy.vault.erase(tenant_id, subject, actor(as_))
+    emit(
         result,
-        as_json,
-        lambda r: (
-            f"erased {r['subject']} at {r['erased_at']}: {r['records']} record(s) shredded,"
-            f" recorded at #{r['seq']}"
-        ),
+        as_json=as_json,
+        human=f"erased {result['subject']} at {result['erased_at']}: {result['records']} "
+        f"record(s) shredded, recorded at #{result['seq']}",
     )
 
 
@@ -116,10 +89,8 @@ def export(
     as_: AsOption = None,
 ) -> None:
     """Everything held about the subject as one JSON document; recorded as gdpr.access."""
-    with _kernel() as kernel:
-        result = kernel.privacy.vault.export(
-            tenant or kernel.settings.tenant, subject, as_ or getpass.getuser()
-        )
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        result = kernel.privacy.vault.export(tenant_id, subject, actor(as_))
     if out is None:
         emit_json(result)
         return
@@ -145,11 +116,13 @@ def hold(
     as_json: JsonFlag = False,
 ) -> None:
     """Place a legal hold: the subject cannot be erased, retention skips them."""
-    with _kernel() as kernel:
-        placed = kernel.privacy.retention.hold(
-            tenant or kernel.settings.tenant, subject, reason, as_ or getpass.getuser()
-        )
-    _done(placed.as_dict(), as_json, lambda r: f"legal hold on {r['subject']}: {r['reason']}")
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        placed = kernel.privacy.retention.hold(tenant_id, subject, reason, actor(as_))
+    emit(
+        placed.as_dict(),
+        as_json=as_json,
+        human=lambda r: f"legal hold on {r['subject']}: {r['reason']}",
+    )
 
 
 @gdpr_app.command("release")
@@ -160,11 +133,9 @@ def release(
     as_json: JsonFlag = False,
 ) -> None:
     """Release the subject's legal hold."""
-    with _kernel() as kernel:
-        result = kernel.privacy.retention.release(
-            tenant or kernel.settings.tenant, subject, as_ or getpass.getuser()
-        )
-    _done(result, as_json, lambda r: f"legal hold on {r['subject']} released")
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        result = kernel.privacy.retention.release(tenant_id, subject, actor(as_))
+    emit(result, as_json=as_json, human=f"legal hold on {result['subject']} released")
 
 
 @retention_app.command("set")
@@ -176,38 +147,41 @@ def set_policy(
     as_json: JsonFlag = False,
 ) -> None:
     """Keep a data class at most this many days."""
-    with _kernel() as kernel:
+    with tenant_kernel(tenant) as (kernel, tenant_id):
         policy = kernel.privacy.retention.set_policy(
-            tenant or kernel.settings.tenant, data_class, max_age_days, as_ or getpass.getuser()
+            tenant_id, data_class, max_age_days, actor(as_)
         )
-    _done(
-        policy.as_dict(), as_json, lambda r: f"{r['data_class']}: at most {r['max_age_days']} days"
+    emit(
+        policy.as_dict(),
+        as_json=as_json,
+        human=lambda r: f"{r['data_class']}: at most {r['max_age_days']} days",
     )
 
 
 @retention_app.command("show")
 def show_policies(tenant: TenantOption = None, as_json: JsonFlag = False) -> None:
     """The tenant's policies and legal holds."""
-    with _kernel() as kernel:
-        tenant_id = tenant or kernel.settings.tenant
+    with tenant_kernel(tenant) as (kernel, tenant_id):
         result = {
             "policies": [p.as_dict() for p in kernel.privacy.retention.policies(tenant_id)],
             "holds": [h.as_dict() for h in kernel.privacy.retention.holds(tenant_id)],
         }
-    if as_json:
-        emit_json(result)
-        return
-    for p in result["policies"] or [{"data_class": "(none)", "max_age_days": "-"}]:
-        console.print(f"{p['data_class']:<12} {p['max_age_days']} days")
-    for h in result["holds"]:
-        console.print(f"hold {h['subject']}: {h['reason']}")
+    emit(
+        result,
+        as_json=as_json,
+        human=[
+            *(
+                f"{p['data_class']:<12} {p['max_age_days']} days"
+                for p in result["policies"] or [{"data_class": "(none)", "max_age_days": "-"}]
+            ),
+            *(f"hold {h['subject']}: {h['reason']}" for h in result["holds"]),
+        ],
+    )
 
 
 @retention_app.command("run")
 def run(tenant: TenantOption = None, as_: AsOption = None, as_json: JsonFlag = False) -> None:
     """Apply the policies now; the run is sealed as retention.run."""
-    with _kernel() as kernel:
-        result = kernel.privacy.retention.run(
-            tenant or kernel.settings.tenant, as_ or getpass.getuser()
-        )
-    _done(result, as_json, lambda r: f"retention run #{r['seq']}: {r['counts']}")
+    with tenant_kernel(tenant) as (kernel, tenant_id):
+        result = kernel.privacy.retention.run(tenant_id, actor(as_))
+    emit(result, as_json=as_json, human=f"retention run #{result['seq']}: {result['counts']}")

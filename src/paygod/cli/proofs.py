@@ -12,9 +12,9 @@ from typing import Annotated
 import orjson
 import typer
 
-from paygod.cli.accounting import TenantOpt, _instant, accounts_app
-from paygod.cli.common import JsonFlag, tenant_kernel
-from paygod.cli.output import console, emit_json
+from paygod.cli.accounting import accounts_app
+from paygod.cli.common import JsonFlag, TenantOption, emit, instant, tenant_kernel
+from paygod.cli.output import console
 from paygod.kernel.errors import CheckFailed, FieldError, InvalidInput
 
 
@@ -24,22 +24,25 @@ def accounts_close_period(
     until: Annotated[
         str | None, typer.Option(help="End of the period in valid time (default now).")
     ] = None,
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Seal every account's statement for a period (a Merkle sum tree root in the ledger)."""
-    end = _instant(until, "--until") if until else None
+    end = instant(until, "--until")
     with tenant_kernel(tenant) as (kernel, tenant_id):
         sealed, created = kernel.balance_proofs.close_period(tenant_id, period, end)
-    if as_json:
-        emit_json({**sealed.as_dict(), "created": created})
-        return
     verb = "closed" if created else "already closed"
-    console.print(
-        f"period {sealed.period} {verb}: {sealed.accounts} accounts, root {sealed.root_hash}"
+    emit(
+        {**sealed.as_dict(), "created": created},
+        as_json=as_json,
+        human=[
+            f"period {sealed.period} {verb}: {sealed.accounts} accounts, root {sealed.root_hash}",
+            *(
+                f"  {currency}: debits {debits} = credits {credits}"
+                for currency, (debits, credits) in sealed.sums.items()
+            ),
+        ],
     )
-    for currency, (debits, credits) in sealed.sums.items():
-        console.print(f"  {currency}: debits {debits} = credits {credits}")
 
 
 @accounts_app.command("prove")
@@ -47,7 +50,7 @@ def accounts_prove(
     account_id: str,
     period: Annotated[str, typer.Option(help="A closed period.")],
     out: Annotated[Path, typer.Option(help="Write the proof document here.")],
-    tenant: TenantOpt = None,
+    tenant: TenantOption = None,
 ) -> None:
     """Write ACCOUNT's statement proof for a closed period (check it with verify-balance)."""
     with tenant_kernel(tenant) as (kernel, tenant_id):
@@ -82,9 +85,6 @@ def verify_balance(
             f"cannot read {exc.filename}", errors=[FieldError("", str(exc))]
         ) from None
     result = {"valid": reason is None, "reason": reason, "signature_checked": key is not None}
-    if as_json:
-        emit_json(result)
-    else:
-        console.print("valid" if reason is None else f"INVALID: {reason}")
+    emit(result, as_json=as_json, human="valid" if reason is None else f"INVALID: {reason}")
     if reason is not None:
         raise CheckFailed(reason)

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import getpass
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.json import JSON
 
-from paygod.cli.common import JsonFlag, open_kernel
-from paygod.cli.output import console, emit_json
+from paygod.cli.common import AsOption, JsonFlag, actor, emit, open_kernel
+from paygod.cli.output import console
+
+if TYPE_CHECKING:
+    from paygod.bootstrap import Kernel
 
 app = typer.Typer(name="risk", help="Risk: models, training, windows.", no_args_is_help=True)
 cases_app = typer.Typer(
     name="cases", help="Cases: alerts a compliance officer works.", no_args_is_help=True
 )
-
-AsOption = Annotated[
-    str | None, typer.Option("--as", help="Acting principal (default: the OS user).")
-]
 
 
 def _metrics_line(meta: dict[str, Any]) -> str:
@@ -48,46 +48,39 @@ def train(
         )
     spec = DatasetSpec.for_transactions(transactions, seed=seed, patterns=patterns)
     artefact, meta = run_training(spec)
-    kernel = open_kernel()
-    try:
-        registered = kernel.risk.register(artefact, meta, actor=as_ or getpass.getuser())
-    finally:
-        kernel.close()
-    if as_json:
-        emit_json(registered)
-        return
-    console.print(
-        f"risk model {registered['version']} sealed at #{registered['seq']}: "
+    with open_kernel() as kernel:
+        registered = kernel.risk.register(artefact, meta, actor=actor(as_))
+    emit(
+        registered,
+        as_json=as_json,
+        human=f"risk model {registered['version']} sealed at #{registered['seq']}: "
         f"{meta['training_data']['transactions']} transactions in {meta['training_seconds']} s; "
-        + _metrics_line(meta)
+        + _metrics_line(meta),
     )
 
 
 @app.command("models")
 def models(as_json: JsonFlag = False) -> None:
     """The registry, newest first."""
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         found = kernel.risk.models()
-    finally:
-        kernel.close()
-    if as_json:
-        emit_json({"models": found})
-        return
-    for m in found:
-        mark = "*" if m["active"] else " "
-        console.print(f"{mark} v{m['version']} {m['artefact_digest'][:19]}… " + _metrics_line(m))
+    emit(
+        {"models": found},
+        as_json=as_json,
+        human=[
+            f"{'*' if m['active'] else ' '} v{m['version']} {m['artefact_digest'][:19]}… "
+            + _metrics_line(m)
+            for m in found
+        ],
+    )
 
 
 @app.command("model")
 def model(version: int, as_json: JsonFlag = False) -> None:
     """One model: digests, training data, split, metrics, features."""
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         found = kernel.risk.model(version)
-    finally:
-        kernel.close()
-    emit_json(found) if as_json else console.print_json(data=found)
+    emit(found, as_json=as_json, human=lambda data: JSON.from_data(data))
 
 
 @app.command("verify")
@@ -95,32 +88,28 @@ def verify(version: int) -> None:
     """Load a model as scoring would: its artefact against the digest sealed in the ledger."""
     from paygod.kernel.errors import NotFound
 
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         stored = kernel.risk.store.get(version)
         if stored is None:
             raise NotFound(f"no risk model version {version}")
         kernel.risk.load(stored)
-    finally:
-        kernel.close()
     console.print(f"risk model {version}: artefact matches its sealed digest, loads and compiles")
 
 
 @app.command("rebuild")
 def rebuild(as_json: JsonFlag = False) -> None:
     """Rebuild the risk windows from the ledger's sealed assessments (what start-up does)."""
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         count = kernel.risk.rebuild()
-    finally:
-        kernel.close()
-    emit_json({"observations": count}) if as_json else console.print(
-        f"{count} observations replayed into the risk windows"
+    emit(
+        {"observations": count},
+        as_json=as_json,
+        human=f"{count} observations replayed into the risk windows",
     )
 
 
-def _print_case(data: dict[str, Any]) -> None:
-    console.print(
+def _case_line(data: dict[str, Any]) -> str:
+    return (
         f"case {data['case_id']}: {data['status']} {data['alert_type']} on {data['subject']}"
         f" (alerts {len(data['alerts'])}, assignee {data['assignee'] or '-'}"
         + (f", {data['disposition']}" if data["disposition"] else "")
@@ -134,16 +123,9 @@ def list_cases(
     as_json: JsonFlag = False,
 ) -> None:
     """Cases of the kernel's tenant."""
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         found = [c.as_dict() for c in kernel.cases.list(kernel.settings.tenant, status)]
-    finally:
-        kernel.close()
-    if as_json:
-        emit_json({"cases": found})
-        return
-    for case in found:
-        _print_case(case)
+    emit({"cases": found}, as_json=as_json, human=[_case_line(case) for case in found])
 
 
 @cases_app.command("show")
@@ -153,27 +135,23 @@ def show(
     as_json: JsonFlag = False,
 ) -> None:
     """A case and its steps (as of a past time: rebuilt from the ledger)."""
-    kernel = open_kernel()
-    try:
+    with open_kernel() as kernel:
         data = kernel.cases.get(case_id, kernel.settings.tenant, as_of).as_dict()
-    finally:
-        kernel.close()
-    if as_json:
-        emit_json(data)
-        return
-    _print_case(data)
-    for step in data["history"]:
-        console.print(f"  #{step['seq']} {step['at']} {step['step']} by {step['actor']}")
+    emit(
+        data,
+        as_json=as_json,
+        human=[
+            _case_line(data),
+            *(f"  #{s['seq']} {s['at']} {s['step']} by {s['actor']}" for s in data["history"]),
+        ],
+    )
 
 
-def _act(name: str, case_id: str, as_json: bool, **kwargs: Any) -> None:
-    kernel = open_kernel()
-    try:
-        action = getattr(kernel.cases, name)
-        data = action(case_id, tenant_id=kernel.settings.tenant, **kwargs).as_dict()
-    finally:
-        kernel.close()
-    emit_json(data) if as_json else _print_case(data)
+def _act(as_json: bool, act: Callable[[Kernel], Any]) -> None:
+    """One step on a case, shown as the case after it."""
+    with open_kernel() as kernel:
+        data = act(kernel).as_dict()
+    emit(data, as_json=as_json, human=_case_line)
 
 
 @cases_app.command("open")
@@ -185,18 +163,16 @@ def open_case(
     as_json: JsonFlag = False,
 ) -> None:
     """Open a case by hand; whoever opens it cannot close it."""
-    kernel = open_kernel()
-    try:
-        data = kernel.cases.open_manual(
+    _act(
+        as_json,
+        lambda kernel: kernel.cases.open_manual(
             kernel.settings.tenant,
             subject=subject,
             alert_type=alert_type,
             note=note,
-            actor=as_ or getpass.getuser(),
-        ).as_dict()
-    finally:
-        kernel.close()
-    emit_json(data) if as_json else _print_case(data)
+            actor=actor(as_),
+        ),
+    )
 
 
 @cases_app.command("assign")
@@ -207,13 +183,23 @@ def assign(
     as_json: JsonFlag = False,
 ) -> None:
     """Assign a case."""
-    _act("assign", case_id, as_json, assignee=to, actor=as_ or getpass.getuser())
+    _act(
+        as_json,
+        lambda kernel: kernel.cases.assign(
+            case_id, tenant_id=kernel.settings.tenant, assignee=to, actor=actor(as_)
+        ),
+    )
 
 
 @cases_app.command("comment")
 def comment(case_id: str, text: str, as_: AsOption = None, as_json: JsonFlag = False) -> None:
     """Comment on a case."""
-    _act("comment", case_id, as_json, text=text, actor=as_ or getpass.getuser())
+    _act(
+        as_json,
+        lambda kernel: kernel.cases.comment(
+            case_id, tenant_id=kernel.settings.tenant, text=text, actor=actor(as_)
+        ),
+    )
 
 
 @cases_app.command("close")
@@ -226,10 +212,12 @@ def close(
 ) -> None:
     """Close a case with a disposition (not by the principal who raised it)."""
     _act(
-        "close",
-        case_id,
         as_json,
-        disposition=disposition,
-        note=note,
-        actor=as_ or getpass.getuser(),
+        lambda kernel: kernel.cases.close(
+            case_id,
+            tenant_id=kernel.settings.tenant,
+            disposition=disposition,
+            note=note,
+            actor=actor(as_),
+        ),
     )
