@@ -311,9 +311,7 @@ class LeafPaths:
 
     def path_hex(self, index: int) -> str:
         """`path` as comma-separated hex."""
-        if self._paths is None:
-            self._paths = self._paths_hex()
-        return self._paths[index - self.first]
+        return self.paths_hex()[index - self.first]
 
     def _paths_hex(self) -> list[str]:
         """The hex paths of leaves first..last, built from the root down: the path of a
@@ -344,9 +342,19 @@ class LeafPaths:
         when every ancestor is such a parent and the top is `root`, which is worked out
         once per node. False means only "not by this route": the caller then folds the
         leaf itself (a leaf unlike the stored one, a stored node unlike its children)."""
+        return leaf == self.node(0, index) and bool(self.proven(root)[index - self.first])
+
+    def proven(self, root: bytes) -> bytearray:
+        """Per leaf first..last, 1 when its stored hash proves by `proves`' route."""
         if self._proven is None:
             self._proven = self._prove(root)
-        return leaf == self.node(0, index) and bool(self._proven[0][index - self.first])
+        return self._proven[0]
+
+    def paths_hex(self) -> list[str]:
+        """`path_hex` of every leaf first..last."""
+        if self._paths is None:
+            self._paths = self._paths_hex()
+        return self._paths
 
     def _prove(self, root: bytes) -> list[bytearray]:
         """Per level, for each ancestor of the leaves first..last: whether folding its
