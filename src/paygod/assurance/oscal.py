@@ -235,7 +235,7 @@ class _Shape:
 
 
 def _shape_key(v: Values) -> tuple[bool, ...]:
-    return tuple([x != "" for x in _SHAPE(v)])
+    return tuple(map(operator.truth, _SHAPE(v)))
 
 
 class Observations:
@@ -260,20 +260,21 @@ class Observations:
         shape and plain values, else one by one (`text`)."""
         shapes = self._shapes
         lines: list[str] = []
-        props: list[str] = []
-        texts: list[str] = []
+        props: list[tuple[str, ...]] = []
+        texts: list[tuple[str, ...]] = []
         time = self._time
         for v in batch:
-            shape = shapes.get(_shape_key(v))
+            shape = shapes.get(tuple(map(operator.truth, _SHAPE(v))))  # _shape_key
             if shape is None or (v[COLLECTED] != time and not self._instant(v[COLLECTED])):
                 return [self.text(v) for v in batch]
             time = self._time
-            props.append("|".join(shape.props(v)))
-            texts.append("".join(_READ_TEXTS(v)))
+            props.append(shape.props(v))
+            texts.append(_READ_TEXTS(v))
             lines.append(shape.template % shape.values(v))
         if not lines:
             return lines
-        if _plain_props("|".join(props)) and _plain("".join(texts)):
+        chain = itertools.chain.from_iterable
+        if _plain_props("|".join(chain(props))) and _plain("".join(chain(texts))):
             return lines
         return [self.text(v) for v in batch]
 
@@ -380,13 +381,13 @@ def assessment_results(
             pending = []
             lead = head if first_text is None else ",\n"
             first_text = first_text or batch[0]
-            yield (lead + ",\n".join(batch)).encode()
+            yield _joined(lead, batch).encode()
             batch = []
     batch = texts.texts(pending)
     if batch:
         lead = head if first_text is None else ",\n"
         first_text = first_text or batch[0]
-        batch = [lead + ",\n".join(batch)]
+        batch = [_joined(lead, batch)]
     by_control: dict[str, list[str]] = {}
     for ref in {ref for refs in sets for ref in refs}:
         within = bytes(ref in refs for refs in sets)
@@ -415,6 +416,13 @@ def assessment_results(
         whole = whole.replace(_MARK_JSON, ",\n".join(_finding_text(f, o) for f, o in findings))
     batch.append(whole + "\n")
     yield "".join(batch).encode()
+
+
+def _joined(lead: str, texts: list[str]) -> str:
+    """`lead` and the texts joined by ",\\n": the lead goes into the first text (a few
+    bytes copied, not the part's megabytes)."""
+    texts[0] = lead + texts[0]
+    return ",\n".join(texts)
 
 
 def _json(value: Any) -> str:
