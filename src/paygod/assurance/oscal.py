@@ -149,8 +149,11 @@ OPTIONAL_SLOTS = ("audit_path", *EVIDENCE_SLOTS, "remarks")
 
 Values = tuple[str, ...]  # an observation's values, in SLOTS order
 _AT = {name: i for i, name in enumerate(SLOTS)}
-_READ_PROPS = operator.itemgetter(*(_AT[k] for k in READ_PROP_SLOTS))
-_READ_TEXTS = operator.itemgetter(*(_AT[k] for k in READ_TEXT_SLOTS if k != "collected"))
+# The values checked plain as text: those read from the ledger (but `collected`, an
+# instant) and the remarks.
+_TEXTS = operator.itemgetter(
+    *(_AT[k] for k in (*READ_TEXT_SLOTS, "remarks") if k != "collected")
+)
 _SHAPE = operator.itemgetter(*(_AT[k] for k in OPTIONAL_SLOTS))
 COLLECTED, VERIFICATION, UUID = _AT["collected"], _AT["verification"], _AT["uuid"]
 
@@ -269,7 +272,7 @@ class Observations:
                 return [self.text(v) for v in batch]
             time = self._time
             props.append(shape.props(v))
-            texts.append(_READ_TEXTS(v))
+            texts.append(_TEXTS(v))
             lines.append(shape.template % shape.values(v))
         if not lines:
             return lines
@@ -284,7 +287,7 @@ class Observations:
             props = "|".join(shape.props(v))
             if (
                 _plain_props(props)
-                and _plain("".join(_READ_TEXTS(v)))
+                and _plain("".join(_TEXTS(v)))
                 and (v[COLLECTED] == self._time or self._instant(v[COLLECTED]))
             ):
                 line: str = shape.template % shape.values(v)
