@@ -151,9 +151,7 @@ Values = tuple[str, ...]  # an observation's values, in SLOTS order
 _AT = {name: i for i, name in enumerate(SLOTS)}
 # The values checked plain as text: those read from the ledger (but `collected`, an
 # instant) and the remarks.
-_TEXTS = operator.itemgetter(
-    *(_AT[k] for k in (*READ_TEXT_SLOTS, "remarks") if k != "collected")
-)
+_TEXTS = operator.itemgetter(*(_AT[k] for k in (*READ_TEXT_SLOTS, "remarks") if k != "collected"))
 _SHAPE = operator.itemgetter(*(_AT[k] for k in OPTIONAL_SLOTS))
 COLLECTED, VERIFICATION, UUID = _AT["collected"], _AT["verification"], _AT["uuid"]
 
