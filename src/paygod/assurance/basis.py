@@ -12,7 +12,7 @@ from paygod.assurance.errors import AssuranceCode
 from paygod.assurance.model import Basis, Period
 from paygod.kernel.errors import CheckFailed, FieldError, NotFound
 from paygod.ledger import LedgerService
-from paygod.ledger.chain import row_hashes
+from paygod.ledger.chain import rows_hashes
 from paygod.ledger.merkle import LeafPaths
 from paygod.ledger.model import Entry, EntryRow, ScanWindow, SignedTreeHead
 from paygod.ledger.verifier import Malformed, check_tree_head, verify_inclusion_raw
@@ -120,13 +120,14 @@ def seal_rows(
     store = ledger.store
     it = iter(rows)
     while part := list(itertools.islice(it, CHUNK)):
-        paths = LeafPaths(store.node_span, store.nodes, size, part[0][0], part[-1][0])
-        for row in part:
+        first = part[0][0]
+        paths = LeafPaths(store.node_span, store.nodes, size, first, part[-1][0])
+        texts, proven = paths.paths_hex(), paths.proven(root)
+        for row, (record, leaf) in zip(part, rows_hashes(part), strict=True):
             seq = row[0]
-            record, leaf = row_hashes(row)
             problem = None
             if record != row[11]:
                 problem = "the entry's content no longer hashes to its record_hash"
-            elif not paths.proves(seq, leaf, root):
+            elif not (proven[seq - first] and leaf == paths.leaf(seq)):  # `paths.proves`
                 problem = verify_inclusion_raw(seq, size, leaf, paths.path(seq), root)
-            yield row, leaf.hex(), paths.path_hex(seq), problem
+            yield row, leaf.hex(), texts[seq - first], problem

@@ -27,12 +27,14 @@ def content_uuid(*parts: object) -> str:
     return _v5(hashlib.sha1(_NAMESPACE_BYTES + name).digest())  # RFC 9562 v5 is SHA-1
 
 
+# The RFC 9562 variant bits over the hex digit that holds them (10xx).
+_VARIANT = {f"{d:x}": f"{(d & 0x3) | 0x8:x}" for d in range(16)}
+
+
 def _v5(sha1: bytes) -> str:
-    digest = bytearray(sha1[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 9562 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = sha1.hex()
+    # version 5 in the 13th hex digit, the variant in the 17th
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 class ContentUuids:
@@ -47,6 +49,14 @@ class ContentUuids:
         found = self._base.copy()
         found.update("\x1f".join([str(p) for p in parts]).encode())
         return _v5(found.digest())
+
+    def of_pair(self, first: int, second: str) -> str:
+        """`self(first, second)` for an int and a str (an observation's seq and record
+        hash), without the generic join."""
+        found = self._base.copy()
+        found.update(f"{first}\x1f{second}".encode())
+        h = found.hexdigest()  # _v5, inline: a million observations
+        return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import array
 import itertools
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -146,6 +147,15 @@ SLOTS = (*MADE_SLOTS, *READ_PROP_SLOTS, *READ_TEXT_SLOTS, *EVIDENCE_SLOTS, "rema
 OPTIONAL_SLOTS = ("audit_path", *EVIDENCE_SLOTS, "remarks")
 
 
+Values = tuple[str, ...]  # an observation's values, in SLOTS order
+_AT = {name: i for i, name in enumerate(SLOTS)}
+# The values checked plain as text: those read from the ledger (but `collected`, an
+# instant) and the remarks.
+_TEXTS = operator.itemgetter(*(_AT[k] for k in (*READ_TEXT_SLOTS, "remarks") if k != "collected"))
+_SHAPE = operator.itemgetter(*(_AT[k] for k in OPTIONAL_SLOTS))
+COLLECTED, VERIFICATION, UUID = _AT["collected"], _AT["verification"], _AT["uuid"]
+
+
 def observation(v: Mapping[str, str]) -> dict[str, Any]:
     """An observation of one sealed decision: its seal (seq, record hash, leaf, audit
     path against the head) and what it decided. `v` holds the SLOTS; an empty audit path,
@@ -190,12 +200,51 @@ def _plain(text: str) -> bool:
     return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
 
 
+def _plain_props(joined: str) -> bool:
+    """Property values joined by "|": each plain, none empty, none with a space at
+    either end (OSCAL's string form)."""
+    return (
+        _plain(joined)
+        and "||" not in joined
+        and " |" not in joined
+        and "| " not in joined
+        and joined[0] not in " |"
+        and joined[-1] not in " |"
+    )
+
+
+class _Shape:
+    """An observation's JSON for values of one shape (which optional slots are filled):
+    the text with a %s per value, in the order the text has them, and which values fill
+    them and which are property values."""
+
+    def __init__(self, v: Values) -> None:
+        named = dict(zip(SLOTS, v, strict=True))
+        marks = {k: (f"\x00{k}\x00" if named[k] or k not in OPTIONAL_SLOTS else "") for k in SLOTS}
+        text = orjson.dumps(observation(marks)).decode().replace("%", "%%")
+        found = re.compile("\\\\u0000(" + "|".join(SLOTS) + ")\\\\u0000")
+        order = [_AT[m.group(1)] for m in found.finditer(text)]
+        self.template = found.sub("%s", text)
+        self.values = operator.itemgetter(*order)
+        self.props = operator.itemgetter(
+            *(
+                _AT[k]
+                for k in (*READ_PROP_SLOTS, *EVIDENCE_SLOTS)
+                if k in READ_PROP_SLOTS or named[k]
+            )
+        )
+
+
+def _shape_key(v: Values) -> tuple[bool, ...]:
+    return tuple(map(operator.truth, _SHAPE(v)))
+
+
 class Observations:
-    """Observations as JSON text: by template when plain, else serialised and validated
-    on their own (see above)."""
+    """Observations as JSON text: a batch by templates when all its values are plain, else
+    each by template when plain, else serialised and validated on its own (see above)."""
 
     def __init__(self) -> None:
-        self._templates: dict[tuple[bool, ...], str] = {}
+        self._shapes: dict[tuple[bool, ...], _Shape] = {}
         self._time = ""  # the last `collected` found an OSCAL date-time (a batch shares one)
 
     def _instant(self, text: str) -> bool:
@@ -204,48 +253,48 @@ class Observations:
         self._time = text
         return True
 
-    def text(self, v: Mapping[str, str]) -> str:
-        shape = (
-            v["audit_path"] != "",
-            v["evidence_evidence_record_hash"] != "",
-            v["evidence_evidence_seq"] != "",
-            v["evidence_input_hash"] != "",
-            v["evidence_measurements_digest"] != "",
-            v["remarks"] != "",
-        )
-        template = self._templates.get(shape)
-        if template is not None:
-            props = "|".join(
-                [v["record_hash"], v["decision"]] + [v[k] for k in EVIDENCE_SLOTS if v[k]]
-            )
-            texts = (
-                f"{v['title']}{v['pack']}{v['rule']}{v['refs']}{v['kind']}{v['entry_id']}"
-                f"{v['remarks']}"
-            )
+    def _shape(self, v: Values) -> _Shape | None:
+        return self._shapes.get(_shape_key(v))
+
+    def texts(self, batch: Sequence[Values]) -> list[str]:
+        """The texts of a batch: by template at once when every observation has a known
+        shape and plain values, else one by one (`text`)."""
+        shapes = self._shapes
+        lines: list[str] = []
+        props: list[tuple[str, ...]] = []
+        texts: list[tuple[str, ...]] = []
+        time = self._time
+        for v in batch:
+            shape = shapes.get(tuple(map(operator.truth, _SHAPE(v))))  # _shape_key
+            if shape is None or (v[COLLECTED] != time and not self._instant(v[COLLECTED])):
+                return [self.text(v) for v in batch]
+            time = self._time
+            props.append(shape.props(v))
+            texts.append(_TEXTS(v))
+            lines.append(shape.template % shape.values(v))
+        if not lines:
+            return lines
+        chain = itertools.chain.from_iterable
+        if _plain_props("|".join(chain(props))) and _plain("".join(chain(texts))):
+            return lines
+        return [self.text(v) for v in batch]
+
+    def text(self, v: Values) -> str:
+        shape = self._shape(v)
+        if shape is not None:
+            props = "|".join(shape.props(v))
             if (
-                _plain(props + texts)
-                and "||" not in props
-                and " |" not in props
-                and "| " not in props
-                and props[0] not in " |"
-                and props[-1] not in " |"
-                and (v["collected"] == self._time or self._instant(v["collected"]))
+                _plain_props(props)
+                and _plain("".join(_TEXTS(v)))
+                and (v[COLLECTED] == self._time or self._instant(v[COLLECTED]))
             ):
-                return template % v
-        text = orjson.dumps(observation(v)).decode()
+                line: str = shape.template % shape.values(v)
+                return line
+        text = orjson.dumps(observation(dict(zip(SLOTS, v, strict=True)))).decode()
         oc.Observation.model_validate_json(text)  # raises pydantic's ValidationError
-        if template is None:
-            self._templates[shape] = _template(v)
+        if shape is None:
+            self._shapes[_shape_key(v)] = _Shape(v)
         return text
-
-
-def _template(v: Mapping[str, str]) -> str:
-    """`observation`'s JSON for values of v's shape, each value a %(name)s slot."""
-    marks = {k: (f"\x00{k}\x00" if v[k] or k not in OPTIONAL_SLOTS else "") for k in SLOTS}
-    text = orjson.dumps(observation(marks)).decode().replace("%", "%%")
-    for name in SLOTS:
-        text = text.replace(f"\\u0000{name}\\u0000", f"%({name})s")
-    return text
 
 
 def finding(control: Control, observed: Sequence[str], failed: int) -> dict[str, Any]:
@@ -281,7 +330,7 @@ def _finding_text(found: dict[str, Any], observed: Sequence[str]) -> str:
     return f'{text[:-1]},"related-observations":[{{"observation-uuid":"{related}"}}]}}'
 
 
-Observed = tuple[Mapping[str, str], tuple[str, ...]]  # an observation's values, its controls
+Observed = tuple[Values, tuple[str, ...]]  # an observation's values, its controls
 _MARK = "\x00mark\x00"
 _MARK_JSON = '"\\u0000mark\\u0000"'
 BATCH = 2000  # observations per part written
@@ -315,28 +364,31 @@ def assessment_results(
     if first is not None:
         result["observations"] = [_MARK]
         head = _json(document).split(_MARK_JSON)[0] + "\n"
+    pending: list[Values] = []
     batch: list[str] = []
     first_text = None
     for v, refs in itertools.chain([first] if first is not None else [], items):
-        text = texts.text(v)
-        batch.append(text)
-        uuids.append(v["uuid"])
+        pending.append(v)
+        uuids.append(v[UUID])
         number = sets.get(refs)
         if number is None:
             number = sets[refs] = len(sets)
         set_of.append(number)
-        if v["verification"] != "verified":
+        if v[VERIFICATION] != "verified":
             for ref in refs:
                 failed[ref] = failed.get(ref, 0) + 1
-        if len(batch) >= BATCH:
+        if len(pending) >= BATCH:
+            batch = texts.texts(pending)
+            pending = []
             lead = head if first_text is None else ",\n"
             first_text = first_text or batch[0]
-            yield (lead + ",\n".join(batch)).encode()
+            yield _joined(lead, batch).encode()
             batch = []
+    batch = texts.texts(pending)
     if batch:
         lead = head if first_text is None else ",\n"
         first_text = first_text or batch[0]
-        batch = [lead + ",\n".join(batch)]
+        batch = [_joined(lead, batch)]
     by_control: dict[str, list[str]] = {}
     for ref in {ref for refs in sets for ref in refs}:
         within = bytes(ref in refs for refs in sets)
@@ -365,6 +417,13 @@ def assessment_results(
         whole = whole.replace(_MARK_JSON, ",\n".join(_finding_text(f, o) for f, o in findings))
     batch.append(whole + "\n")
     yield "".join(batch).encode()
+
+
+def _joined(lead: str, texts: list[str]) -> str:
+    """`lead` and the texts joined by ",\\n": the lead goes into the first text (a few
+    bytes copied, not the part's megabytes)."""
+    texts[0] = lead + texts[0]
+    return ",\n".join(texts)
 
 
 def _json(value: Any) -> str:

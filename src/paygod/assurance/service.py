@@ -87,30 +87,46 @@ class AssuranceService:
         rows = self.ledger.store.scan(scan_window(base, ("decision",)))
         observation_uuid = ContentUuids("observation")
 
+        refs_texts: dict[tuple[str, ...], str] = {}
+
         def observed() -> Iterator[oscal.Observed]:
+            # The values in oscal.SLOTS order (a tuple: a million are made).
             for row, leaf, path, problem in seal_rows(self.ledger, base.head, rows):
-                payload = _payload(row[5])
+                try:  # _payload, inline: a million rows
+                    payload = orjson.loads(row[5])
+                except orjson.JSONDecodeError:
+                    payload = {}
+                if type(payload) is not dict:
+                    payload = {}
                 refs = mapper.of(payload)
+                refs_text = refs_texts.get(refs)
+                if refs_text is None:
+                    refs_text = refs_texts[refs] = ", ".join(refs) or "-"
                 decision_id = payload.get("decision_id")
-                values = {
-                    "uuid": observation_uuid(row[0], row[11]),
-                    "title": str(decision_id if decision_id is not None else row[1]),
-                    "seq": str(row[0]),
-                    "record_hash": row[11],
-                    "leaf_hash": leaf,
-                    "verification": "verified" if problem is None else "failed",
-                    "decision": str(payload.get("decision", "-")),
-                    "audit_path": path,
-                    "pack": str(payload.get("pack")),
-                    "rule": str(payload.get("rule")),
-                    "refs": ", ".join(refs) or "-",
-                    "kind": row[2],
-                    "entry_id": row[1],
-                    "collected": row[6],
-                    "remarks": problem or "",
-                    **evidence.get(str(decision_id), NO_EVIDENCE),
-                }
-                yield values, refs
+                get = payload.get
+                yield (
+                    (
+                        (
+                            observation_uuid.of_pair(row[0], row[11]),
+                            str(row[0]),
+                            leaf,
+                            "verified" if problem is None else "failed",
+                            path,
+                            row[11],
+                            str(get("decision", "-")),
+                            str(decision_id if decision_id is not None else row[1]),
+                            str(get("pack")),
+                            str(get("rule")),
+                            refs_text,
+                            row[2],
+                            row[1],
+                            row[6],
+                            *evidence.get(str(decision_id), NO_EVIDENCE),
+                            problem or "",
+                        )
+                    ),
+                    refs,
+                )
 
         loaded = {c.ref for c in self.controls()}
         yield from oscal.assessment_results(
@@ -134,18 +150,18 @@ class AssuranceService:
                     return None
         return self.packs.by_digest(digest)
 
-    def _evidence(self, base: Basis) -> dict[str, dict[str, str]]:
+    def _evidence(self, base: Basis) -> dict[str, tuple[str, str, str, str]]:
         """Per decision_id, the digests of its evidence: the evidence entry's record hash
         and seq, the input and measurements digests it cites (as observation slots)."""
-        evidence: dict[str, dict[str, str]] = {}
+        evidence: dict[str, tuple[str, str, str, str]] = {}
         for row in self.ledger.store.scan(scan_window(base, ("evidence",))):
             payload = _payload(row[5])
-            evidence[str(payload.get("decision_id"))] = {
-                "evidence_evidence_record_hash": row[11],
-                "evidence_evidence_seq": str(row[0]),
-                "evidence_input_hash": str(payload.get("input_hash")),
-                "evidence_measurements_digest": str(payload.get("measurements")),
-            }
+            evidence[str(payload.get("decision_id"))] = (
+                row[11],
+                str(row[0]),
+                str(payload.get("input_hash")),
+                str(payload.get("measurements")),
+            )
         return evidence
 
     def open_cases(self, base: Basis) -> list[Case]:
@@ -182,7 +198,7 @@ class AssuranceService:
         return builder(base, list(period_entries(self.ledger, base)))
 
 
-NO_EVIDENCE = dict.fromkeys(oscal.EVIDENCE_SLOTS, "")
+NO_EVIDENCE = ("",) * len(oscal.EVIDENCE_SLOTS)
 
 
 def _payload(text: str) -> dict[str, Any]:

@@ -291,8 +291,7 @@ class LeafPaths:
             self._levels.append(span)
         self._hex = [span.hex() for span in self._levels]
         self._tops = [(size - 1) >> level for level in range(self.depth + 1)]
-        self._cut = min(4, self.depth)
-        self._tail: tuple[int, str] = (-1, "")
+        self._paths: list[str] | None = None
         self._proven: list[bytearray] | None = None
 
     def node(self, level: int, index: int) -> bytes:
@@ -311,36 +310,29 @@ class LeafPaths:
         ]
 
     def path_hex(self, index: int) -> str:
-        """`path` as comma-separated hex. Leaves under one node of level 4 share every
-        element above it: that tail is joined once for them."""
-        hexes, lows, tops = self._hex, self._low, self._tops
-        cut = self._cut
-        key = index >> cut
-        if self._tail[0] != key:
-            tail = []
-            for level in range(cut, self.depth):
-                sibling = (index >> level) ^ 1
-                if sibling <= tops[level]:
-                    at = 64 * (sibling - lows[level])
-                    tail.append(hexes[level][at : at + 64])
-            self._tail = (key, ",".join(tail))
-        if cut == 4 and (key + 1) << 4 <= self.size:  # all 16 leaves there: every sibling
-            h0, h1, h2, h3 = hexes[:4]
-            a0 = 64 * ((index ^ 1) - lows[0])
-            a1 = 64 * (((index >> 1) ^ 1) - lows[1])
-            a2 = 64 * (((index >> 2) ^ 1) - lows[2])
-            a3 = 64 * (((index >> 3) ^ 1) - lows[3])
-            head = [h0[a0 : a0 + 64], h1[a1 : a1 + 64], h2[a2 : a2 + 64], h3[a3 : a3 + 64]]
-        else:
-            head = []
-            for level in range(cut):
-                sibling = (index >> level) ^ 1
-                if sibling <= tops[level]:
-                    at = 64 * (sibling - lows[level])
-                    head.append(hexes[level][at : at + 64])
-        if self._tail[1]:
-            head.append(self._tail[1])
-        return ",".join(head)
+        """`path` as comma-separated hex."""
+        return self.paths_hex()[index - self.first]
+
+    def _paths_hex(self) -> list[str]:
+        """The hex paths of leaves first..last, built from the root down: the path of a
+        node is its sibling's hex and then its parent's path, so each node's hex is made
+        once and shared by the leaves under it (n + n/2 + ... joins in all)."""
+        above = [""]  # the paths of the level's ancestors of first..last, from the root's
+        for level in range(self.depth - 1, -1, -1):
+            start, end = self.first >> level, self.last >> level
+            up_start, top, low = self.first >> (level + 1), self._tops[level], self._low[level]
+            text = self._hex[level]
+            paths = []
+            for node in range(start, end + 1):
+                parent = above[(node >> 1) - up_start]
+                sibling = node ^ 1
+                if sibling > top:  # on the right border, promoted: no sibling here
+                    paths.append(parent)
+                    continue
+                at = 64 * (sibling - low)
+                paths.append(text[at : at + 64] + "," + parent if parent else text[at : at + 64])
+            above = paths
+        return above
 
     def proves(self, index: int, leaf: bytes, root: bytes) -> bool:
         """True when `leaf` at `index` with its audit path leads to `root`, i.e. when
@@ -350,9 +342,19 @@ class LeafPaths:
         when every ancestor is such a parent and the top is `root`, which is worked out
         once per node. False means only "not by this route": the caller then folds the
         leaf itself (a leaf unlike the stored one, a stored node unlike its children)."""
+        return leaf == self.node(0, index) and bool(self.proven(root)[index - self.first])
+
+    def proven(self, root: bytes) -> bytearray:
+        """Per leaf first..last, 1 when its stored hash proves by `proves`' route."""
         if self._proven is None:
             self._proven = self._prove(root)
-        return leaf == self.node(0, index) and bool(self._proven[0][index - self.first])
+        return self._proven[0]
+
+    def paths_hex(self) -> list[str]:
+        """`path_hex` of every leaf first..last."""
+        if self._paths is None:
+            self._paths = self._paths_hex()
+        return self._paths
 
     def _prove(self, root: bytes) -> list[bytearray]:
         """Per level, for each ancestor of the leaves first..last: whether folding its

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from paygod.kernel.clock import ManualClock
 from paygod.ledger import EntryDraft, LedgerService
-from paygod.ledger.chain import compute_record_hash, entry_leaf_hash, row_hashes
+from paygod.ledger.chain import compute_record_hash, entry_leaf_hash, row_hashes, rows_hashes
 from paygod.ledger.model import ScanWindow
 from paygod.ledger.stores.memory import MemoryLedgerStore
 
@@ -60,4 +60,23 @@ def test_a_respelled_payload_hashes_as_sealed_and_an_edited_one_does_not() -> No
     assert row_hashes(edited)[0] != entry.record_hash
     broken = (*row[:5], '{"a":', *row[6:])
     assert row_hashes(broken)[0] != entry.record_hash
+    ledger.close()
+
+
+def test_rows_hash_in_a_batch_as_one_by_one_plain_or_not() -> None:
+    """rows_hashes checks the members' plainness once for the batch: a batch with one
+    member that is not its own JSON string (a quote) hashes each row the exact way, and
+    each comes out as the ledger sealed it; an edited row in a plain batch still fails."""
+    store = MemoryLedgerStore()
+    ledger = LedgerService(store, ManualClock(T0))
+    plain = [ledger.append(EntryDraft("x", f"s{i}", {"n": i})) for i in range(3)]
+    quoted = ledger.append(EntryDraft("x", 's"q', {"n": 9}))
+    rows = list(store.scan(ScanWindow(4, ("x",), ("default",), "0", "9")))
+    sealed = [(e.record_hash, entry_leaf_hash(e)) for e in [*plain, quoted]]
+    assert rows_hashes(rows) == sealed == [row_hashes(r) for r in rows]
+    assert rows_hashes(rows[:3]) == sealed[:3]
+    edited = (*rows[1][:5], '{"n":7}', *rows[1][6:])
+    found = rows_hashes([rows[0], edited, rows[2]])
+    assert found[1][0] != plain[1].record_hash
+    assert [found[0], found[2]] == [sealed[0], sealed[2]]
     ledger.close()
