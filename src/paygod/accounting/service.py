@@ -197,7 +197,21 @@ class AccountingService:
     ) -> tuple[list[tuple[Account, bool]], list[Any]]:
         """`open_accounts` inside a ledger transaction the caller runs (`conn`, from its
         `LedgerService.transact` work): the caller appends the returned drafts with its own."""
-        return self._in_transaction(conn, self._opening(tenant_id, specs))
+        return self.opening_in(tenant_id, specs)(conn)
+
+    def opening_in(
+        self, tenant_id: str, specs: Sequence[AccountSpec]
+    ) -> Callable[[Any], tuple[list[tuple[Account, bool]], list[Any]]]:
+        """`open_accounts_in` in two halves: the specs checked now, before the caller's
+        ledger transaction (the single writer does not spend its time on them), and the
+        returned function opening them inside that transaction (`conn`)."""
+        plan = self._opening(tenant_id, specs)
+        return lambda conn: self._in_transaction(conn, plan)
+
+    def have_accounts(self, tenant_id: str, account_ids: Sequence[str]) -> bool:
+        """Every one of `account_ids` is open in the tenant (committed state)."""
+        with self.store.reading() as session:
+            return len(session.get_accounts(tenant_id, account_ids)) == len(set(account_ids))
 
     def _opening(
         self, tenant_id: str, specs: Sequence[AccountSpec]

@@ -162,20 +162,29 @@ def layout(case: AprCase) -> tuple[tuple[Position, ...], Decimal]:
 # -- (b)(8): the general equation ------------------------------------------------------------
 
 
-def _present_value(
-    i: Decimal, amounts: Sequence[Decimal], positions: Sequence[Position]
-) -> tuple[Decimal, Decimal]:
+_Term = tuple[Decimal, Decimal, int, Decimal]  # (amount, f, t, t as a Decimal)
+
+
+def _terms(amounts: Sequence[Decimal], positions: Sequence[Position]) -> list[_Term]:
+    """What `_present_value` needs of each payment, which no trial rate changes."""
+    return [(a, at.f, at.t, Decimal(at.t)) for a, at in zip(amounts, positions, strict=True)]
+
+
+def _present_value(i: Decimal, terms: Sequence[_Term]) -> tuple[Decimal, Decimal]:
     """Σ P/((1+f·i)(1+i)^t) and its derivative in i."""
     total = Decimal(0)
     slope = Decimal(0)
     base = _CTX.add(_ONE, i)
-    for amount, at in zip(amounts, positions, strict=True):
-        fraction = at.f
-        simple = _CTX.add(_ONE, _CTX.multiply(fraction, i))
-        denominator = _CTX.multiply(simple, _CTX.power(base, at.t))
+    for amount, fraction, t, t_decimal in terms:
+        if fraction:
+            simple = _CTX.add(_ONE, _CTX.multiply(fraction, i))
+            denominator = _CTX.multiply(simple, _CTX.power(base, t))
+            weight = _CTX.add(_CTX.divide(fraction, simple), _CTX.divide(t_decimal, base))
+        else:  # a whole number of unit-periods (most): the same values, two steps fewer
+            denominator = _CTX.power(base, t)
+            weight = _CTX.divide(t_decimal, base)
         value = _CTX.divide(amount, denominator)
         total = _CTX.add(total, value)
-        weight = _CTX.add(_CTX.divide(fraction, simple), _CTX.divide(Decimal(at.t), base))
         slope = _CTX.subtract(slope, _CTX.multiply(value, weight))
     return total, slope
 
@@ -185,9 +194,9 @@ def solve_unit_rate(advance: int, amounts: Sequence[int], positions: Sequence[Po
     The present value falls as i grows, so a bracket [low, high] always holds the root;
     Newton steps that leave it are replaced by bisection."""
     target = Decimal(advance)
-    values = [Decimal(a) for a in amounts]
+    terms = _terms([Decimal(a) for a in amounts], positions)
     low, high = Decimal(0), _ONE
-    while _present_value(high, values, positions)[0] > target:
+    while _present_value(high, terms)[0] > target:
         low, high = high, high * 2
         if high > 10**6:
             raise InvalidInput(
@@ -198,7 +207,7 @@ def solve_unit_rate(advance: int, amounts: Sequence[int], positions: Sequence[Po
     # to it without overshooting; the bracket only guards against rounding.
     guess = low
     for _ in range(200):
-        value, slope = _present_value(guess, values, positions)
+        value, slope = _present_value(guess, terms)
         error = _CTX.subtract(value, target)
         if error > 0:
             low = guess

@@ -17,6 +17,7 @@ so a retried step finds its transfers instead of booking them twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -109,16 +110,47 @@ def write_off_legs(loan: Loan, principal: int, fees: int) -> list[Leg]:
     ]
 
 
+def shared_specs(currency: str) -> list[Any]:
+    """The tenant's credit accounts every loan in `currency` books against."""
+    from paygod.accounting import AccountCode, AccountSpec
+
+    return [
+        AccountSpec(
+            currency,
+            AccountCode.REVENUE,
+            fee_income_id(currency),
+            metadata={"purpose": "credit fee income"},
+        ),
+        AccountSpec(
+            currency,
+            AccountCode.REVENUE,
+            interest_income_id(currency),
+            metadata={"purpose": "credit interest income"},
+        ),
+        AccountSpec(
+            currency,
+            AccountCode.EXPENSE,
+            losses_id(currency),
+            metadata={"purpose": "credit losses written off"},
+        ),
+    ]
+
+
 class LoanBooks:
     """Adapter over `paygod.accounting.AccountingService` (typed loosely: no import cycle)."""
 
     def __init__(self, accounting: Any) -> None:
         self.accounting = accounting
+        # (tenant, currency) whose shared credit accounts this process saw committed: a
+        # disbursement then opens only its loan's own accounts (accounts are never deleted).
+        self._shared_open: set[tuple[str, str]] = set()
 
     def open_loan(
-        self, conn: Any, tenant_id: str, loan_id: str, currency: str, borrower: str
-    ) -> list[Any]:
-        """The drafts opening the loan's accounts and the tenant's credit accounts."""
+        self, tenant_id: str, loan_id: str, currency: str, borrower: str
+    ) -> Callable[[Any], list[Any]]:
+        """The opening of the loan's accounts (and the tenant's shared credit accounts, until
+        they are seen open), checked now: the returned function, run inside the loan's
+        ledger transaction (`conn`), gives the drafts."""
         from paygod.accounting import AccountCode, AccountFlags, AccountSpec
 
         never_negative_asset = AccountFlags(credits_must_not_exceed_debits=True)
@@ -145,27 +177,24 @@ class LoanBooks:
                 {"purpose": "borrower wallet", "loan_id": loan_id},
                 owner=borrower,
             ),
-            AccountSpec(
-                currency,
-                AccountCode.REVENUE,
-                fee_income_id(currency),
-                metadata={"purpose": "credit fee income"},
-            ),
-            AccountSpec(
-                currency,
-                AccountCode.REVENUE,
-                interest_income_id(currency),
-                metadata={"purpose": "credit interest income"},
-            ),
-            AccountSpec(
-                currency,
-                AccountCode.EXPENSE,
-                losses_id(currency),
-                metadata={"purpose": "credit losses written off"},
-            ),
         ]
-        _, drafts = self.accounting.open_accounts_in(conn, tenant_id, specs)
-        return list(drafts)
+        if not self._shared_opened(tenant_id, currency):
+            specs += shared_specs(currency)
+        opening = self.accounting.opening_in(tenant_id, specs)
+
+        def drafts(conn: Any) -> list[Any]:
+            return list(opening(conn)[1])
+
+        return drafts
+
+    def _shared_opened(self, tenant_id: str, currency: str) -> bool:
+        key = (tenant_id, currency)
+        if key not in self._shared_open:
+            ids = [spec.id for spec in shared_specs(currency)]
+            if not self.accounting.have_accounts(tenant_id, ids):
+                return False
+            self._shared_open.add(key)
+        return True
 
     def book(
         self,

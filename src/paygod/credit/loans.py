@@ -224,11 +224,13 @@ class LoanService:
                 },
             )
 
+            opening = self.books.open_loan(
+                loan.tenant_id, loan.loan_id, loan.currency, loan.borrower
+            )
+
             def work(conn: Any) -> tuple[None, list[Any]]:
                 self._still(loan_id, None)
-                drafts = self.books.open_loan(
-                    conn, loan.tenant_id, loan.loan_id, loan.currency, loan.borrower
-                )
+                drafts = opening(conn)
                 drafts += self.books.book(
                     conn, loan.tenant_id, loan.loan_id, loan.currency, legs, {"loan_id": loan_id}
                 )
