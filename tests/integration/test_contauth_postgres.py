@@ -16,6 +16,7 @@ import pytest
 
 from paygod.bootstrap import Kernel, build_kernel
 from paygod.contauth import registry, synthetic
+from paygod.contauth.model import ASSESSMENT_KIND
 from paygod.contauth.service import ContauthService
 from paygod.contauth.stores.sql import SqlContauthStore
 from paygod.kernel.errors import Conflict
@@ -93,4 +94,8 @@ def test_two_services_scoring_one_session_lose_no_update(kernel: Kernel) -> None
     # No update lost: the session counts every scored event of every accepted batch.
     assert final["events"] == sum(accepted) and len(accepted) + len(refused) == 20
     sealed = kernel.ledger.history("urn:paygod:session:race", "acme")
-    assert len(sealed) == len(accepted)  # a refused batch sealed nothing
+    # One assessment per accepted batch, none for a refused one; a batch that moved the
+    # session (a step-up demanded, the session ended) also seals that transition.
+    assessments = [e for e in sealed if e.kind == ASSESSMENT_KIND]
+    assert len(assessments) == len(accepted)
+    assert [e.payload["events"] for e in assessments][-1] == final["events"]
