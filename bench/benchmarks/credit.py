@@ -113,6 +113,34 @@ def _applicants(kernel: Kernel) -> Callable[[int], str]:
     return lambda i: f"urn:applicant:bench-{i}"
 
 
+APPLICATION = {
+    "product_id": "personal-term-loan",
+    "applicant_ref": "urn:applicant:prime",
+    "amount": 1_000_000,
+    "currency": "USD",
+    "payments": 24,
+    "monthly_income": 900_000,
+}
+
+
+def _after_offer(kernel: Any, prefix: str) -> Callable[[int, str], None]:
+    """accept → disburse → a first repayment, for the i-th application."""
+    lending, loans = kernel.lending, kernel.loans
+
+    def rest(i: int, application_id: str) -> None:
+        lending.accept(application_id, tenant_id="default", signer=f"agent-{i}")
+        loans.disburse(application_id, tenant_id="default", operator="bench")
+        loans.repay(
+            application_id,
+            {"amount": 10_000, "currency": "USD"},
+            tenant_id="default",
+            owner=None,
+            idempotency_key=f"{prefix}-{i}",
+        )
+
+    return rest
+
+
 def _saga_per_s(home: Path) -> tuple[float, float, float]:
     """(applications/s through apply → accept → disburse → first repayment, applies/s,
     process CPU ms per application)."""
@@ -120,37 +148,19 @@ def _saga_per_s(home: Path) -> tuple[float, float, float]:
 
     kernel = _kernel(home)
     try:
-        lending, loans = kernel.lending, kernel.loans
+        lending = kernel.lending
         applicant = _applicants(kernel)
-        body = {
-            "product_id": "personal-term-loan",
-            "applicant_ref": "urn:applicant:prime",
-            "amount": 1_000_000,
-            "currency": "USD",
-            "payments": 24,
-            "monthly_income": 900_000,
-        }
+        rest = _after_offer(kernel, "r")
 
         def apply(i: int) -> str:
             made, _ = lending.submit(
-                {**body, "applicant_ref": applicant(i)},
+                {**APPLICATION, "applicant_ref": applicant(i)},
                 tenant_id="default",
                 applicant=f"agent-{i}",
                 idempotency_key=f"a-{i}",
             )
             assert made.status.value == "offered"
             return made.application_id
-
-        def rest(i: int, application_id: str) -> None:
-            lending.accept(application_id, tenant_id="default", signer=f"agent-{i}")
-            loans.disburse(application_id, tenant_id="default", operator="bench")
-            loans.repay(
-                application_id,
-                {"amount": 10_000, "currency": "USD"},
-                tenant_id="default",
-                owner=None,
-                idempotency_key=f"r-{i}",
-            )
 
         with ThreadPoolExecutor(THREADS) as pool:
             started, cpu = time.perf_counter(), time.process_time()
@@ -175,38 +185,20 @@ def _worker_saga_per_s(home: Path) -> tuple[float, float, float]:
     kernel = _kernel(home)
     worker = kernel.executor
     try:
-        lending, loans = kernel.lending, kernel.loans
+        lending = kernel.lending
         lending.inline = False
         worker.concurrency, worker.batch = 16, 64
         applicant = _applicants(kernel)
-        body = {
-            "product_id": "personal-term-loan",
-            "applicant_ref": "urn:applicant:prime",
-            "amount": 1_000_000,
-            "currency": "USD",
-            "payments": 24,
-            "monthly_income": 900_000,
-        }
+        rest = _after_offer(kernel, "wr")
 
         def apply(i: int) -> str:
             made, _ = lending.submit(
-                {**body, "applicant_ref": applicant(i)},
+                {**APPLICATION, "applicant_ref": applicant(i)},
                 tenant_id="default",
                 applicant=f"agent-{i}",
                 idempotency_key=f"w-{i}",
             )
             return made.application_id
-
-        def rest(i: int, application_id: str) -> None:
-            lending.accept(application_id, tenant_id="default", signer=f"agent-{i}")
-            loans.disburse(application_id, tenant_id="default", operator="bench")
-            loans.repay(
-                application_id,
-                {"amount": 10_000, "currency": "USD"},
-                tenant_id="default",
-                owner=None,
-                idempotency_key=f"wr-{i}",
-            )
 
         worker.start()
         with ThreadPoolExecutor(THREADS) as pool:
