@@ -20,6 +20,9 @@ _NON_DIGIT = re.compile(r"\D")
 # decimal stretches would otherwise pass Luhn one time in ten.
 _HEX_TOKEN = re.compile(r"[0-9A-Fa-f-]*[A-Fa-f][0-9A-Fa-f-]*")
 _TOKEN_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-")
+# A UUID in its canonical 8-4-4-4-12 form, wherever it sits (`wallet-<uuid>`): no card
+# number is written in that grouping, and its digit groups alone can pass Luhn.
+_UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 
 
 def is_reference(value: object) -> bool:
@@ -64,8 +67,11 @@ def pii_kind(value: str) -> str | None:
 
 
 def _in_hex_id(value: str, match: re.Match[str]) -> bool:
-    """Whether the digits sit inside a generated hex id (`12345678-1234-1234-abcd-...`)."""
+    """Whether the digits sit inside a generated hex id (`12345678-1234-1234-abcd-...`),
+    alone or as part of a longer identifier."""
     start, end = match.start(), match.end()
+    if any(u.start() <= start and end <= u.end() for u in _UUID.finditer(value)):
+        return True
     while start > 0 and value[start - 1] in _TOKEN_CHARS:
         start -= 1
     while end < len(value) and value[end] in _TOKEN_CHARS:
