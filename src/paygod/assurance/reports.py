@@ -7,12 +7,12 @@ holding the ledger can recompute it. Rows are ordered by ledger seq: determinist
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from paygod.assurance.model import Basis
+from paygod.kernel.pii import card_numbers
 from paygod.ledger.model import Entry
 
 Report = dict[str, Any]
@@ -163,22 +163,6 @@ def sox(base: Basis, entries: Sequence[Entry]) -> Report:
 
 # -- PCI DSS --------------------------------------------------------------------------
 
-# 13 to 19 digits, optionally grouped by single spaces or dashes (how PANs are written),
-# standing alone: a digit run inside a hex digest or an identifier is not a card number
-# (one in ten random runs passes Luhn, and the ledger is full of sha256 digests).
-_PAN_CANDIDATE = re.compile(r"(?<![0-9A-Za-z])(?:[0-9][ -]?){12,18}[0-9](?![0-9A-Za-z])")
-
-
-def luhn_ok(digits: str) -> bool:
-    """ISO/IEC 7812-1 Annex B check digit."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
 
 def find_pans(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
     """(pointer, masked PAN) for every Luhn-valid 13-19 digit number in `value`."""
@@ -191,10 +175,9 @@ def find_pans(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
         for index, item in enumerate(value):
             yield from find_pans(item, f"{pointer}/{index}")
     elif isinstance(value, str | int) and not isinstance(value, bool):
-        for match in _PAN_CANDIDATE.finditer(str(value)):
-            digits = re.sub(r"[ -]", "", match.group())
-            if 13 <= len(digits) <= 19 and luhn_ok(digits):
-                yield pointer, f"{digits[:6]}{'*' * (len(digits) - 10)}{digits[-4:]}"
+        # The same detector that refuses raw card numbers at every write (kernel.pii).
+        for digits in card_numbers(str(value)):
+            yield pointer, f"{digits[:6]}{'*' * (len(digits) - 10)}{digits[-4:]}"
 
 
 def pci(base: Basis, entries: Sequence[Entry]) -> Report:

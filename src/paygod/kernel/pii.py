@@ -9,6 +9,7 @@ before it is written. One detector, used by every write (see `kernel.written`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 REF = re.compile(r"^(urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S+|sha256:[0-9a-f]{64})$")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -29,7 +30,8 @@ def is_reference(value: object) -> bool:
     return isinstance(value, str) and REF.match(value) is not None
 
 
-def _luhn(digits: str) -> bool:
+def luhn_ok(digits: str) -> bool:
+    """ISO/IEC 7812-1 Annex B check digit."""
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = ord(ch) - 48
@@ -54,16 +56,23 @@ def pii_kind(value: str) -> str | None:
         return None
     if _EMAIL.search(value):
         return "an e-mail address"
-    for match in _DIGITS.finditer(value):
-        digits = _NON_DIGIT.sub("", match.group())
-        if 13 <= len(digits) <= 19 and _luhn(digits) and not _in_hex_id(value, match):
-            return "a card number"
+    if next(card_numbers(value), None) is not None:
+        return "a card number"
     for match in _IBAN.finditer(value):
         if _iban_ok(match.group()):
             return "an IBAN"
     if _PHONE.match(value.strip()):
         return "a phone number"
     return None
+
+
+def card_numbers(value: str) -> Iterator[str]:
+    """The digits of every Luhn-valid 13-19 digit run in `value`, grouped or not, that is
+    not part of a generated hex id (a UUID, a digest)."""
+    for match in _DIGITS.finditer(value):
+        digits = _NON_DIGIT.sub("", match.group())
+        if 13 <= len(digits) <= 19 and luhn_ok(digits) and not _in_hex_id(value, match):
+            yield digits
 
 
 def _in_hex_id(value: str, match: re.Match[str]) -> bool:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paygod.assurance.reports import find_pans, luhn_ok
+from paygod.assurance.reports import find_pans
+from paygod.kernel.pii import luhn_ok
 
 
 def _with_check_digit(body: str) -> str:
@@ -39,3 +40,7 @@ def test_every_luhn_valid_number_is_found(body: str) -> None:
 
 def test_digit_runs_inside_digests_are_not_pans() -> None:
     assert list(find_pans({"d": "sha256:ab4111111111111111cd" + "0" * 42})) == []
+
+
+def test_uuids_in_identifiers_are_not_pans() -> None:
+    assert list(find_pans({"id": "wallet-41111111-1111-4115-a111-111111111111"})) == []
