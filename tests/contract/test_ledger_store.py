@@ -403,6 +403,24 @@ def test_bitemporal_correction(ledger: LedgerService, clock: ManualClock) -> Non
     assert ledger.as_of("acct-9", valid_at=T0 - timedelta(days=1)) == []
 
 
+def test_latest_entry_of_a_kind_about_a_subject(ledger: LedgerService, clock: ManualClock) -> None:
+    assert ledger.latest("loan:1", "loan") is None
+    first = ledger.append(EntryDraft("loan", "loan:1", {"v": 1}))
+    clock.advance(60)
+    after_first = clock.now()
+    clock.advance(60)
+    ledger.append(EntryDraft("note", "loan:1", {"n": 1}))
+    ledger.append(EntryDraft("loan", "loan:2", {"v": 1}))
+    second = ledger.append(EntryDraft("loan", "loan:1", {"v": 2}))
+    ledger.append(EntryDraft("note", "loan:1", {"n": 2}))
+    latest = ledger.latest("loan:1", "loan")
+    assert latest is not None and (latest.seq, latest.payload) == (second.seq, {"v": 2})
+    then = ledger.latest("loan:1", "loan", recorded_at=after_first)
+    assert then is not None and then.seq == first.seq
+    assert ledger.latest("loan:1", "loan", recorded_at=T0 - timedelta(days=1)) is None
+    assert ledger.latest("loan:3", "loan") is None
+
+
 def test_verify_reports_intact_ledger_with_head(ledger: LedgerService) -> None:
     ledger.append_many([draft(n=i) for i in range(3)])
     ledger.flush_tree_head()

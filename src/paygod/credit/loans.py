@@ -101,8 +101,8 @@ class LoanService:
     # -- reads --------------------------------------------------------------------------
 
     def find(self, loan_id: str, at: datetime | None = None) -> Loan | None:
-        mine = [e for e in self.ledger.as_of(subject_of(loan_id), recorded_at=at) if e.kind == KIND]
-        return Loan.from_dict(mine[-1].payload["loan"]) if mine else None
+        latest = self.ledger.latest(subject_of(loan_id), KIND, recorded_at=at)
+        return Loan.from_dict(latest.payload["loan"]) if latest is not None else None
 
     def get(
         self,

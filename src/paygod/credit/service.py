@@ -122,9 +122,8 @@ class CreditService:
     # -- reads --------------------------------------------------------------------------
 
     def find(self, application_id: str, at: datetime | None = None) -> Application | None:
-        entries = self.ledger.as_of(subject_of(application_id), recorded_at=at)
-        mine = [e for e in entries if e.kind == KIND]
-        return Application.from_dict(mine[-1].payload["application"]) if mine else None
+        latest = self.ledger.latest(subject_of(application_id), KIND, recorded_at=at)
+        return Application.from_dict(latest.payload["application"]) if latest else None
 
     def get(
         self,

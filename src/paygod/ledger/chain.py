@@ -92,24 +92,31 @@ def canonical_bytes(value: Any) -> bytes:
         raw = orjson.dumps(value, option=_ORJSON_OPTS)
     except (TypeError, orjson.JSONEncodeError):
         return canonicalize(value)
-    # orjson writes NaN and infinities as null, which JCS refuses: a null in the output
-    # is a real None only when every float in plain JSON data is finite (checked by a walk
-    # far cheaper than the exact encoder; anything else takes the exact path, which raises).
-    # The cheap look at the text first: a payload orjson writes differently (an integral
-    # float) takes the exact path without the walk.
-    if b"null" in raw and not _plain_and_finite(value):
-        return canonicalize(value)
     if orjson_agrees(raw):
+        # orjson writes NaN and infinities as null, which JCS refuses: a null in the output
+        # is a real None only when every float in plain JSON data is finite (checked by a
+        # walk far cheaper than the exact encoder; anything else takes the exact path,
+        # which raises).
+        if b"null" in raw and not _plain_and_finite(value):
+            return canonicalize(value)
         return raw
+    return _with_float_fragments(value, raw) or canonicalize(value)
+
+
+def _with_float_fragments(value: Any, raw: bytes) -> bytes | None:
+    """RFC 8785 bytes of `value`, whose orjson bytes `raw` differ from them in number forms
+    only, or None when something else may differ (the exact encoder then decides).
+
+    orjson is handed each float as a fragment of the verifier's own RFC 8785 text (a risk
+    assessment's features would otherwise all go through the pure-Python encoder, value by
+    value); orjson still writes strings and order. A NaN or infinity raises in
+    `es6_number`, so a null in the result is a real None."""
     if raw[0] in _NUMBER_START or ASTRAL.search(raw):
-        return canonicalize(value)
-    # Only number forms differ: hand orjson each float as a fragment of the verifier's
-    # own RFC 8785 text (a risk assessment's features would otherwise all go through the
-    # pure-Python encoder, value by value); orjson still writes strings and order.
+        return None
     try:
         return orjson.dumps(_float_fragments(value), option=_ORJSON_OPTS)
     except (_NotPlain, CanonicalizationError, TypeError, orjson.JSONEncodeError):
-        return canonicalize(value)
+        return None
 
 
 class _NotPlain(Exception):
@@ -487,20 +494,26 @@ def _batch_payloads(drafts: Sequence[EntryDraft]) -> list[bytes | None]:
     except (TypeError, orjson.JSONEncodeError):
         return [None] * len(drafts)  # each payload gets its own look (and its own error)
     joined = b"\n".join(raws)
-    fine: list[bytes | None] = list(raws)
-    if not orjson_agrees(joined):
-        fine = [raw if orjson_agrees(raw) else None for raw in raws]
-    if NULL.search(joined):
-        # orjson's bytes stand when the nulls are real Nones: the payload is plain data with
-        # finite floats (what `canonical_bytes` checks, without serialising it again).
-        fine = [
-            raw
-            if raw is None
-            or b"null" not in raw
-            or (type(draft.payload) is dict and _plain_and_finite(draft.payload))
-            else None
-            for raw, draft in zip(fine, drafts, strict=True)
-        ]
+    # One search clears the whole batch; only a batch with a hit looks payload by payload.
+    everyone = orjson_agrees(joined)
+    agreed = [everyone or orjson_agrees(raw) for raw in raws]
+    nulls = NULL.search(joined) is not None
+    fine: list[bytes | None] = []
+    for raw, agrees, draft in zip(raws, agreed, drafts, strict=True):
+        if not agrees:
+            # Number forms differ (an integral float): the fragments path, whose nulls are
+            # real Nones, instead of `canonical_bytes` serialising it twice more.
+            fine.append(_with_float_fragments(draft.payload, raw))
+        elif (
+            nulls
+            and b"null" in raw
+            and not (type(draft.payload) is dict and _plain_and_finite(draft.payload))
+        ):
+            # orjson's bytes stand when the nulls are real Nones: plain data with finite
+            # floats (what `canonical_bytes` checks, without serialising it again).
+            fine.append(None)
+        else:
+            fine.append(raw)
     return fine
 
 

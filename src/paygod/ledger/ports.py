@@ -38,6 +38,11 @@ class LedgerStore(Protocol):
         """Entries about `subject` recorded at or before `recorded_until` (ISO text), by seq."""
         ...
 
+    def latest_entry(self, subject: str, kind: str, recorded_until: str | None) -> Entry | None:
+        """The last entry of `kind` about `subject` recorded at or before `recorded_until`
+        (ISO text; None: now): an aggregate's current version without reading its history."""
+        ...
+
     def node(self, level: int, index: int) -> bytes:
         """The stored hash of the perfect subtree (level, index); KeyError when absent."""
         ...

@@ -270,6 +270,13 @@ class LedgerService:
             result.append(entry)
         return result
 
+    def latest(self, subject: str, kind: str, recorded_at: datetime | None = None) -> Entry | None:
+        """The last entry of `kind` about `subject` recorded by `recorded_at` (default now):
+        the current version of an aggregate that seals its whole state in each entry and
+        never supersedes one (read in one row, however long its history)."""
+        until = isoformat(recorded_at) if recorded_at is not None else None
+        return self.store.latest_entry(subject, kind, until)
+
     # -- proofs and tree heads ------------------------------------------------------------
 
     def inclusion_proof(self, seq: int, tree_size: int | None = None) -> InclusionProof:

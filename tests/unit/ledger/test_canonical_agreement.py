@@ -100,6 +100,25 @@ def test_a_null_beside_a_non_finite_float_still_takes_the_refusing_path() -> Non
         raise AssertionError(f"{bad!r} was accepted")
 
 
+def test_a_non_finite_float_beside_an_integral_one_is_refused_when_sealed() -> None:
+    """A payload whose orjson bytes differ in number forms takes the fragments path in a
+    batch; a NaN there (orjson's null) must still be refused, alone or among others."""
+    from datetime import UTC, datetime
+
+    from paygod.kernel.errors import InvalidInput
+    from paygod.ledger.chain import ChainState, seal
+    from paygod.ledger.model import EntryDraft
+
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    bad = EntryDraft("k", "s", {"a": 1.0, "b": float("nan")})
+    for drafts in ([bad], [EntryDraft("k", "s", {"ok": 1}), bad]):
+        try:
+            seal(ChainState(), drafts, now)
+        except InvalidInput:
+            continue
+        raise AssertionError(f"{drafts!r} was sealed")
+
+
 TRICKY_PAYLOADS: list[dict[str, Any]] = [
     {"\U0001f600": 1, "\uffff": 2, "\ue000": 3, "\ufb33": 4, "a": -0.0},  # UTF-16 order
     {"f": [1.0, 1e21, 1e-7, 5e-324, 1.7976931348623157e308, 0.000001, 1.5e-6]},
@@ -115,6 +134,7 @@ TRICKY_PAYLOADS: list[dict[str, Any]] = [
     {"a": 1e16},
     {"\U0001f600": 1, "\ue000": 2},
     {"a": None, "b": 0.5},
+    {"a": [2.0], "n": None},  # an integral float beside a null: the fragments path
 ]
 
 

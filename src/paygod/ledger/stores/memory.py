@@ -95,6 +95,16 @@ class MemoryLedgerStore:
             and (recorded_until is None or isoformat(e.recorded_at) <= recorded_until)
         ]
 
+    def latest_entry(self, subject: str, kind: str, recorded_until: str | None) -> Entry | None:
+        for e in reversed(self._entries):
+            if (
+                e.subject == subject
+                and e.kind == kind
+                and (recorded_until is None or isoformat(e.recorded_at) <= recorded_until)
+            ):
+                return e
+        return None
+
     def node(self, level: int, index: int) -> bytes:
         try:
             return self._levels[level][index]

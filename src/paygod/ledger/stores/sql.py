@@ -182,6 +182,16 @@ class SqlLedgerReads(ABC):
         rows = self._read(sql + " ORDER BY seq", params)
         return [row_to_entry(r) for r in rows]
 
+    def latest_entry(self, subject: str, kind: str, recorded_until: str | None) -> Entry | None:
+        p = self.p
+        sql = f"SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE subject = {p} AND kind = {p}"
+        params: list[Any] = [subject, kind]
+        if recorded_until is not None:
+            sql += f" AND recorded_at <= {p}"
+            params.append(recorded_until)
+        rows = self._read(sql + " ORDER BY seq DESC LIMIT 1", params)
+        return row_to_entry(rows[0]) if rows else None
+
     def scan(self, window: ScanWindow) -> Iterator[EntryRow]:
         p = self.p
         kinds = ", ".join([p] * len(window.kinds))
