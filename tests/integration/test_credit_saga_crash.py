@@ -41,7 +41,9 @@ CHILD = textwrap.dedent(
     sys.exit(3)  # never reached: the step above kills this process
     """
 )
-STEPS = ["checks", "assess", "decide"]
+# `decide` is sealed in the assess step's transaction (saga.py): it runs on its own only
+# after an assess step sealed on an earlier run's decision, so it has no crash point here.
+STEPS = ["checks", "assess"]
 EVENTS = [
     "CreditApplicationCreated",
     "ComplianceCheckCompleted",

@@ -20,7 +20,11 @@ second delivery or a racing worker records nothing.
 The assess step is sealed in the underwriting decision's own transaction (the decision
 service's `companions`), under an idempotency key of the application: the decision and the
 step commit together or not at all; a step run again finds the decision its key sealed and
-seals the step on it, never a second decision.
+seals the step on it, never a second decision. The decide step's result (offer or decline)
+follows from the verdict alone, so it is sealed in that same transaction, after the
+`assessed` version: the decide message then finds the application offered and records
+nothing. Only an assess step sealed on an earlier run's decision leaves `decide` to its own
+transaction.
 
 Compensation: a failed compliance check (identity not verified, a screening hit, an
 account that does not verify) declines the application with its reason in the same
@@ -302,11 +306,14 @@ class ApplicationSaga:
         done: list[Application] = []
 
         def with_decision(conn: Any, sealed: Mapping[str, Any]) -> list[EntryDraft]:
-            # Inside the decision's transaction: the step is sealed with it, or neither.
+            # Inside the decision's transaction: the step is sealed with it, or neither; and
+            # the decide step's offer (or decline) too, which follows from the verdict alone
+            # (one transaction fewer; `assessed` stays in the history, its event sealed).
             self._still(application)
             moved, draft = assessed(sealed)
-            done[:] = [moved]
-            return [draft]
+            decided, events = self._decided(moved)
+            done[:] = [decided]
+            return [draft, self.service._draft(decided, decided.status.value, events)]
 
         sealed = self.decisions.decide(**request, receipt=False, companions=with_decision)
         if done and not sealed.get("replayed"):
@@ -323,6 +330,13 @@ class ApplicationSaga:
         return moved
 
     def _decide(self, application: Application) -> Application:
+        """The offer or the decline of an application assessed in a transaction of its own
+        (its decision sealed by an earlier run of `_assess`)."""
+        moved, events = self._decided(application)
+        return self._seal(application, moved, events)
+
+    def _decided(self, application: Application) -> tuple[Application, list[EventEnvelope]]:
+        """An assessed application offered (at its grade's rate) or declined, and its event."""
         verdict = application.underwriting or {}
         now = self.service.clock.now()
         if verdict.get("approved") and verdict.get("grade"):
@@ -337,7 +351,7 @@ class ApplicationSaga:
             moved = application.move_to(ApplicationStatus.OFFERED, isoformat(now), offer=offer)
         else:
             moved = application.move_to(ApplicationStatus.DECLINED, isoformat(now))
-        return self._seal(application, moved, [self._processed(moved)])
+        return moved, [self._processed(moved)]
 
     # -- recording -----------------------------------------------------------------------
 
