@@ -18,6 +18,7 @@ Appendix J in four steps, each named after its paragraph:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -204,8 +205,13 @@ def solve_unit_rate(advance: int, amounts: Sequence[int], positions: Sequence[Po
                 errors=[FieldError("/payments", "no finite rate equates them with the advance")],
             )
     # The present value is convex and falling in i: Newton from the left of the root climbs
-    # to it without overshooting; the bracket only guards against rounding.
+    # to it without overshooting; the bracket only guards against rounding. It starts from
+    # the root in binary floating point, where it exists: the 50-digit steps then only
+    # polish its last ~16 digits (two or three of them instead of seven or more).
     guess = low
+    warm = _float_root(advance, terms)
+    if warm is not None and low < warm < high:
+        guess = warm
     for _ in range(200):
         value, slope = _present_value(guess, terms)
         error = _CTX.subtract(value, target)
@@ -221,6 +227,31 @@ def solve_unit_rate(advance: int, amounts: Sequence[int], positions: Sequence[Po
             return candidate
         guess = candidate
     return guess
+
+
+def _float_root(advance: int, terms: Sequence[_Term]) -> Decimal | None:
+    """The unit-period rate by Newton's method in floats (a first guess only: its result
+    is refined in `_CTX`'s 50 digits), or None when floats cannot say (an overflow, a rate
+    that does not settle)."""
+    payments = [(float(a), float(f), t) for a, f, t, _ in terms]
+    target = float(advance)
+    rate = 0.0
+    try:
+        for _ in range(100):
+            value = slope = 0.0
+            base = 1.0 + rate
+            for amount, fraction, t in payments:
+                simple = 1.0 + fraction * rate
+                present = amount / (simple * base**t)
+                value += present
+                slope -= present * (fraction / simple + t / base)
+            step = (value - target) / slope
+            rate -= step
+            if abs(step) <= 1e-15 * max(rate, 1.0):
+                return Decimal(repr(rate)) if math.isfinite(rate) and rate >= 0 else None
+    except (OverflowError, ZeroDivisionError):
+        return None
+    return None
 
 
 def annual_percentage_rate(case: AprCase) -> AprResult:

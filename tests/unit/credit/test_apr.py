@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from paygod.credit.apr import Position, UnitPeriod, annual_percentage_rate, parse_case, position
 from paygod.kernel.errors import InvalidInput
@@ -99,3 +101,31 @@ def test_bad_cases_name_the_field(document: Any, pointer: str) -> None:
     with pytest.raises(InvalidInput) as raised:
         annual_percentage_rate(parse_case(document))
     assert raised.value.errors[0].pointer == pointer
+
+
+@given(
+    advance=st.integers(1_000, 10**9),
+    payments=st.integers(1, 360),
+    markup=st.floats(0.0001, 3.0),
+    unit=st.sampled_from([UnitPeriod("month"), UnitPeriod("day", 7), UnitPeriod("semimonth")]),
+)
+@settings(max_examples=60, deadline=None)
+def test_the_float_first_guess_changes_no_digit_of_the_rate(
+    advance: int, payments: int, markup: float, unit: UnitPeriod
+) -> None:
+    """The float warm start only saves steps: the 50-digit rate is the one found without it."""
+    from paygod.credit import apr
+
+    each = max(1, int(advance * (1 + markup) / payments))
+    start = date(2026, 1, 15)
+    step = 30 if unit.kind == "month" else 14 if unit.kind == "day" else 15
+    dated = tuple(
+        apr.Payment(date.fromordinal(start.toordinal() + step * (n + 1)), each)
+        for n in range(payments)
+    )
+    found = apr.annual_percentage_rate(apr.AprCase(advance, start, unit, dated))
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(apr, "_float_root", lambda *_: None)
+        cold = apr.annual_percentage_rate(apr.AprCase(advance, start, unit, dated))
+    assert found.apr == cold.apr
+    assert abs(found.unit_period_rate - cold.unit_period_rate) < Decimal("1e-25")
