@@ -7,9 +7,10 @@ written, so a refused transfer (or a failed linked chain) leaves no trace.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -110,8 +111,17 @@ def metadata_problem(metadata: Mapping[str, Any]) -> str | None:
     return None
 
 
-def validate_request(req: TransferRequest) -> TransferError | None:
-    """Refusals that depend on the request alone, in TigerBeetle's order."""
+@lru_cache(maxsize=1024)  # a module's transfer codes are a handful, repeated on every leg
+def _code_problem(code: str) -> str | None:
+    return invisible_character(code) or written_message(code)
+
+
+def validate_request(
+    req: TransferRequest,
+    metadata_check: Callable[[Mapping[str, Any]], str | None] = metadata_problem,
+) -> TransferError | None:
+    """Refusals that depend on the request alone, in TigerBeetle's order. `metadata_check`:
+    `metadata_problem`, or a planner's memo of it for a batch whose legs share one dict."""
     if not req.id or not req.id.strip() or len(req.id) > 128:
         return _err(AccountingCode.ID_MUST_NOT_BE_EMPTY, "id must be 1 to 128 characters", "id")
     problem = identifier_problem(req.id)
@@ -123,12 +133,12 @@ def validate_request(req: TransferRequest) -> TransferError | None:
             f"metadata key {OWNER_KEY!r} is reserved: it names the module that owns a transfer",
             f"metadata/{OWNER_KEY}",
         )
-    problem = metadata_problem(req.metadata)
+    problem = metadata_check(req.metadata)
     if problem:
         return _err(AccountingCode.METADATA_INVALID, problem, "metadata")
     # The code is sealed as given and exported in CSV statements: held to the id rule's
     # characters (no U+202E, no control), and to the personal-data rule like any value.
-    problem = invisible_character(req.code) or written_message(req.code)
+    problem = _code_problem(req.code)
     if problem:
         return _err(AccountingCode.CODE_INVALID, f"code {problem}", "code")
     f = req.flags
@@ -306,8 +316,19 @@ class Planner:
         self.new_transfers: dict[str, Transfer] = {}
         self.updated_transfers: dict[str, Transfer] = {}
         self.records: list[LedgerRecord] = []
+        # id(metadata) -> (metadata, its problem): the legs of one booking share one dict,
+        # checked once (the dict is kept, so its id cannot be reused meanwhile).
+        self._metadata_checked: dict[int, tuple[Mapping[str, Any], str | None]] = {}
 
     # -- writes to the overlay ------------------------------------------------------
+
+    def _metadata_problem(self, metadata: Mapping[str, Any]) -> str | None:
+        checked = self._metadata_checked.get(id(metadata))
+        if checked is not None and checked[0] is metadata:
+            return checked[1]
+        problem = metadata_problem(metadata)
+        self._metadata_checked[id(metadata)] = (metadata, problem)
+        return problem
 
     def _move(self, account_id: str, dp: int = 0, cp: int = 0, dpe: int = 0, cpe: int = 0) -> None:
         self.accounts[account_id] = self.accounts[account_id].with_totals(dp, cp, dpe, cpe)
@@ -380,7 +401,7 @@ class Planner:
 
     def _decide(self, req: TransferRequest) -> tuple[Transfer | None, bool, TransferError | None]:
         """(transfer, created, error) for one request against the overlay; no writes."""
-        error = validate_request(req)
+        error = validate_request(req, self._metadata_problem)
         if error:
             return None, False, error
         old = self.transfers.get(req.id)
