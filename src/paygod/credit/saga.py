@@ -106,6 +106,13 @@ class Answers:
     account: dict[str, Any]
 
 
+class _Unset:
+    """No offer made beforehand: `_decided` makes it."""
+
+
+_UNSET = _Unset()
+
+
 class ApplicationSaga:
     def __init__(
         self,
@@ -304,6 +311,13 @@ class ApplicationSaga:
             return moved, self.service._draft(moved, moved.status.value, [event])
 
         done: list[Application] = []
+        offers: dict[tuple[bool, str | None], dict[str, Any] | None] = {}
+
+        def prepare(record: Mapping[str, Any]) -> None:
+            # Outside the writer: the offer the verdict as evaluated earns (a schedule and
+            # an APR to solve), so the writer only takes it.
+            verdict = read_decision(record, dti)
+            offers[verdict.approved, verdict.grade] = self._offer(application, verdict.grade)
 
         def with_decision(conn: Any, sealed: Mapping[str, Any]) -> list[EntryDraft]:
             # Inside the decision's transaction: the step is sealed with it, or neither; and
@@ -311,11 +325,15 @@ class ApplicationSaga:
             # (one transaction fewer; `assessed` stays in the history, its event sealed).
             self._still(application)
             moved, draft = assessed(sealed)
-            decided, events = self._decided(moved)
+            verdict = moved.underwriting or {}
+            key = (bool(verdict.get("approved")), verdict.get("grade"))
+            decided, events = self._decided(moved, offers.get(key, _UNSET))
             done[:] = [decided]
             return [draft, self.service._draft(decided, decided.status.value, events)]
 
-        sealed = self.decisions.decide(**request, receipt=False, companions=with_decision)
+        sealed = self.decisions.decide(
+            **request, receipt=False, companions=with_decision, prepare=prepare
+        )
         if done and not sealed.get("replayed"):
             return done[0]
         # The decision was sealed by an earlier run of this step (a crash before the step's
@@ -335,23 +353,34 @@ class ApplicationSaga:
         moved, events = self._decided(application)
         return self._seal(application, moved, events)
 
-    def _decided(self, application: Application) -> tuple[Application, list[EventEnvelope]]:
-        """An assessed application offered (at its grade's rate) or declined, and its event."""
+    def _decided(
+        self, application: Application, offer: dict[str, Any] | _Unset | None = _UNSET
+    ) -> tuple[Application, list[EventEnvelope]]:
+        """An assessed application offered (at its grade's rate) or declined, and its event.
+        `offer`: the one its verdict earns, made beforehand (`_offer`), or _UNSET."""
         verdict = application.underwriting or {}
-        now = self.service.clock.now()
-        if verdict.get("approved") and verdict.get("grade"):
-            offer = make_offer(
-                CATALOG[application.product_id],
-                str(verdict["grade"]),
-                amount=application.amount,
-                currency=application.currency,
-                payments=application.payments,
-                now=now,
-            )
-            moved = application.move_to(ApplicationStatus.OFFERED, isoformat(now), offer=offer)
+        if isinstance(offer, _Unset):
+            approved = bool(verdict.get("approved"))
+            offer = self._offer(application, verdict.get("grade") if approved else None)
+        at = isoformat(self.service.clock.now())
+        if offer is not None:
+            moved = application.move_to(ApplicationStatus.OFFERED, at, offer=offer)
         else:
-            moved = application.move_to(ApplicationStatus.DECLINED, isoformat(now))
+            moved = application.move_to(ApplicationStatus.DECLINED, at)
         return moved, [self._processed(moved)]
+
+    def _offer(self, application: Application, grade: str | None) -> dict[str, Any] | None:
+        """The offer an approved grade earns; None (a decline) without one."""
+        if not grade:
+            return None
+        return make_offer(
+            CATALOG[application.product_id],
+            grade,
+            amount=application.amount,
+            currency=application.currency,
+            payments=application.payments,
+            now=self.service.clock.now(),
+        )
 
     # -- recording -----------------------------------------------------------------------
 

@@ -65,6 +65,10 @@ from paygod.ledger.steps import Steps, run_blocking
 # An in-process caller's entries sealed with a decision: (conn, the decision's record with
 # `ledger.seq`) -> drafts, run inside the ledger's writer (see `_decide_steps`).
 Companions = Callable[[Any, Mapping[str, Any]], Sequence[EntryDraft]]
+# Called outside the writer with the decision's record as evaluated before sealing (the one
+# sealed, unless a decision committed meanwhile changed its measurements): the caller's
+# costly work on the verdict done there, so its companions, in the writer, only look it up.
+Prepare = Callable[[Mapping[str, Any]], None]
 
 DECISION_KIND = "decision"
 EVIDENCE_KIND = "evidence"
@@ -225,6 +229,7 @@ class DecisionService:
         action: Any = None,
         trace: Any = None,
         companions: Companions | None = None,
+        prepare: Prepare | None = None,
     ) -> Steps[dict[str, Any]]:
         """Decide, seal and return the sealed decision with its receipt (`ledger`): seq,
         inclusion proof and a signed tree head covering it. `receipt=False` leaves out the
@@ -234,7 +239,8 @@ class DecisionService:
         idempotency key of another principal from replaying its decision. `companions`
         (in-process callers): entries the caller seals in the decision's own transaction,
         after it, built from its record (with `ledger.seq`) inside the writer; not called
-        when the key replays an earlier decision (`replayed` is then true).
+        when the key replays an earlier decision (`replayed` is then true). `prepare`
+        (with `companions`): called with the record outside the writer, before it.
 
         identify → (replay) → check → measure → draft (evaluate) → seal."""
         input_hash, request_hash = self._identify(subject, context, input, packs, action)
@@ -271,7 +277,7 @@ class DecisionService:
             tracing.traceparent_of(trace) if trace is not None else None,
         )
         leading = self._risk_drafts(request, risk)
-        plan = _Plan(request, selected, shadows, spec, risk, trace, started, companions)
+        plan = _Plan(request, selected, shadows, spec, risk, trace, started, companions, prepare)
         return (
             yield from self._seal(
                 plan, [*self._publications(selected, tenant_id), *leading], found, owner, receipt
@@ -466,6 +472,8 @@ class DecisionService:
             return None, [*drafts, *extra]
 
         extra_count = [0]
+        if plan.prepare is not None:
+            plan.prepare(outside[1].record())
 
         request = self.ledger.transaction(work)
         seal = tracing.start("paygod.seal", plan.trace) if plan.trace is not None else None
@@ -786,3 +794,4 @@ class _Plan:
     trace: Any
     started: float  # perf_counter at the start, for the policy's latency figures
     companions: Companions | None = None
+    prepare: Prepare | None = None

@@ -464,6 +464,32 @@ def test_companions_are_sealed_in_the_decisions_transaction(service: DecisionSer
     assert again["replayed"] and len(seen) == 1
 
 
+def test_prepare_sees_the_record_outside_the_writer_before_the_companions(
+    service: DecisionService,
+) -> None:
+    """`prepare` gets the decision as evaluated, from the caller's thread (not the ledger's
+    writer) and before the companions; a replay calls neither."""
+    import threading
+
+    calls: list[tuple[str, str, str]] = []
+
+    def prepare(record: Any) -> None:
+        calls.append(("prepare", threading.current_thread().name, record["decision_id"]))
+
+    def companions(conn: Any, record: Any) -> list[Any]:
+        calls.append(("companions", threading.current_thread().name, record["decision_id"]))
+        return []
+
+    result = decide(service, "p1", companions=companions, prepare=prepare)
+    mine = threading.current_thread().name
+    assert [(c[0], c[1] == mine, c[2]) for c in calls] == [
+        ("prepare", True, result["decision_id"]),
+        ("companions", False, result["decision_id"]),
+    ]
+    decide(service, "p1", companions=companions, prepare=prepare)
+    assert len(calls) == 2
+
+
 def test_a_companion_that_refuses_seals_nothing(service: DecisionService) -> None:
     size = service.ledger.size
 
