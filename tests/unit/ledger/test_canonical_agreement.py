@@ -135,6 +135,12 @@ TRICKY_PAYLOADS: list[dict[str, Any]] = [
     {"\U0001f600": 1, "\ue000": 2},
     {"a": None, "b": 0.5},
     {"a": [2.0], "n": None},  # an integral float beside a null: the fragments path
+    # Integral floats whose ".0" is dropped from orjson's text, beside look-alikes in
+    # strings (which must stay), a negative zero, big integral floats and a tuple.
+    {"a": 0.0, "s": "x 1.0, y 2.0} z 3.0]", "k": {"5.0]": 1.0}},
+    {"a": [1.0, -0.0, 3.0], "b": 9007199254740992.0, "c": 1000000000000000.0},
+    {"a": 7.0, "t": (1.0, "2.0,")},
+    {"a": 4.0, "e": 1e16, "f": 1.5},
 ]
 
 
