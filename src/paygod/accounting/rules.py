@@ -13,8 +13,6 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-import orjson
-
 from paygod.accounting.currencies import LEDGERS
 from paygod.accounting.errors import AccountingCode, exists_with_different
 from paygod.accounting.model import (
@@ -104,8 +102,7 @@ def metadata_problem(metadata: Mapping[str, Any]) -> str | None:
         where, reason = unsafe[0]
         return f"metadata must be plain JSON (safe integers, finite numbers): {where}: {reason}"
     try:
-        orjson.dumps(dict(metadata))
-        digest(dict(metadata))
+        digest(dict(metadata))  # what sealing it takes (RFC 8785, which refuses what orjson would)
     except (CanonicalizationError, TypeError, ValueError) as exc:
         return f"metadata must be plain JSON (safe integers, finite numbers): {exc}"
     return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 REF = re.compile(r"^(urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S+|sha256:[0-9a-f]{64})$")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -50,8 +51,20 @@ def _iban_ok(text: str) -> bool:
     return int(number) % 97 == 1
 
 
+# Strings up to this length have their verdict cached: ids, codes, currencies and purposes
+# repeat on every write that names them (a loan's id on each of its bookings), and the
+# bound keeps the cache's memory small whatever is written.
+CACHED_LENGTH = 256
+
+
 def pii_kind(value: str) -> str | None:
     """What kind of raw personal data `value` looks like, or None."""
+    if len(value) <= CACHED_LENGTH:
+        return _cached_pii_kind(value)
+    return _pii_kind(value)
+
+
+def _pii_kind(value: str) -> str | None:
     if is_reference(value):
         return None
     if _EMAIL.search(value):
@@ -64,6 +77,9 @@ def pii_kind(value: str) -> str | None:
     if _PHONE.match(value.strip()):
         return "a phone number"
     return None
+
+
+_cached_pii_kind = lru_cache(maxsize=8192)(_pii_kind)
 
 
 def card_numbers(value: str) -> Iterator[str]:

@@ -24,12 +24,13 @@ every field of every write:
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from paygod.kernel.credentials import value_problem
 from paygod.kernel.errors import FieldError
 from paygod.kernel.identifiers import invisible_character
-from paygod.kernel.pii import pii_kind, pii_message
+from paygod.kernel.pii import CACHED_LENGTH, pii_kind, pii_message
 
 # Unicode's explicit bidirectional formatting characters (UAX #9, section 2).
 BIDI_CONTROLS = frozenset(
@@ -44,10 +45,19 @@ def escape_pointer_token(token: str) -> str:
 
 def text_problem(value: str) -> str | None:
     """Why free text cannot be written, or None."""
+    if len(value) <= CACHED_LENGTH:
+        return _cached_text_problem(value)
+    return _text_problem(value)
+
+
+def _text_problem(value: str) -> str | None:
     for position, char in enumerate(value):
         if char in BIDI_CONTROLS or (char < " " and char not in _TEXT_CONTROLS) or char == "\x7f":
             return f"must not contain U+{ord(char):04X} (character {position})"
     return None
+
+
+_cached_text_problem = lru_cache(maxsize=8192)(_text_problem)
 
 
 def key_problem(key: str) -> str | None:
@@ -90,7 +100,7 @@ def written_problems(
     for where, text, is_key in _walk(document, pointer):
         if is_key:
             problem = key_problem(text)
-        elif any(_at(where, member) for member in identifiers):
+        elif identifiers and any(_at(where, member) for member in identifiers):
             problem = None
         else:
             problem = text_problem(text)
@@ -98,12 +108,12 @@ def written_problems(
             what = "member name" if is_key else "value"
             errors.append(FieldError(where, f"{what} {problem}"))
             continue
-        if not is_key and not _is_vaulted(where, credentials):
+        if not is_key and not (credentials and _is_vaulted(where, credentials)):
             secret = value_problem(where, text)
             if secret is not None:
                 errors.append(FieldError(where, secret))
                 continue
-        if _is_vaulted(where, vaulted):
+        if vaulted and _is_vaulted(where, vaulted):
             continue
         kind = pii_kind(text)
         if kind is not None:
