@@ -59,7 +59,7 @@ from paygod.kernel.idempotency import require_same_request
 from paygod.kernel.identifiers import subject_problem
 from paygod.kernel.logging import get_logger
 from paygod.kernel.record_ids import new_id
-from paygod.ledger import Entry, EntryDraft, LedgerService
+from paygod.ledger import Entry, EntryDraft, LedgerService, presealed
 from paygod.ledger.steps import Steps, run_blocking
 
 # An in-process caller's entries sealed with a decision: (conn, the decision's record with
@@ -430,7 +430,9 @@ class DecisionService:
                 DECISION_KIND, r.subject, sealed.record(), tenant_id=r.tenant_id, events=events
             ),
         ]
-        return drafts, sealed
+        # Serialised here, outside the ledger's single writer (unless a decision committed
+        # meanwhile changed the measurements, when this runs again inside it).
+        return [presealed(draft) for draft in drafts], sealed
 
     def _seal(
         self,

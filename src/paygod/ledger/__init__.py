@@ -1,5 +1,6 @@
 """The ledger: append-only, hash-chained, Merkle-proven, signed, bitemporal."""
 
+from paygod.ledger.chain import presealed
 from paygod.ledger.model import (
     OUTBOX_COLUMNS,
     ConsistencyProof,
@@ -22,4 +23,5 @@ __all__ = [
     "LedgerService",
     "SignedTreeHead",
     "VerifyReport",
+    "presealed",
 ]

@@ -16,7 +16,7 @@ import math
 import operator
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -504,6 +504,30 @@ def _check_draft(draft: EntryDraft, position: int) -> None:
         )
 
 
+def presealed(draft: EntryDraft) -> EntryDraft:
+    """`draft` with its payload's RFC 8785 bytes, computed now, by the caller, outside the
+    ledger's single writer (which then only hashes them): for drafts built before their
+    transaction, such as a decision's. A payload with no RFC 8785 form is left as it is,
+    for the writer to refuse with its pointer."""
+    if draft.payload_json is not None or type(draft.payload) is not dict:
+        return draft
+    try:
+        return replace(draft, payload_json=canonical_bytes(draft.payload))
+    except (CanonicalizationError, TypeError, ValueError):
+        return draft
+
+
+def _drafts_payloads(drafts: Sequence[EntryDraft]) -> list[bytes | None]:
+    """Each draft's payload bytes: its own (`presealed`), else `_batch_payloads`' look."""
+    if all(draft.payload_json is None for draft in drafts):
+        return _batch_payloads(drafts)
+    pending = [draft for draft in drafts if draft.payload_json is None]
+    computed = iter(_batch_payloads(pending))
+    return [
+        draft.payload_json if draft.payload_json is not None else next(computed) for draft in drafts
+    ]
+
+
 def _batch_payloads(drafts: Sequence[EntryDraft]) -> list[bytes | None]:
     """orjson's bytes of each payload where they are provably RFC 8785's, else None.
 
@@ -579,7 +603,7 @@ def seal(state: ChainState, drafts: Sequence[EntryDraft], now: datetime) -> Seal
     previous = state.last_hash
     previous_json = json_str(previous)
     seq = state.size
-    payloads = _batch_payloads(drafts)
+    payloads = _drafts_payloads(drafts)
     for position, draft in enumerate(drafts):
         entry, leaf, row, previous_json = batch.entry(
             draft, position, payloads[position], seq, previous, previous_json

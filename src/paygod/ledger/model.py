@@ -45,6 +45,9 @@ class EntryDraft:
     valid_to: datetime | None = None
     supersedes: str | None = None
     events: tuple[EventEnvelope, ...] = ()
+    # The payload's RFC 8785 bytes when computed before the ledger's single writer takes
+    # the draft (`chain.presealed`); the writer then hashes them instead of serialising.
+    payload_json: bytes | None = field(default=None, compare=False, repr=False)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -106,12 +106,13 @@ def test_a_non_finite_float_beside_an_integral_one_is_refused_when_sealed() -> N
     from datetime import UTC, datetime
 
     from paygod.kernel.errors import InvalidInput
-    from paygod.ledger.chain import ChainState, seal
+    from paygod.ledger.chain import ChainState, presealed, seal
     from paygod.ledger.model import EntryDraft
 
     now = datetime(2026, 3, 1, tzinfo=UTC)
     bad = EntryDraft("k", "s", {"a": 1.0, "b": float("nan")})
-    for drafts in ([bad], [EntryDraft("k", "s", {"ok": 1}), bad]):
+    assert presealed(bad).payload_json is None  # left for the writer to refuse
+    for drafts in ([bad], [EntryDraft("k", "s", {"ok": 1}), bad], [presealed(bad)]):
         try:
             seal(ChainState(), drafts, now)
         except InvalidInput:
@@ -149,15 +150,19 @@ def test_sealing_tricky_payloads_gives_the_exact_encoders_record_hash() -> None:
     the bytes and record_hash the exact encoder gives, one payload at a time or in a batch."""
     from datetime import UTC, datetime
 
-    from paygod.ledger.chain import ChainState, seal
+    from paygod.ledger.chain import ChainState, presealed, seal
     from paygod.ledger.model import EntryDraft
 
     now = datetime(2026, 3, 1, tzinfo=UTC)
     drafts = [EntryDraft("k", "s", payload) for payload in TRICKY_PAYLOADS]
     batch = seal(ChainState(), drafts, now).entries
     alone = [seal(ChainState(), [draft], now).entries[0] for draft in drafts]
-    for payload, entry, single in zip(TRICKY_PAYLOADS, batch, alone, strict=True):
-        for sealed in (entry, single):
+    # Serialised by the caller before the writer (every other one, so a batch mixes both).
+    mixed = [presealed(draft) if n % 2 else draft for n, draft in enumerate(drafts)]
+    assert all(d.payload_json is not None for d in mixed[1::2])
+    early = seal(ChainState(), mixed, now).entries
+    for payload, entry, single, pre in zip(TRICKY_PAYLOADS, batch, alone, early, strict=True):
+        for sealed in (entry, single, pre):
             data = {**sealed.data(), "payload": payload}  # the caller's own values
             record = {"data": data, "previous_hash": sealed.previous_hash}
             record["timestamp"] = sealed.timestamp
