@@ -47,7 +47,7 @@ from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound, PaygodError
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.identifiers import identifier_problem
-from paygod.ledger import EntryDraft, LedgerService
+from paygod.ledger import EntryDraft, LedgerService, presealed
 from paygod.ledger.model import Entry
 
 KIND = "credit.loan"
@@ -228,19 +228,21 @@ class LoanService:
                 loan.tenant_id, loan.loan_id, loan.currency, loan.borrower
             )
 
+            book = EntryDraft(
+                kind=BOOK_KIND,
+                subject=BOOK_SUBJECT,
+                payload={"loan_id": loan.loan_id, "borrower": loan.borrower},
+                tenant_id=loan.tenant_id,
+            )
+            disbursed = self._draft(loan, "disbursed", [event])  # built before the writer
+
             def work(conn: Any) -> tuple[None, list[Any]]:
                 self._still(loan_id, None)
                 drafts = opening(conn)
                 drafts += self.books.book(
                     conn, loan.tenant_id, loan.loan_id, loan.currency, legs, {"loan_id": loan_id}
                 )
-                book = EntryDraft(
-                    kind=BOOK_KIND,
-                    subject=BOOK_SUBJECT,
-                    payload={"loan_id": loan.loan_id, "borrower": loan.borrower},
-                    tenant_id=loan.tenant_id,
-                )
-                return None, [*drafts, book, self._draft(loan, "disbursed", [event])]
+                return None, [*drafts, book, disbursed]
 
             _, entries = self.ledger.transact(work)
             sealed = entries[-1]
@@ -471,9 +473,11 @@ class LoanService:
         notices: list[EventEnvelope],
         booking: Callable[[Any], list[Any]],
     ) -> Entry:
+        draft = self._draft(loan, transition, notices)  # built before the writer
+
         def work(conn: Any) -> tuple[None, list[Any]]:
             self._still(loan.loan_id, loan.version - 1)
-            return None, [*booking(conn), self._draft(loan, transition, notices)]
+            return None, [*booking(conn), draft]
 
         _, entries = self.ledger.transact(work)
         return entries[-1]
@@ -559,12 +563,16 @@ class LoanService:
     # -- recording ----------------------------------------------------------------------
 
     def _draft(self, loan: Loan, transition: str, events_: list[EventEnvelope]) -> EntryDraft:
-        return EntryDraft(
-            kind=KIND,
-            subject=subject_of(loan.loan_id),
-            payload={"transition": transition, "loan": loan.as_dict()},
-            tenant_id=loan.tenant_id,
-            events=tuple(events_),
+        """The loan's version as an entry, serialised now (`presealed`): callers build it
+        before their transaction, so the ledger's single writer only hashes it."""
+        return presealed(
+            EntryDraft(
+                kind=KIND,
+                subject=subject_of(loan.loan_id),
+                payload={"transition": transition, "loan": loan.as_dict()},
+                tenant_id=loan.tenant_id,
+                events=tuple(events_),
+            )
         )
 
     def _event(self, loan: Loan, event_type: str, extra: Mapping[str, Any]) -> EventEnvelope:

@@ -387,9 +387,11 @@ class ApplicationSaga:
     def _seal(
         self, before: Application, moved: Application, events: list[EventEnvelope]
     ) -> Application:
+        draft = self.service._draft(moved, moved.status.value, events)  # before the writer
+
         def work(conn: Any) -> tuple[None, list[EntryDraft]]:
             self._still(before)
-            return None, [self.service._draft(moved, moved.status.value, events)]
+            return None, [draft]
 
         self.service.ledger.transact(work)
         return moved

@@ -28,7 +28,7 @@ from paygod.kernel.errors import (
 )
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.identifiers import subject_problem
-from paygod.ledger import EntryDraft, LedgerService
+from paygod.ledger import EntryDraft, LedgerService, presealed
 
 NAMESPACE = uuid.UUID("5b0f8a46-6f3e-4f43-9d59-6a1c3e0c7a21")
 KIND = "credit.application"
@@ -256,12 +256,16 @@ class CreditService:
     def _draft(
         self, application: Application, transition: str, events: list[EventEnvelope]
     ) -> EntryDraft:
-        return EntryDraft(
-            kind=KIND,
-            subject=subject_of(application.application_id),
-            payload={"transition": transition, "application": application.as_dict()},
-            tenant_id=application.tenant_id,
-            events=tuple(events),
+        """The application's version as an entry, serialised now (`presealed`): built
+        before its transaction where it can be, the ledger's single writer only hashes it."""
+        return presealed(
+            EntryDraft(
+                kind=KIND,
+                subject=subject_of(application.application_id),
+                payload={"transition": transition, "application": application.as_dict()},
+                tenant_id=application.tenant_id,
+                events=tuple(events),
+            )
         )
 
     def _event(
