@@ -33,7 +33,7 @@ from paygod.credit.model import ApplicationStatus
 from paygod.credit.payout import pay_out, payout_request
 from paygod.credit.portfolio import portfolio
 from paygod.credit.products import CATALOG, Product
-from paygod.credit.service import NAMESPACE, CreditService
+from paygod.credit.service import NAMESPACE, CreditService, version_draft
 from paygod.credit.servicing import (
     BUCKETS,
     Overpayment,
@@ -47,7 +47,7 @@ from paygod.kernel.clock import Clock, isoformat
 from paygod.kernel.errors import Conflict, FieldError, InvalidInput, NotFound, PaygodError
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.identifiers import identifier_problem
-from paygod.ledger import EntryDraft, LedgerService, presealed
+from paygod.ledger import EntryDraft, LedgerService
 from paygod.ledger.model import Entry
 
 KIND = "credit.loan"
@@ -563,16 +563,12 @@ class LoanService:
     # -- recording ----------------------------------------------------------------------
 
     def _draft(self, loan: Loan, transition: str, events_: list[EventEnvelope]) -> EntryDraft:
-        """The loan's version as an entry, serialised now (`presealed`): callers build it
-        before their transaction, so the ledger's single writer only hashes it."""
-        return presealed(
-            EntryDraft(
-                kind=KIND,
-                subject=subject_of(loan.loan_id),
-                payload={"transition": transition, "loan": loan.as_dict()},
-                tenant_id=loan.tenant_id,
-                events=tuple(events_),
-            )
+        return version_draft(
+            KIND,
+            subject_of(loan.loan_id),
+            loan.tenant_id,
+            {"transition": transition, "loan": loan.as_dict()},
+            events_,
         )
 
     def _event(self, loan: Loan, event_type: str, extra: Mapping[str, Any]) -> EventEnvelope:

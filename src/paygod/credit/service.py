@@ -256,16 +256,12 @@ class CreditService:
     def _draft(
         self, application: Application, transition: str, events: list[EventEnvelope]
     ) -> EntryDraft:
-        """The application's version as an entry, serialised now (`presealed`): built
-        before its transaction where it can be, the ledger's single writer only hashes it."""
-        return presealed(
-            EntryDraft(
-                kind=KIND,
-                subject=subject_of(application.application_id),
-                payload={"transition": transition, "application": application.as_dict()},
-                tenant_id=application.tenant_id,
-                events=tuple(events),
-            )
+        return version_draft(
+            KIND,
+            subject_of(application.application_id),
+            application.tenant_id,
+            {"transition": transition, "application": application.as_dict()},
+            events,
         )
 
     def _event(
@@ -288,6 +284,23 @@ class CreditService:
             recorded_at=now,
             correlation_id=application.application_id,
         )
+
+
+def version_draft(
+    kind: str,
+    subject: str,
+    tenant_id: str,
+    payload: dict[str, Any],
+    events: list[EventEnvelope],
+) -> EntryDraft:
+    """An aggregate's new version (application, loan) as an entry, serialised now
+    (`presealed`): callers build it before their transaction where they can, so the
+    ledger's single writer only hashes it."""
+    return presealed(
+        EntryDraft(
+            kind=kind, subject=subject, payload=payload, tenant_id=tenant_id, events=tuple(events)
+        )
+    )
 
 
 def contract_document(application: Application) -> dict[str, Any]:
