@@ -77,10 +77,10 @@ def _key(key_id: str, principal: Principal, **kw: object) -> ApiKey:
 
 
 def test_tenants_are_unique_and_listed_by_id(store: IdentityStore) -> None:
-    store.add_tenant(Tenant("globex", "Globex", T0))
-    store.add_tenant(Tenant("acme", "Acme", T0))
+    store.add_tenant(None, Tenant("globex", "Globex", T0))
+    store.add_tenant(None, Tenant("acme", "Acme", T0))
     with pytest.raises(DuplicateKey):
-        store.add_tenant(Tenant("acme", "Other", T0))
+        store.add_tenant(None, Tenant("acme", "Other", T0))
     assert [t.tenant_id for t in store.tenants()] == ["acme", "globex"]
     assert store.get_tenant("acme") == Tenant("acme", "Acme", T0)
     assert store.get_tenant("initech") is None
@@ -89,9 +89,9 @@ def test_tenants_are_unique_and_listed_by_id(store: IdentityStore) -> None:
 def test_principals_round_trip_and_filter_by_tenant_and_kind(store: IdentityStore) -> None:
     assert not store.has_principals()
     human = _principal("p2", kind=PrincipalKind.HUMAN, roles=frozenset({Role.ADMIN, Role.AUDITOR}))
-    store.add_principal(human)
-    store.add_principal(_principal("p1", external_id="cert:CN=bot", created_by="p2"))
-    store.add_principal(_principal("p3", tenant="globex"))
+    store.add_principal(None, human)
+    store.add_principal(None, _principal("p1", external_id="cert:CN=bot", created_by="p2"))
+    store.add_principal(None, _principal("p3", tenant="globex"))
     assert store.has_principals()
     assert store.get_principal("p2") == human
     assert store.get_principal("nope") is None
@@ -104,50 +104,57 @@ def test_principals_round_trip_and_filter_by_tenant_and_kind(store: IdentityStor
 
 
 def test_a_name_and_an_external_id_are_unique_per_tenant_only(store: IdentityStore) -> None:
-    store.add_principal(_principal("p1", name="bot", external_id="oidc:sub-1"))
+    store.add_principal(None, _principal("p1", name="bot", external_id="oidc:sub-1"))
     with pytest.raises(DuplicateKey):
-        store.add_principal(_principal("p2", name="bot"))
+        store.add_principal(None, _principal("p2", name="bot"))
     with pytest.raises(DuplicateKey):
-        store.add_principal(_principal("p3", name="other", external_id="oidc:sub-1"))
+        store.add_principal(None, _principal("p3", name="other", external_id="oidc:sub-1"))
     with pytest.raises(DuplicateKey):
-        store.add_principal(_principal("p1", tenant="globex", name="fresh"))
-    store.add_principal(_principal("p4", tenant="globex", name="bot", external_id="oidc:sub-1"))
-    store.add_principal(_principal("p5", name="nameless-1"))  # no external id: no clash
-    store.add_principal(_principal("p6", name="nameless-2"))
+        store.add_principal(None, _principal("p1", tenant="globex", name="fresh"))
+    store.add_principal(
+        None, _principal("p4", tenant="globex", name="bot", external_id="oidc:sub-1")
+    )
+    store.add_principal(None, _principal("p5", name="nameless-1"))  # no external id: no clash
+    store.add_principal(None, _principal("p6", name="nameless-2"))
     found = store.principals_with_external_id("oidc:sub-1")
     assert [(p.tenant_id, p.principal_id) for p in found] == [("acme", "p1"), ("globex", "p4")]
     assert [p.principal_id for p in store.principals("acme")] == ["p1", "p5", "p6"]
 
 
 def test_roles_and_disabled_are_updated_in_place(store: IdentityStore) -> None:
-    store.add_principal(_principal("p1"))
-    store.set_roles("p1", frozenset({Role.OPERATOR, Role.AUDITOR}))
-    store.set_disabled("p1", True)
+    store.add_principal(None, _principal("p1"))
+    after_roles = store.set_roles(None, "p1", frozenset({Role.OPERATOR, Role.AUDITOR}))
+    after_disable = store.set_disabled(None, "p1", True)
     got = store.get_principal("p1")
     assert got is not None and got.roles == {Role.OPERATOR, Role.AUDITOR} and got.disabled
-    store.set_disabled("p1", False)
+    # What the service seals: the whole state after each change.
+    assert after_roles == replace(got, disabled=False)
+    assert after_disable == got
+    assert store.set_disabled(None, "p1", False) == replace(got, disabled=False)
     assert not store.get_principal("p1").disabled  # type: ignore[union-attr]
+    assert store.set_roles(None, "nobody", frozenset({Role.ADMIN})) is None
+    assert store.set_disabled(None, "nobody", True) is None
 
 
 def test_keys_are_found_by_prefix_with_their_principal(store: IdentityStore) -> None:
     owner = _principal("p1")
-    store.add_principal(owner)
+    store.add_principal(None, owner)
     key = _key("k1", owner, expires_at=T0 + timedelta(days=1), rotated_from="k0")
-    store.add_key(key, "hash-1")
+    store.add_key(None, key, "hash-1")
     assert store.get_key("k1") == key
     found = store.key_by_prefix(key.prefix)
     assert found == (key, "hash-1", owner)
     assert store.key_by_prefix("zzzzzzzzzzzz") is None
     with pytest.raises(DuplicateKey):
-        store.add_key(key, "hash-2")
+        store.add_key(None, key, "hash-2")
 
 
 def test_keys_are_listed_by_id_per_principal_and_tenant(store: IdentityStore) -> None:
     a, b = _principal("p1"), _principal("p2", tenant="globex")
-    store.add_principal(a)
-    store.add_principal(b)
+    store.add_principal(None, a)
+    store.add_principal(None, b)
     for key_id, owner in (("k3", a), ("k1", b), ("k2", a)):
-        store.add_key(_key(key_id, owner), "h")
+        store.add_key(None, _key(key_id, owner), "h")
     assert [k.key_id for k in store.api_keys()] == ["k1", "k2", "k3"]
     assert [k.key_id for k in store.api_keys(principal_id="p1")] == ["k2", "k3"]
     assert [k.key_id for k in store.api_keys(tenant_id="globex")] == ["k1"]
@@ -156,35 +163,42 @@ def test_keys_are_listed_by_id_per_principal_and_tenant(store: IdentityStore) ->
 
 def test_an_end_is_brought_forward_never_pushed_back(store: IdentityStore) -> None:
     owner = _principal("p1")
-    store.add_principal(owner)
-    store.add_key(_key("k1", owner), "h")
-    store.end_key("k1", T0 + timedelta(hours=1))
-    store.end_key("k1", T0 + timedelta(hours=2))  # later: ignored
+    store.add_principal(None, owner)
+    store.add_key(None, _key("k1", owner), "h")
+    ended = store.end_key(None, "k1", T0 + timedelta(hours=1))
+    assert ended == _key("k1", owner, revoked_at=T0 + timedelta(hours=1))
+    assert store.end_key(None, "k1", T0 + timedelta(hours=2)) is None  # later: ignored
     assert store.get_key("k1").revoked_at == T0 + timedelta(hours=1)  # type: ignore[union-attr]
-    store.end_key("k1", T0)
+    assert store.end_key(None, "k1", T0) == _key("k1", owner, revoked_at=T0)
     assert store.get_key("k1").revoked_at == T0  # type: ignore[union-attr]
+    assert store.end_key(None, "nope", T0) is None
     store.touch_key("k1", T0 + timedelta(minutes=5))
     assert store.get_key("k1").last_used_at == T0 + timedelta(minutes=5)  # type: ignore[union-attr]
 
 
 def test_ending_a_key_ends_the_keys_it_replaced(store: IdentityStore) -> None:
     owner = _principal("p1")
-    store.add_principal(owner)
-    store.add_key(_key("k1", owner, revoked_at=T0 - timedelta(days=1)), "h")  # long dead
-    store.add_key(_key("k2", owner, rotated_from="k1", revoked_at=T0 + timedelta(hours=1)), "h")
-    store.add_key(_key("k3", owner, rotated_from="k2"), "h")
-    store.add_key(_key("k4", owner), "h")  # unrelated
-    store.end_key_chain("k3", T0)
+    store.add_principal(None, owner)
+    store.add_key(None, _key("k1", owner, revoked_at=T0 - timedelta(days=1)), "h")  # long dead
+    store.add_key(
+        None, _key("k2", owner, rotated_from="k1", revoked_at=T0 + timedelta(hours=1)), "h"
+    )
+    store.add_key(None, _key("k3", owner, rotated_from="k2"), "h")
+    store.add_key(None, _key("k4", owner), "h")  # unrelated
+    changed = store.end_key_chain(None, "k3", T0)
     ends = {k.key_id: k.revoked_at for k in store.api_keys()}
     assert ends == {"k1": T0 - timedelta(days=1), "k2": T0, "k3": T0, "k4": None}
+    # Only the keys this call changed, after the change, in chain order (k1 was dead).
+    assert changed == [store.get_key("k3"), store.get_key("k2")]
+    assert store.end_key_chain(None, "k3", T0) == []
 
 
 def test_a_rotation_cycle_terminates(store: IdentityStore) -> None:
     owner = _principal("p1")
-    store.add_principal(owner)
-    store.add_key(_key("k1", owner, rotated_from="k2"), "h")
-    store.add_key(_key("k2", owner, rotated_from="k1"), "h")
-    store.end_key_chain("k1", T0)
+    store.add_principal(None, owner)
+    store.add_key(None, _key("k1", owner, rotated_from="k2"), "h")
+    store.add_key(None, _key("k2", owner, rotated_from="k1"), "h")
+    store.end_key_chain(None, "k1", T0)
     assert all(k.revoked_at == T0 for k in store.api_keys())
 
 
@@ -309,6 +323,36 @@ def test_a_consent_written_on_a_transaction_is_rolled_back_with_it(
     with SqlRunner(database).transaction() as tx:
         store.add_consent(tx.conn, _consent("c1", T0))
     assert [c.consent_id for c in store.consent_history("acme", "urn:s:1")] == ["c1"]
+
+
+def test_identity_writes_on_a_transaction_are_rolled_back_with_it(
+    store: IdentityStore, database: Database | None
+) -> None:
+    """The identity service writes a tenant, a principal, a key and their changes on the
+    ledger's transaction: a refused entry must leave none of them."""
+    if database is None:
+        pytest.skip("the memory store has no transaction to join")
+    owner = _principal("p1")
+    with pytest.raises(RuntimeError), SqlRunner(database).transaction() as tx:
+        store.add_tenant(tx.conn, Tenant("acme", "Acme", T0))
+        store.add_principal(tx.conn, owner)
+        store.add_key(tx.conn, _key("k1", owner), "h")
+        raise RuntimeError("the ledger refused the entry")
+    assert store.tenants() == [] and store.principals() == [] and store.api_keys() == []
+    with SqlRunner(database).transaction() as tx:
+        store.add_tenant(tx.conn, Tenant("acme", "Acme", T0))
+        store.add_principal(tx.conn, owner)
+        store.add_key(tx.conn, _key("k1", owner), "h")
+    with pytest.raises(RuntimeError), SqlRunner(database).transaction() as tx:
+        # Read back on the transaction: the state sealed is the state written.
+        assert store.set_roles(tx.conn, "p1", frozenset({Role.ADMIN})).roles == {Role.ADMIN}  # type: ignore[union-attr]
+        assert store.set_disabled(tx.conn, "p1", True).disabled  # type: ignore[union-attr]
+        assert [k.key_id for k in store.end_key_chain(tx.conn, "k1", T0)] == ["k1"]
+        assert store.end_key(tx.conn, "k1", T0 - timedelta(hours=1)) is not None
+        raise RuntimeError("the ledger refused the entry")
+    assert store.get_principal("p1") == owner
+    assert store.get_key("k1") == _key("k1", owner)
+    assert [t.tenant_id for t in store.tenants()] == ["acme"]
 
 
 def _access(eid: str, at: datetime, tenant: str = "acme") -> AccessRecord:

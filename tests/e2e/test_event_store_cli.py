@@ -23,6 +23,7 @@ def _books(home: Path) -> dict[str, object]:
         "accounts": json.loads(_ok("accounts", "list", "--json", env=env)),
         "transfers": json.loads(_ok("transfers", "list", "--json", env=env)),
         "balance": json.loads(_ok("accounts", "balance", "cash", "--json", env=env))["balance"],
+        "users": json.loads(_ok("users", "list", "--json", env=env)),
     }
 
 
@@ -83,6 +84,7 @@ def test_projections_backup_and_restore(paygod_home: Path, tmp_path: Path) -> No
     )
     _ok("transfers", "void", "h2")
     _ok("transfers", "reverse", "t1", "--amount", "100")
+    _ok("users", "create", "carol", "--role", "operator")  # sealed: restored with the books
 
     checked = json.loads(_ok("projections", "check", "--json"))
     assert all(p["ok"] for p in checked["projections"])
@@ -94,13 +96,14 @@ def test_projections_backup_and_restore(paygod_home: Path, tmp_path: Path) -> No
         "cases": 0,
         "consents": 0,
         "decisions": 0,
+        "identity": 0,
         "payments": 0,
     }
     unknown = run_cli("projections", "rebuild", "ledgers")
     assert unknown.code == 2
     assert unknown.stderr.strip() == (
         "error: no projection 'ledgers'; the projections are: "
-        "accounting, cases, consents, decisions, payments"
+        "accounting, cases, consents, decisions, identity, payments"
     )
 
     backup_dir = tmp_path / "bk"
@@ -115,7 +118,9 @@ def test_projections_backup_and_restore(paygod_home: Path, tmp_path: Path) -> No
     restored = json.loads(_ok("restore", str(backup_dir), "--json", env=env))
     assert restored["accounts_audit"]["ok"] and restored["signing_key_restored"]
     _ok("accounts", "audit", env=env)
-    assert _books(target) == _books(paygod_home)
+    books = _books(target)
+    assert books == _books(paygod_home)
+    assert [u["name"] for u in books["users"]["principals"]] == ["carol"]  # type: ignore[index]
     verified = run_cli("ledger", "verify", env=env)
     assert verified.code == 0, verified.stdout + verified.stderr
 
@@ -161,14 +166,15 @@ def test_projections_over_http(standalone_kernel: Kernel) -> None:
     with api_client(kernel) as http:
         listed = http.get("/v1/projections")
         one = http.get("/v1/projections/accounting")
+        head = kernel.ledger.size  # before the next principal and key are sealed
         unknown = http.get("/v1/projections/ledgers")
         tenant_admin = principal_headers(kernel, roles=["admin"], tenant_id="acme")
         refused = http.get("/v1/projections", headers=tenant_admin)
     assert listed.status_code == 200, listed.text
     names = [p["name"] for p in listed.json()["projections"]]
-    assert names == ["accounting", "cases", "consents", "decisions", "payments"]
+    assert names == ["accounting", "cases", "consents", "decisions", "identity", "payments"]
     assert one.json()["tables"] == ["accounting_accounts", "accounting_transfers"]
-    assert one.json()["lag_entries"] == 0 and one.json()["head"] == kernel.ledger.size
+    assert one.json()["lag_entries"] == 0 and one.json()["head"] == head
     assert unknown.status_code == 404
     assert unknown.headers["content-type"].startswith("application/problem+json")
     assert unknown.json()["projections"] == names

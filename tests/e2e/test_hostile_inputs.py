@@ -57,8 +57,9 @@ def assert_refused(response: Any, status: int = 422) -> dict[str, Any]:
 def test_a_body_nested_too_deeply_is_422_with_its_pointer(
     standalone_kernel: Kernel, path: str, body: bytes
 ) -> None:
+    client = api_client(standalone_kernel)  # its principal and key are sealed entries
     size = standalone_kernel.ledger.size
-    response = api_client(standalone_kernel).post(
+    response = client.post(
         path, content=body, headers={"content-type": "application/json", "Idempotency-Key": "d"}
     )
     problem = assert_refused(response)
@@ -82,9 +83,10 @@ def test_nesting_within_the_limit_is_still_decided(standalone_kernel: Kernel) ->
 def test_an_integer_too_long_to_convert_names_the_limit_not_the_interpreter(
     standalone_kernel: Kernel,
 ) -> None:
+    client = api_client(standalone_kernel)
     size = standalone_kernel.ledger.size
     body = b'{"subject":"s","input":{"payment":{"amount_minor":' + b"9" * 5000 + b"}}}"
-    response = api_client(standalone_kernel).post(
+    response = client.post(
         "/v1/decisions",
         content=body,
         headers={"content-type": "application/json", "Idempotency-Key": "digits"},
@@ -279,8 +281,8 @@ INVISIBLE_SUBJECTS = [
 def test_a_decision_subject_with_an_invisible_character_is_422_and_records_nothing(
     standalone_kernel: Kernel, subject: str, code_point: str
 ) -> None:
-    size = standalone_kernel.ledger.size
     client = api_client(standalone_kernel)
+    size = standalone_kernel.ledger.size
     # json.dumps writes the lone surrogate as the escape \ud800, as a client would.
     body = json.dumps({"subject": subject, "input": {"payment": PAYMENT}})
     response = client.post(
@@ -477,12 +479,13 @@ def test_a_quoted_idempotency_key_with_a_comma_is_one_key(standalone_kernel: Ker
 def test_a_number_beyond_2_53_is_422_however_it_is_written(
     standalone_kernel: Kernel, number: bytes, pointer: str
 ) -> None:
+    client = api_client(standalone_kernel)
     size = standalone_kernel.ledger.size
     body = (
         b'{"subject":"urn:paygod:agent:1","input":{"payment":{"amount_minor":' + number + b","
         b'"currency":"EUR","rail":"card","counterparty":{"ref":"urn:x:1","verified":true}}}}'
     )
-    response = api_client(standalone_kernel).post(
+    response = client.post(
         "/v1/decisions",
         content=body,
         headers={"content-type": "application/json", "Idempotency-Key": "big"},

@@ -19,8 +19,9 @@ from paygod.banking.backup import backup
 from paygod.banking.restore import restore
 from paygod.banking.service import PROJECTORS
 from paygod.bootstrap import Kernel, build_kernel
+from paygod.identity.model import Role
 from paygod.kernel.clock import parse_instant
-from paygod.kernel.errors import CheckFailed, Conflict, InvalidInput, NotFound
+from paygod.kernel.errors import CheckFailed, Conflict, InvalidInput, NotFound, Unauthorized
 from paygod.kernel.settings import Settings, load_settings
 from paygod.ledger.signing import KEY_FILE
 from tests.support.busy_home import make_busy
@@ -165,7 +166,9 @@ def _schema(swap: Any, table: str) -> Any:
 
 def test_unknown_projection_names_the_known_ones(busy: Any) -> None:
     kernel, _, _ = busy
-    with pytest.raises(NotFound, match="accounting, cases, consents, decisions, payments"):
+    with pytest.raises(
+        NotFound, match="accounting, cases, consents, decisions, identity, payments"
+    ):
         kernel.projections.rebuild("ledgers")
 
 
@@ -222,6 +225,10 @@ def _books(kernel: Kernel, ids: dict[str, Any]) -> dict[str, Any]:
     out["consents"] = [
         r.as_dict() for r in kernel.identity.consent.history("default", "urn:person:1")
     ]
+    out["tenants"] = [t.as_dict() for t in kernel.identity.list_tenants()]
+    out["principals"] = [p.as_dict() for p in kernel.identity.list_principals()]
+    # A key's last use is an operational hint, not sealed: empty after a restore.
+    out["keys"] = [{**k.as_dict(), "last_used_at": None} for k in kernel.identity.list_keys()]
     out["loan"] = _loan(kernel, ids["loan"])
     size = kernel.ledger.size
     out["proofs"] = [kernel.ledger.inclusion_proof(s, size).as_dict() for s in range(0, size, 7)]
@@ -252,6 +259,15 @@ def test_backup_restore_round_trip(busy: Any, tmp_path: Path) -> None:
         for key in expected:
             _same(got[key], expected[key], key)
         _check_all(restored)
+        # Principals, their roles and their keys came back: the same key authenticates
+        # (its verifier was sealed), a revoked one stays revoked.
+        who = restored.identity.authenticate_key(ids["identity"]["token"])
+        assert who.principal.principal_id == ids["identity"]["clerk"]
+        assert who.principal.roles == {Role.OPERATOR, Role.AUDITOR}
+        with pytest.raises(Unauthorized, match="revoked"):
+            restored.identity.authenticate_key(ids["identity"]["revoked_token"])
+        # A restored home is not a first start: no dev key is minted over it.
+        assert restored.identity.dev_key() is None
     finally:
         restored.close()
 

@@ -8,6 +8,7 @@ from typing import Any
 from paygod.accounting import AccountCode, AccountSpec
 from paygod.accounting.model import TransferFlags, TransferRequest
 from paygod.bootstrap import Kernel
+from paygod.identity.model import PrincipalKind, Role
 from tests.support.accounts import open_funded_payer
 from tests.support.requests import decision_body
 
@@ -115,8 +116,45 @@ def make_busy(kernel: Kernel, *, rounds: int = 3, loans: bool = True) -> dict[st
     consent = kernel.identity.consent
     consent.record("default", "urn:person:1", "marketing", granted=True, actor="agent-bot")
     consent.record("default", "urn:person:1", "marketing", granted=False, actor="agent-bot")
+    identity = _identity_changes(kernel)
     kernel.executor.drain()  # payments move on: sent, settled (more payment entries)
-    return {"decisions": decisions, "payments": payments, "loan": loan_id, "cases": cases}
+    return {
+        "decisions": decisions,
+        "payments": payments,
+        "loan": loan_id,
+        "cases": cases,
+        "identity": identity,
+    }
+
+
+def _identity_changes(kernel: Kernel) -> dict[str, Any]:
+    """A tenant, principals whose roles change, one disabled and enabled again, keys issued,
+    used, rotated on a grace and revoked. Returns the live key's token and who is who."""
+    identity = kernel.identity
+    identity.create_tenant("acme", "Acme Corp")
+    admin = identity.create_principal("acme", "alice", PrincipalKind.HUMAN, {Role.ADMIN})
+    clerk = identity.create_principal(
+        "acme", "bob", PrincipalKind.HUMAN, {Role.OPERATOR}, created_by=admin.principal_id
+    )
+    identity.set_roles(clerk.principal_id, {Role.OPERATOR, Role.AUDITOR}, actor=admin.principal_id)
+    identity.set_disabled(clerk.principal_id, True, actor=admin.principal_id)
+    identity.set_disabled(clerk.principal_id, False, actor=admin.principal_id)
+    bot = identity.create_principal(
+        "default", "bot", PrincipalKind.SERVICE, {Role.AGENT}, external_id="cert:CN=bot"
+    )
+    first = identity.issue_key(bot.principal_id, scopes=["decisions:create"])
+    identity.authenticate_key(first.token)  # its last use: not sealed, not rebuilt
+    second = identity.rotate_key(first.key.key_id, grace_seconds=3600, actor=admin.principal_id)
+    third = identity.rotate_key(second.key.key_id, grace_seconds=600)
+    identity.revoke_key(third.key.key_id, actor=admin.principal_id)  # ends the chain
+    live = identity.issue_key(clerk.principal_id, actor=admin.principal_id)
+    identity.authenticate_key(live.token)
+    return {
+        "token": live.token,
+        "revoked_token": second.token,
+        "admin": admin.principal_id,
+        "clerk": clerk.principal_id,
+    }
 
 
 def _pending() -> TransferFlags:

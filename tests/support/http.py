@@ -30,9 +30,16 @@ def principal_headers(
     kind: str = "service",
     name: str | None = None,
 ) -> dict[str, str]:
-    """Authorization headers of a (new or existing) principal with these roles."""
-    from paygod.identity.model import ALL_TENANTS, PrincipalKind
+    """Authorization headers of a (new or existing) principal with these roles.
+
+    The harness's credentials are scaffolding, not the behaviour under test: they are written
+    to the identity store without a ledger entry (as a Paygod that did not seal identity yet
+    wrote them), so a test's "nothing recorded" check counts only what its requests sealed.
+    Tests of identity itself call `kernel.identity`, which seals every change."""
+    from paygod.identity import keys
+    from paygod.identity.model import ALL_TENANTS, ApiKey, Principal, PrincipalKind, Tenant
     from paygod.identity.service import parse_roles
+    from paygod.kernel.record_ids import new_id
 
     identity = _identity(kernel)
     roles = tuple(roles)
@@ -40,14 +47,18 @@ def principal_headers(
     if tenant_id is None:
         tenant_id = ALL_TENANTS if "platform_admin" in roles else kernel.settings.tenant
     name = name or f"{HARNESS_NAME}-{'-'.join(sorted(r.value for r in role_set)) or 'none'}"
+    now = identity.clock.now()
+    if tenant_id != ALL_TENANTS and identity.get_tenant(tenant_id) is None:
+        identity.store.add_tenant(None, Tenant(tenant_id, tenant_id, now))
     existing = [p for p in identity.list_principals(tenant_id) if p.name == name]
-    principal = (
-        existing[0]
-        if existing
-        else identity.create_principal(tenant_id, name, PrincipalKind(kind), role_set)
-    )
-    issued = identity.issue_key(principal.principal_id)
-    return {"Authorization": f"Bearer {issued.token}"}
+    principal = existing[0] if existing else None
+    if principal is None:
+        principal = Principal(new_id(), tenant_id, PrincipalKind(kind), name, role_set, now)
+        identity.store.add_principal(None, principal)
+    token, prefix, secret_hash = keys.new_token()
+    key = ApiKey(new_id(), prefix, principal.principal_id, tenant_id, (), now)
+    identity.store.add_key(None, key, secret_hash)
+    return {"Authorization": f"Bearer {token}"}
 
 
 def api_client(kernel: Kernel, headers: dict[str, str] | None = None) -> TestClient:

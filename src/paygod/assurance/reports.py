@@ -45,6 +45,29 @@ def _report(kind: str, title: str, base: Basis, entries: Sequence[Entry], **body
 # -- SOX ------------------------------------------------------------------------------
 
 
+IDENTITY_KINDS = ("identity.tenant", "identity.principal", "identity.api-key")
+
+
+def _identity_name(payload: Mapping[str, Any]) -> Any:
+    for member in ("principal", "tenant"):
+        found = payload.get(member)
+        if isinstance(found, Mapping):
+            return found.get("name")
+    return None
+
+
+def _grant(e: Entry) -> list[Any]:
+    """One identity change: roles after it for a principal, scopes for a key."""
+    p = e.payload
+    principal, key = p.get("principal"), p.get("key")
+    access = None
+    if isinstance(principal, Mapping):
+        access = principal.get("roles")
+    elif isinstance(key, Mapping):
+        access = key.get("scopes")
+    return [e.seq, e.kind, e.subject, p.get("change"), access, p.get("actor"), p.get("at")]
+
+
 def sox(base: Basis, entries: Sequence[Entry]) -> Report:
     approvals, exceptions = [], []
     for e in entries:
@@ -85,7 +108,7 @@ def sox(base: Basis, entries: Sequence[Entry]) -> Report:
             e.seq,
             e.kind,
             e.subject,
-            e.payload.get("name") or e.payload.get("pack"),
+            e.payload.get("name") or e.payload.get("pack") or _identity_name(e.payload),
             e.payload.get("version"),
             e.timestamp,
         ]
@@ -93,6 +116,7 @@ def sox(base: Basis, entries: Sequence[Entry]) -> Report:
         if e.kind in {"pack", "policy.stage", "policy.rolled_back"}
         or e.kind.startswith("identity.")
     ]
+    grants = [_grant(e) for e in entries if e.kind in IDENTITY_KINDS]
     privileged = [
         [
             e.seq,
@@ -114,6 +138,7 @@ def sox(base: Basis, entries: Sequence[Entry]) -> Report:
             "payment_reviews": len(approvals),
             "pack_stage_changes": len(activations),
             "privileged_access": len(privileged),
+            "role_and_access_changes": len(grants),
             "exceptions": len(exceptions),
         },
         sections=[
@@ -131,9 +156,18 @@ def sox(base: Basis, entries: Sequence[Entry]) -> Report:
                 "Privileged access and identity changes",
                 ["seq", "principal", "action", "target", "at"],
                 privileged,
-                # Said in the report itself, so nobody reads an empty table as "no grants".
                 "audited privileged reads and factor resets; role grants and API keys are "
-                "kept in identity's tables, sealed only as identity.* entries when present",
+                "in the next section",
+            ),
+            _section(
+                "Role grants and access changes",
+                ["seq", "kind", "subject", "change", "roles or scopes", "actor", "at"],
+                grants,
+                # Said in the report itself, so nobody reads a missing actor as a gap.
+                "principals created, roles set, disabled or enabled; API keys issued, "
+                "rotated or revoked; sealed with each change. actor null: done from the "
+                "host (paygod init, the CLI) or before identity changes were sealed "
+                "(change 'adopted')",
             ),
             _section(
                 "Changes to packs and roles",

@@ -22,6 +22,7 @@ from paygod.banking.projectors.base import MetadataResolver, Projector, Row, Tab
 from paygod.banking.projectors.cases import CaseProjector
 from paygod.banking.projectors.consents import ConsentProjector
 from paygod.banking.projectors.decisions import DecisionIndexProjector
+from paygod.banking.projectors.identity import IdentityProjector
 from paygod.banking.projectors.payments import PaymentIndexProjector
 from paygod.banking.tables import TableSwap
 from paygod.kernel.clock import Clock, isoformat
@@ -37,6 +38,7 @@ PROJECTORS: dict[str, type[Projector]] = {
         PaymentIndexProjector,
         CaseProjector,
         ConsentProjector,
+        IdentityProjector,
     )
 }
 PROGRESS_EVERY = 50_000  # entries between stored positions while a rebuild runs

@@ -4,6 +4,11 @@ Adapters: `stores/memory.py` (dicts, for tests) and `stores/sql.py` (SQLite, Pos
 Every method takes and returns the records of `model.py`. A taken unique key raises
 `DuplicateKey`, translated once inside each adapter; the services decide what it means.
 Lists come back in a stated order, so every adapter answers the same.
+
+A write that the ledger seals (a tenant, a principal, an API key, a consent) takes `conn`:
+the ledger's write transaction, so the row and its entry commit or roll back together
+(None: on its own, as the memory store always does). Its update methods return the
+object's state after the change, read in that same transaction, which is what is sealed.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ class DuplicateKey(Conflict):
 
 
 class TenantStore(Protocol):
-    def add_tenant(self, tenant: Tenant) -> None:
+    def add_tenant(self, conn: Any, tenant: Tenant) -> None:
         """Raises `DuplicateKey` when the tenant id is taken."""
 
     def get_tenant(self, tenant_id: str) -> Tenant | None: ...
@@ -44,7 +49,7 @@ class TenantStore(Protocol):
 
 
 class PrincipalStore(Protocol):
-    def add_principal(self, principal: Principal) -> None:
+    def add_principal(self, conn: Any, principal: Principal) -> None:
         """Raises `DuplicateKey` when the principal id, or the (tenant, name) or
         (tenant, external id) pair, is taken."""
 
@@ -58,15 +63,18 @@ class PrincipalStore(Protocol):
     def principals_with_external_id(self, external_id: str) -> list[Principal]:
         """Every tenant's principal with this external id, by tenant id."""
 
-    def set_roles(self, principal_id: str, roles: frozenset[Role]) -> None: ...
+    def set_roles(self, conn: Any, principal_id: str, roles: frozenset[Role]) -> Principal | None:
+        """The principal after the change (None: no such principal)."""
 
-    def set_disabled(self, principal_id: str, disabled: bool) -> None: ...
+    def set_disabled(self, conn: Any, principal_id: str, disabled: bool) -> Principal | None:
+        """The principal after the change (None: no such principal)."""
 
     def has_principals(self) -> bool: ...
 
 
 class ApiKeyStore(Protocol):
-    def add_key(self, key: ApiKey, secret_hash: str) -> None: ...
+    def add_key(self, conn: Any, key: ApiKey, secret_hash: str) -> None:
+        """Raises `DuplicateKey` when the key id or its prefix is taken."""
 
     def get_key(self, key_id: str) -> ApiKey | None: ...
 
@@ -79,13 +87,15 @@ class ApiKeyStore(Protocol):
         """The key with this public prefix, its secret's hash and its principal: one round
         trip, as it runs on every request."""
 
-    def end_key(self, key_id: str, at: datetime) -> None:
-        """The key ends at `at` (revoked_at), unless it already ends no later."""
+    def end_key(self, conn: Any, key_id: str, at: datetime) -> ApiKey | None:
+        """The key ends at `at` (revoked_at), unless it already ends no later. The key
+        after the change; None when this call changed nothing (no such key, or it already
+        ends no later)."""
 
-    def end_key_chain(self, key_id: str, at: datetime) -> None:
+    def end_key_chain(self, conn: Any, key_id: str, at: datetime) -> list[ApiKey]:
         """`end_key` for the key and every key it replaced (following `rotated_from`), in one
         transaction: revoking a successor must not leave a compromised predecessor alive on
-        its rotation grace."""
+        its rotation grace. The keys this call changed, after the change, in chain order."""
 
     def touch_key(self, key_id: str, at: datetime) -> None:
         """Records `at` as the key's last use."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from paygod.identity import keys
+from paygod.identity import entries, keys
 from paygod.identity.audit import AccessAudit
 from paygod.identity.consent import ConsentRegistry
 from paygod.identity.mfa import TotpService
@@ -36,6 +36,7 @@ from paygod.kernel.record_ids import new_id
 # last_used_at is a hint for humans, not an audit trail: writing it on every request
 # would turn each authenticated read into a write.
 LAST_USED_GRANULARITY = timedelta(seconds=60)
+R = TypeVar("R")
 
 
 def parse_roles(values: Iterable[str]) -> frozenset[Role]:
@@ -86,6 +87,9 @@ class IdentityService:
         records (default: the tables of `db`; a `MemoryIdentityStore` in tests)."""
         self.store = store or _sql_store(db)
         self.clock = clock
+        # The LedgerService once wired (None before, and in tests without a ledger), looked
+        # up late as consent does: every change of a tenant, principal or key is sealed.
+        self._ledger = ledger or (lambda: None)
         self.settings = settings or IdentitySettings()
         self.limiter: RateLimiter = limiter or MemoryRateLimiter()
         box = box or SecretBox.ephemeral()
@@ -98,6 +102,44 @@ class IdentityService:
         # asked on each use of a session token (raising Unauthorized ends it everywhere).
         self.session_opened: list[Callable[[Principal, str, datetime], None]] = []
         self.session_checks: list[Callable[[str], None]] = []
+
+    def _sealed(self, write: Callable[[Any], R], drafts: Callable[[R], list[Any]]) -> R:
+        """`write(conn)` and the entries `drafts(result)` in ONE ledger transaction: a
+        refused entry leaves no row, a refused row no entry. Without a ledger, the row only."""
+        ledger = self._ledger()
+        if ledger is None:
+            return write(None)
+
+        def work(conn: Any) -> tuple[R, list[Any]]:
+            result = write(conn)
+            return result, drafts(result)
+
+        result, _ = ledger.transact(work)
+        return result  # type: ignore[no-any-return]
+
+    def seal_unsealed(self) -> int:
+        """Seal the tenants, principals and keys that have no ledger entry yet (written
+        before identity was sealed), so a rebuild of the identity projection or a restore
+        keeps them. Run at every start; a handful of indexed reads once all are sealed."""
+        ledger = self._ledger()
+        if ledger is None:
+            return 0
+        now = self.clock.now()
+        drafts: list[Any] = []
+        for tenant in self.store.tenants():
+            if ledger.latest(f"tenant:{tenant.tenant_id}", entries.TENANT) is None:
+                drafts.append(entries.tenant_entry(tenant, "adopted", None, now))
+        for principal in self.store.principals():
+            if ledger.latest(f"principal:{principal.principal_id}", entries.PRINCIPAL) is None:
+                drafts.append(entries.principal_entry(principal, "adopted", None, now))
+        for key in self.store.api_keys():
+            if ledger.latest(f"api-key:{key.key_id}", entries.API_KEY) is None:
+                found = self.store.key_by_prefix(key.prefix)
+                verifier = found[1] if found is not None else None
+                drafts.append(entries.key_entry(key, "adopted", None, now, verifier))
+        if drafts:
+            ledger.append_many(drafts)
+        return len(drafts)
 
     def seal_secrets_at_rest(self) -> int:
         """Seal signing keys and TOTP secrets a store kept in plain text (written before they
@@ -193,10 +235,15 @@ class IdentityService:
         return found[0]
 
     # -- tenants -------------------------------------------------------------------------
-    def create_tenant(self, tenant_id: str, name: str | None = None) -> Tenant:
+    def create_tenant(
+        self, tenant_id: str, name: str | None = None, *, actor: str | None = None
+    ) -> Tenant:
         tenant = Tenant(tenant_id, name or tenant_id, self.clock.now())
         try:
-            self.store.add_tenant(tenant)
+            self._sealed(
+                lambda conn: self.store.add_tenant(conn, tenant),
+                lambda _: [entries.tenant_entry(tenant, "created", actor, tenant.created_at)],
+            )
         except DuplicateKey:
             raise Conflict(f"tenant {tenant_id!r} already exists") from None
         return tenant
@@ -244,7 +291,12 @@ class IdentityService:
             created_by=created_by,
         )
         try:
-            self.store.add_principal(principal)
+            self._sealed(
+                lambda conn: self.store.add_principal(conn, principal),
+                lambda _: [
+                    entries.principal_entry(principal, "created", created_by, principal.created_at)
+                ],
+            )
         except DuplicateKey:
             raise self._duplicate(tenant_id, name, external_id) from None
         return principal
@@ -291,7 +343,9 @@ class IdentityService:
     ) -> list[Principal]:
         return self.store.principals(_tenant_filter(tenant_id), kind)
 
-    def set_roles(self, principal_id: str, roles: Iterable[Role]) -> Principal:
+    def set_roles(
+        self, principal_id: str, roles: Iterable[Role], *, actor: str | None = None
+    ) -> Principal:
         current = self.principal(principal_id)
         roles = frozenset(roles)
         if Role.PLATFORM_ADMIN in roles and current.tenant_id != ALL_TENANTS:
@@ -299,13 +353,31 @@ class IdentityService:
                 "platform_admin principals live in tenant '*'",
                 errors=[FieldError("/roles", "platform_admin needs tenant_id '*'")],
             )
-        self.store.set_roles(principal_id, roles)
-        return self.principal(principal_id)
+        return self._changed(
+            lambda conn: self.store.set_roles(conn, principal_id, roles), "roles", actor
+        )
 
-    def set_disabled(self, principal_id: str, disabled: bool) -> Principal:
+    def set_disabled(
+        self, principal_id: str, disabled: bool, *, actor: str | None = None
+    ) -> Principal:
         self.principal(principal_id)
-        self.store.set_disabled(principal_id, disabled)
-        return self.principal(principal_id)
+        change = "disabled" if disabled else "enabled"
+        return self._changed(
+            lambda conn: self.store.set_disabled(conn, principal_id, disabled), change, actor
+        )
+
+    def _changed(
+        self, write: Callable[[Any], Principal | None], change: str, actor: str | None
+    ) -> Principal:
+        """A principal updated and its state after the change sealed, in one transaction."""
+        at = self.clock.now()
+        updated = self._sealed(
+            write,
+            lambda p: [] if p is None else [entries.principal_entry(p, change, actor, at)],
+        )
+        if updated is None:  # deleted meanwhile: principals are never deleted, but say so
+            raise NotFound("no such principal")
+        return updated
 
     def has_principals(self) -> bool:
         return self.store.has_principals()
@@ -318,6 +390,7 @@ class IdentityService:
         scopes: Sequence[str] = (),
         expires_at: datetime | None = None,
         rotated_from: str | None = None,
+        actor: str | None = None,
     ) -> IssuedKey:
         principal = self.principal(principal_id)
         scopes = check_scopes(scopes)
@@ -326,19 +399,34 @@ class IdentityService:
             raise InvalidInput(
                 "expiry must be in the future", errors=[FieldError("/expires_at", "in the past")]
             )
+        key, issued = self._new_key(principal, scopes, now, expires_at, rotated_from)
+        self._sealed(
+            lambda conn: self.store.add_key(conn, key, issued[1]),
+            lambda _: [entries.key_entry(key, "issued", actor, now, issued[1])],
+        )
+        return IssuedKey(key, issued[0])
+
+    def _new_key(
+        self,
+        principal: Principal,
+        scopes: tuple[str, ...],
+        now: datetime,
+        expires_at: datetime | None,
+        rotated_from: str | None,
+    ) -> tuple[ApiKey, tuple[str, str]]:
+        """The key record and (token, secret_hash): the token is shown once, never stored."""
         token, prefix, secret_hash = keys.new_token()
         key = ApiKey(
             key_id=new_id(),
             prefix=prefix,
-            principal_id=principal_id,
+            principal_id=principal.principal_id,
             tenant_id=principal.tenant_id,
             scopes=scopes,
             created_at=now,
             expires_at=expires_at,
             rotated_from=rotated_from,
         )
-        self.store.add_key(key, secret_hash)
-        return IssuedKey(key, token)
+        return key, (token, secret_hash)
 
     def get_key(self, key_id: str) -> ApiKey | None:
         return self.store.get_key(key_id)
@@ -354,26 +442,44 @@ class IdentityService:
     ) -> list[ApiKey]:
         return self.store.api_keys(principal_id=principal_id, tenant_id=_tenant_filter(tenant_id))
 
-    def revoke_key(self, key_id: str) -> ApiKey:
+    def revoke_key(self, key_id: str, *, actor: str | None = None) -> ApiKey:
         """Ends the key now, and every key it replaced that still lives on a rotation's grace
         (revoking the successor of a compromised key must not leave the compromised one
         working until its grace runs out). A key already dead keeps its revocation time."""
         self.key(key_id)  # NotFound for an unknown key
-        self.store.end_key_chain(key_id, self.clock.now())
+        now = self.clock.now()
+        self._sealed(
+            lambda conn: self.store.end_key_chain(conn, key_id, now),
+            lambda ended: [entries.key_entry(k, "revoked", actor, now) for k in ended],
+        )
         return self.key(key_id)
 
-    def rotate_key(self, key_id: str, *, grace_seconds: int = 0) -> IssuedKey:
-        """A new key with the same scopes; the old one dies now (or after a short grace)."""
+    def rotate_key(
+        self, key_id: str, *, grace_seconds: int = 0, actor: str | None = None
+    ) -> IssuedKey:
+        """A new key with the same scopes; the old one dies now (or after a short grace).
+        The new key and the old one's end are one transaction: both sealed, or neither."""
         old = self.key(key_id)
+        principal = self.principal(old.principal_id)
         now = self.clock.now()
         if not old.active(now):
             raise Conflict("only an active key can be rotated")
-        issued = self.issue_key(
-            old.principal_id, scopes=old.scopes, expires_at=old.expires_at, rotated_from=key_id
-        )
-        # A grace never extends an earlier end (a key rotated twice keeps the first grace).
-        self.store.end_key(key_id, now + timedelta(seconds=grace_seconds))
-        return issued
+        key, issued = self._new_key(principal, old.scopes, now, old.expires_at, key_id)
+        ends = now + timedelta(seconds=grace_seconds)
+
+        def write(conn: Any) -> ApiKey | None:
+            self.store.add_key(conn, key, issued[1])
+            # A grace never extends an earlier end (a key rotated twice keeps the first).
+            return self.store.end_key(conn, key_id, ends)
+
+        def drafts(ended: ApiKey | None) -> list[Any]:
+            new = entries.key_entry(key, "issued", actor, now, issued[1])
+            return (
+                [new] if ended is None else [new, entries.key_entry(ended, "rotated", actor, now)]
+            )
+
+        self._sealed(write, drafts)
+        return IssuedKey(key, issued[0])
 
     def authenticate_key(self, token: str) -> Authenticated:
         """Check a presented key against the store, every request: revocation is immediate."""

@@ -12,7 +12,8 @@ from paygod.identity.settings import load_identity_settings
 from paygod.identity.stores.identity_sql import SqlIdentityStore
 from paygod.identity.stores.ratelimit_memory import MemoryRateLimiter
 from paygod.kernel.clock import Clock
-from paygod.kernel.database import Database
+from paygod.kernel.database import Database, write_refusal
+from paygod.kernel.errors import Unavailable
 from paygod.kernel.health import ReadinessCheck
 from paygod.kernel.settings import RateLimitFailMode, Settings
 
@@ -54,6 +55,13 @@ def identity_from_settings(
         box=load_box(settings.home, kek),
     )
     service.seal_secrets_at_rest()
+    try:
+        service.seal_unsealed()
+    except Exception as exc:
+        # A ledger that refuses writes at start (read-only mode) must not stop the kernel:
+        # the unsealed rows stay as they were and are sealed at the next start.
+        if not isinstance(exc, Unavailable) and write_refusal(exc) is None:
+            raise
     return service
 
 

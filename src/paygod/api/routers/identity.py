@@ -181,7 +181,10 @@ def list_tenants(request: Request) -> dict[str, Any]:
 def create_tenant(request: Request, body: TenantIn) -> dict[str, Any]:
     if body.tenant_id == ALL_TENANTS:
         raise InvalidInput("'*' is reserved", errors=[FieldError("/tenant_id", "reserved")])
-    return identity_of(request).create_tenant(body.tenant_id, body.name).as_dict()
+    created = identity_of(request).create_tenant(
+        body.tenant_id, body.name, actor=_me(request).principal_id
+    )
+    return created.as_dict()
 
 
 @router.get(
@@ -235,7 +238,10 @@ def set_roles(request: Request, principal_id: str, body: RolesIn) -> dict[str, A
     target = _visible_principal(request, principal_id)
     roles = parse_roles(r.value for r in body.roles)
     _no_escalation(request, roles)
-    return identity_of(request).set_roles(target.principal_id, roles).as_dict()
+    updated = identity_of(request).set_roles(
+        target.principal_id, roles, actor=_me(request).principal_id
+    )
+    return updated.as_dict()
 
 
 @router.post(
@@ -245,7 +251,10 @@ def set_roles(request: Request, principal_id: str, body: RolesIn) -> dict[str, A
 )
 def disable_principal(request: Request, principal_id: str) -> dict[str, Any]:
     target = _visible_principal(request, principal_id)
-    return identity_of(request).set_disabled(target.principal_id, True).as_dict()
+    disabled = identity_of(request).set_disabled(
+        target.principal_id, True, actor=_me(request).principal_id
+    )
+    return disabled.as_dict()
 
 
 @router.post(
@@ -259,7 +268,10 @@ def issue_key(request: Request, principal_id: str, body: KeyIn) -> dict[str, Any
     if target.is_platform_admin and not _me(request).is_platform_admin:
         raise Forbidden("only platform admins issue platform admin keys")
     issued = identity_of(request).issue_key(
-        target.principal_id, scopes=body.scopes, expires_at=body.expires_at
+        target.principal_id,
+        scopes=body.scopes,
+        expires_at=body.expires_at,
+        actor=_me(request).principal_id,
     )
     return issued.as_dict()
 
@@ -321,7 +333,9 @@ def _visible_key(request: Request, key_id: str) -> str:
 )
 def rotate_key(request: Request, key_id: str, body: RotateIn | None = None) -> dict[str, Any]:
     grace = body.grace_seconds if body else 0
-    issued = identity_of(request).rotate_key(_visible_key(request, key_id), grace_seconds=grace)
+    issued = identity_of(request).rotate_key(
+        _visible_key(request, key_id), grace_seconds=grace, actor=_me(request).principal_id
+    )
     return issued.as_dict()
 
 
@@ -331,7 +345,10 @@ def rotate_key(request: Request, key_id: str, body: RotateIn | None = None) -> d
     responses=success(bodies.ApiKey),
 )
 def revoke_key(request: Request, key_id: str) -> dict[str, Any]:
-    return identity_of(request).revoke_key(_visible_key(request, key_id)).as_dict()
+    revoked = identity_of(request).revoke_key(
+        _visible_key(request, key_id), actor=_me(request).principal_id
+    )
+    return revoked.as_dict()
 
 
 @router.post("/consents", status_code=201, summary="Record a data subject's consent")

@@ -1,6 +1,6 @@
 """Consent records (`identity_consents`) from the `consent` entries the consent registry
-seals with each row. The other identity objects (tenants, principals, API keys, TOTP) are
-written without a ledger entry today, so no projection can rebuild them."""
+seals with each row. Tenants, principals and API keys are rebuilt by the `identity`
+projection (`identity.py`); TOTP factors and signing keys are secrets and never sealed."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from paygod.identity.model import ApiKey, Principal, PrincipalKind, Role, Tenant
 from paygod.identity.stores.records_sql import SqlRecords, opt_time
-from paygod.identity.stores.sql import Row, SqlRunner, unique
+from paygod.identity.stores.sql import Row, SqlRunner, Transaction, unique
 from paygod.kernel.clock import isoformat, parse_instant
 from paygod.kernel.database import Database
 
@@ -80,10 +80,14 @@ class SqlIdentityStore(SqlRecords):
     def __init__(self, db: Database) -> None:
         super().__init__(SqlRunner(db))
 
+    def _on(self, conn: Any) -> SqlRunner | Transaction:
+        """Statements on the ledger's write transaction `conn`, or on their own (None)."""
+        return self.sql if conn is None else Transaction(conn, sqlite=self.sql.sqlite)
+
     # -- tenants -------------------------------------------------------------------------
-    def add_tenant(self, tenant: Tenant) -> None:
+    def add_tenant(self, conn: Any, tenant: Tenant) -> None:
         with unique(f"tenant {tenant.tenant_id!r}"):
-            self.sql.run(
+            self._on(conn).run(
                 "INSERT INTO identity_tenants (tenant_id, name, created_at) VALUES (?, ?, ?)",
                 (tenant.tenant_id, tenant.name, isoformat(tenant.created_at)),
             )
@@ -102,9 +106,9 @@ class SqlIdentityStore(SqlRecords):
         return [Tenant(r[0], r[1], parse_instant(r[2])) for r in rows]
 
     # -- principals ----------------------------------------------------------------------
-    def add_principal(self, principal: Principal) -> None:
+    def add_principal(self, conn: Any, principal: Principal) -> None:
         with unique(f"principal {principal.name!r} in tenant {principal.tenant_id}"):
-            self.sql.run(
+            self._on(conn).run(
                 f"INSERT INTO identity_principals ({_PRINCIPAL_COLUMNS})"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -146,25 +150,41 @@ class SqlIdentityStore(SqlRecords):
         )
         return [_principal(r) for r in rows]
 
-    def set_roles(self, principal_id: str, roles: frozenset[Role]) -> None:
-        self.sql.run(
+    def _updated_principal(
+        self, conn: Any, sql: str, params: tuple[Any, ...], principal_id: str
+    ) -> Principal | None:
+        """Update, then read the row back on the same transaction: the state sealed."""
+        on = self._on(conn)
+        on.run(sql, params)
+        row = on.one(
+            f"SELECT {_PRINCIPAL_COLUMNS} FROM identity_principals WHERE principal_id = ?",
+            (principal_id,),
+        )
+        return _principal(row) if row else None
+
+    def set_roles(self, conn: Any, principal_id: str, roles: frozenset[Role]) -> Principal | None:
+        return self._updated_principal(
+            conn,
             "UPDATE identity_principals SET roles = ? WHERE principal_id = ?",
             (_roles(roles), principal_id),
+            principal_id,
         )
 
-    def set_disabled(self, principal_id: str, disabled: bool) -> None:
-        self.sql.run(
+    def set_disabled(self, conn: Any, principal_id: str, disabled: bool) -> Principal | None:
+        return self._updated_principal(
+            conn,
             "UPDATE identity_principals SET disabled = ? WHERE principal_id = ?",
             (1 if disabled else 0, principal_id),
+            principal_id,
         )
 
     def has_principals(self) -> bool:
         return self.sql.one("SELECT 1 FROM identity_principals LIMIT 1") is not None
 
     # -- API keys ------------------------------------------------------------------------
-    def add_key(self, key: ApiKey, secret_hash: str) -> None:
+    def add_key(self, conn: Any, key: ApiKey, secret_hash: str) -> None:
         with unique(f"API key {key.key_id}"):
-            self.sql.run(
+            self._on(conn).run(
                 "INSERT INTO identity_api_keys (key_id, prefix, principal_id, tenant_id,"
                 " secret_hash, scopes, created_at, expires_at, revoked_at, last_used_at,"
                 " rotated_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -211,28 +231,45 @@ class SqlIdentityStore(SqlRecords):
             return None
         return _key(row[:_KEY_WIDTH]), str(row[_KEY_WIDTH]), _principal(row[_KEY_WIDTH + 1 :])
 
-    def end_key(self, key_id: str, at: datetime) -> None:
-        ends = isoformat(at)
-        self.sql.run(_END_KEY, (ends, key_id, ends))
+    def end_key(self, conn: Any, key_id: str, at: datetime) -> ApiKey | None:
+        if conn is None:
+            with self.sql.transaction() as tx:
+                return _end_key(tx, key_id, isoformat(at))
+        return _end_key(self._on(conn), key_id, isoformat(at))
 
-    def end_key_chain(self, key_id: str, at: datetime) -> None:
-        ends = isoformat(at)
-        seen: set[str] = set()
-        with self.sql.transaction() as tx:
-            following: str | None = key_id
-            while following is not None and following not in seen:
-                seen.add(following)
-                tx.run(_END_KEY, (ends, following, ends))
-                row = tx.one(
-                    "SELECT rotated_from FROM identity_api_keys WHERE key_id = ?", (following,)
-                )
-                following = row[0] if row else None
+    def end_key_chain(self, conn: Any, key_id: str, at: datetime) -> list[ApiKey]:
+        if conn is None:
+            with self.sql.transaction() as tx:
+                return _end_chain(tx, key_id, isoformat(at))
+        return _end_chain(self._on(conn), key_id, isoformat(at))
 
     def touch_key(self, key_id: str, at: datetime) -> None:
         self.sql.run(
             "UPDATE identity_api_keys SET last_used_at = ? WHERE key_id = ?",
             (isoformat(at), key_id),
         )
+
+
+def _end_key(on: SqlRunner | Transaction, key_id: str, ends: str) -> ApiKey | None:
+    """The key after the change, or None when this call changed nothing."""
+    if on.run(_END_KEY, (ends, key_id, ends)) != 1:
+        return None
+    row = on.one(f"SELECT {_KEY_COLUMNS} FROM identity_api_keys WHERE key_id = ?", (key_id,))
+    return _key(row) if row else None
+
+
+def _end_chain(on: SqlRunner | Transaction, key_id: str, ends: str) -> list[ApiKey]:
+    changed: list[ApiKey] = []
+    seen: set[str] = set()
+    following: str | None = key_id
+    while following is not None and following not in seen:
+        seen.add(following)
+        ended = _end_key(on, following, ends)
+        if ended is not None:
+            changed.append(ended)
+        row = on.one("SELECT rotated_from FROM identity_api_keys WHERE key_id = ?", (following,))
+        following = row[0] if row else None
+    return changed
 
 
 def _opt_text(value: datetime | None) -> str | None:

@@ -36,7 +36,8 @@ class MemoryIdentityStore:
         self._accesses: dict[str, AccessRecord] = {}
 
     # -- tenants -------------------------------------------------------------------------
-    def add_tenant(self, tenant: Tenant) -> None:
+    # `conn` (the ledger's transaction in the SQL store) is ignored: dicts have none.
+    def add_tenant(self, conn: Any, tenant: Tenant) -> None:
         with self._lock:
             if tenant.tenant_id in self._tenants:
                 raise DuplicateKey(f"tenant {tenant.tenant_id!r} already exists")
@@ -50,7 +51,7 @@ class MemoryIdentityStore:
             return sorted(self._tenants.values(), key=lambda t: t.tenant_id)
 
     # -- principals ----------------------------------------------------------------------
-    def add_principal(self, principal: Principal) -> None:
+    def add_principal(self, conn: Any, principal: Principal) -> None:
         with self._lock:
             for other in self._principals.values():
                 if other.principal_id == principal.principal_id or (
@@ -88,23 +89,25 @@ class MemoryIdentityStore:
             found = [p for p in self._principals.values() if p.external_id == external_id]
         return sorted(found, key=lambda p: p.tenant_id)
 
-    def _update_principal(self, principal_id: str, **changes: Any) -> None:
+    def _update_principal(self, principal_id: str, **changes: Any) -> Principal | None:
         with self._lock:
             found = self._principals.get(principal_id)
-            if found is not None:
-                self._principals[principal_id] = replace(found, **changes)
+            if found is None:
+                return None
+            self._principals[principal_id] = replace(found, **changes)
+            return self._principals[principal_id]
 
-    def set_roles(self, principal_id: str, roles: frozenset[Role]) -> None:
-        self._update_principal(principal_id, roles=frozenset(roles))
+    def set_roles(self, conn: Any, principal_id: str, roles: frozenset[Role]) -> Principal | None:
+        return self._update_principal(principal_id, roles=frozenset(roles))
 
-    def set_disabled(self, principal_id: str, disabled: bool) -> None:
-        self._update_principal(principal_id, disabled=disabled)
+    def set_disabled(self, conn: Any, principal_id: str, disabled: bool) -> Principal | None:
+        return self._update_principal(principal_id, disabled=disabled)
 
     def has_principals(self) -> bool:
         return bool(self._principals)
 
     # -- API keys ------------------------------------------------------------------------
-    def add_key(self, key: ApiKey, secret_hash: str) -> None:
+    def add_key(self, conn: Any, key: ApiKey, secret_hash: str) -> None:
         with self._lock:
             if key.key_id in self._keys or any(
                 k.prefix == key.prefix for k, _ in self._keys.values()
@@ -135,24 +138,31 @@ class MemoryIdentityStore:
                     return key, secret_hash, principal
         return None
 
-    def end_key(self, key_id: str, at: datetime) -> None:
+    def end_key(self, conn: Any, key_id: str, at: datetime) -> ApiKey | None:
         with self._lock:
             found = self._keys.get(key_id)
             if found is None:
-                return
+                return None
             key, secret_hash = found
-            if key.revoked_at is None or key.revoked_at > at:
-                self._keys[key_id] = (replace(key, revoked_at=at), secret_hash)
+            if key.revoked_at is not None and key.revoked_at <= at:
+                return None
+            ended = replace(key, revoked_at=at)
+            self._keys[key_id] = (ended, secret_hash)
+            return ended
 
-    def end_key_chain(self, key_id: str, at: datetime) -> None:
+    def end_key_chain(self, conn: Any, key_id: str, at: datetime) -> list[ApiKey]:
+        changed: list[ApiKey] = []
         with self._lock:
             following: str | None = key_id
             seen: set[str] = set()
             while following is not None and following not in seen:
                 seen.add(following)
-                self.end_key(following, at)
+                ended = self.end_key(conn, following, at)
+                if ended is not None:
+                    changed.append(ended)
                 key = self.get_key(following)
                 following = key.rotated_from if key else None
+        return changed
 
     def touch_key(self, key_id: str, at: datetime) -> None:
         with self._lock:
