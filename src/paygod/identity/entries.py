@@ -33,24 +33,23 @@ def _change(change: str, actor: str | None, at: datetime) -> dict[str, Any]:
     return {"change": change, "actor": actor, "at": isoformat(at)}
 
 
+def _state_entry(
+    kind: str, subject: str, tenant_id: str, state: dict[str, Any], at: datetime
+) -> Any:
+    """An identity object's whole state after a change (`state`: it under its member name,
+    with `_change`'s fields), valid from the change."""
+    return _draft(kind=kind, subject=subject, payload=state, tenant_id=tenant_id, valid_from=at)
+
+
 def tenant_entry(tenant: Tenant, change: str, actor: str | None, at: datetime) -> Any:
-    return _draft(
-        kind=TENANT,
-        subject=f"tenant:{tenant.tenant_id}",
-        payload={"tenant": tenant.as_dict(), **_change(change, actor, at)},
-        tenant_id=tenant.tenant_id,
-        valid_from=at,
-    )
+    state = {"tenant": tenant.as_dict(), **_change(change, actor, at)}
+    return _state_entry(TENANT, f"tenant:{tenant.tenant_id}", tenant.tenant_id, state, at)
 
 
 def principal_entry(principal: Principal, change: str, actor: str | None, at: datetime) -> Any:
-    return _draft(
-        kind=PRINCIPAL,
-        subject=f"principal:{principal.principal_id}",
-        payload={"principal": principal.as_dict(), **_change(change, actor, at)},
-        tenant_id=principal.tenant_id,
-        valid_from=at,
-    )
+    state = {"principal": principal.as_dict(), **_change(change, actor, at)}
+    subject = f"principal:{principal.principal_id}"
+    return _state_entry(PRINCIPAL, subject, principal.tenant_id, state, at)
 
 
 def key_state(key: ApiKey) -> dict[str, Any]:
@@ -76,10 +75,4 @@ def key_entry(
     payload: dict[str, Any] = {"key": key_state(key), **_change(change, actor, at)}
     if secret_hash is not None:
         payload["verifier"] = f"sha256:{secret_hash}"
-    return _draft(
-        kind=API_KEY,
-        subject=f"api-key:{key.key_id}",
-        payload=payload,
-        tenant_id=key.tenant_id,
-        valid_from=at,
-    )
+    return _state_entry(API_KEY, f"api-key:{key.key_id}", key.tenant_id, payload, at)
