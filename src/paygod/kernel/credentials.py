@@ -22,7 +22,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from paygod.kernel.errors import FieldError
-from paygod.kernel.pii import CACHED_LENGTH
+from paygod.kernel.pii import cached_when_short
 
 # The shortest match of any plugin below: an AWS access key id is 20 characters, a Paygod
 # key 3 + 12 + 1 + 20, a JWT's header alone more than 20.
@@ -131,24 +131,15 @@ def _gate() -> Any:
     return re2.compile("|".join(alternatives))
 
 
+@cached_when_short  # short values repeat from one write to the next
 def credential_kind(value: str) -> str | None:
     """The kind of credential `value` holds (detect-secrets' `secret_type`), or None."""
-    if len(value) <= CACHED_LENGTH:
-        return _cached_credential_kind(value)
-    return _credential_kind(value)
-
-
-def _credential_kind(value: str) -> str | None:
     if len(value) < MIN_LENGTH or _DIGEST.fullmatch(value) or not _gate().search(value):
         return None
     for plugin in _plugins():
         for _ in plugin.analyze_string(value):
             return str(plugin.secret_type)
     return None
-
-
-# Short values repeat from one write to the next (see `kernel.pii.CACHED_LENGTH`).
-_cached_credential_kind = lru_cache(maxsize=8192)(_credential_kind)
 
 
 @lru_cache(maxsize=4096)  # member names repeat from one request to the next

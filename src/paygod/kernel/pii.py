@@ -9,8 +9,8 @@ before it is written. One detector, used by every write (see `kernel.written`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from functools import lru_cache
+from collections.abc import Callable, Iterator
+from functools import lru_cache, wraps
 
 REF = re.compile(r"^(urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S+|sha256:[0-9a-f]{64})$")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -57,14 +57,21 @@ def _iban_ok(text: str) -> bool:
 CACHED_LENGTH = 256
 
 
+def cached_when_short(verdict: Callable[[str], str | None]) -> Callable[[str], str | None]:
+    """`verdict` (a pure function of one string) with its answers for strings of at most
+    CACHED_LENGTH characters kept (8,192 of them); longer strings are judged each time."""
+    cached = lru_cache(maxsize=8192)(verdict)
+
+    @wraps(verdict)
+    def judged(value: str) -> str | None:
+        return cached(value) if len(value) <= CACHED_LENGTH else verdict(value)
+
+    return judged
+
+
+@cached_when_short
 def pii_kind(value: str) -> str | None:
     """What kind of raw personal data `value` looks like, or None."""
-    if len(value) <= CACHED_LENGTH:
-        return _cached_pii_kind(value)
-    return _pii_kind(value)
-
-
-def _pii_kind(value: str) -> str | None:
     if is_reference(value):
         return None
     if _EMAIL.search(value):
@@ -77,9 +84,6 @@ def _pii_kind(value: str) -> str | None:
     if _PHONE.match(value.strip()):
         return "a phone number"
     return None
-
-
-_cached_pii_kind = lru_cache(maxsize=8192)(_pii_kind)
 
 
 def card_numbers(value: str) -> Iterator[str]:

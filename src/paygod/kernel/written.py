@@ -24,13 +24,12 @@ every field of every write:
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
-from functools import lru_cache
 from typing import Any
 
 from paygod.kernel.credentials import value_problem
 from paygod.kernel.errors import FieldError
 from paygod.kernel.identifiers import invisible_character
-from paygod.kernel.pii import CACHED_LENGTH, pii_kind, pii_message
+from paygod.kernel.pii import cached_when_short, pii_kind, pii_message
 
 # Unicode's explicit bidirectional formatting characters (UAX #9, section 2).
 BIDI_CONTROLS = frozenset(
@@ -43,21 +42,13 @@ def escape_pointer_token(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
+@cached_when_short
 def text_problem(value: str) -> str | None:
     """Why free text cannot be written, or None."""
-    if len(value) <= CACHED_LENGTH:
-        return _cached_text_problem(value)
-    return _text_problem(value)
-
-
-def _text_problem(value: str) -> str | None:
     for position, char in enumerate(value):
         if char in BIDI_CONTROLS or (char < " " and char not in _TEXT_CONTROLS) or char == "\x7f":
             return f"must not contain U+{ord(char):04X} (character {position})"
     return None
-
-
-_cached_text_problem = lru_cache(maxsize=8192)(_text_problem)
 
 
 def key_problem(key: str) -> str | None:
