@@ -36,13 +36,6 @@ NOT_SEALING = {
     ("post", "/v1/identity/sessions"): "issues a short-lived token",
     ("post", "/v1/identity/me/totp"): "starts an enrolment (a secret, not a ledger fact)",
     ("post", "/v1/identity/me/totp/confirm"): "confirms the enrolment",
-    ("post", "/v1/identity/tenants"): "identity rows only",
-    ("post", "/v1/identity/principals"): "identity rows only",
-    ("put", "/v1/identity/principals/{principal_id}/roles"): "identity rows only",
-    ("post", "/v1/identity/principals/{principal_id}/disable"): "identity rows only",
-    ("post", "/v1/identity/principals/{principal_id}/keys"): "identity rows only",
-    ("post", "/v1/identity/keys/{key_id}/rotate"): "identity rows only",
-    ("delete", "/v1/identity/keys/{key_id}"): "identity rows only",
     ("post", "/v1/packs/{name}/evaluate"): "a dry run",
     ("post", "/v1/payments/quote"): "a quote",
     ("post", "/v1/credit/apr"): "a calculator",
@@ -76,9 +69,16 @@ def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
     real = bootstrap.clock_from_settings
     bootstrap.clock_from_settings = lambda settings: clock  # type: ignore[assignment]
     try:
-        built = build_kernel(
-            load_settings(home=home, database_url=None, redis_url=None, packs_trusted_keys=public)
-        )
+        with pytest.MonkeyPatch.context() as env:
+            # One harness principal makes every call and reads every entry back, faster
+            # than the default burst allows; rate limits have tests of their own.
+            env.setenv("PAYGOD_RATE_PRINCIPAL_BURST", "2000")
+            env.setenv("PAYGOD_RATE_TENANT_BURST", "4000")
+            built = build_kernel(
+                load_settings(
+                    home=home, database_url=None, redis_url=None, packs_trusted_keys=public
+                )
+            )
     finally:
         bootstrap.clock_from_settings = real  # type: ignore[assignment]
     open_funded_payer(built.accounting, amount=50_000_000)
@@ -168,6 +168,7 @@ PAYMENT = {
 
 def _calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
     """(method, template, response) of one real call of every sealing route."""
+    yield from _identity_calls(http)
     yield from _notification_calls(http)
     yield from _document_calls(http)
     yield (
@@ -304,6 +305,41 @@ def _calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
     yield from _loan_calls(kernel, http, application_id)
     yield from _pack_calls(kernel, http)
     yield from _mandate_calls(kernel, http)
+
+
+def _identity_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
+    """A tenant, a principal given other roles and disabled, and its keys issued, rotated
+    and revoked: each change of an identity object is sealed (identity/entries.py)."""
+    yield (
+        "post",
+        "/v1/identity/tenants",
+        http.post("/v1/identity/tenants", json={"tenant_id": "r-t"}),
+    )
+    made = http.post(
+        "/v1/identity/principals",
+        json={"name": "r-identity", "kind": "agent", "roles": ["agent"], "tenant_id": "default"},
+    )
+    yield "post", "/v1/identity/principals", made
+    principal = made.json()["principal_id"]
+    yield (
+        "put",
+        "/v1/identity/principals/{principal_id}/roles",
+        http.put(f"/v1/identity/principals/{principal}/roles", json={"roles": ["auditor"]}),
+    )
+    issued = http.post(f"/v1/identity/principals/{principal}/keys", json={})
+    yield "post", "/v1/identity/principals/{principal_id}/keys", issued
+    rotated = http.post(f"/v1/identity/keys/{issued.json()['key_id']}/rotate", json={})
+    yield "post", "/v1/identity/keys/{key_id}/rotate", rotated
+    yield (
+        "delete",
+        "/v1/identity/keys/{key_id}",
+        http.delete(f"/v1/identity/keys/{rotated.json()['key_id']}"),
+    )
+    yield (
+        "post",
+        "/v1/identity/principals/{principal_id}/disable",
+        http.post(f"/v1/identity/principals/{principal}/disable"),
+    )
 
 
 def _pack_calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:

@@ -176,8 +176,9 @@ def list_tenants(request: Request) -> dict[str, Any]:
     "/tenants",
     status_code=201,
     summary="Create a tenant (platform admins)",
-    responses=success(bodies.Tenant, status=201),
+    responses=success(bodies.SealedTenant, status=201),
 )
+@sealing
 def create_tenant(request: Request, body: TenantIn) -> dict[str, Any]:
     if body.tenant_id == ALL_TENANTS:
         raise InvalidInput("'*' is reserved", errors=[FieldError("/tenant_id", "reserved")])
@@ -203,8 +204,9 @@ def list_principals(
     "/principals",
     status_code=201,
     summary="Create a user, agent or service account",
-    responses=success(bodies.Principal, status=201),
+    responses=success(bodies.SealedPrincipal, status=201),
 )
+@sealing
 def create_principal(request: Request, body: PrincipalIn) -> dict[str, Any]:
     roles = frozenset(body.roles)
     _no_escalation(request, roles)
@@ -232,8 +234,9 @@ def get_principal(request: Request, principal_id: str) -> dict[str, Any]:
 @router.put(
     "/principals/{principal_id}/roles",
     summary="Replace a principal's roles",
-    responses=success(bodies.Principal),
+    responses=success(bodies.SealedPrincipal),
 )
+@sealing
 def set_roles(request: Request, principal_id: str, body: RolesIn) -> dict[str, Any]:
     target = _visible_principal(request, principal_id)
     roles = parse_roles(r.value for r in body.roles)
@@ -247,8 +250,9 @@ def set_roles(request: Request, principal_id: str, body: RolesIn) -> dict[str, A
 @router.post(
     "/principals/{principal_id}/disable",
     summary="Disable a principal and its keys",
-    responses=success(bodies.Principal),
+    responses=success(bodies.SealedPrincipal),
 )
+@sealing
 def disable_principal(request: Request, principal_id: str) -> dict[str, Any]:
     target = _visible_principal(request, principal_id)
     disabled = identity_of(request).set_disabled(
@@ -261,8 +265,9 @@ def disable_principal(request: Request, principal_id: str) -> dict[str, Any]:
     "/principals/{principal_id}/keys",
     status_code=201,
     summary="Issue an API key (shown once)",
-    responses=success(bodies.IssuedKey, status=201),
+    responses=success(bodies.SealedIssuedKey, status=201),
 )
+@sealing
 def issue_key(request: Request, principal_id: str, body: KeyIn) -> dict[str, Any]:
     target = _visible_principal(request, principal_id)
     if target.is_platform_admin and not _me(request).is_platform_admin:
@@ -329,8 +334,9 @@ def _visible_key(request: Request, key_id: str) -> str:
     "/keys/{key_id}/rotate",
     status_code=201,
     summary="Rotate a key (new one shown once)",
-    responses=success(bodies.IssuedKey, status=201),
+    responses=success(bodies.SealedIssuedKey, status=201),
 )
+@sealing
 def rotate_key(request: Request, key_id: str, body: RotateIn | None = None) -> dict[str, Any]:
     grace = body.grace_seconds if body else 0
     issued = identity_of(request).rotate_key(
@@ -342,8 +348,9 @@ def rotate_key(request: Request, key_id: str, body: RotateIn | None = None) -> d
 @router.delete(
     "/keys/{key_id}",
     summary="Revoke a key, effective immediately",
-    responses=success(bodies.ApiKey),
+    responses=success(bodies.SealedApiKey),
 )
+@sealing
 def revoke_key(request: Request, key_id: str) -> dict[str, Any]:
     revoked = identity_of(request).revoke_key(
         _visible_key(request, key_id), actor=_me(request).principal_id

@@ -3,6 +3,7 @@ a TOTP secret, an enrolment token) appear once, in the body that issues them."""
 
 from __future__ import annotations
 
+from paygod.api.receipts import Receipt
 from paygod.api.schemas import Body
 from paygod.identity.model import AccessRecord
 
@@ -112,3 +113,23 @@ class Consents(Body):
 
 class AccessLog(Body):
     records: list[AccessRecord]
+
+
+# What a sealing route answers: the object after the change, with the receipt of its
+# `identity.*` ledger entries (null on nothing sealed now).
+
+
+class SealedTenant(Tenant):
+    receipt: Receipt | None
+
+
+class SealedPrincipal(Principal):
+    receipt: Receipt | None
+
+
+class SealedApiKey(ApiKey):
+    receipt: Receipt | None
+
+
+class SealedIssuedKey(IssuedKey):
+    receipt: Receipt | None
