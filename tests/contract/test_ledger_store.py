@@ -6,6 +6,7 @@ import asyncio
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -592,3 +593,34 @@ def test_node_spans_and_scans_read_what_is_stored(
     for row, entry in zip(rows, wanted, strict=True):
         assert row_hashes(row) == (compute_record_hash(entry), entry_leaf_hash(entry))
     assert list(store.scan(ScanWindow(150, ("decision",), ("t2",), middle, "9999"))) == []
+    # A window cut at `start` holds the rows from it on: the ranges that processes scan
+    # apart make the whole window, each row once.
+    cut = rows[len(rows) // 2][0]
+    head = list(store.scan(ScanWindow(cut, ("decision",), ("t1", "*"), middle, window.recorded_to)))
+    tail = list(store.scan(replace(window, start=cut)))
+    assert head + tail == rows and head and tail and tail[0][0] == cut
+
+
+def test_an_opener_reads_the_same_store_elsewhere(
+    ledger: LedgerService, store: LedgerStore
+) -> None:
+    """`opener()` is what a worker process opens the store's reads with (pickled): it reads
+    the same rows and nodes; a store held in this process's memory has none."""
+    import pickle
+
+    from paygod.ledger.model import ScanWindow
+
+    ledger.append_many([EntryDraft("decision", f"s{i}", {"i": i}) for i in range(5)])
+    opener = store.opener()
+    if store.name in ("memory", "jsonl"):
+        assert opener is None
+        return
+    assert opener is not None
+    other = pickle.loads(pickle.dumps(opener))()
+    try:
+        window = ScanWindow(5, ("decision",), ("default",), "0", "9999", start=2)
+        assert [r[0] for r in other.scan(window)] == [2, 3, 4]
+        assert list(other.scan(window)) == list(store.scan(window))
+        assert other.node_span(0, 0, 5) == store.node_span(0, 0, 5) != b""
+    finally:
+        other.close()

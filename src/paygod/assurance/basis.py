@@ -15,6 +15,7 @@ from paygod.ledger import LedgerService
 from paygod.ledger.chain import rows_hashes
 from paygod.ledger.merkle import LeafPaths
 from paygod.ledger.model import Entry, EntryRow, ScanWindow, SignedTreeHead
+from paygod.ledger.ports import LedgerStore
 from paygod.ledger.verifier import Malformed, check_tree_head, verify_inclusion_raw
 
 
@@ -108,7 +109,7 @@ CHUNK = 20_000  # rows proven against one window of the tree
 
 
 def seal_rows(
-    ledger: LedgerService, head: SignedTreeHead, rows: Iterable[EntryRow]
+    store: LedgerStore, head: SignedTreeHead, rows: Iterable[EntryRow]
 ) -> Iterator[SealedRow]:
     """Each row's record hash and leaf recomputed from what is stored now, checked against
     the head by an RFC 9162 §2.1.3.2 inclusion proof: an edited entry fails here while
@@ -117,7 +118,6 @@ def seal_rows(
     does not prove is folded by `verify_inclusion_raw`, which says why it fails."""
     root = bytes.fromhex(head.root_hash)
     size = head.tree_size
-    store = ledger.store
     it = iter(rows)
     while part := list(itertools.islice(it, CHUNK)):
         first = part[0][0]

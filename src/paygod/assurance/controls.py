@@ -38,7 +38,14 @@ def known(refs: Iterable[str]) -> list[Control]:
     return [c for c in (control(r) for r in sorted(set(refs))) if c is not None]
 
 
-PackResolver = Callable[[str, str], Pack | None]
+# A pack's rules in order, each with the controls it names: all the mapping needs of a
+# pack (plain tuples: it crosses to the processes that observe a slice of a period).
+RuleControls = tuple[tuple[str, tuple[str, ...]], ...]
+PackResolver = Callable[[str, str], RuleControls | None]
+
+
+def rule_controls(pack: Pack) -> RuleControls:
+    return tuple((rule.name, tuple(rule.controls)) for rule in pack.rules)
 
 
 class DecisionControls:
@@ -47,7 +54,7 @@ class DecisionControls:
     matched). Cached per (pack digest, deciding rule): a million decisions share a few."""
 
     def __init__(self, resolve: PackResolver) -> None:
-        self._resolve = resolve  # (name, digest) -> the pack that decided
+        self._resolve = resolve  # (name, digest) -> the rules of the pack that decided
         self._cache: dict[tuple[str, str, str | None], tuple[str, ...]] = {}
 
     def of(self, payload: Mapping[str, Any]) -> tuple[str, ...]:
@@ -72,12 +79,12 @@ class DecisionControls:
         return tuple(dict.fromkeys(refs))
 
     def _evaluated(self, name: str, digest: str, rule: str | None) -> tuple[str, ...]:
-        pack = self._resolve(name, digest)
-        if pack is None:
+        rules = self._resolve(name, digest)
+        if rules is None:
             return ()
         refs: list[str] = []
-        for candidate in pack.rules:
-            refs.extend(candidate.controls)
-            if candidate.name == rule:
+        for candidate, controls in rules:
+            refs.extend(controls)
+            if candidate == rule:
                 break
         return tuple(dict.fromkeys(refs))

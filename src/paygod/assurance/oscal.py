@@ -7,11 +7,7 @@ models OSCAL 1.2.1, which keeps the 1.1.x JSON shapes used here.
 
 from __future__ import annotations
 
-import array
-import itertools
-import operator
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -24,12 +20,12 @@ from trestle.oscal.common import OscalVersion
 
 from paygod.assurance.controls import oscal_control_id, pack_controls
 from paygod.assurance.model import Basis, content_uuid
+from paygod.assurance.observation_text import NS, Run, ns_prop
 from paygod.cases.model import Case
 from paygod.decisions.control_catalog import Control, catalogs
 from paygod.decisions.model import Pack
 from paygod.kernel.clock import parse_instant
 
-NS = "https://paygod.dev/ns/oscal"
 CATALOG_HREF = {
     "nist-800-53": "https://raw.githubusercontent.com/usnistgov/oscal-content/main/nist.gov/"
     "SP800-53/rev5/json/NIST_SP-800-53_rev5_catalog.json",
@@ -130,173 +126,6 @@ def _requirement(
 # and validated by trestle's Observation model, which refuses it if OSCAL does.
 
 
-def _prop(name: str, value: object) -> dict[str, str]:
-    return {"name": name, "ns": NS, "value": str(value)}
-
-
-EVIDENCE_KEYS = ("evidence-record-hash", "evidence-seq", "input-hash", "measurements-digest")
-EVIDENCE_SLOTS = tuple("evidence_" + k.replace("-", "_") for k in EVIDENCE_KEYS)
-# The values an observation is built from (all text). MADE_SLOTS are made by Paygod as it
-# proves the entry (digits, hex, a uuid, a word); READ_* are read from the ledger, as
-# property values (OSCAL: no space at either end) or other text. The optional ones
-# (audit path, evidence, remarks) are left out when empty.
-MADE_SLOTS = ("uuid", "seq", "leaf_hash", "verification", "audit_path")
-READ_PROP_SLOTS = ("record_hash", "decision")
-READ_TEXT_SLOTS = ("title", "pack", "rule", "refs", "kind", "entry_id", "collected")
-SLOTS = (*MADE_SLOTS, *READ_PROP_SLOTS, *READ_TEXT_SLOTS, *EVIDENCE_SLOTS, "remarks")
-OPTIONAL_SLOTS = ("audit_path", *EVIDENCE_SLOTS, "remarks")
-
-
-Values = tuple[str, ...]  # an observation's values, in SLOTS order
-_AT = {name: i for i, name in enumerate(SLOTS)}
-# The values checked plain as text: those read from the ledger (but `collected`, an
-# instant) and the remarks.
-_TEXTS = operator.itemgetter(*(_AT[k] for k in (*READ_TEXT_SLOTS, "remarks") if k != "collected"))
-_SHAPE = operator.itemgetter(*(_AT[k] for k in OPTIONAL_SLOTS))
-COLLECTED, VERIFICATION, UUID = _AT["collected"], _AT["verification"], _AT["uuid"]
-
-
-def observation(v: Mapping[str, str]) -> dict[str, Any]:
-    """An observation of one sealed decision: its seal (seq, record hash, leaf, audit
-    path against the head) and what it decided. `v` holds the SLOTS; an empty audit path,
-    evidence or remarks is left out."""
-    props = [
-        _prop("ledger-seq", v["seq"]),
-        _prop("record-hash", v["record_hash"]),
-        _prop("leaf-hash", v["leaf_hash"]),
-        _prop("verification", v["verification"]),
-        _prop("decision", v["decision"]),
-    ]
-    if v["audit_path"]:
-        props.append(_prop("audit-path", v["audit_path"]))
-    pairs = zip(EVIDENCE_KEYS, EVIDENCE_SLOTS, strict=True)
-    evidence = [_prop(k, v[slot]) for k, slot in pairs if v[slot]]
-    found: dict[str, Any] = {
-        "uuid": v["uuid"],
-        "title": f"decision {v['title']}",
-        "description": f"Decision '{v['decision']}' by pack {v['pack']} rule {v['rule']}; "
-        f"controls exercised: {v['refs']}.",
-        "props": props,
-        "methods": ["TEST"],
-        "types": ["control-objective"],
-        "relevant-evidence": [
-            {
-                "href": f"urn:paygod:ledger:{v['seq']}",
-                "description": f"sealed {v['kind']} entry {v['entry_id']}",
-                **({"props": evidence} if evidence else {}),
-            }
-        ],
-        "collected": v["collected"],
-    }
-    if v["remarks"]:
-        found["remarks"] = v["remarks"]
-    return found
-
-
-_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z")
-
-
-def _plain(text: str) -> bool:
-    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
-
-
-def _plain_props(joined: str) -> bool:
-    """Property values joined by "|": each plain, none empty, none with a space at
-    either end (OSCAL's string form)."""
-    return (
-        _plain(joined)
-        and "||" not in joined
-        and " |" not in joined
-        and "| " not in joined
-        and joined[0] not in " |"
-        and joined[-1] not in " |"
-    )
-
-
-class _Shape:
-    """An observation's JSON for values of one shape (which optional slots are filled):
-    the text with a %s per value, in the order the text has them, and which values fill
-    them and which are property values."""
-
-    def __init__(self, v: Values) -> None:
-        named = dict(zip(SLOTS, v, strict=True))
-        marks = {k: (f"\x00{k}\x00" if named[k] or k not in OPTIONAL_SLOTS else "") for k in SLOTS}
-        text = orjson.dumps(observation(marks)).decode().replace("%", "%%")
-        found = re.compile("\\\\u0000(" + "|".join(SLOTS) + ")\\\\u0000")
-        order = [_AT[m.group(1)] for m in found.finditer(text)]
-        self.template = found.sub("%s", text)
-        self.values = operator.itemgetter(*order)
-        self.props = operator.itemgetter(
-            *(
-                _AT[k]
-                for k in (*READ_PROP_SLOTS, *EVIDENCE_SLOTS)
-                if k in READ_PROP_SLOTS or named[k]
-            )
-        )
-
-
-def _shape_key(v: Values) -> tuple[bool, ...]:
-    return tuple(map(operator.truth, _SHAPE(v)))
-
-
-class Observations:
-    """Observations as JSON text: a batch by templates when all its values are plain, else
-    each by template when plain, else serialised and validated on its own (see above)."""
-
-    def __init__(self) -> None:
-        self._shapes: dict[tuple[bool, ...], _Shape] = {}
-        self._time = ""  # the last `collected` found an OSCAL date-time (a batch shares one)
-
-    def _instant(self, text: str) -> bool:
-        if _TIME.fullmatch(text) is None:
-            return False
-        self._time = text
-        return True
-
-    def _shape(self, v: Values) -> _Shape | None:
-        return self._shapes.get(_shape_key(v))
-
-    def texts(self, batch: Sequence[Values]) -> list[str]:
-        """The texts of a batch: by template at once when every observation has a known
-        shape and plain values, else one by one (`text`)."""
-        shapes = self._shapes
-        lines: list[str] = []
-        props: list[tuple[str, ...]] = []
-        texts: list[tuple[str, ...]] = []
-        time = self._time
-        for v in batch:
-            shape = shapes.get(tuple(map(operator.truth, _SHAPE(v))))  # _shape_key
-            if shape is None or (v[COLLECTED] != time and not self._instant(v[COLLECTED])):
-                return [self.text(v) for v in batch]
-            time = self._time
-            props.append(shape.props(v))
-            texts.append(_TEXTS(v))
-            lines.append(shape.template % shape.values(v))
-        if not lines:
-            return lines
-        chain = itertools.chain.from_iterable
-        if _plain_props("|".join(chain(props))) and _plain("".join(chain(texts))):
-            return lines
-        return [self.text(v) for v in batch]
-
-    def text(self, v: Values) -> str:
-        shape = self._shape(v)
-        if shape is not None:
-            props = "|".join(shape.props(v))
-            if (
-                _plain_props(props)
-                and _plain("".join(_TEXTS(v)))
-                and (v[COLLECTED] == self._time or self._instant(v[COLLECTED]))
-            ):
-                line: str = shape.template % shape.values(v)
-                return line
-        text = orjson.dumps(observation(dict(zip(SLOTS, v, strict=True)))).decode()
-        oc.Observation.model_validate_json(text)  # raises pydantic's ValidationError
-        if shape is None:
-            self._shapes[_shape_key(v)] = _Shape(v)
-        return text
-
-
 def finding(control: Control, observed: Sequence[str], failed: int) -> dict[str, Any]:
     """satisfied when the control was exercised in the period and every observation of it
     (`observed`: their uuids) still verifies against the head; else not-satisfied, saying
@@ -311,7 +140,7 @@ def finding(control: Control, observed: Sequence[str], failed: int) -> dict[str,
         "uuid": content_uuid("finding", control.ref, state, len(observed), failed),
         "title": f"{control.ref} {control.title}",
         "description": reason,
-        "props": [_prop("control", control.ref)],
+        "props": [ns_prop("control", control.ref)],
         "target": {
             "type": "objective-id",
             "target-id": f"{oscal_control_id(control.ref)}_obj",
@@ -330,69 +159,38 @@ def _finding_text(found: dict[str, Any], observed: Sequence[str]) -> str:
     return f'{text[:-1]},"related-observations":[{{"observation-uuid":"{related}"}}]}}'
 
 
-Observed = tuple[Values, tuple[str, ...]]  # an observation's values, its controls
 _MARK = "\x00mark\x00"
 _MARK_JSON = '"\\u0000mark\\u0000"'
-BATCH = 2000  # observations per part written
 
 
 def assessment_results(
     basis: Basis,
-    observed: Iterable[Observed],
+    observed: Iterable[bytes],
+    run: Run,
     controls: Callable[[Iterable[str]], list[Control]],
     version: str,
 ) -> Iterator[bytes]:
-    """The document's bytes, in parts as the observations come: one observation a line,
-    then the reviewed controls and findings per control (`controls` lists them from the
-    refs the observations exercised). The document's values are validated by trestle
-    (pydantic's ValidationError is raised, at the latest before the last part): every
-    observation as `Observations` says, the rest of the document with its first
-    observation and one related observation per finding (the others are uuids made
-    alike). "reviewed-controls" follows the observations: the controls they exercised are
-    known only once they are all written (member order carries no meaning in OSCAL)."""
+    """The document's bytes, in parts: the head, the observations' texts as `observed`
+    streams them (separated by ",\\n"; `run` records them as they pass, and is whole once
+    the stream ends), then the reviewed controls and findings per control (`controls`
+    lists them from the refs the observations exercised). The document's values are
+    validated by trestle (pydantic's ValidationError is raised, at the latest before the
+    last part): every observation as `Observations` says, the rest of the document with
+    its first observation and one related observation per finding (the others are uuids
+    made alike). "reviewed-controls" follows the observations: the controls they
+    exercised are known only once they are all written (member order carries no meaning
+    in OSCAL)."""
     document, result = _skeleton(basis, version)
-    texts = Observations()
-    # The observations' uuids and the set of controls each exercised (a few sets, by
-    # number), and per control the number that failed; by control once all are written.
-    uuids: list[str] = []
-    sets: dict[tuple[str, ...], int] = {}
-    set_of = array.array("I")
-    failed: dict[str, int] = {}
-    items = iter(observed)
-    first = next(items, None)
+    parts = iter(observed)
+    first = next((part for part in parts if part), None)
     head = ""
     if first is not None:
         result["observations"] = [_MARK]
         head = _json(document).split(_MARK_JSON)[0] + "\n"
-    pending: list[Values] = []
-    batch: list[str] = []
-    first_text = None
-    for v, refs in itertools.chain([first] if first is not None else [], items):
-        pending.append(v)
-        uuids.append(v[UUID])
-        number = sets.get(refs)
-        if number is None:
-            number = sets[refs] = len(sets)
-        set_of.append(number)
-        if v[VERIFICATION] != "verified":
-            for ref in refs:
-                failed[ref] = failed.get(ref, 0) + 1
-        if len(pending) >= BATCH:
-            batch = texts.texts(pending)
-            pending = []
-            lead = head if first_text is None else ",\n"
-            first_text = first_text or batch[0]
-            yield _joined(lead, batch).encode()
-            batch = []
-    batch = texts.texts(pending)
-    if batch:
-        lead = head if first_text is None else ",\n"
-        first_text = first_text or batch[0]
-        batch = [_joined(lead, batch)]
-    by_control: dict[str, list[str]] = {}
-    for ref in {ref for refs in sets for ref in refs}:
-        within = bytes(ref in refs for refs in sets)
-        by_control[ref] = [u for u, n in zip(uuids, set_of, strict=True) if within[n]]
+        yield head.encode()
+        yield first
+        yield from parts
+    by_control = run.by_control()
     reviewed = controls(by_control)
     result["reviewed-controls"] = {
         "control-selections": [
@@ -402,12 +200,15 @@ def assessment_results(
         ]
     }
     findings = [
-        (finding(c, by_control.get(c.ref, ()), failed.get(c.ref, 0)), by_control.get(c.ref, ()))
+        (
+            finding(c, by_control.get(c.ref, ()), run.failed.get(c.ref, 0)),
+            by_control.get(c.ref, ()),
+        )
         for c in reviewed
     ]
     if findings:
         result["findings"] = [_MARK]
-    _validate(document, result, first_text, findings)
+    _validate(document, result, run.first, findings)
     whole = _json(document)
     if first is not None:
         if not whole.startswith(head[:-1] + _MARK_JSON):
@@ -415,15 +216,7 @@ def assessment_results(
         whole = "\n" + whole[len(head) - 1 + len(_MARK_JSON) :]
     if findings:
         whole = whole.replace(_MARK_JSON, ",\n".join(_finding_text(f, o) for f, o in findings))
-    batch.append(whole + "\n")
-    yield "".join(batch).encode()
-
-
-def _joined(lead: str, texts: list[str]) -> str:
-    """`lead` and the texts joined by ",\\n": the lead goes into the first text (a few
-    bytes copied, not the part's megabytes)."""
-    texts[0] = lead + texts[0]
-    return ",\n".join(texts)
+    yield (whole + "\n").encode()
 
 
 def _json(value: Any) -> str:
@@ -441,12 +234,12 @@ def _skeleton(basis: Basis, version: str) -> tuple[dict[str, Any], dict[str, Any
         "start": period["from"],
         "end": period["to"],
         "props": [
-            _prop("tenant", basis.tenant_id),
-            _prop("tree-size", head.tree_size),
-            _prop("root-hash", head.root_hash),
-            _prop("tree-head-timestamp", head.timestamp),
-            _prop("tree-head-key-id", head.key_id),
-            _prop("tree-head-signature", head.signature),
+            ns_prop("tenant", basis.tenant_id),
+            ns_prop("tree-size", head.tree_size),
+            ns_prop("root-hash", head.root_hash),
+            ns_prop("tree-head-timestamp", head.timestamp),
+            ns_prop("tree-head-key-id", head.key_id),
+            ns_prop("tree-head-signature", head.signature),
         ],
     }
     document = {

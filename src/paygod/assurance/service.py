@@ -4,22 +4,18 @@ the ledger against a verified signed tree head. Reads only: nothing is recorded.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import orjson
-
-from paygod.assurance import oscal, reports
-from paygod.assurance.basis import basis, period_entries, scan_window, seal_rows
-from paygod.assurance.controls import DecisionControls, PackSource, known, pack_controls
-from paygod.assurance.model import Basis, ContentUuids, Period
+from paygod.assurance import observing, oscal, reports
+from paygod.assurance.basis import basis, period_entries, scan_window
+from paygod.assurance.controls import PackSource, known, pack_controls
+from paygod.assurance.model import Basis, Period
+from paygod.assurance.observation_text import Run
 from paygod.cases.model import Case, CaseStatus, CaseStep
 from paygod.decisions.control_catalog import Control
-from paygod.decisions.model import Pack
-from paygod.decisions.packs import compile_pack
-from paygod.decisions.service import PACK_KIND, pack_subject
-from paygod.kernel.errors import FieldError, InvalidInput, NotFound
+from paygod.kernel.errors import FieldError, NotFound
 from paygod.ledger import LedgerService
 from paygod.ledger.model import Entry
 
@@ -56,12 +52,18 @@ class AssuranceService:
         )
 
     def document_parts(
-        self, kind: str, tenant_id: str, period: Period, tree_size: int | None = None
+        self,
+        kind: str,
+        tenant_id: str,
+        period: Period,
+        tree_size: int | None = None,
+        workers: int = 1,
     ) -> Iterator[bytes]:
         """`document` in parts: the assessment results as they are built (a period of a
-        million decisions makes gigabytes). A bad request raises here, before any part."""
+        million decisions makes gigabytes; `workers` processes observe slices of it). A
+        bad request raises here, before any part."""
         if kind == "assessment-results":
-            return self.assessment_parts(self.basis(tenant_id, period, tree_size))
+            return self.assessment_parts(self.basis(tenant_id, period, tree_size), workers)
         return iter([self.document(kind, tenant_id, period, tree_size)])
 
     def component_definition(
@@ -79,90 +81,28 @@ class AssuranceService:
     def assessment(self, base: Basis) -> bytes:
         return b"".join(self.assessment_parts(base))
 
-    def assessment_parts(self, base: Basis) -> Iterator[bytes]:
+    def assessment_parts(self, base: Basis, workers: int = 1) -> Iterator[bytes]:
         """The assessment results document in parts, as the period's decisions are read
-        (one streaming scan) and proven against the head."""
-        mapper = DecisionControls(lambda name, digest: self._pack(base, name, digest))
-        evidence = self._evidence(base)
-        rows = self.ledger.store.scan(scan_window(base, ("decision",)))
-        observation_uuid = ContentUuids("observation")
-
-        refs_texts: dict[tuple[str, ...], str] = {}
-
-        def observed() -> Iterator[oscal.Observed]:
-            # The values in oscal.SLOTS order (a tuple: a million are made).
-            for row, leaf, path, problem in seal_rows(self.ledger, base.head, rows):
-                try:  # _payload, inline: a million rows
-                    payload = orjson.loads(row[5])
-                except orjson.JSONDecodeError:
-                    payload = {}
-                if type(payload) is not dict:
-                    payload = {}
-                refs = mapper.of(payload)
-                refs_text = refs_texts.get(refs)
-                if refs_text is None:
-                    refs_text = refs_texts[refs] = ", ".join(refs) or "-"
-                decision_id = payload.get("decision_id")
-                get = payload.get
-                yield (
-                    (
-                        (
-                            observation_uuid.of_pair(row[0], row[11]),
-                            str(row[0]),
-                            leaf,
-                            "verified" if problem is None else "failed",
-                            path,
-                            row[11],
-                            str(get("decision", "-")),
-                            str(decision_id if decision_id is not None else row[1]),
-                            str(get("pack")),
-                            str(get("rule")),
-                            refs_text,
-                            row[2],
-                            row[1],
-                            row[6],
-                            *evidence.get(str(decision_id), NO_EVIDENCE),
-                            problem or "",
-                        )
-                    ),
-                    refs,
-                )
-
+        (one streaming scan, or `workers` processes each scanning a slice of it) and
+        proven against the head."""
+        store = self.ledger.store
+        decisions = scan_window(base, ("decision",))
+        part = observing.Slice(
+            store.opener(),
+            base.head,
+            decisions,
+            replace(decisions, kinds=("evidence",)),
+            observing.loaded_rules(self.packs.packs()),
+        )
+        run = Run()
         loaded = {c.ref for c in self.controls()}
         yield from oscal.assessment_results(
-            base, observed(), lambda refs: known({*refs, *loaded}), self.version
+            base,
+            observing.observations(store, part, run, workers),
+            run,
+            lambda refs: known({*refs, *loaded}),
+            self.version,
         )
-
-    def _pack(self, base: Basis, name: str, digest: str) -> Pack | None:
-        """The pack that decided, as sealed in the ledger (its source is recorded the first
-        time it decides, before the head): the mapping to controls then rests on the ledger
-        alone, whatever packs are loaded now. The loaded packs are asked only for a pack the
-        ledger does not hold."""
-        for entry in self.ledger.history(pack_subject(name)):
-            if entry.seq >= base.head.tree_size or entry.kind != PACK_KIND:
-                continue
-            if entry.payload.get("digest") == digest and isinstance(
-                source := entry.payload.get("source"), str
-            ):
-                try:
-                    return compile_pack(source.encode(), Path(f"{name}/pack.yaml"))
-                except InvalidInput:  # sealed before its controls were known: none
-                    return None
-        return self.packs.by_digest(digest)
-
-    def _evidence(self, base: Basis) -> dict[str, tuple[str, str, str, str]]:
-        """Per decision_id, the digests of its evidence: the evidence entry's record hash
-        and seq, the input and measurements digests it cites (as observation slots)."""
-        evidence: dict[str, tuple[str, str, str, str]] = {}
-        for row in self.ledger.store.scan(scan_window(base, ("evidence",))):
-            payload = _payload(row[5])
-            evidence[str(payload.get("decision_id"))] = (
-                row[11],
-                str(row[0]),
-                str(payload.get("input_hash")),
-                str(payload.get("measurements")),
-            )
-        return evidence
 
     def open_cases(self, base: Basis) -> list[Case]:
         """Cases folded from their sealed steps up to the period's end, still open then."""
@@ -196,16 +136,3 @@ class AssuranceService:
             )
         base = self.basis(tenant_id, period, tree_size)
         return builder(base, list(period_entries(self.ledger, base)))
-
-
-NO_EVIDENCE = ("",) * len(oscal.EVIDENCE_SLOTS)
-
-
-def _payload(text: str) -> dict[str, Any]:
-    """A stored payload; an edited one that no longer parses as an object reads as empty
-    (its record hash fails: the observation says so)."""
-    try:
-        parsed = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}

@@ -258,18 +258,20 @@ EntryRow = tuple[int, str, str, str, str, str, str, str | None, str | None, str 
 
 @dataclass(frozen=True, slots=True)
 class ScanWindow:
-    """Which entries a scan returns: seq below `end`, of one of `kinds`, of one of
-    `tenants`, recorded from `recorded_from` to `recorded_to` (ISO text, both included)."""
+    """Which entries a scan returns: seq from `start` and below `end`, of one of `kinds`,
+    of one of `tenants`, recorded from `recorded_from` to `recorded_to` (ISO text, both
+    included). `start` cuts a window into seq ranges that processes scan apart."""
 
     end: int
     kinds: tuple[str, ...]
     tenants: tuple[str, ...]
     recorded_from: str
     recorded_to: str
+    start: int = 0
 
     def holds(self, row: EntryRow) -> bool:
         return (
-            row[0] < self.end
+            self.start <= row[0] < self.end
             and row[2] in self.kinds
             and row[3] in self.tenants
             and self.recorded_from <= row[6] <= self.recorded_to

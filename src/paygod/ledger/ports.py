@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -73,6 +73,12 @@ class LedgerStore(Protocol):
 
     def tree_heads(self) -> list[SignedTreeHead]:
         """Every stored signed tree head, by tree_size (verification checks them all)."""
+        ...
+
+    def opener(self) -> Callable[[], LedgerStore] | None:
+        """A picklable callable that opens this store's reads in another process (a
+        worker observing a slice of a period); None for a store that lives in this
+        process only."""
         ...
 
     def close(self) -> None: ...

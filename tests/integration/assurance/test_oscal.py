@@ -197,3 +197,55 @@ def test_documents_stream_one_observation_a_line(ledgered: Ledgered) -> None:
     observations = [line for line in lines if '"name":"ledger-seq"' in line]
     assert len(observations) == len(ledgered.decisions)
     assert all(json.loads(line.rstrip(","))["props"] for line in observations)
+
+
+def test_worker_processes_write_the_same_bytes(
+    ledgered: Ledgered, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slices observed in spawned worker processes make the document byte for byte, a
+    tampered entry included: cut by seq across evidence and decisions, their texts
+    streamed and their runs joined in seq order."""
+    from paygod.assurance import observing
+
+    kernel = ledgered.kernel
+    for i in range(12):  # more decisions, so every slice holds some
+        kernel.decisions.decide(
+            subject=f"urn:agent:more-{i}",
+            context={},
+            input={"payout": {"amount_minor": 300 * i}},
+            packs=["payout-gate"],
+            tenant_id="default",
+        )
+    kernel.ledger.flush_tree_head()
+    service = kernel.assurance
+    monkeypatch.setattr(observing, "PARALLEL_FROM", 0)
+    cuts: list[int] = []
+    cut = observing.cut
+    monkeypatch.setattr(observing, "cut", lambda part, n: cuts.append(n) or cut(part, n))
+
+    size = kernel.ledger.store.tree_heads()[-1].tree_size  # the head over them all
+
+    def document(workers: int) -> bytes:
+        base = service.basis("default", ledgered.period, size)
+        return b"".join(service.assessment_parts(base, workers))
+
+    inline = document(1)
+    assert document(3) == inline and cuts == [3]
+    assert len(json.loads(inline)["assessment-results"]["results"][0]["observations"]) == 16
+    home = kernel.settings.home
+    kernel.close()
+    db = sqlite3.connect(home / "paygod.db")
+    table, column = _payload_column(db)
+    seq, payload = db.execute(
+        f"SELECT seq, {column} FROM {table} WHERE kind = 'decision' ORDER BY seq DESC"
+    ).fetchone()
+    db.execute(f"UPDATE {table} SET {column} = ? WHERE seq = ?", (payload.replace("0", "1"), seq))
+    db.commit()
+    db.close()
+    from paygod.bootstrap import build_kernel
+
+    ledgered.kernel = kernel = build_kernel(kernel.settings)
+    service = kernel.assurance
+    tampered = document(1)
+    assert tampered != inline and b'"value":"failed"' in tampered
+    assert document(2) == tampered

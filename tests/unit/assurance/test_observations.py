@@ -9,7 +9,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from paygod.assurance.oscal import SLOTS, Observations, observation
+from paygod.assurance.observation_text import SLOTS, Observations, observation
 
 
 def _values(**changed: str) -> tuple[str, ...]:

@@ -124,7 +124,7 @@ class MemoryLedgerStore:
         return b"".join(nodes[max(start, 0) : max(end, 0)])
 
     def scan(self, window: ScanWindow) -> Iterator[EntryRow]:
-        for entry in self._entries[: window.end]:
+        for entry in self._entries[max(window.start, 0) : window.end]:
             row = entry_row(entry)
             if window.holds(row):
                 yield row
@@ -142,6 +142,9 @@ class MemoryLedgerStore:
     def tree_heads(self) -> list[SignedTreeHead]:
         with self._lock:
             return sorted(self._heads, key=lambda head: head.tree_size)
+
+    def opener(self) -> None:
+        return None  # in this process's memory only
 
     def close(self) -> None:
         pass

@@ -8,6 +8,7 @@ runs in a nested transaction (a savepoint), so one failing `transact` leaves the
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -194,5 +195,13 @@ class PostgresLedgerStore(SqlLedgerReads):
         with self.db.connection() as conn, conn.transaction():
             conn.execute("UPDATE ledger_head SET size = size WHERE id = 1")
 
+    def opener(self) -> Callable[[], PostgresLedgerStore]:
+        return functools.partial(open_reader, self.db.url)
+
     def close(self) -> None:
         self._drop_writer()
+
+
+def open_reader(url: str) -> PostgresLedgerStore:
+    """The store of the database at `url`, for reads (`PostgresLedgerStore.opener`)."""
+    return PostgresLedgerStore(PostgresDatabase(url, min_size=1, max_size=2))

@@ -201,7 +201,7 @@ class SqlLedgerReads(ABC):
             f" AND kind IN ({kinds}) AND tenant_id IN ({tenants})"
             f" AND recorded_at >= {p} AND recorded_at <= {p} ORDER BY seq LIMIT {SCAN_CHUNK}"
         )
-        after = -1
+        after = window.start - 1
         while True:
             params = [after, window.end, *window.kinds, *window.tenants]
             rows = self._read(sql, [*params, window.recorded_from, window.recorded_to])

@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from paygod.kernel.database import SqliteDatabase, write_refusal
@@ -235,5 +236,13 @@ class SqliteLedgerStore(SqlLedgerReads):
                     with contextlib.suppress(sqlite3.Error):
                         conn.close()
 
+    def opener(self) -> Callable[[], SqliteLedgerStore]:
+        return functools.partial(open_reader, str(self.db.path))
+
     def close(self) -> None:
         self._drop_writer()
+
+
+def open_reader(path: str) -> SqliteLedgerStore:
+    """The store of the SQLite file at `path`, for reads (`SqliteLedgerStore.opener`)."""
+    return SqliteLedgerStore(SqliteDatabase(Path(path)))

@@ -1,0 +1,230 @@
+"""Observing a period's sealed decisions for the assessment results: each row's seal
+re-checked (record hash, leaf, RFC 9162 inclusion proof against the head), the controls
+its packs' rules name and its evidence found, and its observation written as OSCAL JSON
+text. In this process, or cut by seq into slices that worker processes observe apart,
+one core each: the per-row work is Python's and holds the GIL, so a million rows scale
+only across processes. The document is the same bytes either way (the slices' texts are
+streamed in seq order and their runs joined in that order)."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import itertools
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from paygod.assurance import observation_text as texts
+from paygod.assurance.basis import seal_rows
+from paygod.assurance.controls import DecisionControls, RuleControls, rule_controls
+from paygod.assurance.model import ContentUuids
+from paygod.decisions.packs import compile_pack
+from paygod.kernel.errors import InvalidInput
+from paygod.ledger.model import ScanWindow, SignedTreeHead
+from paygod.ledger.ports import LedgerStore
+
+PACK_KIND = "pack"  # decisions.service.PACK_KIND, not imported: workers start light
+Evidence = dict[str, tuple[str, str, str, str]]
+NO_EVIDENCE = ("",) * len(texts.EVIDENCE_SLOTS)
+# Below this many entries in the head's tree a period is observed in this process: a
+# worker costs its start (about a second of imports) before it saves anything.
+PARALLEL_FROM = 100_000
+# How far before a decision its evidence is looked for by a worker: the decision service
+# seals the evidence in the decision's own transaction, just before it.
+EVIDENCE_REACH = 64
+READ = 4 << 20  # bytes read at once from a worker's file
+
+
+def pack_subject(name: str) -> str:
+    from paygod.decisions.service import pack_subject as subject
+
+    return subject(name)
+
+
+@dataclass(frozen=True)
+class Slice:
+    """What one process observes: the store to read (opened there), the decisions in
+    `window`, the evidence in `evidence`, and the loaded packs' rules by digest (for a
+    pack the ledger does not hold)."""
+
+    open_store: Callable[[], LedgerStore] | None  # None: this process only
+    head: SignedTreeHead
+    window: ScanWindow
+    evidence: ScanWindow
+    loaded: Mapping[str, RuleControls]
+
+
+def sealed_rules(
+    store: LedgerStore, head: SignedTreeHead, loaded: Mapping[str, RuleControls]
+) -> Callable[[str, str], RuleControls | None]:
+    """The rules of the pack that decided, as sealed in the ledger (its source is recorded
+    the first time it decides, before the head): the mapping to controls then rests on
+    the ledger alone, whatever packs are loaded now. `loaded` is asked only for a pack
+    the ledger does not hold."""
+
+    def resolve(name: str, digest: str) -> RuleControls | None:
+        for entry in store.subject_entries(pack_subject(name), None, None):
+            if entry.seq >= head.tree_size or entry.kind != PACK_KIND:
+                continue
+            if entry.payload.get("digest") == digest and isinstance(
+                source := entry.payload.get("source"), str
+            ):
+                try:
+                    return rule_controls(compile_pack(source.encode(), Path(f"{name}/pack.yaml")))
+                except InvalidInput:  # sealed before its controls were known: none
+                    return None
+        return loaded.get(digest)
+
+    return resolve
+
+
+def evidence_of(store: LedgerStore, window: ScanWindow) -> Evidence:
+    """Per decision_id, the digests of its evidence: the evidence entry's record hash and
+    seq, the input and measurements digests it cites (as observation slots)."""
+    evidence: Evidence = {}
+    for row in store.scan(window):
+        payload = _payload(row[5])
+        evidence[str(payload.get("decision_id"))] = (
+            row[11],
+            str(row[0]),
+            str(payload.get("input_hash")),
+            str(payload.get("measurements")),
+        )
+    return evidence
+
+
+def observed(part: Slice, store: LedgerStore) -> Iterator[texts.Observed]:
+    """The observation values of each decision in the slice, its seal re-checked."""
+    mapper = DecisionControls(sealed_rules(store, part.head, part.loaded))
+    evidence = evidence_of(store, part.evidence)
+    observation_uuid = ContentUuids("observation")
+    refs_texts: dict[tuple[str, ...], str] = {}
+    rows = store.scan(part.window)
+    # The values in texts.SLOTS order (a tuple: a million are made).
+    for row, leaf, path, problem in seal_rows(store, part.head, rows):
+        try:  # _payload, inline: a million rows
+            payload = orjson.loads(row[5])
+        except orjson.JSONDecodeError:
+            payload = {}
+        if type(payload) is not dict:
+            payload = {}
+        refs = mapper.of(payload)
+        refs_text = refs_texts.get(refs)
+        if refs_text is None:
+            refs_text = refs_texts[refs] = ", ".join(refs) or "-"
+        decision_id = payload.get("decision_id")
+        get = payload.get
+        yield (
+            (
+                observation_uuid.of_pair(row[0], row[11]),
+                str(row[0]),
+                leaf,
+                "verified" if problem is None else "failed",
+                path,
+                row[11],
+                str(get("decision", "-")),
+                str(decision_id if decision_id is not None else row[1]),
+                str(get("pack")),
+                str(get("rule")),
+                refs_text,
+                row[2],
+                row[1],
+                row[6],
+                *evidence.get(str(decision_id), NO_EVIDENCE),
+                problem or "",
+            ),
+            refs,
+        )
+
+
+def observations(
+    store: LedgerStore, part: Slice, run: texts.Run, workers: int = 1
+) -> Iterator[bytes]:
+    """The slice's observation texts as one stream (see `texts.observation_texts`), `run`
+    whole once it ends: in this process, or cut into `workers` slices by seq when the
+    store can be opened in another process and the tree is large enough to pay for it."""
+    if workers > 1 and part.head.tree_size >= PARALLEL_FROM and part.open_store is not None:
+        return _in_workers(part, run, workers)
+    return texts.observation_texts(observed(part, store), run)
+
+
+def cut(part: Slice, pieces: int) -> list[Slice]:
+    """`pieces` slices of consecutive seq ranges covering the part's window."""
+    start, end = part.window.start, part.window.end
+    bounds = [start + (end - start) * i // pieces for i in range(pieces + 1)]
+    return [
+        replace(
+            part,
+            window=replace(part.window, start=low, end=high),
+            evidence=replace(part.evidence, start=max(low - EVIDENCE_REACH, 0), end=high),
+        )
+        for low, high in itertools.pairwise(bounds)
+        if high > low
+    ]
+
+
+def _in_workers(part: Slice, run: texts.Run, workers: int) -> Iterator[bytes]:
+    """Each slice observed in a worker process (spawned: this process may run threads,
+    which a fork would copy mid-lock) into its own file; the files are streamed here in
+    seq order, each as soon as it is written, and the runs joined."""
+    slices = cut(part, workers)
+    with (
+        tempfile.TemporaryDirectory(prefix="paygod-oscal-") as folder,
+        ProcessPoolExecutor(len(slices), mp_context=multiprocessing.get_context("spawn")) as pool,
+    ):
+        outs = [os.path.join(folder, f"slice-{i}.json") for i in range(len(slices))]
+        futures = [pool.submit(observe_into, s, out) for s, out in zip(slices, outs, strict=True)]
+        wrote = False
+        for future, out in zip(futures, outs, strict=True):
+            done: texts.Run = future.result()
+            run.extend(done)
+            if not done.uuids:
+                continue
+            if wrote:
+                yield texts.SEPARATOR
+            wrote = True
+            with open(out, "rb") as handle:
+                while block := handle.read(READ):
+                    yield block
+            with contextlib.suppress(OSError):
+                os.unlink(out)  # the next slice's bytes need the page cache more
+
+
+def observe_into(part: Slice, out: str) -> texts.Run:
+    """A worker's task: the slice's observation texts into `out`, and their run back.
+    The cyclic garbage collector stays off: a worker lives for one pass, and the
+    million short-lived tuples it makes hold no cycles."""
+    gc.disable()
+    if part.open_store is None:
+        raise ValueError("a slice observed in a worker needs a store it can open there")
+    store = part.open_store()
+    run = texts.Run()
+    try:
+        with open(out, "wb") as handle:
+            for block in texts.observation_texts(observed(part, store), run):
+                handle.write(block)
+    finally:
+        store.close()
+    return run
+
+
+def loaded_rules(packs: Iterable[Any]) -> dict[str, RuleControls]:
+    return {pack.digest: rule_controls(pack) for pack in packs}
+
+
+def _payload(text: str) -> dict[str, Any]:
+    """A stored payload; an edited one that no longer parses as an object reads as empty
+    (its record hash fails: the observation says so)."""
+    try:
+        parsed = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
