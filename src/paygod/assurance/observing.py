@@ -15,7 +15,6 @@ import multiprocessing
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -176,26 +175,33 @@ def _in_workers(part: Slice, run: texts.Run, workers: int) -> Iterator[bytes]:
     which a fork would copy mid-lock) into its own file; the files are streamed here in
     seq order, each as soon as it is written, and the runs joined."""
     slices = cut(part, workers)
-    with (
-        tempfile.TemporaryDirectory(prefix="paygod-oscal-") as folder,
-        ProcessPoolExecutor(len(slices), mp_context=multiprocessing.get_context("spawn")) as pool,
-    ):
+    with tempfile.TemporaryDirectory(prefix="paygod-oscal-") as folder:
         outs = [os.path.join(folder, f"slice-{i}.json") for i in range(len(slices))]
-        futures = [pool.submit(observe_into, s, out) for s, out in zip(slices, outs, strict=True)]
-        wrote = False
-        for future, out in zip(futures, outs, strict=True):
-            done: texts.Run = future.result()
-            run.extend(done)
-            if not done.uuids:
-                continue
-            if wrote:
-                yield texts.SEPARATOR
-            wrote = True
-            with open(out, "rb") as handle:
-                while block := handle.read(READ):
-                    yield block
-            with contextlib.suppress(OSError):
-                os.unlink(out)  # the next slice's bytes need the page cache more
+        pool = multiprocessing.get_context("spawn").Pool(len(slices))
+        try:
+            pending = [
+                pool.apply_async(observe_into, (s, out))
+                for s, out in zip(slices, outs, strict=True)
+            ]
+            wrote = False
+            for result, out in zip(pending, outs, strict=True):
+                done: texts.Run = result.get()
+                run.extend(done)
+                if not done.uuids:
+                    continue
+                if wrote:
+                    yield texts.SEPARATOR
+                wrote = True
+                with open(out, "rb") as handle:
+                    while block := handle.read(READ):
+                        yield block
+                with contextlib.suppress(OSError):
+                    os.unlink(out)  # the next slice's bytes need the page cache more
+        finally:
+            # Done, failed or abandoned by the reader (its generator closed): no worker
+            # goes on observing for nobody.
+            pool.terminate()
+            pool.join()
 
 
 def observe_into(part: Slice, out: str) -> texts.Run:

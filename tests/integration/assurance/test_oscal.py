@@ -249,3 +249,19 @@ def test_worker_processes_write_the_same_bytes(
     tampered = document(1)
     assert tampered != inline and b'"value":"failed"' in tampered
     assert document(2) == tampered
+
+
+def test_a_reader_that_stops_leaves_no_worker_running(
+    ledgered: Ledgered, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing
+
+    from paygod.assurance import observing
+
+    monkeypatch.setattr(observing, "PARALLEL_FROM", 0)
+    service = ledgered.kernel.assurance
+    parts = service.assessment_parts(service.basis("default", ledgered.period), 2)
+    assert next(parts).startswith(b'{"assessment-results"')
+    assert multiprocessing.active_children()  # the workers observe the slices
+    parts.close()
+    assert multiprocessing.active_children() == []
