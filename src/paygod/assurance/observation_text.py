@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import orjson
 
 NS = "https://paygod.dev/ns/oscal"
@@ -211,18 +212,24 @@ class Run:
         for refs, number in later.sets.items():
             numbers[number] = self.sets.setdefault(refs, len(self.sets))
         self.uuids.extend(later.uuids)
-        self.set_of.extend(numbers[n] for n in later.set_of)
+        renumbered = np.array(numbers, dtype=np.uint32)[np.frombuffer(later.set_of, np.uint32)]
+        self.set_of.frombytes(renumbered.tobytes())
         for ref, count in later.failed.items():
             self.failed[ref] = self.failed.get(ref, 0) + count
         if self.first is None:
             self.first = later.first
 
     def by_control(self) -> dict[str, list[str]]:
-        """control ref -> the uuids of the observations that exercised it, in order."""
+        """control ref -> the uuids of the observations that exercised it, in order (a
+        control of every set: all of them, the same list)."""
         found: dict[str, list[str]] = {}
+        numbers = np.frombuffer(self.set_of, dtype=np.uint32)
         for ref in {ref for refs in self.sets for ref in refs}:
-            within = bytes(ref in refs for refs in self.sets)
-            found[ref] = [u for u, n in zip(self.uuids, self.set_of, strict=True) if within[n]]
+            within = np.array([ref in refs for refs in self.sets], dtype=np.uint8)
+            if within.all():
+                found[ref] = self.uuids
+                continue
+            found[ref] = list(itertools.compress(self.uuids, within[numbers].tobytes()))
         return found
 
 
