@@ -62,6 +62,7 @@ class Application(Body):
     updated_at: str
     version: int
     underwriting: dict[str, Any] | None
+    checks: dict[str, Any] | None = None  # KYC, screening, account: outcomes and digests
     bureau: dict[str, Any] | None
     offer: dict[str, Any] | None
     contract: dict[str, Any] | None
