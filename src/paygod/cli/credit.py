@@ -212,6 +212,13 @@ def applications(
         )
     when = instant(at, "--at")
     with open_kernel() as kernel:
+        if after is not None and after not in kernel.lending.application_ids(
+            kernel.settings.tenant, at=when
+        ):
+            raise InvalidInput(
+                f"--after {after!r} is not an application of this list",
+                errors=[FieldError("--after", "the last id of the page before")],
+            )
         found = kernel.lending.applications(
             kernel.settings.tenant, status=wanted, at=when, after=after, limit=limit
         )

@@ -272,14 +272,15 @@ def test_the_list_by_tenant_owner_state_time_and_page(world: World) -> None:
     assert ids(page) == tenant[:2]
     assert ids(service.applications("t1", limit=2, after=page[-1].application_id)) == tenant[2:]
     assert ids(service.applications("t1", after=tenant[-1])) == []
-    for bad in (
-        lambda: service.applications("t1", after=other.application_id),  # t2's
-        lambda: service.applications("t1", "agent-a", after=b1.application_id),  # not hers
-        lambda: service.applications("t1", limit=0),
-        lambda: service.applications("t1", limit=1001),
-    ):
+    refused: list[tuple[str | None, str | None, int]] = [
+        (None, other.application_id, 100),  # t2's
+        ("agent-a", b1.application_id, 100),  # not hers
+        (None, None, 0),
+        (None, None, 1001),
+    ]
+    for owner, after, limit in refused:
         with pytest.raises(InvalidInput):
-            bad()
+            service.applications("t1", owner, after=after, limit=limit)
     assert ledger.size == size  # reads record nothing
 
 
