@@ -198,9 +198,8 @@ class CreditService:
         one after `after` (the last id of the page before). Each is read from its last
         entry, until the page is full."""
         if not 1 <= limit <= MAX_PAGE:
-            raise InvalidInput(
-                f"limit must be 1 to {MAX_PAGE}", errors=[FieldError("#query/limit", "1 to 1000")]
-            )
+            message = f"limit must be 1 to {MAX_PAGE}"
+            raise InvalidInput(message, errors=[FieldError("#query/limit", message)])
         ids = self.application_ids(tenant_id, owner, at)
         if after is not None:
             try:
@@ -267,11 +266,13 @@ class CreditService:
                     "request_digest": request_digest,
                 },
             )
-            book = EntryDraft(
-                kind=BOOK_KIND,
-                subject=BOOK_SUBJECT,
-                payload={"application_id": application_id, "applicant": applicant},
-                tenant_id=tenant_id,
+            book = presealed(
+                EntryDraft(
+                    kind=BOOK_KIND,
+                    subject=BOOK_SUBJECT,
+                    payload={"application_id": application_id, "applicant": applicant},
+                    tenant_id=tenant_id,
+                )
             )
             # The saga's first message rides in this transaction (saga.py); the book entry
             # too, so the list never misses an application nor names one never recorded.
