@@ -78,3 +78,63 @@ def test_a_loan_through_the_cli(tmp_path: Path) -> None:
     assert now["currencies"]["USD"]["repaid"] == 1 and now["currencies"]["USD"]["outstanding"] == 0
     assert _cli(home, t1, "accounts", "audit").code == 0
     assert _cli(home, t1, "ledger", "verify").code == 0
+
+
+def test_applications_listed_and_withdrawn_through_the_cli(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    t0, t1 = "2026-01-05T12:00:00Z", "2026-01-06T12:00:00Z"
+    application = tmp_path / "application.json"
+    application.write_text(
+        json.dumps(
+            {
+                "product_id": "personal-term-loan",
+                "applicant_ref": "urn:applicant:prime",
+                "amount": 600_000,
+                "currency": "USD",
+                "payments": 6,
+                "monthly_income": 900_000,
+            }
+        )
+    )
+    apply = ("credit", "apply", "--file", str(application), "--json")
+    first = _json(_cli(home, t0, *apply, "--as", "alice"))["application_id"]
+    second = _json(_cli(home, t0, *apply, "--as", "bob"))["application_id"]
+    withdrawn = _json(
+        _cli(home, t1, "credit", "withdraw", first, "--reason", "a better rate", "--json")
+    )
+    assert withdrawn["status"] == "withdrawn"
+    assert withdrawn["withdrawal"]["reason"] == "a better rate"
+    assert withdrawn["withdrawal"]["from_status"] == "offered"
+    again = _cli(home, t1, "credit", "withdraw", first)
+    assert again.code == 1 and again.stdout == "" and "withdrawn" in again.stderr
+    accept = _cli(home, t1, "credit", "accept", first, "--as", "alice")
+    assert accept.code == 1 and "withdrawn" in accept.stderr
+
+    every = _json(_cli(home, t1, "credit", "applications", "--json"))
+    assert [a["application_id"] for a in every["applications"]] == [first, second]
+    assert every["next_after"] is None
+    only = _json(_cli(home, t1, "credit", "applications", "--status", "withdrawn", "--json"))
+    assert [a["application_id"] for a in only["applications"]] == [first]
+    then = _json(_cli(home, t1, "credit", "applications", "--at", t0, "--json"))
+    assert [a["status"] for a in then["applications"]] == ["offered", "offered"]
+    page = _json(_cli(home, t1, "credit", "applications", "--limit", "1", "--json"))
+    assert page["next_after"] == first
+    human = _cli(home, t1, "credit", "applications")
+    assert human.code == 0 and first in human.stdout and "withdrawn" in human.stdout
+
+    for args in (
+        ("credit", "applications", "--status", "bogus"),
+        ("credit", "applications", "--at", "yesterday"),
+        ("credit", "applications", "--limit", "0"),
+        ("credit", "applications", "--after", "nobody"),
+        ("credit", "withdraw", second, "--reason", ""),
+        ("credit", "withdraw", second, "--reason", "x" * 201),
+        ("credit", "withdraw", second, "--reason", "ok\u202e"),
+        ("credit", "withdraw", "no-such-application"),
+    ):
+        refused = _cli(home, t1, *args, "--json")
+        assert refused.code == 2 and refused.stdout == "", (args, refused)
+        assert len(refused.stderr.strip().splitlines()) == 1, (args, refused.stderr)
+    status = _json(_cli(home, t1, "credit", "offer", second, "--json"))["status"]
+    assert status == "offered"  # nothing recorded by the refusals
+    assert _cli(home, t1, "ledger", "verify").code == 0

@@ -318,6 +318,15 @@ def _credit_accept(w: World) -> Target:
     )
 
 
+def _credit_withdraw(w: World) -> Target:
+    application_id = w.credit_application()
+    return Target(
+        {"application_id": application_id},
+        body={"reason": "changed my mind"},
+        intact=lambda: w.application_status(application_id) == "offered",
+    )
+
+
 def _loan_disburse(w: World) -> Target:
     application_id = w.accepted_application()
     return Target(
@@ -688,6 +697,7 @@ FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
         {"application_id": w.credit_application()}
     ),
     ("POST", "/v1/credit/applications/{application_id}/accept"): _credit_accept,
+    ("POST", "/v1/credit/applications/{application_id}/withdraw"): _credit_withdraw,
     ("GET", "/v1/credit/loans/{loan_id}"): lambda w: Target({"loan_id": w.credit_loan()}),
     ("POST", "/v1/credit/loans/{loan_id}/disburse"): _loan_disburse,
     ("POST", "/v1/credit/loans/{loan_id}/repayments"): _loan_repay,

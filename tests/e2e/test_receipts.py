@@ -563,6 +563,18 @@ def _credit_calls(http: TestClient) -> Generator[tuple[str, str, Any], None, str
         "/v1/credit/applications/{application_id}/accept",
         http.post(f"/v1/credit/applications/{made.json()['application_id']}/accept"),
     )
+    other = http.post(
+        "/v1/credit/applications", json=application, headers={"Idempotency-Key": "r-withdrawn"}
+    )
+    assert other.status_code == 201 and other.json()["status"] == "offered", other.text
+    yield (
+        "post",
+        "/v1/credit/applications/{application_id}/withdraw",
+        http.post(
+            f"/v1/credit/applications/{other.json()['application_id']}/withdraw",
+            json={"reason": "another lender"},
+        ),
+    )
     return str(made.json()["application_id"])
 
 

@@ -140,3 +140,48 @@ def test_saga_steps_raced_by_two_kernels_seal_once(kernels: tuple[Kernel, Kernel
     raw = b.privacy.vault.read(TENANT, checks["bureau"]["record"])["data"]
     assert raw["score"] == 790
     assert a.ledger.verify().findings == ()
+
+
+def test_a_withdrawal_raced_by_another_kernel_seals_one_outcome(
+    kernels: tuple[Kernel, Kernel],
+) -> None:
+    """Two processes: one applicant withdraws on kernel A while it signs on kernel B, and
+    a saga step of B runs while A withdraws. Each race seals one outcome; the loser is a
+    409 (its state's code, or `application-changed` when it loses inside the write)."""
+    from paygod.credit.model import ApplicationStatus
+
+    a, b = kernels
+    for round_ in range(3):
+        application, _ = a.lending.submit(
+            APPLICATION, tenant_id=TENANT, applicant="alice", idempotency_key=f"w-{round_}"
+        )
+        application_id = application.application_id
+        outcomes = _race(
+            partial(
+                a.lending.withdraw, application_id, tenant_id=TENANT, owner="alice", by="alice"
+            ),
+            partial(b.lending.accept, application_id, tenant_id=TENANT, signer="alice"),
+        )
+        assert sum(isinstance(o, Conflict) for o in outcomes) == 1, outcomes
+        history = [h["transition"] for h in b.lending.history(application_id)]
+        assert history[-1] in {"withdrawn", "accepted"} and history[-2] == "offered", history
+        assert len(history) == 5, history
+
+    a.lending.inline = b.lending.inline = False
+    application, _ = a.lending.submit(APPLICATION, tenant_id=TENANT, applicant="bob")
+    application_id = application.application_id
+    _race(
+        partial(a.lending.withdraw, application_id, tenant_id=TENANT, owner=None, by="ops"),
+        partial(b.lending.saga.run, application_id, ApplicationStatus.SUBMITTED),
+    )
+    a.executor.drain()
+    b.executor.drain()
+    history = [h["transition"] for h in b.lending.history(application_id)]
+    # Withdrawn first: no step after it. Checked first: withdrawn from there, or (the
+    # withdrawal read `submitted` and lost inside the write) the saga runs to its end.
+    assert history in (
+        ["submitted", "withdrawn"],
+        ["submitted", "checked", "withdrawn"],
+        ["submitted", "checked", "assessed", "offered"],
+    ), history
+    assert a.ledger.verify().findings == ()

@@ -1,4 +1,6 @@
-"""`paygod credit schedule|apr`: the credit calculators, no kernel needed."""
+"""`paygod credit schedule|apr`: the credit calculators, no kernel needed; `apply`, `offer`,
+`applications`, `accept`, `withdraw`, `disburse`, `repay`, `loans`, `portfolio` on the local
+kernel."""
 
 from __future__ import annotations
 
@@ -170,6 +172,93 @@ def accept(application_id: str, as_: AsOption = None, as_json: JsonFlag = False)
         application.as_dict(),
         as_json=as_json,
         human=f"application {application_id}: accepted, contract {contract.get('document_digest')}",
+    )
+
+
+@app.command("applications")
+def applications(
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            help="Only those in this state: "
+            "submitted, checked, assessed, offered, declined, accepted, expired, withdrawn.",
+        ),
+    ] = None,
+    at: AtOption = None,
+    after: Annotated[
+        str | None, typer.Option("--after", help="The last id of the page before.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many (1 to 1000).")] = 100,
+    as_json: JsonFlag = False,
+) -> None:
+    """The tenant's applications, oldest first, as recorded now or by --at."""
+    from paygod.credit.model import ApplicationStatus
+    from paygod.kernel.errors import FieldError, InvalidInput
+
+    wanted = None
+    if status is not None:
+        try:
+            wanted = ApplicationStatus(status)
+        except ValueError:
+            names = ", ".join(s.value for s in ApplicationStatus)
+            raise InvalidInput(
+                f"--status {status!r} is not one of {names}",
+                errors=[FieldError("--status", f"one of {names}")],
+            ) from None
+    if not 1 <= limit <= 1000:
+        raise InvalidInput(
+            f"--limit {limit} is not between 1 and 1000", errors=[FieldError("--limit", "1-1000")]
+        )
+    when = instant(at, "--at")
+    with open_kernel() as kernel:
+        if after is not None and after not in kernel.lending.application_ids(
+            kernel.settings.tenant, at=when
+        ):
+            raise InvalidInput(
+                f"--after {after!r} is not an application of this list",
+                errors=[FieldError("--after", "the last id of the page before")],
+            )
+        found = kernel.lending.applications(
+            kernel.settings.tenant, status=wanted, at=when, after=after, limit=limit
+        )
+    data = {
+        "applications": [a.as_dict() for a in found],
+        "next_after": found[-1].application_id if len(found) == limit else None,
+    }
+    emit(
+        data,
+        as_json=as_json,
+        human=[
+            f"{a.application_id} {a.status.value} {a.amount} {a.currency} {a.product_id} "
+            f"by {a.applicant}, updated {a.updated_at}"
+            for a in found
+        ],
+    )
+
+
+@app.command("withdraw")
+def withdraw(
+    application_id: str,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why (sealed in the ledger; 1 to 200 chars).")
+    ] = None,
+    as_: AsOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Withdraw an application before acceptance (sealed; exit 1 once accepted or ended)."""
+    from paygod.credit.service import parse_withdrawal
+
+    cause = parse_withdrawal({} if reason is None else {"reason": reason})
+    with open_kernel() as kernel:
+        application = kernel.lending.withdraw(
+            application_id, tenant_id=None, owner=None, by=actor(as_), reason=cause
+        )
+    emit(
+        application.as_dict(),
+        as_json=as_json,
+        human=f"application {application_id}: withdrawn "
+        f"(was {(application.withdrawal or {}).get('from_status')})",
     )
 
 

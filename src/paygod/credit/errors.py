@@ -21,6 +21,7 @@ class CreditCode(StrEnum):
     LOAN_CLOSED = "loan-closed"
     LOAN_CHANGED = "loan-changed"
     LOAN_NOT_DEFAULTED = "loan-not-defaulted"
+    APPLICATION_CHANGED = "application-changed"
     APPLICATION_SUBMITTED = "application-submitted"
     APPLICATION_CHECKED = "application-checked"
     APPLICATION_ASSESSED = "application-assessed"

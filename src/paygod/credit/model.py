@@ -23,8 +23,15 @@ class ApplicationStatus(StrEnum):
 
 
 TRANSITIONS: Mapping[ApplicationStatus, frozenset[ApplicationStatus]] = {
+    # WITHDRAWN: the applicant (or the lender) ends the application before acceptance; the
+    # saga's next step then finds it withdrawn and records nothing (saga.py `run`).
     ApplicationStatus.SUBMITTED: frozenset(
-        {ApplicationStatus.CHECKED, ApplicationStatus.OFFERED, ApplicationStatus.DECLINED}
+        {
+            ApplicationStatus.CHECKED,
+            ApplicationStatus.OFFERED,
+            ApplicationStatus.DECLINED,
+            ApplicationStatus.WITHDRAWN,
+        }
     ),
     ApplicationStatus.CHECKED: frozenset(
         {ApplicationStatus.ASSESSED, ApplicationStatus.DECLINED, ApplicationStatus.WITHDRAWN}
@@ -47,6 +54,7 @@ RISK_ASSESSED = "RiskAssessmentCompleted"
 COMPLIANCE_CHECKED = "ComplianceCheckCompleted"
 APPLICATION_PROCESSED = "ApplicationProcessed"
 OFFER_ACCEPTED = "OfferAccepted"
+APPLICATION_WITHDRAWN = "CreditApplicationWithdrawn"
 
 
 class IllegalTransition(Conflict):
@@ -74,6 +82,7 @@ class Application:
     bureau: dict[str, Any] | None = None
     offer: dict[str, Any] | None = None
     contract: dict[str, Any] | None = None
+    withdrawal: dict[str, Any] | None = None  # who withdrew it, when, from which state, why
     idempotency_key: str | None = None
     request_digest: str | None = None
 

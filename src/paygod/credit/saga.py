@@ -9,7 +9,9 @@ same transaction), so a crash at any point leaves either the step undone (its me
 claimed again when its lease ends) or done with its successor queued — never half.
 Idempotent by (application, step): a step runs only from the status before it and checks,
 inside the write transaction, that the application is still the version it read, so a
-second delivery or a racing worker records nothing.
+second delivery or a racing worker records nothing. An application withdrawn meanwhile
+(`CreditService.withdraw`) is past every step: its pending message finds it withdrawn, or
+its write transaction finds another version sealed, and records nothing.
 
 | trigger event            | step   | from      | to                 | seals                    |
 |--------------------------|--------|-----------|--------------------|--------------------------|
@@ -387,20 +389,12 @@ class ApplicationSaga:
     def _seal(
         self, before: Application, moved: Application, events: list[EventEnvelope]
     ) -> Application:
-        draft = self.service._draft(moved, moved.status.value, events)  # before the writer
-
-        def work(conn: Any) -> tuple[None, list[EntryDraft]]:
-            self._still(before)
-            return None, [draft]
-
-        self.service.ledger.transact(work)
-        return moved
+        return self.service._seal(before, moved, events)
 
     def _still(self, application: Application) -> None:
-        """Inside the write transaction: nobody sealed this step meanwhile."""
-        current = self.service.find(application.application_id)
-        if current is None or current.version != application.version:
-            raise Conflict(f"application {application.application_id} moved on")
+        """Inside the write transaction: nobody sealed this step, or withdrew the
+        application, meanwhile (else Conflict, and `run` records nothing)."""
+        self.service._still(application)
 
     def _processed(self, decided: Application) -> EventEnvelope:
         verdict = decided.underwriting or {}

@@ -1,5 +1,6 @@
 """Credit applications on the kernel: every step sealed in the ledger, its events in the
-outbox (entries about subject `credit-application:<id>` carry the application's state)."""
+outbox (entries about subject `credit-application:<id>` carry the application's state; one
+tenant-tagged entry per application on subject `credit-application-book` lists them)."""
 
 from __future__ import annotations
 
@@ -28,10 +29,15 @@ from paygod.kernel.errors import (
 )
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.identifiers import subject_problem
+from paygod.kernel.written import written_message
 from paygod.ledger import EntryDraft, LedgerService, presealed
 
 NAMESPACE = uuid.UUID("5b0f8a46-6f3e-4f43-9d59-6a1c3e0c7a21")
 KIND = "credit.application"
+BOOK_KIND = "credit.application-book"
+BOOK_SUBJECT = "credit-application-book"  # one entry per application, tenant-tagged: the list
+MAX_PAGE = 1000
+MAX_REASON = 200
 _FIELDS = (
     "product_id",
     "applicant_ref",
@@ -86,6 +92,23 @@ def parse_application(body: Mapping[str, Any]) -> tuple[Product, dict[str, Any]]
         "monthly_debt": _whole(body, "monthly_debt", 0, 10**12) if "monthly_debt" in body else 0,
     }
     return product, fields
+
+
+def parse_withdrawal(body: Mapping[str, Any]) -> str | None:
+    """The withdrawal's reason (optional, free text sealed in the ledger and printed in
+    audit output: bounded, no hidden characters, no personal data or credential)."""
+    for key in body:
+        if key != "reason":
+            raise InvalidInput(f"unknown field {key!r}", errors=[FieldError(f"/{key}", "unknown")])
+    reason = body.get("reason")
+    if reason is None:
+        return None
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
+        message = f"reason must be 1 to {MAX_REASON} characters"
+        raise InvalidInput(message, errors=[FieldError("/reason", message)])
+    if problem := written_message(reason):
+        raise InvalidInput(f"reason: {problem}", errors=[FieldError("/reason", problem)])
+    return reason
 
 
 class CreditService:
@@ -148,6 +171,53 @@ class CreditService:
             if e.kind == KIND
         ]
 
+    def application_ids(
+        self, tenant_id: str | None, owner: str | None = None, at: datetime | None = None
+    ) -> list[str]:
+        """Ids in the order they were submitted, from the book (one indexed range read of
+        the tenant's book entries, not a scan of the ledger)."""
+        entries = self.ledger.as_of(BOOK_SUBJECT, recorded_at=at, tenant_id=tenant_id)
+        return [
+            str(e.payload["application_id"])
+            for e in entries
+            if e.kind == BOOK_KIND and (owner is None or e.payload["applicant"] == owner)
+        ]
+
+    def applications(
+        self,
+        tenant_id: str | None,
+        owner: str | None = None,
+        *,
+        status: ApplicationStatus | None = None,
+        at: datetime | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Application]:
+        """The tenant's applications (an applicant's own with `owner`), oldest first, each
+        as recorded by `at` (default now), those in `status` only; at most `limit`, from the
+        one after `after` (the last id of the page before). Each is read from its last
+        entry, until the page is full."""
+        if not 1 <= limit <= MAX_PAGE:
+            message = f"limit must be 1 to {MAX_PAGE}"
+            raise InvalidInput(message, errors=[FieldError("#query/limit", message)])
+        ids = self.application_ids(tenant_id, owner, at)
+        if after is not None:
+            try:
+                ids = ids[ids.index(after) + 1 :]
+            except ValueError:
+                raise InvalidInput(
+                    f"after: no application {after} in this list",
+                    errors=[FieldError("#query/after", "not an application of this list")],
+                ) from None
+        page: list[Application] = []
+        for application_id in ids:
+            found = self.find(application_id, at)
+            if found is not None and (status is None or found.status is status):
+                page.append(found)
+                if len(page) == limit:
+                    break
+        return page
+
     # -- writes -------------------------------------------------------------------------
 
     def submit(
@@ -196,8 +266,17 @@ class CreditService:
                     "request_digest": request_digest,
                 },
             )
-            # The saga's first message rides in this transaction (saga.py).
-            self.ledger.append(self._draft(submitted, "submitted", [created]))
+            book = presealed(
+                EntryDraft(
+                    kind=BOOK_KIND,
+                    subject=BOOK_SUBJECT,
+                    payload={"application_id": application_id, "applicant": applicant},
+                    tenant_id=tenant_id,
+                )
+            )
+            # The saga's first message rides in this transaction (saga.py); the book entry
+            # too, so the list never misses an application nor names one never recorded.
+            self.ledger.append_many([book, self._draft(submitted, "submitted", [created])])
         if not self.inline:
             return submitted, True
         try:
@@ -232,26 +311,71 @@ class CreditService:
             accepted = application.move_to(
                 ApplicationStatus.ACCEPTED, isoformat(now), contract=contract
             )
-            self.ledger.append(
-                self._draft(
-                    accepted,
-                    "accepted",
-                    [
-                        self._event(
-                            accepted,
-                            model.OFFER_ACCEPTED,
-                            {
-                                "document_digest": contract["document_digest"],
-                                "signed_by": signer,
-                                "apr": offer["disclosure"]["annual_percentage_rate"],
-                            },
-                        ),
-                    ],
-                )
+            event = self._event(
+                accepted,
+                model.OFFER_ACCEPTED,
+                {
+                    "document_digest": contract["document_digest"],
+                    "signed_by": signer,
+                    "apr": offer["disclosure"]["annual_percentage_rate"],
+                },
             )
-            return accepted
+            return self._seal(application, accepted, [event])
+
+    def withdraw(
+        self,
+        application_id: str,
+        *,
+        tenant_id: str | None,
+        owner: str | None,
+        by: str,
+        reason: str | None = None,
+    ) -> Application:
+        """End an application before acceptance (submitted, checked, assessed, offered):
+        sealed as its new version with `CreditApplicationWithdrawn`. From any other state,
+        a second withdrawal included, 409 `application-<state>` and nothing recorded, as a
+        second acceptance is. `owner`: an applicant (scope `own`) withdraws only its own."""
+        with self._lock(application_id):
+            application = self.get(application_id, tenant_id, owner)
+            at = isoformat(self.clock.now())
+            withdrawal = {
+                "withdrawn_by": by,
+                "withdrawn_at": at,
+                "from_status": application.status.value,
+                "reason": reason,
+            }
+            withdrawn = application.move_to(ApplicationStatus.WITHDRAWN, at, withdrawal=withdrawal)
+            event = self._event(withdrawn, model.APPLICATION_WITHDRAWN, withdrawal)
+            return self._seal(application, withdrawn, [event])
 
     # -- recording ----------------------------------------------------------------------
+
+    def _seal(
+        self, before: Application, moved: Application, events: list[EventEnvelope]
+    ) -> Application:
+        """Seal `moved` if the application is still `before` when the writer takes it."""
+        draft = self._draft(moved, moved.status.value, events)  # before the writer
+
+        def work(conn: Any) -> tuple[None, list[EntryDraft]]:
+            self._still(before)
+            return None, [draft]
+
+        self.ledger.transact(work)
+        return moved
+
+    def _still(self, application: Application) -> None:
+        """Inside the write transaction, where every ledger writer (of this process and of
+        any other on the same store) waits its turn: nobody sealed another version since
+        `application` was read. The per-application lock keeps this process's writers
+        apart; this keeps a saga step of another process (a standalone worker) from being
+        overwritten by a withdrawal or an acceptance, and the reverse."""
+        current = self.find(application.application_id)
+        if current is None or current.version != application.version:
+            raise Conflict(
+                f"application {application.application_id} changed while this step was "
+                "prepared; nothing was recorded",
+                code=CreditCode.APPLICATION_CHANGED,
+            )
 
     def _draft(
         self, application: Application, transition: str, events: list[EventEnvelope]

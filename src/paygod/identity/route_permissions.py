@@ -140,8 +140,11 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     # credit
     ("GET", "/v1/credit/products"): "credit:read",
     ("POST", "/v1/credit/applications"): "credit:apply",
+    ("GET", "/v1/credit/applications"): "credit:read",
     ("GET", "/v1/credit/applications/{application_id}"): "credit:read",
     ("POST", "/v1/credit/applications/{application_id}/accept"): "credit:apply",
+    # The applicant (scope `own`) withdraws its own; an admin any of the tenant's.
+    ("POST", "/v1/credit/applications/{application_id}/withdraw"): "credit:apply",
     ("POST", "/v1/credit/schedule"): "credit:read",
     ("POST", "/v1/credit/apr"): "credit:read",
     # risk

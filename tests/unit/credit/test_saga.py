@@ -165,3 +165,27 @@ def test_loan_events_name_the_borrower_principal(kernel: Kernel) -> None:
         r for r in rows if '"principal_id":"agent-a"' not in str(r["envelope"]).replace(" ", "")
     ]
     assert not missing, missing
+
+
+def test_a_withdrawal_mid_saga_stops_it(kernel: Kernel) -> None:
+    """Withdrawn between two steps: the worker's next message (the assessment) finds the
+    application withdrawn and seals nothing — no step, no underwriting decision."""
+    application_id = apply(kernel, "urn:applicant:prime")
+    kernel.executor.run_once()
+    assert transitions(kernel, application_id) == ["submitted", "checked"]
+    kernel.lending.withdraw(
+        application_id, tenant_id="default", owner="agent-a", by="agent-a", reason="too slow"
+    )
+    size = kernel.ledger.size
+    kernel.executor.drain()
+    assert kernel.ledger.size == size
+    assert transitions(kernel, application_id) == ["submitted", "checked", "withdrawn"]
+    rows = outbox(kernel, application_id)
+    assert [r["event_type"] for r in rows] == [
+        "CreditApplicationCreated",
+        "ComplianceCheckCompleted",
+        "CreditApplicationWithdrawn",
+    ]
+    assert all(r["status"] == "done" for r in rows), rows
+    assert names_agent_a(rows[-1])
+    assert kernel.ledger.verify().ok

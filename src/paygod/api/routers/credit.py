@@ -1,14 +1,15 @@
-"""Credit over HTTP: products, applications (decided and offered or declined), acceptance
-(the borrower's e-signature), and the calculators (schedule, APR)."""
+"""Credit over HTTP: products, applications (decided and offered or declined, listed,
+withdrawn), acceptance (the borrower's e-signature), and the calculators (schedule, APR)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request, Response
 
 from paygod.api.deps import get_kernel
+from paygod.api.models import Digits
 from paygod.api.receipts import replayed, sealing
 from paygod.api.routers.admin import principal_id
 from paygod.api.routers.payments import tenant_of, tenant_scope
@@ -18,8 +19,10 @@ from paygod.api.schemas import success
 from paygod.api.security import owner_filter
 from paygod.bootstrap import Kernel
 from paygod.credit.apr import annual_percentage_rate, parse_case
+from paygod.credit.model import ApplicationStatus
 from paygod.credit.products import CATALOG
 from paygod.credit.schedule import amortize, parse_terms
+from paygod.credit.service import MAX_PAGE, parse_withdrawal
 from paygod.kernel.clock import parse_instant
 from paygod.kernel.errors import FieldError, InvalidInput
 from paygod.kernel.identifiers import identifier_problem, invisible_character
@@ -36,6 +39,10 @@ async def _json_object(request: Request) -> dict[str, Any]:
             "the body must be a JSON object", errors=[FieldError("", "not an object")]
         )
     return body
+
+
+async def _optional_object(request: Request) -> dict[str, Any]:
+    return await _json_object(request) if await request.body() else {}
 
 
 def _at(at: str | None) -> datetime | None:
@@ -89,6 +96,33 @@ async def submit(
 
 
 @router.get(
+    "/applications",
+    summary="The tenant's applications (an applicant's own), oldest first, now or `at`",
+    responses=success(bodies.Applications),
+)
+def list_applications(
+    request: Request,
+    status: Annotated[ApplicationStatus | None, Query()] = None,
+    at: str | None = Query(default=None, max_length=64),
+    after: str | None = Query(default=None, max_length=64),
+    limit: Annotated[int, Digits, Query(ge=1, le=MAX_PAGE)] = 100,
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    found = kernel.lending.applications(
+        tenant_scope(request, kernel),
+        owner_filter(request),
+        status=status,
+        at=_at(at),
+        after=after,
+        limit=limit,
+    )
+    return {
+        "applications": [a.as_dict() for a in found],
+        "next_after": found[-1].application_id if len(found) == limit else None,
+    }
+
+
+@router.get(
     "/applications/{application_id}",
     summary="An application as of now or `at`",
     responses=success(bodies.ApplicationWithHistory),
@@ -108,6 +142,7 @@ def get_application(
 @router.post(
     "/applications/{application_id}/accept",
     summary="The applicant signs the contract: its digest is sealed",
+    responses=success(bodies.SealedApplication),
 )
 @sealing
 def accept(
@@ -116,6 +151,30 @@ def accept(
     kernel.lending.get(application_id, tenant_scope(request, kernel), owner_filter(request))
     application = kernel.lending.accept(
         application_id, tenant_id=tenant_scope(request, kernel), signer=principal_id(request)
+    )
+    return application.as_dict()
+
+
+@router.post(
+    "/applications/{application_id}/withdraw",
+    summary="Withdraw an application before acceptance (the applicant, or the lender)",
+    responses=success(bodies.SealedApplication),
+)
+@sealing
+async def withdraw(
+    application_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
+) -> dict[str, Any]:
+    reason = parse_withdrawal(await _optional_object(request))
+    from starlette.concurrency import run_in_threadpool
+
+    application = await run_in_threadpool(
+        lambda: kernel.lending.withdraw(
+            application_id,
+            tenant_id=tenant_scope(request, kernel),
+            owner=owner_filter(request),
+            by=principal_id(request),
+            reason=reason,
+        )
     )
     return application.as_dict()
 
@@ -162,10 +221,6 @@ async def apr(request: Request) -> dict[str, str]:
 
 
 # -- loans ------------------------------------------------------------------------------
-
-
-async def _optional_object(request: Request) -> dict[str, Any]:
-    return await _json_object(request) if await request.body() else {}
 
 
 @router.get(

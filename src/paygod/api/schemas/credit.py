@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from paygod.api.receipts import Receipt
 from paygod.api.schemas import Body
 
 
@@ -61,15 +62,31 @@ class Application(Body):
     updated_at: str
     version: int
     underwriting: dict[str, Any] | None
+    checks: dict[str, Any] | None = None  # KYC, screening, account: outcomes and digests
     bureau: dict[str, Any] | None
     offer: dict[str, Any] | None
     contract: dict[str, Any] | None
+    withdrawal: dict[str, Any] | None = None  # {withdrawn_by, withdrawn_at, from_status, reason}
     idempotency_key: str | None
     request_digest: str | None
 
 
 class ApplicationWithHistory(Application):
     history: list[Step]
+
+
+class Applications(Body):
+    """A page, oldest first: `next_after` is the last id when the page is full (pass it as
+    `after` for the next), else null."""
+
+    applications: list[Application]
+    next_after: str | None
+
+
+class SealedApplication(Application):
+    """The application after the change, with the receipt of its sealed version."""
+
+    receipt: Receipt | None
 
 
 class Instalment(Body):
