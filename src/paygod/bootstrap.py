@@ -265,6 +265,8 @@ def build_kernel(
             ),
             # Late fees, days-past-due buckets and defaults follow the clock, not requests.
             PeriodicTask("credit.assess_loans", 3600.0, loans.assess_all),
+            # An offer past its expiry is sealed `expired` (credit/service.py).
+            PeriodicTask("credit.expire_offers", 600.0, lending.expire_offers),
             # Statements of the period just ended, sealed (PAYGOD_BALANCE_PERIOD).
             PeriodicTask("accounting.close_periods", 300.0, balance_proofs.close_due),
             # Retention policies shred vault subjects and delete old access logs and exports.

@@ -55,6 +55,7 @@ COMPLIANCE_CHECKED = "ComplianceCheckCompleted"
 APPLICATION_PROCESSED = "ApplicationProcessed"
 OFFER_ACCEPTED = "OfferAccepted"
 APPLICATION_WITHDRAWN = "CreditApplicationWithdrawn"
+OFFER_EXPIRED = "CreditOfferExpired"
 
 
 class IllegalTransition(Conflict):

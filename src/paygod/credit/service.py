@@ -26,6 +26,7 @@ from paygod.kernel.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    PaygodError,
 )
 from paygod.kernel.events import EventEnvelope
 from paygod.kernel.identifiers import subject_problem
@@ -294,9 +295,7 @@ class CreditService:
                 raise Forbidden("only the applicant may sign the credit contract")
             now = self.clock.now()
             offer = application.offer or {}
-            if application.status is ApplicationStatus.OFFERED and now >= parse_instant(
-                str(offer["expires_at"])
-            ):
+            if _expired_offer(application, now):
                 raise Conflict(
                     f"the offer expired at {offer['expires_at']}; nothing was recorded",
                     code=CreditCode.OFFER_EXPIRED,
@@ -347,6 +346,36 @@ class CreditService:
             withdrawn = application.move_to(ApplicationStatus.WITHDRAWN, at, withdrawal=withdrawal)
             event = self._event(withdrawn, model.APPLICATION_WITHDRAWN, withdrawal)
             return self._seal(application, withdrawn, [event])
+
+    def expire(self, application_id: str) -> Application | None:
+        """An offer past its expiry moves to `expired`, sealed with `CreditOfferExpired`;
+        None (nothing recorded) for an application that is not such an offer."""
+        with self._lock(application_id):
+            application = self.find(application_id)
+            now = self.clock.now()
+            if application is None or not _expired_offer(application, now):
+                return None
+            moved = application.move_to(ApplicationStatus.EXPIRED, isoformat(now))
+            offer = application.offer or {}
+            event = self._event(moved, model.OFFER_EXPIRED, {"expires_at": offer["expires_at"]})
+            return self._seal(application, moved, [event])
+
+    def expire_offers(self) -> list[str]:
+        """Every offer of every tenant past its expiry expired (the periodic housekeeping
+        task): the list, the portfolio and `?at=` then say so, where the application
+        would stay `offered`, an offer nobody can take any more."""
+        now = self.clock.now()
+        done = []
+        for application_id in self.application_ids(None):
+            application = self.find(application_id)
+            if application is None or not _expired_offer(application, now):
+                continue
+            try:
+                if self.expire(application_id) is not None:
+                    done.append(application_id)
+            except PaygodError:
+                continue  # moved meanwhile (accepted, withdrawn): nothing to expire
+        return done
 
     # -- recording ----------------------------------------------------------------------
 
@@ -441,3 +470,10 @@ def contract_document(application: Application) -> dict[str, Any]:
         "disclosure": offer.get("disclosure"),
         "schedule": offer.get("schedule"),
     }
+
+
+def _expired_offer(application: Application, now: datetime) -> bool:
+    offer = application.offer or {}
+    return application.status is ApplicationStatus.OFFERED and now >= parse_instant(
+        str(offer["expires_at"])
+    )

@@ -68,10 +68,13 @@ def declined(service: CreditService) -> Application:
 
 
 def expired(service: CreditService) -> Application:
-    # No operation expires an offer yet; the transition the table allows, sealed as a step.
     before = offered(service)
-    moved = before.move_to(ApplicationStatus.EXPIRED, isoformat(service.clock.now()))
-    return service._seal(before, moved, [])
+    clock = service.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(86_400 * 8)  # past the offer's 7 days
+    moved = service.expire(before.application_id)
+    assert moved is not None
+    return moved
 
 
 def withdrawn(service: CreditService) -> Application:
