@@ -47,6 +47,7 @@ def test_the_kernel_releases_expired_holds_on_its_own(standalone_kernel: Kernel)
     assert names == [
         "accounting.expire_holds",
         "credit.assess_loans",
+        "credit.expire_offers",
         "accounting.close_periods",
         "privacy.retention",
         "contauth.purge_features",
