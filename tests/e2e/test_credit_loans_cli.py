@@ -15,16 +15,10 @@ def _cli(home: Path, clock: str, *args: str) -> CliResult:
     return run_cli(*args, env=env)
 
 
-def _json(result: CliResult) -> Any:
-    assert result.code == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def test_a_loan_through_the_cli(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    t0, t1 = "2026-01-05T12:00:00Z", "2026-02-05T12:00:00Z"
-    application = tmp_path / "application.json"
-    application.write_text(
+def _application(folder: Path) -> Path:
+    """A six-month personal loan of 6,000.00 USD for the prime fixture applicant."""
+    path = folder / "application.json"
+    path.write_text(
         json.dumps(
             {
                 "product_id": "personal-term-loan",
@@ -36,6 +30,18 @@ def test_a_loan_through_the_cli(tmp_path: Path) -> None:
             }
         )
     )
+    return path
+
+
+def _json(result: CliResult) -> Any:
+    assert result.code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_loan_through_the_cli(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    t0, t1 = "2026-01-05T12:00:00Z", "2026-02-05T12:00:00Z"
+    application = _application(tmp_path)
     made = _json(
         _cli(home, t0, "credit", "apply", "--file", str(application), "--as", "alice", "--json")
     )
@@ -83,19 +89,7 @@ def test_a_loan_through_the_cli(tmp_path: Path) -> None:
 def test_applications_listed_and_withdrawn_through_the_cli(tmp_path: Path) -> None:
     home = tmp_path / "home"
     t0, t1 = "2026-01-05T12:00:00Z", "2026-01-06T12:00:00Z"
-    application = tmp_path / "application.json"
-    application.write_text(
-        json.dumps(
-            {
-                "product_id": "personal-term-loan",
-                "applicant_ref": "urn:applicant:prime",
-                "amount": 600_000,
-                "currency": "USD",
-                "payments": 6,
-                "monthly_income": 900_000,
-            }
-        )
-    )
+    application = _application(tmp_path)
     apply = ("credit", "apply", "--file", str(application), "--json")
     first = _json(_cli(home, t0, *apply, "--as", "alice"))["application_id"]
     second = _json(_cli(home, t0, *apply, "--as", "bob"))["application_id"]

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from paygod.canonical import digest
+from paygod.credit import listing
 from paygod.credit import loan as events
 from paygod.credit.books import (
     Leg,
@@ -51,8 +52,6 @@ from paygod.ledger import EntryDraft, LedgerService
 from paygod.ledger.model import Entry
 
 KIND = "credit.loan"
-BOOK_KIND = "credit.loan-book"
-BOOK_SUBJECT = "credit-loan-book"  # one entry per loan, tenant-tagged: the loan list
 MAX_REPAYMENT = 10**15
 
 
@@ -157,12 +156,7 @@ class LoanService:
     def loan_ids(
         self, tenant_id: str | None, owner: str | None = None, at: datetime | None = None
     ) -> list[str]:
-        entries = self.ledger.as_of(BOOK_SUBJECT, recorded_at=at, tenant_id=tenant_id)
-        return [
-            str(e.payload["loan_id"])
-            for e in entries
-            if e.kind == BOOK_KIND and (owner is None or e.payload["borrower"] == owner)
-        ]
+        return listing.LOANS.ids(self.ledger, tenant_id, owner, at)
 
     def loans(
         self, tenant_id: str | None, owner: str | None = None, at: datetime | None = None
@@ -228,12 +222,7 @@ class LoanService:
                 loan.tenant_id, loan.loan_id, loan.currency, loan.borrower
             )
 
-            book = EntryDraft(
-                kind=BOOK_KIND,
-                subject=BOOK_SUBJECT,
-                payload={"loan_id": loan.loan_id, "borrower": loan.borrower},
-                tenant_id=loan.tenant_id,
-            )
+            book = listing.LOANS.entry(loan.loan_id, loan.borrower, loan.tenant_id)
             disbursed = self._draft(loan, "disbursed", [event])  # built before the writer
 
             def work(conn: Any) -> tuple[None, list[Any]]:

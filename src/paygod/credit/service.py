@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from paygod.canonical import digest
-from paygod.credit import model
+from paygod.credit import listing, model
 from paygod.credit.bureau import simulated_account, simulated_kyc
 from paygod.credit.errors import CreditCode
 from paygod.credit.locks import KeyedLocks
@@ -35,8 +35,6 @@ from paygod.ledger import EntryDraft, LedgerService, presealed
 
 NAMESPACE = uuid.UUID("5b0f8a46-6f3e-4f43-9d59-6a1c3e0c7a21")
 KIND = "credit.application"
-BOOK_KIND = "credit.application-book"
-BOOK_SUBJECT = "credit-application-book"  # one entry per application, tenant-tagged: the list
 MAX_PAGE = 1000
 MAX_REASON = 200
 _FIELDS = (
@@ -177,12 +175,7 @@ class CreditService:
     ) -> list[str]:
         """Ids in the order they were submitted, from the book (one indexed range read of
         the tenant's book entries, not a scan of the ledger)."""
-        entries = self.ledger.as_of(BOOK_SUBJECT, recorded_at=at, tenant_id=tenant_id)
-        return [
-            str(e.payload["application_id"])
-            for e in entries
-            if e.kind == BOOK_KIND and (owner is None or e.payload["applicant"] == owner)
-        ]
+        return listing.APPLICATIONS.ids(self.ledger, tenant_id, owner, at)
 
     def applications(
         self,
@@ -267,14 +260,7 @@ class CreditService:
                     "request_digest": request_digest,
                 },
             )
-            book = presealed(
-                EntryDraft(
-                    kind=BOOK_KIND,
-                    subject=BOOK_SUBJECT,
-                    payload={"application_id": application_id, "applicant": applicant},
-                    tenant_id=tenant_id,
-                )
-            )
+            book = presealed(listing.APPLICATIONS.entry(application_id, applicant, tenant_id))
             # The saga's first message rides in this transaction (saga.py); the book entry
             # too, so the list never misses an application nor names one never recorded.
             self.ledger.append_many([book, self._draft(submitted, "submitted", [created])])
