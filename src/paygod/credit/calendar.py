@@ -5,8 +5,10 @@ from __future__ import annotations
 import calendar
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 
+@lru_cache(maxsize=4096)  # schedules and APR positions ask it dozens of times an offer
 def days_in_month(year: int, month: int) -> int:
     return calendar.monthrange(year, month)[1]
 
