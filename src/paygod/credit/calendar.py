@@ -17,6 +17,8 @@ def is_month_end(day: date) -> bool:
     return day.day == days_in_month(day.year, day.month)
 
 
+# An offer asks ~70 of these (its due dates, its APR's unit-periods), the same all day.
+@lru_cache(maxsize=8192)
 def add_months(start: date, months: int, *, anchor_day: int | None = None) -> date:
     """`start` moved by `months` (negative goes back), on `anchor_day` (default the start's day)
     clamped to the month's last day: Jan 31 + 1 month is Feb 28 (29), + 2 months Mar 31."""
