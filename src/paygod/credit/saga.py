@@ -398,8 +398,7 @@ class ApplicationSaga:
 
     def _still(self, application: Application) -> None:
         """Inside the write transaction: nobody sealed this step meanwhile."""
-        current = self.service.find(application.application_id)
-        if current is None or current.version != application.version:
+        if self.service.version_of(application.application_id) != application.version:
             raise Conflict(f"application {application.application_id} moved on")
 
     def _processed(self, decided: Application) -> EventEnvelope:

@@ -125,6 +125,12 @@ class CreditService:
         latest = self.ledger.latest(subject_of(application_id), KIND, recorded_at=at)
         return Application.from_dict(latest.payload["application"]) if latest else None
 
+    def version_of(self, application_id: str) -> int | None:
+        """The application's current version, None if never submitted: what a step's
+        write transaction checks, read without rebuilding the application (in the writer)."""
+        latest = self.ledger.latest(subject_of(application_id), KIND)
+        return int(latest.payload["application"]["version"]) if latest else None
+
     def get(
         self,
         application_id: str,
