@@ -5,8 +5,10 @@ from __future__ import annotations
 import calendar
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 
+@lru_cache(maxsize=4096)  # schedules and APR positions ask it dozens of times an offer
 def days_in_month(year: int, month: int) -> int:
     return calendar.monthrange(year, month)[1]
 
@@ -15,6 +17,8 @@ def is_month_end(day: date) -> bool:
     return day.day == days_in_month(day.year, day.month)
 
 
+# An offer asks ~70 of these (its due dates, its APR's unit-periods), the same all day.
+@lru_cache(maxsize=8192)
 def add_months(start: date, months: int, *, anchor_day: int | None = None) -> date:
     """`start` moved by `months` (negative goes back), on `anchor_day` (default the start's day)
     clamped to the month's last day: Jan 31 + 1 month is Feb 28 (29), + 2 months Mar 31."""

@@ -438,12 +438,14 @@ class LoanService:
         any other on the same store) waits its turn: the loan is still the version this step
         was computed from, else 409 and nothing is recorded. The per-loan lock keeps this
         process's steps apart; this keeps another process's from being overwritten."""
-        current = self.find(loan_id)
+        latest = self.ledger.latest(subject_of(loan_id), KIND)
+        # The version alone, not the whole loan (its instalments parsed), in the writer.
+        current = None if latest is None else latest.payload["loan"]["version"]
         if current is None and version is None:
             return
         if current is not None and version is None:
             raise LoanDisbursed(f"loan {loan_id} was already disbursed")
-        if current is None or current.version != version:
+        if current is None or current != version:
             raise Conflict(
                 f"loan {loan_id} changed while this step was prepared; nothing was recorded, "
                 "try again",

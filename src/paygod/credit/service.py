@@ -147,6 +147,12 @@ class CreditService:
         latest = self.ledger.latest(subject_of(application_id), KIND, recorded_at=at)
         return Application.from_dict(latest.payload["application"]) if latest else None
 
+    def version_of(self, application_id: str) -> int | None:
+        """The application's current version, None if never submitted: what a step's
+        write transaction checks, read without rebuilding the application (in the writer)."""
+        latest = self.ledger.latest(subject_of(application_id), KIND)
+        return int(latest.payload["application"]["version"]) if latest else None
+
     def get(
         self,
         application_id: str,
@@ -384,8 +390,7 @@ class CreditService:
         `application` was read. The per-application lock keeps this process's writers
         apart; this keeps a saga step of another process (a standalone worker) from being
         overwritten by a withdrawal or an acceptance, and the reverse."""
-        current = self.find(application.application_id)
-        if current is None or current.version != application.version:
+        if self.version_of(application.application_id) != application.version:
             raise Conflict(
                 f"application {application.application_id} changed while this step was "
                 "prepared; nothing was recorded",

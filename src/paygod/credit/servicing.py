@@ -140,8 +140,9 @@ def allocate(loan: Loan, amount: int, on: date) -> tuple[Loan, Allocation]:
     fees = interest = principal = 0
     for i, d in enumerate(rows):
         paid = min(left, d.fee_unpaid)
-        rows[i] = replace(d, late_fee_paid=d.late_fee_paid + paid)
-        left, fees = left - paid, fees + paid
+        if paid:  # a row with nothing paid stays the same object (most rows, most days)
+            rows[i] = replace(d, late_fee_paid=d.late_fee_paid + paid)
+            left, fees = left - paid, fees + paid
     for i, d in enumerate(rows):
         if d.due_date <= on:
             to_interest = min(left, d.interest - d.interest_paid)
