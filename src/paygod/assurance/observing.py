@@ -8,7 +8,6 @@ streamed in seq order and their runs joined in that order)."""
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import itertools
 import multiprocessing
@@ -39,7 +38,8 @@ PARALLEL_FROM = 100_000
 # How far before a decision its evidence is looked for by a worker: the decision service
 # seals the evidence in the decision's own transaction, just before it.
 EVIDENCE_REACH = 64
-READ = 4 << 20  # bytes read at once from a worker's file
+PIECE = 100_000  # seqs a worker observes at once (about 250 MB of text in a period of decisions)
+READ = 4 << 20  # bytes read at once from a piece's file
 
 
 def pack_subject(name: str) -> str:
@@ -171,32 +171,32 @@ def cut(part: Slice, pieces: int) -> list[Slice]:
 
 
 def _in_workers(part: Slice, run: texts.Run, workers: int) -> Iterator[bytes]:
-    """Each slice observed in a worker process (spawned: this process may run threads,
-    which a fork would copy mid-lock) into its own file; the files are streamed here in
-    seq order, each as soon as it is written, and the runs joined."""
-    slices = cut(part, workers)
+    """The window cut into pieces of about PIECE seqs, observed by `workers` worker
+    processes (spawned: this process may run threads, which a fork would copy mid-lock),
+    each piece's text written to a file of its own and streamed from it here in seq
+    order as soon as it is done (the pool hands them back in order), the runs joined.
+    Many pieces, not one per worker: the document streams while the workers go on, and
+    only the last piece waits to be copied at the end. Files, not the pool's pipe: a
+    pickled text crosses a pipe in small writes, three times the system time."""
+    opener = part.open_store
+    if opener is None:
+        raise ValueError("a period observed by workers needs a store they can open")
+    pieces = cut(part, max(workers, -(-(part.window.end - part.window.start) // PIECE)))
     with tempfile.TemporaryDirectory(prefix="paygod-oscal-") as folder:
-        outs = [os.path.join(folder, f"slice-{i}.json") for i in range(len(slices))]
-        pool = multiprocessing.get_context("spawn").Pool(len(slices))
+        jobs = [(piece, os.path.join(folder, f"{i}.json")) for i, piece in enumerate(pieces)]
+        pool = multiprocessing.get_context("spawn").Pool(workers, _worker_start, (opener,))
         try:
-            pending = [
-                pool.apply_async(observe_into, (s, out))
-                for s, out in zip(slices, outs, strict=True)
-            ]
             wrote = False
-            for result, out in zip(pending, outs, strict=True):
-                done: texts.Run = result.get()
+            for out, done in pool.imap(observe_piece, jobs):
                 run.extend(done)
-                if not done.uuids:
-                    continue
-                if wrote:
-                    yield texts.SEPARATOR
-                wrote = True
-                with open(out, "rb") as handle:
-                    while block := handle.read(READ):
-                        yield block
-                with contextlib.suppress(OSError):
-                    os.unlink(out)  # the next slice's bytes need the page cache more
+                if done.uuids:
+                    if wrote:
+                        yield texts.SEPARATOR
+                    wrote = True
+                    with open(out, "rb") as handle:
+                        while block := handle.read(READ):
+                            yield block
+                os.unlink(out)  # its pages are the next piece's page cache
         finally:
             # Done, failed or abandoned by the reader (its generator closed): no worker
             # goes on observing for nobody.
@@ -204,22 +204,28 @@ def _in_workers(part: Slice, run: texts.Run, workers: int) -> Iterator[bytes]:
             pool.join()
 
 
-def observe_into(part: Slice, out: str) -> texts.Run:
-    """A worker's task: the slice's observation texts into `out`, and their run back.
-    The cyclic garbage collector stays off: a worker lives for one pass, and the
-    million short-lived tuples it makes hold no cycles."""
+_store: LedgerStore | None = None  # a worker process's store, opened once at its start
+
+
+def _worker_start(opener: Callable[[], LedgerStore]) -> None:
+    """A worker's start: its store opened; the cyclic garbage collector off, as a worker
+    lives for one document and the million short-lived tuples it makes hold no cycles."""
+    global _store
     gc.disable()
-    if part.open_store is None:
-        raise ValueError("a slice observed in a worker needs a store it can open there")
-    store = part.open_store()
+    _store = opener()
+
+
+def observe_piece(job: tuple[Slice, str]) -> tuple[str, texts.Run]:
+    """A worker's task: the piece's observation texts into the file `out`; (out, their
+    run) back."""
+    part, out = job
+    if _store is None:
+        raise RuntimeError("observe_piece runs in a worker started by _worker_start")
     run = texts.Run()
-    try:
-        with open(out, "wb") as handle:
-            for block in texts.observation_texts(observed(part, store), run):
-                handle.write(block)
-    finally:
-        store.close()
-    return run
+    with open(out, "wb") as handle:
+        for block in texts.observation_texts(observed(part, _store), run):
+            handle.write(block)
+    return out, run
 
 
 def loaded_rules(packs: Iterable[Any]) -> dict[str, RuleControls]:

@@ -231,6 +231,8 @@ def test_worker_processes_write_the_same_bytes(
 
     inline = document(1)
     assert document(3) == inline and cuts == [3]
+    monkeypatch.setattr(observing, "PIECE", 7)  # many pieces each for two workers
+    assert document(2) == inline and cuts[-1] > 2
     assert len(json.loads(inline)["assessment-results"]["results"][0]["observations"]) == 16
     home = kernel.settings.home
     kernel.close()
