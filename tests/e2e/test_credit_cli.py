@@ -75,6 +75,19 @@ def test_schedule_refuses_bad_input_in_one_line(flag: str, value: str, needle: s
     assert len(result.stderr.strip().splitlines()) == 1 and needle in result.stderr
 
 
+def test_interest_only_payments_then_the_level_payment() -> None:
+    result = run_cli(*SCHEDULE, "--interest-only", "6", "--json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [r["principal"] for r in data["rows"][:6]] == [0] * 6
+    assert {r["balance"] for r in data["rows"][:6]} == {500000}
+    assert data["rows"][6]["payment"] == data["level_payment"] > 23001  # 18 payments, not 24
+    assert data["totals"]["principal"] == 500000 and data["rows"][-1]["balance"] == 0
+    refused = run_cli(*SCHEDULE, "--interest-only", "24", "--json")
+    assert refused.code == 2 and refused.stdout == ""
+    assert len(refused.stderr.strip().splitlines()) == 1 and "interest_only" in refused.stderr
+
+
 def test_a_percent_and_a_fraction_print_the_same_schedule() -> None:
     outputs = []
     for typed in ("9.69%", "9.69", "0.0969"):

@@ -38,6 +38,14 @@ def schedule(
     day_count: Annotated[str, typer.Option("--day-count", help="30/360 or actual/365.")],
     start: Annotated[str, typer.Option(help="Disbursement date YYYY-MM-DD.")],
     rounding: Annotated[str, typer.Option(help="half-even (default) or half-up.")] = "half-even",
+    interest_only: Annotated[
+        int,
+        typer.Option(
+            "--interest-only",
+            help="Payments of interest alone first (0 to payments − 1); the principal is "
+            "amortised over the payments after them.",
+        ),
+    ] = 0,
     as_json: JsonFlag = False,
 ) -> None:
     """A level-payment amortisation schedule in minor units."""
@@ -52,6 +60,7 @@ def schedule(
         day_count=day_count,
         start=start,
         rounding=rounding,
+        interest_only=interest_only,
     )
     result = amortize(terms).as_dict()
     totals = result["totals"]

@@ -13,6 +13,9 @@ The rules, stated once:
   left plus its interest, so the principal repaid equals the principal lent to the minor unit.
   If rounding has repaid the loan early, the row that reaches zero is the final one and any
   rows after it carry zero (the balance never goes below zero).
+- interest-only periods (`interest_only` = k, 0 ≤ k < payments): the first k payments are the
+  row's interest alone (no principal, the balance unchanged); the level payment is the
+  annuity payment over the n − k payments after them, on the whole principal.
 """
 
 from __future__ import annotations
@@ -76,6 +79,13 @@ class ScheduleTerms:
     day_count: DayCount
     start: date
     rounding: Rounding = Rounding.HALF_EVEN
+    # The first `interest_only` payments are the period's interest alone; the principal is
+    # then amortised over the payments left.
+    interest_only: int = 0
+
+    @property
+    def amortising(self) -> int:
+        return self.payments - self.interest_only
 
     @property
     def periodic_rate(self) -> Decimal:
@@ -121,13 +131,14 @@ class Schedule:
 
 
 def level_payment(terms: ScheduleTerms) -> int:
-    """The annuity payment P·i / (1 − (1 + i)^−n) at the nominal periodic rate, rounded."""
+    """The annuity payment P·i / (1 − (1 + i)^−n) at the nominal periodic rate, rounded,
+    n the payments that amortise (those after the interest-only ones)."""
     i = terms.periodic_rate
     principal = Decimal(terms.principal)
     if i == 0:
-        exact = _PRECISION.divide(principal, Decimal(terms.payments))
+        exact = _PRECISION.divide(principal, Decimal(terms.amortising))
     else:
-        growth = _PRECISION.power(_PRECISION.add(Decimal(1), i), terms.payments)
+        growth = _PRECISION.power(_PRECISION.add(Decimal(1), i), terms.amortising)
         exact = _PRECISION.divide(
             _PRECISION.multiply(_PRECISION.multiply(principal, i), growth),
             _PRECISION.subtract(growth, Decimal(1)),
@@ -160,6 +171,10 @@ def amortize(terms: ScheduleTerms) -> Schedule:
         interest = terms.rounding.to_minor(
             accrued_interest(balance, terms.annual_rate, terms.day_count, previous, due)
         )
+        if n <= terms.interest_only:
+            rows.append(Instalment(n, due, interest, interest, 0, balance))
+            previous = due
+            continue
         final = n == terms.payments or payment >= balance + interest
         principal = balance if final else payment - interest
         balance -= principal
@@ -219,6 +234,7 @@ def parse_terms(
     day_count: str,
     start: str,
     rounding: str = "half-even",
+    interest_only: int = 0,
 ) -> ScheduleTerms:
     """Terms from what a user typed; every refusal names the field (nothing is computed)."""
     if isinstance(principal, bool) or not isinstance(principal, int) or principal <= 0:
@@ -245,12 +261,24 @@ def parse_terms(
             f"payments must be between 1 and {limit} ({MAX_TERM_YEARS} years of {freq.value} "
             "payments)",
         )
+    if (
+        isinstance(interest_only, bool)
+        or not isinstance(interest_only, int)
+        or not 0 <= interest_only < payments
+    ):
+        raise _invalid(
+            "/interest_only",
+            f"interest_only must be a whole number of payments from 0 to {payments - 1} "
+            "(at least the last payment repays principal)",
+        )
     begin = parse_iso_date(start, "/start")
     try:
         freq.due_date(begin, payments)
     except (OverflowError, ValueError):
         raise _invalid("/start", "the last payment would fall after the year 9999") from None
-    return ScheduleTerms(principal, currency, rate, payments, freq, convention, begin, mode)
+    return ScheduleTerms(
+        principal, currency, rate, payments, freq, convention, begin, mode, interest_only
+    )
 
 
 def principal_repaid(rows: Sequence[Instalment]) -> int:

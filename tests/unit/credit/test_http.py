@@ -87,5 +87,10 @@ def test_calculators_over_http(kernel: Kernel) -> None:
     bad = client.post("/v1/credit/schedule", json={**terms, "annual_rate": 0.05})
     assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == "/annual_rate"
     assert client.post("/v1/credit/schedule", json={**terms, "payments": 0}).status_code == 422
+    io = client.post("/v1/credit/schedule", json={**terms, "interest_only": 6}).json()
+    assert [r["principal"] for r in io["rows"][:6]] == [0] * 6
+    assert io["totals"]["principal"] == 500000
+    bad = client.post("/v1/credit/schedule", json={**terms, "interest_only": 24})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == "/interest_only"
     products = client.get("/v1/credit/products").json()["products"]
     assert {p["product_id"] for p in products} >= {"personal-term-loan"}

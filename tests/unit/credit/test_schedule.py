@@ -119,6 +119,7 @@ def test_schedule_properties(
     data: st.DataObject,
 ) -> None:
     payments = data.draw(st.integers(1, min(600, 30 * frequency.periods_per_year)))
+    interest_only = data.draw(st.one_of(st.just(0), st.integers(0, payments - 1)))
     terms = parse_terms(
         principal=principal,
         currency="EUR",
@@ -128,15 +129,14 @@ def test_schedule_properties(
         day_count=day_count.value,
         start=start.isoformat(),
         rounding=rounding.value,
+        interest_only=interest_only,
     )
     schedule = amortize(terms)
-    # The level payment is the annuity payment at the nominal periodic rate, rounded.
+    # The level payment is the annuity payment at the nominal periodic rate, rounded, over
+    # the payments after the interest-only ones.
     i = Fraction(rate) / frequency.periods_per_year
-    exact = (
-        Fraction(principal, payments)
-        if i == 0
-        else principal * i * (1 + i) ** payments / ((1 + i) ** payments - 1)
-    )
+    n = payments - interest_only
+    exact = Fraction(principal, n) if i == 0 else principal * i * (1 + i) ** n / ((1 + i) ** n - 1)
     assert schedule.level_payment == _round(exact, rounding)
     balance = principal
     previous = start
@@ -146,9 +146,11 @@ def test_schedule_properties(
         expected = _round(Fraction(balance) * Fraction(rate) * days / day_count.year_days, rounding)
         assert row.interest == (expected if balance else 0)
         assert row.payment == row.interest + row.principal
+        if row.n <= interest_only:
+            assert (row.principal, row.balance) == (0, principal)
         balance -= row.principal
         assert row.balance == balance >= 0
-        if row.n < payments and balance:
+        if interest_only < row.n < payments and balance:
             assert row.payment == schedule.level_payment
         previous = row.due_date
     assert sum(r.principal for r in schedule.rows) == principal
@@ -183,12 +185,29 @@ def test_schedule_properties(
         ({"start": "2025-02-30"}, "/start"),
         ({"start": "20250115"}, "/start"),
         ({"start": "9999-12-01"}, "/start"),
+        ({"interest_only": 360}, "/interest_only"),
+        ({"interest_only": -1}, "/interest_only"),
+        ({"interest_only": True}, "/interest_only"),
+        ({"interest_only": "12"}, "/interest_only"),
     ],
 )
 def test_bad_terms_are_refused_with_the_field(override: dict[str, object], pointer: str) -> None:
     with pytest.raises(InvalidInput) as raised:
         _terms(**override)
     assert raised.value.errors[0].pointer == pointer
+
+
+def test_ten_interest_only_years_then_twenty_amortising() -> None:
+    """100,000.00 at 6 % (30/360): 120 payments of the month's interest, 500.00, then the
+    20-year annuity payment on the whole principal, 716.43 (P·i / (1 − (1 + i)^−240))."""
+    schedule = amortize(_terms(interest_only=120))
+    assert schedule.level_payment == 71643
+    assert {(r.payment, r.interest, r.principal, r.balance) for r in schedule.rows[:120]} == {
+        (50000, 50000, 0, 10_000_000)
+    }
+    assert schedule.rows[120].payment == 71643 and schedule.rows[120].principal == 21643
+    assert sum(r.principal for r in schedule.rows) == 10_000_000
+    assert schedule.rows[-1].balance == 0
 
 
 def test_level_payment_at_zero_rate_is_principal_over_payments() -> None:

@@ -195,11 +195,12 @@ async def schedule(request: Request) -> dict[str, Any]:
         "day_count",
         "start",
         "rounding",
+        "interest_only",
     }
     for key in body:
         if key not in known:
             raise InvalidInput(f"unknown field {key!r}", errors=[FieldError(f"/{key}", "unknown")])
-    for key in known - {"rounding"}:
+    for key in known - {"rounding", "interest_only"}:
         if key not in body:
             raise InvalidInput(f"{key} is required", errors=[FieldError(f"/{key}", "required")])
     for key in ("currency", "annual_rate", "frequency", "day_count", "start", "rounding"):
