@@ -5,34 +5,16 @@ application (no acceptance after it)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from paygod import bootstrap
-from paygod.kernel.clock import ManualClock, isoformat
-from paygod.kernel.settings import load_settings
+from paygod.kernel.clock import isoformat
 from paygod.ledger import verifier
-from tests.e2e.test_credit_loans_http import T0, TENANT, Desk, _application
+from tests.e2e.test_credit_loans_http import T0, TENANT, Desk, _application, desk
 from tests.support.http import principal_headers
 
+__all__ = ["desk"]  # the fixture, shared with the loans tests
 LIST = "/v1/credit/applications"
-
-
-@pytest.fixture
-def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
-    clock = ManualClock(T0)
-    monkeypatch.setattr(bootstrap, "clock_from_settings", lambda settings: clock)
-    kernel = bootstrap.build_kernel(
-        load_settings(home=tmp_path / "home", database_url=None, redis_url=None)
-    )
-    try:
-        yield Desk(kernel, clock)
-    finally:
-        kernel.close()
 
 
 def apply(desk: Desk, who: dict[str, str], ref: str = "urn:applicant:prime") -> dict[str, Any]:
