@@ -25,7 +25,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Mapping
-from ctypes import addressof, byref, memmove, string_at
+from ctypes import POINTER, addressof, byref, c_char, c_size_t, memmove, string_at
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,10 @@ except ImportError:  # pragma: no cover
 
 from paygod.canonical import canonicalize
 from paygod.decisions.pack_measures import MeasurementFailed
+
+_MEMORY = _ffi.WASMTIME_EXTERN_MEMORY.value if _ffi is not None else 3
+_FUNC = _ffi.WASMTIME_EXTERN_FUNC.value if _ffi is not None else 0
+_NO_IMPORTS = (_ffi.wasmtime_extern_t * 0)() if _ffi is not None else None
 
 TICK_SECONDS = 0.005
 DEFAULT_FUEL = 5_000_000
@@ -120,6 +124,12 @@ class Plugin:
             if not isinstance(exports.get(needed), kind):
                 raise ValueError(f"{name}: must export {needed!r} ({kind.__name__})")
         self._ticks = max(1, int(self.limits.timeout_ms / 1000 / TICK_SECONDS) + 1)
+        # (export index, extern kind) of memory, alloc and measure, in the module's order.
+        names = [e.name for e in self.module.exports]
+        self._exported = tuple(
+            (names.index(name), kind)
+            for name, kind in (("memory", _MEMORY), ("alloc", _FUNC), ("measure", _FUNC))
+        )
         self._local = threading.local()
         _start_ticker()
 
@@ -156,33 +166,65 @@ class Plugin:
         store.set_fuel(self.limits.fuel)
         store.set_epoch_deadline(self._ticks)
         try:
-            instance = wasmtime.Instance(store, self.module, [])
-            exports = instance.exports(store)
-            memory, alloc, measure = exports["memory"], exports["alloc"], exports["measure"]
-            assert isinstance(memory, wasmtime.Memory)
-            assert isinstance(alloc, wasmtime.Func) and isinstance(measure, wasmtime.Func)
+            memory, alloc, measure = self._instantiate(store)
             pointer = _call(store, alloc, len(request))
-            size = memory.data_len(store)
+            size = _memory_size(store, memory)
             if not isinstance(pointer, int) or not 0 <= pointer <= size - len(request):
                 raise PluginFailed(f"{self.name}: alloc returned {pointer!r}, out of memory")
-            memmove(addressof(memory.data_ptr(store).contents) + pointer, request, len(request))
+            memmove(_memory_base(store, memory) + pointer, request, len(request))
             packed = _call(store, measure, pointer, len(request))
             if not isinstance(packed, int):
                 raise PluginFailed(f"{self.name}: measure returned {packed!r}, not an i64")
             packed &= 0xFFFF_FFFF_FFFF_FFFF
             out_ptr, out_len = packed >> 32, packed & 0xFFFF_FFFF
-            size = memory.data_len(store)  # the module may have grown it
+            size = _memory_size(store, memory)  # the module may have grown it
             if out_len > MAX_OUTPUT_BYTES or out_ptr + out_len > size:
                 raise PluginFailed(
                     f"{self.name}: answer at {out_ptr} of {out_len} bytes is outside its memory"
                 )
-            return string_at(addressof(memory.data_ptr(store).contents) + out_ptr, out_len)
+            return string_at(_memory_base(store, memory) + out_ptr, out_len)
         except wasmtime.Trap as exc:
             self._drop_store()
             raise PluginFailed(f"{self.name}: {_trap_reason(exc)}") from None
         except wasmtime.WasmtimeError as exc:
             self._drop_store()
             raise PluginFailed(f"{self.name}: {_trap_reason(exc)}") from None
+
+    def _instantiate(self, store: wasmtime.Store) -> tuple[Any, Any, Any]:
+        """A fresh instance's memory, `alloc` and `measure`. Through wasmtime 50's C API:
+        `Instance` and its `exports` wrap every export of the module in Python objects on
+        each call (about a third of a call); the three needed are read by their index,
+        their kinds checked at load and again here."""
+        if _ffi is None:  # pragma: no cover - another wasmtime layout: the checked path
+            exports = wasmtime.Instance(store, self.module, []).exports(store)
+            return exports["memory"], exports["alloc"], exports["measure"]
+        instance = _ffi.wasmtime_instance_t()
+        with _enter_wasm(store) as trap:
+            error = _ffi.wasmtime_instance_new(
+                store._context(), self.module.ptr(), _NO_IMPORTS, 0, byref(instance), trap
+            )
+            if error:
+                raise wasmtime.WasmtimeError._from_ptr(error)
+        found = []
+        for index, kind in self._exported:
+            item = _ffi.wasmtime_extern_t()
+            name, length = POINTER(c_char)(), c_size_t(0)
+            if (
+                not _ffi.wasmtime_instance_export_nth(
+                    store._context(),
+                    byref(instance),
+                    index,
+                    byref(name),
+                    byref(length),
+                    byref(item),
+                )
+                or int(item.kind) != kind
+            ):
+                raise PluginFailed(f"{self.name}: export {index} is not what the module said")
+            found.append(
+                item.of.memory if kind == _ffi.WASMTIME_EXTERN_MEMORY.value else item.of.func
+            )
+        return found[0], found[1], found[2]
 
     def measure(self, document: Mapping[str, Any]) -> Any:
         """The number a measurement plug-in answers (`{"value": n}`), or `PluginFailed`."""
@@ -197,7 +239,7 @@ class Plugin:
         return value
 
 
-def _call(store: wasmtime.Store, func: wasmtime.Func, *args: int) -> Any:
+def _call(store: wasmtime.Store, func: Any, *args: int) -> Any:
     """Call an i32-only export. `Func.__call__` rebuilds the function's type and converts
     every value on each call (about 5x the call itself); the ABI's types are known and
     checked at load, so the values go straight to `wasmtime_func_call` (wasmtime 50's C
@@ -211,7 +253,7 @@ def _call(store: wasmtime.Store, func: wasmtime.Func, *args: int) -> Any:
     results = (_ffi.wasmtime_val_t * 1)()
     with _enter_wasm(store) as trap:
         error = _ffi.wasmtime_func_call(
-            store._context(), byref(func._func), params, len(args), results, 1, trap
+            store._context(), byref(func), params, len(args), results, 1, trap
         )
         if error:
             raise wasmtime.WasmtimeError._from_ptr(error)
@@ -222,6 +264,19 @@ def _call(store: wasmtime.Store, func: wasmtime.Func, *args: int) -> Any:
     if kind == _ffi.WASMTIME_I32.value:
         return int(found.of.i32)
     return None
+
+
+def _memory_size(store: wasmtime.Store, memory: Any) -> int:
+    if _ffi is None:  # pragma: no cover
+        return int(memory.data_len(store))
+    return int(_ffi.wasmtime_memory_data_size(store._context(), byref(memory)))
+
+
+def _memory_base(store: wasmtime.Store, memory: Any) -> int:
+    """The address of the instance's linear memory (bounds are the caller's)."""
+    if _ffi is None:  # pragma: no cover
+        return addressof(memory.data_ptr(store).contents)
+    return addressof(_ffi.wasmtime_memory_data(store._context(), byref(memory)).contents)
 
 
 def _first_line(exc: Exception) -> str:
