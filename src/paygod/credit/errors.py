@@ -38,6 +38,8 @@ class CreditCode(StrEnum):
     CREDIT_LIMIT_EXCEEDED = "credit-limit-exceeded"
     CREDIT_LINE_BALANCE_OUTSTANDING = "credit-line-balance-outstanding"
     CREDIT_LINE_OVERPAYMENT = "credit-line-overpayment"
+    NOT_A_TERM_LOAN = "not-a-term-loan"
+    NOT_A_CREDIT_LINE = "not-a-credit-line"
 
 
 def in_state(kind: str, state: StrEnum) -> CreditCode:
