@@ -40,6 +40,7 @@ class CreditCode(StrEnum):
     CREDIT_LINE_OVERPAYMENT = "credit-line-overpayment"
     NOT_A_TERM_LOAN = "not-a-term-loan"
     NOT_A_CREDIT_LINE = "not-a-credit-line"
+    CREDIT_LINE_CHANGED = "credit-line-changed"
 
 
 def in_state(kind: str, state: StrEnum) -> CreditCode:
