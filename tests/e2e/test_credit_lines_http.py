@@ -86,6 +86,7 @@ def test_a_credit_line_from_application_to_close(desk: Desk) -> None:
         desk.alice, "POST", f"{path}/draws", {"amount": 365_000, "currency": "USD"}, "d1"
     )
     assert replay.status_code == 200 and replay.json()["line"]["principal_balance"] == 365_000
+    assert replay.json()["move"] == drawn["move"]
     other = desk.call(desk.alice, "POST", f"{path}/draws", {"amount": 1, "currency": "USD"}, "d1")
     assert other.status_code == 409
     line = desk.ok(desk.call(desk.alice, "GET", path))

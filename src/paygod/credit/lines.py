@@ -231,7 +231,7 @@ class LineService:
                 },
             )
             entry = self._write(updated, "draw", [drawn], move_id, legs)
-        return self._move_result(updated, record, entry), True
+        return self._move_result(updated, updated.history[-1], entry), True
 
     def repay(
         self,
