@@ -122,6 +122,10 @@ def test_a_credit_line_from_application_to_close(desk: Desk) -> None:
     assert paid["move"]["principal"] == 100_000 - interest
     balance = 365_000 - (100_000 - interest)
     assert paid["line"]["principal_balance"] == balance
+    # The books follow the line: the receivable is its principal balance, the interest income.
+    assert accounting.get_account(TENANT, line["receivable_account"]).balance == balance
+    assert accounting.get_account(TENANT, "credit-interest-income-USD").balance == interest
+    assert accounting.get_account(TENANT, line["wallet_account"]).balance == 265_000
     again_paid = desk.call(desk.alice, "POST", f"{path}/repayments",
                            {"amount": 100_000, "currency": "USD"}, "r1")  # fmt: skip
     assert again_paid.status_code == 200
