@@ -191,3 +191,42 @@ def test_interest_is_the_sum_of_each_period_rounded(
     end = on + timedelta(days=31)
     tail = half_even(Fraction(balance) * Fraction(rate) * (end - since).days / 365)
     assert line.interest_to(end) == expected_interest + tail
+
+
+def test_a_line_offer_caps_the_limit_and_discloses_the_nominal_rate_as_apr() -> None:
+    from datetime import UTC, datetime
+
+    from paygod.credit.offers import make_line_offer
+    from paygod.credit.products import CATALOG
+
+    product = CATALOG["revolving-credit-line"]
+    assert product.kind == "credit_line" and product.origination_fee_rate == 0
+    now = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    offer = make_line_offer(product, "D", amount=1_000_000, currency="USD", now=now)
+    assert offer["credit_limit"] == product.limits_by_grade["D"] == 250_000
+    assert offer["annual_rate"] == "0.2799"
+    assert offer["disclosure"]["annual_percentage_rate"] == "27.99"
+    assert "schedule" not in offer and "total_of_payments" not in offer["disclosure"]
+    within = make_line_offer(product, "A", amount=100_000, currency="USD", now=now)
+    assert within["credit_limit"] == 100_000
+
+
+def test_a_line_application_ignores_payments_and_a_loan_still_needs_them() -> None:
+    from paygod.credit.service import parse_application
+    from paygod.kernel.errors import InvalidInput
+
+    body = {
+        "product_id": "revolving-credit-line",
+        "applicant_ref": "urn:applicant:prime",
+        "amount": 100_000,
+        "currency": "USD",
+        "monthly_income": 500_000,
+    }
+    assert parse_application(body)[1]["payments"] == 12
+    assert parse_application({**body, "payments": 60})[1]["payments"] == 12
+    with pytest.raises(InvalidInput) as bad:
+        parse_application({**body, "payments": "sixty"})
+    assert bad.value.errors[0].pointer == "/payments"
+    loan = {**body, "product_id": "personal-term-loan"}
+    with pytest.raises(InvalidInput):
+        parse_application(loan)  # a term loan's payments are required
