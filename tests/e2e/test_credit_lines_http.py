@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from paygod.api.schemas import credit as bodies
 from paygod.kernel.clock import isoformat
 from tests.e2e.test_credit_loans_http import T0, TENANT, Desk, _balanced, _check_receipt, desk
 from tests.support.http import principal_headers
@@ -81,6 +82,12 @@ def test_a_credit_line_from_application_to_close(desk: Desk) -> None:
     )
     drawn_at = T0 + timedelta(days=1)
     assert drawn["line"]["principal_balance"] == 365_000
+    # The answers are what the OpenAPI document names, member for member.
+    bodies.SealedCreditLine.model_validate(opened)
+    bodies.SealedCreditMove.model_validate(drawn)
+    assert set(opened) == set(bodies.SealedCreditLine.model_fields)
+    assert set(drawn) == set(bodies.SealedCreditMove.model_fields)
+    assert set(drawn["line"]) == set(bodies.CreditLine.model_fields)
     assert drawn["line"]["available_credit"] == 135_000
     replay = desk.call(
         desk.alice, "POST", f"{path}/draws", {"amount": 365_000, "currency": "USD"}, "d1"
@@ -98,6 +105,8 @@ def test_a_credit_line_from_application_to_close(desk: Desk) -> None:
     interest = int((Decimal(365_000) * rate * 30 / 365).quantize(Decimal(1), ROUND_HALF_EVEN))
     shown = desk.ok(desk.call(desk.alice, "GET", path))
     assert shown["accrued_interest"] == interest > 0
+    bodies.CreditLineWithHistory.model_validate(shown)
+    assert set(shown) == set(bodies.CreditLineWithHistory.model_fields)
     share = int((Decimal(365_000) * Decimal("0.01")).quantize(Decimal(1), ROUND_HALF_EVEN))
     assert shown["minimum_payment"] == max(interest + share, 2_500)
     past = desk.ok(
@@ -163,6 +172,8 @@ def test_a_credit_line_from_application_to_close(desk: Desk) -> None:
 
     closed = desk.ok(desk.call(desk.alice, "POST", f"{path}/close"))
     assert closed["status"] == "closed"
+    bodies.SealedCreditLine.model_validate(closed)
+    bodies.CreditLines.model_validate(desk.ok(desk.call(desk.admin, "GET", LINES)))
     _check_receipt(desk, closed["ledger"])
     after = desk.call(desk.alice, "POST", f"{path}/draws", {"amount": 1, "currency": "USD"}, "d9")
     assert after.status_code == 409 and after.json()["type"].endswith("/credit-line-closed")

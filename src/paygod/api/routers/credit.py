@@ -421,6 +421,7 @@ def get_line(
     "/lines/{line_id}/open",
     status_code=201,
     summary="Open an accepted credit line contract: its accounts booked, the line sealed",
+    responses=success(bodies.SealedCreditLine, status=201),
 )
 @sealing
 async def open_line(
@@ -440,7 +441,10 @@ async def open_line(
     "/lines/{line_id}/draws",
     status_code=201,
     summary="Draw on a line, within its available credit, to the borrower's wallet",
-    responses=replayed(),
+    responses={
+        **success(bodies.SealedCreditMove, status=201),
+        **replayed(bodies.SealedCreditMove),
+    },
 )
 @sealing
 async def draw(
@@ -472,7 +476,10 @@ async def draw(
     "/lines/{line_id}/repayments",
     status_code=201,
     summary="Repay a line: the interest accrued to now first, then principal",
-    responses=replayed(),
+    responses={
+        **success(bodies.SealedCreditMove, status=201),
+        **replayed(bodies.SealedCreditMove),
+    },
 )
 @sealing
 async def repay_line(
@@ -500,7 +507,11 @@ async def repay_line(
     return result
 
 
-@router.post("/lines/{line_id}/close", summary="Close a line that owes nothing")
+@router.post(
+    "/lines/{line_id}/close",
+    summary="Close a line that owes nothing",
+    responses=success(bodies.SealedCreditLine),
+)
 @sealing
 async def close_line(
     line_id: str, request: Request, kernel: Kernel = Depends(get_kernel)

@@ -243,3 +243,21 @@ class CreditLineWithHistory(CreditLine):
 
 class CreditLines(Body):
     lines: list[CreditLine]
+
+
+class SealedCreditLine(CreditLine):
+    """The line after opening or closing: `ledger` locates its sealed version, `receipt`
+    proves what this request sealed."""
+
+    ledger: dict[str, Any] | None = None
+    receipt: Receipt | None
+
+
+class SealedCreditMove(Body):
+    """A draw or a repayment (`move`: its amount, and for a repayment the interest and
+    principal it paid), the line after it, and the receipt (null on a replay)."""
+
+    move: dict[str, Any]
+    line: CreditLine
+    ledger: dict[str, Any] | None = None
+    receipt: Receipt | None
