@@ -32,6 +32,7 @@ from paygod.compliance.payments import ScreeningDecider
 from paygod.compliance.wiring import Compliance, build_compliance
 from paygod.contauth.service import ContauthService
 from paygod.contauth.wiring import build_contauth
+from paygod.credit.lines import LineService
 from paygod.credit.loans import LoanService
 from paygod.credit.service import CreditService
 from paygod.credit.wiring import build_credit
@@ -108,6 +109,7 @@ class Kernel:
     payments: PaymentService
     lending: CreditService
     loans: LoanService
+    credit_lines: LineService
     actions: ActionService
     governance: GovernanceService
     risk: RiskService
@@ -302,6 +304,7 @@ def build_kernel(
         payments=parts.payments,
         lending=lending,
         loans=loans,
+        credit_lines=LineService(ledger, clock, lending, accounting),
         actions=actions,
         governance=governance,
         risk=risk,

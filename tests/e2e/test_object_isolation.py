@@ -306,6 +306,34 @@ class World:
                 service.clock = clock
         return loan_id
 
+    def credit_line_application(self) -> str:
+        """A revolving line offered to agent A and accepted (not yet opened)."""
+        body = {
+            "product_id": "revolving-credit-line",
+            "applicant_ref": "urn:applicant:prime",
+            "amount": 200_000,
+            "currency": "USD",
+            "monthly_income": 800_000,
+        }
+        made = self.ok(self.call(self.as_agent_a, "POST", "/v1/credit/applications", body))
+        assert made["status"] == "offered", made
+        line_id = str(made["application_id"])
+        self.ok(self.call(self.as_agent_a, "POST", f"/v1/credit/applications/{line_id}/accept"))
+        return line_id
+
+    def credit_line(self, drawn: int = 0) -> str:
+        """An open line of agent A's, `drawn` on it."""
+        line_id = self.credit_line_application()
+        self.ok(self.call(self.admin_a, "POST", f"/v1/credit/lines/{line_id}/open"))
+        if drawn:
+            body = {"amount": drawn, "currency": "USD"}
+            path = f"/v1/credit/lines/{line_id}/draws"
+            self.ok(self.call(self.as_agent_a, "POST", path, body, key=f"draw-{line_id}"))
+        return line_id
+
+    def line_version(self, line_id: str) -> int:
+        return self.kernel.credit_lines.get(line_id).version
+
     def loan_version(self, loan_id: str) -> int:
         return self.kernel.loans.get(loan_id).version
 
@@ -349,6 +377,37 @@ def _loan_write_off(w: World) -> Target:
         {"loan_id": loan_id},
         body={"reason": "uncollectable"},
         intact=lambda: w.kernel.loans.get(loan_id).status.value == "active",
+    )
+
+
+def _line_open(w: World) -> Target:
+    line_id = w.credit_line_application()
+    return Target({"line_id": line_id}, intact=lambda: w.kernel.credit_lines.find(line_id) is None)
+
+
+def _line_draw(w: World) -> Target:
+    line_id = w.credit_line()
+    return Target(
+        {"line_id": line_id},
+        body={"amount": 100, "currency": "USD"},
+        intact=lambda: w.line_version(line_id) == 1,
+    )
+
+
+def _line_repay(w: World) -> Target:
+    line_id = w.credit_line(drawn=1_000)
+    return Target(
+        {"line_id": line_id},
+        body={"amount": 100, "currency": "USD"},
+        intact=lambda: w.line_version(line_id) == 2,
+    )
+
+
+def _line_close(w: World) -> Target:
+    line_id = w.credit_line()
+    return Target(
+        {"line_id": line_id},
+        intact=lambda: w.kernel.credit_lines.get(line_id).status.value == "open",
     )
 
 
@@ -703,6 +762,11 @@ FACTORIES: dict[tuple[str, str], Callable[[World], Target]] = {
     ("POST", "/v1/credit/loans/{loan_id}/repayments"): _loan_repay,
     ("POST", "/v1/credit/loans/{loan_id}/assess"): lambda w: Target({"loan_id": w.credit_loan()}),
     ("POST", "/v1/credit/loans/{loan_id}/write-off"): _loan_write_off,
+    ("GET", "/v1/credit/lines/{line_id}"): lambda w: Target({"line_id": w.credit_line()}),
+    ("POST", "/v1/credit/lines/{line_id}/open"): _line_open,
+    ("POST", "/v1/credit/lines/{line_id}/draws"): _line_draw,
+    ("POST", "/v1/credit/lines/{line_id}/repayments"): _line_repay,
+    ("POST", "/v1/credit/lines/{line_id}/close"): _line_close,
     ("GET", "/v1/payments/{payment_id}"): lambda w: Target(
         {"payment_id": w.payment()["payment_id"]}
     ),

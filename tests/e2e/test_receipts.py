@@ -302,6 +302,7 @@ def _calls(kernel: Kernel, http: TestClient) -> Iterator[tuple[str, str, Any]]:
     yield from _compliance_calls(kernel, http)
     yield from _privacy_calls(http)
     yield from _aml_calls(http)
+    yield from _line_calls(http)
     yield from _loan_calls(kernel, http, application_id)
     yield from _pack_calls(kernel, http)
     yield from _mandate_calls(kernel, http)
@@ -576,6 +577,38 @@ def _credit_calls(http: TestClient) -> Generator[tuple[str, str, Any], None, str
         ),
     )
     return str(made.json()["application_id"])
+
+
+def _line_calls(http: TestClient) -> Iterator[tuple[str, str, Any]]:
+    """A revolving line opened, drawn, repaid the same day (no interest) and closed."""
+    application = {
+        "product_id": "revolving-credit-line",
+        "applicant_ref": "urn:applicant:prime",
+        "amount": 200_000,
+        "currency": "USD",
+        "monthly_income": 700_000,
+    }
+    made = http.post(
+        "/v1/credit/applications", json=application, headers={"Idempotency-Key": "r-line"}
+    )
+    assert made.status_code == 201 and made.json()["status"] == "offered", made.text
+    line_id = made.json()["application_id"]
+    accepted = http.post(f"/v1/credit/applications/{line_id}/accept")
+    assert accepted.status_code < 300, accepted.text
+    line = f"/v1/credit/lines/{line_id}"
+    yield "post", "/v1/credit/lines/{line_id}/open", http.post(f"{line}/open")
+    move = {"amount": 5_000, "currency": "USD"}
+    yield (
+        "post",
+        "/v1/credit/lines/{line_id}/draws",
+        http.post(f"{line}/draws", json=move, headers={"Idempotency-Key": "r-draw"}),
+    )
+    yield (
+        "post",
+        "/v1/credit/lines/{line_id}/repayments",
+        http.post(f"{line}/repayments", json=move, headers={"Idempotency-Key": "r-line-repay"}),
+    )
+    yield "post", "/v1/credit/lines/{line_id}/close", http.post(f"{line}/close")
 
 
 def _loan_calls(kernel: Kernel, http: TestClient, loan_id: str) -> Iterator[tuple[str, str, Any]]:

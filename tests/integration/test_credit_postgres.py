@@ -185,3 +185,47 @@ def test_a_withdrawal_raced_by_another_kernel_seals_one_outcome(
         ["submitted", "checked", "assessed", "offered"],
     ), history
     assert a.ledger.verify().findings == ()
+
+
+def test_a_credit_line_across_two_kernels(kernels: tuple[Kernel, Kernel]) -> None:
+    """A revolving line opened, drawn and repaid from two processes at once: opened once,
+    and the line's state counts exactly the moves its books hold."""
+    a, b = kernels
+    body = {**APPLICATION, "product_id": "revolving-credit-line", "amount": 500_000}
+    del body["payments"]
+    application, _ = a.lending.submit(
+        body, tenant_id=TENANT, applicant="alice", idempotency_key="line-1"
+    )
+    line_id = application.application_id
+    a.lending.accept(line_id, tenant_id=TENANT, signer="alice")
+    outcomes = _race(
+        lambda: a.credit_lines.open(line_id, tenant_id=TENANT),
+        lambda: b.credit_lines.open(line_id, tenant_id=TENANT),
+    )
+    assert sum(isinstance(o, dict) for o in outcomes) == 1, outcomes
+    moves = []
+    for round_ in range(3):
+        for service in ("draw", "repay"):
+            amount = 100_000 if service == "draw" else 30_000
+            outcomes = _race(
+                *(
+                    partial(
+                        getattr(kernel.credit_lines, service),
+                        line_id,
+                        {"amount": amount, "currency": "USD"},
+                        tenant_id=TENANT,
+                        owner=None,
+                        idempotency_key=f"{service}-{side}-{round_}",
+                    )
+                    for side, kernel in (("a", a), ("b", b))
+                )
+            )
+            moves += [o for o in outcomes if isinstance(o, tuple)]
+            assert all(isinstance(o, tuple | Conflict) for o in outcomes), outcomes
+    line = b.credit_lines.get(line_id)
+    assert len(line.history) == len(moves) > 0
+    receivable = b.accounting.get_account(TENANT, f"credit-line-{line_id}")
+    assert receivable.balance == line.principal_balance
+    assert a.accounting.trial_balance(TENANT)["balanced"]
+    assert a.accounting.rebuild_check(TENANT).ok
+    assert a.ledger.verify().ok

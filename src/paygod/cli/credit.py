@@ -385,3 +385,126 @@ def portfolio(at: AtOption = None, as_json: JsonFlag = False) -> None:
             for currency, book in data["currencies"].items()
         ],
     )
+
+
+line_app = typer.Typer(
+    name="line",
+    help="Revolving credit lines: open, draw, repay, show, list, close.",
+    no_args_is_help=True,
+)
+app.add_typer(line_app)
+
+
+def _move_body(amount: str, currency: str, idempotency_key: str) -> dict[str, Any]:
+    """A draw's or repayment's options checked here, each refusal one line (exit 2)."""
+    from paygod.kernel.errors import FieldError, InvalidInput
+    from paygod.kernel.identifiers import identifier_problem
+
+    if not amount.isdigit() or int(amount) <= 0:
+        raise InvalidInput(
+            f"--amount {amount!r} is not a positive whole number of minor units",
+            errors=[FieldError("--amount", "minor units")],
+        )
+    if problem := identifier_problem(idempotency_key):
+        raise InvalidInput(
+            f"--idempotency-key {problem}", errors=[FieldError("--idempotency-key", problem)]
+        )
+    return {"amount": int(amount), "currency": currency}
+
+
+def _line_line(line: dict[str, Any]) -> str:
+    return (
+        f"line {line['line_id']}: {line['status']}, balance {line['principal_balance']} "
+        f"{line['currency']}, interest {line['accrued_interest']}, available "
+        f"{line['available_credit']}, minimum payment {line['minimum_payment']}"
+    )
+
+
+@line_app.command("open")
+def line_open(line_id: str, as_json: JsonFlag = False) -> None:
+    """Open an accepted credit line contract: its accounts booked, the line sealed."""
+    with open_kernel() as kernel:
+        data = kernel.credit_lines.open(line_id, tenant_id=None)
+    emit(data, as_json=as_json, human=_line_line(data))
+
+
+@line_app.command("draw")
+def line_draw(
+    line_id: str,
+    amount: Annotated[str, typer.Option(help="Amount in minor units.")],
+    currency: Annotated[str, typer.Option(help="The line's currency.")],
+    idempotency_key: Annotated[
+        str, typer.Option("--idempotency-key", help="A retry with the same key draws once.")
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Draw within the available credit, to the borrower's wallet."""
+    body = _move_body(amount, currency, idempotency_key)
+    with open_kernel() as kernel:
+        data, _ = kernel.credit_lines.draw(
+            line_id, body, tenant_id=None, owner=None, idempotency_key=idempotency_key
+        )
+    emit(data, as_json=as_json, human=_line_line(data["line"]))
+
+
+@line_app.command("repay")
+def line_repay(
+    line_id: str,
+    amount: Annotated[str, typer.Option(help="Amount in minor units.")],
+    currency: Annotated[str, typer.Option(help="The line's currency.")],
+    idempotency_key: Annotated[
+        str, typer.Option("--idempotency-key", help="A retry with the same key pays once.")
+    ],
+    from_account: Annotated[
+        str | None, typer.Option("--from-account", help="Default: the line's wallet.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Repay: the interest accrued to now first, then principal."""
+    body = _move_body(amount, currency, idempotency_key)
+    if from_account is not None:
+        body["from_account"] = from_account
+    with open_kernel() as kernel:
+        data, _ = kernel.credit_lines.repay(
+            line_id, body, tenant_id=None, owner=None, idempotency_key=idempotency_key
+        )
+    move = data["move"]
+    emit(
+        data,
+        as_json=as_json,
+        human=f"paid interest {move['interest']} principal {move['principal']}; "
+        + _line_line(data["line"]),
+    )
+
+
+@line_app.command("show")
+def line_show(line_id: str, at: AtOption = None, as_json: JsonFlag = False) -> None:
+    """One line: balance, interest, available credit, minimum payment, now or as of --at."""
+    when = instant(at, "--at")
+    with open_kernel() as kernel:
+        service = kernel.credit_lines
+        data = {
+            **service.view(service.get(line_id, at=when), when),
+            "transitions": service.history(line_id),
+        }
+    emit(data, as_json=as_json, human=_line_line(data))
+
+
+@line_app.command("list")
+def line_list(at: AtOption = None, as_json: JsonFlag = False) -> None:
+    """The tenant's credit lines, now or as of --at."""
+    when = instant(at, "--at")
+    with open_kernel() as kernel:
+        service = kernel.credit_lines
+        shown = [
+            service.view(line, when) for line in service.lines(kernel.settings.tenant, at=when)
+        ]
+    emit({"lines": shown}, as_json=as_json, human=[_line_line(line) for line in shown])
+
+
+@line_app.command("close")
+def line_close(line_id: str, as_json: JsonFlag = False) -> None:
+    """Close a line that owes nothing (no principal, no interest)."""
+    with open_kernel() as kernel:
+        data = kernel.credit_lines.close(line_id, tenant_id=None, owner=None)
+    emit(data, as_json=as_json, human=_line_line(data))

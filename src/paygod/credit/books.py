@@ -10,6 +10,8 @@ Accounts (opened on first use, idempotent by id, as payments opens its clearing 
 | `credit-fee-income-<CUR>` | revenue | origination and late fees |
 | `credit-interest-income-<CUR>` | revenue | interest, when collected |
 | `credit-loan-losses-<CUR>` | expense | principal and fees written off |
+| `credit-line-<line>` | asset | a credit line's principal drawn and not repaid |
+| `credit-line-wallet-<line>` | liability, owned by the borrower | what the line's draws paid out |
 
 Transfer ids derive from the loan and the step (`<loan>.disburse`, `<repayment>.interest`),
 so a retried step finds its transfers instead of booking them twice.
@@ -39,6 +41,14 @@ def fees_id(loan_id: str) -> str:
 
 def wallet_id(loan_id: str) -> str:
     return f"credit-wallet-{loan_id}"
+
+
+def line_receivable_id(line_id: str) -> str:
+    return f"credit-line-{line_id}"
+
+
+def line_wallet_id(line_id: str) -> str:
+    return f"credit-line-wallet-{line_id}"
 
 
 def fee_income_id(currency: str) -> str:
@@ -175,6 +185,39 @@ class LoanBooks:
                 wallet_id(loan_id),
                 AccountFlags(debits_must_not_exceed_credits=True),
                 {"purpose": "borrower wallet", "loan_id": loan_id},
+                owner=borrower,
+            ),
+        ]
+        if not self._shared_opened(tenant_id, currency):
+            specs += shared_specs(currency)
+        opening = self.accounting.opening_in(tenant_id, specs)
+
+        def drafts(conn: Any) -> list[Any]:
+            return list(opening(conn)[1])
+
+        return drafts
+
+    def open_line(
+        self, tenant_id: str, line_id: str, currency: str, borrower: str
+    ) -> Callable[[Any], list[Any]]:
+        """A credit line's accounts (its receivable, the borrower's wallet) and the shared
+        ones until seen open; as `open_loan`, the drafts come inside the line's transaction."""
+        from paygod.accounting import AccountCode, AccountFlags, AccountSpec
+
+        specs = [
+            AccountSpec(
+                currency,
+                AccountCode.ASSET,
+                line_receivable_id(line_id),
+                AccountFlags(credits_must_not_exceed_debits=True),
+                {"purpose": "credit line principal receivable", "line_id": line_id},
+            ),
+            AccountSpec(
+                currency,
+                AccountCode.LIABILITY,
+                line_wallet_id(line_id),
+                AccountFlags(debits_must_not_exceed_credits=True),
+                {"purpose": "borrower wallet", "line_id": line_id},
                 owner=borrower,
             ),
         ]

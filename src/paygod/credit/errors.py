@@ -34,6 +34,13 @@ class CreditCode(StrEnum):
     LOAN_DEFAULTED = "loan-defaulted"
     LOAN_REPAID = "loan-repaid"
     LOAN_WRITTEN_OFF = "loan-written-off"
+    CREDIT_LINE_CLOSED = "credit-line-closed"
+    CREDIT_LIMIT_EXCEEDED = "credit-limit-exceeded"
+    CREDIT_LINE_BALANCE_OUTSTANDING = "credit-line-balance-outstanding"
+    CREDIT_LINE_OVERPAYMENT = "credit-line-overpayment"
+    NOT_A_TERM_LOAN = "not-a-term-loan"
+    NOT_A_CREDIT_LINE = "not-a-credit-line"
+    CREDIT_LINE_CHANGED = "credit-line-changed"
 
 
 def in_state(kind: str, state: StrEnum) -> CreditCode:

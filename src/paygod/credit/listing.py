@@ -45,3 +45,4 @@ APPLICATIONS = Book(
     "credit.application-book", "credit-application-book", "application_id", "applicant"
 )
 LOANS = Book("credit.loan-book", "credit-loan-book", "loan_id", "borrower")
+LINES = Book("credit.line-book", "credit-line-book", "line_id", "borrower")

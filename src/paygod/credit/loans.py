@@ -203,6 +203,11 @@ class LoanService:
                     "contract is disbursed",
                     code=in_state("application", application.status),
                 )
+            if CATALOG[application.product_id].kind != "term_loan":
+                raise Conflict(
+                    f"application {loan_id} is for a credit line; it is opened, not disbursed",
+                    code=CreditCode.NOT_A_TERM_LOAN,
+                )
             loan = self._new_loan(application)
             financed = loan.principal - loan.origination_fee
             legs = disbursement_legs(loan)

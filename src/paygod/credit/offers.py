@@ -73,5 +73,38 @@ def make_offer(
     }
 
 
+def make_line_offer(
+    product: Product, grade: str, *, amount: int, currency: str, now: datetime
+) -> dict[str, Any]:
+    """A revolving line's offer: its limit (the amount asked, never above the grade's), its
+    rate and the open-end disclosure. For open-end credit the APR is the periodic rate ×
+    periods per year (Regulation Z, 12 CFR 1026.14(a)): the nominal rate, as a percentage.
+    No schedule and no total of payments: what is owed depends on what is drawn."""
+    rate = product.rates[grade]
+    if rate > product.rate_cap:
+        raise Rejected(
+            f"the grade {grade} rate {rate} is above the product's cap {product.rate_cap}",
+            code=CreditCode.RATE_ABOVE_CAP,
+            errors=[FieldError("/product_id", "rate table above the cap")],
+        )
+    limit = min(amount, product.limits_by_grade.get(grade, amount))
+    return {
+        "grade": grade,
+        "annual_rate": str(rate),
+        "credit_limit": limit,
+        "disclosure": {
+            "annual_percentage_rate": str((rate * 100).quantize(Decimal("0.01"), ROUND_HALF_EVEN)),
+            "day_count": product.day_count.value,
+            "interest": "daily simple interest on the principal balance, actual/365, "
+            "rounded half-even once per period between balance changes",
+            "minimum_payment": "max(interest to date + 1% of the principal balance, 25.00), "
+            "never more than what is owed",
+            "prepaid_finance_charge": 0,
+        },
+        "start": now.date().isoformat(),
+        "expires_at": isoformat(now + timedelta(days=product.offer_ttl_days)),
+    }
+
+
 def first_due(start: date, frequency: Frequency) -> date:
     return frequency.due_date(start, 1)

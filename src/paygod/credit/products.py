@@ -113,5 +113,37 @@ CATALOG: Mapping[str, Product] = {
             pd_by_grade={"A": Decimal("0.02"), "B": Decimal("0.05"), "C": Decimal("0.10")},
             lgd=Decimal("0.80"),
         ),
+        # A revolving line: `limits_by_grade` is the credit limit, `amount` the limit asked
+        # for. `min_payments`/`max_payments` are not the line's terms: the application records
+        # 12, the horizon over which affordability repays the whole limit (`credit/line.py`
+        # holds the interest and minimum payment rules).
+        Product(
+            product_id="revolving-credit-line",
+            kind="credit_line",
+            name="Revolving credit line, monthly, actual/365",
+            min_amount=50_000,
+            max_amount=2_500_000,
+            min_payments=12,
+            max_payments=12,
+            frequency=Frequency.MONTHLY,
+            day_count=DayCount.ACTUAL_365,
+            rates={
+                "A": Decimal("0.1299"),
+                "B": Decimal("0.1699"),
+                "C": Decimal("0.2199"),
+                "D": Decimal("0.2799"),
+            },
+            rate_cap=Decimal("0.36"),
+            origination_fee_rate=Decimal("0"),
+            max_dti=Decimal("0.40"),
+            limits_by_grade={"A": 2_500_000, "B": 1_500_000, "C": 750_000, "D": 250_000},
+            pd_by_grade={
+                "A": Decimal("0.02"),
+                "B": Decimal("0.04"),
+                "C": Decimal("0.08"),
+                "D": Decimal("0.16"),
+            },
+            lgd=Decimal("0.85"),
+        ),
     )
 }

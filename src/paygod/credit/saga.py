@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from paygod.canonical import digest
 from paygod.credit import model
 from paygod.credit.model import Application, ApplicationStatus
-from paygod.credit.offers import make_offer
+from paygod.credit.offers import make_line_offer, make_offer
 from paygod.credit.ports import BureauReport, CreditBureau, DecisionRuntime
 from paygod.credit.products import CATALOG
 from paygod.credit.providers import Provider
@@ -375,8 +375,17 @@ class ApplicationSaga:
         """The offer an approved grade earns; None (a decline) without one."""
         if not grade:
             return None
+        product = CATALOG[application.product_id]
+        if product.kind == "credit_line":
+            return make_line_offer(
+                product,
+                grade,
+                amount=application.amount,
+                currency=application.currency,
+                now=self.service.clock.now(),
+            )
         return make_offer(
-            CATALOG[application.product_id],
+            product,
             grade,
             amount=application.amount,
             currency=application.currency,

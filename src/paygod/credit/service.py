@@ -67,6 +67,17 @@ def _whole(body: Mapping[str, Any], key: str, low: int, high: int) -> int:
     return value
 
 
+def _payments(body: Mapping[str, Any], product: Product) -> int:
+    """A term loan's number of payments, in the product's range. A credit line has no term:
+    `payments` may be left out and, when given, must be a whole number but is ignored; the
+    application records the product's affordability horizon (`min_payments`)."""
+    if product.kind != "credit_line":
+        return _whole(body, "payments", product.min_payments, product.max_payments)
+    if "payments" in body:
+        _whole(body, "payments", 1, 10**6)
+    return product.min_payments
+
+
 def parse_application(body: Mapping[str, Any]) -> tuple[Product, dict[str, Any]]:
     """The request's own errors, each with its pointer; nothing is recorded for them."""
     for key in body:
@@ -86,7 +97,7 @@ def parse_application(body: Mapping[str, Any]) -> tuple[Product, dict[str, Any]]
         "applicant_ref": ref,
         "currency": currency,
         "amount": _whole(body, "amount", product.min_amount, product.max_amount),
-        "payments": _whole(body, "payments", product.min_payments, product.max_payments),
+        "payments": _payments(body, product),
         "monthly_income": _whole(body, "monthly_income", 1, 10**12),
         "monthly_debt": _whole(body, "monthly_debt", 0, 10**12) if "monthly_debt" in body else 0,
     }
@@ -450,7 +461,7 @@ def version_draft(
 def contract_document(application: Application) -> dict[str, Any]:
     """The terms as signed: what the digest in the ledger covers (no personal data)."""
     offer = application.offer or {}
-    return {
+    document: dict[str, Any] = {
         "document": "paygod/credit-contract/v1",
         "application_id": application.application_id,
         "applicant_ref": application.applicant_ref,
@@ -461,6 +472,11 @@ def contract_document(application: Application) -> dict[str, Any]:
         "disclosure": offer.get("disclosure"),
         "schedule": offer.get("schedule"),
     }
+    if "credit_limit" in offer:
+        # A revolving line's terms: its limit instead of a principal, no schedule.
+        del document["principal"], document["schedule"]
+        document["credit_limit"] = offer["credit_limit"]
+    return document
 
 
 def _expired_offer(application: Application, now: datetime) -> bool:

@@ -205,6 +205,13 @@ ROUTE_PERMISSIONS: Mapping[tuple[str, str], str] = {
     ("POST", "/v1/credit/loans/{loan_id}/assess"): "credit:operate",
     ("POST", "/v1/credit/loans/{loan_id}/write-off"): "credit:write-off",
     ("GET", "/v1/credit/portfolio"): "credit:read",
+    ("GET", "/v1/credit/lines"): "credit:read",
+    ("GET", "/v1/credit/lines/{line_id}"): "credit:read",
+    ("POST", "/v1/credit/lines/{line_id}/open"): "credit:operate",
+    # The borrower (scope own) or an operator moves money on the line.
+    ("POST", "/v1/credit/lines/{line_id}/draws"): "credit:repay",
+    ("POST", "/v1/credit/lines/{line_id}/repayments"): "credit:repay",
+    ("POST", "/v1/credit/lines/{line_id}/close"): "credit:repay",
 }
 
 

@@ -367,3 +367,162 @@ def portfolio(
     kernel: Kernel = Depends(get_kernel),
 ) -> dict[str, Any]:
     return kernel.loans.portfolio(tenant_of(request, kernel), owner_filter(request), _at(at))
+
+
+# -- revolving credit lines -------------------------------------------------------------
+
+
+def _key(idempotency_key: str | None, what: str) -> str:
+    if not idempotency_key:
+        raise InvalidInput(
+            f"a {what} needs an Idempotency-Key header, so a retry never moves money twice",
+            errors=[FieldError("#header/idempotency-key", "required")],
+        )
+    if problem := identifier_problem(idempotency_key):
+        raise InvalidInput(
+            f"Idempotency-Key {problem}", errors=[FieldError("#header/idempotency-key", problem)]
+        )
+    return idempotency_key
+
+
+@router.get(
+    "/lines",
+    summary="The tenant's credit lines (an agent's own) as of now or `at`",
+    responses=success(bodies.CreditLines),
+)
+def list_lines(
+    request: Request,
+    at: str | None = Query(default=None, max_length=64),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    when = _at(at)
+    lines = kernel.credit_lines.lines(tenant_scope(request, kernel), owner_filter(request), when)
+    return {"lines": [kernel.credit_lines.view(line, when) for line in lines]}
+
+
+@router.get(
+    "/lines/{line_id}",
+    summary="A credit line: balance, interest to date, available credit, minimum payment",
+    responses=success(bodies.CreditLineWithHistory),
+)
+def get_line(
+    line_id: str,
+    request: Request,
+    at: str | None = Query(default=None, max_length=64),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    when = _at(at)
+    lines = kernel.credit_lines
+    line = lines.get(line_id, tenant_scope(request, kernel), owner_filter(request), when)
+    return {**lines.view(line, when), "transitions": lines.history(line_id)}
+
+
+@router.post(
+    "/lines/{line_id}/open",
+    status_code=201,
+    summary="Open an accepted credit line contract: its accounts booked, the line sealed",
+    responses=success(bodies.SealedCreditLine, status=201),
+)
+@sealing
+async def open_line(
+    line_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
+) -> dict[str, Any]:
+    body = await _optional_object(request)
+    for key in body:
+        raise InvalidInput(f"unknown field {key!r}", errors=[FieldError(f"/{key}", "unknown")])
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(
+        lambda: kernel.credit_lines.open(line_id, tenant_id=tenant_scope(request, kernel))
+    )
+
+
+@router.post(
+    "/lines/{line_id}/draws",
+    status_code=201,
+    summary="Draw on a line, within its available credit, to the borrower's wallet",
+    responses={
+        **success(bodies.SealedCreditMove, status=201),
+        **replayed(bodies.SealedCreditMove),
+    },
+)
+@sealing
+async def draw(
+    line_id: str,
+    request: Request,
+    response: Response,
+    idempotency_key: str | None = Header(default=None, max_length=200),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    key = _key(idempotency_key, "draw")
+    body = await _json_object(request)
+    from starlette.concurrency import run_in_threadpool
+
+    result, created = await run_in_threadpool(
+        lambda: kernel.credit_lines.draw(
+            line_id,
+            body,
+            tenant_id=tenant_scope(request, kernel),
+            owner=owner_filter(request),
+            idempotency_key=key,
+        )
+    )
+    if not created:
+        response.status_code = 200  # a replay: nothing new sealed, `receipt` is null
+    return result
+
+
+@router.post(
+    "/lines/{line_id}/repayments",
+    status_code=201,
+    summary="Repay a line: the interest accrued to now first, then principal",
+    responses={
+        **success(bodies.SealedCreditMove, status=201),
+        **replayed(bodies.SealedCreditMove),
+    },
+)
+@sealing
+async def repay_line(
+    line_id: str,
+    request: Request,
+    response: Response,
+    idempotency_key: str | None = Header(default=None, max_length=200),
+    kernel: Kernel = Depends(get_kernel),
+) -> dict[str, Any]:
+    key = _key(idempotency_key, "repayment")
+    body = await _json_object(request)
+    from starlette.concurrency import run_in_threadpool
+
+    result, created = await run_in_threadpool(
+        lambda: kernel.credit_lines.repay(
+            line_id,
+            body,
+            tenant_id=tenant_scope(request, kernel),
+            owner=owner_filter(request),
+            idempotency_key=key,
+        )
+    )
+    if not created:
+        response.status_code = 200
+    return result
+
+
+@router.post(
+    "/lines/{line_id}/close",
+    summary="Close a line that owes nothing",
+    responses=success(bodies.SealedCreditLine),
+)
+@sealing
+async def close_line(
+    line_id: str, request: Request, kernel: Kernel = Depends(get_kernel)
+) -> dict[str, Any]:
+    body = await _optional_object(request)
+    for key in body:
+        raise InvalidInput(f"unknown field {key!r}", errors=[FieldError(f"/{key}", "unknown")])
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(
+        lambda: kernel.credit_lines.close(
+            line_id, tenant_id=tenant_scope(request, kernel), owner=owner_filter(request)
+        )
+    )

@@ -207,3 +207,57 @@ class Portfolio(Body):
     at: str
     on: str
     currencies: dict[str, Book]
+
+
+class CreditLine(Body):
+    """A revolving credit line and its figures on the day asked (`as_of`)."""
+
+    line_id: str
+    tenant_id: str
+    borrower: str
+    applicant_ref: str
+    product_id: str
+    grade: str
+    currency: str
+    credit_limit: int
+    annual_rate: str
+    status: str
+    opened_at: str
+    updated_at: str
+    accrual_from: str
+    wallet_account: str
+    receivable_account: str
+    contract_digest: str
+    principal_balance: int
+    accrued_interest: int
+    history: list[dict[str, Any]]
+    version: int
+    available_credit: int
+    minimum_payment: int
+    as_of: str
+
+
+class CreditLineWithHistory(CreditLine):
+    transitions: list[Step]
+
+
+class CreditLines(Body):
+    lines: list[CreditLine]
+
+
+class SealedCreditLine(CreditLine):
+    """The line after opening or closing: `ledger` locates its sealed version, `receipt`
+    proves what this request sealed."""
+
+    ledger: dict[str, Any] | None = None
+    receipt: Receipt | None
+
+
+class SealedCreditMove(Body):
+    """A draw or a repayment (`move`: its amount, and for a repayment the interest and
+    principal it paid), the line after it, and the receipt (null on a replay)."""
+
+    move: dict[str, Any]
+    line: CreditLine
+    ledger: dict[str, Any] | None = None
+    receipt: Receipt | None
