@@ -12,7 +12,7 @@ from typing import Any
 
 from paygod.canonical import digest
 from paygod.credit import line as events
-from paygod.credit import listing
+from paygod.credit import listing, sealing
 from paygod.credit.books import (
     Leg,
     LoanBooks,
@@ -109,11 +109,7 @@ class LineService:
         return line.view((at or self.clock.now()).date())
 
     def history(self, line_id: str) -> list[dict[str, Any]]:
-        return [
-            {"seq": e.seq, "recorded_at": e.timestamp, "transition": e.payload["transition"]}
-            for e in self.ledger.history(subject_of(line_id))
-            if e.kind == KIND
-        ]
+        return sealing.transitions(self.ledger, subject_of(line_id), KIND)
 
     def lines(
         self, tenant_id: str | None, owner: str | None = None, at: datetime | None = None
@@ -123,9 +119,7 @@ class LineService:
         return [line for line in found if line is not None]
 
     def _receipt(self, entry: Entry) -> dict[str, Any]:
-        issued = self.ledger.receipts.issue([entry])
-        assert issued is not None
-        return {**issued, "recorded_at": entry.timestamp}
+        return sealing.receipt(self.ledger, entry)
 
     # -- writes -------------------------------------------------------------------------
 
@@ -399,19 +393,14 @@ class LineService:
         )
 
     def _event(self, line: CreditLine, event_type: str, extra: Mapping[str, Any]) -> EventEnvelope:
-        now = self.clock.now()
-        return EventEnvelope(
-            event_type=event_type,
-            aggregate_id=line.line_id,
+        return sealing.aggregate_event(
+            self.clock,
+            event_type,
             aggregate_type="credit_line",
+            id_key="line_id",
+            aggregate_id=line.line_id,
             tenant_id=line.tenant_id,
-            payload={
-                "line_id": line.line_id,
-                "status": line.status.value,
-                "principal_id": line.borrower,
-                **extra,
-            },
-            occurred_at=now,
-            recorded_at=now,
-            correlation_id=line.line_id,
+            status=line.status.value,
+            borrower=line.borrower,
+            extra=extra,
         )

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from paygod.canonical import digest
-from paygod.credit import listing
+from paygod.credit import listing, sealing
 from paygod.credit import loan as events
 from paygod.credit.books import (
     Leg,
@@ -120,11 +120,7 @@ class LoanService:
         return found
 
     def _receipt(self, entry: Entry) -> dict[str, Any]:
-        """Where a loan's entry sits in the ledger, proved under a signed tree head: the
-        ledger's one receipt issuer (its head cache shared with every other module)."""
-        issued = self.ledger.receipts.issue([entry])
-        assert issued is not None
-        return {**issued, "recorded_at": entry.timestamp}
+        return sealing.receipt(self.ledger, entry)
 
     def view(self, loan: Loan, at: datetime | None = None) -> dict[str, Any]:
         """The loan with what follows from it on the day of `at` (default now)."""
@@ -147,11 +143,7 @@ class LoanService:
         }
 
     def history(self, loan_id: str) -> list[dict[str, Any]]:
-        return [
-            {"seq": e.seq, "recorded_at": e.timestamp, "transition": e.payload["transition"]}
-            for e in self.ledger.history(subject_of(loan_id))
-            if e.kind == KIND
-        ]
+        return sealing.transitions(self.ledger, subject_of(loan_id), KIND)
 
     def loan_ids(
         self, tenant_id: str | None, owner: str | None = None, at: datetime | None = None
@@ -568,20 +560,14 @@ class LoanService:
         )
 
     def _event(self, loan: Loan, event_type: str, extra: Mapping[str, Any]) -> EventEnvelope:
-        now = self.clock.now()
-        return EventEnvelope(
-            event_type=event_type,
-            aggregate_id=loan.loan_id,
+        return sealing.aggregate_event(
+            self.clock,
+            event_type,
             aggregate_type="credit_loan",
+            id_key="loan_id",
+            aggregate_id=loan.loan_id,
             tenant_id=loan.tenant_id,
-            # `principal_id`: whom a notification subscription tells (the borrower).
-            payload={
-                "loan_id": loan.loan_id,
-                "status": loan.status.value,
-                "principal_id": loan.borrower,
-                **extra,
-            },
-            occurred_at=now,
-            recorded_at=now,
-            correlation_id=loan.loan_id,
+            status=loan.status.value,
+            borrower=loan.borrower,
+            extra=extra,
         )
