@@ -397,6 +397,8 @@ KEYED_ROUTES: dict[str, dict[str, Any]] = {
     },
     # The header is checked before the loan is looked up: no loan is needed to see it refused.
     "/v1/credit/loans/{loan_id}/repayments": {"amount": 100, "currency": "USD"},
+    "/v1/credit/lines/{line_id}/draws": {"amount": 100, "currency": "USD"},
+    "/v1/credit/lines/{line_id}/repayments": {"amount": 100, "currency": "USD"},
 }
 
 

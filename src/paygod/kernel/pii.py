@@ -106,7 +106,17 @@ def _in_hex_id(value: str, match: re.Match[str]) -> bool:
     while end < len(value) and value[end] in _TOKEN_CHARS:
         end += 1
     token = value[start:end]
-    return len(token) >= 20 and _HEX_TOKEN.fullmatch(token) is not None
+    if len(token) >= 20 and _HEX_TOKEN.fullmatch(token) is not None:
+        return True
+    # A hex id behind a short word and a dash (`md-<32 hex>`, a mandate's id): the part of the
+    # token between dashes that holds the digits is the generated id.
+    offset = start
+    for part in token.split("-"):
+        low, high = offset, offset + len(part)
+        if low <= match.start() and match.end() <= high:
+            return len(part) >= 20 and _HEX_TOKEN.fullmatch(part) is not None
+        offset = high + 1
+    return False
 
 
 def pii_message(kind: str) -> str:
