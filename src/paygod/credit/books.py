@@ -188,14 +188,7 @@ class LoanBooks:
                 owner=borrower,
             ),
         ]
-        if not self._shared_opened(tenant_id, currency):
-            specs += shared_specs(currency)
-        opening = self.accounting.opening_in(tenant_id, specs)
-
-        def drafts(conn: Any) -> list[Any]:
-            return list(opening(conn)[1])
-
-        return drafts
+        return self._opening(tenant_id, currency, specs)
 
     def open_line(
         self, tenant_id: str, line_id: str, currency: str, borrower: str
@@ -221,8 +214,15 @@ class LoanBooks:
                 owner=borrower,
             ),
         ]
+        return self._opening(tenant_id, currency, specs)
+
+    def _opening(
+        self, tenant_id: str, currency: str, specs: list[Any]
+    ) -> Callable[[Any], list[Any]]:
+        """`specs` and the shared accounts until seen open, as drafts made inside the
+        caller's transaction (a loan's or a line's)."""
         if not self._shared_opened(tenant_id, currency):
-            specs += shared_specs(currency)
+            specs = [*specs, *shared_specs(currency)]
         opening = self.accounting.opening_in(tenant_id, specs)
 
         def drafts(conn: Any) -> list[Any]:
